@@ -1,0 +1,548 @@
+"""End-to-end exchange benchmark: two real node processes (Canada → India) on loopback, SQLite, default settings.
+
+Usage: .venv/bin/python bench/exchange.py [--messages N] [--backlog M] [--profile DIR]
+
+1. N typical ~2 KB messages are sent Canada → India through POST /api/v1/messages/batch; throughput is measured
+   from the first API call to the last receipt stored at Canada, latency per message as delivered_at − created_at
+   read from Canada's `messages` table.
+2. The floor: what any secure, durable exchange must do per message (Ed25519 signature, X25519 + AES-256-GCM seal,
+   one SQLite INSERT committed per 100), timed in this process.
+3. Backlog: India is stopped, M messages are queued at Canada, India is started and the drain is timed until the
+   last receipt is stored at Canada.
+
+One JSON line goes to stdout; progress goes to stderr. With --profile DIR both nodes run under cProfile (every
+thread) and their profiles are written to DIR and summarised on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import itertools
+import json
+import os
+import pstats
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from accord.config import load_settings, write_node_file
+from accord.directory.officers import Role, create_officer
+from accord.directory.peers import export_descriptor, pin_peer
+from accord.domain.parties import Party
+from accord.node import init_node
+
+PASSWORD = "bench-password-not-secret"
+SENDER = ("ca.bench", "RCMP")
+BATCH = 500
+CLIENT_THREADS = 4
+FLOOR_MESSAGES = 20_000
+FLOOR_REPEATS = 3  # the best of these is the floor: it is a limit, so noise from other processes is not counted
+FLOOR_COMMIT_EVERY = 100
+POLL_S = 0.5
+DELIVERY_TIMEOUT_S = 3600.0
+DB_FILE = "accord.sqlite3"
+LOG_FILE = "node.log"
+
+
+# ---------------------------------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """One short line on stderr at most every `every_s` seconds (and always for the last one)."""
+
+    def __init__(self, label: str, total: int, every_s: float = 2.0) -> None:
+        self.label = label
+        self.total = total
+        self.every_s = every_s
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def update(self, done: int, extra: str = "", force: bool = False) -> None:
+        now = time.monotonic()
+        if force or done >= self.total or now - self.last >= self.every_s:
+            self.last = now
+            suffix = f" {extra}" if extra else ""
+            log(f"{self.label}: {done}/{self.total} ({now - self.started:.1f} s){suffix}")
+
+
+def log(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------- messages
+
+_BODY_SENTENCES = (
+    "Further to our telephone conversation, we request confirmation of the consignee, the importer-exporter code "
+    "and the licence under which the shipment described below was cleared.",
+    "The consignment was declared as industrial solvents but laboratory analysis found 4-anilinopiperidine and "
+    "1-boc-4-AP, both listed precursors, in quantities inconsistent with the declared end use.",
+    "Please also indicate whether the same consignee received earlier shipments from the supplier named in the "
+    "subjects, and the banking channel used to pay for them, if that is known to you.",
+    "The information is provided for intelligence purposes only and may not be used as evidence or disclosed to a "
+    "third party without the prior written consent of the originating agency.",
+    "We would be grateful for a reply within the routine response period; an officer of our liaison team is "
+    "available around the clock should you need clarification of any detail.",
+)
+
+
+def typical_draft(index: int) -> dict[str, Any]:
+    """A request of about 2 KB as an officer submits it: ~1.5 KB of body, three subjects, handling, legal basis."""
+    body = f"Reference CA-RCMP-{index:08d}. " + " ".join(_BODY_SENTENCES * 2)
+    body = body[:1500]
+    return {
+        "kind": "request",
+        "recipient_agency": "NCB",
+        "focus_area": "drugs",
+        "priority": "routine",
+        "handling": {"classification": "Protected B", "tlp": "AMBER", "caveats": ["H0", "H2"]},
+        "legal_basis": "Privacy Act s.8(2)(f); Canada–India arrangement on law-enforcement cooperation",
+        "title": f"Consignee of a 4-AP shipment, bill of lading MAEU{index:09d}",
+        "body": body,
+        "subjects": [
+            {
+                "kind": "organisation",
+                "name": "Example Chem Pvt Ltd",
+                "identifiers": [{"scheme": "iec", "value": "0512345678"}],
+            },
+            {
+                "kind": "person",
+                "name": "Sample Person",
+                "aliases": ["S. Person"],
+                "date_of_birth": "1980-01-01",
+                "nationality": "IND",
+                "role": "suspect",
+                "identifiers": [{"scheme": "passport", "value": "Z0000000", "issuer": "IND"}],
+            },
+            {
+                "kind": "shipment",
+                "name": "Container MSKU0000000",
+                "identifiers": [{"scheme": "waybill", "value": f"MAEU{index:09d}"}],
+            },
+        ],
+    }
+
+
+# ---------------------------------------------------------------------------------------------------- nodes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class BenchNode:
+    party: Party
+    data_dir: Path
+    port: int
+    profile_dir: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_FILE
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.db_path.resolve()}"
+
+    def env(self) -> dict[str, str]:
+        # the sandbox's configuration: default Settings, only the database named explicitly
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+        env["ACCORD_DATABASE_URL"] = self.database_url
+        return env
+
+    def command(self) -> list[str]:
+        if self.profile_dir is None:
+            return [sys.executable, "-m", "accord", "node", "serve", "--data", str(self.data_dir)]
+        label = self.party.value.lower()
+        return [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve-profiled",
+            str(self.profile_dir / label),
+            "--data",
+            str(self.data_dir),
+        ]
+
+    def start(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            raise RuntimeError(f"{self.party} node is already running")
+        if self._log is None:
+            self._log = open(self.data_dir / LOG_FILE, "ab")  # noqa: SIM115 - lives as long as the node
+        self.process = subprocess.Popen(self.command(), env=self.env(), stdout=self._log, stderr=self._log)
+
+    def wait_healthy(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"{self.party} node exited: {self.log_tail()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.02)
+        raise TimeoutError(f"{self.party} node not healthy after {timeout_s} s: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        path = self.data_dir / LOG_FILE
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def stop(self, timeout_s: float = 60.0) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def close(self) -> None:
+        try:
+            self.stop()
+        finally:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+
+def create_pair(root: Path, profile_dir: Path | None) -> tuple[BenchNode, BenchNode]:
+    """Initialise Canada and India (keys, SQLite, identity), pin each as the other's peer, add the sender."""
+    nodes: dict[Party, BenchNode] = {}
+    opened = {}
+    for party in (Party.CA, Party.IN):
+        data_dir = root / party.value.lower()
+        data_dir.mkdir(parents=True)
+        bench_node = BenchNode(party, data_dir, free_port(), profile_dir)
+        write_node_file(data_dir, "127.0.0.1", bench_node.port, None)
+        opened[party] = init_node(load_settings(data_dir, database_url=bench_node.database_url), party)
+        nodes[party] = bench_node
+    try:
+        username, agency = SENDER
+        create_officer(opened[Party.CA], username, PASSWORD, "Bench sender", agency, frozenset({Role.OFFICER}))
+        pin_peer(opened[Party.CA], export_descriptor(opened[Party.IN]))
+        pin_peer(opened[Party.IN], export_descriptor(opened[Party.CA]))
+    finally:
+        for node in opened.values():
+            node.close()
+    return nodes[Party.CA], nodes[Party.IN]
+
+
+def sign_in(node: BenchNode, username: str) -> str:
+    response = httpx.post(node.url + "/api/v1/token", data={"username": username, "password": PASSWORD}, timeout=30)
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+# ---------------------------------------------------------------------------------------------------- sending
+
+
+def send_messages(node: BenchNode, token: str, total: int, first_index: int, label: str) -> datetime:
+    """POST `total` drafts in batches from CLIENT_THREADS threads; returns the wall time of the first call."""
+    batches = [
+        (start, min(BATCH, total - (start - first_index))) for start in range(first_index, first_index + total, BATCH)
+    ]
+    counter = itertools.count()
+    sent = 0
+    lock = threading.Lock()
+    progress = Progress(label, total)
+    started = datetime.now(UTC)
+
+    def worker() -> None:
+        nonlocal sent
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=node.url, headers=headers, timeout=httpx.Timeout(300.0, connect=10.0)) as client:
+            while (n := next(counter)) < len(batches):
+                start, size = batches[n]
+                drafts = [typical_draft(i) for i in range(start, start + size)]
+                response = client.post("/api/v1/messages/batch", json={"messages": drafts})
+                if response.status_code != 201:
+                    raise RuntimeError(f"batch refused: HTTP {response.status_code} {response.text[:500]}")
+                with lock:
+                    sent += size
+                    progress.update(sent)
+
+    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
+        for future in [pool.submit(worker) for _ in range(CLIENT_THREADS)]:
+            future.result()
+    return started
+
+
+@contextmanager
+def read_only(db_path: Path) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True, timeout=30)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def wait_delivered(node: BenchNode, expected: int, label: str, watch: list[BenchNode]) -> None:
+    """Poll the sender's database (read only) until its outbox is empty and `expected` messages are delivered."""
+    progress = Progress(label, expected, every_s=5.0)
+    deadline = time.monotonic() + DELIVERY_TIMEOUT_S
+    while True:
+        for running in watch:
+            if running.process is None or running.process.poll() is not None:
+                raise RuntimeError(f"{running.party} node exited: {running.log_tail()}")
+        with read_only(node.db_path) as conn:
+            # count(*) is answered from an index; a WHERE on an unindexed column would scan every body
+            pending = int(conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
+            if pending == 0:
+                delivered, failed = conn.execute(
+                    "SELECT count(delivered_at), sum(state = 'failed') FROM messages WHERE direction = 'outgoing'"
+                ).fetchone()
+                if failed:
+                    raise RuntimeError(f"{failed} messages failed; see {node.data_dir / LOG_FILE}")
+                if int(delivered) >= expected:
+                    progress.update(int(delivered), force=True)
+                    return
+        progress.update(max(0, expected - pending), f"(outbox {pending})")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{label}: not delivered within {DELIVERY_TIMEOUT_S} s")
+        time.sleep(POLL_S)
+
+
+def _utc(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def delivery_times(node: BenchNode, since: datetime) -> list[tuple[datetime, datetime]]:
+    """(created_at, delivered_at) of outgoing messages created at or after `since`."""
+    since_text = since.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    with read_only(node.db_path) as conn:
+        rows = conn.execute(
+            "SELECT created_at, delivered_at FROM messages WHERE direction = 'outgoing' AND created_at >= ?",
+            (since_text,),
+        ).fetchall()
+    return [(_utc(created), _utc(delivered)) for created, delivered in rows]
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, round(fraction * len(sorted_values) + 0.5))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+# ---------------------------------------------------------------------------------------------------- the floor
+
+
+def floor_messages_per_s(count: int, workdir: Path) -> float:
+    """Ed25519 sign + X25519/HKDF/AES-256-GCM seal + one SQLite INSERT (WAL, synchronous=NORMAL) per message."""
+    signing = Ed25519PrivateKey.generate()
+    recipient = X25519PrivateKey.generate().public_key()
+    template = typical_draft(0)
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = workdir / "floor.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("CREATE TABLE sealed (id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, envelope BLOB NOT NULL)")
+        started = time.perf_counter()
+        conn.execute("BEGIN")
+        for n in range(count):
+            ref = f"msg-{n:012d}"
+            payload = json.dumps(template | {"id": ref}, separators=(",", ":"), sort_keys=True).encode()
+            signed = payload + signing.sign(payload)
+            ephemeral = X25519PrivateKey.generate()
+            shared = ephemeral.exchange(recipient)
+            key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"bench-envelope").derive(shared)
+            nonce = os.urandom(12)
+            sealed = AESGCM(key).encrypt(nonce, signed, ref.encode())
+            conn.execute("INSERT INTO sealed (ref, envelope) VALUES (?, ?)", (ref, nonce + sealed))
+            if (n + 1) % FLOOR_COMMIT_EVERY == 0:
+                conn.execute("COMMIT")
+                conn.execute("BEGIN")
+        conn.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+    finally:
+        conn.close()
+    log(f"floor: {count} messages of {len(payload)} B in {elapsed:.2f} s")
+    return count / elapsed
+
+
+# ---------------------------------------------------------------------------------------------------- profiling
+
+
+def serve_profiled(out_prefix: Path, data_dir: Path) -> None:
+    """Run `accord node serve` with a cProfile per thread (main, delivery, AnyIO workers); dump each at its end."""
+    out_prefix.parent.mkdir(parents=True, exist_ok=True)
+    original_run = threading.Thread.run
+    serial = itertools.count()
+
+    def dump(profile: cProfile.Profile, name: str) -> None:
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+        profile.dump_stats(f"{out_prefix}-{safe}-{os.getpid()}-{next(serial)}.prof")
+
+    def profiled_run(self: threading.Thread) -> None:
+        profile = cProfile.Profile()
+        profile.enable()
+        try:
+            original_run(self)
+        finally:
+            profile.disable()
+            dump(profile, self.name)
+
+    threading.Thread.run = profiled_run  # type: ignore[method-assign]
+    from accord.cli import main
+
+    sys.argv = ["accord", "node", "serve", "--data", str(data_dir)]
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        main()
+    finally:
+        profile.disable()
+        dump(profile, "main")
+
+
+def summarise_profiles(profile_dir: Path, label: str, top: int = 25) -> None:
+    files = sorted(profile_dir.glob(f"{label}-*.prof"))
+    if not files:
+        log(f"no profiles for {label} in {profile_dir}")
+        return
+    for pattern in ("main", "delivery", "AnyIO"):
+        group = [str(f) for f in files if f.name.startswith(f"{label}-{pattern}")]
+        if not group:
+            continue
+        out = io.StringIO()
+        stats = pstats.Stats(group[0], stream=out)
+        for extra in group[1:]:
+            stats.add(extra)
+        stats.strip_dirs().sort_stats("cumulative").print_stats(top)
+        stats.sort_stats("tottime").print_stats(top // 2)
+        print(f"===== {label} / {pattern} threads ({len(group)} profiles) =====", file=sys.stderr)
+        print(out.getvalue(), file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------------- the run
+
+
+def run(messages: int, backlog: int, profile_dir: Path | None) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="accord-bench-"))
+    nodes: list[BenchNode] = []
+    try:
+        log(f"initialising two nodes under {root}")
+        ca, in_ = create_pair(root, profile_dir)
+        nodes = [ca, in_]
+        for node in nodes:
+            node.start()
+        for node in nodes:
+            node.wait_healthy()
+        token = sign_in(ca, SENDER[0])
+        size = len(json.dumps(typical_draft(0), ensure_ascii=False).encode())
+        log(f"nodes up: Canada {ca.url}, India {in_.url}; draft is {size} B of JSON")
+
+        # 1. throughput and latency, end to end
+        first_call = send_messages(ca, token, messages, 0, "sent (API accepted)")
+        wait_delivered(ca, messages, "delivered (receipts at Canada)", nodes)
+        times = delivery_times(ca, first_call)
+        if len(times) != messages:
+            raise RuntimeError(f"expected {messages} delivered messages, found {len(times)}")
+        last_receipt = max(delivered for _, delivered in times)
+        seconds = (last_receipt - first_call).total_seconds()
+        latencies = sorted((delivered - created).total_seconds() * 1000 for created, delivered in times)
+
+        # 2. the floor
+        limit = max(floor_messages_per_s(FLOOR_MESSAGES, root / f"floor-{n}") for n in range(FLOOR_REPEATS))
+
+        # 4. backlog drain
+        drain_s: float | None = None
+        if backlog > 0:
+            in_.stop()
+            log("India stopped; queueing the backlog at Canada")
+            queued_from = send_messages(ca, token, backlog, messages, "backlog queued")
+            started = datetime.now(UTC)
+            in_.start()
+            in_.wait_healthy()
+            log(f"India up again after {(datetime.now(UTC) - started).total_seconds():.1f} s; draining")
+            wait_delivered(ca, messages + backlog, "backlog delivered", nodes)
+            backlog_times = [delivered for _, delivered in delivery_times(ca, queued_from)]
+            if len(backlog_times) != backlog:
+                raise RuntimeError(f"expected {backlog} delivered backlog messages, found {len(backlog_times)}")
+            first_after = min(backlog_times)
+            log(f"first backlog receipt {(first_after - started).total_seconds():.1f} s after India's start")
+            drain_s = (max(backlog_times) - started).total_seconds()
+            with read_only(ca.db_path) as conn:
+                attempts = conn.execute("SELECT max(attempts), avg(attempts) FROM messages").fetchone()
+                events = conn.execute("SELECT type, count(*) FROM events GROUP BY type ORDER BY type").fetchall()
+            log(f"Canada: attempts per message max {attempts[0]}, mean {attempts[1]:.2f}; events {dict(events)}")
+
+        return {
+            "messages": messages,
+            "seconds": round(seconds, 3),
+            "messages_per_s": round(messages / seconds, 1),
+            "p50_ms": round(percentile(latencies, 0.50), 1),
+            "p99_ms": round(percentile(latencies, 0.99), 1),
+            "limit_messages_per_s": round(limit, 1),
+            "ratio": round(messages / seconds / limit, 4),
+            "backlog": backlog,
+            "backlog_drain_s": None if drain_s is None else round(drain_s, 3),
+        }
+    finally:
+        for node in nodes:
+            try:
+                node.close()
+            except Exception as exc:  # cleaning up: report and go on
+                log(f"stopping {node.party} failed: {exc!r}")
+        shutil.rmtree(root, ignore_errors=True)
+        if profile_dir is not None:
+            for label in ("ca", "in"):
+                summarise_profiles(profile_dir, label)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--messages", type=int, default=10_000, help="messages sent end to end (default 10,000)")
+    parser.add_argument("--backlog", type=int, default=100_000, help="messages queued while India is down")
+    parser.add_argument("--profile", type=Path, default=None, help="run both nodes under cProfile; write to DIR")
+    parser.add_argument("--serve-profiled", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_profiled is not None:
+        serve_profiled(args.serve_profiled, args.data)
+        return
+    if args.messages < 1 or args.backlog < 0:
+        parser.error("--messages must be positive and --backlog not negative")
+    profile_dir: Path | None = args.profile.resolve() if args.profile else None
+    if profile_dir is not None:
+        profile_dir.mkdir(parents=True, exist_ok=True)
+    result = run(args.messages, args.backlog, profile_dir)
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

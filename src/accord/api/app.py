@@ -1,0 +1,49 @@
+"""Builds the node's ASGI application; delivery workers run beside it for the process's lifetime."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from accord import __version__
+from accord.api import auth, directory, federation, messages
+from accord.api.problems import install_problem_handlers
+from accord.exchange.delivery import DeliveryWorker
+from accord.node import Node
+
+
+def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
+    workers = node.settings.delivery_workers if delivery_workers is None else delivery_workers
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=DeliveryWorker(node).run, args=(stop,), name=f"delivery-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            node.outbox_signal.set()
+            for thread in threads:
+                thread.join(timeout=10)
+            node.close()
+
+    app = FastAPI(
+        title=f"Accord node {node.node_id} ({node.party})",
+        version=__version__,
+        description="Signed, encrypted, policy-checked exchange between the parties to the agreement.",
+        lifespan=lifespan,
+    )
+    app.state.node = node
+    install_problem_handlers(app)
+    for router in (directory.router, auth.router, messages.router, federation.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,37 @@
+"""OAuth2 password flow: username and password for a bearer token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import OAuth2PasswordRequestForm
+
+from accord.api.dependencies import NodeDep, OfficerDep
+from accord.directory.officers import issue_token
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+@router.post("/token")
+async def token(node: NodeDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
+    issued = await run_in_threadpool(issue_token, node, form.username, form.password)
+    return {
+        "access_token": issued.access_token,
+        "token_type": "bearer",
+        "expires_in": int((issued.expires_at - datetime.now(UTC)).total_seconds()),
+    }
+
+
+@router.get("/me")
+def me(officer: OfficerDep) -> dict[str, Any]:
+    return {
+        "id": officer.id,
+        "username": officer.username,
+        "display_name": officer.display_name,
+        "party": officer.party.value,
+        "agency": officer.agency,
+        "roles": sorted(officer.roles),
+    }

@@ -1,0 +1,47 @@
+"""Request dependencies: the node of this process, the signed-in officer, size-capped bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from accord.directory.officers import Officer, officer_for_token
+from accord.errors import AuthenticationFailed, PayloadTooLarge
+from accord.node import Node
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
+
+
+def get_node(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
+
+
+NodeDep = Annotated[Node, Depends(get_node)]
+
+
+def current_officer(node: NodeDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Officer:
+    if not token:
+        raise AuthenticationFailed("this endpoint needs a bearer token; get one at POST /api/v1/token")
+    with node.engine.connect() as conn:
+        return officer_for_token(conn, token)
+
+
+OfficerDep = Annotated[Officer, Depends(current_officer)]
+
+
+async def read_capped_body(request: Request, limit: int) -> bytes:
+    """Read the body, refusing early (413) when it announces or reaches more than `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body has {declared} bytes; this endpoint accepts at most {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body exceeds {limit} bytes, the most this endpoint accepts")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,105 @@
+"""The federation channel the peer node calls: envelopes in batches, attachments, this node's descriptor."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from accord.api.dependencies import NodeDep, read_capped_body
+from accord.api.problems import PROBLEM_MEDIA_TYPE, problem_body
+from accord.directory.peers import export_descriptor
+from accord.errors import AccordError, InvalidInput
+from accord.exchange.inbox import Outcome, accept_blob, accept_envelopes, record_request_refusal
+
+router = APIRouter(prefix="/federation/v1", tags=["federation"])
+
+MAX_ENVELOPES_PER_BATCH = 2000
+MAX_REF_LENGTH = 64
+
+
+class MalformedJson(AccordError):
+    status = 400
+    slug = "malformed-json"
+    title = "The body is not JSON"
+
+
+def _parse_batch(raw: bytes) -> list[tuple[str | None, str]]:
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedJson(f"cannot parse JSON: {exc}") from exc
+    envelopes = payload.get("envelopes") if isinstance(payload, dict) else None
+    if not isinstance(envelopes, list) or not envelopes or len(envelopes) > MAX_ENVELOPES_PER_BATCH:
+        raise InvalidInput(
+            f"the body is {{'envelopes': [{{'ref': …, 'token': …}}, …]}} with 1 to {MAX_ENVELOPES_PER_BATCH} items"
+        )
+    batch: list[tuple[str | None, str]] = []
+    for entry in envelopes:
+        if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
+            raise InvalidInput("every envelope entry needs a string 'token'")
+        ref = entry.get("ref")
+        if isinstance(ref, str) and (len(ref) > MAX_REF_LENGTH or not _encodable(ref)):
+            raise InvalidInput(f"an envelope's 'ref' is a Unicode string of at most {MAX_REF_LENGTH} characters")
+        batch.append((ref if isinstance(ref, str) else None, entry["token"]))
+    return batch
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # lone surrogates: JSON can carry them, UTF-8 and the database cannot
+        return False
+    return True
+
+
+@router.post("/envelopes")
+async def receive_envelopes(node: NodeDep, request: Request) -> JSONResponse:
+    """Verify and store each envelope; answer a signed receipt or a problem per envelope.
+
+    If every envelope is refused the response is the first refusal's problem+json, with all results attached.
+    A request refused as a whole (too large, not JSON, wrong shape) is logged like a refused envelope.
+    """
+    try:
+        raw = await read_capped_body(request, node.settings.max_batch_bytes)
+        parsed = _parse_batch(raw)
+    except AccordError as problem:
+        await run_in_threadpool(record_request_refusal, node, problem)
+        raise
+    results = await run_in_threadpool(accept_envelopes, node, parsed)
+    views: list[dict[str, Any]] = []
+    for result in results:
+        view: dict[str, Any] = {"ref": result.ref, "outcome": result.outcome}
+        if result.receipt:
+            view["receipt"] = result.receipt
+        if result.problem:
+            view["problem"] = problem_body(result.problem)
+        views.append(view)
+    refused = [r for r in results if r.outcome == Outcome.REFUSED]
+    if refused and len(refused) == len(results):
+        first = refused[0].problem
+        assert first is not None
+        body = problem_body(first, request.url.path) | {"results": views}
+        return JSONResponse(body, status_code=first.status, media_type=PROBLEM_MEDIA_TYPE)
+    return JSONResponse({"results": views})
+
+
+@router.post("/blobs")
+async def receive_blob(node: NodeDep, request: Request) -> dict[str, Any]:
+    # The bytes are base64 in the JSON claims, base64url again in the JWS and once more in the JWE: (4/3)^3.
+    limit = node.settings.max_attachment_bytes * 64 // 27 + 64 * 1024
+    raw = await read_capped_body(request, limit)
+    try:
+        token = raw.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise AccordError("the body must be a compact JWE") from exc
+    blob = await run_in_threadpool(accept_blob, node, token)
+    return {"sha256": blob.sha256, "size": blob.size, "stored": True}
+
+
+@router.get("/descriptor", response_class=PlainTextResponse)
+def descriptor(node: NodeDep) -> str:
+    return export_descriptor(node)

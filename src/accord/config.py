@@ -1,0 +1,68 @@
+"""Typed node settings, read from the environment (prefix ACCORD_) and passed explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a node process needs to know; nothing else is global."""
+
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", frozen=True)
+
+    data_dir: Path = Field(default=Path("var/node"), description="keys, blobs and the SQLite file")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in data_dir if unset")
+    host: str = "127.0.0.1"
+    port: int = 8400
+    public_url: str | None = Field(default=None, description="URL the peer uses to reach this node")
+    token_ttl_s: int = 8 * 3600
+    max_body_bytes: int = 64 * 1024
+    max_attachment_bytes: int = 64 * 1024 * 1024
+    max_batch_bytes: int = 32 * 1024 * 1024
+    max_envelope_age_s: int = 300
+    clock_skew_s: int = 60
+    outbox_batch_size: int = 200
+    outbox_poll_s: float = 0.5
+    outbox_lease_s: int = 60
+    retry_base_s: float = 0.5
+    retry_max_s: float = 60.0
+    delivery_workers: int = 1
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'accord.sqlite3').resolve()}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+NODE_FILE = "node.json"
+
+
+def write_node_file(data_dir: Path, host: str, port: int, public_url: str | None) -> None:
+    """Remember how this node listens, so `accord node serve --data DIR` needs nothing else."""
+    import json
+
+    (data_dir / NODE_FILE).write_text(
+        json.dumps({"host": host, "port": port, "public_url": public_url}, indent=2) + "\n", encoding="utf-8"
+    )
+
+
+def load_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for the node in `data_dir`: explicit overrides, then its node.json, then ACCORD_* variables."""
+    import json
+
+    values: dict[str, object] = {"data_dir": data_dir}
+    node_file = data_dir / NODE_FILE
+    if node_file.exists():
+        stored = json.loads(node_file.read_text(encoding="utf-8"))
+        values.update({k: v for k, v in stored.items() if v is not None})
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Node keys, canonical JSON, envelopes, receipts and signed node descriptors (JOSE via joserfc)."""

@@ -1,0 +1,56 @@
+"""Signed node descriptors: what two operators exchange once to pin each other's keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from accord.crypto.errors import MalformedArtefact
+from accord.crypto.keys import NodeKeys, PublicKeys
+from accord.crypto.signing import sign_claims, signed_kid, unverified_claims, verify_claims
+
+DESCRIPTOR_TYP = "accord-node-descriptor+jws"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeDescriptor:
+    node_id: str
+    party: str
+    url: str
+    keys: PublicKeys
+    issued_at: str
+
+    def claims(self) -> dict[str, Any]:
+        return {
+            "node_id": self.node_id,
+            "party": self.party,
+            "url": self.url,
+            "keys": self.keys.as_jwks(),
+            "issued_at": self.issued_at,
+        }
+
+
+def sign_descriptor(descriptor: NodeDescriptor, keys: NodeKeys) -> str:
+    if keys.public.signing_fingerprint != descriptor.keys.signing_fingerprint:
+        raise MalformedArtefact("a descriptor must be signed by the key it describes")
+    return sign_claims(descriptor.claims(), keys.signing, DESCRIPTOR_TYP)
+
+
+def verify_descriptor(token: str) -> NodeDescriptor:
+    """Verify a self-signed descriptor; pinning it is the operator's out-of-band decision."""
+    token = token.strip()
+    kid = signed_kid(token, DESCRIPTOR_TYP)
+    keys = PublicKeys.from_jwks(unverified_claims(token).get("keys", {}))
+    if keys.signing_fingerprint != kid:
+        raise MalformedArtefact("descriptor key id does not match the signing key it carries")
+    claims = verify_claims(token, keys.signing)
+    try:
+        return NodeDescriptor(
+            node_id=str(claims["node_id"]),
+            party=str(claims["party"]),
+            url=str(claims["url"]),
+            keys=keys,
+            issued_at=str(claims["issued_at"]),
+        )
+    except KeyError as exc:
+        raise MalformedArtefact(f"descriptor lacks {exc}") from exc

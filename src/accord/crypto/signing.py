@@ -1,0 +1,92 @@
+"""Compact JWS (RFC 7515) with Ed25519 (RFC 9864 fully-specified `Ed25519` alg) over canonical JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
+
+from accord.crypto.canonical import canonical_json
+from accord.crypto.errors import BadSignature, MalformedArtefact
+
+SIGNING_ALG = "Ed25519"
+# joserfc reports some malformed input (an unknown curve, a header member of the wrong JSON type) as plain Python
+# errors rather than JoseError; every one of them is a refusal of the artefact, never a crash of the caller.
+PARSE_ERRORS = (ValueError, LookupError, TypeError)
+
+
+def _registry(token: bytes) -> jws.JWSRegistry:
+    """joserfc caps a JWS payload at 128 000 bytes by default, which refuses legitimate envelopes (a 64 KiB body,
+    attachments); sizes are policed before verification (HTTP body caps, the inbox's body limit), so let the
+    registry hold whatever this token holds."""
+    registry = jws.JWSRegistry(algorithms=[SIGNING_ALG])
+    registry.max_payload_length = max(registry.max_payload_length, len(token))
+    return registry
+
+
+def _as_bytes(token: str | bytes) -> bytes:
+    if isinstance(token, bytes):
+        return token
+    try:
+        return token.encode()
+    except UnicodeEncodeError as exc:
+        raise MalformedArtefact(f"not a compact JWS: {exc}") from exc
+
+
+def sign_claims(claims: dict[str, Any], key: OKPKey, typ: str) -> str:
+    header = {"alg": SIGNING_ALG, "kid": key.thumbprint(), "typ": typ}
+    return jws.serialize_compact(header, canonical_json(claims), key, algorithms=[SIGNING_ALG])
+
+
+def signed_kid(token: str | bytes, typ: str) -> str:
+    """The key id a compact JWS names, read before verification to find the key."""
+    raw = _as_bytes(token)
+    try:
+        header = jws.extract_compact(raw, registry=_registry(raw)).protected
+    except (JoseError, *PARSE_ERRORS) as exc:
+        raise MalformedArtefact(f"not a compact JWS: {exc}") from exc
+    if header.get("typ") != typ:
+        raise MalformedArtefact(f"JWS typ is {header.get('typ')!r}, expected {typ!r}")
+    if header.get("alg") != SIGNING_ALG:
+        raise MalformedArtefact(f"JWS alg {header.get('alg')!r} is not accepted; only {SIGNING_ALG}")
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise MalformedArtefact("JWS header has no key id")
+    return kid
+
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    """The payload of a compact JWS without verification: only to find the key to verify it with."""
+    raw = _as_bytes(token)
+    try:
+        claims = json.loads(jws.extract_compact(raw, registry=_registry(raw)).payload)
+    except (JoseError, RecursionError, *PARSE_ERRORS) as exc:
+        raise MalformedArtefact(f"not a compact JWS with a JSON payload: {exc}") from exc
+    if not isinstance(claims, dict):
+        raise MalformedArtefact("signed payload is not a JSON object")
+    return claims
+
+
+def verify_claims(token: str | bytes, key: OKPKey) -> dict[str, Any]:
+    """Verify and parse; the payload must be exactly the RFC 8785 form of the claims it carries, as `sign_claims`
+    makes it, so duplicate keys, numbers outside I-JSON and invalid Unicode are refused rather than stored."""
+    raw = _as_bytes(token)
+    try:
+        verified = jws.deserialize_compact(raw, key, registry=_registry(raw))
+    except JoseError as exc:
+        raise BadSignature(f"signature does not verify with key {key.thumbprint()}: {exc}") from exc
+    except PARSE_ERRORS as exc:
+        raise MalformedArtefact(f"not a well-formed JWS: {exc!r}") from exc
+    try:
+        claims = json.loads(verified.payload)
+        canonical = canonical_json(claims)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedArtefact(f"signed payload is not canonical JSON: {exc}") from exc
+    if not isinstance(claims, dict):
+        raise MalformedArtefact("signed payload is not a JSON object")
+    if canonical != verified.payload:
+        raise MalformedArtefact("signed payload is not in RFC 8785 canonical form")
+    return claims

@@ -1,0 +1,1 @@
+"""Who is who: agencies, officers and their credentials, pinned peer nodes."""

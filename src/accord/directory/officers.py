@@ -1,0 +1,147 @@
+"""Officer accounts, argon2 password hashes and opaque bearer tokens (stored hashed, shared by all processes)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import Connection, delete, insert, select
+from uuid6 import uuid7
+
+from accord.crypto.canonical import sha256_hex
+from accord.domain.parties import Party
+from accord.errors import AuthenticationFailed, Conflict, InvalidInput
+from accord.ledger.events import EventType, append_event
+from accord.node import Node
+from accord.store.tables import access_tokens, agencies, officers
+
+_hasher = PasswordHasher()
+# Verifying against this when the username is unknown keeps sign-in time the same either way.
+_DUMMY_HASH = _hasher.hash("no such officer")
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    ANALYST = "analyst"
+    LEGAL = "legal"
+    COORDINATOR = "coordinator"
+    OPERATOR = "operator"
+    OVERSIGHT = "oversight"
+
+
+@dataclass(frozen=True, slots=True)
+class Officer:
+    id: str
+    username: str
+    display_name: str
+    party: Party
+    agency: str
+    roles: frozenset[Role]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    expires_at: datetime
+
+
+def create_officer(
+    node: Node,
+    username: str,
+    password: str,
+    display_name: str,
+    agency: str,
+    roles: frozenset[Role],
+    is_sample: bool = False,
+) -> Officer:
+    if len(password) < 12:
+        raise InvalidInput("a password must have at least 12 characters")
+    if not roles:
+        raise InvalidInput("an officer needs at least one role")
+    with node.engine.begin() as conn:
+        known = conn.execute(
+            select(agencies.c.code).where(agencies.c.party == node.party.value, agencies.c.code == agency)
+        ).first()
+        if known is None:
+            raise InvalidInput(f"unknown agency {agency!r} of party {node.party}; see `accord agencies`")
+        if conn.execute(select(officers.c.id).where(officers.c.username == username)).first():
+            raise Conflict(f"an officer named {username!r} exists already")
+        officer = Officer(str(uuid7()), username, display_name, node.party, agency, roles)
+        conn.execute(
+            insert(officers),
+            [
+                {
+                    "id": officer.id,
+                    "username": username,
+                    "display_name": display_name,
+                    "party": node.party.value,
+                    "agency": agency,
+                    "roles": ",".join(sorted(roles)),
+                    "password_hash": _hasher.hash(password),
+                    "is_sample": is_sample,
+                    "active": True,
+                    "created_at": datetime.now(UTC),
+                }
+            ],
+        )
+        append_event(
+            conn,
+            EventType.OFFICER_CREATED,
+            "operator",
+            {"officer": officer.id, "agency": agency, "roles": ",".join(sorted(roles))},
+        )
+    return officer
+
+
+def issue_token(node: Node, username: str, password: str) -> IssuedToken:
+    with node.engine.begin() as conn:
+        row = conn.execute(select(officers).where(officers.c.username == username)).first()
+        if row is None or not row.active or not _password_matches(row.password_hash if row else None, password):
+            append_event(conn, EventType.OFFICER_SIGN_IN_FAILED, "anonymous", {"username": username[:128]})
+            raise AuthenticationFailed("wrong username or password")
+        token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        expires = now + timedelta(seconds=node.settings.token_ttl_s)
+        conn.execute(delete(access_tokens).where(access_tokens.c.expires_at < now))
+        conn.execute(
+            insert(access_tokens),
+            [
+                {
+                    "token_sha256": sha256_hex(token.encode()),
+                    "officer_id": row.id,
+                    "issued_at": now,
+                    "expires_at": expires,
+                }
+            ],
+        )
+        append_event(conn, EventType.OFFICER_SIGNED_IN, row.id, {"officer": row.id})
+    return IssuedToken(access_token=token, expires_at=expires)
+
+
+def _password_matches(stored_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except VerificationError:
+        return False
+
+
+def officer_for_token(conn: Connection, token: str) -> Officer:
+    row = conn.execute(
+        select(officers, access_tokens.c.expires_at)
+        .join(access_tokens, access_tokens.c.officer_id == officers.c.id)
+        .where(access_tokens.c.token_sha256 == sha256_hex(token.encode()))
+    ).first()
+    if row is None or row.expires_at < datetime.now(UTC) or not row.active:
+        raise AuthenticationFailed("the bearer token is unknown or expired; sign in again at /api/v1/token")
+    return Officer(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        party=Party(row.party),
+        agency=row.agency,
+        roles=frozenset(Role(r) for r in row.roles.split(",")),
+    )

@@ -1,0 +1,101 @@
+"""Pinned peers: export this node's signed descriptor, import and pin the peer's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from accord.crypto.descriptors import NodeDescriptor, sign_descriptor, verify_descriptor
+from accord.crypto.envelope import PinnedPeer
+from accord.domain.parties import Party
+from accord.errors import Conflict, InvalidInput, NotFound
+from accord.ledger.events import EventType, append_event
+from accord.node import Node
+from accord.store.tables import peers
+
+
+def export_descriptor(node: Node) -> str:
+    descriptor = NodeDescriptor(
+        node_id=node.node_id,
+        party=node.party.value,
+        url=node.settings.resolved_public_url,
+        keys=node.keys.public,
+        issued_at=datetime.now(UTC).isoformat(),
+    )
+    return sign_descriptor(descriptor, node.keys)
+
+
+def pin_peer(node: Node, token: str, url_override: str | None = None) -> NodeDescriptor:
+    descriptor = verify_descriptor(token)
+    if descriptor.node_id == node.node_id:
+        raise InvalidInput("that descriptor is this node's own; import the peer's descriptor")
+    if descriptor.party not in {p.value for p in Party} or descriptor.party == node.party.value:
+        raise InvalidInput(f"a peer must be the other party to the agreement, not {descriptor.party!r}")
+    with node.engine.begin() as conn:
+        existing = conn.execute(select(peers).where(peers.c.party == descriptor.party)).first()
+        if existing is not None:
+            raise Conflict(
+                f"party {descriptor.party} is already pinned as node {existing.node_id} "
+                f"(key {existing.signing_fingerprint}); key rotation is a separate, logged step"
+            )
+        conn.execute(
+            insert(peers),
+            [
+                {
+                    "node_id": descriptor.node_id,
+                    "party": descriptor.party,
+                    "url": url_override or descriptor.url,
+                    "signing_fingerprint": descriptor.keys.signing_fingerprint,
+                    "encryption_fingerprint": descriptor.keys.encryption_fingerprint,
+                    "descriptor": token.strip(),
+                    "pinned_at": datetime.now(UTC),
+                }
+            ],
+        )
+        append_event(
+            conn,
+            EventType.PEER_PINNED,
+            "operator",
+            {"peer": descriptor.node_id, "fingerprint": descriptor.keys.signing_fingerprint},
+        )
+    return descriptor
+
+
+@dataclass(frozen=True, slots=True)
+class PeerRecord:
+    """A pinned peer as this node knows it: how to reach it and which keys to trust."""
+
+    node_id: str
+    party: Party
+    url: str
+    pinned: PinnedPeer
+
+
+def load_peers(node: Node, conn: Connection) -> list[PeerRecord]:
+    """Pinned peers; each stored descriptor is verified once per process and then remembered."""
+    records = []
+    for row in conn.execute(select(peers)):
+        descriptor = node.verified_descriptors.get(row.descriptor)
+        if descriptor is None:
+            descriptor = verify_descriptor(row.descriptor)
+            node.verified_descriptors[row.descriptor] = descriptor
+        pinned = PinnedPeer(node_id=row.node_id, keys=descriptor.keys)
+        records.append(PeerRecord(row.node_id, Party(row.party), row.url, pinned))
+    return records
+
+
+def peer_for_party(node: Node, conn: Connection, party: Party) -> PeerRecord:
+    for peer in load_peers(node, conn):
+        if peer.party is party:
+            return peer
+    raise NotFound(f"no peer node is pinned for party {party}; run `accord peer import`")
+
+
+def repoint_peer(node: Node, peer_node_id: str, url: str) -> None:
+    """Record that a pinned peer is now reached at another URL (its keys stay pinned)."""
+    with node.engine.begin() as conn:
+        result = conn.execute(update(peers).where(peers.c.node_id == peer_node_id, peers.c.url != url).values(url=url))
+        if result.rowcount:
+            append_event(conn, EventType.PEER_REPOINTED, "operator", {"peer": peer_node_id, "url": url})

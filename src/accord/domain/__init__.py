@@ -1,0 +1,1 @@
+"""Plain typed values and pure rules of the exchange; no I/O."""

@@ -1,0 +1,148 @@
+"""The message: what an officer sends to the other party, and the states it passes through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.domain.handling import Handling
+from accord.domain.parties import Party
+
+
+class MessageKind(StrEnum):
+    REQUEST = "request"
+    RESPONSE = "response"
+    SHARE = "share"
+    ALERT = "alert"
+    CORRECTION = "correction"
+    WITHDRAWAL = "withdrawal"
+    RETRACTION = "retraction"
+
+    @property
+    def is_amendment(self) -> bool:
+        return self in AMENDMENT_KINDS
+
+
+AMENDMENT_KINDS = frozenset({MessageKind.CORRECTION, MessageKind.WITHDRAWAL, MessageKind.RETRACTION})
+OPENING_KINDS = frozenset({MessageKind.REQUEST, MessageKind.SHARE, MessageKind.ALERT})
+
+
+class Priority(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    IMMEDIATE = "immediate"
+
+    @property
+    def outbox_rank(self) -> int:
+        """Lower goes first: immediate and urgent traffic overtakes routine traffic."""
+        return {Priority.IMMEDIATE: 0, Priority.URGENT: 1, Priority.ROUTINE: 2}[self]
+
+
+class Direction(StrEnum):
+    OUTGOING = "outgoing"
+    INCOMING = "incoming"
+
+
+class DeliveryState(StrEnum):
+    """Where a message is; every message has exactly one, and none means success silently."""
+
+    QUEUED = "queued"  # outgoing, accepted, in the outbox
+    SENT = "sent"  # outgoing, handed to the peer at least once, no receipt yet
+    DELIVERED = "delivered"  # outgoing, the peer's signed receipt is stored
+    READ = "read"  # outgoing: the recipient opened it; incoming: an officer here opened it
+    FAILED = "failed"  # outgoing, refused for good by the peer; `state_reason` says why
+    HELD = "held"  # outgoing, held by policy for legal review; not sent
+    REFUSED = "refused"  # outgoing, refused by this party's policy; never sent
+    RECEIVED = "received"  # incoming, stored, not yet opened
+
+
+class Amendment(StrEnum):
+    """What a later correction, withdrawal or retraction did to a message."""
+
+    CORRECTED = "corrected"
+    WITHDRAWN = "withdrawn"
+    RETRACTED = "retracted"
+
+
+AMENDMENT_EFFECT = {
+    MessageKind.CORRECTION: Amendment.CORRECTED,
+    MessageKind.WITHDRAWAL: Amendment.WITHDRAWN,
+    MessageKind.RETRACTION: Amendment.RETRACTED,
+}
+
+
+class SubjectKind(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    VESSEL = "vessel"
+    VEHICLE = "vehicle"
+    ACCOUNT = "account"
+    DEVICE = "device"
+    SHIPMENT = "shipment"
+
+
+class Identifier(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scheme: str = Field(min_length=1, max_length=64, description="e.g. passport, phone, iban, cas, waybill")
+    value: str = Field(min_length=1, max_length=256)
+    issuer: str | None = Field(default=None, max_length=64)
+
+
+class Subject(BaseModel):
+    """A structured subject of a message: who or what it is about."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: SubjectKind
+    name: str | None = Field(default=None, max_length=256)
+    aliases: tuple[str, ...] = ()
+    date_of_birth: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    nationality: str | None = Field(default=None, max_length=3)
+    role: str | None = Field(default=None, max_length=64, description="e.g. suspect, victim, witness")
+    identifiers: tuple[Identifier, ...] = ()
+
+
+class AttachmentRef(BaseModel):
+    """An attachment by content address; its bytes travel beside the envelope."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    name: str = Field(min_length=1, max_length=255)
+    media_type: str = Field(default="application/octet-stream", max_length=127)
+    size: int = Field(ge=0)
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    party: Party
+    agency: str
+    officer: str | None = None
+
+
+class Message(BaseModel):
+    """A message as both nodes hold it and as it is signed (RFC 8785 canonical JSON)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    kind: MessageKind
+    case_id: str
+    sender: Address
+    recipient: Address
+    focus_area: str
+    priority: Priority
+    created_at: datetime
+    deadline: datetime | None
+    handling: Handling
+    legal_basis: str | None = None
+    title: str
+    body: str
+    subjects: tuple[Subject, ...] = ()
+    attachments: tuple[AttachmentRef, ...] = ()
+    in_reply_to: str | None = None
+    refers_to: str | None = None

@@ -1,0 +1,61 @@
+"""Accord's error hierarchy: every error says what was wrong and what to do about it."""
+
+from __future__ import annotations
+
+
+class AccordError(Exception):
+    """Root of every error Accord raises on purpose.
+
+    `status` is the HTTP status the API answers with; `slug` names the problem type
+    (RFC 9457 `type` is built from it) so clients can branch on it.
+    """
+
+    status: int = 400
+    slug: str = "accord-error"
+    title: str = "Accord error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(AccordError):
+    status = 422
+    slug = "invalid-input"
+    title = "The request is not valid"
+
+
+class NotFound(AccordError):
+    status = 404
+    slug = "not-found"
+    title = "No such thing"
+
+
+class Conflict(AccordError):
+    status = 409
+    slug = "conflict"
+    title = "The request conflicts with the current state"
+
+
+class PayloadTooLarge(AccordError):
+    status = 413
+    slug = "payload-too-large"
+    title = "The payload is larger than this node accepts"
+
+
+class AuthenticationFailed(AccordError):
+    status = 401
+    slug = "authentication-failed"
+    title = "Authentication failed"
+
+
+class Forbidden(AccordError):
+    status = 403
+    slug = "forbidden"
+    title = "Not permitted"
+
+
+class ConfigurationError(AccordError):
+    status = 500
+    slug = "configuration-error"
+    title = "The node is not configured correctly"

@@ -1,0 +1,104 @@
+"""Content-addressed attachment store: bytes in the data directory by SHA-256, rows in `blobs`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, insert, select
+
+from accord.directory.officers import Officer
+from accord.errors import InvalidInput, NotFound, PayloadTooLarge
+from accord.exchange.mailbox import visible_row
+from accord.ledger.events import EventType, append_event
+from accord.node import Node
+from accord.store.tables import blobs, message_attachments
+
+_MEDIA_TYPE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-/")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    media_type: str
+
+
+def blob_path(node: Node, sha256: str) -> Path:
+    return node.blob_dir / sha256[:2] / sha256
+
+
+def store_blob(
+    node: Node, data: bytes, media_type: str, origin: str, actor: str, agency: str | None = None
+) -> StoredBlob:
+    """Write the bytes (atomically, once) and record them; storing the same bytes again changes nothing."""
+    if len(data) > node.settings.max_attachment_bytes:
+        raise PayloadTooLarge(f"attachment has {len(data)} bytes; the limit is {node.settings.max_attachment_bytes}")
+    if not data:
+        raise InvalidInput("an attachment cannot be empty")
+    media_type = media_type.split(";")[0].strip().lower() or "application/octet-stream"
+    if not set(media_type) <= _MEDIA_TYPE_CHARS or "/" not in media_type:
+        raise InvalidInput(f"{media_type!r} is not a media type")
+    sha256 = hashlib.sha256(data).hexdigest()
+    path = blob_path(node, sha256)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    with node.engine.begin() as conn:
+        if conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha256)).first() is None:
+            conn.execute(
+                insert(blobs),
+                [
+                    {
+                        "sha256": sha256,
+                        "size": len(data),
+                        "media_type": media_type,
+                        "origin": origin,
+                        "uploaded_by_agency": agency,
+                        "stored_at": datetime.now(UTC),
+                    }
+                ],
+            )
+            append_event(conn, EventType.ATTACHMENT_STORED, actor, {"sha256": sha256, "origin": origin})
+    return StoredBlob(sha256, len(data), media_type)
+
+
+def read_blob_bytes(node: Node, sha256: str) -> bytes:
+    data = blob_path(node, sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise NotFound(f"attachment {sha256} is damaged on disk; restore it from backup")
+    return data
+
+
+def read_attachment(node: Node, officer: Officer, sha256: str) -> tuple[bytes, str]:
+    """An officer may read an attachment their agency uploaded or one on a message their agency can see."""
+    with node.engine.connect() as conn:
+        row = conn.execute(select(blobs).where(blobs.c.sha256 == sha256)).first()
+        if row is None:
+            raise NotFound(f"no attachment {sha256}")
+        if row.uploaded_by_agency != officer.agency:
+            _require_visible_message(conn, officer, sha256)
+    return read_blob_bytes(node, sha256), row.media_type
+
+
+def _require_visible_message(conn: Connection, officer: Officer, sha256: str) -> None:
+    from accord.errors import Forbidden
+
+    for (message_id,) in conn.execute(
+        select(message_attachments.c.message_id).where(message_attachments.c.sha256 == sha256)
+    ):
+        try:
+            visible_row(conn, officer, message_id)
+            return
+        except Forbidden:
+            continue
+    raise Forbidden("that attachment is on no message your agency can see")

@@ -1,0 +1,345 @@
+"""Delivery workers: claim due outbox rows, seal them, POST batches to the peer, keep the signed receipts.
+
+Stateless: any number of workers in any number of processes share the outbox through the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import bindparam, case, delete, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from uuid6 import uuid7
+
+from accord.crypto.envelope import seal_envelope
+from accord.crypto.receipts import verify_receipt
+from accord.directory.peers import PeerRecord, load_peers
+from accord.domain.messages import DeliveryState
+from accord.errors import AccordError
+from accord.exchange.attachments import read_blob_bytes
+from accord.exchange.outbox import OutboxItem, OutboxKind, claim_due, hold_channel, remove, reschedule, retry_at
+from accord.ledger.events import EventType, append_events, event_row
+from accord.node import Node
+from accord.store.tables import blob_transfers, blobs, messages
+
+log = structlog.get_logger("accord.delivery")
+
+ENVELOPES_PATH = "/federation/v1/envelopes"
+BLOBS_PATH = "/federation/v1/blobs"
+
+# Refusals a later attempt can overcome (keys re-pinned, clocks fixed, an attachment pushed again);
+# every other refusal is final and the message shows `failed` with the peer's reason.
+_TRANSIENT_REFUSALS = frozenset(
+    {
+        "attachment-missing",
+        "stale-envelope",
+        "unknown-sender",
+        "undecryptable-envelope",
+        "bad-signature",
+        "replayed-envelope",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    item: OutboxItem
+    receipt: str | None = None
+    failure: str | None = None  # final refusal
+    retry_error: str | None = None
+    channel_down: bool = False  # the peer did not answer the batch at all: the whole channel waits
+
+
+class DeliveryWorker:
+    def __init__(self, node: Node, client: httpx.Client | None = None) -> None:
+        self.node = node
+        self.client = client or httpx.Client(timeout=httpx.Timeout(60.0, connect=5.0))
+
+    def run(self, stop: threading.Event) -> None:
+        """Deliver until `stop` is set; sleeps only when nothing is due."""
+        while not stop.is_set():
+            try:
+                delivered = self.deliver_once()
+            except (SQLAlchemyError, OSError) as exc:
+                log.error("delivery round failed; retrying", error=str(exc))
+                delivered = 0
+                stop.wait(self.node.settings.outbox_poll_s)
+            if delivered == 0:
+                self.node.outbox_signal.wait(self.node.settings.outbox_poll_s)
+                self.node.outbox_signal.clear()
+
+    def deliver_once(self) -> int:
+        with self.node.engine.connect() as conn:
+            peers = load_peers(self.node, conn)
+        handled = 0
+        for peer in peers:
+            items = claim_due(
+                self.node.engine, peer.node_id, self.node.settings.outbox_batch_size, self.node.settings.outbox_lease_s
+            )
+            if items:
+                self._deliver(peer, items)
+                handled += len(items)
+        return handled
+
+    def _deliver(self, peer: PeerRecord, items: list[OutboxItem]) -> None:
+        blocked = self._push_attachments(peer, items)
+        ready = [item for item in items if item.id not in blocked]
+        settled = [_Settled(item, retry_error=blocked[item.id]) for item in items if item.id in blocked]
+        if ready:
+            settled.extend(self._post(peer, ready))
+        self._settle(peer, settled)
+
+    def _seal(self, peer: PeerRecord, item: OutboxItem) -> str:
+        claims = {
+            "iss": self.node.node_id,
+            "aud": peer.node_id,
+            "jti": str(uuid7()),
+            "iat": int(time.time()),
+            "kind": item.kind.value,
+            "ref": item.ref_id,
+            "seq": item.seq,
+            "body": json.loads(item.body),
+        }
+        return seal_envelope(claims, self.node.keys, peer.pinned.keys)
+
+    def _post(self, peer: PeerRecord, items: list[OutboxItem]) -> list[_Settled]:
+        envelopes = [{"ref": item.ref_id, "token": self._seal(peer, item)} for item in items]
+        self._mark_sent(peer, items)
+        try:
+            response = self.client.post(peer.url + ENVELOPES_PATH, json={"envelopes": envelopes})
+        except httpx.HTTPError as exc:
+            return [_Settled(item, retry_error=f"peer unreachable: {exc!r}", channel_down=True) for item in items]
+        try:
+            body = response.json()
+            results = body["results"] if isinstance(body, dict) else None
+        except (ValueError, KeyError):
+            results = None
+        if not isinstance(results, list) or len(results) != len(items):
+            error = f"peer answered HTTP {response.status_code} without per-envelope results"
+            return [_Settled(item, retry_error=error, channel_down=True) for item in items]
+        return [self._settle_one(peer, item, result) for item, result in zip(items, results, strict=True)]
+
+    def _settle_one(self, peer: PeerRecord, item: OutboxItem, result: Any) -> _Settled:
+        receipt = result.get("receipt") if isinstance(result, dict) else None
+        if isinstance(receipt, str):
+            try:
+                verify_receipt(receipt, peer.pinned.keys, item.ref_id)
+            except AccordError as exc:
+                return _Settled(item, retry_error=f"peer's receipt does not verify: {exc.detail}")
+            return _Settled(item, receipt=receipt)
+        problem = result.get("problem") if isinstance(result, dict) else None
+        slug = str(problem.get("type", "")).rsplit(":", 1)[-1] if isinstance(problem, dict) else ""
+        detail = str(problem.get("detail", "refused without a reason")) if isinstance(problem, dict) else "no result"
+        if slug == "attachment-missing":
+            self._forget_transfers(peer, item)
+        if slug in _TRANSIENT_REFUSALS:
+            return _Settled(item, retry_error=f"peer refused ({slug}): {detail}")
+        return _Settled(item, failure=f"peer refused ({slug or 'unknown'}): {detail}")
+
+    def _mark_sent(self, peer: PeerRecord, items: Sequence[OutboxItem]) -> None:
+        ids = [item.ref_id for item in items if item.kind is OutboxKind.MESSAGE]
+        now = datetime.now(UTC)
+        with self.node.engine.begin() as conn:
+            if ids:
+                conn.execute(
+                    update(messages)
+                    .where(messages.c.id.in_(ids), messages.c.state == DeliveryState.QUEUED.value)
+                    .values(state=DeliveryState.SENT.value)
+                )
+            append_events(
+                conn,
+                [
+                    event_row(
+                        EventType.ENVELOPE_SENT,
+                        self.node.node_id,
+                        {"ref": item.ref_id, "peer": peer.node_id, "seq": item.seq, "attempt": item.attempts + 1},
+                        at=now,
+                    )
+                    for item in items
+                ],
+            )
+
+    def _settle(self, peer: PeerRecord, settled: list[_Settled]) -> None:
+        now = datetime.now(UTC)
+        settings = self.node.settings
+        delivered = [s for s in settled if s.receipt is not None]
+        failed = [s for s in settled if s.failure is not None]
+        retried = [s for s in settled if s.retry_error is not None]
+        down = [s for s in retried if s.channel_down]
+        channel_due = (
+            retry_at(max(s.item.attempts for s in down), settings.retry_base_s, settings.retry_max_s) if down else None
+        )
+        retry_rows = [
+            (
+                s.item.id,
+                s.item.attempts + 1,
+                channel_due
+                if s.channel_down and channel_due is not None
+                else retry_at(s.item.attempts, settings.retry_base_s, settings.retry_max_s),
+                s.retry_error or "",
+            )
+            for s in retried
+        ]
+        with self.node.engine.begin() as conn:
+            remove(conn, [s.item.id for s in delivered + failed])
+            reschedule(conn, retry_rows)
+            if channel_due is not None:
+                hold_channel(conn, peer.node_id, channel_due, down[0].retry_error or "")
+            msg_delivered = [s for s in delivered if s.item.kind is OutboxKind.MESSAGE]
+            if msg_delivered:
+                conn.execute(
+                    update(messages)
+                    .where(messages.c.id == bindparam("ref"))
+                    .values(
+                        state=case(
+                            (messages.c.state == DeliveryState.READ.value, DeliveryState.READ.value),
+                            else_=DeliveryState.DELIVERED.value,
+                        ),
+                        receipt=bindparam("receipt"),
+                        delivered_at=bindparam("at"),
+                        attempts=bindparam("attempts"),
+                        last_error=None,
+                        next_attempt_at=None,
+                    ),
+                    [
+                        {"ref": s.item.ref_id, "receipt": s.receipt, "at": now, "attempts": s.item.attempts + 1}
+                        for s in msg_delivered
+                    ],
+                )
+            msg_failed = [s for s in failed if s.item.kind is OutboxKind.MESSAGE]
+            if msg_failed:
+                conn.execute(
+                    update(messages)
+                    .where(messages.c.id == bindparam("ref"))
+                    .values(
+                        state=DeliveryState.FAILED.value,
+                        state_reason=bindparam("reason"),
+                        attempts=bindparam("attempts"),
+                        next_attempt_at=None,
+                    ),
+                    [{"ref": s.item.ref_id, "reason": s.failure, "attempts": s.item.attempts + 1} for s in msg_failed],
+                )
+            retry_by_id = {row[0]: row for row in retry_rows}
+            msg_retried = [s for s in retried if s.item.kind is OutboxKind.MESSAGE]
+            if msg_retried:
+                conn.execute(
+                    update(messages)
+                    .where(messages.c.id == bindparam("ref"))
+                    .values(
+                        last_error=bindparam("error"), attempts=bindparam("attempts"), next_attempt_at=bindparam("due")
+                    ),
+                    [
+                        {
+                            "ref": s.item.ref_id,
+                            "error": s.retry_error,
+                            "attempts": s.item.attempts + 1,
+                            "due": retry_by_id[s.item.id][2],
+                        }
+                        for s in msg_retried
+                    ],
+                )
+            events = [
+                event_row(
+                    EventType.ENVELOPE_DELIVERED,
+                    peer.node_id,
+                    {"ref": s.item.ref_id, "seq": s.item.seq},
+                    (s.receipt or "").encode(),
+                    now,
+                )
+                for s in delivered
+            ] + [
+                event_row(
+                    EventType.ENVELOPE_FAILED,
+                    peer.node_id,
+                    {"ref": s.item.ref_id, "seq": s.item.seq},
+                    (s.failure or "").encode(),
+                    now,
+                )
+                for s in failed
+            ]
+            append_events(conn, events)
+        if retried:
+            log.info("delivery deferred", peer=peer.node_id, count=len(retried), error=retried[0].retry_error)
+
+    def _push_attachments(self, peer: PeerRecord, items: list[OutboxItem]) -> dict[int, str]:
+        """Send attachment bytes the peer has not had yet; returns the items that must wait, with why."""
+        needs: dict[int, list[str]] = {}
+        for item in items:
+            if item.kind is OutboxKind.MESSAGE:
+                shas = [a["sha256"] for a in json.loads(item.body).get("attachments", [])]
+                if shas:
+                    needs[item.id] = shas
+        if not needs:
+            return {}
+        wanted = {sha for shas in needs.values() for sha in shas}
+        with self.node.engine.connect() as conn:
+            sent = set(
+                conn.scalars(
+                    select(blob_transfers.c.sha256).where(
+                        blob_transfers.c.peer_node_id == peer.node_id, blob_transfers.c.sha256.in_(wanted)
+                    )
+                )
+            )
+            media = {
+                row.sha256: row.media_type
+                for row in conn.execute(select(blobs.c.sha256, blobs.c.media_type).where(blobs.c.sha256.in_(wanted)))
+            }
+        failures: dict[str, str] = {}
+        for sha in sorted(wanted - sent):
+            error = self._push_blob(peer, sha, media.get(sha, "application/octet-stream"))
+            if error:
+                failures[sha] = error
+        return {
+            item_id: "; ".join(failures[sha] for sha in shas if sha in failures)
+            for item_id, shas in needs.items()
+            if any(sha in failures for sha in shas)
+        }
+
+    def _push_blob(self, peer: PeerRecord, sha256: str, media_type: str) -> str | None:
+        data = read_blob_bytes(self.node, sha256)
+        claims = {
+            "iss": self.node.node_id,
+            "aud": peer.node_id,
+            "jti": str(uuid7()),
+            "iat": int(time.time()),
+            "kind": OutboxKind.BLOB.value,
+            "ref": sha256,
+            "body": {
+                "sha256": sha256,
+                "media_type": media_type,
+                "size": len(data),
+                "data": base64.b64encode(data).decode(),
+            },
+        }
+        token = seal_envelope(claims, self.node.keys, peer.pinned.keys)
+        try:
+            response = self.client.post(
+                peer.url + BLOBS_PATH, content=token, headers={"Content-Type": "application/jose"}
+            )
+        except httpx.HTTPError as exc:
+            return f"attachment {sha256[:12]}… not sent: peer unreachable: {exc!r}"
+        if response.status_code != 200:
+            return f"attachment {sha256[:12]}… refused by peer: HTTP {response.status_code} {response.text[:300]}"
+        with self.node.engine.begin() as conn:
+            conn.execute(
+                insert(blob_transfers), [{"peer_node_id": peer.node_id, "sha256": sha256, "sent_at": datetime.now(UTC)}]
+            )
+        return None
+
+    def _forget_transfers(self, peer: PeerRecord, item: OutboxItem) -> None:
+        shas = [a["sha256"] for a in json.loads(item.body).get("attachments", [])]
+        with self.node.engine.begin() as conn:
+            conn.execute(
+                delete(blob_transfers).where(
+                    blob_transfers.c.peer_node_id == peer.node_id, blob_transfers.c.sha256.in_(shas)
+                )
+            )

@@ -1,0 +1,70 @@
+"""What an officer submits to send: validated at the API edge, completed into a Message by the send service."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.domain.handling import Caveat, Tlp
+from accord.domain.messages import MessageKind, Priority, Subject
+
+
+class HandlingDraft(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    classification: str = Field(min_length=1, max_length=64, description="national marking, e.g. 'Protected B'")
+    tlp: Tlp = Tlp.AMBER
+    caveats: tuple[Caveat, ...] = ()
+    restrictions: str | None = Field(default=None, max_length=1000)
+    named_recipients: tuple[str, ...] = ()
+
+
+class AttachmentDraft(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="as returned by POST /api/v1/attachments")
+    name: str = Field(min_length=1, max_length=255)
+
+
+class MessageDraft(BaseModel):
+    """A request, share, alert or response as the officer writes it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: MessageKind = MessageKind.REQUEST
+    recipient_agency: str = Field(min_length=1, max_length=32)
+    recipient_officer: str | None = Field(default=None, max_length=128)
+    focus_area: str = Field(min_length=1, max_length=32)
+    priority: Priority = Priority.ROUTINE
+    handling: HandlingDraft
+    legal_basis: str | None = Field(default=None, max_length=1000)
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1)
+    subjects: tuple[Subject, ...] = Field(default=(), max_length=200)
+    attachments: tuple[AttachmentDraft, ...] = Field(default=(), max_length=50)
+    case_id: str | None = Field(default=None, max_length=36, description="continue an existing case")
+    in_reply_to: str | None = Field(default=None, max_length=36, description="for a response: the message answered")
+
+
+class AmendmentDraft(BaseModel):
+    """A correction replaces title/body; a withdrawal or retraction states why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: MessageKind = Field(description="correction, withdrawal or retraction")
+    reason: str = Field(min_length=1, max_length=2000)
+    title: str | None = Field(default=None, max_length=300)
+    body: str | None = None
+
+
+class ReplyDraft(BaseModel):
+    """A response: the case, recipient and focus area come from the message answered."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    priority: Priority = Priority.ROUTINE
+    handling: HandlingDraft
+    legal_basis: str | None = Field(default=None, max_length=1000)
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1)
+    subjects: tuple[Subject, ...] = Field(default=(), max_length=200)
+    attachments: tuple[AttachmentDraft, ...] = Field(default=(), max_length=50)

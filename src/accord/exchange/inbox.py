@@ -1,0 +1,482 @@
+"""The inbox: verify envelopes from the pinned peer, store each once, answer with a signed receipt.
+
+Store-then-receipt: a receipt is only signed inside the transaction that stores the envelope, so a receipt
+the sender holds always names something this node kept. A refused envelope stores nothing but its refusal event.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy import Column, Connection, bindparam, case, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from accord.crypto.canonical import canonical_json
+from accord.crypto.envelope import OpenedEnvelope, PinnedPeer, open_envelope
+from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope
+from accord.crypto.receipts import sign_receipt
+from accord.directory.peers import PeerRecord, load_peers
+from accord.domain.messages import AMENDMENT_EFFECT, DeliveryState, Direction, Message, MessageKind
+from accord.errors import AccordError, InvalidInput, PayloadTooLarge
+from accord.exchange.attachments import StoredBlob, store_blob
+from accord.exchange.errors import AboveChannelCeiling, AttachmentMissing, UnknownAgency, UnknownFocusArea
+from accord.exchange.outbox import OutboxKind, channel_name
+from accord.exchange.sending import link_attachments
+from accord.ledger.events import EventType, append_events, event_row
+from accord.node import Node
+from accord.store.tables import blobs, inbound_envelopes, messages
+
+log = structlog.get_logger("accord.inbox")
+
+_STORE_ATTEMPTS = 3
+_JTI_LENGTH = 36  # inbound_envelopes.jti
+
+
+class Outcome:
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeResult:
+    ref: str | None
+    outcome: str
+    receipt: str | None = None
+    problem: AccordError | None = None
+
+
+@dataclass(slots=True)
+class _Incoming:
+    index: int
+    envelope: OpenedEnvelope
+    ref_id: str
+    seq: int
+    channel: str
+    message: Message | None = None
+    notice: dict[str, Any] | None = None
+    referenced: list[str] = field(default_factory=list)
+
+
+def accept_envelopes(node: Node, submissions: Sequence[tuple[str | None, str]]) -> list[EnvelopeResult]:
+    """Verify and store a batch; returns one result per submission, in order."""
+    results: list[EnvelopeResult | None] = [None] * len(submissions)
+    with node.engine.connect() as conn:
+        peers = load_peers(node, conn)
+    incoming: list[_Incoming] = []
+    now_s = int(time.time())
+    for index, (ref, token) in enumerate(submissions):
+        try:
+            incoming.append(_open_and_validate(node, peers, index, token, now_s))
+        except AccordError as problem:
+            results[index] = EnvelopeResult(ref, Outcome.REFUSED, problem=problem)
+    if incoming:
+        for index, result in _store_retrying_conflicts(node, incoming).items():
+            results[index] = result
+    refusals = [(submissions[i][0], r) for i, r in enumerate(results) if r is not None and r.problem is not None]
+    if refusals:
+        _record_refusals(node, refusals)
+    return [r for r in results if r is not None]
+
+
+def record_request_refusal(node: Node, problem: AccordError) -> None:
+    """Log a refused request that never got as far as its envelopes (too large, not JSON, wrong shape)."""
+    _record_refusals(node, [(None, EnvelopeResult(None, Outcome.REFUSED, problem=problem))])
+
+
+def _store_retrying_conflicts(node: Node, incoming: list[_Incoming]) -> dict[int, EnvelopeResult]:
+    """Store in one transaction; if a concurrent request stored the same envelope (or seq) between our checks and
+    our insert, the unique constraints roll us back and a fresh attempt sees it as a replay or duplicate."""
+    for attempt in range(_STORE_ATTEMPTS):
+        try:
+            with node.engine.begin() as conn:
+                return _store(node, conn, incoming)
+        except IntegrityError:
+            if attempt == _STORE_ATTEMPTS - 1:
+                raise
+            log.info("concurrent delivery of the same envelope; checking again", attempt=attempt + 1)
+    raise AssertionError("unreachable")
+
+
+def _check_fits(values: dict[Column[Any], str | None]) -> None:
+    """Identifiers a peer signed must still fit the columns that hold them (PostgreSQL enforces, SQLite does not)."""
+    for column, value in values.items():
+        limit = getattr(column.type, "length", None)
+        if value is not None and limit is not None and len(value) > limit:
+            raise InvalidInput(f"{column.name} has {len(value)} characters; at most {limit} are accepted")
+
+
+def _find_peer(peers: Sequence[PeerRecord]) -> Any:
+    by_kid = {p.pinned.keys.signing_fingerprint: p.pinned for p in peers}
+
+    def find(kid: str) -> PinnedPeer | None:
+        return by_kid.get(kid)
+
+    return find
+
+
+def _open_and_validate(node: Node, peers: Sequence[PeerRecord], index: int, token: str, now_s: int) -> _Incoming:
+    if not isinstance(token, str) or token.count(".") != 4:
+        raise MalformedArtefact("an envelope is a JWE in compact serialisation (five dot-separated parts)")
+    envelope = open_envelope(
+        token,
+        node.node_id,
+        node.keys,
+        _find_peer(peers),
+        now_s,
+        node.settings.max_envelope_age_s,
+        node.settings.clock_skew_s,
+    )
+    peer = next(p for p in peers if p.node_id == envelope.sender.node_id)
+    seq = envelope.claims.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise MalformedArtefact("envelope claim 'seq' must be a positive integer")
+    channel = channel_name(peer.node_id, node.node_id)
+    if len(envelope.jti) > _JTI_LENGTH:
+        raise MalformedArtefact(f"envelope claim 'jti' has more than {_JTI_LENGTH} characters")
+    if envelope.kind == OutboxKind.MESSAGE:
+        message = _validate_message(node, peer, envelope.body)
+        if envelope.claims.get("ref") != message.id:
+            raise MalformedArtefact("envelope claim 'ref' does not name the message it carries")
+        referenced = [ref for ref in (message.in_reply_to, message.refers_to) if ref]
+        return _Incoming(index, envelope, message.id, seq, channel, message=message, referenced=referenced)
+    if envelope.kind == OutboxKind.NOTICE:
+        notice = envelope.body
+        if notice.get("notice") != "read" or not isinstance(notice.get("message_id"), str):
+            raise MalformedArtefact("a notice is {'notice': 'read', 'message_id': …}")
+        ref_id = envelope.claims.get("ref")
+        if not isinstance(ref_id, str):
+            raise MalformedArtefact("envelope claim 'ref' is missing")
+        _check_fits({inbound_envelopes.c.ref_id: ref_id})
+        return _Incoming(index, envelope, ref_id, seq, channel, notice=notice, referenced=[notice["message_id"]])
+    raise MalformedArtefact(f"envelope kind {envelope.kind!r} is not accepted at /federation/v1/envelopes")
+
+
+def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> Message:
+    try:
+        message = Message.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidInput(f"the message is not valid: {exc.errors(include_url=False)[:5]}") from exc
+    agreement = node.agreement
+    if message.sender.party is not peer.party or message.recipient.party is not node.party:
+        raise InvalidInput(f"a message from {peer.party} must be addressed {peer.party} → {node.party}")
+    if agreement.agency(node.party, message.recipient.agency) is None:
+        raise UnknownAgency(f"{message.recipient.agency!r} is not an agency of {node.party}")
+    if agreement.agency(peer.party, message.sender.agency) is None:
+        raise UnknownAgency(f"{message.sender.agency!r} is not an agency of {peer.party}")
+    if agreement.focus_area(message.focus_area) is None:
+        raise UnknownFocusArea(f"{message.focus_area!r} is not a focus area of the agreement")
+    if message.handling.level.rank > agreement.channel_ceiling.rank:
+        raise AboveChannelCeiling(f"level {message.handling.level} is above the channel ceiling")
+    if len(message.body.encode()) > node.settings.max_body_bytes:
+        raise PayloadTooLarge(f"message body exceeds {node.settings.max_body_bytes} bytes")
+    if message.kind is MessageKind.RESPONSE and not message.in_reply_to:
+        raise InvalidInput("a response must name the message it answers")
+    if message.kind in AMENDMENT_EFFECT and not message.refers_to:
+        raise InvalidInput(f"a {message.kind} must name the message it amends")
+    _check_fits(
+        {
+            messages.c.id: message.id,
+            messages.c.case_id: message.case_id,
+            messages.c.sender_officer: message.sender.officer,
+            messages.c.recipient_officer: message.recipient.officer,
+            messages.c.in_reply_to: message.in_reply_to,
+            messages.c.refers_to: message.refers_to,
+        }
+    )
+    return message
+
+
+def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int, EnvelopeResult]:
+    results: dict[int, EnvelopeResult] = {}
+    jtis = [i.envelope.jti for i in incoming]
+    refs = [i.ref_id for i in incoming]
+    # One statement, so one snapshot: an envelope a concurrent request commits is seen by all three checks or none.
+    known = conn.execute(
+        select(
+            inbound_envelopes.c.jti,
+            inbound_envelopes.c.ref_id,
+            inbound_envelopes.c.receipt,
+            inbound_envelopes.c.seq,
+            inbound_envelopes.c.channel,
+        ).where(
+            or_(
+                inbound_envelopes.c.jti.in_(jtis),
+                inbound_envelopes.c.ref_id.in_(refs),
+                inbound_envelopes.c.seq.in_([i.seq for i in incoming]),
+            )
+        )
+    ).all()
+    seen_jti = {row.jti for row in known}
+    prior = {row.ref_id: row for row in known}
+    used_seqs = {(row.channel, row.seq) for row in known}
+    wanted_blobs = {a.sha256 for i in incoming if i.message for a in i.message.attachments}
+    present_blobs = set(conn.scalars(select(blobs.c.sha256).where(blobs.c.sha256.in_(wanted_blobs))))
+    referenced = {
+        row.id: row
+        for row in conn.execute(
+            select(messages.c.id, messages.c.direction, messages.c.kind).where(
+                messages.c.id.in_([r for i in incoming for r in i.referenced])
+            )
+        )
+    }
+    now = datetime.now(UTC)
+    accepted: list[tuple[_Incoming, str]] = []
+    batch_refs: set[str] = set()
+    for item in incoming:
+        ref_row = prior.get(item.ref_id)
+        if item.envelope.jti in seen_jti:
+            results[item.index] = EnvelopeResult(
+                item.ref_id,
+                Outcome.REFUSED,
+                problem=ReplayedEnvelope(f"envelope {item.envelope.jti} was already presented; nothing stored"),
+            )
+            continue
+        if ref_row is not None:
+            results[item.index] = EnvelopeResult(item.ref_id, Outcome.DUPLICATE, receipt=ref_row.receipt)
+            continue
+        try:
+            _check_references(item, referenced, present_blobs, used_seqs, batch_refs)
+        except AccordError as problem:
+            results[item.index] = EnvelopeResult(item.ref_id, Outcome.REFUSED, problem=problem)
+            continue
+        batch_refs.add(item.ref_id)
+        used_seqs.add((item.channel, item.seq))
+        receipt = sign_receipt(_receipt_claims(node, item, now), node.keys)
+        accepted.append((item, receipt))
+        results[item.index] = EnvelopeResult(item.ref_id, Outcome.ACCEPTED, receipt=receipt)
+    if accepted:
+        _persist(conn, accepted, now)
+    return results
+
+
+def _check_references(
+    item: _Incoming,
+    referenced: dict[str, Any],
+    present_blobs: set[str],
+    used_seqs: set[tuple[str, int]],
+    batch_refs: set[str],
+) -> None:
+    if item.ref_id in batch_refs:
+        raise ReplayedEnvelope(f"{item.ref_id} appears twice in one batch")
+    if (item.channel, item.seq) in used_seqs:
+        raise MalformedArtefact(f"sequence number {item.seq} on channel {item.channel} is already used")
+    message = item.message
+    if message is not None:
+        missing = [a.sha256 for a in message.attachments if a.sha256 not in present_blobs]
+        if missing:
+            raise AttachmentMissing(f"attachments {missing} have not arrived; push them to /federation/v1/blobs")
+        if message.in_reply_to:
+            original = referenced.get(message.in_reply_to)
+            if original is None or original.direction != Direction.OUTGOING.value:
+                raise InvalidInput(f"the response answers {message.in_reply_to}, which this node never sent")
+        if message.refers_to:
+            original = referenced.get(message.refers_to)
+            if original is None or original.direction != Direction.INCOMING.value:
+                raise InvalidInput(f"the {message.kind} amends {message.refers_to}, which this node never received")
+    if item.notice is not None:
+        original = referenced.get(item.notice["message_id"])
+        if original is None or original.direction != Direction.OUTGOING.value:
+            raise InvalidInput(f"read notice for {item.notice['message_id']}, which this node never sent")
+
+
+def _receipt_claims(node: Node, item: _Incoming, now: datetime) -> dict[str, Any]:
+    return {
+        "typ": "delivery-receipt",
+        "ref": item.ref_id,
+        "kind": item.envelope.kind,
+        "jti": item.envelope.jti,
+        "digest": item.envelope.digest,
+        "channel": item.channel,
+        "seq": item.seq,
+        "sender": item.envelope.sender.node_id,
+        "receiver": node.node_id,
+        "received_at": now.isoformat(),
+    }
+
+
+def _persist(conn: Connection, accepted: list[tuple[_Incoming, str]], now: datetime) -> None:
+    conn.execute(
+        insert(inbound_envelopes),
+        [
+            {
+                "channel": i.channel,
+                "seq": i.seq,
+                "jti": i.envelope.jti,
+                "kind": i.envelope.kind,
+                "ref_id": i.ref_id,
+                "digest": i.envelope.digest,
+                "receipt": receipt,
+                "received_at": now,
+            }
+            for i, receipt in accepted
+        ],
+    )
+    new_messages = [(i.message, i, receipt) for i, receipt in accepted if i.message is not None]
+    if new_messages:
+        conn.execute(insert(messages), [_incoming_row(m, i, receipt, now) for m, i, receipt in new_messages])
+        link_attachments(conn, [m for m, _, _ in new_messages])
+    answered = [{"ref": m.in_reply_to, "at": now} for m, _, _ in new_messages if m.in_reply_to]
+    if answered:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == bindparam("ref"), messages.c.answered_at.is_(None))
+            .values(answered_at=bindparam("at")),
+            answered,
+        )
+    amended = [
+        {"ref": m.refers_to, "effect": AMENDMENT_EFFECT[m.kind].value, "by": m.id}
+        for m, _, _ in new_messages
+        if m.refers_to and m.kind in AMENDMENT_EFFECT
+    ]
+    if amended:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == bindparam("ref"))
+            .values(amendment=bindparam("effect"), amended_by=bindparam("by")),
+            amended,
+        )
+    reads = [
+        {"ref": i.notice["message_id"], "at": _parse_time(i.notice.get("read_at"), now)}
+        for i, _ in accepted
+        if i.notice is not None
+    ]
+    if reads:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == bindparam("ref"))
+            .values(
+                state=DeliveryState.READ.value,
+                read_at=case((messages.c.read_at.is_(None), bindparam("at")), else_=messages.c.read_at),
+            ),
+            reads,
+        )
+    rows = []
+    for i, receipt in accepted:
+        refs: dict[str, str | int | None] = {
+            "ref": i.ref_id,
+            "peer": i.envelope.sender.node_id,
+            "seq": i.seq,
+            "kind": i.envelope.kind,
+        }
+        rows.append(event_row(EventType.ENVELOPE_RECEIVED, i.envelope.sender.node_id, refs, receipt.encode(), now))
+        if i.notice is not None:
+            rows.append(
+                event_row(
+                    EventType.MESSAGE_READ_BY_PEER,
+                    i.envelope.sender.node_id,
+                    {"message": i.notice["message_id"]},
+                    at=now,
+                )
+            )
+        elif i.message is not None and i.message.kind in AMENDMENT_EFFECT:
+            rows.append(
+                event_row(
+                    EventType.MESSAGE_AMENDED,
+                    i.envelope.sender.node_id,
+                    {
+                        "message": i.message.refers_to,
+                        "by": i.message.id,
+                        "effect": AMENDMENT_EFFECT[i.message.kind].value,
+                    },
+                    at=now,
+                )
+            )
+    append_events(conn, rows)
+
+
+def _parse_time(value: Any, default: datetime) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return default
+    return parsed if parsed.tzinfo else default
+
+
+def _incoming_row(m: Message, item: _Incoming, receipt: str, now: datetime) -> dict[str, object]:
+    return {
+        "id": m.id,
+        "direction": Direction.INCOMING.value,
+        "kind": m.kind.value,
+        "case_id": m.case_id,
+        "sender_party": m.sender.party.value,
+        "sender_agency": m.sender.agency,
+        "sender_officer": m.sender.officer,
+        "recipient_party": m.recipient.party.value,
+        "recipient_agency": m.recipient.agency,
+        "recipient_officer": m.recipient.officer,
+        "focus_area": m.focus_area,
+        "priority": m.priority.value,
+        "created_at": m.created_at,
+        "deadline": m.deadline,
+        "title": m.title,
+        "content": canonical_json(item.envelope.body).decode(),
+        "state": DeliveryState.RECEIVED.value,
+        "channel_seq": item.seq,
+        "attempts": 0,
+        "received_at": now,
+        "receipt": receipt,
+        "in_reply_to": m.in_reply_to,
+        "refers_to": m.refers_to,
+    }
+
+
+def _record_refusals(node: Node, refusals: list[tuple[str | None, EnvelopeResult]]) -> None:
+    rows = []
+    for ref, result in refusals:
+        assert result.problem is not None
+        log.warning("envelope refused", ref=ref, problem=result.problem.slug, detail=result.problem.detail)
+        rows.append(
+            event_row(
+                EventType.ENVELOPE_REFUSED,
+                "federation",
+                {"ref": ref, "problem": result.problem.slug},
+                result.problem.detail.encode(),
+            )
+        )
+    with node.engine.begin() as conn:
+        append_events(conn, rows)
+
+
+def accept_blob(node: Node, token: str) -> StoredBlob:
+    """Verify a sealed attachment from the peer, check its hash, and store it."""
+    with node.engine.connect() as conn:
+        peers = load_peers(node, conn)
+    try:
+        envelope = open_envelope(
+            token,
+            node.node_id,
+            node.keys,
+            _find_peer(peers),
+            int(time.time()),
+            node.settings.max_envelope_age_s,
+            node.settings.clock_skew_s,
+        )
+        if envelope.kind != OutboxKind.BLOB:
+            raise MalformedArtefact(f"envelope kind {envelope.kind!r} is not accepted at /federation/v1/blobs")
+        body = envelope.body
+        try:
+            data = base64.b64decode(str(body["data"]), validate=True)
+        except (KeyError, binascii.Error) as exc:
+            raise MalformedArtefact(f"blob envelope has no valid base64 'data': {exc}") from exc
+        if hashlib.sha256(data).hexdigest() != body.get("sha256"):
+            raise MalformedArtefact("blob bytes do not match the SHA-256 the envelope names; nothing stored")
+        return store_blob(
+            node,
+            data,
+            str(body.get("media_type", "application/octet-stream")),
+            origin=envelope.sender.node_id,
+            actor=envelope.sender.node_id,
+        )
+    except AccordError as problem:
+        _record_refusals(node, [(None, EnvelopeResult(None, Outcome.REFUSED, problem=problem))])
+        raise

@@ -1,0 +1,213 @@
+"""Inbox and outbox as an officer sees them: visibility by agency, filters, opening a message."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, case, func, or_, select, update
+from uuid6 import uuid7
+
+from accord.directory.officers import Officer
+from accord.directory.peers import peer_for_party
+from accord.domain.messages import OPENING_KINDS, DeliveryState, Direction
+from accord.errors import Forbidden, InvalidInput, NotFound
+from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.ledger.events import EventType, append_event
+from accord.node import Node
+from accord.store.tables import messages
+
+_NOTICE_RANK = 1  # read notices overtake routine traffic: the sender is waiting to know
+
+
+class Box:
+    INBOX = "inbox"
+    OUTBOX = "outbox"
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxFilter:
+    box: str
+    focus_area: str | None = None
+    state: DeliveryState | None = None
+    overdue: bool | None = None
+    case_id: str | None = None
+    limit: int = 50
+    before: str | None = None  # message id to page from (ids are UUIDv7, so sortable by time)
+
+
+def _own_clause(officer: Officer) -> Any:
+    return or_(
+        and_(messages.c.direction == Direction.OUTGOING.value, messages.c.sender_agency == officer.agency),
+        and_(messages.c.direction == Direction.INCOMING.value, messages.c.recipient_agency == officer.agency),
+    )
+
+
+def _overdue_clause(now: datetime) -> Any:
+    return and_(
+        messages.c.deadline.is_not(None),
+        messages.c.deadline < now,
+        messages.c.answered_at.is_(None),
+        messages.c.amendment.is_(None) | (messages.c.amendment == "corrected"),
+        messages.c.kind.in_([k.value for k in OPENING_KINDS]),
+    )
+
+
+def visible_row(conn: Connection, officer: Officer, message_id: str) -> Row[Any]:
+    row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
+    if row is None:
+        raise NotFound(f"no message {message_id}")
+    if not _is_visible(row, officer):
+        raise Forbidden("that message belongs to another agency's mail")
+    return row
+
+
+def _is_visible(row: Row[Any], officer: Officer) -> bool:
+    if row.direction == Direction.OUTGOING.value:
+        return bool(row.sender_agency == officer.agency)
+    return bool(row.recipient_agency == officer.agency)
+
+
+def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> list[dict[str, Any]]:
+    if flt.box not in {Box.INBOX, Box.OUTBOX}:
+        raise InvalidInput("box is 'inbox' or 'outbox'")
+    if flt.focus_area is not None and node.agreement.focus_area(flt.focus_area) is None:
+        raise InvalidInput(f"{flt.focus_area!r} is not a focus area of the agreement")
+    if not 1 <= flt.limit <= 500:
+        raise InvalidInput("limit is between 1 and 500")
+    now = datetime.now(UTC)
+    query = select(messages)
+    if flt.box == Box.INBOX:
+        query = query.where(
+            messages.c.direction == Direction.INCOMING.value, messages.c.recipient_agency == officer.agency
+        )
+    else:
+        query = query.where(
+            messages.c.direction == Direction.OUTGOING.value, messages.c.sender_agency == officer.agency
+        )
+    if flt.focus_area:
+        query = query.where(messages.c.focus_area == flt.focus_area)
+    if flt.state:
+        query = query.where(messages.c.state == flt.state.value)
+    if flt.case_id:
+        query = query.where(messages.c.case_id == flt.case_id)
+    if flt.overdue is True:
+        query = query.where(_overdue_clause(now))
+    elif flt.overdue is False:
+        query = query.where(~_overdue_clause(now))
+    if flt.before:
+        query = query.where(messages.c.id < flt.before)
+    query = query.order_by(messages.c.id.desc()).limit(flt.limit)
+    with node.engine.connect() as conn:
+        return [message_view(row, now) for row in conn.execute(query)]
+
+
+def counts_by_focus_area(node: Node, officer: Officer) -> dict[str, dict[str, int]]:
+    now = datetime.now(UTC)
+    with node.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                messages.c.focus_area,
+                messages.c.direction,
+                func.count().label("total"),
+                func.sum(case((_overdue_clause(now), 1), else_=0)).label("overdue"),
+                func.sum(case((messages.c.state == DeliveryState.RECEIVED.value, 1), else_=0)).label("unread"),
+            )
+            .where(_own_clause(officer))
+            .group_by(messages.c.focus_area, messages.c.direction)
+        ).all()
+    result: dict[str, dict[str, int]] = {area.code: {} for area in node.agreement.focus_areas}
+    for row in rows:
+        box = Box.INBOX if row.direction == Direction.INCOMING.value else Box.OUTBOX
+        bucket = result.setdefault(row.focus_area, {})
+        bucket[box] = int(row.total)
+        bucket[f"{box}_overdue"] = int(row.overdue or 0)
+        if box == Box.INBOX:
+            bucket["unread"] = int(row.unread or 0)
+    return result
+
+
+def case_thread(node: Node, officer: Officer, case_id: str) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    with node.engine.connect() as conn:
+        rows = conn.execute(
+            select(messages).where(messages.c.case_id == case_id, _own_clause(officer)).order_by(messages.c.id)
+        ).all()
+    if not rows:
+        raise NotFound(f"no case {case_id} that your agency takes part in")
+    return [message_view(row, now) for row in rows]
+
+
+def open_message(node: Node, officer: Officer, message_id: str) -> dict[str, Any]:
+    """Return the message; the first time the recipient agency opens it, a read notice goes back."""
+    now = datetime.now(UTC)
+    with node.engine.begin() as conn:
+        try:
+            row = visible_row(conn, officer, message_id)
+        except Forbidden:
+            append_event(conn, EventType.ACCESS_DENIED, officer.id, {"message": message_id})
+            raise
+        if row.direction == Direction.INCOMING.value and row.state == DeliveryState.RECEIVED.value:
+            conn.execute(
+                update(messages).where(messages.c.id == message_id).values(state=DeliveryState.READ.value, read_at=now)
+            )
+            append_event(conn, EventType.MESSAGE_READ, officer.id, {"message": message_id})
+            peer = peer_for_party(node, conn, node.party.other)
+            notice = {"notice": "read", "message_id": message_id, "read_at": now.isoformat(), "by": officer.agency}
+            enqueue(
+                conn,
+                node.node_id,
+                peer.node_id,
+                [OutboxEntry(OutboxKind.NOTICE, str(uuid7()), _NOTICE_RANK, json.dumps(notice))],
+            )
+            row = visible_row(conn, officer, message_id)
+    node.outbox_signal.set()
+    return message_view(row, now, with_content=True)
+
+
+def message_view(row: Row[Any], now: datetime, with_content: bool = False) -> dict[str, Any]:
+    overdue = bool(
+        row.deadline is not None
+        and row.deadline < now
+        and row.answered_at is None
+        and row.amendment in (None, "corrected")
+        and row.kind in {k.value for k in OPENING_KINDS}
+    )
+    view: dict[str, Any] = {
+        "id": row.id,
+        "direction": row.direction,
+        "kind": row.kind,
+        "case_id": row.case_id,
+        "sender": {"party": row.sender_party, "agency": row.sender_agency, "officer": row.sender_officer},
+        "recipient": {"party": row.recipient_party, "agency": row.recipient_agency, "officer": row.recipient_officer},
+        "focus_area": row.focus_area,
+        "priority": row.priority,
+        "title": row.title,
+        "created_at": row.created_at,
+        "deadline": row.deadline,
+        "overdue": overdue,
+        "in_reply_to": row.in_reply_to,
+        "refers_to": row.refers_to,
+        "amendment": row.amendment,
+        "amended_by": row.amended_by,
+        "delivery": {
+            "state": row.state,
+            "reason": row.state_reason,
+            "channel_seq": row.channel_seq,
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+            "next_attempt_at": row.next_attempt_at if row.state in ("queued", "sent") else None,
+            "delivered_at": row.delivered_at,
+            "received_at": row.received_at,
+            "read_at": row.read_at,
+            "answered_at": row.answered_at,
+            "receipt": row.receipt,
+        },
+    }
+    if with_content:
+        content = json.loads(row.content)
+        for key in ("handling", "legal_basis", "body", "subjects", "attachments"):
+            view[key] = content.get(key)
+    return view

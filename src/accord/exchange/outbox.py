@@ -1,0 +1,159 @@
+"""The durable outbox: rows claimed by delivery workers with a lease (SKIP LOCKED on PostgreSQL)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select, update
+
+from accord.store.tables import channel_counters, messages, outbox
+
+
+class OutboxKind(StrEnum):
+    MESSAGE = "message"
+    NOTICE = "notice"
+    BLOB = "blob"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    kind: OutboxKind
+    ref_id: str
+    rank: int
+    body: str  # JSON of the envelope body
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    kind: OutboxKind
+    ref_id: str
+    seq: int
+    body: str
+    attempts: int
+
+
+def channel_name(sender_node_id: str, recipient_node_id: str) -> str:
+    return f"{sender_node_id}>{recipient_node_id}"
+
+
+def reserve_sequence(conn: Connection, channel: str, count: int) -> int:
+    """Reserve `count` consecutive sequence numbers on a channel; returns the first."""
+    row = conn.execute(
+        select(channel_counters.c.next_seq).where(channel_counters.c.channel == channel).with_for_update()
+    ).first()
+    if row is None:
+        conn.execute(insert(channel_counters), [{"channel": channel, "next_seq": 1 + count}])
+        return 1
+    first = int(row.next_seq)
+    conn.execute(update(channel_counters).where(channel_counters.c.channel == channel).values(next_seq=first + count))
+    return first
+
+
+def enqueue(conn: Connection, sender_node_id: str, peer_node_id: str, entries: Sequence[OutboxEntry]) -> list[int]:
+    """Queue entries for the peer in this transaction; returns their channel sequence numbers."""
+    if not entries:
+        return []
+    first = reserve_sequence(conn, channel_name(sender_node_id, peer_node_id), len(entries))
+    now = datetime.now(UTC)
+    conn.execute(
+        insert(outbox),
+        [
+            {
+                "peer_node_id": peer_node_id,
+                "kind": entry.kind.value,
+                "ref_id": entry.ref_id,
+                "rank": entry.rank,
+                "seq": first + offset,
+                "body": entry.body,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for offset, entry in enumerate(entries)
+        ],
+    )
+    return [first + offset for offset in range(len(entries))]
+
+
+def claim_due(engine: Engine, peer_node_id: str, limit: int, lease_s: int) -> list[OutboxItem]:
+    """Claim up to `limit` due rows, most urgent first; other workers skip them until the lease ends."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(outbox.c.id, outbox.c.kind, outbox.c.ref_id, outbox.c.seq, outbox.c.body, outbox.c.attempts)
+            .where(
+                outbox.c.peer_node_id == peer_node_id,
+                outbox.c.next_attempt_at <= now,
+                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+            )
+            .order_by(outbox.c.rank, outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if rows:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([row.id for row in rows]))
+                .values(lease_until=now + timedelta(seconds=lease_s))
+            )
+    return [OutboxItem(r.id, OutboxKind(r.kind), r.ref_id, r.seq, r.body, r.attempts) for r in rows]
+
+
+def remove(conn: Connection, ids: Sequence[int]) -> None:
+    if ids:
+        conn.execute(delete(outbox).where(outbox.c.id.in_(list(ids))))
+
+
+def retry_at(attempts: int, base_s: float, max_s: float) -> datetime:
+    """Exponential backoff with jitter, capped; a peer down for days is retried every `max_s`."""
+    delay = min(max_s, base_s * (2 ** min(attempts, 30)))
+    return datetime.now(UTC) + timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+
+def reschedule(conn: Connection, items: Sequence[tuple[int, int, datetime, str]]) -> None:
+    """(id, attempts, next_attempt_at, error) per row: release the lease and wait."""
+    if items:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id == bindparam("row_id"))
+            .values(
+                attempts=bindparam("new_attempts"),
+                next_attempt_at=bindparam("due"),
+                last_error=bindparam("error"),
+                lease_until=None,
+            ),
+            [{"row_id": i, "new_attempts": a, "due": d, "error": e} for i, a, d, e in items],
+        )
+
+
+def hold_channel(conn: Connection, peer_node_id: str, due: datetime, error: str) -> None:
+    """The peer is unreachable: every row waiting for it waits until `due`, with the same error.
+
+    Backoff belongs to the channel, not to each row: rows retried on their own jittered schedules would come due
+    in random order when the peer returns and routine traffic would overtake urgent traffic queued behind it.
+    Held together, they all come due at once and leave in priority order; a peer that is down gets one probe
+    per interval instead of one per batch of the backlog.
+    """
+    now = datetime.now(UTC)
+    waiting = and_(
+        outbox.c.peer_node_id == peer_node_id,
+        or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+        outbox.c.next_attempt_at < due,
+    )
+    conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(select(outbox.c.ref_id).where(waiting, outbox.c.kind == OutboxKind.MESSAGE.value)))
+        .values(last_error=error, next_attempt_at=due)
+    )
+    conn.execute(update(outbox).where(waiting).values(next_attempt_at=due, last_error=error))
+
+
+def pending_count(conn: Connection) -> int:
+    from sqlalchemy import func
+
+    return int(conn.execute(select(func.count()).select_from(outbox)).scalar_one())

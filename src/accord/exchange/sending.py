@@ -1,0 +1,289 @@
+"""Compose, decide and queue: the send path every outgoing message takes (one transaction per call)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, insert, select, update
+from uuid6 import uuid7
+
+from accord.crypto.canonical import canonical_json
+from accord.directory.officers import Officer, Role
+from accord.directory.peers import PeerRecord, peer_for_party
+from accord.domain.handling import Caveat, Handling, Tlp
+from accord.domain.messages import (
+    AMENDMENT_EFFECT,
+    OPENING_KINDS,
+    Address,
+    AttachmentRef,
+    DeliveryState,
+    Direction,
+    Message,
+    MessageKind,
+)
+from accord.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from accord.exchange.drafts import AmendmentDraft, MessageDraft, ReplyDraft
+from accord.exchange.errors import AboveChannelCeiling, NotAmendable, UnknownAgency, UnknownFocusArea
+from accord.exchange.mailbox import visible_row
+from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.ledger.events import EventType, append_events, event_row
+from accord.node import Node
+from accord.policy.engine import DisclosureDecision, Verdict
+from accord.store.tables import blobs, message_attachments, messages
+
+_SENDING_ROLES = frozenset({Role.OFFICER, Role.ANALYST})
+_STATE_FOR_VERDICT = {
+    Verdict.ALLOW: DeliveryState.QUEUED,
+    Verdict.DENY: DeliveryState.REFUSED,
+    Verdict.REVIEW: DeliveryState.HELD,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    message: Message
+    state: DeliveryState
+    decision: DisclosureDecision
+    channel_seq: int | None
+
+
+def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) -> list[Queued]:
+    """Validate every draft, decide policy on each, queue the allowed ones; all or nothing."""
+    if not _SENDING_ROLES & officer.roles:
+        raise Forbidden(f"role(s) {sorted(officer.roles)} may not send messages; an officer or analyst role is needed")
+    now = datetime.now(UTC)
+    with node.engine.begin() as conn:
+        peer = peer_for_party(node, conn, node.party.other)
+        built = [_message_from_draft(node, conn, officer, draft, now) for draft in drafts]
+        queued = _decide_and_queue(node, conn, officer, peer, built, now)
+    node.outbox_signal.set()
+    return queued
+
+
+def reply_draft(node: Node, officer: Officer, message_id: str, draft: ReplyDraft) -> MessageDraft:
+    """Turn a draft into a response to `message_id`: same case, back to the original sender."""
+    with node.engine.connect() as conn:
+        original = visible_row(conn, officer, message_id)
+    if original.direction != Direction.INCOMING or original.recipient_agency != officer.agency:
+        raise InvalidInput("only a message received by your agency can be answered")
+    if original.kind not in {k.value for k in OPENING_KINDS}:
+        raise InvalidInput(f"a {original.kind} cannot be answered; answer the request, share or alert it belongs to")
+    return MessageDraft(
+        **draft.model_dump(),
+        kind=MessageKind.RESPONSE,
+        recipient_agency=original.sender_agency,
+        recipient_officer=original.sender_officer,
+        focus_area=original.focus_area,
+        case_id=original.case_id,
+        in_reply_to=original.id,
+    )
+
+
+def amend_message(node: Node, officer: Officer, message_id: str, draft: AmendmentDraft) -> Queued:
+    """A correction, withdrawal or retraction of a sent message: travels like a message, applies on both sides."""
+    effect = AMENDMENT_EFFECT.get(draft.kind)
+    if effect is None:
+        raise InvalidInput(f"an amendment is a correction, withdrawal or retraction, not {draft.kind!r}")
+    if draft.kind is MessageKind.CORRECTION and not (draft.body or draft.title):
+        raise InvalidInput("a correction must give the corrected title or body")
+    now = datetime.now(UTC)
+    with node.engine.begin() as conn:
+        row = visible_row(conn, officer, message_id)
+        if row.direction != Direction.OUTGOING or row.sender_agency != officer.agency:
+            raise NotAmendable("only the sending agency can amend a message")
+        if row.state in {DeliveryState.REFUSED, DeliveryState.FAILED} or row.kind in {
+            k.value for k in AMENDMENT_EFFECT
+        }:
+            raise NotAmendable(f"a {row.kind} in state {row.state} cannot be amended")
+        if row.amendment in {"withdrawn", "retracted"}:
+            raise NotAmendable(f"the message was already {row.amendment}")
+        original = Message.model_validate_json(row.content)
+        amendment = original.model_copy(
+            update={
+                "id": str(uuid7()),
+                "kind": draft.kind,
+                "sender": Address(party=node.party, agency=officer.agency, officer=officer.username),
+                "created_at": now,
+                "deadline": None,
+                "title": draft.title or f"{draft.kind.value.capitalize()}: {original.title}",
+                "body": draft.body or draft.reason,
+                "attachments": (),
+                "in_reply_to": None,
+                "refers_to": original.id,
+            }
+        )
+        peer = peer_for_party(node, conn, node.party.other)
+        [queued] = _decide_and_queue(node, conn, officer, peer, [amendment], now)
+        if queued.state is DeliveryState.QUEUED:
+            conn.execute(
+                update(messages)
+                .where(messages.c.id == original.id)
+                .values(amendment=effect.value, amended_by=amendment.id)
+            )
+    node.outbox_signal.set()
+    return queued
+
+
+def _decide_and_queue(
+    node: Node, conn: Connection, officer: Officer, peer: PeerRecord, built: Sequence[Message], now: datetime
+) -> list[Queued]:
+    decisions = [node.policy.decide(message) for message in built]
+    allowed = [m for m, d in zip(built, decisions, strict=True) if d.verdict is Verdict.ALLOW]
+    contents = {m.id: canonical_json(m.model_dump(mode="json")) for m in built}
+    seqs = dict(
+        zip(
+            [m.id for m in allowed],
+            enqueue(
+                conn,
+                node.node_id,
+                peer.node_id,
+                [
+                    OutboxEntry(OutboxKind.MESSAGE, m.id, m.priority.outbox_rank, contents[m.id].decode())
+                    for m in allowed
+                ],
+            ),
+            strict=True,
+        )
+    )
+    queued = [
+        Queued(m, _STATE_FOR_VERDICT[d.verdict], d, seqs.get(m.id)) for m, d in zip(built, decisions, strict=True)
+    ]
+    conn.execute(insert(messages), [_outgoing_row(q, contents[q.message.id], now) for q in queued])
+    link_attachments(conn, built)
+    rows = []
+    for q in queued:
+        refs = {"message": q.message.id, "case": q.message.case_id, "peer": peer.node_id}
+        rows.append(event_row(EventType.MESSAGE_CREATED, officer.id, refs, contents[q.message.id], now))
+        rows.append(
+            event_row(
+                EventType.POLICY_DECIDED,
+                officer.id,
+                {"message": q.message.id, "verdict": q.decision.verdict.value, "pack": q.decision.pack},
+                json.dumps(q.decision.reasons).encode(),
+                now,
+            )
+        )
+    append_events(conn, rows)
+    return queued
+
+
+def _outgoing_row(q: Queued, content: bytes, now: datetime) -> dict[str, object]:
+    m = q.message
+    return {
+        "id": m.id,
+        "direction": Direction.OUTGOING.value,
+        "kind": m.kind.value,
+        "case_id": m.case_id,
+        "sender_party": m.sender.party.value,
+        "sender_agency": m.sender.agency,
+        "sender_officer": m.sender.officer,
+        "recipient_party": m.recipient.party.value,
+        "recipient_agency": m.recipient.agency,
+        "recipient_officer": m.recipient.officer,
+        "focus_area": m.focus_area,
+        "priority": m.priority.value,
+        "created_at": m.created_at,
+        "deadline": m.deadline,
+        "title": m.title,
+        "content": content.decode(),
+        "state": q.state.value,
+        "state_reason": None if q.state is DeliveryState.QUEUED else "; ".join(q.decision.reasons),
+        "channel_seq": q.channel_seq,
+        "attempts": 0,
+        "next_attempt_at": now if q.state is DeliveryState.QUEUED else None,
+        "in_reply_to": m.in_reply_to,
+        "refers_to": m.refers_to,
+    }
+
+
+def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: MessageDraft, now: datetime) -> Message:
+    agreement = node.agreement
+    other = node.party.other
+    if draft.kind not in OPENING_KINDS and draft.kind is not MessageKind.RESPONSE:
+        raise InvalidInput(f"kind {draft.kind!r} is sent through /amendments, not as a new message")
+    if draft.kind is MessageKind.RESPONSE and draft.in_reply_to is None:
+        raise InvalidInput("a response names the message it answers; use POST /api/v1/messages/{id}/reply")
+    if agreement.agency(other, draft.recipient_agency) is None:
+        known = ", ".join(a.code for a in agreement.agencies if a.party is other)
+        raise UnknownAgency(f"{draft.recipient_agency!r} is not an agency of {other} in the agreement; known: {known}")
+    if agreement.focus_area(draft.focus_area) is None:
+        known = ", ".join(f.code for f in agreement.focus_areas)
+        raise UnknownFocusArea(f"{draft.focus_area!r} is not a focus area of the agreement; known: {known}")
+    if len(draft.body.encode()) > node.settings.max_body_bytes:
+        raise PayloadTooLarge(
+            f"the body has {len(draft.body.encode())} bytes; the limit is {node.settings.max_body_bytes}: "
+            "send long material as an attachment"
+        )
+    case_id = draft.case_id or str(uuid7())
+    if draft.case_id is not None and draft.kind is not MessageKind.RESPONSE:
+        _require_case(conn, officer, draft.case_id)
+    return Message(
+        id=str(uuid7()),
+        kind=draft.kind,
+        case_id=case_id,
+        sender=Address(party=node.party, agency=officer.agency, officer=officer.username),
+        recipient=Address(party=other, agency=draft.recipient_agency, officer=draft.recipient_officer),
+        focus_area=draft.focus_area,
+        priority=draft.priority,
+        created_at=now,
+        deadline=agreement.deadline_for(draft.priority, now)
+        if draft.kind in {MessageKind.REQUEST, MessageKind.ALERT}
+        else None,
+        handling=_handling(node, draft),
+        legal_basis=draft.legal_basis,
+        title=draft.title,
+        body=draft.body,
+        subjects=draft.subjects,
+        attachments=tuple(_attachment(conn, a.sha256, a.name) for a in draft.attachments),
+        in_reply_to=draft.in_reply_to,
+    )
+
+
+def _handling(node: Node, draft: MessageDraft) -> Handling:
+    h = draft.handling
+    level = node.agreement.common_level(node.party, h.classification)
+    if level is None:
+        known = ", ".join(node.agreement.classification_mapping[node.party])
+        raise InvalidInput(f"{h.classification!r} is not a {node.party} classification; known: {known}")
+    ceiling = node.agreement.channel_ceiling
+    if level.rank > ceiling.rank:
+        raise AboveChannelCeiling(f"{h.classification} maps to {level}; this channel carries at most {ceiling}")
+    if h.tlp is Tlp.RED and not h.named_recipients:
+        raise InvalidInput("TLP:RED is for named recipients only: list them in handling.named_recipients")
+    if Caveat.H3 in h.caveats and not h.restrictions:
+        raise InvalidInput("caveat H3 needs its restriction stated in handling.restrictions")
+    return Handling(
+        classification=h.classification,
+        level=level,
+        tlp=h.tlp,
+        caveats=tuple(dict.fromkeys(h.caveats)),
+        restrictions=h.restrictions,
+        named_recipients=h.named_recipients,
+    )
+
+
+def _attachment(conn: Connection, sha256: str, name: str) -> AttachmentRef:
+    row = conn.execute(select(blobs.c.size, blobs.c.media_type).where(blobs.c.sha256 == sha256)).first()
+    if row is None:
+        raise InvalidInput(f"no attachment {sha256} is stored here; upload it to /api/v1/attachments first")
+    return AttachmentRef(sha256=sha256, name=name, media_type=row.media_type, size=row.size)
+
+
+def _require_case(conn: Connection, officer: Officer, case_id: str) -> None:
+    visible = conn.execute(
+        select(messages.c.id)
+        .where(messages.c.case_id == case_id)
+        .where((messages.c.sender_agency == officer.agency) | (messages.c.recipient_agency == officer.agency))
+        .limit(1)
+    ).first()
+    if visible is None:
+        raise NotFound(f"no case {case_id} that your agency takes part in")
+
+
+def link_attachments(conn: Connection, built: Sequence[Message]) -> None:
+    rows = [{"message_id": m.id, "sha256": a.sha256} for m in built for a in m.attachments]
+    if rows:
+        conn.execute(insert(message_attachments), rows)

@@ -1,0 +1,1 @@
+"""The node's append-only record of state changes."""

@@ -1,0 +1,1 @@
+"""Disclosure policy: the decision every outgoing message passes before it may leave."""

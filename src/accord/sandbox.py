@@ -1,0 +1,119 @@
+"""The two-party sandbox: an India node and a Canada node on loopback, pinned to each other, with sample officers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from accord.config import load_settings, write_node_file
+from accord.datafiles import SampleOfficer, load_sample_officers
+from accord.directory.officers import Role, create_officer
+from accord.directory.peers import export_descriptor, load_peers, pin_peer, repoint_peer
+from accord.domain.parties import Party
+from accord.node import KEY_DIR, Node, init_node, open_node
+
+SANDBOX_PORTS = {Party.IN: 8401, Party.CA: 8402}
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxNode:
+    party: Party
+    data_dir: Path
+    url: str
+    officers: tuple[SampleOfficer, ...]
+
+
+def sandbox_data_dir(var_dir: Path, party: Party) -> Path:
+    return var_dir / party.value.lower()
+
+
+def prepare_sandbox(var_dir: Path, ports: dict[Party, int] | None = None) -> list[SandboxNode]:
+    """Create (once) both nodes with SQLite, keys and sample officers, and pin each as the other's peer."""
+    ports = ports or SANDBOX_PORTS
+    opened: dict[Party, Node] = {}
+    try:
+        for party, port in ports.items():
+            opened[party] = _open_or_init(sandbox_data_dir(var_dir, party), party, port)
+        for party, node in opened.items():
+            other = opened[party.other]
+            with node.engine.connect() as conn:
+                pinned = {peer.node_id for peer in load_peers(node, conn)}
+            if other.node_id in pinned:
+                repoint_peer(node, other.node_id, other.settings.resolved_public_url)
+            else:
+                pin_peer(node, export_descriptor(other))
+        return [
+            SandboxNode(party, node.settings.data_dir, node.settings.resolved_public_url, load_sample_officers(party))
+            for party, node in opened.items()
+        ]
+    finally:
+        for node in opened.values():
+            node.close()
+
+
+def _open_or_init(data_dir: Path, party: Party, port: int) -> Node:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    write_node_file(data_dir, HOST, port, None)
+    settings = load_settings(data_dir, database_url=_sqlite_url(data_dir))
+    if (data_dir / KEY_DIR).exists():
+        return open_node(settings)
+    node = init_node(settings, party)
+    for officer in load_sample_officers(party):
+        roles = frozenset(Role(r) for r in officer.roles)
+        create_officer(
+            node, officer.username, officer.sample_password, officer.name, officer.agency, roles, is_sample=True
+        )
+    return node
+
+
+def _sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'accord.sqlite3').resolve()}"
+
+
+def node_environment(data_dir: Path) -> dict[str, str]:
+    """The sandbox always runs on its own SQLite files, whatever ACCORD_* the shell has."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env["ACCORD_DATABASE_URL"] = _sqlite_url(data_dir)
+    return env
+
+
+def start_node_process(node: SandboxNode) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "accord", "node", "serve", "--data", str(node.data_dir)],
+        env=node_environment(node.data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=open(node.data_dir / "node.log", "ab"),
+    )
+
+
+def wait_healthy(url: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"node at {url} did not become healthy within {timeout_s} s")
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]], timeout_s: float = 15.0) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

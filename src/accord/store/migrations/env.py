@@ -1,0 +1,17 @@
+"""Alembic environment: migrates the database named in the config (set by accord.store.migrate)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from accord.store.engine import make_engine
+from accord.store.tables import metadata
+
+url = context.config.get_main_option("sqlalchemy.url")
+assert url is not None
+engine = make_engine(url)
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+engine.dispose()

@@ -1,0 +1,195 @@
+"""The node's tables (SQLAlchemy Core); Alembic migrations under migrations/ create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from accord.store.types import UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+node_identity = Table(
+    "node_identity",
+    metadata,
+    Column("node_id", String(64), primary_key=True),
+    Column("party", String(8), nullable=False),
+    Column("agreement", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+peers = Table(
+    "peers",
+    metadata,
+    Column("node_id", String(64), primary_key=True),
+    Column("party", String(8), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("signing_fingerprint", String(64), nullable=False, unique=True),
+    Column("encryption_fingerprint", String(64), nullable=False),
+    Column("descriptor", Text, nullable=False),
+    Column("pinned_at", UtcDateTime, nullable=False),
+)
+
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("party", String(8), primary_key=True),
+    Column("code", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("contact_24_7", Text),
+)
+
+officers = Table(
+    "officers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("username", String(128), nullable=False, unique=True),
+    Column("display_name", Text, nullable=False),
+    Column("party", String(8), nullable=False),
+    Column("agency", String(32), nullable=False),
+    Column("roles", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("is_sample", Boolean, nullable=False, default=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("officer_id", String(36), ForeignKey("officers.id"), nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("direction", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("sender_party", String(8), nullable=False),
+    Column("sender_agency", String(32), nullable=False),
+    Column("sender_officer", String(128)),
+    Column("recipient_party", String(8), nullable=False),
+    Column("recipient_agency", String(32), nullable=False),
+    Column("recipient_officer", String(128)),
+    Column("focus_area", String(32), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("deadline", UtcDateTime),
+    Column("title", Text, nullable=False),
+    Column("content", Text, nullable=False),  # the Message as RFC 8785 canonical JSON
+    Column("state", String(16), nullable=False),
+    Column("state_reason", Text),
+    Column("channel_seq", BigInteger),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("next_attempt_at", UtcDateTime),
+    Column("delivered_at", UtcDateTime),
+    Column("received_at", UtcDateTime),
+    Column("read_at", UtcDateTime),
+    Column("answered_at", UtcDateTime),
+    Column("receipt", Text),  # the receiver's signed receipt (compact JWS)
+    Column("in_reply_to", String(36)),
+    Column("refers_to", String(36)),
+    Column("amendment", String(16)),
+    Column("amended_by", String(36)),
+    Index("ix_messages_box_sender", "direction", "sender_agency", "created_at"),
+    Index("ix_messages_box_recipient", "direction", "recipient_agency", "created_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("peer_node_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # message | notice
+    Column("ref_id", String(36), nullable=False, unique=True),
+    Column("rank", Integer, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("lease_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_outbox_due", "peer_node_id", "rank", "next_attempt_at", "id"),
+)
+
+channel_counters = Table(
+    "channel_counters",
+    metadata,
+    Column("channel", String(140), primary_key=True),
+    Column("next_seq", BigInteger, nullable=False),
+)
+
+inbound_envelopes = Table(
+    "inbound_envelopes",
+    metadata,
+    Column("channel", String(140), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("jti", String(36), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("ref_id", String(36), nullable=False, unique=True),
+    Column("digest", String(64), nullable=False),
+    Column("receipt", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(127), nullable=False),
+    Column("origin", String(64), nullable=False),  # 'local' or the peer node id it came from
+    Column("uploaded_by_agency", String(32)),
+    Column("stored_at", UtcDateTime, nullable=False),
+)
+
+message_attachments = Table(
+    "message_attachments",
+    metadata,
+    Column("message_id", String(36), ForeignKey("messages.id"), primary_key=True),
+    Column("sha256", String(64), ForeignKey("blobs.sha256"), primary_key=True, index=True),
+)
+
+blob_transfers = Table(
+    "blob_transfers",
+    metadata,
+    Column("peer_node_id", String(64), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("sent_at", UtcDateTime, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("refs", Text, nullable=False),  # canonical JSON object of ids
+    Column("payload_sha256", String(64)),
+)

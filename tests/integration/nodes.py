@@ -1,0 +1,190 @@
+"""Real node processes on loopback for integration tests: init, pin, officers, start, stop, kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine
+
+from accord.config import load_settings, write_node_file
+from accord.crypto.keys import NodeKeys
+from accord.directory.officers import Role, create_officer
+from accord.directory.peers import export_descriptor, pin_peer
+from accord.domain.parties import Party
+from accord.node import KEY_DIR, init_node, open_node
+
+PASSWORD = "correct-horse-battery-staple"
+
+# Officers each test node gets: (username, agency, roles)
+OFFICERS = {
+    Party.CA: [("ca.rcmp", "RCMP", ["officer"]), ("ca.cbsa", "CBSA", ["officer"]), ("ca.operator", "PS", ["operator"])],
+    Party.IN: [("in.ncb", "NCB", ["officer"]), ("in.cbi", "CBI", ["officer"]), ("in.operator", "MHA", ["operator"])],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningNode:
+    party: Party
+    data_dir: Path
+    database_url: str
+    port: int
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    _engine: Engine | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def keys(self) -> NodeKeys:
+        return NodeKeys.load(self.data_dir / KEY_DIR)
+
+    @property
+    def node_id(self) -> str:
+        return f"{self.party.value.lower()}-node-1"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+        env["ACCORD_DATABASE_URL"] = self.database_url
+        env["ACCORD_RETRY_MAX_S"] = "1.0"
+        env["ACCORD_RETRY_BASE_S"] = "0.1"
+        env.update(self.extra_env)
+        return env
+
+    def start(self) -> None:
+        assert self.process is None or self.process.poll() is not None, "already running"
+        log = open(self.data_dir / "node.log", "ab")  # noqa: SIM115 - lives as long as the child
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "accord", "node", "serve", "--data", str(self.data_dir)],
+            env=self.env(),
+            stdout=log,
+            stderr=log,
+        )
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.party} node exited: {(self.data_dir / 'node.log').read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.party} node not healthy after {timeout_s} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill9(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from accord.store.engine import make_engine
+
+            self._engine = make_engine(self.database_url)
+        return self._engine
+
+    def token(self, username: str, password: str = PASSWORD) -> str:
+        response = httpx.post(self.url + "/api/v1/token", data={"username": username, "password": password})
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+    def client(self, username: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {self.token(username)}"}, timeout=30.0
+        )
+
+    def dispose(self) -> None:
+        self.stop()
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def create_pair(root: Path, ca_database_url: str, in_database_url: str) -> tuple[RunningNode, RunningNode]:
+    """Initialise a Canada and an India node, pin each as the other's peer, add officers; not started."""
+    nodes: dict[Party, RunningNode] = {}
+    opened = {}
+    for party, url in ((Party.CA, ca_database_url), (Party.IN, in_database_url)):
+        data_dir = root / party.value.lower()
+        data_dir.mkdir(parents=True)
+        port = free_port()
+        write_node_file(data_dir, "127.0.0.1", port, None)
+        settings = load_settings(data_dir, database_url=url)
+        node = init_node(settings, party)
+        for username, agency, roles in OFFICERS[party]:
+            create_officer(node, username, PASSWORD, username, agency, frozenset(Role(r) for r in roles))
+        opened[party] = node
+        nodes[party] = RunningNode(party, data_dir, url, port)
+    pin_peer(opened[Party.CA], export_descriptor(opened[Party.IN]))
+    pin_peer(opened[Party.IN], export_descriptor(opened[Party.CA]))
+    for node in opened.values():
+        node.close()
+    return nodes[Party.CA], nodes[Party.IN]
+
+
+def draft(**overrides: Any) -> dict[str, Any]:
+    """A valid request from Canada to India's NCB; override any field."""
+    base: dict[str, Any] = {
+        "kind": "request",
+        "recipient_agency": "NCB",
+        "focus_area": "drugs",
+        "priority": "routine",
+        "handling": {"classification": "Protected B", "tlp": "AMBER", "caveats": ["H0", "H2"]},
+        "legal_basis": "Privacy Act s.8(2)(f); Canada–India arrangement",
+        "title": "Consignee of a 4-AP shipment",
+        "body": "Please confirm the consignee and licence of the shipment described.",
+        "subjects": [
+            {
+                "kind": "organisation",
+                "name": "Example Chem Pvt Ltd",
+                "identifiers": [{"scheme": "iec", "value": "0512345678"}],
+            }
+        ],
+    }
+    base.update(overrides)
+    return base
+
+
+def wait_for(predicate: Any, timeout_s: float = 30.0, interval_s: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval_s)
+    raise TimeoutError("condition not met in time")
+
+
+def open_local(node: RunningNode) -> Any:
+    """Open the node in this process (for direct inspection), without serving it."""
+    return open_node(load_settings(node.data_dir, database_url=node.database_url))

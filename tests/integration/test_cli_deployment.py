@@ -1,0 +1,167 @@
+"""A real deployment through the `accord` command: init, exchange descriptors, add officers, serve, exchange."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import DatabaseFactory
+from tests.integration.nodes import PASSWORD, draft, free_port, wait_for
+
+
+def accord(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "accord", *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def node_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env["ACCORD_DATABASE_URL"] = database_url
+    env["COLUMNS"] = "200"
+    return env
+
+
+def test_two_operators_set_up_pin_and_exchange_through_the_cli(databases: DatabaseFactory, tmp_path: Path) -> None:
+    ca_dir, in_dir = tmp_path / "ca", tmp_path / "in"
+    ca_env, in_env = node_env(databases.new_url("cli_ca")), node_env(databases.new_url("cli_in"))
+    ca_port, in_port = free_port(), free_port()
+
+    made = accord("node", "init", "--party", "CA", "--data", str(ca_dir), "--port", str(ca_port), env=ca_env)
+    assert made.returncode == 0, made.stderr
+    assert "Ed25519" in made.stdout and "X25519" in made.stdout
+    assert (
+        accord("node", "init", "--party", "in", "--data", str(in_dir), "--port", str(in_port), env=in_env).returncode
+        == 0
+    )
+    for key_file in (ca_dir / "keys").iterdir():
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+    assert (
+        accord("peer", "export", "--data", str(ca_dir), "--out", str(tmp_path / "ca.jws"), env=ca_env).returncode == 0
+    )
+    in_descriptor = accord("peer", "export", "--data", str(in_dir), env=in_env).stdout
+    pinned = accord("peer", "import", str(tmp_path / "ca.jws"), "--data", str(in_dir), env=in_env)
+    assert pinned.returncode == 0, pinned.stderr
+    assert "ca-node-1" in pinned.stdout
+    assert accord("peer", "import", "-", "--data", str(ca_dir), env=ca_env, stdin=in_descriptor).returncode == 0
+
+    for data_dir, env, username, agency in ((ca_dir, ca_env, "ops.rcmp", "RCMP"), (in_dir, in_env, "ops.ncb", "NCB")):
+        added = accord(
+            "officer",
+            "add",
+            "--data",
+            str(data_dir),
+            "--username",
+            username,
+            "--agency",
+            agency,
+            "--name",
+            username,
+            "--role",
+            "officer",
+            "--password-stdin",
+            env=env,
+            stdin=PASSWORD + "\n",
+        )
+        assert added.returncode == 0, added.stderr
+
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "accord", "node", "serve", "--data", str(d)],
+            env=e,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for d, e in ((ca_dir, ca_env), (in_dir, in_env))
+    ]
+    try:
+        ca_url, in_url = f"http://127.0.0.1:{ca_port}", f"http://127.0.0.1:{in_port}"
+        for url in (ca_url, in_url):
+            wait_for(lambda url=url: _healthy(url))
+        token = httpx.post(ca_url + "/api/v1/token", data={"username": "ops.rcmp", "password": PASSWORD}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        sent = httpx.post(ca_url + "/api/v1/messages", json=draft(kind="alert", priority="immediate"), headers=headers)
+        assert sent.status_code == 201, sent.text
+        wait_for(
+            lambda: (
+                httpx.get(f"{ca_url}/api/v1/messages/{sent.json()['id']}", headers=headers).json()["delivery"]["state"]
+                == "delivered"
+            )
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url + "/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_cli_refuses_bad_input_with_a_message_and_nonzero_exit(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    bad_party = accord("node", "init", "--party", "XX", "--data", str(tmp_path / "x"), env=env)
+    assert bad_party.returncode != 0 and "unknown party" in bad_party.stderr
+
+    data = tmp_path / "ca"
+    assert accord("node", "init", "--party", "CA", "--data", str(data), env=env).returncode == 0
+    again = accord("node", "init", "--party", "CA", "--data", str(data), env=env)
+    assert again.returncode != 0 and "already holds a node" in again.stderr
+
+    (tmp_path / "garbage.jws").write_text("not a descriptor")
+    garbage = accord("peer", "import", str(tmp_path / "garbage.jws"), "--data", str(data), env=env)
+    assert garbage.returncode != 0 and "error" in garbage.stderr
+
+    own = accord("peer", "export", "--data", str(data), env=env).stdout
+    itself = accord("peer", "import", "-", "--data", str(data), env=env, stdin=own)
+    assert itself.returncode != 0 and "own" in itself.stderr
+
+    unknown_agency = accord(
+        "officer",
+        "add",
+        "--data",
+        str(data),
+        "--username",
+        "x",
+        "--agency",
+        "NCB",
+        "--name",
+        "x",
+        "--role",
+        "officer",
+        "--password-stdin",
+        env=env,
+        stdin=PASSWORD + "\n",
+    )
+    assert unknown_agency.returncode != 0 and "unknown agency" in unknown_agency.stderr
+
+    short = accord(
+        "officer",
+        "add",
+        "--data",
+        str(data),
+        "--username",
+        "x",
+        "--agency",
+        "RCMP",
+        "--name",
+        "x",
+        "--role",
+        "officer",
+        "--password-stdin",
+        env=env,
+        stdin="short\n",
+    )
+    assert short.returncode != 0 and "12 characters" in short.stderr
+
+    no_node = accord("node", "serve", "--data", str(tmp_path / "nothing"), env=env)
+    assert no_node.returncode != 0 and "accord node init" in no_node.stderr

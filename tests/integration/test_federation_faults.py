@@ -1,0 +1,440 @@
+"""A hostile or faulty peer calls India's POST /federation/v1/envelopes directly.
+
+Every fault must be answered with RFC 9457 problem+json naming it, must store nothing (no message, no inbound
+envelope), and must leave an `envelope.refused` event behind. One India node per storage backend serves the whole
+module; every test compares counts before and after, so tests do not depend on each other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from accord.crypto.keys import NodeKeys
+from accord.crypto.receipts import verify_receipt
+from accord.domain.messages import Address
+from accord.domain.parties import Party
+from accord.store.tables import events, inbound_envelopes, messages
+from tests.conftest import BACKENDS, DatabaseFactory, _postgres_reachable
+from tests.integration.forgery import (
+    batch,
+    claims_for,
+    forge_signed,
+    fresh_seq,
+    message,
+    rewrite_jwe_header,
+    seal,
+    tamper_ciphertext,
+)
+from tests.integration.nodes import RunningNode, create_pair
+
+ENVELOPES = "/federation/v1/envelopes"
+PROBLEM_JSON = "application/problem+json"
+# Small enough to exceed cheaply, large enough for an envelope carrying a body just over max_body_bytes (64 KiB).
+MAX_BATCH_BYTES = 512 * 1024
+
+
+@dataclass
+class Federation:
+    ca: RunningNode  # not started: only its key files are used, to seal envelopes as Canada's node would
+    india: RunningNode
+    ca_keys: NodeKeys
+
+    def post(self, payload: Any) -> httpx.Response:
+        return httpx.post(self.india.url + ENVELOPES, json=payload, timeout=30.0)
+
+    def post_raw(self, content: Any, content_type: str = "application/json") -> httpx.Response:
+        return httpx.post(
+            self.india.url + ENVELOPES, content=content, headers={"Content-Type": content_type}, timeout=30.0
+        )
+
+    def seal(self, claims: dict[str, Any]) -> str:
+        return seal(claims, self.ca_keys, self.india.keys.public)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def federation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
+    backend = str(request.param)
+    if backend == "postgresql":
+        _postgres_reachable()
+    root = tmp_path_factory.mktemp(f"federation-{backend}")
+    databases = DatabaseFactory(backend, root)
+    ca, india = create_pair(root, databases.new_url("ca"), databases.new_url("in"))
+    india.extra_env["ACCORD_MAX_BATCH_BYTES"] = str(MAX_BATCH_BYTES)
+    india.start()
+    try:
+        yield Federation(ca, india, ca.keys)
+    finally:
+        india.dispose()
+        ca.dispose()
+        databases.drop_all()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    messages: int
+    inbound: int
+    last_event: int
+
+
+def snapshot(node: RunningNode) -> Snapshot:
+    with node.engine.connect() as conn:
+        return Snapshot(
+            messages=conn.scalar(select(func.count()).select_from(messages)) or 0,
+            inbound=conn.scalar(select(func.count()).select_from(inbound_envelopes)) or 0,
+            last_event=conn.scalar(select(func.max(events.c.id))) or 0,
+        )
+
+
+def refusals_since(node: RunningNode, before: Snapshot) -> list[dict[str, Any]]:
+    with node.engine.connect() as conn:
+        rows = conn.execute(
+            select(events.c.refs, events.c.actor)
+            .where(events.c.id > before.last_event, events.c.type == "envelope.refused")
+            .order_by(events.c.id)
+        ).all()
+    return [json.loads(row.refs) for row in rows]
+
+
+def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers["content-type"]
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"urn:accord:problem:{slug}", body
+    assert body["status"] == status
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+def assert_refused_and_nothing_stored(
+    fed: Federation, before: Snapshot, response: httpx.Response, status: int, slug: str
+) -> dict[str, Any]:
+    body = assert_problem(response, status, slug)
+    after = snapshot(fed.india)
+    assert (after.messages, after.inbound) == (before.messages, before.inbound), "a refused envelope was stored"
+    assert [r["problem"] for r in refusals_since(fed.india, before)] == [slug], "the refusal was not logged"
+    return body
+
+
+def assert_envelope_refused(fed: Federation, token: str, status: int, slug: str, ref: str = "suspect") -> None:
+    """POST one envelope; it must be refused with `slug`, its per-envelope result attached, nothing stored."""
+    before = snapshot(fed.india)
+    response = fed.post(batch(token, refs=[ref]))
+    body = assert_refused_and_nothing_stored(fed, before, response, status, slug)
+    assert body["instance"] == ENVELOPES
+    [result] = body["results"]
+    assert result["ref"] == ref
+    assert result["outcome"] == "refused"
+    assert "receipt" not in result
+    assert result["problem"]["type"] == f"urn:accord:problem:{slug}"
+
+
+# --- forged, unknown, replayed, tampered ------------------------------------------------------------------------
+
+
+def test_signature_by_another_key_under_the_pinned_key_id_is_refused_as_bad_signature(federation: Federation) -> None:
+    forger = NodeKeys.generate()
+    token = forge_signed(
+        claims_for(message()),
+        signer=forger.signing,
+        claimed_kid=federation.ca_keys.public.signing_fingerprint,
+        recipient=federation.india.keys.public,
+    )
+    assert_envelope_refused(federation, token, 400, "bad-signature")
+
+
+def test_envelope_from_an_unpinned_sender_key_is_refused_as_unknown_sender(federation: Federation) -> None:
+    stranger = NodeKeys.generate()
+    token = seal(claims_for(message()), stranger, federation.india.keys.public)
+    assert_envelope_refused(federation, token, 403, "unknown-sender")
+
+
+def test_pinned_key_claiming_another_issuer_is_refused_as_unknown_sender(federation: Federation) -> None:
+    token = federation.seal(claims_for(message(), iss="xx-node-9"))
+    assert_envelope_refused(federation, token, 403, "unknown-sender")
+
+
+def test_replayed_envelope_is_refused_and_nothing_is_stored(federation: Federation) -> None:
+    msg = message()
+    token = federation.seal(claims_for(msg))
+    before = snapshot(federation.india)
+
+    first = federation.post(batch(token, refs=[msg.id]))
+    assert first.status_code == 200, first.text
+    assert first.headers["content-type"].startswith("application/json")
+    [accepted] = first.json()["results"]
+    assert (accepted["ref"], accepted["outcome"]) == (msg.id, "accepted")
+    receipt_claims = verify_receipt(accepted["receipt"], federation.india.keys.public, msg.id)
+    assert receipt_claims["sender"] == "ca-node-1"
+
+    stored = snapshot(federation.india)
+    assert (stored.messages, stored.inbound) == (before.messages + 1, before.inbound + 1)
+
+    replay = federation.post(batch(token, refs=[msg.id]))
+    body = assert_refused_and_nothing_stored(federation, stored, replay, 409, "replayed-envelope")
+    assert body["results"][0]["outcome"] == "refused"
+    with federation.india.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(messages).where(messages.c.id == msg.id)) == 1
+
+
+def test_the_same_message_resealed_is_answered_with_the_original_receipt_and_stored_once(
+    federation: Federation,
+) -> None:
+    """A sender retrying after a lost answer seals again (new jti): that is a duplicate, not an attack."""
+    msg, seq = message(), fresh_seq()
+    first = federation.post(batch(federation.seal(claims_for(msg, seq=seq)), refs=[msg.id]))
+    assert first.status_code == 200, first.text
+    stored = snapshot(federation.india)
+    again = federation.post(batch(federation.seal(claims_for(msg, seq=seq)), refs=[msg.id]))
+    assert again.status_code == 200, again.text
+    [result] = again.json()["results"]
+    assert result["outcome"] == "duplicate"
+    assert result["receipt"] == first.json()["results"][0]["receipt"]
+    after = snapshot(federation.india)
+    assert (after.messages, after.inbound) == (stored.messages, stored.inbound)
+
+
+def test_tampered_ciphertext_is_refused_as_undecryptable(federation: Federation) -> None:
+    token = tamper_ciphertext(federation.seal(claims_for(message())))
+    assert_envelope_refused(federation, token, 400, "undecryptable-envelope")
+
+
+def test_envelope_encrypted_to_another_nodes_key_is_refused_as_undecryptable(federation: Federation) -> None:
+    token = seal(claims_for(message()), federation.ca_keys, NodeKeys.generate().public)
+    assert_envelope_refused(federation, token, 400, "undecryptable-envelope")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [lambda h: h["epk"].update(crv="X25529"), lambda h: h.update(enc=["A256GCM"]), lambda h: h.update(crit=[1])],
+    ids=["unknown-curve", "enc-list", "crit-int"],
+)
+def test_a_jwe_header_rewritten_on_the_wire_is_refused_as_undecryptable_not_a_crash(
+    federation: Federation, change: Callable[[dict[str, Any]], Any]
+) -> None:
+    token = rewrite_jwe_header(federation.seal(claims_for(message())), change)
+    assert_envelope_refused(federation, token, 400, "undecryptable-envelope")
+
+
+def test_a_token_that_is_not_a_compact_jwe_is_refused_as_malformed(federation: Federation) -> None:
+    assert_envelope_refused(federation, "not.a.jwe", 400, "malformed-artefact")
+
+
+def test_envelope_addressed_to_another_node_is_refused(federation: Federation) -> None:
+    token = federation.seal(claims_for(message(), aud="in-node-2"))
+    assert_envelope_refused(federation, token, 400, "malformed-artefact")
+
+
+# --- time --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offset_s", [-3600, 3600], ids=["sealed-an-hour-ago", "dated-an-hour-ahead"])
+def test_envelope_outside_the_time_window_is_refused_as_stale(federation: Federation, offset_s: int) -> None:
+    claims = claims_for(message())
+    claims["iat"] += offset_s
+    assert_envelope_refused(federation, federation.seal(claims), 400, "stale-envelope")
+
+
+# --- size ----------------------------------------------------------------------------------------------------------
+
+
+def test_message_body_over_the_limit_is_refused_as_payload_too_large(federation: Federation) -> None:
+    token = federation.seal(claims_for(message(body="x" * (64 * 1024 + 1))))
+    assert len(token) < MAX_BATCH_BYTES
+    assert_envelope_refused(federation, token, 413, "payload-too-large")
+
+
+def test_request_over_the_batch_limit_is_refused_with_413_whether_declared_or_streamed(
+    federation: Federation,
+) -> None:
+    oversized = json.dumps(batch("x" * (MAX_BATCH_BYTES + 1))).encode()
+
+    before = snapshot(federation.india)
+    declared = federation.post_raw(oversized)
+    assert_refused_and_nothing_stored(federation, before, declared, 413, "payload-too-large")
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the node must count as it reads
+        for start in range(0, len(oversized), 64 * 1024):
+            yield oversized[start : start + 64 * 1024]
+
+    before = snapshot(federation.india)
+    streamed = federation.post_raw(chunks())
+    assert_refused_and_nothing_stored(federation, before, streamed, 413, "payload-too-large")
+
+
+# --- malformed requests ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"", b'{"envelopes": [', b"\xff\xfe\x00garbage", b"[" * 100_000],
+    ids=["broken", "empty", "truncated", "not-utf8", "nested-too-deep"],
+)
+def test_a_body_that_is_not_json_is_refused_with_400(federation: Federation, content: bytes) -> None:
+    before = snapshot(federation.india)
+    response = federation.post_raw(content)
+    assert_refused_and_nothing_stored(federation, before, response, 400, "malformed-json")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        "envelopes",
+        {},
+        {"envelopes": []},
+        {"envelopes": "token"},
+        {"envelopes": [{"ref": "a"}]},
+        {"envelopes": [{"ref": "a", "token": 5}]},
+        {"envelopes": ["a.b.c.d.e"]},
+        {"envelopes": [{"token": "a.b.c.d.e"}] * 2001},
+    ],
+    ids=[
+        "list",
+        "string",
+        "empty-object",
+        "no-envelopes",
+        "not-a-list",
+        "no-token",
+        "token-not-string",
+        "bare",
+        "2001",
+    ],
+)
+def test_json_of_the_wrong_shape_is_refused_with_422(federation: Federation, payload: Any) -> None:
+    before = snapshot(federation.india)
+    response = federation.post(payload)
+    assert_refused_and_nothing_stored(federation, before, response, 422, "invalid-input")
+
+
+# --- content the agreement does not allow --------------------------------------------------------------------------
+
+
+def test_message_to_an_agency_the_agreement_does_not_know_is_refused(federation: Federation) -> None:
+    msg = message(recipient=Address(party=Party.IN, agency="XYZ"))
+    assert_envelope_refused(federation, federation.seal(claims_for(msg)), 422, "unknown-agency")
+
+
+def test_message_in_a_focus_area_the_agreement_does_not_know_is_refused(federation: Federation) -> None:
+    msg = message(focus_area="weather")
+    assert_envelope_refused(federation, federation.seal(claims_for(msg)), 422, "unknown-focus-area")
+
+
+def test_envelope_whose_ref_does_not_name_its_message_is_refused(federation: Federation) -> None:
+    token = federation.seal(claims_for(message(), ref=message().id))
+    assert_envelope_refused(federation, token, 400, "malformed-artefact")
+
+
+def test_envelope_reusing_a_channel_sequence_number_is_refused(federation: Federation) -> None:
+    first = claims_for(message())
+    assert federation.post(batch(federation.seal(first))).status_code == 200
+    second = message()
+    token = federation.seal(claims_for(second, seq=first["seq"]))
+    assert_envelope_refused(federation, token, 400, "malformed-artefact", ref=second.id)
+
+
+@pytest.mark.parametrize("seq", [0, -1, True, 1.5, "7"], ids=["zero", "negative", "true", "float", "string"])
+def test_envelope_with_a_sequence_number_out_of_range_is_refused(federation: Federation, seq: Any) -> None:
+    token = federation.seal(claims_for(message(), seq=seq))
+    assert_envelope_refused(federation, token, 400, "malformed-artefact")
+
+
+@pytest.mark.parametrize(
+    ("message_fields", "claim_fields"),
+    [
+        ({"id": "m" * 37}, {}),
+        ({"case_id": "c" * 37}, {}),
+        ({"sender": Address(party=Party.CA, agency="RCMP", officer="o" * 129)}, {}),
+        ({"recipient": Address(party=Party.IN, agency="NCB", officer="o" * 129)}, {}),
+        ({"in_reply_to": "r" * 37, "kind": "response"}, {}),
+        ({}, {"jti": "j" * 37}),
+    ],
+    ids=["message-id", "case-id", "sender-officer", "recipient-officer", "in-reply-to", "jti"],
+)
+def test_a_faulty_peer_sending_identifiers_longer_than_the_store_holds_is_refused_not_crashed(
+    federation: Federation, message_fields: dict[str, Any], claim_fields: dict[str, Any]
+) -> None:
+    """The peer's signature proves who sent it, not that it fits: both backends must refuse it the same way."""
+    msg = message(**message_fields)
+    token = federation.seal(claims_for(msg, **claim_fields))
+    before = snapshot(federation.india)
+    response = federation.post(batch(token, refs=[msg.id]))
+    assert response.status_code in (400, 422), response.text
+    assert_refused_and_nothing_stored(
+        federation, before, response, response.status_code, response.json()["type"].rsplit(":", 1)[-1]
+    )
+
+
+def test_message_body_at_the_limit_is_accepted(federation: Federation) -> None:
+    msg = message(body="x" * (64 * 1024))
+    response = federation.post(batch(federation.seal(claims_for(msg)), refs=[msg.id]))
+    assert response.status_code == 200, response.text
+    [result] = response.json()["results"]
+    assert result["outcome"] == "accepted"
+    verify_receipt(result["receipt"], federation.india.keys.public, msg.id)
+
+
+def test_a_ref_that_cannot_be_encoded_is_refused_not_crashed(federation: Federation) -> None:
+    before = snapshot(federation.india)
+    response = federation.post_raw(b'{"envelopes": [{"ref": "\\ud800", "token": "a.b.c.d.e"}]}')
+    assert response.status_code in (400, 422), response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    after = snapshot(federation.india)
+    assert (after.messages, after.inbound) == (before.messages, before.inbound)
+    assert len(refusals_since(federation.india, before)) == 1
+
+
+def test_concurrent_replays_store_the_envelope_once_and_refuse_the_rest(federation: Federation) -> None:
+    msg = message()
+    payload = batch(federation.seal(claims_for(msg)), refs=[msg.id])
+    before = snapshot(federation.india)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: federation.post(payload), range(8)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 7, [r.text for r in responses if r.status_code not in (200, 409)]
+    for response in responses:
+        if response.status_code == 409:
+            assert_problem(response, 409, "replayed-envelope")
+    after = snapshot(federation.india)
+    assert (after.messages, after.inbound) == (before.messages + 1, before.inbound + 1)
+
+
+# --- batches -------------------------------------------------------------------------------------------------------
+
+
+def test_batch_mixing_a_valid_and_a_forged_envelope_stores_only_the_valid_one(federation: Federation) -> None:
+    valid, forged = message(), message()
+    valid_token = federation.seal(claims_for(valid))
+    forged_token = forge_signed(
+        claims_for(forged),
+        signer=NodeKeys.generate().signing,
+        claimed_kid=federation.ca_keys.public.signing_fingerprint,
+        recipient=federation.india.keys.public,
+    )
+    before = snapshot(federation.india)
+
+    response = federation.post(batch(valid_token, forged_token, refs=[valid.id, forged.id]))
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    ok, refused = response.json()["results"]
+    assert (ok["ref"], ok["outcome"]) == (valid.id, "accepted")
+    verify_receipt(ok["receipt"], federation.india.keys.public, valid.id)
+    assert (refused["ref"], refused["outcome"]) == (forged.id, "refused")
+    assert "receipt" not in refused
+    assert refused["problem"]["type"] == "urn:accord:problem:bad-signature"
+    assert refused["problem"]["status"] == 400
+    after = snapshot(federation.india)
+    assert (after.messages, after.inbound) == (before.messages + 1, before.inbound + 1)
+    with federation.india.engine.connect() as conn:
+        stored = set(conn.scalars(select(messages.c.id).where(messages.c.id.in_([valid.id, forged.id]))))
+    assert stored == {valid.id}
+    assert refusals_since(federation.india, before) == [{"ref": forged.id, "problem": "bad-signature"}]

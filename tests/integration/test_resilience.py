@@ -1,0 +1,259 @@
+"""Fault injection between two real node processes: kill -9 either side mid-burst, a long outage, priorities.
+
+Every check reads both databases directly: exactly once at the receiver, a signed receipt for every message at
+the sender, the channel's sequence numbers without gaps, and an empty outbox afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from accord.store.tables import inbound_envelopes, messages, outbox
+from tests.conftest import DatabaseFactory
+from tests.integration.nodes import RunningNode, create_pair, draft, wait_for
+
+BURST = 2000
+BATCH = 200
+CHANNEL = "ca-node-1>in-node-1"
+
+PairFactory = Callable[..., tuple[RunningNode, RunningNode]]
+
+
+@pytest.fixture
+def make_pair(databases: DatabaseFactory, tmp_path: Path) -> Iterator[PairFactory]:
+    """A Canada–India pair with extra environment per node; started unless asked not to; always disposed."""
+    made: list[RunningNode] = []
+
+    def make(
+        ca_env: dict[str, str] | None = None, in_env: dict[str, str] | None = None
+    ) -> tuple[RunningNode, RunningNode]:
+        ca, in_ = create_pair(tmp_path, databases.new_url("ca"), databases.new_url("in"))
+        made.extend((ca, in_))
+        ca.extra_env.update(ca_env or {})
+        in_.extra_env.update(in_env or {})
+        ca.start()
+        in_.start()
+        return ca, in_
+
+    yield make
+    for node in made:
+        node.dispose()
+
+
+def count(node: RunningNode, query: Any) -> int:
+    with node.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def received(node: RunningNode) -> int:
+    return count(node, select(func.count()).select_from(inbound_envelopes))
+
+
+def pending(node: RunningNode) -> int:
+    return count(node, select(func.count()).select_from(outbox))
+
+
+def send_batch(client: httpx.Client, label: str, size: int = BATCH, **overrides: Any) -> list[str]:
+    response = client.post(
+        "/api/v1/messages/batch",
+        json={"messages": [draft(title=f"{label} #{n}", **overrides) for n in range(size)]},
+    )
+    assert response.status_code == 201, response.text
+    queued = response.json()["messages"]
+    assert {m["delivery"]["state"] for m in queued} == {"queued"}
+    return [m["id"] for m in queued]
+
+
+def wait_until_drained(ca: RunningNode, in_: RunningNode, expected: int, timeout_s: float = 180.0) -> None:
+    """India has received `expected` envelopes and Canada's outbox is empty (every receipt is back)."""
+    wait_for(lambda: received(in_) >= expected and pending(ca) == 0, timeout_s, 0.2)
+
+
+def assert_each_delivered_exactly_once(ca: RunningNode, in_: RunningNode, ids: list[str]) -> None:
+    """India stored each message once with its own sequence number; Canada holds India's receipt for each."""
+    assert len(ids) == len(set(ids))
+    with in_.engine.connect() as conn:
+        stored = conn.execute(select(messages.c.id, messages.c.channel_seq)).all()
+        envelopes = conn.execute(
+            select(inbound_envelopes.c.ref_id, inbound_envelopes.c.seq, inbound_envelopes.c.receipt).where(
+                inbound_envelopes.c.channel == CHANNEL
+            )
+        ).all()
+    assert len(stored) == len(ids)
+    assert {row.id for row in stored} == set(ids)
+    assert len(envelopes) == len(ids)
+    assert {row.ref_id for row in envelopes} == set(ids)
+    assert sorted(row.seq for row in envelopes) == list(range(1, len(ids) + 1)), "sequence numbers have gaps"
+
+    with ca.engine.connect() as conn:
+        sent = conn.execute(
+            select(messages.c.id, messages.c.state, messages.c.receipt, messages.c.channel_seq, messages.c.last_error)
+        ).all()
+        left = conn.execute(select(func.count()).select_from(outbox)).scalar_one()
+    assert left == 0, "Canada's outbox still holds rows"
+    assert len(sent) == len(ids)
+    not_delivered = [row for row in sent if row.state != "delivered" or row.receipt is None]
+    assert not not_delivered, f"{len(not_delivered)} messages without a receipt, e.g. {not_delivered[0]}"
+    assert all(row.last_error is None for row in sent)
+    # The receipt Canada keeps is the one India signed when it stored the message, also after a duplicate POST.
+    india_receipts = {row.ref_id: (row.seq, row.receipt) for row in envelopes}
+    assert {row.id: (row.channel_seq, row.receipt) for row in sent} == india_receipts
+    assert {row.id: row.channel_seq for row in stored} == {row.ref_id: row.seq for row in envelopes}
+
+
+def outgoing_rows(node: RunningNode) -> list[Any]:
+    with node.engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(
+                    messages.c.id,
+                    messages.c.priority,
+                    messages.c.state,
+                    messages.c.attempts,
+                    messages.c.last_error,
+                    messages.c.delivered_at,
+                )
+            ).all()
+        )
+
+
+def test_receiver_killed_mid_burst_gets_every_message_exactly_once_and_sender_holds_every_receipt(
+    make_pair: PairFactory,
+) -> None:
+    ca, in_ = make_pair()
+    kill_after = 400
+    ids: list[str] = []
+    received_at_kill: int | None = None
+    started = time.monotonic()
+    with ca.client("ca.rcmp") as rcmp:
+        for batch in range(BURST // BATCH):
+            ids += send_batch(rcmp, f"burst {batch}")
+            if received_at_kill is None and received(in_) >= kill_after:
+                in_.kill9()
+                received_at_kill = received(in_)
+        if received_at_kill is None:
+            wait_for(lambda: received(in_) >= kill_after, 120, 0.02)
+            in_.kill9()
+            received_at_kill = received(in_)
+        assert kill_after <= received_at_kill < BURST, f"the kill came too late: {received_at_kill} received"
+
+        # Canada notices the dead peer and keeps the rest waiting in its outbox.
+        wait_for(lambda: count(ca, select(func.max(outbox.c.attempts))) >= 1, 30)
+        assert pending(ca) >= BURST - received_at_kill
+        in_.start()
+        wait_until_drained(ca, in_, BURST)
+    elapsed = time.monotonic() - started
+    assert_each_delivered_exactly_once(ca, in_, ids)
+    print(f"receiver kill -9 after {received_at_kill}: {BURST} delivered in {elapsed:.1f} s")
+
+
+def test_sender_killed_mid_burst_resumes_and_every_message_arrives_exactly_once_with_a_receipt(
+    make_pair: PairFactory,
+) -> None:
+    # The batch Canada had in flight when it died stays leased until the lease runs out; keep that short here.
+    ca, in_ = make_pair(ca_env={"ACCORD_OUTBOX_LEASE_S": "2"})
+    ids: list[str] = []
+    started = time.monotonic()
+    with ca.client("ca.rcmp") as rcmp:
+        for batch in range(BURST // BATCH // 2):
+            ids += send_batch(rcmp, f"before the crash {batch}")
+    wait_for(lambda: received(in_) >= 1, 60, 0.01)
+    ca.kill9()
+    received_at_kill = received(in_)
+    assert 1 <= received_at_kill < len(ids), f"the kill came too late: {received_at_kill} received"
+    with ca.engine.connect() as conn:
+        states = dict(conn.execute(select(messages.c.state, func.count()).group_by(messages.c.state)).all())
+    assert states.get("delivered", 0) < len(ids), states
+
+    ca.start()
+    with ca.client("ca.rcmp") as rcmp:
+        for batch in range(BURST // BATCH // 2):
+            ids += send_batch(rcmp, f"after the restart {batch}")
+        wait_until_drained(ca, in_, BURST)
+    elapsed = time.monotonic() - started
+    assert_each_delivered_exactly_once(ca, in_, ids)
+    print(f"sender kill -9 after {received_at_kill} received ({states}): {BURST} delivered in {elapsed:.1f} s")
+
+
+def test_messages_wait_visibly_while_the_peer_is_down_and_deliver_by_themselves_when_it_returns(
+    make_pair: PairFactory,
+) -> None:
+    ca, in_ = make_pair()
+    in_.stop()
+    with ca.client("ca.rcmp") as rcmp, ca.client("ca.operator") as operator:
+        ids = send_batch(rcmp, "during the outage", size=20)
+
+        def outbox_view() -> dict[str, dict[str, Any]]:
+            listed = rcmp.get("/api/v1/messages", params={"box": "outbox", "limit": 100}).json()["messages"]
+            return {m["id"]: m["delivery"] for m in listed}
+
+        wait_for(lambda: all(d["attempts"] >= 3 for d in outbox_view().values()), 30)
+        first = outbox_view()
+        assert set(first) == set(ids)
+        for delivery in first.values():
+            assert delivery["state"] in {"queued", "sent"}
+            assert "peer unreachable" in delivery["last_error"]
+            assert delivery["receipt"] is None
+            assert delivery["next_attempt_at"] is not None
+        with ca.engine.connect() as conn:
+            rows = conn.execute(select(outbox.c.ref_id, outbox.c.attempts, outbox.c.last_error)).all()
+        assert {row.ref_id for row in rows} == set(ids)
+        assert all(row.attempts >= 3 and "peer unreachable" in row.last_error for row in rows)
+
+        # Still retrying: every message's attempts keep growing while India is away.
+        wait_for(lambda: all(d["attempts"] > first[i]["attempts"] for i, d in outbox_view().items()), 30)
+        channels = operator.get("/api/v1/channels").json()
+        [waiting] = channels["outbox"]
+        assert waiting["peer"] == "in-node-1"
+        assert waiting["pending"] == len(ids)
+        assert waiting["max_attempts"] > 3
+        assert received(in_) == 0
+
+        in_.start()  # no other action: the outbox drains by itself
+        wait_until_drained(ca, in_, len(ids), 60)
+        delivered = outbox_view()
+        assert {d["state"] for d in delivered.values()} == {"delivered"}
+        assert all(d["last_error"] is None and d["receipt"] for d in delivered.values())
+        assert operator.get("/api/v1/channels").json()["outbox"] == []
+    assert_each_delivered_exactly_once(ca, in_, ids)
+
+
+def test_urgent_and_immediate_messages_overtake_routine_ones_queued_earlier_when_the_peer_returns(
+    make_pair: PairFactory,
+) -> None:
+    # Small delivery batches, so the order in which the outbox drains is visible.
+    ca, in_ = make_pair(ca_env={"ACCORD_OUTBOX_BATCH_SIZE": "10"})
+    in_.stop()
+    with ca.client("ca.rcmp") as rcmp:
+        routine = send_batch(rcmp, "routine", size=60)
+        wait_for(lambda: max(row.attempts for row in outgoing_rows(ca)) >= 2, 30)
+        urgent = send_batch(rcmp, "urgent", size=10, priority="urgent")
+        immediate = send_batch(rcmp, "immediate", size=10, priority="immediate")
+
+        # The late high-priority messages fail too before India returns: every message waits, visibly.
+        def all_waiting() -> bool:
+            rows = outgoing_rows(ca)
+            tried = {row.id for row in rows if row.attempts >= 1}
+            return set(immediate) <= tried and all(row.last_error and row.state in {"queued", "sent"} for row in rows)
+
+        wait_for(all_waiting, 30)
+    in_.start()
+    ids = routine + urgent + immediate
+    wait_until_drained(ca, in_, len(ids), 60)
+    assert_each_delivered_exactly_once(ca, in_, ids)
+
+    with in_.engine.connect() as conn:
+        arrival = dict(conn.execute(select(messages.c.id, messages.c.received_at)).all())
+    delivered = {row.id: row.delivered_at for row in outgoing_rows(ca)}
+    letter = {i: "I" for i in immediate} | {i: "U" for i in urgent} | {i: "r" for i in routine}
+    for when in (arrival, delivered):
+        seen = "".join(letter[i] for i in sorted(when, key=lambda i: (when[i], i)))
+        assert max(when[i] for i in immediate) < min(when[i] for i in urgent), seen
+        assert max(when[i] for i in urgent) < min(when[i] for i in routine), seen
