@@ -343,11 +343,6 @@ def own_pair(databases: DatabaseFactory, tmp_path: Path) -> Iterator[tuple[Runni
         in_.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inbox.py refuses an amendment delivered in the same batch as the message it amends "
-    "('… which this node never received'), a final refusal: the withdrawal fails while Canada shows it withdrawn",
-)
 def test_a_message_withdrawn_while_india_is_down_arrives_together_with_its_withdrawal(
     own_pair: tuple[RunningNode, RunningNode],
 ) -> None:

@@ -41,6 +41,7 @@ BLOBS_PATH = "/federation/v1/blobs"
 _TRANSIENT_REFUSALS = frozenset(
     {
         "attachment-missing",
+        "unknown-reference",
         "stale-envelope",
         "unknown-sender",
         "undecryptable-envelope",

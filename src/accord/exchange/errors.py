@@ -25,6 +25,13 @@ class AttachmentMissing(Conflict):
     title = "An attachment the message names is not stored here"
 
 
+class UnknownReference(Conflict):
+    """Transient: the message this one amends has not arrived yet; the sender retries until it has."""
+
+    slug = "unknown-reference"
+    title = "The message this one refers to has not arrived here yet"
+
+
 class NotAmendable(Conflict):
     slug = "not-amendable"
     title = "That message cannot be amended"

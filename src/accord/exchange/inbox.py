@@ -28,7 +28,13 @@ from accord.directory.peers import PeerRecord, load_peers
 from accord.domain.messages import AMENDMENT_EFFECT, DeliveryState, Direction, Message, MessageKind
 from accord.errors import AccordError, InvalidInput, PayloadTooLarge
 from accord.exchange.attachments import StoredBlob, store_blob
-from accord.exchange.errors import AboveChannelCeiling, AttachmentMissing, UnknownAgency, UnknownFocusArea
+from accord.exchange.errors import (
+    AboveChannelCeiling,
+    AttachmentMissing,
+    UnknownAgency,
+    UnknownFocusArea,
+    UnknownReference,
+)
 from accord.exchange.outbox import OutboxKind, channel_name
 from accord.exchange.sending import link_attachments
 from accord.ledger.events import EventType, append_events, event_row
@@ -65,6 +71,15 @@ class _Incoming:
     message: Message | None = None
     notice: dict[str, Any] | None = None
     referenced: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchMessage:
+    """A message an envelope refers to: stored already, or accepted earlier in the same batch."""
+
+    id: str
+    direction: str
+    kind: str
 
 
 def accept_envelopes(node: Node, submissions: Sequence[tuple[str | None, str]]) -> list[EnvelopeResult]:
@@ -221,8 +236,8 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
     used_seqs = {(row.channel, row.seq) for row in known}
     wanted_blobs = {a.sha256 for i in incoming if i.message for a in i.message.attachments}
     present_blobs = set(conn.scalars(select(blobs.c.sha256).where(blobs.c.sha256.in_(wanted_blobs))))
-    referenced = {
-        row.id: row
+    referenced: dict[str, _BatchMessage] = {
+        row.id: _BatchMessage(row.id, row.direction, row.kind)
         for row in conn.execute(
             select(messages.c.id, messages.c.direction, messages.c.kind).where(
                 messages.c.id.in_([r for i in incoming for r in i.referenced])
@@ -232,7 +247,8 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
     now = datetime.now(UTC)
     accepted: list[tuple[_Incoming, str]] = []
     batch_refs: set[str] = set()
-    for item in incoming:
+    # Originals before what refers to them, so a message and its withdrawal may travel in one batch.
+    for item in sorted(incoming, key=lambda i: bool(i.message is not None and i.message.refers_to)):
         ref_row = prior.get(item.ref_id)
         if item.envelope.jti in seen_jti:
             results[item.index] = EnvelopeResult(
@@ -251,6 +267,8 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
             continue
         batch_refs.add(item.ref_id)
         used_seqs.add((item.channel, item.seq))
+        if item.message is not None:
+            referenced[item.message.id] = _BatchMessage(item.message.id, Direction.INCOMING.value, item.message.kind)
         receipt = sign_receipt(_receipt_claims(node, item, now), node.keys)
         accepted.append((item, receipt))
         results[item.index] = EnvelopeResult(item.ref_id, Outcome.ACCEPTED, receipt=receipt)
@@ -261,7 +279,7 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
 
 def _check_references(
     item: _Incoming,
-    referenced: dict[str, Any],
+    referenced: dict[str, _BatchMessage],
     present_blobs: set[str],
     used_seqs: set[tuple[str, int]],
     batch_refs: set[str],
@@ -281,7 +299,9 @@ def _check_references(
                 raise InvalidInput(f"the response answers {message.in_reply_to}, which this node never sent")
         if message.refers_to:
             original = referenced.get(message.refers_to)
-            if original is None or original.direction != Direction.INCOMING.value:
+            if original is None:
+                raise UnknownReference(f"the {message.kind} amends {message.refers_to}, which has not arrived here yet")
+            if original.direction != Direction.INCOMING.value:
                 raise InvalidInput(f"the {message.kind} amends {message.refers_to}, which this node never received")
     if item.notice is not None:
         original = referenced.get(item.notice["message_id"])
