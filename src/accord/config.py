@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     outbox_lease_s: int = 60
     retry_base_s: float = 0.5
     retry_max_s: float = 60.0
-    delivery_workers: int = 1
+    delivery_workers: int = 2
     log_level: str = "info"
 
     @property

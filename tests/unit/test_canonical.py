@@ -98,3 +98,17 @@ def test_values_outside_i_json_cannot_be_canonicalised(value: Any) -> None:
 def test_sha256_hex_is_the_lowercase_hex_digest() -> None:
     assert sha256_hex(b"abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert sha256_hex(b"") == hashlib.sha256(b"").hexdigest()
+
+
+@given(json_objects)
+@settings(max_examples=400, deadline=None)
+def test_the_fast_path_gives_exactly_the_rfc8785_bytes(value: dict[str, Any]) -> None:
+    import rfc8785
+
+    try:
+        expected = bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError, ValueError):
+        with pytest.raises((rfc8785.CanonicalizationError, UnicodeEncodeError, ValueError)):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected

@@ -12,6 +12,7 @@ from accord import __version__
 from accord.api import auth, directory, federation, messages
 from accord.api.problems import install_problem_handlers
 from accord.exchange.delivery import DeliveryWorker
+from accord.exchange.wake import announce_when_listening
 from accord.node import Node
 
 
@@ -25,6 +26,9 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
             threading.Thread(target=DeliveryWorker(node).run, args=(stop,), name=f"delivery-{n}", daemon=True)
             for n in range(workers)
         ]
+        threads.append(
+            threading.Thread(target=announce_when_listening, args=(node, stop), name="announce", daemon=True)
+        )
         for thread in threads:
             thread.start()
         try:

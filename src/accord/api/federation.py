@@ -14,6 +14,7 @@ from accord.api.problems import PROBLEM_MEDIA_TYPE, problem_body
 from accord.directory.peers import export_descriptor
 from accord.errors import AccordError, InvalidInput
 from accord.exchange.inbox import Outcome, accept_blob, accept_envelopes, record_request_refusal
+from accord.exchange.wake import accept_hello
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
 
@@ -98,6 +99,18 @@ async def receive_blob(node: NodeDep, request: Request) -> dict[str, Any]:
         raise AccordError("the body must be a compact JWE") from exc
     blob = await run_in_threadpool(accept_blob, node, token)
     return {"sha256": blob.sha256, "size": blob.size, "stored": True}
+
+
+@router.post("/hello")
+async def receive_hello(node: NodeDep, request: Request) -> dict[str, Any]:
+    """A peer announces it has started: whatever waits for it is retried now."""
+    raw = await read_capped_body(request, 16 * 1024)
+    try:
+        token = raw.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise AccordError("the body must be a compact JWS") from exc
+    peer = await run_in_threadpool(accept_hello, node, token)
+    return {"peer": peer, "queue": "due now"}
 
 
 @router.get("/descriptor", response_class=PlainTextResponse)

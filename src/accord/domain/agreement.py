@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from accord.domain.handling import CommonLevel
 from accord.domain.messages import Priority
@@ -40,6 +40,7 @@ class Agreement(BaseModel):
     channel_ceiling: CommonLevel
     classification_mapping: dict[Party, dict[str, CommonLevel]]
     agencies: tuple[Agency, ...] = ()
+    _agency_index: dict[tuple[Party, str], Agency] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _complete(self) -> Agreement:
@@ -49,13 +50,14 @@ class Agreement(BaseModel):
         for party in self.parties:
             if party not in self.classification_mapping:
                 raise ValueError(f"classification_mapping lacks party {party}")
+        self._agency_index.update({(a.party, a.code): a for a in self.agencies})
         return self
 
     def focus_area(self, code: str) -> FocusArea | None:
         return next((area for area in self.focus_areas if area.code == code), None)
 
     def agency(self, party: Party, code: str) -> Agency | None:
-        return next((a for a in self.agencies if a.party is party and a.code == code), None)
+        return self._agency_index.get((party, code))
 
     def deadline_for(self, priority: Priority, sent_at: datetime) -> datetime:
         return sent_at + timedelta(hours=self.response_targets[priority].respond_hours)

@@ -1,0 +1,89 @@
+"""A node that starts tells its peers, so traffic they held for it leaves now rather than at the next backoff."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import httpx
+import structlog
+from sqlalchemy import and_, or_, select, update
+from uuid6 import uuid7
+
+from accord.crypto.errors import MalformedArtefact, StaleEnvelope, UnknownSender
+from accord.crypto.signing import sign_claims, signed_kid, verify_claims
+from accord.directory.peers import PeerRecord, load_peers
+from accord.node import Node
+from accord.store.tables import messages, outbox
+
+HELLO_TYP = "accord-hello+jws"
+HELLO_PATH = "/federation/v1/hello"
+log = structlog.get_logger(__name__)
+
+
+def announce_when_listening(node: Node, stop: threading.Event, wait_s: float = 30.0) -> None:
+    """Wait until this node answers on its own address (so the peer's retry finds it up), then announce."""
+    own = f"http://{node.settings.host}:{node.settings.port}/healthz"
+    deadline = time.monotonic() + wait_s
+    with httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0)) as client:
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                if client.get(own).status_code == 200:
+                    announce_start(node, client)
+                    return
+            except httpx.HTTPError:
+                pass
+            stop.wait(0.1)
+
+
+def announce_start(node: Node, client: httpx.Client) -> None:
+    """Send each pinned peer a signed hello; a peer that is down simply does not hear it."""
+    with node.engine.connect() as conn:
+        peers = load_peers(node, conn)
+    for peer in peers:
+        claims = {"iss": node.node_id, "aud": peer.node_id, "iat": int(time.time()), "jti": str(uuid7())}
+        token = sign_claims(claims, node.keys.signing, HELLO_TYP)
+        try:
+            client.post(peer.url + HELLO_PATH, content=token, headers={"Content-Type": "application/jose"})
+        except httpx.HTTPError as exc:
+            log.info("peer not reachable at start", peer=peer.node_id, error=str(exc))
+
+
+def accept_hello(node: Node, token: str) -> str:
+    """Verify a peer's hello and make everything waiting for that peer due now; returns the peer's node id.
+
+    Only the retry time changes, so a replayed hello within the freshness window costs one early retry at most.
+    """
+    kid = signed_kid(token, HELLO_TYP)
+    with node.engine.connect() as conn:
+        peer = _peer_with_key(load_peers(node, conn), kid)
+    claims = verify_claims(token, peer.pinned.keys.signing)
+    if claims.get("iss") != peer.node_id or claims.get("aud") != node.node_id:
+        raise MalformedArtefact("hello names another issuer or audience")
+    iat = claims.get("iat")
+    if not isinstance(iat, int) or abs(time.time() - iat) > node.settings.max_envelope_age_s:
+        raise StaleEnvelope("hello is not fresh")
+    now = datetime.now(UTC)
+    waiting = and_(
+        outbox.c.peer_node_id == peer.node_id,
+        outbox.c.next_attempt_at > now,
+        or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+    )
+    with node.engine.begin() as conn:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id.in_(select(outbox.c.ref_id).where(waiting)))
+            .values(next_attempt_at=now)
+        )
+        conn.execute(update(outbox).where(waiting).values(next_attempt_at=now))
+    node.outbox_signal.set()
+    log.info("peer announced its start; its queue is due now", peer=peer.node_id)
+    return peer.node_id
+
+
+def _peer_with_key(peers: list[PeerRecord], kid: str) -> PeerRecord:
+    for peer in peers:
+        if peer.pinned.keys.signing_fingerprint == kid:
+            return peer
+    raise UnknownSender(f"no pinned peer has signing key {kid}")
