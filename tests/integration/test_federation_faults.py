@@ -8,6 +8,7 @@ module; every test compares counts before and after, so tests do not depend on e
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -438,3 +439,40 @@ def test_batch_mixing_a_valid_and_a_forged_envelope_stores_only_the_valid_one(fe
         stored = set(conn.scalars(select(messages.c.id).where(messages.c.id.in_([valid.id, forged.id]))))
     assert stored == {valid.id}
     assert refusals_since(federation.india, before) == [{"ref": forged.id, "problem": "bad-signature"}]
+
+
+# --- the start-up hello ------------------------------------------------------------------------------------------
+
+
+def _hello(claims: dict[str, Any], key: Any) -> str:
+    from accord.crypto.signing import sign_claims
+    from accord.exchange.wake import HELLO_TYP
+
+    return sign_claims(claims, key, HELLO_TYP)
+
+
+def _post_hello(fed: Federation, token: str | bytes) -> httpx.Response:
+    return httpx.post(fed.india.url + "/federation/v1/hello", content=token, timeout=10.0)
+
+
+def test_a_hello_from_the_pinned_peer_is_accepted(federation: Federation) -> None:
+    claims = {"iss": "ca-node-1", "aud": "in-node-1", "iat": int(time.time()), "jti": "hello-1"}
+    response = _post_hello(federation, _hello(claims, federation.ca_keys.signing))
+    assert response.status_code == 200, response.text
+    assert response.json()["peer"] == "ca-node-1"
+
+
+def test_a_hello_signed_by_an_unpinned_key_is_refused(federation: Federation) -> None:
+    stranger = NodeKeys.generate()
+    claims = {"iss": "ca-node-1", "aud": "in-node-1", "iat": int(time.time()), "jti": "hello-2"}
+    assert_problem(_post_hello(federation, _hello(claims, stranger.signing)), 403, "unknown-sender")
+
+
+def test_a_stale_or_misaddressed_or_garbled_hello_is_refused(federation: Federation) -> None:
+    key = federation.ca_keys.signing
+    stale = {"iss": "ca-node-1", "aud": "in-node-1", "iat": int(time.time()) - 3600, "jti": "hello-3"}
+    assert_problem(_post_hello(federation, _hello(stale, key)), 400, "stale-envelope")
+    elsewhere = {"iss": "ca-node-1", "aud": "in-node-9", "iat": int(time.time()), "jti": "hello-4"}
+    assert_problem(_post_hello(federation, _hello(elsewhere, key)), 400, "malformed-artefact")
+    assert_problem(_post_hello(federation, b"not a token"), 400, "malformed-artefact")
+    assert _post_hello(federation, b"\xff\xfe").status_code == 400
