@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     retry_base_s: float = 0.5
     retry_max_s: float = 60.0
     delivery_workers: int = 2
+    checkpoint_interval_s: float = Field(default=60.0, gt=0, description="how often the ledger is checkpointed")
     log_level: str = "info"
 
     @property

@@ -18,6 +18,10 @@ class AccordError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def extensions(self) -> dict[str, object]:
+        """Extra members of the problem+json body (RFC 9457 extension members)."""
+        return {}
+
 
 class InvalidInput(AccordError):
     status = 422

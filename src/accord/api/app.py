@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from accord import __version__
-from accord.api import auth, directory, federation, messages
+from accord.api import audit, auth, directory, federation, messages
 from accord.api.problems import install_problem_handlers
 from accord.exchange.delivery import DeliveryWorker
 from accord.exchange.wake import announce_when_listening
+from accord.ledger.checkpoints import run_checkpoints
 from accord.node import Node
 
 
@@ -29,6 +30,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
         threads.append(
             threading.Thread(target=announce_when_listening, args=(node, stop), name="announce", daemon=True)
         )
+        threads.append(threading.Thread(target=run_checkpoints, args=(node, stop), name="checkpoints", daemon=True))
         for thread in threads:
             thread.start()
         try:
@@ -48,6 +50,6 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     )
     app.state.node = node
     install_problem_handlers(app)
-    for router in (directory.router, auth.router, messages.router, federation.router):
+    for router in (directory.router, auth.router, messages.router, audit.router, federation.router):
         app.include_router(router)
     return app

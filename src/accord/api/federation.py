@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from accord.api.dependencies import NodeDep, read_capped_body
 from accord.api.problems import PROBLEM_MEDIA_TYPE, problem_body
@@ -15,6 +16,9 @@ from accord.directory.peers import export_descriptor
 from accord.errors import AccordError, InvalidInput
 from accord.exchange.inbox import Outcome, accept_blob, accept_envelopes, record_request_refusal
 from accord.exchange.wake import accept_hello
+from accord.ledger.checkpoints import countersign
+from accord.ledger.notes import MAX_NOTE_BYTES
+from accord.ledger.receipt_proofs import answer_inclusion_request
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
 
@@ -111,6 +115,32 @@ async def receive_hello(node: NodeDep, request: Request) -> dict[str, Any]:
         raise AccordError("the body must be a compact JWS") from exc
     peer = await run_in_threadpool(accept_hello, node, token)
     return {"peer": peer, "queue": "due now"}
+
+
+class CheckpointSubmission(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    checkpoint: str = Field(max_length=MAX_NOTE_BYTES)
+    from_size: int = Field(ge=0)
+    consistency: list[str] = Field(default_factory=list, max_length=128)
+
+
+@router.post("/checkpoints")
+def receive_checkpoint(node: NodeDep, submission: CheckpointSubmission) -> dict[str, Any]:
+    """The peer's signed tree head: verified consistent with the last one seen here, then countersigned."""
+    line = countersign(node, submission.checkpoint, submission.from_size, submission.consistency)
+    return {"cosignature": line}
+
+
+@router.post("/ledger/inclusion")
+async def inclusion(node: NodeDep, request: Request) -> dict[str, Any]:
+    """A pinned peer's signed demand for the proof that a leaf of this node's ledger is in a tree head."""
+    raw = await read_capped_body(request, 16 * 1024)
+    try:
+        token = raw.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise AccordError("the body must be a compact JWS") from exc
+    return await run_in_threadpool(answer_inclusion_request, node, token)
 
 
 @router.get("/descriptor", response_class=PlainTextResponse)

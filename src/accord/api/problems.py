@@ -27,6 +27,7 @@ def problem_body(error: AccordError, instance: str | None = None) -> dict[str, A
     }
     if instance:
         body["instance"] = instance
+    body.update(error.extensions())
     return body
 
 
@@ -42,7 +43,7 @@ def problem_response(
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(AccordError)
     async def accord_error(request: Request, exc: AccordError) -> JSONResponse:
-        return problem_response(exc.status, exc.slug, exc.title, exc.detail, request.url.path)
+        return problem_response(exc.status, exc.slug, exc.title, exc.detail, request.url.path, exc.extensions())
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

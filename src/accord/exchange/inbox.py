@@ -245,7 +245,7 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
         )
     }
     now = datetime.now(UTC)
-    accepted: list[tuple[_Incoming, str]] = []
+    admitted: list[_Incoming] = []
     batch_refs: set[str] = set()
     # Originals before what refers to them, so a message and its withdrawal may travel in one batch.
     for item in sorted(incoming, key=lambda i: bool(i.message is not None and i.message.refers_to)):
@@ -269,11 +269,10 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
         used_seqs.add((item.channel, item.seq))
         if item.message is not None:
             referenced[item.message.id] = _BatchMessage(item.message.id, Direction.INCOMING.value, item.message.kind)
-        receipt = sign_receipt(_receipt_claims(node, item, now), node.keys)
-        accepted.append((item, receipt))
-        results[item.index] = EnvelopeResult(item.ref_id, Outcome.ACCEPTED, receipt=receipt)
-    if accepted:
-        _persist(conn, accepted, now)
+        admitted.append(item)
+    if admitted:
+        for item, receipt in _persist(node, conn, admitted, now):
+            results[item.index] = EnvelopeResult(item.ref_id, Outcome.ACCEPTED, receipt=receipt)
     return results
 
 
@@ -309,7 +308,9 @@ def _check_references(
             raise InvalidInput(f"read notice for {item.notice['message_id']}, which this node never sent")
 
 
-def _receipt_claims(node: Node, item: _Incoming, now: datetime) -> dict[str, Any]:
+def _receipt_claims(node: Node, item: _Incoming, now: datetime, ledger: dict[str, Any]) -> dict[str, Any]:
+    """What the receiver signs: which envelope it stored, when, and where its ledger recorded that (the leaf and
+    the tree head containing it), so the sender can later demand an inclusion proof against a countersigned head."""
     return {
         "typ": "delivery-receipt",
         "ref": item.ref_id,
@@ -321,10 +322,32 @@ def _receipt_claims(node: Node, item: _Incoming, now: datetime) -> dict[str, Any
         "sender": item.envelope.sender.node_id,
         "receiver": node.node_id,
         "received_at": now.isoformat(),
+        "ledger": ledger,
     }
 
 
-def _persist(conn: Connection, accepted: list[tuple[_Incoming, str]], now: datetime) -> None:
+def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datetime) -> list[tuple[_Incoming, str]]:
+    """Log, sign the receipts (which name the log entries), then store; all in the caller's transaction."""
+    received = [
+        event_row(
+            EventType.ENVELOPE_RECEIVED,
+            i.envelope.sender.node_id,
+            {"ref": i.ref_id, "peer": i.envelope.sender.node_id, "seq": i.seq, "kind": i.envelope.kind},
+            at=now,
+        )
+        | {"payload_sha256": i.envelope.digest}
+        for i in admitted
+    ]
+    logged = append_events(conn, received + _effect_events(admitted, now))
+    accepted = []
+    for offset, item in enumerate(admitted):
+        ledger = {
+            "index": logged.indexes[offset],
+            "leaf_hash": logged.leaf_hashes[offset].hex(),
+            "tree_size": logged.size,
+            "root": logged.root.hex(),
+        }
+        accepted.append((item, sign_receipt(_receipt_claims(node, item, now, ledger), node.keys)))
     conn.execute(
         insert(inbound_envelopes),
         [
@@ -380,15 +403,13 @@ def _persist(conn: Connection, accepted: list[tuple[_Incoming, str]], now: datet
             ),
             reads,
         )
+    return accepted
+
+
+def _effect_events(admitted: list[_Incoming], now: datetime) -> list[dict[str, Any]]:
+    """The events beyond receipt that an envelope's arrival causes: a read notice, an amendment taking effect."""
     rows = []
-    for i, receipt in accepted:
-        refs: dict[str, str | int | None] = {
-            "ref": i.ref_id,
-            "peer": i.envelope.sender.node_id,
-            "seq": i.seq,
-            "kind": i.envelope.kind,
-        }
-        rows.append(event_row(EventType.ENVELOPE_RECEIVED, i.envelope.sender.node_id, refs, receipt.encode(), now))
+    for i in admitted:
         if i.notice is not None:
             rows.append(
                 event_row(
@@ -411,7 +432,7 @@ def _persist(conn: Connection, accepted: list[tuple[_Incoming, str]], now: datet
                     at=now,
                 )
             )
-    append_events(conn, rows)
+    return rows
 
 
 def _parse_time(value: Any, default: datetime) -> datetime:

@@ -9,11 +9,9 @@ from datetime import UTC, datetime
 import httpx
 import structlog
 from sqlalchemy import and_, or_, select, update
-from uuid6 import uuid7
 
-from accord.crypto.errors import MalformedArtefact, StaleEnvelope, UnknownSender
-from accord.crypto.signing import sign_claims, signed_kid, verify_claims
-from accord.directory.peers import PeerRecord, load_peers
+from accord.directory.peers import load_peers
+from accord.directory.requests import sign_peer_request, verify_peer_request
 from accord.node import Node
 from accord.store.tables import messages, outbox
 
@@ -42,8 +40,7 @@ def announce_start(node: Node, client: httpx.Client) -> None:
     with node.engine.connect() as conn:
         peers = load_peers(node, conn)
     for peer in peers:
-        claims = {"iss": node.node_id, "aud": peer.node_id, "iat": int(time.time()), "jti": str(uuid7())}
-        token = sign_claims(claims, node.keys.signing, HELLO_TYP)
+        token = sign_peer_request(node, peer, HELLO_TYP)
         try:
             client.post(peer.url + HELLO_PATH, content=token, headers={"Content-Type": "application/jose"})
         except httpx.HTTPError as exc:
@@ -55,15 +52,7 @@ def accept_hello(node: Node, token: str) -> str:
 
     Only the retry time changes, so a replayed hello within the freshness window costs one early retry at most.
     """
-    kid = signed_kid(token, HELLO_TYP)
-    with node.engine.connect() as conn:
-        peer = _peer_with_key(load_peers(node, conn), kid)
-    claims = verify_claims(token, peer.pinned.keys.signing)
-    if claims.get("iss") != peer.node_id or claims.get("aud") != node.node_id:
-        raise MalformedArtefact("hello names another issuer or audience")
-    iat = claims.get("iat")
-    if not isinstance(iat, int) or abs(time.time() - iat) > node.settings.max_envelope_age_s:
-        raise StaleEnvelope("hello is not fresh")
+    peer = verify_peer_request(node, token, HELLO_TYP).peer
     now = datetime.now(UTC)
     waiting = and_(
         outbox.c.peer_node_id == peer.node_id,
@@ -80,10 +69,3 @@ def accept_hello(node: Node, token: str) -> str:
     node.outbox_signal.set()
     log.info("peer announced its start; its queue is due now", peer=peer.node_id)
     return peer.node_id
-
-
-def _peer_with_key(peers: list[PeerRecord], kid: str) -> PeerRecord:
-    for peer in peers:
-        if peer.pinned.keys.signing_fingerprint == kid:
-            return peer
-    raise UnknownSender(f"no pinned peer has signing key {kid}")

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -183,13 +184,73 @@ blob_transfers = Table(
     Column("sent_at", UtcDateTime, nullable=False),
 )
 
+# The ledger: one row per event, its primary key the leaf index (0, 1, 2, … with no gaps, assigned under the
+# ledger_head row lock), the leaf hash beside it, and every completed perfect subtree hash in ledger_nodes.
 events = Table(
     "events",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("at", UtcDateTime, nullable=False),
     Column("type", String(64), nullable=False),
     Column("actor", String(128), nullable=False),
     Column("refs", Text, nullable=False),  # canonical JSON object of ids
     Column("payload_sha256", String(64)),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+)
+
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("size", BigInteger, nullable=False),
+)
+
+ledger_nodes = Table(
+    "ledger_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+# Signed checkpoints: this node's own (origin = this node, cosigned by the peer) and the peer's that this node
+# countersigned (origin = the peer). Both signatures are kept on both sides.
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("origin", String(128), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("note", Text, nullable=False),  # the checkpoint body and the origin's signature line
+    Column("cosigner", String(128)),
+    Column("cosignature", Text),  # the cosigner's signature line
+    Column("cosigned_at", UtcDateTime),
+    Index("ix_checkpoints_origin_size", "origin", "size"),
+)
+
+ledger_alarms = Table(
+    "ledger_alarms",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("origin", String(128), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("evidence", Text),  # the offending checkpoint note and what it contradicts
+)
+
+# Proofs of receipt fetched from the peer: the receiver's leaf for an envelope this node sent, proven against a
+# checkpoint of the receiver's that this node countersigned.
+receipt_proofs = Table(
+    "receipt_proofs",
+    metadata,
+    Column("message_id", String(36), primary_key=True),
+    Column("peer_node_id", String(64), nullable=False),
+    Column("leaf_index", BigInteger, nullable=False),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("proof", Text, nullable=False),  # JSON list of hex hashes
+    Column("checkpoint_id", BigInteger, ForeignKey("checkpoints.id"), nullable=False),
+    Column("fetched_at", UtcDateTime, nullable=False),
 )
