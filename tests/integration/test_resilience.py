@@ -15,9 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from accord.store.tables import inbound_envelopes, messages, outbox
+from accord.store.tables import events, inbound_envelopes, messages, outbox
 from tests.conftest import DatabaseFactory
 from tests.integration.nodes import RunningNode, create_pair, draft, wait_for
+from tests.ledger_checks import assert_ledger_intact
 
 BURST = 2000
 BATCH = 200
@@ -106,6 +107,12 @@ def assert_each_delivered_exactly_once(ca: RunningNode, in_: RunningNode, ids: l
     india_receipts = {row.ref_id: (row.seq, row.receipt) for row in envelopes}
     assert {row.id: (row.channel_seq, row.receipt) for row in sent} == india_receipts
     assert {row.id: row.channel_seq for row in stored} == {row.ref_id: row.seq for row in envelopes}
+    # Neither kill -9 left the ledger with a hole, a half-written append or a hash that disagrees with its row.
+    for node in (ca, in_):
+        assert_ledger_intact(node.engine)
+    with in_.engine.connect() as conn:
+        received = conn.execute(select(func.count()).select_from(events).where(events.c.type == "envelope.received"))
+        assert received.scalar_one() == len(ids), "one ledger entry per stored envelope"
 
 
 def outgoing_rows(node: RunningNode) -> list[Any]:

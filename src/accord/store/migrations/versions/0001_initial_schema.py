@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:04:05.122812
+Create Date: 2026-11-23 12:12:35.636399
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("ref_id", name=op.f("uq_outbox_ref_id")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_due", ["peer_node_id", "rank", "next_attempt_at", "id"], unique=False)
+        batch_op.create_index("ix_outbox_due", ["peer_node_id", "rank", "id"], unique=False)
 
     op.create_table(
         "peers",
