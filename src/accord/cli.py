@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from accord.cli_audit import audit_app
 from accord.config import load_settings, write_node_file
 from accord.domain.parties import Party
 from accord.errors import AccordError
@@ -27,6 +28,7 @@ officer_app = typer.Typer(help="Officer accounts of this node.", no_args_is_help
 app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 app.add_typer(officer_app, name="officer")
+app.add_typer(audit_app, name="audit")
 
 console = Console()
 errors = Console(stderr=True)
