@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, tuple_, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from accord.crypto.canonical import canonical_json, sha256_hex
 from accord.ledger.tree import EMPTY_ROOT, leaf_hash, node_hash, parents_completed
@@ -152,11 +152,9 @@ def _frontier(conn: Connection, size: int) -> dict[tuple[int, int], bytes]:
     found: dict[tuple[int, int], bytes] = {}
     interior = [(level, index) for level, index in parts if level > 0]
     if interior:
-        rows = conn.execute(
-            select(ledger_nodes.c.level, ledger_nodes.c.idx, ledger_nodes.c.hash).where(
-                tuple_(ledger_nodes.c.level, ledger_nodes.c.idx).in_(interior)
-            )
-        )
+        # (level = ? AND idx = ?) OR …: SQLite answers a row-value IN with a full scan, this with the primary key.
+        wanted = or_(*(and_(ledger_nodes.c.level == level, ledger_nodes.c.idx == index) for level, index in interior))
+        rows = conn.execute(select(ledger_nodes.c.level, ledger_nodes.c.idx, ledger_nodes.c.hash).where(wanted))
         found.update({(row.level, row.idx): bytes(row.hash) for row in rows})
     leaves = [index for level, index in parts if level == 0]
     if leaves:

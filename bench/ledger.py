@@ -1,0 +1,455 @@
+"""Ledger benchmark: appends in the node's own transaction, proofs and checkpoints as the tree grows, audit bundles.
+
+Usage: .venv/bin/python bench/ledger.py [--appends N] [--sizes 1000,100000,1000000] [--postgres [DSN]]
+                                        [--skip-bundle]
+
+1. Appends: a real node (init_node, Canada) takes N single-event transactions, each `append_event` in its own
+   `engine.begin()` as a service does it, then N events as `append_events` of 100 rows per transaction. On SQLite,
+   and on PostgreSQL when --postgres is given or the server answers at postgresql://postgres@127.0.0.1:5432/postgres
+   (a throw-away database `accord_bench_<random>` is created and dropped).
+2. Proofs: a SQLite ledger is filled (10,000 rows per transaction) to each size of --sizes; at each size the median
+   time to read an inclusion proof and a consistency proof from the database for random leaves and old sizes, their
+   length (it must grow as log2 n), the stored subtrees each reads, the time to verify them, the time to issue a
+   signed checkpoint and that of one single-event append (rolled back, so the size stays). With --postgres the sizes
+   up to 10^5 are measured on PostgreSQL too.
+3. Audit bundle: a Canada ledger of 10^5 events whose checkpoint India countersigned (in process, as
+   `request_cosignature` stores it) is exported with `accord.ledger.audit.export_bundle` and verified offline with
+   `verify_bundle`.
+
+One JSON line goes to stdout; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import URL, update
+
+from accord.config import load_settings
+from accord.directory.peers import export_descriptor, pin_peer
+from accord.domain.parties import Party
+from accord.ledger.checkpoints import countersign, issue_checkpoint, ledger_size
+from accord.ledger.events import EventType, append_event, append_events, event_row, tree_root
+from accord.ledger.notes import origin_for
+from accord.ledger.proofs import StoredTree, prove_inclusion
+from accord.ledger.tree import (
+    HASH_SIZE,
+    NodeSource,
+    consistency_proof,
+    inclusion_proof,
+    verify_consistency,
+    verify_inclusion,
+)
+from accord.node import Node, init_node
+from accord.store.tables import checkpoints
+
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_SIZES = "1000,100000,1000000"
+ACTOR = "bench"
+APPEND_BATCH = 100
+FILL_BATCH = 10_000
+PROOF_SAMPLES = 200
+VERIFY_REPEATS = 20  # a verification takes microseconds: time this many in a row and divide
+CHECKPOINT_REPEATS = 5
+APPEND_SAMPLES = 100
+POSTGRES_PROOF_MAX = 100_000
+BUNDLE_LEAVES = 100_000
+AUDIT_MODULE = "accord.ledger.audit"
+DB_FILE = "accord.sqlite3"
+
+
+# ---------------------------------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """One short line on stderr at most every `every_s` seconds (and always for the last one)."""
+
+    def __init__(self, label: str, total: int, every_s: float = 2.0) -> None:
+        self.label = label
+        self.total = total
+        self.every_s = every_s
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def update(self, done: int, extra: str = "", force: bool = False) -> None:
+        now = time.monotonic()
+        if force or done >= self.total or now - self.last >= self.every_s:
+            self.last = now
+            suffix = f" {extra}" if extra else ""
+            log(f"{self.label}: {done}/{self.total} ({now - self.started:.1f} s){suffix}")
+
+
+def log(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------- nodes
+
+
+@contextmanager
+def opened_node(data_dir: Path, database_url: str | None = None, party: Party = Party.CA) -> Iterator[Node]:
+    """A freshly initialised node (keys, migrated database, identity), on SQLite in data_dir unless a URL is given."""
+    data_dir.mkdir(parents=True)
+    url = database_url or f"sqlite:///{(data_dir / DB_FILE).resolve()}"
+    node = init_node(load_settings(data_dir, database_url=url), party)
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def postgres_reachable(admin_dsn: str) -> bool:
+    try:
+        with psycopg.connect(admin_dsn, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@contextmanager
+def postgres_database(admin_dsn: str) -> Iterator[str]:
+    """A throw-away database on the server of admin_dsn, dropped on the way out; yields its SQLAlchemy URL."""
+    name = f"accord_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        admin = psycopg.conninfo.conninfo_to_dict(admin_dsn)
+        url = URL.create(
+            "postgresql+psycopg",
+            username=str(admin.get("user", "postgres")),
+            password=str(admin["password"]) if admin.get("password") else None,
+            host=str(admin.get("host", "127.0.0.1")),
+            port=int(admin.get("port") or 5432),
+            database=name,
+        )
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        log(f"dropped PostgreSQL database {name}")
+
+
+# ---------------------------------------------------------------------------------------------------- appends
+
+
+def read_event(index: int) -> dict[str, Any]:
+    return event_row(EventType.MESSAGE_READ, ACTOR, {"message": str(index)})
+
+
+def appends_per_s(node: Node, count: int, label: str) -> float:
+    """One event per transaction, appended inside it as a service does: the rate a busy node can log at."""
+    progress = Progress(label, count)
+    started = time.perf_counter()
+    for n in range(count):
+        with node.engine.begin() as conn:
+            append_event(conn, EventType.MESSAGE_READ, ACTOR, {"message": str(n)})
+        progress.update(n + 1)
+    elapsed = time.perf_counter() - started
+    log(f"{label}: {count / elapsed:.0f} appends/s")
+    return count / elapsed
+
+
+def batched_appends_per_s(node: Node, count: int, label: str) -> float:
+    """APPEND_BATCH events per transaction, as a batch of messages is logged."""
+    progress = Progress(label, count)
+    started = time.perf_counter()
+    for first in range(0, count, APPEND_BATCH):
+        last = min(first + APPEND_BATCH, count)
+        with node.engine.begin() as conn:
+            append_events(conn, [read_event(n) for n in range(first, last)])
+        progress.update(last)
+    elapsed = time.perf_counter() - started
+    log(f"{label}: {count / elapsed:.0f} appends/s")
+    return count / elapsed
+
+
+def fill(node: Node, size: int, label: str) -> None:
+    """Grow the ledger to exactly `size` leaves, FILL_BATCH per transaction."""
+    with node.engine.connect() as conn:
+        current = ledger_size(conn)
+    if current > size:
+        raise ValueError(f"the ledger already holds {current} leaves, more than {size}")
+    progress = Progress(label, size)
+    while current < size:
+        rows = [read_event(n) for n in range(current, min(current + FILL_BATCH, size))]
+        with node.engine.begin() as conn:
+            current = append_events(conn, rows).size
+        progress.update(current)
+
+
+# ---------------------------------------------------------------------------------------------------- proofs
+
+
+class CountingSource:
+    """A NodeSource that counts the stored subtrees a proof reads: one indexed SELECT each from StoredTree."""
+
+    def __init__(self, source: NodeSource) -> None:
+        self.source = source
+        self.reads = 0
+
+    def node(self, level: int, index: int) -> bytes:
+        self.reads += 1
+        return self.source.node(level, index)
+
+
+def timed(call: Callable[[], Any], repeats: int = 1) -> tuple[float, Any]:
+    """Seconds per call (the mean of `repeats` in a row) and the last call's result."""
+    started = time.perf_counter()
+    for _ in range(repeats):
+        value = call()
+    return (time.perf_counter() - started) / repeats, value
+
+
+def measure_proofs(node: Node, size: int, rng: random.Random) -> dict[str, Any]:
+    """Median cost of inclusion and consistency proofs read from the database at this size, and of verifying them."""
+    indexes = [rng.randrange(size) for _ in range(PROOF_SAMPLES)]
+    old_sizes = [rng.randrange(1, size) for _ in range(PROOF_SAMPLES)]
+    inclusion_s, inclusion_hashes, inclusion_reads, verify_inclusion_s = [], [], [], []
+    consistency_s, consistency_hashes, consistency_reads, verify_consistency_s = [], [], [], []
+    # one connection for the whole series, as one API request would hold one; closed before the checkpoint,
+    # which on SQLite needs the write lock this connection's BEGIN IMMEDIATE holds
+    with node.engine.connect() as conn:
+        tree = StoredTree(conn)
+        root = tree_root(conn, size)
+        for index in indexes:
+            seconds, proof = timed(partial(prove_inclusion, conn, index, size))
+            inclusion_s.append(seconds)
+            leaf = tree.node(0, index)
+            seconds, ok = timed(partial(verify_inclusion, leaf, index, size, proof, root), VERIFY_REPEATS)
+            if not ok:
+                raise RuntimeError(f"the inclusion proof of leaf {index} in the tree of {size} does not verify")
+            verify_inclusion_s.append(seconds)
+            counting = CountingSource(tree)
+            inclusion_proof(counting, index, size)
+            inclusion_hashes.append(len(proof))
+            inclusion_reads.append(counting.reads)
+        for old_size in old_sizes:
+            seconds, proof = timed(partial(consistency_proof, tree, old_size, size))
+            consistency_s.append(seconds)
+            old_root = tree_root(conn, old_size)
+            seconds, ok = timed(partial(verify_consistency, old_size, size, old_root, root, proof), VERIFY_REPEATS)
+            if not ok:
+                raise RuntimeError(f"the consistency proof from {old_size} to {size} does not verify")
+            verify_consistency_s.append(seconds)
+            counting = CountingSource(tree)
+            consistency_proof(counting, old_size, size)
+            consistency_hashes.append(len(proof))
+            consistency_reads.append(counting.reads)
+    return {
+        "size": size,
+        "log2_n": round(math.log2(size), 2),
+        "inclusion_ms": round(statistics.median(inclusion_s) * 1e3, 3),
+        "inclusion_ms_max": round(max(inclusion_s) * 1e3, 3),
+        "inclusion_hashes": max(inclusion_hashes),
+        "inclusion_bytes": max(inclusion_hashes) * HASH_SIZE,
+        "inclusion_reads": max(inclusion_reads),
+        "consistency_ms": round(statistics.median(consistency_s) * 1e3, 3),
+        "consistency_ms_max": round(max(consistency_s) * 1e3, 3),
+        "consistency_hashes": max(consistency_hashes),
+        "consistency_bytes": max(consistency_hashes) * HASH_SIZE,
+        "consistency_reads": max(consistency_reads),
+        "verify_inclusion_us": round(statistics.median(verify_inclusion_s) * 1e6, 2),
+        "verify_consistency_us": round(statistics.median(verify_consistency_s) * 1e6, 2),
+    }
+
+
+def checkpoint_ms(node: Node) -> float:
+    """Median time to sign and store the current tree head (root from at most log2 n stored subtrees)."""
+    times = [timed(partial(issue_checkpoint, node, force=True))[0] for _ in range(CHECKPOINT_REPEATS)]
+    return round(statistics.median(times) * 1e3, 3)
+
+
+def append_ms(node: Node) -> float:
+    """Median time of a one-event transaction at the current size, rolled back so the tree keeps that size."""
+    times = []
+    for n in range(APPEND_SAMPLES):
+        with node.engine.connect() as conn:
+            started = time.perf_counter()
+            with conn.begin() as transaction:
+                append_event(conn, EventType.MESSAGE_READ, ACTOR, {"message": str(n)})
+                transaction.rollback()
+            times.append(time.perf_counter() - started)
+    return round(statistics.median(times) * 1e3, 3)
+
+
+def proof_series(node: Node, sizes: list[int], rng: random.Random, label: str) -> list[dict[str, Any]]:
+    results = []
+    for size in sizes:
+        fill(node, size, f"{label}: filling the ledger to {size}")
+        row = measure_proofs(node, size, rng)
+        row["checkpoint_ms"] = checkpoint_ms(node)
+        row["append_ms"] = append_ms(node)
+        log(
+            f"{label} n={size}: inclusion {row['inclusion_ms']} ms ({row['inclusion_hashes']} hashes, "
+            f"{row['inclusion_reads']} reads), consistency {row['consistency_ms']} ms "
+            f"({row['consistency_hashes']} hashes, {row['consistency_reads']} reads), "
+            f"checkpoint {row['checkpoint_ms']} ms, one append {row['append_ms']} ms"
+        )
+        results.append(row)
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------- audit bundle
+
+
+def audit_module() -> ModuleType:
+    return importlib.import_module(AUDIT_MODULE)
+
+
+def countersign_in_process(ca: Node, india: Node) -> None:
+    """Issue Canada's checkpoint, have India countersign it and store the cosignature as request_cosignature does."""
+    stored = issue_checkpoint(ca, force=True)
+    if stored is None:
+        raise RuntimeError("issue_checkpoint(force=True) issued nothing")
+    line = countersign(india, stored.note, 0, [])
+    with ca.engine.begin() as conn:
+        conn.execute(
+            update(checkpoints)
+            .where(checkpoints.c.id == stored.id)
+            .values(cosigner=origin_for(india.node_id), cosignature=line, cosigned_at=datetime.now(UTC))
+        )
+
+
+def reporter(label: str) -> Callable[[int, int], None]:
+    """A progress callback (done, total) as accord.ledger.audit calls it, shown as Progress lines."""
+    shown: Progress | None = None
+    last = -1
+
+    def report(done: int, total: int) -> None:
+        nonlocal shown, last
+        if shown is None:
+            shown = Progress(label, total)
+        if done != last:  # the verifier reports its last chunk twice when the total is a multiple of it
+            shown.total, last = total, done
+            shown.update(done)
+
+    return report
+
+
+def measure_bundle(root: Path, leaves: int) -> dict[str, Any]:
+    """Export a countersigned ledger of `leaves` events to one JSON file and verify it offline, from the file alone."""
+    audit = audit_module()
+    out = root / "bundle.json"
+    with opened_node(root / "ca", party=Party.CA) as ca, opened_node(root / "in", party=Party.IN) as india:
+        pin_peer(ca, export_descriptor(india))
+        pin_peer(india, export_descriptor(ca))
+        fill(ca, leaves, "bundle: filling Canada's ledger")
+        countersign_in_process(ca, india)
+        export_s, summary = timed(partial(audit.export_bundle, ca, out, reporter("bundle: exporting")))
+    size = out.stat().st_size
+    log(f"bundle: {summary.leaves} leaves exported in {export_s:.2f} s, {size} bytes")
+    verify_s, verdict = timed(partial(audit.verify_bundle, out, reporter("bundle: verifying")))
+    if not verdict.ok:
+        raise RuntimeError(f"the bundle does not verify: {verdict.problems}")
+    for warning in verdict.warnings:
+        log(f"bundle: warning: {warning}")
+    log(f"bundle: verified in {verify_s:.2f} s")
+    return {
+        "verify_bundle_s": round(verify_s, 3),
+        "export_bundle_s": round(export_s, 3),
+        "bundle_leaves": summary.leaves,
+        "bundle_bytes": size,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------- the run
+
+
+def run(
+    appends: int, sizes: list[int], postgres_dsn: str | None, postgres_proofs: bool, skip_bundle: bool, seed: int
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    root = Path(tempfile.mkdtemp(prefix="accord-bench-ledger-"))
+    result: dict[str, Any] = {}
+    try:
+        log(f"working under {root}")
+        with opened_node(root / "appends-sqlite") as node:
+            result["appends_per_s"] = round(appends_per_s(node, appends, "sqlite appends"), 1)
+            result["batched_appends_per_s"] = round(batched_appends_per_s(node, appends, "sqlite batched"), 1)
+        if postgres_dsn is not None:
+            with postgres_database(postgres_dsn) as url, opened_node(root / "appends-postgres", url) as node:
+                result["appends_per_s_postgres"] = round(appends_per_s(node, appends, "postgres appends"), 1)
+                result["batched_appends_per_s_postgres"] = round(
+                    batched_appends_per_s(node, appends, "postgres batched"), 1
+                )
+        with opened_node(root / "proofs-sqlite") as node:
+            result["proofs"] = proof_series(node, sizes, rng, "sqlite")
+        small = [size for size in sizes if size <= POSTGRES_PROOF_MAX]
+        if postgres_dsn is not None and postgres_proofs and small:
+            with postgres_database(postgres_dsn) as url, opened_node(root / "proofs-postgres", url) as node:
+                result["proofs_postgres"] = proof_series(node, small, rng, "postgres")
+        if not skip_bundle:
+            result.update(measure_bundle(root / "bundle", BUNDLE_LEAVES))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return result
+
+
+def parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--sizes is a comma-separated list of integers, not {text!r}") from exc
+    if not sizes or sizes[0] < 2:
+        raise argparse.ArgumentTypeError("every size must be at least 2 (the node's own first event is leaf 0)")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--appends", type=int, default=20_000, help="events appended one per transaction, then batched")
+    parser.add_argument(
+        "--sizes", type=parse_sizes, default=DEFAULT_SIZES, help=f"tree sizes (default {DEFAULT_SIZES})"
+    )
+    parser.add_argument(
+        "--postgres",
+        nargs="?",
+        const=PG_ADMIN_DSN,
+        default=None,
+        metavar="DSN",
+        help=f"measure on PostgreSQL too, proofs included (default server {PG_ADMIN_DSN}); without it, appends "
+        "are measured there only if that server answers",
+    )
+    parser.add_argument("--skip-bundle", action="store_true", help="do not export and verify an audit bundle")
+    parser.add_argument("--seed", type=int, default=1, help="seed for the random leaves and old sizes")
+    args = parser.parse_args(argv)
+    if args.appends < 1:
+        parser.error("--appends must be positive")
+    if not args.skip_bundle:
+        try:
+            audit_module()
+        except ImportError as exc:
+            parser.error(f"{AUDIT_MODULE} cannot be imported ({exc}); run with --skip-bundle")
+    postgres_dsn: str | None = args.postgres
+    if postgres_dsn is not None and not postgres_reachable(postgres_dsn):
+        parser.error(f"PostgreSQL is not reachable at {postgres_dsn}")
+    if postgres_dsn is None and postgres_reachable(PG_ADMIN_DSN):
+        log(f"PostgreSQL answers at {PG_ADMIN_DSN}: measuring appends there too")
+        postgres_dsn = PG_ADMIN_DSN
+    started = time.monotonic()
+    result = run(args.appends, args.sizes, postgres_dsn, args.postgres is not None, args.skip_bundle, args.seed)
+    result["run_s"] = round(time.monotonic() - started, 1)
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
