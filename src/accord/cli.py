@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from accord.cli_audit import audit_app
+from accord.cli_policy import policy_app
 from accord.config import load_settings, write_node_file
 from accord.domain.parties import Party
 from accord.errors import AccordError
@@ -29,6 +30,7 @@ app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 app.add_typer(officer_app, name="officer")
 app.add_typer(audit_app, name="audit")
+app.add_typer(policy_app, name="policy")
 
 console = Console()
 errors = Console(stderr=True)

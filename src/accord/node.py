@@ -17,7 +17,8 @@ from accord.domain.agreement import Agreement
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
 from accord.ledger.events import EventType, append_event
-from accord.policy.engine import AllowAllPolicy, DisclosurePolicy
+from accord.policy.engine import DisclosurePolicy
+from accord.policy.installed import InstalledPolicy, install_shipped_pack
 from accord.store.engine import make_engine
 from accord.store.migrate import migrate
 from accord.store.tables import agencies, node_identity
@@ -58,7 +59,8 @@ def init_node(settings: Settings, party: Party, node_id: str | None = None) -> N
     key_dir = data_dir / KEY_DIR
     if key_dir.exists() and any(key_dir.iterdir()):
         raise ConfigurationError(f"{data_dir} already holds a node (keys in {key_dir}); choose another --data")
-    NodeKeys.generate().save(key_dir)
+    keys = NodeKeys.generate()
+    keys.save(key_dir)
     migrate(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     agreement = load_agreement()
@@ -85,6 +87,8 @@ def init_node(settings: Settings, party: Party, node_id: str | None = None) -> N
             ],
         )
         append_event(conn, EventType.NODE_INITIALISED, node_id, {"party": party.value, "agreement": agreement.id})
+        pack = install_shipped_pack(data_dir, keys, party)
+        append_event(conn, EventType.POLICY_PACK_INSTALLED, "operator", {"pack": pack.label})
     engine.dispose()
     return open_node(settings)
 
@@ -108,5 +112,5 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
         agreement=agreement,
         keys=keys,
         engine=engine,
-        policy=policy or AllowAllPolicy(),
+        policy=policy or InstalledPolicy(settings.data_dir, keys.public, agreement),
     )

@@ -154,6 +154,9 @@ def test_forged_split_and_shrunk_checkpoints_are_refused_each_with_its_alarm(
     send_and_deliver(ca)
     origin = origin_for("ca-node-1")
     with in_.engine.connect() as conn:
+        wait_for(lambda: conn.execute(select(checkpoints).where(checkpoints.c.origin == origin)).first(), 30)
+    ca.stop()  # no more genuine checkpoints from Canada: the forgeries below are compared with the last one
+    with in_.engine.connect() as conn:
         seen = wait_for(
             lambda: conn.execute(
                 select(checkpoints).where(checkpoints.c.origin == origin).order_by(checkpoints.c.size.desc())

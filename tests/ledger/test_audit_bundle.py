@@ -20,8 +20,8 @@ from accord.config import load_settings, write_node_file
 from accord.crypto.keys import NodeKeys
 from accord.directory.officers import Role, create_officer
 from accord.directory.peers import export_descriptor, pin_peer
+from accord.domain.drafts import MessageDraft
 from accord.domain.parties import Party
-from accord.exchange.drafts import MessageDraft
 from accord.exchange.sending import send_messages
 from accord.ledger.audit import Verdict, export_bundle, verify_bundle
 from accord.ledger.checkpoints import countersign, issue_checkpoint, latest, raise_alarm
@@ -34,10 +34,11 @@ from accord.store.tables import checkpoints, events, ledger_head, ledger_nodes
 from tests.conftest import DatabaseFactory
 from tests.integration.nodes import PASSWORD, draft
 
-# Canada's ledger opens with node.initialised and peer.pinned; each batch adds 20 events and a checkpoint India
-# countersigns, then 5 more events wait for the next round: 67 leaves, checkpoints of size 22, 42 and 62.
+# Canada's ledger opens with node.initialised, policy.pack_installed and peer.pinned; each batch adds 20 events and
+# a checkpoint India countersigns, then 5 more events wait for the next round: 68 leaves, checkpoints of size 23, 43
+# and 63.
 BATCH = 20
-CHECKPOINT_SIZES = (22, 42, 62)
+CHECKPOINT_SIZES = (23, 43, 63)
 UNCOUNTERSIGNED = 5
 LEAVES = CHECKPOINT_SIZES[-1] + UNCOUNTERSIGNED
 TAMPERED = 30  # a leaf under the second checkpoint, not the first
@@ -162,7 +163,7 @@ def test_an_untampered_ledger_exports_and_verifies_offline(ledger: Ledger) -> No
     assert verdict.problems == []
     assert verdict.ok
     assert verdict.warnings == [
-        "leaves 62..66 not countersigned by the peer yet (the next checkpoint round covers them)"
+        "leaves 63..67 not countersigned by the peer yet (the next checkpoint round covers them)"
     ]
     summary = verdict.summary
     assert (summary.leaves, summary.checkpoints, summary.countersigned, summary.witnessed) == (LEAVES, 3, 3, 1)
@@ -189,7 +190,7 @@ def test_the_bundle_holds_leaf_records_and_signatures_but_no_message_contents(le
     }
     assert [parse_note(c["note"])[0].size for c in bundle["checkpoints"]] == list(CHECKPOINT_SIZES)
     assert all(c["cosigner"] == "accord/in-node-1" for c in bundle["checkpoints"])
-    assert [(c["from_size"], c["to_size"]) for c in bundle["consistency"]] == [(22, 42), (42, 62)]
+    assert [(c["from_size"], c["to_size"]) for c in bundle["consistency"]] == [(23, 43), (43, 63)]
     assert parse_note(bundle["witnessed"][0]["note"])[0].origin == "accord/in-node-1"
     assert "body 30" not in out.read_text()  # the payload is only its SHA-256
 
@@ -228,7 +229,7 @@ def test_an_event_deleted_from_the_database_is_named_as_missing(ledger: Ledger) 
     verdict = verify_bundle(ledger.export())
 
     assert first_problem(verdict) == "leaf 30 is missing"
-    assert "checkpoint size 42: root does not match leaves 0..41" in verdict.problems
+    assert "checkpoint size 43: root does not match leaves 0..42" in verdict.problems
 
 
 def test_two_events_swapped_in_the_database_are_named_at_the_first(ledger: Ledger) -> None:
@@ -253,7 +254,7 @@ def test_a_truncated_log_is_named_by_the_checkpoint_it_falls_short_of(ledger: Le
 
     verdict = verify_bundle(ledger.export())
 
-    assert first_problem(verdict) == "log truncated: checkpoint size 62 but only 60 leaves"
+    assert first_problem(verdict) == "log truncated: checkpoint size 63 but only 60 leaves"
 
 
 def rewrite_history(node: Node, index: int) -> MemoryTree:
@@ -289,8 +290,8 @@ def test_a_rewritten_history_re_signed_with_the_node_key_fails_the_peer_counters
     verdict = verify_bundle(ledger.export())
 
     assert verdict.problems == [
-        "checkpoint size 42: the peer's countersignature does not verify — the history it countersigned was rewritten",
-        "checkpoint size 62: the peer's countersignature does not verify — the history it countersigned was rewritten",
+        "checkpoint size 43: the peer's countersignature does not verify — the history it countersigned was rewritten",
+        "checkpoint size 63: the peer's countersignature does not verify — the history it countersigned was rewritten",
     ]
 
 
@@ -300,24 +301,24 @@ def test_leaf_hashes_replaced_under_signed_checkpoints_are_located_between_them(
     verdict = verify_bundle(ledger.export())
 
     assert first_problem(verdict) == (
-        "checkpoint size 42: root does not match leaves 0..41 — the first rewritten leaf is among leaves 22..41 "
-        "(leaves 0..21 match checkpoint size 22)"
+        "checkpoint size 43: root does not match leaves 0..42 — the first rewritten leaf is among leaves 23..42 "
+        "(leaves 0..22 match checkpoint size 23)"
     )
-    assert "checkpoint size 42: not an extension of checkpoint size 22 (the consistency proof does not verify)" in (
+    assert "checkpoint size 43: not an extension of checkpoint size 23 (the consistency proof does not verify)" in (
         verdict.problems
     )
 
 
 def test_a_checkpoint_signed_by_an_unpinned_key_is_named(ledger: Ledger) -> None:
     with ledger.ca.engine.begin() as conn:
-        row = conn.execute(select(checkpoints).where(checkpoints.c.size == 42)).one()
+        row = conn.execute(select(checkpoints).where(checkpoints.c.size == 43)).one()
         body, _ = parse_note(row.note)
         forged = sign_checkpoint(body, NodeKeys.generate().signing).note
         conn.execute(update(checkpoints).where(checkpoints.c.id == row.id).values(note=forged))
 
     verdict = verify_bundle(ledger.export())
 
-    assert verdict.problems == ["checkpoint size 42: not signed by ca-node-1's key"]
+    assert verdict.problems == ["checkpoint size 43: not signed by ca-node-1's key"]
 
 
 def test_a_ledger_the_peer_never_countersigned_does_not_verify(databases: DatabaseFactory, tmp_path: Path) -> None:
@@ -409,7 +410,7 @@ def test_leaves_cut_from_the_end_of_the_file_are_a_truncated_log(clean_bundle: P
     del bundle["leaves"][50:]
 
     assert first_problem(verify_bundle(write(tmp_path / "short.json.gz", bundle))) == (
-        "log truncated: checkpoint size 62 but only 50 leaves"
+        "log truncated: checkpoint size 63 but only 50 leaves"
     )
 
 
@@ -439,7 +440,7 @@ def test_the_cli_exports_and_verifies_a_bundle(ledger: Ledger) -> None:
     assert verified.exit_code == 0, verified.output
     assert f"VERIFIED: {LEAVES} leaves, 3 checkpoints, 3 countersigned by in-node-1" in verified.stdout
     assert fingerprint(ledger.ca) in verified.stdout and fingerprint(ledger.india) in verified.stdout
-    assert "warning: leaves 62..66 not countersigned by the peer yet" in verified.stdout
+    assert "warning: leaves 63..67 not countersigned by the peer yet" in verified.stdout
 
 
 def test_the_cli_fails_a_tampered_bundle_with_its_first_problem(clean_bundle: Path, tmp_path: Path) -> None:
@@ -449,7 +450,7 @@ def test_the_cli_fails_a_tampered_bundle_with_its_first_problem(clean_bundle: Pa
     verified = CliRunner().invoke(audit_app, ["verify", str(write(tmp_path / "cut.json.gz", bundle))])
 
     assert verified.exit_code == 1
-    assert verified.stderr.startswith("FAILED: leaf 30 is missing\n  checkpoint size 42: root does not match")
+    assert verified.stderr.startswith("FAILED: leaf 30 is missing\n  checkpoint size 43: root does not match")
     assert "VERIFIED" not in verified.stdout
 
 

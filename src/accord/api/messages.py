@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.api.dependencies import NodeDep, OfficerDep, read_capped_body
+from accord.domain.drafts import AmendmentDraft, MessageDraft, ReplyDraft
 from accord.domain.messages import DeliveryState
 from accord.exchange.attachments import read_attachment, store_blob
-from accord.exchange.drafts import AmendmentDraft, MessageDraft, ReplyDraft
 from accord.exchange.mailbox import MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
-from accord.exchange.sending import Queued, amend_message, reply_draft, send_messages
+from accord.exchange.sending import Queued, amend_message, evaluate_draft, reply_draft, send_messages
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
@@ -35,7 +35,7 @@ def _queued_view(q: Queued) -> dict[str, Any]:
         "deadline": m.deadline,
         "channel_seq": q.channel_seq,
         "delivery": {"state": q.state.value},
-        "policy": {"verdict": q.decision.verdict.value, "reasons": list(q.decision.reasons), "pack": q.decision.pack},
+        "policy": q.decision.as_json(),
     }
 
 
@@ -43,6 +43,12 @@ def _queued_view(q: Queued) -> dict[str, Any]:
 def send(node: NodeDep, officer: OfficerDep, draft: MessageDraft) -> dict[str, Any]:
     [queued] = send_messages(node, officer, [draft])
     return _queued_view(queued)
+
+
+@router.post("/messages/evaluate")
+def evaluate(node: NodeDep, officer: OfficerDep, draft: MessageDraft) -> dict[str, Any]:
+    """What the policy pack would decide on this draft, with the policies, citations and findings; sends nothing."""
+    return evaluate_draft(node, officer, draft).as_json()
 
 
 @router.post("/messages/batch", status_code=201)

@@ -28,6 +28,7 @@ class Role(StrEnum):
     OFFICER = "officer"
     ANALYST = "analyst"
     LEGAL = "legal"
+    DEPUTY_HEAD = "deputy_head"  # decides what legal officers escalate (ACMFEA: the deputy head decides)
     COORDINATOR = "coordinator"
     OPERATOR = "operator"
     OVERSIGHT = "oversight"

@@ -124,6 +124,29 @@ class Address(BaseModel):
     officer: str | None = None
 
 
+class Purpose(StrEnum):
+    """Why the information is disclosed; evidence for court goes through the treaty channel, not this one."""
+
+    INTELLIGENCE = "intelligence"  # to prevent, detect or investigate crime
+    OPERATIONAL = "operational"  # to act now: stop a shipment, locate a person
+    EVIDENCE = "evidence"  # for use in judicial proceedings
+
+
+class AssuranceKind(StrEnum):
+    NO_DEATH_PENALTY = "no-death-penalty"
+    HUMANE_TREATMENT = "humane-treatment"
+    USE_LIMITATION = "use-limitation"
+
+
+class Assurance(BaseModel):
+    """An assurance the receiving state gave, recorded by reference (a diplomatic note, a letter)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: AssuranceKind
+    reference: str = Field(min_length=1, max_length=200)
+
+
 class Message(BaseModel):
     """A message as both nodes hold it and as it is signed (RFC 8785 canonical JSON)."""
 
@@ -146,3 +169,7 @@ class Message(BaseModel):
     attachments: tuple[AttachmentRef, ...] = ()
     in_reply_to: str | None = None
     refers_to: str | None = None
+    purpose: Purpose = Purpose.INTELLIGENCE
+    offence: str | None = Field(default=None, max_length=64, description="offence category, e.g. drug_trafficking")
+    grounds: tuple[str, ...] = Field(default=(), max_length=10, description="what the request is grounded in")
+    assurances: tuple[Assurance, ...] = Field(default=(), max_length=10)

@@ -13,6 +13,7 @@ from uuid6 import uuid7
 from accord.crypto.canonical import canonical_json
 from accord.directory.officers import Officer, Role
 from accord.directory.peers import PeerRecord, peer_for_party
+from accord.domain.drafts import AmendmentDraft, MessageDraft, ReplyDraft
 from accord.domain.handling import Caveat, Handling, Tlp
 from accord.domain.messages import (
     AMENDMENT_EFFECT,
@@ -25,13 +26,12 @@ from accord.domain.messages import (
     MessageKind,
 )
 from accord.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
-from accord.exchange.drafts import AmendmentDraft, MessageDraft, ReplyDraft
 from accord.exchange.errors import AboveChannelCeiling, NotAmendable, UnknownAgency, UnknownFocusArea
 from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
-from accord.policy.engine import DisclosureDecision, Verdict
+from accord.policy.engine import DisclosureDecision, Principal, Verdict
 from accord.store.tables import blobs, message_attachments, messages
 
 _SENDING_ROLES = frozenset({Role.OFFICER, Role.ANALYST})
@@ -61,6 +61,19 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
         queued = _decide_and_queue(node, conn, officer, peer, built, now)
     node.outbox_signal.set()
     return queued
+
+
+def evaluate_draft(node: Node, officer: Officer, draft: MessageDraft) -> DisclosureDecision:
+    """The decision the pack would take on this draft now, with reasons; nothing is stored or logged."""
+    if not _SENDING_ROLES & officer.roles:
+        raise Forbidden(f"role(s) {sorted(officer.roles)} may not send messages; an officer or analyst role is needed")
+    with node.engine.connect() as conn:
+        message = _message_from_draft(node, conn, officer, draft, datetime.now(UTC))
+    return node.policy.decide(message, _principal(node, officer))
+
+
+def _principal(node: Node, officer: Officer) -> Principal:
+    return Principal(officer.username, node.party.value, officer.agency, tuple(sorted(officer.roles)))
 
 
 def reply_draft(node: Node, officer: Officer, message_id: str, draft: ReplyDraft) -> MessageDraft:
@@ -130,7 +143,8 @@ def amend_message(node: Node, officer: Officer, message_id: str, draft: Amendmen
 def _decide_and_queue(
     node: Node, conn: Connection, officer: Officer, peer: PeerRecord, built: Sequence[Message], now: datetime
 ) -> list[Queued]:
-    decisions = [node.policy.decide(message) for message in built]
+    principal = _principal(node, officer)
+    decisions = [node.policy.decide(message, principal) for message in built]
     allowed = [m for m, d in zip(built, decisions, strict=True) if d.verdict is Verdict.ALLOW]
     contents = {m.id: canonical_json(m.model_dump(mode="json")) for m in built}
     seqs = dict(
@@ -161,8 +175,13 @@ def _decide_and_queue(
             event_row(
                 EventType.POLICY_DECIDED,
                 officer.id,
-                {"message": q.message.id, "verdict": q.decision.verdict.value, "pack": q.decision.pack},
-                json.dumps(q.decision.reasons).encode(),
+                {
+                    "message": q.message.id,
+                    "verdict": q.decision.verdict.value,
+                    "pack": q.decision.pack,
+                    "policies": ",".join(p.id for p in q.decision.policies),
+                },
+                canonical_json(q.decision.as_json()),
                 now,
             )
         )
@@ -191,6 +210,7 @@ def _outgoing_row(q: Queued, content: bytes, now: datetime) -> dict[str, object]
         "content": content.decode(),
         "state": q.state.value,
         "state_reason": None if q.state is DeliveryState.QUEUED else "; ".join(q.decision.reasons),
+        "decision": json.dumps(q.decision.as_json()),
         "channel_seq": q.channel_seq,
         "attempts": 0,
         "next_attempt_at": now if q.state is DeliveryState.QUEUED else None,
@@ -239,6 +259,10 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
         subjects=draft.subjects,
         attachments=tuple(_attachment(conn, a.sha256, a.name) for a in draft.attachments),
         in_reply_to=draft.in_reply_to,
+        purpose=draft.purpose,
+        offence=draft.offence,
+        grounds=draft.grounds,
+        assurances=draft.assurances,
     )
 
 

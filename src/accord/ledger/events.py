@@ -35,6 +35,8 @@ class EventType(StrEnum):
     ACCESS_DENIED = "access.denied"
     MESSAGE_CREATED = "message.created"
     POLICY_DECIDED = "policy.decided"
+    POLICY_PACK_INSTALLED = "policy.pack_installed"
+    REVIEW_DECIDED = "review.decided"
     ENVELOPE_SENT = "envelope.sent"
     ENVELOPE_DELIVERED = "envelope.delivered"
     ENVELOPE_FAILED = "envelope.failed"

@@ -103,6 +103,7 @@ messages = Table(
     Column("content", Text, nullable=False),  # the Message as RFC 8785 canonical JSON
     Column("state", String(16), nullable=False),
     Column("state_reason", Text),
+    Column("decision", Text),  # the policy decision (JSON): verdict, policies with citations, pack, findings
     Column("channel_seq", BigInteger),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
@@ -255,4 +256,18 @@ receipt_proofs = Table(
     Column("proof", Text, nullable=False),  # JSON list of hex hashes
     Column("checkpoint_id", BigInteger, ForeignKey("checkpoints.id"), nullable=False),
     Column("fetched_at", UtcDateTime, nullable=False),
+)
+
+# Every decision a legal officer takes on a held disclosure; the queue is the outgoing messages in state `held`.
+review_decisions = Table(
+    "review_decisions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("message_id", String(36), ForeignKey("messages.id"), nullable=False, index=True),
+    Column("action", String(16), nullable=False),  # approve, refuse, escalate
+    Column("level", Integer, nullable=False),
+    Column("reviewer", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("conditions", Text),  # JSON: caveats added, fields removed, assurance recorded
+    Column("at", UtcDateTime, nullable=False),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.handling import Caveat, Tlp
-from accord.domain.messages import MessageKind, Priority, Subject
+from accord.domain.messages import Assurance, MessageKind, Priority, Purpose, Subject
 
 
 class HandlingDraft(BaseModel):
@@ -25,7 +25,18 @@ class AttachmentDraft(BaseModel):
     name: str = Field(min_length=1, max_length=255)
 
 
-class MessageDraft(BaseModel):
+class DisclosureContext(BaseModel):
+    """What the policy pack decides on beyond the markings: purpose, offence, stated grounds, assurances."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    purpose: Purpose = Purpose.INTELLIGENCE
+    offence: str | None = Field(default=None, max_length=64, description="offence category, e.g. drug_trafficking")
+    grounds: tuple[str, ...] = Field(default=(), max_length=10, description="what the request is grounded in")
+    assurances: tuple[Assurance, ...] = Field(default=(), max_length=10)
+
+
+class MessageDraft(DisclosureContext):
     """A request, share, alert or response as the officer writes it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -56,7 +67,7 @@ class AmendmentDraft(BaseModel):
     body: str | None = None
 
 
-class ReplyDraft(BaseModel):
+class ReplyDraft(DisclosureContext):
     """A response: the case, recipient and focus area come from the message answered."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

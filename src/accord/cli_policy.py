@@ -1,0 +1,136 @@
+"""`accord policy`: read, test, diff and install a party's policy pack without reading Python."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+import yaml
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from accord.config import load_settings
+from accord.datafiles import load_agreement
+from accord.errors import AccordError
+from accord.policy.cases import load_cases, run_cases, uncovered_policies
+from accord.policy.pack import PolicyPack, load_pack
+
+policy_app = typer.Typer(help="The party's disclosure policy pack (Cedar policies with their legal sources).")
+console = Console(soft_wrap=True, highlight=False)
+errors = Console(stderr=True, soft_wrap=True, highlight=False)
+PackArgument = Annotated[Path, typer.Argument(help="a pack directory (manifest.yaml, policies.cedar)")]
+
+
+def _fail(message: str) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(code=1)
+
+
+def _load(directory: Path) -> PolicyPack:
+    try:
+        return load_pack(directory)
+    except AccordError as exc:
+        _fail(exc.detail)
+
+
+@policy_app.command("show")
+def show(pack_dir: PackArgument) -> None:
+    """List the pack's policies, each with what it does and the law it enforces."""
+    pack = _load(pack_dir)
+    console.print(f"[bold]{escape(pack.manifest.title)}[/]\n{pack.label}  (sha256 {pack.sha256})")
+    table = Table("policy", "effect", "citation")
+    for info in pack.policies.values():
+        effect = "permit" if info.effect == "permit" else ("hold for review" if info.review else "refuse")
+        table.add_row(info.id, effect, escape(info.citation))
+    console.print(table)
+
+
+@policy_app.command("test")
+def test(pack_dir: PackArgument, cases_file: Annotated[Path, typer.Argument(help="a case table (YAML)")]) -> None:
+    """Run a table of cases against the pack: pass or fail per case; exit 1 on any failure or untested policy."""
+    pack = _load(pack_dir)
+    try:
+        results = run_cases(pack, load_cases(cases_file), load_agreement())
+    except AccordError as exc:
+        _fail(exc.detail)
+    for result in results:
+        if result.passed:
+            console.print(f"[green]pass[/] {escape(result.case.name)}")
+            continue
+        got = result.error or (
+            f"got {result.decision.verdict} by {[p.id for p in result.decision.policies]}" if result.decision else ""
+        )
+        expected = result.case.expect
+        console.print(
+            f"[bold red]FAIL[/] {escape(result.case.name)}: expected {expected.decision} by "
+            f"{list(expected.policies)}, {escape(got)}"
+        )
+    failed = [r for r in results if not r.passed]
+    uncovered = uncovered_policies(pack, results)
+    console.print(f"{len(results) - len(failed)}/{len(results)} cases pass; pack {pack.label}")
+    if uncovered:
+        console.print(f"[bold red]policies no passing case exercises:[/] {', '.join(uncovered)}")
+    if failed or uncovered:
+        raise typer.Exit(code=1)
+
+
+@policy_app.command("diff")
+def diff(old_dir: PackArgument, new_dir: PackArgument) -> None:
+    """What changed between two packs: policies added, removed or changed, and screen settings."""
+    old, new = _load(old_dir), _load(new_dir)
+    console.print(f"{old.label} → {new.label}")
+    before, after = old.by_annotated_id(), new.by_annotated_id()
+    for policy_id in sorted(set(before) | set(after)):
+        if policy_id not in after:
+            console.print(f"[red]- removed[/] {policy_id}")
+        elif policy_id not in before:
+            console.print(f"[green]+ added[/] {policy_id}: {escape(after[policy_id].citation)}")
+        elif before[policy_id] != after[policy_id]:
+            console.print(f"[yellow]~ changed[/] {policy_id}")
+    for label, a, b in (
+        ("policies.cedar", old.cedar_text, new.cedar_text),
+        ("screens", _yaml(old), _yaml(new)),
+    ):
+        lines = list(difflib.unified_diff(a.splitlines(), b.splitlines(), f"old/{label}", f"new/{label}", lineterm=""))
+        if lines:
+            console.print(escape("\n".join(lines)))
+
+
+def _yaml(pack: PolicyPack) -> str:
+    return yaml.safe_dump(json.loads(pack.manifest.model_dump_json()), sort_keys=True)
+
+
+@policy_app.command("install")
+def install(
+    pack_dir: PackArgument,
+    data: Annotated[Path, typer.Option("--data", help="the node's data directory")],
+    cases_file: Annotated[Path | None, typer.Option("--cases", help="refuse the pack unless these cases pass")] = None,
+) -> None:
+    """Install a pack on this node (signed with the node's key), log the change and decide held messages again."""
+    from accord.exchange.review import reevaluate_held
+    from accord.ledger.events import EventType, append_event
+    from accord.node import open_node
+    from accord.policy.installed import installed_dir
+    from accord.policy.pack import install_pack
+
+    candidate = _load(pack_dir)
+    if cases_file is not None:
+        results = run_cases(candidate, load_cases(cases_file), load_agreement())
+        if not all(r.passed for r in results):
+            _fail(f"{sum(not r.passed for r in results)} of {len(results)} cases fail; not installed")
+    try:
+        node = open_node(load_settings(data))
+        try:
+            pack = install_pack(pack_dir, installed_dir(node.settings.data_dir), node.keys, node.party)
+            with node.engine.begin() as conn:
+                append_event(conn, EventType.POLICY_PACK_INSTALLED, "operator", {"pack": pack.label})
+            counts = reevaluate_held(node)
+        finally:
+            node.close()
+    except AccordError as exc:
+        _fail(exc.detail)
+    console.print(f"installed {pack.label}; held messages decided again: {counts}")

@@ -1,0 +1,140 @@
+"""Table-driven policy cases: a base draft, and per case what changes and which decision (and policies) to expect.
+`accord policy test PACK CASES.yaml` runs them; each pack ships its own table beside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accord.domain.agreement import Agreement
+from accord.domain.drafts import MessageDraft
+from accord.domain.handling import Handling
+from accord.domain.messages import Address, Message
+from accord.domain.parties import Party
+from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Verdict
+from accord.policy.pack import PackError, PolicyPack
+
+
+class Expectation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision: Verdict
+    policies: tuple[str, ...] = ()
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    officer: dict[str, Any] = Field(default_factory=dict)
+    message: dict[str, Any] = Field(default_factory=dict)
+    expect: Expectation
+
+
+class CaseTable(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    party: Party
+    fixtures: dict[str, Any] = Field(default_factory=dict, description="YAML anchors the cases refer to")
+    base: dict[str, Any]
+    cases: tuple[Case, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    case: Case
+    decision: DisclosureDecision | None
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        if self.decision is None:
+            return False
+        expected = self.case.expect
+        got = {p.id for p in self.decision.policies}
+        return self.decision.verdict is expected.decision and (not expected.policies or got == set(expected.policies))
+
+
+def load_cases(path: Path) -> CaseTable:
+    try:
+        return CaseTable.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise PackError(f"cannot read {path}: {exc}") from exc
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise PackError(f"{path} is not a valid case table: {exc}") from exc
+
+
+def _merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in change.items():
+        merged[key] = (
+            _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        )
+    return merged
+
+
+def build_message(table: CaseTable, case: Case, agreement: Agreement, index: int) -> tuple[Message, Principal]:
+    officer = _merge(table.base.get("officer", {}), case.officer)
+    draft = MessageDraft.model_validate(_merge(table.base.get("message", {}), case.message))
+    party = Party(officer.get("party", table.party.value))
+    level = agreement.common_level(party, draft.handling.classification)
+    if level is None:
+        raise PackError(f"case {case.name!r}: {draft.handling.classification!r} is not a {party} classification")
+    h = draft.handling
+    message = Message(
+        id=f"case-{index}",
+        kind=draft.kind,
+        case_id=f"case-{index}",
+        sender=Address(party=party, agency=officer.get("agency", "?"), officer=officer.get("id", "officer")),
+        recipient=Address(party=party.other, agency=draft.recipient_agency, officer=draft.recipient_officer),
+        focus_area=draft.focus_area,
+        priority=draft.priority,
+        created_at=datetime.now(UTC),
+        deadline=None,
+        handling=Handling(
+            classification=h.classification,
+            level=level,
+            tlp=h.tlp,
+            caveats=h.caveats,
+            restrictions=h.restrictions,
+            named_recipients=h.named_recipients,
+        ),
+        legal_basis=draft.legal_basis,
+        title=draft.title,
+        body=draft.body,
+        subjects=draft.subjects,
+        purpose=draft.purpose,
+        offence=draft.offence,
+        grounds=draft.grounds,
+        assurances=draft.assurances,
+    )
+    principal = Principal(
+        message.sender.officer or "officer", party.value, message.sender.agency, tuple(officer.get("roles", ()))
+    )
+    return message, principal
+
+
+def run_cases(pack: PolicyPack, table: CaseTable, agreement: Agreement) -> list[CaseResult]:
+    if table.party is not pack.manifest.party:
+        raise PackError(f"the case table is for {table.party}, the pack for {pack.manifest.party}")
+    engine = CedarPolicy(pack, agreement)
+    results = []
+    for index, case in enumerate(table.cases):
+        try:
+            message, principal = build_message(table, case, agreement, index)
+        except (ValidationError, PackError) as exc:
+            results.append(CaseResult(case, None, f"the case is not a valid draft: {exc}"))
+            continue
+        results.append(CaseResult(case, engine.decide(message, principal)))
+    return results
+
+
+def uncovered_policies(pack: PolicyPack, results: list[CaseResult]) -> list[str]:
+    """Policies no passing case names: the table must exercise every one."""
+    named = {p for r in results if r.passed for p in r.case.expect.policies}
+    return sorted(info.id for info in pack.policies.values() if info.id not in named)

@@ -1,0 +1,78 @@
+"""The pack a node runs: the signed copy in its data directory, reloaded when an operator installs another."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import structlog
+
+from accord.crypto.keys import NodeKeys, PublicKeys
+from accord.domain.agreement import Agreement
+from accord.domain.messages import Message
+from accord.domain.parties import Party
+from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Verdict
+from accord.policy.pack import SIGNATURE, PackError, PolicyPack, install_pack, load_installed_pack, shipped_pack_dir
+
+POLICY_DIR = "policy"
+log = structlog.get_logger(__name__)
+
+
+def installed_dir(data_dir: Path) -> Path:
+    return data_dir / POLICY_DIR
+
+
+def install_shipped_pack(data_dir: Path, keys: NodeKeys, party: Party) -> PolicyPack:
+    return install_pack(shipped_pack_dir(party), installed_dir(data_dir), keys, party)
+
+
+class InstalledPolicy:
+    """Decides with the installed pack; notices a newly installed one (its signature file changes) and, if the
+    installed pack ever stops verifying, holds every disclosure for review rather than letting one through."""
+
+    def __init__(self, data_dir: Path, keys: PublicKeys, agreement: Agreement) -> None:
+        self.directory = installed_dir(data_dir)
+        self.keys = keys
+        self.agreement = agreement
+        self._lock = threading.Lock()
+        self._stamp: tuple[float, int] | None = None
+        self._engine: CedarPolicy | None = None
+        self._problem: str | None = None
+        self._reload()
+        if self._engine is None:
+            raise PackError(self._problem or "no policy pack installed")
+
+    @property
+    def pack(self) -> PolicyPack | None:
+        self._refresh()
+        return self._engine.pack if self._engine else None
+
+    def decide(self, message: Message, principal: Principal | None = None) -> DisclosureDecision:
+        self._refresh()
+        if self._engine is None:
+            reason = f"the installed policy pack cannot be used ({self._problem}); a legal officer decides"
+            return DisclosureDecision(Verdict.REVIEW, (reason,), "none")
+        return self._engine.decide(message, principal)
+
+    def _signature_stamp(self) -> tuple[float, int] | None:
+        try:
+            stat = (self.directory / SIGNATURE).stat()
+        except OSError:
+            return None
+        return (stat.st_mtime, stat.st_size)
+
+    def _refresh(self) -> None:
+        if self._signature_stamp() != self._stamp:
+            self._reload()
+
+    def _reload(self) -> None:
+        with self._lock:
+            self._stamp = self._signature_stamp()
+            try:
+                pack = load_installed_pack(self.directory, self.keys)
+            except PackError as exc:
+                self._engine, self._problem = None, exc.detail
+                log.error("policy pack refused", problem=exc.detail)
+                return
+            self._engine, self._problem = CedarPolicy(pack, self.agreement), None
+            log.info("policy pack loaded", pack=pack.label)

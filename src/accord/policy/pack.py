@@ -1,0 +1,202 @@
+"""A party's policy pack: Cedar policies with their legal citations, the screens' facts, and its identity (version
+and content hash). Packs are data under accord/data/policy/<party>/; a node runs the copy its operator installed
+and signed, so a pack edited on disk after installation is refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cedarpy
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accord.crypto.canonical import canonical_json
+from accord.crypto.keys import NodeKeys, PublicKeys
+from accord.crypto.signing import sign_claims, signed_kid, verify_claims
+from accord.domain.parties import Party
+from accord.errors import AccordError
+
+PACKS_DIR = Path(__file__).resolve().parent.parent / "data" / "policy"
+MANIFEST = "manifest.yaml"
+SIGNATURE = "pack.sig"
+PACK_TYP = "accord-policy-pack+jws"
+
+
+class PackError(AccordError):
+    status = 422
+    slug = "invalid-policy-pack"
+    title = "The policy pack cannot be used"
+
+
+class Mistreatment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    destination_risk: int = Field(ge=0, le=5)
+    suspect_named: int = Field(ge=0, le=5)
+    high_risk_offences: tuple[str, ...] = ()
+    high_risk_offence: int = Field(ge=0, le=5)
+    threshold: int = Field(ge=0, le=10)
+
+
+class Minimisation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    roles_without_identifiers: tuple[str, ...] = ()
+
+
+class Screens(BaseModel):
+    """The facts the screens compute Cedar attributes from; policy, not code."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    protected_grounds: tuple[str, ...]
+    sensitive_terms: tuple[str, ...]
+    recognised_legal_bases: tuple[str, ...]
+    personal_identifier_schemes: tuple[str, ...]
+    offences_in_scope: dict[str, tuple[str, ...]]
+    mistreatment: Mistreatment
+    capital_offences_in_destination: tuple[str, ...] = ()
+    minimisation: Minimisation = Minimisation()
+
+
+class Retention(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message_days: int = Field(gt=0)
+    refused_days: int = Field(gt=0)
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pack: str = Field(min_length=1, max_length=64)
+    party: Party
+    version: str = Field(min_length=1, max_length=32)
+    title: str
+    policies: str = "policies.cedar"
+    screens: Screens
+    retention: Retention
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInfo:
+    id: str
+    citation: str
+    review: bool
+    effect: str  # permit or forbid
+
+
+@dataclass(frozen=True)
+class PolicyPack:
+    manifest: Manifest
+    cedar_text: str
+    policy_set: Any  # cedarpy.PolicySet
+    policies: dict[str, PolicyInfo]  # by Cedar's own id (policy0, policy1, …)
+    sha256: str
+
+    @property
+    def label(self) -> str:
+        """How decisions name the pack: id, version and the first 12 hex digits of its content hash."""
+        return f"{self.manifest.pack}@{self.manifest.version}#{self.sha256[:12]}"
+
+    def by_annotated_id(self) -> dict[str, PolicyInfo]:
+        return {info.id: info for info in self.policies.values()}
+
+
+def pack_hash(manifest_text: str, cedar_text: str) -> str:
+    return hashlib.sha256(canonical_json({"manifest": manifest_text, "policies": cedar_text})).hexdigest()
+
+
+def load_pack(directory: Path) -> PolicyPack:
+    """Parse and check a pack directory: a valid manifest, Cedar that parses, an @id and @citation on every policy."""
+    try:
+        manifest_text = (directory / MANIFEST).read_text(encoding="utf-8")
+        raw = yaml.safe_load(manifest_text)
+        manifest = Manifest.model_validate(raw)
+        cedar_text = (directory / manifest.policies).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PackError(f"cannot read the pack in {directory}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise PackError(f"{directory / MANIFEST} is not YAML: {exc}") from exc
+    except ValidationError as exc:
+        raise PackError(f"{directory / MANIFEST} is not a valid manifest: {exc}") from exc
+    try:
+        policy_set = cedarpy.PolicySet.from_str(cedar_text)
+        parsed = json.loads(cedarpy.policies_to_json_str(cedar_text))
+    except ValueError as exc:
+        raise PackError(f"{directory / manifest.policies} is not valid Cedar: {exc}") from exc
+    policies = _policy_infos(parsed, directory)
+    return PolicyPack(manifest, cedar_text, policy_set, policies, pack_hash(manifest_text, cedar_text))
+
+
+def _policy_infos(parsed: dict[str, Any], directory: Path) -> dict[str, PolicyInfo]:
+    infos: dict[str, PolicyInfo] = {}
+    seen: set[str] = set()
+    for cedar_id, policy in parsed.get("staticPolicies", {}).items():
+        notes = policy.get("annotations", {})
+        policy_id, citation = notes.get("id"), notes.get("citation")
+        if not policy_id or not citation:
+            raise PackError(f"every policy in {directory} needs @id and @citation; {cedar_id} lacks one")
+        if policy_id in seen:
+            raise PackError(f"policy id {policy_id!r} appears twice in {directory}")
+        seen.add(policy_id)
+        infos[cedar_id] = PolicyInfo(policy_id, citation, "review" in notes, policy["effect"])
+    if parsed.get("templates"):
+        raise PackError("policy packs hold static policies only")
+    if not any(info.effect == "permit" for info in infos.values()):
+        raise PackError(f"the pack in {directory} permits nothing")
+    return infos
+
+
+def shipped_pack_dir(party: Party) -> Path:
+    return PACKS_DIR / party.value.lower()
+
+
+# ------------------------------------------------------------------------------------------ installed, signed
+
+
+def install_pack(source: Path, target: Path, keys: NodeKeys, party: Party) -> PolicyPack:
+    """Check a pack, copy it into the node's data directory and sign its hash with the node's key."""
+    pack = load_pack(source)
+    if pack.manifest.party is not party:
+        raise PackError(f"the pack is for {pack.manifest.party}, this node is {party}")
+    staging = target.with_name(target.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name in (MANIFEST, pack.manifest.policies):
+        shutil.copyfile(source / name, staging / name)
+    claims = {"pack": pack.manifest.pack, "version": pack.manifest.version, "sha256": pack.sha256}
+    (staging / SIGNATURE).write_text(sign_claims(claims, keys.signing, PACK_TYP) + "\n", encoding="utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return pack
+
+
+def load_installed_pack(directory: Path, keys: PublicKeys) -> PolicyPack:
+    """The node's installed pack; refused unless signed by this node's key over exactly these contents."""
+    try:
+        token = (directory / SIGNATURE).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise PackError(
+            f"the installed pack in {directory} is not signed ({exc}); run `accord policy install`"
+        ) from exc
+    pack = load_pack(directory)
+    try:
+        if signed_kid(token, PACK_TYP) != keys.signing_fingerprint:
+            raise PackError("the pack was signed by another key than this node's")
+        claims = verify_claims(token, keys.signing)
+    except PackError:
+        raise
+    except AccordError as exc:
+        raise PackError(f"the pack signature does not verify: {exc.detail}") from exc
+    if claims.get("sha256") != pack.sha256:
+        raise PackError(
+            f"the pack in {directory} was changed after it was installed (hash {pack.sha256[:12]}, signed "
+            f"{str(claims.get('sha256'))[:12]}); install it again to use it"
+        )
+    return pack
