@@ -26,7 +26,14 @@ PASSWORD = "correct-horse-battery-staple"
 
 # Officers each test node gets: (username, agency, roles)
 OFFICERS = {
-    Party.CA: [("ca.rcmp", "RCMP", ["officer"]), ("ca.cbsa", "CBSA", ["officer"]), ("ca.operator", "PS", ["operator"])],
+    Party.CA: [
+        ("ca.rcmp", "RCMP", ["officer"]),
+        ("ca.cbsa", "CBSA", ["officer"]),
+        ("ca.operator", "PS", ["operator"]),
+        ("ca.legal", "PS", ["legal"]),
+        ("ca.deputy", "PS", ["deputy_head"]),
+        ("ca.rcmp.lawyer", "RCMP", ["officer", "legal"]),
+    ],
     Party.IN: [("in.ncb", "NCB", ["officer"]), ("in.cbi", "CBI", ["officer"]), ("in.operator", "MHA", ["operator"])],
 }
 
