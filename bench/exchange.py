@@ -52,6 +52,7 @@ from accord.directory.officers import Role, create_officer
 from accord.directory.peers import export_descriptor, pin_peer
 from accord.domain.parties import Party
 from accord.node import init_node
+from progress import Progress, log  # bench/progress.py, beside this script
 
 PASSWORD = "bench-password-not-secret"
 SENDER = ("ca.bench", "RCMP")
@@ -64,31 +65,6 @@ POLL_S = 0.5
 DELIVERY_TIMEOUT_S = 3600.0
 DB_FILE = "accord.sqlite3"
 LOG_FILE = "node.log"
-
-
-# ---------------------------------------------------------------------------------------------------- progress
-
-
-class Progress:
-    """One short line on stderr at most every `every_s` seconds (and always for the last one)."""
-
-    def __init__(self, label: str, total: int, every_s: float = 2.0) -> None:
-        self.label = label
-        self.total = total
-        self.every_s = every_s
-        self.started = time.monotonic()
-        self.last = 0.0
-
-    def update(self, done: int, extra: str = "", force: bool = False) -> None:
-        now = time.monotonic()
-        if force or done >= self.total or now - self.last >= self.every_s:
-            self.last = now
-            suffix = f" {extra}" if extra else ""
-            log(f"{self.label}: {done}/{self.total} ({now - self.started:.1f} s){suffix}")
-
-
-def log(text: str) -> None:
-    print(f"[bench] {text}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------------- messages

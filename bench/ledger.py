@@ -28,7 +28,6 @@ import math
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -61,6 +60,7 @@ from accord.ledger.tree import (
 )
 from accord.node import Node, init_node
 from accord.store.tables import checkpoints
+from progress import Progress, log  # bench/progress.py, beside this script
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_SIZES = "1000,100000,1000000"
@@ -75,31 +75,6 @@ POSTGRES_PROOF_MAX = 100_000
 BUNDLE_LEAVES = 100_000
 AUDIT_MODULE = "accord.ledger.audit"
 DB_FILE = "accord.sqlite3"
-
-
-# ---------------------------------------------------------------------------------------------------- progress
-
-
-class Progress:
-    """One short line on stderr at most every `every_s` seconds (and always for the last one)."""
-
-    def __init__(self, label: str, total: int, every_s: float = 2.0) -> None:
-        self.label = label
-        self.total = total
-        self.every_s = every_s
-        self.started = time.monotonic()
-        self.last = 0.0
-
-    def update(self, done: int, extra: str = "", force: bool = False) -> None:
-        now = time.monotonic()
-        if force or done >= self.total or now - self.last >= self.every_s:
-            self.last = now
-            suffix = f" {extra}" if extra else ""
-            log(f"{self.label}: {done}/{self.total} ({now - self.started:.1f} s){suffix}")
-
-
-def log(text: str) -> None:
-    print(f"[bench] {text}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------------- nodes

@@ -92,15 +92,22 @@ async def receive_envelopes(node: NodeDep, request: Request) -> JSONResponse:
     return JSONResponse({"results": views})
 
 
+SMALL_REQUEST_BYTES = 16 * 1024
+
+
+async def _compact_token(request: Request, limit: int, what: str) -> str:
+    raw = await read_capped_body(request, limit)
+    try:
+        return raw.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise AccordError(f"the body must be {what}") from exc
+
+
 @router.post("/blobs")
 async def receive_blob(node: NodeDep, request: Request) -> dict[str, Any]:
     # The bytes are base64 in the JSON claims, base64url again in the JWS and once more in the JWE: (4/3)^3.
     limit = node.settings.max_attachment_bytes * 64 // 27 + 64 * 1024
-    raw = await read_capped_body(request, limit)
-    try:
-        token = raw.decode("ascii").strip()
-    except UnicodeDecodeError as exc:
-        raise AccordError("the body must be a compact JWE") from exc
+    token = await _compact_token(request, limit, "a compact JWE")
     blob = await run_in_threadpool(accept_blob, node, token)
     return {"sha256": blob.sha256, "size": blob.size, "stored": True}
 
@@ -108,11 +115,7 @@ async def receive_blob(node: NodeDep, request: Request) -> dict[str, Any]:
 @router.post("/hello")
 async def receive_hello(node: NodeDep, request: Request) -> dict[str, Any]:
     """A peer announces it has started: whatever waits for it is retried now."""
-    raw = await read_capped_body(request, 16 * 1024)
-    try:
-        token = raw.decode("ascii").strip()
-    except UnicodeDecodeError as exc:
-        raise AccordError("the body must be a compact JWS") from exc
+    token = await _compact_token(request, SMALL_REQUEST_BYTES, "a compact JWS")
     peer = await run_in_threadpool(accept_hello, node, token)
     return {"peer": peer, "queue": "due now"}
 
@@ -135,11 +138,7 @@ def receive_checkpoint(node: NodeDep, submission: CheckpointSubmission) -> dict[
 @router.post("/ledger/inclusion")
 async def inclusion(node: NodeDep, request: Request) -> dict[str, Any]:
     """A pinned peer's signed demand for the proof that a leaf of this node's ledger is in a tree head."""
-    raw = await read_capped_body(request, 16 * 1024)
-    try:
-        token = raw.decode("ascii").strip()
-    except UnicodeDecodeError as exc:
-        raise AccordError("the body must be a compact JWS") from exc
+    token = await _compact_token(request, SMALL_REQUEST_BYTES, "a compact JWS")
     return await run_in_threadpool(answer_inclusion_request, node, token)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.handling import Caveat, Tlp
@@ -36,37 +38,6 @@ class DisclosureContext(BaseModel):
     assurances: tuple[Assurance, ...] = Field(default=(), max_length=10)
 
 
-class MessageDraft(DisclosureContext):
-    """A request, share, alert or response as the officer writes it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: MessageKind = MessageKind.REQUEST
-    recipient_agency: str = Field(min_length=1, max_length=32)
-    recipient_officer: str | None = Field(default=None, max_length=128)
-    focus_area: str = Field(min_length=1, max_length=32)
-    priority: Priority = Priority.ROUTINE
-    handling: HandlingDraft
-    legal_basis: str | None = Field(default=None, max_length=1000)
-    title: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1)
-    subjects: tuple[Subject, ...] = Field(default=(), max_length=200)
-    attachments: tuple[AttachmentDraft, ...] = Field(default=(), max_length=50)
-    case_id: str | None = Field(default=None, max_length=36, description="continue an existing case")
-    in_reply_to: str | None = Field(default=None, max_length=36, description="for a response: the message answered")
-
-
-class AmendmentDraft(BaseModel):
-    """A correction replaces title/body; a withdrawal or retraction states why."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: MessageKind = Field(description="correction, withdrawal or retraction")
-    reason: str = Field(min_length=1, max_length=2000)
-    title: str | None = Field(default=None, max_length=300)
-    body: str | None = None
-
-
 class ReplyDraft(DisclosureContext):
     """A response: the case, recipient and focus area come from the message answered."""
 
@@ -79,3 +50,44 @@ class ReplyDraft(DisclosureContext):
     body: str = Field(min_length=1)
     subjects: tuple[Subject, ...] = Field(default=(), max_length=200)
     attachments: tuple[AttachmentDraft, ...] = Field(default=(), max_length=50)
+
+
+class MessageDraft(ReplyDraft):
+    """A request, share, alert or response as the officer writes it: a reply's fields, and where it goes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: MessageKind = MessageKind.REQUEST
+    recipient_agency: str = Field(min_length=1, max_length=32)
+    recipient_officer: str | None = Field(default=None, max_length=128)
+    focus_area: str = Field(min_length=1, max_length=32)
+    case_id: str | None = Field(default=None, max_length=36, description="continue an existing case")
+    in_reply_to: str | None = Field(default=None, max_length=36, description="for a response: the message answered")
+
+    def carried(self) -> dict[str, Any]:
+        """The fields a Message takes from its draft unchanged; the send path adds ids, addresses and handling."""
+        return {
+            "kind": self.kind,
+            "focus_area": self.focus_area,
+            "priority": self.priority,
+            "legal_basis": self.legal_basis,
+            "title": self.title,
+            "body": self.body,
+            "subjects": self.subjects,
+            "in_reply_to": self.in_reply_to,
+            "purpose": self.purpose,
+            "offence": self.offence,
+            "grounds": self.grounds,
+            "assurances": self.assurances,
+        }
+
+
+class AmendmentDraft(BaseModel):
+    """A correction replaces title/body; a withdrawal or retraction states why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: MessageKind = Field(description="correction, withdrawal or retraction")
+    reason: str = Field(min_length=1, max_length=2000)
+    title: str | None = Field(default=None, max_length=300)
+    body: str | None = None

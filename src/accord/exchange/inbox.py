@@ -36,7 +36,7 @@ from accord.exchange.errors import (
     UnknownReference,
 )
 from accord.exchange.outbox import OutboxKind, channel_name
-from accord.exchange.sending import link_attachments
+from accord.exchange.sending import link_attachments, message_row
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.store.tables import blobs, inbound_envelopes, messages
@@ -444,30 +444,13 @@ def _parse_time(value: Any, default: datetime) -> datetime:
 
 
 def _incoming_row(m: Message, item: _Incoming, receipt: str, now: datetime) -> dict[str, object]:
-    return {
-        "id": m.id,
-        "direction": Direction.INCOMING.value,
-        "kind": m.kind.value,
-        "case_id": m.case_id,
-        "sender_party": m.sender.party.value,
-        "sender_agency": m.sender.agency,
-        "sender_officer": m.sender.officer,
-        "recipient_party": m.recipient.party.value,
-        "recipient_agency": m.recipient.agency,
-        "recipient_officer": m.recipient.officer,
-        "focus_area": m.focus_area,
-        "priority": m.priority.value,
-        "created_at": m.created_at,
-        "deadline": m.deadline,
-        "title": m.title,
+    return message_row(m, Direction.INCOMING) | {
         "content": canonical_json(item.envelope.body).decode(),
         "state": DeliveryState.RECEIVED.value,
         "channel_seq": item.seq,
         "attempts": 0,
         "received_at": now,
         "receipt": receipt,
-        "in_reply_to": m.in_reply_to,
-        "refers_to": m.refers_to,
     }
 
 

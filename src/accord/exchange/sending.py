@@ -189,11 +189,11 @@ def _decide_and_queue(
     return queued
 
 
-def _outgoing_row(q: Queued, content: bytes, now: datetime) -> dict[str, object]:
-    m = q.message
+def message_row(m: Message, direction: Direction) -> dict[str, object]:
+    """The columns of a messages row that come from the message itself, on either side."""
     return {
         "id": m.id,
-        "direction": Direction.OUTGOING.value,
+        "direction": direction.value,
         "kind": m.kind.value,
         "case_id": m.case_id,
         "sender_party": m.sender.party.value,
@@ -207,6 +207,13 @@ def _outgoing_row(q: Queued, content: bytes, now: datetime) -> dict[str, object]
         "created_at": m.created_at,
         "deadline": m.deadline,
         "title": m.title,
+        "in_reply_to": m.in_reply_to,
+        "refers_to": m.refers_to,
+    }
+
+
+def _outgoing_row(q: Queued, content: bytes, now: datetime) -> dict[str, object]:
+    return message_row(q.message, Direction.OUTGOING) | {
         "content": content.decode(),
         "state": q.state.value,
         "state_reason": None if q.state is DeliveryState.QUEUED else "; ".join(q.decision.reasons),
@@ -214,8 +221,6 @@ def _outgoing_row(q: Queued, content: bytes, now: datetime) -> dict[str, object]
         "channel_seq": q.channel_seq,
         "attempts": 0,
         "next_attempt_at": now if q.state is DeliveryState.QUEUED else None,
-        "in_reply_to": m.in_reply_to,
-        "refers_to": m.refers_to,
     }
 
 
@@ -241,28 +246,17 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
     if draft.case_id is not None and draft.kind is not MessageKind.RESPONSE:
         _require_case(conn, officer, draft.case_id)
     return Message(
+        **draft.carried(),
         id=str(uuid7()),
-        kind=draft.kind,
         case_id=case_id,
         sender=Address(party=node.party, agency=officer.agency, officer=officer.username),
         recipient=Address(party=other, agency=draft.recipient_agency, officer=draft.recipient_officer),
-        focus_area=draft.focus_area,
-        priority=draft.priority,
         created_at=now,
         deadline=agreement.deadline_for(draft.priority, now)
         if draft.kind in {MessageKind.REQUEST, MessageKind.ALERT}
         else None,
         handling=_handling(node, draft),
-        legal_basis=draft.legal_basis,
-        title=draft.title,
-        body=draft.body,
-        subjects=draft.subjects,
         attachments=tuple(_attachment(conn, a.sha256, a.name) for a in draft.attachments),
-        in_reply_to=draft.in_reply_to,
-        purpose=draft.purpose,
-        offence=draft.offence,
-        grounds=draft.grounds,
-        assurances=draft.assurances,
     )
 
 

@@ -87,13 +87,11 @@ def build_message(table: CaseTable, case: Case, agreement: Agreement, index: int
         raise PackError(f"case {case.name!r}: {draft.handling.classification!r} is not a {party} classification")
     h = draft.handling
     message = Message(
+        **draft.carried(),
         id=f"case-{index}",
-        kind=draft.kind,
         case_id=f"case-{index}",
         sender=Address(party=party, agency=officer.get("agency", "?"), officer=officer.get("id", "officer")),
         recipient=Address(party=party.other, agency=draft.recipient_agency, officer=draft.recipient_officer),
-        focus_area=draft.focus_area,
-        priority=draft.priority,
         created_at=datetime.now(UTC),
         deadline=None,
         handling=Handling(
@@ -104,14 +102,6 @@ def build_message(table: CaseTable, case: Case, agreement: Agreement, index: int
             restrictions=h.restrictions,
             named_recipients=h.named_recipients,
         ),
-        legal_basis=draft.legal_basis,
-        title=draft.title,
-        body=draft.body,
-        subjects=draft.subjects,
-        purpose=draft.purpose,
-        offence=draft.offence,
-        grounds=draft.grounds,
-        assurances=draft.assurances,
     )
     principal = Principal(
         message.sender.officer or "officer", party.value, message.sender.agency, tuple(officer.get("roles", ()))
