@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from accord import __version__
 from accord.api.dependencies import NodeDep, OfficerDep
 from accord.domain.parties import Party
-from accord.errors import InvalidInput
+from accord.errors import Forbidden
 from accord.exchange.channels import channel_status
 
 router = APIRouter(tags=["directory"])
@@ -37,5 +37,5 @@ def agencies(node: NodeDep, _officer: OfficerDep, party: Party | None = None) ->
 @router.get("/api/v1/channels")
 def channels(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
     if "operator" not in officer.roles:
-        raise InvalidInput("channel health is for node operators")
+        raise Forbidden("channel health is for node operators")
     return channel_status(node)

@@ -4,6 +4,7 @@ policies decide on, with findings a person can read."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,8 +80,14 @@ def screen(message: Message, screens: Screens, agreement: Agreement) -> Screened
 
 def _sensitive_terms(text: str, terms: tuple[str, ...]) -> list[str]:
     """Terms found as words (or word beginnings) in the free text, case-insensitively."""
-    lowered = text.casefold()
-    return sorted({t for t in terms if re.search(rf"\b{re.escape(t.casefold())}", lowered)})
+    found = {match.group(0) for match in _terms_pattern(terms).finditer(text.casefold())}
+    return sorted(t for t in terms if t.casefold() in found)
+
+
+@lru_cache(maxsize=8)
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    longest_first = sorted((t.casefold() for t in terms), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in longest_first) + ")")
 
 
 def _mistreatment_risk(message: Message, screens: Screens, persons: list[Any]) -> tuple[int, list[str]]:

@@ -1,0 +1,99 @@
+"""Every route the node serves, from its own OpenAPI document, against who may call it: no credentials or a forged
+token get 401 on every officer route, a role that may not act gets 403, and a route nobody has classified fails."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.nodes import RunningNode
+
+MESSAGE = "01a20000-0000-7000-8000-000000000000"
+SHA = "0" * 64
+# Who must be refused with 403: (method, path) -> usernames lacking the role the route needs. "public" routes are
+# open without credentials (the peer's channel authenticates by signature instead); "any" routes need any officer.
+ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
+    ("POST", "/api/v1/token"): "public",
+    ("GET", "/api/v1/me"): "any",
+    ("GET", "/healthz"): "public",
+    ("GET", "/api/v1/agreement"): "any",
+    ("GET", "/api/v1/agencies"): "any",
+    ("GET", "/api/v1/channels"): ("ca.rcmp", "ca.legal"),
+    ("POST", "/api/v1/messages"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("POST", "/api/v1/messages/evaluate"): ("ca.operator", "ca.legal"),
+    ("POST", "/api/v1/messages/batch"): ("ca.operator", "ca.legal"),
+    ("GET", "/api/v1/messages"): "any",
+    ("GET", "/api/v1/messages/counts"): "any",
+    ("GET", "/api/v1/messages/{message_id}"): "any",
+    ("POST", "/api/v1/messages/{message_id}/reply"): "any",
+    ("POST", "/api/v1/messages/{message_id}/amendments"): "any",
+    ("GET", "/api/v1/cases/{case_id}"): "any",
+    ("POST", "/api/v1/attachments"): "any",
+    ("GET", "/api/v1/attachments/{sha256}"): "any",
+    ("GET", "/api/v1/reviews"): ("ca.rcmp", "ca.operator"),
+    ("POST", "/api/v1/reviews/{message_id}"): ("ca.rcmp", "ca.operator"),
+    ("GET", "/api/v1/audit/status"): ("ca.rcmp", "ca.cbsa"),
+    ("POST", "/api/v1/audit/checkpoints"): ("ca.rcmp", "ca.legal"),
+    ("GET", "/api/v1/audit/messages/{message_id}/proof"): ("ca.rcmp",),
+    ("POST", "/federation/v1/envelopes"): "public",
+    ("POST", "/federation/v1/blobs"): "public",
+    ("POST", "/federation/v1/hello"): "public",
+    ("POST", "/federation/v1/checkpoints"): "public",
+    ("POST", "/federation/v1/ledger/inclusion"): "public",
+    ("GET", "/federation/v1/descriptor"): "public",
+}
+BODIES: dict[str, Any] = {
+    "/api/v1/reviews/{message_id}": {"action": "refuse", "reason": "not for me"},
+}
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{(message_id|case_id)\}", MESSAGE, path).replace("{sha256}", SHA)
+
+
+def call(node: RunningNode, method: str, path: str, token: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = BODIES.get(path, {})
+    return httpx.request(method, node.url + concrete(path), headers=headers, json=body, timeout=30.0)
+
+
+def served_routes(node: RunningNode) -> set[tuple[str, str]]:
+    spec = httpx.get(node.url + "/openapi.json", timeout=10.0).json()
+    return {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
+
+
+@pytest.fixture
+def canada(pair: tuple[RunningNode, RunningNode]) -> RunningNode:
+    return pair[0]
+
+
+def test_every_served_route_is_classified(canada: RunningNode) -> None:
+    served = served_routes(canada)
+    assert served - set(ROUTES) == set(), "classify every new route in ROUTES"
+    assert set(ROUTES) - served == set(), "ROUTES names a route the node no longer serves"
+
+
+def test_every_officer_route_refuses_missing_or_forged_credentials_with_401(canada: RunningNode) -> None:
+    for (method, path), who in ROUTES.items():
+        if who == "public":
+            continue
+        for token in (None, "forged-token-0123456789"):
+            response = call(canada, method, path, token)
+            assert response.status_code == 401, (method, path, token, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.headers.get("www-authenticate") == "Bearer"
+
+
+def test_every_role_gated_route_refuses_an_officer_without_the_role_with_403(canada: RunningNode) -> None:
+    tokens: dict[str, str] = {}
+    for (method, path), who in ROUTES.items():
+        if isinstance(who, str):
+            continue
+        for username in who:
+            token = tokens.setdefault(username, canada.token(username))
+            response = call(canada, method, path, token)
+            assert response.status_code == 403, (method, path, username, response.text)
+            assert response.json()["type"].startswith("urn:accord:problem:")
