@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.nodes import RunningNode
+from tests.integration.nodes import RunningNode, draft
 
 MESSAGE = "01a20000-0000-7000-8000-000000000000"
 SHA = "0" * 64
@@ -45,8 +45,12 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/federation/v1/ledger/inclusion"): "public",
     ("GET", "/federation/v1/descriptor"): "public",
 }
+# Valid bodies, so that what is refused is the caller, not the request.
 BODIES: dict[str, Any] = {
     "/api/v1/reviews/{message_id}": {"action": "refuse", "reason": "not for me"},
+    "/api/v1/messages": draft(),
+    "/api/v1/messages/evaluate": draft(),
+    "/api/v1/messages/batch": {"messages": [draft()]},
 }
 
 

@@ -89,9 +89,13 @@ def _history(conn: Connection, message_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def held_queue(node: Node, officer: Officer) -> list[HeldItem]:
+def _require_any_reviewer(officer: Officer) -> None:
     if not (_LEVEL_ROLES[1] | _LEVEL_ROLES[2]) & officer.roles:
         raise Forbidden("the review queue is for legal officers and the deputy head")
+
+
+def held_queue(node: Node, officer: Officer) -> list[HeldItem]:
+    _require_any_reviewer(officer)
     with node.engine.connect() as conn:
         rows = conn.execute(
             select(messages)
@@ -116,6 +120,7 @@ def held_queue(node: Node, officer: Officer) -> list[HeldItem]:
 
 
 def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecision) -> dict[str, Any]:
+    _require_any_reviewer(officer)  # before any lookup: a non-reviewer learns nothing, not even that it exists
     now = datetime.now(UTC)
     with node.engine.begin() as conn:
         row = conn.execute(select(messages).where(messages.c.id == message_id)).first()

@@ -4,8 +4,8 @@ policies decide on, with findings a person can read."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from accord.domain.agreement import Agreement
