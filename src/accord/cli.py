@@ -121,7 +121,10 @@ def node_deliver(data: DataOption) -> None:
     configure_logging(settings.log_level)
     node = open_node(settings)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Handle Ctrl-C explicitly: a shell that starts us in the background leaves SIGINT ignored, and Python then
+    # never raises KeyboardInterrupt.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     DeliveryWorker(node).run(stop)
     node.close()
@@ -210,7 +213,10 @@ def up(
         nodes = prepare_sandbox(var, {Party.IN: india_port, Party.CA: canada_port})
     processes = [start_node_process(node) for node in nodes]
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Handle Ctrl-C explicitly: a shell that starts us in the background leaves SIGINT ignored, and Python then
+    # never raises KeyboardInterrupt.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     try:
         for node in nodes:
             wait_healthy(node.url)
