@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -110,6 +111,35 @@ def node_serve(
     )
 
 
+@node_app.command("purge")
+def node_purge(
+    data: DataOption,
+    as_of: Annotated[str | None, typer.Option(help="purge as if it were this ISO time (default: now)")] = None,
+) -> None:
+    """Remove personal data whose retention time (set by the policy pack) is up; each purge is logged."""
+    from accord.exchange.retention import purge_expired
+    from accord.node import open_node
+
+    try:
+        when = datetime.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        _fail(f"--as-of {as_of!r} is not an ISO 8601 time")
+    if when is not None and when.tzinfo is None:
+        _fail("--as-of needs a time zone, e.g. 2031-01-01T00:00:00+00:00")
+    try:
+        node = open_node(load_settings(data))
+        try:
+            summary = purge_expired(node, when)
+        finally:
+            node.close()
+    except AccordError as exc:
+        _fail(exc.detail)
+    console.print(
+        f"purged personal data from {summary.purged} messages (retention {summary.message_days} days, "
+        f"refused {summary.refused_days} days, as of {summary.as_of.isoformat()})"
+    )
+
+
 @node_app.command("deliver")
 def node_deliver(data: DataOption) -> None:
     """Run only a delivery worker (scale-out on PostgreSQL: run as many as you like)."""
@@ -174,27 +204,43 @@ def peer_import(
     console.print("compare these fingerprints with the peer's operator over a separate channel")
 
 
+ROLE_NAMES = ("officer", "analyst", "legal", "deputy_head", "coordinator", "operator", "oversight")
+
+
 @officer_app.command("add")
 def officer_add(
     data: DataOption,
     username: Annotated[str, typer.Option()],
     agency: Annotated[str, typer.Option(help="agency code of this node's party, e.g. RCMP")],
     name: Annotated[str, typer.Option(help="display name")],
-    role: Annotated[list[str], typer.Option(help="officer, analyst, legal, coordinator, operator, oversight")],
+    role: Annotated[
+        list[str], typer.Option(help="officer, analyst, legal, deputy_head, coordinator, operator, oversight")
+    ],
     password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
+    clearance: Annotated[
+        str, typer.Option(help="unclassified, restricted, confidential, secret, top_secret")
+    ] = "secret",
+    focus_area: Annotated[
+        list[str] | None, typer.Option(help="limit reading to these focus areas (default: all)")
+    ] = None,
 ) -> None:
     """Create an officer account (the password is asked for, never given on the command line)."""
     from accord.directory.officers import Role, create_officer
+    from accord.domain.handling import CommonLevel
     from accord.node import open_node
 
     try:
         roles = frozenset(Role(r) for r in role)
     except ValueError:
         _fail(f"unknown role in {role}; roles are {', '.join(r.value for r in Role)}")
+    try:
+        level = CommonLevel(clearance)
+    except ValueError:
+        _fail(f"unknown clearance {clearance!r}; one of {', '.join(c.value for c in CommonLevel)}")
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
     node = open_node(load_settings(data))
     try:
-        officer = create_officer(node, username, password, name, agency, roles)
+        officer = create_officer(node, username, password, name, agency, roles, False, level, tuple(focus_area or ()))
     finally:
         node.close()
     console.print(f"[green]officer {officer.username}[/] ({officer.agency}, {', '.join(sorted(roles))}) created")

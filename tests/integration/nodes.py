@@ -19,6 +19,7 @@ from accord.config import load_settings, write_node_file
 from accord.crypto.keys import NodeKeys
 from accord.directory.officers import Role, create_officer
 from accord.directory.peers import export_descriptor, pin_peer
+from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
 from accord.node import KEY_DIR, init_node, open_node
 
@@ -34,7 +35,20 @@ OFFICERS = {
         ("ca.deputy", "PS", ["deputy_head"]),
         ("ca.rcmp.lawyer", "RCMP", ["officer", "legal"]),
     ],
-    Party.IN: [("in.ncb", "NCB", ["officer"]), ("in.cbi", "CBI", ["officer"]), ("in.operator", "MHA", ["operator"])],
+    Party.IN: [
+        ("in.ncb", "NCB", ["officer"]),
+        ("in.cbi", "CBI", ["officer"]),
+        ("in.operator", "MHA", ["operator"]),
+        ("in.ncb.duty", "NCB", ["officer"]),
+    ],
+}
+# Officers with a narrower need-to-know: (username, agency, roles, clearance, focus areas)
+RESTRICTED_OFFICERS = {
+    Party.CA: [],
+    Party.IN: [
+        ("in.ncb.cyber", "NCB", ["officer"], CommonLevel.SECRET, ("cyber",)),
+        ("in.ncb.low", "NCB", ["officer"], CommonLevel.RESTRICTED, ()),
+    ],
 }
 
 
@@ -150,6 +164,10 @@ def create_pair(root: Path, ca_database_url: str, in_database_url: str) -> tuple
         node = init_node(settings, party)
         for username, agency, roles in OFFICERS[party]:
             create_officer(node, username, PASSWORD, username, agency, frozenset(Role(r) for r in roles))
+        for username, agency, roles, clearance, areas in RESTRICTED_OFFICERS[party]:
+            create_officer(
+                node, username, PASSWORD, username, agency, frozenset(Role(r) for r in roles), False, clearance, areas
+            )
         opened[party] = node
         nodes[party] = RunningNode(party, data_dir, url, port)
     pin_peer(opened[Party.CA], export_descriptor(opened[Party.IN]))

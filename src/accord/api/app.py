@@ -12,6 +12,7 @@ from accord import __version__
 from accord.api import audit, auth, directory, federation, messages, reviews
 from accord.api.problems import install_problem_handlers
 from accord.exchange.delivery import DeliveryWorker
+from accord.exchange.retention import run_retention
 from accord.exchange.wake import announce_when_listening
 from accord.ledger.checkpoints import run_checkpoints
 from accord.node import Node
@@ -31,6 +32,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
             threading.Thread(target=announce_when_listening, args=(node, stop), name="announce", daemon=True)
         )
         threads.append(threading.Thread(target=run_checkpoints, args=(node, stop), name="checkpoints", daemon=True))
+        threads.append(threading.Thread(target=run_retention, args=(node, stop), name="retention", daemon=True))
         for thread in threads:
             thread.start()
         try:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, delete, insert, select
 from uuid6 import uuid7
 
 from accord.crypto.canonical import sha256_hex
+from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
 from accord.errors import AuthenticationFailed, Conflict, InvalidInput
 from accord.ledger.events import EventType, append_event
@@ -42,6 +43,8 @@ class Officer:
     party: Party
     agency: str
     roles: frozenset[Role]
+    clearance: CommonLevel = CommonLevel.SECRET
+    focus_areas: tuple[str, ...] = ()  # empty: every focus area of the agreement
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ def create_officer(
     agency: str,
     roles: frozenset[Role],
     is_sample: bool = False,
+    clearance: CommonLevel = CommonLevel.SECRET,
+    focus_areas: tuple[str, ...] = (),
 ) -> Officer:
     if len(password) < 12:
         raise InvalidInput("a password must have at least 12 characters")
@@ -71,7 +76,12 @@ def create_officer(
             raise InvalidInput(f"unknown agency {agency!r} of party {node.party}; see `accord agencies`")
         if conn.execute(select(officers.c.id).where(officers.c.username == username)).first():
             raise Conflict(f"an officer named {username!r} exists already")
-        officer = Officer(str(uuid7()), username, display_name, node.party, agency, roles)
+        unknown_areas = [a for a in focus_areas if node.agreement.focus_area(a) is None]
+        if unknown_areas:
+            raise InvalidInput(f"focus areas {unknown_areas} are not in the agreement")
+        officer = Officer(
+            str(uuid7()), username, display_name, node.party, agency, roles, clearance, tuple(focus_areas)
+        )
         conn.execute(
             insert(officers),
             [
@@ -82,6 +92,8 @@ def create_officer(
                     "party": node.party.value,
                     "agency": agency,
                     "roles": ",".join(sorted(roles)),
+                    "clearance": clearance.value,
+                    "focus_areas": ",".join(focus_areas),
                     "password_hash": _hasher.hash(password),
                     "is_sample": is_sample,
                     "active": True,
@@ -145,4 +157,6 @@ def officer_for_token(conn: Connection, token: str) -> Officer:
         party=Party(row.party),
         agency=row.agency,
         roles=frozenset(Role(r) for r in row.roles.split(",")),
+        clearance=CommonLevel(row.clearance),
+        focus_areas=tuple(a for a in row.focus_areas.split(",") if a),
     )

@@ -13,10 +13,10 @@ from sqlalchemy import Connection, insert, select
 
 from accord.directory.officers import Officer
 from accord.errors import InvalidInput, NotFound, PayloadTooLarge
-from accord.exchange.mailbox import visible_row
+from accord.exchange.mailbox import readable_rows
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
-from accord.store.tables import blobs, message_attachments
+from accord.store.tables import blobs, message_attachments, messages
 
 _MEDIA_TYPE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-/")
 
@@ -86,19 +86,17 @@ def read_attachment(node: Node, officer: Officer, sha256: str) -> tuple[bytes, s
         if row is None:
             raise NotFound(f"no attachment {sha256}")
         if row.uploaded_by_agency != officer.agency:
-            _require_visible_message(conn, officer, sha256)
+            _require_visible_message(node, conn, officer, sha256)
     return read_blob_bytes(node, sha256), row.media_type
 
 
-def _require_visible_message(conn: Connection, officer: Officer, sha256: str) -> None:
+def _require_visible_message(node: Node, conn: Connection, officer: Officer, sha256: str) -> None:
     from accord.errors import Forbidden
 
-    for (message_id,) in conn.execute(
-        select(message_attachments.c.message_id).where(message_attachments.c.sha256 == sha256)
-    ):
-        try:
-            visible_row(conn, officer, message_id)
-            return
-        except Forbidden:
-            continue
-    raise Forbidden("that attachment is on no message your agency can see")
+    carriers = conn.execute(
+        select(messages)
+        .join(message_attachments, message_attachments.c.message_id == messages.c.id)
+        .where(message_attachments.c.sha256 == sha256)
+    ).all()
+    if not readable_rows(node, officer, carriers):
+        raise Forbidden("that attachment is on no message you may read")

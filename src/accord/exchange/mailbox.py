@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, case, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, or_, select, update
 from uuid6 import uuid7
 
 from accord.directory.officers import Officer
 from accord.directory.peers import peer_for_party
+from accord.domain.handling import CommonLevel
 from accord.domain.messages import OPENING_KINDS, DeliveryState, Direction
 from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
+from accord.policy.engine import Reader
 from accord.store.tables import messages
 
 _NOTICE_RANK = 1  # read notices overtake routine traffic: the sender is waiting to know
@@ -55,19 +58,49 @@ def _overdue_clause(now: datetime) -> Any:
     )
 
 
-def visible_row(conn: Connection, officer: Officer, message_id: str) -> Row[Any]:
+def reader_for(node: Node, officer: Officer) -> Reader:
+    return Reader(
+        officer.username,
+        node.party.value,
+        officer.agency,
+        tuple(sorted(officer.roles)),
+        officer.clearance.rank,
+        officer.focus_areas,
+    )
+
+
+def read_attributes(node: Node, row: Row[Any]) -> dict[str, Any]:
+    """What the read policies decide on: who holds the message here, whose mail it is, and its markings."""
+    handling = json.loads(row.content).get("handling", {})
+    outgoing = row.direction == Direction.OUTGOING.value
+    named = set(handling.get("named_recipients") or ())
+    if row.recipient_officer:
+        named.add(row.recipient_officer)
+    return {
+        "holder_party": node.party.value,
+        "direction": row.direction,
+        "owner_agency": row.sender_agency if outgoing else row.recipient_agency,
+        "focus_area": row.focus_area,
+        "level": CommonLevel(handling.get("level", CommonLevel.TOP_SECRET.value)).rank,
+        "tlp": handling.get("tlp", "RED"),
+        "caveats": list(handling.get("caveats") or ()),
+        "named_readers": sorted(named),
+    }
+
+
+def readable_rows(node: Node, officer: Officer, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
+    """The rows the officer may read: every list, count, thread and download goes through this."""
+    allowed = node.policy.readable(reader_for(node, officer), [(row.id, read_attributes(node, row)) for row in rows])
+    return [row for row, ok in zip(rows, allowed, strict=True) if ok]
+
+
+def visible_row(node: Node, conn: Connection, officer: Officer, message_id: str) -> Row[Any]:
     row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
     if row is None:
         raise NotFound(f"no message {message_id}")
-    if not _is_visible(row, officer):
-        raise Forbidden("that message belongs to another agency's mail")
+    if not readable_rows(node, officer, [row]):
+        raise Forbidden("you have no need to know this message (agency, clearance, focus area or caveats)")
     return row
-
-
-def _is_visible(row: Row[Any], officer: Officer) -> bool:
-    if row.direction == Direction.OUTGOING.value:
-        return bool(row.sender_agency == officer.agency)
-    return bool(row.recipient_agency == officer.agency)
 
 
 def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> list[dict[str, Any]]:
@@ -101,31 +134,23 @@ def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> list[dict
         query = query.where(messages.c.id < flt.before)
     query = query.order_by(messages.c.id.desc()).limit(flt.limit)
     with node.engine.connect() as conn:
-        return [message_view(row, now) for row in conn.execute(query)]
+        rows = conn.execute(query).all()
+    return [message_view(row, now) for row in readable_rows(node, officer, rows)]
 
 
 def counts_by_focus_area(node: Node, officer: Officer) -> dict[str, dict[str, int]]:
+    """Counted over what the officer may read, so a count never reveals a message they may not see."""
     now = datetime.now(UTC)
     with node.engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                messages.c.focus_area,
-                messages.c.direction,
-                func.count().label("total"),
-                func.sum(case((_overdue_clause(now), 1), else_=0)).label("overdue"),
-                func.sum(case((messages.c.state == DeliveryState.RECEIVED.value, 1), else_=0)).label("unread"),
-            )
-            .where(_own_clause(officer))
-            .group_by(messages.c.focus_area, messages.c.direction)
-        ).all()
+        rows = conn.execute(select(messages).where(_own_clause(officer))).all()
     result: dict[str, dict[str, int]] = {area.code: {} for area in node.agreement.focus_areas}
-    for row in rows:
+    for row in readable_rows(node, officer, rows):
         box = Box.INBOX if row.direction == Direction.INCOMING.value else Box.OUTBOX
         bucket = result.setdefault(row.focus_area, {})
-        bucket[box] = int(row.total)
-        bucket[f"{box}_overdue"] = int(row.overdue or 0)
+        bucket[box] = bucket.get(box, 0) + 1
+        bucket[f"{box}_overdue"] = bucket.get(f"{box}_overdue", 0) + int(message_view(row, now)["overdue"])
         if box == Box.INBOX:
-            bucket["unread"] = int(row.unread or 0)
+            bucket["unread"] = bucket.get("unread", 0) + int(row.state == DeliveryState.RECEIVED.value)
     return result
 
 
@@ -135,6 +160,7 @@ def case_thread(node: Node, officer: Officer, case_id: str) -> list[dict[str, An
         rows = conn.execute(
             select(messages).where(messages.c.case_id == case_id, _own_clause(officer)).order_by(messages.c.id)
         ).all()
+    rows = readable_rows(node, officer, rows)
     if not rows:
         raise NotFound(f"no case {case_id} that your agency takes part in")
     return [message_view(row, now) for row in rows]
@@ -143,12 +169,15 @@ def case_thread(node: Node, officer: Officer, case_id: str) -> list[dict[str, An
 def open_message(node: Node, officer: Officer, message_id: str) -> dict[str, Any]:
     """Return the message; the first time the recipient agency opens it, a read notice goes back."""
     now = datetime.now(UTC)
-    with node.engine.begin() as conn:
-        try:
-            row = visible_row(conn, officer, message_id)
-        except Forbidden:
+    try:
+        with node.engine.connect() as conn:
+            visible_row(node, conn, officer, message_id)
+    except Forbidden:
+        with node.engine.begin() as conn:  # its own transaction: the refusal is recorded even though we raise
             append_event(conn, EventType.ACCESS_DENIED, officer.id, {"message": message_id})
-            raise
+        raise
+    with node.engine.begin() as conn:
+        row = visible_row(node, conn, officer, message_id)
         if row.direction == Direction.INCOMING.value and row.state == DeliveryState.RECEIVED.value:
             conn.execute(
                 update(messages).where(messages.c.id == message_id).values(state=DeliveryState.READ.value, read_at=now)
@@ -162,7 +191,7 @@ def open_message(node: Node, officer: Officer, message_id: str) -> dict[str, Any
                 peer.node_id,
                 [OutboxEntry(OutboxKind.NOTICE, str(uuid7()), _NOTICE_RANK, json.dumps(notice))],
             )
-            row = visible_row(conn, officer, message_id)
+            row = visible_row(node, conn, officer, message_id)
     node.outbox_signal.set()
     return message_view(row, now, with_content=True)
 
@@ -192,6 +221,7 @@ def message_view(row: Row[Any], now: datetime, with_content: bool = False) -> di
         "refers_to": row.refers_to,
         "amendment": row.amendment,
         "amended_by": row.amended_by,
+        "purged_at": row.purged_at,
         "delivery": {
             "state": row.state,
             "reason": row.state_reason,

@@ -79,7 +79,7 @@ def _principal(node: Node, officer: Officer) -> Principal:
 def reply_draft(node: Node, officer: Officer, message_id: str, draft: ReplyDraft) -> MessageDraft:
     """Turn a draft into a response to `message_id`: same case, back to the original sender."""
     with node.engine.connect() as conn:
-        original = visible_row(conn, officer, message_id)
+        original = visible_row(node, conn, officer, message_id)
     if original.direction != Direction.INCOMING or original.recipient_agency != officer.agency:
         raise InvalidInput("only a message received by your agency can be answered")
     if original.kind not in {k.value for k in OPENING_KINDS}:
@@ -104,7 +104,7 @@ def amend_message(node: Node, officer: Officer, message_id: str, draft: Amendmen
         raise InvalidInput("a correction must give the corrected title or body")
     now = datetime.now(UTC)
     with node.engine.begin() as conn:
-        row = visible_row(conn, officer, message_id)
+        row = visible_row(node, conn, officer, message_id)
         if row.direction != Direction.OUTGOING or row.sender_agency != officer.agency:
             raise NotAmendable("only the sending agency can amend a message")
         if row.state in {DeliveryState.REFUSED, DeliveryState.FAILED} or row.kind in {

@@ -37,6 +37,7 @@ class EventType(StrEnum):
     POLICY_DECIDED = "policy.decided"
     POLICY_PACK_INSTALLED = "policy.pack_installed"
     REVIEW_DECIDED = "review.decided"
+    DATA_PURGED = "data.purged"
     ENVELOPE_SENT = "envelope.sent"
     ENVELOPE_DELIVERED = "envelope.delivered"
     ENVELOPE_FAILED = "envelope.failed"

@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.domain.agreement import Agreement
 from accord.domain.drafts import MessageDraft
-from accord.domain.handling import Handling
+from accord.domain.handling import CommonLevel, Handling
 from accord.domain.messages import Address, Message
 from accord.domain.parties import Party
-from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Verdict
+from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Reader, Verdict
 from accord.policy.pack import PackError, PolicyPack
 
 
@@ -31,8 +31,12 @@ class Case(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
+    action: str = Field(default="disclose", pattern="^(disclose|read)$")
     officer: dict[str, Any] = Field(default_factory=dict)
     message: dict[str, Any] = Field(default_factory=dict)
+    item: dict[str, Any] = Field(
+        default_factory=dict, description="for a read: the message as the reader's node holds it"
+    )
     expect: Expectation
 
 
@@ -115,6 +119,9 @@ def run_cases(pack: PolicyPack, table: CaseTable, agreement: Agreement) -> list[
     engine = CedarPolicy(pack, agreement)
     results = []
     for index, case in enumerate(table.cases):
+        if case.action == "read":
+            results.append(_run_read(engine, table, case, index))
+            continue
         try:
             message, principal = build_message(table, case, agreement, index)
         except (ValidationError, PackError) as exc:
@@ -122,6 +129,24 @@ def run_cases(pack: PolicyPack, table: CaseTable, agreement: Agreement) -> list[
             continue
         results.append(CaseResult(case, engine.decide(message, principal)))
     return results
+
+
+def _run_read(engine: CedarPolicy, table: CaseTable, case: Case, index: int) -> CaseResult:
+    officer = _merge(table.base.get("officer", {}), case.officer)
+    attrs = _merge(table.base.get("item", {}), case.item)
+    try:
+        reader = Reader(
+            str(officer.get("id", "officer")),
+            str(officer.get("party", table.party.value)),
+            str(officer.get("agency", "?")),
+            tuple(officer.get("roles", ())),
+            CommonLevel(officer.get("clearance", CommonLevel.SECRET.value)).rank,
+            tuple(officer.get("focus_areas", ())),
+        )
+        attrs = attrs | {"level": CommonLevel(attrs.get("level", CommonLevel.RESTRICTED.value)).rank}
+    except ValueError as exc:
+        return CaseResult(case, None, f"the case is not a valid read: {exc}")
+    return CaseResult(case, engine.explain_read(reader, f"case-{index}", attrs))
 
 
 def uncovered_policies(pack: PolicyPack, results: list[CaseResult]) -> list[str]:

@@ -6,6 +6,7 @@ forbid refuses it. A decision names the deciding policies with their citations, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -59,8 +60,22 @@ class Principal:
     roles: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """An officer asking to read, as the read policies see them."""
+
+    username: str
+    party: str
+    agency: str
+    roles: tuple[str, ...]
+    clearance: int  # CommonLevel rank
+    focus_areas: tuple[str, ...] = ()  # empty: every focus area
+
+
 class DisclosurePolicy(Protocol):
     def decide(self, message: Message, principal: Principal | None = None) -> DisclosureDecision: ...
+
+    def readable(self, reader: Reader, items: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]: ...
 
 
 class AllowAllPolicy:
@@ -72,6 +87,9 @@ class AllowAllPolicy:
             reasons=("no policy pack installed: the foundation hook allows every disclosure",),
             pack="allow-all",
         )
+
+    def readable(self, reader: Reader, items: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]:
+        return [attrs.get("owner_agency") == reader.agency for _, attrs in items]
 
 
 class CedarPolicy:
@@ -115,6 +133,53 @@ class CedarPolicy:
             return DisclosureDecision(Verdict.DENY, (reason,), self.pack.label, (), screened.findings)
         verdict = Verdict.REVIEW if all(h.review for h in forbids) else Verdict.DENY
         return DisclosureDecision(verdict, _reasons(forbids), self.pack.label, forbids, screened.findings)
+
+    def readable(self, reader: Reader, items: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]:
+        """Need-to-know: one Cedar decision per item, in one batch; anything but an explicit allow is a no."""
+        if not items:
+            return []
+        entities = [_reader_entity(reader)] + [_entity("Message", item_id, attrs) for item_id, attrs in items]
+        requests = [_read_request(reader, item_id) for item_id, _ in items]
+        results = cedarpy.is_authorized_batch(requests, self.pack.policy_set, entities)
+        return [r.decision == cedarpy.Decision.Allow and not r.diagnostics.errors for r in results]
+
+    def explain_read(self, reader: Reader, item_id: str, attrs: dict[str, Any]) -> DisclosureDecision:
+        """One read decision with the policies that made it (for case tables and for telling an officer why)."""
+        entities = [_reader_entity(reader), _entity("Message", item_id, attrs)]
+        result = cedarpy.is_authorized(_read_request(reader, item_id), self.pack.policy_set, entities)
+        hits = tuple(
+            PolicyHit(info.id, info.citation, info.review)
+            for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
+        )
+        allowed = result.decision == cedarpy.Decision.Allow and not result.diagnostics.errors
+        verdict = Verdict.ALLOW if allowed else Verdict.DENY
+        reasons = _reasons(hits) or ("no read policy of the pack permits it (deny by default)",)
+        return DisclosureDecision(verdict, reasons, self.pack.label, hits)
+
+
+def _reader_entity(reader: Reader) -> dict[str, Any]:
+    return _entity(
+        "Officer",
+        reader.username,
+        {
+            "username": reader.username,
+            "party": reader.party,
+            "agency": reader.agency,
+            "roles": list(reader.roles),
+            "clearance": reader.clearance,
+            "focus_areas": list(reader.focus_areas),
+            "focus_limited": bool(reader.focus_areas),
+        },
+    )
+
+
+def _read_request(reader: Reader, item_id: str) -> dict[str, Any]:
+    return {
+        "principal": f'Officer::"{_quote(reader.username)}"',
+        "action": 'Action::"read"',
+        "resource": f'Message::"{_quote(item_id)}"',
+        "context": {},
+    }
 
 
 def _is_permit(pack: PolicyPack, policy_id: str) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -11,7 +13,7 @@ from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.domain.agreement import Agreement
 from accord.domain.messages import Message
 from accord.domain.parties import Party
-from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Verdict
+from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Reader, Verdict
 from accord.policy.pack import SIGNATURE, PackError, PolicyPack, install_pack, load_installed_pack, shipped_pack_dir
 
 POLICY_DIR = "policy"
@@ -53,6 +55,12 @@ class InstalledPolicy:
             reason = f"the installed policy pack cannot be used ({self._problem}); a legal officer decides"
             return DisclosureDecision(Verdict.REVIEW, (reason,), "none")
         return self._engine.decide(message, principal)
+
+    def readable(self, reader: Reader, items: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]:
+        self._refresh()
+        if self._engine is None:
+            return [False for _ in items]  # no usable pack: nobody reads until an operator installs one
+        return self._engine.readable(reader, items)
 
     def _signature_stamp(self) -> tuple[float, int] | None:
         try:

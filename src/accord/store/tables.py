@@ -67,6 +67,8 @@ officers = Table(
     Column("party", String(8), nullable=False),
     Column("agency", String(32), nullable=False),
     Column("roles", Text, nullable=False),
+    Column("clearance", String(16), nullable=False, default="secret"),  # a CommonLevel
+    Column("focus_areas", Text, nullable=False, default=""),  # comma-separated; empty: every focus area
     Column("password_hash", Text, nullable=False),
     Column("is_sample", Boolean, nullable=False, default=False),
     Column("active", Boolean, nullable=False, default=True),
@@ -104,6 +106,7 @@ messages = Table(
     Column("state", String(16), nullable=False),
     Column("state_reason", Text),
     Column("decision", Text),  # the policy decision (JSON): verdict, policies with citations, pack, findings
+    Column("purged_at", UtcDateTime),  # personal data removed under the pack's retention rule
     Column("channel_seq", BigInteger),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),

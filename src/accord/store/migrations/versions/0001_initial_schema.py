@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:31:51.203733
+Create Date: 2026-11-23 13:16:45.518474
 """
 
 from __future__ import annotations
@@ -137,6 +137,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("state_reason", sa.Text(), nullable=True),
         sa.Column("decision", sa.Text(), nullable=True),
+        sa.Column("purged_at", accord.store.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("channel_seq", sa.BigInteger(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -175,6 +176,8 @@ def upgrade() -> None:
         sa.Column("party", sa.String(length=8), nullable=False),
         sa.Column("agency", sa.String(length=32), nullable=False),
         sa.Column("roles", sa.Text(), nullable=False),
+        sa.Column("clearance", sa.String(length=16), nullable=False),
+        sa.Column("focus_areas", sa.Text(), nullable=False),
         sa.Column("password_hash", sa.Text(), nullable=False),
         sa.Column("is_sample", sa.Boolean(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
