@@ -22,6 +22,7 @@ from accord.policy.installed import InstalledPolicy, install_shipped_pack
 from accord.store.engine import make_engine
 from accord.store.migrate import migrate
 from accord.store.tables import agencies, node_identity
+from accord.workplan.plan import ensure_default_plan
 
 KEY_DIR = "keys"
 BLOB_DIR = "blobs"
@@ -87,6 +88,7 @@ def init_node(settings: Settings, party: Party, node_id: str | None = None) -> N
             ],
         )
         append_event(conn, EventType.NODE_INITIALISED, node_id, {"party": party.value, "agreement": agreement.id})
+        ensure_default_plan(conn, agreement, node_id)
         pack = install_shipped_pack(data_dir, keys, party)
         append_event(conn, EventType.POLICY_PACK_INSTALLED, "operator", {"pack": pack.label})
     engine.dispose()
@@ -105,6 +107,8 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
     if row.agreement != agreement.id:
         raise ConfigurationError(f"database was initialised for agreement {row.agreement}, not {agreement.id}")
     (settings.data_dir / BLOB_DIR).mkdir(parents=True, exist_ok=True)
+    with engine.begin() as conn:  # a node made before the work plan existed gets the default plan once
+        ensure_default_plan(conn, agreement, row.node_id)
     return Node(
         settings=settings,
         node_id=row.node_id,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from accord.config import load_settings, write_node_file
+from accord.config import Settings, load_settings, write_node_file
 from accord.datafiles import SampleOfficer, load_sample_officers
 from accord.directory.officers import Role, create_officer
 from accord.directory.peers import export_descriptor, load_peers, pin_peer, repoint_peer
@@ -62,7 +62,7 @@ def prepare_sandbox(var_dir: Path, ports: dict[Party, int] | None = None) -> lis
 def _open_or_init(data_dir: Path, party: Party, port: int) -> Node:
     data_dir.mkdir(parents=True, exist_ok=True)
     write_node_file(data_dir, HOST, port, None)
-    settings = load_settings(data_dir, database_url=_sqlite_url(data_dir))
+    settings = sandbox_settings(data_dir)
     if (data_dir / KEY_DIR).exists():
         return open_node(settings)
     node = init_node(settings, party)
@@ -72,6 +72,11 @@ def _open_or_init(data_dir: Path, party: Party, port: int) -> Node:
             node, officer.username, officer.sample_password, officer.name, officer.agency, roles, is_sample=True
         )
     return node
+
+
+def sandbox_settings(data_dir: Path) -> Settings:
+    """A sandbox node always runs on its own SQLite file, whatever ACCORD_* the shell has."""
+    return load_settings(data_dir, database_url=_sqlite_url(data_dir))
 
 
 def _sqlite_url(data_dir: Path) -> str:

@@ -34,12 +34,14 @@ OFFICERS = {
         ("ca.legal", "PS", ["legal"]),
         ("ca.deputy", "PS", ["deputy_head"]),
         ("ca.rcmp.lawyer", "RCMP", ["officer", "legal"]),
+        ("ca.coord", "PS", ["coordinator"]),
     ],
     Party.IN: [
         ("in.ncb", "NCB", ["officer"]),
         ("in.cbi", "CBI", ["officer"]),
         ("in.operator", "MHA", ["operator"]),
         ("in.ncb.duty", "NCB", ["officer"]),
+        ("in.coord", "MHA", ["coordinator"]),
     ],
 }
 # Officers with a narrower need-to-know: (username, agency, roles, clearance, focus areas)

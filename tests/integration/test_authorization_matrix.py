@@ -38,6 +38,15 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/api/v1/audit/status"): ("ca.rcmp", "ca.cbsa"),
     ("POST", "/api/v1/audit/checkpoints"): ("ca.rcmp", "ca.legal"),
     ("GET", "/api/v1/audit/messages/{message_id}/proof"): ("ca.rcmp",),
+    ("GET", "/api/v1/workplan"): "any",
+    ("GET", "/api/v1/workplan/items/{code}"): "any",
+    ("POST", "/api/v1/workplan/items/{code}/comments"): ("ca.rcmp", "ca.operator", "ca.legal"),
+    ("GET", "/api/v1/workplan/proposals"): "any",
+    ("POST", "/api/v1/workplan/proposals"): ("ca.rcmp", "ca.operator", "ca.legal"),
+    ("POST", "/api/v1/workplan/proposals/{proposal_id}/accept"): ("ca.rcmp", "ca.operator"),
+    ("POST", "/api/v1/workplan/proposals/{proposal_id}/reject"): ("ca.rcmp", "ca.operator"),
+    ("GET", "/api/v1/workplan/indicators"): "any",
+    ("GET", "/api/v1/reports/progress"): "any",
     ("POST", "/federation/v1/envelopes"): "public",
     ("POST", "/federation/v1/blobs"): "public",
     ("POST", "/federation/v1/hello"): "public",
@@ -51,17 +60,29 @@ BODIES: dict[str, Any] = {
     "/api/v1/messages": draft(),
     "/api/v1/messages/evaluate": draft(),
     "/api/v1/messages/batch": {"messages": [draft()]},
+    "/api/v1/workplan/items/{code}/comments": {"body": "Progress looks good."},
+    "/api/v1/workplan/proposals": {
+        "item": "sharing-channel-live",
+        "base_version": 1,
+        "changes": {"status": "in_progress"},
+        "reason": "channel is live",
+    },
+    "/api/v1/workplan/proposals/{proposal_id}/reject": {"reason": "not agreed"},
 }
+QUERIES = {"/api/v1/workplan/indicators": {"period": "2026-Q4"}, "/api/v1/reports/progress": {"period": "2026-Q4"}}
 
 
 def concrete(path: str) -> str:
-    return re.sub(r"\{(message_id|case_id)\}", MESSAGE, path).replace("{sha256}", SHA)
+    path = re.sub(r"\{(message_id|case_id|proposal_id)\}", MESSAGE, path).replace("{sha256}", SHA)
+    return path.replace("{code}", "sharing-channel-live")
 
 
 def call(node: RunningNode, method: str, path: str, token: str | None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     body = BODIES.get(path, {})
-    return httpx.request(method, node.url + concrete(path), headers=headers, json=body, timeout=30.0)
+    return httpx.request(
+        method, node.url + concrete(path), headers=headers, json=body, params=QUERIES.get(path), timeout=30.0
+    )
 
 
 def served_routes(node: RunningNode) -> set[tuple[str, str]]:

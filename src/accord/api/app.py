@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from accord import __version__
-from accord.api import audit, auth, directory, federation, messages, reviews
+from accord.api import audit, auth, directory, federation, messages, reviews, workplan
 from accord.api.problems import install_problem_handlers
 from accord.exchange.delivery import DeliveryWorker
 from accord.exchange.retention import run_retention
@@ -52,6 +52,14 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     )
     app.state.node = node
     install_problem_handlers(app)
-    for router in (directory.router, auth.router, messages.router, reviews.router, audit.router, federation.router):
+    for router in (
+        directory.router,
+        auth.router,
+        messages.router,
+        reviews.router,
+        workplan.router,
+        audit.router,
+        federation.router,
+    ):
         app.include_router(router)
     return app

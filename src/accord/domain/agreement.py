@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from accord.domain.handling import CommonLevel
 from accord.domain.messages import Priority
 from accord.domain.parties import Agency, Party
+from accord.domain.workplan import ActionDoc, ItemKind, ObjectiveDoc, WorkPlanDefinition
 
 
 class FocusArea(BaseModel):
@@ -39,6 +41,7 @@ class Agreement(BaseModel):
     response_targets: dict[Priority, ResponseTarget]
     channel_ceiling: CommonLevel
     classification_mapping: dict[Party, dict[str, CommonLevel]]
+    work_plan: WorkPlanDefinition
     agencies: tuple[Agency, ...] = ()
     _agency_index: dict[tuple[Party, str], Agency] = PrivateAttr(default_factory=dict)
 
@@ -51,7 +54,20 @@ class Agreement(BaseModel):
             if party not in self.classification_mapping:
                 raise ValueError(f"classification_mapping lacks party {party}")
         self._agency_index.update({(a.party, a.code): a for a in self.agencies})
+        if self.agencies:
+            self._check_default_plan()
         return self
+
+    def _check_default_plan(self) -> None:
+        codes = [code for _, code, _ in self.work_plan.items()]
+        repeated = sorted({c for c in codes if codes.count(c) > 1})
+        if repeated:
+            raise ValueError(f"work_plan repeats item codes {repeated}")
+        objectives = {o.code for o in self.work_plan.objectives}
+        for kind, code, doc in self.work_plan.items():
+            problems = self.plan_violations(kind, doc.model_dump(mode="json"), objectives)
+            if problems:
+                raise ValueError(f"work_plan item {code}: {'; '.join(problems)}")
 
     def focus_area(self, code: str) -> FocusArea | None:
         return next((area for area in self.focus_areas if area.code == code), None)
@@ -61,6 +77,31 @@ class Agreement(BaseModel):
 
     def deadline_for(self, priority: Priority, sent_at: datetime) -> datetime:
         return sent_at + timedelta(hours=self.response_targets[priority].respond_hours)
+
+    def plan_violations(self, kind: ItemKind, doc: dict[str, Any], objectives: set[str]) -> list[str]:
+        """What in a work-plan item contradicts the agreement: unknown focus area or agency, a date before the start."""
+        start = self.work_plan.start
+        problems: list[str] = []
+        if kind is ItemKind.OBJECTIVE:
+            area = ObjectiveDoc.model_validate(doc).focus_area
+            if area is not None and self.focus_area(area) is None:
+                known = ", ".join(f.code for f in self.focus_areas)
+                problems.append(f"{area!r} is not a focus area of the agreement; known: {known}")
+            return problems
+        action = ActionDoc.model_validate(doc)
+        if action.objective not in objectives:
+            problems.append(f"{action.objective!r} is not an objective of the work plan")
+        for party in self.parties:
+            lead = action.leads.get(party)
+            if lead is None:
+                problems.append(f"an action needs a lead agency of {party}")
+            elif self.agency(party, lead) is None:
+                known = ", ".join(a.code for a in self.agencies if a.party is party)
+                problems.append(f"{lead!r} is not an agency of {party} in the agreement; known: {known}")
+        dates: list[tuple[str, date]] = [("due", action.due)]
+        dates += [(f"milestone {m.title!r} due", m.due) for m in action.milestones]
+        problems += [f"{what} {when} is before the work plan's start {start}" for what, when in dates if when < start]
+        return problems
 
     def common_level(self, party: Party, classification: str) -> CommonLevel | None:
         mapping = self.classification_mapping[party]

@@ -30,6 +30,7 @@ from accord.exchange.outbox import OutboxItem, OutboxKind, claim_due, hold_chann
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.store.tables import blob_transfers, blobs, messages
+from accord.workplan.proposals import mark_refused_by_peer
 
 log = structlog.get_logger("accord.delivery")
 
@@ -229,6 +230,9 @@ class DeliveryWorker:
                     ),
                     [{"ref": s.item.ref_id, "reason": s.failure, "attempts": s.item.attempts + 1} for s in msg_failed],
                 )
+            for s_failed in failed:
+                if s_failed.item.kind is OutboxKind.WORKPLAN:
+                    mark_refused_by_peer(conn, [s_failed.item.ref_id], s_failed.failure or "", peer.node_id)
             retry_by_id = {row[0]: row for row in retry_rows}
             msg_retried = [s for s in retried if s.item.kind is OutboxKind.MESSAGE]
             if msg_retried:

@@ -40,6 +40,14 @@ from accord.exchange.sending import link_attachments, message_row
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.store.tables import blobs, inbound_envelopes, messages
+from accord.workplan.proposals import (
+    CommentBody,
+    DecisionBody,
+    ProposalBody,
+    apply_incoming,
+    check_incoming,
+    parse_body,
+)
 
 log = structlog.get_logger("accord.inbox")
 
@@ -70,6 +78,7 @@ class _Incoming:
     channel: str
     message: Message | None = None
     notice: dict[str, Any] | None = None
+    workplan: ProposalBody | DecisionBody | CommentBody | None = None
     referenced: list[str] = field(default_factory=list)
 
 
@@ -173,6 +182,11 @@ def _open_and_validate(node: Node, peers: Sequence[PeerRecord], index: int, toke
             raise MalformedArtefact("envelope claim 'ref' is missing")
         _check_fits({inbound_envelopes.c.ref_id: ref_id})
         return _Incoming(index, envelope, ref_id, seq, channel, notice=notice, referenced=[notice["message_id"]])
+    if envelope.kind == OutboxKind.WORKPLAN:
+        change = parse_body(envelope.body)
+        if envelope.claims.get("ref") != change.id:
+            raise MalformedArtefact("envelope claim 'ref' does not name the work-plan change it carries")
+        return _Incoming(index, envelope, change.id, seq, channel, workplan=change)
     raise MalformedArtefact(f"envelope kind {envelope.kind!r} is not accepted at /federation/v1/envelopes")
 
 
@@ -262,6 +276,8 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
             continue
         try:
             _check_references(item, referenced, present_blobs, used_seqs, batch_refs)
+            if item.workplan is not None:
+                check_incoming(node, conn, item.workplan)
         except AccordError as problem:
             results[item.index] = EnvelopeResult(item.ref_id, Outcome.REFUSED, problem=problem)
             continue
@@ -403,6 +419,9 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
             ),
             reads,
         )
+    for i, _ in accepted:
+        if i.workplan is not None:
+            apply_incoming(node, conn, i.workplan, i.envelope.sender.node_id)
     return accepted
 
 

@@ -17,6 +17,7 @@ class OutboxKind(StrEnum):
     MESSAGE = "message"
     NOTICE = "notice"
     BLOB = "blob"
+    WORKPLAN = "workplan"  # a proposal, decision or comment on the shared work plan
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from accord.domain.handling import Caveat
 from accord.domain.messages import Assurance, DeliveryState, Direction, Message
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.exchange.sending import mark_answered
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import Principal, Verdict
@@ -185,8 +186,10 @@ def _release(node: Node, conn: Connection, message: Message, content: str, value
     peer = peer_for_party(node, conn, node.party.other)
     entry = OutboxEntry(OutboxKind.MESSAGE, message.id, message.priority.outbox_rank, content)
     [seq] = enqueue(conn, node.node_id, peer.node_id, [entry])
-    queued = {"state": DeliveryState.QUEUED.value, "channel_seq": seq, "next_attempt_at": datetime.now(UTC)}
+    now = datetime.now(UTC)
+    queued = {"state": DeliveryState.QUEUED.value, "channel_seq": seq, "next_attempt_at": now}
     conn.execute(update(messages).where(messages.c.id == message.id).values(**(values | queued)))
+    mark_answered(conn, [message], now)
 
 
 def _with_conditions(message: Message, conditions: ReviewConditions) -> Message:

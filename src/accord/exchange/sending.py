@@ -167,6 +167,7 @@ def _decide_and_queue(
     ]
     conn.execute(insert(messages), [_outgoing_row(q, contents[q.message.id], now) for q in queued])
     link_attachments(conn, built)
+    mark_answered(conn, [q.message for q in queued if q.state is DeliveryState.QUEUED], now)
     rows = []
     for q in queued:
         refs = {"message": q.message.id, "case": q.message.case_id, "peer": peer.node_id}
@@ -187,6 +188,17 @@ def _decide_and_queue(
         )
     append_events(conn, rows)
     return queued
+
+
+def mark_answered(conn: Connection, released: Sequence[Message], now: datetime) -> None:
+    """A response on its way answers the message it replies to, here as at the other side when it arrives."""
+    answered = [m.in_reply_to for m in released if m.kind is MessageKind.RESPONSE and m.in_reply_to]
+    if answered:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id.in_(answered), messages.c.answered_at.is_(None))
+            .values(answered_at=now)
+        )
 
 
 def message_row(m: Message, direction: Direction) -> dict[str, object]:

@@ -51,6 +51,15 @@ class EventType(StrEnum):
     CHECKPOINT_COSIGNED_BY_PEER = "checkpoint.cosigned_by_peer"
     PEER_CHECKPOINT_COSIGNED = "peer_checkpoint.cosigned"
     LEDGER_ALARM = "ledger.alarm"
+    WORKPLAN_INITIALISED = "workplan.initialised"
+    WORKPLAN_PROPOSED = "workplan.proposed"
+    WORKPLAN_ACCEPTED = "workplan.accepted"
+    WORKPLAN_REJECTED = "workplan.rejected"
+    WORKPLAN_CHANGED = "workplan.changed"
+    WORKPLAN_CONFLICTED = "workplan.conflicted"
+    WORKPLAN_COMMENTED = "workplan.commented"
+    WORKPLAN_REFUSED = "workplan.refused"
+    SANDBOX_SEEDED = "sandbox.seeded"
 
 
 @dataclass(frozen=True, slots=True)

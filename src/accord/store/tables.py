@@ -274,3 +274,55 @@ review_decisions = Table(
     Column("conditions", Text),  # JSON: caveats added, fields removed, assurance recorded
     Column("at", UtcDateTime, nullable=False),
 )
+
+# The shared work plan: each item's current document and version, every version it has had, the proposals that
+# change it (both sides hold the same rows, with the same ids), and comments.
+workplan_items = Table(
+    "workplan_items",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),  # objective | action
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),  # canonical JSON of the ObjectiveDoc / ActionDoc
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+workplan_versions = Table(
+    "workplan_versions",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("doc", Text, nullable=False),
+    Column("proposal_id", String(36)),  # none for the agreement's default plan
+    Column("at", UtcDateTime, nullable=False),
+)
+
+workplan_proposals = Table(
+    "workplan_proposals",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("code", String(64), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("base_version", Integer, nullable=False),  # 0 proposes a new item
+    Column("changes", Text, nullable=False),  # JSON object of the fields it sets
+    Column("reason", Text, nullable=False),
+    Column("party", String(8), nullable=False),  # the proposing party
+    Column("proposed_by", String(128), nullable=False),
+    Column("proposed_at", UtcDateTime, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | accepted | rejected | conflicted
+    Column("state_reason", Text),
+    Column("decided_by", String(128)),
+    Column("decided_at", UtcDateTime),
+    Column("version", Integer),  # the item version an accepted proposal made
+)
+
+workplan_comments = Table(
+    "workplan_comments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("code", String(64), nullable=False, index=True),
+    Column("party", String(8), nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)

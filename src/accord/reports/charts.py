@@ -1,0 +1,124 @@
+"""Charts of the progress report, drawn by matplotlib as SVG (vector in both the HTML and the PDF)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: charts are files
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+_KIND_COLOURS = {"request": "#1f5f8b", "share": "#6aa84f", "alert": "#cc4125"}
+_PARTY_COLOURS = ("#1f5f8b", "#e69138")
+_STYLE: dict[Any, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",  # text stays text: selectable, and small
+    "svg.hashsalt": "accord",  # the same data draws the same file
+}
+
+
+def _data_uri(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(figure)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def weekly_volume_chart(weeks: Sequence[dict[str, Any]], title: str) -> str:
+    with plt.rc_context(_STYLE):
+        figure, axes = plt.subplots(figsize=(6.4, 2.2))
+        labels = [w["week"][5:] for w in weeks]
+        bottom = [0] * len(weeks)
+        for kind, colour in _KIND_COLOURS.items():
+            values = [w[kind] for w in weeks]
+            axes.bar(labels, values, bottom=bottom, color=colour, label=f"{kind}s", width=0.8)
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        axes.set_title(title, loc="left", fontsize=9)
+        axes.set_ylabel("messages per week")
+        axes.tick_params(axis="x", labelrotation=60, labelsize=7)
+        axes.set_ylim(0, max([*bottom, 1]) * 1.3)
+        axes.legend(frameon=False, ncols=3, fontsize=7, loc="upper left")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        return _data_uri(figure)
+
+
+def response_time_chart(samples: Mapping[str, Sequence[float]], title: str) -> str:
+    """Distribution of hours to first response per priority (box: quartiles; whiskers: 5th–95th percentile)."""
+    with plt.rc_context(_STYLE):
+        figure, axes = plt.subplots(figsize=(3.1, 2.2))
+        labels = [name for name, values in samples.items() if values]
+        if labels:
+            axes.boxplot(
+                [samples[name] for name in labels],
+                tick_labels=labels,
+                whis=(5, 95),
+                showfliers=False,
+                patch_artist=True,
+                boxprops={"facecolor": "#cfe2f3"},
+                medianprops={"color": "#1f5f8b"},
+            )
+            axes.set_yscale("log")
+        else:
+            axes.text(0.5, 0.5, "no responses in the period", ha="center", va="center", transform=axes.transAxes)
+            axes.set_xticks([])
+        axes.set_title(title, loc="left", fontsize=9)
+        axes.set_ylabel("hours to first response")
+        return _data_uri(figure)
+
+
+def within_target_chart(shares: Mapping[str, Sequence[float | None]], parties: Sequence[str], title: str) -> str:
+    """Share of requests answered within target, per priority, one bar per sending party."""
+    with plt.rc_context(_STYLE):
+        figure, axes = plt.subplots(figsize=(3.1, 2.2))
+        priorities = list(shares)
+        width = 0.8 / max(1, len(parties))
+        for offset, party in enumerate(parties):
+            values = [shares[p][offset] for p in priorities]
+            positions = [i + offset * width for i in range(len(priorities))]
+            axes.bar(
+                positions,
+                [100 * v if v is not None else 0 for v in values],
+                width=width,
+                color=_PARTY_COLOURS[offset % len(_PARTY_COLOURS)],
+                label=f"asked by {party}",
+            )
+        axes.set_xticks([i + width * (len(parties) - 1) / 2 for i in range(len(priorities))], priorities)
+        axes.set_ylim(0, 125)
+        axes.set_yticks([0, 25, 50, 75, 100])
+        axes.set_ylabel("% within target")
+        axes.set_title(title, loc="left", fontsize=9)
+        axes.legend(frameon=False, fontsize=7, loc="upper center", ncols=2)
+        return _data_uri(figure)
+
+
+def overview_chart(counts: Mapping[str, Sequence[int]], parties: Sequence[str], title: str) -> str:
+    """Requests per focus area, one bar per sending party."""
+    with plt.rc_context(_STYLE):
+        figure, axes = plt.subplots(figsize=(6.4, 2.2))
+        areas = list(counts)
+        width = 0.8 / max(1, len(parties))
+        for offset, party in enumerate(parties):
+            axes.bar(
+                [i + offset * width for i in range(len(areas))],
+                [counts[a][offset] for a in areas],
+                width=width,
+                color=_PARTY_COLOURS[offset % len(_PARTY_COLOURS)],
+                label=f"sent by {party}",
+            )
+        axes.set_xticks([i + width * (len(parties) - 1) / 2 for i in range(len(areas))], areas)
+        axes.set_ylabel("requests")
+        axes.set_ylim(0, max([*(max(v) for v in counts.values()), 1]) * 1.25)
+        axes.set_title(title, loc="left", fontsize=9)
+        axes.legend(frameon=False, fontsize=7, loc="upper right", ncols=2)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        return _data_uri(figure)
