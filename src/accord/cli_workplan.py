@@ -41,15 +41,16 @@ def workplan_show(data: DataOption) -> None:
         _fail(exc.detail)
     try:
         with node.engine.connect() as conn:
-            plan = plan_view(conn)
+            plan = plan_view(conn, node.agreement)
     finally:
         node.close()
     for objective in plan["objectives"]:
         table = Table(
             title=f"{objective['title']}  [{objective.get('focus_area') or 'cross-cutting'}]", title_justify="left"
         )
-        for column in ("action", "leads", "due", "status", "v", "pending"):
-            table.add_column(column)
+        table.add_column("action", overflow="fold")
+        for column in ("leads", "due", "status", "v", "pending"):
+            table.add_column(column, no_wrap=True)
         for action in objective["actions"]:
             leads = " / ".join(f"{party} {agency}" for party, agency in action["leads"].items())
             table.add_row(

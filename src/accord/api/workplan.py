@@ -33,7 +33,7 @@ PeriodQuery = Annotated[str, Query(description="2026-Q4, 2026-11, 2026 or 2026-1
 @router.get("/api/v1/workplan")
 def workplan(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
     with node.engine.connect() as conn:
-        return plan_view(conn) | {"start": node.agreement.work_plan.start}
+        return plan_view(conn, node.agreement) | {"start": node.agreement.work_plan.start}
 
 
 @router.get("/api/v1/workplan/items/{code}")

@@ -47,6 +47,11 @@ class Officer:
     focus_areas: tuple[str, ...] = ()  # empty: every focus area of the agreement
 
 
+def role_names(officer: Officer) -> str:
+    """The officer's roles for a message: "officer, analyst"."""
+    return ", ".join(sorted(role.value for role in officer.roles))
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     access_token: str

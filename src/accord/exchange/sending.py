@@ -11,7 +11,7 @@ from sqlalchemy import Connection, insert, select, update
 from uuid6 import uuid7
 
 from accord.crypto.canonical import canonical_json
-from accord.directory.officers import Officer, Role
+from accord.directory.officers import Officer, Role, role_names
 from accord.directory.peers import PeerRecord, peer_for_party
 from accord.domain.drafts import AmendmentDraft, MessageDraft, ReplyDraft
 from accord.domain.handling import Caveat, Handling, Tlp
@@ -53,7 +53,7 @@ class Queued:
 def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) -> list[Queued]:
     """Validate every draft, decide policy on each, queue the allowed ones; all or nothing."""
     if not _SENDING_ROLES & officer.roles:
-        raise Forbidden(f"role(s) {sorted(officer.roles)} may not send messages; an officer or analyst role is needed")
+        raise Forbidden(f"role(s) {role_names(officer)} may not send messages; an officer or analyst role is needed")
     now = datetime.now(UTC)
     with node.engine.begin() as conn:
         peer = peer_for_party(node, conn, node.party.other)
@@ -66,7 +66,7 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
 def evaluate_draft(node: Node, officer: Officer, draft: MessageDraft) -> DisclosureDecision:
     """The decision the pack would take on this draft now, with reasons; nothing is stored or logged."""
     if not _SENDING_ROLES & officer.roles:
-        raise Forbidden(f"role(s) {sorted(officer.roles)} may not send messages; an officer or analyst role is needed")
+        raise Forbidden(f"role(s) {role_names(officer)} may not send messages; an officer or analyst role is needed")
     with node.engine.connect() as conn:
         message = _message_from_draft(node, conn, officer, draft, datetime.now(UTC))
     return node.policy.decide(message, _principal(node, officer))

@@ -38,7 +38,7 @@ def build_report(node: Node, period: Period, now: datetime | None = None, with_c
     with node.engine.connect() as conn:
         exchange = load_exchange(conn, period, now)
         indicators = compute_indicators(IndicatorContext(conn, agreement, period, now, exchange))
-        plan = plan_view(conn)
+        plan = plan_view(conn, node.agreement)
         for objective in plan["objectives"]:
             for action in objective["actions"]:
                 action["status_history"] = [

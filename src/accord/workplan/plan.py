@@ -100,8 +100,8 @@ def store_version(
     )
 
 
-def plan_view(conn: Connection) -> dict[str, Any]:
-    """Objectives with their actions (current versions) and how many proposals wait on each item."""
+def plan_view(conn: Connection, agreement: Agreement) -> dict[str, Any]:
+    """Objectives (in the agreement's order, new ones after) with their actions and the proposals waiting on each."""
     rows = conn.execute(select(workplan_items).order_by(workplan_items.c.code)).all()
     pending: dict[str, int] = {}
     for code in conn.scalars(select(workplan_proposals.c.code).where(workplan_proposals.c.state == "pending")):
@@ -117,7 +117,9 @@ def plan_view(conn: Connection) -> dict[str, Any]:
             actions.append(entry)
     for action in sorted(actions, key=lambda a: (a["due"], a["code"])):
         objectives[action["objective"]]["actions"].append(action)
-    return {"objectives": list(objectives.values())}
+    order = {o.code: n for n, o in enumerate(agreement.work_plan.objectives)}
+    ranked = sorted(objectives.values(), key=lambda o: (order.get(o["code"], len(order)), o["code"]))
+    return {"objectives": ranked}
 
 
 def item_view(conn: Connection, code: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, insert, select, update
 from uuid6 import uuid7
 
 from accord.crypto.canonical import canonical_json
-from accord.directory.officers import Officer, Role
+from accord.directory.officers import Officer, Role, role_names
 from accord.directory.peers import peer_for_party
 from accord.domain.parties import Party
 from accord.domain.workplan import CODE_PATTERN, ActionStatus, ItemKind, apply_changes, transition_error
@@ -134,9 +134,7 @@ def parse_body(raw: dict[str, Any]) -> ProposalBody | DecisionBody | CommentBody
 
 def _require_coordinator(officer: Officer) -> None:
     if Role.COORDINATOR not in officer.roles:
-        raise Forbidden(
-            f"role(s) {sorted(officer.roles)} may read the work plan; changing it needs the coordinator role"
-        )
+        raise Forbidden(f"role(s) {role_names(officer)} may read the work plan; changing it needs the coordinator role")
 
 
 @contextmanager

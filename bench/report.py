@@ -1,0 +1,92 @@
+"""Progress-report benchmark: how long the joint report takes as the exchange grows.
+
+Usage: .venv/bin/python bench/report.py [--sizes 300,3000,30000]
+
+For each size, a fresh two-node sandbox (SQLite, in a temporary folder, not started) gets that many generated opening
+messages over 90 days (`accord.seed.seed_traffic`, with reads and responses), then the Canada node builds the report
+for the whole range three times: as data (indicators, tables, no charts), with its 16 SVG charts, rendered to HTML and
+printed to PDF. The median of each is reported, with the file sizes. One JSON line goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from progress import log  # noqa: E402
+
+from accord.domain.parties import Party  # noqa: E402
+from accord.node import open_node  # noqa: E402
+from accord.reports.progress import build_report  # noqa: E402
+from accord.reports.render import render_html, render_pdf  # noqa: E402
+from accord.sandbox import prepare_sandbox, sandbox_data_dir, sandbox_settings  # noqa: E402
+from accord.seed import seed_traffic  # noqa: E402
+from accord.workplan.periods import parse_period  # noqa: E402
+
+RUNS = 3
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def measure(size: int) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="accord-bench-report-"))
+    try:
+        prepare_sandbox(root, {Party.IN: 18401, Party.CA: 18402})
+        nodes = {party: open_node(sandbox_settings(sandbox_data_dir(root, party))) for party in Party}
+        started = time.perf_counter()
+        summary = seed_traffic(nodes, size, 90, rng_seed=size)
+        seeded_s = time.perf_counter() - started
+        today = datetime.now(UTC).date()
+        period = parse_period(f"{today - timedelta(days=100)}..{today}")
+        canada = nodes[Party.CA]
+        data_s, _ = timed(lambda: build_report(canada, period, with_charts=False))
+        charts_s, report = timed(lambda: build_report(canada, period))
+        html_s, html = timed(lambda: render_html(report))
+        pdf_s, pdf = timed(lambda: render_pdf(report))
+        for node in nodes.values():
+            node.close()
+        log(f"{size} messages: data {data_s:.2f} s, charts {charts_s:.2f} s, html {html_s:.2f} s, pdf {pdf_s:.2f} s")
+        return {
+            "messages": size,
+            "responses": summary.responses,
+            "requests_in_report": report["totals"]["count"],
+            "seed_s": round(seeded_s, 2),
+            "report_data_s": round(data_s, 3),
+            "report_with_charts_s": round(charts_s, 3),
+            "render_html_s": round(html_s, 3),
+            "render_pdf_s": round(pdf_s, 3),
+            "html_bytes": len(html.encode()),
+            "pdf_bytes": len(pdf),
+        }
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="300,3000,30000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(json.dumps({"benchmark": "report", "runs": RUNS, "results": [measure(size) for size in sizes]}))
+
+
+if __name__ == "__main__":
+    main()
