@@ -14,7 +14,6 @@ import argparse
 import json
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,17 +21,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from progress import log  # noqa: E402
-
-from accord.domain.parties import Party  # noqa: E402
-from accord.node import open_node  # noqa: E402
-from accord.reports.progress import build_report  # noqa: E402
-from accord.reports.render import render_html, render_pdf  # noqa: E402
-from accord.sandbox import prepare_sandbox, sandbox_data_dir, sandbox_settings  # noqa: E402
-from accord.seed import seed_traffic  # noqa: E402
-from accord.workplan.periods import parse_period  # noqa: E402
+from accord.domain.parties import Party
+from accord.node import open_node
+from accord.reports.progress import build_report
+from accord.reports.render import render_html, render_pdf
+from accord.sandbox import prepare_sandbox, sandbox_data_dir, sandbox_settings
+from accord.seed import seed_traffic
+from accord.workplan.periods import parse_period
+from progress import log  # bench/progress.py, beside this script
 
 RUNS = 3
 
