@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck unit integration bench clean
+.PHONY: install browser run test lint typecheck unit integration bench clean
+
+# Front-end packages come from npm at build time (frontend/package-lock.json pins them) and are served from here.
+WEB_VENDOR := src/accord/web/static/vendor/htmx.min.js
+# The browser tests drive Debian's Chromium; browsers are never downloaded by a test tool.
+CHROMIUM := /usr/bin/chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +17,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(WEB_VENDOR): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $(WEB_VENDOR))
+	cp frontend/node_modules/htmx.org/dist/htmx.min.js $(WEB_VENDOR)
+
+$(CHROMIUM):
+	apt-get install -y --no-install-recommends chromium || \
+	  (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+install: $(STAMP) $(WEB_VENDOR)
+
+browser: $(CHROMIUM)
 
 run: install
 	$(BIN)/accord up
@@ -30,11 +46,11 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration
 
-test: lint typecheck
+test: lint typecheck $(WEB_VENDOR) $(CHROMIUM)
 	$(BIN)/pytest
 
 bench: install
 	$(BIN)/python bench/exchange.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache frontend/node_modules src/accord/web/static/vendor

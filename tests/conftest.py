@@ -42,7 +42,7 @@ class DatabaseFactory:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _postgres_reachable() -> None:
+def postgres_reachable() -> None:
     try:
         with psycopg.connect(PG_ADMIN_DSN, connect_timeout=3):
             pass
@@ -57,7 +57,7 @@ def _postgres_reachable() -> None:
 def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseFactory]:
     backend = str(request.param)
     if backend == "postgresql":
-        _postgres_reachable()
+        postgres_reachable()
     factory = DatabaseFactory(backend, tmp_path)
     yield factory
     factory.drop_all()

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     port: int = 8400
     public_url: str | None = Field(default=None, description="URL the peer uses to reach this node")
     token_ttl_s: int = 8 * 3600
+    web_idle_timeout_s: float = Field(default=1800.0, gt=0, description="a web session ends after this long idle")
     max_body_bytes: int = 64 * 1024
     max_attachment_bytes: int = 64 * 1024 * 1024
     max_batch_bytes: int = 32 * 1024 * 1024

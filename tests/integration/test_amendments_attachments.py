@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accord.store.tables import blob_transfers, blobs, inbound_envelopes, messages, outbox
-from tests.conftest import BACKENDS, DatabaseFactory, _postgres_reachable
+from tests.conftest import BACKENDS, DatabaseFactory, postgres_reachable
 from tests.integration.nodes import RunningNode, create_pair, draft, wait_for
 
 ATTACHMENT_LIMIT = 6 * 1024 * 1024  # both nodes: room for the 5 MB attachment, and a limit cheap to exceed
@@ -44,7 +44,7 @@ def nodes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     """One running pair per backend for the whole module: each test sends its own messages and checks only those."""
     backend = str(request.param)
     if backend == "postgresql":
-        _postgres_reachable()
+        postgres_reachable()
     databases = DatabaseFactory(backend, tmp_path_factory.mktemp(f"db-{backend}"))
     root = tmp_path_factory.mktemp(f"nodes-{backend}")
     ca, in_ = create_pair(root, databases.new_url("ca"), databases.new_url("in"))

@@ -23,7 +23,7 @@ from accord.crypto.receipts import verify_receipt
 from accord.domain.messages import Address
 from accord.domain.parties import Party
 from accord.store.tables import events, inbound_envelopes, messages
-from tests.conftest import BACKENDS, DatabaseFactory, _postgres_reachable
+from tests.conftest import BACKENDS, DatabaseFactory, postgres_reachable
 from tests.integration.forgery import (
     batch,
     claims_for,
@@ -64,7 +64,7 @@ class Federation:
 def federation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     backend = str(request.param)
     if backend == "postgresql":
-        _postgres_reachable()
+        postgres_reachable()
     root = tmp_path_factory.mktemp(f"federation-{backend}")
     databases = DatabaseFactory(backend, root)
     ca, india = create_pair(root, databases.new_url("ca"), databases.new_url("in"))

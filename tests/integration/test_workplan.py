@@ -13,6 +13,12 @@ from tests.integration.nodes import RunningNode, wait_for
 from tests.ledger_checks import assert_ledger_intact
 
 ITEM = "sharing-channel-live"
+# The module shares one running pair, so each test changes its own item of the default plan.
+REJECTED_ITEM = "sharing-response-targets"
+BAD_ITEM = "coordination-joint-reviews"
+ROLES_ITEM = "networks-joint-picture"
+CROSSING_ITEM = "cyber-threat-sharing"
+STALE_ITEM = "fraud-call-centre-scams"
 
 
 def plan_item(node: RunningNode, code: str, username: str = "ca.rcmp") -> dict[str, Any]:
@@ -50,8 +56,8 @@ def status_change(base: int = 1, status: str = "in_progress", item: str = ITEM) 
     return {"item": item, "base_version": base, "changes": {"status": status}, "reason": "the channel carries traffic"}
 
 
-def test_both_nodes_start_from_the_agreements_default_plan(pair: tuple[RunningNode, RunningNode]) -> None:
-    ca, in_ = pair
+def test_both_nodes_start_from_the_agreements_default_plan(shared_pair: tuple[RunningNode, RunningNode]) -> None:
+    ca, in_ = shared_pair
     with ca.client("ca.rcmp") as client:
         ca_plan = client.get("/api/v1/workplan").json()
     with in_.client("in.ncb") as client:
@@ -68,16 +74,16 @@ def test_both_nodes_start_from_the_agreements_default_plan(pair: tuple[RunningNo
 
 
 def test_a_change_takes_effect_on_both_sides_only_when_the_other_side_accepts(
-    pair: tuple[RunningNode, RunningNode],
+    shared_pair: tuple[RunningNode, RunningNode],
 ) -> None:
-    ca, in_ = pair
+    ca, in_ = shared_pair
     response = propose(ca, "ca.coord", status_change())
     assert response.status_code == 201, response.text
     proposal = response.json()
     assert proposal["state"] == "pending" and proposal["party"] == "CA"
     # Pending on both sides; the item is unchanged on both until India accepts.
     wait_for(lambda: proposal_state(in_, proposal["id"]) == "pending")
-    for node in pair:
+    for node in shared_pair:
         item = plan_item(node, ITEM, "ca.rcmp" if node is ca else "in.ncb")
         assert item["version"] == 1 and item["doc"]["status"] == "planned"
         assert [p["state"] for p in item["proposals"]] == ["pending"]
@@ -92,7 +98,7 @@ def test_a_change_takes_effect_on_both_sides_only_when_the_other_side_accepts(
     assert ca_item["history"][1]["proposal"] == proposal["id"]
     assert ca_item["proposals"][0]["state"] == "accepted"
     assert ca_item["proposals"][0]["decided_by"] == "IN:in.coord"
-    for node in pair:
+    for node in shared_pair:
         with node.engine.connect() as conn:
             types = set(conn.scalars(select(events.c.type).where(events.c.type.like("workplan.%"))))
         assert {"workplan.proposed", "workplan.accepted", "workplan.changed"} <= types
@@ -103,16 +109,18 @@ def test_a_change_takes_effect_on_both_sides_only_when_the_other_side_accepts(
     assert plan_item(in_, ITEM, "in.ncb")["version"] == 2
 
 
-def test_a_rejected_proposal_is_kept_with_its_reason_and_changes_nothing(pair: tuple[RunningNode, RunningNode]) -> None:
-    ca, in_ = pair
-    proposal = propose(in_, "in.coord", status_change(status="cancelled")).json()
+def test_a_rejected_proposal_is_kept_with_its_reason_and_changes_nothing(
+    shared_pair: tuple[RunningNode, RunningNode],
+) -> None:
+    ca, in_ = shared_pair
+    proposal = propose(in_, "in.coord", status_change(status="cancelled", item=REJECTED_ITEM)).json()
     wait_for(lambda: proposal_state(ca, proposal["id"]) == "pending")
     no_reason = decide(ca, "ca.coord", proposal["id"], "reject", "  ")
     assert no_reason.status_code == 422
     rejected = decide(ca, "ca.coord", proposal["id"], "reject", "the channel is needed for the liaison postings")
     assert rejected.status_code == 200 and rejected.json()["state"] == "rejected"
     wait_for(lambda: proposal_state(in_, proposal["id"]) == "rejected")
-    item = plan_item(in_, ITEM, "in.ncb")
+    item = plan_item(in_, REJECTED_ITEM, "in.ncb")
     assert item["version"] == 1 and item["doc"]["status"] == "planned"
     assert item["proposals"][0]["state_reason"] == "the channel is needed for the liaison postings"
 
@@ -130,19 +138,19 @@ BAD_CHANGES: dict[str, tuple[dict[str, Any], int, str]] = {
         "workplan-rule",
     ),
     "unknown agency": (
-        {"item": ITEM, "base_version": 1, "reason": "lead", "changes": {"leads": {"CA": "PS", "IN": "NOPE"}}},
+        {"item": BAD_ITEM, "base_version": 1, "reason": "lead", "changes": {"leads": {"CA": "PS", "IN": "NOPE"}}},
         422,
         "workplan-rule",
     ),
     "due before the start": (
-        {"item": ITEM, "base_version": 1, "reason": "earlier", "changes": {"due": "2024-01-31"}},
+        {"item": BAD_ITEM, "base_version": 1, "reason": "earlier", "changes": {"due": "2024-01-31"}},
         422,
         "workplan-rule",
     ),
-    "status jump": (status_change(status="done"), 422, "forbidden-transition"),
-    "stale version": (status_change(base=3), 409, "stale-proposal"),
+    "status jump": (status_change(status="done", item=BAD_ITEM), 422, "forbidden-transition"),
+    "stale version": (status_change(base=3, item=BAD_ITEM), 409, "stale-proposal"),
     "unknown field": (
-        {"item": ITEM, "base_version": 1, "reason": "typo", "changes": {"colour": "red"}},
+        {"item": BAD_ITEM, "base_version": 1, "reason": "typo", "changes": {"colour": "red"}},
         422,
         "workplan-rule",
     ),
@@ -152,15 +160,15 @@ BAD_CHANGES: dict[str, tuple[dict[str, Any], int, str]] = {
         "unknown-workplan-item",
     ),
     "no change": (
-        {"item": ITEM, "base_version": 1, "reason": "same", "changes": {"status": "planned"}},
+        {"item": BAD_ITEM, "base_version": 1, "reason": "same", "changes": {"status": "planned"}},
         422,
         "invalid-input",
     ),
 }
 
 
-def test_a_bad_change_is_refused_changes_nothing_and_is_logged(pair: tuple[RunningNode, RunningNode]) -> None:
-    ca, _ = pair
+def test_a_bad_change_is_refused_changes_nothing_and_is_logged(shared_pair: tuple[RunningNode, RunningNode]) -> None:
+    ca, _ = shared_pair
     for case, (body, status, problem) in BAD_CHANGES.items():
         before = refusals(ca)
         response = propose(ca, "ca.coord", body)
@@ -170,18 +178,19 @@ def test_a_bad_change_is_refused_changes_nothing_and_is_logged(pair: tuple[Runni
         assert response.json()["detail"], case
         assert refusals(ca) == before + 1, case
     with ca.client("ca.coord") as client:
-        assert client.get("/api/v1/workplan/proposals").json()["proposals"] == []
-    assert plan_item(ca, ITEM)["version"] == 1
+        proposals = client.get("/api/v1/workplan/proposals").json()["proposals"]
+    assert [p for p in proposals if p["item"] == BAD_ITEM] == []
+    assert plan_item(ca, BAD_ITEM)["version"] == 1
 
 
 def test_only_the_other_side_decides_and_only_coordinators_change_the_plan(
-    pair: tuple[RunningNode, RunningNode],
+    shared_pair: tuple[RunningNode, RunningNode],
 ) -> None:
-    ca, in_ = pair
-    proposal = propose(ca, "ca.coord", status_change()).json()
+    ca, in_ = shared_pair
+    proposal = propose(ca, "ca.coord", status_change(item=ROLES_ITEM)).json()
     own = decide(ca, "ca.coord", proposal["id"], "accept")
     assert own.status_code == 403
-    assert propose(ca, "ca.rcmp", status_change()).status_code == 403
+    assert propose(ca, "ca.rcmp", status_change(item=ROLES_ITEM)).status_code == 403
     wait_for(lambda: proposal_state(in_, proposal["id"]) == "pending")
     assert decide(in_, "in.ncb", proposal["id"], "accept").status_code == 403
     assert decide(in_, "in.coord", "01a20000-0000-7000-8000-000000000000", "accept").status_code == 404
@@ -189,11 +198,11 @@ def test_only_the_other_side_decides_and_only_coordinators_change_the_plan(
 
 
 def test_crossing_proposals_cannot_both_be_accepted_and_the_plans_stay_identical(
-    pair: tuple[RunningNode, RunningNode],
+    shared_pair: tuple[RunningNode, RunningNode],
 ) -> None:
-    ca, in_ = pair
-    from_ca = propose(ca, "ca.coord", status_change()).json()
-    from_in = propose(in_, "in.coord", status_change(status="cancelled")).json()
+    ca, in_ = shared_pair
+    from_ca = propose(ca, "ca.coord", status_change(item=CROSSING_ITEM)).json()
+    from_in = propose(in_, "in.coord", status_change(status="cancelled", item=CROSSING_ITEM)).json()
     wait_for(lambda: proposal_state(ca, from_in["id"]) == "pending" and proposal_state(in_, from_ca["id"]) == "pending")
     crossing = decide(in_, "in.coord", from_ca["id"], "accept")
     assert crossing.status_code == 409 and crossing.json()["type"].endswith(":crossing-proposals")
@@ -201,28 +210,30 @@ def test_crossing_proposals_cannot_both_be_accepted_and_the_plans_stay_identical
     assert decide(ca, "ca.coord", from_in["id"], "reject", "we prefer to start the channel").status_code == 200
     wait_for(lambda: proposal_state(in_, from_in["id"]) == "rejected")
     assert decide(in_, "in.coord", from_ca["id"], "accept").status_code == 200
-    wait_for(lambda: plan_item(ca, ITEM)["version"] == 2)
-    assert plan_item(ca, ITEM)["doc"] == plan_item(in_, ITEM, "in.ncb")["doc"]
+    wait_for(lambda: plan_item(ca, CROSSING_ITEM)["version"] == 2)
+    assert plan_item(ca, CROSSING_ITEM)["doc"] == plan_item(in_, CROSSING_ITEM, "in.ncb")["doc"]
 
 
-def test_a_proposal_made_on_an_older_version_is_kept_as_conflicted(pair: tuple[RunningNode, RunningNode]) -> None:
-    ca, in_ = pair
-    first = propose(ca, "ca.coord", status_change()).json()
-    second = propose(ca, "ca.coord", status_change(status="cancelled")).json()
+def test_a_proposal_made_on_an_older_version_is_kept_as_conflicted(
+    shared_pair: tuple[RunningNode, RunningNode],
+) -> None:
+    ca, in_ = shared_pair
+    first = propose(ca, "ca.coord", status_change(item=STALE_ITEM)).json()
+    second = propose(ca, "ca.coord", status_change(status="cancelled", item=STALE_ITEM)).json()
     wait_for(lambda: proposal_state(in_, second["id"]) == "pending")
     assert decide(in_, "in.coord", first["id"], "accept").status_code == 200
     assert proposal_state(in_, second["id"]) == "conflicted"
     stale = decide(in_, "in.coord", second["id"], "accept")
     assert stale.status_code == 409
     wait_for(lambda: proposal_state(ca, second["id"]) == "conflicted")
-    item = plan_item(ca, ITEM)
+    item = plan_item(ca, STALE_ITEM)
     assert item["version"] == 2 and item["doc"]["status"] == "in_progress"
     reasons = {p["id"]: p["state_reason"] for p in item["proposals"]}
     assert "version 2" in reasons[second["id"]]
 
 
-def test_a_new_action_and_a_comment_reach_the_other_side(pair: tuple[RunningNode, RunningNode]) -> None:
-    ca, in_ = pair
+def test_a_new_action_and_a_comment_reach_the_other_side(shared_pair: tuple[RunningNode, RunningNode]) -> None:
+    ca, in_ = shared_pair
     new_action = {
         "item": "drugs-joint-operation-2027",
         "kind": "action",

@@ -34,10 +34,9 @@ from accord.store.tables import checkpoints, events, ledger_head, ledger_nodes
 from tests.conftest import DatabaseFactory
 from tests.integration.nodes import PASSWORD, draft
 
-# Canada's ledger opens with node.initialised, policy.pack_installed and peer.pinned; each batch adds 20 events and
-# a checkpoint India countersigns, then 5 more events wait for the next round: 68 leaves, checkpoints of size 23, 43
-# and 63.
-BATCH = 20
+# Canada's ledger opens with what node init logs (node.initialised, workplan.initialised, policy.pack_installed,
+# peer.pinned); events are added up to each checkpoint size and India countersigns each checkpoint, then 5 more
+# events wait for the next round: 68 leaves, checkpoints of size 23, 43 and 63.
 CHECKPOINT_SIZES = (23, 43, 63)
 UNCOUNTERSIGNED = 5
 LEAVES = CHECKPOINT_SIZES[-1] + UNCOUNTERSIGNED
@@ -75,6 +74,11 @@ def open_pair(root: Path, ca_url: str | None, in_url: str | None) -> Ledger:
     return Ledger(opened[Party.CA], opened[Party.IN], root)
 
 
+def ledger_size_of(node: Node) -> int:
+    with node.engine.connect() as conn:
+        return int(conn.execute(select(ledger_head.c.size)).scalar_one())
+
+
 def append(node: Node, count: int) -> None:
     with node.engine.begin() as conn:
         first = int(conn.execute(select(ledger_head.c.size)).scalar_one())
@@ -104,8 +108,8 @@ def countersign_latest(log: Node, witness: Node) -> None:
 
 
 def fill(ledger: Ledger) -> Ledger:
-    for _ in CHECKPOINT_SIZES:
-        append(ledger.ca, BATCH)
+    for size in CHECKPOINT_SIZES:
+        append(ledger.ca, size - ledger_size_of(ledger.ca))
         issue_checkpoint(ledger.ca, force=True)
         countersign_latest(ledger.ca, ledger.india)
     issue_checkpoint(ledger.india, force=True)
@@ -324,7 +328,7 @@ def test_a_checkpoint_signed_by_an_unpinned_key_is_named(ledger: Ledger) -> None
 def test_a_ledger_the_peer_never_countersigned_does_not_verify(databases: DatabaseFactory, tmp_path: Path) -> None:
     pair = open_pair(tmp_path, databases.new_url("ca"), databases.new_url("in"))
     try:
-        append(pair.ca, BATCH)
+        append(pair.ca, 20)
         issue_checkpoint(pair.ca, force=True)
         verdict = verify_bundle(pair.export())
     finally:

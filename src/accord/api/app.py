@@ -16,6 +16,7 @@ from accord.exchange.retention import run_retention
 from accord.exchange.wake import announce_when_listening
 from accord.ledger.checkpoints import run_checkpoints
 from accord.node import Node
+from accord.web.setup import install_web
 
 
 def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
@@ -52,6 +53,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     )
     app.state.node = node
     install_problem_handlers(app)
+    install_web(app)
     for router in (
         directory.router,
         auth.router,

@@ -6,10 +6,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 from uuid6 import uuid7
 
 from accord.crypto.canonical import sha256_hex
@@ -115,29 +116,32 @@ def create_officer(
     return officer
 
 
-def issue_token(node: Node, username: str, password: str) -> IssuedToken:
+def issue_token(node: Node, username: str, password: str, ttl_s: float | None = None) -> IssuedToken:
     with node.engine.begin() as conn:
         row = conn.execute(select(officers).where(officers.c.username == username)).first()
-        if row is None or not row.active or not _password_matches(row.password_hash if row else None, password):
-            append_event(conn, EventType.OFFICER_SIGN_IN_FAILED, "anonymous", {"username": username[:128]})
-            raise AuthenticationFailed("wrong username or password")
-        token = secrets.token_urlsafe(32)
-        now = datetime.now(UTC)
-        expires = now + timedelta(seconds=node.settings.token_ttl_s)
-        conn.execute(delete(access_tokens).where(access_tokens.c.expires_at < now))
-        conn.execute(
-            insert(access_tokens),
-            [
-                {
-                    "token_sha256": sha256_hex(token.encode()),
-                    "officer_id": row.id,
-                    "issued_at": now,
-                    "expires_at": expires,
-                }
-            ],
-        )
-        append_event(conn, EventType.OFFICER_SIGNED_IN, row.id, {"officer": row.id})
+        refused = row is None or not row.active or not _password_matches(row.password_hash if row else None, password)
+        if not refused:
+            return _issue(node, conn, row, ttl_s)
+    with node.engine.begin() as conn:  # its own transaction: the failure is recorded even though we raise
+        append_event(conn, EventType.OFFICER_SIGN_IN_FAILED, "anonymous", {"username": username[:128]})
+    raise AuthenticationFailed("wrong username or password")
+
+
+def _issue(node: Node, conn: Connection, row: Any, ttl_s: float | None) -> IssuedToken:
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    expires = now + timedelta(seconds=ttl_s or node.settings.token_ttl_s)
+    conn.execute(delete(access_tokens).where(access_tokens.c.expires_at < now))
+    conn.execute(
+        insert(access_tokens),
+        [{"token_sha256": sha256_hex(token.encode()), "officer_id": row.id, "issued_at": now, "expires_at": expires}],
+    )
+    append_event(conn, EventType.OFFICER_SIGNED_IN, row.id, {"officer": row.id})
     return IssuedToken(access_token=token, expires_at=expires)
+
+
+def revoke_token(conn: Connection, token: str) -> None:
+    conn.execute(delete(access_tokens).where(access_tokens.c.token_sha256 == sha256_hex(token.encode())))
 
 
 def _password_matches(stored_hash: str | None, password: str) -> bool:
@@ -147,7 +151,8 @@ def _password_matches(stored_hash: str | None, password: str) -> bool:
         return False
 
 
-def officer_for_token(conn: Connection, token: str) -> Officer:
+def officer_for_token(conn: Connection, token: str, idle_s: float | None = None) -> Officer:
+    """The officer a token belongs to; with `idle_s` (web sessions) each use keeps it alive that much longer."""
     row = conn.execute(
         select(officers, access_tokens.c.expires_at)
         .join(access_tokens, access_tokens.c.officer_id == officers.c.id)
@@ -155,6 +160,12 @@ def officer_for_token(conn: Connection, token: str) -> Officer:
     ).first()
     if row is None or row.expires_at < datetime.now(UTC) or not row.active:
         raise AuthenticationFailed("the bearer token is unknown or expired; sign in again at /api/v1/token")
+    if idle_s is not None:
+        conn.execute(
+            update(access_tokens)
+            .where(access_tokens.c.token_sha256 == sha256_hex(token.encode()))
+            .values(expires_at=datetime.now(UTC) + timedelta(seconds=idle_s))
+        )
     return Officer(
         id=row.id,
         username=row.username,

@@ -30,7 +30,7 @@ _environment = Environment(
 )
 
 
-def _hours(value: float | None) -> str:
+def format_hours(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
@@ -50,11 +50,11 @@ def _indicator(value: float | None, unit: str) -> str:
     if unit == "share":
         return _share(value)
     if unit == "hours":
-        return _hours(value)
+        return format_hours(value)
     return "—" if value is None else f"{value:g}"
 
 
-_environment.filters.update(hours=_hours, share=_share, when=_when, indicator=_indicator)
+_environment.filters.update(hours=format_hours, share=_share, when=_when, indicator=_indicator)
 
 
 def render_html(report: dict[str, Any]) -> str:

@@ -1,0 +1,277 @@
+"""The web UI in real headless Chromium (Debian's, driven by Playwright) against the real two-node sandbox: sign-in,
+a request answered across the two nodes with live updates, a held disclosure approved by a reviewer, the work plan,
+directory and audit screens, and the refusals (wrong password, CSRF-less post, another agency's message)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from accord.domain.parties import Party
+from accord.sandbox import SandboxNode, prepare_sandbox, start_node_process, stop_processes, wait_healthy
+from tests.integration.nodes import free_port
+
+CHROMIUM = os.environ.get("ACCORD_CHROMIUM", "/usr/bin/chromium")
+# Flags for a closed network: no background fetches Chromium would make at start (they are refused here).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LIVE_TIMEOUT_MS = 20_000
+
+
+@dataclass
+class Sandbox:
+    canada: SandboxNode
+    india: SandboxNode
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    var = tmp_path_factory.mktemp("sandbox")
+    nodes = {n.party: n for n in prepare_sandbox(var, {Party.IN: free_port(), Party.CA: free_port()})}
+    processes: list[subprocess.Popen[bytes]] = [start_node_process(node) for node in nodes.values()]
+    try:
+        for node in nodes.values():
+            wait_healthy(node.url)
+        yield Sandbox(nodes[Party.CA], nodes[Party.IN])
+    finally:
+        stop_processes(processes)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not at {CHROMIUM}; `make browser` installs Debian's package")
+    with sync_playwright() as playwright:
+        yield launch(playwright)
+
+
+def launch(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+@pytest.fixture
+def screens(tmp_path: Path) -> Path:
+    """Screenshots go to docs/screens when ACCORD_SCREENSHOTS names it, to a temporary folder otherwise."""
+    folder = Path(os.environ.get("ACCORD_SCREENSHOTS", str(tmp_path)))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def signed_in(browser: Browser, node: SandboxNode, username: str) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(base_url=node.url, viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto("/inbox")
+    expect(page).to_have_url(re.compile(r"/signin\?next=/inbox"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(f"{username}-SAMPLE-pw")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/inbox$"))
+    return context, page
+
+
+def compose(page: Page, title: str, body: str, agency: str = "NCB") -> None:
+    page.goto("/compose")
+    page.get_by_label("To agency").select_option(agency)
+    page.get_by_label("Focus area").select_option("drugs")
+    page.get_by_label("Priority").select_option("urgent")
+    page.get_by_label("Legal basis").fill("Privacy Act s.8(2)(f); Canada–India arrangement")
+    page.get_by_label("Offence category").fill("precursor_diversion")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Body").fill(body)
+    page.locator("select[name=subject_kind_0]").select_option("organisation")
+    page.locator("input[name=subject_name_0]").fill("Example Chem Pvt Ltd")
+    page.locator("input[name=subject_id_scheme_0]").fill("iec")
+    page.locator("input[name=subject_id_value_0]").fill("0512345678")
+
+
+def test_a_wrong_password_is_refused_and_signing_out_ends_the_session(
+    sandbox: Sandbox, browser: Browser, screens: Path
+) -> None:
+    context = browser.new_context(base_url=sandbox.canada.url, viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto("/signin")
+    page.get_by_label("Username").fill("sample.rcmp")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    page.screenshot(path=screens / "signin.png")
+    # Keyboard only: the username field has focus, Tab moves on, Enter submits.
+    page.goto("/signin")
+    page.keyboard.type("sample.rcmp")
+    page.keyboard.press("Tab")
+    page.keyboard.type("sample.rcmp-SAMPLE-pw")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/signin$"))
+    page.goto("/outbox")
+    expect(page).to_have_url(re.compile(r"/signin\?next=/outbox"))
+    context.close()
+
+
+def test_a_request_is_answered_across_the_two_nodes_with_live_updates(
+    sandbox: Sandbox, browser: Browser, screens: Path
+) -> None:
+    ca_context, canada = signed_in(browser, sandbox.canada, "sample.rcmp")
+    in_context, india = signed_in(browser, sandbox.india, "sample.ncb")
+    title = "Consignee of a 4-AP shipment via Nhava Sheva"
+    compose(canada, title, "Please confirm the consignee and the licence of the shipment described.")
+    canada.get_by_role("button", name="Check policy").click()
+    expect(canada.locator("#decision")).to_contain_text("Allowed")
+    canada.screenshot(path=screens / "compose.png", full_page=True)
+    canada.get_by_role("button", name="Send").click()
+    expect(canada.get_by_role("status").first).to_contain_text("Your message is")
+
+    # India's inbox was open before the message was sent: it appears without a reload.
+    row = india.locator("tr", has_text=title)
+    expect(row).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(row).to_have_class(re.compile("unread"))
+    india.screenshot(path=screens / "inbox.png", full_page=True)
+    row.get_by_role("link", name=title).click()
+    expect(india.get_by_role("heading", name=title)).to_be_visible()
+
+    # Canada's outbox shows it read, again without a reload.
+    canada.goto("/outbox")
+    expect(canada.locator("tr", has_text=title).locator(".state").first).to_have_text("read", timeout=LIVE_TIMEOUT_MS)
+
+    india.get_by_label("Answer").fill("The consignee holds licence NDPS/2026/114; the shipment is cleared.")
+    india.get_by_role("button", name="Send answer").click()
+    expect(india.get_by_role("status").first).to_contain_text("Your message is")
+
+    canada.locator("tr", has_text=title).get_by_role("link", name=title).click()
+    expect(canada.locator("table.thread tr", has_text=f"Re: {title}")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    canada.screenshot(path=screens / "case.png", full_page=True)
+    ca_context.close()
+    in_context.close()
+
+
+def test_a_reviewer_approves_a_held_disclosure(sandbox: Sandbox, browser: Browser, screens: Path) -> None:
+    officer_context, officer = signed_in(browser, sandbox.canada, "sample.rcmp")
+    title = "Funds raised near a gurdwara for a precursor buyer"
+    compose(officer, title, "Funds were raised near the gurdwara; the buyer paid the broker in cash.")
+    officer.get_by_role("button", name="Check policy").click()
+    expect(officer.locator("#decision")).to_contain_text("Needs legal review")
+    officer.get_by_role("button", name="Send").click()
+    expect(officer.get_by_role("status").first).to_contain_text("held")
+
+    legal_context, legal = signed_in(browser, sandbox.canada, "sample.legal.ca")
+    legal.get_by_role("link", name="Review queue").click()
+    item = legal.locator("section.review", has_text=title)
+    expect(item).to_contain_text("sensitive")
+    legal.screenshot(path=screens / "reviews.png", full_page=True)
+    item.get_by_label("Reason").fill("The place of worship is incidental; the request concerns the payment.")
+    item.get_by_role("button", name="Approve").click()
+    expect(legal.get_by_role("status")).to_contain_text("Decision recorded: approve")
+    expect(legal.locator("section.review", has_text=title)).to_have_count(0)
+
+    officer.goto("/outbox")
+    state = officer.locator("tr", has_text=title).locator(".state").first
+    expect(state).to_have_text(re.compile("delivered|read"), timeout=LIVE_TIMEOUT_MS)
+    officer_context.close()
+    legal_context.close()
+
+
+def test_refusals_csrf_less_posts_and_another_agencys_message(sandbox: Sandbox, browser: Browser) -> None:
+    rcmp_context, rcmp = signed_in(browser, sandbox.canada, "sample.rcmp")
+    compose(rcmp, "RCMP-only lead on a broker", "A broker in Surrey asked for 4-AP quotes.")
+    rcmp.get_by_role("button", name="Send").click()
+    message_url = rcmp.url.split("?")[0]
+
+    # The session cookie alone does not let a form post through: the CSRF token must come with it.
+    forged = rcmp.request.post("/compose", form={"title": "forged", "body": "x", "recipient_agency": "NCB"})
+    assert forged.status == 403
+    assert "security token" in forged.text()
+    signout = rcmp.request.post("/signout", form={})
+    assert signout.status == 403
+
+    cbsa_context, cbsa = signed_in(browser, sandbox.canada, "sample.cbsa")
+    response = cbsa.goto(message_url)
+    assert response is not None and response.status == 403
+    expect(cbsa.get_by_role("alert")).to_contain_text("no need to know")
+    missing = cbsa.goto("/messages/01a20000-0000-7000-8000-000000000000")
+    assert missing is not None and missing.status == 404
+    # An officer without the role does not see the review queue and cannot open it.
+    expect(cbsa.get_by_role("link", name="Review queue")).to_have_count(0)
+    assert cbsa.goto("/reviews") is not None and cbsa.locator("h1").inner_text() != "Review queue"
+    rcmp_context.close()
+    cbsa_context.close()
+
+
+def test_pages_reflow_at_200_percent_zoom_without_sideways_scrolling(sandbox: Sandbox, browser: Browser) -> None:
+    context, page = signed_in(browser, sandbox.canada, "sample.coord.ca")
+    page.set_viewport_size({"width": 683, "height": 450})  # a 1366-pixel laptop screen at 200 % zoom
+    for path in ("/inbox", "/outbox", "/compose", "/workplan", "/directory"):
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"{path} scrolls sideways by {overflow} px at 200 % zoom"
+    context.close()
+
+
+def test_the_work_plan_directory_and_audit_screens(sandbox: Sandbox, browser: Browser, screens: Path) -> None:
+    ca_context, ca_coord = signed_in(browser, sandbox.canada, "sample.coord.ca")
+    in_context, in_coord = signed_in(browser, sandbox.india, "sample.coord.in")
+    ca_coord.goto("/workplan")
+    action = ca_coord.locator("tr[data-action=sharing-channel-live]")
+    action.get_by_label("New status for sharing-channel-live").select_option("in_progress")
+    action.get_by_label("Reason for sharing-channel-live").fill("Both nodes exchange traffic")
+    action.get_by_role("button", name="Propose").click()
+    expect(ca_coord.get_by_role("status")).to_contain_text("Proposal proposed")
+    expect(ca_coord.locator("tr[data-proposal]")).to_contain_text("waiting for the other side")
+
+    proposal = in_coord.locator("tr[data-proposal]", has_text="sharing-channel-live")
+    for _ in range(40):
+        in_coord.goto("/workplan")
+        if proposal.count():
+            break
+        in_coord.wait_for_timeout(500)
+    in_coord.screenshot(path=screens / "workplan.png", full_page=True)
+    proposal.get_by_role("button", name="Accept").click()
+    expect(in_coord.locator("tr[data-action=sharing-channel-live] .status")).to_have_text("in progress")
+
+    for _ in range(40):
+        ca_coord.goto("/workplan")
+        if ca_coord.locator("tr[data-action=sharing-channel-live] .status").inner_text() == "in progress":
+            break
+        ca_coord.wait_for_timeout(500)
+    expect(ca_coord.locator("tr[data-action=sharing-channel-live] .status")).to_have_text("in progress")
+    with ca_coord.expect_download() as download:
+        ca_coord.get_by_role("link", name=re.compile(r"Report .* \(PDF\)")).click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+
+    ca_coord.get_by_role("link", name="Directory").click()
+    expect(ca_coord.get_by_role("cell", name=re.compile("RCMP National Operations Centre"))).to_be_visible()
+    expect(ca_coord.get_by_text("CERT-In incident response desk")).to_be_visible()
+    ca_coord.screenshot(path=screens / "directory.png", full_page=True)
+    ca_context.close()
+    in_context.close()
+
+    oversight_context, oversight = signed_in(browser, sandbox.canada, "sample.oversight.ca")
+    # Checkpoints come every minute; the operator asks for one now, countersigned by India, before the check.
+    token = httpx.post(
+        sandbox.canada.url + "/api/v1/token",
+        data={"username": "sample.operator.ca", "password": "sample.operator.ca-SAMPLE-pw"},
+    ).json()["access_token"]
+    made = httpx.post(
+        sandbox.canada.url + "/api/v1/audit/checkpoints", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert made.status_code == 200 and made.json()["checkpoints"][0]["countersigned"], made.text
+    oversight.get_by_role("link", name="Audit").click()
+    oversight.get_by_role("button", name="Verify the ledger").click()
+    expect(oversight.get_by_role("status")).to_contain_text("VERIFIED", timeout=LIVE_TIMEOUT_MS)
+    oversight.screenshot(path=screens / "audit.png", full_page=True)
+    oversight_context.close()
