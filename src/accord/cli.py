@@ -16,6 +16,7 @@ from rich.console import Console
 
 from accord.cli_audit import audit_app
 from accord.cli_policy import policy_app
+from accord.cli_precursors import substances_app
 from accord.cli_workplan import report, sandbox_app, workplan_app
 from accord.config import load_settings, write_node_file
 from accord.domain.parties import Party
@@ -35,6 +36,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(policy_app, name="policy")
 app.add_typer(workplan_app, name="workplan")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(substances_app, name="substances")
 app.command("report")(report)
 
 console = Console()

@@ -35,6 +35,7 @@ OFFICERS = {
         ("ca.deputy", "PS", ["deputy_head"]),
         ("ca.rcmp.lawyer", "RCMP", ["officer", "legal"]),
         ("ca.coord", "PS", ["coordinator"]),
+        ("ca.ocs", "HC-OCS", ["officer"]),
     ],
     Party.IN: [
         ("in.ncb", "NCB", ["officer"]),
@@ -42,6 +43,7 @@ OFFICERS = {
         ("in.operator", "MHA", ["operator"]),
         ("in.ncb.duty", "NCB", ["officer"]),
         ("in.coord", "MHA", ["coordinator"]),
+        ("in.cbn", "CBN", ["officer"]),
     ],
 }
 # Officers with a narrower need-to-know: (username, agency, roles, clearance, focus areas)

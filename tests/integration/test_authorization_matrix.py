@@ -47,6 +47,9 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/v1/workplan/proposals/{proposal_id}/reject"): ("ca.rcmp", "ca.operator"),
     ("GET", "/api/v1/workplan/indicators"): "any",
     ("GET", "/api/v1/reports/progress"): "any",
+    ("GET", "/api/v1/substances"): "any",
+    ("GET", "/api/v1/precursors/notifications"): "any",
+    ("POST", "/api/v1/precursors/notifications/{message_id}/alert"): ("ca.operator", "ca.legal"),
     ("POST", "/federation/v1/envelopes"): "public",
     ("POST", "/federation/v1/blobs"): "public",
     ("POST", "/federation/v1/hello"): "public",
@@ -68,8 +71,13 @@ BODIES: dict[str, Any] = {
         "reason": "channel is live",
     },
     "/api/v1/workplan/proposals/{proposal_id}/reject": {"reason": "not agreed"},
+    "/api/v1/precursors/notifications/{message_id}/alert": {"classification": "Protected B"},
 }
-QUERIES = {"/api/v1/workplan/indicators": {"period": "2026-Q4"}, "/api/v1/reports/progress": {"period": "2026-Q4"}}
+QUERIES = {
+    "/api/v1/substances": {"q": "4-AP"},
+    "/api/v1/workplan/indicators": {"period": "2026-Q4"},
+    "/api/v1/reports/progress": {"period": "2026-Q4"},
+}
 
 
 def concrete(path: str) -> str:

@@ -9,17 +9,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from accord import __version__
-from accord.api import audit, auth, directory, federation, messages, reviews, workplan
+from accord.api import audit, auth, directory, federation, messages, precursors, reviews, workplan
 from accord.api.problems import install_problem_handlers
 from accord.exchange.delivery import DeliveryWorker
 from accord.exchange.retention import run_retention
 from accord.exchange.wake import announce_when_listening
+from accord.focus import load_focus_modules
 from accord.ledger.checkpoints import run_checkpoints
 from accord.node import Node
 from accord.web.setup import install_web
 
 
 def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
+    load_focus_modules()
     workers = node.settings.delivery_workers if delivery_workers is None else delivery_workers
 
     @asynccontextmanager
@@ -60,6 +62,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
         messages.router,
         reviews.router,
         workplan.router,
+        precursors.router,
         audit.router,
         federation.router,
     ):

@@ -28,6 +28,13 @@ class ResponseTarget(BaseModel):
     respond_hours: float = Field(gt=0)
 
 
+class PenRules(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reply_working_days: int = Field(gt=0, le=120)
+    authorities: dict[Party, str]
+
+
 class Agreement(BaseModel):
     """Validated content of the agreement file; the rules both nodes share."""
 
@@ -40,6 +47,7 @@ class Agreement(BaseModel):
     focus_areas: tuple[FocusArea, ...]
     response_targets: dict[Priority, ResponseTarget]
     channel_ceiling: CommonLevel
+    pre_export_notifications: PenRules
     classification_mapping: dict[Party, dict[str, CommonLevel]]
     work_plan: WorkPlanDefinition
     agencies: tuple[Agency, ...] = ()
@@ -56,6 +64,9 @@ class Agreement(BaseModel):
         self._agency_index.update({(a.party, a.code): a for a in self.agencies})
         if self.agencies:
             self._check_default_plan()
+            for party, code in self.pre_export_notifications.authorities.items():
+                if self.agency(party, code) is None:
+                    raise ValueError(f"pre_export_notifications names {code!r}, not an agency of {party}")
         return self
 
     def _check_default_plan(self) -> None:
@@ -102,6 +113,15 @@ class Agreement(BaseModel):
         dates += [(f"milestone {m.title!r} due", m.due) for m in action.milestones]
         problems += [f"{what} {when} is before the work plan's start {start}" for what, when in dates if when < start]
         return problems
+
+    def pen_deadline(self, sent_at: datetime) -> datetime:
+        """The reply deadline of a pre-export notification: N working days (Monday to Friday) after it is sent."""
+        moment, left = sent_at, self.pre_export_notifications.reply_working_days
+        while left:
+            moment += timedelta(days=1)
+            if moment.weekday() < 5:
+                left -= 1
+        return moment
 
     def common_level(self, party: Party, classification: str) -> CommonLevel | None:
         mapping = self.classification_mapping[party]

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.handling import Caveat, Tlp
 from accord.domain.messages import Assurance, MessageKind, Priority, Purpose, Subject
+from accord.domain.notifications import PenAnswer, PreExportNotification
 
 
 class HandlingDraft(BaseModel):
@@ -50,6 +51,7 @@ class ReplyDraft(DisclosureContext):
     body: str = Field(min_length=1)
     subjects: tuple[Subject, ...] = Field(default=(), max_length=200)
     attachments: tuple[AttachmentDraft, ...] = Field(default=(), max_length=50)
+    pen_answer: PenAnswer | None = Field(default=None, description="the importing authority's answer to a PEN")
 
 
 class MessageDraft(ReplyDraft):
@@ -63,6 +65,7 @@ class MessageDraft(ReplyDraft):
     focus_area: str = Field(min_length=1, max_length=32)
     case_id: str | None = Field(default=None, max_length=36, description="continue an existing case")
     in_reply_to: str | None = Field(default=None, max_length=36, description="for a response: the message answered")
+    notification: PreExportNotification | None = Field(default=None, description="for kind 'pen'")
 
     def carried(self) -> dict[str, Any]:
         """The fields a Message takes from its draft unchanged; the send path adds ids, addresses and handling."""
@@ -79,6 +82,8 @@ class MessageDraft(ReplyDraft):
             "offence": self.offence,
             "grounds": self.grounds,
             "assurances": self.assurances,
+            "notification": self.notification,
+            "pen_answer": self.pen_answer,
         }
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.handling import Handling
+from accord.domain.notifications import PenAnswer, PreExportNotification
 from accord.domain.parties import Party
 
 
@@ -19,6 +20,7 @@ class MessageKind(StrEnum):
     CORRECTION = "correction"
     WITHDRAWAL = "withdrawal"
     RETRACTION = "retraction"
+    PEN = "pen"  # a pre-export notification of a precursor shipment, answered by the importing authority
 
     @property
     def is_amendment(self) -> bool:
@@ -26,7 +28,7 @@ class MessageKind(StrEnum):
 
 
 AMENDMENT_KINDS = frozenset({MessageKind.CORRECTION, MessageKind.WITHDRAWAL, MessageKind.RETRACTION})
-OPENING_KINDS = frozenset({MessageKind.REQUEST, MessageKind.SHARE, MessageKind.ALERT})
+OPENING_KINDS = frozenset({MessageKind.REQUEST, MessageKind.SHARE, MessageKind.ALERT, MessageKind.PEN})
 
 
 class Priority(StrEnum):
@@ -173,3 +175,5 @@ class Message(BaseModel):
     offence: str | None = Field(default=None, max_length=64, description="offence category, e.g. drug_trafficking")
     grounds: tuple[str, ...] = Field(default=(), max_length=10, description="what the request is grounded in")
     assurances: tuple[Assurance, ...] = Field(default=(), max_length=10)
+    notification: PreExportNotification | None = None  # for kind "pen"
+    pen_answer: PenAnswer | None = None  # for a response to a "pen"

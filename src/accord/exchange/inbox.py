@@ -37,6 +37,7 @@ from accord.exchange.errors import (
 )
 from accord.exchange.outbox import OutboxKind, channel_name
 from accord.exchange.sending import link_attachments, message_row
+from accord.focus.precursors.notifications import resolve_items
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.store.tables import blobs, inbound_envelopes, messages
@@ -212,6 +213,14 @@ def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> Mes
         raise InvalidInput("a response must name the message it answers")
     if message.kind in AMENDMENT_EFFECT and not message.refers_to:
         raise InvalidInput(f"a {message.kind} must name the message it amends")
+    if message.kind is MessageKind.PEN:
+        if message.notification is None:
+            raise InvalidInput("a pre-export notification must carry its notification")
+        resolve_items(message.notification)  # a substance this node does not know is refused, not stored
+    elif message.notification is not None:
+        raise InvalidInput("only a 'pen' carries a notification")
+    if message.pen_answer is not None and message.kind is not MessageKind.RESPONSE:
+        raise InvalidInput("pen_answer travels in a response")
     _check_fits(
         {
             messages.c.id: message.id,
@@ -312,6 +321,8 @@ def _check_references(
             original = referenced.get(message.in_reply_to)
             if original is None or original.direction != Direction.OUTGOING.value:
                 raise InvalidInput(f"the response answers {message.in_reply_to}, which this node never sent")
+            if (message.pen_answer is not None) != (original.kind == MessageKind.PEN.value):
+                raise InvalidInput("an answer to a pre-export notification, and only that, carries pen_answer")
         if message.refers_to:
             original = referenced.get(message.refers_to)
             if original is None:

@@ -13,6 +13,7 @@ from uuid6 import uuid7
 from accord.crypto.canonical import canonical_json
 from accord.directory.officers import Officer, Role, role_names
 from accord.directory.peers import PeerRecord, peer_for_party
+from accord.domain.agreement import Agreement
 from accord.domain.drafts import AmendmentDraft, MessageDraft, ReplyDraft
 from accord.domain.handling import Caveat, Handling, Tlp
 from accord.domain.messages import (
@@ -24,11 +25,13 @@ from accord.domain.messages import (
     Direction,
     Message,
     MessageKind,
+    Priority,
 )
 from accord.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from accord.exchange.errors import AboveChannelCeiling, NotAmendable, UnknownAgency, UnknownFocusArea
 from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.focus.precursors.notifications import check_answer, check_notification
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Principal, Verdict
@@ -52,8 +55,7 @@ class Queued:
 
 def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) -> list[Queued]:
     """Validate every draft, decide policy on each, queue the allowed ones; all or nothing."""
-    if not _SENDING_ROLES & officer.roles:
-        raise Forbidden(f"role(s) {role_names(officer)} may not send messages; an officer or analyst role is needed")
+    require_sender(officer)
     now = datetime.now(UTC)
     with node.engine.begin() as conn:
         peer = peer_for_party(node, conn, node.party.other)
@@ -63,10 +65,14 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
     return queued
 
 
-def evaluate_draft(node: Node, officer: Officer, draft: MessageDraft) -> DisclosureDecision:
-    """The decision the pack would take on this draft now, with reasons; nothing is stored or logged."""
+def require_sender(officer: Officer) -> None:
     if not _SENDING_ROLES & officer.roles:
         raise Forbidden(f"role(s) {role_names(officer)} may not send messages; an officer or analyst role is needed")
+
+
+def evaluate_draft(node: Node, officer: Officer, draft: MessageDraft) -> DisclosureDecision:
+    """The decision the pack would take on this draft now, with reasons; nothing is stored or logged."""
+    require_sender(officer)
     with node.engine.connect() as conn:
         message = _message_from_draft(node, conn, officer, draft, datetime.now(UTC))
     return node.policy.decide(message, _principal(node, officer))
@@ -254,6 +260,7 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
             f"the body has {len(draft.body.encode())} bytes; the limit is {node.settings.max_body_bytes}: "
             "send long material as an attachment"
         )
+    _check_precursor_fields(node, conn, officer, draft, now)
     case_id = draft.case_id or str(uuid7())
     if draft.case_id is not None and draft.kind is not MessageKind.RESPONSE:
         _require_case(conn, officer, draft.case_id)
@@ -264,12 +271,30 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
         sender=Address(party=node.party, agency=officer.agency, officer=officer.username),
         recipient=Address(party=other, agency=draft.recipient_agency, officer=draft.recipient_officer),
         created_at=now,
-        deadline=agreement.deadline_for(draft.priority, now)
-        if draft.kind in {MessageKind.REQUEST, MessageKind.ALERT}
-        else None,
+        deadline=_deadline(agreement, draft.kind, draft.priority, now),
         handling=_handling(node, draft),
         attachments=tuple(_attachment(conn, a.sha256, a.name) for a in draft.attachments),
     )
+
+
+def _deadline(agreement: Agreement, kind: MessageKind, priority: Priority, now: datetime) -> datetime | None:
+    if kind is MessageKind.PEN:
+        return agreement.pen_deadline(now)
+    return agreement.deadline_for(priority, now) if kind in {MessageKind.REQUEST, MessageKind.ALERT} else None
+
+
+def _check_precursor_fields(node: Node, conn: Connection, officer: Officer, draft: MessageDraft, now: datetime) -> None:
+    """A 'pen' carries a valid notification; an answer to one carries pen_answer, once, while it is open."""
+    if draft.kind is MessageKind.PEN:
+        check_notification(
+            node.agreement, node.party, draft.recipient_agency, draft.focus_area, draft.notification, now.date()
+        )
+    elif draft.notification is not None:
+        raise InvalidInput("only a message of kind 'pen' carries a notification")
+    if draft.kind is MessageKind.RESPONSE and draft.in_reply_to is not None:
+        check_answer(conn, visible_row(node, conn, officer, draft.in_reply_to), draft.pen_answer)
+    elif draft.pen_answer is not None:
+        raise InvalidInput("pen_answer is given in the response to a pre-export notification")
 
 
 def _handling(node: Node, draft: MessageDraft) -> Handling:

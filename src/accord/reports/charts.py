@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-_KIND_COLOURS = {"request": "#1f5f8b", "share": "#6aa84f", "alert": "#cc4125"}
+_KIND_COLOURS = {"request": "#1f5f8b", "share": "#6aa84f", "alert": "#cc4125", "pen": "#8e7cc3"}
 _PARTY_COLOURS = ("#1f5f8b", "#e69138")
 _STYLE: dict[Any, Any] = {
     "font.family": "DejaVu Sans",
@@ -40,14 +40,15 @@ def weekly_volume_chart(weeks: Sequence[dict[str, Any]], title: str) -> str:
         labels = [w["week"][5:] for w in weeks]
         bottom = [0] * len(weeks)
         for kind, colour in _KIND_COLOURS.items():
-            values = [w[kind] for w in weeks]
-            axes.bar(labels, values, bottom=bottom, color=colour, label=f"{kind}s", width=0.8)
+            values = [w.get(kind, 0) for w in weeks]
+            label = "pre-export notifications" if kind == "pen" else f"{kind}s"
+            axes.bar(labels, values, bottom=bottom, color=colour, label=label, width=0.8)
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         axes.set_title(title, loc="left", fontsize=9)
         axes.set_ylabel("messages per week")
         axes.tick_params(axis="x", labelrotation=60, labelsize=7)
         axes.set_ylim(0, max([*bottom, 1]) * 1.3)
-        axes.legend(frameon=False, ncols=3, fontsize=7, loc="upper left")
+        axes.legend(frameon=False, ncols=4, fontsize=7, loc="upper left")
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         return _data_uri(figure)
 

@@ -217,7 +217,7 @@ def weekly_volumes(data: ExchangeData, focus_area: str | None = None) -> list[di
     weeks: list[dict[str, Any]] = []
     week = first_monday
     while week < data.period.end.date():
-        weeks.append({"week": week.isoformat(), "request": 0, "share": 0, "alert": 0})
+        weeks.append({"week": week.isoformat()} | {kind.value: 0 for kind in OPENING_KINDS})
         week += timedelta(days=7)
     for opening in data.openings:
         if focus_area is not None and opening.focus_area != focus_area:

@@ -1,0 +1,186 @@
+"""Pre-export notifications as Accord messages: the rules a notification and its answer must keep, the status of
+each notification (pending, information requested, cleared, objected, overdue), and its risk flags."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from accord.domain.agreement import Agreement
+from accord.domain.messages import Message, MessageKind
+from accord.domain.notifications import PenAnswer, PenDecision, PreExportNotification
+from accord.domain.parties import Party
+from accord.errors import InvalidInput, NotFound
+from accord.exchange.errors import NotAmendable
+from accord.focus.precursors.risk import (
+    PastNotification,
+    ResolvedItem,
+    RiskFlag,
+    assess,
+    importer_key,
+    load_risk_rules,
+)
+from accord.focus.precursors.substances import load_substances
+from accord.store.tables import messages
+
+DRUGS = "drugs"
+
+
+def resolve_items(notification: PreExportNotification) -> list[ResolvedItem]:
+    """Each item's substance: a scheduled one, or a curated unscheduled analogue; anything else is refused."""
+    substances = load_substances()
+    rules = load_risk_rules()
+    resolved = []
+    for index, item in enumerate(notification.items):
+        analogue = rules.analogue(item.substance)
+        if analogue is not None:
+            resolved.append(ResolvedItem(index, None, analogue, item.quantity_kg, item.hs_code))
+            continue
+        substance = substances.resolve(item.substance)
+        resolved.append(ResolvedItem(index, substance, None, item.quantity_kg, item.hs_code))
+    return resolved
+
+
+def check_notification(
+    agreement: Agreement,
+    sender: Party,
+    recipient_agency: str,
+    focus_area: str,
+    notification: PreExportNotification | None,
+    today: date,
+) -> None:
+    """What makes a notification impossible to send (a bad one is refused, a risky one is flagged, not refused)."""
+    if notification is None:
+        raise InvalidInput("a 'pen' carries the notification: exporter, importer, items, route, dates, permits")
+    if focus_area != DRUGS:
+        raise InvalidInput(f"a pre-export notification belongs to the '{DRUGS}' focus area")
+    authority = agreement.pre_export_notifications.authorities[sender.other]
+    if recipient_agency != authority:
+        raise InvalidInput(
+            f"notifications go to {sender.other}'s competent authority {authority}, not {recipient_agency}"
+        )
+    if notification.exporter.country != sender.value:
+        raise InvalidInput(
+            f"the exporter of a notification sent by {sender} is in {sender}, not {notification.exporter.country}"
+        )
+    if notification.importer.country != sender.other.value:
+        raise InvalidInput(f"the importer must be in {sender.other}, the party notified")
+    if notification.dispatch_date < today:
+        raise InvalidInput(f"the expected dispatch date {notification.dispatch_date} is already past")
+    if (notification.dispatch_date - today).days > 366:
+        raise InvalidInput("the expected dispatch date is more than a year away; notify nearer the shipment")
+    resolve_items(notification)
+
+
+def check_answer(conn: Connection, original: Any, answer: PenAnswer | None) -> None:
+    """An answer belongs to a notification, is given once it is open, and only a final answer closes it."""
+    if original.kind != MessageKind.PEN.value:
+        if answer is not None:
+            raise InvalidInput("pen_answer answers a pre-export notification; this message is not one")
+        return
+    if answer is None:
+        raise InvalidInput(
+            "the answer to a pre-export notification gives pen_answer: cleared, objected or info_requested"
+        )
+    if original.purged_at is not None:
+        raise NotAmendable("the notification was purged")
+    decided = pen_answers(conn, [original.id]).get(original.id, [])
+    closing = next((d for d in decided if PenDecision(d["decision"]).closes), None)
+    if closing is not None:
+        raise NotAmendable(f"the notification was closed already: {closing['decision']} on {closing['at']}")
+
+
+def pen_answers(conn: Connection, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    if not ids:
+        return found
+    for row in conn.execute(
+        select(
+            messages.c.in_reply_to, messages.c.content, messages.c.created_at, messages.c.state, messages.c.direction
+        )
+        .where(messages.c.kind == MessageKind.RESPONSE.value, messages.c.in_reply_to.in_(ids))
+        .order_by(messages.c.created_at)
+    ):
+        if row.direction == "outgoing" and row.state in {"held", "refused", "failed"}:
+            continue
+        answer = json.loads(row.content).get("pen_answer")
+        if answer:
+            found.setdefault(row.in_reply_to, []).append(answer | {"at": row.created_at.isoformat()})
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationView:
+    message: dict[str, Any]
+    status: str
+    answers: list[dict[str, Any]]
+    flags: list[RiskFlag]
+
+    def as_json(self) -> dict[str, Any]:
+        return self.message | {
+            "status": self.status,
+            "shipment": "blocked"
+            if self.status == "objected"
+            else ("may ship" if self.status == "cleared" else "waiting"),
+            "answers": self.answers,
+            "flags": [f.as_json() for f in self.flags],
+        }
+
+
+def notification_status(answers: list[dict[str, Any]], deadline: datetime | None, now: datetime) -> str:
+    final = next((a for a in reversed(answers) if PenDecision(a["decision"]).closes), None)
+    if final is not None:
+        return str(final["decision"])
+    if deadline is not None and deadline < now:
+        return "overdue"  # silence past the deadline: visible here, and escalated (see list_notifications)
+    return "info_requested" if answers else "pending"
+
+
+def history_before(conn: Connection, before: datetime) -> list[PastNotification]:
+    past = []
+    for row in conn.execute(
+        select(messages.c.content).where(messages.c.kind == MessageKind.PEN.value, messages.c.created_at < before)
+    ):
+        notification = Message.model_validate_json(row.content).notification
+        if notification is None:
+            continue
+        for item in resolve_items_quietly(notification):
+            if item.substance is not None:
+                past.append(PastNotification(importer_key(notification), item.substance.code, item.quantity_kg))
+    return past
+
+
+def resolve_items_quietly(notification: PreExportNotification) -> list[ResolvedItem]:
+    try:
+        return resolve_items(notification)
+    except InvalidInput:
+        return []  # a notification that arrived with a substance this node does not know is flagged elsewhere
+
+
+def notification_views(conn: Connection, rows: list[Any], now: datetime | None = None) -> list[NotificationView]:
+    from accord.exchange.mailbox import message_view
+
+    now = now or datetime.now(UTC)
+    decisions = pen_answers(conn, [r.id for r in rows])
+    views = []
+    for row in rows:
+        message = Message.model_validate_json(row.content)
+        notification = message.notification
+        flags: list[RiskFlag] = []
+        if notification is not None:
+            flags = assess(notification, resolve_items_quietly(notification), history_before(conn, row.created_at))
+        view = message_view(row, now, with_content=True) | {
+            "notification": notification.model_dump(mode="json") if notification else None
+        }
+        answers = decisions.get(row.id, [])
+        views.append(NotificationView(view, notification_status(answers, row.deadline, now), answers, flags))
+    return views
+
+
+def require_notification(row: Any) -> None:
+    if row is None or row.kind != MessageKind.PEN.value:
+        raise NotFound("no pre-export notification with that id")

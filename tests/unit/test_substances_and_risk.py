@@ -1,0 +1,148 @@
+"""Controlled-substance look-up and the precursor risk rules, on realistic notifications."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from accord.domain.notifications import ConsignmentItem, PenAnswer, PreExportNotification, Trader, TransportMode
+from accord.errors import InvalidInput
+from accord.focus.precursors.notifications import notification_status, resolve_items
+from accord.focus.precursors.risk import PastNotification, assess, importer_key
+from accord.focus.precursors.substances import load_substances, valid_cas
+
+
+def test_every_fentanyl_precursor_is_listed_with_its_cnd_decision_cas_and_hs_code() -> None:
+    listed = load_substances()
+    fentanyl = {s.code: s for s in listed.substances if s.fentanyl_precursor}
+    assert set(fentanyl) == {"anpp", "npp", "4-ap", "1-boc-4-ap", "norfentanyl", "4-piperidone", "1-boc-4-piperidone"}
+    assert fentanyl["4-ap"].cas == "23056-29-3" and fentanyl["4-ap"].scheduled is not None
+    assert fentanyl["4-ap"].scheduled.decision == "CND 65/4"
+    assert fentanyl["anpp"].hs == "2933.36" and fentanyl["npp"].hs == "2933.37"
+    assert {s.table for s in listed.substances} == {"I", "II"}
+    assert all(valid_cas(s.cas) for s in listed.substances if s.cas)
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "how"),
+    [
+        ("23056-29-3", "4-ap", "cas"),
+        ("4-AP", "4-ap", "synonym"),
+        ("phenylacetone", "p2p", "synonym"),
+        ("Sulfuric Acid", "sulphuric-acid", "synonym"),
+        ("norfentanil", "norfentanyl", "fuzzy"),
+        ("pseudoephidrine", "pseudoephedrine", "fuzzy"),
+        ("2933.36", "anpp", "hs"),
+    ],
+)
+def test_look_up_by_cas_name_synonym_hs_and_misspelling(query: str, code: str, how: str) -> None:
+    first = load_substances().find(query)[0]
+    assert (first.substance.code, first.matched_on) == (code, how)
+
+
+def test_an_unknown_substance_is_refused_with_suggestions() -> None:
+    with pytest.raises(InvalidInput, match="did you mean"):
+        load_substances().resolve("pseudoephidrin")
+    with pytest.raises(InvalidInput, match="not a substance"):
+        load_substances().resolve("table salt")
+    assert not valid_cas("23056-29-4")  # wrong check digit
+
+
+def notification(**changes: object) -> PreExportNotification:
+    base: dict[str, object] = {
+        "exporter": Trader(
+            name="Maple Fine Chemicals Inc.",
+            address="12 Industrial Rd, Mississauga ON",
+            country="CA",
+            licence="HC-PCR-2026-0413",
+        ),
+        "importer": Trader(
+            name="Deccan Pharma Intermediates Pvt Ltd",
+            address="Plot 7, MIDC, Pune",
+            country="IN",
+            licence="CBN/NOC/2026/118",
+        ),
+        "items": (
+            ConsignmentItem(
+                substance="4-piperidone",
+                quantity_kg=25,
+                purity_percent=98.5,
+                salt_form="hydrochloride monohydrate",
+                hs_code="2933.39",
+            ),
+        ),
+        "transport_mode": TransportMode.SEA,
+        "carrier": "Example Line",
+        "route": ("SG",),
+        "port_of_exit": "Vancouver",
+        "point_of_entry": "Nhava Sheva",
+        "dispatch_date": date(2026, 12, 15),
+        "export_permit": "HC-EXP-2026-8841",
+    }
+    base.update(changes)
+    return PreExportNotification.model_validate(base)
+
+
+def history(n: int, quantity: float) -> list[PastNotification]:
+    key = importer_key(notification())
+    return [PastNotification(key, "4-piperidone", quantity) for _ in range(n)]
+
+
+def rules_hit(pen: PreExportNotification, past: list[PastNotification]) -> set[str]:
+    return {flag.rule for flag in assess(pen, resolve_items(pen), past)}
+
+
+def test_a_regular_shipment_to_a_known_licensed_importer_raises_no_flag() -> None:
+    assert rules_hit(notification(), history(3, 20)) == set()
+
+
+def test_each_rule_flags_its_own_realistic_case() -> None:
+    mismatched = notification(
+        items=(ConsignmentItem(substance="ANPP", quantity_kg=5, purity_percent=99, hs_code="2933.39"),)
+    )
+    assert "hs-code-mismatch" in rules_hit(mismatched, [])
+    protected = notification(
+        items=(
+            ConsignmentItem(substance="1-benzyl-4-piperidone", quantity_kg=50, purity_percent=99, hs_code="2933.39"),
+        )
+    )
+    assert "unscheduled-analogue" in rules_hit(protected, history(3, 20))
+    big = notification(
+        items=(ConsignmentItem(substance="4-piperidone", quantity_kg=400, purity_percent=98, hs_code="2933.39"),)
+    )
+    assert rules_hit(big, history(3, 20)) == {"quantity-above-history"}
+    assert rules_hit(notification(), []) == {"new-importer"}
+    unlicensed = notification(importer=Trader(name="Deccan Pharma Intermediates Pvt Ltd", address="Pune", country="IN"))
+    assert "unlicensed-importer" in rules_hit(unlicensed, history(3, 20))
+    via_watch_list = notification(route=("AE", "SG"))
+    assert rules_hit(via_watch_list, history(3, 20)) == {"watch-list-transit"}
+
+
+def test_bad_notifications_are_refused_before_any_rule_runs() -> None:
+    with pytest.raises(ValueError):
+        notification(items=(ConsignmentItem(substance="4-AP", quantity_kg=1, purity_percent=140, hs_code="2933.39"),))
+    with pytest.raises(ValueError):
+        notification(items=(ConsignmentItem(substance="4-AP", quantity_kg=-3, purity_percent=90, hs_code="2933.39"),))
+    with pytest.raises(ValueError):
+        notification(route=("UAE",))
+    with pytest.raises(InvalidInput):
+        resolve_items(
+            notification(
+                items=(ConsignmentItem(substance="sugar", quantity_kg=1, purity_percent=90, hs_code="1701.99"),)
+            )
+        )
+    with pytest.raises(ValueError, match="grounds"):
+        PenAnswer.model_validate({"decision": "objected"})
+
+
+def test_status_follows_the_answers_and_the_deadline() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    later, earlier = now + timedelta(days=3), now - timedelta(days=1)
+    assert notification_status([], later, now) == "pending"
+    assert notification_status([], earlier, now) == "overdue"
+    assert notification_status([{"decision": "info_requested"}], later, now) == "info_requested"
+    assert notification_status([{"decision": "info_requested"}, {"decision": "objected"}], earlier, now) == "objected"
+    assert notification_status([{"decision": "cleared"}], earlier, now) == "cleared"
