@@ -275,3 +275,39 @@ def test_the_work_plan_directory_and_audit_screens(sandbox: Sandbox, browser: Br
     expect(oversight.get_by_role("status")).to_contain_text("VERIFIED", timeout=LIVE_TIMEOUT_MS)
     oversight.screenshot(path=screens / "audit.png", full_page=True)
     oversight_context.close()
+
+
+def test_the_importing_authority_objects_to_a_pre_export_notification_in_the_browser(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    from tests.integration.test_precursor_notifications import pen
+
+    token = httpx.post(
+        sandbox.canada.url + "/api/v1/token", data={"username": "sample.ocs", "password": "sample.ocs-SAMPLE-pw"}
+    ).json()["access_token"]
+    sent = httpx.post(
+        sandbox.canada.url + "/api/v1/messages", json=pen(), headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert sent.status_code == 201, sent.text
+    context, cbn = signed_in(browser, sandbox.india, "sample.cbn")
+    row = cbn.locator("tr", has_text="PEN: ANPP")
+    expect(row).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    row.get_by_role("link").click()
+    cbn.get_by_label("Decision on the notification").select_option("objected")
+    cbn.get_by_label("Grounds (for an objection or a request for information)").fill("The NOC does not cover ANPP.")
+    cbn.get_by_label("Answer", exact=True).fill("Objection: see grounds.")
+    cbn.get_by_role("button", name="Send answer").click()
+    expect(cbn.get_by_role("status").first).to_contain_text("Your message is")
+
+    def status() -> str | None:
+        listed = httpx.get(
+            sandbox.canada.url + "/api/v1/precursors/notifications", headers={"Authorization": f"Bearer {token}"}
+        ).json()["notifications"]
+        return next((n["status"] for n in listed if n["id"] == sent.json()["id"]), None)
+
+    for _ in range(40):
+        if status() == "objected":
+            break
+        cbn.wait_for_timeout(500)
+    assert status() == "objected"
+    context.close()

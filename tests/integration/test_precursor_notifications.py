@@ -51,6 +51,11 @@ def pen(**changes: Any) -> dict[str, Any]:
     }
 
 
+def answer(body: str, decision: dict[str, str] | None) -> dict[str, Any]:
+    reply: dict[str, Any] = {"handling": {"classification": "Restricted"}, "title": body[:40], "body": body}
+    return reply | ({"pen_answer": decision} if decision else {})
+
+
 def stored(node: RunningNode) -> int:
     with node.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(messages)).scalar_one())
@@ -79,46 +84,17 @@ def test_a_notification_is_flagged_answered_and_reported(shared_pair: tuple[Runn
     assert {"hs-code-mismatch", "watch-list-transit", "new-importer"} <= rules
     assert arrived["notification"]["items"][0]["substance"] == "ANPP"
 
+    reply = f"/api/v1/messages/{message['id']}/reply"
     with in_.client("in.ncb") as ncb:  # NCB is not the competent authority and never received it
-        wrong = ncb.post(
-            f"/api/v1/messages/{message['id']}/reply",
-            json={
-                "handling": {"classification": "Restricted"},
-                "title": "x",
-                "body": "x",
-                "pen_answer": {"decision": "cleared"},
-            },
-        )
+        wrong = ncb.post(reply, json=answer("x", {"decision": "cleared"}))
     assert wrong.status_code in (403, 422)
     with in_.client("in.cbn") as cbn:
-        no_answer = cbn.post(
-            f"/api/v1/messages/{message['id']}/reply",
-            json={
-                "handling": {"classification": "Restricted"},
-                "title": "Received",
-                "body": "We are looking at it.",
-            },
-        )
+        no_answer = cbn.post(reply, json=answer("We are looking at it.", None))
         assert no_answer.status_code == 422 and "pen_answer" in no_answer.json()["detail"]
-        objected = cbn.post(
-            f"/api/v1/messages/{message['id']}/reply",
-            json={
-                "handling": {"classification": "Restricted"},
-                "title": "Objection",
-                "body": "The importer's NOC does not cover ANPP.",
-                "pen_answer": {"decision": "objected", "grounds": "NOC CBN/NOC/2026/118 covers 4-piperidone only"},
-            },
-        )
+        grounds = "NOC CBN/NOC/2026/118 covers 4-piperidone only"
+        objected = cbn.post(reply, json=answer("Objection.", {"decision": "objected", "grounds": grounds}))
         assert objected.status_code == 201, objected.text
-        again = cbn.post(
-            f"/api/v1/messages/{message['id']}/reply",
-            json={
-                "handling": {"classification": "Restricted"},
-                "title": "Cleared after all",
-                "body": "x",
-                "pen_answer": {"decision": "cleared"},
-            },
-        )
+        again = cbn.post(reply, json=answer("Cleared after all.", {"decision": "cleared"}))
         assert again.status_code == 409 and "closed" in again.json()["detail"]
         alert = cbn.post(
             f"/api/v1/precursors/notifications/{message['id']}/alert",

@@ -26,6 +26,7 @@ from accord.directory.officers import Officer, Role, issue_token, revoke_token
 from accord.domain.drafts import AttachmentDraft, HandlingDraft, MessageDraft, ReplyDraft
 from accord.domain.handling import Caveat, Tlp
 from accord.domain.messages import OPENING_KINDS, DeliveryState, MessageKind, Priority, Purpose, Subject, SubjectKind
+from accord.domain.notifications import PenAnswer, PenDecision
 from accord.domain.workplan import ALLOWED_TRANSITIONS, ActionStatus
 from accord.errors import AccordError, Forbidden, InvalidInput
 from accord.exchange.attachments import store_blob
@@ -399,6 +400,8 @@ async def reply(
     classification: Annotated[str, Form()],
     tlp: Annotated[str, Form()] = "AMBER",
     legal_basis: Annotated[str, Form()] = "",
+    pen_decision: Annotated[str, Form()] = "",
+    pen_grounds: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         draft = ReplyDraft(
@@ -406,6 +409,9 @@ async def reply(
             legal_basis=legal_basis or None,
             title=title,
             body=body,
+            pen_answer=PenAnswer(decision=PenDecision(pen_decision), grounds=pen_grounds or None)
+            if pen_decision
+            else None,
         )
     except (ValidationError, ValueError) as exc:
         raise InvalidInput(f"the answer is not complete: {exc}") from exc

@@ -103,6 +103,69 @@ def importer_key(notification: PreExportNotification) -> str:
     return utils.default_process(notification.importer.name)
 
 
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """What every rule looks at: the notification, its resolved items and the earlier notifications."""
+
+    notification: PreExportNotification
+    items: Sequence[ResolvedItem]
+    history: Sequence[PastNotification]
+    importer: str
+
+    def past_quantities(self, substance: str) -> list[float]:
+        return [p.quantity_kg for p in self.history if p.importer == self.importer and p.substance == substance]
+
+
+def _hs_mismatch(rule: RiskRule, case: _Case, item: ResolvedItem) -> str | None:
+    if item.substance is None or _hs6(item.hs_code) == _hs6(item.substance.hs):
+        return None
+    return f"HS {item.hs_code} declared for {item.substance.name}, whose subheading is {item.substance.hs}"
+
+
+def _analogue(rule: RiskRule, case: _Case, item: ResolvedItem) -> str | None:
+    if item.analogue is None:
+        return None
+    return f"{item.analogue.name} is an unscheduled analogue of {item.analogue.analogue_of} ({item.analogue.why})"
+
+
+def _quantity_history(rule: RiskRule, case: _Case, item: ResolvedItem) -> str | None:
+    if item.substance is None:
+        return None
+    past = case.past_quantities(item.substance.code)
+    if len(past) < rule.min_history or item.quantity_kg <= rule.factor * statistics.median(past):
+        return None
+    return (
+        f"{item.quantity_kg:g} kg of {item.substance.name} is over {rule.factor:g} × the median "
+        f"{statistics.median(past):g} kg of the importer's {len(past)} earlier notifications"
+    )
+
+
+def _new_importer(rule: RiskRule, case: _Case, item: ResolvedItem) -> str | None:
+    if item.substance is None or case.past_quantities(item.substance.code):
+        return None
+    return f"first notification naming {case.notification.importer.name} for {item.substance.code}"
+
+
+def _missing_licence(rule: RiskRule, case: _Case) -> str | None:
+    if (case.notification.importer.licence or "").strip():
+        return None
+    return f"{case.notification.importer.name} gives no licence number"
+
+
+def _transit_watch_list(rule: RiskRule, case: _Case) -> str | None:
+    listed = [c for c in case.notification.route if c in rule.countries]
+    return f"the route passes through {', '.join(listed)} (watch list)" if listed else None
+
+
+_ITEM_RULES = {
+    "hs_mismatch": _hs_mismatch,
+    "analogue": _analogue,
+    "quantity_history": _quantity_history,
+    "new_importer": _new_importer,
+}
+_NOTIFICATION_RULES = {"missing_licence": _missing_licence, "transit_watch_list": _transit_watch_list}
+
+
 def assess(
     notification: PreExportNotification,
     items: Sequence[ResolvedItem],
@@ -110,62 +173,18 @@ def assess(
     rules: RiskRules | None = None,
 ) -> list[RiskFlag]:
     """Every flag the rules raise on this notification, given the earlier notifications this node holds."""
-    rules = rules or load_risk_rules()
+    case = _Case(notification, items, history, importer_key(notification))
     flags: list[RiskFlag] = []
-    importer = importer_key(notification)
-    for rule in rules.rules:
-        if rule.kind == "hs_mismatch":
+    for rule in (rules or load_risk_rules()).rules:
+        if rule.kind in _ITEM_RULES:
             for item in items:
-                if item.substance is not None and _hs6(item.hs_code) != _hs6(item.substance.hs):
-                    flags.append(
-                        RiskFlag(
-                            rule.id,
-                            item.index,
-                            f"HS {item.hs_code} declared for {item.substance.name}, whose subheading is "
-                            f"{item.substance.hs}",
-                        )
-                    )
-        elif rule.kind == "analogue":
-            for item in items:
-                if item.analogue is not None:
-                    flags.append(
-                        RiskFlag(
-                            rule.id,
-                            item.index,
-                            f"{item.analogue.name} is an unscheduled analogue of {item.analogue.analogue_of} "
-                            f"({item.analogue.why})",
-                        )
-                    )
-        elif rule.kind == "quantity_history":
-            for item in items:
-                if item.substance is None:
-                    continue
-                past = [p.quantity_kg for p in history if p.importer == importer and p.substance == item.substance.code]
-                if len(past) >= rule.min_history and item.quantity_kg > rule.factor * statistics.median(past):
-                    flags.append(
-                        RiskFlag(
-                            rule.id,
-                            item.index,
-                            f"{item.quantity_kg:g} kg of {item.substance.name} is over {rule.factor:g} × the median "
-                            f"{statistics.median(past):g} kg of the importer's {len(past)} earlier notifications",
-                        )
-                    )
-        elif rule.kind == "new_importer":
-            for item in items:
-                code = item.substance.code if item.substance else None
-                if code and not any(p.importer == importer and p.substance == code for p in history):
-                    flags.append(
-                        RiskFlag(
-                            rule.id, item.index, f"first notification naming {notification.importer.name} for {code}"
-                        )
-                    )
-        elif rule.kind == "missing_licence":
-            if not (notification.importer.licence or "").strip():
-                flags.append(RiskFlag(rule.id, None, f"{notification.importer.name} gives no licence number"))
-        elif rule.kind == "transit_watch_list":
-            listed = [c for c in notification.route if c in rule.countries]
-            if listed:
-                flags.append(RiskFlag(rule.id, None, f"the route passes through {', '.join(listed)} (watch list)"))
+                reason = _ITEM_RULES[rule.kind](rule, case, item)
+                if reason:
+                    flags.append(RiskFlag(rule.id, item.index, reason))
+        else:
+            reason = _NOTIFICATION_RULES[rule.kind](rule, case)
+            if reason:
+                flags.append(RiskFlag(rule.id, None, reason))
     return flags
 
 
