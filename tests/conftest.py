@@ -53,11 +53,15 @@ def postgres_reachable() -> None:
         )
 
 
-@pytest.fixture(params=BACKENDS)
-def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseFactory]:
-    backend = str(request.param)
+def databases_for(backend: str, root: Path) -> DatabaseFactory:
+    """Throw-away databases on `backend`; a PostgreSQL server that does not answer fails the test with what to do."""
     if backend == "postgresql":
         postgres_reachable()
-    factory = DatabaseFactory(backend, tmp_path)
+    return DatabaseFactory(backend, root)
+
+
+@pytest.fixture(params=BACKENDS)
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseFactory]:
+    factory = databases_for(str(request.param), tmp_path)
     yield factory
     factory.drop_all()

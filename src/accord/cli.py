@@ -17,7 +17,8 @@ from rich.console import Console
 from accord.cli_audit import audit_app
 from accord.cli_policy import policy_app
 from accord.cli_precursors import substances_app
-from accord.cli_workplan import report, sandbox_app, workplan_app
+from accord.cli_sandbox import sandbox_app
+from accord.cli_workplan import report, workplan_app
 from accord.config import load_settings, write_node_file
 from accord.domain.parties import Party
 from accord.errors import AccordError

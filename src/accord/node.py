@@ -22,7 +22,7 @@ from accord.policy.installed import InstalledPolicy, install_shipped_pack
 from accord.store.engine import make_engine
 from accord.store.migrate import migrate
 from accord.store.tables import agencies, node_identity
-from accord.workplan.plan import ensure_default_plan
+from accord.workplan.plan import ensure_default_plan, plan_is_empty
 
 KEY_DIR = "keys"
 BLOB_DIR = "blobs"
@@ -101,14 +101,16 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
     engine = make_engine(settings.resolved_database_url)
     with engine.connect() as conn:
         row = conn.execute(select(node_identity)).first()
+        plan_missing = plan_is_empty(conn)
     if row is None:
         raise ConfigurationError(f"no node identity in the database; run `accord node init --data {settings.data_dir}`")
     agreement = load_agreement(DEFAULT_AGREEMENT)
     if row.agreement != agreement.id:
         raise ConfigurationError(f"database was initialised for agreement {row.agreement}, not {agreement.id}")
     (settings.data_dir / BLOB_DIR).mkdir(parents=True, exist_ok=True)
-    with engine.begin() as conn:  # a node made before the work plan existed gets the default plan once
-        ensure_default_plan(conn, agreement, row.node_id)
+    if plan_missing:  # a node made before the work plan existed gets the default plan once
+        with engine.begin() as conn:
+            ensure_default_plan(conn, agreement, row.node_id)
     return Node(
         settings=settings,
         node_id=row.node_id,

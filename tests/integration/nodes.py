@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from accord.directory.peers import export_descriptor, pin_peer
 from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
 from accord.node import KEY_DIR, init_node, open_node
+from tests.conftest import DatabaseFactory
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -179,6 +182,22 @@ def create_pair(root: Path, ca_database_url: str, in_database_url: str) -> tuple
     for node in opened.values():
         node.close()
     return nodes[Party.CA], nodes[Party.IN]
+
+
+@contextmanager
+def running_pair(
+    databases: DatabaseFactory, root: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[RunningNode, RunningNode]]:
+    """A started Canada and India pair on fresh databases (with extra ACCORD_* settings); stopped afterwards."""
+    ca, in_ = create_pair(root, databases.new_url("ca"), databases.new_url("in"))
+    try:
+        for node in (ca, in_):
+            node.extra_env.update(env or {})
+            node.start()
+        yield ca, in_
+    finally:
+        ca.dispose()
+        in_.dispose()
 
 
 def draft(**overrides: Any) -> dict[str, Any]:

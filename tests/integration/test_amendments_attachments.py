@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from accord.store.tables import blob_transfers, blobs, inbound_envelopes, messages, outbox
-from tests.conftest import BACKENDS, DatabaseFactory, postgres_reachable
-from tests.integration.nodes import RunningNode, create_pair, draft, wait_for
+from tests.conftest import BACKENDS, databases_for
+from tests.integration.nodes import RunningNode, draft, running_pair, wait_for
 
 ATTACHMENT_LIMIT = 6 * 1024 * 1024  # both nodes: room for the 5 MB attachment, and a limit cheap to exceed
 PROBLEM = "application/problem+json"
@@ -43,22 +42,15 @@ class Pair:
 def nodes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     """One running pair per backend for the whole module: each test sends its own messages and checks only those."""
     backend = str(request.param)
-    if backend == "postgresql":
-        postgres_reachable()
-    databases = DatabaseFactory(backend, tmp_path_factory.mktemp(f"db-{backend}"))
-    root = tmp_path_factory.mktemp(f"nodes-{backend}")
-    ca, in_ = create_pair(root, databases.new_url("ca"), databases.new_url("in"))
-    pair = Pair(ca, in_)
-    try:
-        for node in (ca, in_):
-            node.extra_env["ACCORD_MAX_ATTACHMENT_BYTES"] = str(ATTACHMENT_LIMIT)
-            node.start()
-        yield pair
-    finally:
-        pair.close()
-        ca.dispose()
-        in_.dispose()
-        databases.drop_all()
+    databases = databases_for(backend, tmp_path_factory.mktemp(f"db-{backend}"))
+    limit = {"ACCORD_MAX_ATTACHMENT_BYTES": str(ATTACHMENT_LIMIT)}
+    with running_pair(databases, tmp_path_factory.mktemp(f"nodes-{backend}"), limit) as (ca, in_):
+        pair = Pair(ca, in_)
+        try:
+            yield pair
+        finally:
+            pair.close()
+    databases.drop_all()
 
 
 def send(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
@@ -331,22 +323,10 @@ def test_the_operator_sees_an_empty_outbox_and_no_sequence_gaps_once_everything_
     assert refused.headers["content-type"].startswith(PROBLEM)
 
 
-@pytest.fixture
-def own_pair(databases: DatabaseFactory, tmp_path: Path) -> Iterator[tuple[RunningNode, RunningNode]]:
-    ca, in_ = create_pair(tmp_path, databases.new_url("ca"), databases.new_url("in"))
-    try:
-        ca.start()
-        in_.start()
-        yield ca, in_
-    finally:
-        ca.dispose()
-        in_.dispose()
-
-
 def test_a_message_withdrawn_while_india_is_down_arrives_together_with_its_withdrawal(
-    own_pair: tuple[RunningNode, RunningNode],
+    pair: tuple[RunningNode, RunningNode],
 ) -> None:
-    ca, in_ = own_pair
+    ca, in_ = pair
     in_.stop()
     with ca.client("ca.rcmp") as rcmp:
         message_id = send(rcmp, title="Sent in haste")["id"]

@@ -23,7 +23,7 @@ from accord.crypto.receipts import verify_receipt
 from accord.domain.messages import Address
 from accord.domain.parties import Party
 from accord.store.tables import events, inbound_envelopes, messages
-from tests.conftest import BACKENDS, DatabaseFactory, postgres_reachable
+from tests.conftest import BACKENDS, databases_for
 from tests.integration.forgery import (
     batch,
     claims_for,
@@ -63,10 +63,8 @@ class Federation:
 @pytest.fixture(scope="module", params=BACKENDS)
 def federation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     backend = str(request.param)
-    if backend == "postgresql":
-        postgres_reachable()
     root = tmp_path_factory.mktemp(f"federation-{backend}")
-    databases = DatabaseFactory(backend, root)
+    databases = databases_for(backend, root)
     ca, india = create_pair(root, databases.new_url("ca"), databases.new_url("in"))
     india.extra_env["ACCORD_MAX_BATCH_BYTES"] = str(MAX_BATCH_BYTES)
     india.start()

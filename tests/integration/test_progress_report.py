@@ -202,8 +202,6 @@ def test_report_command_writes_html_pdf_and_json_and_refuses_bad_input(
     seeded: tuple[RunningNode, RunningNode], tmp_path: Any
 ) -> None:
     ca, _ = seeded
-    if ca.database_url.startswith("postgresql"):
-        pytest.skip("the command runs the same report code as the API (tested on PostgreSQL); once is enough")
 
     def accord(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from accord.store.tables import events
 from accord.web.pages import router
 from tests.conftest import DatabaseFactory
-from tests.integration.nodes import PASSWORD, RunningNode, create_pair
+from tests.integration.nodes import PASSWORD, RunningNode, running_pair
 
 IDLE_S = 4
 
@@ -23,14 +23,8 @@ IDLE_S = 4
 def canada(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
     """The web layer is the same on both stores (sessions are the API's token table, tested on both): SQLite only."""
     root = tmp_path_factory.mktemp("web")
-    databases = DatabaseFactory("sqlite", root)
-    ca, in_ = create_pair(root, databases.new_url("ca"), databases.new_url("in"))
-    ca.extra_env["ACCORD_WEB_IDLE_TIMEOUT_S"] = str(IDLE_S)
-    ca.start()
-    in_.start()
-    yield ca
-    ca.dispose()
-    in_.dispose()
+    with running_pair(DatabaseFactory("sqlite", root), root, {"ACCORD_WEB_IDLE_TIMEOUT_S": str(IDLE_S)}) as (ca, _):
+        yield ca
 
 
 def sign_in(node: RunningNode, username: str, password: str = PASSWORD) -> tuple[httpx.Client, httpx.Response]:

@@ -17,7 +17,7 @@ from accord.exchange.wake import announce_when_listening
 from accord.focus import load_focus_modules
 from accord.ledger.checkpoints import run_checkpoints
 from accord.node import Node
-from accord.web.setup import install_web
+from accord.web.install import install_web
 
 
 def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -10,10 +9,11 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from accord.api.dependencies import NodeDep, OfficerDep
+from accord.node import Node
 from accord.reports.progress import build_report
-from accord.reports.render import MEDIA_TYPES, ReportFormat, render_html, render_pdf
-from accord.workplan.indicators import IndicatorContext, compute_indicators, exchange_table, load_exchange
-from accord.workplan.periods import parse_period
+from accord.reports.render import MEDIA_TYPES, ReportFormat, render, report_filename
+from accord.workplan.indicators import exchange_table, measure
+from accord.workplan.periods import Period, parse_period
 from accord.workplan.plan import item_view, plan_view
 from accord.workplan.proposals import (
     CommentDraft,
@@ -76,8 +76,7 @@ def indicators(node: NodeDep, officer: OfficerDep, period: PeriodQuery) -> dict[
     chosen = parse_period(period)
     now = datetime.now(UTC)
     with node.engine.connect() as conn:
-        exchange = load_exchange(conn, chosen, now)
-        values = compute_indicators(IndicatorContext(conn, node.agreement, chosen, now, exchange))
+        exchange, values = measure(conn, node.agreement, chosen, now)
     return {"period": chosen.label, "indicators": values, "exchange": exchange_table(exchange, node.agreement)}
 
 
@@ -91,17 +90,18 @@ async def progress_report(
     period: PeriodQuery,
     format: Annotated[ReportFormat, Query(description="html, pdf or json")] = ReportFormat.HTML,
 ) -> Response:
-    chosen = parse_period(period)
-    report = await run_in_threadpool(build_report, node, chosen, None, format is not ReportFormat.JSON)
-    if format is ReportFormat.JSON:
-        body: bytes | str = json.dumps(report, default=str)
-    elif format is ReportFormat.PDF:
-        body = await run_in_threadpool(render_pdf, report)
-    else:
-        body = await run_in_threadpool(render_html, report)
-    filename = f"accord-progress-{chosen.label}.{format.value}"
+    return await report_response(node, parse_period(period), format, "inline")
+
+
+async def report_response(node: Node, period: Period, form: ReportFormat, disposition: str) -> Response:
+    """The joint progress report as an HTTP response (the API shows it inline, the web UI downloads it)."""
+    report = await run_in_threadpool(build_report, node, period, None, form is not ReportFormat.JSON)
+    body = await run_in_threadpool(render, report, form)
     return Response(
         body,
-        media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'inline; filename="{filename}"', "X-Content-Type-Options": "nosniff"},
+        media_type=MEDIA_TYPES[form],
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{report_filename(period.label, form)}"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )

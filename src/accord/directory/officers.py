@@ -10,7 +10,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from uuid6 import uuid7
 
 from accord.crypto.canonical import sha256_hex
@@ -151,8 +151,32 @@ def _password_matches(stored_hash: str | None, password: str) -> bool:
         return False
 
 
-def officer_for_token(conn: Connection, token: str, idle_s: float | None = None) -> Officer:
-    """The officer a token belongs to; with `idle_s` (web sessions) each use keeps it alive that much longer."""
+def officer_for_token(conn: Connection, token: str) -> Officer:
+    officer, _ = _token_holder(conn, token)
+    return officer
+
+
+# A web session's expiry moves forward on use, but at most about once a minute (a quarter of the idle time if that
+# is shorter): a page view or a poll is not a write.
+_SESSION_REFRESH_S = 60.0
+
+
+def officer_for_session(engine: Engine, token: str, idle_s: float) -> Officer:
+    """The officer a web session belongs to; using it keeps it alive for `idle_s` more seconds."""
+    with engine.connect() as conn:
+        officer, expires_at = _token_holder(conn, token)
+    now = datetime.now(UTC)
+    if expires_at - now < timedelta(seconds=idle_s - min(_SESSION_REFRESH_S, idle_s / 4)):
+        with engine.begin() as conn:
+            conn.execute(
+                update(access_tokens)
+                .where(access_tokens.c.token_sha256 == sha256_hex(token.encode()))
+                .values(expires_at=now + timedelta(seconds=idle_s))
+            )
+    return officer
+
+
+def _token_holder(conn: Connection, token: str) -> tuple[Officer, datetime]:
     row = conn.execute(
         select(officers, access_tokens.c.expires_at)
         .join(access_tokens, access_tokens.c.officer_id == officers.c.id)
@@ -160,13 +184,7 @@ def officer_for_token(conn: Connection, token: str, idle_s: float | None = None)
     ).first()
     if row is None or row.expires_at < datetime.now(UTC) or not row.active:
         raise AuthenticationFailed("the bearer token is unknown or expired; sign in again at /api/v1/token")
-    if idle_s is not None:
-        conn.execute(
-            update(access_tokens)
-            .where(access_tokens.c.token_sha256 == sha256_hex(token.encode()))
-            .values(expires_at=datetime.now(UTC) + timedelta(seconds=idle_s))
-        )
-    return Officer(
+    officer = Officer(
         id=row.id,
         username=row.username,
         display_name=row.display_name,
@@ -176,3 +194,4 @@ def officer_for_token(conn: Connection, token: str, idle_s: float | None = None)
         clearance=CommonLevel(row.clearance),
         focus_areas=tuple(a for a in row.focus_areas.split(",") if a),
     )
+    return officer, row.expires_at

@@ -230,9 +230,8 @@ class DeliveryWorker:
                     ),
                     [{"ref": s.item.ref_id, "reason": s.failure, "attempts": s.item.attempts + 1} for s in msg_failed],
                 )
-            for s_failed in failed:
-                if s_failed.item.kind is OutboxKind.WORKPLAN:
-                    mark_refused_by_peer(conn, [s_failed.item.ref_id], s_failed.failure or "", peer.node_id)
+            for refused in (s for s in failed if s.item.kind is OutboxKind.WORKPLAN):
+                mark_refused_by_peer(conn, refused.item.ref_id, refused.failure or "", peer.node_id)
             retry_by_id = {row[0]: row for row in retry_rows}
             msg_retried = [s for s in retried if s.item.kind is OutboxKind.MESSAGE]
             if msg_retried:

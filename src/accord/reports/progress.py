@@ -16,11 +16,10 @@ from accord.reports import charts
 from accord.store.tables import checkpoints
 from accord.workplan.indicators import (
     ExchangeData,
-    IndicatorContext,
-    compute_indicators,
     exchange_table,
-    load_exchange,
+    measure,
     request_stats,
+    requests_per_area,
     weekly_volumes,
 )
 from accord.workplan.periods import Period
@@ -36,8 +35,7 @@ def build_report(node: Node, period: Period, now: datetime | None = None, with_c
     agreement = node.agreement
     parties = [p.value for p in agreement.parties]
     with node.engine.connect() as conn:
-        exchange = load_exchange(conn, period, now)
-        indicators = compute_indicators(IndicatorContext(conn, agreement, period, now, exchange))
+        exchange, indicators = measure(conn, agreement, period, now)
         plan = plan_view(conn, node.agreement)
         for objective in plan["objectives"]:
             for action in objective["actions"]:
@@ -104,12 +102,7 @@ def build_report(node: Node, period: Period, now: datetime | None = None, with_c
     }
     if with_charts:
         report["overview_chart"] = charts.overview_chart(
-            {
-                a.code: [sum(r.focus_area == a.code and r.from_party == p for r in exchange.requests) for p in parties]
-                for a in agreement.focus_areas
-            },
-            parties,
-            "Requests per focus area",
+            requests_per_area(exchange, agreement), parties, "Requests per focus area"
         )
     return report
 

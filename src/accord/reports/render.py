@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -66,3 +67,16 @@ def render_pdf(report: dict[str, Any]) -> bytes:
 
     pdf: bytes = HTML(string=render_html(report)).write_pdf()
     return pdf
+
+
+def render(report: dict[str, Any], form: ReportFormat) -> bytes:
+    """The report as the file of that format."""
+    if form is ReportFormat.PDF:
+        return render_pdf(report)
+    if form is ReportFormat.HTML:
+        return render_html(report).encode()
+    return json.dumps(report, indent=2, default=str).encode()
+
+
+def report_filename(period_label: str, form: ReportFormat) -> str:
+    return f"accord-progress-{period_label}.{form.value}"

@@ -20,8 +20,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from accord.api.audit import AUDIT_ROLES
+from accord.api.audit import AUDIT_ROLES, require_audit_role
 from accord.api.dependencies import NodeDep
+from accord.api.workplan import report_response
 from accord.directory.officers import Officer, Role, issue_token, revoke_token
 from accord.domain.drafts import AttachmentDraft, HandlingDraft, MessageDraft, ReplyDraft
 from accord.domain.handling import Caveat, Tlp
@@ -33,12 +34,12 @@ from accord.exchange.attachments import store_blob
 from accord.exchange.mailbox import Box, MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
 from accord.exchange.review import ReviewDecision, decide, held_queue
 from accord.exchange.sending import evaluate_draft, reply_draft, send_messages
-from accord.ledger.audit import export_bundle, verify_bundle
+from accord.ledger.audit import Verdict, export_bundle, verify_bundle
 from accord.ledger.checkpoints import list_checkpoints
 from accord.ledger.receipt_proofs import prove_message
+from accord.node import Node
 from accord.reports import charts
-from accord.reports.progress import build_report
-from accord.reports.render import MEDIA_TYPES, ReportFormat, format_hours, render_html, render_pdf
+from accord.reports.render import ReportFormat, format_hours
 from accord.store.tables import ledger_alarms, officers
 from accord.web.security import (
     CSRF_FIELD,
@@ -48,7 +49,7 @@ from accord.web.security import (
     WebOfficerDep,
     new_signin_token,
 )
-from accord.workplan.indicators import IndicatorContext, compute_indicators, load_exchange
+from accord.workplan.indicators import measure, requests_per_area
 from accord.workplan.periods import Period, parse_period
 from accord.workplan.plan import plan_view
 from accord.workplan.proposals import DecisionDraft, ProposalDraft, accept, list_proposals, propose, reject
@@ -85,7 +86,8 @@ _environment.filters.update(when=_when, time_left=_time_left, hours=format_hours
 _STATUS_ORDER = [ActionStatus.IN_PROGRESS, ActionStatus.BLOCKED, ActionStatus.DONE, ActionStatus.CANCELLED]
 
 
-def _page(request: Request, name: str, officer: Officer | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+def page(request: Request, name: str, officer: Officer | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a template with what every page needs: who is signed in, what their roles open, the CSRF token."""
     node = request.app.state.node
     base = {
         "officer": officer,
@@ -126,7 +128,7 @@ def home() -> RedirectResponse:
 @router.get("/signin")
 def signin_form(request: Request, next: str | None = None, error: str | None = None) -> HTMLResponse:
     token = new_signin_token()
-    response = _page(request, "signin.html.j2", None, signin_token=token, next=_safe_next(next), error=error)
+    response = page(request, "signin.html.j2", None, signin_token=token, next=_safe_next(next), error=error)
     response.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict", max_age=1800)
     return response
 
@@ -147,7 +149,7 @@ async def signin(
         issued = await run_in_threadpool(issue_token, node, username, password, node.settings.web_idle_timeout_s)
     except AccordError:
         token = new_signin_token()
-        refused = _page(
+        refused = page(
             request,
             "signin.html.j2",
             None,
@@ -211,7 +213,7 @@ def mailbox(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResp
     params = _box_params(request)
     rows = _mailbox(node, officer, box, params)
     counts = counts_by_focus_area(node, officer)
-    return _page(
+    return page(
         request,
         "mailbox.html.j2",
         officer,
@@ -231,7 +233,7 @@ def mailbox_rows(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTM
     box = Box.INBOX if request.url.path.startswith("/inbox") else Box.OUTBOX
     params = _box_params(request)
     rows = _mailbox(node, officer, box, params)
-    return _page(
+    return page(
         request,
         "_mailbox_rows.html.j2",
         officer,
@@ -267,7 +269,7 @@ def _compose_context(node: Any) -> dict[str, Any]:
 
 @router.get("/compose")
 def compose_form(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
-    return _page(request, "compose.html.j2", officer, form={}, **_compose_context(node))
+    return page(request, "compose.html.j2", officer, form={}, **_compose_context(node))
 
 
 def _draft_from_form(form: dict[str, Any], attachments: list[AttachmentDraft]) -> MessageDraft:
@@ -328,8 +330,8 @@ async def compose_check(request: Request, node: NodeDep, officer: WebOfficerDep)
         draft = _draft_from_form(values, [])
         decision = await run_in_threadpool(evaluate_draft, node, officer, draft)
     except AccordError as problem:
-        return _page(request, "_decision.html.j2", officer, decision=None, problem=problem.detail)
-    return _page(request, "_decision.html.j2", officer, decision=decision.as_json(), problem=None)
+        return page(request, "_decision.html.j2", officer, decision=None, problem=problem.detail)
+    return page(request, "_decision.html.j2", officer, decision=decision.as_json(), problem=None)
 
 
 @router.post("/compose", dependencies=[CsrfChecked])
@@ -352,7 +354,7 @@ async def compose_send(request: Request, node: NodeDep, officer: WebOfficerDep) 
         draft = _draft_from_form(values, attachments)
         [queued] = await run_in_threadpool(send_messages, node, officer, [draft])
     except AccordError as problem:
-        return _page(
+        return page(
             request, "compose.html.j2", officer, 422, form=values, error=problem.detail, **_compose_context(node)
         )
     return _redirect(f"/messages/{queued.message.id}?sent=1")
@@ -362,7 +364,7 @@ async def compose_send(request: Request, node: NodeDep, officer: WebOfficerDep) 
 
 
 @router.get("/messages/{message_id}")
-def message_page(request: Request, node: NodeDep, officer: WebOfficerDep, message_id: str) -> HTMLResponse:
+def messagepage(request: Request, node: NodeDep, officer: WebOfficerDep, message_id: str) -> HTMLResponse:
     message = open_message(node, officer, message_id)
     thread = case_thread(node, officer, message["case_id"])
     can_reply = (
@@ -370,7 +372,7 @@ def message_page(request: Request, node: NodeDep, officer: WebOfficerDep, messag
         and message["recipient"]["agency"] == officer.agency
         and message["kind"] in {k.value for k in OPENING_KINDS}
     )
-    return _page(
+    return page(
         request,
         "message.html.j2",
         officer,
@@ -386,7 +388,7 @@ def message_page(request: Request, node: NodeDep, officer: WebOfficerDep, messag
 @router.get("/cases/{case_id}/thread")
 def thread_rows(request: Request, node: NodeDep, officer: WebOfficerDep, case_id: str) -> HTMLResponse:
     current = request.query_params.get("current", "")
-    return _page(request, "_thread.html.j2", officer, thread=case_thread(node, officer, case_id), current=current)
+    return page(request, "_thread.html.j2", officer, thread=case_thread(node, officer, case_id), current=current)
 
 
 @router.post("/messages/{message_id}/reply", dependencies=[CsrfChecked])
@@ -426,7 +428,7 @@ async def reply(
 @router.get("/reviews")
 def reviews(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
     items = held_queue(node, officer)
-    return _page(request, "reviews.html.j2", officer, items=items, done=request.query_params.get("done"))
+    return page(request, "reviews.html.j2", officer, items=items, done=request.query_params.get("done"))
 
 
 @router.post("/reviews/{message_id}", dependencies=[CsrfChecked])
@@ -455,20 +457,15 @@ def workplan(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRes
     now = datetime.now(UTC)
     with node.engine.connect() as conn:
         plan = plan_view(conn, node.agreement)
-        exchange = load_exchange(conn, period, now)
-        indicators = compute_indicators(IndicatorContext(conn, node.agreement, period, now, exchange))
-    parties = [p.value for p in node.agreement.parties]
+        exchange, indicators = measure(conn, node.agreement, period, now)
     chart = charts.overview_chart(
-        {
-            a.code: [sum(r.focus_area == a.code and r.from_party == p for r in exchange.requests) for p in parties]
-            for a in node.agreement.focus_areas
-        },
-        parties,
+        requests_per_area(exchange, node.agreement),
+        [p.value for p in node.agreement.parties],
         f"Requests per focus area, {period.label}",
     )
     areas = [(None, "Cross-cutting")] + [(a.code, a.name) for a in node.agreement.focus_areas]
     pending = list_proposals(node, "pending")
-    return _page(
+    return page(
         request,
         "workplan.html.j2",
         officer,
@@ -527,12 +524,7 @@ async def workplan_report(node: NodeDep, officer: WebOfficerDep, period: str = "
         wanted = ReportFormat(format)
     except ValueError as exc:
         raise InvalidInput("the report comes as html, pdf or json") from exc
-    report = await run_in_threadpool(build_report, node, chosen, None, wanted is not ReportFormat.JSON)
-    body = await run_in_threadpool(render_pdf if wanted is ReportFormat.PDF else render_html, report)
-    filename = f"accord-progress-{chosen.label}.{wanted.value}"
-    return Response(
-        body, media_type=MEDIA_TYPES[wanted], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return await report_response(node, chosen, wanted, "attachment")
 
 
 # ---- directory and audit
@@ -550,43 +542,39 @@ def directory(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRe
         (p.value, name, [a for a in node.agreement.agencies if a.party is p])
         for p, name in node.agreement.parties.items()
     ]
-    return _page(request, "directory.html.j2", officer, parties=parties, people=people)
+    return page(request, "directory.html.j2", officer, parties=parties, people=people)
 
 
-def _require_audit(officer: Officer) -> None:
-    if not {r.value for r in officer.roles} & AUDIT_ROLES:
-        raise Forbidden("the ledger is open to operators, legal officers and oversight")
+def _audit_page(request: Request, node: Node, officer: Officer, verdict: Verdict | None) -> HTMLResponse:
+    with node.engine.connect() as conn:
+        recent = list_checkpoints(conn, limit=20)
+        alarms = conn.execute(select(ledger_alarms).order_by(ledger_alarms.c.id.desc()).limit(20)).all()
+    return page(request, "audit.html.j2", officer, checkpoints=recent, alarms=alarms, verdict=verdict)
 
 
 @router.get("/audit")
 def audit(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
-    _require_audit(officer)
-    with node.engine.connect() as conn:
-        recent = list_checkpoints(conn, limit=20)
-        alarms = conn.execute(select(ledger_alarms).order_by(ledger_alarms.c.id.desc()).limit(20)).all()
-    return _page(request, "audit.html.j2", officer, checkpoints=recent, alarms=alarms, verdict=None)
+    require_audit_role(officer)
+    return _audit_page(request, node, officer, None)
 
 
 @router.post("/audit/verify", dependencies=[CsrfChecked])
 async def audit_verify(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
     """Export this node's audit bundle and verify it exactly as an oversight body would, offline."""
-    _require_audit(officer)
+    require_audit_role(officer)
     with tempfile.TemporaryDirectory(prefix="accord-verify-") as folder:
         bundle = Path(folder) / "bundle.json.gz"
         await run_in_threadpool(export_bundle, node, bundle)
         verdict = await run_in_threadpool(verify_bundle, bundle)
-    with node.engine.connect() as conn:
-        recent = list_checkpoints(conn, limit=20)
-        alarms = conn.execute(select(ledger_alarms).order_by(ledger_alarms.c.id.desc()).limit(20)).all()
-    return _page(request, "audit.html.j2", officer, checkpoints=recent, alarms=alarms, verdict=verdict)
+    return _audit_page(request, node, officer, verdict)
 
 
 @router.get("/audit/messages/{message_id}/proof")
 async def message_proof(request: Request, node: NodeDep, officer: WebOfficerDep, message_id: str) -> HTMLResponse:
     """Each ledger entry about the message, on both sides, with its inclusion proof against a countersigned head."""
-    _require_audit(officer)
+    require_audit_role(officer)
     proof = await run_in_threadpool(prove_message, node, message_id)
-    return _page(request, "proof.html.j2", officer, message_id=message_id, proof=proof)
+    return page(request, "proof.html.j2", officer, message_id=message_id, proof=proof)
 
 
 __all__ = ["CSRF_FIELD", "router"]

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from accord.api.dependencies import NodeDep
-from accord.directory.officers import Officer, officer_for_token
+from accord.directory.officers import Officer, officer_for_session
 from accord.errors import AccordError, AuthenticationFailed, Forbidden
 
 SESSION_COOKIE = "accord_session"
@@ -24,30 +26,12 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
-UI_PREFIXES = (
-    "/signin",
-    "/signout",
-    "/inbox",
-    "/outbox",
-    "/compose",
-    "/messages",
-    "/cases",
-    "/reviews",
-    "/workplan",
-    "/directory",
-    "/audit",
-    "/static",
-)
 
 
 class SignInRequired(AccordError):
     status = 401
     slug = "sign-in-required"
     title = "Sign in first"
-
-
-def is_ui_path(path: str) -> bool:
-    return path == "/" or path.startswith(UI_PREFIXES)
 
 
 def csrf_token(session_token: str) -> str:
@@ -64,8 +48,7 @@ def web_officer(request: Request, node: NodeDep) -> Officer:
     if not token:
         raise SignInRequired("your session has ended or you have not signed in")
     try:
-        with node.engine.begin() as conn:
-            officer = officer_for_token(conn, token, idle_s=node.settings.web_idle_timeout_s)
+        officer = officer_for_session(node.engine, token, node.settings.web_idle_timeout_s)
     except AuthenticationFailed as exc:
         raise SignInRequired("your session has ended (idle too long, or signed out); sign in again") from exc
     request.state.csrf = csrf_token(token)
@@ -93,9 +76,15 @@ CsrfChecked = Depends(require_csrf)
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
+    """Strict headers on the UI's pages and files; the API and the federation channel keep their own."""
+
+    def __init__(self, app: ASGIApp, is_ui_path: Callable[[str], bool]) -> None:
+        super().__init__(app)
+        self.is_ui_path = is_ui_path
+
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
-        if is_ui_path(request.url.path):
+        if self.is_ui_path(request.url.path):
             response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
             response.headers["X-Frame-Options"] = "DENY"
             response.headers["Referrer-Policy"] = "no-referrer"

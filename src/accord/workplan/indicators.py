@@ -211,6 +211,16 @@ def exchange_table(data: ExchangeData, agreement: Agreement) -> list[dict[str, A
     return rows
 
 
+def requests_per_area(data: ExchangeData, agreement: Agreement) -> dict[str, list[int]]:
+    """Requests per focus area, one count per sending party (in the agreement's order of parties)."""
+    return {
+        area.code: [
+            sum(r.focus_area == area.code and r.from_party == p.value for r in data.requests) for p in agreement.parties
+        ]
+        for area in agreement.focus_areas
+    }
+
+
 def weekly_volumes(data: ExchangeData, focus_area: str | None = None) -> list[dict[str, Any]]:
     """Opening messages per week (weeks start on Monday) and kind, in the period."""
     first_monday = (data.period.start - timedelta(days=data.period.start.weekday())).date()
@@ -287,6 +297,14 @@ def compute_indicators(context: IndicatorContext) -> list[dict[str, Any]]:
         | {"value": (result := i.compute(context)).value, "by_focus_area": result.by_focus_area}
         for i in registered_indicators()
     ]
+
+
+def measure(
+    conn: Connection, agreement: Agreement, period: Period, now: datetime
+) -> tuple[ExchangeData, list[dict[str, Any]]]:
+    """The period's exchange and every registered indicator over it."""
+    exchange = load_exchange(conn, period, now)
+    return exchange, compute_indicators(IndicatorContext(conn, agreement, period, now, exchange))
 
 
 def _per_area(context: IndicatorContext, measure: Callable[[list[Request]], float | None]) -> IndicatorResult:

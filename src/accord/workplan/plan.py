@@ -25,9 +25,13 @@ class StoredItem:
     doc: dict[str, Any]
 
 
+def plan_is_empty(conn: Connection) -> bool:
+    return conn.execute(select(workplan_items.c.code).limit(1)).first() is None
+
+
 def ensure_default_plan(conn: Connection, agreement: Agreement, actor: str) -> bool:
     """Load the agreement's default plan into an empty store (version 1 of every item); True if it did."""
-    if conn.execute(select(workplan_items.c.code).limit(1)).first() is not None:
+    if not plan_is_empty(conn):
         return False
     now = datetime.now(UTC)
     items = agreement.work_plan.items()

@@ -549,12 +549,12 @@ def _apply_decision(node: Node, conn: Connection, decision: DecisionBody, actor:
     _apply_acceptance(conn, row, kind, doc, decision, actor)
 
 
-def mark_refused_by_peer(conn: Connection, ref_ids: list[str], reason: str, actor: str) -> None:
+def mark_refused_by_peer(conn: Connection, ref_id: str, reason: str, actor: str) -> None:
     """A proposal the peer refused for good stays visible here as conflicted, with the peer's reason."""
     pending = list(
         conn.scalars(
             select(workplan_proposals.c.id).where(
-                workplan_proposals.c.id.in_(ref_ids), workplan_proposals.c.state == PendingState.PENDING
+                workplan_proposals.c.id == ref_id, workplan_proposals.c.state == PendingState.PENDING
             )
         )
     )

@@ -16,6 +16,7 @@ from accord.domain.notifications import PenAnswer, PenDecision, PreExportNotific
 from accord.domain.parties import Party
 from accord.errors import InvalidInput, NotFound
 from accord.exchange.errors import NotAmendable
+from accord.exchange.mailbox import message_view
 from accord.focus.precursors.risk import (
     PastNotification,
     ResolvedItem,
@@ -140,18 +141,29 @@ def notification_status(answers: list[dict[str, Any]], deadline: datetime | None
     return "info_requested" if answers else "pending"
 
 
-def history_before(conn: Connection, before: datetime) -> list[PastNotification]:
-    past = []
+@dataclass(frozen=True, slots=True)
+class _Notified:
+    at: datetime
+    past: list[PastNotification]
+
+
+def notification_history(conn: Connection) -> list[_Notified]:
+    """Every notification this node holds, as the history rules see it (read once per listing)."""
+    found = []
     for row in conn.execute(
-        select(messages.c.content).where(messages.c.kind == MessageKind.PEN.value, messages.c.created_at < before)
+        select(messages.c.content, messages.c.created_at).where(messages.c.kind == MessageKind.PEN.value)
     ):
         notification = Message.model_validate_json(row.content).notification
         if notification is None:
             continue
-        for item in resolve_items_quietly(notification):
-            if item.substance is not None:
-                past.append(PastNotification(importer_key(notification), item.substance.code, item.quantity_kg))
-    return past
+        key = importer_key(notification)
+        past = [
+            PastNotification(key, item.substance.code, item.quantity_kg)
+            for item in resolve_items_quietly(notification)
+            if item.substance is not None
+        ]
+        found.append(_Notified(row.created_at, past))
+    return found
 
 
 def resolve_items_quietly(notification: PreExportNotification) -> list[ResolvedItem]:
@@ -162,17 +174,17 @@ def resolve_items_quietly(notification: PreExportNotification) -> list[ResolvedI
 
 
 def notification_views(conn: Connection, rows: list[Any], now: datetime | None = None) -> list[NotificationView]:
-    from accord.exchange.mailbox import message_view
-
     now = now or datetime.now(UTC)
     decisions = pen_answers(conn, [r.id for r in rows])
+    history = notification_history(conn)
     views = []
     for row in rows:
         message = Message.model_validate_json(row.content)
         notification = message.notification
         flags: list[RiskFlag] = []
         if notification is not None:
-            flags = assess(notification, resolve_items_quietly(notification), history_before(conn, row.created_at))
+            earlier = [p for n in history if n.at < row.created_at for p in n.past]
+            flags = assess(notification, resolve_items_quietly(notification), earlier)
         view = message_view(row, now, with_content=True) | {
             "notification": notification.model_dump(mode="json") if notification else None
         }

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from accord.api.problems import problem_response
 from accord.errors import AccordError
-from accord.web.pages import router, templates
-from accord.web.security import SecurityHeaders, SignInRequired, is_ui_path
+from accord.web.pages import page, router
+from accord.web.security import SecurityHeaders, SignInRequired
 
-STATIC_DIR = __file__.rsplit("/", 1)[0] + "/static"
+STATIC_DIR = Path(__file__).with_name("static")
+STATIC_PREFIX = "/static"
+
+
+def ui_sections() -> set[str]:
+    """The first path segment of every page the router serves (and the static files): what counts as the UI."""
+    return {"/" + r.path.strip("/").split("/")[0] for r in router.routes if isinstance(r, APIRoute)} | {STATIC_PREFIX}
 
 
 def install_web(app: FastAPI) -> None:
+    sections = ui_sections()
+
+    def is_ui_path(path: str) -> bool:
+        return "/" + path.strip("/").split("/")[0] in sections
+
     app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(SecurityHeaders)
+    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeaders, is_ui_path=is_ui_path)
 
     @app.exception_handler(AccordError)
     async def accord_error(request: Request, exc: AccordError) -> Response:
@@ -35,17 +48,5 @@ def ui_error(request: Request, exc: AccordError) -> Response:
         if htmx:
             return JSONResponse({}, status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
-    context: dict[str, object] = {
-        "officer": None,
-        "csrf": "",
-        "node": {},
-        "path": request.url.path,
-        "roles": set(),
-        "error": exc,
-        "can_audit": False,
-        "can_review": False,
-        "can_coordinate": False,
-    }
     template = "_error_fragment.html.j2" if htmx else "error.html.j2"
-    response: HTMLResponse = templates.TemplateResponse(request, template, context, status_code=exc.status)
-    return response
+    return page(request, template, None, exc.status, error=exc)
