@@ -112,8 +112,11 @@ def test_a_wrong_password_is_refused_and_signing_out_ends_the_session(
     page.screenshot(path=screens / "signin.png")
     # Keyboard only: the username field has focus, Tab moves on, Enter submits.
     page.goto("/signin")
+    # Autofocus lands after the load event; typing before it would drop keystrokes.
+    expect(page.get_by_label("Username")).to_be_focused()
     page.keyboard.type("sample.rcmp")
     page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
     page.keyboard.type("sample.rcmp-SAMPLE-pw")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
