@@ -32,6 +32,9 @@ class PenRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     reply_working_days: int = Field(gt=0, le=120)
+    escalate_after_working_days: int = Field(
+        default=5, gt=0, le=60, description="silence this long past the deadline goes to both sides' coordinators"
+    )
     authorities: dict[Party, str]
 
 
@@ -116,14 +119,22 @@ class Agreement(BaseModel):
 
     def pen_deadline(self, sent_at: datetime) -> datetime:
         """The reply deadline of a pre-export notification: N working days (Monday to Friday) after it is sent."""
-        moment, left = sent_at, self.pre_export_notifications.reply_working_days
-        while left:
-            moment += timedelta(days=1)
-            if moment.weekday() < 5:
-                left -= 1
-        return moment
+        return add_working_days(sent_at, self.pre_export_notifications.reply_working_days)
+
+    def pen_escalation(self, deadline: datetime) -> datetime:
+        """When silence past a notification's deadline goes up to the coordinators of both sides."""
+        return add_working_days(deadline, self.pre_export_notifications.escalate_after_working_days)
 
     def common_level(self, party: Party, classification: str) -> CommonLevel | None:
         mapping = self.classification_mapping[party]
         wanted = classification.strip().casefold()
         return next((level for name, level in mapping.items() if name.casefold() == wanted), None)
+
+
+def add_working_days(moment: datetime, days: int) -> datetime:
+    """Days Monday to Friday (public holidays differ by party and are not counted out)."""
+    while days:
+        moment += timedelta(days=1)
+        if moment.weekday() < 5:
+            days -= 1
+    return moment

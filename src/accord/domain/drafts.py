@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.handling import Caveat, Tlp
+from accord.domain.incidents import Incident
 from accord.domain.messages import Assurance, MessageKind, Priority, Purpose, Subject
 from accord.domain.notifications import PenAnswer, PreExportNotification
 
@@ -66,6 +67,7 @@ class MessageDraft(ReplyDraft):
     case_id: str | None = Field(default=None, max_length=36, description="continue an existing case")
     in_reply_to: str | None = Field(default=None, max_length=36, description="for a response: the message answered")
     notification: PreExportNotification | None = Field(default=None, description="for kind 'pen'")
+    incident: Incident | None = Field(default=None, description="for kind 'incident'; persons go in subjects")
 
     def carried(self) -> dict[str, Any]:
         """The fields a Message takes from its draft unchanged; the send path adds ids, addresses and handling."""
@@ -84,6 +86,7 @@ class MessageDraft(ReplyDraft):
             "assurances": self.assurances,
             "notification": self.notification,
             "pen_answer": self.pen_answer,
+            "incident": self.incident,
         }
 
 

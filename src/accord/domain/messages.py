@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.handling import Handling
+from accord.domain.incidents import Incident
 from accord.domain.notifications import PenAnswer, PreExportNotification
 from accord.domain.parties import Party
 
@@ -21,6 +22,7 @@ class MessageKind(StrEnum):
     WITHDRAWAL = "withdrawal"
     RETRACTION = "retraction"
     PEN = "pen"  # a pre-export notification of a precursor shipment, answered by the importing authority
+    INCIDENT = "incident"  # a precursor incident (seizure, stopped shipment, diversion, suspicious order)
 
     @property
     def is_amendment(self) -> bool:
@@ -28,7 +30,9 @@ class MessageKind(StrEnum):
 
 
 AMENDMENT_KINDS = frozenset({MessageKind.CORRECTION, MessageKind.WITHDRAWAL, MessageKind.RETRACTION})
-OPENING_KINDS = frozenset({MessageKind.REQUEST, MessageKind.SHARE, MessageKind.ALERT, MessageKind.PEN})
+OPENING_KINDS = frozenset(
+    {MessageKind.REQUEST, MessageKind.SHARE, MessageKind.ALERT, MessageKind.PEN, MessageKind.INCIDENT}
+)
 
 
 class Priority(StrEnum):
@@ -177,3 +181,4 @@ class Message(BaseModel):
     assurances: tuple[Assurance, ...] = Field(default=(), max_length=10)
     notification: PreExportNotification | None = None  # for kind "pen"
     pen_answer: PenAnswer | None = None  # for a response to a "pen"
+    incident: Incident | None = None  # for kind "incident"

@@ -65,10 +65,14 @@ class PreExportNotification(BaseModel):
 
     @model_validator(mode="after")
     def _route_codes(self) -> PreExportNotification:
-        bad = [c for c in self.route if not (len(c) == 2 and c.isalpha() and c.isupper())]
-        if bad:
-            raise ValueError(f"route lists countries as ISO 3166-1 alpha-2 codes (e.g. AE, SG), not {bad}")
+        check_route(self.route)
         return self
+
+
+def check_route(route: tuple[str, ...]) -> None:
+    bad = [c for c in route if not (len(c) == 2 and c.isalpha() and c.isupper())]
+    if bad:
+        raise ValueError(f"route lists countries as ISO 3166-1 alpha-2 codes (e.g. AE, SG), not {bad}")
 
 
 class PenDecision(StrEnum):
@@ -82,11 +86,31 @@ class PenDecision(StrEnum):
         return self is not PenDecision.INFO_REQUESTED
 
 
+class RecordedItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    substance: str = Field(min_length=1, max_length=200)
+    quantity_kg: float = Field(gt=0, le=1_000_000)
+
+
+class ImportRecord(BaseModel):
+    """The importing side's own record of the shipment (its import permit or customs declaration), given with the
+    answer so the risk rules can compare the two sides' records."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    importer: str = Field(min_length=1, max_length=200)
+    items: tuple[RecordedItem, ...] = Field(min_length=1, max_length=20)
+    import_permit: str | None = Field(default=None, max_length=100)
+    point_of_entry: str | None = Field(default=None, max_length=100)
+
+
 class PenAnswer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     decision: PenDecision
     grounds: str | None = Field(default=None, max_length=2000)
+    import_record: ImportRecord | None = None
 
     @model_validator(mode="after")
     def _grounds(self) -> PenAnswer:

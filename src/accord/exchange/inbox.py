@@ -37,6 +37,7 @@ from accord.exchange.errors import (
 )
 from accord.exchange.outbox import OutboxKind, channel_name
 from accord.exchange.sending import link_attachments, message_row
+from accord.focus.precursors.incidents import check_incident
 from accord.focus.precursors.notifications import resolve_items
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
@@ -219,6 +220,10 @@ def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> Mes
         resolve_items(message.notification)  # a substance this node does not know is refused, not stored
     elif message.notification is not None:
         raise InvalidInput("only a 'pen' carries a notification")
+    if message.kind is MessageKind.INCIDENT:
+        check_incident(message.focus_area, message.incident, None)
+    elif message.incident is not None:
+        raise InvalidInput("only an 'incident' carries an incident")
     if message.pen_answer is not None and message.kind is not MessageKind.RESPONSE:
         raise InvalidInput("pen_answer travels in a response")
     _check_fits(

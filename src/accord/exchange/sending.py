@@ -31,6 +31,7 @@ from accord.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from accord.exchange.errors import AboveChannelCeiling, NotAmendable, UnknownAgency, UnknownFocusArea
 from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.focus.precursors.incidents import check_incident, check_incident_reference
 from accord.focus.precursors.notifications import check_answer, check_notification
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
@@ -284,13 +285,18 @@ def _deadline(agreement: Agreement, kind: MessageKind, priority: Priority, now: 
 
 
 def _check_precursor_fields(node: Node, conn: Connection, officer: Officer, draft: MessageDraft, now: datetime) -> None:
-    """A 'pen' carries a valid notification; an answer to one carries pen_answer, once, while it is open."""
+    """A 'pen' carries a valid notification, an 'incident' a valid incident; an answer to a 'pen' carries pen_answer,
+    once, while it is open."""
     if draft.kind is MessageKind.PEN:
         check_notification(
             node.agreement, node.party, draft.recipient_agency, draft.focus_area, draft.notification, now.date()
         )
     elif draft.notification is not None:
         raise InvalidInput("only a message of kind 'pen' carries a notification")
+    if draft.kind is MessageKind.INCIDENT:
+        check_incident_reference(conn, check_incident(draft.focus_area, draft.incident, now.date()))
+    elif draft.incident is not None:
+        raise InvalidInput("only a message of kind 'incident' carries an incident")
     if draft.kind is MessageKind.RESPONSE and draft.in_reply_to is not None:
         check_answer(conn, visible_row(node, conn, officer, draft.in_reply_to), draft.pen_answer)
     elif draft.pen_answer is not None:

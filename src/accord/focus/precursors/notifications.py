@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 
 from accord.domain.agreement import Agreement
 from accord.domain.messages import Message, MessageKind
-from accord.domain.notifications import PenAnswer, PenDecision, PreExportNotification
+from accord.domain.notifications import ImportRecord, PenAnswer, PenDecision, PreExportNotification
 from accord.domain.parties import Party
 from accord.errors import InvalidInput, NotFound
 from accord.exchange.errors import NotAmendable
@@ -23,26 +23,18 @@ from accord.focus.precursors.risk import (
     RiskFlag,
     assess,
     importer_key,
-    load_risk_rules,
+    resolve_substance,
 )
-from accord.focus.precursors.substances import load_substances
 from accord.store.tables import messages
 
 DRUGS = "drugs"
 
 
 def resolve_items(notification: PreExportNotification) -> list[ResolvedItem]:
-    """Each item's substance: a scheduled one, or a curated unscheduled analogue; anything else is refused."""
-    substances = load_substances()
-    rules = load_risk_rules()
     resolved = []
     for index, item in enumerate(notification.items):
-        analogue = rules.analogue(item.substance)
-        if analogue is not None:
-            resolved.append(ResolvedItem(index, None, analogue, item.quantity_kg, item.hs_code))
-            continue
-        substance = substances.resolve(item.substance)
-        resolved.append(ResolvedItem(index, substance, None, item.quantity_kg, item.hs_code))
+        substance, analogue = resolve_substance(item.substance)
+        resolved.append(ResolvedItem(index, substance, analogue, item.quantity_kg, item.hs_code))
     return resolved
 
 
@@ -120,15 +112,21 @@ class NotificationView:
     status: str
     answers: list[dict[str, Any]]
     flags: list[RiskFlag]
+    escalation: dict[str, Any] | None
+    follow_ups: list[dict[str, Any]]  # alerts and reminders in the notification's case
+
+    @property
+    def shipment(self) -> str:
+        return {"objected": "blocked", "cleared": "may ship"}.get(self.status, "waiting")
 
     def as_json(self) -> dict[str, Any]:
         return self.message | {
             "status": self.status,
-            "shipment": "blocked"
-            if self.status == "objected"
-            else ("may ship" if self.status == "cleared" else "waiting"),
+            "shipment": self.shipment,
+            "escalation": self.escalation,
             "answers": self.answers,
             "flags": [f.as_json() for f in self.flags],
+            "follow_ups": self.follow_ups,
         }
 
 
@@ -137,8 +135,19 @@ def notification_status(answers: list[dict[str, Any]], deadline: datetime | None
     if final is not None:
         return str(final["decision"])
     if deadline is not None and deadline < now:
-        return "overdue"  # silence past the deadline: visible here, and escalated (see list_notifications)
+        return "overdue"
     return "info_requested" if answers else "pending"
+
+
+def escalation(agreement: Agreement, status: str, deadline: datetime | None, now: datetime) -> dict[str, Any] | None:
+    """Silence past the deadline: first a reminder is due to the importing authority; after the agreed working
+    days more, the notification goes up to both sides' work-plan coordinators."""
+    if status != "overdue" or deadline is None:
+        return None
+    up = agreement.pen_escalation(deadline)
+    if now < up:
+        return {"level": 1, "since": deadline.isoformat(), "to": "importing authority (reminder due)"}
+    return {"level": 2, "since": up.isoformat(), "to": "both sides' work-plan coordinators"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,23 +182,56 @@ def resolve_items_quietly(notification: PreExportNotification) -> list[ResolvedI
         return []  # a notification that arrived with a substance this node does not know is flagged elsewhere
 
 
-def notification_views(conn: Connection, rows: list[Any], now: datetime | None = None) -> list[NotificationView]:
+def case_follow_ups(conn: Connection, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The alerts and reminders sent or received in each case (other than the notification and its answers)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    if not case_ids:
+        return found
+    for row in conn.execute(
+        select(messages.c.id, messages.c.case_id, messages.c.kind, messages.c.title, messages.c.created_at)
+        .where(
+            messages.c.case_id.in_(case_ids),
+            messages.c.kind.in_([MessageKind.ALERT.value, MessageKind.REQUEST.value]),
+        )
+        .order_by(messages.c.created_at)
+    ):
+        found.setdefault(row.case_id, []).append(
+            {"id": row.id, "kind": row.kind, "title": row.title, "at": row.created_at.isoformat()}
+        )
+    return found
+
+
+def notification_views(
+    conn: Connection, agreement: Agreement, rows: list[Any], now: datetime | None = None
+) -> list[NotificationView]:
     now = now or datetime.now(UTC)
     decisions = pen_answers(conn, [r.id for r in rows])
+    follow_ups = case_follow_ups(conn, list({r.case_id for r in rows}))
     history = notification_history(conn)
     views = []
     for row in rows:
         message = Message.model_validate_json(row.content)
         notification = message.notification
+        answers = decisions.get(row.id, [])
         flags: list[RiskFlag] = []
         if notification is not None:
             earlier = [p for n in history if n.at < row.created_at for p in n.past]
-            flags = assess(notification, resolve_items_quietly(notification), earlier)
+            records = [ImportRecord.model_validate(a["import_record"]) for a in answers if a.get("import_record")]
+            flags = assess(notification, resolve_items_quietly(notification), earlier, records=records)
         view = message_view(row, now, with_content=True) | {
             "notification": notification.model_dump(mode="json") if notification else None
         }
-        answers = decisions.get(row.id, [])
-        views.append(NotificationView(view, notification_status(answers, row.deadline, now), answers, flags))
+        status = notification_status(answers, row.deadline, now)
+        views.append(
+            NotificationView(
+                view,
+                status,
+                answers,
+                flags,
+                escalation(agreement, status, row.deadline, now),
+                follow_ups.get(row.case_id, []),
+            )
+        )
     return views
 
 

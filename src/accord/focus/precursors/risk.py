@@ -4,7 +4,7 @@ the importing authority's review, with the reason in words."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -14,12 +14,18 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rapidfuzz import utils
 
-from accord.domain.notifications import PreExportNotification
-from accord.errors import ConfigurationError
+from accord.domain.notifications import ImportRecord, PreExportNotification
+from accord.errors import ConfigurationError, InvalidInput
 from accord.focus.precursors.substances import Substance, load_substances
 
 RuleKind = Literal[
-    "hs_mismatch", "analogue", "quantity_history", "new_importer", "missing_licence", "transit_watch_list"
+    "hs_mismatch",
+    "analogue",
+    "quantity_history",
+    "new_importer",
+    "missing_licence",
+    "transit_watch_list",
+    "record_mismatch",
 ]
 
 
@@ -32,6 +38,7 @@ class RiskRule(BaseModel):
     factor: float = Field(default=5.0, gt=1)
     min_history: int = Field(default=2, ge=1)
     countries: tuple[str, ...] = ()
+    tolerance_percent: float = Field(default=5.0, ge=0, le=100)
 
 
 class Analogue(BaseModel):
@@ -99,6 +106,30 @@ def load_risk_rules() -> RiskRules:
     return rules
 
 
+def resolve_substance(name: str) -> tuple[Substance | None, Analogue | None]:
+    """A scheduled substance, or a curated unscheduled analogue; anything else is refused (InvalidInput)."""
+    analogue = load_risk_rules().analogue(name)
+    if analogue is not None:
+        return None, analogue
+    return load_substances().resolve(name), None
+
+
+def identify(name: str) -> tuple[str, str]:
+    """The code and name of a scheduled substance, or an analogue's own name; InvalidInput for anything else."""
+    substance, analogue = resolve_substance(name)
+    if substance is not None:
+        return substance.code, substance.name
+    assert analogue is not None
+    return analogue.name, f"{analogue.name} (analogue of {analogue.analogue_of})"
+
+
+def _substance_key(name: str) -> str:
+    try:
+        return identify(name)[0]
+    except InvalidInput:
+        return utils.default_process(name)
+
+
 def importer_key(notification: PreExportNotification) -> str:
     return utils.default_process(notification.importer.name)
 
@@ -111,6 +142,7 @@ class _Case:
     items: Sequence[ResolvedItem]
     history: Sequence[PastNotification]
     importer: str
+    records: Sequence[ImportRecord]
 
     def past_quantities(self, substance: str) -> list[float]:
         return [p.quantity_kg for p in self.history if p.importer == self.importer and p.substance == substance]
@@ -157,13 +189,50 @@ def _transit_watch_list(rule: RiskRule, case: _Case) -> str | None:
     return f"the route passes through {', '.join(listed)} (watch list)" if listed else None
 
 
+def _record_mismatch(rule: RiskRule, case: _Case) -> str | None:
+    """The importing side's own record (given with its answer) against the notification, field by field."""
+    if not case.records:
+        return None
+    record = case.records[-1]
+    notification = case.notification
+    found = []
+    if utils.default_process(record.importer) != case.importer:
+        found.append(f"importer {record.importer!r} against {notification.importer.name!r}")
+    if record.import_permit and notification.import_permit and record.import_permit != notification.import_permit:
+        found.append(f"import permit {record.import_permit} against {notification.import_permit}")
+    entry = record.point_of_entry
+    if entry and utils.default_process(entry) != utils.default_process(notification.point_of_entry):
+        found.append(f"point of entry {entry!r} against {notification.point_of_entry!r}")
+    declared = _quantities((i.substance, i.quantity_kg) for i in notification.items)
+    recorded = _quantities((i.substance, i.quantity_kg) for i in record.items)
+    for key in sorted(declared.keys() | recorded.keys()):
+        ours, theirs = declared.get(key), recorded.get(key)
+        if ours is None or theirs is None:
+            found.append(f"{key} only in the {'importing' if ours is None else 'exporting'} side's record")
+        elif abs(theirs - ours) > ours * rule.tolerance_percent / 100:
+            found.append(f"{key}: {theirs:g} kg recorded against {ours:g} kg notified")
+    return "the two sides' records differ: " + "; ".join(found) if found else None
+
+
+def _quantities(items: Iterable[tuple[str, float]]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for name, quantity in items:
+        key = _substance_key(name)
+        totals[key] = totals.get(key, 0.0) + quantity
+    return totals
+
+
 _ITEM_RULES = {
     "hs_mismatch": _hs_mismatch,
     "analogue": _analogue,
     "quantity_history": _quantity_history,
     "new_importer": _new_importer,
 }
-_NOTIFICATION_RULES = {"missing_licence": _missing_licence, "transit_watch_list": _transit_watch_list}
+_NOTIFICATION_RULES = {
+    "missing_licence": _missing_licence,
+    "transit_watch_list": _transit_watch_list,
+    "record_mismatch": _record_mismatch,
+}
 
 
 def assess(
@@ -171,9 +240,11 @@ def assess(
     items: Sequence[ResolvedItem],
     history: Sequence[PastNotification],
     rules: RiskRules | None = None,
+    records: Sequence[ImportRecord] = (),
 ) -> list[RiskFlag]:
-    """Every flag the rules raise on this notification, given the earlier notifications this node holds."""
-    case = _Case(notification, items, history, importer_key(notification))
+    """Every flag the rules raise on this notification, given the earlier notifications this node holds and the
+    importing side's records of the shipment."""
+    case = _Case(notification, items, history, importer_key(notification), records)
     flags: list[RiskFlag] = []
     for rule in (rules or load_risk_rules()).rules:
         if rule.kind in _ITEM_RULES:
