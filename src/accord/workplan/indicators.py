@@ -250,9 +250,26 @@ class IndicatorContext:
 
 
 @dataclass(frozen=True, slots=True)
+class Breakdown:
+    """A small table under an indicator (e.g. incidents by substance and month): one row per label."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[float, ...]], ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "columns": list(self.columns),
+            "rows": [{"label": label, "values": list(values)} for label, values in self.rows],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class IndicatorResult:
     value: float | None
     by_focus_area: dict[str, float | None] = field(default_factory=dict)
+    breakdown: Breakdown | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +311,11 @@ def compute_indicators(context: IndicatorContext) -> list[dict[str, Any]]:
             "description": i.description,
             "module": i.module,
         }
-        | {"value": (result := i.compute(context)).value, "by_focus_area": result.by_focus_area}
+        | {
+            "value": (result := i.compute(context)).value,
+            "by_focus_area": result.by_focus_area,
+            "breakdown": result.breakdown.as_json() if result.breakdown else None,
+        }
         for i in registered_indicators()
     ]
 

@@ -24,6 +24,14 @@ class Period:
     def last_day(self) -> date:
         return (self.end - timedelta(days=1)).date()
 
+    def months(self) -> list[str]:
+        """The calendar months the period touches, as YYYY-MM."""
+        found, day = [], self.start.date().replace(day=1)
+        while day <= self.last_day:
+            found.append(f"{day:%Y-%m}")
+            day = _month_start(day.year, day.month + 1)
+        return found
+
 
 def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)

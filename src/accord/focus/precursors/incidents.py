@@ -41,9 +41,7 @@ def check_incident_reference(conn: Connection, incident: Incident) -> None:
     if incident.notification_id is None:
         return
     found = conn.execute(
-        select(messages.c.id).where(
-            messages.c.id == incident.notification_id, messages.c.kind == MessageKind.PEN.value
-        )
+        select(messages.c.id).where(messages.c.id == incident.notification_id, messages.c.kind == MessageKind.PEN.value)
     ).first()
     if found is None:
         raise InvalidInput(f"notification_id {incident.notification_id} is not a pre-export notification held here")

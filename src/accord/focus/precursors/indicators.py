@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import select
 
-from accord.domain.messages import MessageKind
+from accord.domain.incidents import Incident
+from accord.domain.messages import Message, MessageKind
 from accord.domain.notifications import PenDecision
-from accord.focus.precursors.notifications import pen_answers
+from accord.errors import InvalidInput
+from accord.focus.precursors.notifications import notification_status, pen_answers
+from accord.focus.precursors.risk import identify
 from accord.store.tables import messages
-from accord.workplan.indicators import Indicator, IndicatorContext, IndicatorResult, register_indicator
+from accord.workplan.indicators import Breakdown, Indicator, IndicatorContext, IndicatorResult, register_indicator
+
+OUTCOMES = ("objected", "cleared", "info_requested", "pending", "overdue")
 
 
 def _notifications(context: IndicatorContext) -> list[tuple[str, str, datetime | None]]:
@@ -52,6 +58,62 @@ def _objections(context: IndicatorContext) -> IndicatorResult:
     return IndicatorResult(objected, {"drugs": objected})
 
 
+def _incidents(context: IndicatorContext) -> list[Incident]:
+    """The incidents (sent or received) that happened in the period, by the date they happened."""
+    found = []
+    for row in context.conn.execute(
+        select(messages.c.content).where(messages.c.kind == MessageKind.INCIDENT.value, messages.c.purged_at.is_(None))
+    ):
+        incident = Message.model_validate_json(row.content).incident
+        if incident is not None and context.period.start.date() <= incident.occurred_on <= context.period.last_day:
+            found.append(incident)
+    return found
+
+
+def _substance_name(name: str) -> str:
+    try:
+        return identify(name)[1]
+    except InvalidInput:
+        return name
+
+
+def _incidents_by_substance(context: IndicatorContext) -> IndicatorResult:
+    incidents = _incidents(context)
+    months = context.period.months()
+    counts: Counter[tuple[str, str]] = Counter()
+    for incident in incidents:
+        for substance in {_substance_name(item.substance) for item in incident.items}:
+            counts[substance, f"{incident.occurred_on:%Y-%m}"] += 1
+    substances = sorted({s for s, _ in counts})
+    rows = tuple((s, tuple(float(counts[s, m]) for m in months)) for s in substances)
+    breakdown = Breakdown("Precursor incidents by substance and month", tuple(months), rows) if rows else None
+    return IndicatorResult(len(incidents), {"drugs": len(incidents)}, breakdown)
+
+
+def _alerts(context: IndicatorContext) -> IndicatorResult:
+    """Alerts raised in the cases of the period's notifications, by what became of the notification."""
+    found = _notifications(context)
+    cases = dict(
+        context.conn.execute(
+            select(messages.c.case_id, messages.c.id).where(messages.c.id.in_([i for i, _, _ in found]))
+        ).all()
+    )
+    alerts = context.conn.execute(
+        select(messages.c.case_id).where(
+            messages.c.kind == MessageKind.ALERT.value, messages.c.case_id.in_(list(cases))
+        )
+    ).all()
+    answers = pen_answers(context.conn, list(cases.values()))
+    deadlines = {i: deadline for i, _, deadline in found}
+    outcomes: Counter[str] = Counter()
+    for (case_id,) in alerts:
+        notification_id = cases[case_id]
+        outcomes[notification_status(answers.get(notification_id, []), deadlines[notification_id], context.now)] += 1
+    rows = tuple((outcome.replace("_", " "), (float(outcomes[outcome]),)) for outcome in OUTCOMES if outcomes[outcome])
+    breakdown = Breakdown("Risk alerts by what became of the notification", ("alerts",), rows) if rows else None
+    return IndicatorResult(len(alerts), {"drugs": len(alerts)}, breakdown)
+
+
 for _indicator in (
     Indicator(
         "pen-notifications",
@@ -75,6 +137,22 @@ for _indicator in (
         "count",
         "Notifications the importing authority objected to.",
         _objections,
+        module="precursors",
+    ),
+    Indicator(
+        "precursor-incidents",
+        "Precursor incidents",
+        "count",
+        "Seizures, stopped shipments, diversions and suspicious orders that happened in the period, both ways.",
+        _incidents_by_substance,
+        module="precursors",
+    ),
+    Indicator(
+        "pen-alerts",
+        "Risk alerts on notifications",
+        "count",
+        "Alerts raised in the cases of the period's notifications, with the notification's outcome.",
+        _alerts,
         module="precursors",
     ),
 ):

@@ -127,11 +127,16 @@ def _substance_key(name: str) -> str:
     try:
         return identify(name)[0]
     except InvalidInput:
-        return utils.default_process(name)
+        return name_key(name)
+
+
+def name_key(name: str) -> str:
+    """A company or place name with case, punctuation and spacing taken out: 'Pvt. Ltd.' is 'Pvt Ltd'."""
+    return " ".join(utils.default_process(name).split())
 
 
 def importer_key(notification: PreExportNotification) -> str:
-    return utils.default_process(notification.importer.name)
+    return name_key(notification.importer.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,12 +201,12 @@ def _record_mismatch(rule: RiskRule, case: _Case) -> str | None:
     record = case.records[-1]
     notification = case.notification
     found = []
-    if utils.default_process(record.importer) != case.importer:
+    if name_key(record.importer) != case.importer:
         found.append(f"importer {record.importer!r} against {notification.importer.name!r}")
     if record.import_permit and notification.import_permit and record.import_permit != notification.import_permit:
         found.append(f"import permit {record.import_permit} against {notification.import_permit}")
     entry = record.point_of_entry
-    if entry and utils.default_process(entry) != utils.default_process(notification.point_of_entry):
+    if entry and name_key(entry) != name_key(notification.point_of_entry):
         found.append(f"point of entry {entry!r} against {notification.point_of_entry!r}")
     declared = _quantities((i.substance, i.quantity_kg) for i in notification.items)
     recorded = _quantities((i.substance, i.quantity_kg) for i in record.items)

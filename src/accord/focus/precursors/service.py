@@ -36,9 +36,7 @@ def list_notifications(
         ).all()
         views = notification_views(conn, node.agreement, readable_rows(node, officer, rows))
     return [
-        v
-        for v in views
-        if (status is None or v.status == status) and (flagged is None or bool(v.flags) == flagged)
+        v for v in views if (status is None or v.status == status) and (flagged is None or bool(v.flags) == flagged)
     ]
 
 
