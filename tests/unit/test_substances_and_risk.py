@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from accord.domain.notifications import ConsignmentItem, PenAnswer, PreExportNotification, Trader, TransportMode
+from accord.datafiles import load_agreement
+from accord.domain.notifications import (
+    ConsignmentItem,
+    ImportRecord,
+    PenAnswer,
+    PreExportNotification,
+    RecordedItem,
+    Trader,
+    TransportMode,
+)
 from accord.errors import InvalidInput
-from accord.focus.precursors.notifications import notification_status, resolve_items
+from accord.focus.precursors.notifications import escalation, notification_status, resolve_items
 from accord.focus.precursors.risk import PastNotification, assess, importer_key
 from accord.focus.precursors.substances import load_substances, valid_cas
 
@@ -137,8 +146,6 @@ def test_bad_notifications_are_refused_before_any_rule_runs() -> None:
 
 
 def test_status_follows_the_answers_and_the_deadline() -> None:
-    from datetime import UTC, datetime, timedelta
-
     now = datetime(2026, 12, 1, tzinfo=UTC)
     later, earlier = now + timedelta(days=3), now - timedelta(days=1)
     assert notification_status([], later, now) == "pending"
@@ -146,3 +153,49 @@ def test_status_follows_the_answers_and_the_deadline() -> None:
     assert notification_status([{"decision": "info_requested"}], later, now) == "info_requested"
     assert notification_status([{"decision": "info_requested"}, {"decision": "objected"}], earlier, now) == "objected"
     assert notification_status([{"decision": "cleared"}], earlier, now) == "cleared"
+
+
+def record(**changes: object) -> ImportRecord:
+    base: dict[str, object] = {
+        "importer": "DECCAN PHARMA INTERMEDIATES PVT. LTD.",
+        "items": (RecordedItem(substance="4-Piperidone", quantity_kg=25.9),),
+        "point_of_entry": "Nhava Sheva",
+    }
+    base.update(changes)
+    return ImportRecord.model_validate(base)
+
+
+def mismatch(pen: PreExportNotification, *records: ImportRecord) -> str | None:
+    flags = [
+        f for f in assess(pen, resolve_items(pen), history(3, 20), records=records) if f.rule == "records-disagree"
+    ]
+    return flags[0].reason if flags else None
+
+
+def test_the_two_sides_records_agree_within_the_tolerance_and_differ_beyond_it() -> None:
+    pen = notification()
+    assert mismatch(pen) is None  # no record from the importing side yet
+    assert mismatch(pen, record()) is None  # 25.9 kg against 25 kg is within 5 %; case and dots do not count
+    over = mismatch(pen, record(items=(RecordedItem(substance="piperidin-4-one", quantity_kg=27),)))
+    assert over is not None and "4-piperidone: 27 kg recorded against 25 kg notified" in over
+    other = mismatch(pen, record(importer="Konkan Traders", point_of_entry="Mundra"))
+    assert other is not None and "importer 'Konkan Traders'" in other and "point of entry 'Mundra'" in other
+    extra = mismatch(pen, record(items=(*record().items, RecordedItem(substance="ANPP", quantity_kg=5))))
+    assert extra is not None and "anpp only in the importing side's record" in extra
+    swapped = mismatch(pen, record(items=(RecordedItem(substance="ANPP", quantity_kg=25),)))
+    assert swapped is not None and "4-piperidone only in the exporting side's record" in swapped
+    latest = mismatch(pen, record(importer="Konkan Traders"), record())
+    assert latest is None  # the latest record counts
+
+
+def test_silence_escalates_after_the_agreed_working_days() -> None:
+    agreement = load_agreement()
+    deadline = datetime(2026, 12, 4, 12, tzinfo=UTC)  # a Friday
+    assert escalation(agreement, "pending", deadline, deadline - timedelta(days=1)) is None
+    assert escalation(agreement, "cleared", deadline, deadline + timedelta(days=30)) is None
+    first = escalation(agreement, "overdue", deadline, deadline + timedelta(days=1))
+    assert first is not None and first["level"] == 1
+    # Five working days after Friday 4 December is Friday 11 December: the weekend does not count.
+    assert escalation(agreement, "overdue", deadline, datetime(2026, 12, 11, 11, tzinfo=UTC))["level"] == 1  # type: ignore[index]
+    second = escalation(agreement, "overdue", deadline, datetime(2026, 12, 11, 13, tzinfo=UTC))
+    assert second is not None and second["level"] == 2 and second["since"].startswith("2026-12-11")
