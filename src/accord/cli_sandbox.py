@@ -54,6 +54,7 @@ def sandbox_seed(
         for node in opened.values():
             node.close()
     console.print(
-        f"wrote {summary.openings} SAMPLE requests, shares and alerts and {summary.responses} responses to both "
+        f"wrote {summary.openings} SAMPLE requests, shares and alerts, {summary.responses} responses and "
+        f"{summary.precursors} precursor notifications, answers and incidents to both "
         f"nodes, dated {summary.start:%Y-%m-%d} to {summary.end:%Y-%m-%d}"
     )

@@ -33,6 +33,7 @@ from accord.domain.messages import (
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError, InvalidInput
 from accord.exchange.sending import message_row
+from accord.focus.precursors.samples import sample_precursor_traffic
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import messages, officers
@@ -58,6 +59,7 @@ _ANSWER_SHARE = 0.85
 class SeedSummary:
     openings: int
     responses: int
+    precursors: int  # notifications, their answers and incidents
     start: datetime
     end: datetime
 
@@ -117,6 +119,11 @@ def seed_traffic(
             _add_pair(rows, reply, reply.created_at + _lag(rng, 2.0) if reply.created_at < end else None, None, end)
         if progress is not None and (n + 1) % 50 == 0:
             progress(50)
+    precursors = sample_precursor_traffic(
+        rng, lambda at: _uuid7_at(at, rng), agreement, start, end, max(1, count // 10)
+    )
+    for sampled in precursors:
+        _add_pair(rows, sampled.message, sampled.read_at, sampled.answered_at, end)
     for party, node in nodes.items():
         with node.engine.begin() as conn:
             for first in range(0, len(rows[party]), 500):
@@ -131,7 +138,7 @@ def seed_traffic(
             )
     if progress is not None:
         progress(count % 50)
-    return SeedSummary(count, responses, start, end)
+    return SeedSummary(count, responses, len(precursors), start, end)
 
 
 def _opening(rng: random.Random, created: datetime, deadline_for: Callable[[Priority, datetime], datetime]) -> Message:

@@ -227,3 +227,16 @@ def test_report_command_writes_html_pdf_and_json_and_refuses_bad_input(
         failed = accord(*args)
         assert failed.returncode != 0 and message in failed.stderr, (args, failed.stderr)
     assert not (tmp_path / "x.html").exists()
+
+
+def test_the_seeded_precursor_traffic_shows_in_the_precursor_indicators(
+    seeded: tuple[RunningNode, RunningNode],
+) -> None:
+    report = report_json(seeded[0], whole_range())
+    indicators = {i["code"]: i for i in report["indicators"]}
+    assert indicators["pen-notifications"]["value"] > 0
+    assert 0 < indicators["pen-answered-in-time"]["value"] <= 1
+    incidents = indicators["precursor-incidents"]
+    assert incidents["value"] > 0
+    assert sum(sum(row["values"]) for row in incidents["breakdown"]["rows"]) >= incidents["value"]
+    assert len(incidents["breakdown"]["columns"]) >= 4  # the months of a 120-day range
