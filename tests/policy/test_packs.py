@@ -97,7 +97,8 @@ def test_the_cli_shows_tests_and_diffs_packs(tmp_path: Path) -> None:
 
     tested = runner.invoke(app, ["policy", "test", str(ca), str(ca / "cases.yaml")])
     assert tested.exit_code == 0, tested.output
-    assert "81/81 cases pass" in tested.output
+    cases = len(load_cases(ca / "cases.yaml").cases)
+    assert f"{cases}/{cases} cases pass" in tested.output
 
     changed = copy_pack(Party.CA, tmp_path)
     cedar = changed / "policies.cedar"
