@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: install browser run test lint typecheck unit integration bench clean
 
 # Front-end packages come from npm at build time (frontend/package-lock.json pins them) and are served from here.
-WEB_VENDOR := src/accord/web/static/vendor/htmx.min.js
+VENDOR := src/accord/web/static/vendor
+# Written after the last file is copied, so an interrupted copy is done again.
+WEB_VENDOR := $(VENDOR)/.installed-stamp
 # The browser tests drive Debian's Chromium; browsers are never downloaded by a test tool.
 CHROMIUM := /usr/bin/chromium
 
@@ -17,10 +19,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# htmx; Leaflet (its stylesheet finds its marker images in images/ beside it); topojson-client, which decodes
+# world-atlas's country outlines for the incident map (no tile server: the network is closed).
 $(WEB_VENDOR): frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
-	mkdir -p $(dir $(WEB_VENDOR))
-	cp frontend/node_modules/htmx.org/dist/htmx.min.js $(WEB_VENDOR)
+	mkdir -p $(VENDOR)/leaflet
+	cp frontend/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp -R frontend/node_modules/leaflet/dist/leaflet.js frontend/node_modules/leaflet/dist/leaflet.css \
+	  frontend/node_modules/leaflet/dist/images $(VENDOR)/leaflet/
+	cp frontend/node_modules/topojson-client/dist/topojson-client.min.js $(VENDOR)/
+	cp frontend/node_modules/world-atlas/countries-50m.json $(VENDOR)/
+	touch $@
 
 $(CHROMIUM):
 	apt-get install -y --no-install-recommends chromium || \
@@ -54,4 +63,4 @@ bench: install
 	$(BIN)/python bench/exchange.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache frontend/node_modules src/accord/web/static/vendor
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache frontend/node_modules $(VENDOR)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accord.store.tables import events
-from accord.web.pages import router
+from accord.web import install
 from tests.conftest import DatabaseFactory
 from tests.integration.nodes import PASSWORD, RunningNode, running_pair
 
@@ -84,11 +84,11 @@ def ui_routes() -> list[tuple[str, str]]:
         "{verdict}": "accept",
     }
     found = []
-    for route in router.routes:
-        path = route.path  # type: ignore[attr-defined]
+    for route in install.ui_routes():
+        path = route.path
         for name, value in concrete.items():
             path = path.replace(name, value)
-        found += [(method, path) for method in sorted(route.methods)]  # type: ignore[attr-defined]
+        found += [(method, path) for method in sorted(route.methods)]
     return found
 
 

@@ -15,7 +15,13 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-_KIND_COLOURS = {"request": "#1f5f8b", "share": "#6aa84f", "alert": "#cc4125", "pen": "#8e7cc3"}
+_KIND_COLOURS = {
+    "request": "#1f5f8b",
+    "share": "#6aa84f",
+    "alert": "#cc4125",
+    "pen": "#8e7cc3",
+    "incident": "#b45f06",
+}
 _PARTY_COLOURS = ("#1f5f8b", "#e69138")
 _STYLE: dict[Any, Any] = {
     "font.family": "DejaVu Sans",
@@ -121,5 +127,36 @@ def overview_chart(counts: Mapping[str, Sequence[int]], parties: Sequence[str], 
         axes.set_ylim(0, max([*(max(v) for v in counts.values()), 1]) * 1.25)
         axes.set_title(title, loc="left", fontsize=9)
         axes.legend(frameon=False, fontsize=7, loc="upper right", ncols=2)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        return _data_uri(figure)
+
+
+# The incident map's marker colours (accord/web/static/precursors.css) are the same, so one legend reads for both.
+INCIDENT_COLOURS = {
+    "seizure": "#b00020",
+    "stopped_shipment": "#1f5f8b",
+    "diversion": "#e69138",
+    "suspicious_order": "#6a3d9a",
+}
+
+
+def incident_timeline_chart(months: Sequence[str], counts: Mapping[str, Sequence[int]], title: str) -> str:
+    """Incidents per month (months as YYYY-MM, in order), stacked by kind."""
+    with plt.rc_context(_STYLE):
+        figure, axes = plt.subplots(figsize=(6.4, 2.2))
+        bottom = [0] * len(months)
+        if months:
+            for kind, values in counts.items():
+                colour = INCIDENT_COLOURS.get(kind, "#5b6975")
+                axes.bar(list(months), values, bottom=bottom, color=colour, label=kind.replace("_", " "), width=0.8)
+                bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+            axes.legend(frameon=False, ncols=4, fontsize=7, loc="upper left")
+            axes.tick_params(axis="x", labelrotation=60 if len(months) > 8 else 0, labelsize=7)
+        else:
+            axes.text(0.5, 0.5, "no incidents match", ha="center", va="center", transform=axes.transAxes)
+            axes.set_xticks([])
+        axes.set_title(title, loc="left", fontsize=9)
+        axes.set_ylabel("incidents per month")
+        axes.set_ylim(0, max([*bottom, 1]) * 1.35)
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         return _data_uri(figure)

@@ -12,16 +12,23 @@ from fastapi.staticfiles import StaticFiles
 
 from accord.api.problems import problem_response
 from accord.errors import AccordError
-from accord.web.pages import page, router
+from accord.web import pages, precursors
+from accord.web.pages import page
 from accord.web.security import SecurityHeaders, SignInRequired
 
 STATIC_DIR = Path(__file__).with_name("static")
 STATIC_PREFIX = "/static"
+ROUTERS = (pages.router, precursors.router)
+
+
+def ui_routes() -> list[APIRoute]:
+    """Every page and form route of the web UI, from all its routers."""
+    return [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
 
 
 def ui_sections() -> set[str]:
-    """The first path segment of every page the router serves (and the static files): what counts as the UI."""
-    return {"/" + r.path.strip("/").split("/")[0] for r in router.routes if isinstance(r, APIRoute)} | {STATIC_PREFIX}
+    """The first path segment of every page the routers serve (and the static files): what counts as the UI."""
+    return {"/" + r.path.strip("/").split("/")[0] for r in ui_routes()} | {STATIC_PREFIX}
 
 
 def install_web(app: FastAPI) -> None:
@@ -30,7 +37,8 @@ def install_web(app: FastAPI) -> None:
     def is_ui_path(path: str) -> bool:
         return "/" + path.strip("/").split("/")[0] in sections
 
-    app.include_router(router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders, is_ui_path=is_ui_path)
 

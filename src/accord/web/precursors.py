@@ -1,0 +1,249 @@
+"""The precursors screens: pre-export notifications with their status and escalation, the alerts to review (a risk
+alert or a reminder sent from each), and the incidents on a map and a timeline.
+
+They call the same services as the API's /api/v1/precursors, as the signed-in officer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from accord.api.dependencies import NodeDep
+from accord.directory.officers import Officer, Role
+from accord.domain.incidents import IncidentKind
+from accord.domain.messages import Priority
+from accord.errors import AccordError, InvalidInput
+from accord.focus.precursors.incidents import IncidentFilter, IncidentView, list_incidents
+from accord.focus.precursors.notifications import NotificationView
+from accord.focus.precursors.service import STATUSES, FollowUpDraft, list_notifications, raise_alert, send_reminder
+from accord.node import Node
+from accord.reports import charts
+from accord.web.pages import page
+from accord.web.security import CsrfChecked, WebOfficerDep
+
+router = APIRouter(include_in_schema=False)
+
+_SENDING_ROLES = frozenset({Role.OFFICER, Role.ANALYST})
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_SEARCH_FIELDS = ("q", "kind", "substance", "country", "since", "until")
+_FOLLOW_UPS: Mapping[str, Callable[[Node, Officer, str, FollowUpDraft], dict[str, Any]]] = {
+    "alert": raise_alert,
+    "reminder": send_reminder,
+}
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ---- pre-export notifications
+
+
+@router.get("/precursors")
+def notifications(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
+    status = request.query_params.get("status") or None
+    flagged = bool(request.query_params.get("flagged"))
+    views = list_notifications(node, officer, status, True if flagged else None)
+    return page(
+        request,
+        "precursors.html.j2",
+        officer,
+        notifications=views,
+        statuses=STATUSES,
+        params={"status": status, "flagged": flagged},
+    )
+
+
+# ---- alerts to review
+
+
+def _needs_review(view: NotificationView) -> bool:
+    return bool(view.flags) or view.status == "overdue"
+
+
+def _alerts_page(
+    request: Request, node: Node, officer: Officer, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    views = [v for v in list_notifications(node, officer) if _needs_review(v)]
+    return page(
+        request,
+        "precursors_alerts.html.j2",
+        officer,
+        status_code,
+        notifications=views,
+        classifications=list(node.agreement.classification_mapping[node.party]),
+        priorities=[p.value for p in Priority],
+        can_send=bool(officer.roles & _SENDING_ROLES),
+        **context,
+    )
+
+
+@router.get("/precursors/alerts")
+def alerts(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
+    done = request.query_params.get("done")
+    sent = {
+        "follow_up": done,
+        "id": request.query_params.get("sent", ""),
+        "state": request.query_params.get("state", ""),
+    }
+    return _alerts_page(request, node, officer, sent=sent if done in _FOLLOW_UPS else None)
+
+
+def _follow_up_draft(note: str, priority: str, classification: str) -> FollowUpDraft:
+    if not classification:
+        raise InvalidInput("choose the classification (this party's national marking) the follow-up carries")
+    try:
+        return FollowUpDraft(note=note, priority=Priority(priority), classification=classification)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise InvalidInput(problems) from exc
+    except ValueError as exc:
+        raise InvalidInput(f"priority is one of {', '.join(p.value for p in Priority)}") from exc
+
+
+def _send_follow_up(
+    request: Request, node: Node, officer: Officer, message_id: str, follow_up: str, form: dict[str, str]
+) -> Response:
+    """Send the alert or reminder and go back to the list; a refusal shows on the list, with what was typed."""
+    try:
+        draft = _follow_up_draft(form["note"], form["priority"], form["classification"])
+        sent = _FOLLOW_UPS[follow_up](node, officer, message_id, draft)
+    except AccordError as problem:
+        failed = form | {"id": message_id, "follow_up": follow_up}
+        return _alerts_page(request, node, officer, problem.status, error=problem.detail, failed=failed)
+    return _redirect(f"/precursors/alerts?done={follow_up}&sent={sent['id']}&state={sent['state']}")
+
+
+@router.post("/precursors/notifications/{message_id}/alert", dependencies=[CsrfChecked])
+def alert(
+    request: Request,
+    node: NodeDep,
+    officer: WebOfficerDep,
+    message_id: str,
+    classification: Annotated[str, Form()] = "",
+    priority: Annotated[str, Form()] = Priority.URGENT.value,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    form = {"classification": classification, "priority": priority, "note": note}
+    return _send_follow_up(request, node, officer, message_id, "alert", form)
+
+
+@router.post("/precursors/notifications/{message_id}/reminder", dependencies=[CsrfChecked])
+def reminder(
+    request: Request,
+    node: NodeDep,
+    officer: WebOfficerDep,
+    message_id: str,
+    classification: Annotated[str, Form()] = "",
+    priority: Annotated[str, Form()] = Priority.URGENT.value,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    form = {"classification": classification, "priority": priority, "note": note}
+    return _send_follow_up(request, node, officer, message_id, "reminder", form)
+
+
+# ---- incidents
+
+
+def _date(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31") from exc
+
+
+def incident_filter(params: Mapping[str, str]) -> IncidentFilter:
+    """The search form's fields as the service's filter; a field that cannot be read says how to write it."""
+    kind = None
+    if params["kind"]:
+        try:
+            kind = IncidentKind(params["kind"])
+        except ValueError as exc:
+            known = ", ".join(k.value for k in IncidentKind)
+            raise InvalidInput(f"kind {params['kind']!r} is not an incident kind; one of {known}") from exc
+    country = params["country"].upper() or None
+    if country is not None and not _COUNTRY.match(country):
+        raise InvalidInput(f"country {params['country']!r} is not a two-letter ISO 3166 code, e.g. IN or CA")
+    return IncidentFilter(
+        q=params["q"] or None,
+        kind=kind,
+        substance=params["substance"] or None,
+        country=country,
+        since=_date("since", params["since"]) if params["since"] else None,
+        until=_date("until", params["until"]) if params["until"] else None,
+    )
+
+
+def _months(first: date, last: date) -> list[str]:
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def timeline_chart(views: list[IncidentView]) -> str:
+    """Incidents per month by kind, from the first month with one to the last."""
+    if not views:
+        return charts.incident_timeline_chart([], {}, "Incidents per month")
+    dates = [v.incident.occurred_on for v in views]
+    months = _months(min(dates), max(dates))
+    counts = {kind.value: [0] * len(months) for kind in IncidentKind}
+    for view in views:
+        counts[view.incident.kind.value][months.index(f"{view.incident.occurred_on:%Y-%m}")] += 1
+    shown = {kind: values for kind, values in counts.items() if any(values)}
+    return charts.incident_timeline_chart(months, shown, f"Incidents per month, {months[0]} to {months[-1]}")
+
+
+def _substances(view: IncidentView) -> str:
+    return "; ".join(f"{s['name']} {s['quantity_kg']:g} kg" for s in view.substances)
+
+
+def map_points(views: list[IncidentView]) -> list[dict[str, Any]]:
+    """What the map script needs for a marker and its popup; the page embeds it as JSON, never as script."""
+    return [
+        {
+            "id": v.message["id"],
+            "title": v.message["title"],
+            "kind": v.incident.kind.value,
+            "kind_label": v.incident.kind.value.replace("_", " "),
+            "occurred_on": v.incident.occurred_on.isoformat(),
+            "place": f"{v.incident.place.name}, {v.incident.place.country}",
+            "latitude": v.incident.place.latitude,
+            "longitude": v.incident.place.longitude,
+            "substances": _substances(v),
+        }
+        for v in views
+    ]
+
+
+@router.get("/precursors/incidents")
+def incidents(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
+    params = {name: (request.query_params.get(name) or "").strip()[:200] for name in _SEARCH_FIELDS}
+    error = None
+    try:
+        views = list_incidents(node, officer, incident_filter(params))
+    except InvalidInput as problem:
+        error, views = problem.detail, []
+    in_order = sorted(views, key=lambda v: (v.incident.occurred_on, v.message["created_at"]))
+    return page(
+        request,
+        "precursors_incidents.html.j2",
+        officer,
+        422 if error else 200,
+        incidents=in_order,
+        points=map_points(in_order),
+        chart=timeline_chart(in_order),
+        kinds=[k.value for k in IncidentKind],
+        params=params,
+        searched=any(params.values()),
+        error=error,
+    )
