@@ -16,7 +16,7 @@ from rich.console import Console
 
 from accord.cli_audit import audit_app
 from accord.cli_policy import policy_app
-from accord.cli_precursors import substances_app
+from accord.cli_precursors import precursors_app, substances_app
 from accord.cli_sandbox import sandbox_app
 from accord.cli_workplan import report, workplan_app
 from accord.config import load_settings, write_node_file
@@ -38,6 +38,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(workplan_app, name="workplan")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(substances_app, name="substances")
+app.add_typer(precursors_app, name="precursors")
 app.command("report")(report)
 
 console = Console()

@@ -1,17 +1,31 @@
-"""`accord substances find`: look up a controlled substance by name, synonym, CAS number or HS code."""
+"""`accord substances find`: look up a controlled substance by name, synonym, CAS number or HS code.
+`accord precursors import|export`: pre-export notifications and precursor incidents to and from CSV or JSON files."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.errors import AccordError
+from accord.config import load_settings
+from accord.errors import AccordError, Forbidden
+
+if TYPE_CHECKING:
+    from accord.directory.officers import Officer
+    from accord.focus.precursors.transfer import FileFormat, ImportReport, TransferKind
+    from accord.node import Node
 
 substances_app = typer.Typer(help="Controlled substances of the 1988 Convention and each party's schedule.")
+precursors_app = typer.Typer(
+    help="Pre-export notifications and precursor incidents to and from CSV or JSON files.", no_args_is_help=True
+)
 console = Console(soft_wrap=True, highlight=False)
 errors = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -44,3 +58,158 @@ def find(
         )
     console.print(table)
     console.print("[dim]? = class by the working rule, not yet confirmed against the national instrument[/]")
+
+
+# ---- accord precursors import|export
+
+# Exit codes of `precursors import`: every row on its way; some rows not (errors, or refused by policy); nothing
+# attempted (the file, the node or the officer cannot be used).
+ALL_IMPORTED, SOME_NOT_IMPORTED, UNUSABLE = 0, 1, 2
+
+DataOption = Annotated[Path, typer.Option("--data", help="the node's data directory")]
+OfficerOption = Annotated[str, typer.Option("--officer", help="the username of the officer the messages are from")]
+KindOption = Annotated[str, typer.Option("--kind", help="notifications or incidents")]
+FormatOption = Annotated[str | None, typer.Option("--format", help="csv or json (default: from the file's extension)")]
+
+
+def _stop(message: str, code: int = UNUSABLE) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(code=code)
+
+
+def _choices(kind: str, form: str | None, path: Path) -> tuple[TransferKind, FileFormat]:
+    from accord.focus.precursors.transfer import FileFormat, TransferKind
+
+    try:
+        chosen_kind = TransferKind(kind.lower())
+    except ValueError:
+        _stop(f"--kind {kind!r} is not one of {', '.join(k.value for k in TransferKind)}")
+    try:
+        chosen_format = FileFormat.for_path(path) if form is None else FileFormat(form.lower())
+    except ValueError:
+        _stop(f"--format {form!r} is not one of {', '.join(f.value for f in FileFormat)}")
+    except AccordError as exc:
+        _stop(exc.detail)
+    return chosen_kind, chosen_format
+
+
+@contextmanager
+def _node_as(data: Path, username: str) -> Iterator[tuple[Node, Officer]]:
+    from accord.node import open_node
+
+    try:
+        node = open_node(load_settings(data))
+    except AccordError as exc:
+        _stop(exc.detail)
+    try:
+        yield node, _officer_named(node, username)
+    finally:
+        node.close()
+
+
+def _officer_named(node: Node, username: str) -> Officer:
+    """The active officer account `username` of this node (the operator acts for them, as with `officer add`)."""
+    from accord.directory.officers import officer_by_username
+
+    with node.engine.connect() as conn:
+        officer = officer_by_username(conn, username)
+    if officer is None:
+        _stop(f"no active officer {username!r} on node {node.node_id}; see `accord officer add`")
+    return officer
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (none when stderr is not a terminal), fed (rows done, rows) by the import."""
+    columns = (TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
+        task = bar.add_task(description, total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield report
+
+
+@precursors_app.command("import")
+def precursors_import(
+    file: Annotated[Path, typer.Argument(help="the CSV or JSON file (columns: docs/precursors-import.md)")],
+    data: DataOption,
+    officer: OfficerOption,
+    kind: KindOption = "notifications",
+    format: FormatOption = None,
+    dry_run: Annotated[bool, typer.Option(help="check every row and ask the policy; send nothing")] = False,
+) -> None:
+    """Send each good notification or incident of the file, in its own transaction, and list every bad row.
+
+    Exits 0 when every row is on its way, 1 when some rows had errors or were refused by policy (the good ones are
+    sent all the same), 2 when the file as a whole cannot be used (nothing is sent)."""
+    from accord.focus.precursors.transfer import MAX_FILE_BYTES, import_file
+
+    chosen_kind, chosen_format = _choices(kind, format, file)
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            _stop(f"{file} has {file.stat().st_size:,} bytes; at most {MAX_FILE_BYTES:,} are imported at once")
+        content = file.read_bytes()
+    except OSError as exc:
+        _stop(f"cannot read {file}: {exc.strerror}")
+    with (
+        _node_as(data, officer) as (node, sender),
+        _progress(f"{'checking' if dry_run else 'importing'} {file.name}") as progress,
+    ):
+        try:
+            report = import_file(node, sender, content, chosen_kind, chosen_format, dry_run, progress)
+        except AccordError as exc:
+            _stop(f"{officer}: {exc.detail}" if isinstance(exc, Forbidden) else exc.detail)
+    _print_report(report, file)
+    raise typer.Exit(code=ALL_IMPORTED if report.complete else SOME_NOT_IMPORTED)
+
+
+def _print_report(report: ImportReport, file: Path) -> None:
+    from accord.domain.messages import DeliveryState
+    from accord.focus.precursors.transfer import FileFormat
+
+    where = "line" if report.format is FileFormat.CSV else "item"
+    if report.imported:
+        table = Table(where, "reference", "id" if not report.dry_run else "dry run", "state", "reason")
+        for item in report.imported:
+            table.add_row(
+                ", ".join(str(n) for n in item.lines),
+                escape(item.reference or ""),
+                item.id or "—",
+                item.state.value if not report.dry_run else f"would be {item.state.value}",
+                escape(item.reason or ""),
+            )
+        console.print(table)
+    for error in report.errors:
+        console.print(f"{where} {error.line}: {escape(error.reason)}")
+    held = report.count(DeliveryState.HELD)
+    verb = "would import" if report.dry_run else "imported"
+    console.print(
+        f"{file.name}: {report.rows} rows; {verb} {report.count(DeliveryState.QUEUED) + held} {report.kind}"
+        + (f" ({held} held for legal review)" if held else "")
+        + f", refused by policy {report.count(DeliveryState.REFUSED)}, errors {len(report.errors)}"
+    )
+
+
+@precursors_app.command("export")
+def precursors_export(
+    data: DataOption,
+    officer: OfficerOption,
+    out: Annotated[Path, typer.Option("--out", help="the file to write")],
+    kind: KindOption = "notifications",
+    format: FormatOption = None,
+) -> None:
+    """Write the notifications or incidents the officer may read, sent and received, in the import's columns."""
+    from accord.focus.precursors.transfer import export_file
+
+    chosen_kind, chosen_format = _choices(kind, format, out)
+    if not out.parent.exists():
+        _stop(f"the folder {out.parent} does not exist", code=1)
+    with _node_as(data, officer) as (node, reader):
+        try:
+            content, count = export_file(node, reader, chosen_kind, chosen_format)
+        except AccordError as exc:
+            _stop(exc.detail, code=1)
+    out.write_bytes(content)
+    console.print(f"wrote {count} {chosen_kind} to {out} ({len(content):,} bytes, {chosen_format.value})")

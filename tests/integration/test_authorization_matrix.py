@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.integration.nodes import RunningNode, draft
+from tests.integration.test_precursor_notifications import pen
 
 MESSAGE = "01a20000-0000-7000-8000-000000000000"
 SHA = "0" * 64
@@ -50,6 +51,11 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/api/v1/substances"): "any",
     ("GET", "/api/v1/precursors/notifications"): "any",
     ("POST", "/api/v1/precursors/notifications/{message_id}/alert"): ("ca.operator", "ca.legal"),
+    ("POST", "/api/v1/precursors/notifications/{message_id}/reminder"): ("ca.operator", "ca.legal"),
+    ("GET", "/api/v1/precursors/incidents"): "any",
+    ("POST", "/api/v1/precursors/import"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("GET", "/api/v1/precursors/notifications/export"): "any",
+    ("GET", "/api/v1/precursors/incidents/export"): "any",
     ("POST", "/federation/v1/envelopes"): "public",
     ("POST", "/federation/v1/blobs"): "public",
     ("POST", "/federation/v1/hello"): "public",
@@ -72,11 +78,14 @@ BODIES: dict[str, Any] = {
     },
     "/api/v1/workplan/proposals/{proposal_id}/reject": {"reason": "not agreed"},
     "/api/v1/precursors/notifications/{message_id}/alert": {"classification": "Protected B"},
+    "/api/v1/precursors/notifications/{message_id}/reminder": {"classification": "Protected B"},
+    "/api/v1/precursors/import": [pen()],
 }
 QUERIES = {
     "/api/v1/substances": {"q": "4-AP"},
     "/api/v1/workplan/indicators": {"period": "2026-Q4"},
     "/api/v1/reports/progress": {"period": "2026-Q4"},
+    "/api/v1/precursors/import": {"kind": "notifications"},
 }
 
 

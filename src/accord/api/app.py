@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from accord import __version__
-from accord.api import audit, auth, directory, federation, messages, precursors, reviews, workplan
+from accord.api import audit, auth, directory, federation, messages, precursor_transfer, precursors, reviews, workplan
 from accord.api.problems import install_problem_handlers
 from accord.exchange.delivery import DeliveryWorker
 from accord.exchange.retention import run_retention
@@ -63,6 +63,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
         reviews.router,
         workplan.router,
         precursors.router,
+        precursor_transfer.router,
         audit.router,
         federation.router,
     ):

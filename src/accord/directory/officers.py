@@ -184,7 +184,11 @@ def _token_holder(conn: Connection, token: str) -> tuple[Officer, datetime]:
     ).first()
     if row is None or row.expires_at < datetime.now(UTC) or not row.active:
         raise AuthenticationFailed("the bearer token is unknown or expired; sign in again at /api/v1/token")
-    officer = Officer(
+    return officer_from_row(row), row.expires_at
+
+
+def officer_from_row(row: Any) -> Officer:
+    return Officer(
         id=row.id,
         username=row.username,
         display_name=row.display_name,
@@ -194,4 +198,9 @@ def _token_holder(conn: Connection, token: str) -> tuple[Officer, datetime]:
         clearance=CommonLevel(row.clearance),
         focus_areas=tuple(a for a in row.focus_areas.split(",") if a),
     )
-    return officer, row.expires_at
+
+
+def officer_by_username(conn: Connection, username: str) -> Officer | None:
+    """The active officer account `username`, or None."""
+    row = conn.execute(select(officers).where(officers.c.username == username)).first()
+    return officer_from_row(row) if row is not None and row.active else None

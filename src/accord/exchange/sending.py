@@ -39,7 +39,7 @@ from accord.policy.engine import DisclosureDecision, Principal, Verdict
 from accord.store.tables import blobs, message_attachments, messages
 
 _SENDING_ROLES = frozenset({Role.OFFICER, Role.ANALYST})
-_STATE_FOR_VERDICT = {
+STATE_FOR_VERDICT = {
     Verdict.ALLOW: DeliveryState.QUEUED,
     Verdict.DENY: DeliveryState.REFUSED,
     Verdict.REVIEW: DeliveryState.HELD,
@@ -169,9 +169,7 @@ def _decide_and_queue(
             strict=True,
         )
     )
-    queued = [
-        Queued(m, _STATE_FOR_VERDICT[d.verdict], d, seqs.get(m.id)) for m, d in zip(built, decisions, strict=True)
-    ]
+    queued = [Queued(m, STATE_FOR_VERDICT[d.verdict], d, seqs.get(m.id)) for m, d in zip(built, decisions, strict=True)]
     conn.execute(insert(messages), [_outgoing_row(q, contents[q.message.id], now) for q in queued])
     link_attachments(conn, built)
     mark_answered(conn, [q.message for q in queued if q.state is DeliveryState.QUEUED], now)

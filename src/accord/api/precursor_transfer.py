@@ -1,0 +1,74 @@
+"""Pre-export notifications and precursor incidents in bulk: import a CSV or JSON file (the body, as text/csv or
+application/json), export the ones the officer may read. Columns and shapes: docs/precursors-import.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from accord.api.dependencies import NodeDep, OfficerDep, read_capped_body
+from accord.exchange.sending import require_sender
+from accord.focus.precursors.transfer import MAX_FILE_BYTES, FileFormat, TransferKind, export_file, import_file
+
+router = APIRouter(prefix="/api/v1/precursors", tags=["precursors"])
+
+_FILE_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": f"the file itself, at most {MAX_FILE_BYTES:,} bytes, UTF-8",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        },
+    }
+}
+
+
+@router.post("/import", openapi_extra=_FILE_BODY)
+async def import_(
+    node: NodeDep,
+    officer: OfficerDep,
+    request: Request,
+    kind: Annotated[TransferKind, Query(description="notifications or incidents")],
+    dry_run: Annotated[bool, Query(description="check and ask the policy only; send nothing")] = False,
+) -> dict[str, Any]:
+    """Send each good notification or incident of the file in its own transaction; every bad row comes back with its
+    line (CSV; for JSON the array index) and reason. 422 when the file as a whole is unusable: nothing is sent."""
+    require_sender(officer)
+    form = FileFormat.for_media_type(request.headers.get("content-type", ""))
+    data = await read_capped_body(request, MAX_FILE_BYTES)
+    report = await run_in_threadpool(import_file, node, officer, data, kind, form, dry_run)
+    return report.as_json()
+
+
+def _export(node: NodeDep, officer: OfficerDep, kind: TransferKind, form: FileFormat) -> Response:
+    data, _ = export_file(node, officer, kind, form)
+    name = f"{kind.value}-{node.party.value.lower()}-{datetime.now(UTC):%Y%m%d-%H%M%S}.{form.value}"
+    return Response(
+        data,
+        media_type=form.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"},
+    )
+
+
+_FORMAT = Query(alias="format", description="csv or json")
+_DOWNLOAD: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, "application/json": {}}}}
+
+
+@router.get("/notifications/export", responses=_DOWNLOAD)
+def export_notifications(
+    node: NodeDep, officer: OfficerDep, form: Annotated[FileFormat, _FORMAT] = FileFormat.CSV
+) -> Response:
+    """The notifications the officer may read, sent and received, in the import's columns (one row per item)."""
+    return _export(node, officer, TransferKind.NOTIFICATIONS, form)
+
+
+@router.get("/incidents/export", responses=_DOWNLOAD)
+def export_incidents(
+    node: NodeDep, officer: OfficerDep, form: Annotated[FileFormat, _FORMAT] = FileFormat.CSV
+) -> Response:
+    """The incidents the officer may read, sent and received, in the import's columns (one row per item)."""
+    return _export(node, officer, TransferKind.INCIDENTS, form)
