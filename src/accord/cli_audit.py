@@ -3,17 +3,16 @@ ledger alarms. Every command exits 0 when all is well and 1 otherwise, so monito
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from accord.cli_output import console, errors, progress_bar
 from accord.config import load_settings
 from accord.errors import AccordError
 
@@ -28,8 +27,6 @@ audit_app = typer.Typer(
     no_args_is_help=True,
 )
 
-console = Console(soft_wrap=True, highlight=False)
-errors = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DataOption = Annotated[Path, typer.Option("--data", help="the node's data directory")]
 PROBLEMS_SHOWN = 50  # after the first problem; a badly damaged log can have one per leaf
@@ -54,19 +51,6 @@ def _opened(data: Path) -> Iterator[Node]:
         node.close()
 
 
-@contextmanager
-def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr, fed (done, total) by the long-running call."""
-    columns = (TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
-        task = bar.add_task(description, total=None)
-
-        def report(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield report
-
-
 def _print_keys(summary: BundleSummary) -> None:
     """Whole fingerprints on plain lines (a table would wrap or cut them), for comparison out of band."""
     console.print("signing keys (Ed25519, RFC 7638 fingerprints; compare them with each operator's out of band):")
@@ -84,7 +68,7 @@ def audit_export(
     """Write this node's ledger, checkpoints and keys as one file an oversight body verifies offline."""
     from accord.ledger.audit import export_bundle
 
-    with _opened(data) as node, _progress("exporting leaves") as report:
+    with _opened(data) as node, progress_bar("exporting leaves") as report:
         try:
             summary = export_bundle(node, out, report)
         except OSError as exc:
@@ -108,7 +92,7 @@ def audit_verify(
     """Verify a bundle offline: no database, no network, only the file."""
     from accord.ledger.audit import verify_bundle
 
-    with _progress("verifying leaves") as report:
+    with progress_bar("verifying leaves") as report:
         verdict = verify_bundle(bundle, report, expect_fingerprint or ())
     summary = verdict.summary
     if summary.node is not None:

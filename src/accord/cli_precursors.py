@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from accord.cli_output import console, errors, progress_bar
 from accord.config import load_settings
 from accord.errors import AccordError, Forbidden
 
@@ -26,8 +25,6 @@ substances_app = typer.Typer(help="Controlled substances of the 1988 Convention 
 precursors_app = typer.Typer(
     help="Pre-export notifications and precursor incidents to and from CSV or JSON files.", no_args_is_help=True
 )
-console = Console(soft_wrap=True, highlight=False)
-errors = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 @substances_app.command("find")
@@ -118,19 +115,6 @@ def _officer_named(node: Node, username: str) -> Officer:
     return officer
 
 
-@contextmanager
-def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr (none when stderr is not a terminal), fed (rows done, rows) by the import."""
-    columns = (TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
-        task = bar.add_task(description, total=None)
-
-        def report(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield report
-
-
 @precursors_app.command("import")
 def precursors_import(
     file: Annotated[Path, typer.Argument(help="the CSV or JSON file (columns: docs/precursors-import.md)")],
@@ -155,7 +139,7 @@ def precursors_import(
         _stop(f"cannot read {file}: {exc.strerror}")
     with (
         _node_as(data, officer) as (node, sender),
-        _progress(f"{'checking' if dry_run else 'importing'} {file.name}") as progress,
+        progress_bar(f"{'checking' if dry_run else 'importing'} {file.name}") as progress,
     ):
         try:
             report = import_file(node, sender, content, chosen_kind, chosen_format, dry_run, progress)

@@ -82,6 +82,7 @@ def ui_routes() -> list[tuple[str, str]]:
         "{case_id}": "x",
         "{proposal_id}": "x",
         "{verdict}": "accept",
+        "{follow_up}": "alert",
     }
     found = []
     for route in install.ui_routes():

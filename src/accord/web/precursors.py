@@ -19,7 +19,7 @@ from accord.api.dependencies import NodeDep
 from accord.directory.officers import Officer, Role
 from accord.domain.incidents import IncidentKind
 from accord.domain.messages import Priority
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, InvalidInput, NotFound
 from accord.focus.precursors.incidents import IncidentFilter, IncidentView, list_incidents
 from accord.focus.precursors.notifications import NotificationView
 from accord.focus.precursors.service import STATUSES, FollowUpDraft, list_notifications, raise_alert, send_reminder
@@ -108,45 +108,28 @@ def _follow_up_draft(note: str, priority: str, classification: str) -> FollowUpD
         raise InvalidInput(f"priority is one of {', '.join(p.value for p in Priority)}") from exc
 
 
-def _send_follow_up(
-    request: Request, node: Node, officer: Officer, message_id: str, follow_up: str, form: dict[str, str]
+@router.post("/precursors/notifications/{message_id}/{follow_up}", dependencies=[CsrfChecked])
+def follow_up(
+    request: Request,
+    node: NodeDep,
+    officer: WebOfficerDep,
+    message_id: str,
+    follow_up: str,
+    classification: Annotated[str, Form()] = "",
+    priority: Annotated[str, Form()] = Priority.URGENT.value,
+    note: Annotated[str, Form()] = "",
 ) -> Response:
-    """Send the alert or reminder and go back to the list; a refusal shows on the list, with what was typed."""
+    """Send an alert or a reminder and go back to the list; a refusal shows on the list, with what was typed."""
+    send = _FOLLOW_UPS.get(follow_up)
+    if send is None:
+        raise NotFound(f"a notification's follow-up is one of {', '.join(_FOLLOW_UPS)}")
+    form = {"classification": classification, "priority": priority, "note": note}
     try:
-        draft = _follow_up_draft(form["note"], form["priority"], form["classification"])
-        sent = _FOLLOW_UPS[follow_up](node, officer, message_id, draft)
+        sent = send(node, officer, message_id, _follow_up_draft(note, priority, classification))
     except AccordError as problem:
         failed = form | {"id": message_id, "follow_up": follow_up}
         return _alerts_page(request, node, officer, problem.status, error=problem.detail, failed=failed)
     return _redirect(f"/precursors/alerts?done={follow_up}&sent={sent['id']}&state={sent['state']}")
-
-
-@router.post("/precursors/notifications/{message_id}/alert", dependencies=[CsrfChecked])
-def alert(
-    request: Request,
-    node: NodeDep,
-    officer: WebOfficerDep,
-    message_id: str,
-    classification: Annotated[str, Form()] = "",
-    priority: Annotated[str, Form()] = Priority.URGENT.value,
-    note: Annotated[str, Form()] = "",
-) -> Response:
-    form = {"classification": classification, "priority": priority, "note": note}
-    return _send_follow_up(request, node, officer, message_id, "alert", form)
-
-
-@router.post("/precursors/notifications/{message_id}/reminder", dependencies=[CsrfChecked])
-def reminder(
-    request: Request,
-    node: NodeDep,
-    officer: WebOfficerDep,
-    message_id: str,
-    classification: Annotated[str, Form()] = "",
-    priority: Annotated[str, Form()] = Priority.URGENT.value,
-    note: Annotated[str, Form()] = "",
-) -> Response:
-    form = {"classification": classification, "priority": priority, "note": note}
-    return _send_follow_up(request, node, officer, message_id, "reminder", form)
 
 
 # ---- incidents
