@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from accord.cli_audit import audit_app
+from accord.cli_cyber import cyber_app
 from accord.cli_policy import policy_app
 from accord.cli_precursors import precursors_app, substances_app
 from accord.cli_sandbox import sandbox_app
@@ -39,6 +40,7 @@ app.add_typer(workplan_app, name="workplan")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(substances_app, name="substances")
 app.add_typer(precursors_app, name="precursors")
+app.add_typer(cyber_app, name="cyber")
 app.command("report")(report)
 
 console = Console()

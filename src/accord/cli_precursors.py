@@ -3,23 +3,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_output import console, errors, progress_bar
-from accord.config import load_settings
+from accord.cli_output import console, errors, node_as_officer, progress_bar, stop
 from accord.errors import AccordError, Forbidden
 
 if TYPE_CHECKING:
-    from accord.directory.officers import Officer
     from accord.focus.precursors.transfer import FileFormat, ImportReport, TransferKind
-    from accord.node import Node
 
 substances_app = typer.Typer(help="Controlled substances of the 1988 Convention and each party's schedule.")
 precursors_app = typer.Typer(
@@ -69,50 +64,20 @@ KindOption = Annotated[str, typer.Option("--kind", help="notifications or incide
 FormatOption = Annotated[str | None, typer.Option("--format", help="csv or json (default: from the file's extension)")]
 
 
-def _stop(message: str, code: int = UNUSABLE) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code=code)
-
-
 def _choices(kind: str, form: str | None, path: Path) -> tuple[TransferKind, FileFormat]:
     from accord.focus.precursors.transfer import FileFormat, TransferKind
 
     try:
         chosen_kind = TransferKind(kind.lower())
     except ValueError:
-        _stop(f"--kind {kind!r} is not one of {', '.join(k.value for k in TransferKind)}")
+        stop(f"--kind {kind!r} is not one of {', '.join(k.value for k in TransferKind)}", UNUSABLE)
     try:
         chosen_format = FileFormat.for_path(path) if form is None else FileFormat(form.lower())
     except ValueError:
-        _stop(f"--format {form!r} is not one of {', '.join(f.value for f in FileFormat)}")
+        stop(f"--format {form!r} is not one of {', '.join(f.value for f in FileFormat)}", UNUSABLE)
     except AccordError as exc:
-        _stop(exc.detail)
+        stop(exc.detail, UNUSABLE)
     return chosen_kind, chosen_format
-
-
-@contextmanager
-def _node_as(data: Path, username: str) -> Iterator[tuple[Node, Officer]]:
-    from accord.node import open_node
-
-    try:
-        node = open_node(load_settings(data))
-    except AccordError as exc:
-        _stop(exc.detail)
-    try:
-        yield node, _officer_named(node, username)
-    finally:
-        node.close()
-
-
-def _officer_named(node: Node, username: str) -> Officer:
-    """The active officer account `username` of this node (the operator acts for them, as with `officer add`)."""
-    from accord.directory.officers import officer_by_username
-
-    with node.engine.connect() as conn:
-        officer = officer_by_username(conn, username)
-    if officer is None:
-        _stop(f"no active officer {username!r} on node {node.node_id}; see `accord officer add`")
-    return officer
 
 
 @precursors_app.command("import")
@@ -133,18 +98,18 @@ def precursors_import(
     chosen_kind, chosen_format = _choices(kind, format, file)
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
-            _stop(f"{file} has {file.stat().st_size:,} bytes; at most {MAX_FILE_BYTES:,} are imported at once")
+            stop(f"{file} has {file.stat().st_size:,} bytes; at most {MAX_FILE_BYTES:,} are imported at once", UNUSABLE)
         content = file.read_bytes()
     except OSError as exc:
-        _stop(f"cannot read {file}: {exc.strerror}")
+        stop(f"cannot read {file}: {exc.strerror}", UNUSABLE)
     with (
-        _node_as(data, officer) as (node, sender),
+        node_as_officer(data, officer) as (node, sender),
         progress_bar(f"{'checking' if dry_run else 'importing'} {file.name}") as progress,
     ):
         try:
             report = import_file(node, sender, content, chosen_kind, chosen_format, dry_run, progress)
         except AccordError as exc:
-            _stop(f"{officer}: {exc.detail}" if isinstance(exc, Forbidden) else exc.detail)
+            stop(f"{officer}: {exc.detail}" if isinstance(exc, Forbidden) else exc.detail, UNUSABLE)
     _print_report(report, file)
     raise typer.Exit(code=ALL_IMPORTED if report.complete else SOME_NOT_IMPORTED)
 
@@ -189,11 +154,11 @@ def precursors_export(
 
     chosen_kind, chosen_format = _choices(kind, format, out)
     if not out.parent.exists():
-        _stop(f"the folder {out.parent} does not exist", code=1)
-    with _node_as(data, officer) as (node, reader):
+        stop(f"the folder {out.parent} does not exist", code=1)
+    with node_as_officer(data, officer) as (node, reader):
         try:
             content, count = export_file(node, reader, chosen_kind, chosen_format)
         except AccordError as exc:
-            _stop(exc.detail, code=1)
+            stop(exc.detail, code=1)
     out.write_bytes(content)
     console.print(f"wrote {count} {chosen_kind} to {out} ({len(content):,} bytes, {chosen_format.value})")

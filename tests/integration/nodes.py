@@ -39,6 +39,7 @@ OFFICERS = {
         ("ca.rcmp.lawyer", "RCMP", ["officer", "legal"]),
         ("ca.coord", "PS", ["coordinator"]),
         ("ca.ocs", "HC-OCS", ["officer"]),
+        ("ca.cccs", "CCCS", ["officer", "analyst"]),
     ],
     Party.IN: [
         ("in.ncb", "NCB", ["officer"]),
@@ -47,6 +48,7 @@ OFFICERS = {
         ("in.ncb.duty", "NCB", ["officer"]),
         ("in.coord", "MHA", ["coordinator"]),
         ("in.cbn", "CBN", ["officer"]),
+        ("in.certin", "CERT-In", ["officer", "analyst"]),
     ],
 }
 # Officers with a narrower need-to-know: (username, agency, roles, clearance, focus areas)

@@ -3,6 +3,7 @@ token get 401 on every officer route, a role that may not act gets 403, and a ro
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from tests.integration.nodes import RunningNode, draft
+from tests.integration.test_cyber_sharing import MISP, campaign_bundle
 from tests.integration.test_precursor_notifications import pen
 
 MESSAGE = "01a20000-0000-7000-8000-000000000000"
@@ -56,6 +58,11 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/v1/precursors/import"): ("ca.operator", "ca.legal", "ca.deputy"),
     ("GET", "/api/v1/precursors/notifications/export"): "any",
     ("GET", "/api/v1/precursors/incidents/export"): "any",
+    ("POST", "/api/v1/cyber/shares"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("POST", "/api/v1/cyber/shares/misp"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("GET", "/api/v1/cyber/shares"): "any",
+    ("GET", "/api/v1/cyber/shares/{message_id}/stix"): "any",
+    ("GET", "/api/v1/cyber/shares/{message_id}/misp"): "any",
     ("POST", "/federation/v1/envelopes"): "public",
     ("POST", "/federation/v1/blobs"): "public",
     ("POST", "/federation/v1/hello"): "public",
@@ -80,6 +87,8 @@ BODIES: dict[str, Any] = {
     "/api/v1/precursors/notifications/{message_id}/alert": {"classification": "Protected B"},
     "/api/v1/precursors/notifications/{message_id}/reminder": {"classification": "Protected B"},
     "/api/v1/precursors/import": [pen()],
+    "/api/v1/cyber/shares": {"bundle": campaign_bundle()},
+    "/api/v1/cyber/shares/misp": {"event": json.loads((MISP / "cert-in-phishing-banks.json").read_text())},
 }
 QUERIES = {
     "/api/v1/substances": {"q": "4-AP"},

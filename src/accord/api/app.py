@@ -9,8 +9,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from accord import __version__
-from accord.api import audit, auth, directory, federation, messages, precursor_transfer, precursors, reviews, workplan
+from accord.api import (
+    audit,
+    auth,
+    cyber,
+    directory,
+    federation,
+    messages,
+    precursor_transfer,
+    precursors,
+    reviews,
+    workplan,
+)
 from accord.api.problems import install_problem_handlers
+from accord.api.taxii import install_taxii
 from accord.exchange.delivery import DeliveryWorker
 from accord.exchange.retention import run_retention
 from accord.exchange.wake import announce_when_listening
@@ -64,8 +76,10 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
         workplan.router,
         precursors.router,
         precursor_transfer.router,
+        cyber.router,
         audit.router,
         federation.router,
     ):
         app.include_router(router)
+    install_taxii(app, node)  # after the other handlers: it answers errors under /taxii2/ as TAXII errors
     return app

@@ -144,6 +144,15 @@ def revoke_token(conn: Connection, token: str) -> None:
     conn.execute(delete(access_tokens).where(access_tokens.c.token_sha256 == sha256_hex(token.encode())))
 
 
+def authenticate_password(conn: Connection, username: str, password: str) -> Officer:
+    """The active officer `username` if `password` is theirs (HTTP Basic for tools); same time either way."""
+    row = conn.execute(select(officers).where(officers.c.username == username)).first()
+    matches = _password_matches(row.password_hash if row else None, password)
+    if row is None or not row.active or not matches:
+        raise AuthenticationFailed("wrong username or password")
+    return officer_from_row(row)
+
+
 def _password_matches(stored_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None

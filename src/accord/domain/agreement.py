@@ -38,6 +38,16 @@ class PenRules(BaseModel):
     authorities: dict[Party, str]
 
 
+class CyberSharing(BaseModel):
+    """Who shares STIX bundles with whom, and the national marking a bundle a tool posts carries (TLP is its real
+    handling)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    centres: dict[Party, str]
+    classification: dict[Party, str]
+
+
 class Agreement(BaseModel):
     """Validated content of the agreement file; the rules both nodes share."""
 
@@ -51,6 +61,7 @@ class Agreement(BaseModel):
     response_targets: dict[Priority, ResponseTarget]
     channel_ceiling: CommonLevel
     pre_export_notifications: PenRules
+    cyber_sharing: CyberSharing
     classification_mapping: dict[Party, dict[str, CommonLevel]]
     work_plan: WorkPlanDefinition
     agencies: tuple[Agency, ...] = ()
@@ -70,6 +81,12 @@ class Agreement(BaseModel):
             for party, code in self.pre_export_notifications.authorities.items():
                 if self.agency(party, code) is None:
                     raise ValueError(f"pre_export_notifications names {code!r}, not an agency of {party}")
+            for party, code in self.cyber_sharing.centres.items():
+                if self.agency(party, code) is None:
+                    raise ValueError(f"cyber_sharing names {code!r}, not an agency of {party}")
+        for party, marking in self.cyber_sharing.classification.items():
+            if self.common_level(party, marking) is None:
+                raise ValueError(f"cyber_sharing's classification {marking!r} is not a {party} marking")
         return self
 
     def _check_default_plan(self) -> None:

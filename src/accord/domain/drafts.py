@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from accord.domain.cyber import SharedBundle
 from accord.domain.handling import Caveat, Tlp
 from accord.domain.incidents import Incident
 from accord.domain.messages import Assurance, MessageKind, Priority, Purpose, Subject
@@ -68,6 +69,7 @@ class MessageDraft(ReplyDraft):
     in_reply_to: str | None = Field(default=None, max_length=36, description="for a response: the message answered")
     notification: PreExportNotification | None = Field(default=None, description="for kind 'pen'")
     incident: Incident | None = Field(default=None, description="for kind 'incident'; persons go in subjects")
+    stix: SharedBundle | None = Field(default=None, description="STIX 2.1 objects, for a 'share' in cyber or fraud")
 
     def carried(self) -> dict[str, Any]:
         """The fields a Message takes from its draft unchanged; the send path adds ids, addresses and handling."""
@@ -87,6 +89,7 @@ class MessageDraft(ReplyDraft):
             "notification": self.notification,
             "pen_answer": self.pen_answer,
             "incident": self.incident,
+            "stix": self.stix,
         }
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from accord.domain.cyber import SharedBundle
 from accord.domain.handling import Handling
 from accord.domain.incidents import Incident
 from accord.domain.notifications import PenAnswer, PreExportNotification
@@ -182,3 +183,4 @@ class Message(BaseModel):
     notification: PreExportNotification | None = None  # for kind "pen"
     pen_answer: PenAnswer | None = None  # for a response to a "pen"
     incident: Incident | None = None  # for kind "incident"
+    stix: SharedBundle | None = None  # STIX 2.1 objects shared by the cyber centres (kind "share")

@@ -37,6 +37,8 @@ from accord.exchange.errors import (
 )
 from accord.exchange.outbox import OutboxKind, channel_name
 from accord.exchange.sending import link_attachments, message_row
+from accord.focus.cyber.checks import check_shared_bundle
+from accord.focus.cyber.sharing import land_bundle
 from accord.focus.precursors.incidents import check_incident
 from accord.focus.precursors.notifications import resolve_items
 from accord.ledger.events import EventType, append_events, event_row
@@ -220,6 +222,9 @@ def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> Mes
         resolve_items(message.notification)  # a substance this node does not know is refused, not stored
     elif message.notification is not None:
         raise InvalidInput("only a 'pen' carries a notification")
+    check_shared_bundle(
+        message.kind, message.focus_area, message.handling.tlp, message.handling.named_recipients, message.stix
+    )
     if message.kind is MessageKind.INCIDENT:
         check_incident(message.focus_area, message.incident, None)
     elif message.incident is not None:
@@ -400,6 +405,8 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
     if new_messages:
         conn.execute(insert(messages), [_incoming_row(m, i, receipt, now) for m, i, receipt in new_messages])
         link_attachments(conn, [m for m, _, _ in new_messages])
+        for message, _, _ in new_messages:
+            land_bundle(conn, message)
     answered = [{"ref": m.in_reply_to, "at": now} for m, _, _ in new_messages if m.in_reply_to]
     if answered:
         conn.execute(

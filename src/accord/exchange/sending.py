@@ -31,6 +31,7 @@ from accord.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from accord.exchange.errors import AboveChannelCeiling, NotAmendable, UnknownAgency, UnknownFocusArea
 from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.focus.cyber.checks import check_shared_bundle
 from accord.focus.precursors.incidents import check_incident, check_incident_reference
 from accord.focus.precursors.notifications import check_answer, check_notification
 from accord.ledger.events import EventType, append_events, event_row
@@ -260,6 +261,7 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
             "send long material as an attachment"
         )
     _check_precursor_fields(node, conn, officer, draft, now)
+    check_shared_bundle(draft.kind, draft.focus_area, draft.handling.tlp, draft.handling.named_recipients, draft.stix)
     case_id = draft.case_id or str(uuid7())
     if draft.case_id is not None and draft.kind is not MessageKind.RESPONSE:
         _require_case(conn, officer, draft.case_id)

@@ -60,6 +60,10 @@ class EventType(StrEnum):
     WORKPLAN_COMMENTED = "workplan.commented"
     WORKPLAN_REFUSED = "workplan.refused"
     SANDBOX_SEEDED = "sandbox.seeded"
+    STIX_OBJECTS_ADDED = "stix.objects_added"
+    STIX_OBJECTS_REFUSED = "stix.objects_refused"
+    STIX_UNMARKED_DEFAULTED = "stix.unmarked_defaulted"
+    STIX_OBJECTS_DELETED = "stix.objects_deleted"
 
 
 @dataclass(frozen=True, slots=True)

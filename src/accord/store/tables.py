@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from accord.store.types import UtcDateTime
@@ -325,4 +326,66 @@ workplan_comments = Table(
     Column("author", String(128), nullable=False),
     Column("body", Text, nullable=False),
     Column("at", UtcDateTime, nullable=False),
+)
+
+# Cyber: STIX 2.1 objects per TAXII collection, every version kept. date_added is the server's, assigned under the
+# collection's head row so it strictly increases per collection (keyset pagination and added_after rest on it);
+# is_first / is_last mark each object's oldest and newest version so match[version] is a column test.
+stix_objects = Table(
+    "stix_objects",
+    metadata,
+    Column("row_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("collection_id", String(36), nullable=False),
+    Column("object_id", String(300), nullable=False),  # type (up to 250 characters) "--" UUID
+    Column("type", String(250), nullable=False),
+    Column("spec_version", String(8), nullable=False),
+    Column("version", String(40), nullable=False),  # modified, else created, else the date added, as written
+    Column("version_key", String(32), nullable=False),  # the same instant in a fixed-width form, for order and match
+    Column("date_added", UtcDateTime, nullable=False),
+    Column("is_first", Boolean, nullable=False),
+    Column("is_last", Boolean, nullable=False),
+    Column("tlp", String(16), nullable=False),
+    Column("marked", Boolean, nullable=False),  # False: it carried no TLP marking and the default rule applied
+    Column("added_by", String(128), nullable=False),
+    Column("content", Text, nullable=False),  # the object as received, compact JSON
+    UniqueConstraint("collection_id", "object_id", "version_key", name="uq_stix_objects_version"),
+    UniqueConstraint("collection_id", "date_added", name="uq_stix_objects_date_added"),
+    Index("ix_stix_objects_type", "collection_id", "type", "date_added"),
+)
+
+# Who may be served a TLP:RED object: the recipients named when it was shared; nobody else.
+stix_named_readers = Table(
+    "stix_named_readers",
+    metadata,
+    Column(
+        "object_row",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("stix_objects.row_id"),
+        primary_key=True,
+    ),
+    Column("username", String(128), primary_key=True),
+)
+
+stix_collection_heads = Table(
+    "stix_collection_heads",
+    metadata,
+    Column("collection_id", String(36), primary_key=True),
+    Column("last_added", UtcDateTime, nullable=False),
+)
+
+# TAXII 2.1 status resources (§4.3.1), one per POST of objects.
+taxii_statuses = Table(
+    "taxii_statuses",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("collection_id", String(36), nullable=False),
+    Column("requested_by", String(36), nullable=False),  # the officer's id
+    Column("request_timestamp", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("total_count", Integer, nullable=False),
+    Column("success_count", Integer, nullable=False),
+    Column("failure_count", Integer, nullable=False),
+    Column("pending_count", Integer, nullable=False),
+    Column("successes", Text, nullable=False),  # JSON list of status details
+    Column("failures", Text, nullable=False),
 )

@@ -12,13 +12,13 @@ from fastapi.staticfiles import StaticFiles
 
 from accord.api.problems import problem_response
 from accord.errors import AccordError
-from accord.web import pages, precursors
+from accord.web import cyber, pages, precursors
 from accord.web.pages import page
 from accord.web.security import SecurityHeaders, SignInRequired
 
 STATIC_DIR = Path(__file__).with_name("static")
 STATIC_PREFIX = "/static"
-ROUTERS = (pages.router, precursors.router)
+ROUTERS = (pages.router, precursors.router, cyber.router)
 
 
 def ui_routes() -> list[APIRoute]:

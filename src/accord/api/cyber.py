@@ -1,0 +1,101 @@
+"""Cyber threat information for analysts: share a STIX 2.1 bundle with the other party's cyber centre, and list the
+shares with the sightings that came back."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.api.dependencies import NodeDep, OfficerDep
+from accord.domain.cyber import MAX_BUNDLE_OBJECTS
+from accord.domain.handling import Tlp
+from accord.domain.messages import Priority
+from accord.exchange.sending import require_sender
+from accord.focus.cyber.misp import bundle_to_misp, convert_misp_event
+from accord.focus.cyber.shares import list_shares, shared_bundle
+from accord.focus.cyber.sharing import share_bundle
+
+router = APIRouter(tags=["cyber"])
+
+
+class BundleIn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    type: Literal["bundle"]
+    id: str = Field(pattern=r"^bundle--")
+    objects: tuple[dict[str, Any], ...] = Field(min_length=1, max_length=MAX_BUNDLE_OBJECTS)
+
+
+class ShareDraft(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bundle: BundleIn
+    focus_area: Literal["cyber", "fraud"] = "cyber"
+    named_recipients: tuple[str, ...] = Field(default=(), max_length=50, description="required for TLP:RED objects")
+    note: str = Field(default="", max_length=4000)
+    classification: str | None = Field(default=None, max_length=64, description="default: the agreement's")
+    tlp: Tlp | None = Field(default=None, description="default: the strictest TLP of the objects")
+    priority: Priority = Priority.ROUTINE
+
+
+@router.post("/api/v1/cyber/shares", status_code=status.HTTP_201_CREATED)
+def share(node: NodeDep, officer: OfficerDep, draft: ShareDraft) -> dict[str, Any]:
+    """Share a bundle: it crosses as a signed share, under this party's policy, marked with its strictest TLP."""
+    require_sender(officer)
+    shared = share_bundle(
+        node,
+        officer,
+        draft.bundle.objects,
+        draft.focus_area,
+        named_recipients=draft.named_recipients,
+        note=draft.note,
+        classification=draft.classification,
+        tlp=draft.tlp,
+        priority=draft.priority,
+    )
+    return shared.as_json()
+
+
+class MispShareDraft(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event: dict[str, Any] = Field(description="a MISP event as MISP exports it ({'Event': {...}})")
+    focus_area: Literal["cyber", "fraud"] = "cyber"
+    named_recipients: tuple[str, ...] = Field(default=(), max_length=50, description="required for tlp:red events")
+    note: str = Field(default="", max_length=4000)
+
+
+@router.post("/api/v1/cyber/shares/misp", status_code=status.HTTP_201_CREATED)
+def share_misp(node: NodeDep, officer: OfficerDep, draft: MispShareDraft) -> dict[str, Any]:
+    """Share a MISP event: converted to STIX 2.1 through misp-stix (its TLP tag becoming TLP 2.0 markings)."""
+    require_sender(officer)
+    converted = convert_misp_event(draft.event)
+    shared = share_bundle(
+        node,
+        officer,
+        converted.document["objects"],
+        draft.focus_area,
+        named_recipients=draft.named_recipients,
+        title=converted.title,
+        note=draft.note,
+    )
+    return shared.as_json() | {"notes": list(converted.notes)}
+
+
+@router.get("/api/v1/cyber/shares")
+def shares(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
+    return {"shares": [v.as_json() for v in list_shares(node, officer)]}
+
+
+@router.get("/api/v1/cyber/shares/{message_id}/stix")
+def share_stix(node: NodeDep, officer: OfficerDep, message_id: str) -> dict[str, Any]:
+    """The share's objects as a STIX 2.1 bundle."""
+    return shared_bundle(node, officer, message_id)
+
+
+@router.get("/api/v1/cyber/shares/{message_id}/misp")
+def share_misp_event(node: NodeDep, officer: OfficerDep, message_id: str) -> dict[str, Any]:
+    """The share's objects as a MISP event, for import into MISP (TLP 2.0 markings become tlp: tags)."""
+    return bundle_to_misp(shared_bundle(node, officer, message_id))

@@ -1,0 +1,228 @@
+"""TAXII 2.1 over HTTP (TAXII 2.1 §1.6, §3): the media type, Accept and Content-Type negotiation (406, 415), HTTP
+Basic and bearer credentials, the service's settings, and errors as TAXII error messages (§3.6.1)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import inspect
+import secrets
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from accord.api.dependencies import NodeDep
+from accord.directory.officers import Officer, authenticate_password, officer_by_username, officer_for_token
+from accord.errors import AccordError, AuthenticationFailed
+from accord.focus.cyber.errors import NotAcceptable, TaxiiError, UnsupportedMediaType
+from accord.ledger.events import EventType, append_event
+from accord.node import Node
+
+TAXII_PREFIX = "/taxii2/"
+MEDIA_TYPE_TAXII = "application/taxii+json;version=2.1"
+_TAXII_TYPE = "application/taxii+json"
+# RFC 7235 §4.1: one challenge per scheme the service takes.
+_CHALLENGE = 'Basic realm="Accord TAXII", charset="UTF-8", Bearer realm="Accord TAXII"'
+
+
+class TaxiiSettings(BaseSettings):
+    """The TAXII service's limits (environment: ACCORD_TAXII_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="ACCORD_TAXII_", frozen=True)
+
+    max_content_length: int = Field(default=10 * 1024 * 1024, gt=0, description="largest POST body, in bytes")
+    page_size: int = Field(default=1000, gt=0, description="objects per page when the client sets no limit")
+    max_page_size: int = Field(default=10_000, gt=0, description="a larger limit is lowered to this")
+    next_lifetime_s: float = Field(default=600.0, gt=0, description="how long a next token may be used")
+    credential_cache_s: float = Field(default=60.0, ge=0, description="how long a checked Basic password is trusted")
+
+
+class TaxiiJSON(JSONResponse):
+    media_type = MEDIA_TYPE_TAXII
+
+
+# --- media types (§1.6.8) -------------------------------------------------------------------------------------------
+
+
+def _media_ranges(header: str) -> list[tuple[str, dict[str, str]]]:
+    ranges = []
+    for item in header.split(","):
+        kind, *params = (part.strip() for part in item.split(";"))
+        parameters = {}
+        for param in params:
+            name, _, value = param.partition("=")
+            parameters[name.strip().lower()] = value.strip().strip('"')
+        if kind:
+            ranges.append((kind.lower(), parameters))
+    return ranges
+
+
+def _is_taxii_21(kind: str, parameters: dict[str, str]) -> bool:
+    return kind == _TAXII_TYPE and parameters.get("version", "2.1") == "2.1"
+
+
+def require_accept(request: Request) -> None:
+    """The client must accept application/taxii+json;version=2.1 (a wildcard range will do); else 406."""
+    header = request.headers.get("accept")
+    if not header:
+        raise NotAcceptable(f"send Accept: {MEDIA_TYPE_TAXII}")
+    for kind, parameters in _media_ranges(header):
+        if parameters.get("q") in {"0", "0.0", "0.00", "0.000"}:
+            continue
+        if _is_taxii_21(kind, parameters) or kind in {"*/*", "application/*"}:
+            return
+    raise NotAcceptable(f"this server answers only {MEDIA_TYPE_TAXII}; the request accepts {header[:200]!r}")
+
+
+def require_content_type(request: Request) -> None:
+    header = request.headers.get("content-type", "")
+    ranges = _media_ranges(header)
+    if len(ranges) != 1 or not _is_taxii_21(*ranges[0]):
+        raise UnsupportedMediaType(f"send the envelope as Content-Type: {MEDIA_TYPE_TAXII}, not {header[:200]!r}")
+
+
+# --- credentials (§1.6.5: HTTP Basic; bearer tokens as the rest of the API) ----------------------------------------
+
+
+class CheckedPasswords:
+    """Basic credentials verified recently, so a tool paging through a collection pays for one argon2 check, not
+    one per page. Entries are keyed by an HMAC of username and password under a key that lives only in this
+    process; an officer deactivated since is refused at once, a changed password works on for at most `ttl_s`."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 1024) -> None:
+        self._key = secrets.token_bytes(32)
+        self._ttl_s = ttl_s
+        self._max_entries = max_entries
+        self._entries: dict[bytes, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def _digest(self, username: str, password: str) -> bytes:
+        material = username.encode() + b"\x00" + password.encode()
+        return hmac.new(self._key, material, hashlib.sha256).digest()
+
+    def officer_id(self, username: str, password: str) -> str | None:
+        digest = self._digest(username, password)
+        with self._lock:
+            entry = self._entries.get(digest)
+        return entry[0] if entry is not None and entry[1] > time.monotonic() else None
+
+    def remember(self, username: str, password: str, officer: Officer) -> None:
+        if self._ttl_s <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._entries) >= self._max_entries:
+                self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
+                if len(self._entries) >= self._max_entries:
+                    self._entries.clear()
+            self._entries[self._digest(username, password)] = (officer.id, now + self._ttl_s)
+
+
+def taxii_settings(request: Request) -> TaxiiSettings:
+    settings: TaxiiSettings = request.app.state.taxii_settings
+    return settings
+
+
+TaxiiSettingsDep = Annotated[TaxiiSettings, Depends(taxii_settings)]
+
+
+def taxii_officer(request: Request, node: NodeDep) -> Officer:
+    """The officer behind the request's Basic credentials or bearer token; 401 with both challenges otherwise."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer" and credentials.strip():
+        with node.engine.connect() as conn:
+            return officer_for_token(conn, credentials.strip())
+    if scheme == "basic" and credentials.strip():
+        username, password = _basic_pair(credentials.strip())
+        return _password_officer(request, node, username, password)
+    raise AuthenticationFailed("send HTTP Basic credentials of an officer account, or a bearer token")
+
+
+def _basic_pair(credentials: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise AuthenticationFailed("the Basic credentials are not base64 of 'username:password'") from exc
+    username, colon, password = decoded.partition(":")
+    if not colon or not username:
+        raise AuthenticationFailed("the Basic credentials are not base64 of 'username:password'")
+    return username, password
+
+
+def _password_officer(request: Request, node: Node, username: str, password: str) -> Officer:
+    checked: CheckedPasswords = request.app.state.taxii_passwords
+    remembered = checked.officer_id(username, password)
+    with node.engine.connect() as conn:
+        current = officer_by_username(conn, username) if remembered is not None else None
+    if current is not None and current.id == remembered:
+        return current
+    officer = _verified(node, username, password)
+    if officer is None:
+        with node.engine.begin() as conn:  # its own transaction: the failure is recorded even though we raise
+            append_event(conn, EventType.OFFICER_SIGN_IN_FAILED, "anonymous", {"username": username[:128]})
+        raise AuthenticationFailed("wrong username or password")
+    checked.remember(username, password, officer)
+    return officer
+
+
+def _verified(node: Node, username: str, password: str) -> Officer | None:
+    with node.engine.connect() as conn:
+        try:
+            return authenticate_password(conn, username, password)
+        except AuthenticationFailed:
+            return None
+
+
+TaxiiOfficerDep = Annotated[Officer, Depends(taxii_officer)]
+
+
+# --- errors (§3.6.1) --------------------------------------------------------------------------------------------------
+
+
+def is_taxii_path(path: str) -> bool:
+    return path == TAXII_PREFIX.rstrip("/") or path.startswith(TAXII_PREFIX)
+
+
+def taxii_error(status: int, title: str, description: str, code: str) -> TaxiiJSON:
+    body = {"title": title, "description": description, "error_code": code, "http_status": str(status)}
+    headers = {"WWW-Authenticate": _CHALLENGE} if status == 401 else None
+    return TaxiiJSON(body, status_code=status, headers=headers)
+
+
+def _as_taxii_error(exc: Exception) -> TaxiiJSON:
+    if isinstance(exc, AccordError):
+        return taxii_error(exc.status, exc.title, exc.detail, exc.slug)
+    if isinstance(exc, RequestValidationError):
+        detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
+        return taxii_error(400, TaxiiError.title, detail[:1000], TaxiiError.slug)
+    assert isinstance(exc, StarletteHTTPException)
+    return taxii_error(exc.status_code, str(exc.detail), f"{exc.detail} (TAXII 2.1 endpoints)", "http")
+
+
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+
+def install_taxii_errors(app: FastAPI) -> None:
+    """Under /taxii2/ every error is a TAXII error message in the TAXII media type; elsewhere the handlers already
+    installed (problem+json, the web UI's pages) answer as before. Install after them."""
+    for exc_class in (AccordError, RequestValidationError, StarletteHTTPException):
+        previous: Handler = app.exception_handlers[exc_class]
+
+        async def handler(request: Request, exc: Exception, previous: Handler = previous) -> Response:
+            if is_taxii_path(request.url.path):
+                return _as_taxii_error(exc)
+            answer = previous(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+
+        app.add_exception_handler(exc_class, handler)

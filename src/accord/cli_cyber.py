@@ -1,0 +1,157 @@
+"""`accord cyber misp-to-stix|stix-to-misp`: a MISP event to a STIX 2.1 bundle and back, through misp-stix.
+`accord cyber import`: a STIX bundle or JSON Lines file, streamed into a TAXII collection in batches."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from accord.cli_output import console, errors, node_as_officer, progress_bar, stop
+from accord.errors import AccordError
+
+if TYPE_CHECKING:
+    from accord.focus.cyber.bulk import ImportReport
+    from accord.focus.cyber.collections import Collection
+    from accord.focus.cyber.misp import Conversion
+
+cyber_app = typer.Typer(
+    help="Cyber: MISP events to STIX 2.1 bundles and back; bulk import into TAXII collections.", no_args_is_help=True
+)
+
+OutOption = Annotated[Path, typer.Option("--out", help="the file to write")]
+
+
+@cyber_app.command("misp-to-stix")
+def misp_to_stix(
+    event_file: Annotated[Path, typer.Argument(help="a MISP event as MISP exports it (JSON)")],
+    out: OutOption,
+) -> None:
+    """Write the STIX 2.1 bundle of a MISP event: its organisation as an identity, TLP 2.0 markings."""
+    from accord.focus.cyber.misp import convert_misp_event
+
+    conversion = _convert(event_file, out, "MISP event", convert_misp_event)
+    console.print(
+        f"{event_file.name}: {conversion.attributes} attributes and {conversion.objects} MISP objects → "
+        f"{conversion.stix_objects} STIX objects in {out}; {_tlp(conversion)}"
+    )
+
+
+@cyber_app.command("stix-to-misp")
+def stix_to_misp(
+    bundle_file: Annotated[Path, typer.Argument(help="a STIX 2.1 bundle (JSON)")],
+    out: OutOption,
+) -> None:
+    """Write the MISP event of a STIX 2.1 bundle, TLP markings as tlp: tags, for MISP to import."""
+    from accord.focus.cyber.misp import convert_stix_bundle
+
+    conversion = _convert(bundle_file, out, "STIX bundle", convert_stix_bundle)
+    console.print(
+        f"{bundle_file.name}: {conversion.stix_objects} STIX objects → a MISP event with {conversion.attributes} "
+        f"attributes and {conversion.objects} objects in {out}; {_tlp(conversion)}"
+    )
+
+
+def _convert(source: Path, out: Path, what: str, convert: Callable[[Any], Conversion]) -> Conversion:
+    from accord.focus.cyber.misp import MAX_DOCUMENT_BYTES, read_json
+
+    if not out.parent.exists():
+        stop(f"the folder {out.parent} does not exist")
+    try:
+        if source.stat().st_size > MAX_DOCUMENT_BYTES:
+            stop(f"{source} has {source.stat().st_size:,} bytes; at most {MAX_DOCUMENT_BYTES:,} are converted at once")
+        content = source.read_bytes()
+    except OSError as exc:
+        stop(f"cannot read {source}: {exc.strerror}")
+    with progress_bar(f"converting {source.name}") as progress:
+        try:
+            conversion = convert(read_json(content, what))
+        except AccordError as exc:
+            stop(f"{source.name}: {exc.detail}")
+        progress(1, 1)
+    for note in conversion.notes:
+        errors.print(f"[yellow]note:[/] {escape(note)}")
+    try:
+        out.write_text(json.dumps(conversion.document, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        stop(f"cannot write {out}: {exc.strerror}")
+    return conversion
+
+
+def _tlp(conversion: Conversion) -> str:
+    return f"TLP:{conversion.tlp.value}" if conversion.tlp is not None else "no TLP marking"
+
+
+# ---- accord cyber import
+
+# Exit codes of `cyber import`: every object stored (or held already); some not; nothing attempted.
+ALL_STORED, SOME_NOT_STORED, UNUSABLE = 0, 1, 2
+
+
+@cyber_app.command("import")
+def cyber_import(
+    file: Annotated[Path, typer.Argument(help="a STIX 2.1 bundle (JSON) or JSON Lines, one STIX object a line")],
+    data: Annotated[Path, typer.Option("--data", help="the node's data directory")],
+    officer: Annotated[str, typer.Option("--officer", help="the username of the officer the objects are added as")],
+    collection: Annotated[str, typer.Option("--collection", help="the TAXII collection's alias or id")],
+    batch: Annotated[int, typer.Option("--batch", min=1, max=10_000, help="objects per transaction")] = 500,
+) -> None:
+    """Check and store every object of the file in the collection, streaming it in batches (each its own
+    transaction); objects added to a to_partner collection are shared in messages of at most 1,000 objects.
+
+    Exits 0 when every object is stored or held already, 1 when some were not (the others are stored all the same),
+    2 when nothing could be attempted (the file, the collection or the officer cannot be used)."""
+    from accord.errors import AccordError
+    from accord.focus.cyber.bulk import UnreadableStixFile, import_objects
+
+    chosen = _collection_named(collection)
+    try:
+        stream = file.open("rb")
+        size = file.stat().st_size
+    except OSError as exc:
+        stop(f"cannot read {file}: {exc.strerror}", UNUSABLE)
+    with stream, node_as_officer(data, officer) as (node, importer):
+        if not chosen.may_write(importer):
+            stop(f"{officer} may not add objects to collection {chosen.alias}", UNUSABLE)
+        with progress_bar(f"importing {file.name}") as progress:
+            try:
+                report = import_objects(
+                    node, importer, chosen, stream, total_bytes=size, batch_size=batch, progress=progress
+                )
+            except UnreadableStixFile as exc:
+                stop(f"{file.name}: {exc.detail}", UNUSABLE)
+            except AccordError as exc:
+                stop(exc.detail, UNUSABLE)
+    _print_import(report, file, chosen)
+    raise typer.Exit(code=ALL_STORED if report.complete else SOME_NOT_STORED)
+
+
+def _collection_named(name: str) -> Collection:
+    from accord.focus.cyber.collections import load_collections
+
+    catalogue = load_collections()
+    found = catalogue.get(name) or next((c for c in catalogue.collections if c.alias == name), None)
+    if found is None:
+        known = ", ".join(c.alias for c in catalogue.collections)
+        stop(f"no collection {name!r} on this node; the collections are {known}", UNUSABLE)
+    return found
+
+
+def _print_import(report: ImportReport, file: Path, collection: Collection) -> None:
+    for failure in report.failures:
+        console.print(f"object {failure.position + 1} ({escape(failure.id)}): {escape(failure.reason)}")
+    if report.failed > len(report.failures):
+        console.print(f"… and {report.failed - len(report.failures):,} more failures")
+    if report.stopped is not None:
+        errors.print(
+            f"[bold red]error:[/] {escape(file.name)}: {escape(report.stopped)}; the objects before it are stored"
+        )
+    shared = f"; shared in {len(report.shares)} message(s)" if report.shares else ""
+    console.print(
+        f"{file.name} → {collection.alias}: {report.read:,} objects read; stored {report.stored:,}, "
+        f"already held {report.held:,}, failed {report.failed:,}{shared}"
+    )

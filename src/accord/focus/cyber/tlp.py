@@ -1,0 +1,85 @@
+"""TLP on STIX objects: the TLP 2.0 marking definitions, the TLP 1.0 ones recognised and mapped, the strictest
+marking of an object or a bundle, and the rule for an object that carries none (data/cyber/tlp.yaml)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from accord.domain.handling import Tlp
+from accord.errors import ConfigurationError
+
+# Least to most restricted: a bundle is as restricted as its most restricted object.
+TLP_ORDER = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED)
+
+
+class TlpDefinitions(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    extension: str
+    created: str
+    tlp2: dict[Tlp, str]
+    tlp1: dict[str, Tlp]
+    unmarked: Tlp
+
+    def of_marking(self, marking_id: str) -> Tlp | None:
+        """The TLP level a marking-definition id stands for (2.0 or 1.0), or None for any other marking."""
+        return self.tlp1.get(marking_id) or next((lvl for lvl, ref in self.tlp2.items() if ref == marking_id), None)
+
+    def marking_definition(self, level: Tlp) -> dict[str, Any]:
+        """The TLP 2.0 marking-definition object for `level`, as a bundle carries it."""
+        return {
+            "type": "marking-definition",
+            "spec_version": "2.1",
+            "id": self.tlp2[level],
+            "created": self.created,
+            "name": f"TLP:{level.value}",
+            "extensions": {self.extension: {"extension_type": "property-extension", "tlp_2_0": level.value.lower()}},
+        }
+
+
+@cache
+def tlp_definitions() -> TlpDefinitions:
+    path = resources.files("accord").joinpath("data", "cyber", "tlp.yaml")
+    try:
+        definitions = TlpDefinitions.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise ConfigurationError(f"data/cyber/tlp.yaml is invalid: {exc}") from exc
+    if set(definitions.tlp2) != set(Tlp):
+        raise ConfigurationError("data/cyber/tlp.yaml must give the id of every TLP 2.0 level")
+    return definitions
+
+
+def strictest(levels: Iterable[Tlp]) -> Tlp | None:
+    found = list(levels)
+    return max(found, key=TLP_ORDER.index) if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectTlp:
+    level: Tlp
+    marked: bool  # False: the object carried no TLP marking and the default rule gave the level
+
+
+def object_tlp(stix_object: Mapping[str, Any]) -> ObjectTlp:
+    """The strictest TLP among the object's markings (object-level and granular); the default when it has none."""
+    definitions = tlp_definitions()
+    refs = list(stix_object.get("object_marking_refs") or [])
+    refs += [g.get("marking_ref") for g in stix_object.get("granular_markings") or [] if isinstance(g, Mapping)]
+    if stix_object.get("type") == "marking-definition":
+        own = definitions.of_marking(str(stix_object.get("id")))
+        if own is not None:
+            return ObjectTlp(Tlp.CLEAR, True)  # a TLP definition itself is public
+    level = strictest(lvl for ref in refs if isinstance(ref, str) and (lvl := definitions.of_marking(ref)))
+    return ObjectTlp(level, True) if level is not None else ObjectTlp(definitions.unmarked, False)
+
+
+def bundle_tlp(objects: Iterable[Mapping[str, Any]]) -> Tlp:
+    level = strictest(object_tlp(o).level for o in objects)
+    return level if level is not None else tlp_definitions().unmarked

@@ -1,0 +1,82 @@
+"""The cyber screen: the STIX shares sent to and received from the other party's cyber centre, their TLP, and the
+sightings that came back; a form to share a STIX 2.1 bundle or a MISP event (converted through misp-stix).
+
+It calls the same services as the API's /api/v1/cyber, as the signed-in officer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from accord.api.dependencies import NodeDep
+from accord.directory.officers import Officer
+from accord.domain.handling import Tlp
+from accord.errors import AccordError, InvalidInput
+from accord.focus.cyber.misp import convert_misp_event, read_json
+from accord.focus.cyber.shares import list_shares
+from accord.focus.cyber.sharing import share_bundle
+from accord.node import Node
+from accord.web.pages import page
+from accord.web.security import CsrfChecked, WebOfficerDep
+
+router = APIRouter(include_in_schema=False)
+
+
+def _cyber_page(request: Request, node: Node, officer: Officer, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return page(
+        request,
+        "cyber.html.j2",
+        officer,
+        status_code,
+        shares=list_shares(node, officer),
+        tlps=[t.value for t in Tlp],
+        partner=node.agreement.cyber_sharing.centres[node.party.other],
+        **context,
+    )
+
+
+@router.get("/cyber")
+def cyber(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
+    shared = request.query_params.get("shared")
+    return _cyber_page(request, node, officer, shared=shared)
+
+
+def _objects_of(document: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """The STIX objects of an uploaded bundle, or of a MISP event converted to STIX (with the event's title)."""
+    if isinstance(document, dict) and document.get("type") == "bundle":
+        objects = document.get("objects")
+        if not isinstance(objects, list) or not objects:
+            raise InvalidInput("the STIX bundle has no objects")
+        return [o for o in objects if isinstance(o, dict)], None
+    if isinstance(document, dict) and ("Event" in document or "Attribute" in document or "Object" in document):
+        converted = convert_misp_event(document)
+        return list(converted.document["objects"]), converted.title
+    raise InvalidInput("the file is neither a STIX 2.1 bundle nor a MISP event (JSON as MISP exports it)")
+
+
+@router.post("/cyber/share", dependencies=[CsrfChecked])
+async def share(request: Request, node: NodeDep, officer: WebOfficerDep) -> Response:
+    form = await request.form()
+    upload = form.get("file")
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput("choose a STIX bundle or a MISP event (JSON) to share")
+        objects, title = _objects_of(read_json(await upload.read(), "file"))
+        named = tuple(n.strip() for n in values.get("named_recipients", "").split(",") if n.strip())
+        shared = share_bundle(
+            node,
+            officer,
+            objects,
+            values.get("focus_area") or "cyber",
+            named_recipients=named,
+            title=title,
+            note=values.get("note", ""),
+        )
+    except AccordError as problem:
+        return _cyber_page(request, node, officer, problem.status, error=problem.detail, form=values)
+    return RedirectResponse(f"/cyber?shared={shared.message_id}", status_code=303)
