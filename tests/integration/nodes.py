@@ -98,6 +98,11 @@ class RunningNode:
         return env
 
     def start(self) -> None:
+        self.launch()
+        self.wait_healthy()
+
+    def launch(self) -> None:
+        """Start the node's process without waiting for it to answer."""
         assert self.process is None or self.process.poll() is not None, "already running"
         log = open(self.data_dir / "node.log", "ab")  # noqa: SIM115 - lives as long as the child
         self.process = subprocess.Popen(
@@ -106,7 +111,6 @@ class RunningNode:
             stdout=log,
             stderr=log,
         )
-        self.wait_healthy()
 
     def wait_healthy(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -193,9 +197,11 @@ def running_pair(
     """A started Canada and India pair on fresh databases (with extra ACCORD_* settings); stopped afterwards."""
     ca, in_ = create_pair(root, databases.new_url("ca"), databases.new_url("in"))
     try:
-        for node in (ca, in_):
+        for node in (ca, in_):  # both start at once: each finds the other when it comes up
             node.extra_env.update(env or {})
-            node.start()
+            node.launch()
+        for node in (ca, in_):
+            node.wait_healthy()
         yield ca, in_
     finally:
         ca.dispose()

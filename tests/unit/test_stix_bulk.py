@@ -12,9 +12,10 @@ import pytest
 import stix2validator.validator
 from stix2validator import validate_instance
 
-from accord.focus.cyber import validation
+from accord.focus.cyber import schema_check
 from accord.focus.cyber.bulk import UnreadableStixFile, read_stix_objects
-from accord.focus.cyber.validation import _options, check_objects
+from accord.focus.cyber.schema_check import _options
+from accord.focus.cyber.validation import check_objects
 from tests.stix_samples import ransomware_campaign
 
 TRICKY = [
@@ -116,6 +117,6 @@ def test_the_cached_validators_report_what_the_validators_built_per_object_repor
     check_objects(objects)  # installs the cached validators
     cached = [sorted(str(e.message) for e in validate_instance(o, _options()).errors) for o in objects + broken]
     assert any(cached[len(objects) :]) and not any(cached[: len(objects)])
-    monkeypatch.setattr(stix2validator.validator, "load_validator", validation._build_validator)
+    monkeypatch.setattr(stix2validator.validator, "load_validator", schema_check._build_validator)
     rebuilt = [sorted(str(e.message) for e in validate_instance(o, _options()).errors) for o in objects + broken]
     assert cached == rebuilt

@@ -13,7 +13,6 @@ from accord.domain.cyber import MAX_BUNDLE_OBJECTS
 from accord.domain.handling import Tlp
 from accord.domain.messages import Priority
 from accord.exchange.sending import require_sender
-from accord.focus.cyber.misp import bundle_to_misp, convert_misp_event
 from accord.focus.cyber.shares import list_shares, shared_bundle
 from accord.focus.cyber.sharing import share_bundle
 
@@ -71,6 +70,8 @@ class MispShareDraft(BaseModel):
 def share_misp(node: NodeDep, officer: OfficerDep, draft: MispShareDraft) -> dict[str, Any]:
     """Share a MISP event: converted to STIX 2.1 through misp-stix (its TLP tag becoming TLP 2.0 markings)."""
     require_sender(officer)
+    from accord.focus.cyber.misp import convert_misp_event  # misp-stix is imported when first needed
+
     converted = convert_misp_event(draft.event)
     shared = share_bundle(
         node,
@@ -98,4 +99,6 @@ def share_stix(node: NodeDep, officer: OfficerDep, message_id: str) -> dict[str,
 @router.get("/api/v1/cyber/shares/{message_id}/misp")
 def share_misp_event(node: NodeDep, officer: OfficerDep, message_id: str) -> dict[str, Any]:
     """The share's objects as a MISP event, for import into MISP (TLP 2.0 markings become tlp: tags)."""
+    from accord.focus.cyber.misp import bundle_to_misp  # misp-stix is imported when first needed
+
     return bundle_to_misp(shared_bundle(node, officer, message_id))

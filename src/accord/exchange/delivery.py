@@ -26,7 +26,16 @@ from accord.directory.peers import PeerRecord, load_peers
 from accord.domain.messages import DeliveryState
 from accord.errors import AccordError
 from accord.exchange.attachments import read_blob_bytes
-from accord.exchange.outbox import OutboxItem, OutboxKind, claim_due, hold_channel, remove, reschedule, retry_at
+from accord.exchange.outbox import (
+    OutboxItem,
+    OutboxKind,
+    claim_due,
+    hold_channel,
+    release_leases,
+    remove,
+    reschedule,
+    retry_at,
+)
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.store.tables import blob_transfers, blobs, messages
@@ -88,7 +97,14 @@ class DeliveryWorker:
                 self.node.engine, peer.node_id, self.node.settings.outbox_batch_size, self.node.settings.outbox_lease_s
             )
             if items:
-                self._deliver(peer, items)
+                try:
+                    self._deliver(peer, items)
+                except BaseException:
+                    # A round that fails (e.g. a deadlock in the settling transaction, rolled back) must not leave its
+                    # rows leased: they would wait out the lease while later rows — a withdrawal of one of them —
+                    # went ahead without them.
+                    release_leases(self.node.engine, [item.id for item in items])
+                    raise
                 handled += len(items)
         return handled
 

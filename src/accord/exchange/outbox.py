@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from accord.store.tables import channel_counters, messages, outbox
 
@@ -103,6 +104,17 @@ def claim_due(engine: Engine, peer_node_id: str, limit: int, lease_s: int) -> li
                 .values(lease_until=now + timedelta(seconds=lease_s))
             )
     return [OutboxItem(r.id, OutboxKind(r.kind), r.ref_id, r.seq, r.body, r.attempts) for r in rows]
+
+
+def release_leases(engine: Engine, ids: Sequence[int]) -> None:
+    """Make claimed rows due again at once (their round failed before it could settle them)."""
+    if not ids:
+        return
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(lease_until=None))
+    except SQLAlchemyError:
+        pass  # the database itself is failing: the leases run out on their own
 
 
 def remove(conn: Connection, ids: Sequence[int]) -> None:

@@ -16,7 +16,6 @@ from accord.api.dependencies import NodeDep
 from accord.directory.officers import Officer
 from accord.domain.handling import Tlp
 from accord.errors import AccordError, InvalidInput
-from accord.focus.cyber.misp import convert_misp_event, read_json
 from accord.focus.cyber.shares import list_shares
 from accord.focus.cyber.sharing import share_bundle
 from accord.node import Node
@@ -53,9 +52,17 @@ def _objects_of(document: Any) -> tuple[list[dict[str, Any]], str | None]:
             raise InvalidInput("the STIX bundle has no objects")
         return [o for o in objects if isinstance(o, dict)], None
     if isinstance(document, dict) and ("Event" in document or "Attribute" in document or "Object" in document):
+        from accord.focus.cyber.misp import convert_misp_event  # misp-stix is imported when first needed
+
         converted = convert_misp_event(document)
         return list(converted.document["objects"]), converted.title
     raise InvalidInput("the file is neither a STIX 2.1 bundle nor a MISP event (JSON as MISP exports it)")
+
+
+def _read_json(content: bytes) -> Any:
+    from accord.focus.cyber.misp import read_json
+
+    return read_json(content, "file")
 
 
 @router.post("/cyber/share", dependencies=[CsrfChecked])
@@ -66,7 +73,7 @@ async def share(request: Request, node: NodeDep, officer: WebOfficerDep) -> Resp
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput("choose a STIX bundle or a MISP event (JSON) to share")
-        objects, title = _objects_of(read_json(await upload.read(), "file"))
+        objects, title = _objects_of(_read_json(await upload.read()))
         named = tuple(n.strip() for n in values.get("named_recipients", "").split(",") if n.strip())
         shared = share_bundle(
             node,

@@ -3,30 +3,22 @@ library's own parse; every failure is reported against the object's id."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import stix2
-import stix2validator
-import stix2validator.validator
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
 from stix2.exceptions import STIXError
-from stix2validator import ValidationOptions, validate_instance
 
 SPEC_VERSION = "2.1"
 # STIX 2.1 §3.2: timestamps are RFC 3339 in UTC with a literal Z; any sub-second precision.
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$")
 # A version is stored to the nanosecond; finer precision would make distinct versions look equal.
 _VERSION_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$")
-# The validator and the library raise these on malformed input rather than reporting it.
-_LIBRARY_ERRORS = (stix2validator.ValidationError, STIXError, ValueError, TypeError, KeyError, AttributeError)
+# The library raises these on malformed input rather than reporting it.
+_LIBRARY_ERRORS = (STIXError, ValueError, TypeError, KeyError, AttributeError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,51 +53,6 @@ class CheckedObjects:
     @property
     def invalid(self) -> tuple[CheckedObject, ...]:
         return tuple(item for item in self.items if not item.ok)
-
-
-@cache
-def _options() -> ValidationOptions:
-    # Built once: the constructor sets the validator's module-wide output level. SHOULDs stay warnings.
-    stix2validator.validator.load_validator = _load_validator
-    return ValidationOptions(version=SPEC_VERSION, silent=True, strict=False)
-
-
-# stix2-validator builds a fresh jsonschema validator, over a fresh reference registry it crawls again, for every object
-# (~3 ms each). The schema files never change, so each file's validator is built once, over a registry that already
-# holds (crawled) every bundled STIX 2.1 schema, loaded and patched by the validator's own loader: the same schemas
-# check the same things, several times faster.
-_BUNDLED_SCHEMAS = Path(stix2validator.validator.__file__).parent / f"schemas-{SPEC_VERSION}" / "schemas"
-_build_validator = stix2validator.validator.load_validator
-_validators: dict[tuple[str, str], Any] = {}
-
-
-@cache
-def _bundled_registry() -> Registry[Any]:
-    schema_dir = str(_BUNDLED_SCHEMAS)
-    retrieve = stix2validator.validator.retrieve_from_filesystem
-    resources = [
-        (path.as_uri(), retrieve(path.as_uri(), schema_dir))
-        for path in sorted(_BUNDLED_SCHEMAS.rglob("*.json"))
-        if "examples" not in path.parts
-    ]
-    registry: Registry[Any] = Registry(retrieve=functools.partial(retrieve, schema_dir=schema_dir))  # type: ignore[call-arg]
-    return registry.with_resources(resources).crawl()
-
-
-def _load_validator(schema_path: str, schema: Any, schema_dir: str) -> Any:
-    """stix2validator's `load_validator`, built once per schema file."""
-    key = (schema_path, schema_dir)
-    validator = _validators.get(key)
-    if validator is None:
-        validator = _build_validator(schema_path, schema, schema_dir)
-        if Path(schema_dir).resolve() == _BUNDLED_SCHEMAS.resolve():
-            resource = DRAFT202012.create_resource(validator.schema)
-            registry = _bundled_registry().with_resource(schema_path, resource).crawl()
-            validator = stix2validator.validator.STIXValidator(
-                validator.schema, registry=registry, format_checker=validator.format_checker
-            )
-        _validators[key] = validator
-    return validator
 
 
 def check_objects(objects: Iterable[Any]) -> CheckedObjects:
@@ -144,12 +91,11 @@ def _errors(stix: dict[str, Any]) -> list[str]:
     spec_version = stix.get("spec_version", SPEC_VERSION)  # SCOs may omit it (STIX 2.1 §3.1)
     if spec_version != SPEC_VERSION:
         return [f"spec_version is {spec_version!r}; this server holds STIX {SPEC_VERSION} objects only"]
-    try:
-        result = validate_instance(stix, _options())
-    except _LIBRARY_ERRORS as exc:
-        return [f"stix2-validator could not read it: {exc}"]
-    prefix = f"{stix['id']}: "
-    problems = [str(e.message).removeprefix(prefix) for e in result.errors]
+    # Imported on first use: stix2-validator (jsonschema with its format checkers) takes a second to import, which
+    # every node process and CLI command would pay otherwise.
+    from accord.focus.cyber.schema_check import schema_errors
+
+    problems = schema_errors(stix)
     if problems:
         return problems
     try:
