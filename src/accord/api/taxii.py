@@ -140,12 +140,16 @@ def _collection_resource(collection: Collection, officer: Officer) -> dict[str, 
 # --- objects (§5.3-§5.8) ----------------------------------------------------------------------------------------------
 
 
+def _readable_collection(request: Request, node: Node, officer: Officer, collection_id: str) -> Collection:
+    require_accept(request)
+    return _collection_for(node, officer, collection_id, lambda c: c.may_read(officer))
+
+
 @router.get(COLLECTION + "manifest/")
 def manifest(
     request: Request, node: NodeDep, officer: TaxiiOfficerDep, settings: TaxiiSettingsDep, collection_id: str
 ) -> Response:
-    require_accept(request)
-    found = _collection_for(node, officer, collection_id, lambda c: c.may_read(officer))
+    found = _readable_collection(request, node, officer, collection_id)
     name = f"manifest {found.key}"
     filters = _filters(request, settings, officer, name)
     with node.engine.connect() as conn:
@@ -158,8 +162,7 @@ def manifest(
 def get_objects(
     request: Request, node: NodeDep, officer: TaxiiOfficerDep, settings: TaxiiSettingsDep, collection_id: str
 ) -> Response:
-    require_accept(request)
-    found = _collection_for(node, officer, collection_id, lambda c: c.may_read(officer))
+    found = _readable_collection(request, node, officer, collection_id)
     name = f"objects {found.key}"
     filters = _filters(request, settings, officer, name)
     with node.engine.connect() as conn:
@@ -211,8 +214,7 @@ def _store(
 
 def _readable_object(request: Request, node: Node, officer: Officer, collection_id: str, object_id: str) -> Collection:
     """The collection, if the officer may read it and the object in it (404 otherwise, as for an absent object)."""
-    require_accept(request)
-    found = _collection_for(node, officer, collection_id, lambda c: c.may_read(officer))
+    found = _readable_collection(request, node, officer, collection_id)
     _require_visible(node, found, officer, object_id)
     return found
 
