@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_output import console, errors, progress_bar
+from accord.cli_common import console, errors, progress_bar
 from accord.config import load_settings
 from accord.errors import AccordError
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from accord.cli_output import console, errors, node_as_officer, progress_bar, stop
+from accord.cli_common import console, errors, node_as_officer, progress_bar, stop
 from accord.errors import AccordError
 
 if TYPE_CHECKING:

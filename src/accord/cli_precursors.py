@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_output import console, errors, node_as_officer, progress_bar, stop
+from accord.cli_common import console, errors, node_as_officer, progress_bar, stop
 from accord.errors import AccordError, Forbidden
 
 if TYPE_CHECKING:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class AccordError(Exception):
     """Root of every error Accord raises on purpose.
@@ -63,3 +65,10 @@ class ConfigurationError(AccordError):
     status = 500
     slug = "configuration-error"
     title = "The node is not configured correctly"
+
+
+def validation_text(exc: ValidationError, limit: int = 5, unnamed: str = "") -> str:
+    """A pydantic error as one line: `field.path: message; …` (at most `limit`; `unnamed` for a whole-model error)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or unnamed}: {e['msg']}" for e in exc.errors(include_url=False)[:limit]
+    )

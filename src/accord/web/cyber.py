@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from accord.api.dependencies import NodeDep
@@ -19,7 +19,7 @@ from accord.errors import AccordError, InvalidInput
 from accord.focus.cyber.shares import list_shares
 from accord.focus.cyber.sharing import share_bundle
 from accord.node import Node
-from accord.web.pages import page
+from accord.web.pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
@@ -86,4 +86,4 @@ async def share(request: Request, node: NodeDep, officer: WebOfficerDep) -> Resp
         )
     except AccordError as problem:
         return _cyber_page(request, node, officer, problem.status, error=problem.detail, form=values)
-    return RedirectResponse(f"/cyber?shared={shared.message_id}", status_code=303)
+    return redirect(f"/cyber?shared={shared.message_id}")

@@ -29,7 +29,7 @@ from accord.domain.handling import Caveat, Tlp
 from accord.domain.messages import OPENING_KINDS, DeliveryState, MessageKind, Priority, Purpose, Subject, SubjectKind
 from accord.domain.notifications import PenAnswer, PenDecision
 from accord.domain.workplan import ALLOWED_TRANSITIONS, ActionStatus
-from accord.errors import AccordError, Forbidden, InvalidInput
+from accord.errors import AccordError, Forbidden, InvalidInput, validation_text
 from accord.exchange.attachments import store_blob
 from accord.exchange.mailbox import Box, MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
 from accord.exchange.review import ReviewDecision, decide, held_queue
@@ -102,7 +102,7 @@ def page(request: Request, name: str, officer: Officer | None, status_code: int 
     return templates.TemplateResponse(request, name, base | context, status_code=status_code)
 
 
-def _redirect(url: str) -> RedirectResponse:
+def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
@@ -122,7 +122,7 @@ def current_quarter() -> Period:
 
 @router.get("/")
 def home() -> RedirectResponse:
-    return _redirect("/inbox")
+    return redirect("/inbox")
 
 
 @router.get("/signin")
@@ -161,7 +161,7 @@ async def signin(
         )
         refused.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict", max_age=1800)
         return refused
-    response = _redirect(_safe_next(next))
+    response = redirect(_safe_next(next))
     secure = node.settings.resolved_public_url.startswith("https://")
     response.set_cookie(SESSION_COOKIE, issued.access_token, httponly=True, samesite="strict", secure=secure, path="/")
     response.delete_cookie(SIGNIN_COOKIE)
@@ -172,7 +172,7 @@ async def signin(
 def signout(request: Request, node: NodeDep, officer: WebOfficerDep) -> Response:
     with node.engine.begin() as conn:
         revoke_token(conn, request.cookies.get(SESSION_COOKIE, ""))
-    response = _redirect("/signin")
+    response = redirect("/signin")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -307,10 +307,7 @@ def _draft_from_form(form: dict[str, Any], attachments: list[AttachmentDraft]) -
             offence=form.get("offence") or None,
         )
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)[:5]
-        )
-        raise InvalidInput(problems) from exc
+        raise InvalidInput(validation_text(exc)) from exc
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
 
@@ -357,7 +354,7 @@ async def compose_send(request: Request, node: NodeDep, officer: WebOfficerDep) 
         return page(
             request, "compose.html.j2", officer, 422, form=values, error=problem.detail, **_compose_context(node)
         )
-    return _redirect(f"/messages/{queued.message.id}?sent=1")
+    return redirect(f"/messages/{queued.message.id}?sent=1")
 
 
 # ---- a message and its case
@@ -419,7 +416,7 @@ async def reply(
         raise InvalidInput(f"the answer is not complete: {exc}") from exc
     full = await run_in_threadpool(reply_draft, node, officer, message_id, draft)
     [queued] = await run_in_threadpool(send_messages, node, officer, [full])
-    return _redirect(f"/messages/{queued.message.id}?sent=1")
+    return redirect(f"/messages/{queued.message.id}?sent=1")
 
 
 # ---- review queue
@@ -445,7 +442,7 @@ def review_decision(
     except ValidationError as exc:
         raise InvalidInput("a decision is approve, refuse or escalate, with a reason of at least 3 characters") from exc
     result = decide(node, officer, message_id, decision)
-    return _redirect(f"/reviews?done={result['action']}")
+    return redirect(f"/reviews?done={result['action']}")
 
 
 # ---- work plan
@@ -496,7 +493,7 @@ def workplan_propose(
     except ValidationError as exc:
         raise InvalidInput("a proposal needs the new status and a reason") from exc
     propose(node, officer, draft)
-    return _redirect("/workplan?done=proposed")
+    return redirect("/workplan?done=proposed")
 
 
 @router.post("/workplan/proposals/{proposal_id}/{verdict}", dependencies=[CsrfChecked])
@@ -514,7 +511,7 @@ def workplan_decide(
         reject(node, officer, proposal_id, DecisionDraft(reason=reason))
     else:
         raise InvalidInput("a proposal is accepted or rejected")
-    return _redirect(f"/workplan?done={verdict}ed")
+    return redirect(f"/workplan?done={verdict}ed")
 
 
 @router.get("/workplan/report")

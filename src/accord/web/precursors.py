@@ -12,20 +12,20 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from accord.api.dependencies import NodeDep
 from accord.directory.officers import Officer, Role
 from accord.domain.incidents import IncidentKind
 from accord.domain.messages import Priority
-from accord.errors import AccordError, InvalidInput, NotFound
+from accord.errors import AccordError, InvalidInput, NotFound, validation_text
 from accord.focus.precursors.incidents import IncidentFilter, IncidentView, list_incidents
 from accord.focus.precursors.notifications import NotificationView
 from accord.focus.precursors.service import STATUSES, FollowUpDraft, list_notifications, raise_alert, send_reminder
 from accord.node import Node
 from accord.reports import charts
-from accord.web.pages import page
+from accord.web.pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
@@ -37,10 +37,6 @@ _FOLLOW_UPS: Mapping[str, Callable[[Node, Officer, str, FollowUpDraft], dict[str
     "alert": raise_alert,
     "reminder": send_reminder,
 }
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 # ---- pre-export notifications
@@ -102,8 +98,7 @@ def _follow_up_draft(note: str, priority: str, classification: str) -> FollowUpD
     try:
         return FollowUpDraft(note=note, priority=Priority(priority), classification=classification)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(problems) from exc
+        raise InvalidInput(validation_text(exc)) from exc
     except ValueError as exc:
         raise InvalidInput(f"priority is one of {', '.join(p.value for p in Priority)}") from exc
 
@@ -129,7 +124,7 @@ def follow_up(
     except AccordError as problem:
         failed = form | {"id": message_id, "follow_up": follow_up}
         return _alerts_page(request, node, officer, problem.status, error=problem.detail, failed=failed)
-    return _redirect(f"/precursors/alerts?done={follow_up}&sent={sent['id']}&state={sent['state']}")
+    return redirect(f"/precursors/alerts?done={follow_up}&sent={sent['id']}&state={sent['state']}")
 
 
 # ---- incidents

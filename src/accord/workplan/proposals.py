@@ -23,7 +23,7 @@ from accord.directory.officers import Officer, Role, role_names
 from accord.directory.peers import peer_for_party
 from accord.domain.parties import Party
 from accord.domain.workplan import CODE_PATTERN, ActionStatus, ItemKind, apply_changes, transition_error
-from accord.errors import AccordError, Forbidden, InvalidInput, NotFound
+from accord.errors import AccordError, Forbidden, InvalidInput, NotFound, validation_text
 from accord.exchange.errors import UnknownReference
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.ledger.events import EventType, append_event, append_events, event_row
@@ -230,11 +230,7 @@ def _checked_doc(
 
 
 def _validation_text(exc: ValueError) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'item'}: {e['msg']}" for e in exc.errors(include_url=False)[:5]
-        )
-    return str(exc)
+    return validation_text(exc, unnamed="item") if isinstance(exc, ValidationError) else str(exc)
 
 
 def accept(node: Node, officer: Officer, proposal_id: str, draft: DecisionDraft) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from accord.exchange.sending import send_messages
 from accord.focus.cyber.collections import Collection, Direction, load_collections
 from accord.focus.cyber.store import add_objects
 from accord.focus.cyber.tlp import bundle_tlp, object_tlp
+from accord.focus.cyber.validation import CheckedObjects, check_objects
 from accord.node import Node
 
 
@@ -100,10 +101,11 @@ def land_bundle(conn: Connection, message: Message) -> int:
     if message.stix is None:
         return 0
     actor = f"{message.sender.party.value}:{message.sender.agency}"
+    checked = check_objects(message.stix.objects)  # once, for every collection the objects land in
     added = 0
     for collection in load_collections().receiving(message.focus_area):
-        held = [o for o in message.stix.objects if collection.admits(object_tlp(o).level)]
-        if held:
+        held = CheckedObjects(tuple(i for i in checked.items if collection.admits(object_tlp(i.stix).level)))
+        if held.items:
             result = add_objects(
                 conn, collection.key, held, actor=actor, named_readers=message.handling.named_recipients
             )
