@@ -47,11 +47,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from accord.bootstrap import init_node
 from accord.config import load_settings, write_node_file
 from accord.directory.officers import Role, create_officer
-from accord.directory.peers import export_descriptor, pin_peer
 from accord.domain.parties import Party
-from accord.node import init_node
+from accord.trust.peers import export_descriptor, pin_peer
 from progress import Progress, log  # bench/progress.py, beside this script
 
 PASSWORD = "bench-password-not-secret"

@@ -13,8 +13,8 @@ Usage: .venv/bin/python bench/ledger.py [--appends N] [--sizes 1000,100000,10000
    signed checkpoint and that of one single-event append (rolled back, so the size stays). With --postgres the sizes
    up to 10^5 are measured on PostgreSQL too.
 3. Audit bundle: a Canada ledger of 10^5 events whose checkpoint India countersigned (in process, as
-   `request_cosignature` stores it) is exported with `accord.ledger.audit.export_bundle` and verified offline with
-   `verify_bundle`.
+   `request_cosignature` stores it) is exported with `accord.exchange.audit.export_audit_bundle` and verified
+   offline with `accord.ledger.verify.verify_bundle`.
 
 One JSON line goes to stdout; progress goes to stderr.
 """
@@ -22,7 +22,6 @@ One JSON line goes to stdout; progress goes to stderr.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import random
@@ -36,17 +35,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from sqlalchemy import URL, update
 
+from accord.bootstrap import init_node
 from accord.config import load_settings
-from accord.directory.peers import export_descriptor, pin_peer
 from accord.domain.parties import Party
-from accord.ledger.checkpoints import countersign, issue_checkpoint, ledger_size
+from accord.exchange.audit import export_audit_bundle
+from accord.exchange.witnessing import countersign, issue_checkpoint
+from accord.ledger.checkpoints import ledger_size
 from accord.ledger.events import EventType, append_event, append_events, event_row, tree_root
 from accord.ledger.notes import origin_for
 from accord.ledger.proofs import StoredTree, prove_inclusion
@@ -58,8 +58,10 @@ from accord.ledger.tree import (
     verify_consistency,
     verify_inclusion,
 )
-from accord.node import Node, init_node
+from accord.ledger.verify import verify_bundle
+from accord.node import Node
 from accord.store.tables import checkpoints
+from accord.trust.peers import export_descriptor, pin_peer
 from progress import Progress, log  # bench/progress.py, beside this script
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -73,7 +75,6 @@ CHECKPOINT_REPEATS = 5
 APPEND_SAMPLES = 100
 POSTGRES_PROOF_MAX = 100_000
 BUNDLE_LEAVES = 100_000
-AUDIT_MODULE = "accord.ledger.audit"
 DB_FILE = "accord.sqlite3"
 
 
@@ -286,10 +287,6 @@ def proof_series(node: Node, sizes: list[int], rng: random.Random, label: str) -
 # ---------------------------------------------------------------------------------------------------- audit bundle
 
 
-def audit_module() -> ModuleType:
-    return importlib.import_module(AUDIT_MODULE)
-
-
 def countersign_in_process(ca: Node, india: Node) -> None:
     """Issue Canada's checkpoint, have India countersign it and store the cosignature as request_cosignature does."""
     stored = issue_checkpoint(ca, force=True)
@@ -305,7 +302,7 @@ def countersign_in_process(ca: Node, india: Node) -> None:
 
 
 def reporter(label: str) -> Callable[[int, int], None]:
-    """A progress callback (done, total) as accord.ledger.audit calls it, shown as Progress lines."""
+    """A progress callback (done, total) as the bundle export and verification call it, shown as Progress lines."""
     shown: Progress | None = None
     last = -1
 
@@ -322,17 +319,16 @@ def reporter(label: str) -> Callable[[int, int], None]:
 
 def measure_bundle(root: Path, leaves: int) -> dict[str, Any]:
     """Export a countersigned ledger of `leaves` events to one JSON file and verify it offline, from the file alone."""
-    audit = audit_module()
     out = root / "bundle.json"
     with opened_node(root / "ca", party=Party.CA) as ca, opened_node(root / "in", party=Party.IN) as india:
         pin_peer(ca, export_descriptor(india))
         pin_peer(india, export_descriptor(ca))
         fill(ca, leaves, "bundle: filling Canada's ledger")
         countersign_in_process(ca, india)
-        export_s, summary = timed(partial(audit.export_bundle, ca, out, reporter("bundle: exporting")))
+        export_s, summary = timed(partial(export_audit_bundle, ca, out, reporter("bundle: exporting")))
     size = out.stat().st_size
     log(f"bundle: {summary.leaves} leaves exported in {export_s:.2f} s, {size} bytes")
-    verify_s, verdict = timed(partial(audit.verify_bundle, out, reporter("bundle: verifying")))
+    verify_s, verdict = timed(partial(verify_bundle, out, reporter("bundle: verifying")))
     if not verdict.ok:
         raise RuntimeError(f"the bundle does not verify: {verdict.problems}")
     for warning in verdict.warnings:
@@ -409,11 +405,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.appends < 1:
         parser.error("--appends must be positive")
-    if not args.skip_bundle:
-        try:
-            audit_module()
-        except ImportError as exc:
-            parser.error(f"{AUDIT_MODULE} cannot be imported ({exc}); run with --skip-bundle")
     postgres_dsn: str | None = args.postgres
     if postgres_dsn is not None and not postgres_reachable(postgres_dsn):
         parser.error(f"PostgreSQL is not reachable at {postgres_dsn}")

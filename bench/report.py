@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from accord.bootstrap import open_node
 from accord.domain.parties import Party
-from accord.node import open_node
 from accord.reports.progress import build_report
 from accord.reports.render import render_html, render_pdf
 from accord.sandbox import prepare_sandbox, sandbox_data_dir, sandbox_settings

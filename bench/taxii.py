@@ -36,10 +36,10 @@ from typing import Any
 import httpx
 from taxii2client.v21 import Collection, as_pages
 
+from accord.bootstrap import init_node
 from accord.config import load_settings, write_node_file
 from accord.directory.officers import Role, create_officer
 from accord.domain.parties import Party
-from accord.node import init_node
 from progress import Progress, log  # bench/progress.py, beside this script
 
 USER, PASSWORD = "ca.bench", "bench-password-not-secret"

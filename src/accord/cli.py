@@ -71,7 +71,7 @@ def node_init(
     node_id: Annotated[str | None, typer.Option(help="this node's id (default: <party>-node-1)")] = None,
 ) -> None:
     """Create keys (mode 0600) and a migrated database (SQLite in DIR, or ACCORD_DATABASE_URL)."""
-    from accord.node import init_node
+    from accord.bootstrap import init_node
 
     the_party = _parse_party(party)
     data.mkdir(parents=True, exist_ok=True)
@@ -103,9 +103,8 @@ def node_serve(
     """Run the node: REST API, federation endpoint and delivery workers."""
     import uvicorn
 
-    from accord.api.app import create_app
+    from accord.bootstrap import create_app, open_node
     from accord.logs import configure_logging
-    from accord.node import open_node
 
     settings = load_settings(data, host=host, port=port)
     configure_logging(settings.log_level)
@@ -127,8 +126,8 @@ def node_purge(
     as_of: Annotated[str | None, typer.Option(help="purge as if it were this ISO time (default: now)")] = None,
 ) -> None:
     """Remove personal data whose retention time (set by the policy pack) is up; each purge is logged."""
+    from accord.bootstrap import open_node
     from accord.exchange.retention import purge_expired
-    from accord.node import open_node
 
     try:
         when = datetime.fromisoformat(as_of) if as_of else None
@@ -153,9 +152,9 @@ def node_purge(
 @node_app.command("deliver")
 def node_deliver(data: DataOption) -> None:
     """Run only a delivery worker (scale-out on PostgreSQL: run as many as you like)."""
+    from accord.bootstrap import open_node
     from accord.exchange.delivery import DeliveryWorker
     from accord.logs import configure_logging
-    from accord.node import open_node
 
     settings = load_settings(data)
     configure_logging(settings.log_level)
@@ -176,8 +175,8 @@ def peer_export(
     out: Annotated[Path | None, typer.Option(help="write the descriptor to this file (default: stdout)")] = None,
 ) -> None:
     """Print this node's signed descriptor, to hand to the peer's operator."""
-    from accord.directory.peers import export_descriptor
-    from accord.node import open_node
+    from accord.bootstrap import open_node
+    from accord.trust.peers import export_descriptor
 
     node = open_node(load_settings(data))
     token = export_descriptor(node)
@@ -196,8 +195,8 @@ def peer_import(
     url: Annotated[str | None, typer.Option(help="reach the peer at this URL instead of the one it states")] = None,
 ) -> None:
     """Verify the peer's signed descriptor and pin its key fingerprints."""
-    from accord.directory.peers import pin_peer
-    from accord.node import open_node
+    from accord.bootstrap import open_node
+    from accord.trust.peers import pin_peer
 
     try:
         token = sys.stdin.read() if str(descriptor_file) == "-" else descriptor_file.read_text(encoding="ascii")
@@ -235,9 +234,9 @@ def officer_add(
     ] = None,
 ) -> None:
     """Create an officer account (the password is asked for, never given on the command line)."""
+    from accord.bootstrap import open_node
     from accord.directory.officers import Role, create_officer
     from accord.domain.handling import CommonLevel
-    from accord.node import open_node
 
     try:
         roles = frozenset(Role(r) for r in role)

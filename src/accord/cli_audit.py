@@ -17,9 +17,9 @@ from accord.config import load_settings
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
-    from accord.ledger.audit import BundleSummary
+    from accord.exchange.receipt_proofs import ProvenLeaf
+    from accord.ledger.bundle import BundleSummary
     from accord.ledger.checkpoints import StoredCheckpoint
-    from accord.ledger.receipt_proofs import ProvenLeaf
     from accord.node import Node
 
 audit_app = typer.Typer(
@@ -39,7 +39,7 @@ def _fail(message: str) -> NoReturn:
 
 @contextmanager
 def _opened(data: Path) -> Iterator[Node]:
-    from accord.node import open_node
+    from accord.bootstrap import open_node
 
     try:
         node = open_node(load_settings(data))
@@ -66,11 +66,11 @@ def audit_export(
     out: Annotated[Path, typer.Option("--out", help="the bundle file to write (gzip-compressed if it ends in .gz)")],
 ) -> None:
     """Write this node's ledger, checkpoints and keys as one file an oversight body verifies offline."""
-    from accord.ledger.audit import export_bundle
+    from accord.exchange.audit import export_audit_bundle
 
     with _opened(data) as node, progress_bar("exporting leaves") as report:
         try:
-            summary = export_bundle(node, out, report)
+            summary = export_audit_bundle(node, out, report)
         except OSError as exc:
             _fail(f"cannot write the bundle to {out}: {exc.strerror or exc}")
     console.print(
@@ -90,7 +90,7 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Verify a bundle offline: no database, no network, only the file."""
-    from accord.ledger.audit import verify_bundle
+    from accord.ledger.verify import verify_bundle
 
     with progress_bar("verifying leaves") as report:
         verdict = verify_bundle(bundle, report, expect_fingerprint or ())
@@ -122,7 +122,7 @@ def audit_prove(
     message: Annotated[str, typer.Option("--message", help="the message id")],
 ) -> None:
     """Prove every ledger entry about a message against the latest countersigned checkpoint."""
-    from accord.ledger.receipt_proofs import prove_message
+    from accord.exchange.receipt_proofs import prove_message
 
     with _opened(data) as node:
         try:
@@ -165,20 +165,13 @@ def _print_note(checkpoint: StoredCheckpoint) -> None:
 @audit_app.command("checkpoint")
 def audit_checkpoint(data: DataOption) -> None:
     """Sign a checkpoint now if the ledger grew, and ask the peer to countersign it."""
-    import httpx
-
-    from accord.ledger.checkpoints import checkpoint_round, latest
-    from accord.ledger.notes import origin_for
+    from accord.exchange.audit import checkpoint_now
 
     with _opened(data) as node:
         try:
-            # checkpoint_round issues the checkpoint (issue_checkpoint without force) before asking the peer
-            with httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0)) as client:
-                checkpoint_round(node, client)
+            newest = checkpoint_now(node)
         except AccordError as exc:
             _fail(exc.detail)
-        with node.engine.connect() as conn:
-            newest = latest(conn, origin_for(node.node_id))
     if newest is None:
         _fail("this node has issued no checkpoint")
     console.print(f"[bold]checkpoint size {newest.size}[/], issued {newest.issued_at:%Y-%m-%d %H:%M:%S} UTC")
@@ -196,12 +189,10 @@ def audit_checkpoint(data: DataOption) -> None:
 @audit_app.command("alarms")
 def audit_alarms(data: DataOption) -> None:
     """List ledger alarms (a rewritten, truncated or split peer log, a key that is not pinned); exit 1 if any."""
-    from sqlalchemy import select
+    from accord.exchange.audit import all_alarms
 
-    from accord.store.tables import ledger_alarms
-
-    with _opened(data) as node, node.engine.connect() as conn:
-        alarms = conn.execute(select(ledger_alarms).order_by(ledger_alarms.c.id)).all()
+    with _opened(data) as node:
+        alarms = all_alarms(node)
     if not alarms:
         console.print("[green]no ledger alarms[/]")
         return

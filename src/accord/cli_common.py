@@ -43,10 +43,10 @@ def stop(message: str, code: int = 1) -> NoReturn:
 def node_as_officer(data: Path, username: str, code: int = 2) -> Iterator[tuple[Node, Officer]]:
     """The node in `data`, and its active officer `username`: the operator acts for them, as with `officer add`.
     Stops with exit code `code` when either cannot be had."""
+    from accord.bootstrap import open_node
     from accord.config import load_settings
     from accord.directory.officers import officer_by_username
     from accord.errors import AccordError
-    from accord.node import open_node
 
     try:
         node = open_node(load_settings(data))

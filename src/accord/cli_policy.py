@@ -111,9 +111,9 @@ def install(
     cases_file: Annotated[Path | None, typer.Option("--cases", help="refuse the pack unless these cases pass")] = None,
 ) -> None:
     """Install a pack on this node (signed with the node's key), log the change and decide held messages again."""
+    from accord.bootstrap import open_node
     from accord.exchange.review import reevaluate_held
     from accord.ledger.events import EventType, append_event
-    from accord.node import open_node
     from accord.policy.installed import installed_dir
     from accord.policy.pack import install_pack
 

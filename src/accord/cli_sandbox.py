@@ -31,8 +31,9 @@ def sandbox_seed(
     var: Annotated[Path, typer.Option(help="where the sandbox keeps both nodes' data")] = Path("var"),
 ) -> None:
     """Write generated SAMPLE traffic (with reads and answers) to both sandbox nodes, for reports and demos."""
+    from accord.bootstrap import open_node
     from accord.domain.parties import Party
-    from accord.node import Node, open_node
+    from accord.node import Node
     from accord.sandbox import sandbox_data_dir, sandbox_settings
     from accord.seed import seed_traffic
 

@@ -29,7 +29,7 @@ def _fail(message: str) -> NoReturn:
 @workplan_app.command("show")
 def workplan_show(data: DataOption) -> None:
     """Objectives and actions with status, leads, due dates and waiting proposals."""
-    from accord.node import open_node
+    from accord.bootstrap import open_node
     from accord.workplan.plan import plan_view
 
     try:
@@ -68,8 +68,7 @@ def report(
     format: Annotated[str, typer.Option(help="html, pdf or json")] = "html",
 ) -> None:
     """Write the joint progress report for a period: plan, indicators, charts, overdue items, checkpoints."""
-    from accord.focus import load_focus_modules
-    from accord.node import open_node
+    from accord.bootstrap import open_node
     from accord.reports.progress import build_report
     from accord.reports.render import ReportFormat, render
     from accord.workplan.periods import parse_period
@@ -80,7 +79,6 @@ def report(
         _fail(f"--format {format!r} is not one of html, pdf, json")
     if not out.parent.exists():
         _fail(f"the folder {out.parent} does not exist")
-    load_focus_modules()
     try:
         chosen = parse_period(period)
         node = open_node(load_settings(data))

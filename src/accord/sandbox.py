@@ -12,12 +12,13 @@ from pathlib import Path
 
 import httpx
 
+from accord.bootstrap import init_node, open_node
 from accord.config import Settings, load_settings, write_node_file
 from accord.datafiles import SampleOfficer, load_sample_officers
 from accord.directory.officers import Role, create_officer
-from accord.directory.peers import export_descriptor, load_peers, pin_peer, repoint_peer
 from accord.domain.parties import Party
-from accord.node import KEY_DIR, Node, init_node, open_node
+from accord.node import KEY_DIR, Node
+from accord.trust.peers import export_descriptor, load_peers, pin_peer, repoint_peer
 
 SANDBOX_PORTS = {Party.IN: 8401, Party.CA: 8402}
 HOST = "127.0.0.1"

@@ -17,13 +17,14 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
+from accord.bootstrap import init_node, open_node
 from accord.config import load_settings, write_node_file
 from accord.crypto.keys import NodeKeys
 from accord.directory.officers import Role, create_officer
-from accord.directory.peers import export_descriptor, pin_peer
 from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
-from accord.node import KEY_DIR, init_node, open_node
+from accord.node import KEY_DIR
+from accord.trust.peers import export_descriptor, pin_peer
 from tests.conftest import DatabaseFactory
 
 PASSWORD = "correct-horse-battery-staple"

@@ -20,7 +20,7 @@ from accord.domain.parties import Party
 from accord.reports.progress import build_report
 from accord.seed import seed_traffic
 from accord.store.tables import messages
-from accord.workplan.indicators import Indicator, IndicatorResult, register_indicator, unregister_indicator
+from accord.workplan.indicators import Indicator, IndicatorResult, register_indicator
 from accord.workplan.periods import parse_period
 from tests.integration.nodes import PASSWORD, RunningNode, open_local
 
@@ -175,12 +175,13 @@ def test_a_focus_module_adds_an_indicator_without_touching_the_work_plan_code(
         ),
         module="precursors",
     )
-    register_indicator(drugs_alerts)
     local = open_local(ca)
     try:
+        register_indicator(local.registry, drugs_alerts)
         report = build_report(local, parse_period(whole_range()), with_charts=False)
+        with pytest.raises(ValueError, match="registered already"):
+            register_indicator(local.registry, Indicator("test-drug-alerts", "x", "count", "x", drugs_alerts.compute))
     finally:
-        unregister_indicator("test-drug-alerts")
         local.close()
     found = next(i for i in report["indicators"] if i["code"] == "test-drug-alerts")
     with ca.engine.connect() as conn:
@@ -192,10 +193,6 @@ def test_a_focus_module_adds_an_indicator_without_touching_the_work_plan_code(
             if r.kind == "alert" and r.focus_area == "drugs"
         )
     assert found["value"] == expected > 0 and found["module"] == "precursors"
-    with pytest.raises(ValueError, match="registered already"):
-        register_indicator(drugs_alerts)
-        register_indicator(Indicator("test-drug-alerts", "x", "count", "x", drugs_alerts.compute))
-    unregister_indicator("test-drug-alerts")
 
 
 def test_report_command_writes_html_pdf_and_json_and_refuses_bad_input(

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from stix2validator import ValidationOptions, validate_instance
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
+from accord.bootstrap import open_node
 from accord.config import load_settings
 from accord.crypto.canonical import canonical_json, sha256_hex
 from accord.directory.officers import Role, create_officer
@@ -24,7 +25,6 @@ from accord.domain.handling import Tlp
 from accord.focus.cyber.paging import NextTokens, Position, next_token_key, selection_digest
 from accord.focus.cyber.store import ObjectFilters, add_objects
 from accord.ledger.events import EventType
-from accord.node import open_node
 from accord.store.tables import events, officers, stix_objects
 from tests.conftest import BACKENDS, databases_for
 from tests.integration.nodes import PASSWORD, RunningNode, running_pair, wait_for

@@ -15,22 +15,26 @@ import pytest
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
+from accord.bootstrap import init_node
 from accord.cli_audit import audit_app
 from accord.config import load_settings, write_node_file
 from accord.crypto.keys import NodeKeys
 from accord.directory.officers import Role, create_officer
-from accord.directory.peers import export_descriptor, pin_peer
 from accord.domain.drafts import MessageDraft
 from accord.domain.parties import Party
+from accord.exchange.audit import export_audit_bundle as export_bundle
 from accord.exchange.sending import send_messages
-from accord.ledger.audit import Verdict, export_bundle, verify_bundle
-from accord.ledger.checkpoints import countersign, issue_checkpoint, latest, raise_alarm
+from accord.exchange.witnessing import countersign, issue_checkpoint, raise_alarm
+from accord.ledger.bundle import Verdict
+from accord.ledger.checkpoints import latest
 from accord.ledger.events import EventType, append_events, event_row, leaf_bytes, leaf_record
 from accord.ledger.notes import CheckpointBody, origin_for, parse_note, sign_checkpoint
 from accord.ledger.proofs import StoredTree
 from accord.ledger.tree import MemoryTree, consistency_proof, leaf_hash
-from accord.node import Node, init_node
+from accord.ledger.verify import verify_bundle
+from accord.node import Node
 from accord.store.tables import checkpoints, events, ledger_head, ledger_nodes
+from accord.trust.peers import export_descriptor, pin_peer
 from tests.conftest import DatabaseFactory
 from tests.integration.nodes import PASSWORD, draft
 

@@ -1,1 +1,40 @@
-"""The REST API (FastAPI): officers' API under /api/v1, the peer's federation channel under /federation/v1."""
+"""The HTTP API (JSON, OAuth2 bearer tokens, RFC 9457 problems), the federation channel the peer calls, and TAXII."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from accord.api import (
+    audit,
+    auth,
+    cyber,
+    directory,
+    federation,
+    messages,
+    precursor_transfer,
+    precursors,
+    reviews,
+    workplan,
+)
+from accord.api.taxii import install_taxii
+from accord.node import Node
+
+ROUTERS = (
+    directory.router,
+    auth.router,
+    messages.router,
+    reviews.router,
+    workplan.router,
+    precursors.router,
+    precursor_transfer.router,
+    cyber.router,
+    audit.router,
+    federation.router,
+)
+
+
+def install(app: FastAPI, node: Node) -> None:
+    """Add the API's routers, then TAXII (last: it answers errors under /taxii2/ as TAXII errors)."""
+    for router in ROUTERS:
+        app.include_router(router)
+    install_taxii(app, node)

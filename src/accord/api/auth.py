@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 
-from accord.api.dependencies import NodeDep, OfficerDep
 from accord.directory.officers import issue_token
+from accord.http.dependencies import NodeDep, OfficerDep
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 

@@ -8,13 +8,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from accord.api.dependencies import NodeDep, OfficerDep
 from accord.domain.cyber import MAX_BUNDLE_OBJECTS
 from accord.domain.handling import Tlp
 from accord.domain.messages import Priority
 from accord.exchange.sending import require_sender
 from accord.focus.cyber.shares import list_shares, shared_bundle
 from accord.focus.cyber.sharing import share_bundle
+from accord.http.dependencies import NodeDep, OfficerDep
 
 router = APIRouter(tags=["cyber"])
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 from sqlalchemy import select, text
 
 from accord import __version__
-from accord.api.dependencies import NodeDep, OfficerDep
 from accord.domain.parties import Party
 from accord.errors import Forbidden
 from accord.exchange.channels import channel_status
+from accord.http.dependencies import NodeDep, OfficerDep
 
 router = APIRouter(tags=["directory"])
 

@@ -10,15 +10,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from accord.api.dependencies import NodeDep, read_capped_body
-from accord.api.problems import PROBLEM_MEDIA_TYPE, problem_body
-from accord.directory.peers import export_descriptor
 from accord.errors import AccordError, InvalidInput
 from accord.exchange.inbox import Outcome, accept_blob, accept_envelopes, record_request_refusal
+from accord.exchange.receipt_proofs import answer_inclusion_request
 from accord.exchange.wake import accept_hello
-from accord.ledger.checkpoints import countersign
+from accord.exchange.witnessing import countersign
+from accord.http.dependencies import NodeDep, read_capped_body
+from accord.http.problems import PROBLEM_MEDIA_TYPE, problem_body
 from accord.ledger.notes import MAX_NOTE_BYTES
-from accord.ledger.receipt_proofs import answer_inclusion_request
+from accord.trust.peers import export_descriptor
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
 

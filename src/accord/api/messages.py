@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from accord.api.dependencies import NodeDep, OfficerDep, read_capped_body
 from accord.domain.drafts import AmendmentDraft, MessageDraft, ReplyDraft
 from accord.domain.messages import DeliveryState
 from accord.exchange.attachments import read_attachment, store_blob
 from accord.exchange.mailbox import MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
 from accord.exchange.sending import Queued, amend_message, evaluate_draft, reply_draft, send_messages
+from accord.http.dependencies import NodeDep, OfficerDep, read_capped_body
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 

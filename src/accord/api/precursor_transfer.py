@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from accord.api.dependencies import NodeDep, OfficerDep, read_capped_body
 from accord.exchange.sending import require_sender
 from accord.focus.precursors.transfer import MAX_FILE_BYTES, FileFormat, TransferKind, export_file, import_file
+from accord.http.dependencies import NodeDep, OfficerDep, read_capped_body
 
 router = APIRouter(prefix="/api/v1/precursors", tags=["precursors"])
 

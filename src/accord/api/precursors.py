@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from accord.api.dependencies import NodeDep, OfficerDep
 from accord.domain.incidents import IncidentKind
 from accord.focus.precursors.incidents import IncidentFilter, list_incidents
 from accord.focus.precursors.service import FollowUpDraft, list_notifications, raise_alert, send_reminder
 from accord.focus.precursors.substances import load_substances
+from accord.http.dependencies import NodeDep, OfficerDep
 
 router = APIRouter(tags=["precursors"])
 

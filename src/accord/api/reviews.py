@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from accord.api.dependencies import NodeDep, OfficerDep
 from accord.exchange.review import ReviewDecision, decide, held_queue
+from accord.http.dependencies import NodeDep, OfficerDep
 
 router = APIRouter(prefix="/api/v1/reviews", tags=["review"])
 

@@ -15,7 +15,6 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
-from accord.api.dependencies import NodeDep, read_capped_body
 from accord.api.taxii_http import (
     MEDIA_TYPE_TAXII,
     CheckedPasswords,
@@ -50,6 +49,7 @@ from accord.focus.cyber.store import (
     status_resource,
 )
 from accord.focus.cyber.validation import CheckedObjects, check_objects, parse_timestamp
+from accord.http.dependencies import NodeDep, read_capped_body
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 

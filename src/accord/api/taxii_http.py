@@ -21,10 +21,10 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.api.dependencies import NodeDep
 from accord.directory.officers import Officer, authenticate_password, officer_by_username, officer_for_token
 from accord.errors import AccordError, AuthenticationFailed
 from accord.focus.cyber.errors import NotAcceptable, TaxiiError, UnsupportedMediaType
+from accord.http.dependencies import NodeDep
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 

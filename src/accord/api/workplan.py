@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from accord.api.dependencies import NodeDep, OfficerDep
+from accord.http.dependencies import NodeDep, OfficerDep
 from accord.node import Node
 from accord.reports.progress import build_report
 from accord.reports.render import MEDIA_TYPES, ReportFormat, render, report_filename
@@ -76,7 +76,7 @@ def indicators(node: NodeDep, officer: OfficerDep, period: PeriodQuery) -> dict[
     chosen = parse_period(period)
     now = datetime.now(UTC)
     with node.engine.connect() as conn:
-        exchange, values = measure(conn, node.agreement, chosen, now)
+        exchange, values = measure(conn, node.registry, node.agreement, chosen, now)
     return {"period": chosen.label, "indicators": values, "exchange": exchange_table(exchange, node.agreement)}
 
 

@@ -14,18 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import structlog
-from sqlalchemy import bindparam, case, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from uuid6 import uuid7
 
 from accord.crypto.envelope import seal_envelope
 from accord.crypto.receipts import verify_receipt
-from accord.directory.peers import PeerRecord, load_peers
 from accord.domain.messages import DeliveryState
 from accord.errors import AccordError
 from accord.exchange.attachments import read_blob_bytes
+from accord.exchange.kinds import KindHandlers
 from accord.exchange.outbox import (
     OutboxItem,
     OutboxKind,
@@ -36,15 +35,13 @@ from accord.exchange.outbox import (
     reschedule,
     retry_at,
 )
+from accord.exchange.transport import PeerClient, PeerUnreachable
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.store.tables import blob_transfers, blobs, messages
-from accord.workplan.proposals import mark_refused_by_peer
+from accord.trust.peers import PeerRecord, load_peers
 
 log = structlog.get_logger("accord.delivery")
-
-ENVELOPES_PATH = "/federation/v1/envelopes"
-BLOBS_PATH = "/federation/v1/blobs"
 
 # Refusals a later attempt can overcome (keys re-pinned, clocks fixed, an attachment pushed again);
 # every other refusal is final and the message shows `failed` with the peer's reason.
@@ -71,9 +68,10 @@ class _Settled:
 
 
 class DeliveryWorker:
-    def __init__(self, node: Node, client: httpx.Client | None = None) -> None:
+    def __init__(self, node: Node, client: PeerClient | None = None) -> None:
         self.node = node
-        self.client = client or httpx.Client(timeout=httpx.Timeout(60.0, connect=5.0))
+        self.client = client or PeerClient()
+        self.kinds = KindHandlers(node.registry)
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until `stop` is set; sleeps only when nothing is due."""
@@ -122,7 +120,7 @@ class DeliveryWorker:
             "aud": peer.node_id,
             "jti": str(uuid7()),
             "iat": int(time.time()),
-            "kind": item.kind.value,
+            "kind": item.kind,
             "ref": item.ref_id,
             "seq": item.seq,
             "body": json.loads(item.body),
@@ -133,16 +131,12 @@ class DeliveryWorker:
         envelopes = [{"ref": item.ref_id, "token": self._seal(peer, item)} for item in items]
         self._mark_sent(peer, items)
         try:
-            response = self.client.post(peer.url + ENVELOPES_PATH, json={"envelopes": envelopes})
-        except httpx.HTTPError as exc:
-            return [_Settled(item, retry_error=f"peer unreachable: {exc!r}", channel_down=True) for item in items]
-        try:
-            body = response.json()
-            results = body["results"] if isinstance(body, dict) else None
-        except (ValueError, KeyError):
-            results = None
+            answer = self.client.send_envelopes(peer, envelopes)
+        except PeerUnreachable as exc:
+            return [_Settled(item, retry_error=f"peer unreachable: {exc.detail}", channel_down=True) for item in items]
+        results = answer.body.get("results") if isinstance(answer.body, dict) else None
         if not isinstance(results, list) or len(results) != len(items):
-            error = f"peer answered HTTP {response.status_code} without per-envelope results"
+            error = f"peer answered HTTP {answer.status} without per-envelope results"
             return [_Settled(item, retry_error=error, channel_down=True) for item in items]
         return [self._settle_one(peer, item, result) for item, result in zip(items, results, strict=True)]
 
@@ -164,7 +158,7 @@ class DeliveryWorker:
         return _Settled(item, failure=f"peer refused ({slug or 'unknown'}): {detail}")
 
     def _mark_sent(self, peer: PeerRecord, items: Sequence[OutboxItem]) -> None:
-        ids = [item.ref_id for item in items if item.kind is OutboxKind.MESSAGE]
+        ids = [item.ref_id for item in items if item.kind == OutboxKind.MESSAGE]
         now = datetime.now(UTC)
         with self.node.engine.begin() as conn:
             if ids:
@@ -212,7 +206,7 @@ class DeliveryWorker:
             reschedule(conn, retry_rows)
             if channel_due is not None:
                 hold_channel(conn, peer.node_id, channel_due, down[0].retry_error or "")
-            msg_delivered = [s for s in delivered if s.item.kind is OutboxKind.MESSAGE]
+            msg_delivered = [s for s in delivered if s.item.kind == OutboxKind.MESSAGE]
             if msg_delivered:
                 conn.execute(
                     update(messages)
@@ -233,7 +227,7 @@ class DeliveryWorker:
                         for s in msg_delivered
                     ],
                 )
-            msg_failed = [s for s in failed if s.item.kind is OutboxKind.MESSAGE]
+            msg_failed = [s for s in failed if s.item.kind == OutboxKind.MESSAGE]
             if msg_failed:
                 conn.execute(
                     update(messages)
@@ -246,10 +240,9 @@ class DeliveryWorker:
                     ),
                     [{"ref": s.item.ref_id, "reason": s.failure, "attempts": s.item.attempts + 1} for s in msg_failed],
                 )
-            for refused in (s for s in failed if s.item.kind is OutboxKind.WORKPLAN):
-                mark_refused_by_peer(conn, refused.item.ref_id, refused.failure or "", peer.node_id)
+            self._tell_refused(conn, peer, failed)
             retry_by_id = {row[0]: row for row in retry_rows}
-            msg_retried = [s for s in retried if s.item.kind is OutboxKind.MESSAGE]
+            msg_retried = [s for s in retried if s.item.kind == OutboxKind.MESSAGE]
             if msg_retried:
                 conn.execute(
                     update(messages)
@@ -294,7 +287,7 @@ class DeliveryWorker:
         """Send attachment bytes the peer has not had yet; returns the items that must wait, with why."""
         needs: dict[int, list[str]] = {}
         for item in items:
-            if item.kind is OutboxKind.MESSAGE:
+            if item.kind == OutboxKind.MESSAGE:
                 shas = [a["sha256"] for a in json.loads(item.body).get("attachments", [])]
                 if shas:
                     needs[item.id] = shas
@@ -342,18 +335,29 @@ class DeliveryWorker:
         }
         token = seal_envelope(claims, self.node.keys, peer.pinned.keys)
         try:
-            response = self.client.post(
-                peer.url + BLOBS_PATH, content=token, headers={"Content-Type": "application/jose"}
-            )
-        except httpx.HTTPError as exc:
-            return f"attachment {sha256[:12]}… not sent: peer unreachable: {exc!r}"
-        if response.status_code != 200:
-            return f"attachment {sha256[:12]}… refused by peer: HTTP {response.status_code} {response.text[:300]}"
+            answer = self.client.send_blob(peer, token)
+        except PeerUnreachable as exc:
+            return f"attachment {sha256[:12]}… not sent: peer unreachable: {exc.detail}"
+        if not answer.ok:
+            return f"attachment {sha256[:12]}… refused by peer: HTTP {answer.status} {answer.detail}"
         with self.node.engine.begin() as conn:
             conn.execute(
                 insert(blob_transfers), [{"peer_node_id": peer.node_id, "sha256": sha256, "sent_at": datetime.now(UTC)}]
             )
         return None
+
+    def _tell_refused(self, conn: Connection, peer: PeerRecord, failed: Sequence[_Settled]) -> None:
+        """The kind of each envelope the peer refused for good reacts (a proposal shows as conflicted, …)."""
+        for refused in failed:
+            reason = refused.failure or ""
+            if refused.item.kind == OutboxKind.MESSAGE:
+                kind = json.loads(refused.item.body).get("kind", "")
+                for handler in self.kinds.for_kind(kind):
+                    handler.on_refused(self.node, conn, refused.item.ref_id, reason)
+                continue
+            payload = self.kinds.payload(refused.item.kind)
+            if payload is not None:
+                payload.on_refused(self.node, conn, refused.item.ref_id, reason, peer.node_id)
 
     def _forget_transfers(self, peer: PeerRecord, item: OutboxItem) -> None:
         shas = [a["sha256"] for a in json.loads(item.body).get("attachments", [])]

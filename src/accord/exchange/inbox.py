@@ -24,7 +24,6 @@ from accord.crypto.canonical import canonical_json
 from accord.crypto.envelope import OpenedEnvelope, PinnedPeer, open_envelope
 from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope
 from accord.crypto.receipts import sign_receipt
-from accord.directory.peers import PeerRecord, load_peers
 from accord.domain.messages import AMENDMENT_EFFECT, DeliveryState, Direction, Message, MessageKind
 from accord.errors import AccordError, InvalidInput, PayloadTooLarge
 from accord.exchange.attachments import StoredBlob, store_blob
@@ -35,23 +34,13 @@ from accord.exchange.errors import (
     UnknownFocusArea,
     UnknownReference,
 )
+from accord.exchange.kinds import KindHandlers, PayloadKind, PayloadKindHandler
 from accord.exchange.outbox import OutboxKind, channel_name
 from accord.exchange.sending import link_attachments, message_row
-from accord.focus.cyber.checks import check_shared_bundle
-from accord.focus.cyber.sharing import land_bundle
-from accord.focus.precursors.incidents import check_incident
-from accord.focus.precursors.notifications import resolve_items
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.store.tables import blobs, inbound_envelopes, messages
-from accord.workplan.proposals import (
-    CommentBody,
-    DecisionBody,
-    ProposalBody,
-    apply_incoming,
-    check_incoming,
-    parse_body,
-)
+from accord.trust.peers import PeerRecord, load_peers
 
 log = structlog.get_logger("accord.inbox")
 
@@ -82,7 +71,8 @@ class _Incoming:
     channel: str
     message: Message | None = None
     notice: dict[str, Any] | None = None
-    workplan: ProposalBody | DecisionBody | CommentBody | None = None
+    payload: PayloadKind | None = None
+    payload_kind: PayloadKindHandler | None = None
     referenced: list[str] = field(default_factory=list)
 
 
@@ -186,11 +176,13 @@ def _open_and_validate(node: Node, peers: Sequence[PeerRecord], index: int, toke
             raise MalformedArtefact("envelope claim 'ref' is missing")
         _check_fits({inbound_envelopes.c.ref_id: ref_id})
         return _Incoming(index, envelope, ref_id, seq, channel, notice=notice, referenced=[notice["message_id"]])
-    if envelope.kind == OutboxKind.WORKPLAN:
-        change = parse_body(envelope.body)
-        if envelope.claims.get("ref") != change.id:
-            raise MalformedArtefact("envelope claim 'ref' does not name the work-plan change it carries")
-        return _Incoming(index, envelope, change.id, seq, channel, workplan=change)
+    handler = KindHandlers(node.registry).payload(envelope.kind)
+    if handler is not None:
+        payload = handler.parse(envelope.body)
+        if envelope.claims.get("ref") != payload.id:
+            raise MalformedArtefact(f"envelope claim 'ref' does not name the {envelope.kind} change it carries")
+        _check_fits({inbound_envelopes.c.ref_id: payload.id})
+        return _Incoming(index, envelope, payload.id, seq, channel, payload=payload, payload_kind=handler)
     raise MalformedArtefact(f"envelope kind {envelope.kind!r} is not accepted at /federation/v1/envelopes")
 
 
@@ -216,21 +208,10 @@ def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> Mes
         raise InvalidInput("a response must name the message it answers")
     if message.kind in AMENDMENT_EFFECT and not message.refers_to:
         raise InvalidInput(f"a {message.kind} must name the message it amends")
-    if message.kind is MessageKind.PEN:
-        if message.notification is None:
-            raise InvalidInput("a pre-export notification must carry its notification")
-        resolve_items(message.notification)  # a substance this node does not know is refused, not stored
-    elif message.notification is not None:
-        raise InvalidInput("only a 'pen' carries a notification")
-    check_shared_bundle(
-        message.kind, message.focus_area, message.handling.tlp, message.handling.named_recipients, message.stix
-    )
-    if message.kind is MessageKind.INCIDENT:
-        check_incident(message.focus_area, message.incident, None)
-    elif message.incident is not None:
-        raise InvalidInput("only an 'incident' carries an incident")
-    if message.pen_answer is not None and message.kind is not MessageKind.RESPONSE:
-        raise InvalidInput("pen_answer travels in a response")
+    kinds = KindHandlers(node.registry)
+    kinds.check_ownership(message, None)  # what a response carries is checked against the message answered, on store
+    for handler in kinds.for_kind(message.kind):
+        handler.check_incoming(node, message)
     _check_fits(
         {
             messages.c.id: message.id,
@@ -294,9 +275,9 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
             results[item.index] = EnvelopeResult(item.ref_id, Outcome.DUPLICATE, receipt=ref_row.receipt)
             continue
         try:
-            _check_references(item, referenced, present_blobs, used_seqs, batch_refs)
-            if item.workplan is not None:
-                check_incoming(node, conn, item.workplan)
+            _check_references(node, item, referenced, present_blobs, used_seqs, batch_refs)
+            if item.payload is not None and item.payload_kind is not None:
+                item.payload_kind.check_incoming(node, conn, item.payload)
         except AccordError as problem:
             results[item.index] = EnvelopeResult(item.ref_id, Outcome.REFUSED, problem=problem)
             continue
@@ -312,6 +293,7 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
 
 
 def _check_references(
+    node: Node,
     item: _Incoming,
     referenced: dict[str, _BatchMessage],
     present_blobs: set[str],
@@ -331,8 +313,7 @@ def _check_references(
             original = referenced.get(message.in_reply_to)
             if original is None or original.direction != Direction.OUTGOING.value:
                 raise InvalidInput(f"the response answers {message.in_reply_to}, which this node never sent")
-            if (message.pen_answer is not None) != (original.kind == MessageKind.PEN.value):
-                raise InvalidInput("an answer to a pre-export notification, and only that, carries pen_answer")
+            KindHandlers(node.registry).check_ownership(message, original.kind)
         if message.refers_to:
             original = referenced.get(message.refers_to)
             if original is None:
@@ -405,8 +386,10 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
     if new_messages:
         conn.execute(insert(messages), [_incoming_row(m, i, receipt, now) for m, i, receipt in new_messages])
         link_attachments(conn, [m for m, _, _ in new_messages])
+        kinds = KindHandlers(node.registry)
         for message, _, _ in new_messages:
-            land_bundle(conn, message)
+            for handler in kinds.for_kind(message.kind):
+                handler.apply_incoming(node, conn, message)
     answered = [{"ref": m.in_reply_to, "at": now} for m, _, _ in new_messages if m.in_reply_to]
     if answered:
         conn.execute(
@@ -443,8 +426,8 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
             reads,
         )
     for i, _ in accepted:
-        if i.workplan is not None:
-            apply_incoming(node, conn, i.workplan, i.envelope.sender.node_id)
+        if i.payload is not None and i.payload_kind is not None:
+            i.payload_kind.apply_incoming(node, conn, i.payload, i.envelope.sender.node_id)
     return accepted
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import Connection, Row, and_, or_, select, update
 from uuid6 import uuid7
 
 from accord.directory.officers import Officer
-from accord.directory.peers import peer_for_party
 from accord.domain.handling import CommonLevel
 from accord.domain.messages import OPENING_KINDS, DeliveryState, Direction
 from accord.errors import Forbidden, InvalidInput, NotFound
@@ -21,6 +20,7 @@ from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import Reader
 from accord.store.tables import messages
+from accord.trust.peers import peer_for_party
 
 _NOTICE_RANK = 1  # read notices overtake routine traffic: the sender is waiting to know
 

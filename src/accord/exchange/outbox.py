@@ -15,15 +15,16 @@ from accord.store.tables import channel_counters, messages, outbox
 
 
 class OutboxKind(StrEnum):
+    """The envelope kinds of the exchange itself; a capability adds its own (exchange.kinds.PayloadKindHandler)."""
+
     MESSAGE = "message"
     NOTICE = "notice"
     BLOB = "blob"
-    WORKPLAN = "workplan"  # a proposal, decision or comment on the shared work plan
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    kind: OutboxKind
+    kind: str  # an OutboxKind, or a registered payload kind
     ref_id: str
     rank: int
     body: str  # JSON of the envelope body
@@ -32,7 +33,7 @@ class OutboxEntry:
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int
-    kind: OutboxKind
+    kind: str
     ref_id: str
     seq: int
     body: str
@@ -67,7 +68,7 @@ def enqueue(conn: Connection, sender_node_id: str, peer_node_id: str, entries: S
         [
             {
                 "peer_node_id": peer_node_id,
-                "kind": entry.kind.value,
+                "kind": str(entry.kind),
                 "ref_id": entry.ref_id,
                 "rank": entry.rank,
                 "seq": first + offset,
@@ -103,7 +104,7 @@ def claim_due(engine: Engine, peer_node_id: str, limit: int, lease_s: int) -> li
                 .where(outbox.c.id.in_([row.id for row in rows]))
                 .values(lease_until=now + timedelta(seconds=lease_s))
             )
-    return [OutboxItem(r.id, OutboxKind(r.kind), r.ref_id, r.seq, r.body, r.attempts) for r in rows]
+    return [OutboxItem(r.id, r.kind, r.ref_id, r.seq, r.body, r.attempts) for r in rows]
 
 
 def release_leases(engine: Engine, ids: Sequence[int]) -> None:

@@ -17,7 +17,6 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from accord.crypto.canonical import canonical_json
 from accord.directory.officers import Officer, Role
-from accord.directory.peers import peer_for_party
 from accord.domain.handling import Caveat
 from accord.domain.messages import Assurance, DeliveryState, Direction, Message
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -27,6 +26,7 @@ from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import Principal, Verdict
 from accord.store.tables import messages, review_decisions
+from accord.trust.peers import peer_for_party
 
 _LEVEL_ROLES = {1: {Role.LEGAL, Role.DEPUTY_HEAD}, 2: {Role.DEPUTY_HEAD}}
 _REMOVABLE = frozenset({"date_of_birth", "nationality", "identifiers", "aliases", "role"})

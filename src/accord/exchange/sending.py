@@ -12,7 +12,6 @@ from uuid6 import uuid7
 
 from accord.crypto.canonical import canonical_json
 from accord.directory.officers import Officer, Role, role_names
-from accord.directory.peers import PeerRecord, peer_for_party
 from accord.domain.agreement import Agreement
 from accord.domain.drafts import AmendmentDraft, MessageDraft, ReplyDraft
 from accord.domain.handling import Caveat, Handling, Tlp
@@ -29,15 +28,14 @@ from accord.domain.messages import (
 )
 from accord.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from accord.exchange.errors import AboveChannelCeiling, NotAmendable, UnknownAgency, UnknownFocusArea
+from accord.exchange.kinds import KindHandlers
 from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
-from accord.focus.cyber.checks import check_shared_bundle
-from accord.focus.precursors.incidents import check_incident, check_incident_reference
-from accord.focus.precursors.notifications import check_answer, check_notification
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Principal, Verdict
 from accord.store.tables import blobs, message_attachments, messages
+from accord.trust.peers import PeerRecord, peer_for_party
 
 _SENDING_ROLES = frozenset({Role.OFFICER, Role.ANALYST})
 STATE_FOR_VERDICT = {
@@ -260,47 +258,47 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
             f"the body has {len(draft.body.encode())} bytes; the limit is {node.settings.max_body_bytes}: "
             "send long material as an attachment"
         )
-    _check_precursor_fields(node, conn, officer, draft, now)
-    check_shared_bundle(draft.kind, draft.focus_area, draft.handling.tlp, draft.handling.named_recipients, draft.stix)
     case_id = draft.case_id or str(uuid7())
     if draft.case_id is not None and draft.kind is not MessageKind.RESPONSE:
         _require_case(conn, officer, draft.case_id)
-    return Message(
+    kinds = KindHandlers(node.registry)
+    message = Message(
         **draft.carried(),
         id=str(uuid7()),
         case_id=case_id,
         sender=Address(party=node.party, agency=officer.agency, officer=officer.username),
         recipient=Address(party=other, agency=draft.recipient_agency, officer=draft.recipient_officer),
         created_at=now,
-        deadline=_deadline(agreement, draft.kind, draft.priority, now),
+        deadline=_deadline(agreement, kinds, draft.kind, draft.priority, now),
         handling=_handling(node, draft),
         attachments=tuple(_attachment(conn, a.sha256, a.name) for a in draft.attachments),
     )
+    _check_kind(node, conn, officer, kinds, message, now)
+    return message
 
 
-def _deadline(agreement: Agreement, kind: MessageKind, priority: Priority, now: datetime) -> datetime | None:
-    if kind is MessageKind.PEN:
-        return agreement.pen_deadline(now)
+def _deadline(
+    agreement: Agreement, kinds: KindHandlers, kind: MessageKind, priority: Priority, now: datetime
+) -> datetime | None:
+    own = kinds.deadline(agreement, kind, now)
+    if own is not None:
+        return own
     return agreement.deadline_for(priority, now) if kind in {MessageKind.REQUEST, MessageKind.ALERT} else None
 
 
-def _check_precursor_fields(node: Node, conn: Connection, officer: Officer, draft: MessageDraft, now: datetime) -> None:
-    """A 'pen' carries a valid notification, an 'incident' a valid incident; an answer to a 'pen' carries pen_answer,
-    once, while it is open."""
-    if draft.kind is MessageKind.PEN:
-        check_notification(
-            node.agreement, node.party, draft.recipient_agency, draft.focus_area, draft.notification, now.date()
-        )
-    elif draft.notification is not None:
-        raise InvalidInput("only a message of kind 'pen' carries a notification")
-    if draft.kind is MessageKind.INCIDENT:
-        check_incident_reference(conn, check_incident(draft.focus_area, draft.incident, now.date()))
-    elif draft.incident is not None:
-        raise InvalidInput("only a message of kind 'incident' carries an incident")
-    if draft.kind is MessageKind.RESPONSE and draft.in_reply_to is not None:
-        check_answer(conn, visible_row(node, conn, officer, draft.in_reply_to), draft.pen_answer)
-    elif draft.pen_answer is not None:
-        raise InvalidInput("pen_answer is given in the response to a pre-export notification")
+def _check_kind(
+    node: Node, conn: Connection, officer: Officer, kinds: KindHandlers, message: Message, now: datetime
+) -> None:
+    """What the message's kind, and the kind of the message it answers, require of it (registered handlers)."""
+    answered = None
+    if message.kind is MessageKind.RESPONSE and message.in_reply_to is not None:
+        answered = visible_row(node, conn, officer, message.in_reply_to)
+    kinds.check_ownership(message, answered.kind if answered is not None else None)
+    for handler in kinds.for_kind(message.kind):
+        handler.check_outgoing(node, conn, message, now)
+    if answered is not None:
+        for handler in kinds.for_kind(answered.kind):
+            handler.check_outgoing_answer(node, conn, answered, message)
 
 
 def _handling(node: Node, draft: MessageDraft) -> Handling:

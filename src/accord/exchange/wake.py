@@ -6,45 +6,41 @@ import threading
 import time
 from datetime import UTC, datetime
 
-import httpx
 import structlog
 from sqlalchemy import and_, or_, select, update
 
-from accord.directory.peers import load_peers
-from accord.directory.requests import sign_peer_request, verify_peer_request
+from accord.exchange.transport import PeerClient, PeerUnreachable
 from accord.node import Node
 from accord.store.tables import messages, outbox
+from accord.trust.peers import load_peers
+from accord.trust.requests import sign_peer_request, verify_peer_request
 
 HELLO_TYP = "accord-hello+jws"
-HELLO_PATH = "/federation/v1/hello"
 log = structlog.get_logger(__name__)
 
 
 def announce_when_listening(node: Node, stop: threading.Event, wait_s: float = 30.0) -> None:
     """Wait until this node answers on its own address (so the peer's retry finds it up), then announce."""
-    own = f"http://{node.settings.host}:{node.settings.port}/healthz"
+    own = f"http://{node.settings.host}:{node.settings.port}"
     deadline = time.monotonic() + wait_s
-    with httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0)) as client:
+    with PeerClient(timeout_s=5.0, connect_timeout_s=2.0) as client:
         while not stop.is_set() and time.monotonic() < deadline:
-            try:
-                if client.get(own).status_code == 200:
-                    announce_start(node, client)
-                    return
-            except httpx.HTTPError:
-                pass
+            if client.is_healthy(own):
+                announce_start(node, client)
+                return
             stop.wait(0.1)
 
 
-def announce_start(node: Node, client: httpx.Client) -> None:
+def announce_start(node: Node, client: PeerClient) -> None:
     """Send each pinned peer a signed hello; a peer that is down simply does not hear it."""
     with node.engine.connect() as conn:
         peers = load_peers(node, conn)
     for peer in peers:
         token = sign_peer_request(node, peer, HELLO_TYP)
         try:
-            client.post(peer.url + HELLO_PATH, content=token, headers={"Content-Type": "application/jose"})
-        except httpx.HTTPError as exc:
-            log.info("peer not reachable at start", peer=peer.node_id, error=str(exc))
+            client.send_hello(peer, token)
+        except PeerUnreachable as exc:
+            log.info("peer not reachable at start", peer=peer.node_id, error=exc.detail)
 
 
 def accept_hello(node: Node, token: str) -> str:

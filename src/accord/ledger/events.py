@@ -9,61 +9,19 @@ perfect subtree the append completes is stored beside it, so roots and proofs ne
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from accord.crypto.canonical import canonical_json, sha256_hex
+from accord.ledger.leaves import TIME_FORMAT as TIME_FORMAT
+from accord.ledger.leaves import EventType as EventType
+from accord.ledger.leaves import leaf_bytes, leaf_record
 from accord.ledger.tree import EMPTY_ROOT, leaf_hash, node_hash, parents_completed
 from accord.store.tables import events, ledger_head, ledger_nodes
-
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-class EventType(StrEnum):
-    NODE_INITIALISED = "node.initialised"
-    PEER_PINNED = "peer.pinned"
-    PEER_REPOINTED = "peer.repointed"
-    OFFICER_CREATED = "officer.created"
-    OFFICER_SIGNED_IN = "officer.signed_in"
-    OFFICER_SIGN_IN_FAILED = "officer.sign_in_failed"
-    ACCESS_DENIED = "access.denied"
-    MESSAGE_CREATED = "message.created"
-    POLICY_DECIDED = "policy.decided"
-    POLICY_PACK_INSTALLED = "policy.pack_installed"
-    REVIEW_DECIDED = "review.decided"
-    DATA_PURGED = "data.purged"
-    ENVELOPE_SENT = "envelope.sent"
-    ENVELOPE_DELIVERED = "envelope.delivered"
-    ENVELOPE_FAILED = "envelope.failed"
-    ENVELOPE_RECEIVED = "envelope.received"
-    ENVELOPE_REFUSED = "envelope.refused"
-    MESSAGE_READ = "message.read"
-    MESSAGE_READ_BY_PEER = "message.read_by_peer"
-    MESSAGE_AMENDED = "message.amended"
-    ATTACHMENT_STORED = "attachment.stored"
-    CHECKPOINT_ISSUED = "checkpoint.issued"
-    CHECKPOINT_COSIGNED_BY_PEER = "checkpoint.cosigned_by_peer"
-    PEER_CHECKPOINT_COSIGNED = "peer_checkpoint.cosigned"
-    LEDGER_ALARM = "ledger.alarm"
-    WORKPLAN_INITIALISED = "workplan.initialised"
-    WORKPLAN_PROPOSED = "workplan.proposed"
-    WORKPLAN_ACCEPTED = "workplan.accepted"
-    WORKPLAN_REJECTED = "workplan.rejected"
-    WORKPLAN_CHANGED = "workplan.changed"
-    WORKPLAN_CONFLICTED = "workplan.conflicted"
-    WORKPLAN_COMMENTED = "workplan.commented"
-    WORKPLAN_REFUSED = "workplan.refused"
-    SANDBOX_SEEDED = "sandbox.seeded"
-    STIX_OBJECTS_ADDED = "stix.objects_added"
-    STIX_OBJECTS_REFUSED = "stix.objects_refused"
-    STIX_UNMARKED_DEFAULTED = "stix.unmarked_defaulted"
-    STIX_OBJECTS_DELETED = "stix.objects_deleted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,24 +32,6 @@ class Appended:
     leaf_hashes: list[bytes]
     size: int
     root: bytes
-
-
-def leaf_record(
-    index: int, at: datetime, type_: str, actor: str, refs: Any, payload_sha256: str | None
-) -> dict[str, Any]:
-    """The exact object a leaf's bytes are the canonical JSON of; the offline verifier rebuilds it from a bundle."""
-    return {
-        "index": index,
-        "at": at.astimezone(UTC).strftime(TIME_FORMAT),
-        "type": type_,
-        "actor": actor,
-        "refs": json.loads(refs) if isinstance(refs, str) else refs,
-        "payload_sha256": payload_sha256,
-    }
-
-
-def leaf_bytes(record: Mapping[str, Any]) -> bytes:
-    return canonical_json(dict(record))
 
 
 def append_event(

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from accord import __version__
-from accord.directory.peers import load_peers
 from accord.domain.messages import Priority
 from accord.domain.workplan import ActionStatus
 from accord.node import Node
 from accord.reports import charts
 from accord.store.tables import checkpoints
+from accord.trust.peers import load_peers
 from accord.workplan.indicators import (
     ExchangeData,
     exchange_table,
@@ -35,7 +35,7 @@ def build_report(node: Node, period: Period, now: datetime | None = None, with_c
     agreement = node.agreement
     parties = [p.value for p in agreement.parties]
     with node.engine.connect() as conn:
-        exchange, indicators = measure(conn, agreement, period, now)
+        exchange, indicators = measure(conn, node.registry, agreement, period, now)
         plan = plan_view(conn, node.agreement)
         for objective in plan["objectives"]:
             for action in objective["actions"]:

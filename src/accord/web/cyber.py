@@ -12,12 +12,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from accord.api.dependencies import NodeDep
 from accord.directory.officers import Officer
 from accord.domain.handling import Tlp
 from accord.errors import AccordError, InvalidInput
 from accord.focus.cyber.shares import list_shares
 from accord.focus.cyber.sharing import share_bundle
+from accord.http.dependencies import NodeDep
 from accord.node import Node
 from accord.web.pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep

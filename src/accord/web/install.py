@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from accord.api.problems import problem_response
 from accord.errors import AccordError
+from accord.http.problems import problem_response
 from accord.web import cyber, pages, precursors
 from accord.web.pages import page
 from accord.web.security import SecurityHeaders, SignInRequired

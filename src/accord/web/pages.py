@@ -20,8 +20,6 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from accord.api.audit import AUDIT_ROLES, require_audit_role
-from accord.api.dependencies import NodeDep
 from accord.api.workplan import report_response
 from accord.directory.officers import Officer, Role, issue_token, revoke_token
 from accord.domain.drafts import AttachmentDraft, HandlingDraft, MessageDraft, ReplyDraft
@@ -31,16 +29,18 @@ from accord.domain.notifications import PenAnswer, PenDecision
 from accord.domain.workplan import ALLOWED_TRANSITIONS, ActionStatus
 from accord.errors import AccordError, Forbidden, InvalidInput, validation_text
 from accord.exchange.attachments import store_blob
+from accord.exchange.audit import AUDIT_ROLES, export_audit_bundle, ledger_status, require_audit_role
 from accord.exchange.mailbox import Box, MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
+from accord.exchange.receipt_proofs import prove_message
 from accord.exchange.review import ReviewDecision, decide, held_queue
 from accord.exchange.sending import evaluate_draft, reply_draft, send_messages
-from accord.ledger.audit import Verdict, export_bundle, verify_bundle
-from accord.ledger.checkpoints import list_checkpoints
-from accord.ledger.receipt_proofs import prove_message
+from accord.http.dependencies import NodeDep
+from accord.ledger.bundle import Verdict
+from accord.ledger.verify import verify_bundle
 from accord.node import Node
 from accord.reports import charts
 from accord.reports.render import ReportFormat, format_hours
-from accord.store.tables import ledger_alarms, officers
+from accord.store.tables import officers
 from accord.web.security import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -95,7 +95,7 @@ def page(request: Request, name: str, officer: Officer | None, status_code: int 
         "node": {"id": node.node_id, "party": node.party.value, "name": node.agreement.parties[node.party]},
         "path": request.url.path,
         "roles": {r.value for r in officer.roles} if officer else set(),
-        "can_audit": bool(officer and {r.value for r in officer.roles} & AUDIT_ROLES),
+        "can_audit": bool(officer and officer.roles & AUDIT_ROLES),
         "can_review": bool(officer and officer.roles & {Role.LEGAL, Role.DEPUTY_HEAD}),
         "can_coordinate": bool(officer and Role.COORDINATOR in officer.roles),
     }
@@ -454,7 +454,7 @@ def workplan(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRes
     now = datetime.now(UTC)
     with node.engine.connect() as conn:
         plan = plan_view(conn, node.agreement)
-        exchange, indicators = measure(conn, node.agreement, period, now)
+        exchange, indicators = measure(conn, node.registry, node.agreement, period, now)
     chart = charts.overview_chart(
         requests_per_area(exchange, node.agreement),
         [p.value for p in node.agreement.parties],
@@ -543,10 +543,10 @@ def directory(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRe
 
 
 def _audit_page(request: Request, node: Node, officer: Officer, verdict: Verdict | None) -> HTMLResponse:
-    with node.engine.connect() as conn:
-        recent = list_checkpoints(conn, limit=20)
-        alarms = conn.execute(select(ledger_alarms).order_by(ledger_alarms.c.id.desc()).limit(20)).all()
-    return page(request, "audit.html.j2", officer, checkpoints=recent, alarms=alarms, verdict=verdict)
+    status = ledger_status(node, checkpoints=20, alarms=20)
+    return page(
+        request, "audit.html.j2", officer, checkpoints=status.checkpoints, alarms=status.alarms, verdict=verdict
+    )
 
 
 @router.get("/audit")
@@ -561,7 +561,7 @@ async def audit_verify(request: Request, node: NodeDep, officer: WebOfficerDep) 
     require_audit_role(officer)
     with tempfile.TemporaryDirectory(prefix="accord-verify-") as folder:
         bundle = Path(folder) / "bundle.json.gz"
-        await run_in_threadpool(export_bundle, node, bundle)
+        await run_in_threadpool(export_audit_bundle, node, bundle)
         verdict = await run_in_threadpool(verify_bundle, bundle)
     return _audit_page(request, node, officer, verdict)
 

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from accord.api.dependencies import NodeDep
 from accord.directory.officers import Officer, Role
 from accord.domain.incidents import IncidentKind
 from accord.domain.messages import Priority
@@ -23,6 +22,7 @@ from accord.errors import AccordError, InvalidInput, NotFound, validation_text
 from accord.focus.precursors.incidents import IncidentFilter, IncidentView, list_incidents
 from accord.focus.precursors.notifications import NotificationView
 from accord.focus.precursors.service import STATUSES, FollowUpDraft, list_notifications, raise_alert, send_reminder
+from accord.http.dependencies import NodeDep
 from accord.node import Node
 from accord.reports import charts
 from accord.web.pages import page, redirect

@@ -13,9 +13,9 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from accord.api.dependencies import NodeDep
 from accord.directory.officers import Officer, officer_for_session
 from accord.errors import AccordError, AuthenticationFailed, Forbidden
+from accord.http.dependencies import NodeDep
 
 SESSION_COOKIE = "accord_session"
 SIGNIN_COOKIE = "accord_signin"  # double-submit token for the sign-in form, before any session exists

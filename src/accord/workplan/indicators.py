@@ -1,4 +1,4 @@
-"""Indicators computed from the live exchange and plan, never typed in; a registry focus modules add to.
+"""Indicators computed from the live exchange and plan, never typed in; each capability registers its own.
 
 Definitions (the report prints them too):
 - a *request* counts in the period it was created; its direction is the party that sent it;
@@ -26,6 +26,7 @@ from sqlalchemy import Connection, select
 from accord.domain.agreement import Agreement
 from accord.domain.messages import OPENING_KINDS, DeliveryState, MessageKind, Priority
 from accord.domain.workplan import ActionStatus, ItemKind
+from accord.registry import Registry, Slot
 from accord.store.tables import messages, workplan_items
 from accord.workplan.periods import Period
 
@@ -282,27 +283,19 @@ class Indicator:
     module: str = "exchange"
 
 
-_REGISTRY: dict[str, Indicator] = {}
+INDICATORS: Slot[Indicator] = Slot("indicator")
 
 
-def register_indicator(indicator: Indicator) -> Indicator:
-    """Add an indicator to every report from now on; a focus module calls this when it is imported."""
-    known = _REGISTRY.get(indicator.code)
-    if known is not None and known is not indicator:
+def register_indicator(registry: Registry, indicator: Indicator) -> Indicator:
+    """Add an indicator to every report of the node; a capability calls this from its `register`."""
+    known = registry.get(INDICATORS, indicator.code)
+    if known is not None:
         raise ValueError(f"an indicator {indicator.code!r} is registered already (by {known.module})")
-    _REGISTRY[indicator.code] = indicator
+    registry.add(INDICATORS, indicator.code, indicator)
     return indicator
 
 
-def unregister_indicator(code: str) -> None:
-    _REGISTRY.pop(code, None)
-
-
-def registered_indicators() -> list[Indicator]:
-    return list(_REGISTRY.values())
-
-
-def compute_indicators(context: IndicatorContext) -> list[dict[str, Any]]:
+def compute_indicators(context: IndicatorContext, indicators: Sequence[Indicator]) -> list[dict[str, Any]]:
     return [
         {
             "code": i.code,
@@ -316,16 +309,17 @@ def compute_indicators(context: IndicatorContext) -> list[dict[str, Any]]:
             "by_focus_area": result.by_focus_area,
             "breakdown": result.breakdown.as_json() if result.breakdown else None,
         }
-        for i in registered_indicators()
+        for i in indicators
     ]
 
 
 def measure(
-    conn: Connection, agreement: Agreement, period: Period, now: datetime
+    conn: Connection, registry: Registry, agreement: Agreement, period: Period, now: datetime
 ) -> tuple[ExchangeData, list[dict[str, Any]]]:
-    """The period's exchange and every registered indicator over it."""
+    """The period's exchange and every indicator registered on the node over it."""
     exchange = load_exchange(conn, period, now)
-    return exchange, compute_indicators(IndicatorContext(conn, agreement, period, now, exchange))
+    context = IndicatorContext(conn, agreement, period, now, exchange)
+    return exchange, compute_indicators(context, registry.all(INDICATORS))
 
 
 def _per_area(context: IndicatorContext, measure: Callable[[list[Request]], float | None]) -> IndicatorResult:
@@ -360,7 +354,7 @@ def _actions_done(context: IndicatorContext, objective: str | None = None) -> In
     return IndicatorResult(done)
 
 
-for _indicator in (
+EXCHANGE_INDICATORS = (
     Indicator(
         "requests",
         "Requests exchanged",
@@ -415,5 +409,4 @@ for _indicator in (
         _actions_done,
         module="workplan",
     ),
-):
-    register_indicator(_indicator)
+)

@@ -20,15 +20,15 @@ from uuid6 import uuid7
 
 from accord.crypto.canonical import canonical_json
 from accord.directory.officers import Officer, Role, role_names
-from accord.directory.peers import peer_for_party
 from accord.domain.parties import Party
 from accord.domain.workplan import CODE_PATTERN, ActionStatus, ItemKind, apply_changes, transition_error
 from accord.errors import AccordError, Forbidden, InvalidInput, NotFound, validation_text
 from accord.exchange.errors import UnknownReference
-from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.exchange.outbox import OutboxEntry, enqueue
 from accord.ledger.events import EventType, append_event, append_events, event_row
 from accord.node import Node
 from accord.store.tables import workplan_comments, workplan_proposals
+from accord.trust.peers import peer_for_party
 from accord.workplan.errors import (
     CrossingProposals,
     ForbiddenTransition,
@@ -40,6 +40,7 @@ from accord.workplan.errors import (
 from accord.workplan.plan import StoredItem, load_item, objective_codes, proposal_view, store_version
 
 _RANK = 1  # plan changes overtake routine traffic, like read notices: a coordinator is waiting on them
+WORKPLAN_KIND = "workplan"  # the envelope kind work-plan changes travel in
 
 
 class PendingState:
@@ -355,7 +356,7 @@ def _proposal(conn: Connection, proposal_id: str) -> dict[str, Any]:
 def _send(node: Node, conn: Connection, ref_id: str, body: ProposalBody | DecisionBody | CommentBody) -> None:
     peer = peer_for_party(node, conn, node.party.other)
     payload = json.dumps(body.model_dump(mode="json"))
-    enqueue(conn, node.node_id, peer.node_id, [OutboxEntry(OutboxKind.WORKPLAN, ref_id, _RANK, payload)])
+    enqueue(conn, node.node_id, peer.node_id, [OutboxEntry(WORKPLAN_KIND, ref_id, _RANK, payload)])
 
 
 def _insert_proposal(conn: Connection, body: ProposalBody, state: str, reason: str | None) -> None:

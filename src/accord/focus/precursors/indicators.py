@@ -14,7 +14,7 @@ from accord.errors import InvalidInput
 from accord.focus.precursors.notifications import notification_status, pen_answers
 from accord.focus.precursors.risk import identify
 from accord.store.tables import messages
-from accord.workplan.indicators import Breakdown, Indicator, IndicatorContext, IndicatorResult, register_indicator
+from accord.workplan.indicators import Breakdown, Indicator, IndicatorContext, IndicatorResult
 
 OUTCOMES = ("objected", "cleared", "info_requested", "pending", "overdue")
 
@@ -114,7 +114,7 @@ def _alerts(context: IndicatorContext) -> IndicatorResult:
     return IndicatorResult(len(alerts), {"drugs": len(alerts)}, breakdown)
 
 
-for _indicator in (
+PRECURSOR_INDICATORS = (
     Indicator(
         "pen-notifications",
         "Pre-export notifications",
@@ -155,5 +155,4 @@ for _indicator in (
         _alerts,
         module="precursors",
     ),
-):
-    register_indicator(_indicator)
+)

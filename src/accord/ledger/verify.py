@@ -1,205 +1,39 @@
-"""The audit bundle: every leaf, signed checkpoint and countersignature of this node's ledger, with both nodes'
-self-signed descriptors, in one JSON file an oversight body verifies offline with nothing but that file."""
+"""Verifies an audit bundle offline: descriptors, every leaf's hash, every signature, every root, every proof.
+
+Stands alone for an oversight body: it imports the pure parts of the ledger and the crypto, never the store or a node.
+"""
 
 from __future__ import annotations
 
 import gzip
 import json
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
-from typing import IO, Any, NoReturn
-
-from sqlalchemy import Connection, Engine, Row, select
+from typing import Any, NoReturn
 
 from accord.crypto.descriptors import NodeDescriptor, verify_descriptor
 from accord.crypto.errors import BadSignature, MalformedArtefact, VerificationFailed
-from accord.directory.peers import export_descriptor
-from accord.errors import AccordError, NotFound
-from accord.ledger.checkpoints import ledger_size
-from accord.ledger.events import TIME_FORMAT, leaf_bytes, leaf_record
-from accord.ledger.notes import (
-    SignedCheckpoint,
-    origin_for,
-    parse_note,
-    verify_checkpoint,
-    verify_cosignature,
+from accord.ledger.bundle import (
+    CHUNK,
+    EMPTY_SUMMARY,
+    FORMAT,
+    GZIP_MAGIC,
+    LEAF_FIELDS,
+    MISSING_LISTED,
+    REQUIRED,
+    BundleSummary,
+    NodeKey,
+    Progress,
+    UnreadableBundle,
+    Verdict,
 )
-from accord.ledger.proofs import StoredTree
-from accord.ledger.tree import HASH_SIZE, MemoryTree, consistency_proof, leaf_hash, verify_consistency
-from accord.node import Node
-from accord.store.tables import checkpoints, events, peers
-
-FORMAT = "accord-audit-bundle/1"
-CHUNK = 10_000  # event rows read, and leaves hashed, between two progress reports
-GZIP_MAGIC = b"\x1f\x8b"
-LEAF_FIELDS = frozenset({"index", "at", "type", "actor", "refs", "payload_sha256", "leaf_hash"})
-REQUIRED: dict[str, type] = {
-    "exported_at": str,
-    "node": dict,
-    "peers": list,
-    "checkpoints": list,
-    "witnessed": list,
-    "consistency": list,
-    "leaves": list,
-}
-MISSING_LISTED = 20  # missing leaves named one by one before the rest are counted
-
-Progress = Callable[[int, int], None]
-
-
-class UnreadableBundle(AccordError):
-    slug = "unreadable-bundle"
-    title = "The audit bundle cannot be read"
-
-
-@dataclass(frozen=True, slots=True)
-class NodeKey:
-    """A node and the fingerprint (RFC 7638 thumbprint) of its signing key, to compare out of band."""
-
-    node_id: str
-    party: str
-    fingerprint: str
-
-
-@dataclass(frozen=True, slots=True)
-class BundleSummary:
-    node: NodeKey | None
-    peers: tuple[NodeKey, ...]
-    leaves: int
-    checkpoints: int
-    countersigned: int
-    witnessed: int
-
-
-EMPTY_SUMMARY = BundleSummary(None, (), 0, 0, 0, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """Every problem found, the first first; warnings do not make a bundle fail."""
-
-    problems: list[str]
-    warnings: list[str]
-    summary: BundleSummary
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-# ------------------------------------------------------------------------------------------------------- export
-
-
-def export_bundle(node: Node, out: Path, progress: Progress | None = None) -> BundleSummary:
-    """Write the bundle to `out` (gzip-compressed if it ends in .gz), replacing it only once it is complete."""
-    origin = origin_for(node.node_id)
-    with node.engine.connect() as conn:
-        # Checkpoints are read before the ledger size, and the leaves after it: the log only grows, so every
-        # checkpoint exported lies within the leaves exported.
-        own = conn.execute(
-            select(checkpoints).where(checkpoints.c.origin == origin).order_by(checkpoints.c.size, checkpoints.c.id)
-        ).all()
-        witnessed = conn.execute(
-            select(checkpoints.c.note, checkpoints.c.cosignature)
-            .where(checkpoints.c.origin != origin, checkpoints.c.cosignature.is_not(None))
-            .order_by(checkpoints.c.origin, checkpoints.c.size, checkpoints.c.id)
-        ).all()
-        peer_rows = conn.execute(select(peers).order_by(peers.c.node_id)).all()
-        size = ledger_size(conn)
-        consistency = _consistency_proofs(conn, [c.size for c in own])
-    head = {
-        "format": FORMAT,
-        "exported_at": datetime.now(UTC).strftime(TIME_FORMAT),
-        "node": {"node_id": node.node_id, "party": node.party.value, "descriptor": export_descriptor(node)},
-        "peers": [{"node_id": p.node_id, "party": p.party, "descriptor": p.descriptor} for p in peer_rows],
-        "checkpoints": [{"note": c.note, "cosigner": c.cosigner, "cosignature": c.cosignature} for c in own],
-        "witnessed": [{"note": w.note, "cosignature": w.cosignature} for w in witnessed],
-        "consistency": consistency,
-    }
-    exported = _write_atomically(out, head, _leaves(node.engine, size, progress))
-    return BundleSummary(
-        node=NodeKey(node.node_id, node.party.value, node.keys.public.signing_fingerprint),
-        peers=tuple(NodeKey(p.node_id, p.party, p.signing_fingerprint) for p in peer_rows),
-        leaves=exported,
-        checkpoints=len(own),
-        countersigned=sum(1 for c in own if c.cosignature is not None),
-        witnessed=len(witnessed),
-    )
-
-
-def _consistency_proofs(conn: Connection, sizes: Sequence[int]) -> list[dict[str, Any]]:
-    """RFC 9162 §2.1.4 proofs between consecutive checkpoints, from the stored tree."""
-    proofs = []
-    for old, new in pairwise(sizes):
-        try:
-            proof: list[str] | None = [p.hex() for p in consistency_proof(StoredTree(conn), old, new)]
-        except NotFound:
-            proof = None  # the stored tree lacks a subtree it must have; the verifier names the pair
-        proofs.append({"from_size": old, "to_size": new, "proof": proof})
-    return proofs
-
-
-def _leaves(engine: Engine, size: int, progress: Progress | None) -> Iterator[dict[str, Any]]:
-    """Every event row as its leaf record, in index order, CHUNK rows per query.
-
-    Each chunk is its own short transaction (on SQLite every transaction takes the write lock, so one long read
-    would stall the node's writers); paging by index (keyset) is unaffected by rows appended meanwhile or missing.
-    """
-    done, after = 0, -1
-    while True:
-        with engine.connect() as conn:
-            rows = conn.execute(select(events).where(events.c.id > after).order_by(events.c.id).limit(CHUNK)).all()
-        if not rows:
-            return
-        for row in rows:
-            yield _leaf(row)
-        done, after = done + len(rows), rows[-1].id
-        if progress is not None:
-            progress(done, max(size, done))
-
-
-def _leaf(row: Row[Any]) -> dict[str, Any]:
-    record = leaf_record(row.id, row.at, row.type, row.actor, row.refs, row.payload_sha256)
-    return {**record, "leaf_hash": bytes(row.leaf_hash).hex()}
-
-
-def _write_atomically(out: Path, head: dict[str, Any], leaves: Iterator[dict[str, Any]]) -> int:
-    partial = out.with_name(out.name + ".partial")
-    try:
-        with _open_for_writing(partial, compressed=out.name.endswith(".gz")) as handle:
-            count = _write_bundle(handle, head, leaves)
-        partial.replace(out)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return count
-
-
-def _open_for_writing(path: Path, compressed: bool) -> IO[str]:
-    if compressed:
-        return gzip.open(path, "wt", encoding="utf-8")
-    return path.open("w", encoding="utf-8")
-
-
-def _write_bundle(handle: IO[str], head: dict[str, Any], leaves: Iterator[dict[str, Any]]) -> int:
-    """The small members first, one per line, then the leaves one per line, so the file reads top-down."""
-    handle.write("{\n")
-    for key, value in head.items():
-        handle.write(f"{json.dumps(key)}: {json.dumps(value)},\n")
-    handle.write('"leaves": [')
-    count = 0
-    for leaf in leaves:
-        handle.write(("\n" if count == 0 else ",\n") + json.dumps(leaf, separators=(",", ":")))
-        count += 1
-    handle.write("\n]\n}\n")
-    return count
-
-
-# ------------------------------------------------------------------------------------------------------- verify
+from accord.ledger.leaves import leaf_bytes, leaf_record
+from accord.ledger.notes import SignedCheckpoint, origin_for, parse_note, verify_checkpoint, verify_cosignature
+from accord.ledger.tree import HASH_SIZE, MemoryTree, leaf_hash, verify_consistency
 
 
 def verify_bundle(path: Path, progress: Progress | None = None, expect_fingerprints: Sequence[str] = ()) -> Verdict:

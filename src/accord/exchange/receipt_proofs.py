@@ -9,23 +9,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from sqlalchemy import Connection, select
 
 from accord.crypto.receipts import verify_receipt
-from accord.directory.peers import PeerRecord, load_peers
-from accord.directory.requests import sign_peer_request, verify_peer_request
 from accord.errors import InvalidInput, NotFound
+from accord.exchange.transport import PeerClient, PeerUnreachable
 from accord.ledger.checkpoints import StoredCheckpoint, latest, ledger_size
-from accord.ledger.events import EventType, leaf_bytes, leaf_record
+from accord.ledger.leaves import EventType, leaf_bytes, leaf_record
 from accord.ledger.notes import origin_for
 from accord.ledger.proofs import prove_inclusion
 from accord.ledger.tree import leaf_hash, verify_inclusion
 from accord.node import Node
 from accord.store.tables import events, messages, receipt_proofs
+from accord.trust.peers import PeerRecord, load_peers
+from accord.trust.requests import sign_peer_request, verify_peer_request
 
 INCLUSION_TYP = "accord-inclusion-request+jws"
-INCLUSION_PATH = "/federation/v1/ledger/inclusion"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,7 @@ def answer_inclusion_request(node: Node, token: str) -> dict[str, Any]:
     return {"index": index, "size": size, "leaf_hash": bytes(leaf).hex(), "proof": [p.hex() for p in proof]}
 
 
-def prove_message(node: Node, message_id: str, client: httpx.Client | None = None) -> MessageProof:
+def prove_message(node: Node, message_id: str, client: PeerClient | None = None) -> MessageProof:
     """Every ledger entry about the message, each proven against the latest countersigned checkpoint."""
     with node.engine.connect() as conn:
         message = conn.execute(select(messages).where(messages.c.id == message_id)).first()
@@ -101,7 +100,7 @@ def _own_leaves(node: Node, conn: Connection, message_id: str) -> list[ProvenLea
 
 
 def _receiver_leaf(
-    node: Node, peer: PeerRecord, message_id: str, receipt: str, client: httpx.Client | None
+    node: Node, peer: PeerRecord, message_id: str, receipt: str, client: PeerClient | None
 ) -> ProvenLeaf:
     claims = verify_receipt(receipt, peer.pinned.keys, message_id)
     ledger = claims.get("ledger")
@@ -141,19 +140,19 @@ def _peer_anchor(conn: Connection, peer: PeerRecord, index: int) -> StoredCheckp
     return anchor if anchor is not None and anchor.size > index else None
 
 
-def _fetch_proof(node: Node, peer: PeerRecord, index: int, size: int, client: httpx.Client | None) -> list[bytes]:
+def _fetch_proof(node: Node, peer: PeerRecord, index: int, size: int, client: PeerClient | None) -> list[bytes]:
     token = sign_peer_request(node, peer, INCLUSION_TYP, index=index, size=size)
-    own_client = client or httpx.Client(timeout=30.0)
+    own_client = client or PeerClient(timeout_s=30.0)
     try:
-        response = own_client.post(peer.url + INCLUSION_PATH, content=token)
-    except httpx.HTTPError as exc:
-        raise NotFound(f"{peer.node_id} is not reachable for the proof: {exc}") from exc
+        answer = own_client.request_inclusion(peer, token)
+    except PeerUnreachable as exc:
+        raise NotFound(f"{peer.node_id} is not reachable for the proof: {exc.detail}") from exc
     finally:
         if client is None:
             own_client.close()
-    if response.status_code != 200:
-        raise NotFound(f"{peer.node_id} did not give the proof: HTTP {response.status_code} {response.text[:200]}")
-    return [bytes.fromhex(p) for p in response.json().get("proof", [])]
+    if not answer.ok or not isinstance(answer.body, dict):
+        raise NotFound(f"{peer.node_id} did not give the proof: HTTP {answer.status} {answer.detail}")
+    return [bytes.fromhex(p) for p in answer.body.get("proof", [])]
 
 
 def _remember(

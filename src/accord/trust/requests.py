@@ -11,8 +11,8 @@ from uuid6 import uuid7
 
 from accord.crypto.errors import MalformedArtefact, StaleEnvelope, UnknownSender
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
-from accord.directory.peers import PeerRecord, load_peers
 from accord.node import Node
+from accord.trust.peers import PeerRecord, load_peers
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,161 @@
+"""The composition root: creates and opens a node, validates every data file once, registers each capability's
+message kinds and indicators, and assembles the HTTP application. The only module that imports everything."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from functools import partial
+
+from fastapi import FastAPI
+from sqlalchemy import insert, select
+
+from accord import __version__, api, web
+from accord.config import Settings
+from accord.crypto.keys import NodeKeys
+from accord.datafiles import DEFAULT_AGREEMENT, load_agreement
+from accord.domain.parties import Party
+from accord.errors import ConfigurationError
+from accord.exchange.delivery import DeliveryWorker
+from accord.exchange.retention import run_retention
+from accord.exchange.wake import announce_when_listening
+from accord.exchange.witnessing import run_checkpoints
+from accord.focus import cyber, precursors
+from accord.http.problems import install_problem_handlers
+from accord.ledger.events import EventType, append_event
+from accord.node import BLOB_DIR, KEY_DIR, Node, default_node_id
+from accord.policy.engine import DisclosurePolicy
+from accord.policy.installed import InstalledPolicy, install_shipped_pack
+from accord.registry import Registry
+from accord.store.engine import make_engine
+from accord.store.migrate import migrate
+from accord.store.tables import agencies, node_identity
+from accord.workplan import register as register_workplan
+from accord.workplan.plan import ensure_default_plan, plan_is_empty
+
+# Each capability's `register(registry)`, in the order its pieces should appear (e.g. indicators in the report).
+CAPABILITIES = (register_workplan, precursors.register, cyber.register)
+
+
+def build_registry() -> Registry:
+    """Every capability registered, and every data file a capability reads loaded and validated (so a broken file
+    stops the node at start-up, not at the first message that needs it)."""
+    registry = Registry()
+    for register in CAPABILITIES:
+        register(registry)
+    return registry
+
+
+def init_node(settings: Settings, party: Party, node_id: str | None = None) -> Node:
+    """Create keys (mode 0600), migrate the database and record the node's identity and agencies."""
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / BLOB_DIR).mkdir(exist_ok=True)
+    key_dir = data_dir / KEY_DIR
+    if key_dir.exists() and any(key_dir.iterdir()):
+        raise ConfigurationError(f"{data_dir} already holds a node (keys in {key_dir}); choose another --data")
+    agreement = load_agreement()
+    keys = NodeKeys.generate()
+    keys.save(key_dir)
+    migrate(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    node_id = node_id or default_node_id(party)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        if conn.execute(select(node_identity.c.node_id)).first() is not None:
+            raise ConfigurationError("the database already holds a node identity; use an empty database")
+        conn.execute(
+            insert(node_identity),
+            [{"node_id": node_id, "party": party.value, "agreement": agreement.id, "created_at": now}],
+        )
+        conn.execute(
+            insert(agencies),
+            [
+                {
+                    "party": a.party.value,
+                    "code": a.code,
+                    "name": a.name,
+                    "role": a.role,
+                    "contact_24_7": a.contact_24_7,
+                }
+                for a in agreement.agencies
+            ],
+        )
+        append_event(conn, EventType.NODE_INITIALISED, node_id, {"party": party.value, "agreement": agreement.id})
+        ensure_default_plan(conn, agreement, node_id)
+        pack = install_shipped_pack(data_dir, keys, party)
+        append_event(conn, EventType.POLICY_PACK_INSTALLED, "operator", {"pack": pack.label})
+    engine.dispose()
+    return open_node(settings)
+
+
+def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Node:
+    registry = build_registry()
+    keys = NodeKeys.load(settings.data_dir / KEY_DIR)
+    migrate(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    with engine.connect() as conn:
+        row = conn.execute(select(node_identity)).first()
+        plan_missing = plan_is_empty(conn)
+    if row is None:
+        raise ConfigurationError(f"no node identity in the database; run `accord node init --data {settings.data_dir}`")
+    agreement = load_agreement(DEFAULT_AGREEMENT)
+    if row.agreement != agreement.id:
+        raise ConfigurationError(f"database was initialised for agreement {row.agreement}, not {agreement.id}")
+    (settings.data_dir / BLOB_DIR).mkdir(parents=True, exist_ok=True)
+    if plan_missing:  # a node made before the work plan existed gets the default plan once
+        with engine.begin() as conn:
+            ensure_default_plan(conn, agreement, row.node_id)
+    return Node(
+        settings=settings,
+        node_id=row.node_id,
+        party=Party(row.party),
+        agreement=agreement,
+        keys=keys,
+        engine=engine,
+        policy=policy or InstalledPolicy(settings.data_dir, keys.public, agreement),
+        registry=registry,
+    )
+
+
+def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
+    """The node's ASGI application: the API, the web UI and TAXII, with the node's background jobs beside it
+    (delivery workers, the start-up announcement, checkpoints, retention) for the process's lifetime."""
+    workers = node.settings.delivery_workers if delivery_workers is None else delivery_workers
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        jobs: list[tuple[str, Callable[[], None]]] = [
+            (f"delivery-{n}", partial(DeliveryWorker(node).run, stop)) for n in range(workers)
+        ]
+        jobs += [
+            ("announce", partial(announce_when_listening, node, stop)),
+            ("checkpoints", partial(run_checkpoints, node, stop)),
+            ("retention", partial(run_retention, node, stop)),
+        ]
+        threads = [threading.Thread(target=job, name=name, daemon=True) for name, job in jobs]
+        for thread in threads:
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            node.outbox_signal.set()
+            for thread in threads:
+                thread.join(timeout=10)
+            node.close()
+
+    app = FastAPI(
+        title=f"Accord node {node.node_id} ({node.party})",
+        version=__version__,
+        description="Signed, encrypted, policy-checked exchange between the parties to the agreement.",
+        lifespan=lifespan,
+    )
+    app.state.node = node
+    install_problem_handlers(app)
+    web.install(app)  # before the API: its error handler shows the UI's errors as pages, the rest as problems
+    api.install(app, node)
+    return app

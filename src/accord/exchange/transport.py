@@ -1,0 +1,105 @@
+"""The one client for every call this node makes to its peer: envelope batches, attachments, the start-up hello,
+checkpoints to countersign and demands for ledger proofs. What travels is sealed or signed by the caller; this module
+only knows the peer's paths, the timeouts, and how an answer reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from accord.errors import AccordError
+from accord.trust.peers import PeerRecord
+
+ENVELOPES_PATH = "/federation/v1/envelopes"
+BLOBS_PATH = "/federation/v1/blobs"
+HELLO_PATH = "/federation/v1/hello"
+CHECKPOINTS_PATH = "/federation/v1/checkpoints"
+INCLUSION_PATH = "/federation/v1/ledger/inclusion"
+HEALTH_PATH = "/healthz"
+JOSE = {"Content-Type": "application/jose"}
+
+
+class PeerUnreachable(AccordError):
+    status = 503
+    slug = "peer-unreachable"
+    title = "The peer node did not answer"
+
+
+@dataclass(frozen=True, slots=True)
+class PeerAnswer:
+    """The peer's HTTP answer: its status and JSON body (None if it sent no JSON)."""
+
+    status: int
+    body: Any
+    text: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+    @property
+    def problem_slug(self) -> str:
+        """The problem type's last segment (RFC 9457 `type`, e.g. `urn:accord:problem:stale-envelope`)."""
+        kind = self.body.get("type", "") if isinstance(self.body, dict) else ""
+        return str(kind).rpartition(":")[2]
+
+    @property
+    def detail(self) -> str:
+        if isinstance(self.body, dict) and "detail" in self.body:
+            return str(self.body["detail"])
+        return self.text[:300]
+
+
+class PeerClient:
+    """HTTP to pinned peers; a refused connection or a timeout raises PeerUnreachable, any answer is returned."""
+
+    def __init__(self, timeout_s: float = 60.0, connect_timeout_s: float = 5.0) -> None:
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s))
+
+    def __enter__(self) -> PeerClient:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def send_envelopes(self, peer: PeerRecord, envelopes: list[dict[str, str]]) -> PeerAnswer:
+        return self._post(peer, ENVELOPES_PATH, json={"envelopes": envelopes})
+
+    def send_blob(self, peer: PeerRecord, token: str) -> PeerAnswer:
+        return self._post(peer, BLOBS_PATH, content=token, headers=JOSE)
+
+    def send_hello(self, peer: PeerRecord, token: str) -> PeerAnswer:
+        return self._post(peer, HELLO_PATH, content=token, headers=JOSE)
+
+    def send_checkpoint(self, peer: PeerRecord, note: str, from_size: int, proof: list[bytes]) -> PeerAnswer:
+        payload = {"checkpoint": note, "from_size": from_size, "consistency": [p.hex() for p in proof]}
+        return self._post(peer, CHECKPOINTS_PATH, json=payload)
+
+    def request_inclusion(self, peer: PeerRecord, token: str) -> PeerAnswer:
+        return self._post(peer, INCLUSION_PATH, content=token, headers=JOSE)
+
+    def is_healthy(self, base_url: str) -> bool:
+        """Whether a node (this one, at start-up) answers its health check."""
+        try:
+            return self._http.get(base_url + HEALTH_PATH).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _post(self, peer: PeerRecord, path: str, **request: Any) -> PeerAnswer:
+        try:
+            response = self._http.post(peer.url + path, **request)
+        except httpx.HTTPError as exc:
+            raise PeerUnreachable(f"{peer.node_id} at {peer.url} did not answer: {exc!r}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return PeerAnswer(response.status_code, body, response.text)
