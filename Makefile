@@ -42,9 +42,12 @@ browser: $(CHROMIUM)
 run: install
 	$(BIN)/accord up
 
+# Style, then the architecture: the import contracts of pyproject.toml and the package graph (no cycles).
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python tools/import_graph.py
 
 typecheck: install
 	$(BIN)/mypy

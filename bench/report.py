@@ -3,7 +3,7 @@
 Usage: .venv/bin/python bench/report.py [--sizes 300,3000,30000]
 
 For each size, a fresh two-node sandbox (SQLite, in a temporary folder, not started) gets that many generated opening
-messages over 90 days (`accord.seed.seed_traffic`, with reads and responses), then the Canada node builds the report
+messages over 90 days (`accord.sandbox.seed_traffic`, with reads and responses), then the Canada node builds the report
 for the whole range three times: as data (indicators, tables, no charts), with its 16 SVG charts, rendered to HTML and
 printed to PDF. The median of each is reported, with the file sizes. One JSON line goes to stdout.
 """
@@ -25,8 +25,7 @@ from accord.bootstrap import open_node
 from accord.domain.parties import Party
 from accord.reports.progress import build_report
 from accord.reports.render import render_html, render_pdf
-from accord.sandbox import prepare_sandbox, sandbox_data_dir, sandbox_settings
-from accord.seed import seed_traffic
+from accord.sandbox import prepare_sandbox, sandbox_data_dir, sandbox_settings, seed_traffic
 from accord.workplan.periods import parse_period
 from progress import log  # bench/progress.py, beside this script
 

@@ -1,17 +1,57 @@
-"""Shared fixtures: storage backends (SQLite and the real PostgreSQL server) and throw-away databases."""
+"""Shared fixtures: storage backends (SQLite and the real PostgreSQL server), throw-away databases and copies of
+them, the markers every test gets from its parameters, and the hypothesis profiles."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
+from sqlalchemy.engine import make_url
 
 PG_ADMIN_DSN = os.environ.get("ACCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = os.environ.get("ACCORD_TEST_BACKENDS", "sqlite,postgresql").split(",")
+POSTGRESQL = "postgresql"
+
+# Test suites make hundreds of officer accounts: new password hashes at argon2's least cost (a node verifies with the
+# cost stored in each hash, so nothing else changes). Set ACCORD_PASSWORD_HASHING=production to test at full cost.
+os.environ.setdefault("ACCORD_PASSWORD_HASHING", "test")
+
+# `ci` (the default): every example, no per-example deadline (the machines are shared, timings are not the point).
+# `dev`: a quick loop, few examples. Chosen with HYPOTHESIS_PROFILE.
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=10, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`postgres` on every test that runs on the PostgreSQL backend (whichever fixture chose it), so that
+    `-m "not postgres"` is the SQLite-only loop. For `--dist loadgroup`, one group per module and backend: a worker
+    takes a module's tests on one backend together and sets its pair up once, and the two halves of a long module
+    run side by side. The `slow` modules first, so that the workers start on the longest work rather than end with
+    one of them alone on it."""
+    for item in items:
+        backend = _backend_of(item)
+        if backend == POSTGRESQL:
+            item.add_marker(pytest.mark.postgres)
+        group = item.nodeid.split("::")[0] + (f"::{backend}" if backend else "")
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: a module's tests stay in order
+
+
+def _backend_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    backends = {str(value) for value in callspec.params.values()} & set(BACKENDS) if callspec else set()
+    return backends.pop() if len(backends) == 1 else None
 
 
 class DatabaseFactory:
@@ -34,12 +74,58 @@ class DatabaseFactory:
         host, port, user = admin.get("host", "127.0.0.1"), admin.get("port", "5432"), admin.get("user", "postgres")
         return f"postgresql+psycopg://{user}@{host}:{port}/{name}"
 
+    def copy_url(self, source_url: str, label: str) -> str:
+        """A new database holding what `source_url` holds: a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on
+        PostgreSQL (which needs nobody connected to the source: callers copy databases no process has open)."""
+        if self.backend == "sqlite":
+            copy = self.new_url(label)
+            with (
+                closing(sqlite3.connect(str(make_url(source_url).database))) as source,
+                closing(sqlite3.connect(str(make_url(copy).database))) as target,
+            ):
+                source.backup(target)  # consistent whatever the source's WAL still holds
+            return copy
+        source_name = make_url(source_url).database
+        name = f"accord_test_{label}_{uuid.uuid4().hex[:10]}".lower().replace("-", "_")
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+            _wait_until_unused(conn, str(source_name))
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source_name}"')
+        self.created.append(name)
+        return str(make_url(source_url).set(database=name))
+
     def drop_all(self) -> None:
+        """Drop the databases made here, in the background: DROP DATABASE waits for a checkpoint, and the next test
+        need not wait for that. The session waits for every drop before it ends."""
         if not self.created:
             return
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-            for name in self.created:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        names, self.created = self.created, []
+        dropping = threading.Thread(target=_drop_databases, args=(names,), name="drop-databases")
+        dropping.start()
+        _DROPPING.append(dropping)
+
+
+_DROPPING: list[threading.Thread] = []
+
+
+def _drop_databases(names: list[str]) -> None:
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_sessionfinish() -> None:
+    for dropping in _DROPPING:
+        dropping.join()
+
+
+def _wait_until_unused(conn: psycopg.Connection[tuple[object, ...]], name: str, timeout_s: float = 10.0) -> None:
+    """A closed connection's server process may take a moment to leave; until it has, the database is no template."""
+    deadline = time.monotonic() + timeout_s
+    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+    while (row := conn.execute(query, (name,)).fetchone()) is not None and row[0] > 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"database {name} still has {row[0]} connections after {timeout_s} s; cannot copy it")
+        time.sleep(0.02)
 
 
 def postgres_reachable() -> None:

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 
 from accord import __version__, api, web
+from accord.clock import clock_for
 from accord.config import Settings
 from accord.crypto.keys import NodeKeys
 from accord.datafiles import DEFAULT_AGREEMENT, load_agreement
@@ -117,6 +118,7 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
         engine=engine,
         policy=policy or InstalledPolicy(settings.data_dir, keys.public, agreement),
         registry=registry,
+        clock=clock_for(settings.clock_offset_file),
     )
 
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PasswordHashing(StrEnum):
+    """The argon2 cost of new password hashes; a stored hash keeps the cost it was made with."""
+
+    PRODUCTION = "production"  # RFC 9106 §4, the second recommended option (64 MiB, 3 passes, 4 lanes)
+    TEST = "test"  # the least argon2 allows: for test suites, which make hundreds of accounts
 
 
 class Settings(BaseSettings):
@@ -19,6 +27,9 @@ class Settings(BaseSettings):
     port: int = 8400
     public_url: str | None = Field(default=None, description="URL the peer uses to reach this node")
     token_ttl_s: int = 8 * 3600
+    password_hashing: PasswordHashing = Field(
+        default=PasswordHashing.PRODUCTION, description="cost of new password hashes; `test` only in test suites"
+    )
     web_idle_timeout_s: float = Field(default=1800.0, gt=0, description="a web session ends after this long idle")
     max_body_bytes: int = 64 * 1024
     max_attachment_bytes: int = 64 * 1024 * 1024
@@ -33,6 +44,11 @@ class Settings(BaseSettings):
     delivery_workers: int = 2
     checkpoint_interval_s: float = Field(default=60.0, gt=0, description="how often the ledger is checkpointed")
     log_level: str = "info"
+    clock_offset_file: Path | None = Field(
+        default=None,
+        description="test suites only: a file holding seconds the node's clock runs ahead, so a test can let time "
+        "pass without waiting; unset, the node's clock is the system clock",
+    )
 
     @property
     def resolved_database_url(self) -> str:

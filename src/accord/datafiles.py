@@ -1,19 +1,95 @@
-"""Loads and validates the data files shipped under accord/data (agreement, agencies, sandbox accounts)."""
+"""The one loader for the data files people edit (YAML): read, parse and validate against a model, with an error that
+names the file and what is wrong. Files shipped under accord/data are loaded once per process; the composition root
+loads every one of them at start-up, so a broken file stops the node before it serves anything."""
 
 from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Any
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from accord.domain.agreement import Agreement
 from accord.domain.parties import Agency, Party
-from accord.errors import ConfigurationError
+from accord.errors import AccordError, ConfigurationError, validation_text
 
 DEFAULT_AGREEMENT = "ca-in"
+M = TypeVar("M", bound=BaseModel)
+
+
+def data_root() -> Traversable:
+    """Where the shipped data files are: accord/data inside the installed package."""
+    return resources.files("accord").joinpath("data")
+
+
+def shipped(*parts: str) -> Traversable:
+    """A file shipped with Accord, under accord/data."""
+    return data_root().joinpath(*parts)
+
+
+def parse(
+    model: type[M],
+    text: str,
+    label: str,
+    error: type[AccordError] = ConfigurationError,
+    *,
+    kind: str = "data file",
+    extra: Any = None,
+) -> M:
+    """`text` (YAML) validated as `model`, or `error` naming `label` and what is wrong; `extra` is merged into the
+    parsed mapping first (values computed by the caller, e.g. the agencies of an agreement)."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise error(f"{label} is not YAML: {exc}") from exc
+    if extra is not None:
+        if not isinstance(raw, dict):
+            raise error(f"{label} is not a YAML mapping")
+        raw = {**raw, **extra}
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise error(f"{label} is not a valid {kind}: {validation_text(exc, limit=10, unnamed='(file)')}") from exc
+
+
+def read_text(source: Traversable | Path, label: str, error: type[AccordError] = ConfigurationError) -> str:
+    try:
+        return source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read {label}: {exc}") from exc
+
+
+def load_file(model: type[M], path: Path, error: type[AccordError] = ConfigurationError, kind: str = "data file") -> M:
+    """A data file outside the package (an operator's policy pack, a case table), validated as `model`."""
+    return parse(model, read_text(path, str(path), error), str(path), error, kind=kind)
+
+
+def load(model: type[M], *parts: str) -> M:
+    """A data file shipped under accord/data, validated as `model`; read once per process."""
+    loaded = _load_shipped(model, parts)
+    assert isinstance(loaded, model)
+    return loaded
+
+
+@cache
+def _load_shipped(model: type[BaseModel], parts: tuple[str, ...]) -> BaseModel:
+    label = "data/" + "/".join(parts)
+    return parse(model, read_text(shipped(*parts), label), label)
+
+
+# ---- the agreement and the sandbox's accounts
+
+
+class AgencyList(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    party: Party
+    source: str | None = None
+    agencies: tuple[dict[str, Any], ...]
 
 
 class SampleOfficer(BaseModel):
@@ -29,35 +105,43 @@ class SampleOfficer(BaseModel):
         return f"{self.username}-SAMPLE-pw"
 
 
-def _read_yaml(*parts: str) -> Any:
-    path = resources.files("accord").joinpath("data", *parts)
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigurationError(f"cannot read data file data/{'/'.join(parts)}: {exc}") from exc
+class SampleOfficers(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    CA: tuple[SampleOfficer, ...]
+    IN: tuple[SampleOfficer, ...]
 
 
-def _load_agencies(party: Party) -> list[dict[str, Any]]:
-    raw = _read_yaml("agencies", f"{party.value.lower()}.yaml")
-    if raw.get("party") != party.value:
-        raise ConfigurationError(f"data/agencies/{party.value.lower()}.yaml is not for party {party}")
-    return [dict(entry, party=party.value) for entry in raw["agencies"]]
+def _agencies(party: Party) -> list[dict[str, Any]]:
+    name = f"{party.value.lower()}.yaml"
+    listed = load(AgencyList, "agencies", name)
+    if listed.party is not party:
+        raise ConfigurationError(f"data/agencies/{name} is not for party {party}")
+    return [dict(entry, party=party.value) for entry in listed.agencies]
+
+
+def forget_loaded() -> None:
+    """Read the shipped files again at the next load (after an operator replaced one, or in a test)."""
+    _load_shipped.cache_clear()
+    load_agreement.cache_clear()
 
 
 @cache
 def load_agreement(name: str = DEFAULT_AGREEMENT) -> Agreement:
-    raw = _read_yaml("agreement", f"{name}.yaml")
-    raw["agencies"] = [entry for party in Party for entry in _load_agencies(party)]
-    try:
-        return Agreement.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigurationError(f"data/agreement/{name}.yaml is invalid: {exc}") from exc
+    label = f"data/agreement/{name}.yaml"
+    agencies = [entry for party in Party for entry in _agencies(party)]
+    return parse(
+        Agreement,
+        read_text(shipped("agreement", f"{name}.yaml"), label),
+        label,
+        kind="agreement",
+        extra={"agencies": agencies},
+    )
 
 
 def load_sample_officers(party: Party) -> tuple[SampleOfficer, ...]:
-    raw = _read_yaml("sandbox", "officers.yaml")
+    officers: tuple[SampleOfficer, ...] = getattr(load(SampleOfficers, "sandbox", "officers.yaml"), party.value)
     agreement = load_agreement()
-    officers = tuple(SampleOfficer.model_validate(entry) for entry in raw[party.value])
     for officer in officers:
         if agreement.agency(party, officer.agency) is None:
             raise ConfigurationError(f"sample officer {officer.username} names unknown agency {officer.agency}")

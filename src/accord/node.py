@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from accord.clock import Clock, SystemClock
 from accord.config import Settings
 from accord.crypto.descriptors import NodeDescriptor
 from accord.crypto.keys import NodeKeys
@@ -33,6 +34,7 @@ class Node:
     registry: Registry = field(default_factory=Registry)
     outbox_signal: threading.Event = field(default_factory=threading.Event)
     verified_descriptors: dict[str, NodeDescriptor] = field(default_factory=dict)
+    clock: Clock = field(default_factory=SystemClock)
 
     @property
     def blob_dir(self) -> Path:

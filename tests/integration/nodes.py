@@ -1,8 +1,10 @@
-"""Real node processes on loopback for integration tests: init, pin, officers, start, stop, kill -9."""
+"""Real node processes on loopback for integration tests: init, pin, officers, copies of an initialised pair, start,
+stop, kill -9, and a clock a test can run ahead."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,16 +20,21 @@ import httpx
 from sqlalchemy import Engine
 
 from accord.bootstrap import init_node, open_node
+from accord.clock import move_clock
 from accord.config import load_settings, write_node_file
 from accord.crypto.keys import NodeKeys
 from accord.directory.officers import Role, create_officer
 from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
 from accord.node import KEY_DIR
-from accord.trust.peers import export_descriptor, pin_peer
-from tests.conftest import DatabaseFactory
+from accord.trust.peers import export_descriptor, pin_peer, repoint_peer
+from tests.conftest import DatabaseFactory, databases_for
 
 PASSWORD = "correct-horse-battery-staple"
+# Settings of the test process that its nodes keep (every other ACCORD_* variable is the node's own).
+PASSED_ON = ("ACCORD_PASSWORD_HASHING",)
+# In a node's data directory: how far its clock runs ahead, for nodes started with an offset clock.
+CLOCK_FILE = "clock-offset"
 
 # Officers each test node gets: (username, agency, roles)
 OFFICERS = {
@@ -91,7 +98,7 @@ class RunningNode:
         return f"{self.party.value.lower()}-node-1"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_") or k in PASSED_ON}
         env["ACCORD_DATABASE_URL"] = self.database_url
         env["ACCORD_RETRY_MAX_S"] = "1.0"
         env["ACCORD_RETRY_BASE_S"] = "0.1"
@@ -101,6 +108,15 @@ class RunningNode:
     def start(self) -> None:
         self.launch()
         self.wait_healthy()
+
+    def use_offset_clock(self) -> None:
+        """From its next start, the node's clock is the system clock plus what `run_clock_ahead` adds."""
+        self.extra_env["ACCORD_CLOCK_OFFSET_FILE"] = str(self.data_dir / CLOCK_FILE)
+
+    def run_clock_ahead(self, seconds: float) -> None:
+        """Let `seconds` pass for the running node, at once."""
+        assert "ACCORD_CLOCK_OFFSET_FILE" in self.extra_env, "start the node with use_offset_clock() first"
+        move_clock(self.data_dir / CLOCK_FILE, seconds)
 
     def launch(self) -> None:
         """Start the node's process without waiting for it to answer."""
@@ -124,7 +140,7 @@ class RunningNode:
                     return
             except httpx.HTTPError:
                 pass
-            time.sleep(0.05)
+            time.sleep(0.02)
         raise TimeoutError(f"{self.party} node not healthy after {timeout_s} s")
 
     def stop(self) -> None:
@@ -191,15 +207,67 @@ def create_pair(root: Path, ca_database_url: str, in_database_url: str) -> tuple
     return nodes[Party.CA], nodes[Party.IN]
 
 
+class PairTemplates:
+    """Per storage backend, one pair made by `create_pair` (keys, migrated databases, officers, pins) on first use and
+    never started; every test's pair is a copy of it, which costs a file copy or a `CREATE DATABASE … TEMPLATE`
+    instead of key generation, migrations and officer accounts. Each test process (xdist worker) has its own."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._pairs: dict[str, tuple[RunningNode, RunningNode]] = {}
+        self._databases: list[DatabaseFactory] = []
+
+    def copy(self, databases: DatabaseFactory, root: Path) -> tuple[RunningNode, RunningNode]:
+        """A Canada and India pair like a fresh one, in `root` and on `databases`, on ports of its own; not started."""
+        template = self._template(databases.backend)
+        ca, in_ = (copy_node(node, databases, root) for node in template)
+        for node, peer in ((ca, in_), (in_, ca)):
+            opened = open_local(node)
+            try:
+                repoint_peer(opened, peer.node_id, peer.url)
+            finally:
+                opened.close()
+        return ca, in_
+
+    def _template(self, backend: str) -> tuple[RunningNode, RunningNode]:
+        if backend not in self._pairs:
+            root = self.root / backend
+            databases = databases_for(backend, root)
+            self._databases.append(databases)
+            self._pairs[backend] = create_pair(root, databases.new_url("template_ca"), databases.new_url("template_in"))
+        return self._pairs[backend]
+
+    def drop_all(self) -> None:
+        for databases in self._databases:
+            databases.drop_all()
+
+
+def copy_node(node: RunningNode, databases: DatabaseFactory, root: Path) -> RunningNode:
+    """The node's data directory and database copied, listening on a port of its own (its peer's URL unchanged)."""
+    data_dir = root / node.data_dir.name
+    shutil.copytree(node.data_dir, data_dir)  # keys keep their mode 0600
+    port = free_port()
+    write_node_file(data_dir, "127.0.0.1", port, None)
+    return RunningNode(node.party, data_dir, databases.copy_url(node.database_url, node.data_dir.name), port)
+
+
 @contextmanager
 def running_pair(
-    databases: DatabaseFactory, root: Path, env: dict[str, str] | None = None
+    templates: PairTemplates,
+    databases: DatabaseFactory,
+    root: Path,
+    *,
+    env: dict[str, str] | None = None,
+    offset_clock: bool = False,
 ) -> Iterator[tuple[RunningNode, RunningNode]]:
-    """A started Canada and India pair on fresh databases (with extra ACCORD_* settings); stopped afterwards."""
-    ca, in_ = create_pair(root, databases.new_url("ca"), databases.new_url("in"))
+    """A started Canada and India pair on fresh databases (with extra ACCORD_* settings, and clocks a test can run
+    ahead if asked); stopped afterwards."""
+    ca, in_ = templates.copy(databases, root)
     try:
         for node in (ca, in_):  # both start at once: each finds the other when it comes up
             node.extra_env.update(env or {})
+            if offset_clock:
+                node.use_offset_clock()
             node.launch()
         for node in (ca, in_):
             node.wait_healthy()
@@ -233,13 +301,18 @@ def draft(**overrides: Any) -> dict[str, Any]:
 
 
 def wait_for(predicate: Any, timeout_s: float = 30.0, interval_s: float = 0.1) -> Any:
+    """The first true value of `predicate`, asked at once, then again and again: after 10 ms at first, the pause
+    doubling up to `interval_s`, so a quick condition is seen at once and a slow one is not asked too often."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    pause = 0.01
+    while True:
         value = predicate()
         if value:
             return value
-        time.sleep(interval_s)
-    raise TimeoutError("condition not met in time")
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"condition not met in {timeout_s} s")
+        time.sleep(min(pause, interval_s, max(0.0, deadline - time.monotonic())))
+        pause *= 2
 
 
 def open_local(node: RunningNode) -> Any:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from accord.store.tables import blob_transfers, blobs, inbound_envelopes, messages, outbox
 from tests.conftest import BACKENDS, databases_for
-from tests.integration.nodes import RunningNode, draft, running_pair, wait_for
+from tests.integration.nodes import PairTemplates, RunningNode, draft, running_pair, wait_for
 
 ATTACHMENT_LIMIT = 6 * 1024 * 1024  # both nodes: room for the 5 MB attachment, and a limit cheap to exceed
 PROBLEM = "application/problem+json"
@@ -39,12 +39,14 @@ class Pair:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def nodes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+def nodes(
+    request: pytest.FixtureRequest, templates: PairTemplates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pair]:
     """One running pair per backend for the whole module: each test sends its own messages and checks only those."""
     backend = str(request.param)
     databases = databases_for(backend, tmp_path_factory.mktemp(f"db-{backend}"))
     limit = {"ACCORD_MAX_ATTACHMENT_BYTES": str(ATTACHMENT_LIMIT)}
-    with running_pair(databases, tmp_path_factory.mktemp(f"nodes-{backend}"), limit) as (ca, in_):
+    with running_pair(templates, databases, tmp_path_factory.mktemp(f"nodes-{backend}"), env=limit) as (ca, in_):
         pair = Pair(ca, in_)
         try:
             yield pair

@@ -116,9 +116,10 @@ def served_routes(node: RunningNode) -> set[tuple[str, str]]:
     return {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
 
 
-@pytest.fixture
-def canada(pair: tuple[RunningNode, RunningNode]) -> RunningNode:
-    return pair[0]
+@pytest.fixture(scope="module")
+def canada(shared_pair: tuple[RunningNode, RunningNode]) -> RunningNode:
+    """Every request here is refused and changes nothing, so the tests share one pair per backend."""
+    return shared_pair[0]
 
 
 def test_every_served_route_is_classified(canada: RunningNode) -> None:

@@ -34,7 +34,7 @@ from tests.integration.forgery import (
     seal,
     tamper_ciphertext,
 )
-from tests.integration.nodes import RunningNode, create_pair
+from tests.integration.nodes import PairTemplates, RunningNode
 
 ENVELOPES = "/federation/v1/envelopes"
 PROBLEM_JSON = "application/problem+json"
@@ -61,11 +61,13 @@ class Federation:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def federation(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
+def federation(
+    request: pytest.FixtureRequest, templates: PairTemplates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Federation]:
     backend = str(request.param)
     root = tmp_path_factory.mktemp(f"federation-{backend}")
     databases = databases_for(backend, root)
-    ca, india = create_pair(root, databases.new_url("ca"), databases.new_url("in"))
+    ca, india = templates.copy(databases, root)
     india.extra_env["ACCORD_MAX_BATCH_BYTES"] = str(MAX_BATCH_BYTES)
     india.start()
     try:
@@ -172,7 +174,7 @@ def test_replayed_envelope_is_refused_and_nothing_is_stored(federation: Federati
     [accepted] = first.json()["results"]
     assert (accepted["ref"], accepted["outcome"]) == (msg.id, "accepted")
     receipt_claims = verify_receipt(accepted["receipt"], federation.india.keys.public, msg.id)
-    assert receipt_claims["sender"] == "ca-node-1"
+    assert receipt_claims.sender == "ca-node-1"
 
     stored = snapshot(federation.india)
     assert (stored.messages, stored.inbound) == (before.messages + 1, before.inbound + 1)

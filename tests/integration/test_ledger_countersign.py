@@ -17,18 +17,22 @@ from accord.ledger.notes import CheckpointBody, origin_for, sign_checkpoint
 from accord.ledger.tree import MemoryTree, leaf_hash
 from accord.store.tables import checkpoints, events, ledger_nodes
 from tests.conftest import DatabaseFactory
-from tests.integration.nodes import RunningNode, create_pair, draft, wait_for
+from tests.integration.nodes import PairTemplates, RunningNode, draft, wait_for
 
 CHECKPOINTS = "/federation/v1/checkpoints"
 ORIGIN_CA = "accord/ca-node-1"
 
 
 @pytest.fixture
-def ledger_pair(databases: DatabaseFactory, tmp_path: Path) -> Iterator[tuple[RunningNode, RunningNode]]:
-    ca, in_ = create_pair(tmp_path, databases.new_url("ca"), databases.new_url("in"))
-    for node in (ca, in_):
+def ledger_pair(
+    templates: PairTemplates, databases: DatabaseFactory, tmp_path: Path
+) -> Iterator[tuple[RunningNode, RunningNode]]:
+    ca, in_ = templates.copy(databases, tmp_path)
+    for node in (ca, in_):  # both start at once: each finds the other when it comes up
         node.extra_env["ACCORD_CHECKPOINT_INTERVAL_S"] = "0.3"
-        node.start()
+        node.launch()
+    for node in (ca, in_):
+        node.wait_healthy()
     yield ca, in_
     ca.dispose()
     in_.dispose()

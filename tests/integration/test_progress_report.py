@@ -18,7 +18,7 @@ from sqlalchemy import select
 from accord.directory.officers import Role, create_officer
 from accord.domain.parties import Party
 from accord.reports.progress import build_report
-from accord.seed import seed_traffic
+from accord.sandbox import seed_traffic
 from accord.store.tables import messages
 from accord.workplan.indicators import Indicator, IndicatorResult, register_indicator
 from accord.workplan.periods import parse_period

@@ -17,8 +17,11 @@ from sqlalchemy import func, select
 
 from accord.store.tables import events, inbound_envelopes, messages, outbox
 from tests.conftest import DatabaseFactory
-from tests.integration.nodes import RunningNode, create_pair, draft, wait_for
+from tests.integration.nodes import PairTemplates, RunningNode, draft, wait_for
 from tests.ledger_checks import assert_ledger_intact
+
+# Thousands of messages through kill -9 and outages: minutes, not seconds (`-m "not slow"` leaves them out).
+pytestmark = pytest.mark.slow
 
 BURST = 2000
 BATCH = 200
@@ -28,19 +31,21 @@ PairFactory = Callable[..., tuple[RunningNode, RunningNode]]
 
 
 @pytest.fixture
-def make_pair(databases: DatabaseFactory, tmp_path: Path) -> Iterator[PairFactory]:
+def make_pair(templates: PairTemplates, databases: DatabaseFactory, tmp_path: Path) -> Iterator[PairFactory]:
     """A Canada–India pair with extra environment per node; started unless asked not to; always disposed."""
     made: list[RunningNode] = []
 
     def make(
         ca_env: dict[str, str] | None = None, in_env: dict[str, str] | None = None
     ) -> tuple[RunningNode, RunningNode]:
-        ca, in_ = create_pair(tmp_path, databases.new_url("ca"), databases.new_url("in"))
+        ca, in_ = templates.copy(databases, tmp_path)
         made.extend((ca, in_))
         ca.extra_env.update(ca_env or {})
         in_.extra_env.update(in_env or {})
-        ca.start()
-        in_.start()
+        for node in (ca, in_):  # both start at once: each finds the other when it comes up
+            node.launch()
+        for node in (ca, in_):
+            node.wait_healthy()
         return ca, in_
 
     yield make

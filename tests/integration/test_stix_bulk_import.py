@@ -23,7 +23,10 @@ from accord.focus.cyber.collections import load_collections
 from accord.focus.cyber.store import ObjectFilters, query_objects
 from accord.store.tables import messages, stix_objects
 from tests.conftest import DatabaseFactory, databases_for
-from tests.integration.nodes import RunningNode, create_pair, open_local
+from tests.integration.nodes import PairTemplates, RunningNode, open_local
+
+# Thousands of objects through the validator and the store, in subprocesses (`-m "not slow"` leaves them out).
+pytestmark = pytest.mark.slow
 
 NATIONAL = "cyber-national"
 TO_PARTNER = "cyber-to-partner"
@@ -77,9 +80,9 @@ def write_bundle(path: Path, objects: Iterator[dict[str, Any]]) -> Path:
 
 
 @pytest.fixture
-def canada(databases: DatabaseFactory, tmp_path: Path) -> Iterator[RunningNode]:
+def canada(templates: PairTemplates, databases: DatabaseFactory, tmp_path: Path) -> Iterator[RunningNode]:
     """A Canada node's data directory and database (with its India peer pinned); not serving."""
-    ca, in_ = create_pair(tmp_path, databases.new_url("ca"), databases.new_url("in"))
+    ca, in_ = templates.copy(databases, tmp_path)
     yield ca
     ca.dispose()
     in_.dispose()
@@ -192,9 +195,9 @@ def test_an_import_into_a_to_partner_collection_is_shared_a_thousand_objects_a_m
 
 
 @pytest.fixture
-def canada_on_sqlite(tmp_path: Path) -> Iterator[RunningNode]:
+def canada_on_sqlite(templates: PairTemplates, tmp_path: Path) -> Iterator[RunningNode]:
     databases = databases_for("sqlite", tmp_path)
-    ca, in_ = create_pair(tmp_path, databases.new_url("ca"), databases.new_url("in"))
+    ca, in_ = templates.copy(databases, tmp_path)
     yield ca
     ca.dispose()
     in_.dispose()

@@ -27,7 +27,7 @@ from accord.focus.cyber.store import ObjectFilters, add_objects
 from accord.ledger.events import EventType
 from accord.store.tables import events, officers, stix_objects
 from tests.conftest import BACKENDS, databases_for
-from tests.integration.nodes import PASSWORD, RunningNode, running_pair, wait_for
+from tests.integration.nodes import PASSWORD, PairTemplates, RunningNode, running_pair, wait_for
 from tests.stix_samples import TLP1_GREEN, as_json, indicator, ransomware_campaign, tlp2
 
 ROOT = "/taxii2/accord/"
@@ -41,12 +41,12 @@ MAX_CONTENT_LENGTH = 256 * 1024  # small, so the 413 test needs no huge body
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def taxii_pair(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, templates: PairTemplates, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[RunningNode, RunningNode]]:
     root = tmp_path_factory.mktemp(f"taxii-{request.param}")
     databases = databases_for(str(request.param), root)
     env = {"ACCORD_TAXII_MAX_CONTENT_LENGTH": str(MAX_CONTENT_LENGTH)}
-    with running_pair(databases, root, env) as started:
+    with running_pair(templates, databases, root, env=env) as started:
         yield started
     databases.drop_all()
 

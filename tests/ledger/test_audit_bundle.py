@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +18,7 @@ from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from accord.bootstrap import init_node
-from accord.cli_audit import audit_app
+from accord.cli.audit import audit_app
 from accord.config import load_settings, write_node_file
 from accord.crypto.keys import NodeKeys
 from accord.directory.officers import Role, create_officer
@@ -304,7 +306,11 @@ def test_a_rewritten_history_re_signed_with_the_node_key_fails_the_peer_counters
 
 
 def test_leaf_hashes_replaced_under_signed_checkpoints_are_located_between_them(ledger: Ledger) -> None:
-    rewrite_history(ledger.ca, TAMPERED)
+    with ledger.ca.engine.connect() as conn:
+        signed_root = conn.execute(
+            select(checkpoints.c.root).where(checkpoints.c.origin == "accord/ca-node-1", checkpoints.c.size == 43)
+        ).scalar_one()
+    tree = rewrite_history(ledger.ca, TAMPERED)
 
     verdict = verify_bundle(ledger.export())
 
@@ -312,9 +318,11 @@ def test_leaf_hashes_replaced_under_signed_checkpoints_are_located_between_them(
         "checkpoint size 43: root does not match leaves 0..42 — the first rewritten leaf is among leaves 23..42 "
         "(leaves 0..22 match checkpoint size 23)"
     )
-    assert "checkpoint size 43: not an extension of checkpoint size 23 (the consistency proof does not verify)" in (
-        verdict.problems
-    )
+    # The proof from the rewritten ledger reproduces the old head but not the new one: the error names both roots.
+    assert (
+        "checkpoint size 43: not an extension of checkpoint size 23 (the consistency proof from tree size 23 to 43 "
+        f"reconstructs root {tree.root(43).hex()} for tree size 43, expected {bytes(signed_root).hex()})"
+    ) in verdict.problems
 
 
 def test_a_checkpoint_signed_by_an_unpinned_key_is_named(ledger: Ledger) -> None:
@@ -504,3 +512,37 @@ def test_the_cli_refuses_a_data_directory_without_a_node(tmp_path: Path) -> None
 
     assert result.exit_code == 1
     assert result.stderr.startswith("error: cannot read key file")
+
+
+# An import hook that refuses the database, the network and the node: what an oversight body's machine may lack.
+_BLOCKED_IMPORTS = """
+import sys
+from importlib.abc import MetaPathFinder
+
+BLOCKED = (
+    "sqlalchemy", "psycopg", "httpx", "fastapi", "accord.store", "accord.node", "accord.trust", "accord.exchange"
+)
+
+
+class Refuse(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith(BLOCKED):
+            raise ImportError(f"{name} is not available to the offline verifier")
+        return None
+
+
+sys.meta_path.insert(0, Refuse())
+from accord.ledger.verify import verify_bundle
+
+verdict = verify_bundle(__import__("pathlib").Path(sys.argv[1]))
+loaded = sorted(m for m in sys.modules if m.startswith(BLOCKED))
+print(verdict.ok, verdict.summary.leaves, loaded)
+"""
+
+
+def test_the_offline_verifier_runs_without_the_database_the_network_or_the_node(clean_bundle: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _BLOCKED_IMPORTS, str(clean_bundle)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", str(LEAVES), "[]"]

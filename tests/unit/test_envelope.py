@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from accord.crypto.envelope import (
     CONTENT_ENC,
     ENVELOPE_TYP,
     KEY_ALG,
+    EnvelopeClaims,
     OpenedEnvelope,
     PinnedPeer,
     open_envelope,
@@ -34,7 +36,7 @@ from accord.crypto.errors import (
     VerificationFailed,
 )
 from accord.crypto.keys import NodeKeys, PublicKeys
-from accord.crypto.receipts import RECEIPT_TYP, sign_receipt, verify_receipt
+from accord.crypto.receipts import RECEIPT_TYP, LedgerPosition, ReceiptClaims, sign_receipt, verify_receipt
 from accord.crypto.signing import SIGNING_ALG, sign_claims
 
 CA, IN = "ca-node-1", "in-node-1"
@@ -96,7 +98,7 @@ def test_a_sealed_envelope_opens_to_the_same_claims_naming_its_sender_and_digest
 
     opened = open_at_india(token)
 
-    assert opened.claims == sent
+    assert opened.claims == EnvelopeClaims(**sent)
     assert opened.sender == PinnedPeer(CA, CA_KEYS.public)
     assert (opened.jti, opened.kind, opened.body) == (sent["jti"], "message", sent["body"])
     assert opened.digest == sha256_hex(token.encode())
@@ -122,7 +124,22 @@ def test_an_envelope_with_a_body_at_the_inbox_limit_opens() -> None:
     sent = claims(body={"body": "\u0001" * (64 * 1024), "title": "x" * 300})
     token = seal_envelope(sent, CA_KEYS, IN_KEYS.public)
     assert len(token) > 256 * 1024
-    assert open_at_india(token).claims == sent
+    assert open_at_india(token).claims == EnvelopeClaims(**sent)
+
+
+def test_an_opened_envelope_and_its_claims_are_frozen() -> None:
+    opened = open_at_india(seal_envelope(claims(), CA_KEYS, IN_KEYS.public))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opened.claims = dataclasses.replace(opened.claims, seq=8)  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opened.claims.seq = 8  # type: ignore[misc]
+
+
+def test_an_attachment_envelope_opens_without_a_sequence_number() -> None:
+    sent = claims(kind="blob")
+    del sent["seq"]
+    opened = open_at_india(seal_envelope(sent, CA_KEYS, IN_KEYS.public))
+    assert (opened.claims.seq, opened.claims.ref) == (None, sent["ref"])
 
 
 # --- each verification failure, precisely ----------------------------------------------------------------------------
@@ -196,6 +213,26 @@ def test_an_envelope_with_a_claim_of_the_wrong_type_is_malformed(change: dict[st
         open_at_india(token)
 
 
+@pytest.mark.parametrize(
+    ("change", "detail"),
+    [
+        ({"iat": True}, "envelope claim 'iat' is a boolean, expected an integer"),
+        ({"ref": 7}, "envelope claim 'ref' is an integer, expected a string"),
+        ({"seq": "7"}, "envelope claim 'seq' is a string, expected an integer"),
+        ({"seq": 0}, "envelope claim 'seq' is 0, expected a positive integer"),
+        ({"body": ["a"]}, "envelope claim 'body' is an array, expected an object"),
+    ],
+    ids=["iat-boolean", "ref-number", "seq-string", "seq-zero", "body-array"],
+)
+def test_a_claim_of_the_wrong_type_is_named_with_what_it_is_and_what_it_must_be(
+    change: dict[str, Any], detail: str
+) -> None:
+    token = seal_envelope(claims(**change), CA_KEYS, IN_KEYS.public)
+    with pytest.raises(MalformedArtefact) as caught:
+        open_at_india(token)
+    assert caught.value.detail == detail
+
+
 @pytest.mark.parametrize("missing", ["iss", "aud", "jti", "iat", "kind", "body"])
 def test_an_envelope_missing_a_required_claim_is_malformed(missing: str) -> None:
     sent = claims()
@@ -213,7 +250,7 @@ def test_freshness_is_checked_against_the_age_and_skew_limits(age_s: int, accept
     now = 1_800_000_000
     token = seal_envelope(claims(iat=now - age_s), CA_KEYS, IN_KEYS.public)
     if accepted:
-        assert open_at_india(token, now).claims["iat"] == now - age_s
+        assert open_at_india(token, now).claims.iat == now - age_s
     else:
         with pytest.raises(StaleEnvelope):
             open_at_india(token, now)
@@ -339,13 +376,86 @@ def receipt_claims(ref: str = "01a207c0-0000-7000-8000-0000000000aa") -> dict[st
         "sender": CA,
         "receiver": IN,
         "received_at": datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
+        "ledger": {"index": 41, "leaf_hash": sha256_hex(b"leaf"), "tree_size": 42, "root": sha256_hex(b"root")},
     }
 
 
-def test_a_receipt_verifies_against_the_receivers_pinned_key() -> None:
+def test_a_receipt_verifies_against_the_receivers_pinned_key_to_its_typed_claims() -> None:
     sent = receipt_claims()
     receipt = sign_receipt(sent, IN_KEYS)
-    assert verify_receipt(receipt, IN_KEYS.public, sent["ref"]) == sent
+
+    verified = verify_receipt(receipt, IN_KEYS.public, sent["ref"])
+
+    assert verified == ReceiptClaims(
+        ref=sent["ref"],
+        kind="message",
+        jti="01a207c0-0000-7000-8000-000000000001",
+        digest=sha256_hex(b"sealed"),
+        channel=f"{CA}>{IN}",
+        seq=7,
+        sender=CA,
+        receiver=IN,
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+        ledger=LedgerPosition(
+            index=41,
+            leaf_hash=bytes.fromhex(sha256_hex(b"leaf")),
+            tree_size=42,
+            root=bytes.fromhex(sha256_hex(b"root")),
+        ),
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verified.seq = 8  # type: ignore[misc]
+
+
+def _ledger(**changes: Any) -> dict[str, Any]:
+    return {**receipt_claims()["ledger"], **changes}
+
+
+@pytest.mark.parametrize(
+    ("change", "detail"),
+    [
+        ({"typ": "read-receipt"}, "receipt claim 'typ' is 'read-receipt', expected 'delivery-receipt'"),
+        ({"seq": "7"}, "receipt claim 'seq' is a string, expected an integer"),
+        ({"seq": -1}, "receipt claim 'seq' is -1, expected a positive integer"),
+        ({"digest": "AB" * 32}, f"receipt claim 'digest' is {'AB' * 32!r}, expected 64 lowercase hex digits"),
+        ({"received_at": "yesterday"}, "receipt claim 'received_at' is 'yesterday', expected an ISO 8601 time"),
+        (
+            {"received_at": "2026-01-01T00:00:00"},
+            "receipt claim 'received_at' is '2026-01-01T00:00:00', expected a time with its UTC offset",
+        ),
+        ({"ledger": None}, "receipt claim 'ledger' is null, expected an object"),
+        ({"ledger": _ledger(index=42)}, "receipt names leaf 42 of a tree of 42 leaves, expected one inside it"),
+        ({"ledger": _ledger(root="00")}, "receipt ledger claim 'root' is '00', expected 64 lowercase hex digits"),
+        ({"ledger": _ledger(tree_size=None)}, "receipt ledger claim 'tree_size' is null, expected an integer"),
+    ],
+    ids=[
+        "typ",
+        "seq-string",
+        "seq-negative",
+        "digest-uppercase",
+        "time-unreadable",
+        "time-naive",
+        "no-ledger",
+        "leaf-outside-tree",
+        "root-short",
+        "size-null",
+    ],
+)
+def test_a_receipt_claim_of_the_wrong_form_is_named_with_what_it_must_be(change: dict[str, Any], detail: str) -> None:
+    sent = receipt_claims() | change
+    with pytest.raises(MalformedArtefact) as caught:
+        verify_receipt(sign_receipt(sent, IN_KEYS), IN_KEYS.public, sent["ref"])
+    assert caught.value.detail == detail
+
+
+@pytest.mark.parametrize(
+    "missing", ["typ", "kind", "jti", "digest", "channel", "seq", "sender", "receiver", "received_at", "ledger"]
+)
+def test_a_receipt_missing_a_claim_names_it(missing: str) -> None:
+    sent = receipt_claims()
+    del sent[missing]
+    with pytest.raises(MalformedArtefact, match=f"receipt lacks claim '{missing}'"):
+        verify_receipt(sign_receipt(sent, IN_KEYS), IN_KEYS.public, sent["ref"])
 
 
 def test_a_receipt_for_another_message_is_refused() -> None:
@@ -356,8 +466,10 @@ def test_a_receipt_for_another_message_is_refused() -> None:
 
 def test_a_receipt_signed_by_another_key_is_refused() -> None:
     receipt = sign_receipt(receipt_claims(), STRANGER_KEYS)
-    with pytest.raises(MalformedArtefact, match="not the peer's pinned key"):
+    with pytest.raises(MalformedArtefact, match="not the peer's pinned key") as caught:
         verify_receipt(receipt, IN_KEYS.public, receipt_claims()["ref"])
+    assert STRANGER_KEYS.public.signing_fingerprint in caught.value.detail
+    assert IN_KEYS.public.signing_fingerprint in caught.value.detail
 
 
 def test_a_receipt_forged_under_the_receivers_key_id_is_a_bad_signature() -> None:

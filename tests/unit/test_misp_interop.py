@@ -14,7 +14,7 @@ import stix2
 from stix2validator import ValidationOptions, validate_parsed_json
 from typer.testing import CliRunner
 
-from accord.cli_cyber import cyber_app
+from accord.cli.cyber import cyber_app
 from accord.domain.handling import Tlp
 from accord.errors import InvalidInput, PayloadTooLarge
 from accord.focus.cyber import misp

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from accord.crypto.errors import VerificationFailed
+from accord.ledger.errors import (
+    LeafIndexOutOfRange,
+    MalformedHash,
+    ProofFailed,
+    ProofLengthMismatch,
+    RootMismatch,
+    TreeSizesOutOfOrder,
+)
 from accord.ledger.tree import (
     EMPTY_ROOT,
     HASH_SIZE,
     MemoryTree,
     consistency_proof,
+    consistency_proof_length,
+    inclusion_path_length,
     inclusion_proof,
     leaf_hash,
     node_hash,
@@ -252,6 +264,21 @@ def flip(value: bytes, bit: int) -> bytes:
     return bytes(changed)
 
 
+def refused(verify: Callable[..., None], *args: Any) -> ProofFailed:
+    """The error the verifier raises for these arguments; the test fails if it accepts them."""
+    with pytest.raises(ProofFailed) as caught:
+        verify(*args)
+    return caught.value
+
+
+def accepts(verify: Callable[..., None], *args: Any) -> bool:
+    try:
+        verify(*args)
+    except ProofFailed:
+        return False
+    return True
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Published vectors
 # ---------------------------------------------------------------------------------------------------------------
@@ -304,25 +331,25 @@ def test_vector_inclusion(index: int, size: int, path: list[str]) -> None:
     proof = [bytes.fromhex(h) for h in path]
     leaf = leaf_hash(CT_LEAVES[index])
     tree_root = bytes.fromhex(CT_ROOTS[size])
-    assert verify_inclusion(leaf, index, size, proof, tree_root)
-    assert not verify_inclusion(leaf_hash(b"WrongLeaf"), index, size, proof, tree_root)
-    assert not verify_inclusion(leaf, index, size, proof, EMPTY_ROOT)
+    verify_inclusion(leaf, index, size, proof, tree_root)
+    refused(verify_inclusion, leaf_hash(b"WrongLeaf"), index, size, proof, tree_root)
+    refused(verify_inclusion, leaf, index, size, proof, EMPTY_ROOT)
     for wrong_index in (index - 1, index + 1, index ^ 2):
-        assert not verify_inclusion(leaf, wrong_index, size, proof, tree_root)
+        refused(verify_inclusion, leaf, wrong_index, size, proof, tree_root)
     for wrong_size in (size * 2, size // 2):
-        assert not verify_inclusion(leaf, index, wrong_size, proof, tree_root)
+        refused(verify_inclusion, leaf, index, wrong_size, proof, tree_root)
     for position in range(len(proof)):
         for bit in range(8 * HASH_SIZE):
             tampered = list(proof)
             tampered[position] = flip(proof[position], bit)
-            assert not verify_inclusion(leaf, index, size, tampered, tree_root)
+            refused(verify_inclusion, leaf, index, size, tampered, tree_root)
     for bit in range(8 * HASH_SIZE):
-        assert not verify_inclusion(flip(leaf, bit), index, size, proof, tree_root)
-        assert not verify_inclusion(leaf, index, size, proof, flip(tree_root, bit))
-    assert not verify_inclusion(leaf, index, size, [*proof, tree_root], tree_root)
-    assert not verify_inclusion(leaf, index, size, [tree_root, *proof], tree_root)
+        refused(verify_inclusion, flip(leaf, bit), index, size, proof, tree_root)
+        refused(verify_inclusion, leaf, index, size, proof, flip(tree_root, bit))
+    refused(verify_inclusion, leaf, index, size, [*proof, tree_root], tree_root)
+    refused(verify_inclusion, leaf, index, size, [tree_root, *proof], tree_root)
     if proof:
-        assert not verify_inclusion(leaf, index, size, proof[:-1], tree_root)
+        refused(verify_inclusion, leaf, index, size, proof[:-1], tree_root)
 
 
 @pytest.mark.parametrize(("old_size", "new_size", "expected"), CT_CONSISTENCY)
@@ -331,7 +358,7 @@ def test_vector_consistency(old_size: int, new_size: int, expected: list[str]) -
     assert hexes(consistency_proof(tree, old_size, new_size)) == expected
     proof = [bytes.fromhex(h) for h in expected]
     old_root, new_root = bytes.fromhex(CT_ROOTS[old_size]), bytes.fromhex(CT_ROOTS[new_size])
-    assert verify_consistency(old_size, new_size, old_root, new_root, proof)
+    verify_consistency(old_size, new_size, old_root, new_root, proof)
     if not proof:
         return
     assert_consistency_tamper_fails(old_size, new_size, old_root, new_root, proof, every_bit=True)
@@ -342,24 +369,24 @@ def assert_consistency_tamper_fails(
 ) -> None:
     """The probes of transparency-dev/merkle's corruptConsistencyProof, plus single-bit flips."""
     for wrong_old in (old_size - 1, old_size + 1, old_size ^ 2):
-        assert not verify_consistency(wrong_old, new_size, old_root, new_root, proof)
+        refused(verify_consistency, wrong_old, new_size, old_root, new_root, proof)
     for wrong_new in (new_size * 2, new_size // 2):
-        assert not verify_consistency(old_size, wrong_new, old_root, new_root, proof)
-    assert not verify_consistency(old_size, new_size, new_root, old_root, proof)
-    assert not verify_consistency(old_size, new_size, old_root, new_root, [])
+        refused(verify_consistency, old_size, wrong_new, old_root, new_root, proof)
+    refused(verify_consistency, old_size, new_size, new_root, old_root, proof)
+    refused(verify_consistency, old_size, new_size, old_root, new_root, [])
     for extra in (old_root, new_root, proof[0], EMPTY_ROOT):
-        assert not verify_consistency(old_size, new_size, old_root, new_root, [*proof, extra])
-        assert not verify_consistency(old_size, new_size, old_root, new_root, [extra, *proof])
-    assert not verify_consistency(old_size, new_size, old_root, new_root, proof[:-1])
-    assert not verify_consistency(old_size, new_size, old_root, new_root, proof[1:])
+        refused(verify_consistency, old_size, new_size, old_root, new_root, [*proof, extra])
+        refused(verify_consistency, old_size, new_size, old_root, new_root, [extra, *proof])
+    refused(verify_consistency, old_size, new_size, old_root, new_root, proof[:-1])
+    refused(verify_consistency, old_size, new_size, old_root, new_root, proof[1:])
     bits = range(8 * HASH_SIZE) if every_bit else (0, 7, 100, 255)
     for bit in bits:
-        assert not verify_consistency(old_size, new_size, flip(old_root, bit), new_root, proof)
-        assert not verify_consistency(old_size, new_size, old_root, flip(new_root, bit), proof)
+        refused(verify_consistency, old_size, new_size, flip(old_root, bit), new_root, proof)
+        refused(verify_consistency, old_size, new_size, old_root, flip(new_root, bit), proof)
         for position in range(len(proof)):
             tampered = list(proof)
             tampered[position] = flip(proof[position], bit)
-            assert not verify_consistency(old_size, new_size, old_root, new_root, tampered)
+            refused(verify_consistency, old_size, new_size, old_root, new_root, tampered)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -378,7 +405,7 @@ def test_every_inclusion_proof_up_to_300() -> None:
             proof = inclusion_proof(probe, index, size)
             assert probe.lookups <= 2 * size.bit_length()
             assert proof == reference.path(index, 0, size)
-            assert verify_inclusion(hashes[index], index, size, proof, tree_root)
+            verify_inclusion(hashes[index], index, size, proof, tree_root)
 
 
 def test_every_consistency_proof_up_to_300() -> None:
@@ -391,9 +418,9 @@ def test_every_consistency_proof_up_to_300() -> None:
             proof = consistency_proof(probe, old_size, new_size)
             assert probe.lookups <= 2 * new_size.bit_length() + 1
             assert proof == reference.proof(old_size, new_size)
-            assert verify_consistency(old_size, new_size, reference.mth(0, old_size), new_root, proof)
+            verify_consistency(old_size, new_size, reference.mth(0, old_size), new_root, proof)
         assert consistency_proof(probe, 0, new_size) == []
-        assert verify_consistency(0, new_size, EMPTY_ROOT, new_root, [])
+        verify_consistency(0, new_size, EMPTY_ROOT, new_root, [])
 
 
 def test_wrong_index_fails_up_to_64() -> None:
@@ -404,7 +431,7 @@ def test_wrong_index_fails_up_to_64() -> None:
             proof = inclusion_proof(tree, index, size)
             for other in range(-1, size + 1):
                 if other != index:
-                    assert not verify_inclusion(hashes[index], other, size, proof, tree_root)
+                    refused(verify_inclusion, hashes[index], other, size, proof, tree_root)
 
 
 def test_every_consistency_tamper_up_to_64() -> None:
@@ -425,14 +452,14 @@ def test_proofs_only_verify_for_a_shape_of_their_length() -> None:
             proof = inclusion_proof(tree, index, size)
             for claimed_size in range(1, 2 * size + 1):
                 for claimed_index in range(claimed_size):
-                    if verify_inclusion(hashes[index], claimed_index, claimed_size, proof, tree_root):
+                    if accepts(verify_inclusion, hashes[index], claimed_index, claimed_size, proof, tree_root):
                         assert len(proof) == path_length(claimed_index, claimed_size)
         for old_size in range(1, size):
             proof = consistency_proof(tree, old_size, size)
             old_root = reference.mth(0, old_size)
             for claimed_new in range(1, 2 * size + 1):
                 for claimed_old in range(1, claimed_new):
-                    if verify_consistency(claimed_old, claimed_new, old_root, tree_root, proof):
+                    if accepts(verify_consistency, claimed_old, claimed_new, old_root, tree_root, proof):
                         assert len(proof) == consistency_length(claimed_old, claimed_new)
 
 
@@ -447,23 +474,23 @@ def test_inclusion_tamper(size: int, data: st.DataObject) -> None:
     proof = inclusion_proof(tree, index, size)
     leaf, tree_root = hashes[index], reference.mth(0, size)
     bit = data.draw(st.integers(0, 8 * HASH_SIZE - 1), label="bit")
-    assert not verify_inclusion(flip(leaf, bit), index, size, proof, tree_root)
-    assert not verify_inclusion(leaf, index, size, proof, flip(tree_root, bit))
+    refused(verify_inclusion, flip(leaf, bit), index, size, proof, tree_root)
+    refused(verify_inclusion, leaf, index, size, proof, flip(tree_root, bit))
     if proof:
         position = data.draw(st.integers(0, len(proof) - 1), label="position")
         tampered = list(proof)
         tampered[position] = flip(proof[position], bit)
-        assert not verify_inclusion(leaf, index, size, tampered, tree_root)
-        assert not verify_inclusion(leaf, index, size, proof[:position] + proof[position + 1 :], tree_root)
+        refused(verify_inclusion, leaf, index, size, tampered, tree_root)
+        refused(verify_inclusion, leaf, index, size, proof[:position] + proof[position + 1 :], tree_root)
     extra = data.draw(st.sampled_from([leaf, tree_root, EMPTY_ROOT, *proof]), label="extra")
     at = data.draw(st.integers(0, len(proof)), label="at")
-    assert not verify_inclusion(leaf, index, size, [*proof[:at], extra, *proof[at:]], tree_root)
+    refused(verify_inclusion, leaf, index, size, [*proof[:at], extra, *proof[at:]], tree_root)
     other = data.draw(st.integers(0, size - 1).filter(lambda i: i != index) if size > 1 else st.just(size))
-    assert not verify_inclusion(leaf, other, size, proof, tree_root)
+    refused(verify_inclusion, leaf, other, size, proof, tree_root)
     # Only the proof's shape binds the size (a signed tree head binds it to the root), so a wrong size can pass
     # only if it asks for a proof of exactly this length; the probes of the reference implementations never do.
     for wrong_size in (size * 2, size // 2, size - 1, size + 1, data.draw(sizes_300, label="wrong size")):
-        if wrong_size != size and verify_inclusion(leaf, index, wrong_size, proof, tree_root):
+        if wrong_size != size and accepts(verify_inclusion, leaf, index, wrong_size, proof, tree_root):
             assert wrong_size not in (size * 2, size // 2)
             assert path_length(index, wrong_size) == len(proof)
 
@@ -479,9 +506,9 @@ def test_consistency_tamper(new_size: int, data: st.DataObject) -> None:
     position = data.draw(st.integers(0, len(proof) - 1), label="position")
     tampered = list(proof)
     tampered[position] = flip(proof[position], bit)
-    assert not verify_consistency(old_size, new_size, old_root, new_root, tampered)
-    assert not verify_consistency(old_size, new_size, flip(old_root, bit), new_root, proof)
-    assert not verify_consistency(old_size, new_size, old_root, flip(new_root, bit), proof)
+    refused(verify_consistency, old_size, new_size, old_root, new_root, tampered)
+    refused(verify_consistency, old_size, new_size, flip(old_root, bit), new_root, proof)
+    refused(verify_consistency, old_size, new_size, old_root, flip(new_root, bit), proof)
     assert_consistency_tamper_fails(old_size, new_size, old_root, new_root, proof, every_bit=False)
 
 
@@ -496,11 +523,11 @@ def test_large_random_trees(size: int, salt: int, data: st.DataObject) -> None:
     for index in data.draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=10), label="indices"):
         proof = inclusion_proof(Probe(tree, size), index, size)
         assert proof == reference.path(index, 0, size)
-        assert verify_inclusion(leaf_hash(entries[index]), index, size, proof, tree_root)
+        verify_inclusion(leaf_hash(entries[index]), index, size, proof, tree_root)
     for old_size in data.draw(st.lists(st.integers(1, size), min_size=1, max_size=10), label="old sizes"):
         proof = consistency_proof(Probe(tree, size), old_size, size)
         assert proof == reference.proof(old_size, size)
-        assert verify_consistency(old_size, size, reference.mth(0, old_size), tree_root, proof)
+        verify_consistency(old_size, size, reference.mth(0, old_size), tree_root, proof)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -592,47 +619,194 @@ def test_verify_inclusion_rejects_malformed_input() -> None:
     tree = ct_tree()
     leaf, tree_root = leaf_hash(CT_LEAVES[0]), tree.root()
     proof = inclusion_proof(tree, 0, 8)
-    assert verify_inclusion(leaf, 0, 8, proof, tree_root)
+    verify_inclusion(leaf, 0, 8, proof, tree_root)
     for index, size in [(0, 0), (8, 8), (9, 8), (-1, 8), (1, 0), (2, 1)]:
-        assert not verify_inclusion(leaf, index, size, proof, tree_root)
-        assert not verify_inclusion(leaf, index, size, [], tree_root)
-    assert verify_inclusion(leaf, 0, 1, [], leaf)
-    assert not verify_inclusion(leaf, 0, 1, [], EMPTY_ROOT)
-    assert not verify_inclusion(b"", 0, 1, [], b"")
-    assert not verify_inclusion(leaf, 0, 1, [leaf], leaf)
-    assert not verify_inclusion(leaf, 0, 8, [], tree_root)
-    assert not verify_inclusion(leaf[:-1], 0, 8, proof, tree_root)
-    assert not verify_inclusion(leaf, 0, 8, proof, tree_root + b"\x00")
+        assert isinstance(refused(verify_inclusion, leaf, index, size, proof, tree_root), LeafIndexOutOfRange)
+        assert isinstance(refused(verify_inclusion, leaf, index, size, [], tree_root), LeafIndexOutOfRange)
+    verify_inclusion(leaf, 0, 1, [], leaf)
+    assert isinstance(refused(verify_inclusion, leaf, 0, 1, [], EMPTY_ROOT), RootMismatch)
+    assert isinstance(refused(verify_inclusion, b"", 0, 1, [], b""), MalformedHash)
+    assert isinstance(refused(verify_inclusion, leaf, 0, 1, [leaf], leaf), ProofLengthMismatch)
+    assert isinstance(refused(verify_inclusion, leaf, 0, 8, [], tree_root), ProofLengthMismatch)
+    assert isinstance(refused(verify_inclusion, leaf[:-1], 0, 8, proof, tree_root), MalformedHash)
+    assert isinstance(refused(verify_inclusion, leaf, 0, 8, proof, tree_root + b"\x00"), MalformedHash)
     for position in range(len(proof)):
         for wrong in (b"", proof[position][:-1], proof[position] + b"\x00"):
             tampered = list(proof)
             tampered[position] = wrong
-            assert not verify_inclusion(leaf, 0, 8, tampered, tree_root)
-    assert not verify_inclusion(leaf, 0, 8, [*proof, b""], tree_root)
+            assert isinstance(refused(verify_inclusion, leaf, 0, 8, tampered, tree_root), MalformedHash)
+    assert isinstance(refused(verify_inclusion, leaf, 0, 8, [*proof, b""], tree_root), MalformedHash)
 
 
 def test_verify_consistency_rejects_malformed_input() -> None:
     tree = ct_tree()
     roots = {size: tree.root(size) for size in range(9)}
     proof = consistency_proof(tree, 3, 7)
-    assert verify_consistency(3, 7, roots[3], roots[7], proof)
+    verify_consistency(3, 7, roots[3], roots[7], proof)
     # Trivial cases, which §2.1.4.2 leaves to the caller.
-    assert verify_consistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [])
-    assert verify_consistency(0, 5, EMPTY_ROOT, roots[5], [])
-    assert verify_consistency(4, 4, roots[4], roots[4], [])
-    assert not verify_consistency(0, 0, EMPTY_ROOT, roots[1], [])
-    assert not verify_consistency(0, 5, roots[1], roots[5], [])
-    assert not verify_consistency(0, 5, EMPTY_ROOT, roots[5], [EMPTY_ROOT])
-    assert not verify_consistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [EMPTY_ROOT])
-    assert not verify_consistency(4, 4, roots[4], roots[5], [])
-    assert not verify_consistency(4, 4, roots[4], roots[4], [roots[4]])
-    assert not verify_consistency(1, 2, roots[1], roots[2], [])
+    verify_consistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [])
+    verify_consistency(0, 5, EMPTY_ROOT, roots[5], [])
+    verify_consistency(4, 4, roots[4], roots[4], [])
+    assert isinstance(refused(verify_consistency, 0, 0, EMPTY_ROOT, roots[1], []), RootMismatch)
+    assert isinstance(refused(verify_consistency, 0, 5, roots[1], roots[5], []), RootMismatch)
+    assert isinstance(refused(verify_consistency, 0, 5, EMPTY_ROOT, roots[5], [EMPTY_ROOT]), ProofLengthMismatch)
+    assert isinstance(refused(verify_consistency, 0, 0, EMPTY_ROOT, EMPTY_ROOT, [EMPTY_ROOT]), ProofLengthMismatch)
+    assert isinstance(refused(verify_consistency, 4, 4, roots[4], roots[5], []), RootMismatch)
+    assert isinstance(refused(verify_consistency, 4, 4, roots[4], roots[4], [roots[4]]), ProofLengthMismatch)
+    assert isinstance(refused(verify_consistency, 1, 2, roots[1], roots[2], []), ProofLengthMismatch)
     # Time travel, negative sizes, wrong hash lengths.
-    assert not verify_consistency(7, 3, roots[7], roots[3], proof)
-    assert not verify_consistency(2, 1, roots[2], roots[1], [])
-    assert not verify_consistency(1, 0, roots[1], EMPTY_ROOT, [])
-    assert not verify_consistency(-1, 7, roots[3], roots[7], proof)
-    assert not verify_consistency(3, 7, roots[3][:-1], roots[7], proof)
-    assert not verify_consistency(3, 7, roots[3], b"", proof)
-    assert not verify_consistency(3, 7, roots[3], roots[7], [*proof[:-1], proof[-1] + b"\x00"])
-    assert not verify_consistency(3, 7, roots[3], roots[7], [*proof, b""])
+    assert isinstance(refused(verify_consistency, 7, 3, roots[7], roots[3], proof), TreeSizesOutOfOrder)
+    assert isinstance(refused(verify_consistency, 2, 1, roots[2], roots[1], []), TreeSizesOutOfOrder)
+    assert isinstance(refused(verify_consistency, 1, 0, roots[1], EMPTY_ROOT, []), TreeSizesOutOfOrder)
+    assert isinstance(refused(verify_consistency, -1, 7, roots[3], roots[7], proof), TreeSizesOutOfOrder)
+    assert isinstance(refused(verify_consistency, 3, 7, roots[3][:-1], roots[7], proof), MalformedHash)
+    assert isinstance(refused(verify_consistency, 3, 7, roots[3], b"", proof), MalformedHash)
+    tampered = [*proof[:-1], proof[-1] + b"\x00"]
+    assert isinstance(refused(verify_consistency, 3, 7, roots[3], roots[7], tampered), MalformedHash)
+    assert isinstance(refused(verify_consistency, 3, 7, roots[3], roots[7], [*proof, b""]), MalformedHash)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Each refusal names what was expected and what was found
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_a_tampered_root_is_named_beside_the_root_the_inclusion_proof_reconstructs() -> None:
+    tree = ct_tree()
+    leaf, signed_root = leaf_hash(CT_LEAVES[5]), flip(tree.root(), 3)
+
+    error = refused(verify_inclusion, leaf, 5, 8, inclusion_proof(tree, 5, 8), signed_root)
+
+    assert isinstance(error, RootMismatch)
+    assert (error.expected, error.actual, error.tree_size) == (signed_root, tree.root(), 8)
+    assert str(error) == (
+        f"the inclusion proof of leaf 5 in the tree of size 8 reconstructs root {CT_ROOTS[8]} for tree size 8, "
+        f"expected {signed_root.hex()}"
+    )
+
+
+def test_another_leaf_reconstructs_another_root_which_the_error_names() -> None:
+    tree = ct_tree()
+    proof = inclusion_proof(tree, 5, 8)
+    wrong_leaf = leaf_hash(b"not the logged entry")
+
+    error = refused(verify_inclusion, wrong_leaf, 5, 8, proof, tree.root())
+
+    assert isinstance(error, RootMismatch)
+    assert error.expected == tree.root()
+    assert error.actual != tree.root()
+    assert error.actual.hex() in error.detail and tree.root().hex() in error.detail
+
+
+def test_an_inclusion_proof_of_the_wrong_length_names_the_length_its_shape_needs() -> None:
+    reference, tree, hashes = fixture_300()
+    proof = inclusion_proof(tree, 100, 300)
+    tree_root = reference.mth(0, 300)
+
+    longer = refused(verify_inclusion, hashes[100], 100, 300, [*proof, EMPTY_ROOT], tree_root)
+    shorter = refused(verify_inclusion, hashes[100], 100, 300, proof[:-1], tree_root)
+
+    for error, actual in ((longer, len(proof) + 1), (shorter, len(proof) - 1)):
+        assert isinstance(error, ProofLengthMismatch)
+        assert (error.expected, error.actual) == (path_length(100, 300), actual) == (len(proof), actual)
+        assert error.detail == (
+            f"the inclusion proof of leaf 100 in the tree of size 300 has {actual} hashes, expected {len(proof)}"
+        )
+
+
+def test_a_leaf_index_outside_the_tree_is_named_with_the_range_it_must_be_in() -> None:
+    tree = ct_tree()
+
+    error = refused(verify_inclusion, leaf_hash(CT_LEAVES[0]), 8, 8, inclusion_proof(tree, 0, 8), tree.root())
+
+    assert isinstance(error, LeafIndexOutOfRange)
+    assert (error.expected, error.actual) == (range(8), 8)
+    assert error.actual not in error.expected
+    assert "leaf index 8 is not in the tree, expected 0 <= index < 8" in error.detail
+
+
+def test_a_short_hash_is_named_with_its_length_and_the_hash_size() -> None:
+    tree = ct_tree()
+    proof = inclusion_proof(tree, 0, 8)
+    proof[1] = proof[1][:31]
+
+    error = refused(verify_inclusion, leaf_hash(CT_LEAVES[0]), 0, 8, proof, tree.root())
+
+    assert isinstance(error, MalformedHash)
+    assert (error.name, error.expected, error.actual) == ("proof hash 1", HASH_SIZE, 31)
+    assert error.detail.endswith("proof hash 1 is 31 bytes, expected 32")
+
+
+def test_a_rewritten_old_tree_is_named_by_the_old_root_the_consistency_proof_reconstructs() -> None:
+    tree = ct_tree()
+    signed_old_root = flip(tree.root(3), 200)
+
+    error = refused(verify_consistency, 3, 7, signed_old_root, tree.root(7), consistency_proof(tree, 3, 7))
+
+    assert isinstance(error, RootMismatch)
+    assert (error.tree_size, error.expected, error.actual) == (3, signed_old_root, bytes.fromhex(CT_ROOTS[3]))
+    assert str(error) == (
+        f"the consistency proof from tree size 3 to 7 reconstructs root {CT_ROOTS[3]} for tree size 3, "
+        f"expected {signed_old_root.hex()}"
+    )
+
+
+def test_a_rewritten_new_tree_is_named_by_the_new_root_the_consistency_proof_reconstructs() -> None:
+    tree = ct_tree()
+    signed_new_root = flip(tree.root(7), 0)
+
+    error = refused(verify_consistency, 3, 7, tree.root(3), signed_new_root, consistency_proof(tree, 3, 7))
+
+    assert isinstance(error, RootMismatch)
+    assert (error.tree_size, error.expected, error.actual) == (7, signed_new_root, bytes.fromhex(CT_ROOTS[7]))
+    assert CT_ROOTS[7] in error.detail and signed_new_root.hex() in error.detail
+
+
+def test_two_heads_of_one_size_with_different_roots_are_named_by_both_roots() -> None:
+    tree = ct_tree()
+
+    error = refused(verify_consistency, 4, 4, tree.root(4), tree.root(5), [])
+
+    assert isinstance(error, RootMismatch)
+    assert (error.tree_size, error.expected, error.actual) == (4, tree.root(5), tree.root(4))
+
+
+def test_a_consistency_proof_of_the_wrong_length_names_the_length_its_shape_needs() -> None:
+    reference, tree, _ = fixture_300()
+    proof = consistency_proof(tree, 37, 300)
+    old_root, new_root = reference.mth(0, 37), reference.mth(0, 300)
+
+    for tampered in ([*proof, EMPTY_ROOT], proof[:-1], []):
+        error = refused(verify_consistency, 37, 300, old_root, new_root, tampered)
+        assert isinstance(error, ProofLengthMismatch)
+        assert (error.expected, error.actual) == (consistency_length(37, 300), len(tampered))
+        assert error.detail == (
+            f"the consistency proof from tree size 37 to 300 has {len(tampered)} hashes, expected {len(proof)}"
+        )
+
+
+def test_an_old_tree_larger_than_the_new_is_named_with_the_sizes_allowed() -> None:
+    tree = ct_tree()
+
+    error = refused(verify_consistency, 7, 3, tree.root(7), tree.root(3), consistency_proof(tree, 3, 7))
+
+    assert isinstance(error, TreeSizesOutOfOrder)
+    assert (error.expected, error.actual) == (range(4), 7)
+    assert "old tree size 7 is out of order, expected 0 <= old size <= 3" in error.detail
+
+
+def test_the_shape_lengths_match_the_rfc_recursions() -> None:
+    for size in range(1, 130):
+        for index in range(size):
+            assert inclusion_path_length(index, size) == path_length(index, size)
+        for old_size in range(1, size):
+            assert consistency_proof_length(old_size, size) == consistency_length(old_size, size)
+        assert consistency_proof_length(0, size) == consistency_proof_length(size, size) == 0
+
+
+def test_every_proof_failure_is_a_verification_failure_with_its_own_problem_slug() -> None:
+    errors = (ProofFailed, MalformedHash, LeafIndexOutOfRange, TreeSizesOutOfOrder, ProofLengthMismatch, RootMismatch)
+    assert len({error.slug for error in errors}) == len(errors)
+    for error in errors:
+        assert issubclass(error, VerificationFailed)
+        assert error.slug != VerificationFailed.slug

@@ -6,15 +6,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
-from fastapi.concurrency import run_in_threadpool
 
 from accord.http.dependencies import NodeDep, OfficerDep
-from accord.node import Node
-from accord.reports.progress import build_report
-from accord.reports.render import MEDIA_TYPES, ReportFormat, render, report_filename
-from accord.workplan.indicators import exchange_table, measure
-from accord.workplan.periods import Period, parse_period
-from accord.workplan.plan import item_view, plan_view
+from accord.http.reports import Disposition, report_response
+from accord.reports.render import ReportFormat
+from accord.workplan.indicators import exchange_table
+from accord.workplan.overview import read_indicators, read_item, read_plan
+from accord.workplan.periods import parse_period
 from accord.workplan.proposals import (
     CommentDraft,
     DecisionDraft,
@@ -32,14 +30,12 @@ PeriodQuery = Annotated[str, Query(description="2026-Q4, 2026-11, 2026 or 2026-1
 
 @router.get("/api/v1/workplan")
 def workplan(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
-    with node.engine.connect() as conn:
-        return plan_view(conn, node.agreement) | {"start": node.agreement.work_plan.start}
+    return read_plan(node)
 
 
 @router.get("/api/v1/workplan/items/{code}")
 def workplan_item(node: NodeDep, officer: OfficerDep, code: str) -> dict[str, Any]:
-    with node.engine.connect() as conn:
-        return item_view(conn, code)
+    return read_item(node, code)
 
 
 @router.post("/api/v1/workplan/items/{code}/comments", status_code=status.HTTP_201_CREATED)
@@ -74,9 +70,7 @@ def reject_proposal(node: NodeDep, officer: OfficerDep, proposal_id: str, draft:
 @router.get("/api/v1/workplan/indicators")
 def indicators(node: NodeDep, officer: OfficerDep, period: PeriodQuery) -> dict[str, Any]:
     chosen = parse_period(period)
-    now = datetime.now(UTC)
-    with node.engine.connect() as conn:
-        exchange, values = measure(conn, node.registry, node.agreement, chosen, now)
+    exchange, values = read_indicators(node, chosen, datetime.now(UTC))
     return {"period": chosen.label, "indicators": values, "exchange": exchange_table(exchange, node.agreement)}
 
 
@@ -90,18 +84,4 @@ async def progress_report(
     period: PeriodQuery,
     format: Annotated[ReportFormat, Query(description="html, pdf or json")] = ReportFormat.HTML,
 ) -> Response:
-    return await report_response(node, parse_period(period), format, "inline")
-
-
-async def report_response(node: Node, period: Period, form: ReportFormat, disposition: str) -> Response:
-    """The joint progress report as an HTTP response (the API shows it inline, the web UI downloads it)."""
-    report = await run_in_threadpool(build_report, node, period, None, form is not ReportFormat.JSON)
-    body = await run_in_threadpool(render, report, form)
-    return Response(
-        body,
-        media_type=MEDIA_TYPES[form],
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{report_filename(period.label, form)}"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return await report_response(node, parse_period(period), format, Disposition.INLINE)

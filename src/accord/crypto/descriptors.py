@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from accord.crypto._claims import required
 from accord.crypto.errors import MalformedArtefact
 from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.crypto.signing import sign_claims, signed_kid, unverified_claims, verify_claims
@@ -42,15 +43,15 @@ def verify_descriptor(token: str) -> NodeDescriptor:
     kid = signed_kid(token, DESCRIPTOR_TYP)
     keys = PublicKeys.from_jwks(unverified_claims(token).get("keys", {}))
     if keys.signing_fingerprint != kid:
-        raise MalformedArtefact("descriptor key id does not match the signing key it carries")
-    claims = verify_claims(token, keys.signing)
-    try:
-        return NodeDescriptor(
-            node_id=str(claims["node_id"]),
-            party=str(claims["party"]),
-            url=str(claims["url"]),
-            keys=keys,
-            issued_at=str(claims["issued_at"]),
+        raise MalformedArtefact(
+            f"descriptor key id does not match the signing key it carries: signed under {kid}, "
+            f"carries {keys.signing_fingerprint}"
         )
-    except KeyError as exc:
-        raise MalformedArtefact(f"descriptor lacks {exc}") from exc
+    claims = verify_claims(token, keys.signing)
+    return NodeDescriptor(
+        node_id=required(claims, "descriptor", "node_id", str),
+        party=required(claims, "descriptor", "party", str),
+        url=required(claims, "descriptor", "url", str),
+        keys=keys,
+        issued_at=required(claims, "descriptor", "issued_at", str),
+    )

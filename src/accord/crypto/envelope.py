@@ -9,6 +9,7 @@ from typing import Any
 from joserfc import jwe
 from joserfc.errors import JoseError
 
+from accord.crypto._claims import optional, positive, required
 from accord.crypto.canonical import sha256_hex
 from accord.crypto.errors import MalformedArtefact, StaleEnvelope, UndecryptableEnvelope, UnknownSender
 from accord.crypto.keys import NodeKeys, PublicKeys
@@ -17,7 +18,6 @@ from accord.crypto.signing import PARSE_ERRORS, sign_claims, signed_kid, verify_
 ENVELOPE_TYP = "accord-envelope+jws"
 KEY_ALG = "ECDH-ES"
 CONTENT_ENC = "A256GCM"
-_REQUIRED_CLAIMS = {"iss": str, "aud": str, "jti": str, "iat": int, "kind": str, "body": dict}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,23 +27,36 @@ class PinnedPeer:
 
 
 @dataclass(frozen=True, slots=True)
+class EnvelopeClaims:
+    """What the sender signed, typed; the names are the claims' own (RFC 7519's where it has one)."""
+
+    iss: str  # the sending node
+    aud: str  # the node it is sealed to
+    jti: str  # unique per envelope: a replay is recognised by it
+    iat: int  # when it was sealed, POSIX seconds
+    kind: str  # the exchange's kind (message, notice, blob) or a capability's payload kind
+    body: dict[str, Any]  # the JSON object the kind's handler reads
+    ref: str | None = None  # the message, change or attachment it carries
+    seq: int | None = None  # its place on the sender's channel to this node; an attachment has none
+
+
+@dataclass(frozen=True, slots=True)
 class OpenedEnvelope:
-    claims: dict[str, Any]
+    claims: EnvelopeClaims
     sender: PinnedPeer
     digest: str  # SHA-256 of the sealed token as received
 
     @property
     def jti(self) -> str:
-        return str(self.claims["jti"])
+        return self.claims.jti
 
     @property
     def kind(self) -> str:
-        return str(self.claims["kind"])
+        return self.claims.kind
 
     @property
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = self.claims["body"]
-        return body
+        return self.claims.body
 
 
 def _registry(token: bytes) -> jwe.JWERegistry:
@@ -88,22 +101,33 @@ def open_envelope(
     peer = find_peer(kid)
     if peer is None:
         raise UnknownSender(f"no pinned peer has signing key {kid}; run `accord peer import` for that node")
-    claims = verify_claims(signed, peer.keys.signing)
+    claims = _parse_claims(verify_claims(signed, peer.keys.signing))
     _check_claims(claims, peer, own_node_id, now, max_age_s, skew_s)
     return OpenedEnvelope(claims=claims, sender=peer, digest=sha256_hex(token.encode()))
 
 
+def _parse_claims(claims: dict[str, Any]) -> EnvelopeClaims:
+    seq = optional(claims, "envelope", "seq", int)
+    return EnvelopeClaims(
+        iss=required(claims, "envelope", "iss", str),
+        aud=required(claims, "envelope", "aud", str),
+        jti=required(claims, "envelope", "jti", str),
+        iat=required(claims, "envelope", "iat", int),
+        kind=required(claims, "envelope", "kind", str),
+        body=required(claims, "envelope", "body", dict),
+        ref=optional(claims, "envelope", "ref", str),
+        seq=None if seq is None else positive(seq, "envelope", "seq"),
+    )
+
+
 def _check_claims(
-    claims: dict[str, Any], peer: PinnedPeer, own_node_id: str, now: int, max_age_s: int, skew_s: int
+    claims: EnvelopeClaims, peer: PinnedPeer, own_node_id: str, now: int, max_age_s: int, skew_s: int
 ) -> None:
-    for name, kind in _REQUIRED_CLAIMS.items():
-        if not isinstance(claims.get(name), kind):
-            raise MalformedArtefact(f"envelope claim {name!r} is missing or not a {kind.__name__}")
-    if claims["iss"] != peer.node_id:
-        raise UnknownSender(f"envelope claims issuer {claims['iss']!r} but is signed by {peer.node_id!r}")
-    if claims["aud"] != own_node_id:
-        raise MalformedArtefact(f"envelope is addressed to {claims['aud']!r}, not to this node ({own_node_id})")
-    age = now - claims["iat"]
+    if claims.iss != peer.node_id:
+        raise UnknownSender(f"envelope claims issuer {claims.iss!r} but is signed by {peer.node_id!r}")
+    if claims.aud != own_node_id:
+        raise MalformedArtefact(f"envelope is addressed to {claims.aud!r}, not to this node ({own_node_id})")
+    age = now - claims.iat
     if age > max_age_s:
         raise StaleEnvelope(f"envelope was sealed {age} s ago; this node accepts at most {max_age_s} s")
     if age < -skew_s:

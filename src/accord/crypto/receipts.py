@@ -2,24 +2,90 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from accord.crypto._claims import hash_hex, positive, required, utc_time
 from accord.crypto.errors import MalformedArtefact
 from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
 
 RECEIPT_TYP = "accord-receipt+jws"
+RECEIPT_CLAIM_TYP = "delivery-receipt"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPosition:
+    """Where the receiver's ledger recorded the envelope: its leaf (RFC 9162 leaf index and MTH({d})) and the tree
+    head right after it was appended, against which the sender may later demand an inclusion proof."""
+
+    index: int
+    leaf_hash: bytes
+    tree_size: int
+    root: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptClaims:
+    """What the receiver signed about one envelope it stored, typed."""
+
+    ref: str  # the message, change or notice the envelope carried
+    kind: str  # the envelope's kind
+    jti: str  # the envelope's id
+    digest: str  # SHA-256 (hex) of the sealed token as the receiver got it
+    channel: str  # sender>receiver
+    seq: int  # the envelope's place on that channel
+    sender: str
+    receiver: str
+    received_at: datetime
+    ledger: LedgerPosition
 
 
 def sign_receipt(claims: dict[str, Any], keys: NodeKeys) -> str:
     return sign_claims(claims, keys.signing, RECEIPT_TYP)
 
 
-def verify_receipt(token: str, peer: PublicKeys, expected_message_id: str) -> dict[str, Any]:
+def verify_receipt(token: str, peer: PublicKeys, expected_message_id: str) -> ReceiptClaims:
+    """Verify the receiver's signature with its pinned key and that the receipt is for this message, then read
+    every claim once; the first failure is raised, naming what was expected and what was found."""
     kid = signed_kid(token, RECEIPT_TYP)
     if kid != peer.signing_fingerprint:
-        raise MalformedArtefact(f"receipt is signed by key {kid}, not the peer's pinned key")
+        raise MalformedArtefact(f"receipt is signed by key {kid}, not the peer's pinned key {peer.signing_fingerprint}")
     claims = verify_claims(token, peer.signing)
     if claims.get("ref") != expected_message_id:
         raise MalformedArtefact(f"receipt is for {claims.get('ref')!r}, not {expected_message_id!r}")
-    return claims
+    return _parse_claims(claims)
+
+
+def _parse_claims(claims: dict[str, Any]) -> ReceiptClaims:
+    typ = required(claims, "receipt", "typ", str)
+    if typ != RECEIPT_CLAIM_TYP:
+        raise MalformedArtefact(f"receipt claim 'typ' is {typ[:80]!r}, expected {RECEIPT_CLAIM_TYP!r}")
+    digest = required(claims, "receipt", "digest", str)
+    hash_hex(digest, "receipt", "digest")
+    return ReceiptClaims(
+        ref=required(claims, "receipt", "ref", str),
+        kind=required(claims, "receipt", "kind", str),
+        jti=required(claims, "receipt", "jti", str),
+        digest=digest,
+        channel=required(claims, "receipt", "channel", str),
+        seq=positive(required(claims, "receipt", "seq", int), "receipt", "seq"),
+        sender=required(claims, "receipt", "sender", str),
+        receiver=required(claims, "receipt", "receiver", str),
+        received_at=utc_time(required(claims, "receipt", "received_at", str), "receipt", "received_at"),
+        ledger=_parse_position(required(claims, "receipt", "ledger", dict)),
+    )
+
+
+def _parse_position(ledger: dict[str, Any]) -> LedgerPosition:
+    index = required(ledger, "receipt ledger", "index", int)
+    tree_size = required(ledger, "receipt ledger", "tree_size", int)
+    if not 0 <= index < tree_size:
+        raise MalformedArtefact(f"receipt names leaf {index} of a tree of {tree_size} leaves, expected one inside it")
+    return LedgerPosition(
+        index=index,
+        leaf_hash=hash_hex(required(ledger, "receipt ledger", "leaf_hash", str), "receipt ledger", "leaf_hash"),
+        tree_size=tree_size,
+        root=hash_hex(required(ledger, "receipt ledger", "root", str), "receipt ledger", "root"),
+    )

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import VerificationError
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from uuid6 import uuid7
 
+from accord.config import PasswordHashing
 from accord.crypto.canonical import sha256_hex
 from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
@@ -21,9 +24,26 @@ from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import access_tokens, agencies, officers
 
-_hasher = PasswordHasher()
-# Verifying against this when the username is unknown keeps sign-in time the same either way.
-_DUMMY_HASH = _hasher.hash("no such officer")
+# The cost of a new hash. A stored hash names its own parameters ($argon2id$v=19$m=…,t=…,p=…$), and verification
+# reads them from there, so a node verifies hashes of either profile and changing the profile touches no account.
+_HASHERS = {
+    PasswordHashing.PRODUCTION: PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY),
+    PasswordHashing.TEST: PasswordHasher.from_parameters(
+        dataclasses.replace(profiles.RFC_9106_LOW_MEMORY, time_cost=1, memory_cost=8, parallelism=1)
+    ),
+}
+_verifier = _HASHERS[PasswordHashing.PRODUCTION]
+
+
+def hash_password(password: str, hashing: PasswordHashing) -> str:
+    return _HASHERS[hashing].hash(password)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so sign-in takes the same time either way (at production
+    cost; made on first use, not by every process that imports this module)."""
+    return hash_password("no such officer", PasswordHashing.PRODUCTION)
 
 
 class Role(StrEnum):
@@ -100,7 +120,7 @@ def create_officer(
                     "roles": ",".join(sorted(roles)),
                     "clearance": clearance.value,
                     "focus_areas": ",".join(focus_areas),
-                    "password_hash": _hasher.hash(password),
+                    "password_hash": hash_password(password, node.settings.password_hashing),
                     "is_sample": is_sample,
                     "active": True,
                     "created_at": datetime.now(UTC),
@@ -129,7 +149,7 @@ def issue_token(node: Node, username: str, password: str, ttl_s: float | None = 
 
 def _issue(node: Node, conn: Connection, row: Any, ttl_s: float | None) -> IssuedToken:
     token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = node.clock.now()
     expires = now + timedelta(seconds=ttl_s or node.settings.token_ttl_s)
     conn.execute(delete(access_tokens).where(access_tokens.c.expires_at < now))
     conn.execute(
@@ -144,6 +164,32 @@ def revoke_token(conn: Connection, token: str) -> None:
     conn.execute(delete(access_tokens).where(access_tokens.c.token_sha256 == sha256_hex(token.encode())))
 
 
+def revoke_session(node: Node, token: str) -> None:
+    """Sign out: the session's token stops working at once, on every process of the node."""
+    with node.engine.begin() as conn:
+        revoke_token(conn, token)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedOfficer:
+    display_name: str
+    agency: str
+    roles: str  # as stored: comma-separated
+    is_sample: bool
+
+
+def list_active_officers(node: Node) -> list[ListedOfficer]:
+    """The active officer accounts of this node, by agency and name, as the directory shows them."""
+    o = officers.c
+    with node.engine.connect() as conn:
+        rows = conn.execute(
+            select(o.display_name, o.agency, o.roles, o.is_sample)
+            .where(o.active.is_(True))
+            .order_by(o.agency, o.display_name)
+        ).all()
+    return [ListedOfficer(r.display_name, r.agency, r.roles, bool(r.is_sample)) for r in rows]
+
+
 def authenticate_password(conn: Connection, username: str, password: str) -> Officer:
     """The active officer `username` if `password` is theirs (HTTP Basic for tools); same time either way."""
     row = conn.execute(select(officers).where(officers.c.username == username)).first()
@@ -155,13 +201,13 @@ def authenticate_password(conn: Connection, username: str, password: str) -> Off
 
 def _password_matches(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _verifier.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except VerificationError:
         return False
 
 
 def officer_for_token(conn: Connection, token: str) -> Officer:
-    officer, _ = _token_holder(conn, token)
+    officer, _ = _token_holder(conn, token, datetime.now(UTC))
     return officer
 
 
@@ -170,13 +216,14 @@ def officer_for_token(conn: Connection, token: str) -> Officer:
 _SESSION_REFRESH_S = 60.0
 
 
-def officer_for_session(engine: Engine, token: str, idle_s: float) -> Officer:
-    """The officer a web session belongs to; using it keeps it alive for `idle_s` more seconds."""
-    with engine.connect() as conn:
-        officer, expires_at = _token_holder(conn, token)
-    now = datetime.now(UTC)
+def officer_for_session(node: Node, token: str) -> Officer:
+    """The officer a web session belongs to; using it keeps it alive for the node's idle time, by the node's clock."""
+    idle_s = node.settings.web_idle_timeout_s
+    now = node.clock.now()
+    with node.engine.connect() as conn:
+        officer, expires_at = _token_holder(conn, token, now)
     if expires_at - now < timedelta(seconds=idle_s - min(_SESSION_REFRESH_S, idle_s / 4)):
-        with engine.begin() as conn:
+        with node.engine.begin() as conn:
             conn.execute(
                 update(access_tokens)
                 .where(access_tokens.c.token_sha256 == sha256_hex(token.encode()))
@@ -185,13 +232,13 @@ def officer_for_session(engine: Engine, token: str, idle_s: float) -> Officer:
     return officer
 
 
-def _token_holder(conn: Connection, token: str) -> tuple[Officer, datetime]:
+def _token_holder(conn: Connection, token: str, now: datetime) -> tuple[Officer, datetime]:
     row = conn.execute(
         select(officers, access_tokens.c.expires_at)
         .join(access_tokens, access_tokens.c.officer_id == officers.c.id)
         .where(access_tokens.c.token_sha256 == sha256_hex(token.encode()))
     ).first()
-    if row is None or row.expires_at < datetime.now(UTC) or not row.active:
+    if row is None or row.expires_at < now or not row.active:
         raise AuthenticationFailed("the bearer token is unknown or expired; sign in again at /api/v1/token")
     return officer_from_row(row), row.expires_at
 

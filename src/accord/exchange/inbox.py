@@ -155,15 +155,15 @@ def _open_and_validate(node: Node, peers: Sequence[PeerRecord], index: int, toke
         node.settings.clock_skew_s,
     )
     peer = next(p for p in peers if p.node_id == envelope.sender.node_id)
-    seq = envelope.claims.get("seq")
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        raise MalformedArtefact("envelope claim 'seq' must be a positive integer")
+    seq = envelope.claims.seq
+    if seq is None:
+        raise MalformedArtefact("envelope lacks claim 'seq', its place on the channel")
     channel = channel_name(peer.node_id, node.node_id)
     if len(envelope.jti) > _JTI_LENGTH:
         raise MalformedArtefact(f"envelope claim 'jti' has more than {_JTI_LENGTH} characters")
     if envelope.kind == OutboxKind.MESSAGE:
         message = _validate_message(node, peer, envelope.body)
-        if envelope.claims.get("ref") != message.id:
+        if envelope.claims.ref != message.id:
             raise MalformedArtefact("envelope claim 'ref' does not name the message it carries")
         referenced = [ref for ref in (message.in_reply_to, message.refers_to) if ref]
         return _Incoming(index, envelope, message.id, seq, channel, message=message, referenced=referenced)
@@ -171,15 +171,15 @@ def _open_and_validate(node: Node, peers: Sequence[PeerRecord], index: int, toke
         notice = envelope.body
         if notice.get("notice") != "read" or not isinstance(notice.get("message_id"), str):
             raise MalformedArtefact("a notice is {'notice': 'read', 'message_id': …}")
-        ref_id = envelope.claims.get("ref")
-        if not isinstance(ref_id, str):
-            raise MalformedArtefact("envelope claim 'ref' is missing")
+        ref_id = envelope.claims.ref
+        if ref_id is None:
+            raise MalformedArtefact("envelope lacks claim 'ref'")
         _check_fits({inbound_envelopes.c.ref_id: ref_id})
         return _Incoming(index, envelope, ref_id, seq, channel, notice=notice, referenced=[notice["message_id"]])
     handler = KindHandlers(node.registry).payload(envelope.kind)
     if handler is not None:
         payload = handler.parse(envelope.body)
-        if envelope.claims.get("ref") != payload.id:
+        if envelope.claims.ref != payload.id:
             raise MalformedArtefact(f"envelope claim 'ref' does not name the {envelope.kind} change it carries")
         _check_fits({inbound_envelopes.c.ref_id: payload.id})
         return _Incoming(index, envelope, payload.id, seq, channel, payload=payload, payload_kind=handler)

@@ -15,6 +15,7 @@ from accord.crypto.receipts import verify_receipt
 from accord.errors import InvalidInput, NotFound
 from accord.exchange.transport import PeerClient, PeerUnreachable
 from accord.ledger.checkpoints import StoredCheckpoint, latest, ledger_size
+from accord.ledger.errors import ProofFailed
 from accord.ledger.leaves import EventType, leaf_bytes, leaf_record
 from accord.ledger.notes import origin_for
 from accord.ledger.proofs import prove_inclusion
@@ -94,28 +95,32 @@ def _own_leaves(node: Node, conn: Connection, message_id: str) -> list[ProvenLea
             proven.append(ProvenLeaf("own", row.id, row.type, leaf, [], anchor, False, note))
             continue
         proof = prove_inclusion(conn, row.id, anchor.size)
-        ok = verify_inclusion(leaf, row.id, anchor.size, proof, anchor.root)
-        proven.append(ProvenLeaf("own", row.id, row.type, leaf, proof, anchor, ok))
+        proven.append(_proven("own", row.id, row.type, leaf, proof, anchor))
     return proven
+
+
+def _proven(log: str, index: int, event: str, leaf: bytes, proof: list[bytes], anchor: StoredCheckpoint) -> ProvenLeaf:
+    """The leaf, verified against the countersigned checkpoint; a proof that fails is kept with why it failed."""
+    try:
+        verify_inclusion(leaf, index, anchor.size, proof, anchor.root)
+    except ProofFailed as failure:
+        return ProvenLeaf(log, index, event, leaf, proof, anchor, False, failure.detail)
+    return ProvenLeaf(log, index, event, leaf, proof, anchor, True)
 
 
 def _receiver_leaf(
     node: Node, peer: PeerRecord, message_id: str, receipt: str, client: PeerClient | None
 ) -> ProvenLeaf:
     claims = verify_receipt(receipt, peer.pinned.keys, message_id)
-    ledger = claims.get("ledger")
-    if not isinstance(ledger, dict) or not isinstance(ledger.get("index"), int):
-        return ProvenLeaf("peer", -1, EventType.ENVELOPE_RECEIVED, b"", [], None, False, "the receipt names no leaf")
-    index = int(ledger["index"])
-    claimed = bytes.fromhex(str(ledger.get("leaf_hash", "")))
+    index, claimed = claims.ledger.index, claims.ledger.leaf_hash
     # The receiver's leaf is rebuilt from what the receipt says, so the proof binds this exact envelope.
     record = leaf_record(
         index,
-        datetime.fromisoformat(str(claims["received_at"])),
+        claims.received_at,
         EventType.ENVELOPE_RECEIVED.value,
         node.node_id,  # the receiver logs the sender as the actor and the peer
-        {"kind": claims["kind"], "peer": node.node_id, "ref": message_id, "seq": claims["seq"]},
-        str(claims["digest"]),
+        {"kind": claims.kind, "peer": node.node_id, "ref": message_id, "seq": claims.seq},
+        claims.digest,
     )
     rebuilt = leaf_hash(leaf_bytes(record))
     if rebuilt != claimed:
@@ -131,8 +136,7 @@ def _receiver_leaf(
     else:
         proof = _fetch_proof(node, peer, index, anchor.size, client)
         _remember(node, message_id, peer, index, anchor, proof)
-    ok = verify_inclusion(claimed, index, anchor.size, proof, anchor.root)
-    return ProvenLeaf("peer", index, EventType.ENVELOPE_RECEIVED, claimed, proof, anchor, ok)
+    return _proven("peer", index, EventType.ENVELOPE_RECEIVED, claimed, proof, anchor)
 
 
 def _peer_anchor(conn: Connection, peer: PeerRecord, index: int) -> StoredCheckpoint | None:

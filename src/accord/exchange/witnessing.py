@@ -25,6 +25,7 @@ from accord.ledger.checkpoints import (
     record_cosignature,
     store_witnessed,
 )
+from accord.ledger.errors import ProofFailed
 from accord.ledger.notes import SignedCheckpoint, cosign, origin_for, parse_note, verify_checkpoint, verify_cosignature
 from accord.ledger.proofs import StoredTree
 from accord.ledger.tree import consistency_proof, verify_consistency
@@ -104,13 +105,15 @@ def _check_consistent(
         return
     if from_size != seen.size:
         raise CheckpointOutOfStep(f"the last checkpoint of {peer.node_id} seen here has size {seen.size}", seen.size)
-    if not verify_consistency(seen.size, body.size, seen.root, body.root, proof):
+    try:
+        verify_consistency(seen.size, body.size, seen.root, body.root, proof)
+    except ProofFailed as failure:
         detail = (
             f"{peer.node_id}'s checkpoint of size {body.size} is not an extension of its checkpoint of size "
-            f"{seen.size} countersigned here: its history was rewritten"
+            f"{seen.size} countersigned here: its history was rewritten ({failure.detail})"
         )
         raise_alarm(node, body.origin, "history-rewritten", detail, evidence)
-        raise InconsistentCheckpoint(detail)
+        raise InconsistentCheckpoint(detail) from failure
 
 
 def _decode_proof(proof_hex: Sequence[str]) -> list[bytes]:

@@ -1,1 +1,1 @@
-"""Shared HTTP plumbing of the API and the web UI: request dependencies and RFC 9457 problem responses."""
+"""Shared HTTP plumbing of the API and the web UI: request dependencies, RFC 9457 problems, report downloads."""

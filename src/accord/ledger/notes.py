@@ -142,7 +142,10 @@ def verify_checkpoint(note: str, origin: str, key: OKPKey) -> SignedCheckpoint:
         if value is None or len(value) != 68:
             continue
         if value[:4] != expected_id:
-            raise BadSignature(f"checkpoint of {origin} is signed by key id {value[:4].hex()}, not the pinned key")
+            raise BadSignature(
+                f"checkpoint of {origin} is signed by key id {value[:4].hex()}, not the pinned key "
+                f"(key id {expected_id.hex()})"
+            )
         try:
             _public(key).verify(value[4:], body.text().encode())
         except InvalidSignature as exc:
@@ -156,8 +159,11 @@ def verify_cosignature(checkpoint: SignedCheckpoint, line: str, cosigner: str, k
     value = _line_value(line, cosigner)
     if value is None or len(value) != 76:
         raise MalformedArtefact(f"not a cosignature/v1 line by {cosigner}")
-    if value[:4] != key_id(cosigner, _ED25519_COSIGNATURE, key):
-        raise BadSignature(f"cosignature of {cosigner} is by key id {value[:4].hex()}, not the pinned key")
+    expected_id = key_id(cosigner, _ED25519_COSIGNATURE, key)
+    if value[:4] != expected_id:
+        raise BadSignature(
+            f"cosignature of {cosigner} is by key id {value[:4].hex()}, not the pinned key (key id {expected_id.hex()})"
+        )
     (timestamp,) = struct.unpack(">Q", value[4:12])
     message = f"{_COSIGNATURE_HEADER}time {timestamp}\n{checkpoint.body.text()}".encode()
     try:

@@ -6,6 +6,14 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
+from accord.ledger.errors import (
+    LeafIndexOutOfRange,
+    MalformedHash,
+    ProofLengthMismatch,
+    RootMismatch,
+    TreeSizesOutOfOrder,
+)
+
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -127,62 +135,124 @@ def _all_hashes(*values: bytes) -> bool:
     return all(len(value) == HASH_SIZE for value in values)
 
 
-def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
-    """RFC 9162 §2.1.3.2: whether proof shows the leaf hash at index in the tree of size with this root.
+def _check_hashes(proof: str, named: dict[str, bytes], path: Sequence[bytes]) -> None:
+    """Every value the verifier hashes must be a SHA-256 hash; the RFC takes that as given."""
+    for name, value in [*named.items(), *((f"proof hash {i}", p) for i, p in enumerate(path))]:
+        if len(value) != HASH_SIZE:
+            raise MalformedHash(proof, name, HASH_SIZE, len(value))
+
+
+def inclusion_path_length(index: int, size: int) -> int:
+    """len(PATH(index, D[0:size])) of RFC 9162 §2.1.3.1, following its recursion without hashing (0 <= index < size)."""
+    length = 0
+    while size > 1:
+        k = _split(size)
+        index, size = (index, k) if index < k else (index - k, size - k)
+        length += 1
+    return length
+
+
+def consistency_proof_length(old_size: int, new_size: int) -> int:
+    """len(PROOF(old_size, D[0:new_size])) of RFC 9162 §2.1.4.1: SUBPROOF's recursion without hashing, plus the
+    subtree it ends on when that is not the whole old tree (its b). Zero when old_size is 0 or equals new_size."""
+    if old_size in (0, new_size):
+        return 0
+    length, whole_old_tree = 0, True
+    while old_size != new_size:
+        k = _split(new_size)
+        if old_size <= k:
+            new_size = k
+        else:
+            old_size, new_size, whole_old_tree = old_size - k, new_size - k, False
+        length += 1
+    return length + (not whole_old_tree)
+
+
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
+    """RFC 9162 §2.1.3.2: check that proof shows the leaf hash at index in the tree of size with this root.
+
+    Returns if it does; otherwise raises the ProofFailed of the first step that fails, naming what that step
+    expected and what it found (RootMismatch: the signed root and the one the proof reconstructs).
 
     The proof binds index and root, but only the proof's shape binds size, so size must come with root from a
     signed tree head.
     """
-    if not 0 <= index < size or not _all_hashes(leaf, root, *proof):
-        return False
-    fn, sn = index, size - 1
-    result = leaf
-    for sibling in proof:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
+    what = f"the inclusion proof of leaf {index} in the tree of size {size}"
+    _check_hashes(what, {"leaf hash": leaf, "root hash": root}, proof)
+    if not 0 <= index < size:  # 1.
+        raise LeafIndexOutOfRange(what, range(size), index)
+    fn, sn = index, size - 1  # 2.
+    result = leaf  # 3.
+    for sibling in proof:  # 4.
+        if sn == 0:  # 4a. the root is reached with proof left over
+            raise ProofLengthMismatch(what, inclusion_path_length(index, size), len(proof))
+        if fn & 1 or fn == sn:  # 4b.
             result = node_hash(sibling, result)
             while not fn & 1 and fn != 0:
                 fn, sn = fn >> 1, sn >> 1
         else:
             result = node_hash(result, sibling)
-        fn, sn = fn >> 1, sn >> 1
-    return sn == 0 and result == root
+        fn, sn = fn >> 1, sn >> 1  # 4c.
+    if sn != 0:  # 5. sn is 0: else the proof ran out below the root
+        raise ProofLengthMismatch(what, inclusion_path_length(index, size), len(proof))
+    if result != root:  # 5. r is the root the tree head commits to
+        raise RootMismatch(what, size, root, result)
 
 
-def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
-    """RFC 9162 §2.1.4.2: whether proof shows the tree (old_size, old_root) is a prefix of (new_size, new_root).
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
+    """RFC 9162 §2.1.4.2: check that proof shows the tree (old_size, old_root) is a prefix of (new_size, new_root).
+
+    Returns if it does; otherwise raises the ProofFailed of the first step that fails, naming what that step
+    expected and what it found (RootMismatch: the signed root of one of the two trees and the one the proof
+    reconstructs for it).
 
     The RFC leaves old_size 0 and old_size == new_size to the caller: both need an empty proof, the first an
     old_root of the empty tree, the second equal roots.
     """
-    if not 0 <= old_size <= new_size or not _all_hashes(old_root, new_root, *proof):
-        return False
-    if old_size == 0:
-        return not proof and old_root == EMPTY_ROOT and (new_size > 0 or new_root == EMPTY_ROOT)
-    if old_size == new_size:
-        return not proof and old_root == new_root
-    if not proof:
-        return False
+    what = f"the consistency proof from tree size {old_size} to {new_size}"
+    _check_hashes(what, {"old root hash": old_root, "new root hash": new_root}, proof)
+    if not 0 <= old_size <= new_size:
+        raise TreeSizesOutOfOrder(what, range(new_size + 1), old_size)
+    if old_size == 0:  # every tree extends the empty one, whose root is MTH({}) = SHA-256()
+        if proof:
+            raise ProofLengthMismatch(what, 0, len(proof))
+        if old_root != EMPTY_ROOT:
+            raise RootMismatch(what, 0, old_root, EMPTY_ROOT)
+        if new_size == 0 and new_root != EMPTY_ROOT:
+            raise RootMismatch(what, 0, new_root, EMPTY_ROOT)
+        return
+    if old_size == new_size:  # the same tree: an empty proof leaves the old root as it is
+        if proof:
+            raise ProofLengthMismatch(what, 0, len(proof))
+        if new_root != old_root:
+            raise RootMismatch(what, new_size, new_root, old_root)
+        return
+    if not proof:  # 1.
+        raise ProofLengthMismatch(what, consistency_proof_length(old_size, new_size), 0)
     path = list(proof)
-    if old_size & (old_size - 1) == 0:
+    if old_size & (old_size - 1) == 0:  # 2. first is an exact power of 2
         path.insert(0, old_root)
-    fn, sn = old_size - 1, new_size - 1
-    while fn & 1:
+    fn, sn = old_size - 1, new_size - 1  # 3.
+    while fn & 1:  # 4.
         fn, sn = fn >> 1, sn >> 1
-    first = second = path[0]
-    for sibling in path[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
+    first = second = path[0]  # 5.
+    for sibling in path[1:]:  # 6.
+        if sn == 0:  # 6a. the new root is reached with proof left over
+            raise ProofLengthMismatch(what, consistency_proof_length(old_size, new_size), len(proof))
+        if fn & 1 or fn == sn:  # 6b.
             first = node_hash(sibling, first)
             second = node_hash(sibling, second)
             while not fn & 1 and fn != 0:
                 fn, sn = fn >> 1, sn >> 1
         else:
             second = node_hash(second, sibling)
-        fn, sn = fn >> 1, sn >> 1
-    return sn == 0 and first == old_root and second == new_root
+        fn, sn = fn >> 1, sn >> 1  # 6c.
+    if sn != 0:  # 7. sn is 0: else the proof ran out below the new root
+        raise ProofLengthMismatch(what, consistency_proof_length(old_size, new_size), len(proof))
+    if first != old_root:  # 7. fr is the old tree head's root
+        raise RootMismatch(what, old_size, old_root, first)
+    if second != new_root:  # 7. sr is the new tree head's root
+        raise RootMismatch(what, new_size, new_root, second)
 
 
 class MemoryTree:

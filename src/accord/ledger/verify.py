@@ -31,6 +31,7 @@ from accord.ledger.bundle import (
     UnreadableBundle,
     Verdict,
 )
+from accord.ledger.errors import ProofFailed
 from accord.ledger.leaves import leaf_bytes, leaf_record
 from accord.ledger.notes import SignedCheckpoint, origin_for, parse_note, verify_checkpoint, verify_cosignature
 from accord.ledger.tree import HASH_SIZE, MemoryTree, leaf_hash, verify_consistency
@@ -298,10 +299,12 @@ class _Audit:
                 self.problems.append(
                     f"checkpoints size {old.size} and {new.size}: the bundle has no consistency proof between them"
                 )
-            elif not verify_consistency(old.size, new.size, old.signed.body.root, new.signed.body.root, proof):
+                continue
+            try:
+                verify_consistency(old.size, new.size, old.signed.body.root, new.signed.body.root, proof)
+            except ProofFailed as failure:
                 self.problems.append(
-                    f"checkpoint size {new.size}: not an extension of checkpoint size {old.size} "
-                    "(the consistency proof does not verify)"
+                    f"checkpoint size {new.size}: not an extension of checkpoint size {old.size} ({failure.detail})"
                 )
 
     # ----------------------------------------------------------------------------------------------- witnessed

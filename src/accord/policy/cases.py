@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from accord.datafiles import load_file
 from accord.domain.agreement import Agreement
 from accord.domain.drafts import MessageDraft
 from accord.domain.handling import CommonLevel, Handling
@@ -65,12 +65,7 @@ class CaseResult:
 
 
 def load_cases(path: Path) -> CaseTable:
-    try:
-        return CaseTable.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise PackError(f"cannot read {path}: {exc}") from exc
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise PackError(f"{path} is not a valid case table: {exc}") from exc
+    return load_file(CaseTable, path, PackError, kind="case table")
 
 
 def _merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import cedarpy
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from accord.crypto.canonical import canonical_json
 from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
+from accord.datafiles import parse, read_text
 from accord.domain.parties import Party
 from accord.errors import AccordError
 
@@ -114,17 +114,9 @@ def pack_hash(manifest_text: str, cedar_text: str) -> str:
 
 def load_pack(directory: Path) -> PolicyPack:
     """Parse and check a pack directory: a valid manifest, Cedar that parses, an @id and @citation on every policy."""
-    try:
-        manifest_text = (directory / MANIFEST).read_text(encoding="utf-8")
-        raw = yaml.safe_load(manifest_text)
-        manifest = Manifest.model_validate(raw)
-        cedar_text = (directory / manifest.policies).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PackError(f"cannot read the pack in {directory}: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise PackError(f"{directory / MANIFEST} is not YAML: {exc}") from exc
-    except ValidationError as exc:
-        raise PackError(f"{directory / MANIFEST} is not a valid manifest: {exc}") from exc
+    manifest_text = read_text(directory / MANIFEST, f"the pack in {directory}", PackError)
+    manifest = parse(Manifest, manifest_text, str(directory / MANIFEST), PackError, kind="manifest")
+    cedar_text = read_text(directory / manifest.policies, f"the pack in {directory}", PackError)
     try:
         policy_set = cedarpy.PolicySet.from_str(cedar_text)
         parsed = json.loads(cedarpy.policies_to_json_str(cedar_text))

@@ -19,7 +19,7 @@ from accord.focus.cyber.shares import list_shares
 from accord.focus.cyber.sharing import share_bundle
 from accord.http.dependencies import NodeDep
 from accord.node import Node
-from accord.web.pages import page, redirect
+from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)

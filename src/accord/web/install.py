@@ -12,13 +12,23 @@ from fastapi.staticfiles import StaticFiles
 
 from accord.errors import AccordError
 from accord.http.problems import problem_response
-from accord.web import cyber, pages, precursors
-from accord.web.pages import page
+from accord.web import audit, cyber, directory, mailbox, precursors, reviews, signin, workplan
+from accord.web._pages import page
 from accord.web.security import SecurityHeaders, SignInRequired
 
 STATIC_DIR = Path(__file__).with_name("static")
 STATIC_PREFIX = "/static"
-ROUTERS = (pages.router, precursors.router, cyber.router)
+# One router per capability of the UI, each in its own module.
+ROUTERS = (
+    signin.router,
+    mailbox.router,
+    reviews.router,
+    workplan.router,
+    directory.router,
+    audit.router,
+    precursors.router,
+    cyber.router,
+)
 
 
 def ui_routes() -> list[APIRoute]:

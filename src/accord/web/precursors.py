@@ -25,7 +25,7 @@ from accord.focus.precursors.service import STATUSES, FollowUpDraft, list_notifi
 from accord.http.dependencies import NodeDep
 from accord.node import Node
 from accord.reports import charts
-from accord.web.pages import page, redirect
+from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)

@@ -48,7 +48,7 @@ def web_officer(request: Request, node: NodeDep) -> Officer:
     if not token:
         raise SignInRequired("your session has ended or you have not signed in")
     try:
-        officer = officer_for_session(node.engine, token, node.settings.web_idle_timeout_s)
+        officer = officer_for_session(node, token)
     except AuthenticationFailed as exc:
         raise SignInRequired("your session has ended (idle too long, or signed out); sign in again") from exc
     request.state.csrf = csrf_token(token)

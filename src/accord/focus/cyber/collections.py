@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from uuid import UUID
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from accord.datafiles import load_agreement
+from accord.datafiles import load, load_agreement
 from accord.directory.officers import Officer, Role
 from accord.domain.handling import Tlp
 from accord.domain.parties import Party
@@ -129,11 +127,7 @@ def agreement_violations(catalogue: Catalogue) -> list[str]:
 
 @cache
 def load_collections() -> Catalogue:
-    path = resources.files("accord").joinpath("data", "cyber", "collections.yaml")
-    try:
-        catalogue = Catalogue.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise ConfigurationError(f"data/cyber/collections.yaml is invalid: {exc}") from exc
+    catalogue = load(Catalogue, "cyber", "collections.yaml")
     problems = agreement_violations(catalogue)
     if problems:
         raise ConfigurationError("data/cyber/collections.yaml: " + "; ".join(problems))

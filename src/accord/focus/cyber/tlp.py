@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
+from accord.datafiles import load
 from accord.domain.handling import Tlp
 from accord.errors import ConfigurationError
 
@@ -46,11 +45,7 @@ class TlpDefinitions(BaseModel):
 
 @cache
 def tlp_definitions() -> TlpDefinitions:
-    path = resources.files("accord").joinpath("data", "cyber", "tlp.yaml")
-    try:
-        definitions = TlpDefinitions.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise ConfigurationError(f"data/cyber/tlp.yaml is invalid: {exc}") from exc
+    definitions = load(TlpDefinitions, "cyber", "tlp.yaml")
     if set(definitions.tlp2) != set(Tlp):
         raise ConfigurationError("data/cyber/tlp.yaml must give the id of every TLP 2.0 level")
     return definitions

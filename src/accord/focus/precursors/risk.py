@@ -7,13 +7,12 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import utils
 
+from accord.datafiles import load
 from accord.domain.notifications import ImportRecord, PreExportNotification
 from accord.errors import ConfigurationError, InvalidInput
 from accord.focus.precursors.substances import Substance, load_substances
@@ -94,11 +93,7 @@ class ResolvedItem:
 
 @cache
 def load_risk_rules() -> RiskRules:
-    path = resources.files("accord").joinpath("data", "precursors", "risk_rules.yaml")
-    try:
-        rules = RiskRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise ConfigurationError(f"data/precursors/risk_rules.yaml is invalid: {exc}") from exc
+    rules = load(RiskRules, "precursors", "risk_rules.yaml")
     substances = load_substances()
     unknown = [a.analogue_of for a in rules.analogues if substances.get(a.analogue_of) is None]
     if unknown:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rapidfuzz import fuzz, process, utils
 
+from accord.datafiles import load
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError, InvalidInput
 
@@ -146,21 +145,19 @@ class SubstanceList:
         raise InvalidInput(f"{name_or_code!r} is not a substance of Tables I/II of the 1988 Convention{hint}")
 
 
-def _read(name: str) -> Any:
-    path = resources.files("accord").joinpath("data", "substances", name)
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigurationError(f"cannot read data/substances/{name}: {exc}") from exc
+class ConventionTables(BaseModel):
+    """Tables I and II of the 1988 Convention, as data/substances/un1988.yaml lists them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    convention: str
+    substances: tuple[Substance, ...]
 
 
 @cache
 def load_substances() -> SubstanceList:
-    try:
-        substances = tuple(Substance.model_validate(entry) for entry in _read("un1988.yaml")["substances"])
-        schedules = {party: NationalSchedule.model_validate(_read(f"{party.value.lower()}.yaml")) for party in Party}
-    except (ValidationError, KeyError, TypeError) as exc:
-        raise ConfigurationError(f"data/substances is invalid: {exc}") from exc
+    substances = load(ConventionTables, "substances", "un1988.yaml").substances
+    schedules = {party: load(NationalSchedule, "substances", f"{party.value.lower()}.yaml") for party in Party}
     codes = [s.code for s in substances]
     if len(set(codes)) != len(codes):
         raise ConfigurationError("data/substances/un1988.yaml repeats a substance code")

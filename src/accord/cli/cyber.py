@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from accord.cli_common import console, errors, node_as_officer, progress_bar, stop
+from accord.cli._console import DataOption, console, errors, node_as_officer, progress_bar, stop
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ ALL_STORED, SOME_NOT_STORED, UNUSABLE = 0, 1, 2
 @cyber_app.command("import")
 def cyber_import(
     file: Annotated[Path, typer.Argument(help="a STIX 2.1 bundle (JSON) or JSON Lines, one STIX object a line")],
-    data: Annotated[Path, typer.Option("--data", help="the node's data directory")],
+    data: DataOption,
     officer: Annotated[str, typer.Option("--officer", help="the username of the officer the objects are added as")],
     collection: Annotated[str, typer.Option("--collection", help="the TAXII collection's alias or id")],
     batch: Annotated[int, typer.Option("--batch", min=1, max=10_000, help="objects per transaction")] = 500,
@@ -105,7 +105,6 @@ def cyber_import(
 
     Exits 0 when every object is stored or held already, 1 when some were not (the others are stored all the same),
     2 when nothing could be attempted (the file, the collection or the officer cannot be used)."""
-    from accord.errors import AccordError
     from accord.focus.cyber.bulk import UnreadableStixFile, import_objects
 
     chosen = _collection_named(collection)

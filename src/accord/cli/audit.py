@@ -3,52 +3,27 @@ ledger alarms. Every command exits 0 when all is well and 1 otherwise, so monito
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_common import console, errors, progress_bar
-from accord.config import load_settings
+from accord.cli._console import DataOption, console, errors, opened_node, progress_bar, stop
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
     from accord.exchange.receipt_proofs import ProvenLeaf
     from accord.ledger.bundle import BundleSummary
     from accord.ledger.checkpoints import StoredCheckpoint
-    from accord.node import Node
 
 audit_app = typer.Typer(
     help="The tamper-evident ledger: audit bundles for oversight, message proofs, checkpoints and alarms.",
     no_args_is_help=True,
 )
 
-
-DataOption = Annotated[Path, typer.Option("--data", help="the node's data directory")]
 PROBLEMS_SHOWN = 50  # after the first problem; a badly damaged log can have one per leaf
-
-
-def _fail(message: str) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code=1)
-
-
-@contextmanager
-def _opened(data: Path) -> Iterator[Node]:
-    from accord.bootstrap import open_node
-
-    try:
-        node = open_node(load_settings(data))
-    except AccordError as exc:
-        _fail(exc.detail)
-    try:
-        yield node
-    finally:
-        node.close()
 
 
 def _print_keys(summary: BundleSummary) -> None:
@@ -68,11 +43,11 @@ def audit_export(
     """Write this node's ledger, checkpoints and keys as one file an oversight body verifies offline."""
     from accord.exchange.audit import export_audit_bundle
 
-    with _opened(data) as node, progress_bar("exporting leaves") as report:
+    with opened_node(data) as node, progress_bar("exporting leaves") as report:
         try:
             summary = export_audit_bundle(node, out, report)
         except OSError as exc:
-            _fail(f"cannot write the bundle to {out}: {exc.strerror or exc}")
+            stop(f"cannot write the bundle to {out}: {exc.strerror or exc}")
     console.print(
         f"[green]exported[/] {summary.leaves} leaves, {summary.checkpoints} checkpoints "
         f"({summary.countersigned} countersigned by the peer) and {summary.witnessed} of the peer's checkpoints "
@@ -124,11 +99,11 @@ def audit_prove(
     """Prove every ledger entry about a message against the latest countersigned checkpoint."""
     from accord.exchange.receipt_proofs import prove_message
 
-    with _opened(data) as node:
+    with opened_node(data) as node:
         try:
             proof = prove_message(node, message)
         except AccordError as exc:
-            _fail(exc.detail)
+            stop(exc.detail)
     for leaf in proof.leaves:
         _print_leaf(leaf)
     if proof.verified:
@@ -167,17 +142,17 @@ def audit_checkpoint(data: DataOption) -> None:
     """Sign a checkpoint now if the ledger grew, and ask the peer to countersign it."""
     from accord.exchange.audit import checkpoint_now
 
-    with _opened(data) as node:
+    with opened_node(data) as node:
         try:
             newest = checkpoint_now(node)
         except AccordError as exc:
-            _fail(exc.detail)
+            stop(exc.detail)
     if newest is None:
-        _fail("this node has issued no checkpoint")
+        stop("this node has issued no checkpoint")
     console.print(f"[bold]checkpoint size {newest.size}[/], issued {newest.issued_at:%Y-%m-%d %H:%M:%S} UTC")
     _print_note(newest)
     if newest.cosignature is None:
-        _fail(
+        stop(
             f"the peer has not countersigned checkpoint size {newest.size}; "
             "see `accord audit alarms` and the node's log, and retry"
         )
@@ -191,7 +166,7 @@ def audit_alarms(data: DataOption) -> None:
     """List ledger alarms (a rewritten, truncated or split peer log, a key that is not pinned); exit 1 if any."""
     from accord.exchange.audit import all_alarms
 
-    with _opened(data) as node:
+    with opened_node(data) as node:
         alarms = all_alarms(node)
     if not alarms:
         console.print("[green]no ledger alarms[/]")

@@ -3,44 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from accord.config import load_settings
+from accord.cli._console import DataOption, console, opened_node, stop
 from accord.errors import AccordError
 
 workplan_app = typer.Typer(help="The shared work plan as this node holds it.", no_args_is_help=True)
-
-console = Console(soft_wrap=True, highlight=False)
-errors = Console(stderr=True, soft_wrap=True, highlight=False)
-
-DataOption = Annotated[Path, typer.Option("--data", help="the node's data directory")]
-
-
-def _fail(message: str) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code=1)
 
 
 @workplan_app.command("show")
 def workplan_show(data: DataOption) -> None:
     """Objectives and actions with status, leads, due dates and waiting proposals."""
-    from accord.bootstrap import open_node
     from accord.workplan.plan import plan_view
 
-    try:
-        node = open_node(load_settings(data))
-    except AccordError as exc:
-        _fail(exc.detail)
-    try:
-        with node.engine.connect() as conn:
-            plan = plan_view(conn, node.agreement)
-    finally:
-        node.close()
+    with opened_node(data) as node, node.engine.connect() as conn:
+        plan = plan_view(conn, node.agreement)
     for objective in plan["objectives"]:
         table = Table(
             title=f"{objective['title']}  [{objective.get('focus_area') or 'cross-cutting'}]", title_justify="left"
@@ -68,7 +48,6 @@ def report(
     format: Annotated[str, typer.Option(help="html, pdf or json")] = "html",
 ) -> None:
     """Write the joint progress report for a period: plan, indicators, charts, overdue items, checkpoints."""
-    from accord.bootstrap import open_node
     from accord.reports.progress import build_report
     from accord.reports.render import ReportFormat, render
     from accord.workplan.periods import parse_period
@@ -76,21 +55,18 @@ def report(
     try:
         chosen_format = ReportFormat(format.lower())
     except ValueError:
-        _fail(f"--format {format!r} is not one of html, pdf, json")
+        stop(f"--format {format!r} is not one of html, pdf, json")
     if not out.parent.exists():
-        _fail(f"the folder {out.parent} does not exist")
+        stop(f"the folder {out.parent} does not exist")
     try:
         chosen = parse_period(period)
-        node = open_node(load_settings(data))
     except AccordError as exc:
-        _fail(exc.detail)
-    try:
+        stop(exc.detail)
+    with opened_node(data) as node:
         with console.status(f"computing the {chosen.label} report…"):
             built = build_report(node, chosen, with_charts=chosen_format is not ReportFormat.JSON)
         with console.status(f"rendering {chosen_format.value.upper()}…"):
             out.write_bytes(render(built, chosen_format))
-    finally:
-        node.close()
     totals = built["totals"]
     console.print(
         f"wrote {out} ({out.stat().st_size:,} bytes): {totals['count']} requests in {chosen.label}, "

@@ -5,36 +5,28 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 import yaml
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from accord.config import load_settings
+from accord.cli._console import DataOption, console, opened_node, stop
 from accord.datafiles import load_agreement
 from accord.errors import AccordError
 from accord.policy.cases import load_cases, run_cases, uncovered_policies
 from accord.policy.pack import PolicyPack, load_pack
 
 policy_app = typer.Typer(help="The party's disclosure policy pack (Cedar policies with their legal sources).")
-console = Console(soft_wrap=True, highlight=False)
-errors = Console(stderr=True, soft_wrap=True, highlight=False)
 PackArgument = Annotated[Path, typer.Argument(help="a pack directory (manifest.yaml, policies.cedar)")]
-
-
-def _fail(message: str) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code=1)
 
 
 def _load(directory: Path) -> PolicyPack:
     try:
         return load_pack(directory)
     except AccordError as exc:
-        _fail(exc.detail)
+        stop(exc.detail)
 
 
 @policy_app.command("show")
@@ -56,7 +48,7 @@ def test(pack_dir: PackArgument, cases_file: Annotated[Path, typer.Argument(help
     try:
         results = run_cases(pack, load_cases(cases_file), load_agreement())
     except AccordError as exc:
-        _fail(exc.detail)
+        stop(exc.detail)
     for result in results:
         if result.passed:
             console.print(f"[green]pass[/] {escape(result.case.name)}")
@@ -107,11 +99,10 @@ def _yaml(pack: PolicyPack) -> str:
 @policy_app.command("install")
 def install(
     pack_dir: PackArgument,
-    data: Annotated[Path, typer.Option("--data", help="the node's data directory")],
+    data: DataOption,
     cases_file: Annotated[Path | None, typer.Option("--cases", help="refuse the pack unless these cases pass")] = None,
 ) -> None:
     """Install a pack on this node (signed with the node's key), log the change and decide held messages again."""
-    from accord.bootstrap import open_node
     from accord.exchange.review import reevaluate_held
     from accord.ledger.events import EventType, append_event
     from accord.policy.installed import installed_dir
@@ -121,16 +112,13 @@ def install(
     if cases_file is not None:
         results = run_cases(candidate, load_cases(cases_file), load_agreement())
         if not all(r.passed for r in results):
-            _fail(f"{sum(not r.passed for r in results)} of {len(results)} cases fail; not installed")
-    try:
-        node = open_node(load_settings(data))
+            stop(f"{sum(not r.passed for r in results)} of {len(results)} cases fail; not installed")
+    with opened_node(data) as node:
         try:
             pack = install_pack(pack_dir, installed_dir(node.settings.data_dir), node.keys, node.party)
             with node.engine.begin() as conn:
                 append_event(conn, EventType.POLICY_PACK_INSTALLED, "operator", {"pack": pack.label})
             counts = reevaluate_held(node)
-        finally:
-            node.close()
-    except AccordError as exc:
-        _fail(exc.detail)
+        except AccordError as exc:
+            stop(exc.detail)
     console.print(f"installed {pack.label}; held messages decided again: {counts}")

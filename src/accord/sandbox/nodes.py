@@ -1,4 +1,5 @@
-"""The two-party sandbox: an India node and a Canada node on loopback, pinned to each other, with sample officers."""
+"""The sandbox's two nodes: an India node and a Canada node on loopback, pinned to each other, with sample officers;
+created once, then started as node processes."""
 
 from __future__ import annotations
 

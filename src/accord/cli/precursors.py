@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_common import console, errors, node_as_officer, progress_bar, stop
+from accord.cli._console import DataOption, console, node_as_officer, progress_bar, stop
 from accord.errors import AccordError, Forbidden
 
 if TYPE_CHECKING:
@@ -33,11 +33,9 @@ def find(
     try:
         matches = listed.find(query)
     except AccordError as exc:
-        errors.print(f"[bold red]error:[/] {escape(exc.detail)}")
-        raise typer.Exit(code=1) from exc
+        stop(exc.detail)
     if not matches:
-        errors.print(f"[bold red]error:[/] nothing in Tables I/II matches {escape(query)!r}")
-        raise typer.Exit(code=1)
+        stop(f"nothing in Tables I/II matches {query!r}")
     table = Table("substance", "table", "CAS", "HS", "matched", "Canada", "India")
     for match in matches:
         s = match.substance
@@ -58,7 +56,6 @@ def find(
 # attempted (the file, the node or the officer cannot be used).
 ALL_IMPORTED, SOME_NOT_IMPORTED, UNUSABLE = 0, 1, 2
 
-DataOption = Annotated[Path, typer.Option("--data", help="the node's data directory")]
 OfficerOption = Annotated[str, typer.Option("--officer", help="the username of the officer the messages are from")]
 KindOption = Annotated[str, typer.Option("--kind", help="notifications or incidents")]
 FormatOption = Annotated[str | None, typer.Option("--format", help="csv or json (default: from the file's extension)")]

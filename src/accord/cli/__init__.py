@@ -1,0 +1,43 @@
+"""The `accord` command: set up and run nodes, pin peers, manage officers, start the two-party sandbox.
+
+One module per command group; `app` assembles them and `main` runs it."""
+
+from __future__ import annotations
+
+import typer
+
+from accord.cli._console import stop
+from accord.cli.audit import audit_app
+from accord.cli.cyber import cyber_app
+from accord.cli.node import node_app
+from accord.cli.officer import officer_app
+from accord.cli.peer import peer_app
+from accord.cli.policy import policy_app
+from accord.cli.precursors import precursors_app, substances_app
+from accord.cli.sandbox import sandbox_app, up
+from accord.cli.workplan import report, workplan_app
+from accord.errors import AccordError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help="Accord: each party's node for the signed, encrypted, lawful exchange.", no_args_is_help=True)
+app.add_typer(node_app, name="node")
+app.add_typer(peer_app, name="peer")
+app.add_typer(officer_app, name="officer")
+app.add_typer(audit_app, name="audit")
+app.add_typer(policy_app, name="policy")
+app.add_typer(workplan_app, name="workplan")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(substances_app, name="substances")
+app.add_typer(precursors_app, name="precursors")
+app.add_typer(cyber_app, name="cyber")
+app.command("report")(report)
+app.command("up")(up)
+
+
+def main() -> None:
+    """Run `accord`; an AccordError that no command turned into a message stops it here, with exit code 1."""
+    try:
+        app()
+    except AccordError as exc:
+        stop(exc.detail)

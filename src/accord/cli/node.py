@@ -1,0 +1,119 @@
+"""`accord node`: set up this party's node, run it (or only its delivery workers), and purge expired personal data."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from accord.cli._console import DataOption, console, opened_node, parse_party, stop
+from accord.config import load_settings, write_node_file
+from accord.errors import AccordError
+
+node_app = typer.Typer(help="Set up and run this party's node.", no_args_is_help=True)
+
+
+@node_app.command("init")
+def node_init(
+    party: Annotated[str, typer.Option(help="CA or IN")],
+    data: DataOption,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8400,
+    public_url: Annotated[str | None, typer.Option(help="URL the peer reaches this node at")] = None,
+    node_id: Annotated[str | None, typer.Option(help="this node's id (default: <party>-node-1)")] = None,
+) -> None:
+    """Create keys (mode 0600) and a migrated database (SQLite in DIR, or ACCORD_DATABASE_URL)."""
+    from accord.bootstrap import init_node
+
+    the_party = parse_party(party)
+    data.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(data, host=host, port=port, public_url=public_url)
+    node = init_node(settings, the_party, node_id)
+    write_node_file(data, host, port, public_url)
+    keys = node.keys.public
+    console.print(f"[green]node {node.node_id}[/] ({the_party}) initialised in {data}")
+    console.print(f"signing key    Ed25519 {keys.signing_fingerprint}")
+    console.print(f"encryption key X25519  {keys.encryption_fingerprint}")
+    console.print(f"database       {_safe_url(settings.resolved_database_url)}")
+    console.print("next: `accord peer export` here, `accord peer import` at the peer, and the reverse")
+    node.close()
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@node_app.command("serve")
+def node_serve(
+    data: DataOption,
+    host: Annotated[str | None, typer.Option(help="override the listen address")] = None,
+    port: Annotated[int | None, typer.Option(help="override the listen port")] = None,
+    delivery_workers: Annotated[int | None, typer.Option(help="delivery threads in this process (0: none)")] = None,
+) -> None:
+    """Run the node: REST API, federation endpoint and delivery workers."""
+    import uvicorn
+
+    from accord.bootstrap import create_app, open_node
+    from accord.logs import configure_logging
+
+    settings = load_settings(data, host=host, port=port)
+    configure_logging(settings.log_level)
+    node = open_node(settings)
+    application = create_app(node, delivery_workers)
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@node_app.command("purge")
+def node_purge(
+    data: DataOption,
+    as_of: Annotated[str | None, typer.Option(help="purge as if it were this ISO time (default: now)")] = None,
+) -> None:
+    """Remove personal data whose retention time (set by the policy pack) is up; each purge is logged."""
+    from accord.exchange.retention import purge_expired
+
+    try:
+        when = datetime.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        stop(f"--as-of {as_of!r} is not an ISO 8601 time")
+    if when is not None and when.tzinfo is None:
+        stop("--as-of needs a time zone, e.g. 2031-01-01T00:00:00+00:00")
+    with opened_node(data) as node:
+        try:
+            summary = purge_expired(node, when)
+        except AccordError as exc:
+            stop(exc.detail)
+    console.print(
+        f"purged personal data from {summary.purged} messages (retention {summary.message_days} days, "
+        f"refused {summary.refused_days} days, as of {summary.as_of.isoformat()})"
+    )
+
+
+@node_app.command("deliver")
+def node_deliver(data: DataOption) -> None:
+    """Run only a delivery worker (scale-out on PostgreSQL: run as many as you like)."""
+    from accord.bootstrap import open_node
+    from accord.exchange.delivery import DeliveryWorker
+    from accord.logs import configure_logging
+
+    settings = load_settings(data)
+    configure_logging(settings.log_level)
+    node = open_node(settings)
+    stop_event = threading.Event()
+    # Handle Ctrl-C explicitly: a shell that starts us in the background leaves SIGINT ignored, and Python then
+    # never raises KeyboardInterrupt.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop_event.set())
+    DeliveryWorker(node).run(stop_event)
+    node.close()

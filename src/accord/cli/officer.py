@@ -1,0 +1,48 @@
+"""`accord officer`: officer accounts of this node, created by its operator."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+
+from accord.cli._console import DataOption, console, opened_node, stop
+
+officer_app = typer.Typer(help="Officer accounts of this node.", no_args_is_help=True)
+
+
+@officer_app.command("add")
+def officer_add(
+    data: DataOption,
+    username: Annotated[str, typer.Option()],
+    agency: Annotated[str, typer.Option(help="agency code of this node's party, e.g. RCMP")],
+    name: Annotated[str, typer.Option(help="display name")],
+    role: Annotated[
+        list[str], typer.Option(help="officer, analyst, legal, deputy_head, coordinator, operator, oversight")
+    ],
+    password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
+    clearance: Annotated[
+        str, typer.Option(help="unclassified, restricted, confidential, secret, top_secret")
+    ] = "secret",
+    focus_area: Annotated[
+        list[str] | None, typer.Option(help="limit reading to these focus areas (default: all)")
+    ] = None,
+) -> None:
+    """Create an officer account (the password is asked for, never given on the command line)."""
+    from accord.directory.officers import Role, create_officer
+    from accord.domain.handling import CommonLevel
+
+    try:
+        roles = frozenset(Role(r) for r in role)
+    except ValueError:
+        stop(f"unknown role in {role}; roles are {', '.join(r.value for r in Role)}")
+    try:
+        level = CommonLevel(clearance)
+    except ValueError:
+        stop(f"unknown clearance {clearance!r}; one of {', '.join(c.value for c in CommonLevel)}")
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
+    with opened_node(data) as node:
+        officer = create_officer(node, username, password, name, agency, roles, False, level, tuple(focus_area or ()))
+    console.print(f"[green]officer {officer.username}[/] ({officer.agency}, {', '.join(sorted(roles))}) created")

@@ -1,0 +1,51 @@
+"""`accord peer`: hand this node's signed descriptor to the peer's operator, and pin the peer's keys from theirs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from accord.cli._console import DataOption, console, errors, opened_node, stop
+
+peer_app = typer.Typer(help="Exchange signed node descriptors and pin the peer's keys.", no_args_is_help=True)
+
+
+@peer_app.command("export")
+def peer_export(
+    data: DataOption,
+    out: Annotated[Path | None, typer.Option(help="write the descriptor to this file (default: stdout)")] = None,
+) -> None:
+    """Print this node's signed descriptor, to hand to the peer's operator."""
+    from accord.trust.peers import export_descriptor
+
+    with opened_node(data) as node:
+        token = export_descriptor(node)
+    if out is None:
+        sys.stdout.write(token + "\n")
+    else:
+        out.write_text(token + "\n", encoding="ascii")
+        errors.print(f"descriptor of {node.node_id} written to {out}")
+
+
+@peer_app.command("import")
+def peer_import(
+    descriptor_file: Annotated[Path, typer.Argument(help="the peer's descriptor file ('-' for stdin)")],
+    data: DataOption,
+    url: Annotated[str | None, typer.Option(help="reach the peer at this URL instead of the one it states")] = None,
+) -> None:
+    """Verify the peer's signed descriptor and pin its key fingerprints."""
+    from accord.trust.peers import pin_peer
+
+    try:
+        token = sys.stdin.read() if str(descriptor_file) == "-" else descriptor_file.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        stop(f"cannot read descriptor {descriptor_file}: {exc}")
+    with opened_node(data) as node:
+        descriptor = pin_peer(node, token, url)
+    console.print(f"[green]pinned[/] {descriptor.node_id} ({descriptor.party}) at {url or descriptor.url}")
+    console.print(f"signing key    {descriptor.keys.signing_fingerprint}")
+    console.print(f"encryption key {descriptor.keys.encryption_fingerprint}")
+    console.print("compare these fingerprints with the peer's operator over a separate channel")

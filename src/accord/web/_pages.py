@@ -1,0 +1,74 @@
+"""What every page module of the web UI shares: the template environment and its filters, the `page()` renderer
+with the context every page needs (who is signed in, what their roles open, the session's CSRF token), redirects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from accord.directory.officers import Officer, Role
+from accord.exchange.audit import AUDIT_ROLES
+from accord.reports.render import format_hours
+
+_environment = Environment(
+    loader=PackageLoader("accord.web", "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates = Jinja2Templates(env=_environment)
+
+
+def _when(value: datetime | str | None) -> str:
+    if value is None:
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _time_left(deadline: datetime | None) -> str:
+    if deadline is None:
+        return ""
+    seconds = (deadline - datetime.now(UTC)).total_seconds()
+    hours = abs(seconds) / 3600
+    text = f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
+    return f"{text} left" if seconds >= 0 else f"{text} overdue"
+
+
+_environment.filters.update(when=_when, time_left=_time_left, hours=format_hours)
+
+
+def session_csrf(request: Request) -> str:
+    """The CSRF token of the signed-in session (set when the officer was resolved), for the forms of the page."""
+    token: str = getattr(request.state, "csrf", "")
+    return token
+
+
+def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
+    """What every page needs: the node, who is signed in, what their roles open, the CSRF token for its forms."""
+    node = request.app.state.node
+    return {
+        "officer": officer,
+        "csrf": session_csrf(request),
+        "node": {"id": node.node_id, "party": node.party.value, "name": node.agreement.parties[node.party]},
+        "path": request.url.path,
+        "roles": {r.value for r in officer.roles} if officer else set(),
+        "can_audit": bool(officer and officer.roles & AUDIT_ROLES),
+        "can_review": bool(officer and officer.roles & {Role.LEGAL, Role.DEPUTY_HEAD}),
+        "can_coordinate": bool(officer and Role.COORDINATOR in officer.roles),
+    }
+
+
+def page(request: Request, name: str, officer: Officer | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a template with the context every page needs, and the page's own on top."""
+    return templates.TemplateResponse(request, name, page_context(request, officer) | context, status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a form post: 303, so the browser follows with a GET and a reload does not post again."""
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,277 @@
+"""The officer's mail: inbox and outbox (with their live rows), compose with its attachments and the policy check
+before sending, a message with its case thread, and the reply to a request.
+
+Each page calls the same services as the API's /api/v1/messages, as the signed-in officer, so need-to-know, roles and
+policy apply unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from accord.directory.officers import Officer
+from accord.domain.drafts import AttachmentDraft, HandlingDraft, MessageDraft, ReplyDraft
+from accord.domain.handling import Caveat, Tlp
+from accord.domain.messages import OPENING_KINDS, DeliveryState, MessageKind, Priority, Purpose, Subject, SubjectKind
+from accord.domain.notifications import PenAnswer, PenDecision
+from accord.errors import AccordError, InvalidInput, validation_text
+from accord.exchange.attachments import store_blob
+from accord.exchange.mailbox import Box, MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
+from accord.exchange.sending import evaluate_draft, reply_draft, send_messages
+from accord.http.dependencies import NodeDep
+from accord.node import Node
+from accord.web._pages import page, redirect
+from accord.web.security import CsrfChecked, WebOfficerDep
+
+router = APIRouter(include_in_schema=False)
+_PRIORITY_ORDER = {p.value: p.outbox_rank for p in Priority}
+SUBJECT_ROWS = 3
+
+
+# ---- inbox and outbox
+
+
+def _mailbox(node: Node, officer: Officer, box: str, params: dict[str, str | None]) -> list[dict[str, Any]]:
+    overdue = {"yes": True, "no": False}.get(params.get("overdue") or "")
+    wanted = params.get("state")
+    try:
+        state = DeliveryState(wanted) if wanted else None
+    except ValueError as exc:
+        raise InvalidInput(f"{wanted!r} is not a delivery state") from exc
+    flt = MailboxFilter(box=box, focus_area=params.get("focus_area") or None, state=state, overdue=overdue, limit=200)
+    rows = list_messages(node, officer, flt)
+    if params.get("priority"):
+        rows = [r for r in rows if r["priority"] == params["priority"]]
+    sort = params.get("sort") or "created"
+    keys = {
+        "created": lambda r: r["created_at"],
+        "deadline": lambda r: r["deadline"] or datetime.max.replace(tzinfo=UTC),
+        "priority": lambda r: (_PRIORITY_ORDER[r["priority"]], r["created_at"]),
+        "focus": lambda r: (r["focus_area"], r["created_at"]),
+    }
+    rows.sort(key=keys.get(sort, keys["created"]), reverse=sort == "created")
+    return rows
+
+
+def _box_params(request: Request) -> dict[str, str | None]:
+    return {k: request.query_params.get(k) for k in ("focus_area", "priority", "state", "overdue", "sort")}
+
+
+@router.get("/inbox")
+@router.get("/outbox")
+def mailbox(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
+    box = Box.INBOX if request.url.path == "/inbox" else Box.OUTBOX
+    params = _box_params(request)
+    rows = _mailbox(node, officer, box, params)
+    counts = counts_by_focus_area(node, officer)
+    return page(
+        request,
+        "mailbox.html.j2",
+        officer,
+        box=box,
+        rows=rows,
+        params=params,
+        counts=counts,
+        focus_areas=node.agreement.focus_areas,
+        priorities=[p.value for p in Priority],
+        query=request.url.query,
+    )
+
+
+@router.get("/inbox/rows")
+@router.get("/outbox/rows")
+def mailbox_rows(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
+    box = Box.INBOX if request.url.path.startswith("/inbox") else Box.OUTBOX
+    params = _box_params(request)
+    rows = _mailbox(node, officer, box, params)
+    return page(
+        request,
+        "_mailbox_rows.html.j2",
+        officer,
+        box=box,
+        rows=rows,
+        query=request.url.query,
+        params=params,
+        counts=counts_by_focus_area(node, officer),
+        focus_areas=node.agreement.focus_areas,
+        live=True,
+    )
+
+
+# ---- compose
+
+
+def _compose_context(node: Node) -> dict[str, Any]:
+    other = node.party.other
+    return {
+        "agencies": [a for a in node.agreement.agencies if a.party is other],
+        "focus_areas": node.agreement.focus_areas,
+        "priorities": [p.value for p in Priority],
+        "classifications": list(node.agreement.classification_mapping[node.party]),
+        "tlps": [t.value for t in Tlp],
+        "caveats": [c.value for c in Caveat],
+        "kinds": [k.value for k in (MessageKind.REQUEST, MessageKind.SHARE, MessageKind.ALERT)],
+        "purposes": [p.value for p in Purpose],
+        "subject_kinds": [k.value for k in SubjectKind],
+        "subject_rows": range(SUBJECT_ROWS),
+        "other_party": node.agreement.parties[other],
+    }
+
+
+@router.get("/compose")
+def compose_form(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
+    return page(request, "compose.html.j2", officer, form={}, **_compose_context(node))
+
+
+def _draft_from_form(form: dict[str, Any], attachments: list[AttachmentDraft]) -> MessageDraft:
+    subjects = []
+    for n in range(SUBJECT_ROWS):
+        name = (form.get(f"subject_name_{n}") or "").strip()
+        scheme = (form.get(f"subject_id_scheme_{n}") or "").strip()
+        value = (form.get(f"subject_id_value_{n}") or "").strip()
+        if not (name or value):
+            continue
+        subject: dict[str, Any] = {"kind": form.get(f"subject_kind_{n}") or "person", "name": name or None}
+        if value:
+            subject["identifiers"] = [{"scheme": scheme or "other", "value": value}]
+        subjects.append(subject)
+    caveats = form.get("caveats") or []
+    try:
+        return MessageDraft(
+            kind=MessageKind(form.get("kind") or "request"),
+            recipient_agency=form.get("recipient_agency") or "",
+            focus_area=form.get("focus_area") or "",
+            priority=Priority(form.get("priority") or "routine"),
+            handling=HandlingDraft(
+                classification=form.get("classification") or "",
+                tlp=Tlp(form.get("tlp") or "AMBER"),
+                caveats=tuple(Caveat(c) for c in caveats),
+                restrictions=form.get("restrictions") or None,
+                named_recipients=tuple(n.strip() for n in (form.get("named_recipients") or "").split(",") if n.strip()),
+            ),
+            legal_basis=form.get("legal_basis") or None,
+            title=form.get("title") or "",
+            body=form.get("body") or "",
+            subjects=tuple(Subject.model_validate(subject) for subject in subjects),
+            attachments=tuple(attachments),
+            purpose=Purpose(form.get("purpose") or "intelligence"),
+            offence=form.get("offence") or None,
+        )
+    except ValidationError as exc:
+        raise InvalidInput(validation_text(exc)) from exc
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+async def _form_dict(request: Request) -> tuple[dict[str, Any], list[UploadFile]]:
+    form = await request.form()
+    values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    values["caveats"] = [v for v in form.getlist("caveats") if isinstance(v, str)]
+    files = [f for f in form.getlist("attachment") if not isinstance(f, str) and f.filename]
+    return values, files
+
+
+@router.post("/compose/check", dependencies=[CsrfChecked])
+async def compose_check(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
+    values, _ = await _form_dict(request)
+    try:
+        draft = _draft_from_form(values, [])
+        decision = await run_in_threadpool(evaluate_draft, node, officer, draft)
+    except AccordError as problem:
+        return page(request, "_decision.html.j2", officer, decision=None, problem=problem.detail)
+    return page(request, "_decision.html.j2", officer, decision=decision.as_json(), problem=None)
+
+
+@router.post("/compose", dependencies=[CsrfChecked])
+async def compose_send(request: Request, node: NodeDep, officer: WebOfficerDep) -> Response:
+    values, files = await _form_dict(request)
+    try:
+        attachments = []
+        for upload in files:
+            data = await upload.read()
+            blob = await run_in_threadpool(
+                store_blob,
+                node,
+                data,
+                upload.content_type or "application/octet-stream",
+                "local",
+                officer.id,
+                officer.agency,
+            )
+            attachments.append(AttachmentDraft(sha256=blob.sha256, name=upload.filename or "attachment"))
+        draft = _draft_from_form(values, attachments)
+        [queued] = await run_in_threadpool(send_messages, node, officer, [draft])
+    except AccordError as problem:
+        return page(
+            request, "compose.html.j2", officer, 422, form=values, error=problem.detail, **_compose_context(node)
+        )
+    return redirect(f"/messages/{queued.message.id}?sent=1")
+
+
+# ---- a message and its case
+
+
+@router.get("/messages/{message_id}")
+def messagepage(request: Request, node: NodeDep, officer: WebOfficerDep, message_id: str) -> HTMLResponse:
+    message = open_message(node, officer, message_id)
+    thread = case_thread(node, officer, message["case_id"])
+    can_reply = (
+        message["direction"] == "incoming"
+        and message["recipient"]["agency"] == officer.agency
+        and message["kind"] in {k.value for k in OPENING_KINDS}
+    )
+    return page(
+        request,
+        "message.html.j2",
+        officer,
+        message=message,
+        thread=thread,
+        can_reply=can_reply,
+        classifications=list(node.agreement.classification_mapping[node.party]),
+        tlps=[t.value for t in Tlp],
+        sent=request.query_params.get("sent"),
+    )
+
+
+@router.get("/cases/{case_id}/thread")
+def thread_rows(request: Request, node: NodeDep, officer: WebOfficerDep, case_id: str) -> HTMLResponse:
+    current = request.query_params.get("current", "")
+    return page(request, "_thread.html.j2", officer, thread=case_thread(node, officer, case_id), current=current)
+
+
+@router.post("/messages/{message_id}/reply", dependencies=[CsrfChecked])
+async def reply(
+    request: Request,
+    node: NodeDep,
+    officer: WebOfficerDep,
+    message_id: str,
+    title: Annotated[str, Form()],
+    body: Annotated[str, Form()],
+    classification: Annotated[str, Form()],
+    tlp: Annotated[str, Form()] = "AMBER",
+    legal_basis: Annotated[str, Form()] = "",
+    pen_decision: Annotated[str, Form()] = "",
+    pen_grounds: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        draft = ReplyDraft(
+            handling=HandlingDraft(classification=classification, tlp=Tlp(tlp)),
+            legal_basis=legal_basis or None,
+            title=title,
+            body=body,
+            pen_answer=PenAnswer(decision=PenDecision(pen_decision), grounds=pen_grounds or None)
+            if pen_decision
+            else None,
+        )
+    except (ValidationError, ValueError) as exc:
+        raise InvalidInput(f"the answer is not complete: {exc}") from exc
+    full = await run_in_threadpool(reply_draft, node, officer, message_id, draft)
+    [queued] = await run_in_threadpool(send_messages, node, officer, [full])
+    return redirect(f"/messages/{queued.message.id}?sent=1")

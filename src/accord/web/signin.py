@@ -1,0 +1,82 @@
+"""Signing in and out: the sign-in form (with its own double-submit token, before any session exists), the session
+cookie it sets, and signing out, which revokes the session."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from accord.directory.officers import issue_token, revoke_session
+from accord.errors import AccordError, Forbidden
+from accord.http.dependencies import NodeDep
+from accord.web._pages import page, redirect
+from accord.web.security import SESSION_COOKIE, SIGNIN_COOKIE, CsrfChecked, WebOfficerDep, new_signin_token
+
+router = APIRouter(include_in_schema=False)
+_SIGNIN_FORM_S = 1800  # how long a sign-in form may stay open before it must be reloaded
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site: an absolute or scheme-relative URL would make the form an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/inbox"
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return redirect("/inbox")
+
+
+@router.get("/signin")
+def signin_form(request: Request, next: str | None = None, error: str | None = None) -> HTMLResponse:
+    token = new_signin_token()
+    response = page(request, "signin.html.j2", None, signin_token=token, next=_safe_next(next), error=error)
+    response.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict", max_age=_SIGNIN_FORM_S)
+    return response
+
+
+@router.post("/signin")
+async def signin(
+    request: Request,
+    node: NodeDep,
+    username: Annotated[str, Form(max_length=128)],
+    password: Annotated[str, Form(max_length=1024)],
+    signin_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/inbox",
+) -> Response:
+    expected = request.cookies.get(SIGNIN_COOKIE)
+    if not expected or signin_token != expected:
+        raise Forbidden("the sign-in form expired or did not come from this site; reload it and try again")
+    try:
+        issued = await run_in_threadpool(issue_token, node, username, password, node.settings.web_idle_timeout_s)
+    except AccordError:
+        token = new_signin_token()
+        refused = page(
+            request,
+            "signin.html.j2",
+            None,
+            401,
+            signin_token=token,
+            next=_safe_next(next),
+            error="Wrong username or password.",
+            username=username,
+        )
+        refused.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict", max_age=_SIGNIN_FORM_S)
+        return refused
+    response = redirect(_safe_next(next))
+    secure = node.settings.resolved_public_url.startswith("https://")
+    response.set_cookie(SESSION_COOKIE, issued.access_token, httponly=True, samesite="strict", secure=secure, path="/")
+    response.delete_cookie(SIGNIN_COOKIE)
+    return response
+
+
+@router.post("/signout", dependencies=[CsrfChecked])
+def signout(request: Request, node: NodeDep, officer: WebOfficerDep) -> Response:
+    revoke_session(node, request.cookies.get(SESSION_COOKIE, ""))
+    response = redirect("/signin")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,109 @@
+"""The work plan screen: the plan with its actions and their statuses, the quarter's indicators and chart, the
+proposals waiting (coordinators accept or reject them), status-change proposals, and the joint progress report.
+
+It calls the same services as the API's /api/v1/workplan, as the signed-in officer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from accord.domain.workplan import ALLOWED_TRANSITIONS, ActionStatus
+from accord.errors import InvalidInput
+from accord.http.dependencies import NodeDep
+from accord.http.reports import Disposition, report_response
+from accord.reports import charts
+from accord.reports.render import ReportFormat
+from accord.web._pages import page, redirect
+from accord.web.security import CsrfChecked, WebOfficerDep
+from accord.workplan.indicators import requests_per_area
+from accord.workplan.overview import plan_overview
+from accord.workplan.periods import Period, parse_period
+from accord.workplan.proposals import DecisionDraft, ProposalDraft, accept, list_proposals, propose, reject
+
+router = APIRouter(include_in_schema=False)
+_STATUS_ORDER = [ActionStatus.IN_PROGRESS, ActionStatus.BLOCKED, ActionStatus.DONE, ActionStatus.CANCELLED]
+
+
+def current_quarter() -> Period:
+    now = datetime.now(UTC)
+    return parse_period(f"{now.year}-Q{(now.month - 1) // 3 + 1}")
+
+
+@router.get("/workplan")
+def workplan(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
+    period = current_quarter()
+    now = datetime.now(UTC)
+    overview = plan_overview(node, period, now)
+    chart = charts.overview_chart(
+        requests_per_area(overview.exchange, node.agreement),
+        [p.value for p in node.agreement.parties],
+        f"Requests per focus area, {period.label}",
+    )
+    areas = [(None, "Cross-cutting")] + [(a.code, a.name) for a in node.agreement.focus_areas]
+    pending = list_proposals(node, "pending")
+    return page(
+        request,
+        "workplan.html.j2",
+        officer,
+        plan=overview.plan,
+        areas=areas,
+        indicators=overview.indicators,
+        chart=chart,
+        period=period,
+        pending=pending,
+        today=now.date().isoformat(),
+        transitions={s.value: [t.value for t in _STATUS_ORDER if t in ALLOWED_TRANSITIONS[s]] for s in ActionStatus},
+        done=request.query_params.get("done"),
+    )
+
+
+@router.post("/workplan/propose", dependencies=[CsrfChecked])
+def workplan_propose(
+    request: Request,
+    node: NodeDep,
+    officer: WebOfficerDep,
+    item: Annotated[str, Form()],
+    base_version: Annotated[int, Form()],
+    status: Annotated[str, Form()],
+    reason: Annotated[str, Form()],
+) -> Response:
+    try:
+        draft = ProposalDraft(item=item, base_version=base_version, changes={"status": status}, reason=reason)
+    except ValidationError as exc:
+        raise InvalidInput("a proposal needs the new status and a reason") from exc
+    propose(node, officer, draft)
+    return redirect("/workplan?done=proposed")
+
+
+@router.post("/workplan/proposals/{proposal_id}/{verdict}", dependencies=[CsrfChecked])
+def workplan_decide(
+    request: Request,
+    node: NodeDep,
+    officer: WebOfficerDep,
+    proposal_id: str,
+    verdict: str,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    if verdict == "accept":
+        accept(node, officer, proposal_id, DecisionDraft(reason=reason))
+    elif verdict == "reject":
+        reject(node, officer, proposal_id, DecisionDraft(reason=reason))
+    else:
+        raise InvalidInput("a proposal is accepted or rejected")
+    return redirect(f"/workplan?done={verdict}ed")
+
+
+@router.get("/workplan/report")
+async def workplan_report(node: NodeDep, officer: WebOfficerDep, period: str = "", format: str = "pdf") -> Response:
+    chosen = parse_period(period) if period else current_quarter()
+    try:
+        wanted = ReportFormat(format)
+    except ValueError as exc:
+        raise InvalidInput("the report comes as html, pdf or json") from exc
+    return await report_response(node, chosen, wanted, Disposition.ATTACHMENT)
