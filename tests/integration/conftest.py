@@ -9,14 +9,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BACKENDS, DatabaseFactory, databases_for
+from tests.integration.launcher import NodeLauncher
 from tests.integration.nodes import PairTemplates, RunningNode, running_pair
 
 
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PairTemplates]:
-    made = PairTemplates(tmp_path_factory.mktemp("templates"))
+    launcher = NodeLauncher()
+    made = PairTemplates(tmp_path_factory.mktemp("templates"), launcher)
     yield made
     made.drop_all()
+    launcher.close()
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +27,7 @@ from accord.domain.parties import Party
 from accord.node import KEY_DIR
 from accord.trust.peers import export_descriptor, pin_peer, repoint_peer
 from tests.conftest import DatabaseFactory, databases_for
+from tests.integration.launcher import LaunchedProcess, NodeLauncher
 
 PASSWORD = "correct-horse-battery-staple"
 # Settings of the test process that its nodes keep (every other ACCORD_* variable is the node's own).
@@ -82,7 +81,8 @@ class RunningNode:
     database_url: str
     port: int
     extra_env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
+    launcher: NodeLauncher | None = None
+    process: LaunchedProcess | None = None
     _engine: Engine | None = None
 
     @property
@@ -119,21 +119,17 @@ class RunningNode:
         move_clock(self.data_dir / CLOCK_FILE, seconds)
 
     def launch(self) -> None:
-        """Start the node's process without waiting for it to answer."""
-        assert self.process is None or self.process.poll() is not None, "already running"
-        log = open(self.data_dir / "node.log", "ab")  # noqa: SIM115 - lives as long as the child
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "accord", "node", "serve", "--data", str(self.data_dir)],
-            env=self.env(),
-            stdout=log,
-            stderr=log,
-        )
+        """Start the node's process (`accord node serve`) without waiting for it to answer."""
+        assert self.launcher is not None, "a node that runs is a copy of a template (PairTemplates.copy)"
+        assert self.process is None or self.process.has_exited(), "already running"
+        argv = ["node", "serve", "--data", str(self.data_dir)]
+        self.process = self.launcher.launch(argv, self.env(), self.data_dir / "node.log")
 
     def wait_healthy(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             assert self.process is not None
-            if self.process.poll() is not None:
+            if self.process.has_exited():
                 raise RuntimeError(f"{self.party} node exited: {(self.data_dir / 'node.log').read_text()[-3000:]}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
@@ -144,18 +140,17 @@ class RunningNode:
         raise TimeoutError(f"{self.party} node not healthy after {timeout_s} s")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        if self.process is not None and not self.process.has_exited():
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.process.wait(timeout_s=15)
+            except TimeoutError:
+                self.kill9()
 
     def kill9(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
+        self.process.wait(timeout_s=30)
 
     @property
     def engine(self) -> Engine:
@@ -212,8 +207,9 @@ class PairTemplates:
     never started; every test's pair is a copy of it, which costs a file copy or a `CREATE DATABASE … TEMPLATE`
     instead of key generation, migrations and officer accounts. Each test process (xdist worker) has its own."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, launcher: NodeLauncher) -> None:
         self.root = root
+        self.launcher = launcher
         self._pairs: dict[str, tuple[RunningNode, RunningNode]] = {}
         self._databases: list[DatabaseFactory] = []
 
@@ -221,6 +217,7 @@ class PairTemplates:
         """A Canada and India pair like a fresh one, in `root` and on `databases`, on ports of its own; not started."""
         template = self._template(databases.backend)
         ca, in_ = (copy_node(node, databases, root) for node in template)
+        ca.launcher = in_.launcher = self.launcher
         for node, peer in ((ca, in_), (in_, ca)):
             opened = open_local(node)
             try:

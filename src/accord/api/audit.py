@@ -56,7 +56,7 @@ def status(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
 @router.post("/checkpoints")
 def checkpoint_now(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
     """Issue a checkpoint now (if the ledger grew) and ask the peer to countersign it."""
-    audit.require_operator(officer)
+    audit.require_operator(officer, "a checkpoint on demand")
     audit.checkpoint_now(node)
     return {"checkpoints": [checkpoint_view(c) for c in audit.ledger_status(node, checkpoints=2).checkpoints]}
 

@@ -13,7 +13,7 @@ from accord.domain.handling import Tlp
 from accord.domain.messages import Priority
 from accord.exchange.sending import require_sender
 from accord.focus.cyber.shares import list_shares, shared_bundle
-from accord.focus.cyber.sharing import share_bundle
+from accord.focus.cyber.sharing import share_bundle, share_misp_event
 from accord.http.dependencies import NodeDep, OfficerDep
 
 router = APIRouter(tags=["cyber"])
@@ -70,19 +70,10 @@ class MispShareDraft(BaseModel):
 def share_misp(node: NodeDep, officer: OfficerDep, draft: MispShareDraft) -> dict[str, Any]:
     """Share a MISP event: converted to STIX 2.1 through misp-stix (its TLP tag becoming TLP 2.0 markings)."""
     require_sender(officer)
-    from accord.focus.cyber.misp import convert_misp_event  # misp-stix is imported when first needed
-
-    converted = convert_misp_event(draft.event)
-    shared = share_bundle(
-        node,
-        officer,
-        converted.document["objects"],
-        draft.focus_area,
-        named_recipients=draft.named_recipients,
-        title=converted.title,
-        note=draft.note,
+    shared, notes = share_misp_event(
+        node, officer, draft.event, draft.focus_area, named_recipients=draft.named_recipients, note=draft.note
     )
-    return shared.as_json() | {"notes": list(converted.notes)}
+    return shared.as_json() | {"notes": list(notes)}
 
 
 @router.get("/api/v1/cyber/shares")
@@ -97,7 +88,7 @@ def share_stix(node: NodeDep, officer: OfficerDep, message_id: str) -> dict[str,
 
 
 @router.get("/api/v1/cyber/shares/{message_id}/misp")
-def share_misp_event(node: NodeDep, officer: OfficerDep, message_id: str) -> dict[str, Any]:
+def share_as_misp_event(node: NodeDep, officer: OfficerDep, message_id: str) -> dict[str, Any]:
     """The share's objects as a MISP event, for import into MISP (TLP 2.0 markings become tlp: tags)."""
     from accord.focus.cyber.misp import bundle_to_misp  # misp-stix is imported when first needed
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from accord import __version__
 from accord.domain.parties import Party
-from accord.errors import Forbidden
+from accord.exchange.audit import require_operator
 from accord.exchange.channels import channel_status
 from accord.http.dependencies import NodeDep, OfficerDep
 
@@ -36,6 +36,5 @@ def agencies(node: NodeDep, _officer: OfficerDep, party: Party | None = None) ->
 
 @router.get("/api/v1/channels")
 def channels(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
-    if "operator" not in officer.roles:
-        raise Forbidden("channel health is for node operators")
+    require_operator(officer, "channel health")
     return channel_status(node)

@@ -3,6 +3,7 @@ audit bundle an oversight body verifies offline."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,10 +12,11 @@ from accord.errors import Forbidden
 from accord.exchange.transport import PeerClient
 from accord.exchange.witnessing import checkpoint_round
 from accord.ledger.alarms import Alarm, count_alarms, list_alarms
-from accord.ledger.bundle import BundleSummary, Progress
+from accord.ledger.bundle import BundleSummary, Progress, Verdict
 from accord.ledger.checkpoints import StoredCheckpoint, latest, ledger_size, list_checkpoints
 from accord.ledger.export import ExportingNode, export_bundle
 from accord.ledger.notes import origin_for
+from accord.ledger.verify import verify_bundle
 from accord.node import Node
 from accord.trust.peers import export_descriptor
 
@@ -26,9 +28,10 @@ def require_audit_role(officer: Officer) -> None:
         raise Forbidden("the ledger is open to operators, legal officers and oversight")
 
 
-def require_operator(officer: Officer) -> None:
+def require_operator(officer: Officer, what: str) -> None:
+    """`what` (e.g. "channel health") is for node operators only."""
     if Role.OPERATOR not in officer.roles:
-        raise Forbidden("checkpoints are made on demand by node operators")
+        raise Forbidden(f"{what} is for node operators")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,14 @@ def checkpoint_now(node: Node) -> StoredCheckpoint | None:
         checkpoint_round(node, client)
     with node.engine.connect() as conn:
         return latest(conn, origin_for(node.node_id))
+
+
+def verify_own_ledger(node: Node) -> Verdict:
+    """Export this node's audit bundle and verify it exactly as an oversight body would, offline."""
+    with tempfile.TemporaryDirectory(prefix="accord-verify-") as folder:
+        bundle = Path(folder) / "bundle.json.gz"
+        export_audit_bundle(node, bundle)
+        return verify_bundle(bundle)
 
 
 def export_audit_bundle(node: Node, out: Path, progress: Progress | None = None) -> BundleSummary:

@@ -6,19 +6,15 @@ It calls the same services as the API's /api/v1/audit, as the signed-in officer.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from accord.directory.officers import Officer
-from accord.exchange.audit import export_audit_bundle, ledger_status, require_audit_role
+from accord.exchange.audit import ledger_status, require_audit_role, verify_own_ledger
 from accord.exchange.receipt_proofs import prove_message
 from accord.http.dependencies import NodeDep
 from accord.ledger.bundle import Verdict
-from accord.ledger.verify import verify_bundle
 from accord.node import Node
 from accord.web._pages import page
 from accord.web.security import CsrfChecked, WebOfficerDep
@@ -43,10 +39,7 @@ def audit(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRespon
 async def audit_verify(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
     """Export this node's audit bundle and verify it exactly as an oversight body would, offline."""
     require_audit_role(officer)
-    with tempfile.TemporaryDirectory(prefix="accord-verify-") as folder:
-        bundle = Path(folder) / "bundle.json.gz"
-        await run_in_threadpool(export_audit_bundle, node, bundle)
-        verdict = await run_in_threadpool(verify_bundle, bundle)
+    verdict = await run_in_threadpool(verify_own_ledger, node)
     return _audit_page(request, node, officer, verdict)
 
 

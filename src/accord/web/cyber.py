@@ -16,7 +16,7 @@ from accord.directory.officers import Officer
 from accord.domain.handling import Tlp
 from accord.errors import AccordError, InvalidInput
 from accord.focus.cyber.shares import list_shares
-from accord.focus.cyber.sharing import share_bundle
+from accord.focus.cyber.sharing import share_document
 from accord.http.dependencies import NodeDep
 from accord.node import Node
 from accord.web._pages import page, redirect
@@ -44,21 +44,6 @@ def cyber(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRespon
     return _cyber_page(request, node, officer, shared=shared)
 
 
-def _objects_of(document: Any) -> tuple[list[dict[str, Any]], str | None]:
-    """The STIX objects of an uploaded bundle, or of a MISP event converted to STIX (with the event's title)."""
-    if isinstance(document, dict) and document.get("type") == "bundle":
-        objects = document.get("objects")
-        if not isinstance(objects, list) or not objects:
-            raise InvalidInput("the STIX bundle has no objects")
-        return [o for o in objects if isinstance(o, dict)], None
-    if isinstance(document, dict) and ("Event" in document or "Attribute" in document or "Object" in document):
-        from accord.focus.cyber.misp import convert_misp_event  # misp-stix is imported when first needed
-
-        converted = convert_misp_event(document)
-        return list(converted.document["objects"]), converted.title
-    raise InvalidInput("the file is neither a STIX 2.1 bundle nor a MISP event (JSON as MISP exports it)")
-
-
 def _read_json(content: bytes) -> Any:
     from accord.focus.cyber.misp import read_json
 
@@ -73,16 +58,11 @@ async def share(request: Request, node: NodeDep, officer: WebOfficerDep) -> Resp
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput("choose a STIX bundle or a MISP event (JSON) to share")
-        objects, title = _objects_of(_read_json(await upload.read()))
+        document = _read_json(await upload.read())
         named = tuple(n.strip() for n in values.get("named_recipients", "").split(",") if n.strip())
-        shared = share_bundle(
-            node,
-            officer,
-            objects,
-            values.get("focus_area") or "cyber",
-            named_recipients=named,
-            title=title,
-            note=values.get("note", ""),
+        focus_area = values.get("focus_area") or "cyber"
+        shared = share_document(
+            node, officer, document, focus_area, named_recipients=named, note=values.get("note", "")
         )
     except AccordError as problem:
         return _cyber_page(request, node, officer, problem.status, error=problem.detail, form=values)

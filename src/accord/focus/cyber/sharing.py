@@ -83,6 +83,54 @@ def share_bundle(
     return SharedOut(queued.message.id, queued.state.value, level, len(objects))
 
 
+def share_misp_event(
+    node: Node,
+    officer: Officer,
+    event: Mapping[str, Any],
+    focus_area: str = "cyber",
+    *,
+    named_recipients: Sequence[str] = (),
+    note: str = "",
+) -> tuple[SharedOut, tuple[str, ...]]:
+    """Share a MISP event, converted to STIX 2.1 through misp-stix (its TLP tag becoming TLP 2.0 markings); returns
+    the share and what the conversion noted."""
+    from accord.focus.cyber.misp import convert_misp_event  # misp-stix is imported when first needed
+
+    converted = convert_misp_event(dict(event))
+    shared = share_bundle(
+        node,
+        officer,
+        converted.document["objects"],
+        focus_area,
+        named_recipients=named_recipients,
+        title=converted.title,
+        note=note,
+    )
+    return shared, tuple(converted.notes)
+
+
+def share_document(
+    node: Node,
+    officer: Officer,
+    document: Any,
+    focus_area: str = "cyber",
+    *,
+    named_recipients: Sequence[str] = (),
+    note: str = "",
+) -> SharedOut:
+    """Share an uploaded document: a STIX 2.1 bundle as it is, or a MISP event converted to STIX."""
+    if isinstance(document, dict) and document.get("type") == "bundle":
+        objects = document.get("objects")
+        if not isinstance(objects, list) or not objects:
+            raise InvalidInput("the STIX bundle has no objects")
+        stix = [o for o in objects if isinstance(o, dict)]
+        return share_bundle(node, officer, stix, focus_area, named_recipients=named_recipients, note=note)
+    if isinstance(document, dict) and ("Event" in document or "Attribute" in document or "Object" in document):
+        shared, _ = share_misp_event(node, officer, document, focus_area, named_recipients=named_recipients, note=note)
+        return shared
+    raise InvalidInput("the file is neither a STIX 2.1 bundle nor a MISP event (JSON as MISP exports it)")
+
+
 def share_posted(
     node: Node, officer: Officer, collection: Collection, added: Sequence[Mapping[str, Any]]
 ) -> SharedOut | None:
