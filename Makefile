@@ -58,12 +58,14 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration
 
-# Two workers, one module per worker at a time: the module-scoped node pairs stay shared within a module.
+# Two workers; a worker takes a module's tests on one storage backend together (tests/conftest.py makes the groups),
+# so a module-scoped node pair is set up once. Coverage counts the node processes too; the total is printed last.
 test: lint typecheck $(WEB_VENDOR) $(CHROMIUM)
-	$(BIN)/pytest -n 2 --dist loadscope
+	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=
+	@echo "coverage of src/accord (statements and branches): $$($(BIN)/coverage report --format=total)%"
 
 bench: install
 	$(BIN)/python bench/exchange.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache frontend/node_modules $(VENDOR)
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* frontend/node_modules $(VENDOR)

@@ -44,8 +44,8 @@ from sqlalchemy import URL, update
 from accord.bootstrap import init_node
 from accord.config import load_settings
 from accord.domain.parties import Party
-from accord.exchange.audit import export_audit_bundle
-from accord.exchange.witnessing import countersign, issue_checkpoint
+from accord.exchange.audit import export_audit_bundle, trust_anchors
+from accord.exchange.witnessing import checkpoint_request, countersign, issue_checkpoint
 from accord.ledger.checkpoints import ledger_size
 from accord.ledger.events import EventType, append_event, append_events, event_row, tree_root
 from accord.ledger.notes import origin_for
@@ -61,7 +61,7 @@ from accord.ledger.tree import (
 from accord.ledger.verify import verify_bundle
 from accord.node import Node
 from accord.store.tables import checkpoints
-from accord.trust.peers import export_descriptor, pin_peer
+from accord.trust.peers import export_descriptor, load_peers, pin_peer
 from progress import Progress, log  # bench/progress.py, beside this script
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -288,7 +288,9 @@ def countersign_in_process(ca: Node, india: Node) -> None:
     stored = issue_checkpoint(ca, force=True)
     if stored is None:
         raise RuntimeError("issue_checkpoint(force=True) issued nothing")
-    line = countersign(india, stored.note, 0, [])
+    with ca.engine.connect() as conn:
+        [peer] = load_peers(ca, conn)
+    line = countersign(india, checkpoint_request(ca, peer, stored.note, 0, []))
     with ca.engine.begin() as conn:
         conn.execute(
             update(checkpoints)
@@ -321,10 +323,11 @@ def measure_bundle(root: Path, leaves: int) -> dict[str, Any]:
         pin_peer(india, export_descriptor(ca))
         fill(ca, leaves, "bundle: filling Canada's ledger")
         countersign_in_process(ca, india)
+        anchors = trust_anchors(ca)  # what an oversight body obtains out of band: both nodes' keys
         export_s, summary = timed(partial(export_audit_bundle, ca, out, reporter("bundle: exporting")))
     size = out.stat().st_size
     log(f"bundle: {summary.leaves} leaves exported in {export_s:.2f} s, {size} bytes")
-    verify_s, verdict = timed(partial(verify_bundle, out, reporter("bundle: verifying")))
+    verify_s, verdict = timed(partial(verify_bundle, out, reporter("bundle: verifying"), anchors=anchors))
     if not verdict.ok:
         raise RuntimeError(f"the bundle does not verify: {verdict.problems}")
     for warning in verdict.warnings:

@@ -122,7 +122,7 @@ def _wait_until_unused(conn: psycopg.Connection[tuple[object, ...]], name: str, 
     """A closed connection's server process may take a moment to leave; until it has, the database is no template."""
     deadline = time.monotonic() + timeout_s
     query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
-    while (row := conn.execute(query, (name,)).fetchone()) is not None and row[0] > 0:
+    while (row := conn.execute(query, (name,)).fetchone()) is not None and row[0] != 0:
         if time.monotonic() > deadline:
             raise TimeoutError(f"database {name} still has {row[0]} connections after {timeout_s} s; cannot copy it")
         time.sleep(0.02)

@@ -1,4 +1,5 @@
-"""Envelopes built by hand, as a faulty or hostile peer would: valid ones, forged ones, and everything between."""
+"""Envelopes and signed peer requests built by hand, as a faulty or hostile peer would: valid ones, forged ones, and
+everything between."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import base64
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from uuid6 import uuid7
 from accord.crypto.canonical import canonical_json
 from accord.crypto.envelope import CONTENT_ENC, ENVELOPE_TYP, KEY_ALG, seal_envelope
 from accord.crypto.keys import NodeKeys, PublicKeys
-from accord.crypto.signing import SIGNING_ALG
+from accord.crypto.signing import SIGNING_ALG, sign_claims
 from accord.domain.handling import Caveat, CommonLevel, Handling, Tlp
 from accord.domain.messages import Address, Message, MessageKind, Priority
 from accord.domain.parties import Party
@@ -105,3 +106,31 @@ def rewrite_jwe_header(token: str, change: Callable[[dict[str, Any]], Any]) -> s
 def batch(*tokens: str, refs: list[str | None] | None = None) -> dict[str, Any]:
     names = refs or [f"ref-{n}" for n in range(len(tokens))]
     return {"envelopes": [{"ref": ref, "token": token} for ref, token in zip(names, tokens, strict=True)]}
+
+
+CHECKPOINT_TYP = "accord-checkpoint+jws"
+
+
+def checkpoint_claims(note: str, from_size: int = 0, proof: Sequence[bytes] = (), **overrides: Any) -> dict[str, Any]:
+    """The claims of a checkpoint request exactly as Canada's node signs them (`witnessing.checkpoint_request`)."""
+    claims: dict[str, Any] = {
+        "iss": CA_NODE,
+        "aud": IN_NODE,
+        "iat": int(time.time()),
+        "jti": str(uuid7()),
+        "checkpoint": note,
+        "from_size": from_size,
+        "consistency": [p.hex() for p in proof],
+    }
+    claims.update(overrides)
+    return claims
+
+
+def sign_request(claims: dict[str, Any], signer: OKPKey, typ: str = CHECKPOINT_TYP) -> str:
+    return sign_claims(claims, signer, typ)
+
+
+def forge_signed_request(claims: dict[str, Any], signer: OKPKey, claimed_kid: str, typ: str = CHECKPOINT_TYP) -> str:
+    """Sign with `signer` but name `claimed_kid` (the pinned key's) in the JWS header, as a forger would."""
+    header = {"alg": SIGNING_ALG, "kid": claimed_kid, "typ": typ}
+    return jws.serialize_compact(header, canonical_json(claims), signer, algorithms=[SIGNING_ALG])

@@ -40,6 +40,8 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/v1/reviews/{message_id}"): ("ca.rcmp", "ca.operator"),
     ("GET", "/api/v1/audit/status"): ("ca.rcmp", "ca.cbsa"),
     ("POST", "/api/v1/audit/checkpoints"): ("ca.rcmp", "ca.legal"),
+    ("GET", "/api/v1/audit/alarms"): ("ca.rcmp", "ca.cbsa"),
+    ("POST", "/api/v1/audit/alarms/{alarm_id}/acknowledgement"): ("ca.rcmp", "ca.legal"),
     ("GET", "/api/v1/audit/messages/{message_id}/proof"): ("ca.rcmp",),
     ("GET", "/api/v1/workplan"): "any",
     ("GET", "/api/v1/workplan/items/{code}"): "any",
@@ -73,6 +75,7 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
 # Valid bodies, so that what is refused is the caller, not the request.
 BODIES: dict[str, Any] = {
     "/api/v1/reviews/{message_id}": {"action": "refuse", "reason": "not for me"},
+    "/api/v1/audit/alarms/{alarm_id}/acknowledgement": {"note": "seen"},
     "/api/v1/messages": draft(),
     "/api/v1/messages/evaluate": draft(),
     "/api/v1/messages/batch": {"messages": [draft()]},
@@ -100,7 +103,7 @@ QUERIES = {
 
 def concrete(path: str) -> str:
     path = re.sub(r"\{(message_id|case_id|proposal_id)\}", MESSAGE, path).replace("{sha256}", SHA)
-    return path.replace("{code}", "sharing-channel-live")
+    return path.replace("{code}", "sharing-channel-live").replace("{alarm_id}", "1")
 
 
 def call(node: RunningNode, method: str, path: str, token: str | None) -> httpx.Response:

@@ -2,7 +2,8 @@
 
 Every fault must be answered with RFC 9457 problem+json naming it, must store nothing (no message, no inbound
 envelope), and must leave an `envelope.refused` event behind. One India node per storage backend serves the whole
-module; every test compares counts before and after, so tests do not depend on each other.
+module; every test compares counts before and after, so tests do not depend on each other. The sequence collision at
+the end runs both nodes of a pair of its own: Canada's channel counter goes back and Canada re-sequences.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from typer.testing import CliRunner, Result
 
+from accord.cli import app
 from accord.crypto.keys import NodeKeys
 from accord.crypto.receipts import verify_receipt
 from accord.domain.messages import Address
 from accord.domain.parties import Party
-from accord.store.tables import events, inbound_envelopes, messages
+from accord.store.tables import channel_counters, events, inbound_envelopes, messages
 from tests.conftest import BACKENDS, databases_for
 from tests.integration.forgery import (
     batch,
@@ -34,9 +37,10 @@ from tests.integration.forgery import (
     seal,
     tamper_ciphertext,
 )
-from tests.integration.nodes import PairTemplates, RunningNode
+from tests.integration.nodes import PairTemplates, RunningNode, draft, wait_for
 
 ENVELOPES = "/federation/v1/envelopes"
+ALARMS = "/api/v1/audit/alarms"
 PROBLEM_JSON = "application/problem+json"
 # Small enough to exceed cheaply, large enough for an envelope carrying a body just over max_body_bytes (64 KiB).
 MAX_BATCH_BYTES = 512 * 1024
@@ -334,12 +338,33 @@ def test_envelope_whose_ref_does_not_name_its_message_is_refused(federation: Fed
     assert_envelope_refused(federation, token, 400, "malformed-artefact")
 
 
-def test_envelope_reusing_a_channel_sequence_number_is_refused(federation: Federation) -> None:
-    first = claims_for(message())
+def test_envelope_reusing_a_channel_sequence_number_is_refused_as_a_collision_and_logged(
+    federation: Federation,
+) -> None:
+    first_message = message()
+    first = claims_for(first_message)
     assert federation.post(batch(federation.seal(first))).status_code == 200
     second = message()
     token = federation.seal(claims_for(second, seq=first["seq"]))
-    assert_envelope_refused(federation, token, 400, "malformed-artefact", ref=second.id)
+    before = snapshot(federation.india)
+
+    response = federation.post(batch(token, refs=[second.id]))
+
+    body = assert_refused_and_nothing_stored(federation, before, response, 409, "sequence-collision")
+    problem = body["results"][0]["problem"]
+    assert (problem["seq"], problem["held_by"]) == (first["seq"], first_message.id)
+    assert problem["channel"] == "ca-node-1>in-node-1" and problem["highest_seq"] >= first["seq"]
+    with federation.india.engine.connect() as conn:
+        logged = (
+            conn.execute(
+                select(events.c.refs).where(
+                    events.c.id > before.last_event, events.c.type == "envelope.sequence_collision"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [json.loads(refs)["held_by"] for refs in logged] == [first_message.id], "the receiver logs the collision"
 
 
 @pytest.mark.parametrize("seq", [0, -1, True, 1.5, "7"], ids=["zero", "negative", "true", "float", "string"])
@@ -465,14 +490,95 @@ def test_a_hello_from_the_pinned_peer_is_accepted(federation: Federation) -> Non
 def test_a_hello_signed_by_an_unpinned_key_is_refused(federation: Federation) -> None:
     stranger = NodeKeys.generate()
     claims = {"iss": "ca-node-1", "aud": "in-node-1", "iat": int(time.time()), "jti": "hello-2"}
-    assert_problem(_post_hello(federation, _hello(claims, stranger.signing)), 403, "unknown-sender")
+    refused = assert_problem(_post_hello(federation, _hello(claims, stranger.signing)), 401, "peer-not-authenticated")
+    assert refused["reason"] == "unknown-sender"
 
 
 def test_a_stale_or_misaddressed_or_garbled_hello_is_refused(federation: Federation) -> None:
     key = federation.ca_keys.signing
     stale = {"iss": "ca-node-1", "aud": "in-node-1", "iat": int(time.time()) - 3600, "jti": "hello-3"}
-    assert_problem(_post_hello(federation, _hello(stale, key)), 400, "stale-envelope")
+    assert assert_problem(_post_hello(federation, _hello(stale, key)), 401, "peer-not-authenticated")["reason"] == (
+        "stale"
+    )
     elsewhere = {"iss": "ca-node-1", "aud": "in-node-9", "iat": int(time.time()), "jti": "hello-4"}
-    assert_problem(_post_hello(federation, _hello(elsewhere, key)), 400, "malformed-artefact")
+    assert assert_problem(_post_hello(federation, _hello(elsewhere, key)), 401, "peer-not-authenticated")["reason"] == (
+        "audience"
+    )
     assert_problem(_post_hello(federation, b"not a token"), 400, "malformed-artefact")
     assert _post_hello(federation, b"\xff\xfe").status_code == 400
+
+
+# --- a sequence collision, end to end ----------------------------------------------------------------------------
+
+CHANNEL = "ca-node-1>in-node-1"
+COLLISION_ALARMS = {"kind": "sequence-collision"}
+
+
+def collisions_logged(node: RunningNode) -> int:
+    with node.engine.connect() as conn:
+        return (
+            conn.scalar(select(func.count()).select_from(events).where(events.c.type == "envelope.sequence_collision"))
+            or 0
+        )
+
+
+def accord_cli(node: RunningNode, *args: str) -> Result:
+    env = {"ACCORD_DATABASE_URL": node.database_url, "COLUMNS": "200"}
+    return CliRunner().invoke(app, [*args, "--data", str(node.data_dir)], env=env)
+
+
+def test_a_channel_counter_gone_back_makes_a_collision_that_raises_an_alarm_until_re_sequenced(
+    pair: tuple[RunningNode, RunningNode],
+) -> None:
+    ca, india = pair
+    with ca.client("ca.rcmp") as rcmp, ca.client("ca.operator") as operator:
+
+        def delivery(message_id: str) -> dict[str, Any]:
+            found: dict[str, Any] = rcmp.get(f"/api/v1/messages/{message_id}").json()["delivery"]
+            return found
+
+        first = rcmp.post("/api/v1/messages", json=draft(title="Before the restore")).json()
+        wait_for(lambda: delivery(first["id"])["state"] == "delivered")
+        with ca.engine.begin() as conn:  # the channel counter goes back, as a database restored from a backup has it
+            conn.execute(
+                update(channel_counters)
+                .where(channel_counters.c.channel == CHANNEL)
+                .values(next_seq=first["channel_seq"])
+            )
+        second = rcmp.post("/api/v1/messages", json=draft(title="After the restore")).json()
+        assert second["channel_seq"] == first["channel_seq"]
+
+        wait_for(lambda: collisions_logged(india) >= 2, 30)  # refused and logged by India on each retry
+        [alarm] = wait_for(lambda: operator.get(ALARMS, params=COLLISION_ALARMS).json()["alarms"], 30)
+        assert "accord node resequence --peer in-node-1" in alarm["detail"]
+        assert alarm["evidence"]["peer_highest_seq"] >= first["channel_seq"]
+        assert alarm["evidence"]["collisions"][0] == {
+            "ref": second["id"],
+            "seq": second["channel_seq"],
+            "held_by": first["id"],
+        }
+        waiting = delivery(second["id"])
+        assert waiting["state"] == "sent", "a collision is not a final refusal: the message waits, retried"
+        assert "sequence-collision" in waiting["last_error"]
+        wait_for(lambda: collisions_logged(india) >= 4, 30)
+        assert len(operator.get(ALARMS, params=COLLISION_ALARMS).json()["alarms"]) == 1, "one open alarm per channel"
+        with india.engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(messages).where(messages.c.id == second["id"])) == 0
+
+        resequenced = accord_cli(ca, "node", "resequence", "--peer", "in-node-1")
+        assert resequenced.exit_code == 0, resequenced.output
+        assert "1 waiting envelopes re-sequenced" in resequenced.stdout
+
+        delivered = wait_for(lambda: (d := delivery(second["id"]))["state"] == "delivered" and d, 30)
+        assert delivered["channel_seq"] > first["channel_seq"]
+        with ca.engine.connect() as conn:
+            [logged] = conn.execute(select(events.c.refs).where(events.c.type == "channel.resequenced")).scalars()
+        assert json.loads(logged)["first"] == delivered["channel_seq"]
+        third = rcmp.post("/api/v1/messages", json=draft(title="Business as usual")).json()
+        assert third["channel_seq"] == delivered["channel_seq"] + 1
+        wait_for(lambda: delivery(third["id"])["state"] == "delivered")
+
+    assert accord_cli(ca, "audit", "alarms").exit_code == 1
+    acknowledged = accord_cli(ca, "audit", "ack", str(alarm["id"]), "--note", "restored from backup; re-sequenced")
+    assert acknowledged.exit_code == 0, acknowledged.output
+    assert accord_cli(ca, "audit", "alarms").exit_code == 0

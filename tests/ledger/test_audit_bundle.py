@@ -1,5 +1,9 @@
 """The audit bundle: a real Canada node with India pinned as its peer, countersigning in process, exported and verified
-offline; then each way of tampering with the ledger or the file, named by the first problem the verifier reports."""
+offline; then each way of tampering with the ledger or the file, named by the first problem the verifier reports.
+
+Canada's ledger has 5 leaves after its newest countersigned checkpoint, as a live node has between two checkpoint
+rounds; strict verification (the default) reports them as a problem after whatever the test is about (TAIL).
+"""
 
 from __future__ import annotations
 
@@ -7,180 +11,108 @@ import gzip
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
-from typer.testing import CliRunner
 
-from accord.bootstrap import init_node
-from accord.cli.audit import audit_app
-from accord.config import load_settings, write_node_file
 from accord.crypto.keys import NodeKeys
 from accord.directory.officers import Role, create_officer
 from accord.domain.drafts import MessageDraft
-from accord.domain.parties import Party
 from accord.exchange.audit import export_audit_bundle as export_bundle
+from accord.exchange.audit import trust_anchors
 from accord.exchange.sending import send_messages
-from accord.exchange.witnessing import countersign, issue_checkpoint, raise_alarm
-from accord.ledger.bundle import Verdict
-from accord.ledger.checkpoints import latest
-from accord.ledger.events import EventType, append_events, event_row, leaf_bytes, leaf_record
-from accord.ledger.notes import CheckpointBody, origin_for, parse_note, sign_checkpoint
-from accord.ledger.proofs import StoredTree
-from accord.ledger.tree import MemoryTree, consistency_proof, leaf_hash
+from accord.exchange.witnessing import issue_checkpoint, raise_alarm
+from accord.ledger.bundle import Outcome, TrustedKey
+from accord.ledger.events import EventType
+from accord.ledger.leaves import leaf_bytes, leaf_record
+from accord.ledger.notes import CheckpointBody, parse_note, sign_checkpoint
+from accord.ledger.tree import MemoryTree, leaf_hash
 from accord.ledger.verify import verify_bundle
 from accord.node import Node
 from accord.store.tables import checkpoints, events, ledger_head, ledger_nodes
-from accord.trust.peers import export_descriptor, pin_peer
 from tests.conftest import DatabaseFactory
 from tests.integration.nodes import PASSWORD, draft
+from tests.ledger.conftest import CleanFiles
+from tests.ledger.pairs import (
+    CHECKPOINT_SIZES,
+    LEAVES,
+    TAMPERED,
+    Ledger,
+    append,
+    cli,
+    countersign_latest,
+    cover_tail,
+    fingerprint,
+    first_problem,
+    open_pair,
+    read,
+    write,
+)
 
-# Canada's ledger opens with what node init logs (node.initialised, workplan.initialised, policy.pack_installed,
-# peer.pinned); events are added up to each checkpoint size and India countersigns each checkpoint, then 5 more
-# events wait for the next round: 68 leaves, checkpoints of size 23, 43 and 63.
-CHECKPOINT_SIZES = (23, 43, 63)
-UNCOUNTERSIGNED = 5
-LEAVES = CHECKPOINT_SIZES[-1] + UNCOUNTERSIGNED
-TAMPERED = 30  # a leaf under the second checkpoint, not the first
-
-
-@dataclass
-class Ledger:
-    """Canada's node (the log under audit) and India's (its countersigning peer), both open in this process."""
-
-    ca: Node
-    india: Node
-    root: Path
-
-    def export(self, name: str = "bundle.json.gz") -> Path:
-        out = self.root / name
-        export_bundle(self.ca, out)
-        return out
-
-    def close(self) -> None:
-        self.ca.close()
-        self.india.close()
-
-
-def open_pair(root: Path, ca_url: str | None, in_url: str | None) -> Ledger:
-    """As tests/integration/nodes.py::create_pair does it, without processes: init both, pin each as the other's."""
-    opened = {}
-    for party, url in ((Party.CA, ca_url), (Party.IN, in_url)):
-        data_dir = root / party.value.lower()
-        data_dir.mkdir(parents=True)
-        write_node_file(data_dir, "127.0.0.1", 9, None)  # the discard port: nothing answers there
-        opened[party] = init_node(load_settings(data_dir, database_url=url), party)
-    pin_peer(opened[Party.CA], export_descriptor(opened[Party.IN]))
-    pin_peer(opened[Party.IN], export_descriptor(opened[Party.CA]))
-    return Ledger(opened[Party.CA], opened[Party.IN], root)
-
-
-def ledger_size_of(node: Node) -> int:
-    with node.engine.connect() as conn:
-        return int(conn.execute(select(ledger_head.c.size)).scalar_one())
-
-
-def append(node: Node, count: int) -> None:
-    with node.engine.begin() as conn:
-        first = int(conn.execute(select(ledger_head.c.size)).scalar_one())
-        rows = [
-            event_row(EventType.MESSAGE_CREATED, "ca.rcmp", {"message": f"m-{i}", "seq": i}, f"body {i}".encode())
-            for i in range(first, first + count)
-        ]
-        append_events(conn, rows)
-
-
-def countersign_latest(log: Node, witness: Node) -> None:
-    """What request_cosignature does over HTTP: the witness countersigns, the log stores the line on its row."""
-    origin = origin_for(log.node_id)
-    with log.engine.connect() as conn:
-        newest = latest(conn, origin)
-        anchor = latest(conn, origin, cosigned_only=True)
-        assert newest is not None
-        from_size = anchor.size if anchor else 0
-        proof = consistency_proof(StoredTree(conn), from_size, newest.size) if from_size else []
-    line = countersign(witness, newest.note, from_size, [p.hex() for p in proof])
-    with log.engine.begin() as conn:
-        conn.execute(
-            update(checkpoints)
-            .where(checkpoints.c.id == newest.id)
-            .values(cosigner=origin_for(witness.node_id), cosignature=line, cosigned_at=datetime.now(UTC))
-        )
-
-
-def fill(ledger: Ledger) -> Ledger:
-    for size in CHECKPOINT_SIZES:
-        append(ledger.ca, size - ledger_size_of(ledger.ca))
-        issue_checkpoint(ledger.ca, force=True)
-        countersign_latest(ledger.ca, ledger.india)
-    issue_checkpoint(ledger.india, force=True)
-    countersign_latest(ledger.india, ledger.ca)  # a checkpoint of India's that Canada witnessed
-    append(ledger.ca, UNCOUNTERSIGNED)
-    return ledger
-
-
-@pytest.fixture
-def ledger(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Ledger]:
-    pair = fill(open_pair(tmp_path, databases.new_url("ca"), databases.new_url("in")))
-    yield pair
-    pair.close()
-
-
-@pytest.fixture(scope="module")
-def clean_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One untampered bundle (SQLite) for the tests that damage the file rather than the database."""
-    pair = fill(open_pair(tmp_path_factory.mktemp("clean"), None, None))
-    try:
-        return pair.export("clean.json.gz")
-    finally:
-        pair.close()
-
-
-def read(path: Path) -> dict[str, Any]:
-    return dict(json.loads(gzip.decompress(path.read_bytes())))
-
-
-def write(path: Path, bundle: dict[str, Any]) -> Path:
-    path.write_bytes(gzip.compress(json.dumps(bundle).encode()))
-    return path
-
-
-def first_problem(verdict: Verdict) -> str:
-    assert not verdict.ok
-    return verdict.problems[0]
-
-
-def fingerprint(node: Node) -> str:
-    return node.keys.public.signing_fingerprint
+TAIL = (
+    "leaves 63..67 are under no checkpoint countersigned by the peer: nothing shows they were not rewritten or made up"
+)
 
 
 # ------------------------------------------------------------------------------------------------- the happy path
 
 
 def test_an_untampered_ledger_exports_and_verifies_offline(ledger: Ledger) -> None:
+    cover_tail(ledger)  # every leaf under a countersigned checkpoint
     out = ledger.root / "bundle.json"
     exports: list[tuple[int, int]] = []
     verifies: list[tuple[int, int]] = []
 
     exported = export_bundle(ledger.ca, out, lambda done, total: exports.append((done, total)))
-    verdict = verify_bundle(out, lambda done, total: verifies.append((done, total)))
+    anchors = trust_anchors(ledger.ca)
+    verdict = verify_bundle(out, lambda done, total: verifies.append((done, total)), anchors=anchors)
 
-    assert verdict.problems == []
-    assert verdict.ok
-    assert verdict.warnings == [
-        "leaves 63..67 not countersigned by the peer yet (the next checkpoint round covers them)"
-    ]
+    assert (verdict.problems, verdict.warnings) == ([], [])
+    assert verdict.outcome is Outcome.VERIFIED and verdict.ok
     summary = verdict.summary
-    assert (summary.leaves, summary.checkpoints, summary.countersigned, summary.witnessed) == (LEAVES, 3, 3, 1)
+    assert (summary.leaves, summary.checkpoints, summary.countersigned, summary.witnessed) == (LEAVES, 4, 4, 1)
     assert summary.node is not None and summary.node.fingerprint == fingerprint(ledger.ca)
     assert [p.fingerprint for p in summary.peers] == [fingerprint(ledger.india)]
-    assert exported == summary
+    [india] = summary.countersigners
+    assert (india.key.node_id, india.key.party, india.key.fingerprint) == ("in-node-1", "IN", fingerprint(ledger.india))
+    assert india.sizes == (*CHECKPOINT_SIZES, LEAVES)
+    assert summary.covered == LEAVES
+    exported_counts = (exported.leaves, exported.checkpoints, exported.countersigned, exported.witnessed)
+    assert exported_counts == (summary.leaves, summary.checkpoints, summary.countersigned, summary.witnessed)
+    assert (exported.node, exported.peers) == (summary.node, summary.peers)
     assert exports[-1] == verifies[-1] == (LEAVES, LEAVES)
+
+
+def test_leaves_after_the_newest_countersigned_checkpoint_fail_strict_verification(ledger: Ledger) -> None:
+    out = ledger.export()
+    anchors = trust_anchors(ledger.ca)
+
+    strict = verify_bundle(out, anchors=anchors)
+    relaxed = verify_bundle(out, anchors=anchors, allow_uncovered_tail=True)
+
+    # Was a warning before trust anchors: a leaf no trusted peer countersigned is one the log's operator could have
+    # rewritten or made up, so it fails unless the verifier asks to let the tail pass.
+    assert strict.problems == [TAIL.replace("by the peer", "by a trusted peer key")]
+    assert (relaxed.problems, relaxed.outcome) == ([], Outcome.VERIFIED)
+    assert relaxed.warnings == [
+        "leaves 63..67 are under no checkpoint countersigned by a trusted peer key yet "
+        "(the next checkpoint round covers them)"
+    ]
+    assert relaxed.summary.covered == CHECKPOINT_SIZES[-1]
+
+
+def test_the_node_checks_its_own_ledger_under_its_own_and_its_pinned_peers_keys(ledger: Ledger) -> None:
+    from accord.exchange.audit import verify_own_ledger
+
+    verdict = verify_own_ledger(ledger.ca)
+
+    assert verdict.outcome is Outcome.VERIFIED, verdict.problems
+    assert {a.fingerprint for a in verdict.anchors} == {fingerprint(ledger.ca), fingerprint(ledger.india)}
+    assert verdict.warnings == [
+        "leaves 63..67 are under no checkpoint countersigned by a trusted peer key yet "
+        "(the next checkpoint round covers them)"
+    ]
 
 
 def test_the_bundle_holds_leaf_records_and_signatures_but_no_message_contents(ledger: Ledger) -> None:
@@ -208,13 +140,12 @@ def test_the_bundle_holds_leaf_records_and_signatures_but_no_message_contents(le
 def test_expected_fingerprints_must_be_the_keys_in_the_bundle(clean_bundle: Path) -> None:
     summary = verify_bundle(clean_bundle).summary
     assert summary.node is not None
-    both = [summary.node.fingerprint, *(p.fingerprint for p in summary.peers)]
+    both = [TrustedKey(summary.node.fingerprint), *(TrustedKey(p.fingerprint) for p in summary.peers)]
 
-    assert verify_bundle(clean_bundle, expect_fingerprints=both).ok
+    assert verify_bundle(clean_bundle, anchors=both, allow_uncovered_tail=True).ok
     stranger = NodeKeys.generate().public.signing_fingerprint
-    assert verify_bundle(clean_bundle, expect_fingerprints=[stranger]).problems == [
-        f"key fingerprint {stranger} was expected but no node in this bundle has it"
-    ]
+    problems = verify_bundle(clean_bundle, anchors=[TrustedKey(stranger)], allow_uncovered_tail=True).problems
+    assert f"trusted key {stranger} is carried by no node in this bundle" in problems
 
 
 # ------------------------------------------------------------------------------------- tampering with the database
@@ -228,8 +159,8 @@ def test_an_event_edited_in_the_database_is_named_by_its_leaf(ledger: Ledger, co
 
     verdict = verify_bundle(ledger.export())
 
-    assert first_problem(verdict) == "leaf 30: its contents do not match its recorded hash"
-    assert len(verdict.problems) == 1  # the recorded hash still matches every checkpoint
+    # The recorded hash still matches every checkpoint: nothing else is wrong but the tail no peer countersigned yet.
+    assert verdict.problems == ["leaf 30: its contents do not match its recorded hash", TAIL]
 
 
 def test_an_event_deleted_from_the_database_is_named_as_missing(ledger: Ledger) -> None:
@@ -302,6 +233,7 @@ def test_a_rewritten_history_re_signed_with_the_node_key_fails_the_peer_counters
     assert verdict.problems == [
         "checkpoint size 43: the peer's countersignature does not verify — the history it countersigned was rewritten",
         "checkpoint size 63: the peer's countersignature does not verify — the history it countersigned was rewritten",
+        TAIL.replace("leaves 63..67", "leaves 23..67"),  # checkpoint size 23 is the newest India's signature holds
     ]
 
 
@@ -334,7 +266,7 @@ def test_a_checkpoint_signed_by_an_unpinned_key_is_named(ledger: Ledger) -> None
 
     verdict = verify_bundle(ledger.export())
 
-    assert verdict.problems == ["checkpoint size 43: not signed by ca-node-1's key"]
+    assert verdict.problems == ["checkpoint size 43: not signed by ca-node-1's key", TAIL]
 
 
 def test_a_ledger_the_peer_never_countersigned_does_not_verify(databases: DatabaseFactory, tmp_path: Path) -> None:
@@ -377,7 +309,8 @@ def test_a_character_flipped_in_a_leaf_is_named_by_that_leaf(clean_bundle: Path,
     bundle["leaves"][5]["actor"] = bundle["leaves"][5]["actor"].replace("r", "R", 1)
 
     assert verify_bundle(write(tmp_path / "flipped.json.gz", bundle)).problems == [
-        "leaf 5: its contents do not match its recorded hash"
+        "leaf 5: its contents do not match its recorded hash",
+        TAIL,
     ]
 
 
@@ -417,7 +350,8 @@ def test_the_node_listed_as_its_own_peer_cannot_countersign(clean_bundle: Path, 
     bundle["peers"].append(bundle["node"])
 
     assert verify_bundle(write(tmp_path / "self.json.gz", bundle)).problems == [
-        "the peer ca-node-1 is not the other party: it has ca-node-1's party or key"
+        "the peer ca-node-1 is not the other party: it has ca-node-1's party or key",
+        TAIL,
     ]
 
 
@@ -439,31 +373,34 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------------------- the CLI
 
 
-def cli(ledger: Ledger, *args: str) -> Any:
-    env = {"ACCORD_DATABASE_URL": ledger.ca.settings.resolved_database_url}
-    return CliRunner().invoke(audit_app, list(args), env=env)
-
-
 def test_the_cli_exports_and_verifies_a_bundle(ledger: Ledger) -> None:
+    cover_tail(ledger)
     out = ledger.root / "cli.json.gz"
     data = str(ledger.ca.settings.data_dir)
+    ca, india = fingerprint(ledger.ca), fingerprint(ledger.india)
 
-    exported = cli(ledger, "export", "--data", data, "--out", str(out))
-    verified = cli(ledger, "verify", str(out), "--expect-fingerprint", fingerprint(ledger.india))
+    exported = cli(ledger.ca, "export", "--data", data, "--out", str(out))
+    # Both keys now: the log's own checkpoint signatures count only under a trusted key too.
+    verified = cli(None, "verify", str(out), "--expect-fingerprint", ca, "--expect-fingerprint", india)
 
     assert exported.exit_code == 0, exported.output
-    assert f"exported {LEAVES} leaves, 3 checkpoints (3 countersigned by the peer)" in exported.stdout
+    assert f"exported {LEAVES} leaves, 4 checkpoints (4 countersigned by the peer)" in exported.stdout
     assert verified.exit_code == 0, verified.output
-    assert f"VERIFIED: {LEAVES} leaves, 3 checkpoints, 3 countersigned by in-node-1" in verified.stdout
-    assert fingerprint(ledger.ca) in verified.stdout and fingerprint(ledger.india) in verified.stdout
-    assert "warning: leaves 63..67 not countersigned by the peer yet" in verified.stdout
+    assert f"  log   ca-node-1 (CA)  {ca}  trusted\n  peer  in-node-1 (IN)  {india}  trusted\n" in verified.stdout
+    assert f"countersigned by in-node-1 (IN) {india}: checkpoint sizes 23, 43, 63, {LEAVES}\n" in verified.stdout
+    assert (
+        f"VERIFIED: {LEAVES} leaves, all under checkpoint size {LEAVES} countersigned by in-node-1 (IN); 4 checkpoints "
+        "signed by ca-node-1 (CA), 4 of them countersigned, all under trusted keys; 1 of the peer's checkpoints "
+        "countersigned by ca-node-1 (CA)\n"
+    ) in verified.stdout
+    assert "warning" not in verified.stdout
 
 
 def test_the_cli_fails_a_tampered_bundle_with_its_first_problem(clean_bundle: Path, tmp_path: Path) -> None:
     bundle = read(clean_bundle)
     del bundle["leaves"][TAMPERED]
 
-    verified = CliRunner().invoke(audit_app, ["verify", str(write(tmp_path / "cut.json.gz", bundle))])
+    verified = cli(None, "verify", str(write(tmp_path / "cut.json.gz", bundle)))
 
     assert verified.exit_code == 1
     assert verified.stderr.startswith("FAILED: leaf 30 is missing\n  checkpoint size 43: root does not match")
@@ -475,10 +412,10 @@ def test_the_cli_proves_a_message_once_a_countersigned_checkpoint_covers_it(ledg
     [queued] = send_messages(ledger.ca, officer, [MessageDraft(**draft())])
     data = str(ledger.ca.settings.data_dir)
 
-    pending = cli(ledger, "prove", "--data", data, "--message", queued.message.id)
+    pending = cli(ledger.ca, "prove", "--data", data, "--message", queued.message.id)
     issue_checkpoint(ledger.ca)
     countersign_latest(ledger.ca, ledger.india)
-    proven = cli(ledger, "prove", "--data", data, "--message", queued.message.id)
+    proven = cli(ledger.ca, "prove", "--data", data, "--message", queued.message.id)
 
     assert pending.exit_code == 1
     assert "not yet under a countersigned checkpoint" in pending.stderr
@@ -488,7 +425,7 @@ def test_the_cli_proves_a_message_once_a_countersigned_checkpoint_covers_it(ledg
 
 
 def test_the_cli_checkpoint_reports_a_peer_that_did_not_countersign(ledger: Ledger) -> None:
-    result = cli(ledger, "checkpoint", "--data", str(ledger.ca.settings.data_dir))
+    result = cli(ledger.ca, "checkpoint", "--data", str(ledger.ca.settings.data_dir))
 
     assert result.exit_code == 1
     assert f"checkpoint size {LEAVES}" in result.stdout
@@ -498,9 +435,9 @@ def test_the_cli_checkpoint_reports_a_peer_that_did_not_countersign(ledger: Ledg
 
 def test_the_cli_lists_alarms_and_fails_while_there_are_any(ledger: Ledger) -> None:
     data = str(ledger.ca.settings.data_dir)
-    quiet = cli(ledger, "alarms", "--data", data)
+    quiet = cli(ledger.ca, "alarms", "--data", data)
     raise_alarm(ledger.ca, "accord/in-node-1", "split-view", "two roots for size 7", {"note": "…"})
-    loud = cli(ledger, "alarms", "--data", data)
+    loud = cli(ledger.ca, "alarms", "--data", data)
 
     assert (quiet.exit_code, loud.exit_code) == (0, 1)
     assert "no ledger alarms" in quiet.stdout
@@ -508,7 +445,7 @@ def test_the_cli_lists_alarms_and_fails_while_there_are_any(ledger: Ledger) -> N
 
 
 def test_the_cli_refuses_a_data_directory_without_a_node(tmp_path: Path) -> None:
-    result = CliRunner().invoke(audit_app, ["alarms", "--data", str(tmp_path / "nowhere")])
+    result = cli(None, "alarms", "--data", str(tmp_path / "nowhere"))
 
     assert result.exit_code == 1
     assert result.stderr.startswith("error: cannot read key file")
@@ -532,17 +469,24 @@ class Refuse(MetaPathFinder):
 
 
 sys.meta_path.insert(0, Refuse())
-from accord.ledger.verify import verify_bundle
+from pathlib import Path
 
-verdict = verify_bundle(__import__("pathlib").Path(sys.argv[1]))
+from accord.ledger.anchors import load_anchors
+from accord.ledger.verify import read_witnessed, verify_bundle
+
+bundle, trust, evidence = map(Path, sys.argv[1:])
+verdict = verify_bundle(
+    bundle, anchors=load_anchors([trust], []), witnessed=[read_witnessed(evidence)], allow_uncovered_tail=True
+)
 loaded = sorted(m for m in sys.modules if m.startswith(BLOCKED))
-print(verdict.ok, verdict.summary.leaves, loaded)
+print(verdict.outcome, verdict.summary.leaves, len(verdict.summary.witnessed_heads), loaded)
 """
 
 
-def test_the_offline_verifier_runs_without_the_database_the_network_or_the_node(clean_bundle: Path) -> None:
+def test_the_offline_verifier_runs_without_the_database_the_network_or_the_node(clean: CleanFiles) -> None:
+    files = [str(clean.bundle), str(clean.trust), str(clean.india_bundle)]
     result = subprocess.run(
-        [sys.executable, "-c", _BLOCKED_IMPORTS, str(clean_bundle)], capture_output=True, text=True, check=False
+        [sys.executable, "-c", _BLOCKED_IMPORTS, *files], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", str(LEAVES), "[]"]
+    assert result.stdout.split() == ["verified", str(LEAVES), "3", "[]"]

@@ -9,19 +9,26 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 import stix2
-from sqlalchemy import Engine, func, select
+from alembic import command
+from sqlalchemy import Connection, Engine, func, insert, select
+from uuid6 import uuid7
 
 from accord.crypto.canonical import canonical_json, sha256_hex
 from accord.directory.officers import Officer, Role
-from accord.domain.handling import Tlp
+from accord.domain.cyber import SharedBundle
+from accord.domain.handling import Caveat, CommonLevel, Handling, Tlp
+from accord.domain.messages import Address, Direction, Message, MessageKind, Priority
 from accord.domain.parties import Party
 from accord.errors import Forbidden, NotFound
+from accord.exchange.sending import message_row
 from accord.focus.cyber.collections import load_collections
 from accord.focus.cyber.store import (
     ObjectFilters,
+    ShareHandling,
     VersionMatch,
     Visibility,
     add_objects,
@@ -30,10 +37,11 @@ from accord.focus.cyber.store import (
     query_manifest,
     query_objects,
 )
+from accord.focus.cyber.validation import timestamp_key
 from accord.ledger.events import EventType
 from accord.store.engine import make_engine
-from accord.store.migrate import migrate
-from accord.store.tables import events, stix_objects
+from accord.store.migrate import alembic_config, migrate
+from accord.store.tables import events, messages, stix_named_readers, stix_objects
 from tests.conftest import DatabaseFactory
 from tests.ledger_checks import assert_ledger_intact
 from tests.stix_samples import as_json, indicator, ransomware_campaign, tlp2
@@ -64,6 +72,19 @@ def read(engine: Engine, collection: str, reader: Officer = ANALYST, **filters: 
     with engine.connect() as conn:
         page = query_objects(conn, collection, reader, ObjectFilters(**filters))
     return [json.loads(e.content) for e in page.entries]
+
+
+def share(message_id: str, tlp: Tlp, *caveats: Caveat, named: tuple[str, ...] = ()) -> ShareHandling:
+    return ShareHandling(message_id, tlp, CommonLevel.RESTRICTED, caveats, named)
+
+
+def reads_only(*message_ids: str) -> Any:
+    """A need-to-know decision that lets the reader read these shares and no other."""
+
+    def decide(conn: Connection, asked: frozenset[str]) -> frozenset[str]:
+        return asked & frozenset(message_ids)
+
+    return decide
 
 
 def newer(obj: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -276,3 +297,170 @@ def test_delete_removes_the_chosen_versions_and_the_rest_keep_first_and_last(eng
             delete_object(conn, TO_PARTNER, original["id"], ANALYST, VersionMatch.parse("all"))
     assert read(engine, TO_PARTNER) == []
     assert_ledger_intact(engine)
+
+
+# --- objects landed from a share ----------------------------------------------------------------------------------
+
+
+def test_a_landed_object_is_held_under_the_stricter_of_its_marking_and_the_shares_tlp(engine: Engine) -> None:
+    green = indicator("Scanner", "203.0.113.30", tlp2(Tlp.GREEN))
+    red = indicator("Victim host", "10.9.8.7", tlp2(Tlp.RED))
+    [stored] = add(engine, FROM_PARTNER, [green], share=share("m-strict", Tlp.AMBER_STRICT), actor="IN:CERT-In").added
+    assert stored.tlp is Tlp.AMBER_STRICT
+    [kept] = add(engine, FROM_PARTNER, [red], share=share("m-red", Tlp.RED, named=("ca.cccs",))).added
+    assert kept.tlp is Tlp.RED, "a share never lowers an object's own marking"
+    with engine.connect() as conn:
+        row = conn.execute(select(stix_objects).where(stix_objects.c.object_id == green["id"])).one()
+    assert (row.tlp, row.share_id, row.share_level, row.share_caveats) == ("AMBER+STRICT", "m-strict", "restricted", "")
+    assert json.loads(row.content) == green, "the object itself is kept as the partner sent it"
+
+    refused = add(engine, COMMUNITY, [green], share=share("m-strict", Tlp.AMBER_STRICT), actor="IN:CERT-In")
+    assert refused.added == ()
+    [failure] = refused.failures
+    assert "TLP:GREEN" in (failure.message or "") and "TLP:AMBER+STRICT share" in (failure.message or "")
+
+
+def test_a_collection_holds_a_shares_objects_only_under_the_caveats_it_admits(engine: Engine) -> None:
+    green = indicator("Scanner", "203.0.113.31", tlp2(Tlp.GREEN))
+    no_onward = share("m-h2", Tlp.GREEN, Caveat.H2)
+    refused = add(engine, COMMUNITY, [green], share=no_onward, actor="IN:CERT-In")
+    assert refused.added == () and "H2" in (refused.failures[0].message or "")
+    [stored] = add(engine, FROM_PARTNER, [green], share=no_onward, actor="IN:CERT-In").added
+    with engine.connect() as conn:
+        assert conn.scalar(select(stix_objects.c.share_caveats).where(stix_objects.c.object_id == stored.id)) == "H2"
+    community, inbound = load_collections().get(COMMUNITY), load_collections().get(FROM_PARTNER)
+    assert community is not None and inbound is not None
+    assert community.admits(Tlp.GREEN) and not community.admits(Tlp.GREEN, (Caveat.H2,))
+    assert inbound.admits(Tlp.RED, tuple(Caveat))
+
+
+def test_landed_objects_are_served_only_to_readers_who_may_read_their_share(engine: Engine) -> None:
+    own = indicator("Own", "198.51.100.80", tlp2(Tlp.GREEN))
+    hidden = [indicator(f"hidden {i}", f"198.51.100.{81 + i}", tlp2(Tlp.GREEN)) for i in range(3)]
+    seen = indicator("Seen", "198.51.100.90", tlp2(Tlp.GREEN))
+    add(engine, FROM_PARTNER, [own])  # as a test fixture adds it: no share
+    add(engine, FROM_PARTNER, hidden, share=share("m-hidden", Tlp.AMBER), actor="IN:CERT-In")
+    add(engine, FROM_PARTNER, [seen], share=share("m-seen", Tlp.AMBER), actor="IN:CERT-In")
+    decide = reads_only("m-seen")
+
+    pages: list[list[str]] = []
+    resume: datetime | None = None
+    with engine.connect() as conn:
+        while True:
+            page = query_objects(
+                conn, FROM_PARTNER, ANALYST, ObjectFilters(limit=1, resume_after=resume), shares=decide
+            )
+            pages.append([e.id for e in page.entries])
+            if not page.more:
+                break
+            resume = page.last_added
+        manifest = query_manifest(conn, FROM_PARTNER, ANALYST, ObjectFilters(), shares=decide)
+        assert object_visibility(conn, FROM_PARTNER, ANALYST, hidden[0]["id"], shares=decide) is Visibility.HIDDEN
+        assert object_visibility(conn, FROM_PARTNER, ANALYST, seen["id"], shares=decide) is Visibility.VISIBLE
+        # Without a decision, no share's objects are served: only what the party added itself.
+        assert [e.id for e in query_objects(conn, FROM_PARTNER, ANALYST, ObjectFilters()).entries] == [own["id"]]
+        assert object_visibility(conn, FROM_PARTNER, ANALYST, seen["id"]) is Visibility.HIDDEN
+    assert pages == [[own["id"]], [seen["id"]]], "hidden objects neither fill a page nor leave `more` set"
+    assert [e.id for e in manifest.entries] == [own["id"], seen["id"]]
+
+
+def test_a_red_shares_objects_go_to_its_named_readers_whatever_their_own_marking(engine: Engine) -> None:
+    green = indicator("Scanner", "203.0.113.40", tlp2(Tlp.GREEN))
+    add(engine, FROM_PARTNER, [green], share=share("m-red", Tlp.RED, named=(ANALYST.username,)), actor="IN:CERT-In")
+    decide = reads_only("m-red")  # even if the pack let both read the share, TLP:RED goes to the named only
+    with engine.connect() as conn:
+        named = query_objects(conn, FROM_PARTNER, ANALYST, ObjectFilters(), shares=decide)
+        other = query_objects(conn, FROM_PARTNER, OTHER_ANALYST, ObjectFilters(), shares=decide)
+    assert [e.id for e in named.entries] == [green["id"]] and other.entries == ()
+
+
+def received_share(tlp: Tlp, objects: list[dict[str, Any]], named: tuple[str, ...] = ()) -> Message:
+    """A share CERT-In sent to the Canadian Cyber Centre, as the Canadian node holds it."""
+    return Message(
+        id=str(uuid7()),
+        kind=MessageKind.SHARE,
+        case_id=str(uuid7()),
+        sender=Address(party=Party.IN, agency="CERT-In"),
+        recipient=Address(party=Party.CA, agency="CCCS"),
+        focus_area="cyber",
+        priority=Priority.ROUTINE,
+        created_at=datetime.now(UTC),
+        deadline=None,
+        handling=Handling(classification="Restricted", level=CommonLevel.RESTRICTED, tlp=tlp, named_recipients=named),
+        title="STIX",
+        body="shared",
+        stix=SharedBundle(id=f"bundle--{uuid4()}", objects=tuple(objects)),
+    )
+
+
+def test_objects_landed_before_the_share_handling_revision_are_held_under_their_shares_handling(
+    databases: DatabaseFactory,
+) -> None:
+    """A node upgraded with objects that landed under their own, weaker marking: the migration finds the share each
+    came from and records its handling, so they are served as if they had landed now."""
+    url = databases.new_url("landed")
+    command.upgrade(alembic_config(url), "0005")
+    strict_green = indicator("Landed GREEN, shared AMBER+STRICT", "203.0.113.60", tlp2(Tlp.GREEN))
+    red_green = indicator("Landed GREEN, shared RED", "203.0.113.61", tlp2(Tlp.GREEN))
+    own = indicator("Added here", "203.0.113.62", tlp2(Tlp.GREEN))
+    strict = received_share(Tlp.AMBER_STRICT, [strict_green])
+    red = received_share(Tlp.RED, [red_green], named=(ANALYST.username,))
+    landed = [(FROM_PARTNER, strict_green), (COMMUNITY, strict_green), (FROM_PARTNER, red_green)]
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(messages),
+                [
+                    message_row(m, Direction.INCOMING)
+                    | {
+                        "content": canonical_json(m.model_dump(mode="json")).decode(),
+                        "state": "received",
+                        "attempts": 0,
+                    }
+                    | {"received_at": datetime.now(UTC)}
+                    for m in (strict, red)
+                ],
+            )
+            at = datetime.now(UTC)
+            rows = [(c, o, "IN:CERT-In") for c, o in landed] + [(FROM_PARTNER, own, "o-1")]
+            conn.execute(
+                insert(stix_objects),
+                [
+                    {
+                        "collection_id": collection,
+                        "object_id": o["id"],
+                        "type": o["type"],
+                        "spec_version": "2.1",
+                        "version": o["modified"],
+                        "version_key": timestamp_key(o["modified"]),
+                        "date_added": at + timedelta(microseconds=n),
+                        "is_first": True,
+                        "is_last": True,
+                        "tlp": "GREEN",
+                        "marked": True,
+                        "added_by": added_by,
+                        "content": json.dumps(o),
+                    }
+                    for n, (collection, o, added_by) in enumerate(rows)
+                ],
+            )
+        migrate(url)
+        with engine.connect() as conn:
+            held = {
+                (r.collection_id, r.object_id): (r.tlp, r.share_id, r.share_level, r.share_caveats)
+                for r in conn.execute(select(stix_objects))
+            }
+            named = set(conn.execute(select(stix_named_readers.c.username)).scalars())
+            every_share = reads_only(strict.id, red.id)
+            community = query_objects(conn, COMMUNITY, ANALYST, ObjectFilters(), shares=every_share)
+            other = query_objects(conn, FROM_PARTNER, OTHER_ANALYST, ObjectFilters(), shares=every_share)
+    finally:
+        engine.dispose()
+    assert held[(FROM_PARTNER, strict_green["id"])] == ("AMBER+STRICT", strict.id, "restricted", "")
+    assert held[(COMMUNITY, strict_green["id"])] == ("AMBER+STRICT", strict.id, "restricted", "")
+    assert held[(FROM_PARTNER, red_green["id"])] == ("RED", red.id, "restricted", "")
+    assert held[(FROM_PARTNER, own["id"])] == ("GREEN", None, None, None)
+    assert named == {ANALYST.username}
+    assert community.entries == (), "the community collection no longer serves what came AMBER+STRICT"
+    assert [e.id for e in other.entries] == [strict_green["id"], own["id"]], "the RED share's only to whom it names"

@@ -143,7 +143,14 @@ def test_a_collections_file_that_breaks_the_rules_is_refused() -> None:
     writable_inbound["collections"][1]["write"] = writable_inbound["collections"][0]["write"]
     repeated = raw_catalogue()
     repeated["collections"][1]["id"] = repeated["collections"][0]["id"]
-    for raw, message in ((writable_inbound, "written by the node only"), (repeated, "ids must be unique")):
+    onward = raw_catalogue()
+    community = next(c for c in onward["collections"] if c["alias"] == "cyber-from-partner-community")
+    community["caveats"] = ["H2"]
+    for raw, message in (
+        (writable_inbound, "written by the node only"),
+        (repeated, "ids must be unique"),
+        (onward, "cannot hold H2"),
+    ):
         with pytest.raises(ValidationError, match=message):
             Catalogue.model_validate(raw)
     unknown = raw_catalogue()

@@ -1,15 +1,20 @@
-"""The ledger for operators and oversight: checkpoints with the peer's countersignature, alarms, proofs."""
+"""The ledger for operators and oversight: checkpoints with the peer's countersignature, alarms and their
+acknowledgement, proofs."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
 
+from accord.errors import InvalidInput
 from accord.exchange import audit
 from accord.exchange.receipt_proofs import ProvenLeaf, prove_message
 from accord.http.dependencies import NodeDep, OfficerDep
+from accord.ledger.alarms import MAX_NOTE_LENGTH, MAX_PAGE, AlarmFilter
 from accord.ledger.checkpoints import StoredCheckpoint
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -43,14 +48,57 @@ def leaf_view(leaf: ProvenLeaf) -> dict[str, Any]:
 
 @router.get("/status")
 def status(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
+    """The ledger's size, its latest checkpoints, and the newest unacknowledged alarms (all of them: /alarms)."""
     audit.require_audit_role(officer)
     status = audit.ledger_status(node)
     return {
         "node": node.node_id,
         "ledger_size": status.size,
         "checkpoints": [checkpoint_view(c) for c in status.checkpoints],
-        "alarms": [{"at": a.at, "origin": a.origin, "kind": a.kind, "detail": a.detail} for a in status.alarms],
+        "alarms": [
+            {"id": a.id, "at": a.at, "origin": a.origin, "kind": a.kind, "detail": a.detail} for a in status.alarms
+        ],
+        "alarm_count": status.alarm_count,
+        "unacknowledged_alarms": status.unacknowledged,
     }
+
+
+@router.get("/alarms")
+def alarms(
+    node: NodeDep,
+    officer: OfficerDep,
+    kind: Annotated[str | None, Query(max_length=64, description="only alarms of this kind")] = None,
+    origin: Annotated[str | None, Query(max_length=128, description="only alarms about this log or peer")] = None,
+    acknowledged: Annotated[bool | None, Query(description="true: acknowledged only; false: open only")] = None,
+    since: Annotated[datetime | None, Query(description="raised at or after this time (with a time zone)")] = None,
+    after: Annotated[int | None, Query(ge=0, description="the cursor: the `next_after` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> dict[str, Any]:
+    """Ledger alarms, the oldest first, `limit` at a time; follow `next_after` until it is null."""
+    audit.require_audit_role(officer)
+    if since is not None and since.tzinfo is None:
+        raise InvalidInput("`since` needs a time zone, e.g. 2026-11-28T00:00:00Z")
+    which = AlarmFilter(kind=kind, origin=origin, acknowledged=acknowledged, since=since)
+    page = audit.alarms(node, which, after=after, limit=limit)
+    return {
+        "alarms": [a.as_json() for a in page.alarms],
+        "next_after": page.next_after,
+        "unacknowledged": audit.unacknowledged_alarms(node),
+    }
+
+
+class AcknowledgementRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    note: str = Field(min_length=1, max_length=MAX_NOTE_LENGTH, description="what was found or done")
+
+
+@router.post("/alarms/{alarm_id}/acknowledgement")
+def acknowledge(
+    node: NodeDep, officer: OfficerDep, alarm_id: int, acknowledgement: AcknowledgementRequest
+) -> dict[str, Any]:
+    """An operator acknowledges an alarm with a note; it then leaves the open count (it stays listed)."""
+    return audit.acknowledge(node, alarm_id, acknowledgement.note, officer).as_json()
 
 
 @router.post("/checkpoints")

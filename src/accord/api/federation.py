@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
 
+from accord.crypto.errors import MalformedArtefact
 from accord.errors import AccordError, InvalidInput
 from accord.exchange.inbox import Outcome, accept_blob, accept_envelopes, record_request_refusal
 from accord.exchange.receipt_proofs import answer_inclusion_request
@@ -17,7 +17,6 @@ from accord.exchange.wake import accept_hello
 from accord.exchange.witnessing import countersign
 from accord.http.dependencies import NodeDep, read_capped_body
 from accord.http.problems import PROBLEM_MEDIA_TYPE, problem_body
-from accord.ledger.notes import MAX_NOTE_BYTES
 from accord.trust.peers import export_descriptor
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
@@ -100,7 +99,7 @@ async def _compact_token(request: Request, limit: int, what: str) -> str:
     try:
         return raw.decode("ascii").strip()
     except UnicodeDecodeError as exc:
-        raise AccordError(f"the body must be {what}") from exc
+        raise MalformedArtefact(f"the body must be {what}") from exc
 
 
 @router.post("/blobs")
@@ -120,18 +119,16 @@ async def receive_hello(node: NodeDep, request: Request) -> dict[str, Any]:
     return {"peer": peer, "queue": "due now"}
 
 
-class CheckpointSubmission(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    checkpoint: str = Field(max_length=MAX_NOTE_BYTES)
-    from_size: int = Field(ge=0)
-    consistency: list[str] = Field(default_factory=list, max_length=128)
+# A note (4 KiB at most) and a consistency proof (128 hashes at most) in JWS claims, base64url-encoded once.
+CHECKPOINT_REQUEST_BYTES = 32 * 1024
 
 
 @router.post("/checkpoints")
-def receive_checkpoint(node: NodeDep, submission: CheckpointSubmission) -> dict[str, Any]:
-    """The peer's signed tree head: verified consistent with the last one seen here, then countersigned."""
-    line = countersign(node, submission.checkpoint, submission.from_size, submission.consistency)
+async def receive_checkpoint(node: NodeDep, request: Request) -> dict[str, Any]:
+    """The peer's signed tree head in a signed request (`accord-checkpoint+jws`): the request is authenticated first,
+    then the checkpoint is judged against the last one countersigned here, and countersigned."""
+    token = await _compact_token(request, CHECKPOINT_REQUEST_BYTES, "a compact JWS")
+    line = await run_in_threadpool(countersign, node, token)
     return {"cosignature": line}
 
 

@@ -1,8 +1,11 @@
-"""`accord audit`: export and verify the ledger's audit bundle, prove a message was recorded, checkpoint now, and list
-ledger alarms. Every command exits 0 when all is well and 1 otherwise, so monitoring can run it."""
+"""`accord audit`: export and verify the ledger's audit bundle (with the trust file and the peer's witnessed evidence
+it is verified against), prove a message was recorded, checkpoint now, and list ledger alarms. Every command exits 0
+when all is well and 1 otherwise, so monitoring can run it; `verify` also exits 2 when a file cannot be read and 3
+when nothing is proven for want of a trust anchor."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,12 +13,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli._console import DataOption, console, errors, opened_node, progress_bar, stop
+from accord.cli._console import DataOption, console, errors, node_as_officer, opened_node, progress_bar, stop
 from accord.errors import AccordError
+from accord.ledger.bundle import Outcome
 
 if TYPE_CHECKING:
     from accord.exchange.receipt_proofs import ProvenLeaf
-    from accord.ledger.bundle import BundleSummary
+    from accord.ledger.bundle import BundleSummary, Verdict, WitnessedHead
     from accord.ledger.checkpoints import StoredCheckpoint
 
 audit_app = typer.Typer(
@@ -25,14 +29,23 @@ audit_app = typer.Typer(
 
 PROBLEMS_SHOWN = 50  # after the first problem; a badly damaged log can have one per leaf
 
+# `accord audit verify`'s exit codes, one per outcome.
+VERIFY_EXIT_CODES = {Outcome.VERIFIED: 0, Outcome.FAILED: 1, Outcome.UNREADABLE: 2, Outcome.NOT_PROVEN: 3}
+EXIT_UNUSABLE = 2  # a trust file or witnessed evidence that cannot be read, or anchors that disagree
 
-def _print_keys(summary: BundleSummary) -> None:
-    """Whole fingerprints on plain lines (a table would wrap or cut them), for comparison out of band."""
+
+def _print_keys(summary: BundleSummary, verdict: Verdict | None = None) -> None:
+    """Whole fingerprints on plain lines (a table would wrap or cut them), for comparison out of band; after a
+    verification, whether each is one of the trusted keys."""
     console.print("signing keys (Ed25519, RFC 7638 fingerprints; compare them with each operator's out of band):")
-    if summary.node is not None:
-        console.print(f"  log   {summary.node.node_id} ({summary.node.party})  {summary.node.fingerprint}")
-    for peer in summary.peers:
-        console.print(f"  peer  {peer.node_id} ({peer.party})  {peer.fingerprint}")
+    keys = [("log ", summary.node)] if summary.node is not None else []
+    for role, key in [*keys, *(("peer", peer) for peer in summary.peers)]:
+        mark = ""
+        if verdict is not None:
+            mark = "  (no trust anchor given)"
+            if verdict.anchors:
+                mark = "  trusted" if verdict.trusts(key) else "  NOT TRUSTED"
+        console.print(f"  {role}  {key.node_id} ({key.party})  {key.fingerprint}{mark}")
 
 
 @audit_app.command("export")
@@ -59,28 +72,91 @@ def audit_export(
 @audit_app.command("verify")
 def audit_verify(
     bundle: Annotated[Path, typer.Argument(help="the bundle file (.json or .json.gz)")],
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option("--trust", help="a trust file naming both nodes' keys, obtained out of band (repeatable)"),
+    ] = None,
     expect_fingerprint: Annotated[
         list[str] | None,
-        typer.Option("--expect-fingerprint", help="a signing key fingerprint the bundle must carry (repeatable)"),
+        typer.Option(
+            "--expect-fingerprint", help="a signing-key fingerprint to trust, obtained out of band (repeatable)"
+        ),
     ] = None,
+    witnessed: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--witnessed",
+            help="the peer's evidence of this log's checkpoints it countersigned: the peer's own audit bundle, or a "
+            "file from `accord audit witnessed` on the peer (repeatable)",
+        ),
+    ] = None,
+    allow_uncovered_tail: Annotated[
+        bool,
+        typer.Option(
+            "--allow-uncovered-tail",
+            help="warn about, rather than fail, leaves after the newest countersigned checkpoint (an operator's look "
+            "at a live node)",
+        ),
+    ] = False,
 ) -> None:
-    """Verify a bundle offline: no database, no network, only the file."""
-    from accord.ledger.verify import verify_bundle
+    """Verify a bundle offline: no database, no network, only the files given.
 
+    Signatures count only under the keys given with --trust or --expect-fingerprint, never under a key that merely
+    rides in the bundle.
+
+    Exit codes: 0 verified; 1 problems found; 2 a file cannot be read, or the trust anchors disagree; 3 not proven
+    (internally consistent, but no trust anchor was given).
+    """
+    from accord.ledger.anchors import load_anchors
+    from accord.ledger.verify import read_witnessed, verify_bundle
+
+    try:
+        anchors = load_anchors(trust or (), expect_fingerprint or ())
+        evidence = [read_witnessed(path) for path in witnessed or ()]
+    except AccordError as exc:
+        stop(exc.detail, EXIT_UNUSABLE)
     with progress_bar("verifying leaves") as report:
-        verdict = verify_bundle(bundle, report, expect_fingerprint or ())
+        verdict = verify_bundle(
+            bundle, report, anchors=anchors, witnessed=evidence, allow_uncovered_tail=allow_uncovered_tail
+        )
+    _print_verdict(verdict)
+    code = VERIFY_EXIT_CODES[verdict.outcome]
+    if code:
+        raise typer.Exit(code=code)
+
+
+def _print_verdict(verdict: Verdict) -> None:
     summary = verdict.summary
+    if verdict.outcome is Outcome.UNREADABLE:
+        stop(verdict.problems[0], VERIFY_EXIT_CODES[Outcome.UNREADABLE])
     if summary.node is not None:
-        _print_keys(summary)
+        _print_keys(summary, verdict)
+    for countersigner in summary.countersigners:
+        console.print(
+            f"countersigned by {escape(str(countersigner.key))}: checkpoint sizes "
+            f"{', '.join(str(size) for size in countersigner.sizes)}"
+        )
+    if not verdict.problems:  # after a failure, an older witnessed head that matched would mislead
+        _print_witnessed(summary.witnessed_heads)
     for warning in verdict.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
-    if verdict.ok:
-        node = summary.node.node_id if summary.node else "the node"
-        peers = ", ".join(p.node_id for p in summary.peers) or "no peer"
+    if verdict.outcome is Outcome.VERIFIED:
+        node = f"{summary.node.node_id} ({summary.node.party})" if summary.node else "the node"
+        peers = ", ".join(f"{c.key.node_id} ({c.key.party})" for c in summary.countersigners)
+        covered = "all" if summary.covered == summary.leaves else f"{summary.covered} of them"
         console.print(
-            f"[bold green]VERIFIED:[/] {summary.leaves} leaves, {summary.checkpoints} checkpoints, "
-            f"{summary.countersigned} countersigned by {peers}; {summary.witnessed} of {peers}'s checkpoints "
+            f"[bold green]VERIFIED:[/] {summary.leaves} leaves, {covered} under checkpoint size {summary.covered} "
+            f"countersigned by {peers}; {summary.checkpoints} checkpoints signed by {node}, {summary.countersigned} "
+            f"of them countersigned, all under trusted keys; {summary.witnessed} of the peer's checkpoints "
             f"countersigned by {node}"
+        )
+        return
+    if verdict.outcome is Outcome.NOT_PROVEN:
+        errors.print(
+            "[bold yellow]NOT PROVEN:[/] the bundle is only internally consistent. No trust anchor was given, so its "
+            "signatures were checked against the keys it carries itself, which the log's own operator could have "
+            "made: nothing is proven against the log's operator. Give both nodes' signing-key fingerprints, "
+            "obtained out of band: --trust FILE (from `accord audit trust-file`) or --expect-fingerprint FP."
         )
         return
     errors.print(f"[bold red]FAILED:[/] {escape(verdict.problems[0])}")
@@ -88,7 +164,72 @@ def audit_verify(
         errors.print(f"  {escape(problem)}")
     if len(verdict.problems) > PROBLEMS_SHOWN + 1:
         errors.print(f"  … and {len(verdict.problems) - PROBLEMS_SHOWN - 1} more problems")
-    raise typer.Exit(code=1)
+
+
+def _print_witnessed(heads: Sequence[WitnessedHead]) -> None:
+    """The newest checkpoint of the log each witness countersigned, which the bundle's leaves reproduce."""
+    newest: dict[str, WitnessedHead] = {}
+    for head in heads:
+        known = newest.get(head.witness.fingerprint)
+        if known is None or head.size > known.size:
+            newest[head.witness.fingerprint] = head
+    for head in newest.values():
+        console.print(
+            f"witnessed by {escape(str(head.witness))}: its countersigned checkpoint size {head.size} "
+            f"(root {head.root.hex()}) is a head of this bundle's leaves"
+        )
+
+
+@audit_app.command("trust-file")
+def audit_trust_file(
+    data: DataOption,
+    out: Annotated[Path, typer.Option("--out", help="the trust file to write (JSON)")],
+) -> None:
+    """Write a trust file: this node's signing key and its pinned peer's, with party and node id.
+
+    An oversight body collects one from each node's operator out of band, checks that they agree, and keeps it to
+    give `accord audit verify --trust`.
+    """
+    from accord.exchange.audit import export_trust_file
+
+    with opened_node(data) as node:
+        try:
+            keys = export_trust_file(node, out)
+        except OSError as exc:
+            stop(f"cannot write the trust file to {out}: {exc.strerror or exc}")
+    console.print(f"[green]wrote[/] {len(keys)} trusted signing keys to {escape(str(out))}:")
+    for key in keys:
+        console.print(f"  {key.node_id} ({key.party})  {key.fingerprint}")
+
+
+@audit_app.command("witnessed")
+def audit_witnessed(
+    data: DataOption,
+    out: Annotated[Path, typer.Option("--out", help="the file to write (gzip-compressed if it ends in .gz)")],
+    origin: Annotated[
+        str | None,
+        typer.Option("--origin", help="the peer's log, e.g. accord/ca-node-1 (by default, every pinned peer's)"),
+    ] = None,
+) -> None:
+    """Write the newest checkpoint of the peer's log that this node countersigned, with its cosignature.
+
+    Given to `accord audit verify --witnessed` with the peer's bundle, it shows whether that bundle was cut back to
+    an earlier checkpoint or rewritten under one.
+    """
+    from accord.exchange.audit import export_witnessed
+
+    with opened_node(data) as node:
+        try:
+            heads = export_witnessed(node, out, origin)
+        except AccordError as exc:
+            stop(exc.detail)
+        except OSError as exc:
+            stop(f"cannot write the witnessed heads to {out}: {exc.strerror or exc}")
+    for head in heads:
+        console.print(
+            f"[green]wrote[/] checkpoint size {head.size} of {escape(head.origin)} (root {head.root.hex()}), "
+            f"countersigned here at {head.cosigned_at:%Y-%m-%d %H:%M:%S} UTC, to {escape(str(out))}"
+        )
 
 
 @audit_app.command("prove")
@@ -162,19 +303,67 @@ def audit_checkpoint(data: DataOption) -> None:
 
 
 @audit_app.command("alarms")
-def audit_alarms(data: DataOption) -> None:
-    """List ledger alarms (a rewritten, truncated or split peer log, a key that is not pinned); exit 1 if any."""
-    from accord.exchange.audit import all_alarms
+def audit_alarms(
+    data: DataOption,
+    show_all: Annotated[bool, typer.Option("--all", help="acknowledged alarms too")] = False,
+    kind: Annotated[str | None, typer.Option("--kind", help="only alarms of this kind, e.g. split-view")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="how many to show")] = 50,
+    after: Annotated[int | None, typer.Option("--after", min=0, help="the alarms after this id")] = None,
+) -> None:
+    """List ledger alarms, the oldest first (a truncated, rewritten or split peer log, a sequence collision); exit 1
+    while any alarm is unacknowledged, whatever the filters show (see `accord audit ack`)."""
+    from accord.exchange.audit import alarms, unacknowledged_alarms
+    from accord.ledger.alarms import AlarmFilter
 
     with opened_node(data) as node:
-        alarms = all_alarms(node)
-    if not alarms:
-        console.print("[green]no ledger alarms[/]")
-        return
-    table = Table(title=f"{len(alarms)} ledger alarms")
-    for column in ("time (UTC)", "origin", "kind", "detail"):
-        table.add_column(column, overflow="fold")
-    for alarm in alarms:
-        table.add_row(f"{alarm.at:%Y-%m-%d %H:%M:%S}", escape(alarm.origin), escape(alarm.kind), escape(alarm.detail))
-    console.print(table)
-    raise typer.Exit(code=1)
+        page = alarms(node, AlarmFilter(kind=kind, acknowledged=None if show_all else False), after=after, limit=limit)
+        unacknowledged = unacknowledged_alarms(node)
+    if page.alarms:
+        table = Table(title=f"ledger alarms ({unacknowledged} unacknowledged)")
+        for column in ("id", "time (UTC)", "origin", "kind", "detail"):
+            table.add_column(column, overflow="fold")
+        for alarm in page.alarms:
+            ack = alarm.acknowledgement
+            detail = escape(alarm.detail)
+            if ack is not None:
+                detail += f"\n[green]acknowledged[/] {ack.at:%Y-%m-%d %H:%M} by {escape(ack.by)}: {escape(ack.note)}"
+            table.add_row(str(alarm.id), f"{alarm.at:%Y-%m-%d %H:%M}", escape(alarm.origin), escape(alarm.kind), detail)
+        console.print(table)
+        if page.next_after is not None:
+            console.print(f"more: --after {page.next_after}")
+    elif unacknowledged == 0:
+        console.print("[green]no ledger alarms to acknowledge[/]")
+    else:
+        console.print("no ledger alarm matches")
+    if unacknowledged:
+        raise typer.Exit(code=1)
+
+
+@audit_app.command("ack")
+def audit_ack(
+    alarm_id: Annotated[int, typer.Argument(help="the alarm's id, as `accord audit alarms` lists it")],
+    data: DataOption,
+    note: Annotated[str, typer.Option("--note", help="what was found or done")],
+    officer: Annotated[
+        str | None, typer.Option("--officer", help="the operator acknowledging, by username (default: operator)")
+    ] = None,
+) -> None:
+    """Acknowledge a ledger alarm with a note: it stays listed (with --all) and leaves the unacknowledged count."""
+    from accord.exchange.audit import acknowledge
+
+    if officer is None:
+        with opened_node(data) as node:
+            try:
+                alarm = acknowledge(node, alarm_id, note)
+            except AccordError as exc:
+                stop(exc.detail)
+    else:
+        with node_as_officer(data, officer, code=1) as (node, operator):
+            try:
+                alarm = acknowledge(node, alarm_id, note, operator)
+            except AccordError as exc:
+                stop(exc.detail)
+    assert alarm.acknowledgement is not None
+    console.print(
+        f"[green]acknowledged[/] alarm {alarm.id} ({escape(alarm.kind)}) by {escape(alarm.acknowledgement.by)}"
+    )

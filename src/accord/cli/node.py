@@ -1,4 +1,5 @@
-"""`accord node`: set up this party's node, run it (or only its delivery workers), and purge expired personal data."""
+"""`accord node`: set up this party's node, run it (or only its delivery workers), purge expired personal data, and
+re-sequence a channel after a sequence collision."""
 
 from __future__ import annotations
 
@@ -117,3 +118,26 @@ def node_deliver(data: DataOption) -> None:
         signal.signal(signum, lambda *_: stop_event.set())
     DeliveryWorker(node).run(stop_event)
     node.close()
+
+
+@node_app.command("resequence")
+def node_resequence(
+    data: DataOption,
+    peer: Annotated[str, typer.Option("--peer", help="the peer's node id, as in the sequence-collision alarm")],
+) -> None:
+    """After a sequence collision (the channel counter went back, e.g. a restored backup): give every envelope waiting
+    for the peer a fresh sequence number past the highest the peer holds; logged in the ledger, due at once."""
+    from accord.exchange.sequences import resequence
+
+    with opened_node(data) as node:
+        try:
+            done = resequence(node, peer)
+        except AccordError as exc:
+            stop(exc.detail)
+    numbers = f"numbers {done.first}..{done.next_seq - 1}" if done.count else "nothing waited"
+    console.print(
+        f"channel {done.channel}: {done.count} waiting envelopes re-sequenced ({numbers}); the channel continues at "
+        f"{done.next_seq} (the peer acknowledged up to {done.highest_acknowledged}, reported holding up to "
+        f"{done.highest_reported})"
+    )
+    console.print("next: acknowledge the sequence-collision alarm with `accord audit ack ID --note …`")

@@ -1,5 +1,6 @@
-"""What operators and oversight ask of this node's ledger: who may look, its status, a checkpoint round now, and the
-audit bundle an oversight body verifies offline."""
+"""What operators and oversight ask of this node's ledger: who may look, its status, a checkpoint round now, the
+audit bundle an oversight body verifies offline, and what it verifies it with: the trust file naming both nodes'
+keys, and this node's evidence of the peer's checkpoints it countersigned."""
 
 from __future__ import annotations
 
@@ -11,16 +12,26 @@ from accord.directory.officers import Officer, Role
 from accord.errors import Forbidden
 from accord.exchange.transport import PeerClient
 from accord.exchange.witnessing import checkpoint_round
-from accord.ledger.alarms import Alarm, count_alarms, list_alarms
-from accord.ledger.bundle import BundleSummary, Progress, Verdict
+from accord.ledger.alarms import (
+    UNACKNOWLEDGED,
+    Alarm,
+    AlarmFilter,
+    AlarmPage,
+    acknowledge_alarm,
+    count_alarms,
+    list_alarms,
+)
+from accord.ledger.anchors import write_trust_file
+from accord.ledger.bundle import BundleSummary, Progress, TrustedKey, Verdict
 from accord.ledger.checkpoints import StoredCheckpoint, latest, ledger_size, list_checkpoints
-from accord.ledger.export import ExportingNode, export_bundle
+from accord.ledger.export import ExportingNode, export_bundle, export_witnessed_heads
 from accord.ledger.notes import origin_for
 from accord.ledger.verify import verify_bundle
 from accord.node import Node
-from accord.trust.peers import export_descriptor
+from accord.trust.peers import export_descriptor, load_peers
 
 AUDIT_ROLES = frozenset({Role.OPERATOR, Role.OVERSIGHT, Role.LEGAL})
+CLI_OPERATOR = "operator"  # who acts at the node's command line, as for `accord peer import`
 
 
 def require_audit_role(officer: Officer) -> None:
@@ -38,21 +49,40 @@ def require_operator(officer: Officer, what: str) -> None:
 class LedgerStatus:
     size: int
     checkpoints: list[StoredCheckpoint]  # the newest first
-    alarms: list[Alarm]  # the newest first
+    alarms: list[Alarm]  # the newest unacknowledged ones first
     alarm_count: int
+    unacknowledged: int
 
 
 def ledger_status(node: Node, checkpoints: int = 20, alarms: int = 50) -> LedgerStatus:
     with node.engine.connect() as conn:
         return LedgerStatus(
-            ledger_size(conn), list_checkpoints(conn, limit=checkpoints), list_alarms(conn, alarms), count_alarms(conn)
+            ledger_size(conn),
+            list_checkpoints(conn, limit=checkpoints),
+            list_alarms(conn, UNACKNOWLEDGED, limit=alarms, newest_first=True).alarms if alarms else [],
+            count_alarms(conn),
+            count_alarms(conn, UNACKNOWLEDGED),
         )
 
 
-def all_alarms(node: Node) -> list[Alarm]:
-    """Every alarm raised here, the oldest first."""
+def alarms(node: Node, which: AlarmFilter = UNACKNOWLEDGED, *, after: int | None = None, limit: int = 50) -> AlarmPage:
+    """A page of the alarms `which` selects, the oldest first, after the alarm with id `after`."""
     with node.engine.connect() as conn:
-        return list_alarms(conn, newest_first=False)
+        return list_alarms(conn, which, after=after, limit=limit)
+
+
+def unacknowledged_alarms(node: Node) -> int:
+    """How many alarms no operator has acknowledged yet (what the navigation and `accord audit alarms` count)."""
+    with node.engine.connect() as conn:
+        return count_alarms(conn, UNACKNOWLEDGED)
+
+
+def acknowledge(node: Node, alarm_id: int, note: str, officer: Officer | None = None) -> Alarm:
+    """An operator acknowledges an alarm with a note; `officer` None is the operator at the node's command line."""
+    if officer is None:
+        return acknowledge_alarm(node.engine, alarm_id, note, by=CLI_OPERATOR, actor=CLI_OPERATOR)
+    require_operator(officer, "acknowledging a ledger alarm")
+    return acknowledge_alarm(node.engine, alarm_id, note, by=officer.username, actor=officer.id)
 
 
 def checkpoint_now(node: Node) -> StoredCheckpoint | None:
@@ -63,16 +93,40 @@ def checkpoint_now(node: Node) -> StoredCheckpoint | None:
         return latest(conn, origin_for(node.node_id))
 
 
+def trust_anchors(node: Node) -> tuple[TrustedKey, ...]:
+    """This node's signing key and each pinned peer's, with party and node id: what it trusts, and what an
+    oversight body collects out of band from each operator as a trust file."""
+    with node.engine.connect() as conn:
+        peers = load_peers(node, conn)
+    own = TrustedKey(node.keys.public.signing_fingerprint, node.node_id, node.party.value)
+    return (own, *(TrustedKey(p.pinned.keys.signing_fingerprint, p.node_id, p.party.value) for p in peers))
+
+
+def export_trust_file(node: Node, out: Path) -> tuple[TrustedKey, ...]:
+    keys = trust_anchors(node)
+    write_trust_file(keys, out, written_by=node.node_id)
+    return keys
+
+
 def verify_own_ledger(node: Node) -> Verdict:
-    """Export this node's audit bundle and verify it exactly as an oversight body would, offline."""
+    """Export this node's audit bundle and verify it as an oversight body would, offline, trusting this node's key
+    and its pinned peer's. The leaves after the newest countersigned checkpoint are a warning, not a failure: on a
+    live node the next checkpoint round covers them."""
     with tempfile.TemporaryDirectory(prefix="accord-verify-") as folder:
         bundle = Path(folder) / "bundle.json.gz"
         export_audit_bundle(node, bundle)
-        return verify_bundle(bundle)
+        return verify_bundle(bundle, anchors=trust_anchors(node), allow_uncovered_tail=True)
+
+
+def _exporting(node: Node) -> ExportingNode:
+    return ExportingNode(node.node_id, node.party.value, export_descriptor(node), node.keys.public.signing_fingerprint)
 
 
 def export_audit_bundle(node: Node, out: Path, progress: Progress | None = None) -> BundleSummary:
-    exporting = ExportingNode(
-        node.node_id, node.party.value, export_descriptor(node), node.keys.public.signing_fingerprint
-    )
-    return export_bundle(node.engine, exporting, out, progress)
+    return export_bundle(node.engine, _exporting(node), out, progress)
+
+
+def export_witnessed(node: Node, out: Path, origin: str | None = None) -> list[StoredCheckpoint]:
+    """The newest checkpoint of the peer's log (or of `origin`) this node countersigned, written with its
+    cosignature for an oversight body auditing the peer's bundle."""
+    return export_witnessed_heads(node.engine, _exporting(node), out, origin)

@@ -24,10 +24,13 @@ from accord.crypto.receipts import verify_receipt
 from accord.domain.messages import DeliveryState
 from accord.errors import AccordError
 from accord.exchange.attachments import read_blob_bytes
+from accord.exchange.errors import SequenceCollision
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.outbox import (
+    MAX_SEQ,
     OutboxItem,
     OutboxKind,
+    channel_name,
     claim_due,
     hold_channel,
     release_leases,
@@ -36,7 +39,9 @@ from accord.exchange.outbox import (
     retry_at,
 )
 from accord.exchange.transport import PeerClient, PeerUnreachable
+from accord.ledger.alarms import AlarmKind, Recurrence, raise_alarm
 from accord.ledger.events import EventType, append_events, event_row
+from accord.ledger.notes import origin_for
 from accord.node import Node
 from accord.store.tables import blob_transfers, blobs, messages
 from accord.trust.peers import PeerRecord, load_peers
@@ -65,6 +70,7 @@ class _Settled:
     failure: str | None = None  # final refusal
     retry_error: str | None = None
     channel_down: bool = False  # the peer did not answer the batch at all: the whole channel waits
+    collision: dict[str, Any] | None = None  # the peer's sequence-collision problem: retried, and an alarm
 
 
 class DeliveryWorker:
@@ -153,6 +159,8 @@ class DeliveryWorker:
         detail = str(problem.get("detail", "refused without a reason")) if isinstance(problem, dict) else "no result"
         if slug == "attachment-missing":
             self._forget_transfers(peer, item)
+        if slug == SequenceCollision.slug and isinstance(problem, dict):
+            return _Settled(item, retry_error=f"peer refused ({slug}): {detail}", collision=problem)
         if slug in _TRANSIENT_REFUSALS:
             return _Settled(item, retry_error=f"peer refused ({slug}): {detail}")
         return _Settled(item, failure=f"peer refused ({slug or 'unknown'}): {detail}")
@@ -282,6 +290,39 @@ class DeliveryWorker:
             append_events(conn, events)
         if retried:
             log.info("delivery deferred", peer=peer.node_id, count=len(retried), error=retried[0].retry_error)
+        self._alarm_collisions(peer, [s for s in settled if s.collision is not None])
+
+    def _alarm_collisions(self, peer: PeerRecord, collided: Sequence[_Settled]) -> None:
+        """The peer holds other envelopes under sequence numbers these used: this node's channel counter went back.
+        One open alarm per channel; the envelopes stay queued, retried, until the operator re-sequences them."""
+        if not collided:
+            return
+        channel = channel_name(self.node.node_id, peer.node_id)
+        highest = max(_reported_highest(s.collision) for s in collided)
+        seqs = sorted(s.item.seq for s in collided)
+        detail = (
+            f"{peer.node_id} holds other envelopes under sequence numbers {seqs} of channel {channel} (its highest is "
+            f"{highest}): this node's channel counter went back. Run `accord node resequence --peer {peer.node_id}`, "
+            "then acknowledge this alarm"
+        )
+        evidence = {
+            "channel": channel,
+            "peer_highest_seq": highest,
+            "collisions": [
+                {"ref": s.item.ref_id, "seq": s.item.seq, "held_by": (s.collision or {}).get("held_by")}
+                for s in collided
+            ],
+        }
+        raise_alarm(
+            self.node.engine,
+            self.node.node_id,
+            origin_for(peer.node_id),
+            AlarmKind.SEQUENCE_COLLISION,
+            detail,
+            evidence,
+            subject=channel,
+            recurrence=Recurrence.AFTER_ACKNOWLEDGEMENT,
+        )
 
     def _push_attachments(self, peer: PeerRecord, items: list[OutboxItem]) -> dict[int, str]:
         """Send attachment bytes the peer has not had yet; returns the items that must wait, with why."""
@@ -367,3 +408,9 @@ class DeliveryWorker:
                     blob_transfers.c.peer_node_id == peer.node_id, blob_transfers.c.sha256.in_(shas)
                 )
             )
+
+
+def _reported_highest(problem: dict[str, Any] | None) -> int:
+    """The highest sequence number the peer says it holds on the channel (0 if it says nothing usable)."""
+    value = (problem or {}).get("highest_seq")
+    return value if type(value) is int and 0 <= value < MAX_SEQ else 0

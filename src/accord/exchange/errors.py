@@ -35,3 +35,22 @@ class UnknownReference(Conflict):
 class NotAmendable(Conflict):
     slug = "not-amendable"
     title = "That message cannot be amended"
+
+
+class SequenceCollision(Conflict):
+    """The channel holds another envelope under this sequence number: the sender's channel counter went back (a
+    database restored from a backup, say). Not final: the sender's operator gives the waiting envelopes fresh numbers
+    past `highest_seq` (`accord node resequence`) and they are delivered."""
+
+    slug = "sequence-collision"
+    title = "Another envelope holds this sequence number on the channel"
+
+    def __init__(self, channel: str, seq: int, held_by: str, highest_seq: int) -> None:
+        super().__init__(
+            f"sequence number {seq} on channel {channel} is already used by envelope {held_by}; the highest "
+            f"sequence number received on the channel is {highest_seq}"
+        )
+        self.channel, self.seq, self.held_by, self.highest_seq = channel, seq, held_by, highest_seq
+
+    def extensions(self) -> dict[str, object]:
+        return {"channel": self.channel, "seq": self.seq, "held_by": self.held_by, "highest_seq": self.highest_seq}

@@ -10,14 +10,14 @@ import base64
 import binascii
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import Column, Connection, bindparam, case, insert, or_, select, update
+from sqlalchemy import Column, Connection, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from accord.crypto.canonical import canonical_json
@@ -30,6 +30,7 @@ from accord.exchange.attachments import StoredBlob, store_blob
 from accord.exchange.errors import (
     AboveChannelCeiling,
     AttachmentMissing,
+    SequenceCollision,
     UnknownAgency,
     UnknownFocusArea,
     UnknownReference,
@@ -103,6 +104,9 @@ def accept_envelopes(node: Node, submissions: Sequence[tuple[str | None, str]]) 
     refusals = [(submissions[i][0], r) for i, r in enumerate(results) if r is not None and r.problem is not None]
     if refusals:
         _record_refusals(node, refusals)
+    collisions = [r.problem for r in results if r is not None and isinstance(r.problem, SequenceCollision)]
+    if collisions:
+        _record_collisions(node, collisions)
     return [r for r in results if r is not None]
 
 
@@ -247,7 +251,12 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
     ).all()
     seen_jti = {row.jti for row in known}
     prior = {row.ref_id: row for row in known}
-    used_seqs = {(row.channel, row.seq) for row in known}
+    used_seqs = {(row.channel, row.seq): row.ref_id for row in known}
+
+    def highest_seq(channel: str) -> int:
+        stored = conn.scalar(select(func.max(inbound_envelopes.c.seq)).where(inbound_envelopes.c.channel == channel))
+        return max([int(stored or 0), *(int(seq) for (on, seq) in used_seqs if on == channel)])
+
     wanted_blobs = {a.sha256 for i in incoming if i.message for a in i.message.attachments}
     present_blobs = set(conn.scalars(select(blobs.c.sha256).where(blobs.c.sha256.in_(wanted_blobs))))
     referenced: dict[str, _BatchMessage] = {
@@ -275,14 +284,14 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
             results[item.index] = EnvelopeResult(item.ref_id, Outcome.DUPLICATE, receipt=ref_row.receipt)
             continue
         try:
-            _check_references(node, item, referenced, present_blobs, used_seqs, batch_refs)
+            _check_references(node, item, referenced, present_blobs, used_seqs, batch_refs, highest_seq)
             if item.payload is not None and item.payload_kind is not None:
                 item.payload_kind.check_incoming(node, conn, item.payload)
         except AccordError as problem:
             results[item.index] = EnvelopeResult(item.ref_id, Outcome.REFUSED, problem=problem)
             continue
         batch_refs.add(item.ref_id)
-        used_seqs.add((item.channel, item.seq))
+        used_seqs[(item.channel, item.seq)] = item.ref_id
         if item.message is not None:
             referenced[item.message.id] = _BatchMessage(item.message.id, Direction.INCOMING.value, item.message.kind)
         admitted.append(item)
@@ -297,13 +306,15 @@ def _check_references(
     item: _Incoming,
     referenced: dict[str, _BatchMessage],
     present_blobs: set[str],
-    used_seqs: set[tuple[str, int]],
+    used_seqs: dict[tuple[str, int], str],
     batch_refs: set[str],
+    highest_seq: Callable[[str], int],
 ) -> None:
     if item.ref_id in batch_refs:
         raise ReplayedEnvelope(f"{item.ref_id} appears twice in one batch")
-    if (item.channel, item.seq) in used_seqs:
-        raise MalformedArtefact(f"sequence number {item.seq} on channel {item.channel} is already used")
+    held_by = used_seqs.get((item.channel, item.seq))
+    if held_by is not None:  # another envelope: the same one again is a duplicate, answered before this check
+        raise SequenceCollision(item.channel, item.seq, held_by, highest_seq(item.channel))
     message = item.message
     if message is not None:
         missing = [a.sha256 for a in message.attachments if a.sha256 not in present_blobs]
@@ -492,6 +503,30 @@ def _record_refusals(node: Node, refusals: list[tuple[str | None, EnvelopeResult
                 result.problem.detail.encode(),
             )
         )
+    with node.engine.begin() as conn:
+        append_events(conn, rows)
+
+
+def _record_collisions(node: Node, collisions: list[SequenceCollision]) -> None:
+    """The peer signed another envelope under a sequence number it had used: its channel counter went back. Logged
+    here in the ledger beside the refusal; the peer's node raises the alarm and re-sequences."""
+    rows = []
+    for collision in collisions:
+        log.warning(
+            "sequence collision",
+            channel=collision.channel,
+            seq=collision.seq,
+            held_by=collision.held_by,
+            highest_seq=collision.highest_seq,
+        )
+        sender = collision.channel.partition(">")[0]  # channel_name: sender>recipient
+        refs: dict[str, str | int | None] = {
+            "channel": collision.channel,
+            "seq": collision.seq,
+            "held_by": collision.held_by,
+            "highest": collision.highest_seq,
+        }
+        rows.append(event_row(EventType.ENVELOPE_SEQUENCE_COLLISION, sender, refs))
     with node.engine.begin() as conn:
         append_events(conn, rows)
 

@@ -40,6 +40,9 @@ class OutboxItem:
     attempts: int
 
 
+MAX_SEQ = 2**53  # a channel's sequence numbers stay exact in JSON (I-JSON, RFC 7493 §2.2)
+
+
 def channel_name(sender_node_id: str, recipient_node_id: str) -> str:
     return f"{sender_node_id}>{recipient_node_id}"
 

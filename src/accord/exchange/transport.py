@@ -79,9 +79,8 @@ class PeerClient:
     def send_hello(self, peer: PeerRecord, token: str) -> PeerAnswer:
         return self._post(peer, HELLO_PATH, content=token, headers=JOSE)
 
-    def send_checkpoint(self, peer: PeerRecord, note: str, from_size: int, proof: list[bytes]) -> PeerAnswer:
-        payload = {"checkpoint": note, "from_size": from_size, "consistency": [p.hex() for p in proof]}
-        return self._post(peer, CHECKPOINTS_PATH, json=payload)
+    def send_checkpoint(self, peer: PeerRecord, token: str) -> PeerAnswer:
+        return self._post(peer, CHECKPOINTS_PATH, content=token, headers=JOSE)
 
     def request_inclusion(self, peer: PeerRecord, token: str) -> PeerAnswer:
         return self._post(peer, INCLUSION_PATH, content=token, headers=JOSE)

@@ -37,9 +37,27 @@ class CheckpointOutOfStep(Conflict):
         return {"last_seen_size": self.last_seen_size}
 
 
+class StaleCheckpoint(Conflict):
+    """Not an alarm: an older checkpoint than one this node countersigned (a replay, or one that was overtaken)."""
+
+    slug = "stale-checkpoint"
+    title = "A newer checkpoint of this log was countersigned here already"
+
+
 class InconsistentCheckpoint(Conflict):
+    """The signed checkpoint contradicts one countersigned here: `kind` names the contradiction (an alarm kind),
+    `contradicts` is the note of the checkpoint countersigned here that it contradicts."""
+
     slug = "inconsistent-checkpoint"
     title = "The checkpoint contradicts an earlier one: the log's history was changed"
+
+    def __init__(self, detail: str, kind: str, contradicts: str | None = None) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.contradicts = contradicts
+
+    def extensions(self) -> dict[str, object]:
+        return {"contradiction": self.kind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +102,19 @@ def latest(conn: Connection, origin: str, cosigned_only: bool = False) -> Stored
         query = query.where(checkpoints.c.cosignature.is_not(None))
     row = conn.execute(query.order_by(checkpoints.c.size.desc(), checkpoints.c.id.desc()).limit(1)).first()
     return _stored(row) if row else None
+
+
+def newest_issued(conn: Connection, origin: str) -> StoredCheckpoint | None:
+    """The checkpoint of `origin` stored here with the latest `time` line."""
+    query = select(checkpoints).where(checkpoints.c.origin == origin)
+    row = conn.execute(query.order_by(checkpoints.c.issued_at.desc(), checkpoints.c.id.desc()).limit(1)).first()
+    return _stored(row) if row else None
+
+
+def stored_of_size(conn: Connection, origin: str, size: int) -> list[StoredCheckpoint]:
+    """Every checkpoint of `origin` stored here for a tree of `size` leaves."""
+    query = select(checkpoints).where(checkpoints.c.origin == origin, checkpoints.c.size == size)
+    return [_stored(row) for row in conn.execute(query.order_by(checkpoints.c.id))]
 
 
 def list_checkpoints(conn: Connection, origin: str | None = None, limit: int | None = None) -> list[StoredCheckpoint]:

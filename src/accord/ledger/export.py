@@ -1,11 +1,13 @@
 """Writes the audit bundle: every leaf, signed checkpoint and countersignature of this node's ledger, with both
-nodes' self-signed descriptors, in one JSON file an oversight body verifies offline with nothing but that file."""
+nodes' self-signed descriptors, in one JSON file an oversight body verifies offline with nothing but that file; and
+the witnessed-head file: the newest checkpoint of the peer's log this node countersigned, the peer's evidence against
+a bundle cut back to an earlier checkpoint."""
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -15,8 +17,8 @@ from typing import IO, Any
 from sqlalchemy import Connection, Engine, Row, select
 
 from accord.errors import NotFound
-from accord.ledger.bundle import CHUNK, FORMAT, BundleSummary, NodeKey, Progress
-from accord.ledger.checkpoints import ledger_size
+from accord.ledger.bundle import CHUNK, FORMAT, WITNESSED_FORMAT, BundleSummary, NodeKey, Progress
+from accord.ledger.checkpoints import StoredCheckpoint, latest, ledger_size
 from accord.ledger.leaves import TIME_FORMAT, leaf_record
 from accord.ledger.notes import origin_for
 from accord.ledger.proofs import StoredTree
@@ -60,7 +62,7 @@ def export_bundle(engine: Engine, node: ExportingNode, out: Path, progress: Prog
         "witnessed": [{"note": w.note, "cosignature": w.cosignature} for w in witnessed],
         "consistency": consistency,
     }
-    exported = _write_atomically(out, head, _leaves(engine, size, progress))
+    exported = _write_atomically(out, lambda handle: _write_bundle(handle, head, _leaves(engine, size, progress)))
     return BundleSummary(
         node=NodeKey(node.node_id, node.party, node.fingerprint),
         peers=tuple(NodeKey(p.node_id, p.party, p.signing_fingerprint) for p in peer_rows),
@@ -69,6 +71,37 @@ def export_bundle(engine: Engine, node: ExportingNode, out: Path, progress: Prog
         countersigned=sum(1 for c in own if c.cosignature is not None),
         witnessed=len(witnessed),
     )
+
+
+def export_witnessed_heads(
+    engine: Engine, node: ExportingNode, out: Path, origin: str | None = None
+) -> list[StoredCheckpoint]:
+    """Write the newest checkpoint of each pinned peer's log (or of `origin` only) that this node countersigned, with
+    its cosignature, and the descriptors to check both signatures; the checkpoints written are returned."""
+    with engine.connect() as conn:
+        logs = [
+            p
+            for p in conn.execute(select(peers).order_by(peers.c.node_id)).all()
+            if origin is None or origin_for(p.node_id) == origin
+        ]
+        if not logs:
+            missing = f"{origin} is not the log of a peer pinned here" if origin else "no peer is pinned here"
+            raise NotFound(f"{missing}; see `accord peer import`")
+        heads = []
+        for log in logs:
+            head = latest(conn, origin_for(log.node_id), cosigned_only=True)
+            if head is None:
+                raise NotFound(f"this node has countersigned no checkpoint of {origin_for(log.node_id)} yet")
+            heads.append(head)
+    document = {
+        "format": WITNESSED_FORMAT,
+        "exported_at": datetime.now(UTC).strftime(TIME_FORMAT),
+        "node": {"node_id": node.node_id, "party": node.party, "descriptor": node.descriptor},
+        "peers": [{"node_id": p.node_id, "party": p.party, "descriptor": p.descriptor} for p in logs],
+        "witnessed": [{"note": h.note, "cosignature": h.cosignature} for h in heads],
+    }
+    _write_atomically(out, lambda handle: handle.write(json.dumps(document, indent=1) + "\n"))
+    return heads
 
 
 def _consistency_proofs(conn: Connection, sizes: Sequence[int]) -> list[dict[str, Any]]:
@@ -107,11 +140,12 @@ def _leaf(row: Row[Any]) -> dict[str, Any]:
     return {**record, "leaf_hash": bytes(row.leaf_hash).hex()}
 
 
-def _write_atomically(out: Path, head: dict[str, Any], leaves: Iterator[dict[str, Any]]) -> int:
+def _write_atomically(out: Path, write: Callable[[IO[str]], int]) -> int:
+    """What `write` writes, to `out` (gzip-compressed if its name ends in .gz) once it has all been written."""
     partial = out.with_name(out.name + ".partial")
     try:
         with _open_for_writing(partial, compressed=out.name.endswith(".gz")) as handle:
-            count = _write_bundle(handle, head, leaves)
+            count = write(handle)
         partial.replace(out)
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -1,6 +1,14 @@
-"""Verifies an audit bundle offline: descriptors, every leaf's hash, every signature, every root, every proof.
+"""Verifies an audit bundle offline: descriptors, every leaf's hash, every signature, every root, every proof, and
+that the signatures that count are by keys the verifier was told to trust.
 
 Stands alone for an oversight body: it imports the pure parts of the ledger and the crypto, never the store or a node.
+
+Trust comes from outside the bundle. A bundle carries the descriptors of its node and of its peers, but whoever holds
+the log's key can make a descriptor for any key, so a signature counts only under a trust anchor: a key fingerprint
+the oversight body obtained out of band. Without one, every check runs against the keys the bundle carries and the
+verdict is at best NOT_PROVEN. With them, a leaf counts only under a checkpoint signed by the log's trusted key and
+countersigned by the peer's; the peer's own record of what it countersigned (its bundle, or a witnessed-head file)
+shows whether the bundle was cut back to an earlier checkpoint.
 """
 
 from __future__ import annotations
@@ -25,11 +33,16 @@ from accord.ledger.bundle import (
     LEAF_FIELDS,
     MISSING_LISTED,
     REQUIRED,
+    WITNESSED_FORMAT,
+    WITNESSED_REQUIRED,
     BundleSummary,
+    Countersignatures,
     NodeKey,
     Progress,
+    TrustedKey,
     UnreadableBundle,
     Verdict,
+    WitnessedHead,
 )
 from accord.ledger.errors import ProofFailed
 from accord.ledger.leaves import leaf_bytes, leaf_record
@@ -37,59 +50,101 @@ from accord.ledger.notes import SignedCheckpoint, origin_for, parse_note, verify
 from accord.ledger.tree import HASH_SIZE, MemoryTree, leaf_hash, verify_consistency
 
 
-def verify_bundle(path: Path, progress: Progress | None = None, expect_fingerprints: Sequence[str] = ()) -> Verdict:
-    """Check the bundle offline: descriptors, every leaf's hash, every signature, every root, every proof."""
+@dataclass(frozen=True, slots=True)
+class WitnessedEvidence:
+    """What a peer recorded of the checkpoints it countersigned for other logs: its own audit bundle or a
+    witnessed-head file, read but not yet verified (the audit checks every signature in it)."""
+
+    name: str
+    node: Any  # the witness's descriptor entry
+    peers: list[Any]  # the logs it pinned
+    witnessed: list[Any]  # checkpoints of those logs, each with the witness's cosignature
+
+
+def verify_bundle(
+    path: Path,
+    progress: Progress | None = None,
+    *,
+    anchors: Sequence[TrustedKey] = (),
+    witnessed: Sequence[WitnessedEvidence] = (),
+    allow_uncovered_tail: bool = False,
+) -> Verdict:
+    """Check the bundle offline against the trust anchors and the peer's witnessed evidence.
+
+    Every leaf must lie under a checkpoint signed by the log's trusted key and countersigned by a trusted peer key;
+    `allow_uncovered_tail` reports the leaves after the newest such checkpoint as a warning instead (a live node's
+    own look: the next checkpoint round covers them).
+    """
     try:
         bundle = _read_bundle(path)
     except UnreadableBundle as problem:
-        return Verdict([problem.detail], [], EMPTY_SUMMARY)
-    return _Audit(bundle, progress).run(expect_fingerprints)
+        return Verdict([problem.detail], [], EMPTY_SUMMARY, tuple(anchors), readable=False)
+    return _Audit(bundle, progress, tuple(anchors)).run(witnessed, allow_uncovered_tail)
+
+
+def read_witnessed(path: Path) -> WitnessedEvidence:
+    """The peer's evidence: its audit bundle or a witnessed-head file; raises UnreadableBundle if it is neither."""
+    noun = f"witnessed evidence {path.name}"
+    document = _decode(_read_bytes(path, "witnessed evidence"), path, noun)
+    required = {FORMAT: REQUIRED, WITNESSED_FORMAT: WITNESSED_REQUIRED}
+    if not isinstance(document, dict) or document.get("format") not in required:
+        raise UnreadableBundle(f"{noun} is neither an audit bundle ({FORMAT}) nor a witnessed-head file")
+    _check_outline(document, noun, required[document["format"]])
+    return WitnessedEvidence(path.name, document["node"], document["peers"], document["witnessed"])
 
 
 def _read_bundle(path: Path) -> dict[str, Any]:
     """The parsed bundle, or one UnreadableBundle naming what is wrong with the file or its outline."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableBundle(f"cannot read bundle {path}: {exc.strerror or exc}") from exc
-    if raw[:2] == GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise UnreadableBundle(f"bundle is not a readable gzip file: {exc}") from exc
-    elif path.name.endswith(".gz"):
-        raise UnreadableBundle("bundle's name ends in .gz but it is not gzip-compressed")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UnreadableBundle(f"bundle is not UTF-8 text at byte {exc.start}") from exc
-    try:
-        bundle = json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        byte = len(text[: exc.pos].encode("utf-8"))
-        raise UnreadableBundle(f"bundle is not valid JSON at byte {byte}: {exc.msg}") from exc
-    except (ValueError, RecursionError) as exc:
-        raise UnreadableBundle(f"bundle is not valid JSON: {exc}") from exc
-    _check_outline(bundle)
-    return dict(bundle)
-
-
-def _refuse_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _check_outline(bundle: Any) -> None:
+    bundle = _decode(_read_bytes(path, "bundle"), path, "bundle")
     if not isinstance(bundle, dict):
         raise UnreadableBundle("bundle is not a JSON object")
     if "format" not in bundle:
         raise UnreadableBundle("bundle lacks 'format'")
     if bundle["format"] != FORMAT:
         raise UnreadableBundle(f"bundle format is {bundle['format']!r}, not {FORMAT!r}")
-    for key, kind in REQUIRED.items():
-        if key not in bundle:
-            raise UnreadableBundle(f"bundle lacks {key!r}")
-        if not isinstance(bundle[key], kind):
-            raise UnreadableBundle(f"bundle's {key!r} is not a JSON {'object' if kind is dict else 'array'}")
+    _check_outline(bundle, "bundle", REQUIRED)
+    return dict(bundle)
+
+
+def _read_bytes(path: Path, noun: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UnreadableBundle(f"cannot read {noun} {path}: {exc.strerror or exc}") from exc
+
+
+def _decode(raw: bytes, path: Path, noun: str) -> Any:
+    """The JSON document in `raw` (gzip-compressed or not); `noun` names it in every message."""
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise UnreadableBundle(f"{noun} is not a readable gzip file: {exc}") from exc
+    elif path.name.endswith(".gz"):
+        raise UnreadableBundle(f"{noun}'s name ends in .gz but it is not gzip-compressed")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableBundle(f"{noun} is not UTF-8 text at byte {exc.start}") from exc
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        byte = len(text[: exc.pos].encode("utf-8"))
+        raise UnreadableBundle(f"{noun} is not valid JSON at byte {byte}: {exc.msg}") from exc
+    except (ValueError, RecursionError) as exc:
+        raise UnreadableBundle(f"{noun} is not valid JSON: {exc}") from exc
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_outline(document: dict[str, Any], noun: str, required: dict[str, type]) -> None:
+    for key, kind in required.items():
+        if key not in document:
+            raise UnreadableBundle(f"{noun} lacks {key!r}")
+        if not isinstance(document[key], kind):
+            raise UnreadableBundle(f"{noun}'s {key!r} is not a JSON {'object' if kind is dict else 'array'}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,28 +173,41 @@ class _Checkpoint:
 class _Audit:
     """One pass over a parsed bundle; problems are collected in the order the checks run."""
 
-    def __init__(self, bundle: dict[str, Any], progress: Progress | None) -> None:
+    def __init__(self, bundle: dict[str, Any], progress: Progress | None, anchors: tuple[TrustedKey, ...]) -> None:
         self.bundle = bundle
         self.progress = progress
+        self.anchors = anchors
         self.problems: list[str] = []
         self.warnings: list[str] = []
         self.node: NodeDescriptor | None = None
+        self.node_counts = False  # whether the log's own signatures count: its key is trusted (or nothing is)
         self.peers: dict[str, NodeDescriptor] = {}  # by log origin
         self.leaves = _Leaves()
         self.checkpoints: list[_Checkpoint] = []
-        self.countersigned: list[int] = []  # sizes of checkpoints whose signature and countersignature verify
+        self.matching: list[int] = []  # sizes of checkpoints whose signature verifies and whose root the leaves give
+        self.countersigned: dict[int, NodeDescriptor] = {}  # size -> the peer whose countersignature counts
         self.witnessed = 0
+        self.witnessed_heads: list[WitnessedHead] = []
 
-    def run(self, expect_fingerprints: Sequence[str]) -> Verdict:
-        self.check_descriptors(expect_fingerprints)
+    def run(self, evidence: Sequence[WitnessedEvidence], allow_uncovered_tail: bool) -> Verdict:
+        self.check_descriptors()
+        self.check_anchors()
         self.check_leaves()
         self.check_checkpoints()
         self.check_consistency()
         self.check_witnessed()
-        self.check_countersigned()
-        return Verdict(self.problems, self.warnings, self.summary())
+        for each in evidence:
+            self.check_evidence(each)
+        self.check_covered(allow_uncovered_tail)
+        return Verdict(self.problems, self.warnings, self.summary(), self.anchors)
 
     def summary(self) -> BundleSummary:
+        by_key: dict[str, list[int]] = {}
+        keys: dict[str, NodeKey] = {}
+        for size, peer in sorted(self.countersigned.items()):
+            key = _node_key(peer)
+            keys.setdefault(key.fingerprint, key)
+            by_key.setdefault(key.fingerprint, []).append(size)
         return BundleSummary(
             node=_node_key(self.node) if self.node else None,
             peers=tuple(_node_key(p) for p in self.peers.values()),
@@ -147,25 +215,35 @@ class _Audit:
             checkpoints=len(self.checkpoints),
             countersigned=len(self.countersigned),
             witnessed=self.witnessed,
+            countersigners=tuple(Countersignatures(keys[f], tuple(sizes)) for f, sizes in by_key.items()),
+            covered=self.covered,
+            witnessed_heads=tuple(self.witnessed_heads),
         )
+
+    @property
+    def covered(self) -> int:
+        """Leaves under the newest checkpoint that is signed, countersigned and reproduced by the leaves."""
+        return max((size for size in self.countersigned if size in self.matching), default=0)
 
     # --------------------------------------------------------------------------------------------- descriptors
 
-    def check_descriptors(self, expect_fingerprints: Sequence[str]) -> None:
+    def check_descriptors(self) -> None:
         self.node = self._descriptor("node", self.bundle["node"])
+        seen = {self.node.node_id} if self.node else set()
         for entry in self.bundle["peers"]:
             peer = self._descriptor("peer", entry)
-            if peer is not None and self._is_other_party(peer):
-                self.peers[origin_for(peer.node_id)] = peer
-        known = {d.keys.signing_fingerprint for d in (self.node, *self.peers.values()) if d is not None}
-        for fingerprint in expect_fingerprints:
-            if fingerprint not in known:
-                self.problems.append(f"key fingerprint {fingerprint} was expected but no node in this bundle has it")
+            if peer is None or not self._is_other_party(peer):
+                continue
+            if peer.node_id in seen:
+                self.problems.append(f"the bundle carries two descriptors for {peer.node_id}")
+                continue
+            seen.add(peer.node_id)
+            self.peers[origin_for(peer.node_id)] = peer
 
-    def _descriptor(self, kind: str, entry: Any) -> NodeDescriptor | None:
+    def _descriptor(self, kind: str, entry: Any, label: str | None = None) -> NodeDescriptor | None:
         """The self-signed descriptor of a node the bundle names; it must be that node's own."""
         named = entry.get("node_id") if isinstance(entry, dict) else None
-        label = f"the {kind} {named}" if isinstance(named, str) else f"a {kind}"
+        label = label or (f"the {kind} {named}" if isinstance(named, str) else f"a {kind}")
         if not isinstance(entry, dict) or not isinstance(entry.get("descriptor"), str):
             self.problems.append(f"{label}'s descriptor is missing")
             return None
@@ -192,6 +270,66 @@ class _Audit:
             )
             return False
         return True
+
+    # ------------------------------------------------------------------------------------------------ anchors
+
+    def check_anchors(self) -> None:
+        """The log's key must be trusted; a descriptor must not give a trusted node another key, or a trusted key
+        to another node; every anchor must be a key the bundle carries."""
+        if not self.anchors:
+            self.node_counts = self.node is not None  # NOT_PROVEN at best: the bundle's own keys stand in
+            return
+        if self.node is not None:
+            self.node_counts = self._check_anchor("log", self.node)
+        for peer in self.peers.values():
+            self._check_anchor("peer", peer)
+        carried = [d for d in (self.node, *self.peers.values()) if d is not None]
+        fingerprints = {d.keys.signing_fingerprint for d in carried}
+        nodes = {d.node_id for d in carried}
+        for anchor in self.anchors:
+            if anchor.fingerprint not in fingerprints and anchor.node_id not in nodes:
+                self.problems.append(f"trusted key {anchor} is carried by no node in this bundle")
+
+    def _check_anchor(self, role: str, descriptor: NodeDescriptor) -> bool:
+        """Whether the descriptor's key is trusted as this node's; a problem if it contradicts an anchor."""
+        fingerprint = descriptor.keys.signing_fingerprint
+        anchor = self._anchor(descriptor)
+        if anchor is not None:
+            if self._counts(descriptor):
+                return True
+            self.problems.append(
+                f"the {role} {descriptor.node_id} ({descriptor.party}) signs with key {fingerprint}, "
+                f"which the trust anchors give to {anchor.node_id} ({anchor.party})"
+            )
+            return False
+        named = self._anchor_naming(descriptor)
+        if named is not None:
+            self.problems.append(
+                f"the {role} {descriptor.node_id} ({descriptor.party}) signs with key {fingerprint}, "
+                f"but the trust anchors give {descriptor.node_id} key {named.fingerprint}"
+            )
+        elif role == "log":  # a peer's key matters only where it signs, and is named there
+            self.problems.append(
+                f"the log {descriptor.node_id} ({descriptor.party}) signs with key {fingerprint}, "
+                "which is not a trusted key"
+            )
+        return False
+
+    def _anchor(self, descriptor: NodeDescriptor) -> TrustedKey | None:
+        fingerprint = descriptor.keys.signing_fingerprint
+        return next((a for a in self.anchors if a.fingerprint == fingerprint), None)
+
+    def _anchor_naming(self, descriptor: NodeDescriptor) -> TrustedKey | None:
+        return next((a for a in self.anchors if a.node_id == descriptor.node_id), None)
+
+    def _counts(self, descriptor: NodeDescriptor) -> bool:
+        """Whether signatures by this descriptor's key count: with anchors, only if it is trusted as this node's."""
+        if not self.anchors:
+            return True
+        anchor = self._anchor(descriptor)
+        if anchor is None:
+            return False
+        return anchor.node_id is None or (anchor.node_id, anchor.party) == (descriptor.node_id, descriptor.party)
 
     # -------------------------------------------------------------------------------------------------- leaves
 
@@ -230,13 +368,13 @@ class _Audit:
             self.problems.append(f"log truncated: checkpoint size {largest} but only {self.leaves.count} leaves")
         if self.node is None and self.checkpoints:
             self.problems.append("no checkpoint signature can be checked: the node's descriptor did not verify")
-        matching: list[int] = []  # sizes of signed checkpoints whose root the leaves reproduce
         for checkpoint in self.checkpoints:
             signed = self._check_signature(checkpoint)
-            if self._check_countersignature(checkpoint) and signed:
-                self.countersigned.append(checkpoint.size)
-            if self._check_root(checkpoint, matching) and signed:
-                matching.append(checkpoint.size)
+            countersigner = self._check_countersignature(checkpoint)
+            if countersigner is not None and signed and self.node_counts:
+                self.countersigned[checkpoint.size] = countersigner
+            if self._check_root(checkpoint) and signed:
+                self.matching.append(checkpoint.size)
 
     def _check_signature(self, checkpoint: _Checkpoint) -> bool:
         if self.node is None:
@@ -251,14 +389,21 @@ class _Audit:
             return False
         return True
 
-    def _check_countersignature(self, checkpoint: _Checkpoint) -> bool:
+    def _check_countersignature(self, checkpoint: _Checkpoint) -> NodeDescriptor | None:
+        """The peer whose countersignature on the checkpoint counts, if there is one."""
         if checkpoint.cosignature is None:
-            return False
+            return None
         cosigner = checkpoint.cosigner
         peer = self.peers.get(cosigner) if isinstance(cosigner, str) else None
         if peer is None or not isinstance(checkpoint.cosignature, str):
             self.problems.append(f"checkpoint size {checkpoint.size}: countersigned by {cosigner!r}, not a pinned peer")
-            return False
+            return None
+        if not self._counts(peer):
+            self.problems.append(
+                f"checkpoint size {checkpoint.size}: countersigned by {peer.node_id} ({peer.party}) with key "
+                f"{peer.keys.signing_fingerprint}, which is not a trusted key"
+            )
+            return None
         try:
             verify_cosignature(checkpoint.signed, checkpoint.cosignature, cosigner, peer.keys.signing)
         except VerificationFailed:
@@ -266,17 +411,17 @@ class _Audit:
                 f"checkpoint size {checkpoint.size}: the peer's countersignature does not verify — "
                 "the history it countersigned was rewritten"
             )
-            return False
-        return True
+            return None
+        return peer
 
-    def _check_root(self, checkpoint: _Checkpoint, matching: Sequence[int]) -> bool:
+    def _check_root(self, checkpoint: _Checkpoint) -> bool:
         size = checkpoint.size
         if size > self.leaves.count:
             return False  # reported once, as a truncated log
         if self.leaves.tree.root(size) == checkpoint.signed.body.root:
             return True
         problem = f"checkpoint size {size}: root does not match {_leaf_range(0, size)}"
-        earlier = max((s for s in matching if s < size), default=0)
+        earlier = max((s for s in self.matching if s < size), default=0)
         if self.leaves.intact and earlier:
             # Every leaf matches its recorded hash, so recorded hashes were replaced after the checkpoint committed
             # to them; a leaf changes the root of every checkpoint after it, so the last smaller checkpoint that
@@ -325,13 +470,19 @@ class _Audit:
         if peer is None:
             self.problems.append(f"{label}: its origin is not a pinned peer")
             return False
+        if not self._counts(peer):
+            self.problems.append(
+                f"{label}: signed by {peer.node_id} ({peer.party}) with key {peer.keys.signing_fingerprint}, "
+                "which is not a trusted key"
+            )
+            return False
         try:
             signed = verify_checkpoint(checkpoint.note, origin, peer.keys.signing)
         except VerificationFailed:
             self.problems.append(f"{label}: not signed by {peer.node_id}'s key")
             return False
-        if self.node is None:
-            return False  # reported once, with the own checkpoints
+        if self.node is None or not self.node_counts:
+            return False  # reported once, with the own checkpoints or the anchors
         try:
             if not isinstance(checkpoint.cosignature, str):
                 raise MalformedArtefact("no countersignature")
@@ -341,17 +492,116 @@ class _Audit:
             return False
         return True
 
-    # ------------------------------------------------------------------------------------------- countersigned
+    # ------------------------------------------------------------------------------------ the peer's evidence
 
-    def check_countersigned(self) -> None:
-        if not self.countersigned:
-            self.problems.append("nothing in this bundle is countersigned by the peer")
+    def check_evidence(self, evidence: WitnessedEvidence) -> None:
+        """The peer's record of this log's checkpoints it countersigned: each one must be a head of these leaves.
+
+        Each entry authenticates itself (signed by the log's key, cosigned by the witness's, both trusted), so a
+        bundle cut back to an earlier checkpoint, or rewritten under one, cannot hide from it.
+        """
+        label = f"the witnessed evidence {evidence.name}"
+        if self.node is None:
+            return  # nothing to check it against: the node's descriptor did not verify
+        witness = self._descriptor("witness", evidence.node)
+        if witness is None:
             return
-        covered = max(self.countersigned)
-        if covered < self.leaves.count:
+        if witness.party == self.node.party:
+            self.problems.append(
+                f"{label}: its witness {witness.node_id} is of {self.node.node_id}'s own party, {witness.party}"
+            )
+            return
+        if not self._counts(witness):
+            self.problems.append(
+                f"{label}: its witness {witness.node_id} ({witness.party}) signs with key "
+                f"{witness.keys.signing_fingerprint}, which is not a trusted key"
+            )
+            return
+        self._check_pinned_log(label, witness, self.node, evidence.peers)
+        if not self.node_counts:
+            return  # the log's key is not trusted: reported once, with the anchors
+        origin = origin_for(self.node.node_id)
+        found = False
+        for position, entry in enumerate(evidence.witnessed):
+            parsed = _parse_entry(entry)
+            if isinstance(parsed, str):
+                self.problems.append(f"{label}: witnessed checkpoint {position}: {parsed}")
+            elif parsed.signed.body.origin == origin:
+                found = True
+                self._check_witnessed_head(label, witness, self.node, parsed)
+        if not found:
+            self.problems.append(f"{label} holds no checkpoint of {origin} countersigned by {witness.node_id}")
+
+    def _check_pinned_log(self, label: str, witness: NodeDescriptor, log: NodeDescriptor, pinned: list[Any]) -> None:
+        """The key the witness pinned for this log must be the key this bundle's log signs with."""
+        for entry in pinned:
+            if not isinstance(entry, dict) or entry.get("node_id") != log.node_id:
+                continue
+            seen = self._descriptor("log", entry, f"{label}: the descriptor {witness.node_id} pinned for {log.node_id}")
+            if seen is not None and seen.keys.signing_fingerprint != log.keys.signing_fingerprint:
+                self.problems.append(
+                    f"{label}: {witness.node_id} pinned {log.node_id} with key {seen.keys.signing_fingerprint}, "
+                    f"but this bundle's log signs with key {log.keys.signing_fingerprint}"
+                )
+
+    def _check_witnessed_head(
+        self, label: str, witness: NodeDescriptor, log: NodeDescriptor, checkpoint: _Checkpoint
+    ) -> None:
+        """One checkpoint of the log the witness countersigned: both signatures, then the leaves must give its root."""
+        origin, size = checkpoint.signed.body.origin, checkpoint.size
+        try:
+            signed = verify_checkpoint(checkpoint.note, origin, log.keys.signing)
+        except VerificationFailed:
+            self.problems.append(f"{label}: checkpoint size {size} of {origin} is not signed by {origin}'s key")
+            return
+        try:
+            if not isinstance(checkpoint.cosignature, str):
+                raise MalformedArtefact("no countersignature")
+            verify_cosignature(signed, checkpoint.cosignature, origin_for(witness.node_id), witness.keys.signing)
+        except VerificationFailed:
+            self.problems.append(
+                f"{label}: {witness.node_id}'s countersignature on checkpoint size {size} of {origin} does not verify"
+            )
+            return
+        root = signed.body.root
+        if size > self.leaves.count:
+            newest = max((c.size for c in self.checkpoints), default=0)
+            self.problems.append(
+                f"log truncated: {witness.node_id} countersigned checkpoint size {size} of {origin} "
+                f"(root {root.hex()}), but this bundle has only {self.leaves.count} leaves and its newest checkpoint "
+                f"is size {newest}"
+            )
+            return
+        ours = self.leaves.tree.root(size)
+        if ours != root:
+            self.problems.append(
+                f"checkpoint size {size}: {witness.node_id} countersigned root {root.hex()}, but this bundle's "
+                f"{_leaf_range(0, size)} give root {ours.hex()}"
+            )
+            return
+        self.witnessed_heads.append(WitnessedHead(_node_key(witness), size, root))
+
+    # ------------------------------------------------------------------------------------------------ coverage
+
+    def check_covered(self, allow_uncovered_tail: bool) -> None:
+        """Strict by default: a leaf under no countersigned checkpoint is not proven against the log's operator."""
+        who = "a trusted peer key" if self.anchors else "the peer"
+        if not self.countersigned:
+            self.problems.append(f"nothing in this bundle is countersigned by {who}")
+            return
+        covered = self.covered
+        if covered >= self.leaves.count:
+            return
+        tail = _leaf_range(covered, self.leaves.count)
+        verb = "is" if self.leaves.count - covered == 1 else "are"
+        if allow_uncovered_tail:
             self.warnings.append(
-                f"{_leaf_range(covered, self.leaves.count)} not countersigned by the peer yet "
-                "(the next checkpoint round covers them)"
+                f"{tail} {verb} under no checkpoint countersigned by {who} yet (the next checkpoint round covers them)"
+            )
+        else:
+            self.problems.append(
+                f"{tail} {verb} under no checkpoint countersigned by {who}: "
+                "nothing shows they were not rewritten or made up"
             )
 
 

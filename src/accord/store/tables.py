@@ -246,6 +246,13 @@ ledger_alarms = Table(
     Column("kind", String(64), nullable=False),
     Column("detail", Text, nullable=False),
     Column("evidence", Text),  # the offending checkpoint note and what it contradicts
+    Column("subject", String(160)),  # what it is about (a checkpoint's digest, a channel): one alarm per subject
+    Column("acknowledged_at", UtcDateTime),
+    Column("acknowledged_by", String(128)),  # the officer's id, or "operator" at the node's command line
+    Column("acknowledgement", Text),  # the operator's note
+    Index("ix_ledger_alarms_open", "acknowledged_at", "id"),
+    Index("ix_ledger_alarms_kind", "kind", "id"),
+    Index("ix_ledger_alarms_subject", "origin", "kind", "subject"),
 )
 
 # Proofs of receipt fetched from the peer: the receiver's leaf for an envelope this node sent, proven against a
@@ -344,10 +351,14 @@ stix_objects = Table(
     Column("date_added", UtcDateTime, nullable=False),
     Column("is_first", Boolean, nullable=False),
     Column("is_last", Boolean, nullable=False),
-    Column("tlp", String(16), nullable=False),
+    Column("tlp", String(16), nullable=False),  # landed from a share: the stricter of its marking and the share's
     Column("marked", Boolean, nullable=False),  # False: it carried no TLP marking and the default rule applied
     Column("added_by", String(128), nullable=False),
     Column("content", Text, nullable=False),  # the object as received, compact JSON
+    # The share (message) the object landed from, with its common level and caveats; NULL when this party added it.
+    Column("share_id", String(36)),
+    Column("share_level", String(16)),
+    Column("share_caveats", String(32)),  # comma-separated, "" for none
     UniqueConstraint("collection_id", "object_id", "version_key", name="uq_stix_objects_version"),
     UniqueConstraint("collection_id", "date_added", name="uq_stix_objects_date_added"),
     Index("ix_stix_objects_type", "collection_id", "type", "date_added"),

@@ -1,5 +1,6 @@
-"""Small signed requests between pinned peers (a start-up hello, a demand for a ledger proof): a compact JWS
-from the node's signing key, addressed to one peer, fresh, verified against the pinned key."""
+"""Small signed requests between pinned peers (a start-up hello, a checkpoint to countersign, a demand for a ledger
+proof): a compact JWS from the node's signing key, addressed to one peer, fresh, verified against the pinned key
+before the request is looked at."""
 
 from __future__ import annotations
 
@@ -9,10 +10,25 @@ from typing import Any
 
 from uuid6 import uuid7
 
-from accord.crypto.errors import MalformedArtefact, StaleEnvelope, UnknownSender
+from accord.crypto.errors import BadSignature
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
+from accord.errors import AuthenticationFailed
 from accord.node import Node
 from accord.trust.peers import PeerRecord, load_peers
+
+
+class PeerNotAuthenticated(AuthenticationFailed):
+    """The request is not a fresh one signed by a pinned peer and addressed to this node; `reason` says which."""
+
+    slug = "peer-not-authenticated"
+    title = "The request is not signed by a pinned peer, addressed to this node and fresh"
+
+    def __init__(self, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+    def extensions(self) -> dict[str, object]:
+        return {"reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,15 +43,28 @@ def sign_peer_request(node: Node, peer: PeerRecord, typ: str, **extra: Any) -> s
 
 
 def verify_peer_request(node: Node, token: str, typ: str) -> PeerRequest:
+    """The pinned peer that signed `token` and its claims.
+
+    A token that is not a compact JWS of type `typ` is malformed (400); one not signed by a pinned key, naming another
+    issuer or audience, or outside the freshness window is not authenticated (401). Nothing else of the request is
+    read before this returns.
+    """
     kid = signed_kid(token, typ)
     with node.engine.connect() as conn:
         peer = next((p for p in load_peers(node, conn) if p.pinned.keys.signing_fingerprint == kid), None)
     if peer is None:
-        raise UnknownSender(f"no pinned peer has signing key {kid}")
-    claims = verify_claims(token, peer.pinned.keys.signing)
-    if claims.get("iss") != peer.node_id or claims.get("aud") != node.node_id:
-        raise MalformedArtefact("the request names another issuer or audience")
+        raise PeerNotAuthenticated(f"no pinned peer has signing key {kid}", "unknown-sender")
+    try:
+        claims = verify_claims(token, peer.pinned.keys.signing)
+    except BadSignature as exc:
+        raise PeerNotAuthenticated(exc.detail, "bad-signature") from exc
+    if claims.get("iss") != peer.node_id:
+        raise PeerNotAuthenticated(f"the request names issuer {claims.get('iss')!r}, not {peer.node_id}", "issuer")
+    if claims.get("aud") != node.node_id:
+        raise PeerNotAuthenticated(f"the request is addressed to {claims.get('aud')!r}, not {node.node_id}", "audience")
     iat = claims.get("iat")
-    if not isinstance(iat, int) or abs(time.time() - iat) > node.settings.max_envelope_age_s:
-        raise StaleEnvelope("the request is not fresh")
+    if type(iat) is not int or abs(time.time() - iat) > node.settings.max_envelope_age_s:
+        raise PeerNotAuthenticated(
+            f"the request is not fresh: signed more than {node.settings.max_envelope_age_s} s from now", "stale"
+        )
     return PeerRequest(peer, claims)

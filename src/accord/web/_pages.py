@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from accord.directory.officers import Officer, Role
-from accord.exchange.audit import AUDIT_ROLES
+from accord.exchange.audit import AUDIT_ROLES, unacknowledged_alarms
 from accord.reports.render import format_hours
 
 _environment = Environment(
@@ -50,15 +50,18 @@ def session_csrf(request: Request) -> str:
 
 
 def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
-    """What every page needs: the node, who is signed in, what their roles open, the CSRF token for its forms."""
+    """What every page needs: the node, who is signed in, what their roles open (with the count of open ledger alarms
+    for those who audit), the CSRF token for its forms."""
     node = request.app.state.node
+    can_audit = bool(officer and officer.roles & AUDIT_ROLES)
     return {
         "officer": officer,
         "csrf": session_csrf(request),
         "node": {"id": node.node_id, "party": node.party.value, "name": node.agreement.parties[node.party]},
         "path": request.url.path,
         "roles": {r.value for r in officer.roles} if officer else set(),
-        "can_audit": bool(officer and officer.roles & AUDIT_ROLES),
+        "can_audit": can_audit,
+        "open_alarms": unacknowledged_alarms(node) if can_audit else 0,
         "can_review": bool(officer and officer.roles & {Role.LEGAL, Role.DEPUTY_HEAD}),
         "can_coordinate": bool(officer and Role.COORDINATOR in officer.roles),
     }

@@ -1,46 +1,92 @@
-"""The audit screen, for auditors and oversight: checkpoints with the peer's countersignature, alarms, the whole
-ledger verified as an oversight body would, and the proof of each ledger entry about a message.
+"""The audit screen, for auditors and oversight: checkpoints with the peer's countersignature, alarms (the open ones
+first, acknowledged by operators with a note), the whole ledger verified as an oversight body would, and the proof of
+each ledger entry about a message.
 
 It calls the same services as the API's /api/v1/audit, as the signed-in officer.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from typing import Annotated
 
-from accord.directory.officers import Officer
-from accord.exchange.audit import ledger_status, require_audit_role, verify_own_ledger
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+
+from accord.directory.officers import Officer, Role
+from accord.exchange.audit import acknowledge, alarms, ledger_status, require_audit_role, verify_own_ledger
 from accord.exchange.receipt_proofs import prove_message
 from accord.http.dependencies import NodeDep
+from accord.ledger.alarms import MAX_NOTE_LENGTH, AlarmFilter
 from accord.ledger.bundle import Verdict
 from accord.node import Node
-from accord.web._pages import page
+from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
 
+ALARMS_PER_PAGE = 20
 
-def _audit_page(request: Request, node: Node, officer: Officer, verdict: Verdict | None) -> HTMLResponse:
-    status = ledger_status(node, checkpoints=20, alarms=20)
+
+def _audit_page(
+    request: Request,
+    node: Node,
+    officer: Officer,
+    verdict: Verdict | None,
+    *,
+    show_all: bool = False,
+    kind: str | None = None,
+    after: int | None = None,
+) -> HTMLResponse:
+    status = ledger_status(node, checkpoints=20, alarms=0)
+    which = AlarmFilter(kind=kind, acknowledged=None if show_all else False)
+    listed = alarms(node, which, after=after, limit=ALARMS_PER_PAGE)
     return page(
-        request, "audit.html.j2", officer, checkpoints=status.checkpoints, alarms=status.alarms, verdict=verdict
+        request,
+        "audit.html.j2",
+        officer,
+        checkpoints=status.checkpoints,
+        alarms=listed.alarms,
+        next_after=listed.next_after,
+        unacknowledged=status.unacknowledged,
+        alarm_count=status.alarm_count,
+        show_all=show_all,
+        kind=kind or "",
+        can_acknowledge=Role.OPERATOR in officer.roles,
+        note_length=MAX_NOTE_LENGTH,
+        verdict=verdict,
     )
 
 
 @router.get("/audit")
-def audit(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
+def audit(
+    request: Request,
+    node: NodeDep,
+    officer: WebOfficerDep,
+    show: Annotated[str, Query(pattern="^(open|all)$")] = "open",
+    kind: Annotated[str | None, Query(max_length=64)] = None,
+    after: Annotated[int | None, Query(ge=0)] = None,
+) -> HTMLResponse:
     require_audit_role(officer)
-    return _audit_page(request, node, officer, None)
+    return _audit_page(request, node, officer, None, show_all=show == "all", kind=kind or None, after=after)
 
 
 @router.post("/audit/verify", dependencies=[CsrfChecked])
 async def audit_verify(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
-    """Export this node's audit bundle and verify it exactly as an oversight body would, offline."""
+    """Export this node's audit bundle and verify it offline as an oversight body would, trusting this node's key and
+    its pinned peer's; the leaves awaiting the next checkpoint round are a warning."""
     require_audit_role(officer)
     verdict = await run_in_threadpool(verify_own_ledger, node)
     return _audit_page(request, node, officer, verdict)
+
+
+@router.post("/audit/alarms/{alarm_id}/acknowledgement", dependencies=[CsrfChecked])
+def acknowledge_alarm(
+    node: NodeDep, officer: WebOfficerDep, alarm_id: int, note: Annotated[str, Form(max_length=MAX_NOTE_LENGTH)] = ""
+) -> Response:
+    """An operator acknowledges an alarm with a note, as the API's acknowledgement does."""
+    acknowledge(node, alarm_id, note, officer)
+    return redirect("/audit")
 
 
 @router.get("/audit/messages/{message_id}/proof")

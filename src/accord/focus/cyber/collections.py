@@ -1,8 +1,9 @@
-"""The TAXII collections a node serves (data/cyber/collections.yaml): their direction, TLP audience and who may read
-or write each, checked against the agreement when the file is loaded."""
+"""The TAXII collections a node serves (data/cyber/collections.yaml): their direction, TLP audience, the caveats
+they may hold and who may read or write each, checked against the agreement when the file is loaded."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import cache
 from uuid import UUID
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accord.datafiles import load, load_agreement
 from accord.directory.officers import Officer, Role
-from accord.domain.handling import Tlp
+from accord.domain.handling import Caveat, Tlp
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
 from accord.focus.cyber.tlp import TLP_ORDER
@@ -45,6 +46,7 @@ class Collection(BaseModel):
     focus_area: str
     direction: Direction
     tlp_ceiling: Tlp
+    caveats: tuple[Caveat, ...] = ()  # the caveats a share may carry for its objects to be held here
     read: dict[Party, Access]
     write: dict[Party, Access] = Field(default_factory=dict)
 
@@ -54,6 +56,13 @@ class Collection(BaseModel):
             raise ValueError(f"{self.alias}: a from_partner collection is written by the node only; remove `write`")
         if self.direction is not Direction.FROM_PARTNER and not self.write:
             raise ValueError(f"{self.alias}: a {self.direction} collection needs `write` (who may add objects)")
+        return self
+
+    @model_validator(mode="after")
+    def _no_onward_dissemination_to_other_agencies(self) -> Collection:
+        # H2: no onward dissemination beyond the recipient agency; a collection several agencies read is onward.
+        if Caveat.H2 in self.caveats and any(len(access.agencies) > 1 for access in self.read.values()):
+            raise ValueError(f"{self.alias}: several agencies read it, so it cannot hold H2 (no onward dissemination)")
         return self
 
     @property
@@ -67,9 +76,9 @@ class Collection(BaseModel):
     def may_write(self, officer: Officer) -> bool:
         return self._in_focus(officer) and _admitted(self.write, officer)
 
-    def admits(self, level: Tlp) -> bool:
-        """Whether an object at TLP `level` may be held (and listed) here."""
-        return TLP_ORDER.index(level) <= TLP_ORDER.index(self.tlp_ceiling)
+    def admits(self, level: Tlp, caveats: Iterable[Caveat] = ()) -> bool:
+        """Whether an object held at TLP `level`, under a share's `caveats`, may be held (and listed) here."""
+        return TLP_ORDER.index(level) <= TLP_ORDER.index(self.tlp_ceiling) and set(caveats) <= set(self.caveats)
 
     def levels(self) -> tuple[Tlp, ...]:
         """The TLP levels this collection holds."""

@@ -1,14 +1,16 @@
 """The STIX shares this node holds, sent and received, with what came back: the partner's sightings of the
-indicators this side shared, linked by `sighting_of_ref`."""
+indicators this side shared, linked by `sighting_of_ref`; and which shares an officer may read, which decides what of
+theirs TAXII serves."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, select
 
 from accord.directory.officers import Officer
 from accord.domain.messages import Direction, Message, MessageKind
@@ -19,6 +21,7 @@ from accord.node import Node
 from accord.store.tables import messages
 
 MAX_LISTED = 500
+_ID_CHUNK = 500  # ids per IN (...) list
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +107,15 @@ def shared_bundle(node: Node, officer: Officer, message_id: str) -> dict[str, An
     if message.stix is None:
         raise NotFound(f"the message {message_id} carries no STIX objects")
     return {"type": "bundle", "id": message.stix.id, "objects": list(message.stix.objects)}
+
+
+def readable_shares(node: Node, officer: Officer, conn: Connection, message_ids: Collection[str]) -> frozenset[str]:
+    """The ids among `message_ids` of the messages the officer may read: the need-to-know decision every API read of
+    a message takes (agency, clearance against the level, focus areas, caveats, TLP:RED's named readers). A message
+    this node does not hold is not readable."""
+    ordered = sorted(message_ids)
+    rows: list[Row[Any]] = []
+    for start in range(0, len(ordered), _ID_CHUNK):
+        chunk = ordered[start : start + _ID_CHUNK]
+        rows += conn.execute(select(messages).where(messages.c.id.in_(chunk))).all()
+    return frozenset(row.id for row in readable_rows(node, officer, rows))

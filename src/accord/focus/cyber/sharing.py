@@ -1,6 +1,6 @@
 """Bilateral sharing of cyber threat information: STIX objects cross to the other party as an Accord `share` (signed,
-policy-checked, logged), marked with the strictest TLP among them; on arrival they land in the receiving node's
-`from_partner` collections, where that country's tools read them through TAXII."""
+policy-checked, logged), marked with the strictest TLP among them; on arrival they land, under the share's handling,
+in the receiving node's `from_partner` collections that admit it, where that country's tools read them through TAXII."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from accord.domain.messages import Message, MessageKind, Priority
 from accord.errors import InvalidInput
 from accord.exchange.sending import send_messages
 from accord.focus.cyber.collections import Collection, Direction, load_collections
-from accord.focus.cyber.store import add_objects
-from accord.focus.cyber.tlp import bundle_tlp, object_tlp
+from accord.focus.cyber.store import ShareHandling, add_objects
+from accord.focus.cyber.tlp import bundle_tlp, held_tlp, object_tlp
 from accord.focus.cyber.validation import CheckedObjects, check_objects
 from accord.node import Node
 
@@ -144,18 +144,29 @@ def share_posted(
     return share_bundle(node, officer, shareable, collection.focus_area)
 
 
+def share_handling(message: Message) -> ShareHandling:
+    """What bounds the objects a share lands: its TLP, level and caveats, and the readers a TLP:RED share names (as
+    the read policies count them: the named recipients and the recipient officer)."""
+    handling = message.handling
+    named = list(handling.named_recipients)
+    if message.recipient.officer and message.recipient.officer not in named:
+        named.append(message.recipient.officer)
+    return ShareHandling(message.id, handling.tlp, handling.level, handling.caveats, tuple(named))
+
+
 def land_bundle(conn: Connection, message: Message) -> int:
-    """Add a received share's STIX objects to this node's `from_partner` collections for its focus area."""
+    """Add a received share's STIX objects to this node's `from_partner` collections for its focus area: each object
+    held under the stricter of its own TLP and the share's, and only in the collections that admit that TLP and the
+    share's caveats."""
     if message.stix is None:
         return 0
     actor = f"{message.sender.party.value}:{message.sender.agency}"
+    share = share_handling(message)
     checked = check_objects(message.stix.objects)  # once, for every collection the objects land in
     added = 0
     for collection in load_collections().receiving(message.focus_area):
-        held = CheckedObjects(tuple(i for i in checked.items if collection.admits(object_tlp(i.stix).level)))
+        admitted = (i for i in checked.items if collection.admits(held_tlp(i.stix, share.tlp).level, share.caveats))
+        held = CheckedObjects(tuple(admitted))
         if held.items:
-            result = add_objects(
-                conn, collection.key, held, actor=actor, named_readers=message.handling.named_recipients
-            )
-            added += len(result.added)
+            added += len(add_objects(conn, collection.key, held, actor=actor, share=share).added)
     return added

@@ -1,13 +1,14 @@
 """The STIX object store behind the TAXII collections: adds objects (deduplicated by id and version, every version
-kept, each object's TLP recorded and the unmarked default applied and logged) and reads them back by the server's
-date added, with the TAXII 2.1 filters, keyset-paginated."""
+kept, each object's TLP recorded and the unmarked default applied and logged; an object that landed from a share held
+under the share's handling too) and reads them back by the server's date added, with the TAXII 2.1 filters,
+keyset-paginated, serving a share's objects only to readers the caller's need-to-know decision lets read the share."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,6 +17,7 @@ import structlog
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Row,
     Select,
     and_,
     bindparam,
@@ -34,10 +36,10 @@ from uuid6 import uuid7
 
 from accord.crypto.canonical import canonical_json
 from accord.directory.officers import Officer
-from accord.domain.handling import Tlp
+from accord.domain.handling import Caveat, CommonLevel, Tlp
 from accord.errors import Forbidden, NotFound
 from accord.focus.cyber.collections import Collection, load_collections
-from accord.focus.cyber.tlp import object_tlp, tlp_definitions
+from accord.focus.cyber.tlp import ObjectTlp, held_tlp, tlp_definitions
 from accord.focus.cyber.validation import SPEC_VERSION, CheckedObject, CheckedObjects, check_objects, timestamp_key
 from accord.ledger.events import EventType, append_event
 from accord.store.tables import stix_collection_heads, stix_named_readers, stix_objects, taxii_statuses
@@ -98,6 +100,18 @@ class AddResult:
         return len(self.successes) + len(self.failures)
 
 
+@dataclass(frozen=True, slots=True)
+class ShareHandling:
+    """The handling of the share (message) objects landed from; it bounds every one of them: the stricter of its TLP
+    and the object's own, its common level and caveats, and for TLP:RED its named readers only."""
+
+    message_id: str
+    tlp: Tlp
+    level: CommonLevel
+    caveats: tuple[Caveat, ...] = ()
+    named_readers: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class _Held:
     row_id: int | None  # None: added by this call
@@ -114,24 +128,28 @@ def add_objects(
     *,
     actor: str,
     named_readers: Sequence[str] = (),
+    share: ShareHandling | None = None,
     now: datetime | None = None,
 ) -> AddResult:
     """Store the valid objects in the collection, in the caller's transaction; report each object's fate.
 
     A version the collection holds already (same id and `modified`, or `created`; an object with neither is held
     once per id) is a success that stores nothing. `named_readers` are the only readers the TLP:RED objects among
-    `objects` are ever served to. Pass `CheckedObjects` (from `check_objects`) to validate before the transaction.
+    `objects` are ever served to. Objects that landed from a `share` are held under its handling as well (see
+    `ShareHandling`), and only if the collection admits its caveats. Pass `CheckedObjects` (from `check_objects`) to
+    validate before the transaction.
     """
     collection = _collection(collection_id)
     checked = objects if isinstance(objects, CheckedObjects) else check_objects(objects)
     failures = [Outcome(item.id, item.version, "; ".join(item.errors)) for item in checked.invalid]
+    caveats = share.caveats if share else ()
     admitted: list[tuple[CheckedObject, Tlp, bool]] = []
     for item in checked.valid:
-        marking = object_tlp(item.stix)
-        if collection.admits(marking.level):
+        marking = held_tlp(item.stix, share.tlp if share else None)
+        if collection.admits(marking.level, caveats):
             admitted.append((item, marking.level, marking.marked))
         else:
-            failures.append(Outcome(item.id, item.version, _above_ceiling(collection, marking.level, marking.marked)))
+            failures.append(Outcome(item.id, item.version, _not_admitted(collection, item.stix, marking, share)))
     # The head row's lock first: a concurrent add of the same objects waits here, then sees them as held.
     last_added = _lock_head(conn, collection.key)
     held = _held_versions(conn, collection.key, {item.id for item, _, _ in admitted})
@@ -149,7 +167,8 @@ def add_objects(
             successes.append(Outcome(item.id, item.version, "already held; nothing changed"))
         else:
             failures.append(Outcome(item.id, item.version, _conflicting(item)))
-    added = _insert(conn, collection, fresh, held, actor, named_readers, _stamps(last_added, len(fresh), now))
+    readers = (*named_readers, *(share.named_readers if share else ()))
+    added = _insert(conn, collection, fresh, held, actor, readers, share, _stamps(last_added, len(fresh), now))
     if added:
         _advance_head(conn, collection.key, added[-1].date_added)
     successes.extend(Outcome(o.id, o.version) for o in added)
@@ -164,9 +183,16 @@ def _collection(collection_id: str) -> Collection:
     return collection
 
 
-def _above_ceiling(collection: Collection, level: Tlp, marked: bool) -> str:
-    how = "is marked" if marked else "carries no TLP marking, so counts as"
-    return f"it {how} TLP:{level}; collection {collection.alias} holds TLP:{collection.tlp_ceiling} at most"
+def _not_admitted(
+    collection: Collection, stix_object: Mapping[str, Any], held: ObjectTlp, share: ShareHandling | None
+) -> str:
+    barred = sorted(set(share.caveats) - set(collection.caveats)) if share else []
+    if barred:
+        return f"it came in a share under caveat {', '.join(barred)}; collection {collection.alias} holds none under it"
+    own = held_tlp(stix_object)
+    how = "is marked" if own.marked else "carries no TLP marking, so counts as"
+    shared = f" and came in a TLP:{held.level} share" if held.level is not own.level else ""
+    return f"it {how} TLP:{own.level}{shared}; collection {collection.alias} holds TLP:{collection.tlp_ceiling} at most"
 
 
 def _conflicting(item: CheckedObject) -> str:
@@ -211,6 +237,7 @@ def _insert(
     held: defaultdict[str, list[_Held]],
     actor: str,
     named_readers: Sequence[str],
+    share: ShareHandling | None,
     stamps: list[datetime],
 ) -> tuple[StoredObject, ...]:
     if not fresh:
@@ -236,6 +263,9 @@ def _insert(
                 "marked": marked,
                 "added_by": actor,
                 "content": content,
+                "share_id": share.message_id if share else None,
+                "share_level": share.level.value if share else None,
+                "share_caveats": ",".join(share.caveats) if share else None,
             }
         )
     flags = _version_flags(held)
@@ -442,27 +472,69 @@ class Page:
         return self.entries[-1].date_added if self.entries else None
 
 
-def query_objects(conn: Connection, collection_id: str, reader: Officer, filters: ObjectFilters) -> Page:
+_AnyRow = Row[*tuple[Any, ...]]  # a result row, whatever its columns
+# Which of these shares (message ids) the reader may read: the need-to-know decision the API takes on the messages.
+ReadableShares = Callable[[Connection, frozenset[str]], frozenset[str]]
+
+
+def no_shares(conn: Connection, share_ids: frozenset[str]) -> frozenset[str]:
+    """The decision when the caller gives none: no share's objects are served, only what this party added itself."""
+    return frozenset()
+
+
+def query_objects(
+    conn: Connection, collection_id: str, reader: Officer, filters: ObjectFilters, *, shares: ReadableShares = no_shares
+) -> Page:
     """A page of the objects `reader` may be served, oldest date added first, with their JSON."""
-    return _page(conn, collection_id, reader, filters, with_content=True)
+    return _page(conn, collection_id, reader, filters, shares, with_content=True)
 
 
-def query_manifest(conn: Connection, collection_id: str, reader: Officer, filters: ObjectFilters) -> Page:
+def query_manifest(
+    conn: Connection, collection_id: str, reader: Officer, filters: ObjectFilters, *, shares: ReadableShares = no_shares
+) -> Page:
     """The same page as `query_objects`, without the objects' JSON."""
-    return _page(conn, collection_id, reader, filters, with_content=False)
+    return _page(conn, collection_id, reader, filters, shares, with_content=False)
 
 
-def _page(conn: Connection, collection_id: str, reader: Officer, filters: ObjectFilters, *, with_content: bool) -> Page:
+def _page(
+    conn: Connection,
+    collection_id: str,
+    reader: Officer,
+    filters: ObjectFilters,
+    shares: ReadableShares,
+    *,
+    with_content: bool,
+) -> Page:
+    """Objects of shares the reader may not read are dropped after the query, so the page is read on from where the
+    query stopped until it is full or the collection ends: hidden objects neither shorten a page nor leave `more`
+    set, and the page's first and last date added are those of objects served."""
     collection = _readable(collection_id, reader)
     o = stix_objects.c
-    columns = [o.object_id, o.version, o.date_added, o.spec_version] + ([o.content] if with_content else [])
-    statement = _selected(select(*columns), collection, reader, filters).order_by(_date_order(conn, filters))
-    rows = conn.execute(statement.limit(filters.limit + 1)).all()
-    entries = tuple(
-        Entry(r.object_id, r.version, r.date_added, r.spec_version, r.content if with_content else "")
-        for r in rows[: filters.limit]
-    )
-    return Page(entries, more=len(rows) > filters.limit)
+    columns = [o.object_id, o.version, o.date_added, o.spec_version, o.share_id] + ([o.content] if with_content else [])
+    decided: dict[str, bool] = {}
+    entries: list[Entry] = []
+    window = filters
+    while True:
+        statement = _selected(select(*columns), collection, reader, window).order_by(_date_order(conn, window))
+        rows = conn.execute(statement.limit(filters.limit + 1)).all()
+        entries += [
+            Entry(r.object_id, r.version, r.date_added, r.spec_version, r.content if with_content else "")
+            for r in _of_readable_shares(conn, rows, shares, decided)
+        ]
+        if len(entries) > filters.limit or len(rows) <= filters.limit:
+            return Page(tuple(entries[: filters.limit]), more=len(entries) > filters.limit)
+        window = replace(filters, resume_after=rows[-1].date_added)
+
+
+def _of_readable_shares(
+    conn: Connection, rows: Sequence[_AnyRow], shares: ReadableShares, decided: dict[str, bool]
+) -> list[_AnyRow]:
+    """The rows this party added itself or that landed from a share the reader may read (each share decided once)."""
+    asked = frozenset(r.share_id for r in rows if r.share_id is not None and r.share_id not in decided)
+    if asked:
+        readable = shares(conn, asked)
+        decided.update((share_id, share_id in readable) for share_id in asked)
+    return [r for r in rows if r.share_id is None or decided[r.share_id]]
 
 
 def _date_order(conn: Connection, filters: ObjectFilters) -> ColumnElement[Any]:
@@ -498,7 +570,8 @@ def _selected(statement: Select[Any], collection: Collection, reader: Officer, f
 
 
 def _served_to(collection: Collection, reader: Officer) -> ColumnElement[bool]:
-    """TLP:RED only to its named readers; nothing above the collection's audience (refused on the way in, too)."""
+    """TLP:RED only to its named readers; nothing above the collection's audience, nor under a caveat it does not
+    admit (both refused on the way in, too). Whether the reader may read the share is decided after the query."""
     o = stix_objects.c
     named = exists().where(
         stix_named_readers.c.object_row == o.row_id, stix_named_readers.c.username == reader.username
@@ -506,6 +579,10 @@ def _served_to(collection: Collection, reader: Officer) -> ColumnElement[bool]:
     rule = or_(o.tlp != Tlp.RED.value, named)
     if collection.tlp_ceiling is not Tlp.RED:
         rule = and_(rule, o.tlp.in_([level.value for level in collection.levels()]))
+    barred = [caveat.value for caveat in Caveat if caveat not in collection.caveats]
+    if barred:
+        clear_of_them = and_(*(o.share_caveats.not_like(f"%{code}%") for code in barred))
+        rule = and_(rule, or_(o.share_caveats.is_(None), clear_of_them))
     return rule
 
 
@@ -529,15 +606,18 @@ class Visibility(StrEnum):
     VISIBLE = "visible"
 
 
-def object_visibility(conn: Connection, collection_id: str, reader: Officer, object_id: str) -> Visibility:
+def object_visibility(
+    conn: Connection, collection_id: str, reader: Officer, object_id: str, *, shares: ReadableShares = no_shares
+) -> Visibility:
     """Whether the collection holds `object_id` at all, and whether `reader` may be served any version of it."""
     collection = _readable(collection_id, reader)
     o = stix_objects.c
-    held = select(o.row_id).where(o.collection_id == collection.key, o.object_id == object_id)
+    held = select(o.row_id, o.share_id).where(o.collection_id == collection.key, o.object_id == object_id)
     if conn.execute(held.limit(1)).first() is None:
         return Visibility.ABSENT
-    served = conn.execute(held.where(_served_to(collection, reader)).limit(1)).first()
-    return Visibility.VISIBLE if served is not None else Visibility.HIDDEN
+    allowed = conn.execute(held.where(_served_to(collection, reader))).all()
+    served = _of_readable_shares(conn, allowed, shares, {})
+    return Visibility.VISIBLE if served else Visibility.HIDDEN
 
 
 def delete_object(
@@ -555,7 +635,9 @@ def delete_object(
         raise Forbidden(f"you may not delete from collection {collection.alias}")
     o = stix_objects.c
     filters = ObjectFilters(ids=(object_id,), versions=versions, spec_versions=spec_versions)
-    doomed = conn.execute(_selected(select(o.row_id, o.version), collection, reader, filters)).all()
+    # What landed from a share is the partner's record of it: never deleted through a collection.
+    selected = _selected(select(o.row_id, o.version), collection, reader, filters).where(o.share_id.is_(None))
+    doomed = conn.execute(selected).all()
     if not doomed:
         raise NotFound(f"collection {collection.alias} holds no {object_id} matching the filters")
     rows = [r.row_id for r in doomed]

@@ -1,6 +1,7 @@
 """The TAXII 2.1 use cases over the node's STIX store, one function per operation (TAXII 2.1 §4, §5): each opens its
 own transaction and applies the visibility rules (who may read or write a collection, TLP:RED only to its named
-readers), and returns plain values. Media types, credentials and the envelope on the wire are the HTTP side's."""
+readers, an object that landed from a share only to those who may read the share through the API), and returns plain
+values. Media types, credentials and the envelope on the wire are the HTTP side's."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from accord.directory.officers import Officer
@@ -16,8 +18,9 @@ from accord.focus.cyber import store
 from accord.focus.cyber.collections import Collection, load_collections
 from accord.focus.cyber.errors import InvalidEnvelope, InvalidFilter
 from accord.focus.cyber.paging import NextTokens, Position, selection_digest
+from accord.focus.cyber.shares import readable_shares
 from accord.focus.cyber.sharing import share_posted
-from accord.focus.cyber.store import MEDIA_TYPE_STIX, ObjectFilters, Page, VersionMatch, Visibility
+from accord.focus.cyber.store import MEDIA_TYPE_STIX, ObjectFilters, Page, ReadableShares, VersionMatch, Visibility
 from accord.focus.cyber.validation import check_objects, parse_timestamp
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
@@ -121,7 +124,7 @@ def get_objects(
     name = f"objects {found.key}"
     filters = _filters(parameters, paging, officer, name)
     with node.engine.connect() as conn:
-        page = store.query_objects(conn, found.key, officer, filters)
+        page = store.query_objects(conn, found.key, officer, filters, shares=_shares_readable(node, officer))
     return _served(page, paging, officer, name, filters)
 
 
@@ -133,7 +136,7 @@ def get_manifest(
     name = f"manifest {found.key}"
     filters = _filters(parameters, paging, officer, name)
     with node.engine.connect() as conn:
-        page = store.query_manifest(conn, found.key, officer, filters)
+        page = store.query_manifest(conn, found.key, officer, filters, shares=_shares_readable(node, officer))
     return _served(page, paging, officer, name, filters)
 
 
@@ -146,7 +149,7 @@ def get_object(
     name = f"object {found.key} {object_id}"
     filters = _filters(parameters, paging, officer, name, object_id=object_id)
     with node.engine.connect() as conn:
-        page = store.query_objects(conn, found.key, officer, filters)
+        page = store.query_objects(conn, found.key, officer, filters, shares=_shares_readable(node, officer))
     return _served(page, paging, officer, name, filters)
 
 
@@ -159,7 +162,7 @@ def get_versions(
     name = f"versions {found.key} {object_id}"
     filters = _filters(parameters, paging, officer, name, object_id=object_id, every_version=True)
     with node.engine.connect() as conn:
-        page = store.query_manifest(conn, found.key, officer, filters)
+        page = store.query_manifest(conn, found.key, officer, filters, shares=_shares_readable(node, officer))
     return _served(page, paging, officer, name, filters)
 
 
@@ -226,10 +229,16 @@ def _permits(collection: Collection, officer: Officer, permission: Permission) -
             return collection.may_read(officer) or collection.may_write(officer)
 
 
+def _shares_readable(node: Node, officer: Officer) -> ReadableShares:
+    """The API's need-to-know decision on messages, which decides whether a share's objects are served."""
+    return partial(readable_shares, node, officer)
+
+
 def _require_visible(node: Node, collection: Collection, officer: Officer, object_id: str) -> None:
-    """404 both for an object the collection lacks and for a TLP:RED one the officer is not named on (logged)."""
+    """404 both for an object the collection lacks and for one the officer may not be served (logged): TLP:RED
+    without being named on it, or landed from a share the officer may not read."""
     with node.engine.connect() as conn:
-        seen = store.object_visibility(conn, collection.key, officer, object_id)
+        seen = store.object_visibility(conn, collection.key, officer, object_id, shares=_shares_readable(node, officer))
     if seen is Visibility.HIDDEN:
         with node.engine.begin() as conn:
             append_event(conn, EventType.ACCESS_DENIED, officer.id, {"collection": collection.key, "object": object_id})

@@ -1,5 +1,6 @@
 """TLP on STIX objects: the TLP 2.0 marking definitions, the TLP 1.0 ones recognised and mapped, the strictest
-marking of an object or a bundle, and the rule for an object that carries none (data/cyber/tlp.yaml)."""
+marking of an object or a bundle, the TLP an object that arrived in a share is held under, and the rule for an object
+that carries none (data/cyber/tlp.yaml)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,15 @@ def object_tlp(stix_object: Mapping[str, Any]) -> ObjectTlp:
             return ObjectTlp(Tlp.CLEAR, True)  # a TLP definition itself is public
     level = strictest(lvl for ref in refs if isinstance(ref, str) and (lvl := definitions.of_marking(ref)))
     return ObjectTlp(level, True) if level is not None else ObjectTlp(definitions.unmarked, False)
+
+
+def held_tlp(stix_object: Mapping[str, Any], share_tlp: Tlp | None = None) -> ObjectTlp:
+    """The TLP an object is held under: its own (or the default), and for one that arrived in a share never less
+    restricted than the share (FIRST TLP 2.0: a recipient does not lower the label the source gave)."""
+    own = object_tlp(stix_object)
+    if share_tlp is None:
+        return own
+    return ObjectTlp(max(own.level, share_tlp, key=TLP_ORDER.index), own.marked)
 
 
 def bundle_tlp(objects: Iterable[Mapping[str, Any]]) -> Tlp:
