@@ -84,6 +84,7 @@ class DatabaseFactory:
                 closing(sqlite3.connect(str(make_url(copy).database))) as target,
             ):
                 source.backup(target)  # consistent whatever the source's WAL still holds
+            Path(str(make_url(copy).database)).chmod(0o600)  # a node refuses a database others may read
             return copy
         source_name = make_url(source_url).database
         name = f"accord_test_{label}_{uuid.uuid4().hex[:10]}".lower().replace("-", "_")

@@ -21,10 +21,12 @@ from accord.domain.parties import Party
 from accord.errors import ConfigurationError
 from accord.exchange.delivery import DeliveryWorker
 from accord.exchange.retention import run_retention
+from accord.exchange.uploads import UploadSlots, sweep_incoming
 from accord.exchange.wake import announce_when_listening
 from accord.exchange.witnessing import run_checkpoints
 from accord.focus import cyber, precursors
 from accord.http.problems import install_problem_handlers
+from accord.http.request_ids import RequestIds
 from accord.ledger.events import EventType, append_event
 from accord.node import BLOB_DIR, KEY_DIR, Node, default_node_id
 from accord.policy.engine import DisclosurePolicy
@@ -32,12 +34,16 @@ from accord.policy.installed import InstalledPolicy, install_shipped_pack
 from accord.registry import Registry
 from accord.store.engine import make_engine
 from accord.store.migrate import migrate
+from accord.store.modes import require_private, tighten
 from accord.store.tables import agencies, node_identity
 from accord.workplan import register as register_workplan
 from accord.workplan.plan import ensure_default_plan, plan_is_empty
 
 # Each capability's `register(registry)`, in the order its pieces should appear (e.g. indicators in the report).
 CAPABILITIES = (register_workplan, precursors.register, cyber.register)
+# An upload body left in the data directory this long ago belongs to no live request (one arriving is written to
+# all the time): removed when a node process starts.
+INCOMPLETE_UPLOAD_S = 3600.0
 
 
 def build_registry() -> Registry:
@@ -50,10 +56,11 @@ def build_registry() -> Registry:
 
 
 def init_node(settings: Settings, party: Party, node_id: str | None = None) -> Node:
-    """Create keys (mode 0600), migrate the database and record the node's identity and agencies."""
+    """Create keys (mode 0600), migrate the database and record the node's identity and agencies; then take from
+    group and world every permission on what the data directory (and a SQLite file) holds, made now or before."""
     data_dir = settings.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / BLOB_DIR).mkdir(exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (data_dir / BLOB_DIR).mkdir(mode=0o700, exist_ok=True)
     key_dir = data_dir / KEY_DIR
     if key_dir.exists() and any(key_dir.iterdir()):
         raise ConfigurationError(f"{data_dir} already holds a node (keys in {key_dir}); choose another --data")
@@ -89,10 +96,13 @@ def init_node(settings: Settings, party: Party, node_id: str | None = None) -> N
         pack = install_shipped_pack(data_dir, keys, party)
         append_event(conn, EventType.POLICY_PACK_INSTALLED, "operator", {"pack": pack.label})
     engine.dispose()
+    tighten(data_dir, settings.resolved_database_url)
     return open_node(settings)
 
 
 def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Node:
+    """The node in `settings.data_dir`, migrated; refused if its data directory or SQLite file is open to others."""
+    require_private(settings.data_dir, settings.resolved_database_url)
     registry = build_registry()
     keys = NodeKeys.load(settings.data_dir / KEY_DIR)
     migrate(settings.resolved_database_url)
@@ -105,7 +115,7 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
     agreement = load_agreement(DEFAULT_AGREEMENT)
     if row.agreement != agreement.id:
         raise ConfigurationError(f"database was initialised for agreement {row.agreement}, not {agreement.id}")
-    (settings.data_dir / BLOB_DIR).mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / BLOB_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
     if plan_missing:  # a node made before the work plan existed gets the default plan once
         with engine.begin() as conn:
             ensure_default_plan(conn, agreement, row.node_id)
@@ -129,6 +139,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweep_incoming(node.settings.data_dir, INCOMPLETE_UPLOAD_S)
         stop = threading.Event()
         jobs: list[tuple[str, Callable[[], None]]] = [
             (f"delivery-{n}", partial(DeliveryWorker(node).run, stop)) for n in range(workers)
@@ -157,7 +168,10 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.node = node
+    # Per process: with several node processes on one PostgreSQL database, each admits this many uploads.
+    app.state.upload_slots = UploadSlots(node.settings.max_concurrent_uploads, 2 * node.settings.max_envelope_age_s)
     install_problem_handlers(app)
     web.install(app)  # before the API: its error handler shows the UI's errors as pages, the rest as problems
     api.install(app, node)
+    app.add_middleware(RequestIds)  # last, so outermost: every answer carries its request id
     return app

@@ -31,9 +31,43 @@ class Settings(BaseSettings):
         default=PasswordHashing.PRODUCTION, description="cost of new password hashes; `test` only in test suites"
     )
     web_idle_timeout_s: float = Field(default=1800.0, gt=0, description="a web session ends after this long idle")
+    # Sign-in throttling (API token, web sign-in, TAXII Basic): after the free failures, each further one doubles
+    # the wait before the next try, from `sign_in_backoff_s` up to `sign_in_backoff_max_s`.
+    sign_in_free_failures: int = Field(
+        default=5, ge=1, description="failed sign-ins an account (or a name no account has) may have before back-off"
+    )
+    sign_in_source_free_failures: int = Field(
+        default=20, ge=1, description="failed sign-ins one source address may have before back-off (offices share one)"
+    )
+    sign_in_backoff_s: float = Field(default=1.0, gt=0, description="the first wait once the free failures are used")
+    sign_in_backoff_max_s: float = Field(default=900.0, gt=0, description="the longest wait between two tries")
+    sign_in_forget_s: float = Field(
+        default=3600.0, gt=0, description="one failure is forgotten per this many seconds without another"
+    )
+    sign_in_lockout_failures: int = Field(
+        default=20, ge=1, description="failures that lock an account until an operator unlocks it"
+    )
+    # Refusals of unauthenticated input are counted per window, not written to the ledger one by one.
+    refusal_window_s: int = Field(default=3600, gt=0, description="refusals are counted per window of this length")
+    refusal_log_interval_s: float = Field(
+        default=60.0, ge=0, description="at most one log line per counter in this time; the rest are counted in it"
+    )
+    refusal_retention_days: int = Field(default=90, gt=0, description="refusal counters older than this are removed")
     max_body_bytes: int = 64 * 1024
     max_attachment_bytes: int = 64 * 1024 * 1024
     max_batch_bytes: int = 32 * 1024 * 1024
+    max_concurrent_uploads: int = Field(
+        default=2,
+        ge=1,
+        description="attachments the peer may upload at once (per node process: with several processes on one "
+        "database, each admits this many); one more is refused with 503 until one ends",
+    )
+    max_form_bytes: int | None = Field(
+        default=None,
+        ge=1024,
+        description="the largest web form a signed-in officer may post, refused before it is read; unset, room for "
+        "one attachment at max_attachment_bytes and 1 MiB of fields",
+    )
     max_envelope_age_s: int = 300
     clock_skew_s: int = 60
     outbox_batch_size: int = 200

@@ -24,6 +24,10 @@ class AccordError(Exception):
         """Extra members of the problem+json body (RFC 9457 extension members)."""
         return {}
 
+    def headers(self) -> dict[str, str]:
+        """Header fields the answer carries with the problem (e.g. Retry-After, RFC 9110 §10.2.3)."""
+        return {}
+
 
 class InvalidInput(AccordError):
     status = 422

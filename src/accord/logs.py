@@ -1,9 +1,14 @@
-"""structlog JSON logs for node processes; never secrets or message bodies."""
+"""structlog JSON logs for node processes; never secrets or message bodies. Each HTTP request's log lines carry its
+request id, and who the caller authenticated as once they have."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 import structlog
 
@@ -15,6 +20,7 @@ def configure_logging(level: str = "info") -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
@@ -28,3 +34,40 @@ def configure_default() -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )
+
+
+@dataclass(slots=True)
+class RequestScope:
+    """One HTTP request as the logs and the error answers see it: its id, and the caller once authenticated (an
+    officer or a pinned peer). Mutable on purpose: worker threads run in a copy of the request's context, and an
+    authentication made there must be seen by the error handler back in the request's own task."""
+
+    request_id: str
+    caller: str | None = None
+
+
+_request: ContextVar[RequestScope | None] = ContextVar("accord_request", default=None)
+
+
+@contextmanager
+def request_scope(request_id: str) -> Iterator[RequestScope]:
+    """For the duration of one request: its scope, and its id on every log line written meanwhile."""
+    scope = RequestScope(request_id)
+    token = _request.set(scope)
+    try:
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            yield scope
+    finally:
+        _request.reset(token)
+
+
+def current_request() -> RequestScope | None:
+    return _request.get()
+
+
+def bind_caller(caller: str) -> None:
+    """The request's caller has authenticated (`officer:<username>`, `peer:<node id>`): its errors may be precise."""
+    scope = _request.get()
+    if scope is not None:
+        scope.caller = caller
+        structlog.contextvars.bind_contextvars(caller=caller)

@@ -1,10 +1,12 @@
-"""Starts node processes by forking a process that has Accord imported already: a fresh interpreter spends seconds
-importing FastAPI, SQLAlchemy, pydantic and the rest before a node can listen, and the suite starts over a hundred.
-Each child is the real `accord node serve` (the same `main`, its own arguments, environment and log), a process of
-its own from the fork on; only the imports happened before it.
+"""Starts `accord` processes (nodes, and the commands the tests run against a node's data) by forking a process
+that has Accord imported already: a fresh interpreter spends seconds importing FastAPI, SQLAlchemy, pydantic and the
+rest before it does anything, and the suite starts hundreds. Each child runs the real `accord` command (the same
+`main`, its own arguments, environment, input and output), a process of its own from the fork on; only the imports
+happened before it. The tests of the command itself (test_cli_deployment, test_sandbox) still start interpreters.
 
-Run as a script, this file is the launcher: one request per line on stdin, {"argv": [...], "env": {...}, "log":
-path}, each answered with {"pid": N} on stdout; it ends when stdin closes.
+Run as a script, this file is the launcher: one request per line on stdin, {"argv": [...], "env": {...}, "stdout":
+path, "stderr": path, "stdin": path or null, "status": path or null}, each answered with {"pid": N} on stdout; it
+ends when stdin closes. A child with a status path writes its exit code there as it ends.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
+import traceback
 from pathlib import Path
 from typing import IO, Any
 
@@ -58,14 +62,41 @@ class NodeLauncher:
         self._lock = threading.Lock()
 
     def launch(self, argv: list[str], env: dict[str, str], log: Path) -> LaunchedProcess:
+        """Start `accord ARGV` (a node: `node serve …`), its output appended to `log`; do not wait for it."""
+        return self._request({"argv": argv, "env": env, "stdin": None, "stdout": str(log), "stderr": str(log)})
+
+    def run(
+        self, argv: list[str], env: dict[str, str], *, input: str | None = None, timeout_s: float = 120.0
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `accord ARGV` to its end, as `subprocess.run(..., capture_output=True, text=True)` would."""
+        with tempfile.TemporaryDirectory(prefix="accord-run-") as folder:
+            files = {name: Path(folder) / name for name in ("stdin", "stdout", "stderr", "status")}
+            if input is not None:
+                files["stdin"].write_text(input, encoding="utf-8")
+            request: dict[str, Any] = {"argv": argv, "env": env} | {name: str(path) for name, path in files.items()}
+            if input is None:
+                request["stdin"] = None
+            process = self._request(request)
+            try:
+                process.wait(timeout_s)
+            except TimeoutError:
+                process.send_signal(signal.SIGKILL)
+                process.wait(30)
+                raise
+            status = files["status"]
+            code = int(status.read_text(encoding="utf-8")) if status.exists() else -signal.SIGKILL
+            out, err = (files[name].read_text(encoding="utf-8") for name in ("stdout", "stderr"))
+        return subprocess.CompletedProcess(["accord", *argv], code, out, err)
+
+    def _request(self, request: dict[str, Any]) -> LaunchedProcess:
         with self._lock:
             process = self._started()
             stdin, stdout = _pipes(process)
-            stdin.write(json.dumps({"argv": argv, "env": env, "log": str(log)}) + "\n")
+            stdin.write(json.dumps(request) + "\n")
             stdin.flush()
             reply = stdout.readline()
         if not reply:
-            raise RuntimeError(f"the node launcher ended (exit code {process.wait()}); its errors are above")
+            raise RuntimeError(f"the launcher ended (exit code {process.wait()}); its errors are above")
         return LaunchedProcess(int(json.loads(reply)["pid"]))
 
     def close(self) -> None:
@@ -90,7 +121,7 @@ def _pipes(process: subprocess.Popen[str]) -> tuple[IO[str], IO[str]]:
 
 
 def serve() -> int:
-    """The launcher: import what a node imports, then fork a node per request. Single-threaded, so forking is safe."""
+    """The launcher: import what `accord` imports, then fork a child per request. Single-threaded: forking is safe."""
     import uvicorn.lifespan.on
     import uvicorn.loops.auto
     import uvicorn.protocols.http.auto
@@ -100,36 +131,50 @@ def serve() -> int:
     import accord.cli  # noqa: F401
 
     assert threading.active_count() == 1, "the launcher must not run threads: a fork copies only the caller's"
+    sys.path[0] = os.getcwd()  # as `python -m accord` has it, not this file's folder
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the nodes; the tests watch them by pidfd
     for line in sys.stdin:
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
-            return _run_node(request)  # the child leaves the loop and ends as any Python process does
+            return _run_child(request)  # the child leaves the loop and ends as any Python process does
         print(json.dumps({"pid": pid}), flush=True)
     return 0
 
 
-def _run_node(request: dict[str, Any]) -> int:
+def _run_child(request: dict[str, Any]) -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()
-    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)  # the launcher's pipes are not the node's
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
-    os.close(null)
+    # The launcher's pipes are not the child's: its own input, output and errors, as a shell would redirect them.
+    _redirect(0, request["stdin"] or os.devnull, os.O_RDONLY)
+    _redirect(1, request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    _redirect(2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     os.environ.clear()
     os.environ.update(request["env"])
     sys.argv = ["accord", *request["argv"]]
+    code = _run_accord()
+    if request.get("status"):
+        Path(request["status"]).write_text(str(code), encoding="utf-8")
+    return code
 
+
+def _redirect(fd: int, path: str, flags: int) -> None:
+    opened = os.open(path, flags, 0o600)  # as a node's files: owner-only
+    os.dup2(opened, fd)
+    os.close(opened)
+
+
+def _run_accord() -> int:
+    """`python -m accord`'s exit code: SystemExit's, or 1 with the traceback for an exception nothing caught."""
     from accord.cli import main
 
     try:
         main()
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except BaseException:
+        traceback.print_exc()
+        return 1
     return 0
 
 

@@ -7,6 +7,8 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,6 +127,14 @@ class RunningNode:
         argv = ["node", "serve", "--data", str(self.data_dir)]
         self.process = self.launcher.launch(argv, self.env(), self.data_dir / "node.log")
 
+    def run_accord(
+        self, *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout_s: float = 120.0
+    ) -> subprocess.CompletedProcess[str]:
+        """`accord ARGS` run to its end, as an operator's shell would run it (in the node's environment unless told
+        otherwise); its exit code and output, as `subprocess.run` gives them."""
+        assert self.launcher is not None, "a node that runs is a copy of a template (PairTemplates.copy)"
+        return self.launcher.run(list(args), self.env() if env is None else env, input=input, timeout_s=timeout_s)
+
     def wait_healthy(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -228,7 +238,7 @@ class PairTemplates:
 
     def _template(self, backend: str) -> tuple[RunningNode, RunningNode]:
         if backend not in self._pairs:
-            root = self.root / backend
+            root = Path(tempfile.mkdtemp(prefix=f"{backend}-", dir=self.root))
             databases = databases_for(backend, root)
             self._databases.append(databases)
             self._pairs[backend] = create_pair(root, databases.new_url("template_ca"), databases.new_url("template_in"))

@@ -1,8 +1,10 @@
 """A hostile or faulty peer calls India's POST /federation/v1/envelopes directly.
 
-Every fault must be answered with RFC 9457 problem+json naming it, must store nothing (no message, no inbound
-envelope), and must leave an `envelope.refused` event behind. One India node per storage backend serves the whole
-module; every test compares counts before and after, so tests do not depend on each other. The sequence collision at
+Every fault must be answered with RFC 9457 problem+json naming it and must store nothing (no message, no inbound
+envelope). A refusal of an envelope the pinned peer signed leaves an `envelope.refused` event in the ledger; any other
+(what fails to open, a replay, a request refused whole) leaves no leaf and is counted instead (`refusal_counts`), since
+anyone can send it. One India node per storage backend serves the whole module; every test compares counts before and
+after, so tests do not depend on each other. The sequence collision at
 the end runs both nodes of a pair of its own: Canada's channel counter goes back and Canada re-sequences.
 """
 
@@ -25,7 +27,7 @@ from accord.crypto.keys import NodeKeys
 from accord.crypto.receipts import verify_receipt
 from accord.domain.messages import Address
 from accord.domain.parties import Party
-from accord.store.tables import channel_counters, events, inbound_envelopes, messages
+from accord.store.tables import channel_counters, events, inbound_envelopes, messages, refusal_counts
 from tests.conftest import BACKENDS, databases_for
 from tests.integration.forgery import (
     batch,
@@ -87,15 +89,39 @@ class Snapshot:
     messages: int
     inbound: int
     last_event: int
+    counted: dict[str, int]  # refusals counted at the envelopes endpoint, by problem
 
 
 def snapshot(node: RunningNode) -> Snapshot:
     with node.engine.connect() as conn:
+        counted = conn.execute(
+            select(refusal_counts.c.problem, func.sum(refusal_counts.c.refusals))
+            .where(refusal_counts.c.endpoint == ENVELOPES)
+            .group_by(refusal_counts.c.problem)
+        ).all()
         return Snapshot(
             messages=conn.scalar(select(func.count()).select_from(messages)) or 0,
             inbound=conn.scalar(select(func.count()).select_from(inbound_envelopes)) or 0,
             last_event=conn.scalar(select(func.max(events.c.id))) or 0,
+            counted={problem: int(total) for problem, total in counted},
         )
+
+
+def leaves_since(node: RunningNode, before: Snapshot) -> list[str]:
+    """The types of the leaves appended since `before`, but the node's own checkpoints."""
+    with node.engine.connect() as conn:
+        types = conn.scalars(select(events.c.type).where(events.c.id > before.last_event).order_by(events.c.id))
+        return [t for t in types if not t.startswith("checkpoint")]
+
+
+def counted_since(node: RunningNode, before: Snapshot) -> dict[str, int]:
+    """The refusals counted (not ledgered) since `before`, by problem."""
+    after = snapshot(node).counted
+    return {
+        problem: n - before.counted.get(problem, 0)
+        for problem, n in after.items()
+        if n > before.counted.get(problem, 0)
+    }
 
 
 def refusals_since(node: RunningNode, before: Snapshot) -> list[dict[str, Any]]:
@@ -120,20 +146,29 @@ def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str
 
 
 def assert_refused_and_nothing_stored(
-    fed: Federation, before: Snapshot, response: httpx.Response, status: int, slug: str
+    fed: Federation, before: Snapshot, response: httpx.Response, status: int, slug: str, *, signed: bool = False
 ) -> dict[str, Any]:
+    """Refused with `slug`, nothing stored; logged in the ledger if the peer `signed` what was refused, otherwise
+    counted and no leaf appended."""
     body = assert_problem(response, status, slug)
     after = snapshot(fed.india)
     assert (after.messages, after.inbound) == (before.messages, before.inbound), "a refused envelope was stored"
-    assert [r["problem"] for r in refusals_since(fed.india, before)] == [slug], "the refusal was not logged"
+    if signed:
+        assert [r["problem"] for r in refusals_since(fed.india, before)] == [slug], "the refusal was not logged"
+        assert counted_since(fed.india, before) == {}
+    else:
+        assert leaves_since(fed.india, before) == [], "unauthenticated input grew the ledger"
+        assert counted_since(fed.india, before) == {slug: 1}, "the refusal was not counted"
     return body
 
 
-def assert_envelope_refused(fed: Federation, token: str, status: int, slug: str, ref: str = "suspect") -> None:
+def assert_envelope_refused(
+    fed: Federation, token: str, status: int, slug: str, ref: str = "suspect", *, signed: bool = False
+) -> None:
     """POST one envelope; it must be refused with `slug`, its per-envelope result attached, nothing stored."""
     before = snapshot(fed.india)
     response = fed.post(batch(token, refs=[ref]))
-    body = assert_refused_and_nothing_stored(fed, before, response, status, slug)
+    body = assert_refused_and_nothing_stored(fed, before, response, status, slug, signed=signed)
     assert body["instance"] == ENVELOPES
     [result] = body["results"]
     assert result["ref"] == ref
@@ -254,7 +289,7 @@ def test_envelope_outside_the_time_window_is_refused_as_stale(federation: Federa
 def test_message_body_over_the_limit_is_refused_as_payload_too_large(federation: Federation) -> None:
     token = federation.seal(claims_for(message(body="x" * (64 * 1024 + 1))))
     assert len(token) < MAX_BATCH_BYTES
-    assert_envelope_refused(federation, token, 413, "payload-too-large")
+    assert_envelope_refused(federation, token, 413, "payload-too-large", signed=True)
 
 
 def test_request_over_the_batch_limit_is_refused_with_413_whether_declared_or_streamed(
@@ -325,17 +360,28 @@ def test_json_of_the_wrong_shape_is_refused_with_422(federation: Federation, pay
 
 def test_message_to_an_agency_the_agreement_does_not_know_is_refused(federation: Federation) -> None:
     msg = message(recipient=Address(party=Party.IN, agency="XYZ"))
-    assert_envelope_refused(federation, federation.seal(claims_for(msg)), 422, "unknown-agency")
+    assert_envelope_refused(federation, federation.seal(claims_for(msg)), 422, "unknown-agency", signed=True)
 
 
 def test_message_in_a_focus_area_the_agreement_does_not_know_is_refused(federation: Federation) -> None:
     msg = message(focus_area="weather")
-    assert_envelope_refused(federation, federation.seal(claims_for(msg)), 422, "unknown-focus-area")
+    assert_envelope_refused(federation, federation.seal(claims_for(msg)), 422, "unknown-focus-area", signed=True)
 
 
 def test_envelope_whose_ref_does_not_name_its_message_is_refused(federation: Federation) -> None:
     token = federation.seal(claims_for(message(), ref=message().id))
-    assert_envelope_refused(federation, token, 400, "malformed-artefact")
+    assert_envelope_refused(federation, token, 400, "malformed-artefact", signed=True)
+
+
+def test_a_refused_envelope_presented_again_is_refused_again_but_logged_once(federation: Federation) -> None:
+    """Whoever saw the peer's envelope on its way can present it again and again while it is fresh: the ledger
+    records the refusal once, and the copies are counted."""
+    token = federation.seal(claims_for(message(recipient=Address(party=Party.IN, agency="XYZ"))))
+    before = snapshot(federation.india)
+    for _ in range(3):
+        assert_problem(federation.post(batch(token)), 422, "unknown-agency")
+    assert [r["problem"] for r in refusals_since(federation.india, before)] == ["unknown-agency"]
+    assert counted_since(federation.india, before) == {"unknown-agency": 2}
 
 
 def test_envelope_reusing_a_channel_sequence_number_is_refused_as_a_collision_and_logged(
@@ -350,7 +396,7 @@ def test_envelope_reusing_a_channel_sequence_number_is_refused_as_a_collision_an
 
     response = federation.post(batch(token, refs=[second.id]))
 
-    body = assert_refused_and_nothing_stored(federation, before, response, 409, "sequence-collision")
+    body = assert_refused_and_nothing_stored(federation, before, response, 409, "sequence-collision", signed=True)
     problem = body["results"][0]["problem"]
     assert (problem["seq"], problem["held_by"]) == (first["seq"], first_message.id)
     assert problem["channel"] == "ca-node-1>in-node-1" and problem["highest_seq"] >= first["seq"]
@@ -395,7 +441,7 @@ def test_a_faulty_peer_sending_identifiers_longer_than_the_store_holds_is_refuse
     response = federation.post(batch(token, refs=[msg.id]))
     assert response.status_code in (400, 422), response.text
     assert_refused_and_nothing_stored(
-        federation, before, response, response.status_code, response.json()["type"].rsplit(":", 1)[-1]
+        federation, before, response, response.status_code, response.json()["type"].rsplit(":", 1)[-1], signed=True
     )
 
 
@@ -415,7 +461,8 @@ def test_a_ref_that_cannot_be_encoded_is_refused_not_crashed(federation: Federat
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
     after = snapshot(federation.india)
     assert (after.messages, after.inbound) == (before.messages, before.inbound)
-    assert len(refusals_since(federation.india, before)) == 1
+    assert leaves_since(federation.india, before) == []
+    assert sum(counted_since(federation.india, before).values()) == 1
 
 
 def test_concurrent_replays_store_the_envelope_once_and_refuse_the_rest(federation: Federation) -> None:
@@ -463,7 +510,8 @@ def test_batch_mixing_a_valid_and_a_forged_envelope_stores_only_the_valid_one(fe
     with federation.india.engine.connect() as conn:
         stored = set(conn.scalars(select(messages.c.id).where(messages.c.id.in_([valid.id, forged.id]))))
     assert stored == {valid.id}
-    assert refusals_since(federation.india, before) == [{"ref": forged.id, "problem": "bad-signature"}]
+    assert refusals_since(federation.india, before) == [], "what no pinned key signed is not ledgered"
+    assert counted_since(federation.india, before) == {"bad-signature": 1}
 
 
 # --- the start-up hello ------------------------------------------------------------------------------------------

@@ -176,6 +176,13 @@ class Witness:
     canada_checkpoints: int
 
 
+def checkpoint_of(node: RunningNode, origin: str) -> Any:
+    """A checkpoint of `origin` the node holds, read in a transaction of its own: a poll inside one SQLite read
+    transaction would see its first snapshot again and again."""
+    with node.engine.connect() as conn:
+        return conn.execute(select(checkpoints).where(checkpoints.c.origin == origin)).first()
+
+
 def witness_state(node: RunningNode) -> Witness:
     with node.engine.connect() as conn:
         return Witness(
@@ -190,8 +197,7 @@ def test_strangers_and_replays_raise_no_alarm_but_a_split_or_shrunk_log_signed_b
 ) -> None:
     ca, in_ = ledger_pair
     send_and_deliver(ca)
-    with in_.engine.connect() as conn:
-        wait_for(lambda: conn.execute(select(checkpoints).where(checkpoints.c.origin == ORIGIN_CA)).first(), 30)
+    wait_for(lambda: checkpoint_of(in_, ORIGIN_CA), 30)
     ca.stop()  # no more genuine checkpoints from Canada: what follows is compared with the last one
     with in_.engine.connect() as conn:
         seen = conn.execute(

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -188,13 +186,7 @@ def test_a_pack_installed_while_messages_wait_decides_them_again_and_is_logged(
         env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")} | {
             "ACCORD_DATABASE_URL": ca.database_url
         }
-        installed = subprocess.run(
-            [sys.executable, "-m", "accord", "policy", "install", str(relaxed), "--data", str(ca.data_dir)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        installed = ca.run_accord("policy", "install", str(relaxed), "--data", str(ca.data_dir), env=env, timeout_s=60)
         assert installed.returncode == 0, installed.stderr
         assert "2026.11.2" in installed.stdout and "'allow': 1" in installed.stdout
 
@@ -206,13 +198,7 @@ def test_a_pack_installed_while_messages_wait_decides_them_again_and_is_logged(
         broken = tmp_path / "broken"
         shutil.copytree(relaxed, broken)
         (broken / "policies.cedar").write_text("permit (principal, action, resource")
-        refused = subprocess.run(
-            [sys.executable, "-m", "accord", "policy", "install", str(broken), "--data", str(ca.data_dir)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        refused = ca.run_accord("policy", "install", str(broken), "--data", str(ca.data_dir), env=env, timeout_s=60)
         assert refused.returncode == 1 and "not valid Cedar" in refused.stderr
         assert "2026.11.2" in rcmp.post("/api/v1/messages/evaluate", json=draft()).json()["pack"]
     with ca.engine.connect() as conn:

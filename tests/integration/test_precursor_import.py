@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -241,13 +240,7 @@ def test_an_officer_who_may_not_send_is_refused_and_nothing_is_stored(
 
 
 def accord(node: RunningNode, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "accord", *args, "--data", str(node.data_dir)],
-        env=node.env() | {"COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return node.run_accord(*args, "--data", str(node.data_dir), env=node.env() | {"COLUMNS": "200"})
 
 
 def test_the_cli_imports_with_exit_codes_for_all_some_and_none_and_exports(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -201,13 +200,7 @@ def test_report_command_writes_html_pdf_and_json_and_refuses_bad_input(
     ca, _ = seeded
 
     def accord(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "accord", "report", "--data", str(ca.data_dir), *args],
-            env=ca.env(),
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        return ca.run_accord("report", "--data", str(ca.data_dir), *args, timeout_s=180)
 
     for form in ("html", "pdf", "json"):
         out = tmp_path / f"report.{form}"

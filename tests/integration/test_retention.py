@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -21,13 +20,7 @@ def purge(node: RunningNode, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")} | {
         "ACCORD_DATABASE_URL": node.database_url
     }
-    return subprocess.run(
-        [sys.executable, "-m", "accord", "node", "purge", "--data", str(node.data_dir), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return node.run_accord("node", "purge", "--data", str(node.data_dir), *args, env=env, timeout_s=60)
 
 
 def test_expired_personal_data_is_purged_and_logged_and_the_rest_is_kept(pair: tuple[RunningNode, RunningNode]) -> None:

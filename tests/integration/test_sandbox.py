@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -59,6 +60,13 @@ def test_accord_up_runs_both_parties_with_sample_officers_and_stops_cleanly_on_c
     assert "SAMPLE" in output and "sample.rcmp-SAMPLE-pw" in output and "sample.ncb-SAMPLE-pw" in output
     assert "stopped." in output
     assert not _healthy(india) and not _healthy(canada)
+    # What the sandbox and its nodes wrote (databases, logs, blobs, keys) is the owner's alone.
+    for party in ("in", "ca"):
+        data = tmp_path / "var" / party
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        assert stat.S_IMODE((data / "node.log").stat().st_mode) == 0o600
+        assert stat.S_IMODE((data / "accord.sqlite3").stat().st_mode) == 0o600
+        assert [p for p in data.rglob("*") if stat.S_IMODE(p.lstat().st_mode) & 0o077] == []
 
 
 def _healthy(port: int) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tracemalloc
 import uuid
 from collections.abc import Iterator
@@ -89,12 +88,8 @@ def canada(templates: PairTemplates, databases: DatabaseFactory, tmp_path: Path)
 
 
 def accord(node: RunningNode, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "accord", "cyber", "import", *args, "--data", str(node.data_dir)],
-        env=node.env() | {"COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    return node.run_accord(
+        "cyber", "import", *args, "--data", str(node.data_dir), env=node.env() | {"COLUMNS": "200"}, timeout_s=300
     )
 
 

@@ -1,17 +1,21 @@
-"""The agreement, agencies of both parties, channel health and the liveness probe."""
+"""The agreement, agencies of both parties, channel health (with the refusals counted and the accounts locked) and
+the liveness probe."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import select, text
 
 from accord import __version__
+from accord.directory.throttle import locked_accounts
 from accord.domain.parties import Party
 from accord.exchange.audit import require_operator
 from accord.exchange.channels import channel_status
 from accord.http.dependencies import NodeDep, OfficerDep
+from accord.trust.refusals import list_refusal_counts
 
 router = APIRouter(tags=["directory"])
 
@@ -34,7 +38,29 @@ def agencies(node: NodeDep, _officer: OfficerDep, party: Party | None = None) ->
     return {"agencies": [a.model_dump(mode="json") for a in listed]}
 
 
+REFUSALS_SHOWN_S = 24 * 3600
+
+
 @router.get("/api/v1/channels")
 def channels(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
+    """The outbox and inbound channels; the refusals of unauthenticated requests counted in the last 24 hours (per
+    window, way in, problem and source); the accounts that failed sign-ins locked."""
     require_operator(officer, "channel health")
-    return channel_status(node)
+    since = datetime.now(UTC) - timedelta(seconds=REFUSALS_SHOWN_S)
+    refusals = [
+        {
+            "window_start": c.window_start,
+            "endpoint": c.endpoint,
+            "problem": c.problem,
+            "source": c.source,
+            "refusals": c.refusals,
+            "first_at": c.first_at,
+            "last_at": c.last_at,
+        }
+        for c in list_refusal_counts(node, since)
+    ]
+    locked = [{"username": a.username, "failures": a.failures, "locked_at": a.locked_at} for a in locked_accounts(node)]
+    return channel_status(node) | {
+        "refusals": {"since": since, "window_s": node.settings.refusal_window_s, "counts": refusals},
+        "locked_accounts": locked,
+    }

@@ -1,5 +1,6 @@
 """TAXII 2.1 over HTTP (TAXII 2.1 §1.6, §3): the media type, Accept and Content-Type negotiation (406, 415), HTTP
-Basic and bearer credentials, the service's settings, and errors as TAXII error messages (§3.6.1)."""
+Basic and bearer credentials (Basic throttled as every sign-in is), the service's settings, and errors as TAXII error
+messages (§3.6.1)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord.directory.officers import Officer, authenticate_password, officer_by_username, officer_for_token
+from accord.directory.throttle import SignInAttempt, check_sign_in
 from accord.errors import AccordError, AuthenticationFailed
 from accord.focus.cyber.errors import NotAcceptable, TaxiiError, UnsupportedMediaType
 from accord.http.dependencies import NodeDep
-from accord.ledger.events import EventType, append_event
+from accord.http.sources import request_source
 from accord.node import Node
+from accord.trust.refusals import Endpoint
 
 TAXII_PREFIX = "/taxii2/"
 MEDIA_TYPE_TAXII = "application/taxii+json;version=2.1"
@@ -161,27 +164,19 @@ def _basic_pair(credentials: str) -> tuple[str, str]:
 
 
 def _password_officer(request: Request, node: Node, username: str, password: str) -> Officer:
+    """The officer whose Basic credentials these are: verified (and throttled) as any sign-in, or remembered from a
+    recent check, which the back-off and the lock bind all the same (else a guess would be answered from memory)."""
+    attempt = SignInAttempt(username, request_source(request), Endpoint.TAXII)
     checked: CheckedPasswords = request.app.state.taxii_passwords
     remembered = checked.officer_id(username, password)
     with node.engine.connect() as conn:
         current = officer_by_username(conn, username) if remembered is not None else None
     if current is not None and current.id == remembered:
+        check_sign_in(node, attempt, current.id)
         return current
-    officer = _verified(node, username, password)
-    if officer is None:
-        with node.engine.begin() as conn:  # its own transaction: the failure is recorded even though we raise
-            append_event(conn, EventType.OFFICER_SIGN_IN_FAILED, "anonymous", {"username": username[:128]})
-        raise AuthenticationFailed("wrong username or password")
+    officer = authenticate_password(node, attempt, password)
     checked.remember(username, password, officer)
     return officer
-
-
-def _verified(node: Node, username: str, password: str) -> Officer | None:
-    with node.engine.connect() as conn:
-        try:
-            return authenticate_password(conn, username, password)
-        except AuthenticationFailed:
-            return None
 
 
 TaxiiOfficerDep = Annotated[Officer, Depends(taxii_officer)]
@@ -194,15 +189,17 @@ def is_taxii_path(path: str) -> bool:
     return path == TAXII_PREFIX.rstrip("/") or path.startswith(TAXII_PREFIX)
 
 
-def taxii_error(status: int, title: str, description: str, code: str) -> TaxiiJSON:
+def taxii_error(
+    status: int, title: str, description: str, code: str, headers: dict[str, str] | None = None
+) -> TaxiiJSON:
     body = {"title": title, "description": description, "error_code": code, "http_status": str(status)}
-    headers = {"WWW-Authenticate": _CHALLENGE} if status == 401 else None
-    return TaxiiJSON(body, status_code=status, headers=headers)
+    fields = {"WWW-Authenticate": _CHALLENGE} if status == 401 else {}
+    return TaxiiJSON(body, status_code=status, headers=fields | (headers or {}))
 
 
 def _as_taxii_error(exc: Exception) -> TaxiiJSON:
     if isinstance(exc, AccordError):
-        return taxii_error(exc.status, exc.title, exc.detail, exc.slug)
+        return taxii_error(exc.status, exc.title, exc.detail, exc.slug, exc.headers())
     if isinstance(exc, RequestValidationError):
         detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
         return taxii_error(400, TaxiiError.title, detail[:1000], TaxiiError.slug)

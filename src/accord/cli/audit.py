@@ -367,3 +367,46 @@ def audit_ack(
     console.print(
         f"[green]acknowledged[/] alarm {alarm.id} ({escape(alarm.kind)}) by {escape(alarm.acknowledgement.by)}"
     )
+
+
+@audit_app.command("refusals")
+def audit_refusals(
+    data: DataOption,
+    hours: Annotated[float, typer.Option("--hours", min=0, help="refusals of the last this many hours")] = 24.0,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="how many counters to show")] = 200,
+) -> None:
+    """Refused requests from callers who had not authenticated (failed sign-ins, federation requests no pinned peer
+    signed), counted per window, way in, problem and source rather than logged in the ledger one by one; and the
+    accounts failed sign-ins locked. Exit 1 while an account is locked (see `accord officer unlock`)."""
+    from datetime import UTC, datetime, timedelta
+
+    from accord.directory.throttle import locked_accounts
+    from accord.trust.refusals import list_refusal_counts
+
+    with opened_node(data) as node:
+        counts = list_refusal_counts(node, datetime.now(UTC) - timedelta(hours=hours), limit)
+        locked = locked_accounts(node)
+    if counts:
+        window_s = node.settings.refusal_window_s
+        table = Table(title=f"refused requests of the last {hours:g} hours (windows of {window_s} s)")
+        for column in ("window (UTC)", "way in", "problem", "source", "refusals", "last (UTC)"):
+            table.add_column(column, overflow="fold")
+        for count in counts:
+            table.add_row(
+                f"{count.window_start:%Y-%m-%d %H:%M}",
+                escape(count.endpoint),
+                escape(count.problem),
+                escape(count.source),
+                str(count.refusals),
+                f"{count.last_at:%Y-%m-%d %H:%M:%S}",
+            )
+        console.print(table)
+    else:
+        console.print(f"no refused requests in the last {hours:g} hours")
+    for account in locked:
+        console.print(
+            f"[bold red]locked[/] {escape(account.username)} since {account.locked_at:%Y-%m-%d %H:%M} UTC after "
+            f"{account.failures} failed sign-ins: `accord officer unlock {escape(account.username)} --data {data}`"
+        )
+    if locked:
+        raise typer.Exit(code=1)

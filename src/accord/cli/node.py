@@ -26,9 +26,11 @@ def node_init(
     public_url: Annotated[str | None, typer.Option(help="URL the peer reaches this node at")] = None,
     node_id: Annotated[str | None, typer.Option(help="this node's id (default: <party>-node-1)")] = None,
 ) -> None:
-    """Create keys (mode 0600) and a migrated database (SQLite in DIR, or ACCORD_DATABASE_URL)."""
+    """Create keys and a migrated database (SQLite in DIR, or ACCORD_DATABASE_URL), all owner-only."""
     from accord.bootstrap import init_node
+    from accord.store.modes import restrict_umask
 
+    restrict_umask()
     the_party = parse_party(party)
     data.mkdir(parents=True, exist_ok=True)
     settings = load_settings(data, host=host, port=port, public_url=public_url)
@@ -61,7 +63,9 @@ def node_serve(
 
     from accord.bootstrap import create_app, open_node
     from accord.logs import configure_logging
+    from accord.store.modes import restrict_umask
 
+    restrict_umask()  # what the node writes (database, blobs, uploads arriving) is the owner's alone
     settings = load_settings(data, host=host, port=port)
     configure_logging(settings.log_level)
     node = open_node(settings)
@@ -107,7 +111,9 @@ def node_deliver(data: DataOption) -> None:
     from accord.bootstrap import open_node
     from accord.exchange.delivery import DeliveryWorker
     from accord.logs import configure_logging
+    from accord.store.modes import restrict_umask
 
+    restrict_umask()
     settings = load_settings(data)
     configure_logging(settings.log_level)
     node = open_node(settings)

@@ -46,3 +46,28 @@ def officer_add(
     with opened_node(data) as node:
         officer = create_officer(node, username, password, name, agency, roles, False, level, tuple(focus_area or ()))
     console.print(f"[green]officer {officer.username}[/] ({officer.agency}, {', '.join(sorted(roles))}) created")
+
+
+@officer_app.command("unlock")
+def officer_unlock(
+    username: Annotated[str, typer.Argument(help="the officer's username")],
+    data: DataOption,
+) -> None:
+    """Lift the lock (and the back-off) that failed sign-ins put on an officer's account; logged in the ledger."""
+    from accord.directory.throttle import unlock_officer
+    from accord.errors import AccordError
+    from accord.exchange.audit import CLI_OPERATOR
+
+    with opened_node(data) as node:
+        try:
+            unlocked = unlock_officer(node, username, actor=CLI_OPERATOR)
+        except AccordError as exc:
+            stop(exc.detail)
+    if unlocked is None:
+        console.print(f"officer {username} has no failed sign-ins to lift; nothing changed")
+        return
+    what = "locked" if unlocked.was_locked else "waiting"
+    console.print(
+        f"[green]officer {username} unlocked[/] (was {what} after {unlocked.failures} failed sign-ins); "
+        "logged in the ledger"
+    )

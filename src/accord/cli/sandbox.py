@@ -29,7 +29,9 @@ def up(
 ) -> None:
     """Start the two-party sandbox: India on 127.0.0.1:8401, Canada on 127.0.0.1:8402. Ctrl-C stops both."""
     from accord.sandbox import prepare_sandbox, start_node_process, stop_processes, wait_healthy
+    from accord.store.modes import restrict_umask
 
+    restrict_umask()  # both nodes' files, and their logs, are the owner's alone
     with console.status("preparing the India and Canada nodes…"):
         nodes = prepare_sandbox(var, {Party.IN: india_port, Party.CA: canada_port})
     processes = [start_node_process(node) for node in nodes]

@@ -17,6 +17,7 @@ from uuid6 import uuid7
 
 from accord.config import PasswordHashing
 from accord.crypto.canonical import sha256_hex
+from accord.directory.throttle import Charge, SignInAttempt, admit_sign_in, settle_failure, settle_success
 from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
 from accord.errors import AuthenticationFailed, Conflict, InvalidInput
@@ -136,15 +137,13 @@ def create_officer(
     return officer
 
 
-def issue_token(node: Node, username: str, password: str, ttl_s: float | None = None) -> IssuedToken:
+def issue_token(node: Node, attempt: SignInAttempt, password: str, ttl_s: float | None = None) -> IssuedToken:
+    """Sign in for a bearer token: throttled before the password is hashed; a wrong password is counted (never
+    logged with the name typed), a right one gets a token and an event in the ledger."""
+    row, charge = _verified_row(node, attempt, password)
     with node.engine.begin() as conn:
-        row = conn.execute(select(officers).where(officers.c.username == username)).first()
-        refused = row is None or not row.active or not _password_matches(row.password_hash if row else None, password)
-        if not refused:
-            return _issue(node, conn, row, ttl_s)
-    with node.engine.begin() as conn:  # its own transaction: the failure is recorded even though we raise
-        append_event(conn, EventType.OFFICER_SIGN_IN_FAILED, "anonymous", {"username": username[:128]})
-    raise AuthenticationFailed("wrong username or password")
+        settle_success(conn, charge)
+        return _issue(node, conn, row, ttl_s)
 
 
 def _issue(node: Node, conn: Connection, row: Any, ttl_s: float | None) -> IssuedToken:
@@ -190,16 +189,32 @@ def list_active_officers(node: Node) -> list[ListedOfficer]:
     return [ListedOfficer(r.display_name, r.agency, r.roles, bool(r.is_sample)) for r in rows]
 
 
-def authenticate_password(conn: Connection, username: str, password: str) -> Officer:
-    """The active officer `username` if `password` is theirs (HTTP Basic for tools); same time either way."""
-    row = conn.execute(select(officers).where(officers.c.username == username)).first()
-    matches = _password_matches(row.password_hash if row else None, password)
-    if row is None or not row.active or not matches:
-        raise AuthenticationFailed("wrong username or password")
+def authenticate_password(node: Node, attempt: SignInAttempt, password: str) -> Officer:
+    """The active officer whose password this is (HTTP Basic for tools), throttled as signing in is; no token and no
+    ledger event, since a tool sends its password with every request."""
+    row, charge = _verified_row(node, attempt, password)
+    with node.engine.begin() as conn:
+        settle_success(conn, charge)
     return officer_from_row(row)
 
 
-def _password_matches(stored_hash: str | None, password: str) -> bool:
+def _verified_row(node: Node, attempt: SignInAttempt, password: str) -> tuple[Any, Charge]:
+    """The officer row whose password this is, with the failure charged before it was checked (to be refunded);
+    the same time whether the name is known or not."""
+    row = None
+    if "\x00" not in attempt.username:  # no account has one, and PostgreSQL takes no NUL in a string
+        with node.engine.connect() as conn:
+            row = conn.execute(select(officers).where(officers.c.username == attempt.username)).first()
+    charge = admit_sign_in(node, attempt, row.id if row is not None else None)
+    matches = password_matches(row.password_hash if row is not None else None, password)
+    if row is not None and row.active and matches:
+        return row, charge
+    settle_failure(node, charge)
+    raise AuthenticationFailed("wrong username or password")
+
+
+def password_matches(stored_hash: str | None, password: str) -> bool:
+    """Verified at the cost the stored hash names; with no hash (no such officer), against a dummy one all the same."""
     try:
         return _verifier.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except VerificationError:

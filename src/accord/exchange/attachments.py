@@ -46,7 +46,7 @@ def store_blob(
     sha256 = hashlib.sha256(data).hexdigest()
     path = blob_path(node, sha256)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # mkstemp makes the file itself 0600
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -80,23 +80,22 @@ def read_blob_bytes(node: Node, sha256: str) -> bytes:
 
 
 def read_attachment(node: Node, officer: Officer, sha256: str) -> tuple[bytes, str]:
-    """An officer may read an attachment their agency uploaded or one on a message their agency can see."""
+    """An officer may read an attachment their agency uploaded or one on a message their agency can see. One they may
+    not read is answered exactly as one that does not exist (and after the same queries): otherwise the answer would
+    tell that it was exchanged."""
     with node.engine.connect() as conn:
         row = conn.execute(select(blobs).where(blobs.c.sha256 == sha256)).first()
-        if row is None:
-            raise NotFound(f"no attachment {sha256}")
-        if row.uploaded_by_agency != officer.agency:
-            _require_visible_message(node, conn, officer, sha256)
+        own = row is not None and row.uploaded_by_agency == officer.agency
+        readable = own or _on_a_readable_message(node, conn, officer, sha256)
+        if row is None or not readable:
+            raise NotFound(f"no attachment {sha256} that you may read")
     return read_blob_bytes(node, sha256), row.media_type
 
 
-def _require_visible_message(node: Node, conn: Connection, officer: Officer, sha256: str) -> None:
-    from accord.errors import Forbidden
-
+def _on_a_readable_message(node: Node, conn: Connection, officer: Officer, sha256: str) -> bool:
     carriers = conn.execute(
         select(messages)
         .join(message_attachments, message_attachments.c.message_id == messages.c.id)
         .where(message_attachments.c.sha256 == sha256)
     ).all()
-    if not readable_rows(node, officer, carriers):
-        raise Forbidden("that attachment is on no message you may read")
+    return bool(readable_rows(node, officer, carriers))

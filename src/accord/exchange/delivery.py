@@ -39,6 +39,7 @@ from accord.exchange.outbox import (
     retry_at,
 )
 from accord.exchange.transport import PeerClient, PeerUnreachable
+from accord.exchange.uploads import sign_blob_upload
 from accord.ledger.alarms import AlarmKind, Recurrence, raise_alarm
 from accord.ledger.events import EventType, append_events, event_row
 from accord.ledger.notes import origin_for
@@ -374,9 +375,9 @@ class DeliveryWorker:
                 "data": base64.b64encode(data).decode(),
             },
         }
-        token = seal_envelope(claims, self.node.keys, peer.pinned.keys)
+        sealed = seal_envelope(claims, self.node.keys, peer.pinned.keys).encode()
         try:
-            answer = self.client.send_blob(peer, token)
+            answer = self.client.send_blob(peer, sealed, sign_blob_upload(self.node, peer, sealed))
         except PeerUnreachable as exc:
             return f"attachment {sha256[:12]}… not sent: peer unreachable: {exc.detail}"
         if not answer.ok:

@@ -1,7 +1,9 @@
 """The inbox: verify envelopes from the pinned peer, store each once, answer with a signed receipt.
 
 Store-then-receipt: a receipt is only signed inside the transaction that stores the envelope, so a receipt
-the sender holds always names something this node kept. A refused envelope stores nothing but its refusal event.
+the sender holds always names something this node kept. A refused envelope stores nothing but its refusal: an event
+in the ledger if the pinned peer signed it (once per envelope, however often it is presented), otherwise a count
+(`accord.trust.refusals`), since anyone on the network can send what fails to open.
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import Column, Connection, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Column, Connection, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from accord.crypto.canonical import canonical_json
+from accord.crypto.canonical import canonical_json, sha256_hex
 from accord.crypto.envelope import OpenedEnvelope, PinnedPeer, open_envelope
 from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope
 from accord.crypto.receipts import sign_receipt
@@ -38,15 +42,18 @@ from accord.exchange.errors import (
 from accord.exchange.kinds import KindHandlers, PayloadKind, PayloadKindHandler
 from accord.exchange.outbox import OutboxKind, channel_name
 from accord.exchange.sending import link_attachments, message_row
+from accord.exchange.uploads import AnnouncedUpload
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
-from accord.store.tables import blobs, inbound_envelopes, messages
+from accord.store.tables import blobs, inbound_envelopes, messages, refused_envelopes
 from accord.trust.peers import PeerRecord, load_peers
+from accord.trust.refusals import UNKNOWN_SOURCE, Endpoint, Refusal, count_refusals
 
 log = structlog.get_logger("accord.inbox")
 
 _STORE_ATTEMPTS = 3
 _JTI_LENGTH = 36  # inbound_envelopes.jti
+_REF_LENGTH = 64  # of a refused envelope's signed `ref`, in its ledger event
 
 
 class Outcome:
@@ -86,33 +93,58 @@ class _BatchMessage:
     kind: str
 
 
-def accept_envelopes(node: Node, submissions: Sequence[tuple[str | None, str]]) -> list[EnvelopeResult]:
-    """Verify and store a batch; returns one result per submission, in order."""
+@dataclass(frozen=True, slots=True)
+class _SignedRefusal:
+    """A refusal of something the pinned peer signed: logged in the ledger, once per signed artefact (`jti`)."""
+
+    peer: str
+    jti: str
+    ref: str | None
+    problem: AccordError
+
+
+def accept_envelopes(node: Node, submissions: Sequence[tuple[str | None, str]], *, source: str) -> list[EnvelopeResult]:
+    """Verify and store a batch from `source` (a client address); returns one result per submission, in order."""
     results: list[EnvelopeResult | None] = [None] * len(submissions)
     with node.engine.connect() as conn:
         peers = load_peers(node, conn)
     incoming: list[_Incoming] = []
+    opened: dict[int, OpenedEnvelope] = {}
     now_s = int(time.time())
     for index, (ref, token) in enumerate(submissions):
         try:
-            incoming.append(_open_and_validate(node, peers, index, token, now_s))
+            opened[index] = _open(node, peers, token, now_s)
+            incoming.append(_validate(node, peers, index, opened[index]))
         except AccordError as problem:
             results[index] = EnvelopeResult(ref, Outcome.REFUSED, problem=problem)
     if incoming:
         for index, result in _store_retrying_conflicts(node, incoming).items():
             results[index] = result
-    refusals = [(submissions[i][0], r) for i, r in enumerate(results) if r is not None and r.problem is not None]
-    if refusals:
-        _record_refusals(node, refusals)
-    collisions = [r.problem for r in results if r is not None and isinstance(r.problem, SequenceCollision)]
+    signed: list[_SignedRefusal] = []
+    unsigned: list[AccordError] = []
+    for index, outcome in enumerate(results):
+        if outcome is None or outcome.problem is None:
+            continue
+        envelope = opened.get(index)
+        # A replay is the peer's envelope, but presented by whoever holds a copy: counted, like what fails to open.
+        if envelope is None or isinstance(outcome.problem, ReplayedEnvelope):
+            unsigned.append(outcome.problem)
+        else:
+            signed.append(_SignedRefusal(envelope.sender.node_id, envelope.jti, envelope.claims.ref, outcome.problem))
+    logged, repeated = _log_signed_refusals(node, signed)
+    unsigned += [r.problem for r in repeated]
+    if unsigned:
+        _count_refusals(node, unsigned, Endpoint.ENVELOPES, source)
+    collisions = [r.problem for r in logged if isinstance(r.problem, SequenceCollision)]
     if collisions:
         _record_collisions(node, collisions)
     return [r for r in results if r is not None]
 
 
-def record_request_refusal(node: Node, problem: AccordError) -> None:
-    """Log a refused request that never got as far as its envelopes (too large, not JSON, wrong shape)."""
-    _record_refusals(node, [(None, EnvelopeResult(None, Outcome.REFUSED, problem=problem))])
+def record_request_refusal(node: Node, problem: AccordError, *, endpoint: Endpoint, source: str) -> None:
+    """Count a refused request that never got as far as an envelope the peer signed (too large, not JSON, wrong
+    shape, an upload token that does not verify): anyone can send one, so it is counted, not ledgered."""
+    _count_refusals(node, [problem], endpoint, source)
 
 
 def _store_retrying_conflicts(node: Node, incoming: list[_Incoming]) -> dict[int, EnvelopeResult]:
@@ -146,10 +178,11 @@ def _find_peer(peers: Sequence[PeerRecord]) -> Any:
     return find
 
 
-def _open_and_validate(node: Node, peers: Sequence[PeerRecord], index: int, token: str, now_s: int) -> _Incoming:
+def _open(node: Node, peers: Sequence[PeerRecord], token: str, now_s: int) -> OpenedEnvelope:
+    """Decrypted, signed by a pinned peer, addressed to this node and fresh: until then, nobody is authenticated."""
     if not isinstance(token, str) or token.count(".") != 4:
         raise MalformedArtefact("an envelope is a JWE in compact serialisation (five dot-separated parts)")
-    envelope = open_envelope(
+    return open_envelope(
         token,
         node.node_id,
         node.keys,
@@ -158,6 +191,9 @@ def _open_and_validate(node: Node, peers: Sequence[PeerRecord], index: int, toke
         node.settings.max_envelope_age_s,
         node.settings.clock_skew_s,
     )
+
+
+def _validate(node: Node, peers: Sequence[PeerRecord], index: int, envelope: OpenedEnvelope) -> _Incoming:
     peer = next(p for p in peers if p.node_id == envelope.sender.node_id)
     seq = envelope.claims.seq
     if seq is None:
@@ -490,21 +526,49 @@ def _incoming_row(m: Message, item: _Incoming, receipt: str, now: datetime) -> d
     }
 
 
-def _record_refusals(node: Node, refusals: list[tuple[str | None, EnvelopeResult]]) -> None:
-    rows = []
-    for ref, result in refusals:
-        assert result.problem is not None
-        log.warning("envelope refused", ref=ref, problem=result.problem.slug, detail=result.problem.detail)
-        rows.append(
+def _count_refusals(node: Node, problems: Sequence[AccordError], endpoint: Endpoint, source: str) -> None:
+    with node.engine.begin() as conn:
+        count_refusals(conn, node.settings, [Refusal(endpoint, p.slug, source) for p in problems], node.clock.now())
+
+
+def _log_signed_refusals(
+    node: Node, refusals: Sequence[_SignedRefusal]
+) -> tuple[list[_SignedRefusal], list[_SignedRefusal]]:
+    """Log in the ledger the refusals of what the peer signed, each artefact once: the same one presented again, by
+    anyone who saw it, is refused again but not logged again. Returns those logged now, and those logged before
+    (for the caller to count)."""
+    if not refusals:
+        return [], []
+    now = datetime.now(UTC)
+    # Long enough that an envelope refused here is stale (and so refused before it opens) once it is forgotten.
+    fresh_s = 2 * (node.settings.max_envelope_age_s + node.settings.clock_skew_s)
+    insert_refused = postgresql.insert if node.engine.dialect.name == "postgresql" else sqlite.insert
+    logged: list[_SignedRefusal] = []
+    repeated: list[_SignedRefusal] = []
+    with node.engine.begin() as conn:
+        conn.execute(delete(refused_envelopes).where(refused_envelopes.c.refused_at < now - timedelta(seconds=fresh_s)))
+        for refusal in refusals:
+            first_time = conn.execute(
+                insert_refused(refused_envelopes)
+                .values(jti_sha256=sha256_hex(refusal.jti.encode()), refused_at=now)
+                .on_conflict_do_nothing()
+                .returning(refused_envelopes.c.jti_sha256)
+            ).first()
+            (logged if first_time is not None else repeated).append(refusal)
+        for r in logged:
+            log.warning("envelope refused", peer=r.peer, ref=r.ref, problem=r.problem.slug, detail=r.problem.detail)
+        rows = [
             event_row(
                 EventType.ENVELOPE_REFUSED,
-                "federation",
-                {"ref": ref, "problem": result.problem.slug},
-                result.problem.detail.encode(),
+                r.peer,
+                {"ref": r.ref[:_REF_LENGTH] if r.ref else None, "problem": r.problem.slug},
+                r.problem.detail.encode(),
+                at=now,
             )
-        )
-    with node.engine.begin() as conn:
+            for r in logged
+        ]
         append_events(conn, rows)
+    return logged, repeated
 
 
 def _record_collisions(node: Node, collisions: list[SequenceCollision]) -> None:
@@ -531,13 +595,18 @@ def _record_collisions(node: Node, collisions: list[SequenceCollision]) -> None:
         append_events(conn, rows)
 
 
-def accept_blob(node: Node, token: str) -> StoredBlob:
-    """Verify a sealed attachment from the peer, check its hash, and store it."""
+def accept_blob(node: Node, upload: AnnouncedUpload, received: Path, *, source: str = UNKNOWN_SOURCE) -> StoredBlob:
+    """Open the sealed attachment an authenticated peer uploaded (`received`, checked against its upload token),
+    check its bytes against the hash it names, and store them."""
     with node.engine.connect() as conn:
         peers = load_peers(node, conn)
     try:
+        try:
+            token = received.read_text(encoding="ascii")
+        except UnicodeDecodeError as exc:
+            raise MalformedArtefact("the body must be a compact JWE") from exc
         envelope = open_envelope(
-            token,
+            token.strip(),
             node.node_id,
             node.keys,
             _find_peer(peers),
@@ -545,6 +614,10 @@ def accept_blob(node: Node, token: str) -> StoredBlob:
             node.settings.max_envelope_age_s,
             node.settings.clock_skew_s,
         )
+        if envelope.sender.node_id != upload.peer.node_id:
+            raise MalformedArtefact(
+                f"the attachment is sealed by {envelope.sender.node_id}, not by {upload.peer.node_id}, which sent it"
+            )
         if envelope.kind != OutboxKind.BLOB:
             raise MalformedArtefact(f"envelope kind {envelope.kind!r} is not accepted at /federation/v1/blobs")
         body = envelope.body
@@ -562,5 +635,8 @@ def accept_blob(node: Node, token: str) -> StoredBlob:
             actor=envelope.sender.node_id,
         )
     except AccordError as problem:
-        _record_refusals(node, [(None, EnvelopeResult(None, Outcome.REFUSED, problem=problem))])
+        # The body is the one the peer's upload token announced: what is wrong with it, the peer sent.
+        signed = _SignedRefusal(upload.peer.node_id, f"upload:{upload.jti}", None, problem)
+        if _log_signed_refusals(node, [signed])[1]:
+            _count_refusals(node, [problem], Endpoint.BLOBS, source)
         raise

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from accord.errors import AccordError
+from accord.exchange.uploads import UPLOAD_TOKEN_HEADER
 from accord.trust.peers import PeerRecord
 
 ENVELOPES_PATH = "/federation/v1/envelopes"
@@ -73,8 +74,9 @@ class PeerClient:
     def send_envelopes(self, peer: PeerRecord, envelopes: list[dict[str, str]]) -> PeerAnswer:
         return self._post(peer, ENVELOPES_PATH, json={"envelopes": envelopes})
 
-    def send_blob(self, peer: PeerRecord, token: str) -> PeerAnswer:
-        return self._post(peer, BLOBS_PATH, content=token, headers=JOSE)
+    def send_blob(self, peer: PeerRecord, sealed: bytes, upload_token: str) -> PeerAnswer:
+        """A sealed attachment, with the upload token the peer verifies before it reads the body."""
+        return self._post(peer, BLOBS_PATH, content=sealed, headers=JOSE | {UPLOAD_TOKEN_HEADER: upload_token})
 
     def send_hello(self, peer: PeerRecord, token: str) -> PeerAnswer:
         return self._post(peer, HELLO_PATH, content=token, headers=JOSE)

@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from accord.directory.officers import Officer, officer_for_token
 from accord.errors import AuthenticationFailed, PayloadTooLarge
+from accord.logs import bind_caller
 from accord.node import Node
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
@@ -26,7 +27,9 @@ def current_officer(node: NodeDep, token: Annotated[str | None, Depends(oauth2_s
     if not token:
         raise AuthenticationFailed("this endpoint needs a bearer token; get one at POST /api/v1/token")
     with node.engine.connect() as conn:
-        return officer_for_token(conn, token)
+        officer = officer_for_token(conn, token)
+    bind_caller(f"officer:{officer.username}")
+    return officer
 
 
 OfficerDep = Annotated[Officer, Depends(current_officer)]

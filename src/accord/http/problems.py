@@ -1,49 +1,141 @@
-"""RFC 9457 problem details: the one place errors become HTTP responses."""
+"""RFC 9457 problem details: the one place errors become HTTP responses.
+
+Every problem carries the request's id (an extension member, beside the `X-Request-Id` header). A caller that has
+authenticated (an officer, a pinned peer) gets the precise detail; any other caller gets the type, the title and a
+generic detail, and the precise one goes to the log under the request id: a refusal's detail may quote a parser or a
+codec, and a stranger learns from it what the node runs and how far its request got."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.errors import AccordError
+from accord.directory.officers import officer_for_token
+from accord.errors import AccordError, AuthenticationFailed
+from accord.logs import bind_caller, current_request
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+REQUEST_ID_MEMBER = "request_id"
+
+log = structlog.get_logger("accord.http")
 
 
 def problem_type(slug: str) -> str:
     return f"urn:accord:problem:{slug}"
 
 
-def problem_body(error: AccordError, instance: str | None = None) -> dict[str, Any]:
+def generic_detail(request_id: str | None) -> str:
+    """What a caller who has not authenticated is told beyond the problem's type and title."""
+    if request_id is None:
+        return "The request was refused."
+    return f"The request was refused; the node's operator finds the details under request id {request_id}."
+
+
+def request_id_of(request: Request) -> str | None:
+    request_id: str | None = getattr(request.state, "request_id", None)
+    return request_id
+
+
+def caller_is_known() -> bool:
+    """Whether the current request's caller has authenticated (see `accord.logs.bind_caller`)."""
+    scope = current_request()
+    return scope is not None and scope.caller is not None
+
+
+def problem_body(
+    error: AccordError, instance: str | None = None, *, precise: bool = True, request_id: str | None = None
+) -> dict[str, Any]:
+    """The problem for `error`; with `precise=False`, its detail is the generic one (extension members stay: they are
+    this node's own vocabulary, e.g. which check a peer request failed)."""
     body: dict[str, Any] = {
         "type": problem_type(error.slug),
         "title": error.title,
         "status": error.status,
-        "detail": error.detail,
+        "detail": error.detail if precise else generic_detail(request_id),
     }
     if instance:
         body["instance"] = instance
     body.update(error.extensions())
+    if request_id is not None:
+        body[REQUEST_ID_MEMBER] = request_id
     return body
 
 
-def problem_response(
-    status: int, slug: str, title: str, detail: str, instance: str, extra: dict[str, Any] | None = None
-) -> JSONResponse:
-    body = {"type": problem_type(slug), "title": title, "status": status, "detail": detail, "instance": instance}
-    body.update(extra or {})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+def problem_json(body: dict[str, Any], status: int, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    fields = ({"WWW-Authenticate": "Bearer"} if status == 401 else {}) | dict(headers or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=fields)
+
+
+async def shows_details(request: Request, token: str | None = None) -> bool:
+    """Whether the caller of `request` has authenticated: now, or, for a request refused before its route looked at
+    its credentials (a body that is not JSON, an unknown path), by the bearer token (or the given session token) it
+    presents."""
+    if caller_is_known():
+        return True
+    token = token or _bearer_token(request)
+    if token is None:
+        return False
+    return await run_in_threadpool(_token_is_valid, request, token)
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return credentials.strip() or None
+
+
+def _token_is_valid(request: Request, token: str) -> bool:
+    node = request.app.state.node
+    try:
+        with node.engine.connect() as conn:
+            officer = officer_for_token(conn, token)
+    except AuthenticationFailed:
+        return False
+    bind_caller(f"officer:{officer.username}")
+    return True
+
+
+async def problem_response(request: Request, error: AccordError) -> JSONResponse:
+    """`error` as problem+json for the caller of `request`; what the caller is not shown is logged with the id."""
+    request_id = request_id_of(request)
+    precise = await shows_details(request)
+    if not precise:
+        log_refusal(request, error.slug, error.status, error.detail)
+    body = problem_body(error, request.url.path, precise=precise, request_id=request_id)
+    return problem_json(body, error.status, error.headers())
+
+
+def log_refusal(request: Request, slug: str, status: int, detail: str) -> None:
+    log.info(
+        "request refused", method=request.method, path=request.url.path, problem=slug, status=status, detail=detail
+    )
+
+
+def unexpected_error_response(path: str, request_id: str) -> JSONResponse:
+    """The answer to a request that failed on a bug: nothing of the bug, the id to quote."""
+    body = {
+        "type": problem_type("internal-error"),
+        "title": "The node failed to answer",
+        "status": 500,
+        "detail": generic_detail(request_id),
+        "instance": path,
+        REQUEST_ID_MEMBER: request_id,
+    }
+    return problem_json(body, 500)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(AccordError)
     async def accord_error(request: Request, exc: AccordError) -> JSONResponse:
-        return problem_response(exc.status, exc.slug, exc.title, exc.detail, request.url.path, exc.extensions())
+        return await problem_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -52,11 +144,31 @@ def install_problem_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         detail = "; ".join(f"{'.'.join(str(p) for p in e['location'])}: {e['message']}" for e in errors[:5])
-        return problem_response(
-            422, "invalid-input", "The request is not valid", detail, request.url.path, {"errors": errors}
-        )
+        request_id = request_id_of(request)
+        body: dict[str, Any] = {
+            "type": problem_type("invalid-input"),
+            "title": "The request is not valid",
+            "status": 422,
+            "detail": detail,
+            "instance": request.url.path,
+        }
+        if await shows_details(request):
+            body["errors"] = errors
+        else:
+            log_refusal(request, "invalid-input", 422, detail)
+            body["detail"] = generic_detail(request_id)
+        body[REQUEST_ID_MEMBER] = request_id
+        return problem_json(body, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug = {404: "not-found", 405: "method-not-allowed", 401: "authentication-failed"}.get(exc.status_code, "http")
-        return problem_response(exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path)
+        body = {
+            "type": problem_type(slug),
+            "title": str(exc.detail),
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+            REQUEST_ID_MEMBER: request_id_of(request),
+        }
+        return problem_json(body, exc.status_code, exc.headers)  # e.g. Allow, with a 405

@@ -20,7 +20,10 @@ class EventType(StrEnum):
     PEER_REPOINTED = "peer.repointed"
     OFFICER_CREATED = "officer.created"
     OFFICER_SIGNED_IN = "officer.signed_in"
+    # Written by earlier versions; a failed sign-in is now counted (sign_in_failures, refusal_counts), not logged here.
     OFFICER_SIGN_IN_FAILED = "officer.sign_in_failed"
+    OFFICER_LOCKED_OUT = "officer.locked_out"
+    OFFICER_UNLOCKED = "officer.unlocked"
     ACCESS_DENIED = "access.denied"
     MESSAGE_CREATED = "message.created"
     POLICY_DECIDED = "policy.decided"

@@ -19,9 +19,11 @@ from accord.datafiles import SampleOfficer, load_sample_officers
 from accord.directory.officers import Role, create_officer
 from accord.domain.parties import Party
 from accord.node import KEY_DIR, Node
+from accord.store.modes import PRIVATE_UMASK, tighten
 from accord.trust.peers import export_descriptor, load_peers, pin_peer, repoint_peer
 
 SANDBOX_PORTS = {Party.IN: 8401, Party.CA: 8402}
+NODE_LOG = "node.log"
 HOST = "127.0.0.1"
 
 
@@ -38,7 +40,8 @@ def sandbox_data_dir(var_dir: Path, party: Party) -> Path:
 
 
 def prepare_sandbox(var_dir: Path, ports: dict[Party, int] | None = None) -> list[SandboxNode]:
-    """Create (once) both nodes with SQLite, keys and sample officers, and pin each as the other's peer."""
+    """Create (once) both nodes with SQLite, keys and sample officers, and pin each as the other's peer; what their
+    data directories hold is the owner's alone (tightened if made before it was)."""
     ports = ports or SANDBOX_PORTS
     opened: dict[Party, Node] = {}
     try:
@@ -66,6 +69,7 @@ def _open_or_init(data_dir: Path, party: Party, port: int) -> Node:
     write_node_file(data_dir, HOST, port, None)
     settings = sandbox_settings(data_dir)
     if (data_dir / KEY_DIR).exists():
+        tighten(data_dir, settings.resolved_database_url)  # a sandbox made before its files were owner-only
         return open_node(settings)
     node = init_node(settings, party)
     for officer in load_sample_officers(party):
@@ -93,12 +97,20 @@ def node_environment(data_dir: Path) -> dict[str, str]:
 
 
 def start_node_process(node: SandboxNode) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "accord", "node", "serve", "--data", str(node.data_dir)],
-        env=node_environment(node.data_dir),
-        stdout=subprocess.DEVNULL,
-        stderr=open(node.data_dir / "node.log", "ab"),
-    )
+    """`accord node serve` for the node, its log appended to `node.log` (owner-only: it names officers and peers)."""
+    log_path = node.data_dir / NODE_LOG
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.fchmod(log, 0o600)  # a log from before its files were owner-only
+        return subprocess.Popen(
+            [sys.executable, "-m", "accord", "node", "serve", "--data", str(node.data_dir)],
+            env=node_environment(node.data_dir),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            umask=PRIVATE_UMASK,
+        )
+    finally:
+        os.close(log)
 
 
 def wait_healthy(url: str, timeout_s: float = 30.0) -> None:

@@ -85,6 +85,21 @@ access_tokens = Table(
     Column("expires_at", UtcDateTime, nullable=False),
 )
 
+# Failed sign-ins, by what they were tried against: an account (its officer id), a name no account has (an HMAC of
+# it under a key derived from the node's private key, never the name), or a source address. A failure is charged
+# before the password is checked and refunded if it was right; one is forgotten per `sign_in_forget_s` without
+# another. An account (or a name) with `locked_at` set is refused until an operator unlocks it.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("subject_kind", String(16), primary_key=True),  # account | name | source
+    Column("subject", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UtcDateTime, nullable=False),
+    Column("locked_at", UtcDateTime),
+    Index("ix_sign_in_failures_last_failure_at", "last_failure_at"),
+)
+
 messages = Table(
     "messages",
     metadata,
@@ -163,6 +178,33 @@ inbound_envelopes = Table(
     Column("digest", String(64), nullable=False),
     Column("receipt", Text, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
+)
+
+# Refusals of unauthenticated input (requests from no pinned peer, failed sign-ins), counted per window, way in,
+# problem and source rather than written to the permanent ledger one by one. `logged_*`: the last log line written
+# for the row, so that a row is logged at most once per `refusal_log_interval_s` with the count it left out.
+refusal_counts = Table(
+    "refusal_counts",
+    metadata,
+    Column("window_start", UtcDateTime, primary_key=True),
+    Column("endpoint", String(64), primary_key=True),
+    Column("problem", String(64), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("refusals", BigInteger, nullable=False),
+    Column("first_at", UtcDateTime, nullable=False),
+    Column("last_at", UtcDateTime, nullable=False),
+    Column("logged_at", UtcDateTime),
+    Column("logged_refusals", BigInteger, nullable=False),
+)
+
+# Envelopes the pinned peer signed that were refused and logged in the ledger, by the SHA-256 of their `jti`: the same
+# envelope presented again (by anyone who saw it) is refused again but not logged again. Kept while such an envelope
+# could still be fresh.
+refused_envelopes = Table(
+    "refused_envelopes",
+    metadata,
+    Column("jti_sha256", String(64), primary_key=True),
+    Column("refused_at", UtcDateTime, nullable=False, index=True),
 )
 
 blobs = Table(

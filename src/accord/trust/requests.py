@@ -13,6 +13,7 @@ from uuid6 import uuid7
 from accord.crypto.errors import BadSignature
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
 from accord.errors import AuthenticationFailed
+from accord.logs import bind_caller
 from accord.node import Node
 from accord.trust.peers import PeerRecord, load_peers
 
@@ -67,4 +68,5 @@ def verify_peer_request(node: Node, token: str, typ: str) -> PeerRequest:
         raise PeerNotAuthenticated(
             f"the request is not fresh: signed more than {node.settings.max_envelope_age_s} s from now", "stale"
         )
+    bind_caller(f"peer:{peer.node_id}")
     return PeerRequest(peer, claims)

@@ -6,16 +6,20 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.directory.officers import Officer, officer_for_session
-from accord.errors import AccordError, AuthenticationFailed, Forbidden
+from accord.errors import AccordError, AuthenticationFailed, Forbidden, PayloadTooLarge
 from accord.http.dependencies import NodeDep
+from accord.logs import bind_caller
+from accord.node import Node
 
 SESSION_COOKIE = "accord_session"
 SIGNIN_COOKIE = "accord_signin"  # double-submit token for the sign-in form, before any session exists
@@ -32,6 +36,12 @@ class SignInRequired(AccordError):
     status = 401
     slug = "sign-in-required"
     title = "Sign in first"
+
+
+class LengthRequired(AccordError):
+    status = 411
+    slug = "length-required"
+    title = "A form must say how long it is"
 
 
 def csrf_token(session_token: str) -> str:
@@ -52,6 +62,7 @@ def web_officer(request: Request, node: NodeDep) -> Officer:
     except AuthenticationFailed as exc:
         raise SignInRequired("your session has ended (idle too long, or signed out); sign in again") from exc
     request.state.csrf = csrf_token(token)
+    bind_caller(f"officer:{officer.username}")
     return officer
 
 
@@ -93,3 +104,82 @@ class SecurityHeaders(BaseHTTPMiddleware):
             if not request.url.path.startswith("/static"):
                 response.headers["Cache-Control"] = "no-store"
         return response
+
+
+# The sign-in form (a username, a password, two short tokens) posted before any session exists.
+OPEN_FORM_BYTES = 16 * 1024
+# Beside an attachment, what a form's other fields (and the multipart boundaries) may take.
+FORM_FIELDS_BYTES = 1024 * 1024
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class FormAccess(StrEnum):
+    """What a form post of the UI must bring before its body is read."""
+
+    SESSION = "session"  # a live session (every form but the sign-in form)
+    OPEN = "open"  # nothing: the sign-in form
+
+
+class FormGate:
+    """Pure ASGI, in front of the UI's form posts, answering before a byte of the body is received: a post that needs
+    a session and has no live one gets what the route itself would answer (the sign-in redirect, or 401 with
+    `HX-Redirect` for htmx); a body with no declared length, or longer than the cap (`max_form_bytes` with a
+    session, `OPEN_FORM_BYTES` without), is refused. A form parser reads a whole body into memory or spools it to
+    disk; only a caller known to the node gets that far, and only as far as the cap."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        access: Callable[[Scope], FormAccess | None],
+        refuse: Callable[[Request, AccordError], Response],
+    ) -> None:
+        self.app = app
+        self.access = access
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        needs = None
+        if scope["type"] == "http" and scope["method"] not in _SAFE_METHODS:
+            needs = self.access(scope)
+        if needs is None:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        node: Node = request.app.state.node
+        try:
+            cap = OPEN_FORM_BYTES
+            if needs is FormAccess.SESSION:
+                await run_in_threadpool(_require_session, node, request.cookies.get(SESSION_COOKIE))
+                cap = form_cap(node)
+            _require_length_within(request, cap)
+        except AccordError as refused:
+            await self.refuse(request, refused)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def form_cap(node: Node) -> int:
+    """The longest form a signed-in officer may post: the setting, or one attachment and the form's fields."""
+    return node.settings.max_form_bytes or node.settings.max_attachment_bytes + FORM_FIELDS_BYTES
+
+
+def _require_session(node: Node, token: str | None) -> None:
+    if not token:
+        raise SignInRequired("your session has ended or you have not signed in")
+    try:
+        officer = officer_for_session(node, token)
+    except AuthenticationFailed as exc:
+        raise SignInRequired("your session has ended (idle too long, or signed out); sign in again") from exc
+    bind_caller(f"officer:{officer.username}")
+
+
+def _require_length_within(request: Request, cap: int) -> None:
+    declared = request.headers.get("content-length")
+    if declared is None:
+        if "transfer-encoding" in request.headers:  # RFC 9112 §6.1: chunked, its length unknown until it ends
+            raise LengthRequired("send the form with a Content-Length")
+        return  # RFC 9112 §6.3: neither header, no body
+    if not declared.isdigit():
+        raise LengthRequired("the Content-Length is not a number")
+    if int(declared) > cap:
+        raise PayloadTooLarge(f"the form has {declared} bytes; at most {cap} are accepted")

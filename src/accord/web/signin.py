@@ -1,5 +1,6 @@
-"""Signing in and out: the sign-in form (with its own double-submit token, before any session exists), the session
-cookie it sets, and signing out, which revokes the session."""
+"""Signing in and out: the sign-in form (with its own double-submit token, before any session exists), throttled as
+every way in is (the wait shown on the page, with Retry-After), the session cookie it sets, and signing out, which
+revokes the session."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accord.directory.officers import issue_token, revoke_session
-from accord.errors import AccordError, Forbidden
+from accord.directory.throttle import SignInAttempt, SignInLocked, SignInThrottled
+from accord.errors import AuthenticationFailed, Forbidden
 from accord.http.dependencies import NodeDep
+from accord.http.sources import request_source
+from accord.trust.refusals import Endpoint
 from accord.web._pages import page, redirect
 from accord.web.security import SESSION_COOKIE, SIGNIN_COOKIE, CsrfChecked, WebOfficerDep, new_signin_token
 
@@ -51,27 +55,51 @@ async def signin(
     expected = request.cookies.get(SIGNIN_COOKIE)
     if not expected or signin_token != expected:
         raise Forbidden("the sign-in form expired or did not come from this site; reload it and try again")
+    attempt = SignInAttempt(username, request_source(request), Endpoint.WEB_SIGN_IN)
     try:
-        issued = await run_in_threadpool(issue_token, node, username, password, node.settings.web_idle_timeout_s)
-    except AccordError:
-        token = new_signin_token()
-        refused = page(
-            request,
-            "signin.html.j2",
-            None,
-            401,
-            signin_token=token,
-            next=_safe_next(next),
-            error="Wrong username or password.",
-            username=username,
+        issued = await run_in_threadpool(issue_token, node, attempt, password, node.settings.web_idle_timeout_s)
+    except SignInThrottled as exc:
+        wait = (
+            f"Too many failed sign-ins for this account or from this address. Try again in {_wait(exc.retry_after_s)}."
         )
-        refused.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict", max_age=_SIGNIN_FORM_S)
-        return refused
+        return _refused(request, 429, wait, username, next, exc.headers())
+    except SignInLocked:
+        locked = "This account is locked after repeated failed sign-ins. An operator of this node can unlock it."
+        return _refused(request, 403, locked, username, next)
+    except AuthenticationFailed:
+        return _refused(request, 401, "Wrong username or password.", username, next)
     response = redirect(_safe_next(next))
     secure = node.settings.resolved_public_url.startswith("https://")
     response.set_cookie(SESSION_COOKIE, issued.access_token, httponly=True, samesite="strict", secure=secure, path="/")
     response.delete_cookie(SIGNIN_COOKIE)
     return response
+
+
+def _refused(
+    request: Request, status: int, error: str, username: str, next: str, headers: dict[str, str] | None = None
+) -> Response:
+    """The sign-in form again, with why the sign-in was refused and a fresh form token."""
+    token = new_signin_token()
+    refused = page(
+        request,
+        "signin.html.j2",
+        None,
+        status,
+        signin_token=token,
+        next=_safe_next(next),
+        error=error,
+        username=username,
+    )
+    refused.headers.update(headers or {})
+    refused.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict", max_age=_SIGNIN_FORM_S)
+    return refused
+
+
+def _wait(seconds: int) -> str:
+    """How long to wait, as a person reads it: seconds up to two minutes, then whole minutes (rounded up)."""
+    if seconds < 120:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    return f"{-(-seconds // 60)} minutes"
 
 
 @router.post("/signout", dependencies=[CsrfChecked])

@@ -1,0 +1,191 @@
+"""Attachments the peer uploads, authenticated before a byte of their body is read.
+
+The sender signs a short-lived upload token (a signed peer request, `accord-blob-upload+jws`) naming the SHA-256 and
+the length of the body it sends, and sends it in the `Accord-Upload-Token` header. The receiver verifies it against
+the pinned key, compares the declared length, takes one of its upload slots, and only then streams the body to a
+file in its data directory, hashing and counting as it goes; a body longer than announced is refused the moment it
+is, one whose hash differs when it ends. Only a body that matches its token is opened (it is a sealed envelope, as
+before) and stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from accord.config import Settings
+from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope, VerificationFailed
+from accord.errors import AccordError, PayloadTooLarge
+from accord.node import Node
+from accord.trust.peers import PeerRecord
+from accord.trust.requests import PeerNotAuthenticated, sign_peer_request, verify_peer_request
+
+UPLOAD_TOKEN_HEADER = "Accord-Upload-Token"
+UPLOAD_TOKEN_TYP = "accord-blob-upload+jws"
+# Under the data directory: bodies while they arrive (owner-only, like everything there).
+INCOMING_DIR = "incoming"
+_JTI_MAX = 64
+_BUSY_RETRY_S = 5
+_HEX = frozenset("0123456789abcdef")
+
+
+class UploadMismatch(VerificationFailed):
+    slug = "upload-mismatch"
+    title = "The body is not the one its upload token announces"
+
+
+class ReplayedUpload(ReplayedEnvelope):
+    slug = "replayed-upload"
+    title = "The upload token was already used"
+
+
+class UploadsBusy(AccordError):
+    status = 503
+    slug = "uploads-busy"
+    title = "The node is receiving as many attachments as it takes at once"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(_BUSY_RETRY_S)}  # RFC 9110 §10.2.3; the sender's outbox retries on its own too
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncedUpload:
+    """A verified upload token: the pinned peer that signed it and the body it announces."""
+
+    peer: PeerRecord
+    sha256: str
+    size: int
+    jti: str
+
+
+def sealed_blob_limit(settings: Settings) -> int:
+    """The longest body an upload may have: an attachment at the limit, sealed. The bytes are base64 in the JSON
+    claims, base64url again in the JWS and once more in the JWE: (4/3)^3, with room for the rest of the envelope."""
+    return settings.max_attachment_bytes * 64 // 27 + 64 * 1024
+
+
+def sign_blob_upload(node: Node, peer: PeerRecord, body: bytes) -> str:
+    """The upload token for sending `body` (a sealed attachment) to `peer`."""
+    return sign_peer_request(node, peer, UPLOAD_TOKEN_TYP, sha256=hashlib.sha256(body).hexdigest(), size=len(body))
+
+
+def verify_blob_upload(node: Node, token: str | None) -> AnnouncedUpload:
+    """The upload `token` announces, once it is known to be a fresh one from a pinned peer, addressed to this node,
+    for a body no longer than this node accepts. Reads nothing but the token."""
+    if not token:
+        raise PeerNotAuthenticated(
+            f"an upload carries the sender's signed upload token in the {UPLOAD_TOKEN_HEADER} header", "missing-token"
+        )
+    request = verify_peer_request(node, token.strip(), UPLOAD_TOKEN_TYP)
+    sha256, size, jti = (request.claims.get(name) for name in ("sha256", "size", "jti"))
+    if not isinstance(sha256, str) or len(sha256) != 64 or not set(sha256) <= _HEX:
+        raise MalformedArtefact("the upload token's claim 'sha256' is not 64 lowercase hex digits")
+    if type(size) is not int or size <= 0:
+        raise MalformedArtefact("the upload token's claim 'size' is not a positive integer")
+    if not isinstance(jti, str) or not 0 < len(jti) <= _JTI_MAX:
+        raise MalformedArtefact(f"the upload token's claim 'jti' is not a string of 1 to {_JTI_MAX} characters")
+    limit = sealed_blob_limit(node.settings)
+    if size > limit:
+        raise PayloadTooLarge(f"the upload announces {size} bytes; this node accepts at most {limit}")
+    return AnnouncedUpload(request.peer, sha256, size, jti)
+
+
+def check_declared_length(upload: AnnouncedUpload, content_length: str | None) -> None:
+    """A Content-Length that is not the announced size is refused before the body (none: counted as it arrives)."""
+    if content_length is None:
+        return
+    if not content_length.isdigit():
+        raise UploadMismatch("the Content-Length is not a number")
+    if int(content_length) > upload.size:
+        raise PayloadTooLarge(f"the body has {content_length} bytes; its upload token announces {upload.size}")
+    if int(content_length) != upload.size:
+        raise UploadMismatch(f"the body has {content_length} bytes; its upload token announces {upload.size}")
+
+
+class UploadSlots:
+    """How many uploads this process receives at once, and the tokens it admitted while they could still be fresh
+    (a token is good for one upload). Shared by the process's requests; a process of its own has its own slots."""
+
+    def __init__(self, limit: int, token_lifetime_s: float) -> None:
+        self._limit = limit
+        self._lifetime_s = token_lifetime_s
+        self._active = 0
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, upload: AnnouncedUpload) -> None:
+        """Take a slot for `upload`, or refuse it: busy (503, the sender retries later) or a replayed token (409)."""
+        with self._lock:
+            now = time.monotonic()
+            self._seen = {jti: until for jti, until in self._seen.items() if until > now}
+            if upload.jti in self._seen:
+                raise ReplayedUpload(f"upload token {upload.jti} was already used; each upload signs a new one")
+            if self._active >= self._limit:
+                raise UploadsBusy(f"{self._active} attachments are arriving already; try again shortly")
+            self._active += 1
+            self._seen[upload.jti] = now + self._lifetime_s
+
+    def release(self) -> None:
+        with self._lock:
+            self._active -= 1
+
+
+class IncomingBody:
+    """The body of an admitted upload, written to a file of its own (mode 0600) in `directory` as it arrives, hashed
+    and counted on the way. The file is removed when the `with` block ends, stored or not."""
+
+    def __init__(self, directory: Path, upload: AnnouncedUpload) -> None:
+        directory.mkdir(mode=0o700, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".part")
+        self.path = Path(name)
+        self._file = os.fdopen(handle, "wb")
+        self._upload = upload
+        self._hash = hashlib.sha256()
+        self._size = 0
+
+    def __enter__(self) -> IncomingBody:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+    def write(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._upload.size:
+            raise PayloadTooLarge(f"the body is longer than the {self._upload.size} bytes its upload token announces")
+        self._hash.update(chunk)
+        self._file.write(chunk)
+
+    def finish(self) -> Path:
+        """The file, once the whole body arrived and is the one the token announced."""
+        self._file.close()
+        if self._size != self._upload.size:
+            raise UploadMismatch(
+                f"the body ended after {self._size} bytes; its upload token announces {self._upload.size}"
+            )
+        if self._hash.hexdigest() != self._upload.sha256:
+            raise UploadMismatch("the body's SHA-256 is not the one its upload token announces")
+        return self.path
+
+
+def sweep_incoming(data_dir: Path, older_than_s: float) -> int:
+    """Remove bodies left by a process that ended while receiving them (one still arriving is written to often)."""
+    directory = data_dir / INCOMING_DIR
+    if not directory.is_dir():
+        return 0
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for part in directory.glob("upload-*.part"):
+        if part.stat().st_mtime < cutoff:
+            part.unlink(missing_ok=True)
+            removed += 1
+    return removed
