@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -71,3 +73,29 @@ def bind_caller(caller: str) -> None:
     if scope is not None:
         scope.caller = caller
         structlog.contextvars.bind_contextvars(caller=caller)
+
+
+class LineBudget:
+    """At most `lines` log lines per key in any `interval_s`, so that traffic nobody authenticated cannot grow the log
+    without bound; the next line allowed for a key says how many were left out meanwhile. One per process."""
+
+    def __init__(self, lines: int = 20, interval_s: float = 60.0) -> None:
+        self._lines = lines
+        self._interval_s = interval_s
+        self._windows: dict[str, tuple[float, int, int]] = {}  # key -> (window start, lines written, left out)
+        self._lock = threading.Lock()
+
+    def spend(self, key: str) -> int | None:
+        """None if the line for `key` must be left out; otherwise how many were left out before it."""
+        with self._lock:
+            now = time.monotonic()
+            start, written, left_out = self._windows.get(key, (now, 0, 0))
+            if now - start >= self._interval_s:
+                start, written = now, 0
+            if written >= self._lines:
+                self._windows[key] = (start, written, left_out + 1)
+                return None
+            self._windows[key] = (start, written + 1, 0)
+            if len(self._windows) > 10_000:  # keys come from strangers: forget the quiet ones
+                self._windows = {k: v for k, v in self._windows.items() if now - v[0] < self._interval_s}
+            return left_out

@@ -30,11 +30,13 @@ from accord.exchange.witnessing import countersign
 from accord.http.dependencies import NodeDep, read_capped_body
 from accord.http.problems import PROBLEM_MEDIA_TYPE, problem_body, request_id_of
 from accord.http.sources import request_source
+from accord.logs import LineBudget
 from accord.trust.peers import export_descriptor
 from accord.trust.refusals import Endpoint
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
 log = structlog.get_logger("accord.federation")
+_refusal_lines = LineBudget()  # envelopes that do not open are counted (trust.refusals); their details logged sparingly
 
 MAX_ENVELOPES_PER_BATCH = 2000
 MAX_REF_LENGTH = 64
@@ -115,8 +117,8 @@ def _envelope_problem(
     """A refusal made while the envelope was decrypted and its signature checked is answered as to a stranger (until
     the envelope verifies, its sender is one), with the details in the log; a later one, as to the peer."""
     precise = not isinstance(problem, VerificationFailed) or isinstance(problem, (StaleEnvelope, ReplayedEnvelope))
-    if not precise:
-        log.info("envelope refused", ref=ref, problem=problem.slug, detail=problem.detail)
+    if not precise and (left_out := _refusal_lines.spend(problem.slug)) is not None:
+        log.info("envelope refused", ref=ref, problem=problem.slug, detail=problem.detail, similar_not_logged=left_out)
     return problem_body(problem, instance, precise=precise, request_id=request_id)
 
 

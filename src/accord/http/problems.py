@@ -19,12 +19,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord.directory.officers import officer_for_token
 from accord.errors import AccordError, AuthenticationFailed
-from accord.logs import bind_caller, current_request
+from accord.logs import LineBudget, bind_caller, current_request
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 REQUEST_ID_MEMBER = "request_id"
 
 log = structlog.get_logger("accord.http")
+# Refusals of callers nobody authenticated are logged with their request id, but within a budget per path and problem.
+_refusal_lines = LineBudget()
 
 
 def problem_type(slug: str) -> str:
@@ -114,8 +116,17 @@ async def problem_response(request: Request, error: AccordError) -> JSONResponse
 
 
 def log_refusal(request: Request, slug: str, status: int, detail: str) -> None:
+    left_out = _refusal_lines.spend(f"{request.method} {request.url.path} {slug}")
+    if left_out is None:
+        return
     log.info(
-        "request refused", method=request.method, path=request.url.path, problem=slug, status=status, detail=detail
+        "request refused",
+        method=request.method,
+        path=request.url.path,
+        problem=slug,
+        status=status,
+        detail=detail,
+        similar_not_logged=left_out,
     )
 
 
