@@ -7,7 +7,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -79,7 +79,8 @@ class LineBudget:
     """At most `lines` log lines per key in any `interval_s`, so that traffic nobody authenticated cannot grow the log
     without bound; the next line allowed for a key says how many were left out meanwhile. One per process."""
 
-    def __init__(self, lines: int = 20, interval_s: float = 60.0) -> None:
+    def __init__(self, lines: int = 20, interval_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lines = lines
         self._interval_s = interval_s
         self._windows: dict[str, tuple[float, int, int]] = {}  # key -> (window start, lines written, left out)
@@ -88,7 +89,7 @@ class LineBudget:
     def spend(self, key: str) -> int | None:
         """None if the line for `key` must be left out; otherwise how many were left out before it."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             start, written, left_out = self._windows.get(key, (now, 0, 0))
             if now - start >= self._interval_s:
                 start, written = now, 0
