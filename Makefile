@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser run test lint typecheck unit integration bench clean
+.PHONY: install browser run test coverage lint typecheck unit integration bench clean
 
 # Front-end packages come from npm at build time (frontend/package-lock.json pins them) and are served from here.
 VENDOR := src/accord/web/static/vendor
@@ -61,8 +61,13 @@ integration: install
 # Two workers; a worker takes a module's tests on one storage backend together (tests/conftest.py makes the groups),
 # so a module-scoped node pair is set up once. Coverage counts the node processes too; the total is printed last.
 test: lint typecheck $(WEB_VENDOR) $(CHROMIUM)
-	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=
-	@echo "coverage of src/accord (statements and branches): $$($(BIN)/coverage report --format=total)%"
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The same suite measured for coverage (node processes included); slower, so not part of `make test`.
+coverage: install $(WEB_VENDOR) $(CHROMIUM)
+	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=; status=$$?; \
+	  echo "coverage of src/accord (statements and branches): $$($(BIN)/coverage report --format=total)%"; \
+	  exit $$status
 
 bench: install
 	$(BIN)/python bench/exchange.py
