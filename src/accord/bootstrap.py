@@ -170,6 +170,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     app.state.node = node
     # Per process: with several node processes on one PostgreSQL database, each admits this many uploads.
     app.state.upload_slots = UploadSlots(node.settings.max_concurrent_uploads, 2 * node.settings.max_envelope_age_s)
+    app.state.batch_slots = UploadSlots(node.settings.max_concurrent_batches, 2 * node.settings.max_envelope_age_s)
     install_problem_handlers(app)
     web.install(app)  # before the API: its error handler shows the UI's errors as pages, the rest as problems
     api.install(app, node)

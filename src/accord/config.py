@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         description="attachments the peer may upload at once (per node process: with several processes on one "
         "database, each admits this many); one more is refused with 503 until one ends",
     )
+    max_concurrent_batches: int = Field(
+        default=8,
+        ge=1,
+        description="envelope batches the peer may send at once (per node process), each held in memory up to "
+        "max_batch_bytes; one more is refused with 503 until one ends",
+    )
     max_form_bytes: int | None = Field(
         default=None,
         ge=1024,

@@ -1,9 +1,11 @@
-"""Envelopes and signed peer requests built by hand, as a faulty or hostile peer would: valid ones, forged ones, and
-everything between."""
+"""Envelopes, envelope batches and signed peer requests built by hand, as a faulty or hostile peer would: valid ones,
+forged ones, and everything between. A batch's upload token is signed with whichever key the test plays with: the
+pinned peer's to reach the envelopes inside, a stranger's to be refused at the door."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import time
@@ -11,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from joserfc import jwe, jws
 from joserfc.jwk import OKPKey
 from uuid6 import uuid7
@@ -22,6 +25,7 @@ from accord.crypto.signing import SIGNING_ALG, sign_claims
 from accord.domain.handling import Caveat, CommonLevel, Handling, Tlp
 from accord.domain.messages import Address, Message, MessageKind, Priority
 from accord.domain.parties import Party
+from accord.exchange.uploads import UPLOAD_TOKEN_HEADER, UploadKind
 
 CA_NODE = "ca-node-1"
 IN_NODE = "in-node-1"
@@ -106,6 +110,54 @@ def rewrite_jwe_header(token: str, change: Callable[[dict[str, Any]], Any]) -> s
 def batch(*tokens: str, refs: list[str | None] | None = None) -> dict[str, Any]:
     names = refs or [f"ref-{n}" for n in range(len(tokens))]
     return {"envelopes": [{"ref": ref, "token": token} for ref, token in zip(names, tokens, strict=True)]}
+
+
+ENVELOPES_PATH = "/federation/v1/envelopes"
+BATCH_TYP = UploadKind.ENVELOPE_BATCH.value
+
+
+def batch_token(
+    body: bytes,
+    signer: OKPKey,
+    *,
+    claimed_kid: str | None = None,
+    sender: str = CA_NODE,
+    recipient: str = IN_NODE,
+    **overrides: Any,
+) -> str:
+    """The upload token for the batch `body`, as `sign_upload` makes it (the claims over the exact bytes), signed with
+    `signer`: the pinned peer's key plays the genuine peer, any other key a stranger; with `claimed_kid`, the JWS
+    header names that key (the pinned one's) instead of the signer's, as a forger would."""
+    claims: dict[str, Any] = {
+        "iss": sender,
+        "aud": recipient,
+        "iat": int(time.time()),
+        "jti": str(uuid7()),
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "size": len(body),
+    }
+    claims.update(overrides)
+    if claimed_kid is not None:
+        return forge_signed_request(claims, signer, claimed_kid, BATCH_TYP)
+    return sign_request(claims, signer, BATCH_TYP)
+
+
+def post_batch(
+    base_url: str,
+    payload: Any,
+    signer: OKPKey | None,
+    *,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+    **token: Any,
+) -> httpx.Response:
+    """POST a batch (`payload` as JSON, or bytes as they are) to the envelopes endpoint at `base_url`, with an upload
+    token signed by `signer` (see `batch_token`) or, with `signer=None`, none at all, as a stranger posts."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    fields = {"Content-Type": "application/json"} | (headers or {})
+    if signer is not None:
+        fields[UPLOAD_TOKEN_HEADER] = batch_token(body, signer, **token)
+    return httpx.post(base_url + ENVELOPES_PATH, content=body, headers=fields, timeout=timeout)
 
 
 CHECKPOINT_TYP = "accord-checkpoint+jws"

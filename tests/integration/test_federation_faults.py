@@ -1,5 +1,8 @@
 """A hostile or faulty peer calls India's POST /federation/v1/envelopes directly.
 
+A batch carries an upload token over its exact body; one not signed by the pinned peer is refused (401) before its
+body is read. A test about one envelope's fault therefore signs the batch with Canada's genuine key, so that the
+envelope inside is what is judged; a test about a forger who signs the batch too sees the earlier refusal.
 Every fault must be answered with RFC 9457 problem+json naming it and must store nothing (no message, no inbound
 envelope). A refusal of an envelope the pinned peer signed leaves an `envelope.refused` event in the ledger; any other
 (what fails to open, a replay, a request refused whole) leaves no leaf and is counted instead (`refusal_counts`), since
@@ -27,14 +30,17 @@ from accord.crypto.keys import NodeKeys
 from accord.crypto.receipts import verify_receipt
 from accord.domain.messages import Address
 from accord.domain.parties import Party
+from accord.exchange.uploads import UPLOAD_TOKEN_HEADER
 from accord.store.tables import channel_counters, events, inbound_envelopes, messages, refusal_counts
 from tests.conftest import BACKENDS, databases_for
 from tests.integration.forgery import (
     batch,
+    batch_token,
     claims_for,
     forge_signed,
     fresh_seq,
     message,
+    post_batch,
     rewrite_jwe_header,
     seal,
     tamper_ciphertext,
@@ -55,12 +61,16 @@ class Federation:
     ca_keys: NodeKeys
 
     def post(self, payload: Any) -> httpx.Response:
-        return httpx.post(self.india.url + ENVELOPES, json=payload, timeout=30.0)
+        """A batch as Canada's node sends it: its upload token signed with Canada's pinned key."""
+        return post_batch(self.india.url, payload, self.ca_keys.signing)
 
-    def post_raw(self, content: Any, content_type: str = "application/json") -> httpx.Response:
-        return httpx.post(
-            self.india.url + ENVELOPES, content=content, headers={"Content-Type": content_type}, timeout=30.0
-        )
+    def post_signed_by(self, payload: Any, signer: Any, **token: Any) -> httpx.Response:
+        """A batch whose upload token `signer` signed (None: a batch without one)."""
+        return post_batch(self.india.url, payload, signer, **token)
+
+    def post_raw(self, content: bytes, content_type: str = "application/json") -> httpx.Response:
+        """Bytes as they are, under an upload token Canada signed for them."""
+        return post_batch(self.india.url, content, self.ca_keys.signing, headers={"Content-Type": content_type})
 
     def seal(self, claims: dict[str, Any]) -> str:
         return seal(claims, self.ca_keys, self.india.keys.public)
@@ -177,24 +187,44 @@ def assert_envelope_refused(
     assert result["problem"]["type"] == f"urn:accord:problem:{slug}"
 
 
+def assert_batch_refused(fed: Federation, payload: Any, signer: Any, reason: str, **token: Any) -> None:
+    """POST `payload` under an upload token `signer` signed (None: none); it must be refused at the door, 401 with
+    `reason`: no envelope in it judged (no per-envelope results), nothing stored, no leaf, the refusal counted."""
+    before = snapshot(fed.india)
+    response = fed.post_signed_by(payload, signer, **token)
+    body = assert_refused_and_nothing_stored(fed, before, response, 401, "peer-not-authenticated")
+    assert body["reason"] == reason, body
+    assert "results" not in body
+
+
 # --- forged, unknown, replayed, tampered ------------------------------------------------------------------------
 
 
 def test_signature_by_another_key_under_the_pinned_key_id_is_refused_as_bad_signature(federation: Federation) -> None:
     forger = NodeKeys.generate()
+    pinned_kid = federation.ca_keys.public.signing_fingerprint
     token = forge_signed(
-        claims_for(message()),
-        signer=forger.signing,
-        claimed_kid=federation.ca_keys.public.signing_fingerprint,
-        recipient=federation.india.keys.public,
+        claims_for(message()), signer=forger.signing, claimed_kid=pinned_kid, recipient=federation.india.keys.public
     )
+    # The forger signs the batch as it signs the envelope: the batch is refused before its body is read.
+    assert_batch_refused(federation, batch(token), forger.signing, "bad-signature", claimed_kid=pinned_kid)
+    # Among batches the genuine peer sends (one it was handed, say), the envelope itself is judged.
     assert_envelope_refused(federation, token, 400, "bad-signature")
 
 
 def test_envelope_from_an_unpinned_sender_key_is_refused_as_unknown_sender(federation: Federation) -> None:
     stranger = NodeKeys.generate()
     token = seal(claims_for(message()), stranger, federation.india.keys.public)
+    assert_batch_refused(federation, batch(token), stranger.signing, "unknown-sender")
     assert_envelope_refused(federation, token, 403, "unknown-sender")
+
+
+def test_a_batch_without_an_upload_token_is_refused_before_any_envelope_in_it_is_looked_at(
+    federation: Federation,
+) -> None:
+    genuine = federation.seal(claims_for(message()))
+    assert_batch_refused(federation, batch(genuine), None, "missing-token")
+    assert_batch_refused(federation, b"{not json", None, "missing-token")
 
 
 def test_pinned_key_claiming_another_issuer_is_refused_as_unknown_sender(federation: Federation) -> None:
@@ -292,22 +322,57 @@ def test_message_body_over_the_limit_is_refused_as_payload_too_large(federation:
     assert_envelope_refused(federation, token, 413, "payload-too-large", signed=True)
 
 
-def test_request_over_the_batch_limit_is_refused_with_413_whether_declared_or_streamed(
+def test_request_over_the_batch_limit_is_refused_with_413_whether_announced_declared_or_streamed(
     federation: Federation,
 ) -> None:
+    """The peer's batch token may not announce more than the node takes; the Content-Length may not exceed what the
+    token announces, nor may the body (streamed without a length, the node counts as it reads)."""
     oversized = json.dumps(batch("x" * (MAX_BATCH_BYTES + 1))).encode()
 
     before = snapshot(federation.india)
-    declared = federation.post_raw(oversized)
+    announced = federation.post_raw(oversized)
+    assert_refused_and_nothing_stored(federation, before, announced, 413, "payload-too-large")
+
+    small = json.dumps(batch("a.b.c.d.e")).encode()
+    token = batch_token(small, federation.ca_keys.signing)
+    headers = {"Content-Type": "application/json", UPLOAD_TOKEN_HEADER: token}
+    before = snapshot(federation.india)
+    declared = httpx.post(federation.india.url + ENVELOPES, content=oversized, headers=headers, timeout=30.0)
     assert_refused_and_nothing_stored(federation, before, declared, 413, "payload-too-large")
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the node must count as it reads
         for start in range(0, len(oversized), 64 * 1024):
             yield oversized[start : start + 64 * 1024]
 
+    headers[UPLOAD_TOKEN_HEADER] = batch_token(small, federation.ca_keys.signing)
     before = snapshot(federation.india)
-    streamed = federation.post_raw(chunks())
+    streamed = httpx.post(federation.india.url + ENVELOPES, content=chunks(), headers=headers, timeout=30.0)
     assert_refused_and_nothing_stored(federation, before, streamed, 413, "payload-too-large")
+
+    # Without a token, the size is nobody's business: the stranger is refused before the body, as any other.
+    assert_batch_refused(federation, oversized, None, "missing-token")
+
+
+def test_a_batch_other_than_the_one_its_token_announces_is_refused_and_its_token_is_good_once(
+    federation: Federation,
+) -> None:
+    msg = message()
+    genuine = json.dumps(batch(federation.seal(claims_for(msg)), refs=[msg.id])).encode()
+    swapped = genuine.replace(msg.id.encode(), message().id.encode())  # the same length, another ref
+    assert len(swapped) == len(genuine) and swapped != genuine
+    token = batch_token(genuine, federation.ca_keys.signing)
+    headers = {"Content-Type": "application/json", UPLOAD_TOKEN_HEADER: token}
+
+    before = snapshot(federation.india)
+    mismatch = httpx.post(federation.india.url + ENVELOPES, content=swapped, headers=headers, timeout=30.0)
+    assert_refused_and_nothing_stored(federation, before, mismatch, 400, "upload-mismatch")
+
+    delivered = federation.post_raw(genuine)
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["results"][0]["outcome"] == "accepted"
+    before = snapshot(federation.india)
+    again = httpx.post(federation.india.url + ENVELOPES, content=genuine, headers=headers, timeout=30.0)
+    assert_refused_and_nothing_stored(federation, before, again, 409, "replayed-upload")
 
 
 # --- malformed requests ------------------------------------------------------------------------------------------
@@ -315,13 +380,20 @@ def test_request_over_the_batch_limit_is_refused_with_413_whether_declared_or_st
 
 @pytest.mark.parametrize(
     "content",
-    [b"{not json", b"", b'{"envelopes": [', b"\xff\xfe\x00garbage", b"[" * 100_000],
-    ids=["broken", "empty", "truncated", "not-utf8", "nested-too-deep"],
+    [b"{not json", b'{"envelopes": [', b"\xff\xfe\x00garbage", b"[" * 100_000],
+    ids=["broken", "truncated", "not-utf8", "nested-too-deep"],
 )
 def test_a_body_that_is_not_json_is_refused_with_400(federation: Federation, content: bytes) -> None:
     before = snapshot(federation.india)
     response = federation.post_raw(content)
     assert_refused_and_nothing_stored(federation, before, response, 400, "malformed-json")
+
+
+def test_an_empty_batch_cannot_be_announced(federation: Federation) -> None:
+    """An upload token announces a body of one byte or more: one for an empty body is malformed."""
+    before = snapshot(federation.india)
+    response = federation.post_raw(b"")
+    assert_refused_and_nothing_stored(federation, before, response, 400, "malformed-artefact")
 
 
 @pytest.mark.parametrize(

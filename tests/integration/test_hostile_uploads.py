@@ -1,6 +1,6 @@
-"""Large bodies from callers the node does not know: attachments uploaded to /federation/v1/blobs and the web UI's form
-posts are authenticated before a byte of their body is read, limited in size and number while they stream, and a
-refused one leaves nothing behind.
+"""Large bodies from callers the node does not know: attachments uploaded to /federation/v1/blobs, envelope batches
+posted to /federation/v1/envelopes and the web UI's form posts are authenticated before a byte of their body is read,
+limited in size and number while they stream, and a refused one leaves nothing behind.
 
 "Before the body is read" is shown on the wire: the request announces hundreds of megabytes, the test sends the
 headers and a little of the body, and the answer arrives while the rest is never sent. The node's peak memory is
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import socket
@@ -28,11 +29,11 @@ from uuid6 import uuid7
 
 from accord.crypto.keys import NodeKeys
 from accord.crypto.signing import sign_claims
-from accord.exchange.uploads import INCOMING_DIR, UPLOAD_TOKEN_HEADER, UPLOAD_TOKEN_TYP
+from accord.exchange.uploads import INCOMING_DIR, UPLOAD_TOKEN_HEADER, UploadKind
 from accord.exchange.wake import HELLO_TYP
 from accord.store.tables import blobs
 from tests.conftest import DatabaseFactory
-from tests.integration.forgery import CA_NODE, IN_NODE, seal
+from tests.integration.forgery import CA_NODE, ENVELOPES_PATH, IN_NODE, batch, batch_token, post_batch, seal
 from tests.integration.nodes import PASSWORD, PairTemplates, RunningNode, wait_for
 
 BLOBS = "/federation/v1/blobs"
@@ -61,6 +62,7 @@ def uploads(templates: PairTemplates, tmp_path_factory: pytest.TempPathFactory) 
     india.extra_env.update(
         {
             "ACCORD_MAX_CONCURRENT_UPLOADS": "1",
+            "ACCORD_MAX_CONCURRENT_BATCHES": "1",
             "ACCORD_MAX_ATTACHMENT_BYTES": str(ATTACHMENT_LIMIT),
             "ACCORD_MAX_FORM_BYTES": str(FORM_LIMIT),
         }
@@ -166,9 +168,10 @@ def sealed_blob(fed: Uploads, data: bytes) -> bytes:
 
 
 def upload_token(
-    fed: Uploads, body: bytes | None = None, *, signed_by: Any = None, typ: str = UPLOAD_TOKEN_TYP, **claims: Any
+    fed: Uploads, body: bytes | None = None, *, signed_by: Any = None, typ: str = UploadKind.SEALED_BLOB, **claims: Any
 ) -> str:
-    """An upload token as `sign_blob_upload` makes it for `body` (Canada's signing key, to India), or as changed."""
+    """An upload token as `sign_upload` makes it for an attachment `body` (Canada's signing key, to India), or as
+    changed."""
     signed: dict[str, Any] = {"iss": CA_NODE, "aud": IN_NODE, "iat": int(time.time()), "jti": str(uuid7())}
     if body is not None:
         signed |= {"sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}
@@ -327,6 +330,80 @@ def test_one_upload_more_than_the_node_takes_at_once_is_refused_until_a_slot_fre
     # The first sender went away in the middle: its slot and its file are freed.
     wait_for(lambda: bodies_arriving(uploads) == [], 10)
     wait_for(lambda: post_blob(uploads, second, upload_token(uploads, second)).status_code == 200, 10)
+
+
+# --- the federation channel: /federation/v1/envelopes -----------------------------------------------------------------
+
+# Under the 32 MiB a batch may have by default: a node that read a batch before looking at who sent it read all of it.
+BATCH_ANNOUNCED = 30 * 1000 * 1000
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def test_an_anonymous_30_mb_batch_is_answered_before_its_body_and_the_node_stays_small(uploads: Uploads) -> None:
+    before_peak = peak_memory_kib(uploads.india)
+    with connect(uploads.india) as sock:
+        send_head(sock, uploads.india, ENVELOPES_PATH, JSON_HEADERS | {"Content-Length": str(BATCH_ANNOUNCED)})
+        sock.sendall(b'{"envelopes": [{"ref": "a", "token": "' + b"A" * SENT)
+        answer = read_answer(sock)
+        body = assert_refused(answer, 401, "peer-not-authenticated")
+        try:  # the rest of the 30 MB, if the node still listens: it must not be kept
+            for _ in range(BATCH_ANNOUNCED // (1024 * 1024)):
+                sock.sendall(b"A" * (1024 * 1024))
+        except OSError:
+            pass  # the node closed the connection instead: as good
+    assert body["reason"] == "missing-token"
+    assert answer.headers["x-request-id"] in body["detail"]  # the generic detail names the id to quote
+    assert "results" not in body, "an envelope of an unauthenticated batch was looked at"
+    assert peak_memory_kib(uploads.india) - before_peak < 16 * 1024, "the node buffered the body"
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "slug"),
+    [
+        ("signed by a stranger", 401, "peer-not-authenticated"),
+        ("stale", 401, "peer-not-authenticated"),
+        ("addressed to another node", 401, "peer-not-authenticated"),
+        ("an attachment's upload token", 400, "malformed-artefact"),
+        ("announcing more than the node takes", 413, "payload-too-large"),
+    ],
+)
+def test_a_batch_token_that_does_not_verify_is_refused_before_the_body(
+    uploads: Uploads, case: str, status: int, slug: str
+) -> None:
+    announced: dict[str, Any] = {"sha256": "ab" * 32, "size": BATCH_ANNOUNCED}
+    genuine = uploads.ca_keys.signing
+    token = {
+        "signed by a stranger": lambda: batch_token(b"", NodeKeys.generate().signing, **announced),
+        "stale": lambda: batch_token(b"", genuine, **announced, iat=int(time.time()) - 3600),
+        "addressed to another node": lambda: batch_token(b"", genuine, **announced, recipient="in-node-9"),
+        "an attachment's upload token": lambda: upload_token(uploads, **announced),
+        "announcing more than the node takes": lambda: batch_token(b"", genuine, **announced | {"size": 64 << 20}),
+    }[case]()
+    answer = answered_before_the_body(
+        uploads.india, ENVELOPES_PATH, JSON_HEADERS | {UPLOAD_TOKEN_HEADER: token}, announced=BATCH_ANNOUNCED
+    )
+    refused = assert_refused(answer, status, slug)
+    assert "results" not in refused
+    assert "JWS" not in refused["detail"] and "joserfc" not in refused["detail"], refused  # nothing of the parser
+
+
+def test_one_batch_more_than_the_node_takes_at_once_is_refused_until_a_slot_frees(uploads: Uploads) -> None:
+    """Only the pinned peer gets this far; still, each batch is held in memory while it arrives, so they are few."""
+    first = json.dumps(batch("A" * 8192)).encode()  # never sent whole: what it holds does not matter
+    with connect(uploads.india) as holding:  # admitted, and its body arrives slowly
+        headers = JSON_HEADERS | {UPLOAD_TOKEN_HEADER: batch_token(first, uploads.ca_keys.signing)}
+        send_head(holding, uploads.india, ENVELOPES_PATH, headers | {"Content-Length": str(len(first))})
+        holding.sendall(first[:100])
+        # Another batch, sent whole, is answered at once: busy while the first holds the slot.
+        another = batch("a.b.c.d.e")
+        busy = wait_for(
+            lambda: (r := post_batch(uploads.india.url, another, uploads.ca_keys.signing)).status_code == 503 and r,
+            10,
+        )
+        assert_refused(busy, 503, "uploads-busy")
+        assert busy.headers["retry-after"]
+    # The first sender went away in the middle: its slot is freed.
+    wait_for(lambda: post_batch(uploads.india.url, another, uploads.ca_keys.signing).status_code != 503, 10)
 
 
 # --- the web UI's form posts ------------------------------------------------------------------------------------------

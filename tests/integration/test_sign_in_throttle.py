@@ -31,7 +31,7 @@ from accord.errors import AuthenticationFailed
 from accord.store.tables import events, refusal_counts
 from accord.trust.refusals import Endpoint
 from tests.conftest import BACKENDS, databases_for
-from tests.integration.forgery import batch, claims_for, message, seal
+from tests.integration.forgery import CA_NODE, batch, claims_for, message, post_batch, seal
 from tests.integration.nodes import PASSWORD, PairTemplates, RunningNode, free_port, open_local
 
 FREE_FAILURES = 4
@@ -386,11 +386,16 @@ def test_anonymous_federation_garbage_leaves_no_leaf_but_counters_and_one_log_li
     before = Ledger.of(canada)
     url = canada.url + "/federation/v1/envelopes"
     headers = {"X-Forwarded-For": source, "Content-Type": "application/json"}
+    # Batches without an upload token, and one whose token a stranger signed: refused before their bodies are read.
     for _ in range(5):
-        assert httpx.post(url, content=b"{not json", headers=headers, timeout=30.0).status_code == 400
-    stranger = seal(claims_for(message()), NodeKeys.generate(), canada.keys.public)
-    forged = httpx.post(url, json=batch(stranger, stranger, refs=["a", "b"]), headers=headers, timeout=30.0)
-    assert forged.status_code == 403, forged.text
+        assert httpx.post(url, content=b"{not json", headers=headers, timeout=30.0).status_code == 401
+    stranger = NodeKeys.generate()
+    sealed = seal(claims_for(message()), stranger, canada.keys.public)
+    forged = post_batch(
+        canada.url, batch(sealed, sealed, refs=["a", "b"]), stranger.signing, headers=headers, recipient=CA_NODE
+    )
+    assert forged.status_code == 401, forged.text
+    assert forged.json()["reason"] == "unknown-sender"
     blob = httpx.post(canada.url + "/federation/v1/blobs", content=b"x" * 100, headers=headers, timeout=30.0)
     assert 400 <= blob.status_code < 500, blob.text
     assert before.since(canada) == [], "unauthenticated input grew the ledger"
@@ -400,25 +405,24 @@ def test_anonymous_federation_garbage_leaves_no_leaf_but_counters_and_one_log_li
             (row.endpoint, row.problem): row.refusals
             for row in conn.execute(select(refusal_counts).where(refusal_counts.c.source == source))
         }
-    assert counted.pop(("/federation/v1/envelopes", "malformed-json")) == 5
-    assert counted.pop(("/federation/v1/envelopes", "unknown-sender")) == 2
+    assert counted.pop(("/federation/v1/envelopes", "peer-not-authenticated")) == 6
     assert [endpoint for endpoint, _ in counted] == ["/federation/v1/blobs"]
 
-    [line] = log_lines(canada, "refused", source=source, problem="malformed-json")
+    envelopes = {"endpoint": "/federation/v1/envelopes", "problem": "peer-not-authenticated"}
+    [line] = log_lines(canada, "refused", source=source, **envelopes)
     assert (line["refusals"], line["suppressed"]) == (1, 0)
     canada.run_clock_ahead(LOG_INTERVAL_S + 1)
-    assert httpx.post(url, content=b"{not json", headers=headers, timeout=30.0).status_code == 400
-    _, second = log_lines(canada, "refused", source=source, problem="malformed-json")
-    assert (second["refusals"], second["suppressed"], second["window_total"]) == (1, 4, 6)
+    assert httpx.post(url, content=b"{not json", headers=headers, timeout=30.0).status_code == 401
+    _, second = log_lines(canada, "refused", source=source, **envelopes)
+    assert (second["refusals"], second["suppressed"], second["window_total"]) == (1, 5, 7)
 
     with canada.client("ca.operator") as operator:
         shown = operator.get("/api/v1/channels").json()["refusals"]["counts"]
     assert {(c["endpoint"], c["problem"], c["refusals"]) for c in shown if c["source"] == source} >= {
-        ("/federation/v1/envelopes", "malformed-json", 6),
-        ("/federation/v1/envelopes", "unknown-sender", 2),
+        ("/federation/v1/envelopes", "peer-not-authenticated", 7),
     }
     listed = accord_cli(canada, "audit", "refusals")
-    assert source in listed.stdout and "malformed-json" in listed.stdout, listed.output
+    assert source in listed.stdout and "peer-not-authenticated" in listed.stdout, listed.output
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from accord.api import (
     workplan,
 )
 from accord.api.taxii import install_taxii
+from accord.http.openapi import document_problems
 from accord.node import Node
 
 ROUTERS = (
@@ -34,7 +35,9 @@ ROUTERS = (
 
 
 def install(app: FastAPI, node: Node) -> None:
-    """Add the API's routers, then TAXII (last: it answers errors under /taxii2/ as TAXII errors)."""
+    """Add the API's routers, then TAXII (last: it answers errors under /taxii2/ as TAXII errors); the OpenAPI
+    document describes the problems every route answers with."""
     for router in ROUTERS:
         app.include_router(router)
     install_taxii(app, node)
+    document_problems(app)

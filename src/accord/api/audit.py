@@ -4,66 +4,79 @@ acknowledgement, proofs."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from accord.api.schemas.audit import (
+    AlarmPage,
+    AlarmView,
+    CheckpointView,
+    LedgerStatus,
+    MessageProof,
+    ProvenLeafView,
+    RecentCheckpoints,
+)
 from accord.errors import InvalidInput
 from accord.exchange import audit
 from accord.exchange.receipt_proofs import ProvenLeaf, prove_message
 from accord.http.dependencies import NodeDep, OfficerDep
+from accord.http.openapi import OFFICER_PROBLEMS, problems
 from accord.ledger.alarms import MAX_NOTE_LENGTH, MAX_PAGE, AlarmFilter
 from accord.ledger.checkpoints import StoredCheckpoint
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
-def checkpoint_view(checkpoint: StoredCheckpoint) -> dict[str, Any]:
-    return {
-        "origin": checkpoint.origin,
-        "size": checkpoint.size,
-        "root": checkpoint.root.hex(),
-        "issued_at": checkpoint.issued_at,
-        "countersigned": checkpoint.cosignature is not None,
-        "cosigner": checkpoint.cosigner,
-        "cosigned_at": checkpoint.cosigned_at,
-        "note": checkpoint.signed.full_note,
-    }
+def checkpoint_view(checkpoint: StoredCheckpoint) -> CheckpointView:
+    return CheckpointView(
+        origin=checkpoint.origin,
+        size=checkpoint.size,
+        root=checkpoint.root.hex(),
+        issued_at=checkpoint.issued_at,
+        countersigned=checkpoint.cosignature is not None,
+        cosigner=checkpoint.cosigner,
+        cosigned_at=checkpoint.cosigned_at,
+        note=checkpoint.signed.full_note,
+    )
 
 
-def leaf_view(leaf: ProvenLeaf) -> dict[str, Any]:
-    return {
-        "log": leaf.log,
-        "index": leaf.index,
-        "event": leaf.event,
-        "leaf_hash": leaf.leaf_hash.hex(),
-        "proof": [p.hex() for p in leaf.proof],
-        "checkpoint": checkpoint_view(leaf.checkpoint) if leaf.checkpoint else None,
-        "verified": leaf.verified,
-        "note": leaf.note,
-    }
+def leaf_view(leaf: ProvenLeaf) -> ProvenLeafView:
+    return ProvenLeafView(
+        log=leaf.log,
+        index=leaf.index,
+        event=leaf.event,
+        leaf_hash=leaf.leaf_hash.hex(),
+        proof=[p.hex() for p in leaf.proof],
+        checkpoint=checkpoint_view(leaf.checkpoint) if leaf.checkpoint else None,
+        verified=leaf.verified,
+        note=leaf.note,
+    )
 
 
-@router.get("/status")
-def status(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
+@router.get("/status", responses=problems(401, 403))
+def status(node: NodeDep, officer: OfficerDep) -> LedgerStatus:
     """The ledger's size, its latest checkpoints, and the newest unacknowledged alarms (all of them: /alarms)."""
     audit.require_audit_role(officer)
     status = audit.ledger_status(node)
-    return {
-        "node": node.node_id,
-        "ledger_size": status.size,
-        "checkpoints": [checkpoint_view(c) for c in status.checkpoints],
-        "alarms": [
-            {"id": a.id, "at": a.at, "origin": a.origin, "kind": a.kind, "detail": a.detail} for a in status.alarms
-        ],
-        "alarm_count": status.alarm_count,
-        "unacknowledged_alarms": status.unacknowledged,
-    }
+    return LedgerStatus.model_validate(
+        {
+            "node": node.node_id,
+            "ledger_size": status.size,
+            "checkpoints": [checkpoint_view(c) for c in status.checkpoints],
+            "alarms": [
+                {"id": a.id, "at": a.at, "origin": a.origin, "kind": a.kind, "detail": a.detail} for a in status.alarms
+            ],
+            "alarm_count": status.alarm_count,
+            "unacknowledged_alarms": status.unacknowledged,
+        }
+    )
 
 
-@router.get("/alarms")
+@router.get("/alarms", responses=problems(*OFFICER_PROBLEMS, 403))
 def alarms(
     node: NodeDep,
     officer: OfficerDep,
@@ -73,18 +86,20 @@ def alarms(
     since: Annotated[datetime | None, Query(description="raised at or after this time (with a time zone)")] = None,
     after: Annotated[int | None, Query(ge=0, description="the cursor: the `next_after` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-) -> dict[str, Any]:
+) -> AlarmPage:
     """Ledger alarms, the oldest first, `limit` at a time; follow `next_after` until it is null."""
     audit.require_audit_role(officer)
     if since is not None and since.tzinfo is None:
         raise InvalidInput("`since` needs a time zone, e.g. 2026-11-28T00:00:00Z")
     which = AlarmFilter(kind=kind, origin=origin, acknowledged=acknowledged, since=since)
     page = audit.alarms(node, which, after=after, limit=limit)
-    return {
-        "alarms": [a.as_json() for a in page.alarms],
-        "next_after": page.next_after,
-        "unacknowledged": audit.unacknowledged_alarms(node),
-    }
+    return AlarmPage.model_validate(
+        {
+            "alarms": [a.as_json() for a in page.alarms],
+            "next_after": page.next_after,
+            "unacknowledged": audit.unacknowledged_alarms(node),
+        }
+    )
 
 
 class AcknowledgementRequest(BaseModel):
@@ -93,24 +108,28 @@ class AcknowledgementRequest(BaseModel):
     note: str = Field(min_length=1, max_length=MAX_NOTE_LENGTH, description="what was found or done")
 
 
-@router.post("/alarms/{alarm_id}/acknowledgement")
+@router.post("/alarms/{alarm_id}/acknowledgement", responses=problems(*OFFICER_PROBLEMS, 403, 404, 409))
 def acknowledge(
     node: NodeDep, officer: OfficerDep, alarm_id: int, acknowledgement: AcknowledgementRequest
-) -> dict[str, Any]:
+) -> AlarmView:
     """An operator acknowledges an alarm with a note; it then leaves the open count (it stays listed)."""
-    return audit.acknowledge(node, alarm_id, acknowledgement.note, officer).as_json()
+    return AlarmView.model_validate(audit.acknowledge(node, alarm_id, acknowledgement.note, officer).as_json())
 
 
-@router.post("/checkpoints")
-def checkpoint_now(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
+@router.post("/checkpoints", responses=problems(401, 403))
+def checkpoint_now(node: NodeDep, officer: OfficerDep) -> RecentCheckpoints:
     """Issue a checkpoint now (if the ledger grew) and ask the peer to countersign it."""
     audit.require_operator(officer, "a checkpoint on demand")
     audit.checkpoint_now(node)
-    return {"checkpoints": [checkpoint_view(c) for c in audit.ledger_status(node, checkpoints=2).checkpoints]}
+    return RecentCheckpoints(
+        checkpoints=[checkpoint_view(c) for c in audit.ledger_status(node, checkpoints=2).checkpoints]
+    )
 
 
-@router.get("/messages/{message_id}/proof")
-async def message_proof(node: NodeDep, officer: OfficerDep, message_id: str) -> dict[str, Any]:
+@router.get("/messages/{message_id}/proof", responses=problems(*OFFICER_PROBLEMS, 403, 404))
+async def message_proof(
+    node: NodeDep, officer: OfficerDep, message_id: Annotated[UUID, Path(description="the message's id")]
+) -> MessageProof:
     audit.require_audit_role(officer)
-    proof = await run_in_threadpool(prove_message, node, message_id)
-    return {"message": message_id, "verified": proof.verified, "leaves": [leaf_view(x) for x in proof.leaves]}
+    proof = await run_in_threadpool(prove_message, node, str(message_id))
+    return MessageProof(message=str(message_id), verified=proof.verified, leaves=[leaf_view(x) for x in proof.leaves])

@@ -4,41 +4,42 @@ source address (429 with Retry-After while a back-off lasts)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 
+from accord.api.schemas.auth import AccessToken, OfficerView
 from accord.directory.officers import issue_token
 from accord.directory.throttle import SignInAttempt
 from accord.http.dependencies import NodeDep, OfficerDep
+from accord.http.openapi import problems
 from accord.http.sources import request_source
 from accord.trust.refusals import Endpoint
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-@router.post("/token")
-async def token(
-    request: Request, node: NodeDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> dict[str, Any]:
+# 401 for a wrong username or password, 403 for a locked account, 429 while a back-off lasts.
+@router.post("/token", responses=problems(401, 403, 422, 429))
+async def token(request: Request, node: NodeDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> AccessToken:
     attempt = SignInAttempt(form.username, request_source(request), Endpoint.API_TOKEN)
     issued = await run_in_threadpool(issue_token, node, attempt, form.password)
-    return {
-        "access_token": issued.access_token,
-        "token_type": "bearer",
-        "expires_in": int((issued.expires_at - datetime.now(UTC)).total_seconds()),
-    }
+    return AccessToken(
+        access_token=issued.access_token,
+        token_type="bearer",
+        expires_in=int((issued.expires_at - datetime.now(UTC)).total_seconds()),
+    )
 
 
-@router.get("/me")
-def me(officer: OfficerDep) -> dict[str, Any]:
-    return {
-        "id": officer.id,
-        "username": officer.username,
-        "display_name": officer.display_name,
-        "party": officer.party.value,
-        "agency": officer.agency,
-        "roles": sorted(officer.roles),
-    }
+@router.get("/me", responses=problems(401))
+def me(officer: OfficerDep) -> OfficerView:
+    return OfficerView(
+        id=officer.id,
+        username=officer.username,
+        display_name=officer.display_name,
+        party=officer.party,
+        agency=officer.agency,
+        roles=sorted(officer.roles),
+    )

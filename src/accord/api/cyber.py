@@ -3,11 +3,13 @@ shares with the sightings that came back."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from accord.api.schemas.cyber import MispEvent, MispSharedOut, SharedOut, ShareList, StixBundle
 from accord.domain.cyber import MAX_BUNDLE_OBJECTS
 from accord.domain.handling import Tlp
 from accord.domain.messages import Priority
@@ -15,8 +17,12 @@ from accord.exchange.sending import require_sender
 from accord.focus.cyber.shares import list_shares, shared_bundle
 from accord.focus.cyber.sharing import share_bundle, share_misp_event
 from accord.http.dependencies import NodeDep, OfficerDep
+from accord.http.openapi import OFFICER_PROBLEMS, problems
 
 router = APIRouter(tags=["cyber"])
+ShareId = Annotated[UUID, Path(description="the share's message id")]
+SHARE_PROBLEMS = (*OFFICER_PROBLEMS, 403, 413)
+READ_PROBLEMS = (*OFFICER_PROBLEMS, 403, 404)
 
 
 class BundleIn(BaseModel):
@@ -39,8 +45,8 @@ class ShareDraft(BaseModel):
     priority: Priority = Priority.ROUTINE
 
 
-@router.post("/api/v1/cyber/shares", status_code=status.HTTP_201_CREATED)
-def share(node: NodeDep, officer: OfficerDep, draft: ShareDraft) -> dict[str, Any]:
+@router.post("/api/v1/cyber/shares", status_code=status.HTTP_201_CREATED, responses=problems(*SHARE_PROBLEMS))
+def share(node: NodeDep, officer: OfficerDep, draft: ShareDraft) -> SharedOut:
     """Share a bundle: it crosses as a signed share, under this party's policy, marked with its strictest TLP."""
     require_sender(officer)
     shared = share_bundle(
@@ -54,7 +60,7 @@ def share(node: NodeDep, officer: OfficerDep, draft: ShareDraft) -> dict[str, An
         tlp=draft.tlp,
         priority=draft.priority,
     )
-    return shared.as_json()
+    return SharedOut.model_validate(shared.as_json())
 
 
 class MispShareDraft(BaseModel):
@@ -66,30 +72,31 @@ class MispShareDraft(BaseModel):
     note: str = Field(default="", max_length=4000)
 
 
-@router.post("/api/v1/cyber/shares/misp", status_code=status.HTTP_201_CREATED)
-def share_misp(node: NodeDep, officer: OfficerDep, draft: MispShareDraft) -> dict[str, Any]:
+@router.post("/api/v1/cyber/shares/misp", status_code=status.HTTP_201_CREATED, responses=problems(*SHARE_PROBLEMS))
+def share_misp(node: NodeDep, officer: OfficerDep, draft: MispShareDraft) -> MispSharedOut:
     """Share a MISP event: converted to STIX 2.1 through misp-stix (its TLP tag becoming TLP 2.0 markings)."""
     require_sender(officer)
     shared, notes = share_misp_event(
         node, officer, draft.event, draft.focus_area, named_recipients=draft.named_recipients, note=draft.note
     )
-    return shared.as_json() | {"notes": list(notes)}
+    return MispSharedOut.model_validate(shared.as_json() | {"notes": list(notes)})
 
 
-@router.get("/api/v1/cyber/shares")
-def shares(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
-    return {"shares": [v.as_json() for v in list_shares(node, officer)]}
+@router.get("/api/v1/cyber/shares", responses=problems(401))
+def shares(node: NodeDep, officer: OfficerDep) -> ShareList:
+    return ShareList.model_validate({"shares": [v.as_json() for v in list_shares(node, officer)]})
 
 
-@router.get("/api/v1/cyber/shares/{message_id}/stix")
-def share_stix(node: NodeDep, officer: OfficerDep, message_id: str) -> dict[str, Any]:
+@router.get("/api/v1/cyber/shares/{message_id}/stix", responses=problems(*READ_PROBLEMS))
+def share_stix(node: NodeDep, officer: OfficerDep, message_id: ShareId) -> StixBundle:
     """The share's objects as a STIX 2.1 bundle."""
-    return shared_bundle(node, officer, message_id)
+    return StixBundle.model_validate(shared_bundle(node, officer, str(message_id)))
 
 
-@router.get("/api/v1/cyber/shares/{message_id}/misp")
-def share_as_misp_event(node: NodeDep, officer: OfficerDep, message_id: str) -> dict[str, Any]:
+# 422 when misp-stix cannot convert the share's objects.
+@router.get("/api/v1/cyber/shares/{message_id}/misp", responses=problems(*READ_PROBLEMS))
+def share_as_misp_event(node: NodeDep, officer: OfficerDep, message_id: ShareId) -> MispEvent:
     """The share's objects as a MISP event, for import into MISP (TLP 2.0 markings become tlp: tags)."""
     from accord.focus.cyber.misp import bundle_to_misp  # misp-stix is imported when first needed
 
-    return bundle_to_misp(shared_bundle(node, officer, message_id))
+    return MispEvent.model_validate(bundle_to_misp(shared_bundle(node, officer, str(message_id))))

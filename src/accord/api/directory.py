@@ -4,45 +4,45 @@ the liveness probe."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import select, text
 
 from accord import __version__
+from accord.api.schemas.directory import AgencyList, AgreementTerms, ChannelHealth, Health
 from accord.directory.throttle import locked_accounts
 from accord.domain.parties import Party
 from accord.exchange.audit import require_operator
 from accord.exchange.channels import channel_status
 from accord.http.dependencies import NodeDep, OfficerDep
+from accord.http.openapi import OFFICER_PROBLEMS, problems
 from accord.trust.refusals import list_refusal_counts
 
 router = APIRouter(tags=["directory"])
 
 
 @router.get("/healthz")
-def healthz(node: NodeDep) -> dict[str, Any]:
+def healthz(node: NodeDep) -> Health:
     with node.engine.connect() as conn:
         conn.execute(select(text("1")))
-    return {"status": "ok", "node": node.node_id, "party": node.party.value, "version": __version__}
+    return Health(status="ok", node=node.node_id, party=node.party, version=__version__)
 
 
-@router.get("/api/v1/agreement")
-def agreement(node: NodeDep, _officer: OfficerDep) -> dict[str, Any]:
-    return node.agreement.model_dump(mode="json", exclude={"agencies"})
+@router.get("/api/v1/agreement", responses=problems(401))
+def agreement(node: NodeDep, _officer: OfficerDep) -> AgreementTerms:
+    return AgreementTerms.model_validate(node.agreement.model_dump(exclude={"agencies"}))
 
 
-@router.get("/api/v1/agencies")
-def agencies(node: NodeDep, _officer: OfficerDep, party: Party | None = None) -> dict[str, Any]:
-    listed = [a for a in node.agreement.agencies if party is None or a.party is party]
-    return {"agencies": [a.model_dump(mode="json") for a in listed]}
+@router.get("/api/v1/agencies", responses=problems(*OFFICER_PROBLEMS))
+def agencies(node: NodeDep, _officer: OfficerDep, party: Party | None = None) -> AgencyList:
+    return AgencyList(agencies=[a for a in node.agreement.agencies if party is None or a.party is party])
 
 
 REFUSALS_SHOWN_S = 24 * 3600
 
 
-@router.get("/api/v1/channels")
-def channels(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
+@router.get("/api/v1/channels", responses=problems(401, 403))
+def channels(node: NodeDep, officer: OfficerDep) -> ChannelHealth:
     """The outbox and inbound channels; the refusals of unauthenticated requests counted in the last 24 hours (per
     window, way in, problem and source); the accounts that failed sign-ins locked."""
     require_operator(officer, "channel health")
@@ -60,7 +60,10 @@ def channels(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
         for c in list_refusal_counts(node, since)
     ]
     locked = [{"username": a.username, "failures": a.failures, "locked_at": a.locked_at} for a in locked_accounts(node)]
-    return channel_status(node) | {
-        "refusals": {"since": since, "window_s": node.settings.refusal_window_s, "counts": refusals},
-        "locked_accounts": locked,
-    }
+    return ChannelHealth.model_validate(
+        channel_status(node)
+        | {
+            "refusals": {"since": since, "window_s": node.settings.refusal_window_s, "counts": refusals},
+            "locked_accounts": locked,
+        }
+    )

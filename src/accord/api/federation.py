@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.requests import ClientDisconnect
 
+from accord.api.schemas.federation import BlobStored, Cosignature, EnvelopeResults, HelloAnswer, InclusionProof
 from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope, StaleEnvelope, VerificationFailed
 from accord.errors import AccordError, InvalidInput
 from accord.exchange.inbox import Outcome, accept_blob, accept_envelopes, record_request_refusal
@@ -18,19 +19,24 @@ from accord.exchange.receipt_proofs import answer_inclusion_request
 from accord.exchange.uploads import (
     INCOMING_DIR,
     UPLOAD_TOKEN_HEADER,
+    AnnouncedUpload,
+    BufferedBody,
     IncomingBody,
+    UploadKind,
     UploadMismatch,
     UploadsBusy,
     UploadSlots,
     check_declared_length,
-    verify_blob_upload,
+    verify_upload,
 )
 from accord.exchange.wake import accept_hello
 from accord.exchange.witnessing import countersign
 from accord.http.dependencies import NodeDep, read_capped_body
+from accord.http.openapi import problems, request_body
 from accord.http.problems import PROBLEM_MEDIA_TYPE, problem_body, request_id_of
 from accord.http.sources import request_source
 from accord.logs import LineBudget
+from accord.node import Node
 from accord.trust.peers import export_descriptor
 from accord.trust.refusals import Endpoint
 
@@ -77,22 +83,66 @@ def _encodable(text: str) -> bool:
     return True
 
 
-@router.post("/envelopes")
+# RFC 7515 §7.1: the JWS Compact Serialization, three base64url parts.
+COMPACT_JWS_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+# RFC 7515 §9.2.1: a JWS in the compact serialization is sent as application/jose.
+JOSE_MEDIA_TYPE = "application/jose"
+_ENVELOPE_BATCH = {
+    "type": "object",
+    "required": ["envelopes"],
+    "properties": {
+        "envelopes": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_ENVELOPES_PER_BATCH,
+            "items": {
+                "type": "object",
+                "required": ["token"],
+                "properties": {
+                    "ref": {"type": "string", "maxLength": MAX_REF_LENGTH, "description": "the sender's reference"},
+                    "token": {"type": "string", "description": "the sealed envelope (compact JWE)"},
+                },
+            },
+        }
+    },
+}
+
+
+def _signed_request(what: str) -> dict[str, Any]:
+    return request_body({JOSE_MEDIA_TYPE: {"schema": {"type": "string", "pattern": COMPACT_JWS_PATTERN}}}, what)
+
+
+# A request refused as a whole: 400 (not JSON, a malformed artefact), 401 (not the pinned peer's), 413 (too large),
+# 422 (not a batch); when every envelope is refused, the first refusal's status (403 unknown sender, 409 replayed).
+@router.post(
+    "/envelopes",
+    response_model=EnvelopeResults,
+    responses=problems(400, 401, 403, 409, 413, 422),
+    openapi_extra=request_body({"application/json": {"schema": _ENVELOPE_BATCH}}, "sealed envelopes, 1 to 2000"),
+)
 async def receive_envelopes(node: NodeDep, request: Request) -> JSONResponse:
     """Verify and store each envelope; answer a signed receipt or a problem per envelope.
 
+    The batch is authenticated before its body is read (see `accord.exchange.uploads`): its upload token
+    (`accord-envelope-batch+jws`) verified against the pinned key, the declared length compared, a slot taken; then
+    the body read against the token's size and hash. Each envelope is then judged on its own, as if it came alone.
     If every envelope is refused the response is the first refusal's problem+json, with all results attached.
-    A request refused as a whole (too large, not JSON, wrong shape) is counted like an envelope that fails to open.
+    A request refused as a whole (no valid token, too large, not the body announced, not JSON, wrong shape) is counted
+    like an envelope that fails to open.
     """
+    slots: UploadSlots = request.app.state.batch_slots
+    batch = await _admit_upload(node, request, UploadKind.ENVELOPE_BATCH, slots, Endpoint.ENVELOPES)
     try:
-        raw = await read_capped_body(request, node.settings.max_batch_bytes)
-        parsed = _parse_batch(raw)
-    except AccordError as problem:
-        await run_in_threadpool(
-            record_request_refusal, node, problem, endpoint=Endpoint.ENVELOPES, source=request_source(request)
-        )
-        raise
-    results = await run_in_threadpool(accept_envelopes, node, parsed, source=request_source(request))
+        try:
+            parsed = _parse_batch(await _read_batch(request, batch))
+        except AccordError as problem:
+            await run_in_threadpool(
+                record_request_refusal, node, problem, endpoint=Endpoint.ENVELOPES, source=request_source(request)
+            )
+            raise
+        results = await run_in_threadpool(accept_envelopes, node, parsed, source=request_source(request))
+    finally:
+        slots.release()
     request_id = request_id_of(request)
     views: list[dict[str, Any]] = []
     for result in results:
@@ -122,6 +172,36 @@ def _envelope_problem(
     return problem_body(problem, instance, precise=precise, request_id=request_id)
 
 
+async def _admit_upload(
+    node: Node, request: Request, kind: UploadKind, slots: UploadSlots, endpoint: Endpoint
+) -> AnnouncedUpload:
+    """The upload the request's token announces, once the token verified, the declared length matched and a slot was
+    taken (release it when done); nothing of the body is read. A refusal but a busy node is counted."""
+    try:
+        upload = await run_in_threadpool(verify_upload, node, kind, request.headers.get(UPLOAD_TOKEN_HEADER))
+        check_declared_length(upload, request.headers.get("content-length"))
+        slots.admit(upload)
+    except UploadsBusy:
+        raise  # not a refusal of the peer: it sends again later
+    except AccordError as problem:
+        await run_in_threadpool(
+            record_request_refusal, node, problem, endpoint=endpoint, source=request_source(request)
+        )
+        raise
+    return upload
+
+
+async def _read_batch(request: Request, batch: AnnouncedUpload) -> bytes:
+    """The body of an admitted batch, read no further than announced, and only if it is the body announced."""
+    body = BufferedBody(batch)
+    try:
+        async for chunk in request.stream():
+            body.write(chunk)
+    except ClientDisconnect as exc:
+        raise UploadMismatch("the sender closed the connection before the body ended") from exc
+    return body.finish()
+
+
 SMALL_REQUEST_BYTES = 16 * 1024
 
 
@@ -133,23 +213,31 @@ async def _compact_token(request: Request, limit: int, what: str) -> str:
         raise MalformedArtefact(f"the body must be {what}") from exc
 
 
-@router.post("/blobs")
-async def receive_blob(node: NodeDep, request: Request) -> dict[str, Any]:
+@router.post(
+    "/blobs",
+    responses=problems(400, 401, 403, 409, 413, 503),
+    openapi_extra=request_body(
+        {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        f"a sealed attachment, announced by the signed upload token in the {UPLOAD_TOKEN_HEADER} header",
+    )
+    | {
+        "parameters": [
+            {
+                "name": UPLOAD_TOKEN_HEADER,
+                "in": "header",
+                "required": True,
+                "description": "the sender's signed upload token (compact JWS): the body's size and SHA-256",
+                "schema": {"type": "string", "pattern": COMPACT_JWS_PATTERN},
+            }
+        ]
+    },
+)
+async def receive_blob(node: NodeDep, request: Request) -> BlobStored:
     """A sealed attachment from the peer, authenticated before its body is read (see `accord.exchange.uploads`):
     the upload token verified, the declared length compared, a slot taken; then the body streamed to a file against
     the token's size and hash, and only a matching body opened and stored."""
     slots: UploadSlots = request.app.state.upload_slots
-    try:
-        upload = await run_in_threadpool(verify_blob_upload, node, request.headers.get(UPLOAD_TOKEN_HEADER))
-        check_declared_length(upload, request.headers.get("content-length"))
-        slots.admit(upload)
-    except UploadsBusy:
-        raise  # not a refusal of the peer: it sends again later
-    except AccordError as problem:
-        await run_in_threadpool(
-            record_request_refusal, node, problem, endpoint=Endpoint.BLOBS, source=request_source(request)
-        )
-        raise
+    upload = await _admit_upload(node, request, UploadKind.SEALED_BLOB, slots, Endpoint.BLOBS)
     try:
         with IncomingBody(node.settings.data_dir / INCOMING_DIR, upload) as body:
             try:
@@ -166,37 +254,56 @@ async def receive_blob(node: NodeDep, request: Request) -> dict[str, Any]:
             blob = await run_in_threadpool(accept_blob, node, upload, received, source=request_source(request))
     finally:
         slots.release()
-    return {"sha256": blob.sha256, "size": blob.size, "stored": True}
+    return BlobStored(sha256=blob.sha256, size=blob.size, stored=True)
 
 
-@router.post("/hello")
-async def receive_hello(node: NodeDep, request: Request) -> dict[str, Any]:
+PEER_REQUEST_PROBLEMS = (400, 401, 413)
+
+
+@router.post(
+    "/hello",
+    responses=problems(*PEER_REQUEST_PROBLEMS),
+    openapi_extra=_signed_request("the peer's signed hello (compact JWS)"),
+)
+async def receive_hello(node: NodeDep, request: Request) -> HelloAnswer:
     """A peer announces it has started: whatever waits for it is retried now."""
     token = await _compact_token(request, SMALL_REQUEST_BYTES, "a compact JWS")
     peer = await run_in_threadpool(accept_hello, node, token)
-    return {"peer": peer, "queue": "due now"}
+    return HelloAnswer(peer=peer, queue="due now")
 
 
 # A note (4 KiB at most) and a consistency proof (128 hashes at most) in JWS claims, base64url-encoded once.
 CHECKPOINT_REQUEST_BYTES = 32 * 1024
 
 
-@router.post("/checkpoints")
-async def receive_checkpoint(node: NodeDep, request: Request) -> dict[str, Any]:
+@router.post(
+    "/checkpoints",
+    responses=problems(*PEER_REQUEST_PROBLEMS, 409),
+    openapi_extra=_signed_request("the peer's checkpoint in a signed request (accord-checkpoint+jws)"),
+)
+async def receive_checkpoint(node: NodeDep, request: Request) -> Cosignature:
     """The peer's signed tree head in a signed request (`accord-checkpoint+jws`): the request is authenticated first,
     then the checkpoint is judged against the last one countersigned here, and countersigned."""
     token = await _compact_token(request, CHECKPOINT_REQUEST_BYTES, "a compact JWS")
     line = await run_in_threadpool(countersign, node, token)
-    return {"cosignature": line}
+    return Cosignature(cosignature=line)
 
 
-@router.post("/ledger/inclusion")
-async def inclusion(node: NodeDep, request: Request) -> dict[str, Any]:
+@router.post(
+    "/ledger/inclusion",
+    responses=problems(*PEER_REQUEST_PROBLEMS, 404, 422),
+    openapi_extra=_signed_request("the peer's signed inclusion request (compact JWS): a leaf index and a tree size"),
+)
+async def inclusion(node: NodeDep, request: Request) -> InclusionProof:
     """A pinned peer's signed demand for the proof that a leaf of this node's ledger is in a tree head."""
     token = await _compact_token(request, SMALL_REQUEST_BYTES, "a compact JWS")
-    return await run_in_threadpool(answer_inclusion_request, node, token)
+    return InclusionProof.model_validate(await run_in_threadpool(answer_inclusion_request, node, token))
 
 
-@router.get("/descriptor", response_class=PlainTextResponse)
+@router.get(
+    "/descriptor",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "this node's descriptor: its id, URL and public keys, to pin as a peer"}},
+)
 def descriptor(node: NodeDep) -> str:
     return export_descriptor(node)

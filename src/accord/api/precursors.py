@@ -4,58 +4,85 @@ reminders on them, and the searchable incidents."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
+from accord.api.schemas.precursors import (
+    AlertSent,
+    IncidentList,
+    NotificationList,
+    NotificationStatus,
+    ReminderSent,
+    SubstanceMatches,
+)
 from accord.domain.incidents import IncidentKind
 from accord.focus.precursors.incidents import IncidentFilter, list_incidents
 from accord.focus.precursors.service import FollowUpDraft, list_notifications, raise_alert, send_reminder
 from accord.focus.precursors.substances import load_substances
 from accord.http.dependencies import NodeDep, OfficerDep
+from accord.http.openapi import OFFICER_PROBLEMS, problems
 
 router = APIRouter(tags=["precursors"])
+NotificationId = Annotated[UUID, Path(description="the pre-export notification's message id")]
+# A follow-up is sent: 403 for a role that may not send, 404 for no such notification, 409 when the notification is
+# not in a state that calls for it (no risk flag for an alert; not overdue, or not this side's, for a reminder).
+FOLLOW_UP_PROBLEMS = (*OFFICER_PROBLEMS, 403, 404, 409)
 
 
-@router.get("/api/v1/substances")
+@router.get("/api/v1/substances", responses=problems(*OFFICER_PROBLEMS))
 def substances(
-    officer: OfficerDep, q: Annotated[str, Query(min_length=1, max_length=200, description="name, CAS or HS")]
-) -> dict[str, Any]:
+    officer: OfficerDep,
+    q: Annotated[str, Query(min_length=1, max_length=200, pattern=r"\S", description="name, CAS or HS")],
+) -> SubstanceMatches:
     listed = load_substances()
-    return {
-        "query": q,
-        "matches": [
-            {"matched_on": m.matched_on, "score": m.score}
-            | m.substance.model_dump(mode="json")
-            | {"national": listed.national_classes(m.substance)}
-            for m in listed.find(q)
-        ],
-    }
+    return SubstanceMatches.model_validate(
+        {
+            "query": q,
+            "matches": [
+                {"matched_on": m.matched_on, "score": m.score}
+                | m.substance.model_dump()
+                | {"national": listed.national_classes(m.substance)}
+                for m in listed.find(q)
+            ],
+        }
+    )
 
 
-@router.get("/api/v1/precursors/notifications")
+@router.get("/api/v1/precursors/notifications", responses=problems(*OFFICER_PROBLEMS))
 def notifications(
     node: NodeDep,
     officer: OfficerDep,
-    state: Annotated[str | None, Query(alias="status")] = None,
+    state: Annotated[NotificationStatus | None, Query(alias="status")] = None,
     flagged: bool | None = None,
-) -> dict[str, Any]:
-    return {"notifications": [v.as_json() for v in list_notifications(node, officer, state, flagged)]}
+) -> NotificationList:
+    return NotificationList.model_validate(
+        {"notifications": [v.as_json() for v in list_notifications(node, officer, state, flagged)]}
+    )
 
 
-@router.post("/api/v1/precursors/notifications/{message_id}/alert", status_code=status.HTTP_201_CREATED)
-def alert(node: NodeDep, officer: OfficerDep, message_id: str, draft: FollowUpDraft) -> dict[str, Any]:
+@router.post(
+    "/api/v1/precursors/notifications/{message_id}/alert",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(*FOLLOW_UP_PROBLEMS),
+)
+def alert(node: NodeDep, officer: OfficerDep, message_id: NotificationId, draft: FollowUpDraft) -> AlertSent:
     """An alert to the other side about a flagged notification, in the notification's case."""
-    return raise_alert(node, officer, message_id, draft)
+    return AlertSent.model_validate(raise_alert(node, officer, str(message_id), draft))
 
 
-@router.post("/api/v1/precursors/notifications/{message_id}/reminder", status_code=status.HTTP_201_CREATED)
-def reminder(node: NodeDep, officer: OfficerDep, message_id: str, draft: FollowUpDraft) -> dict[str, Any]:
+@router.post(
+    "/api/v1/precursors/notifications/{message_id}/reminder",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(*FOLLOW_UP_PROBLEMS),
+)
+def reminder(node: NodeDep, officer: OfficerDep, message_id: NotificationId, draft: FollowUpDraft) -> ReminderSent:
     """A reminder to the importing authority when a notification is unanswered past its deadline."""
-    return send_reminder(node, officer, message_id, draft)
+    return ReminderSent.model_validate(send_reminder(node, officer, str(message_id), draft))
 
 
-@router.get("/api/v1/precursors/incidents")
+@router.get("/api/v1/precursors/incidents", responses=problems(*OFFICER_PROBLEMS))
 def incidents(
     node: NodeDep,
     officer: OfficerDep,
@@ -65,6 +92,6 @@ def incidents(
     country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="where it happened")] = None,
     since: date | None = None,
     until: date | None = None,
-) -> dict[str, Any]:
+) -> IncidentList:
     flt = IncidentFilter(q=q, kind=kind, substance=substance, country=country, since=since, until=until)
-    return {"incidents": [v.as_json() for v in list_incidents(node, officer, flt)]}
+    return IncidentList.model_validate({"incidents": [v.as_json() for v in list_incidents(node, officer, flt)]})

@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
+from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
-from accord.exchange.review import ReviewDecision, decide, held_queue
+from accord.api.schemas.reviews import HeldDisclosure, ReviewOutcome, ReviewQueue
+from accord.exchange.review import HeldItem, ReviewDecision, decide, held_queue
 from accord.http.dependencies import NodeDep, OfficerDep
+from accord.http.openapi import OFFICER_PROBLEMS, problems
 
 router = APIRouter(prefix="/api/v1/reviews", tags=["review"])
 
 
-@router.get("")
-def queue(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
-    return {"held": [asdict(item) for item in held_queue(node, officer)]}
+def _held(item: HeldItem) -> HeldDisclosure:
+    return HeldDisclosure.model_validate(
+        {
+            "message_id": item.message_id,
+            "title": item.title,
+            "sender": item.sender,
+            "focus_area": item.focus_area,
+            "priority": item.priority,
+            "held_at": item.held_at,
+            "level": item.level,
+            "decision": item.decision or None,
+            "history": item.history,
+        }
+    )
 
 
-@router.post("/{message_id}")
-def review(node: NodeDep, officer: OfficerDep, message_id: str, decision: ReviewDecision) -> dict[str, Any]:
-    return decide(node, officer, message_id, decision)
+@router.get("", responses=problems(401, 403))
+def queue(node: NodeDep, officer: OfficerDep) -> ReviewQueue:
+    return ReviewQueue(held=[_held(item) for item in held_queue(node, officer)])
+
+
+@router.post("/{message_id}", responses=problems(*OFFICER_PROBLEMS, 403, 404, 409))
+def review(
+    node: NodeDep,
+    officer: OfficerDep,
+    message_id: Annotated[UUID, Path(description="the held message's id")],
+    decision: ReviewDecision,
+) -> ReviewOutcome:
+    return ReviewOutcome.model_validate(decide(node, officer, str(message_id), decision))

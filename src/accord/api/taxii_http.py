@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -27,7 +28,9 @@ from accord.directory.throttle import SignInAttempt, check_sign_in
 from accord.errors import AccordError, AuthenticationFailed
 from accord.focus.cyber.errors import NotAcceptable, TaxiiError, UnsupportedMediaType
 from accord.http.dependencies import NodeDep
+from accord.http.problems import generic_detail, log_refusal, request_id_of, shows_details
 from accord.http.sources import request_source
+from accord.logs import bind_caller
 from accord.node import Node
 from accord.trust.refusals import Endpoint
 
@@ -145,11 +148,14 @@ def taxii_officer(request: Request, node: NodeDep) -> Officer:
     scheme = scheme.lower()
     if scheme == "bearer" and credentials.strip():
         with node.engine.connect() as conn:
-            return officer_for_token(conn, credentials.strip())
-    if scheme == "basic" and credentials.strip():
+            officer = officer_for_token(conn, credentials.strip())
+    elif scheme == "basic" and credentials.strip():
         username, password = _basic_pair(credentials.strip())
-        return _password_officer(request, node, username, password)
-    raise AuthenticationFailed("send HTTP Basic credentials of an officer account, or a bearer token")
+        officer = _password_officer(request, node, username, password)
+    else:
+        raise AuthenticationFailed("send HTTP Basic credentials of an officer account, or a bearer token")
+    bind_caller(f"officer:{officer.username}")  # from here on, its errors are precise
+    return officer
 
 
 def _basic_pair(credentials: str) -> tuple[str, str]:
@@ -190,21 +196,54 @@ def is_taxii_path(path: str) -> bool:
 
 
 def taxii_error(
-    status: int, title: str, description: str, code: str, headers: dict[str, str] | None = None
+    status: int,
+    title: str,
+    description: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+    *,
+    error_id: str | None = None,
 ) -> TaxiiJSON:
+    """A TAXII error message (§3.6.1); `error_id` names this occurrence (here: the request id)."""
     body = {"title": title, "description": description, "error_code": code, "http_status": str(status)}
+    if error_id is not None:
+        body["error_id"] = error_id
     fields = {"WWW-Authenticate": _CHALLENGE} if status == 401 else {}
     return TaxiiJSON(body, status_code=status, headers=fields | (headers or {}))
 
 
-def _as_taxii_error(exc: Exception) -> TaxiiJSON:
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    status: int
+    title: str
+    description: str
+    code: str
+    headers: dict[str, str]
+
+
+def _refusal_of(exc: Exception) -> _Refusal:
     if isinstance(exc, AccordError):
-        return taxii_error(exc.status, exc.title, exc.detail, exc.slug, exc.headers())
+        return _Refusal(exc.status, exc.title, exc.detail, exc.slug, exc.headers())
     if isinstance(exc, RequestValidationError):
         detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
-        return taxii_error(400, TaxiiError.title, detail[:1000], TaxiiError.slug)
+        return _Refusal(400, TaxiiError.title, detail[:1000], TaxiiError.slug, {})
     assert isinstance(exc, StarletteHTTPException)
-    return taxii_error(exc.status_code, str(exc.detail), f"{exc.detail} (TAXII 2.1 endpoints)", "http")
+    return _Refusal(
+        exc.status_code, str(exc.detail), f"{exc.detail} (TAXII 2.1 endpoints)", "http", dict(exc.headers or {})
+    )
+
+
+async def _as_taxii_error(request: Request, exc: Exception) -> TaxiiJSON:
+    """`exc` as a TAXII error message for the caller of `request`: the precise description to a caller who has
+    authenticated, a generic one naming the request id to any other (the precise one goes to the log, within the
+    same budget as the API's problems), as `accord.http.problems` answers."""
+    refusal = _refusal_of(exc)
+    request_id = request_id_of(request)
+    description = refusal.description
+    if not await shows_details(request):
+        log_refusal(request, refusal.code, refusal.status, description)
+        description = generic_detail(request_id)
+    return taxii_error(refusal.status, refusal.title, description, refusal.code, refusal.headers, error_id=request_id)
 
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
@@ -218,7 +257,7 @@ def install_taxii_errors(app: FastAPI) -> None:
 
         async def handler(request: Request, exc: Exception, previous: Handler = previous) -> Response:
             if is_taxii_path(request.url.path):
-                return _as_taxii_error(exc)
+                return await _as_taxii_error(request, exc)
             answer = previous(request, exc)
             return await answer if inspect.isawaitable(answer) else answer
 

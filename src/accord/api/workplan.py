@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 
+from accord.api.schemas.reports import ProgressReport
+from accord.api.schemas.workplan import (
+    CommentView,
+    Indicators,
+    ItemView,
+    ProposalList,
+    ProposalState,
+    ProposalView,
+    WorkPlan,
+)
+from accord.domain.workplan import CODE_PATTERN
 from accord.http.dependencies import NodeDep, OfficerDep
+from accord.http.openapi import OFFICER_PROBLEMS, files, problems
 from accord.http.reports import Disposition, report_response
 from accord.reports.render import ReportFormat
 from accord.workplan.indicators import exchange_table
 from accord.workplan.overview import read_indicators, read_item, read_plan
-from accord.workplan.periods import parse_period
+from accord.workplan.periods import PERIOD_PATTERN, parse_period
 from accord.workplan.proposals import (
     CommentDraft,
     DecisionDraft,
@@ -25,58 +38,81 @@ from accord.workplan.proposals import (
 )
 
 router = APIRouter(tags=["work plan"])
-PeriodQuery = Annotated[str, Query(description="2026-Q4, 2026-11, 2026 or 2026-10-01..2026-12-31")]
+PeriodQuery = Annotated[
+    str,
+    Query(
+        pattern=PERIOD_PATTERN,
+        description="a quarter (2026-Q4), a month (2026-11), a year (2026) or a date range (2026-10-01..2026-12-31)",
+    ),
+]
+ItemCode = Annotated[str, Path(pattern=CODE_PATTERN, description="the item's code")]
+ProposalId = Annotated[UUID, Path(description="the proposal's id")]
+# Changing the plan: 403 without the coordinator role, or deciding one's own side's proposal; 404 for an unknown item
+# or proposal; 409 when the item moved on, the proposal is decided, or the two sides' proposals cross.
+CHANGE_PROBLEMS = (*OFFICER_PROBLEMS, 403, 404, 409)
 
 
-@router.get("/api/v1/workplan")
-def workplan(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
-    return read_plan(node)
+@router.get("/api/v1/workplan", responses=problems(401))
+def workplan(node: NodeDep, officer: OfficerDep) -> WorkPlan:
+    return WorkPlan.model_validate(read_plan(node))
 
 
-@router.get("/api/v1/workplan/items/{code}")
-def workplan_item(node: NodeDep, officer: OfficerDep, code: str) -> dict[str, Any]:
-    return read_item(node, code)
+@router.get("/api/v1/workplan/items/{code}", responses=problems(*OFFICER_PROBLEMS, 404))
+def workplan_item(node: NodeDep, officer: OfficerDep, code: ItemCode) -> ItemView:
+    return ItemView.model_validate(read_item(node, code))
 
 
-@router.post("/api/v1/workplan/items/{code}/comments", status_code=status.HTTP_201_CREATED)
-def workplan_comment(node: NodeDep, officer: OfficerDep, code: str, draft: CommentDraft) -> dict[str, Any]:
-    return comment(node, officer, code, draft)
+@router.post(
+    "/api/v1/workplan/items/{code}/comments", status_code=status.HTTP_201_CREATED, responses=problems(*CHANGE_PROBLEMS)
+)
+def workplan_comment(node: NodeDep, officer: OfficerDep, code: ItemCode, draft: CommentDraft) -> CommentView:
+    return CommentView.model_validate(comment(node, officer, code, draft))
 
 
-@router.get("/api/v1/workplan/proposals")
-def proposals(
-    node: NodeDep, officer: OfficerDep, state: Annotated[str | None, Query(description="pending, accepted, …")] = None
-) -> dict[str, Any]:
-    return {"proposals": list_proposals(node, state)}
+@router.get("/api/v1/workplan/proposals", responses=problems(*OFFICER_PROBLEMS))
+def proposals(node: NodeDep, officer: OfficerDep, state: ProposalState | None = None) -> ProposalList:
+    return ProposalList.model_validate({"proposals": list_proposals(node, state)})
 
 
-@router.post("/api/v1/workplan/proposals", status_code=status.HTTP_201_CREATED)
-def new_proposal(node: NodeDep, officer: OfficerDep, draft: ProposalDraft) -> dict[str, Any]:
-    return propose(node, officer, draft)
+@router.post("/api/v1/workplan/proposals", status_code=status.HTTP_201_CREATED, responses=problems(*CHANGE_PROBLEMS))
+def new_proposal(node: NodeDep, officer: OfficerDep, draft: ProposalDraft) -> ProposalView:
+    return ProposalView.model_validate(propose(node, officer, draft))
 
 
-@router.post("/api/v1/workplan/proposals/{proposal_id}/accept")
+@router.post("/api/v1/workplan/proposals/{proposal_id}/accept", responses=problems(*CHANGE_PROBLEMS))
 def accept_proposal(
-    node: NodeDep, officer: OfficerDep, proposal_id: str, draft: DecisionDraft | None = None
-) -> dict[str, Any]:
-    return accept(node, officer, proposal_id, draft or DecisionDraft())
+    node: NodeDep,
+    officer: OfficerDep,
+    proposal_id: ProposalId,
+    draft: Annotated[DecisionDraft | None, Body(description="optional: why it is accepted")] = None,
+) -> ProposalView:
+    return ProposalView.model_validate(accept(node, officer, str(proposal_id), draft or DecisionDraft()))
 
 
-@router.post("/api/v1/workplan/proposals/{proposal_id}/reject")
-def reject_proposal(node: NodeDep, officer: OfficerDep, proposal_id: str, draft: DecisionDraft) -> dict[str, Any]:
-    return reject(node, officer, proposal_id, draft)
+@router.post("/api/v1/workplan/proposals/{proposal_id}/reject", responses=problems(*CHANGE_PROBLEMS))
+def reject_proposal(node: NodeDep, officer: OfficerDep, proposal_id: ProposalId, draft: DecisionDraft) -> ProposalView:
+    return ProposalView.model_validate(reject(node, officer, str(proposal_id), draft))
 
 
-@router.get("/api/v1/workplan/indicators")
-def indicators(node: NodeDep, officer: OfficerDep, period: PeriodQuery) -> dict[str, Any]:
+@router.get("/api/v1/workplan/indicators", responses=problems(*OFFICER_PROBLEMS))
+def indicators(node: NodeDep, officer: OfficerDep, period: PeriodQuery) -> Indicators:
     chosen = parse_period(period)
     exchange, values = read_indicators(node, chosen, datetime.now(UTC))
-    return {"period": chosen.label, "indicators": values, "exchange": exchange_table(exchange, node.agreement)}
+    return Indicators.model_validate(
+        {"period": chosen.label, "indicators": values, "exchange": exchange_table(exchange, node.agreement)}
+    )
+
+
+_REPORT_FILES = {
+    "text/html": {"schema": {"type": "string"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+}
 
 
 @router.get(
     "/api/v1/reports/progress",
-    responses={200: {"content": {"text/html": {}, "application/pdf": {}, "application/json": {}}}},
+    response_class=Response,
+    responses=files("the report, in the format asked for", _REPORT_FILES, ProgressReport) | problems(*OFFICER_PROBLEMS),
 )
 async def progress_report(
     node: NodeDep,

@@ -39,7 +39,7 @@ from accord.exchange.outbox import (
     retry_at,
 )
 from accord.exchange.transport import PeerClient, PeerUnreachable
-from accord.exchange.uploads import sign_blob_upload
+from accord.exchange.uploads import UploadKind, sign_upload
 from accord.ledger.alarms import AlarmKind, Recurrence, raise_alarm
 from accord.ledger.events import EventType, append_events, event_row
 from accord.ledger.notes import origin_for
@@ -136,14 +136,18 @@ class DeliveryWorker:
 
     def _post(self, peer: PeerRecord, items: list[OutboxItem]) -> list[_Settled]:
         envelopes = [{"ref": item.ref_id, "token": self._seal(peer, item)} for item in items]
+        batch = json.dumps({"envelopes": envelopes}, separators=(",", ":")).encode()
         self._mark_sent(peer, items)
         try:
-            answer = self.client.send_envelopes(peer, envelopes)
+            answer = self.client.send_envelopes(
+                peer, batch, sign_upload(self.node, peer, UploadKind.ENVELOPE_BATCH, batch)
+            )
         except PeerUnreachable as exc:
             return [_Settled(item, retry_error=f"peer unreachable: {exc.detail}", channel_down=True) for item in items]
         results = answer.body.get("results") if isinstance(answer.body, dict) else None
         if not isinstance(results, list) or len(results) != len(items):
-            error = f"peer answered HTTP {answer.status} without per-envelope results"
+            refused = f" ({answer.problem_slug}: {answer.detail})" if answer.problem_slug else ""
+            error = f"peer answered HTTP {answer.status} without per-envelope results{refused}"
             return [_Settled(item, retry_error=error, channel_down=True) for item in items]
         return [self._settle_one(peer, item, result) for item, result in zip(items, results, strict=True)]
 
@@ -377,7 +381,7 @@ class DeliveryWorker:
         }
         sealed = seal_envelope(claims, self.node.keys, peer.pinned.keys).encode()
         try:
-            answer = self.client.send_blob(peer, sealed, sign_blob_upload(self.node, peer, sealed))
+            answer = self.client.send_blob(peer, sealed, sign_upload(self.node, peer, UploadKind.SEALED_BLOB, sealed))
         except PeerUnreachable as exc:
             return f"attachment {sha256[:12]}… not sent: peer unreachable: {exc.detail}"
         if not answer.ok:

@@ -21,6 +21,7 @@ CHECKPOINTS_PATH = "/federation/v1/checkpoints"
 INCLUSION_PATH = "/federation/v1/ledger/inclusion"
 HEALTH_PATH = "/healthz"
 JOSE = {"Content-Type": "application/jose"}
+JSON = {"Content-Type": "application/json"}
 
 
 class PeerUnreachable(AccordError):
@@ -71,8 +72,9 @@ class PeerClient:
     def close(self) -> None:
         self._http.close()
 
-    def send_envelopes(self, peer: PeerRecord, envelopes: list[dict[str, str]]) -> PeerAnswer:
-        return self._post(peer, ENVELOPES_PATH, json={"envelopes": envelopes})
+    def send_envelopes(self, peer: PeerRecord, batch: bytes, upload_token: str) -> PeerAnswer:
+        """An envelope batch (JSON), with the upload token the peer verifies before it reads the body."""
+        return self._post(peer, ENVELOPES_PATH, content=batch, headers=JSON | {UPLOAD_TOKEN_HEADER: upload_token})
 
     def send_blob(self, peer: PeerRecord, sealed: bytes, upload_token: str) -> PeerAnswer:
         """A sealed attachment, with the upload token the peer verifies before it reads the body."""

@@ -1,11 +1,12 @@
-"""Attachments the peer uploads, authenticated before a byte of their body is read.
+"""Bodies the peer uploads (sealed attachments, envelope batches), authenticated before a byte of them is read.
 
-The sender signs a short-lived upload token (a signed peer request, `accord-blob-upload+jws`) naming the SHA-256 and
-the length of the body it sends, and sends it in the `Accord-Upload-Token` header. The receiver verifies it against
-the pinned key, compares the declared length, takes one of its upload slots, and only then streams the body to a
-file in its data directory, hashing and counting as it goes; a body longer than announced is refused the moment it
-is, one whose hash differs when it ends. Only a body that matches its token is opened (it is a sealed envelope, as
-before) and stored.
+The sender signs a short-lived upload token (a signed peer request whose `typ` names the kind of body:
+`accord-blob-upload+jws` for an attachment, `accord-envelope-batch+jws` for a batch) naming the SHA-256 and the length
+of the exact body it sends, and sends it in the `Accord-Upload-Token` header. The receiver verifies it against the
+pinned key, compares the declared length, takes one of its slots for that kind of body, and only then reads the body,
+hashing and counting as it goes (an attachment to a file in its data directory, a batch into memory); a body longer
+than announced is refused the moment it is, one whose hash differs when it ends. Only a body that matches its token
+is looked at.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
@@ -27,12 +29,31 @@ from accord.trust.peers import PeerRecord
 from accord.trust.requests import PeerNotAuthenticated, sign_peer_request, verify_peer_request
 
 UPLOAD_TOKEN_HEADER = "Accord-Upload-Token"
-UPLOAD_TOKEN_TYP = "accord-blob-upload+jws"
 # Under the data directory: bodies while they arrive (owner-only, like everything there).
 INCOMING_DIR = "incoming"
 _JTI_MAX = 64
 _BUSY_RETRY_S = 5
 _HEX = frozenset("0123456789abcdef")
+
+
+class UploadKind(StrEnum):
+    """What a body the peer uploads is; the value is its upload token's JWS `typ`, so that a token signed for one kind
+    of body is refused for another."""
+
+    SEALED_BLOB = "accord-blob-upload+jws"
+    ENVELOPE_BATCH = "accord-envelope-batch+jws"
+
+    @property
+    def noun(self) -> str:
+        return "attachment" if self is UploadKind.SEALED_BLOB else "envelope batch"
+
+    @property
+    def plural(self) -> str:
+        return "attachments" if self is UploadKind.SEALED_BLOB else "envelope batches"
+
+    def limit(self, settings: Settings) -> int:
+        """The longest body of this kind the node accepts."""
+        return sealed_blob_limit(settings) if self is UploadKind.SEALED_BLOB else settings.max_batch_bytes
 
 
 class UploadMismatch(VerificationFailed):
@@ -48,7 +69,7 @@ class ReplayedUpload(ReplayedEnvelope):
 class UploadsBusy(AccordError):
     status = 503
     slug = "uploads-busy"
-    title = "The node is receiving as many attachments as it takes at once"
+    title = "The node is receiving as many uploads of this kind as it takes at once"
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(_BUSY_RETRY_S)}  # RFC 9110 §10.2.3; the sender's outbox retries on its own too
@@ -56,9 +77,10 @@ class UploadsBusy(AccordError):
 
 @dataclass(frozen=True, slots=True)
 class AnnouncedUpload:
-    """A verified upload token: the pinned peer that signed it and the body it announces."""
+    """A verified upload token: the pinned peer that signed it, the kind of body and the body it announces."""
 
     peer: PeerRecord
+    kind: UploadKind
     sha256: str
     size: int
     jti: str
@@ -70,19 +92,20 @@ def sealed_blob_limit(settings: Settings) -> int:
     return settings.max_attachment_bytes * 64 // 27 + 64 * 1024
 
 
-def sign_blob_upload(node: Node, peer: PeerRecord, body: bytes) -> str:
-    """The upload token for sending `body` (a sealed attachment) to `peer`."""
-    return sign_peer_request(node, peer, UPLOAD_TOKEN_TYP, sha256=hashlib.sha256(body).hexdigest(), size=len(body))
+def sign_upload(node: Node, peer: PeerRecord, kind: UploadKind, body: bytes) -> str:
+    """The upload token for sending `body`, the exact bytes of a body of `kind`, to `peer`."""
+    return sign_peer_request(node, peer, kind.value, sha256=hashlib.sha256(body).hexdigest(), size=len(body))
 
 
-def verify_blob_upload(node: Node, token: str | None) -> AnnouncedUpload:
-    """The upload `token` announces, once it is known to be a fresh one from a pinned peer, addressed to this node,
-    for a body no longer than this node accepts. Reads nothing but the token."""
+def verify_upload(node: Node, kind: UploadKind, token: str | None) -> AnnouncedUpload:
+    """The body of `kind` that `token` announces, once it is known to be a fresh token from a pinned peer, addressed
+    to this node, for a body no longer than this node accepts. Reads nothing but the token."""
     if not token:
         raise PeerNotAuthenticated(
-            f"an upload carries the sender's signed upload token in the {UPLOAD_TOKEN_HEADER} header", "missing-token"
+            f"an upload ({kind.noun}) carries the sender's signed upload token in the {UPLOAD_TOKEN_HEADER} header",
+            "missing-token",
         )
-    request = verify_peer_request(node, token.strip(), UPLOAD_TOKEN_TYP)
+    request = verify_peer_request(node, token.strip(), kind.value)
     sha256, size, jti = (request.claims.get(name) for name in ("sha256", "size", "jti"))
     if not isinstance(sha256, str) or len(sha256) != 64 or not set(sha256) <= _HEX:
         raise MalformedArtefact("the upload token's claim 'sha256' is not 64 lowercase hex digits")
@@ -90,10 +113,10 @@ def verify_blob_upload(node: Node, token: str | None) -> AnnouncedUpload:
         raise MalformedArtefact("the upload token's claim 'size' is not a positive integer")
     if not isinstance(jti, str) or not 0 < len(jti) <= _JTI_MAX:
         raise MalformedArtefact(f"the upload token's claim 'jti' is not a string of 1 to {_JTI_MAX} characters")
-    limit = sealed_blob_limit(node.settings)
+    limit = kind.limit(node.settings)
     if size > limit:
-        raise PayloadTooLarge(f"the upload announces {size} bytes; this node accepts at most {limit}")
-    return AnnouncedUpload(request.peer, sha256, size, jti)
+        raise PayloadTooLarge(f"the {kind.noun} announces {size} bytes; this node accepts at most {limit}")
+    return AnnouncedUpload(request.peer, kind, sha256, size, jti)
 
 
 def check_declared_length(upload: AnnouncedUpload, content_length: str | None) -> None:
@@ -109,8 +132,9 @@ def check_declared_length(upload: AnnouncedUpload, content_length: str | None) -
 
 
 class UploadSlots:
-    """How many uploads this process receives at once, and the tokens it admitted while they could still be fresh
-    (a token is good for one upload). Shared by the process's requests; a process of its own has its own slots."""
+    """How many uploads of one kind this process receives at once, and the tokens it admitted while they could still
+    be fresh (a token is good for one upload). Shared by the process's requests; a process of its own has its own
+    slots."""
 
     def __init__(self, limit: int, token_lifetime_s: float) -> None:
         self._limit = limit
@@ -127,13 +151,55 @@ class UploadSlots:
             if upload.jti in self._seen:
                 raise ReplayedUpload(f"upload token {upload.jti} was already used; each upload signs a new one")
             if self._active >= self._limit:
-                raise UploadsBusy(f"{self._active} attachments are arriving already; try again shortly")
+                raise UploadsBusy(f"{self._active} {upload.kind.plural} are arriving already; try again shortly")
             self._active += 1
             self._seen[upload.jti] = now + self._lifetime_s
 
     def release(self) -> None:
         with self._lock:
             self._active -= 1
+
+
+class BodyTally:
+    """The size and SHA-256 of an admitted upload's body so far, checked against its token as the body arrives."""
+
+    def __init__(self, upload: AnnouncedUpload) -> None:
+        self._upload = upload
+        self._hash = hashlib.sha256()
+        self._size = 0
+
+    def add(self, chunk: bytes) -> None:
+        """Count and hash `chunk`; a body longer than announced is refused the moment it is."""
+        self._size += len(chunk)
+        if self._size > self._upload.size:
+            raise PayloadTooLarge(f"the body is longer than the {self._upload.size} bytes its upload token announces")
+        self._hash.update(chunk)
+
+    def verify(self) -> None:
+        """The body ended: it must be the one the token announced, to the byte."""
+        if self._size != self._upload.size:
+            raise UploadMismatch(
+                f"the body ended after {self._size} bytes; its upload token announces {self._upload.size}"
+            )
+        if self._hash.hexdigest() != self._upload.sha256:
+            raise UploadMismatch("the body's SHA-256 is not the one its upload token announces")
+
+
+class BufferedBody:
+    """The body of an admitted upload small enough to hold (an envelope batch), kept in memory as it arrives."""
+
+    def __init__(self, upload: AnnouncedUpload) -> None:
+        self._tally = BodyTally(upload)
+        self._chunks: list[bytes] = []
+
+    def write(self, chunk: bytes) -> None:
+        self._tally.add(chunk)
+        self._chunks.append(chunk)
+
+    def finish(self) -> bytes:
+        """The body, once the whole of it arrived and is the one the token announced."""
+        self._tally.verify()
+        return b"".join(self._chunks)
 
 
 class IncomingBody:
@@ -145,9 +211,7 @@ class IncomingBody:
         handle, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".part")
         self.path = Path(name)
         self._file = os.fdopen(handle, "wb")
-        self._upload = upload
-        self._hash = hashlib.sha256()
-        self._size = 0
+        self._tally = BodyTally(upload)
 
     def __enter__(self) -> IncomingBody:
         return self
@@ -159,21 +223,13 @@ class IncomingBody:
         self.path.unlink(missing_ok=True)
 
     def write(self, chunk: bytes) -> None:
-        self._size += len(chunk)
-        if self._size > self._upload.size:
-            raise PayloadTooLarge(f"the body is longer than the {self._upload.size} bytes its upload token announces")
-        self._hash.update(chunk)
+        self._tally.add(chunk)
         self._file.write(chunk)
 
     def finish(self) -> Path:
         """The file, once the whole body arrived and is the one the token announced."""
         self._file.close()
-        if self._size != self._upload.size:
-            raise UploadMismatch(
-                f"the body ended after {self._size} bytes; its upload token announces {self._upload.size}"
-            )
-        if self._hash.hexdigest() != self._upload.sha256:
-            raise UploadMismatch("the body's SHA-256 is not the one its upload token announces")
+        self._tally.verify()
         return self.path
 
 

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord.directory.officers import officer_for_token
@@ -27,6 +28,32 @@ REQUEST_ID_MEMBER = "request_id"
 log = structlog.get_logger("accord.http")
 # Refusals of callers nobody authenticated are logged with their request id, but within a budget per path and problem.
 _refusal_lines = LineBudget()
+
+
+class InvalidParam(BaseModel):
+    """One reason a request did not validate: where (e.g. ["query", "period"]) and what."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    location: list[str | int]
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 §3 problem details as this node writes them. The standard members are always present; extension
+    members (§3.2) may follow: the request's id, the fields that did not validate, what a problem names (e.g. which
+    check a peer request failed, how long to wait)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    type: str = Field(description="the problem type: urn:accord:problem:<slug>")
+    title: str = Field(description="a short summary of the problem type")
+    status: int = Field(ge=400, le=599, description="the HTTP status code")
+    detail: str = Field(description="this occurrence; generic unless the caller has authenticated")
+    instance: str | None = Field(default=None, description="the path the request was made to")
+    request_id: str | None = Field(default=None, description="quote it to the node's operator")
+    errors: list[InvalidParam] | None = Field(default=None, description="what did not validate (invalid-input)")
 
 
 def problem_type(slug: str) -> str:

@@ -10,6 +10,17 @@ from accord.errors import InvalidInput
 
 _FORMS = "a quarter (2026-Q4), a month (2026-11), a year (2026) or a date range (2026-10-01..2026-12-31)"
 
+# The periods `parse_period` takes, as one regular expression (for the API's OpenAPI document and its checks): years
+# 1000 to 9998 (a period's end, the day after, is still a date), real calendar days (29 February in leap years only).
+_YEAR = r"(?:[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+_LEAP_YEAR = r"(?:[1-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[13579][26])00)"
+_MONTH = r"(?:0[1-9]|1[0-2])"
+_DAY = (
+    rf"(?:{_YEAR}-{_MONTH}-(?:0[1-9]|1[0-9]|2[0-8])|{_YEAR}-(?:0[13-9]|1[0-2])-(?:29|30)"
+    rf"|{_YEAR}-(?:0[13578]|1[02])-31|{_LEAP_YEAR}-02-29)"
+)
+PERIOD_PATTERN = rf"^(?:{_YEAR}|{_YEAR}-[Qq][1-4]|{_YEAR}-{_MONTH}|{_DAY}\.\.{_DAY})$"
+
 
 @dataclass(frozen=True, slots=True)
 class Period:
@@ -55,10 +66,9 @@ def parse_period(text: str) -> Period:
             year = int(value)
             return Period(value, _midnight(date(year, 1, 1)), _midnight(date(year + 1, 1, 1)))
         if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", value):
-            first, last = date.fromisoformat(m[1]), date.fromisoformat(m[2])
-            if last < first:
-                raise InvalidInput(f"the period {value!r} ends before it starts")
-            return Period(value, _midnight(first), _midnight(last + timedelta(days=1)))
+            first, last = sorted((date.fromisoformat(m[1]), date.fromisoformat(m[2])))
+            # A range is the days between its two dates, whichever is written first.
+            return Period(f"{first}..{last}", _midnight(first), _midnight(last + timedelta(days=1)))
     except ValueError as exc:
         raise InvalidInput(f"{value!r} is not a real period: {exc}") from exc
     raise InvalidInput(f"{value!r} is not a period; give {_FORMS}")

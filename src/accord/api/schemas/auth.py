@@ -1,0 +1,26 @@
+"""Sign-in as the API answers it: the bearer token (RFC 6749 §5.1) and the officer it stands for."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from accord.api.schemas import ApiModel
+from accord.directory.officers import Role
+from accord.domain.parties import Party
+
+
+class AccessToken(ApiModel):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="seconds the token stays valid")
+
+
+class OfficerView(ApiModel):
+    id: str
+    username: str
+    display_name: str
+    party: Party
+    agency: str
+    roles: list[Role]
