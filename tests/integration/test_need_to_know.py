@@ -74,8 +74,12 @@ def test_every_read_path_answers_only_what_the_officer_needs_to_know(pair: tuple
         assert low.get(f"/api/v1/cases/{case}").status_code == 200
 
         assert hashlib.sha256(ncb.get(f"/api/v1/attachments/{sha}").content).hexdigest() == sha
-        assert cyber.get(f"/api/v1/attachments/{sha}").status_code == 403
-        assert cbi.get(f"/api/v1/attachments/{sha}").status_code == 403
+        # An attachment nobody may read answers as one that does not exist: no oracle that the file was exchanged.
+        unknown = cyber.get(f"/api/v1/attachments/{'0' * 64}")
+        for reader in (cyber, cbi):
+            refused = reader.get(f"/api/v1/attachments/{sha}")
+            assert refused.status_code == unknown.status_code == 404
+            assert refused.json()["title"] == unknown.json()["title"]
 
         refused_reply = cyber.post(
             f"/api/v1/messages/{routine['id']}/reply",

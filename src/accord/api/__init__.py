@@ -17,7 +17,7 @@ from accord.api import (
     workplan,
 )
 from accord.api.taxii import install_taxii
-from accord.http.openapi import document_problems
+from accord.http.openapi import document_api
 from accord.node import Node
 
 ROUTERS = (
@@ -36,8 +36,10 @@ ROUTERS = (
 
 def install(app: FastAPI, node: Node) -> None:
     """Add the API's routers, then TAXII (last: it answers errors under /taxii2/ as TAXII errors); the OpenAPI
-    document describes the problems every route answers with."""
+    document describes the problems every route answers with and lists the agreement's focus areas and agencies."""
     for router in ROUTERS:
         app.include_router(router)
     install_taxii(app, node)
-    document_problems(app)
+    agreement = node.agreement
+    peer_agencies = [agency.code for agency in agreement.agencies if agency.party is node.party.other]
+    document_api(app, {"focus-area": [area.code for area in agreement.focus_areas], "peer-agency": peer_agencies})

@@ -3,7 +3,6 @@ acknowledgement, proofs."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -20,15 +19,17 @@ from accord.api.schemas.audit import (
     ProvenLeafView,
     RecentCheckpoints,
 )
-from accord.errors import InvalidInput
 from accord.exchange import audit
 from accord.exchange.receipt_proofs import ProvenLeaf, prove_message
 from accord.http.dependencies import NodeDep, OfficerDep
-from accord.http.openapi import OFFICER_PROBLEMS, problems
+from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, problems
+from accord.http.parameters import Rfc3339DateTime
 from accord.ledger.alarms import MAX_NOTE_LENGTH, MAX_PAGE, AlarmFilter
 from accord.ledger.checkpoints import StoredCheckpoint
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+# Alarm ids are the database's 64-bit integers.
+ALARM_ID_MAX = 2**63 - 1
 
 
 def checkpoint_view(checkpoint: StoredCheckpoint) -> CheckpointView:
@@ -83,14 +84,14 @@ def alarms(
     kind: Annotated[str | None, Query(max_length=64, description="only alarms of this kind")] = None,
     origin: Annotated[str | None, Query(max_length=128, description="only alarms about this log or peer")] = None,
     acknowledged: Annotated[bool | None, Query(description="true: acknowledged only; false: open only")] = None,
-    since: Annotated[datetime | None, Query(description="raised at or after this time (with a time zone)")] = None,
-    after: Annotated[int | None, Query(ge=0, description="the cursor: the `next_after` of the previous page")] = None,
+    since: Annotated[Rfc3339DateTime | None, Query(description="raised at or after this time")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=ALARM_ID_MAX, description="the cursor: the `next_after` of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> AlarmPage:
     """Ledger alarms, the oldest first, `limit` at a time; follow `next_after` until it is null."""
     audit.require_audit_role(officer)
-    if since is not None and since.tzinfo is None:
-        raise InvalidInput("`since` needs a time zone, e.g. 2026-11-28T00:00:00Z")
     which = AlarmFilter(kind=kind, origin=origin, acknowledged=acknowledged, since=since)
     page = audit.alarms(node, which, after=after, limit=limit)
     return AlarmPage.model_validate(
@@ -108,9 +109,12 @@ class AcknowledgementRequest(BaseModel):
     note: str = Field(min_length=1, max_length=MAX_NOTE_LENGTH, description="what was found or done")
 
 
-@router.post("/alarms/{alarm_id}/acknowledgement", responses=problems(*OFFICER_PROBLEMS, 403, 404, 409))
+@router.post("/alarms/{alarm_id}/acknowledgement", responses=problems(*BODY_PROBLEMS, 403, 404, 409))
 def acknowledge(
-    node: NodeDep, officer: OfficerDep, alarm_id: int, acknowledgement: AcknowledgementRequest
+    node: NodeDep,
+    officer: OfficerDep,
+    alarm_id: Annotated[int, Path(ge=1, le=ALARM_ID_MAX, description="the alarm's id")],
+    acknowledgement: AcknowledgementRequest,
 ) -> AlarmView:
     """An operator acknowledges an alarm with a note; it then leaves the open count (it stays listed)."""
     return AlarmView.model_validate(audit.acknowledge(node, alarm_id, acknowledgement.note, officer).as_json())
@@ -126,7 +130,7 @@ def checkpoint_now(node: NodeDep, officer: OfficerDep) -> RecentCheckpoints:
     )
 
 
-@router.get("/messages/{message_id}/proof", responses=problems(*OFFICER_PROBLEMS, 403, 404))
+@router.get("/messages/{message_id:uuid}/proof", responses=problems(*OFFICER_PROBLEMS, 403, 404))
 async def message_proof(
     node: NodeDep, officer: OfficerDep, message_id: Annotated[UUID, Path(description="the message's id")]
 ) -> MessageProof:

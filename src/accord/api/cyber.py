@@ -17,11 +17,11 @@ from accord.exchange.sending import require_sender
 from accord.focus.cyber.shares import list_shares, shared_bundle
 from accord.focus.cyber.sharing import share_bundle, share_misp_event
 from accord.http.dependencies import NodeDep, OfficerDep
-from accord.http.openapi import OFFICER_PROBLEMS, problems
+from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, problems
 
 router = APIRouter(tags=["cyber"])
 ShareId = Annotated[UUID, Path(description="the share's message id")]
-SHARE_PROBLEMS = (*OFFICER_PROBLEMS, 403, 413)
+SHARE_PROBLEMS = (*BODY_PROBLEMS, 403, 413)
 READ_PROBLEMS = (*OFFICER_PROBLEMS, 403, 404)
 
 
@@ -87,14 +87,14 @@ def shares(node: NodeDep, officer: OfficerDep) -> ShareList:
     return ShareList.model_validate({"shares": [v.as_json() for v in list_shares(node, officer)]})
 
 
-@router.get("/api/v1/cyber/shares/{message_id}/stix", responses=problems(*READ_PROBLEMS))
+@router.get("/api/v1/cyber/shares/{message_id:uuid}/stix", responses=problems(*READ_PROBLEMS))
 def share_stix(node: NodeDep, officer: OfficerDep, message_id: ShareId) -> StixBundle:
     """The share's objects as a STIX 2.1 bundle."""
     return StixBundle.model_validate(shared_bundle(node, officer, str(message_id)))
 
 
 # 422 when misp-stix cannot convert the share's objects.
-@router.get("/api/v1/cyber/shares/{message_id}/misp", responses=problems(*READ_PROBLEMS))
+@router.get("/api/v1/cyber/shares/{message_id:uuid}/misp", responses=problems(*READ_PROBLEMS))
 def share_as_misp_event(node: NodeDep, officer: OfficerDep, message_id: ShareId) -> MispEvent:
     """The share's objects as a MISP event, for import into MISP (TLP 2.0 markings become tlp: tags)."""
     from accord.focus.cyber.misp import bundle_to_misp  # misp-stix is imported when first needed

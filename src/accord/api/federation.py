@@ -108,17 +108,34 @@ _ENVELOPE_BATCH = {
 }
 
 
+def _announced_upload(what: str) -> dict[str, Any]:
+    """The header of a body authenticated before it is read: the sender's signed upload token."""
+    return {
+        "parameters": [
+            {
+                "name": UPLOAD_TOKEN_HEADER,
+                "in": "header",
+                "required": True,
+                "description": f"the sender's signed upload token (compact JWS): {what}",
+                "schema": {"type": "string", "pattern": COMPACT_JWS_PATTERN},
+            }
+        ]
+    }
+
+
 def _signed_request(what: str) -> dict[str, Any]:
     return request_body({JOSE_MEDIA_TYPE: {"schema": {"type": "string", "pattern": COMPACT_JWS_PATTERN}}}, what)
 
 
-# A request refused as a whole: 400 (not JSON, a malformed artefact), 401 (not the pinned peer's), 413 (too large),
-# 422 (not a batch); when every envelope is refused, the first refusal's status (403 unknown sender, 409 replayed).
+# A request refused as a whole: 400 (not JSON, a malformed artefact, not the body announced), 401 (no valid upload
+# token of the pinned peer), 413 (too large), 422 (not a batch), 503 (as many batches arriving as the node takes); when
+# every envelope is refused, the first refusal's status (403 unknown sender, 409 replayed).
 @router.post(
     "/envelopes",
     response_model=EnvelopeResults,
-    responses=problems(400, 401, 403, 409, 413, 422),
-    openapi_extra=request_body({"application/json": {"schema": _ENVELOPE_BATCH}}, "sealed envelopes, 1 to 2000"),
+    responses=problems(400, 401, 403, 409, 413, 422, 503),
+    openapi_extra=request_body({"application/json": {"schema": _ENVELOPE_BATCH}}, "sealed envelopes, 1 to 2000")
+    | _announced_upload("the batch's size and SHA-256 (accord-envelope-batch+jws)"),
 )
 async def receive_envelopes(node: NodeDep, request: Request) -> JSONResponse:
     """Verify and store each envelope; answer a signed receipt or a problem per envelope.
@@ -220,17 +237,7 @@ async def _compact_token(request: Request, limit: int, what: str) -> str:
         {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
         f"a sealed attachment, announced by the signed upload token in the {UPLOAD_TOKEN_HEADER} header",
     )
-    | {
-        "parameters": [
-            {
-                "name": UPLOAD_TOKEN_HEADER,
-                "in": "header",
-                "required": True,
-                "description": "the sender's signed upload token (compact JWS): the body's size and SHA-256",
-                "schema": {"type": "string", "pattern": COMPACT_JWS_PATTERN},
-            }
-        ]
-    },
+    | _announced_upload("the attachment's size and SHA-256"),
 )
 async def receive_blob(node: NodeDep, request: Request) -> BlobStored:
     """A sealed attachment from the peer, authenticated before its body is read (see `accord.exchange.uploads`):

@@ -25,7 +25,7 @@ from accord.exchange.attachments import read_attachment, store_blob
 from accord.exchange.mailbox import MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
 from accord.exchange.sending import Queued, amend_message, evaluate_draft, reply_draft, send_messages
 from accord.http.dependencies import NodeDep, OfficerDep, read_capped_body
-from accord.http.openapi import OFFICER_PROBLEMS, files, problems, request_body
+from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, files, problems, request_body, vocabulary
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
@@ -33,7 +33,7 @@ MAX_BATCH = 1000
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MessageId = Annotated[UUID, Path(description="the message's id")]
 # Sending: 403 for a role that may not send, 404 for a case or message that is not there (or not the officer's to see).
-SEND_PROBLEMS = (*OFFICER_PROBLEMS, 403, 404, 413)
+SEND_PROBLEMS = (*BODY_PROBLEMS, 403, 404, 413)
 
 
 class MessageBatch(BaseModel):
@@ -80,7 +80,9 @@ def mailbox(
     node: NodeDep,
     officer: OfficerDep,
     box: Literal["inbox", "outbox"] = "inbox",
-    focus_area: Annotated[str | None, Query(description="a focus area code of the agreement")] = None,
+    focus_area: Annotated[
+        str | None, Query(description="a focus area of the agreement", json_schema_extra=vocabulary("focus-area"))
+    ] = None,
     state: DeliveryState | None = None,
     overdue: bool | None = None,
     case_id: UUID | None = None,
@@ -100,28 +102,28 @@ def counts(node: NodeDep, officer: OfficerDep) -> FocusAreaCounts:
     return FocusAreaCounts.model_validate({"focus_areas": counts_by_focus_area(node, officer)})
 
 
-@router.get("/messages/{message_id}", responses=problems(*OFFICER_PROBLEMS, 403, 404))
+@router.get("/messages/{message_id:uuid}", responses=problems(*OFFICER_PROBLEMS, 403, 404))
 def read(node: NodeDep, officer: OfficerDep, message_id: MessageId) -> MessageContent:
     return MessageContent.model_validate(open_message(node, officer, str(message_id)))
 
 
-@router.post("/messages/{message_id}/reply", status_code=201, responses=problems(*SEND_PROBLEMS, 409))
+@router.post("/messages/{message_id:uuid}/reply", status_code=201, responses=problems(*SEND_PROBLEMS, 409))
 def reply(node: NodeDep, officer: OfficerDep, message_id: MessageId, draft: ReplyDraft) -> QueuedMessage:
     [queued] = send_messages(node, officer, [reply_draft(node, officer, str(message_id), draft)])
     return _queued_view(queued)
 
 
-@router.post("/messages/{message_id}/amendments", status_code=201, responses=problems(*SEND_PROBLEMS, 409))
+@router.post("/messages/{message_id:uuid}/amendments", status_code=201, responses=problems(*SEND_PROBLEMS, 409))
 def amend(node: NodeDep, officer: OfficerDep, message_id: MessageId, draft: AmendmentDraft) -> QueuedMessage:
     return _queued_view(amend_message(node, officer, str(message_id), draft))
 
 
-@router.get("/cases/{case_id}", responses=problems(*OFFICER_PROBLEMS, 404))
+@router.get("/cases/{case_id:uuid}", responses=problems(*OFFICER_PROBLEMS, 404))
 def case(node: NodeDep, officer: OfficerDep, case_id: Annotated[UUID, Path(description="the case's id")]) -> CaseThread:
     return CaseThread.model_validate({"case_id": str(case_id), "messages": case_thread(node, officer, str(case_id))})
 
 
-_ANY_BYTES = {"schema": {"type": "string", "format": "binary", "minLength": 1}}
+_BYTES = {"schema": {"type": "string", "format": "binary", "minLength": 1}}
 
 
 @router.post(
@@ -129,8 +131,8 @@ _ANY_BYTES = {"schema": {"type": "string", "format": "binary", "minLength": 1}}
     status_code=201,
     responses=problems(*OFFICER_PROBLEMS, 413),
     openapi_extra=request_body(
-        {"*/*": _ANY_BYTES},
-        "the file itself, not empty; its Content-Type is kept as the attachment's media type",
+        {"application/octet-stream": _BYTES},
+        "the file itself, not empty; sent as any media type, which is kept as the attachment's",
     ),
 )
 async def upload(node: NodeDep, officer: OfficerDep, request: Request) -> StoredAttachment:
@@ -143,7 +145,7 @@ async def upload(node: NodeDep, officer: OfficerDep, request: Request) -> Stored
 @router.get(
     "/attachments/{sha256}",
     response_class=Response,
-    responses=files("the attachment, as its media type", {"*/*": _ANY_BYTES}) | problems(*OFFICER_PROBLEMS, 404),
+    responses=files("the attachment, as its media type", {"*/*": _BYTES}) | problems(*OFFICER_PROBLEMS, 404),
 )
 def download(
     node: NodeDep,

@@ -20,9 +20,10 @@ router = APIRouter(prefix="/api/v1/precursors", tags=["precursors"])
 _FILE_BODY = request_body(
     {
         "text/csv": {"schema": {"type": "string", "minLength": 1}},
-        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        "application/json": {"schema": {"type": "array", "items": {}}},
     },
-    f"the file itself, at most {MAX_FILE_BYTES:,} bytes, UTF-8",
+    f"the file itself, at most {MAX_FILE_BYTES:,} bytes, UTF-8: a CSV file, or a JSON array of notifications or "
+    "incidents (an item that is not one comes back among the errors, with its index)",
 )
 
 

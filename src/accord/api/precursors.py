@@ -3,7 +3,6 @@ reminders on them, and the searchable incidents."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -22,13 +21,14 @@ from accord.focus.precursors.incidents import IncidentFilter, list_incidents
 from accord.focus.precursors.service import FollowUpDraft, list_notifications, raise_alert, send_reminder
 from accord.focus.precursors.substances import load_substances
 from accord.http.dependencies import NodeDep, OfficerDep
-from accord.http.openapi import OFFICER_PROBLEMS, problems
+from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, problems
+from accord.http.parameters import Rfc3339Date
 
 router = APIRouter(tags=["precursors"])
 NotificationId = Annotated[UUID, Path(description="the pre-export notification's message id")]
 # A follow-up is sent: 403 for a role that may not send, 404 for no such notification, 409 when the notification is
 # not in a state that calls for it (no risk flag for an alert; not overdue, or not this side's, for a reminder).
-FOLLOW_UP_PROBLEMS = (*OFFICER_PROBLEMS, 403, 404, 409)
+FOLLOW_UP_PROBLEMS = (*BODY_PROBLEMS, 403, 404, 409)
 
 
 @router.get("/api/v1/substances", responses=problems(*OFFICER_PROBLEMS))
@@ -63,7 +63,7 @@ def notifications(
 
 
 @router.post(
-    "/api/v1/precursors/notifications/{message_id}/alert",
+    "/api/v1/precursors/notifications/{message_id:uuid}/alert",
     status_code=status.HTTP_201_CREATED,
     responses=problems(*FOLLOW_UP_PROBLEMS),
 )
@@ -73,7 +73,7 @@ def alert(node: NodeDep, officer: OfficerDep, message_id: NotificationId, draft:
 
 
 @router.post(
-    "/api/v1/precursors/notifications/{message_id}/reminder",
+    "/api/v1/precursors/notifications/{message_id:uuid}/reminder",
     status_code=status.HTTP_201_CREATED,
     responses=problems(*FOLLOW_UP_PROBLEMS),
 )
@@ -90,8 +90,8 @@ def incidents(
     kind: IncidentKind | None = None,
     substance: Annotated[str | None, Query(max_length=200, description="a substance code, name or CAS")] = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="where it happened")] = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Annotated[Rfc3339Date | None, Query(description="happened on or after this day")] = None,
+    until: Annotated[Rfc3339Date | None, Query(description="happened on or before this day")] = None,
 ) -> IncidentList:
     flt = IncidentFilter(q=q, kind=kind, substance=substance, country=country, since=since, until=until)
     return IncidentList.model_validate({"incidents": [v.as_json() for v in list_incidents(node, officer, flt)]})

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path
 from accord.api.schemas.reviews import HeldDisclosure, ReviewOutcome, ReviewQueue
 from accord.exchange.review import HeldItem, ReviewDecision, decide, held_queue
 from accord.http.dependencies import NodeDep, OfficerDep
-from accord.http.openapi import OFFICER_PROBLEMS, problems
+from accord.http.openapi import BODY_PROBLEMS, problems
 
 router = APIRouter(prefix="/api/v1/reviews", tags=["review"])
 
@@ -36,7 +36,7 @@ def queue(node: NodeDep, officer: OfficerDep) -> ReviewQueue:
     return ReviewQueue(held=[_held(item) for item in held_queue(node, officer)])
 
 
-@router.post("/{message_id}", responses=problems(*OFFICER_PROBLEMS, 403, 404, 409))
+@router.post("/{message_id:uuid}", responses=problems(*BODY_PROBLEMS, 403, 404, 409))
 def review(
     node: NodeDep,
     officer: OfficerDep,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Path, Query, Response, status
+from pydantic import Field
 
 from accord.api.schemas.reports import ProgressReport
 from accord.api.schemas.workplan import (
@@ -20,7 +22,8 @@ from accord.api.schemas.workplan import (
 )
 from accord.domain.workplan import CODE_PATTERN
 from accord.http.dependencies import NodeDep, OfficerDep
-from accord.http.openapi import OFFICER_PROBLEMS, files, problems
+from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, files, problems
+from accord.http.parameters import matching
 from accord.http.reports import Disposition, report_response
 from accord.reports.render import ReportFormat
 from accord.workplan.indicators import exchange_table
@@ -38,18 +41,25 @@ from accord.workplan.proposals import (
 )
 
 router = APIRouter(tags=["work plan"])
+
+
+class Rejection(DecisionDraft):
+    """A rejection states its reason, for the other side and for the record."""
+
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S", description="why the proposal is rejected")
+
+
+PERIOD_FORMS = "a quarter (2026-Q4), a month (2026-11), a year (2026) or a date range (2026-10-01..2026-12-31)"
 PeriodQuery = Annotated[
     str,
-    Query(
-        pattern=PERIOD_PATTERN,
-        description="a quarter (2026-Q4), a month (2026-11), a year (2026) or a date range (2026-10-01..2026-12-31)",
-    ),
+    matching(re.compile(PERIOD_PATTERN), f"a period: {PERIOD_FORMS}"),
+    Query(pattern=PERIOD_PATTERN, description=PERIOD_FORMS),
 ]
 ItemCode = Annotated[str, Path(pattern=CODE_PATTERN, description="the item's code")]
 ProposalId = Annotated[UUID, Path(description="the proposal's id")]
 # Changing the plan: 403 without the coordinator role, or deciding one's own side's proposal; 404 for an unknown item
 # or proposal; 409 when the item moved on, the proposal is decided, or the two sides' proposals cross.
-CHANGE_PROBLEMS = (*OFFICER_PROBLEMS, 403, 404, 409)
+CHANGE_PROBLEMS = (*BODY_PROBLEMS, 403, 404, 409)
 
 
 @router.get("/api/v1/workplan", responses=problems(401))
@@ -79,7 +89,7 @@ def new_proposal(node: NodeDep, officer: OfficerDep, draft: ProposalDraft) -> Pr
     return ProposalView.model_validate(propose(node, officer, draft))
 
 
-@router.post("/api/v1/workplan/proposals/{proposal_id}/accept", responses=problems(*CHANGE_PROBLEMS))
+@router.post("/api/v1/workplan/proposals/{proposal_id:uuid}/accept", responses=problems(*CHANGE_PROBLEMS))
 def accept_proposal(
     node: NodeDep,
     officer: OfficerDep,
@@ -89,8 +99,8 @@ def accept_proposal(
     return ProposalView.model_validate(accept(node, officer, str(proposal_id), draft or DecisionDraft()))
 
 
-@router.post("/api/v1/workplan/proposals/{proposal_id}/reject", responses=problems(*CHANGE_PROBLEMS))
-def reject_proposal(node: NodeDep, officer: OfficerDep, proposal_id: ProposalId, draft: DecisionDraft) -> ProposalView:
+@router.post("/api/v1/workplan/proposals/{proposal_id:uuid}/reject", responses=problems(*CHANGE_PROBLEMS))
+def reject_proposal(node: NodeDep, officer: OfficerDep, proposal_id: ProposalId, draft: Rejection) -> ProposalView:
     return ProposalView.model_validate(reject(node, officer, str(proposal_id), draft))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,9 +62,10 @@ class MessageDraft(ReplyDraft):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: MessageKind = MessageKind.REQUEST
-    recipient_agency: str = Field(min_length=1, max_length=32)
+    # Both are the agreement's data: the node's OpenAPI document lists the values it has (`x-accord-vocabulary`).
+    recipient_agency: str = Field(min_length=1, max_length=32, json_schema_extra={"x-accord-vocabulary": "peer-agency"})
     recipient_officer: str | None = Field(default=None, max_length=128)
-    focus_area: str = Field(min_length=1, max_length=32)
+    focus_area: str = Field(min_length=1, max_length=32, json_schema_extra={"x-accord-vocabulary": "focus-area"})
     case_id: str | None = Field(default=None, max_length=36, description="continue an existing case")
     in_reply_to: str | None = Field(default=None, max_length=36, description="for a response: the message answered")
     notification: PreExportNotification | None = Field(default=None, description="for kind 'pen'")
@@ -98,7 +99,7 @@ class AmendmentDraft(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: MessageKind = Field(description="correction, withdrawal or retraction")
+    kind: Literal[MessageKind.CORRECTION, MessageKind.WITHDRAWAL, MessageKind.RETRACTION]
     reason: str = Field(min_length=1, max_length=2000)
     title: str | None = Field(default=None, max_length=300)
     body: str | None = None

@@ -3,6 +3,7 @@ here once, named by every router) and the bodies that are not JSON (files, attac
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -54,8 +55,10 @@ def problems(*statuses: int) -> Responses:
     return declared
 
 
-# An officer's route: 401 without a valid token, 422 for a parameter or body that does not validate.
+# An officer's route: 401 without a valid token, 422 for a parameter or body that does not validate; with a JSON body,
+# 400 for one that is not text (its bytes are not UTF-8).
 OFFICER_PROBLEMS = (401, 422)
+BODY_PROBLEMS = (400, *OFFICER_PROBLEMS)
 
 
 def files(description: str, content: dict[str, dict[str, Any]], model: type[BaseModel] | None = None) -> Responses:
@@ -72,8 +75,19 @@ def request_body(content: dict[str, dict[str, Any]], description: str) -> dict[s
     return {"requestBody": {"required": True, "description": description, "content": content}}
 
 
-def document_problems(app: FastAPI) -> None:
-    """Put the `Problem` schema into the document's components, where every route's problem answers point."""
+# Marks a string whose values are this node's data (e.g. the agreement's focus areas), not fixed in the code: the
+# document lists them as the node has them.
+VOCABULARY = "x-accord-vocabulary"
+
+
+def vocabulary(name: str) -> dict[str, Any]:
+    """`json_schema_extra` for a value that is one of the node's vocabulary `name` (see `document_api`)."""
+    return {VOCABULARY: name}
+
+
+def document_api(app: FastAPI, vocabularies: Mapping[str, Sequence[str]]) -> None:
+    """Complete the document FastAPI generates: the `Problem` schema in its components, where every route's problem
+    answers point, and the values of each vocabulary where a parameter or a member is marked with it."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -83,7 +97,25 @@ def document_problems(app: FastAPI) -> None:
             problem = Problem.model_json_schema(ref_template=REF_TEMPLATE, mode="serialization")
             schemas.update(problem.pop("$defs", {}))
             schemas[Problem.__name__] = problem
+            _list_vocabularies(document, vocabularies)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to extend the document it generates
+
+
+def _list_vocabularies(node: Any, vocabularies: Mapping[str, Sequence[str]]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _list_vocabularies(item, vocabularies)
+        return
+    if not isinstance(node, dict):
+        return
+    name = node.get(VOCABULARY)
+    if name is not None:
+        values = list(vocabularies[name])
+        strings = [branch for branch in node.get("anyOf", ()) if branch.get("type") == "string"]
+        for target in strings or [node]:  # an optional value: its string branch (null stays allowed)
+            target["enum"] = values
+    for value in node.values():
+        _list_vocabularies(value, vocabularies)

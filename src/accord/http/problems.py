@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from accord.directory.officers import officer_for_token
 from accord.errors import AccordError, AuthenticationFailed
@@ -200,7 +201,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        slug = {404: "not-found", 405: "method-not-allowed", 401: "authentication-failed"}.get(exc.status_code, "http")
+        slug = {400: "malformed-body", 404: "not-found", 405: "method-not-allowed", 401: "authentication-failed"}.get(
+            exc.status_code, "http"
+        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
         body = {
             "type": problem_type(slug),
             "title": str(exc.detail),
@@ -209,4 +215,15 @@ def install_problem_handlers(app: FastAPI) -> None:
             "instance": request.url.path,
             REQUEST_ID_MEMBER: request_id_of(request),
         }
-        return problem_json(body, exc.status_code, exc.headers)  # e.g. Allow, with a 405
+        return problem_json(body, exc.status_code, headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """RFC 9110 §10.2.1: every method the target resource supports. Starlette names only those of the first route
+    whose path matched, and a path often has a route per method."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))

@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from accord.errors import InvalidInput
 
+MAX_RANGE_DAYS = 3653  # ten years
 _FORMS = "a quarter (2026-Q4), a month (2026-11), a year (2026) or a date range (2026-10-01..2026-12-31)"
 
 # The periods `parse_period` takes, as one regular expression (for the API's OpenAPI document and its checks): years
 # 1000 to 9998 (a period's end, the day after, is still a date), real calendar days (29 February in leap years only).
+# That a range ends on or after its first day, within ten years, is a rule between its two dates no pattern states.
 _YEAR = r"(?:[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
 _LEAP_YEAR = r"(?:[1-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[13579][26])00)"
 _MONTH = r"(?:0[1-9]|1[0-2])"
@@ -66,9 +68,13 @@ def parse_period(text: str) -> Period:
             year = int(value)
             return Period(value, _midnight(date(year, 1, 1)), _midnight(date(year + 1, 1, 1)))
         if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", value):
-            first, last = sorted((date.fromisoformat(m[1]), date.fromisoformat(m[2])))
-            # A range is the days between its two dates, whichever is written first.
-            return Period(f"{first}..{last}", _midnight(first), _midnight(last + timedelta(days=1)))
+            first, last = date.fromisoformat(m[1]), date.fromisoformat(m[2])
+            if last < first:
+                raise InvalidInput(f"the period {value!r} ends before it starts")
+            if (last - first).days >= MAX_RANGE_DAYS:
+                # A report measures the period week by week: a range of centuries would take minutes and gigabytes.
+                raise InvalidInput(f"the period {value!r} is longer than a date range may be (ten years)")
+            return Period(value, _midnight(first), _midnight(last + timedelta(days=1)))
     except ValueError as exc:
         raise InvalidInput(f"{value!r} is not a real period: {exc}") from exc
     raise InvalidInput(f"{value!r} is not a period; give {_FORMS}")

@@ -76,13 +76,13 @@ class Mailbox(ApiModel):
 
 
 class BoxCounts(ApiModel):
-    """Counted over what the officer may read; a box with nothing in it is left out."""
+    """Counted over what the officer may read."""
 
-    inbox: int | None = None
-    inbox_overdue: int | None = None
-    unread: int | None = None
-    outbox: int | None = None
-    outbox_overdue: int | None = None
+    inbox: int = 0
+    inbox_overdue: int = 0
+    unread: int = 0
+    outbox: int = 0
+    outbox_overdue: int = 0
 
 
 class FocusAreaCounts(ApiModel):
