@@ -3,6 +3,7 @@ error and an exit code, and a node opened from its data directory, alone or to a
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,8 +20,11 @@ if TYPE_CHECKING:
     from accord.directory.officers import Officer
     from accord.node import Node
 
-console = Console(soft_wrap=True, highlight=False)
-errors = Console(stderr=True, soft_wrap=True, highlight=False)
+# Piped or captured output is read by programs and log files: tables there keep their full width (a terminal's own
+# width applies only to a terminal).
+PIPED_WIDTH = 200
+console = Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
+errors = Console(stderr=True, soft_wrap=True, highlight=False, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 DataOption = Annotated[Path, typer.Option("--data", help="the node's data directory")]
 
