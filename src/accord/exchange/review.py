@@ -20,6 +20,7 @@ from accord.directory.officers import Officer, Role
 from accord.domain.handling import Caveat
 from accord.domain.messages import Assurance, DeliveryState, Direction, Message
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accord.exchange.disclosure import decide_disclosure
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.exchange.sending import mark_answered
 from accord.ledger.events import EventType, append_event
@@ -35,6 +36,11 @@ _REMOVABLE = frozenset({"date_of_birth", "nationality", "identifiers", "aliases"
 class FourEyes(Forbidden):
     slug = "four-eyes"
     title = "A disclosure is reviewed by someone other than its sender"
+
+
+class GateNotCleared(Conflict):
+    slug = "gate-not-cleared"
+    title = "A hold that approval alone cannot lift still applies"
 
 
 class ReviewConditions(BaseModel):
@@ -175,10 +181,21 @@ def _apply(
         )
         return DeliveryState.REFUSED.value, reason
     message = _with_conditions(Message.model_validate_json(row.content), decision.conditions)
+    _require_gates_cleared(node, conn, row, message)
     content = canonical_json(message.model_dump(mode="json")).decode()
     reason = f"approved by {officer.username}: {decision.reason}"
     _release(node, conn, message, content, {"state_reason": reason, "content": content})
     return DeliveryState.QUEUED.value, reason
+
+
+def _require_gates_cleared(node: Node, conn: Connection, row: Any, message: Message) -> None:
+    """Approval re-decides the message as it would leave (with the reviewer's conditions): a gated hold that still
+    applies cannot be approved; its remedy says what would lift it."""
+    principal = Principal(row.sender_officer or "", node.party.value, row.sender_agency, ("officer",))
+    open_gates = decide_disclosure(node, conn, message, principal).gates
+    if open_gates:
+        remedies = "; ".join(f"{g.id} ({g.citation}): {g.remedy}" for g in open_gates)
+        raise GateNotCleared(f"this disclosure cannot be approved as it stands: {remedies}")
 
 
 def _release(node: Node, conn: Connection, message: Message, content: str, values: dict[str, Any]) -> None:
@@ -239,7 +256,7 @@ def reevaluate_held(node: Node) -> dict[str, int]:
                 continue
             message = Message.model_validate_json(row.content)
             principal = Principal(row.sender_officer or "", node.party.value, row.sender_agency, ("officer",))
-            decided = node.policy.decide(message, principal)
+            decided = decide_disclosure(node, conn, message, principal)
             counts[decided.verdict.value] += 1
             values: dict[str, Any] = {
                 "decision": json.dumps(decided.as_json()),

@@ -27,6 +27,7 @@ from accord.domain.messages import (
     Priority,
 )
 from accord.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from accord.exchange.disclosure import decide_disclosure
 from accord.exchange.errors import AboveChannelCeiling, NotAmendable, UnknownAgency, UnknownFocusArea
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.mailbox import visible_row
@@ -75,7 +76,7 @@ def evaluate_draft(node: Node, officer: Officer, draft: MessageDraft) -> Disclos
     require_sender(officer)
     with node.engine.connect() as conn:
         message = _message_from_draft(node, conn, officer, draft, datetime.now(UTC))
-    return node.policy.decide(message, _principal(node, officer))
+        return decide_disclosure(node, conn, message, _principal(node, officer))
 
 
 def _principal(node: Node, officer: Officer) -> Principal:
@@ -150,7 +151,7 @@ def _decide_and_queue(
     node: Node, conn: Connection, officer: Officer, peer: PeerRecord, built: Sequence[Message], now: datetime
 ) -> list[Queued]:
     principal = _principal(node, officer)
-    decisions = [node.policy.decide(message, principal) for message in built]
+    decisions = [decide_disclosure(node, conn, message, principal) for message in built]
     allowed = [m for m, d in zip(built, decisions, strict=True) if d.verdict is Verdict.ALLOW]
     contents = {m.id: canonical_json(m.model_dump(mode="json")) for m in built}
     seqs = dict(

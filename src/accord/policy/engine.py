@@ -16,7 +16,7 @@ import cedarpy
 from accord.domain.agreement import Agreement
 from accord.domain.messages import Message
 from accord.policy.pack import PolicyPack
-from accord.policy.screens import screen
+from accord.policy.screens import Evidence, screen
 
 
 class Verdict(StrEnum):
@@ -30,6 +30,8 @@ class PolicyHit:
     id: str
     citation: str
     review: bool
+    gate: bool = False  # a hold approval cannot lift: the message as it would leave must no longer hit it
+    remedy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +42,20 @@ class DisclosureDecision:
     policies: tuple[PolicyHit, ...] = ()
     findings: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def gates(self) -> tuple[PolicyHit, ...]:
+        """The holds approval cannot lift without their remedy."""
+        return tuple(p for p in self.policies if p.gate)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict.value,
             "reasons": list(self.reasons),
             "pack": self.pack,
-            "policies": [{"id": p.id, "citation": p.citation, "review": p.review} for p in self.policies],
+            "policies": [
+                {"id": p.id, "citation": p.citation, "review": p.review, "gate": p.gate, "remedy": p.remedy}
+                for p in self.policies
+            ],
             "findings": self.findings,
         }
 
@@ -73,7 +83,9 @@ class Reader:
 
 
 class DisclosurePolicy(Protocol):
-    def decide(self, message: Message, principal: Principal | None = None) -> DisclosureDecision: ...
+    def decide(
+        self, message: Message, principal: Principal | None = None, evidence: Evidence | None = None
+    ) -> DisclosureDecision: ...
 
     def readable(self, reader: Reader, items: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]: ...
 
@@ -81,7 +93,9 @@ class DisclosurePolicy(Protocol):
 class AllowAllPolicy:
     """Allows every disclosure and says so in its reason, so the ledger shows no pack was applied (tests only)."""
 
-    def decide(self, message: Message, principal: Principal | None = None) -> DisclosureDecision:
+    def decide(
+        self, message: Message, principal: Principal | None = None, evidence: Evidence | None = None
+    ) -> DisclosureDecision:
         return DisclosureDecision(
             verdict=Verdict.ALLOW,
             reasons=("no policy pack installed: the foundation hook allows every disclosure",),
@@ -99,11 +113,13 @@ class CedarPolicy:
         self.pack = pack
         self.agreement = agreement
 
-    def decide(self, message: Message, principal: Principal | None = None) -> DisclosureDecision:
+    def decide(
+        self, message: Message, principal: Principal | None = None, evidence: Evidence | None = None
+    ) -> DisclosureDecision:
         who = principal or Principal(
             message.sender.officer or "unknown", message.sender.party.value, message.sender.agency, ("officer",)
         )
-        screened = screen(message, self.pack.manifest.screens, self.agreement)
+        screened = screen(message, self.pack.manifest.screens, self.agreement, evidence)
         entities = [
             _entity("Officer", who.id, {"party": who.party, "agency": who.agency, "roles": list(who.roles)}),
             _entity("Message", message.id, screened.attributes),
@@ -122,7 +138,7 @@ class CedarPolicy:
                 Verdict.REVIEW, (f"the pack could not evaluate: {errors}",), self.pack.label, (), screened.findings
             )
         hits = tuple(
-            PolicyHit(info.id, info.citation, info.review)
+            PolicyHit(info.id, info.citation, info.review, info.gate, info.remedy)
             for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
         )
         if result.decision == cedarpy.Decision.Allow:
@@ -148,7 +164,7 @@ class CedarPolicy:
         entities = [_reader_entity(reader), _entity("Message", item_id, attrs)]
         result = cedarpy.is_authorized(_read_request(reader, item_id), self.pack.policy_set, entities)
         hits = tuple(
-            PolicyHit(info.id, info.citation, info.review)
+            PolicyHit(info.id, info.citation, info.review, info.gate, info.remedy)
             for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
         )
         allowed = result.decision == cedarpy.Decision.Allow and not result.diagnostics.errors

@@ -15,6 +15,7 @@ from accord.domain.messages import Message
 from accord.domain.parties import Party
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Reader, Verdict
 from accord.policy.pack import SIGNATURE, PackError, PolicyPack, install_pack, load_installed_pack, shipped_pack_dir
+from accord.policy.screens import Evidence
 
 POLICY_DIR = "policy"
 log = structlog.get_logger(__name__)
@@ -49,12 +50,14 @@ class InstalledPolicy:
         self._refresh()
         return self._engine.pack if self._engine else None
 
-    def decide(self, message: Message, principal: Principal | None = None) -> DisclosureDecision:
+    def decide(
+        self, message: Message, principal: Principal | None = None, evidence: Evidence | None = None
+    ) -> DisclosureDecision:
         self._refresh()
         if self._engine is None:
             reason = f"the installed policy pack cannot be used ({self._problem}); a legal officer decides"
             return DisclosureDecision(Verdict.REVIEW, (reason,), "none")
-        return self._engine.decide(message, principal)
+        return self._engine.decide(message, principal, evidence)
 
     def readable(self, reader: Reader, items: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]:
         self._refresh()

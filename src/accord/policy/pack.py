@@ -20,6 +20,7 @@ from accord.crypto.signing import sign_claims, signed_kid, verify_claims
 from accord.datafiles import parse, read_text
 from accord.domain.parties import Party
 from accord.errors import AccordError
+from accord.policy.screens import Screens
 
 PACKS_DIR = Path(__file__).resolve().parent.parent / "data" / "policy"
 MANIFEST = "manifest.yaml"
@@ -31,37 +32,6 @@ class PackError(AccordError):
     status = 422
     slug = "invalid-policy-pack"
     title = "The policy pack cannot be used"
-
-
-class Mistreatment(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    destination_risk: int = Field(ge=0, le=5)
-    suspect_named: int = Field(ge=0, le=5)
-    high_risk_offences: tuple[str, ...] = ()
-    high_risk_offence: int = Field(ge=0, le=5)
-    threshold: int = Field(ge=0, le=10)
-
-
-class Minimisation(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    roles_without_identifiers: tuple[str, ...] = ()
-
-
-class Screens(BaseModel):
-    """The facts the screens compute Cedar attributes from; policy, not code."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    protected_grounds: tuple[str, ...]
-    sensitive_terms: tuple[str, ...]
-    recognised_legal_bases: tuple[str, ...]
-    personal_identifier_schemes: tuple[str, ...]
-    offences_in_scope: dict[str, tuple[str, ...]]
-    mistreatment: Mistreatment
-    capital_offences_in_destination: tuple[str, ...] = ()
-    minimisation: Minimisation = Minimisation()
 
 
 class Retention(BaseModel):
@@ -89,6 +59,10 @@ class PolicyInfo:
     citation: str
     review: bool
     effect: str  # permit or forbid
+    # A review hold a reviewer cannot simply approve: approval re-decides the message as it would leave, and the
+    # hold must no longer apply (an assurance recorded, a field removed). `remedy` says what lifts it.
+    gate: bool = False
+    remedy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +111,14 @@ def _policy_infos(parsed: dict[str, Any], directory: Path) -> dict[str, PolicyIn
         if policy_id in seen:
             raise PackError(f"policy id {policy_id!r} appears twice in {directory}")
         seen.add(policy_id)
-        infos[cedar_id] = PolicyInfo(policy_id, citation, "review" in notes, policy["effect"])
+        gate = "gate" in notes
+        if gate and "review" not in notes:
+            raise PackError(f"policy {policy_id!r} is a @gate, which only a @review hold can be")
+        if gate and not notes.get("remedy"):
+            raise PackError(f"policy {policy_id!r} is a @gate and must say in @remedy what lifts it")
+        infos[cedar_id] = PolicyInfo(
+            policy_id, citation, "review" in notes, policy["effect"], gate, notes.get("remedy")
+        )
     if parsed.get("templates"):
         raise PackError("policy packs hold static policies only")
     if not any(info.effect == "permit" for info in infos.values()):

@@ -98,6 +98,8 @@ class PolicyHit(ApiModel):
     id: str
     citation: str
     review: bool
+    gate: bool = Field(default=False, description="a hold approval cannot lift until its remedy is applied")
+    remedy: str | None = Field(default=None, description="what lifts the hold (for a gate)")
 
 
 class PolicyDecision(ApiModel):

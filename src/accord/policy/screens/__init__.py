@@ -1,0 +1,64 @@
+"""Screens: compute, from the structured message (and its free text, for flags only), the attributes the Cedar
+policies decide on, with findings a person can read. One module per screen, each with the rules it reads from the
+pack's manifest (`screens.<name>`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from accord.domain.agreement import Agreement
+from accord.domain.messages import Message
+from accord.policy.screens.contribution import Contribution
+from accord.policy.screens.handling import screen_handling
+from accord.policy.screens.minimisation import MinimisationRules, screen_minimisation
+from accord.policy.screens.mistreatment import MistreatmentRules, screen_mistreatment
+from accord.policy.screens.neutrality import NeutralityRules, screen_neutrality
+from accord.policy.screens.offences import OffenceRules, screen_offences
+from accord.policy.screens.personal import PersonalDataRules, screen_personal_data
+
+
+class Screens(BaseModel):
+    """The facts the screens compute Cedar attributes from; policy, not code."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    personal_data: PersonalDataRules
+    neutrality: NeutralityRules
+    offences: OffenceRules
+    mistreatment: MistreatmentRules
+    minimisation: MinimisationRules = MinimisationRules()
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the send path knows beyond the message itself, gathered by the exchange for the screens."""
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    attributes: dict[str, Any]
+    findings: dict[str, Any] = field(default_factory=dict)
+
+
+def screen(message: Message, screens: Screens, agreement: Agreement, evidence: Evidence | None = None) -> Screened:
+    personal = screen_personal_data(message, screens.personal_data)
+    contributions: list[Contribution] = [
+        screen_handling(message, agreement),
+        personal,
+        screen_neutrality(message, screens.neutrality),
+        screen_offences(message, screens.offences),
+        screen_mistreatment(message, screens.mistreatment, bool(personal.attributes["personal_data"])),
+        screen_minimisation(message, screens.minimisation),
+    ]
+    attributes: dict[str, Any] = {}
+    findings: dict[str, Any] = {}
+    for contribution in contributions:
+        attributes.update(contribution.attributes)
+        findings.update({k: v for k, v in contribution.findings.items() if v})
+    return Screened(attributes, findings)
+
+
+__all__ = ["Evidence", "Screened", "Screens", "screen"]

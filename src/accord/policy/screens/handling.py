@@ -1,0 +1,33 @@
+"""Handling: the message's level against the channel's ceiling, its TLP and named recipients, and its caveats."""
+
+from __future__ import annotations
+
+from accord.domain.agreement import Agreement
+from accord.domain.handling import Caveat, Tlp
+from accord.domain.messages import Message
+from accord.policy.screens.contribution import Contribution
+
+
+def screen_handling(message: Message, agreement: Agreement) -> Contribution:
+    handling = message.handling
+    named = bool(message.recipient.officer) and (
+        not handling.named_recipients or message.recipient.officer in handling.named_recipients
+    )
+    restriction = bool((handling.restrictions or "").strip())
+    return Contribution(
+        {
+            "kind": message.kind.value,
+            "focus_area": message.focus_area,
+            "purpose": message.purpose.value,
+            "level": handling.level.rank,
+            "ceiling": agreement.channel_ceiling.rank,
+            "tlp": handling.tlp.value,
+            "recipient_named": named,
+            "caveats": [c.value for c in handling.caveats],
+            "restriction_stated": restriction,
+        },
+        {
+            "tlp_red_without_named_recipient": handling.tlp is Tlp.RED and not named,
+            "h3_without_restriction": Caveat.H3 in handling.caveats and not restriction,
+        },
+    )
