@@ -157,7 +157,12 @@ def test_four_eyes_roles_refusal_and_escalation_to_the_deputy_head(pair: tuple[R
             "reason": "Assurances received; identifiers not needed.",
             "conditions": {
                 "remove_fields": ["subjects[0].identifiers"],
-                "assurance": {"kind": "no-death-penalty", "reference": "Note verbale 2026/114"},
+                "assurance": {
+                    "kind": "no-death-penalty",
+                    "reference": "Note verbale 2026/114",
+                    "issued_on": "2026-10-02",
+                    "issuing_authority": "Ministry of External Affairs, Government of India",
+                },
             },
         }
         assert deputy.post(f"/api/v1/reviews/{risky['id']}", json=approval).status_code == 200

@@ -116,3 +116,34 @@ def test_the_cli_shows_tests_and_diffs_packs(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["policy", "test", str(tmp_path / "nowhere"), str(ca / "cases.yaml")])
     assert missing.exit_code == 1
     assert "cannot read the pack" in missing.output
+
+
+def test_a_case_table_includes_one_file_per_rule_family_and_reports_per_family(tmp_path: Path) -> None:
+    ca = shipped_pack_dir(Party.CA)
+    table = tmp_path / "cases.yaml"
+    table.write_text((ca / "cases.yaml").read_text(encoding="utf-8") + "includes: [families/*.yaml]\n", "utf-8")
+    (tmp_path / "families").mkdir()
+    (tmp_path / "families" / "evidence.yaml").write_text(
+        "party: CA\nfamily: treaty-route\ncases:\n"
+        "  - {name: court evidence goes by treaty, message: {purpose: evidence}, "
+        "expect: {decision: deny, policies: [ca-mlat-evidence]}}\n",
+        "utf-8",
+    )
+    loaded = load_cases(table)
+    assert loaded.families()["treaty-route"] == 1
+    tested = CliRunner().invoke(app, ["policy", "test", str(ca), str(table)])
+    assert tested.exit_code == 0, tested.output
+    assert "treaty-route" in tested.output and "ca-mlat-evidence" in tested.output
+
+    (tmp_path / "families" / "wrong.yaml").write_text(
+        "party: IN\nfamily: other\ncases:\n  - {name: x, expect: {decision: allow}}\n", "utf-8"
+    )
+    wrong_party = CliRunner().invoke(app, ["policy", "test", str(ca), str(table)])
+    assert wrong_party.exit_code == 1 and "the table's for CA" in wrong_party.output
+
+    (tmp_path / "families" / "wrong.yaml").write_text(
+        "party: CA\nfamily: other\ncases:\n  - {name: court evidence goes by treaty, expect: {decision: allow}}\n",
+        "utf-8",
+    )
+    repeated = CliRunner().invoke(app, ["policy", "test", str(ca), str(table)])
+    assert repeated.exit_code == 1 and "repeated: court evidence goes by treaty" in repeated.output

@@ -15,7 +15,7 @@ from rich.table import Table
 from accord.cli._console import DataOption, console, opened_node, stop
 from accord.datafiles import load_agreement
 from accord.errors import AccordError
-from accord.policy.cases import load_cases, run_cases, uncovered_policies
+from accord.policy.cases import CaseResult, family_results, load_cases, run_cases, uncovered_policies
 from accord.policy.pack import PolicyPack, load_pack
 
 policy_app = typer.Typer(help="The party's disclosure policy pack (Cedar policies with their legal sources).")
@@ -63,11 +63,22 @@ def test(pack_dir: PackArgument, cases_file: Annotated[Path, typer.Argument(help
         )
     failed = [r for r in results if not r.passed]
     uncovered = uncovered_policies(pack, results)
+    _print_families(results)
     console.print(f"{len(results) - len(failed)}/{len(results)} cases pass; pack {pack.label}")
     if uncovered:
         console.print(f"[bold red]policies no passing case exercises:[/] {', '.join(uncovered)}")
     if failed or uncovered:
         raise typer.Exit(code=1)
+
+
+def _print_families(results: list[CaseResult]) -> None:
+    """Per rule family: how many cases, how many pass, and which policies its passing cases exercise."""
+    table = Table("rule family", "cases", "pass", "policies exercised")
+    for family, members in family_results(results).items():
+        passed = [r for r in members if r.passed]
+        exercised = sorted({p for r in passed for p in r.case.expect.policies})
+        table.add_row(family, str(len(members)), str(len(passed)), ", ".join(exercised) or "—")
+    console.print(table)
 
 
 @policy_app.command("diff")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -146,12 +146,17 @@ class AssuranceKind(StrEnum):
 
 
 class Assurance(BaseModel):
-    """An assurance the receiving state gave, recorded by reference (a diplomatic note, a letter)."""
+    """An assurance the receiving state gave, recorded by reference (a diplomatic note, a letter): what it assures,
+    the document, when it was given and by whom. It travels with the message and lands in both ledgers."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: AssuranceKind
-    reference: str = Field(min_length=1, max_length=200)
+    reference: str = Field(min_length=1, max_length=200, description="the document, e.g. a note verbale's number")
+    issued_on: date = Field(description="the date the receiving state gave it")
+    issuing_authority: str = Field(
+        min_length=2, max_length=200, description="who gave it, e.g. Ministry of Home Affairs, Government of India"
+    )
 
 
 class Message(BaseModel):

@@ -1,5 +1,6 @@
 """Table-driven policy cases: a base draft, and per case what changes and which decision (and policies) to expect.
-`accord policy test PACK CASES.yaml` runs them; each pack ships its own table beside it."""
+`accord policy test PACK CASES.yaml` runs them; each pack ships its own table beside it. The table may include
+further files of cases (`includes: [cases/*.yaml]`), one per rule family, so each family's cases are kept together."""
 
 from __future__ import annotations
 
@@ -38,6 +39,18 @@ class Case(BaseModel):
         default_factory=dict, description="for a read: the message as the reader's node holds it"
     )
     expect: Expectation
+    family: str | None = Field(default=None, description="the rule family; an included file's family by default")
+
+
+class CaseFamily(BaseModel):
+    """An included file of cases: one rule family (death penalty, neutrality, minimisation …)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    party: Party
+    family: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]*$")
+    fixtures: dict[str, Any] = Field(default_factory=dict, description="YAML anchors the cases refer to")
+    cases: tuple[Case, ...] = Field(min_length=1)
 
 
 class CaseTable(BaseModel):
@@ -46,7 +59,16 @@ class CaseTable(BaseModel):
     party: Party
     fixtures: dict[str, Any] = Field(default_factory=dict, description="YAML anchors the cases refer to")
     base: dict[str, Any]
-    cases: tuple[Case, ...]
+    includes: tuple[str, ...] = Field(default=(), description="glob patterns, relative to the table, of case files")
+    cases: tuple[Case, ...] = ()
+
+    def families(self) -> dict[str, int]:
+        """How many cases each rule family has (cases without one count as "general")."""
+        counts: dict[str, int] = {}
+        for case in self.cases:
+            family = case.family or "general"
+            counts[family] = counts.get(family, 0) + 1
+        return dict(sorted(counts.items()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +87,24 @@ class CaseResult:
 
 
 def load_cases(path: Path) -> CaseTable:
-    return load_file(CaseTable, path, PackError, kind="case table")
+    table = load_file(CaseTable, path, PackError, kind="case table")
+    included: list[Case] = []
+    for pattern in table.includes:
+        files = sorted(path.parent.glob(pattern))
+        if not files:
+            raise PackError(f"{path}: the include {pattern!r} matches no file")
+        for file in files:
+            family = load_file(CaseFamily, file, PackError, kind="case file")
+            if family.party is not table.party:
+                raise PackError(f"{file}: its cases are for {family.party}, the table's for {table.party}")
+            included.extend(c if c.family else c.model_copy(update={"family": family.family}) for c in family.cases)
+    cases = table.cases + tuple(included)
+    if not cases:
+        raise PackError(f"{path}: the case table has no cases")
+    names = [c.name for c in cases]
+    if duplicated := sorted({n for n in names if names.count(n) > 1}):
+        raise PackError(f"{path}: case names must be unique; repeated: {', '.join(duplicated)}")
+    return table.model_copy(update={"cases": cases})
 
 
 def _merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
@@ -142,6 +181,14 @@ def _run_read(engine: CedarPolicy, table: CaseTable, case: Case, index: int) -> 
     except ValueError as exc:
         return CaseResult(case, None, f"the case is not a valid read: {exc}")
     return CaseResult(case, engine.explain_read(reader, f"case-{index}", attrs))
+
+
+def family_results(results: list[CaseResult]) -> dict[str, list[CaseResult]]:
+    """Results grouped by the case's rule family, families in name order."""
+    grouped: dict[str, list[CaseResult]] = {}
+    for result in results:
+        grouped.setdefault(result.case.family or "general", []).append(result)
+    return dict(sorted(grouped.items()))
 
 
 def uncovered_policies(pack: PolicyPack, results: list[CaseResult]) -> list[str]:
