@@ -147,3 +147,33 @@ def test_a_case_table_includes_one_file_per_rule_family_and_reports_per_family(t
     )
     repeated = CliRunner().invoke(app, ["policy", "test", str(ca), str(table)])
     assert repeated.exit_code == 1 and "repeated: court evidence goes by treaty" in repeated.output
+
+
+def test_a_policy_reading_an_attribute_the_screens_do_not_compute_is_refused_by_cedars_validator(
+    tmp_path: Path,
+) -> None:
+    changed = copy_pack(Party.CA, tmp_path)
+    cedar = changed / "policies.cedar"
+    cedar.write_text(cedar.read_text(encoding="utf-8").replace("resource.capital_offence", "resource.capital"), "utf-8")
+    with pytest.raises(PackError, match="attribute `capital` on entity type `Message` not found"):
+        load_pack(changed)
+    typed_wrong = copy_pack(Party.IN, tmp_path / "in")
+    cedar = typed_wrong / "policies.cedar"
+    cedar.write_text(
+        cedar.read_text(encoding="utf-8") + '\n@id("in-x")\n@citation("a policy comparing a number to '
+        'a string")\nforbid (principal, action == Action::"disclose", resource) when { resource.level == '
+        '"secret" && resource.level > 1 };\n',
+        "utf-8",
+    )
+    with pytest.raises(PackError, match="does not validate against the entity schema"):
+        load_pack(typed_wrong)
+
+
+@pytest.mark.parametrize("party", PARTIES)
+def test_every_decision_of_the_case_table_is_evaluated_under_the_schema_not_held_for_an_error(party: Party) -> None:
+    directory = shipped_pack_dir(party)
+    results = run_cases(load_pack(directory), load_cases(directory / "cases.yaml"), load_agreement())
+    unevaluated = [
+        r.case.name for r in results if r.decision and any("could not evaluate" in x for x in r.decision.reasons)
+    ]
+    assert unevaluated == []

@@ -15,7 +15,7 @@ import cedarpy
 
 from accord.domain.agreement import Agreement
 from accord.domain.messages import Message
-from accord.policy.pack import PolicyPack
+from accord.policy.pack import PolicyPack, entity_schema
 from accord.policy.screens import Evidence, screen
 
 
@@ -130,10 +130,10 @@ class CedarPolicy:
             "resource": f'Message::"{_quote(message.id)}"',
             "context": {},
         }
-        result = cedarpy.is_authorized(request, self.pack.policy_set, entities)
+        result = cedarpy.is_authorized(request, self.pack.policy_set, entities, schema=entity_schema())
         if result.diagnostics.errors:
             # A policy that cannot be evaluated must not let the message through: hold it for a person.
-            errors = "; ".join(str(e) for e in result.diagnostics.errors)
+            errors = "; ".join(_short_error(str(e)) for e in result.diagnostics.errors)
             return DisclosureDecision(
                 Verdict.REVIEW, (f"the pack could not evaluate: {errors}",), self.pack.label, (), screened.findings
             )
@@ -154,15 +154,17 @@ class CedarPolicy:
         """Need-to-know: one Cedar decision per item, in one batch; anything but an explicit allow is a no."""
         if not items:
             return []
-        entities = [_reader_entity(reader)] + [_entity("Message", item_id, attrs) for item_id, attrs in items]
+        entities = [_reader_entity(reader)] + [_entity("Holding", item_id, attrs) for item_id, attrs in items]
         requests = [_read_request(reader, item_id) for item_id, _ in items]
-        results = cedarpy.is_authorized_batch(requests, self.pack.policy_set, entities)
+        results = cedarpy.is_authorized_batch(requests, self.pack.policy_set, entities, schema=entity_schema())
         return [r.decision == cedarpy.Decision.Allow and not r.diagnostics.errors for r in results]
 
     def explain_read(self, reader: Reader, item_id: str, attrs: dict[str, Any]) -> DisclosureDecision:
         """One read decision with the policies that made it (for case tables and for telling an officer why)."""
-        entities = [_reader_entity(reader), _entity("Message", item_id, attrs)]
-        result = cedarpy.is_authorized(_read_request(reader, item_id), self.pack.policy_set, entities)
+        entities = [_reader_entity(reader), _entity("Holding", item_id, attrs)]
+        result = cedarpy.is_authorized(
+            _read_request(reader, item_id), self.pack.policy_set, entities, schema=entity_schema()
+        )
         hits = tuple(
             PolicyHit(info.id, info.citation, info.review, info.gate, info.remedy)
             for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
@@ -175,7 +177,7 @@ class CedarPolicy:
 
 def _reader_entity(reader: Reader) -> dict[str, Any]:
     return _entity(
-        "Officer",
+        "Reader",
         reader.username,
         {
             "username": reader.username,
@@ -191,11 +193,17 @@ def _reader_entity(reader: Reader) -> dict[str, Any]:
 
 def _read_request(reader: Reader, item_id: str) -> dict[str, Any]:
     return {
-        "principal": f'Officer::"{_quote(reader.username)}"',
+        "principal": f'Reader::"{_quote(reader.username)}"',
         "action": 'Action::"read"',
-        "resource": f'Message::"{_quote(item_id)}"',
+        "resource": f'Holding::"{_quote(item_id)}"',
         "context": {},
     }
+
+
+def _short_error(error: str) -> str:
+    """Cedar's entity errors quote every entity; what went wrong is at the end."""
+    _, marker, tail = error.rpartition("error during entity deserialization: ")
+    return tail if marker else error
 
 
 def _is_permit(pack: PolicyPack, policy_id: str) -> bool:

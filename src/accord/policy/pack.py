@@ -8,6 +8,7 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.crypto.canonical import canonical_json
 from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
-from accord.datafiles import parse, read_text
+from accord.datafiles import parse, read_text, shipped
 from accord.domain.parties import Party
 from accord.errors import AccordError
 from accord.policy.screens import Screens
@@ -82,12 +83,33 @@ class PolicyPack:
         return {info.id: info for info in self.policies.values()}
 
 
+@cache
+def entity_schema() -> Any:
+    """The Cedar schema of the entities and actions the packs decide on (cedarpy.Schema), shipped with Accord: the
+    contract between the screens, which compute the attributes, and the packs, which read them."""
+    text = read_text(shipped("policy", "schema.cedarschema"), "data/policy/schema.cedarschema")
+    try:
+        return cedarpy.Schema.from_str(text)
+    except ValueError as exc:
+        raise PackError(f"data/policy/schema.cedarschema is not a valid Cedar schema: {exc}") from exc
+
+
+def validate_against_schema(cedar_text: str, label: str) -> None:
+    """Cedar's validator: every attribute a policy reads exists with the type it is used as, every action and entity
+    type is known. A pack that fails is refused with each error."""
+    result = cedarpy.validate_policies(cedar_text, entity_schema())
+    if not result.validation_passed:
+        errors = "; ".join(str(error) for error in result.errors)
+        raise PackError(f"{label} does not validate against the entity schema: {errors}")
+
+
 def pack_hash(manifest_text: str, cedar_text: str) -> str:
     return hashlib.sha256(canonical_json({"manifest": manifest_text, "policies": cedar_text})).hexdigest()
 
 
 def load_pack(directory: Path) -> PolicyPack:
-    """Parse and check a pack directory: a valid manifest, Cedar that parses, an @id and @citation on every policy."""
+    """Parse and check a pack directory: a valid manifest, Cedar that parses and validates against the entity schema,
+    an @id and @citation on every policy."""
     manifest_text = read_text(directory / MANIFEST, f"the pack in {directory}", PackError)
     manifest = parse(Manifest, manifest_text, str(directory / MANIFEST), PackError, kind="manifest")
     cedar_text = read_text(directory / manifest.policies, f"the pack in {directory}", PackError)
@@ -96,6 +118,7 @@ def load_pack(directory: Path) -> PolicyPack:
         parsed = json.loads(cedarpy.policies_to_json_str(cedar_text))
     except ValueError as exc:
         raise PackError(f"{directory / manifest.policies} is not valid Cedar: {exc}") from exc
+    validate_against_schema(cedar_text, str(directory / manifest.policies))
     policies = _policy_infos(parsed, directory)
     return PolicyPack(manifest, cedar_text, policy_set, policies, pack_hash(manifest_text, cedar_text))
 
