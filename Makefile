@@ -59,9 +59,9 @@ integration: install
 	$(BIN)/pytest tests/integration
 
 # Two workers; a worker takes a module's tests on one storage backend together (tests/conftest.py makes the groups),
-# so a module-scoped node pair is set up once. Coverage counts the node processes too; the total is printed last.
+# so a module-scoped node pair is set up once; the fifteen slowest tests are listed last.
 test: lint typecheck $(WEB_VENDOR) $(CHROMIUM)
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
 
 # The same suite measured for coverage (node processes included); slower, so not part of `make test`.
 coverage: install $(WEB_VENDOR) $(CHROMIUM)

@@ -55,14 +55,8 @@ def new_signin_token() -> str:
 
 def web_officer(request: Request, node: NodeDep) -> Officer:
     token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        raise SignInRequired("your session has ended or you have not signed in")
-    try:
-        officer = officer_for_session(node, token)
-    except AuthenticationFailed as exc:
-        raise SignInRequired("your session has ended (idle too long, or signed out); sign in again") from exc
-    request.state.csrf = csrf_token(token)
-    bind_caller(f"officer:{officer.username}")
+    officer = _session_officer(node, token)
+    request.state.csrf = csrf_token(token or "")
     return officer
 
 
@@ -149,7 +143,7 @@ class FormGate:
         try:
             cap = OPEN_FORM_BYTES
             if needs is FormAccess.SESSION:
-                await run_in_threadpool(_require_session, node, request.cookies.get(SESSION_COOKIE))
+                await run_in_threadpool(_session_officer, node, request.cookies.get(SESSION_COOKIE))
                 cap = form_cap(node)
             _require_length_within(request, cap)
         except AccordError as refused:
@@ -163,7 +157,8 @@ def form_cap(node: Node) -> int:
     return node.settings.max_form_bytes or node.settings.max_attachment_bytes + FORM_FIELDS_BYTES
 
 
-def _require_session(node: Node, token: str | None) -> None:
+def _session_officer(node: Node, token: str | None) -> Officer:
+    """The officer whose session the cookie names, bound to the request's log lines; or the sign-in page."""
     if not token:
         raise SignInRequired("your session has ended or you have not signed in")
     try:
@@ -171,6 +166,7 @@ def _require_session(node: Node, token: str | None) -> None:
     except AuthenticationFailed as exc:
         raise SignInRequired("your session has ended (idle too long, or signed out); sign in again") from exc
     bind_caller(f"officer:{officer.username}")
+    return officer
 
 
 def _require_length_within(request: Request, cap: int) -> None:
