@@ -43,9 +43,12 @@ def screen_offences(message: Message, rules: OffenceRules) -> Contribution:
     declared = message.offence
     found = offence_lexicon().find(free_text(message))
     persons = [s for s in message.subjects if s.kind is SubjectKind.PERSON]
-    in_scope = declared is None or overlaps(declared, rules.in_scope.get(message.focus_area, ()))
-    undeclared = [code for code in found.offences if declared is None or not _related(code, declared)]
-    mismatch = declared is not None and bool(found.offences) and len(undeclared) == len(found.offences)
+    scope = rules.in_scope.get(message.focus_area, ())
+    in_scope = declared is None or overlaps(declared, scope)
+    # The text describes an offence the declared one does not cover and the focus area does not either: the
+    # disclosure is really about something else (a murder inside a drug request), which a reviewer must see.
+    unexplained = [c for c in found.offences if declared and not _related(c, declared) and not overlaps(c, scope)]
+    mismatch = bool(unexplained)
     incriminated = [(i, s) for i, s in enumerate(message.subjects) if _may_be_prosecuted(s)]
     codes = ([declared] if declared else []) + [c for c in found.offences if c != declared]
     capital = capital_provisions(statutes_of(message.recipient.party), codes, found.circumstances)
@@ -66,7 +69,7 @@ def screen_offences(message: Message, rules: OffenceRules) -> Contribution:
             ),
             "offences_in_text": {taxonomy.display(c): words for c, words in found.offences.items()} or None,
             "offence_text_mismatch": (
-                _mismatch_sentence(declared, found, taxonomy.display) if declared and mismatch else None
+                _mismatch_sentence(declared, unexplained, found, taxonomy.display) if declared and mismatch else None
             ),
             "capital_offence_in_destination": (
                 {
@@ -100,11 +103,13 @@ def _role(subject: Subject) -> str:
 
 
 def _related(code: str, declared: str) -> bool:
-    """Offences of the same ICCS section describe the same conduct closely enough (a drug case that mentions heroin
-    and precursors; a homicide case that mentions an attempt)."""
-    return code[:2] == declared[:2]
+    """Offences of the same ICCS division (level 2) describe the same conduct closely enough: a drug case that
+    mentions heroin and precursors. Sections are too broad for this (09 holds both hacking and terrorism)."""
+    return overlaps(code[:4], [declared[:4]])
 
 
-def _mismatch_sentence(declared: str, found: FoundInText, display: Callable[[str], str]) -> str:
-    described = "; ".join(f"{display(c)} ({', '.join(w)})" for c, w in found.offences.items())
-    return f"the offence declared is {display(declared)}, but the text describes {described}"
+def _mismatch_sentence(declared: str, unexplained: list[str], found: FoundInText, display: Callable[[str], str]) -> str:
+    described = "; ".join(f"{display(c)} ({', '.join(found.offences[c])})" for c in unexplained)
+    return (
+        f"the offence declared is {display(declared)}, but the text also describes {described}, outside the focus area"
+    )
