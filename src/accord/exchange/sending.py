@@ -28,6 +28,7 @@ from accord.domain.messages import (
     SubjectKind,
 )
 from accord.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.disclosure import decide_disclosure
 from accord.exchange.errors import (
     AboveChannelCeiling,
@@ -185,7 +186,10 @@ def _decide_and_queue(
     mark_answered(conn, [q.message for q in queued if q.state is DeliveryState.QUEUED], now)
     rows = []
     for q in queued:
-        refs = {"message": q.message.id, "case": q.message.case_id, "peer": peer.node_id}
+        refs = with_refs(
+            {"message": q.message.id, "case": q.message.case_id, "peer": peer.node_id},
+            assurance_refs(q.message.assurances),
+        )
         rows.append(event_row(EventType.MESSAGE_CREATED, officer.id, refs, contents[q.message.id], now))
         rows.append(
             event_row(
