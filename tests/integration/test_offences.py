@@ -158,6 +158,9 @@ def test_approval_without_the_assurance_is_refused_and_the_assurance_lands_in_bo
         approved = deputy.post(f"/api/v1/reviews/{message_id}", json=approval)
         assert approved.status_code == 200, approved.text
         wait_for(lambda: state(rcmp, message_id) in {"delivered", "read"})
+        shown = rcmp.get(f"/api/v1/messages/{message_id}").json()
+        assert shown["offence"] == "0101" and shown["assurances"] == [ASSURANCE]
+        assert [s["role"] for s in shown["subjects"]] == ["victim", "suspect"]
     expected = {
         "assurance1.kind": "no-death-penalty",
         "assurance1.reference": ASSURANCE["reference"],

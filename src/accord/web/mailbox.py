@@ -305,6 +305,7 @@ def messagepage(request: Request, node: NodeDep, officer: WebOfficerDep, message
         "message.html.j2",
         officer,
         message=message,
+        offence_label=offence_taxonomy().display(message["offence"]) if message.get("offence") else None,
         thread=thread,
         can_reply=can_reply,
         classifications=list(node.agreement.classification_mapping[node.party]),
