@@ -56,7 +56,7 @@ def test_an_unknown_or_old_offence_code_is_refused_naming_the_field_and_nothing_
     ca, _ = shared_pair
     before = stored(ca)
     with ca.client("ca.rcmp") as rcmp:
-        for code in ("9999", "0808"):
+        for code in ("9999", "0899"):
             answer = rcmp.post("/api/v1/messages", json=draft(offence=code))
             assert answer.status_code == 422, answer.text
             problem = answer.json()
