@@ -41,7 +41,7 @@ def _risk(message: Message, rules: MistreatmentRules, persons: list[Subject], hu
     score, because = rules.destination_risk, [f"destination assessment {rules.destination_risk}"]
     if any(p.role is not None and p.role.incriminated for p in persons):
         score += rules.suspect_named
-        because.append(f"a named suspect or detainee (+{rules.suspect_named})")
+        because.append(f"a named suspect or accused (+{rules.suspect_named})")
     if message.offence is not None and within(message.offence, rules.high_risk_offences):
         score += rules.high_risk_offence
         because.append(f"offence {message.offence} (+{rules.high_risk_offence})")
