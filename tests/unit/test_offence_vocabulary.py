@@ -142,3 +142,18 @@ def test_the_longest_term_wins_and_substrings_never_match() -> None:
 )
 def test_the_circumstances_a_statute_turns_on_are_found_in_the_text(text: str, circumstance: Circumstance) -> None:
     assert circumstance in offence_lexicon().find(text).circumstances
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He has no prior convictions.",
+        "not previously convicted",
+        "Le suspect n'a aucune condamnation antérieure.",
+        "पहले कोई सजायाफ्ता नहीं",
+        "ਪਹਿਲਾਂ ਵੀ ਸਜ਼ਾ ਨਹੀਂ ਹੋਈ",
+        "Nobody died in the attack.",
+    ],
+)
+def test_a_circumstance_the_text_denies_is_not_shown(text: str) -> None:
+    assert offence_lexicon().find(text).circumstances == {}

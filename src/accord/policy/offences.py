@@ -4,6 +4,7 @@ All three are data files under accord/data/offences, loaded once and validated a
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -15,7 +16,7 @@ from accord.datafiles import load
 from accord.domain.messages import OFFENCE_CODE_PATTERN
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
-from accord.policy.language import Hit, Language, Lexicon, Term
+from accord.policy.language import Hit, Language, Lexicon, Term, tokenise
 
 _DIR = "offences"
 
@@ -121,12 +122,20 @@ class StatuteMapping(BaseModel):
         return self
 
 
+class Negations(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    before: dict[Language, tuple[str, ...]]
+    after: dict[Language, tuple[str, ...]] = Field(default_factory=dict)
+
+
 class LexiconFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     source: str = Field(min_length=10)
     offences: dict[str, dict[Language, tuple[str, ...]]]
     circumstances: dict[Circumstance, dict[Language, tuple[str, ...]]]
+    negations: Negations
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,16 +146,33 @@ class FoundInText:
     circumstances: dict[Circumstance, list[str]] = field(default_factory=dict)
 
 
+# How far a negation reaches: "no prior conviction", "not previously convicted", "kadi saza nahi hoi".
+_NEGATION_REACH = 3
+
+
 @dataclass(frozen=True, slots=True)
 class OffenceLexicon:
     offences: Lexicon
     circumstances: Lexicon
+    negations: Lexicon  # concepts "before" and "after": where a negation stands relative to what it denies
 
     def find(self, text: str) -> FoundInText:
+        shown = [h for h in self.circumstances.find(text) if not self._denied(text, h)]
         return FoundInText(
             _words(_longest(self.offences.find(text))),
-            {Circumstance(k): v for k, v in _words(self.circumstances.find(text)).items()},
+            {Circumstance(k): v for k, v in _words(shown).items()},
         )
+
+    def _denied(self, text: str, hit: Hit) -> bool:
+        starts = [t.start for t in tokenise(text)]
+        first, last = bisect_left(starts, hit.start), bisect_left(starts, hit.end) - 1
+        for negation in self.negations.find(text):
+            at = bisect_left(starts, negation.start)
+            if negation.concept == "before" and 0 < first - at <= _NEGATION_REACH:
+                return True
+            if negation.concept == "after" and 0 < at - last <= _NEGATION_REACH:
+                return True
+        return False
 
 
 # ---- loading (once per process; the composition root loads them at start-up)
@@ -170,7 +196,11 @@ def statutes_of(party: Party) -> StatuteMapping:
 def offence_lexicon() -> OffenceLexicon:
     data = load(LexiconFile, _DIR, "lexicon.yaml")
     _require_known(offence_taxonomy(), data.offences, f"data/{_DIR}/lexicon.yaml")
-    return OffenceLexicon(_lexicon(data.offences), _lexicon({k.value: v for k, v in data.circumstances.items()}))
+    return OffenceLexicon(
+        _lexicon(data.offences),
+        _lexicon({k.value: v for k, v in data.circumstances.items()}),
+        _lexicon({"before": data.negations.before, "after": data.negations.after}),
+    )
 
 
 def load_offence_vocabulary() -> None:
