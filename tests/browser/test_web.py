@@ -90,7 +90,7 @@ def compose(page: Page, title: str, body: str, agency: str = "NCB") -> None:
     page.get_by_label("Focus area").select_option("drugs")
     page.get_by_label("Priority").select_option("urgent")
     page.get_by_label("Legal basis").fill("Privacy Act s.8(2)(f); Canada–India arrangement")
-    page.get_by_label("Offence category").fill("precursor_diversion")
+    page.get_by_label("Offence").fill("06012")
     page.get_by_label("Title").fill(title)
     page.get_by_label("Body").fill(body)
     page.locator("select[name=subject_kind_0]").select_option("organisation")

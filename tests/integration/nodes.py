@@ -295,6 +295,7 @@ def draft(**overrides: Any) -> dict[str, Any]:
         "legal_basis": "Privacy Act s.8(2)(f); Canada–India arrangement",
         "title": "Consignee of a 4-AP shipment",
         "body": "Please confirm the consignee and licence of the shipment described.",
+        "offence": "06012",  # ICCS: trafficking of controlled drugs or precursors
         "subjects": [
             {
                 "kind": "organisation",

@@ -24,6 +24,8 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/healthz"): "public",
     ("GET", "/api/v1/agreement"): "any",
     ("GET", "/api/v1/agencies"): "any",
+    ("GET", "/api/v1/offences"): "any",
+    ("GET", "/api/v1/offences/{code}"): "any",
     ("GET", "/api/v1/channels"): ("ca.rcmp", "ca.legal"),
     ("POST", "/api/v1/messages"): ("ca.operator", "ca.legal", "ca.deputy"),
     ("POST", "/api/v1/messages/evaluate"): ("ca.operator", "ca.legal"),

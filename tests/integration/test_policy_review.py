@@ -120,7 +120,13 @@ def test_a_held_disclosure_leaves_once_a_legal_officer_approves_it_with_conditio
 
 def test_four_eyes_roles_refusal_and_escalation_to_the_deputy_head(pair: tuple[RunningNode, RunningNode]) -> None:
     ca, in_ = pair
-    terror = {"focus_area": "networks", "offence": "terrorism", "recipient_agency": "NIA", "subjects": [PERSON]}
+    terror = {
+        "focus_area": "networks",
+        "offence": "0906",
+        "recipient_agency": "NIA",
+        "subjects": [PERSON],
+        "body": "Two guards died in the attack on the depot.",
+    }
     with (
         ca.client("ca.rcmp.lawyer") as lawyer,
         ca.client("ca.rcmp") as rcmp,

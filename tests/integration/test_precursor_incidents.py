@@ -102,7 +102,11 @@ def test_an_incident_travels_is_searchable_and_counted(shared_pair: tuple[Runnin
 def test_persons_in_an_incident_go_through_the_policy_pack(shared_pair: tuple[RunningNode, RunningNode]) -> None:
     ca, _ = shared_pair
     suspect = {"kind": "person", "name": "R. Example", "role": "suspect", "date_of_birth": "1980-02-03"}
-    draft = incident() | {"subjects": [suspect], "offence": "drug_trafficking_repeat"}
+    draft = incident() | {
+        "subjects": [suspect],
+        "offence": "06012",
+        "body": "The driver is a repeat offender, convicted in 2019 of trafficking.",
+    }
     with ca.client("ca.cbsa") as cbsa:
         checked = cbsa.post("/api/v1/messages/evaluate", json=draft)
     assert checked.status_code == 200, checked.text

@@ -13,7 +13,7 @@ from accord.store.tables import events, messages
 from tests.integration.nodes import RunningNode, draft, wait_for
 from tests.ledger_checks import assert_ledger_intact
 
-PERSON = {"kind": "person", "name": "W. Example", "role": "associate"}
+PERSON = {"kind": "person", "name": "W. Example", "role": "other"}
 
 
 def purge(node: RunningNode, *args: str) -> subprocess.CompletedProcess[str]:

@@ -98,7 +98,7 @@ def test_the_sample_files_import_cleanly_with_rows_grouped_into_items() -> None:
     assert (exporter.name, exporter.country, exporter.role) == ("Coastline Trading Ltd", "CA", "exporter")
     assert [(s.kind.value, s.name, s.role) for s in stopped.subjects] == [
         ("person", "R. Example", "suspect"),
-        ("person", "A. Example", "broker"),
+        ("person", "A. Example", "other"),
     ]
 
 

@@ -11,6 +11,7 @@ from accord.api import (
     directory,
     federation,
     messages,
+    offences,
     precursor_transfer,
     precursors,
     reviews,
@@ -19,11 +20,13 @@ from accord.api import (
 from accord.api.taxii import install_taxii
 from accord.http.openapi import document_api
 from accord.node import Node
+from accord.policy.offences import offence_taxonomy
 
 ROUTERS = (
     directory.router,
     auth.router,
     messages.router,
+    offences.router,
     reviews.router,
     workplan.router,
     precursors.router,
@@ -42,4 +45,12 @@ def install(app: FastAPI, node: Node) -> None:
     install_taxii(app, node)
     agreement = node.agreement
     peer_agencies = [agency.code for agency in agreement.agencies if agency.party is node.party.other]
-    document_api(app, {"focus-area": [area.code for area in agreement.focus_areas], "peer-agency": peer_agencies})
+    offences = [offence.code for offence in offence_taxonomy().offences]
+    document_api(
+        app,
+        {
+            "focus-area": [area.code for area in agreement.focus_areas],
+            "peer-agency": peer_agencies,
+            "offence": offences,
+        },
+    )

@@ -9,7 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.domain.cyber import SharedBundle
 from accord.domain.handling import Caveat, Tlp
 from accord.domain.incidents import Incident
-from accord.domain.messages import Assurance, MessageKind, Priority, Purpose, Subject
+from accord.domain.messages import (
+    OFFENCE_CODE_PATTERN,
+    OFFENCE_DESCRIPTION,
+    Assurance,
+    MessageKind,
+    Priority,
+    Purpose,
+    Subject,
+)
 from accord.domain.notifications import PenAnswer, PreExportNotification
 
 
@@ -36,7 +44,12 @@ class DisclosureContext(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     purpose: Purpose = Purpose.INTELLIGENCE
-    offence: str | None = Field(default=None, max_length=64, description="offence category, e.g. drug_trafficking")
+    offence: str | None = Field(
+        default=None,
+        pattern=OFFENCE_CODE_PATTERN,
+        description=OFFENCE_DESCRIPTION,
+        json_schema_extra={"x-accord-vocabulary": "offence"},
+    )
     grounds: tuple[str, ...] = Field(default=(), max_length=10, description="what the request is grounded in")
     assurances: tuple[Assurance, ...] = Field(default=(), max_length=10)
 

@@ -90,6 +90,26 @@ class SubjectKind(StrEnum):
     SHIPMENT = "shipment"
 
 
+class SubjectRole(StrEnum):
+    """What a person is to the case; the death-penalty and minimisation rules turn on it."""
+
+    SUSPECT = "suspect"
+    ACCUSED = "accused"  # charged, or detained on a charge
+    VICTIM = "victim"
+    WITNESS = "witness"
+    OTHER = "other"  # an associate, a relative, a contact: neither suspected nor a victim or witness
+
+    @property
+    def incriminated(self) -> bool:
+        """A suspect or accused: the person the receiving state may prosecute (and sentence)."""
+        return self in (SubjectRole.SUSPECT, SubjectRole.ACCUSED)
+
+
+# An offence is an ICCS v1.0 code (UNODC 2015): two digits for a section, four, five or six below it.
+OFFENCE_CODE_PATTERN = r"^\d{2}(\d{2}(\d{1,2})?)?$"
+OFFENCE_DESCRIPTION = "the offence investigated: an ICCS code, e.g. 0101 (intentional homicide), 06012 (drugs)"
+
+
 class Identifier(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -108,7 +128,7 @@ class Subject(BaseModel):
     aliases: tuple[str, ...] = ()
     date_of_birth: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
     nationality: str | None = Field(default=None, max_length=3)
-    role: str | None = Field(default=None, max_length=64, description="e.g. suspect, victim, witness")
+    role: SubjectRole | None = Field(default=None, description="for a person: suspect, accused, victim, witness, other")
     identifiers: tuple[Identifier, ...] = ()
 
 
@@ -182,7 +202,7 @@ class Message(BaseModel):
     in_reply_to: str | None = None
     refers_to: str | None = None
     purpose: Purpose = Purpose.INTELLIGENCE
-    offence: str | None = Field(default=None, max_length=64, description="offence category, e.g. drug_trafficking")
+    offence: str | None = Field(default=None, pattern=OFFENCE_CODE_PATTERN, description=OFFENCE_DESCRIPTION)
     grounds: tuple[str, ...] = Field(default=(), max_length=10, description="what the request is grounded in")
     assurances: tuple[Assurance, ...] = Field(default=(), max_length=10)
     notification: PreExportNotification | None = None  # for kind "pen"

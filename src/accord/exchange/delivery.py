@@ -23,6 +23,7 @@ from accord.crypto.envelope import seal_envelope
 from accord.crypto.receipts import verify_receipt
 from accord.domain.messages import DeliveryState
 from accord.errors import AccordError
+from accord.exchange.assurances import stored_assurance_refs, with_refs
 from accord.exchange.attachments import read_blob_bytes
 from accord.exchange.errors import SequenceCollision
 from accord.exchange.kinds import KindHandlers
@@ -174,19 +175,25 @@ class DeliveryWorker:
         ids = [item.ref_id for item in items if item.kind == OutboxKind.MESSAGE]
         now = datetime.now(UTC)
         with self.node.engine.begin() as conn:
+            assured: dict[str, dict[str, str | int | None]] = {}
             if ids:
                 conn.execute(
                     update(messages)
                     .where(messages.c.id.in_(ids), messages.c.state == DeliveryState.QUEUED.value)
                     .values(state=DeliveryState.SENT.value)
                 )
+                stored = conn.execute(select(messages.c.id, messages.c.content).where(messages.c.id.in_(ids)))
+                assured = stored_assurance_refs((row.id, row.content) for row in stored)
             append_events(
                 conn,
                 [
                     event_row(
                         EventType.ENVELOPE_SENT,
                         self.node.node_id,
-                        {"ref": item.ref_id, "peer": peer.node_id, "seq": item.seq, "attempt": item.attempts + 1},
+                        with_refs(
+                            {"ref": item.ref_id, "peer": peer.node_id, "seq": item.seq, "attempt": item.attempts + 1},
+                            assured.get(item.ref_id, {}),
+                        ),
                         at=now,
                     )
                     for item in items

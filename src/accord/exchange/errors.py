@@ -54,3 +54,29 @@ class SequenceCollision(Conflict):
 
     def extensions(self) -> dict[str, object]:
         return {"channel": self.channel, "seq": self.seq, "held_by": self.held_by, "highest_seq": self.highest_seq}
+
+
+class UnknownOffence(InvalidInput):
+    slug = "unknown-offence"
+    title = "The offence is not a code of the offence taxonomy"
+
+    def extensions(self) -> dict[str, object]:
+        return {"errors": [{"location": ["body", "offence"], "message": self.detail, "type": self.slug}]}
+
+
+class OffenceRequired(InvalidInput):
+    """A request, share, alert or incident that names a person must say what offence it concerns; the refusal
+    names the sending party's law."""
+
+    slug = "offence-required"
+    title = "A disclosure naming a person must name the offence"
+
+    def __init__(self, detail: str, citation: str) -> None:
+        super().__init__(f"{detail} ({citation})")
+        self.citation = citation
+
+    def extensions(self) -> dict[str, object]:
+        return {
+            "citation": self.citation,
+            "errors": [{"location": ["body", "offence"], "message": self.detail, "type": self.slug}],
+        }

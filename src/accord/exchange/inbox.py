@@ -30,6 +30,7 @@ from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope
 from accord.crypto.receipts import sign_receipt
 from accord.domain.messages import AMENDMENT_EFFECT, DeliveryState, Direction, Message, MessageKind
 from accord.errors import AccordError, InvalidInput, PayloadTooLarge
+from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.attachments import StoredBlob, store_blob
 from accord.exchange.errors import (
     AboveChannelCeiling,
@@ -397,7 +398,10 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
         event_row(
             EventType.ENVELOPE_RECEIVED,
             i.envelope.sender.node_id,
-            {"ref": i.ref_id, "peer": i.envelope.sender.node_id, "seq": i.seq, "kind": i.envelope.kind},
+            with_refs(
+                {"ref": i.ref_id, "peer": i.envelope.sender.node_id, "seq": i.seq, "kind": i.envelope.kind},
+                assurance_refs(i.message.assurances if i.message is not None else ()),
+            ),
             at=now,
         )
         | {"payload_sha256": i.envelope.digest}

@@ -240,4 +240,7 @@ def message_view(row: Row[Any], now: datetime, with_content: bool = False) -> di
         content = json.loads(row.content)
         for key in ("handling", "legal_basis", "body", "subjects", "attachments"):
             view[key] = content.get(key)
+        # What the disclosure decision turned on: the offence (ICCS), the grounds and the assurances recorded.
+        for key, absent in (("purpose", "intelligence"), ("offence", None), ("grounds", []), ("assurances", [])):
+            view[key] = content.get(key, absent)
     return view

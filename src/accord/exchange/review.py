@@ -20,6 +20,7 @@ from accord.directory.officers import Officer, Role
 from accord.domain.handling import Caveat
 from accord.domain.messages import Assurance, DeliveryState, Direction, Message
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.disclosure import decide_disclosure
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.exchange.sending import mark_answered
@@ -157,7 +158,10 @@ def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecisi
             conn,
             EventType.REVIEW_DECIDED,
             officer.id,
-            {"message": message_id, "action": decision.action, "level": level},
+            with_refs(
+                {"message": message_id, "action": decision.action, "level": level},
+                assurance_refs((decision.conditions.assurance,) if decision.conditions.assurance else ()),
+            ),
             canonical_json(json.loads(decision.model_dump_json())),
             now,
         )

@@ -25,16 +25,27 @@ from accord.domain.messages import (
     Message,
     MessageKind,
     Priority,
+    SubjectKind,
 )
 from accord.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.disclosure import decide_disclosure
-from accord.exchange.errors import AboveChannelCeiling, NotAmendable, UnknownAgency, UnknownFocusArea
+from accord.exchange.errors import (
+    AboveChannelCeiling,
+    NotAmendable,
+    OffenceRequired,
+    UnknownAgency,
+    UnknownFocusArea,
+    UnknownOffence,
+)
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Principal, Verdict
+from accord.policy.offences import offence_taxonomy, statutes_of
+from accord.policy.screens.offences import OFFENCE_REQUIRED_KINDS
 from accord.store.tables import blobs, message_attachments, messages
 from accord.trust.peers import PeerRecord, peer_for_party
 
@@ -175,7 +186,10 @@ def _decide_and_queue(
     mark_answered(conn, [q.message for q in queued if q.state is DeliveryState.QUEUED], now)
     rows = []
     for q in queued:
-        refs = {"message": q.message.id, "case": q.message.case_id, "peer": peer.node_id}
+        refs = with_refs(
+            {"message": q.message.id, "case": q.message.case_id, "peer": peer.node_id},
+            assurance_refs(q.message.assurances),
+        )
         rows.append(event_row(EventType.MESSAGE_CREATED, officer.id, refs, contents[q.message.id], now))
         rows.append(
             event_row(
@@ -259,6 +273,7 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
             f"the body has {len(draft.body.encode())} bytes; the limit is {node.settings.max_body_bytes}: "
             "send long material as an attachment"
         )
+    _check_offence(node, draft)
     case_id = draft.case_id or str(uuid7())
     if draft.case_id is not None and draft.kind is not MessageKind.RESPONSE:
         _require_case(conn, officer, draft.case_id)
@@ -276,6 +291,22 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
     )
     _check_kind(node, conn, officer, kinds, message, now)
     return message
+
+
+def _check_offence(node: Node, draft: MessageDraft) -> None:
+    """The offence is a code of the shared taxonomy, and one is named wherever a person is (the sending party's law
+    requires it)."""
+    if draft.offence is not None and offence_taxonomy().get(draft.offence) is None:
+        raise UnknownOffence(
+            f"offence {draft.offence!r} is not an ICCS code of the offence list (GET /api/v1/offences); "
+            "e.g. 0101 Intentional homicide, 06012 drug trafficking, 020221 Kidnapping"
+        )
+    names_person = any(s.kind is SubjectKind.PERSON for s in draft.subjects)
+    if draft.offence is None and names_person and draft.kind in OFFENCE_REQUIRED_KINDS:
+        law = statutes_of(node.party).offence_required
+        raise OffenceRequired(
+            f"a {draft.kind} that names a person must name the offence it concerns: {law.remedy}", law.citation
+        )
 
 
 def _deadline(

@@ -19,7 +19,18 @@ from starlette.datastructures import UploadFile
 from accord.directory.officers import Officer
 from accord.domain.drafts import AttachmentDraft, HandlingDraft, MessageDraft, ReplyDraft
 from accord.domain.handling import Caveat, Tlp
-from accord.domain.messages import OPENING_KINDS, DeliveryState, MessageKind, Priority, Purpose, Subject, SubjectKind
+from accord.domain.messages import (
+    OPENING_KINDS,
+    Assurance,
+    AssuranceKind,
+    DeliveryState,
+    MessageKind,
+    Priority,
+    Purpose,
+    Subject,
+    SubjectKind,
+    SubjectRole,
+)
 from accord.domain.notifications import PenAnswer, PenDecision
 from accord.errors import AccordError, InvalidInput, validation_text
 from accord.exchange.attachments import store_blob
@@ -27,12 +38,16 @@ from accord.exchange.mailbox import Box, MailboxFilter, case_thread, counts_by_f
 from accord.exchange.sending import evaluate_draft, reply_draft, send_messages
 from accord.http.dependencies import NodeDep
 from accord.node import Node
+from accord.policy.installed import InstalledPolicy
+from accord.policy.offences import offence_taxonomy
 from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
 _PRIORITY_ORDER = {p.value: p.outbox_rank for p in Priority}
 SUBJECT_ROWS = 3
+IDENTIFIER_ROWS = 2  # per subject; the API takes any number
+ASSURANCE_ROWS = 2
 
 
 # ---- inbox and outbox
@@ -120,7 +135,13 @@ def _compose_context(node: Node) -> dict[str, Any]:
         "kinds": [k.value for k in (MessageKind.REQUEST, MessageKind.SHARE, MessageKind.ALERT)],
         "purposes": [p.value for p in Purpose],
         "subject_kinds": [k.value for k in SubjectKind],
+        "subject_roles": [r.value for r in SubjectRole],
         "subject_rows": range(SUBJECT_ROWS),
+        "identifier_suffixes": [_identifier_suffix(k) for k in range(IDENTIFIER_ROWS)],
+        "offences": [o.display for o in offence_taxonomy().offences],
+        "protected_grounds": _protected_grounds(node),
+        "assurance_kinds": [k.value for k in AssuranceKind],
+        "assurance_rows": range(ASSURANCE_ROWS),
         "other_party": node.agreement.parties[other],
     }
 
@@ -130,18 +151,67 @@ def compose_form(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTM
     return page(request, "compose.html.j2", officer, form={}, **_compose_context(node))
 
 
-def _draft_from_form(form: dict[str, Any], attachments: list[AttachmentDraft]) -> MessageDraft:
-    subjects = []
-    for n in range(SUBJECT_ROWS):
-        name = (form.get(f"subject_name_{n}") or "").strip()
-        scheme = (form.get(f"subject_id_scheme_{n}") or "").strip()
-        value = (form.get(f"subject_id_value_{n}") or "").strip()
-        if not (name or value):
-            continue
-        subject: dict[str, Any] = {"kind": form.get(f"subject_kind_{n}") or "person", "name": name or None}
+def _identifier_suffix(row: int) -> str:
+    """Form field names: the first identifier of subject n is subject_id_scheme_n, the next subject_id_scheme_n_1."""
+    return "" if row == 0 else f"_{row}"
+
+
+def _protected_grounds(node: Node) -> tuple[str, ...]:
+    """The grounds the installed pack's neutrality screen knows, for the officer to declare."""
+    pack = node.policy.pack if isinstance(node.policy, InstalledPolicy) else None
+    return pack.manifest.screens.neutrality.protected_grounds if pack is not None else ()
+
+
+def _offence_code(typed: str) -> str | None:
+    """What the officer picked from the list ("0101 Intentional homicide"), typed as a code, or as a label."""
+    typed = typed.strip()
+    if not typed:
+        return None
+    code = typed.split()[0]
+    if code.isdigit():
+        return code
+    for offence in offence_taxonomy().offences:
+        if offence.label.casefold() == typed.casefold():
+            return offence.code
+    raise InvalidInput(
+        f"offence: {typed!r} is not in the offence list; pick one of the list (e.g. 0101 Intentional homicide)"
+    )
+
+
+def _subject_from_form(form: dict[str, Any], n: int) -> dict[str, Any] | None:
+    name = (form.get(f"subject_name_{n}") or "").strip()
+    identifiers = []
+    for suffix in (_identifier_suffix(k) for k in range(IDENTIFIER_ROWS)):
+        scheme = (form.get(f"subject_id_scheme_{n}{suffix}") or "").strip()
+        value = (form.get(f"subject_id_value_{n}{suffix}") or "").strip()
         if value:
-            subject["identifiers"] = [{"scheme": scheme or "other", "value": value}]
-        subjects.append(subject)
+            identifiers.append({"scheme": scheme or "other", "value": value})
+    if not (name or identifiers):
+        return None
+    subject: dict[str, Any] = {"kind": form.get(f"subject_kind_{n}") or "person", "name": name or None}
+    for field in ("role", "date_of_birth", "nationality"):
+        given = (form.get(f"subject_{field}_{n}") or "").strip()
+        if given:
+            subject[field] = given.upper() if field == "nationality" else given
+    if identifiers:
+        subject["identifiers"] = identifiers
+    return subject
+
+
+def _assurances_from_form(form: dict[str, Any]) -> list[dict[str, Any]]:
+    assurances = []
+    for n in range(ASSURANCE_ROWS):
+        given = {
+            key: (form.get(f"assurance_{key}_{n}") or "").strip()
+            for key in ("kind", "reference", "issued_on", "issuing_authority")
+        }
+        if any(given.values()):
+            assurances.append(given)
+    return assurances
+
+
+def _draft_from_form(form: dict[str, Any], attachments: list[AttachmentDraft]) -> MessageDraft:
+    subjects = [s for s in (_subject_from_form(form, n) for n in range(SUBJECT_ROWS)) if s is not None]
     caveats = form.get("caveats") or []
     try:
         return MessageDraft(
@@ -162,7 +232,9 @@ def _draft_from_form(form: dict[str, Any], attachments: list[AttachmentDraft]) -
             subjects=tuple(Subject.model_validate(subject) for subject in subjects),
             attachments=tuple(attachments),
             purpose=Purpose(form.get("purpose") or "intelligence"),
-            offence=form.get("offence") or None,
+            offence=_offence_code(form.get("offence") or ""),
+            grounds=tuple(form.get("grounds") or ()),
+            assurances=tuple(Assurance.model_validate(a) for a in _assurances_from_form(form)),
         )
     except ValidationError as exc:
         raise InvalidInput(validation_text(exc)) from exc
@@ -174,6 +246,7 @@ async def _form_dict(request: Request) -> tuple[dict[str, Any], list[UploadFile]
     form = await request.form()
     values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     values["caveats"] = [v for v in form.getlist("caveats") if isinstance(v, str)]
+    values["grounds"] = [v for v in form.getlist("grounds") if isinstance(v, str)]
     files = [f for f in form.getlist("attachment") if not isinstance(f, str) and f.filename]
     return values, files
 
@@ -232,6 +305,7 @@ def messagepage(request: Request, node: NodeDep, officer: WebOfficerDep, message
         "message.html.j2",
         officer,
         message=message,
+        offence_label=offence_taxonomy().display(message["offence"]) if message.get("offence") else None,
         thread=thread,
         can_reply=can_reply,
         classifications=list(node.agreement.classification_mapping[node.party]),

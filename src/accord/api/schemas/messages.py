@@ -9,7 +9,17 @@ from pydantic import Field
 
 from accord.api.schemas import ApiModel
 from accord.domain.handling import Handling
-from accord.domain.messages import Amendment, AttachmentRef, DeliveryState, Direction, MessageKind, Priority, Subject
+from accord.domain.messages import (
+    Amendment,
+    Assurance,
+    AttachmentRef,
+    DeliveryState,
+    Direction,
+    MessageKind,
+    Priority,
+    Purpose,
+    Subject,
+)
 from accord.domain.parties import Party
 from accord.policy.engine import Verdict
 
@@ -67,6 +77,10 @@ class MessageContent(MessageSummary):
     body: str
     subjects: list[Subject]
     attachments: list[AttachmentRef]
+    purpose: Purpose = Purpose.INTELLIGENCE
+    offence: str | None = Field(default=None, description="the offence it concerns: an ICCS v1.0 code")
+    grounds: list[str] = Field(default_factory=list)
+    assurances: list[Assurance] = Field(default_factory=list, description="assurances the receiving state gave")
 
 
 class Mailbox(ApiModel):

@@ -28,6 +28,8 @@ from accord.focus.precursors.risk import (
 from accord.store.tables import messages
 
 DRUGS = "drugs"
+# ICCS v1.0 06012: unlawful trafficking ... of controlled drugs or precursors — what a precursor diversion is.
+PRECURSOR_OFFENCE = "06012"
 
 
 def resolve_items(notification: PreExportNotification) -> list[ResolvedItem]:

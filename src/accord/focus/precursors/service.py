@@ -14,7 +14,13 @@ from accord.domain.messages import Direction, MessageKind, Priority
 from accord.errors import InvalidInput
 from accord.exchange.mailbox import readable_rows, visible_row
 from accord.exchange.sending import require_sender, send_messages
-from accord.focus.precursors.notifications import DRUGS, NotificationView, notification_views, require_notification
+from accord.focus.precursors.notifications import (
+    DRUGS,
+    PRECURSOR_OFFENCE,
+    NotificationView,
+    notification_views,
+    require_notification,
+)
 from accord.node import Node
 from accord.store.tables import messages
 
@@ -73,7 +79,7 @@ def _send_follow_up(
         title=title,
         body=f"{body}\n\n{draft.note}".strip(),
         case_id=view.message["case_id"],
-        offence="precursor_diversion",
+        offence=PRECURSOR_OFFENCE,
     )
     [queued] = send_messages(node, officer, [follow_up])
     return {"id": queued.message.id, "state": queued.state.value, "kind": kind.value}

@@ -47,7 +47,7 @@ from accord.domain.parties import Party
 from accord.errors import AccordError, InvalidInput
 from accord.exchange.sending import STATE_FOR_VERDICT, evaluate_draft, require_sender, send_messages
 from accord.focus.precursors.incidents import IncidentFilter, check_incident, list_incidents
-from accord.focus.precursors.notifications import DRUGS, check_notification
+from accord.focus.precursors.notifications import DRUGS, PRECURSOR_OFFENCE, check_notification
 from accord.focus.precursors.risk import resolve_substance
 from accord.focus.precursors.service import list_notifications
 from accord.node import Node
@@ -526,7 +526,8 @@ def _incident_payload(first: Row, rows: Sequence[Row], sender: Sender) -> dict[s
     title = f"{what}: {_substances(rows)} at {first['place_name']}"
     body = f"{what} at {first['place_name']} on {first['occurred_on']}; the details are in the incident record."
     payload = _message_payload(TransferKind.INCIDENTS, first, title, body) | {"incident": incident}
-    return payload | {"subjects": [_person(part) for part in _split(first["persons"])]}
+    # A precursor incident is a diversion of precursors (ICCS 06012): the offence an incident naming a person needs.
+    return payload | {"subjects": [_person(part) for part in _split(first["persons"])], "offence": PRECURSOR_OFFENCE}
 
 
 def _company(text: str) -> dict[str, str]:
@@ -765,6 +766,7 @@ def exported_draft(kind: TransferKind, message: Mapping[str, Any]) -> ExportedDr
             "subjects": persons,
             kind.singular: message[kind.singular],
         }
+        | ({"offence": PRECURSOR_OFFENCE} if kind is TransferKind.INCIDENTS else {})
     )
     return ExportedDraft(str(message["id"]), draft)
 

@@ -8,9 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.messages import AssuranceKind, Message, Subject, SubjectKind
+from accord.policy.offences import within
 from accord.policy.screens.contribution import Contribution
-
-_CUSTODY_ROLES = frozenset({"suspect", "accused", "detainee", "detained", "arrested"})
 
 
 class MistreatmentRules(BaseModel):
@@ -18,7 +17,7 @@ class MistreatmentRules(BaseModel):
 
     destination_risk: int = Field(ge=0, le=5)
     suspect_named: int = Field(ge=0, le=5)
-    high_risk_offences: tuple[str, ...] = ()
+    high_risk_offences: tuple[str, ...] = ()  # ICCS codes; an offence under one of them counts
     high_risk_offence: int = Field(ge=0, le=5)
     threshold: int = Field(ge=0, le=10)
 
@@ -40,10 +39,10 @@ def screen_mistreatment(message: Message, rules: MistreatmentRules, personal_dat
 
 def _risk(message: Message, rules: MistreatmentRules, persons: list[Subject], humane: bool) -> tuple[int, list[str]]:
     score, because = rules.destination_risk, [f"destination assessment {rules.destination_risk}"]
-    if any((p.role or "").casefold() in _CUSTODY_ROLES for p in persons):
+    if any(p.role is not None and p.role.incriminated for p in persons):
         score += rules.suspect_named
-        because.append(f"a named suspect or detainee (+{rules.suspect_named})")
-    if message.offence in rules.high_risk_offences:
+        because.append(f"a named suspect or accused (+{rules.suspect_named})")
+    if message.offence is not None and within(message.offence, rules.high_risk_offences):
         score += rules.high_risk_offence
         because.append(f"offence {message.offence} (+{rules.high_risk_offence})")
     if humane and score > rules.threshold:
