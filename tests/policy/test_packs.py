@@ -52,7 +52,7 @@ def copy_pack(party: Party, tmp_path: Path) -> Path:
         ("policies.cedar", '@citation("FIRST Traffic', '@note("FIRST Traffic', "needs @id and @citation"),
         ("policies.cedar", '@id("ca-mlat-evidence")', '@id("ca-channel-ceiling")', "appears twice"),
         ("manifest.yaml", "party: CA", "party: XX", "not a valid manifest"),
-        ("manifest.yaml", "threshold: 3 ", "threshold: many ", "not a valid manifest"),
+        ("manifest.yaml", "validity_days: 180 ", "validity_days: many ", "not a valid manifest"),
         ("manifest.yaml", "pack: ca-disclosure", "pack: [", "not YAML"),
     ],
 )
