@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from accord.api import (
+    assessments,
     audit,
     auth,
     cyber,
@@ -25,6 +26,7 @@ ROUTERS = (
     auth.router,
     messages.router,
     reviews.router,
+    assessments.router,
     workplan.router,
     precursors.router,
     precursor_transfer.router,

@@ -152,8 +152,14 @@ class CedarPolicy:
                 Verdict.REVIEW, (f"the pack could not evaluate: {errors}",), self.pack.label, (), screened.findings
             )
         hits = tuple(
-            PolicyHit(info.id, info.citation, info.review, info.gate, _fill(info.remedy, screened.placeholders),
-                      info.review_level)
+            PolicyHit(
+                info.id,
+                info.citation,
+                info.review,
+                info.gate,
+                _fill(info.remedy, screened.placeholders),
+                info.review_level,
+            )
             for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
         )
         if result.decision == cedarpy.Decision.Allow:

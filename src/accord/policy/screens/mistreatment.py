@@ -123,9 +123,7 @@ def covers(
     if {_name_key(n) for n in mine_names} & {_name_key(n) for n in their_names}:
         return True
     # Across scripts the transliterated spelling differs more (ਸਿੰਘ "sigh", Singh "singh"): compare consonants.
-    return any(
-        _skeleton(a) == _skeleton(b) for a in mine_names for b in their_names if _INDIC_SCRIPT.search(a + b)
-    )
+    return any(_skeleton(a) == _skeleton(b) for a in mine_names for b in their_names if _INDIC_SCRIPT.search(a + b))
 
 
 _INDIC_SCRIPT = re.compile(r"[\u0900-\u097F\u0A00-\u0A7F]")
