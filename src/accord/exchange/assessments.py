@@ -25,6 +25,7 @@ from accord.exchange.review import redecide_held
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import CedarPolicy
+from accord.policy.installed import InstalledPolicy
 from accord.policy.pack import PolicyPack
 from accord.policy.screens.mistreatment import MistreatmentRules, RiskFactor, covers, persons_needing_assessment
 from accord.store.tables import messages
@@ -165,6 +166,8 @@ def _require(officer: Officer, roles: frozenset[Role], why: str) -> None:
 
 
 def _pack(node: Node) -> PolicyPack:
-    if not isinstance(node.policy, CedarPolicy):
-        raise Conflict("no policy pack is installed on this node; install one with `accord policy install`")
-    return node.policy.pack
+    """The pack whose factors and validity period apply: the one the node decides with."""
+    pack = node.policy.pack if isinstance(node.policy, CedarPolicy | InstalledPolicy) else None
+    if pack is None:
+        raise Conflict("no usable policy pack is installed on this node; install one with `accord policy install`")
+    return pack
