@@ -141,8 +141,11 @@ def _name_key(name: str) -> tuple[str, ...]:
 
 
 def _skeleton(name: str) -> tuple[str, ...]:
-    """A name's consonants, nasals before a consonant dropped (the anusvara and tippi are often not transliterated)."""
-    return tuple(sorted(_VOWELS.sub("", _NASAL_BEFORE_CONSONANT.sub("", w.indic)) for w in tokenise(name)))
+    """A name's consonants, nasals before a consonant dropped and "gh" as "h": the anusvara and tippi are often not
+    transliterated, or as "m" (सिंह "simh", ਸਿੰਘ "sigh", Singh)."""
+    return tuple(
+        sorted(_VOWELS.sub("", _NASAL_BEFORE_CONSONANT.sub("", w.indic)).replace("gh", "h") for w in tokenise(name))
+    )
 
 
 def _identifier_keys(identifiers: tuple[Identifier, ...]) -> set[tuple[str, str]]:
