@@ -210,3 +210,51 @@ def _age(node: RunningNode, assessment_id: str, days: int) -> None:
             .where(mistreatment_assessments.c.id == assessment_id)
             .values(content=json.dumps(content), assessed_on=made, valid_until=made + timedelta(days=180))
         )
+
+
+def test_a_legal_officer_records_an_assessment_from_the_web_form_of_a_held_message(
+    shared_pair: tuple[RunningNode, RunningNode],
+) -> None:
+    from tests.integration.test_web_sessions import csrf_of, sign_in
+
+    ca, _ = shared_pair
+    with ca.client("ca.rcmp") as rcmp:
+        held = send(rcmp, subjects=[SUSPECT, COURIER], offence="drug_trafficking", title="Two persons, one case")
+    assert held["delivery"]["state"] == "held"
+    web, _ = sign_in(ca, "ca.legal")
+    queue = web.get("/reviews")
+    assert f'href="/messages/{held["id"]}/assessment"' in queue.text
+    assert "Harpreet Singh, Manpreet Kaur Gill still need one" in queue.text
+    lawyer, _ = sign_in(ca, "ca.rcmp.lawyer")  # a legal officer of the sending agency sees it on the message too
+    assert f'href="/messages/{held["id"]}/assessment"' in lawyer.get(f"/messages/{held['id']}").text
+    sender, _ = sign_in(ca, "ca.rcmp")
+    assert "/assessment" not in sender.get(f"/messages/{held['id']}").text
+
+    form = web.get(f"/messages/{held['id']}/assessment")
+    assert form.status_code == 200 and form.text.count("needs an assessment") == 2
+    token = csrf_of(form)
+    ratings = {f"rating-{f}": "moderate" for f in ("country_record", "entity_record", "individual_profile")}
+    ratings |= {f"rating-{f}": "low" for f in ("information_nature", "assurance_reliability", "prior_experience")}
+    filled = {
+        "csrf": token,
+        "person": ["0"],
+        "conclusion": "no_substantial_risk",
+        "rationale": "Location only; no custody expected.",
+        "assessed_on": datetime.now(UTC).date().isoformat(),
+        **ratings,
+    }
+    before = count(ca, mistreatment_assessments)
+    incomplete = web.post(f"/messages/{held['id']}/assessment", data={**filled, "rating-prior_experience": ""})
+    assert incomplete.status_code == 422 and "missing: prior_experience" in incomplete.text
+    future = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    assert web.post(f"/messages/{held['id']}/assessment", data={**filled, "assessed_on": future}).status_code == 422
+    assert count(ca, mistreatment_assessments) == before, "a form error stores nothing"
+
+    first = web.post(f"/messages/{held['id']}/assessment", data=filled)
+    assert first.status_code == 303 and "released=0" in first.headers["location"]
+    after_one = web.get(first.headers["location"])
+    assert after_one.text.count("needs an assessment") == 1 and "Manpreet Kaur Gill" in after_one.text
+    second = web.post(f"/messages/{held['id']}/assessment", data={**filled, "person": ["1"]})
+    assert second.status_code == 303 and "released=1" in second.headers["location"]
+    with ca.client("ca.rcmp") as rcmp:
+        wait_for(lambda: state_of(rcmp, held["id"]) in {"queued", "sent", "delivered", "read"})
