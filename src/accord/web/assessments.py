@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
@@ -35,12 +36,12 @@ def assessment_form(request: Request, node: NodeDep, officer: WebOfficerDep, mes
 
 @router.post("/messages/{message_id}/assessment", dependencies=[CsrfChecked])
 async def assessment_record(request: Request, node: NodeDep, officer: WebOfficerDep, message_id: str) -> Response:
-    status = message_assessments(node, officer, message_id)
+    status = await run_in_threadpool(message_assessments, node, officer, message_id)
     form = await request.form()
-    values: dict[str, Any] = {k: form.getlist(k) if k in _LISTS else form.get(k) for k in form.keys()}
+    values: dict[str, Any] = {k: form.getlist(k) if k in _LISTS else form.get(k) for k in form}
     try:
         draft = _draft(status, values)
-        recorded = record_assessment(node, officer, draft)
+        recorded = await run_in_threadpool(record_assessment, node, officer, draft)
     except AccordError as problem:
         return _form(request, officer, status, values, problem.detail, 422)
     again = recorded.redecided
