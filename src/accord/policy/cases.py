@@ -207,7 +207,9 @@ def _evidence(pack: PolicyPack, table: CaseTable, case: Case, message: Message) 
     rules = pack.manifest.screens.mistreatment
     recorded = []
     for number, given in enumerate(stated):
-        persons = given.persons or tuple(AssessedPerson.of(p) for p in persons_of(message.subjects))
+        # A person with no name, alias or identifier cannot be recorded in an assessment, so is never covered.
+        described = [p for p in persons_of(message.subjects) if p.name or p.aliases or p.identifiers]
+        persons = given.persons or tuple(AssessedPerson.of(p) for p in described)
         if not persons:
             continue  # nobody to assess: nothing would have been recorded
         assessed_on = (now - timedelta(days=given.age_days)).date()

@@ -61,7 +61,14 @@ def _draft(status: MessageAssessments, values: dict[str, Any]) -> AssessmentDraf
     for ticked in values.get("person") or []:
         if not str(ticked).isdigit() or int(ticked) >= len(status.persons):
             raise InvalidInput("choose the persons the assessment covers from the list")
-        persons.append(AssessedPerson.of(status.persons[int(ticked)].subject))
+        person = status.persons[int(ticked)]
+        try:
+            persons.append(AssessedPerson.of(person.subject))
+        except ValidationError as exc:
+            raise InvalidInput(
+                f"{person.label} has no name, alias or identifier to record an assessment against; refuse the "
+                "disclosure or have it sent again with one"
+            ) from exc
     if not persons:
         raise InvalidInput("choose at least one person the assessment covers")
     factors = [
