@@ -22,7 +22,7 @@ NO_CONCLUSION = "none"  # no person needs an assessment, or none is recorded for
 
 class AssessmentScope(StrEnum):
     EVERY_PERSON = "every_person"  # every person named, whatever their role (ACMFEA: "an individual")
-    HIGH_RISK_OFFENCES = "high_risk_offences"  # persons named in a case of one of the pack's high-risk offences
+    HIGH_RISK_OFFENCES = "high_risk_offences"  # persons named in a case of a high-risk (or an unstated) offence
 
 
 class RiskFactor(BaseModel):
@@ -59,7 +59,9 @@ def persons_needing_assessment(message: Message, rules: MistreatmentRules) -> li
     """The persons this disclosure names for whom the pack requires an assessment."""
     if message.kind in rules.exempt_kinds:
         return []
-    if rules.scope is AssessmentScope.HIGH_RISK_OFFENCES and message.offence not in rules.high_risk_offences:
+    # An offence left unstated is not a low-risk one: until it is stated, the persons are assessed.
+    offence_known_low = message.offence is not None and message.offence not in rules.high_risk_offences
+    if rules.scope is AssessmentScope.HIGH_RISK_OFFENCES and offence_known_low:
         return []
     exempt = rules.exempt_role_lexicon()
     # A role left empty is not an exemption: when in doubt, the person is assessed.
