@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +327,29 @@ def wait_for(predicate: Any, timeout_s: float = 30.0, interval_s: float = 0.1) -
 def open_local(node: RunningNode) -> Any:
     """Open the node in this process (for direct inspection), without serving it."""
     return open_node(load_settings(node.data_dir, database_url=node.database_url))
+
+
+CA_FACTORS = (
+    "country_record",
+    "entity_record",
+    "individual_profile",
+    "information_nature",
+    "assurance_reliability",
+    "prior_experience",
+)
+
+
+def assessment(case_id: str, persons: list[dict[str, Any]], **overrides: Any) -> dict[str, Any]:
+    """A mistreatment-risk assessment as a legal officer records it through the API: Canada's factors each rated,
+    no substantial risk, made today; override any field."""
+    person_fields = ("name", "aliases", "date_of_birth", "nationality", "identifiers")
+    base: dict[str, Any] = {
+        "case_id": case_id,
+        "persons": [{k: v for k, v in p.items() if k in person_fields} for p in persons],
+        "factors": [{"factor": f, "rating": "moderate", "note": "per the country assessment"} for f in CA_FACTORS],
+        "conclusion": "no_substantial_risk",
+        "rationale": "Information is limited to location; the receiving unit's record is adequate.",
+        "assessed_on": datetime.now(UTC).date().isoformat(),
+    }
+    base.update(overrides)
+    return base

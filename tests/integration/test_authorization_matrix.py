@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.nodes import RunningNode, draft
+from tests.integration.nodes import RunningNode, assessment, draft
 from tests.integration.test_cyber_sharing import MISP, campaign_bundle
 from tests.integration.test_precursor_notifications import pen
 
@@ -40,6 +40,8 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/api/v1/attachments/{sha256}"): "any",
     ("GET", "/api/v1/reviews"): ("ca.rcmp", "ca.operator"),
     ("POST", "/api/v1/reviews/{message_id}"): ("ca.rcmp", "ca.operator"),
+    ("POST", "/api/v1/assessments"): ("ca.rcmp", "ca.operator", "ca.coord"),
+    ("GET", "/api/v1/assessments"): ("ca.rcmp", "ca.operator"),
     ("GET", "/api/v1/audit/status"): ("ca.rcmp", "ca.cbsa"),
     ("POST", "/api/v1/audit/checkpoints"): ("ca.rcmp", "ca.legal"),
     ("GET", "/api/v1/audit/alarms"): ("ca.rcmp", "ca.cbsa"),
@@ -77,6 +79,7 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
 # Valid bodies, so that what is refused is the caller, not the request.
 BODIES: dict[str, Any] = {
     "/api/v1/reviews/{message_id}": {"action": "refuse", "reason": "not for me"},
+    "/api/v1/assessments": assessment(MESSAGE, [{"name": "R. Example"}]),
     "/api/v1/audit/alarms/{alarm_id}/acknowledgement": {"note": "seen"},
     "/api/v1/messages": draft(),
     "/api/v1/messages/evaluate": draft(),

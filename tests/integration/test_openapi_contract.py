@@ -58,6 +58,12 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
         "a reply follows the rules of POST /api/v1/messages, and the answer to a PEN states its decision's grounds",
     ),
     "POST /api/v1/messages/{message_id}/amendments": ((422,), "a correction gives the corrected title or body"),
+    "POST /api/v1/assessments": (
+        (422,),
+        "an assessment rates every factor of the installed pack and no other, is not dated in the future nor past the "
+        "pack's validity period, names mitigation measures for a mitigable risk, and describes each person by a name, "
+        "an alias or an identifier",
+    ),
     "POST /api/v1/cyber/shares": (
         (422,),
         "every object of the bundle is a valid STIX 2.1 object (the STIX specification, checked by its validator)",

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from accord.domain.parties import Party
 from accord.policy.pack import shipped_pack_dir
 from accord.store.tables import events, messages, outbox
-from tests.integration.nodes import RunningNode, draft, wait_for
+from tests.integration.nodes import RunningNode, assessment, draft, wait_for
 
 PERSON = {
     "kind": "person",
@@ -60,8 +60,9 @@ def test_an_officer_sees_the_decision_and_its_law_before_sending_and_nothing_is_
         refused = rcmp.post("/api/v1/messages/evaluate", json=draft(subjects=[PERSON], legal_basis=None))
         decision = refused.json()
         assert decision["verdict"] == "deny"
-        assert decision["policies"][0]["id"] == "ca-privacy-legal-basis"
-        assert "Privacy Act" in decision["policies"][0]["citation"]
+        refusing = {p["id"]: p for p in decision["policies"] if not p["review"]}
+        assert list(refusing) == ["ca-privacy-legal-basis"]
+        assert "Privacy Act" in refusing["ca-privacy-legal-basis"]["citation"]
         assert decision["pack"].startswith("ca-disclosure@")
 
         assert rcmp.post("/api/v1/messages/evaluate", json=draft()).json()["verdict"] == "allow"
@@ -147,7 +148,7 @@ def test_four_eyes_roles_refusal_and_escalation_to_the_deputy_head(pair: tuple[R
 
         risky = send(rcmp, **terror)
         assert {p["id"] for p in risky["policy"]["policies"]} == {
-            "ca-acmfea-mistreatment",
+            "ca-acmfea-assessment-required",
             "ca-death-penalty-assurance",
         }
         up = legal.post(f"/api/v1/reviews/{risky['id']}", json={"action": "escalate", "reason": "Substantial risk."})
@@ -171,6 +172,10 @@ def test_four_eyes_roles_refusal_and_escalation_to_the_deputy_head(pair: tuple[R
                 },
             },
         }
+        gated = deputy.post(f"/api/v1/reviews/{risky['id']}", json=approval)
+        assert gated.status_code == 409 and "record a mistreatment-risk assessment for R. Example" in gated.text
+        recorded = legal.post("/api/v1/assessments", json=assessment(risky["case_id"], [PERSON]))
+        assert recorded.status_code == 201, recorded.text
         assert deputy.post(f"/api/v1/reviews/{risky['id']}", json=approval).status_code == 200
         wait_for(lambda: state(rcmp, risky["id"])["state"] in {"delivered", "read"})
     with in_.client("in.ncb") as ncb, in_.engine.connect() as conn:

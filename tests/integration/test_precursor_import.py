@@ -19,7 +19,7 @@ from accord.datafiles import load_agreement
 from accord.domain.parties import Party
 from accord.focus.precursors.transfer import MAX_FILE_BYTES, FileFormat, Sender, TransferKind, parse_file
 from accord.store.tables import messages
-from tests.integration.nodes import RunningNode, wait_for
+from tests.integration.nodes import RunningNode, assessment, wait_for
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 TODAY = datetime.now(UTC).date()
@@ -137,15 +137,19 @@ def test_incidents_import_with_persons_and_the_policy_refuses_one_without_a_lega
     report = answer.json()
     states = {i["reference"]: i for i in report["imported"]}
     assert {r: i["state"] for r, i in states.items()} == {
-        "INC-CA-2026-017": "queued",
+        "INC-CA-2026-017": "held",  # it names two persons: ACMFEA wants an assessment first
         "INC-CA-2026-018": "queued",
         "INC-CA-2026-019": "queued",
         "INC-NAMED": "refused",
     }
-    assert states["INC-NAMED"]["reason"].startswith("ca-privacy-legal-basis")
+    assert "ca-privacy-legal-basis" in states["INC-NAMED"]["reason"]
     assert [e["line"] for e in report["errors"]] == [7] and "is before occurred_on" in report["errors"][0]["reason"]
-    assert report["summary"] == {"imported": 3, "held": 0, "refused": 1, "errors": 1}
+    assert report["summary"] == {"imported": 3, "held": 1, "refused": 1, "errors": 1}
     assert stored(ca) == before + 4  # the refused one is kept here, as refused, and never sent
+    persons = [{"name": "R. Example"}, {"name": "A. Example"}]
+    with ca.client("ca.ocs") as ocs, ca.client("ca.legal") as legal:
+        case = ocs.get(f"/api/v1/messages/{states['INC-CA-2026-017']['id']}").json()["case_id"]
+        assert legal.post("/api/v1/assessments", json=assessment(case, persons)).status_code == 201
 
     to_cbn = {states["INC-CA-2026-017"]["id"], states["INC-CA-2026-019"]["id"]}
     wait_for(lambda: to_cbn <= listed(in_, "in.cbn", "incidents"))

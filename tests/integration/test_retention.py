@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from accord.store.tables import events, messages
-from tests.integration.nodes import RunningNode, draft, wait_for
+from tests.integration.nodes import RunningNode, assessment, draft, wait_for
 from tests.ledger_checks import assert_ledger_intact
 
 PERSON = {"kind": "person", "name": "W. Example", "role": "other"}
@@ -27,7 +27,10 @@ def test_expired_personal_data_is_purged_and_logged_and_the_rest_is_kept(pair: t
     ca, _ = pair
     with ca.client("ca.rcmp") as rcmp:
         old = rcmp.post("/api/v1/messages", json=draft(subjects=[PERSON], title="About W. Example")).json()
-        fresh = rcmp.post("/api/v1/messages", json=draft(subjects=[PERSON])).json()
+        with ca.client("ca.legal") as legal:  # ACMFEA: a person named leaves once assessed
+            recorded = legal.post("/api/v1/assessments", json=assessment(old["case_id"], [PERSON]))
+            assert recorded.status_code == 201, recorded.text
+        fresh = rcmp.post("/api/v1/messages", json=draft(subjects=[PERSON], case_id=old["case_id"])).json()
         wait_for(lambda: rcmp.get(f"/api/v1/messages/{old['id']}").json()["delivery"]["state"] == "delivered")
         with ca.engine.begin() as conn:
             six_years_ago = datetime.now(UTC) - timedelta(days=6 * 365)

@@ -52,7 +52,7 @@ def copy_pack(party: Party, tmp_path: Path) -> Path:
         ("policies.cedar", '@citation("FIRST Traffic', '@note("FIRST Traffic', "needs @id and @citation"),
         ("policies.cedar", '@id("ca-mlat-evidence")', '@id("ca-channel-ceiling")', "appears twice"),
         ("manifest.yaml", "party: CA", "party: XX", "not a valid manifest"),
-        ("manifest.yaml", "threshold: 3 ", "threshold: many ", "not a valid manifest"),
+        ("manifest.yaml", "validity_days: 180 ", "validity_days: many ", "not a valid manifest"),
         ("manifest.yaml", "pack: ca-disclosure", "pack: [", "not YAML"),
     ],
 )
@@ -93,7 +93,7 @@ def test_the_cli_shows_tests_and_diffs_packs(tmp_path: Path) -> None:
     runner = CliRunner()
     ca = shipped_pack_dir(Party.CA)
     shown = runner.invoke(app, ["policy", "show", str(ca)])
-    assert shown.exit_code == 0 and "ca-acmfea-mistreatment" in shown.output
+    assert shown.exit_code == 0 and "ca-acmfea-assessment-required" in shown.output
 
     tested = runner.invoke(app, ["policy", "test", str(ca), str(ca / "cases.yaml")])
     assert tested.exit_code == 0, tested.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from accord.api import (
+    assessments,
     audit,
     auth,
     cyber,
@@ -28,6 +29,7 @@ ROUTERS = (
     messages.router,
     offences.router,
     reviews.router,
+    assessments.router,
     workplan.router,
     precursors.router,
     precursor_transfer.router,

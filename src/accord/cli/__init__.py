@@ -7,6 +7,7 @@ from __future__ import annotations
 import typer
 
 from accord.cli._console import stop
+from accord.cli.assessment import assessment_app
 from accord.cli.audit import audit_app
 from accord.cli.cyber import cyber_app
 from accord.cli.node import node_app
@@ -26,6 +27,7 @@ app.add_typer(peer_app, name="peer")
 app.add_typer(officer_app, name="officer")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_app, name="policy")
+app.add_typer(assessment_app, name="assessment")
 app.add_typer(workplan_app, name="workplan")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(substances_app, name="substances")

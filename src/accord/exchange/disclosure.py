@@ -3,17 +3,21 @@ message): the evidence the screens need beyond the message is gathered here, the
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import Connection
 
 from accord.domain.messages import Message
+from accord.exchange.assessment_records import assessments_for_case
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Principal
 from accord.policy.screens import Evidence
 
 
 def gather_evidence(node: Node, conn: Connection, message: Message) -> Evidence:
-    """What the send path knows beyond the message itself, for the screens."""
-    return Evidence()
+    """What the send path knows beyond the message itself, for the screens: the mistreatment-risk assessments
+    recorded for the message's case, and the moment of the decision (an expired assessment does not count)."""
+    return Evidence(assessments=assessments_for_case(conn, message.case_id), at=datetime.now(UTC))
 
 
 def decide_disclosure(node: Node, conn: Connection, message: Message, principal: Principal) -> DisclosureDecision:

@@ -79,13 +79,20 @@ def _require_reviewer(officer: Officer, level: int) -> None:
         raise Forbidden(f"level {level} reviews are decided by the {needed} role")
 
 
-def _level(conn: Connection, message_id: str) -> int:
+def _level(conn: Connection, message_id: str, decision: str | None) -> int:
+    """Who decides: the deputy head once a legal officer escalated it, or when a holding policy names the deputy
+    head (@review("deputy_head"): ACMFEA Directions s.1(2)-(3)); otherwise a legal officer."""
     escalations = conn.execute(
         select(func.count())
         .select_from(review_decisions)
         .where(review_decisions.c.message_id == message_id, review_decisions.c.action == "escalate")
     ).scalar_one()
-    return 1 + min(int(escalations), 1)
+    return max(1 + min(int(escalations), 1), _required_level(decision))
+
+
+def _required_level(decision: str | None) -> int:
+    policies = json.loads(decision or "{}").get("policies") or []
+    return 2 if any(p.get("review") and p.get("level") == 2 for p in policies) else 1
 
 
 def _history(conn: Connection, message_id: str) -> list[dict[str, Any]]:
@@ -118,7 +125,7 @@ def held_queue(node: Node, officer: Officer) -> list[HeldItem]:
                 r.focus_area,
                 r.priority,
                 r.created_at,
-                _level(conn, r.id),
+                _level(conn, r.id, r.decision),
                 json.loads(r.decision or "{}"),
                 _history(conn, r.id),
             )
@@ -136,7 +143,7 @@ def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecisi
             raise NotFound(f"no outgoing message {message_id}")
         if row.state != DeliveryState.HELD.value:
             raise Conflict(f"message {message_id} is {row.state}, not waiting for review")
-        level = _level(conn, message_id)
+        level = _level(conn, message_id, row.decision)
         _require_reviewer(officer, level)
         if row.sender_officer == officer.username:
             raise FourEyes("you sent this disclosure; another legal officer must review it")
@@ -242,42 +249,47 @@ def _field_path(path: str, count: int) -> tuple[int, str]:
 
 def reevaluate_held(node: Node) -> dict[str, int]:
     """After a pack change: decide every held disclosure again; what is now allowed leaves, refused ends."""
-    counts = {"allow": 0, "deny": 0, "review": 0}
     with node.engine.begin() as conn:
-        rows = conn.execute(
-            select(messages).where(
-                messages.c.direction == Direction.OUTGOING.value, messages.c.state == DeliveryState.HELD.value
-            )
-        ).all()
-        for row in rows:
-            if (
-                _level(conn, row.id) > 1
-                or conn.execute(
-                    select(func.count()).select_from(review_decisions).where(review_decisions.c.message_id == row.id)
-                ).scalar_one()
-            ):
-                counts["review"] += 1  # a person is already deciding it; a new pack does not take it away
-                continue
-            message = Message.model_validate_json(row.content)
-            principal = Principal(row.sender_officer or "", node.party.value, row.sender_agency, ("officer",))
-            decided = decide_disclosure(node, conn, message, principal)
-            counts[decided.verdict.value] += 1
-            values: dict[str, Any] = {
-                "decision": json.dumps(decided.as_json()),
-                "state_reason": "; ".join(decided.reasons),
-            }
-            if decided.verdict is Verdict.ALLOW:
-                _release(node, conn, message, row.content, values)
-            else:
-                if decided.verdict is Verdict.DENY:
-                    values["state"] = DeliveryState.REFUSED.value
-                conn.execute(update(messages).where(messages.c.id == row.id).values(**values))
-            append_event(
-                conn,
-                EventType.POLICY_DECIDED,
-                "policy",
-                {"message": row.id, "verdict": decided.verdict.value, "pack": decided.pack, "reevaluated": 1},
-                canonical_json(decided.as_json()),
-            )
+        counts = redecide_held(node, conn)
     node.outbox_signal.set()
+    return counts
+
+
+def redecide_held(node: Node, conn: Connection, *, case_id: str | None = None) -> dict[str, int]:
+    """Decide held disclosures again (those of one case, after an assessment is recorded for it), in the caller's
+    transaction: what is now allowed leaves, refused ends, the rest waits with its new decision. One a person has
+    already acted on (escalated, say) stays with them."""
+    counts = {"allow": 0, "deny": 0, "review": 0}
+    query = select(messages).where(
+        messages.c.direction == Direction.OUTGOING.value, messages.c.state == DeliveryState.HELD.value
+    )
+    if case_id is not None:
+        query = query.where(messages.c.case_id == case_id)
+    for row in conn.execute(query.order_by(messages.c.created_at)).all():
+        if conn.execute(
+            select(func.count()).select_from(review_decisions).where(review_decisions.c.message_id == row.id)
+        ).scalar_one():
+            counts["review"] += 1  # a person is already deciding it; a new decision does not take it away
+            continue
+        message = Message.model_validate_json(row.content)
+        principal = Principal(row.sender_officer or "", node.party.value, row.sender_agency, ("officer",))
+        decided = decide_disclosure(node, conn, message, principal)
+        counts[decided.verdict.value] += 1
+        values: dict[str, Any] = {
+            "decision": json.dumps(decided.as_json()),
+            "state_reason": "; ".join(decided.reasons),
+        }
+        if decided.verdict is Verdict.ALLOW:
+            _release(node, conn, message, row.content, values)
+        else:
+            if decided.verdict is Verdict.DENY:
+                values["state"] = DeliveryState.REFUSED.value
+            conn.execute(update(messages).where(messages.c.id == row.id).values(**values))
+        append_event(
+            conn,
+            EventType.POLICY_DECIDED,
+            "policy",
+            {"message": row.id, "verdict": decided.verdict.value, "pack": decided.pack, "reevaluated": 1},
+            canonical_json(decided.as_json()),
+        )
     return counts

@@ -29,6 +29,7 @@ class EventType(StrEnum):
     POLICY_DECIDED = "policy.decided"
     POLICY_PACK_INSTALLED = "policy.pack_installed"
     REVIEW_DECIDED = "review.decided"
+    ASSESSMENT_RECORDED = "assessment.recorded"  # a mistreatment-risk assessment (ACMFEA Directions s.1)
     DATA_PURGED = "data.purged"
     ENVELOPE_SENT = "envelope.sent"
     ENVELOPE_DELIVERED = "envelope.delivered"

@@ -5,7 +5,7 @@ further files of cases (`includes: [cases/*.yaml]`), one per rule family, so eac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.datafiles import load_file
 from accord.domain.agreement import Agreement
+from accord.domain.assessments import (
+    AssessedPerson,
+    FactorFinding,
+    FactorRating,
+    MistreatmentAssessment,
+    Mitigation,
+    RiskConclusion,
+    persons_of,
+    valid_until,
+)
 from accord.domain.drafts import MessageDraft
 from accord.domain.handling import CommonLevel, Handling
 from accord.domain.messages import Address, Message
 from accord.domain.parties import Party
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Reader, Verdict
 from accord.policy.pack import PackError, PolicyPack
+from accord.policy.screens import Evidence
 
 
 class Expectation(BaseModel):
@@ -26,6 +37,20 @@ class Expectation(BaseModel):
 
     decision: Verdict
     policies: tuple[str, ...] = ()
+
+
+class CaseAssessment(BaseModel):
+    """A mistreatment-risk assessment stated as evidence in a case: recorded at the node before the disclosure."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    persons: tuple[AssessedPerson, ...] | None = Field(
+        default=None, description="whom it covers; by default every person the message names"
+    )
+    conclusion: RiskConclusion
+    mitigation: Mitigation = Mitigation()
+    age_days: int = Field(default=1, ge=0, description="how many days before the disclosure it was made")
+    other_case: bool = Field(default=False, description="recorded for another case than the message's")
 
 
 class Case(BaseModel):
@@ -37,6 +62,9 @@ class Case(BaseModel):
     message: dict[str, Any] = Field(default_factory=dict)
     item: dict[str, Any] = Field(
         default_factory=dict, description="for a read: the message as the reader's node holds it"
+    )
+    assessments: tuple[CaseAssessment, ...] | None = Field(
+        default=None, description="assessments recorded for the case; the table's base ones when not given"
     )
     expect: Expectation
     family: str | None = Field(default=None, description="the rule family; an included file's family by default")
@@ -161,8 +189,48 @@ def run_cases(pack: PolicyPack, table: CaseTable, agreement: Agreement) -> list[
         except (ValidationError, PackError) as exc:
             results.append(CaseResult(case, None, f"the case is not a valid draft: {exc}"))
             continue
-        results.append(CaseResult(case, engine.decide(message, principal)))
+        try:
+            evidence = _evidence(pack, table, case, message)
+        except ValidationError as exc:
+            results.append(CaseResult(case, None, f"the case's assessments are not valid: {exc}"))
+            continue
+        results.append(CaseResult(case, engine.decide(message, principal, evidence)))
     return results
+
+
+def _evidence(pack: PolicyPack, table: CaseTable, case: Case, message: Message) -> Evidence:
+    """What the node would know when the case's message is sent: the assessments recorded for its case."""
+    stated = case.assessments
+    if stated is None:
+        stated = tuple(CaseAssessment.model_validate(a) for a in table.base.get("assessments", ()))
+    now = datetime.now(UTC)
+    rules = pack.manifest.screens.mistreatment
+    recorded = []
+    for number, given in enumerate(stated):
+        # A person with no name, alias or identifier cannot be recorded in an assessment, so is never covered.
+        described = [p for p in persons_of(message.subjects) if p.name or p.aliases or p.identifiers]
+        persons = given.persons or tuple(AssessedPerson.of(p) for p in described)
+        if not persons:
+            continue  # nobody to assess: nothing would have been recorded
+        assessed_on = (now - timedelta(days=given.age_days)).date()
+        recorded.append(
+            MistreatmentAssessment(
+                id=f"{message.id}-assessment-{number}",
+                case_id=f"{message.case_id}-other" if given.other_case else message.case_id,
+                persons=persons,
+                factors=tuple(FactorFinding(factor=f, rating=FactorRating.MODERATE) for f in rules.factor_ids),
+                conclusion=given.conclusion,
+                rationale="stated by the case",
+                assessed_on=assessed_on,
+                mitigation=given.mitigation,
+                party=pack.manifest.party.value,
+                assessor="case.legal",
+                recorded_at=now - timedelta(days=given.age_days),
+                valid_until=valid_until(assessed_on, rules.validity_days),
+                pack=pack.label,
+            )
+        )
+    return Evidence(assessments=tuple(recorded), at=now)
 
 
 def _run_read(engine: CedarPolicy, table: CaseTable, case: Case, index: int) -> CaseResult:

@@ -6,6 +6,7 @@ forbid refuses it. A decision names the deciding policies with their citations, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -32,6 +33,7 @@ class PolicyHit:
     review: bool
     gate: bool = False  # a hold approval cannot lift: the message as it would leave must no longer hit it
     remedy: str | None = None
+    level: int = 1  # who lifts a hold: 1 a legal officer or the deputy head, 2 the deputy head only
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,11 @@ class DisclosureDecision:
     pack: str
     policies: tuple[PolicyHit, ...] = ()
     findings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def review_level(self) -> int:
+        """Who may lift this hold: the highest level any holding policy names."""
+        return max((p.level for p in self.policies if p.review), default=1)
 
     @property
     def gates(self) -> tuple[PolicyHit, ...]:
@@ -53,7 +60,14 @@ class DisclosureDecision:
             "reasons": list(self.reasons),
             "pack": self.pack,
             "policies": [
-                {"id": p.id, "citation": p.citation, "review": p.review, "gate": p.gate, "remedy": p.remedy}
+                {
+                    "id": p.id,
+                    "citation": p.citation,
+                    "review": p.review,
+                    "gate": p.gate,
+                    "remedy": p.remedy,
+                    "level": p.level,
+                }
                 for p in self.policies
             ],
             "findings": self.findings,
@@ -138,7 +152,14 @@ class CedarPolicy:
                 Verdict.REVIEW, (f"the pack could not evaluate: {errors}",), self.pack.label, (), screened.findings
             )
         hits = tuple(
-            PolicyHit(info.id, info.citation, info.review, info.gate, info.remedy)
+            PolicyHit(
+                info.id,
+                info.citation,
+                info.review,
+                info.gate,
+                _fill(info.remedy, screened.placeholders),
+                info.review_level,
+            )
             for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
         )
         if result.decision == cedarpy.Decision.Allow:
@@ -204,6 +225,16 @@ def _short_error(error: str) -> str:
     """Cedar's entity errors quote every entity; what went wrong is at the end."""
     _, marker, tail = error.rpartition("error during entity deserialization: ")
     return tail if marker else error
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def _fill(remedy: str | None, values: dict[str, str]) -> str | None:
+    """A remedy with the screens' values in place of its {placeholders} (an unknown one is left as written)."""
+    if remedy is None:
+        return None
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), remedy)
 
 
 def _is_permit(pack: PolicyPack, policy_id: str) -> bool:

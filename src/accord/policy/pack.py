@@ -64,6 +64,12 @@ class PolicyInfo:
     # hold must no longer apply (an assurance recorded, a field removed). `remedy` says what lifts it.
     gate: bool = False
     remedy: str | None = None
+    # Who may lift a hold: @review("legal") a legal officer (level 1), @review("deputy_head") only the deputy head
+    # (level 2; ACMFEA Directions s.1(2)-(3)).
+    review_level: int = 1
+
+
+REVIEW_LEVELS = {"legal": 1, "deputy_head": 2}
 
 
 @dataclass(frozen=True)
@@ -139,8 +145,17 @@ def _policy_infos(parsed: dict[str, Any], directory: Path) -> dict[str, PolicyIn
             raise PackError(f"policy {policy_id!r} is a @gate, which only a @review hold can be")
         if gate and not notes.get("remedy"):
             raise PackError(f"policy {policy_id!r} is a @gate and must say in @remedy what lifts it")
+        reviewer = notes.get("review")
+        if "review" in notes and reviewer not in REVIEW_LEVELS:
+            raise PackError(f"policy {policy_id!r}: @review names who decides: {' or '.join(REVIEW_LEVELS)}")
         infos[cedar_id] = PolicyInfo(
-            policy_id, citation, "review" in notes, policy["effect"], gate, notes.get("remedy")
+            policy_id,
+            citation,
+            "review" in notes,
+            policy["effect"],
+            gate,
+            notes.get("remedy"),
+            REVIEW_LEVELS.get(reviewer or "legal", 1),
         )
     if parsed.get("templates"):
         raise PackError("policy packs hold static policies only")

@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -323,6 +324,23 @@ review_decisions = Table(
     Column("reason", Text, nullable=False),
     Column("conditions", Text),  # JSON: caveats added, fields removed, assurance recorded
     Column("at", UtcDateTime, nullable=False),
+)
+
+# Mistreatment-risk assessments as recorded (ACMFEA Directions s.1; the deputy head's annual report, Act s.7): one row
+# each, the full record as canonical JSON, the columns the send path and the lists select on.
+mistreatment_assessments = Table(
+    "mistreatment_assessments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("party", String(8), nullable=False),
+    Column("assessor", String(128), nullable=False),
+    Column("conclusion", String(32), nullable=False),
+    Column("assessed_on", Date, nullable=False),
+    Column("valid_until", Date, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("pack", String(128), nullable=False),
+    Column("content", Text, nullable=False),
 )
 
 # The shared work plan: each item's current document and version, every version it has had, the proposals that

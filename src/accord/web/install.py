@@ -23,7 +23,7 @@ from accord.http.problems import (
     request_id_of,
     shows_details,
 )
-from accord.web import audit, cyber, directory, mailbox, precursors, reviews, signin, workplan
+from accord.web import assessments, audit, cyber, directory, mailbox, precursors, reviews, signin, workplan
 from accord.web._pages import page
 from accord.web.security import SESSION_COOKIE, FormAccess, FormGate, SecurityHeaders, SignInRequired, web_officer
 
@@ -34,6 +34,7 @@ ROUTERS = (
     signin.router,
     mailbox.router,
     reviews.router,
+    assessments.router,
     workplan.router,
     directory.router,
     audit.router,

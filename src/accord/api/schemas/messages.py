@@ -114,6 +114,7 @@ class PolicyHit(ApiModel):
     review: bool
     gate: bool = Field(default=False, description="a hold approval cannot lift until its remedy is applied")
     remedy: str | None = Field(default=None, description="what lifts the hold (for a gate)")
+    level: int = Field(default=1, ge=1, le=2, description="who lifts the hold: 1 a legal officer, 2 the deputy head")
 
 
 class PolicyDecision(ApiModel):

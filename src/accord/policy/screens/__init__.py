@@ -5,11 +5,13 @@ pack's manifest (`screens.<name>`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from accord.domain.agreement import Agreement
+from accord.domain.assessments import MistreatmentAssessment
 from accord.domain.messages import Message
 from accord.policy.screens.contribution import Contribution
 from accord.policy.screens.handling import screen_handling
@@ -36,29 +38,38 @@ class Screens(BaseModel):
 class Evidence:
     """What the send path knows beyond the message itself, gathered by the exchange for the screens."""
 
+    # The mistreatment-risk assessments recorded at this node for the message's case, and when it is decided.
+    assessments: tuple[MistreatmentAssessment, ...] = ()
+    at: datetime | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class Screened:
     attributes: dict[str, Any]
     findings: dict[str, Any] = field(default_factory=dict)
+    placeholders: dict[str, str] = field(default_factory=dict)
 
 
 def screen(message: Message, screens: Screens, agreement: Agreement, evidence: Evidence | None = None) -> Screened:
+    known = evidence or Evidence()
+    today = (known.at or datetime.now(UTC)).date()
     personal = screen_personal_data(message, screens.personal_data)
     contributions: list[Contribution] = [
         screen_handling(message, agreement),
         personal,
         screen_neutrality(message, screens.neutrality),
         screen_offences(message, screens.offences),
-        screen_mistreatment(message, screens.mistreatment, bool(personal.attributes["personal_data"])),
+        screen_mistreatment(message, screens.mistreatment, known.assessments, today),
         screen_minimisation(message, screens.minimisation),
     ]
     attributes: dict[str, Any] = {}
     findings: dict[str, Any] = {}
+    placeholders: dict[str, str] = {}
     for contribution in contributions:
         attributes.update(contribution.attributes)
         findings.update({k: v for k, v in contribution.findings.items() if v})
-    return Screened(attributes, findings)
+        placeholders.update(contribution.placeholders)
+    return Screened(attributes, findings, placeholders)
 
 
 __all__ = ["Evidence", "Screened", "Screens", "screen"]

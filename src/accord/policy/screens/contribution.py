@@ -10,3 +10,5 @@ from typing import Any
 class Contribution:
     attributes: dict[str, Any]
     findings: dict[str, Any] = field(default_factory=dict)  # a finding that is None or empty is left out
+    # Values a policy's @remedy names in braces ("for {persons_without_assessment} in case {case}").
+    placeholders: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,81 @@
+"""`accord assessment record|list`: mistreatment-risk assessments, recorded by a legal officer or the deputy head for
+persons of a case (the pack's factors each rated, the conclusion, its basis and measures), and listed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from accord.cli._console import DataOption, console, node_as_officer, stop
+
+assessment_app = typer.Typer(
+    help="Mistreatment-risk assessments (ACMFEA and the Directions under it): record one for a case, list them.",
+    no_args_is_help=True,
+)
+
+OfficerOption = Annotated[str, typer.Option("--officer", help="the legal officer or deputy head, by username")]
+CaseOption = Annotated[str | None, typer.Option("--case", help="the case (overrides the file's case_id)")]
+
+
+@assessment_app.command("record")
+def record(
+    file: Annotated[
+        Path, typer.Argument(help="the assessment (YAML or JSON): case_id, persons, factors, conclusion …")
+    ],
+    data: DataOption,
+    officer: OfficerOption,
+    case: CaseOption = None,
+) -> None:
+    """Record an assessment; the case's held disclosures are decided again with it."""
+    from accord.datafiles import load_file
+    from accord.domain.assessments import AssessmentDraft
+    from accord.errors import AccordError, InvalidInput
+    from accord.exchange.assessments import record_assessment
+
+    try:
+        draft = load_file(AssessmentDraft, file, InvalidInput, kind="assessment")
+    except AccordError as exc:
+        stop(exc.detail)
+    if case is not None:
+        draft = AssessmentDraft.model_validate(draft.model_dump() | {"case_id": case})
+    with node_as_officer(data, officer) as (node, assessor):
+        try:
+            recorded = record_assessment(node, assessor, draft)
+        except AccordError as exc:
+            stop(exc.detail)
+    a, again = recorded.assessment, recorded.redecided
+    console.print(
+        f"recorded assessment {a.id} for case {a.case_id}: {a.conclusion.sentence}; valid until {a.valid_until} "
+        f"(the case's held disclosures decided again: {again['allow']} leave, {again['deny']} refused, "
+        f"{again['review']} still held)"
+    )
+
+
+@assessment_app.command("list")
+def list_(data: DataOption, officer: OfficerOption, case: CaseOption = None) -> None:
+    """The assessments recorded at this node, oldest first (of one case with --case)."""
+    from accord.errors import AccordError
+    from accord.exchange.assessments import list_assessments
+
+    with node_as_officer(data, officer) as (node, reader):
+        try:
+            found = list_assessments(node, reader, case)
+        except AccordError as exc:
+            stop(exc.detail)
+    table = Table("id", "case", "persons", "conclusion", "assessor", "assessed on", "valid until")
+    for a in found:
+        table.add_row(
+            a.id,
+            a.case_id,
+            escape(", ".join(p.label for p in a.persons)),
+            a.conclusion.value,
+            a.assessor,
+            a.assessed_on.isoformat(),
+            a.valid_until.isoformat(),
+        )
+    console.print(table)
+    console.print(f"{len(found)} assessments")

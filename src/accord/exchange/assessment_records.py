@@ -1,0 +1,40 @@
+"""Mistreatment-risk assessments in the store: written once when recorded, read by case for every disclosure."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, insert, select
+
+from accord.crypto.canonical import canonical_json
+from accord.domain.assessments import MistreatmentAssessment
+from accord.store.tables import mistreatment_assessments
+
+
+def store_assessment(conn: Connection, assessment: MistreatmentAssessment) -> None:
+    conn.execute(
+        insert(mistreatment_assessments).values(
+            id=assessment.id,
+            case_id=assessment.case_id,
+            party=assessment.party,
+            assessor=assessment.assessor,
+            conclusion=assessment.conclusion.value,
+            assessed_on=assessment.assessed_on,
+            valid_until=assessment.valid_until,
+            recorded_at=assessment.recorded_at,
+            pack=assessment.pack,
+            content=canonical_json(assessment.model_dump(mode="json")).decode(),
+        )
+    )
+
+
+def assessments_for_case(conn: Connection, case_id: str) -> tuple[MistreatmentAssessment, ...]:
+    """Every assessment recorded for the case, current or expired (the screen tells them apart)."""
+    return recorded_assessments(conn, case_id)
+
+
+def recorded_assessments(conn: Connection, case_id: str | None = None) -> tuple[MistreatmentAssessment, ...]:
+    query = select(mistreatment_assessments.c.content).order_by(
+        mistreatment_assessments.c.recorded_at, mistreatment_assessments.c.id
+    )
+    if case_id is not None:
+        query = query.where(mistreatment_assessments.c.case_id == case_id)
+    return tuple(MistreatmentAssessment.model_validate_json(c) for c in conn.execute(query).scalars())
