@@ -11,12 +11,22 @@ import pytest
 from pydantic import ValidationError
 
 from accord.datafiles import load_agreement
+from accord.domain.assessments import (
+    AssessedPerson,
+    FactorFinding,
+    FactorRating,
+    MistreatmentAssessment,
+    RiskConclusion,
+    persons_of,
+    valid_until,
+)
 from accord.domain.drafts import MessageDraft
 from accord.domain.handling import Handling
 from accord.domain.messages import Address, Assurance, AssuranceKind, Message, Subject
 from accord.domain.parties import Party
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Verdict
 from accord.policy.pack import load_pack, shipped_pack_dir
+from accord.policy.screens import Evidence
 
 GATE = "ca-death-penalty-assurance"
 ASSURANCE = Assurance(
@@ -54,7 +64,31 @@ def decide(party: Party = Party.CA, **changes: Any) -> DisclosureDecision:
         "body": "Please confirm the current address.",
         "offence": "0101",
     } | changes
-    return CedarPolicy(load_pack(shipped_pack_dir(party)), agreement).decide(Message.model_validate(fields))
+    message = Message.model_validate(fields)
+    return CedarPolicy(load_pack(shipped_pack_dir(party)), agreement).decide(message, None, _assessed(message))
+
+
+def _assessed(message: Message) -> Evidence:
+    """Every person assessed as at no substantial risk of mistreatment, so only the death-penalty rules speak."""
+    persons = tuple(AssessedPerson.of(s) for s in persons_of(message.subjects))
+    if not persons:
+        return Evidence()
+    today = datetime.now(UTC)
+    assessment = MistreatmentAssessment(
+        id="a-1",
+        case_id=message.case_id,
+        persons=persons,
+        factors=(FactorFinding(factor="country_record", rating=FactorRating.MODERATE),),
+        conclusion=RiskConclusion.NO_SUBSTANTIAL_RISK,
+        rationale="Location only; the unit's record is adequate.",
+        assessed_on=today.date(),
+        party=message.sender.party.value,
+        assessor="legal",
+        recorded_at=today,
+        valid_until=valid_until(today.date(), 30),
+        pack="test",
+    )
+    return Evidence(assessments=(assessment,), at=today)
 
 
 def ids(decision: DisclosureDecision) -> set[str]:
@@ -108,7 +142,7 @@ def test_a_person_whose_role_is_not_stated_cannot_be_excluded() -> None:
 
 def test_the_recorded_assurance_lifts_the_gate_and_nothing_else() -> None:
     decision = decide(subjects=[person("suspect")], assurances=[ASSURANCE])
-    assert GATE not in ids(decision) and "ca-acmfea-mistreatment" in ids(decision)
+    assert GATE not in ids(decision) and decision.verdict is Verdict.ALLOW
     humane = ASSURANCE.model_copy(update={"kind": AssuranceKind.HUMANE_TREATMENT})
     assert GATE in ids(decide(subjects=[person("suspect")], assurances=[humane]))
 

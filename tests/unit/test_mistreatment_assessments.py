@@ -61,7 +61,7 @@ def message(party: Party = Party.CA, *subjects: Subject, **changes: Any) -> Mess
         "title": "Whereabouts",
         "body": "Can your office confirm where he is now living?",
         "subjects": subjects,
-        "offence": "drug_trafficking",
+        "offence": "06012",
     }
     return Message.model_validate(fields | changes)
 
@@ -154,12 +154,12 @@ def test_every_person_counts_in_canada_and_only_high_risk_profiles_in_india() ->
 
     drug_suspect = message(Party.IN, SINGH)
     assert decide(drug_suspect).verdict is Verdict.ALLOW, "drug trafficking is not among India's high-risk offences"
-    extortion = {"focus_area": "networks", "offence": "extortion"}
+    extortion = {"focus_area": "networks", "offence": "02051"}
     assert ids(decide(message(Party.IN, SINGH, **extortion))) == {"in-mistreatment-assessment-required"}
     no_role = SINGH.model_copy(update={"role": None})
     assert ids(decide(message(Party.IN, no_role, **extortion))) == {"in-mistreatment-assessment-required"}
-    for role in ("witness", "गवाह", "peedit", "témoin principal", "ਪੀੜਤ"):
-        named = SINGH.model_copy(update={"role": role})
+    for role in ("witness", "victim"):
+        named = Subject.model_validate(SINGH.model_dump() | {"role": role})
         assert decide(message(Party.IN, named, **extortion)).verdict is Verdict.ALLOW, role
 
 
