@@ -15,7 +15,7 @@ from accord.policy.screens.contribution import Contribution
 from accord.policy.screens.handling import screen_handling
 from accord.policy.screens.minimisation import MinimisationRules, screen_minimisation
 from accord.policy.screens.mistreatment import MistreatmentRules, screen_mistreatment
-from accord.policy.screens.neutrality import NeutralityRules, screen_neutrality
+from accord.policy.screens.neutrality import AnsweredRequest, NeutralityRules, screen_neutrality
 from accord.policy.screens.offences import OffenceRules, screen_offences
 from accord.policy.screens.personal import PersonalDataRules, screen_personal_data
 
@@ -36,6 +36,9 @@ class Screens(BaseModel):
 class Evidence:
     """What the send path knows beyond the message itself, gathered by the exchange for the screens."""
 
+    # For a reply: the request it answers, as this node decided or screened it (a reply inherits a neutrality hold).
+    answered_request: AnsweredRequest | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class Screened:
@@ -44,11 +47,12 @@ class Screened:
 
 
 def screen(message: Message, screens: Screens, agreement: Agreement, evidence: Evidence | None = None) -> Screened:
+    evidence = evidence or Evidence()
     personal = screen_personal_data(message, screens.personal_data)
     contributions: list[Contribution] = [
         screen_handling(message, agreement),
         personal,
-        screen_neutrality(message, screens.neutrality),
+        screen_neutrality(message, screens.neutrality, evidence.answered_request),
         screen_offences(message, screens.offences),
         screen_mistreatment(message, screens.mistreatment, bool(personal.attributes["personal_data"])),
         screen_minimisation(message, screens.minimisation),
@@ -61,4 +65,4 @@ def screen(message: Message, screens: Screens, agreement: Agreement, evidence: E
     return Screened(attributes, findings)
 
 
-__all__ = ["Evidence", "Screened", "Screens", "screen"]
+__all__ = ["AnsweredRequest", "Evidence", "Screened", "Screens", "screen"]
