@@ -19,6 +19,8 @@ from accord.domain.messages import Address, Message
 from accord.domain.parties import Party
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Reader, Verdict
 from accord.policy.pack import PackError, PolicyPack
+from accord.policy.screens import Evidence
+from accord.policy.screens.neutrality import AnsweredRequest, NeutralityOutcome
 
 
 class Expectation(BaseModel):
@@ -26,6 +28,34 @@ class Expectation(BaseModel):
 
     decision: Verdict
     policies: tuple[str, ...] = ()
+
+
+class AnsweredRequestCase(BaseModel):
+    """For a reply: how the request it answers fared on neutrality at this node."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    outcome: NeutralityOutcome
+    where: str = "screened by this node's pack when it arrived"
+    because: tuple[str, ...] = ()
+
+
+class CaseEvidence(BaseModel):
+    """What the send path would know beyond the message (gathered by the exchange in a running node)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    answered_request: AnsweredRequestCase | None = None
+
+    def evidence(self, message: Message) -> Evidence:
+        answered = self.answered_request
+        return Evidence(
+            answered_request=AnsweredRequest(
+                message.in_reply_to or "the request", answered.outcome, answered.where, answered.because
+            )
+            if answered is not None
+            else None
+        )
 
 
 class Case(BaseModel):
@@ -38,6 +68,7 @@ class Case(BaseModel):
     item: dict[str, Any] = Field(
         default_factory=dict, description="for a read: the message as the reader's node holds it"
     )
+    evidence: CaseEvidence = CaseEvidence()
     expect: Expectation
     family: str | None = Field(default=None, description="the rule family; an included file's family by default")
 
@@ -161,7 +192,7 @@ def run_cases(pack: PolicyPack, table: CaseTable, agreement: Agreement) -> list[
         except (ValidationError, PackError) as exc:
             results.append(CaseResult(case, None, f"the case is not a valid draft: {exc}"))
             continue
-        results.append(CaseResult(case, engine.decide(message, principal)))
+        results.append(CaseResult(case, engine.decide(message, principal, case.evidence.evidence(message))))
     return results
 
 

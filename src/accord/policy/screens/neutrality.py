@@ -25,7 +25,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from accord.domain.messages import Message, MessageKind, SubjectKind
 from accord.errors import AccordError
 from accord.policy.language import Hit
-from accord.policy.screens._neutrality_lexicons import ASKED, CONDUCT, CompiledTerms, Weight, compiled
+from accord.policy.screens._neutrality_lexicons import (
+    ASKED,
+    CONDUCT,
+    CompiledTerms,
+    Weight,
+    compiled,
+    forget_compiled,
+    load_all_term_files,
+)
 from accord.policy.screens.contribution import Contribution
 
 # Kinds that carry an officer's request or answer in free text; a notification or an incident carries its
@@ -52,6 +60,12 @@ class NeutralityRules(BaseModel):
         except AccordError as exc:
             raise ValueError(exc.detail) from exc
         return self
+
+
+def load_term_files() -> None:
+    """Every shipped term file of data/neutrality, read again and validated (start-up)."""
+    forget_compiled()
+    load_all_term_files()
 
 
 class NeutralityOutcome(StrEnum):
