@@ -102,7 +102,7 @@ class NeutralityAssessment:
         """The assessment in sentences, for a person and for the ledger."""
         said = [f"declared protected ground {g}" for g in self.declared]
         said += [
-            f"{d['ground']} ({d['concept']}): {', '.join(repr(w) for w in d['words'])} [{d['language']}]"
+            f"{d['ground']} ({d['concept']}): {', '.join(repr(w) for w in d['words'])} [{', '.join(d['languages'])}]"
             for d in self.detected
         ]
         if self.structure:
@@ -122,22 +122,27 @@ class NeutralityAssessment:
 def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAssessment:
     """What the message declares and what its text shows, on the pack's term lists."""
     text = screened_text(message)
-    grounds = compiled(rules.lexicons)
-    asked = compiled((rules.asked,)).lexicon.find(text)
+    grounds, asked_terms = compiled(rules.lexicons), compiled((rules.asked,))
+    asked = asked_terms.lexicon.find(text)
     conduct = compiled((rules.conduct,)).lexicon.find(text)
     sentences = _sentence_starts(text)
     asking = {_sentence_of(sentences, h.start) for h in asked}
+    with_conduct = {_sentence_of(sentences, h.start) for h in conduct}
+    # A contextual term (a temple, "Sikh", a vote) is a protected matter where the message states no criminal
+    # conduct at all, or where its own sentence asks about the person and states none ("who he meets at the
+    # gurdwara"); it is a place or a description where the conduct is stated ("heroin seized at the temple").
     detected = [
         h
         for h in _ground_hits(grounds, text)
         if grounds.concepts[h.concept].weight is Weight.STRONG
         or not conduct
-        or _sentence_of(sentences, h.start) in asking
+        or (_sentence_of(sentences, h.start) in asking - with_conduct)
     ]
+    strongly_asked = [h for h in asked if asked_terms.concepts[h.concept].weight is Weight.STRONG]
     return NeutralityAssessment(
         declared=tuple(sorted(set(message.grounds) & set(rules.protected_grounds))),
         detected=tuple(_describe(grounds, detected)),
-        structure=_structure(message, asked, conduct),
+        structure=_structure(message, strongly_asked, conduct),
     )
 
 
@@ -178,7 +183,8 @@ def _ground_hits(grounds: CompiledTerms, text: str) -> list[Hit]:
 
 
 def _describe(grounds: CompiledTerms, hits: list[Hit]) -> list[dict[str, Any]]:
-    """One entry per concept found: its ground, the words as written, their language and script."""
+    """One entry per concept found: its ground, the words as written, the languages of the terms they matched and
+    the scripts they are written in ("dharna" is a term of English, Hindi and Punjabi alike)."""
     found: dict[str, dict[str, Any]] = {}
     for hit in hits:
         entry = found.setdefault(
@@ -187,12 +193,13 @@ def _describe(grounds: CompiledTerms, hits: list[Hit]) -> list[dict[str, Any]]:
                 "ground": grounds.concepts[hit.concept].ground or hit.concept,
                 "concept": hit.concept,
                 "words": [],
-                "language": hit.term.language.value,
-                "script": _script(hit.surface),
+                "languages": [],
+                "scripts": [],
             },
         )
-        if hit.surface not in entry["words"]:
-            entry["words"].append(hit.surface)
+        for key, value in (("words", hit.surface), ("languages", hit.term.language.value), ("scripts", _script(hit.surface))):
+            if value not in entry[key]:
+                entry[key].append(value)
     return list(found.values())
 
 
