@@ -436,7 +436,10 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
     if new_messages:
         conn.execute(
             insert(messages),
-            [_incoming_row(m, i, receipt, now) | {"decision": _recorded(screenings[m.id])} for m, i, receipt in new_messages],
+            [
+                _incoming_row(m, i, receipt, now) | {"decision": _recorded(screenings[m.id])}
+                for m, i, receipt in new_messages
+            ],
         )
         link_attachments(conn, [m for m, _, _ in new_messages])
         kinds = KindHandlers(node.registry)

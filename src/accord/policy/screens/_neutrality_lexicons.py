@@ -91,9 +91,7 @@ def compiled(names: tuple[str, ...]) -> CompiledTerms:
             concepts[concept.id] = ConceptInfo(concept.ground, concept.weight)
             terms[concept.id] = list(_terms(concept.terms.items()))
         exceptions.extend(_terms(file.exceptions.items()))
-    return CompiledTerms(
-        names, Lexicon(terms), Lexicon({"exception": exceptions}) if exceptions else None, concepts
-    )
+    return CompiledTerms(names, Lexicon(terms), Lexicon({"exception": exceptions}) if exceptions else None, concepts)
 
 
 def shipped_term_files() -> list[str]:

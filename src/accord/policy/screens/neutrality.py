@@ -146,7 +146,9 @@ def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAss
     )
 
 
-def screen_neutrality(message: Message, rules: NeutralityRules, answered: AnsweredRequest | None = None) -> Contribution:
+def screen_neutrality(
+    message: Message, rules: NeutralityRules, answered: AnsweredRequest | None = None
+) -> Contribution:
     assessment = assess_neutrality(message, rules)
     inherited = answered is not None and answered.outcome is not NeutralityOutcome.CLEAR
     reply: dict[str, Any] | None = None
@@ -197,7 +199,11 @@ def _describe(grounds: CompiledTerms, hits: list[Hit]) -> list[dict[str, Any]]:
                 "scripts": [],
             },
         )
-        for key, value in (("words", hit.surface), ("languages", hit.term.language.value), ("scripts", _script(hit.surface))):
+        for key, value in (
+            ("words", hit.surface),
+            ("languages", hit.term.language.value),
+            ("scripts", _script(hit.surface)),
+        ):
             if value not in entry[key]:
                 entry[key].append(value)
     return list(found.values())
