@@ -114,3 +114,19 @@ def test_an_officer_sees_the_words_found_and_their_language_and_ordinary_crime_l
 
         seizure = send(rcmp, body="2 kg of heroin were seized in the car park of the Ross Street temple.")
         assert seizure["delivery"]["state"] == "queued", seizure["policy"]
+
+
+def test_an_answer_to_a_request_this_node_held_on_neutrality_inherits_its_own_decision(
+    shared_pair: tuple[RunningNode, RunningNode],
+) -> None:
+    ca, _ = shared_pair
+    with ca.client("ca.rcmp") as rcmp:
+        held = send(rcmp, body="Which gurdwara committee does the director sit on?")
+        assert held["delivery"]["state"] == "held"
+        answer = draft(kind="response", in_reply_to=held["id"], title="Addendum", body="Two more names below.")
+        decided = rcmp.post("/api/v1/messages/evaluate", json=answer)
+        assert decided.status_code == 200, decided.text
+        assert [p["id"] for p in decided.json()["policies"]] == ["ca-neutrality-reply"]
+        inherited = decided.json()["findings"]["neutrality_reply"]
+        assert inherited["where"] == "this node's decision when it sent it (review)"
+        assert inherited["because"][0].startswith("ca-neutrality-text: INTERPOL")
