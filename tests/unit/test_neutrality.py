@@ -193,7 +193,7 @@ def test_a_reply_to_a_request_held_or_refused_on_neutrality_is_held_citing_why(
 # ---- the data: sources, languages, validation
 
 
-@pytest.mark.parametrize("name", ["grounds", "ca", "in", "asked", "conduct"])
+@pytest.mark.parametrize("name", ["grounds", "ca", "in", "asked", "conduct", "persons"])
 def test_every_term_file_cites_its_sources_and_covers_the_four_languages(name: str) -> None:
     terms = datafiles.load(TermFile, LEXICON_DIR, f"{name}.yaml")
     assert terms.sources
@@ -204,7 +204,7 @@ def test_every_term_file_cites_its_sources_and_covers_the_four_languages(name: s
 def test_each_party_screens_with_its_own_context_file() -> None:
     assert load_pack(shipped_pack_dir(CA)).manifest.screens.neutrality.lexicons == ("grounds", "ca")
     assert load_pack(shipped_pack_dir(IN)).manifest.screens.neutrality.lexicons == ("grounds", "in")
-    assert set(shipped_term_files()) == {"grounds", "ca", "in", "asked", "conduct"}
+    assert set(shipped_term_files()) == {"grounds", "ca", "in", "asked", "conduct", "persons"}
 
 
 def test_a_pack_naming_a_term_file_that_does_not_exist_is_refused(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from accord.policy.language import Language, Lexicon, Term, tokenise
 LEXICON_DIR = "neutrality"
 ASKED = "asked"
 CONDUCT = "conduct"
+PERSONS = "persons"
 
 
 class Weight(StrEnum):

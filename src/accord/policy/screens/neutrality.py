@@ -28,6 +28,7 @@ from accord.policy.language import Hit
 from accord.policy.screens._neutrality_lexicons import (
     ASKED,
     CONDUCT,
+    PERSONS,
     CompiledTerms,
     Weight,
     compiled,
@@ -51,11 +52,12 @@ class NeutralityRules(BaseModel):
     lexicons: tuple[str, ...] = Field(min_length=1, description="files of data/neutrality: the protected grounds")
     asked: str = ASKED  # the file of what is asked about a person
     conduct: str = CONDUCT  # the file of criminal conduct and offence-related items
+    persons: str = PERSONS  # the file of words that refer to a person
 
     @model_validator(mode="after")
     def _files_load(self) -> NeutralityRules:
         try:
-            for names in (self.lexicons, (self.asked,), (self.conduct,)):
+            for names in (self.lexicons, (self.asked,), (self.conduct,), (self.persons,)):
                 compiled(names)
         except AccordError as exc:
             raise ValueError(exc.detail) from exc
@@ -123,7 +125,7 @@ def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAss
     """What the message declares and what its text shows, on the pack's term lists."""
     text = screened_text(message)
     grounds, asked_terms = compiled(rules.lexicons), compiled((rules.asked,))
-    asked = asked_terms.lexicon.find(text)
+    asked = _without_exceptions(asked_terms, text)
     conduct = compiled((rules.conduct,)).lexicon.find(text)
     sentences = _sentence_starts(text)
     asking = {_sentence_of(sentences, h.start) for h in asked}
@@ -133,7 +135,7 @@ def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAss
     # gurdwara"); it is a place or a description where the conduct is stated ("heroin seized at the temple").
     detected = [
         h
-        for h in _ground_hits(grounds, text)
+        for h in _without_exceptions(grounds, text)
         if grounds.concepts[h.concept].weight is Weight.STRONG
         or not conduct
         or (_sentence_of(sentences, h.start) in asking - with_conduct)
@@ -142,7 +144,7 @@ def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAss
     return NeutralityAssessment(
         declared=tuple(sorted(set(message.grounds) & set(rules.protected_grounds))),
         detected=tuple(_describe(grounds, detected)),
-        structure=_structure(message, strongly_asked, conduct),
+        structure=_structure(message, strongly_asked, conduct, compiled((rules.persons,)).lexicon.find(text)),
     )
 
 
@@ -176,11 +178,12 @@ def screened_text(message: Message) -> str:
     return "\n".join([message.title, message.body, *roles])
 
 
-def _ground_hits(grounds: CompiledTerms, text: str) -> list[Hit]:
-    hits = grounds.lexicon.find(text)
-    if grounds.exceptions is None:
+def _without_exceptions(terms: CompiledTerms, text: str) -> list[Hit]:
+    """The hits of a term file, less those inside one of its exceptions ("politically exposed", "family members")."""
+    hits = terms.lexicon.find(text)
+    if terms.exceptions is None:
         return hits
-    spans = [(e.start, e.end) for e in grounds.exceptions.find(text)]
+    spans = [(e.start, e.end) for e in terms.exceptions.find(text)]
     return [h for h in hits if not any(start <= h.start and h.end <= end for start, end in spans)]
 
 
@@ -209,7 +212,7 @@ def _describe(grounds: CompiledTerms, hits: list[Hit]) -> list[dict[str, Any]]:
     return list(found.values())
 
 
-def _structure(message: Message, asked: list[Hit], conduct: list[Hit]) -> dict[str, Any] | None:
+def _structure(message: Message, asked: list[Hit], conduct: list[Hit], persons: list[Hit]) -> dict[str, Any] | None:
     if message.kind not in _STRUCTURAL_KINDS or not asked or conduct:
         return None
     if message.incident is not None or message.notification is not None or message.stix is not None:
@@ -221,10 +224,12 @@ def _structure(message: Message, asked: list[Hit], conduct: list[Hit]) -> dict[s
         words = concepts.setdefault(hit.concept, [])
         if hit.surface not in words:
             words.append(hit.surface)
-    persons = sum(1 for s in message.subjects if s.kind is SubjectKind.PERSON)
-    who = f"its only subjects are {persons} person(s)" if persons else "it names no organisation or object"
+    named = sum(1 for s in message.subjects if s.kind is SubjectKind.PERSON)
+    if not named and not persons:
+        return None  # about no one: a message arranging a meeting between agencies, say
+    who = f"its only subjects are {named} person(s)" if named else "its text is about a person and it names no subject"
     return {
-        "subjects": "persons only" if persons else "none",
+        "subjects": "persons only" if named else "none; a person in the text",
         "asked_for": [{"concept": c, "words": w} for c, w in concepts.items()],
         "criminal_conduct": "none stated",
         "because": (
