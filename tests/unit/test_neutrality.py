@@ -151,6 +151,10 @@ def test_a_request_about_only_a_persons_associations_and_beliefs_is_held_with_no
         },
         {"body": "The courier, a Sikh man in a turban, collected the parcel of methamphetamine.", "subjects": []},
         {"body": "Conformément à la politique du port, confirmez le destinataire de la cargaison."},
+        {"body": "We propose a meeting on 12 May to discuss the views of both agencies.", "subjects": []},
+        {"body": "Dharam Singh carried the heroin consignment; confirm his entry date.", "subjects": []},
+        {"body": "The courier was made to sit in the car while the tramadol was loaded.", "subjects": []},
+        {"body": "कृपया आरोपी के परिवार के सदस्यों की यात्रा की जानकारी दें; वह धोखाधड़ी में वांछित है।", "subjects": []},
     ],
 )
 def test_ordinary_crime_that_mentions_a_temple_a_party_or_a_community_is_not_held(
