@@ -169,6 +169,7 @@ def test_a_declared_ground_refuses_and_a_detected_one_holds_both_with_their_law(
     refused = decide(party, grounds=["religion"])
     assert refused.verdict is Verdict.DENY and held_by(refused) == {"neutrality-grounds"}
     assert refused.findings["protected_grounds"] == ["religion"]
+    assert decide(party, grounds=[" Political_Opinion"]).findings["protected_grounds"] == ["political_opinion"]
     held = decide(party, body="He preaches at the gurdwara every Sunday.")
     assert held.verdict is Verdict.REVIEW and held_by(held) == {"neutrality-text"}
     assert "INTERPOL Constitution Art. 3" in held.policies[0].citation

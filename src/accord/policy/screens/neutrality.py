@@ -16,6 +16,7 @@ Four findings, each its own Cedar attribute:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -142,7 +143,7 @@ def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAss
     ]
     strongly_asked = [h for h in asked if asked_terms.concepts[h.concept].weight is Weight.STRONG]
     return NeutralityAssessment(
-        declared=tuple(sorted(set(message.grounds) & set(rules.protected_grounds))),
+        declared=tuple(sorted({g.strip().casefold() for g in message.grounds} & set(rules.protected_grounds))),
         detected=tuple(_describe(grounds, detected)),
         structure=_structure(message, strongly_asked, conduct, compiled((rules.persons,)).lexicon.find(text)),
     )
@@ -244,11 +245,7 @@ def _sentence_starts(text: str) -> list[int]:
 
 
 def _sentence_of(starts: list[int], offset: int) -> int:
-    index = 0
-    for number, start in enumerate(starts):
-        if start <= offset:
-            index = number
-    return index
+    return bisect_right(starts, offset) - 1
 
 
 def _script(surface: str) -> str:
