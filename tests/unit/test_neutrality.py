@@ -221,6 +221,15 @@ def test_a_pack_naming_a_term_file_that_does_not_exist_is_refused(tmp_path: Path
         load_pack(directory)
 
 
+def test_a_pack_screening_with_the_other_partys_context_is_refused(tmp_path: Path) -> None:
+    directory = tmp_path / "pack"
+    shutil.copytree(shipped_pack_dir(CA), directory)
+    manifest = directory / "manifest.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("[grounds, ca]", "[grounds, in]"))
+    with pytest.raises(PackError, match="in is IN's own context, not CA's"):
+        load_pack(directory)
+
+
 @pytest.fixture
 def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = tmp_path / "data"

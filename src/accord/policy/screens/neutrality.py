@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accord.domain.messages import Message, MessageKind, SubjectKind
+from accord.domain.parties import Party
 from accord.errors import AccordError
 from accord.policy.language import Hit
 from accord.policy.screens._neutrality_lexicons import (
@@ -35,6 +36,7 @@ from accord.policy.screens._neutrality_lexicons import (
     compiled,
     forget_compiled,
     load_all_term_files,
+    load_term_file,
 )
 from accord.policy.screens.contribution import Contribution
 
@@ -63,6 +65,11 @@ class NeutralityRules(BaseModel):
         except AccordError as exc:
             raise ValueError(exc.detail) from exc
         return self
+
+
+def context_of(name: str) -> Party | None:
+    """The party whose own context a term file of data/neutrality holds (None: shared by both)."""
+    return load_term_file(name).party
 
 
 def load_term_files() -> None:
