@@ -200,24 +200,19 @@ def _describe(grounds: CompiledTerms, hits: list[Hit]) -> list[dict[str, Any]]:
     the scripts they are written in ("dharna" is a term of English, Hindi and Punjabi alike)."""
     found: dict[str, dict[str, Any]] = {}
     for hit in hits:
-        entry = found.setdefault(
-            hit.concept,
-            {
-                "ground": grounds.concepts[hit.concept].ground or hit.concept,
-                "concept": hit.concept,
-                "words": [],
-                "languages": [],
-                "scripts": [],
-            },
-        )
-        for key, value in (
-            ("words", hit.surface),
-            ("languages", hit.term.language.value),
-            ("scripts", _script(hit.surface)),
-        ):
-            if value not in entry[key]:
-                entry[key].append(value)
+        ground = grounds.concepts[hit.concept].ground or hit.concept
+        _add_hit(found.setdefault(hit.concept, {"ground": ground, "concept": hit.concept}), hit)
     return list(found.values())
+
+
+def _add_hit(entry: dict[str, Any], hit: Hit) -> None:
+    for key, value in (
+        ("words", hit.surface),
+        ("languages", hit.term.language.value),
+        ("scripts", _script(hit.surface)),
+    ):
+        if value not in entry.setdefault(key, []):
+            entry[key].append(value)
 
 
 def _structure(message: Message, asked: list[Hit], conduct: list[Hit], persons: list[Hit]) -> dict[str, Any] | None:
@@ -227,21 +222,20 @@ def _structure(message: Message, asked: list[Hit], conduct: list[Hit], persons: 
         return None
     if any(s.kind is not SubjectKind.PERSON for s in message.subjects):
         return None  # an organisation or an object in the request: it is about more than a person's life
-    concepts: dict[str, list[str]] = {}
+    concepts: dict[str, dict[str, Any]] = {}
     for hit in asked:
-        words = concepts.setdefault(hit.concept, [])
-        if hit.surface not in words:
-            words.append(hit.surface)
+        _add_hit(concepts.setdefault(hit.concept, {"concept": hit.concept}), hit)
     named = sum(1 for s in message.subjects if s.kind is SubjectKind.PERSON)
     if not named and not persons:
         return None  # about no one: a message arranging a meeting between agencies, say
     who = f"its only subjects are {named} person(s)" if named else "its text is about a person and it names no subject"
     return {
         "subjects": "persons only" if named else "none; a person in the text",
-        "asked_for": [{"concept": c, "words": w} for c, w in concepts.items()],
+        "asked_for": list(concepts.values()),
         "criminal_conduct": "none stated",
         "because": (
-            f"{who}, it asks for {', '.join(concepts)} ({', '.join(repr(w) for ws in concepts.values() for w in ws)})"
+            f"{who}, it asks for {', '.join(concepts)}"
+            f" ({', '.join(repr(w) for entry in concepts.values() for w in entry['words'])})"
             " and states no criminal conduct"
         ),
     }
