@@ -249,7 +249,8 @@ def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
         ("sources:", "origins:", "data/neutrality/grounds.yaml"),
         ("weight: contextual", "weight: sometimes", "data/neutrality/grounds.yaml"),
         ("      en: [religion, religions,", '      en: ["—*", religions,', "has no words"),
-        ("      hi: [धर्म,", "      xx: [धर्म,", "data/neutrality/grounds.yaml"),
+        ("      hi: [धर्मों,", "      xx: [धर्मों,", "data/neutrality/grounds.yaml"),
+        ("      hi: [धर्मों,", "      hi: [ਧਰਮ, धर्मों,", "is not written in a script of that language"),
     ],
 )
 def test_a_broken_term_file_stops_start_up_and_names_the_file(data_copy: Path, old: str, new: str, named: str) -> None:

@@ -4,6 +4,7 @@ every shipped one is loaded at start-up."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,6 +17,14 @@ from accord.domain.parties import Party
 from accord.errors import ConfigurationError
 from accord.policy.language import Language, Lexicon, Term, tokenise
 
+# English and French are written in Latin letters, Hindi in Devanagari or romanised, Punjabi in Gurmukhi or
+# romanised: a term in another script was filed under the wrong language and would match on the wrong key.
+_FOREIGN_SCRIPT = {
+    Language.ENGLISH: re.compile(r"[\u0900-\u097F\u0A00-\u0A7F]"),
+    Language.FRENCH: re.compile(r"[\u0900-\u097F\u0A00-\u0A7F]"),
+    Language.HINDI: re.compile(r"[\u0A00-\u0A7F]"),
+    Language.PUNJABI: re.compile(r"[\u0900-\u097F]"),
+}
 LEXICON_DIR = "neutrality"
 ASKED = "asked"
 CONDUCT = "conduct"
@@ -37,11 +46,15 @@ class Concept(BaseModel):
 
     @field_validator("terms")
     @classmethod
-    def _terms_have_words(cls, terms: dict[Language, tuple[str, ...]]) -> dict[Language, tuple[str, ...]]:
+    def _terms_have_words_in_their_script(
+        cls, terms: dict[Language, tuple[str, ...]]
+    ) -> dict[Language, tuple[str, ...]]:
         for language, words in terms.items():
             for word in words:
                 if not tokenise(word.rstrip("*")):
                     raise ValueError(f"the {language.value} term {word!r} has no words")
+                if _FOREIGN_SCRIPT[language].search(word):
+                    raise ValueError(f"the {language.value} term {word!r} is not written in a script of that language")
         return terms
 
 
