@@ -11,22 +11,13 @@ import pytest
 from pydantic import ValidationError
 
 from accord.datafiles import load_agreement
-from accord.domain.assessments import (
-    AssessedPerson,
-    FactorFinding,
-    FactorRating,
-    MistreatmentAssessment,
-    RiskConclusion,
-    persons_of,
-    valid_until,
-)
 from accord.domain.drafts import MessageDraft
 from accord.domain.handling import Handling
 from accord.domain.messages import Address, Assurance, AssuranceKind, Message, Subject
 from accord.domain.parties import Party
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Verdict
 from accord.policy.pack import load_pack, shipped_pack_dir
-from accord.policy.screens import Evidence
+from tests.assessed import assessed
 
 GATE = "ca-death-penalty-assurance"
 ASSURANCE = Assurance(
@@ -65,30 +56,7 @@ def decide(party: Party = Party.CA, **changes: Any) -> DisclosureDecision:
         "offence": "0101",
     } | changes
     message = Message.model_validate(fields)
-    return CedarPolicy(load_pack(shipped_pack_dir(party)), agreement).decide(message, None, _assessed(message))
-
-
-def _assessed(message: Message) -> Evidence:
-    """Every person assessed as at no substantial risk of mistreatment, so only the death-penalty rules speak."""
-    persons = tuple(AssessedPerson.of(s) for s in persons_of(message.subjects))
-    if not persons:
-        return Evidence()
-    today = datetime.now(UTC)
-    assessment = MistreatmentAssessment(
-        id="a-1",
-        case_id=message.case_id,
-        persons=persons,
-        factors=(FactorFinding(factor="country_record", rating=FactorRating.MODERATE),),
-        conclusion=RiskConclusion.NO_SUBSTANTIAL_RISK,
-        rationale="Location only; the unit's record is adequate.",
-        assessed_on=today.date(),
-        party=message.sender.party.value,
-        assessor="legal",
-        recorded_at=today,
-        valid_until=valid_until(today.date(), 30),
-        pack="test",
-    )
-    return Evidence(assessments=(assessment,), at=today)
+    return CedarPolicy(load_pack(shipped_pack_dir(party)), agreement).decide(message, None, assessed(message))
 
 
 def ids(decision: DisclosureDecision) -> set[str]:

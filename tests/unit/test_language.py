@@ -67,3 +67,40 @@ def test_any_text_tokenises_and_matches_without_error(text: str) -> None:
     for token in tokenise(text):
         assert text[token.start : token.end] == token.surface
     _lexicon().find(text)
+
+
+def _find_by_scanning(lexicon: Lexicon, text: str) -> list[tuple[str, str, int]]:
+    """The definition `Lexicon.find` implements with an index: every term tried at every position."""
+    tokens = tokenise(text)
+    found = []
+    for concept, term, keys, prefix in lexicon._patterns:
+        for i in range(len(tokens) - len(keys) + 1):
+            window = tokens[i : i + len(keys)]
+            actual = [t.indic if term.language.indic else t.plain for t in window]
+            if actual[:-1] == list(keys[:-1]) and (
+                actual[-1] == keys[-1] or (prefix and actual[-1].startswith(keys[-1]))
+            ):
+                found.append((concept, text[window[0].start : window[-1].end], window[0].start))
+    return sorted(found, key=lambda f: (f[2], f[0]))
+
+
+_WORDS = [
+    "gurdwara",
+    "ਗੁਰਦੁਆਰਾ",
+    "religious",
+    "religion",
+    "lieu",
+    "de",
+    "culte",
+    "खालिस्तान",
+    "Khalistan",
+    "x",
+    "référendum",
+]
+
+
+@given(st.lists(st.sampled_from(_WORDS) | st.text(max_size=8), max_size=30))
+def test_the_indexed_search_finds_exactly_what_trying_every_term_everywhere_finds(words: list[str]) -> None:
+    text = " ".join(words)
+    lexicon = _lexicon()
+    assert [(h.concept, h.surface, h.start) for h in lexicon.find(text)] == _find_by_scanning(lexicon, text)

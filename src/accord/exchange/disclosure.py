@@ -1,24 +1,101 @@
 """The disclosure decision, the same wherever it is asked for (sending, evaluating a draft, re-deciding a held
-message): the evidence the screens need beyond the message is gathered here, then the party's pack decides."""
+message): the evidence the screens need beyond the message is gathered here, then the party's pack decides. Also
+the neutrality screening of a message on arrival, which a reply to it inherits."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from accord.domain.messages import Message
+from accord.domain.messages import OPENING_KINDS, Direction, Message
 from accord.exchange.assessment_records import assessments_for_case
 from accord.node import Node
-from accord.policy.engine import DisclosureDecision, Principal
+from accord.policy.engine import CedarPolicy, DisclosureDecision, DisclosurePolicy, Principal, Verdict
+from accord.policy.installed import InstalledPolicy
+from accord.policy.pack import PolicyPack
 from accord.policy.screens import Evidence
+from accord.policy.screens.neutrality import AnsweredRequest, NeutralityOutcome, assess_neutrality
+from accord.store.tables import messages
+
+ARRIVAL_SCREEN = "neutrality-on-arrival"
+# The findings the neutrality screen contributes to a decision: a decision that held or refused a message and
+# carries one of them held or refused it (also) on neutrality.
+_NEUTRALITY_FINDINGS = ("protected_grounds", "protected_grounds_detected", "neutrality_structure", "neutrality_reply")
 
 
 def gather_evidence(node: Node, conn: Connection, message: Message) -> Evidence:
     """What the send path knows beyond the message itself, for the screens: the mistreatment-risk assessments
-    recorded for the message's case, and the moment of the decision (an expired assessment does not count)."""
-    return Evidence(assessments=assessments_for_case(conn, message.case_id), at=datetime.now(UTC))
+    recorded for the message's case, the moment of the decision (an expired assessment does not count), and for a
+    reply how the request it answers fared on neutrality."""
+    return Evidence(
+        assessments=assessments_for_case(conn, message.case_id),
+        at=datetime.now(UTC),
+        answered_request=answered_request(node, conn, message),
+    )
 
 
 def decide_disclosure(node: Node, conn: Connection, message: Message, principal: Principal) -> DisclosureDecision:
     return node.policy.decide(message, principal, gather_evidence(node, conn, message))
+
+
+def screen_on_arrival(node: Node, message: Message) -> dict[str, Any] | None:
+    """This node's pack's neutrality screen applied to a message that opens an exchange as it arrives, recorded
+    with the message so that a reply to it inherits the outcome; None where no pack is installed."""
+    pack = _pack_of(node.policy)
+    if pack is None or message.kind not in OPENING_KINDS:
+        return None
+    assessment = assess_neutrality(message, pack.manifest.screens.neutrality)
+    return {
+        "screen": ARRIVAL_SCREEN,
+        "pack": pack.label,
+        "outcome": assessment.outcome.value,
+        "reasons": list(assessment.reasons()),
+        "findings": {k: v for k, v in assessment.findings().items() if v},
+    }
+
+
+def answered_request(node: Node, conn: Connection, message: Message) -> AnsweredRequest | None:
+    """The request a reply answers, as this node decided it (it sent it) or screened it (it received it)."""
+    if message.in_reply_to is None:
+        return None
+    row = conn.execute(
+        select(messages.c.id, messages.c.direction, messages.c.decision, messages.c.content).where(
+            messages.c.id == message.in_reply_to
+        )
+    ).first()
+    if row is None:
+        return None
+    recorded: dict[str, Any] = json.loads(row.decision) if row.decision else {}
+    if row.direction == Direction.OUTGOING.value:
+        return _from_own_decision(row.id, recorded)
+    if recorded.get("screen") != ARRIVAL_SCREEN:  # received before arrivals were screened: screen it now
+        recorded = screen_on_arrival(node, Message.model_validate_json(row.content)) or {}
+    if not recorded:
+        return None
+    return AnsweredRequest(
+        row.id,
+        NeutralityOutcome(recorded["outcome"]),
+        f"screened by this node's pack ({recorded['pack']}) when it arrived",
+        tuple(recorded.get("reasons", ())),
+    )
+
+
+def _from_own_decision(message_id: str, decision: dict[str, Any]) -> AnsweredRequest:
+    findings = decision.get("findings", {})
+    on_neutrality = any(findings.get(key) for key in _NEUTRALITY_FINDINGS)
+    verdict = decision.get("verdict", Verdict.ALLOW.value)
+    if not on_neutrality or verdict == Verdict.ALLOW.value:
+        outcome = NeutralityOutcome.CLEAR
+    else:
+        outcome = NeutralityOutcome.REFUSED if verdict == Verdict.DENY.value else NeutralityOutcome.HELD
+    because = tuple(str(p.get("id", "")) + ": " + str(p.get("citation", "")) for p in decision.get("policies", ()))
+    return AnsweredRequest(message_id, outcome, f"this node's decision when it sent it ({verdict})", because)
+
+
+def _pack_of(policy: DisclosurePolicy) -> PolicyPack | None:
+    if isinstance(policy, InstalledPolicy | CedarPolicy):
+        return policy.pack
+    return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from accord.domain.messages import AMENDMENT_EFFECT, DeliveryState, Direction, M
 from accord.errors import AccordError, InvalidInput, PayloadTooLarge
 from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.attachments import StoredBlob, store_blob
+from accord.exchange.disclosure import screen_on_arrival
 from accord.exchange.errors import (
     AboveChannelCeiling,
     AttachmentMissing,
@@ -407,7 +409,8 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
         | {"payload_sha256": i.envelope.digest}
         for i in admitted
     ]
-    logged = append_events(conn, received + _effect_events(admitted, now))
+    screenings = {i.message.id: screen_on_arrival(node, i.message) for i in admitted if i.message is not None}
+    logged = append_events(conn, received + _effect_events(admitted, now) + _screening_events(node, screenings, now))
     accepted = []
     for offset, item in enumerate(admitted):
         ledger = {
@@ -435,7 +438,13 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
     )
     new_messages = [(i.message, i, receipt) for i, receipt in accepted if i.message is not None]
     if new_messages:
-        conn.execute(insert(messages), [_incoming_row(m, i, receipt, now) for m, i, receipt in new_messages])
+        conn.execute(
+            insert(messages),
+            [
+                _incoming_row(m, i, receipt, now) | {"decision": _recorded(screenings[m.id])}
+                for m, i, receipt in new_messages
+            ],
+        )
         link_attachments(conn, [m for m, _, _ in new_messages])
         kinds = KindHandlers(node.registry)
         for message, _, _ in new_messages:
@@ -509,6 +518,26 @@ def _effect_events(admitted: list[_Incoming], now: datetime) -> list[dict[str, A
                 )
             )
     return rows
+
+
+def _screening_events(node: Node, screenings: dict[str, dict[str, Any] | None], now: datetime) -> list[dict[str, Any]]:
+    """A message held or refused on neutrality by this node's screen on arrival is logged, so that the hold its reply
+    inherits can be traced to a ledger entry."""
+    return [
+        event_row(
+            EventType.POLICY_DECIDED,
+            "policy",
+            {"message": message_id, "screen": str(s["screen"]), "outcome": str(s["outcome"]), "pack": str(s["pack"])},
+            canonical_json(s),
+            now,
+        )
+        for message_id, s in screenings.items()
+        if s is not None and s["outcome"] != "clear"
+    ]
+
+
+def _recorded(screening: dict[str, Any] | None) -> str | None:
+    return json.dumps(screening) if screening is not None else None
 
 
 def _parse_time(value: Any, default: datetime) -> datetime:

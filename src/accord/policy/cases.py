@@ -4,7 +4,7 @@ further files of cases (`includes: [cases/*.yaml]`), one per rule family, so eac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from accord.domain.parties import Party
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Reader, Verdict
 from accord.policy.pack import PackError, PolicyPack
 from accord.policy.screens import Evidence
+from accord.policy.screens.neutrality import AnsweredRequest, NeutralityOutcome
 
 
 class Expectation(BaseModel):
@@ -53,6 +54,34 @@ class CaseAssessment(BaseModel):
     other_case: bool = Field(default=False, description="recorded for another case than the message's")
 
 
+class AnsweredRequestCase(BaseModel):
+    """For a reply: how the request it answers fared on neutrality at this node."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    outcome: NeutralityOutcome
+    where: str = "screened by this node's pack when it arrived"
+    because: tuple[str, ...] = ()
+
+
+class CaseEvidence(BaseModel):
+    """What the send path would know beyond the message (gathered by the exchange in a running node)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    answered_request: AnsweredRequestCase | None = None
+
+    def evidence(self, message: Message) -> Evidence:
+        answered = self.answered_request
+        return Evidence(
+            answered_request=AnsweredRequest(
+                message.in_reply_to or "the request", answered.outcome, answered.where, answered.because
+            )
+            if answered is not None
+            else None
+        )
+
+
 class Case(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -66,6 +95,7 @@ class Case(BaseModel):
     assessments: tuple[CaseAssessment, ...] | None = Field(
         default=None, description="assessments recorded for the case; the table's base ones when not given"
     )
+    evidence: CaseEvidence = CaseEvidence()
     expect: Expectation
     family: str | None = Field(default=None, description="the rule family; an included file's family by default")
 
@@ -194,7 +224,10 @@ def run_cases(pack: PolicyPack, table: CaseTable, agreement: Agreement) -> list[
         except ValidationError as exc:
             results.append(CaseResult(case, None, f"the case's assessments are not valid: {exc}"))
             continue
-        results.append(CaseResult(case, engine.decide(message, principal, evidence)))
+        answered = case.evidence.evidence(message).answered_request
+        results.append(
+            CaseResult(case, engine.decide(message, principal, replace(evidence, answered_request=answered)))
+        )
     return results
 
 

@@ -108,6 +108,10 @@ class Lexicon:
 
     def __init__(self, concepts: Mapping[str, Iterable[Term]]) -> None:
         self._patterns: list[tuple[str, Term, tuple[str, ...], bool]] = []
+        # Index of the patterns by their first word's key (plain or Indic), and of one-word stems by the stem, so
+        # that a text is read once rather than once per term.
+        self._by_first: dict[tuple[bool, str], list[int]] = {}
+        self._stems: dict[tuple[bool, str], list[int]] = {}
         for concept, terms in concepts.items():
             for term in terms:
                 prefix = term.text.endswith("*")
@@ -115,18 +119,27 @@ class Lexicon:
                 if not words:
                     raise ValueError(f"lexicon term {term.text!r} for {concept!r} has no words")
                 keys = tuple(w.indic if term.language.indic else w.plain for w in words)
+                index = len(self._patterns)
                 self._patterns.append((concept, term, keys, prefix))
+                where = (term.language.indic, keys[0])
+                (self._stems if prefix and len(keys) == 1 else self._by_first).setdefault(where, []).append(index)
 
     def find(self, text: str) -> list[Hit]:
         tokens = tokenise(text)
-        hits: list[Hit] = []
-        for concept, term, keys, prefix in self._patterns:
-            for i in range(len(tokens) - len(keys) + 1):
-                window = tokens[i : i + len(keys)]
-                if _matches(window, keys, term.language.indic, prefix):
-                    start, end = window[0].start, window[-1].end
-                    hits.append(Hit(concept, term, text[start:end], start, end))
-        return sorted(hits, key=lambda h: (h.start, h.concept))
+        found: list[tuple[int, int]] = []  # (pattern, position of its first word)
+        for i, token in enumerate(tokens):
+            for indic, key in ((False, token.plain), (True, token.indic)):
+                found.extend((p, i) for p in self._by_first.get((indic, key), ()))
+                for end in range(1, len(key) + 1):
+                    found.extend((p, i) for p in self._stems.get((indic, key[:end]), ()))
+        hits: list[tuple[int, Hit]] = []
+        for p, i in found:
+            concept, term, keys, prefix = self._patterns[p]
+            window = tokens[i : i + len(keys)]
+            if len(window) == len(keys) and _matches(window, keys, term.language.indic, prefix):
+                start, end = window[0].start, window[-1].end
+                hits.append((p, Hit(concept, term, text[start:end], start, end)))
+        return [hit for _, hit in sorted(hits, key=lambda h: (h[1].start, h[1].concept, h[0]))]
 
     def concepts(self, text: str) -> dict[str, list[str]]:
         """Each concept found, with the words of the text that matched it."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import cedarpy
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accord.crypto.canonical import canonical_json
 from accord.crypto.keys import NodeKeys, PublicKeys
@@ -22,6 +22,7 @@ from accord.datafiles import parse, read_text, shipped
 from accord.domain.parties import Party
 from accord.errors import AccordError
 from accord.policy.screens import Screens
+from accord.policy.screens.neutrality import context_of
 
 PACKS_DIR = Path(__file__).resolve().parent.parent / "data" / "policy"
 MANIFEST = "manifest.yaml"
@@ -52,6 +53,14 @@ class Manifest(BaseModel):
     policies: str = "policies.cedar"
     screens: Screens
     retention: Retention
+
+    @model_validator(mode="after")
+    def _neutrality_context_is_this_partys(self) -> Manifest:
+        for name in self.screens.neutrality.lexicons:
+            other = context_of(name)
+            if other is not None and other is not self.party:
+                raise ValueError(f"screens.neutrality.lexicons: {name} is {other}'s own context, not {self.party}'s")
+        return self
 
 
 @dataclass(frozen=True, slots=True)

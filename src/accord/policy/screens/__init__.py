@@ -17,7 +17,7 @@ from accord.policy.screens.contribution import Contribution
 from accord.policy.screens.handling import screen_handling
 from accord.policy.screens.minimisation import MinimisationRules, screen_minimisation
 from accord.policy.screens.mistreatment import MistreatmentRules, screen_mistreatment
-from accord.policy.screens.neutrality import NeutralityRules, screen_neutrality
+from accord.policy.screens.neutrality import AnsweredRequest, NeutralityRules, screen_neutrality
 from accord.policy.screens.offences import OffenceRules, screen_offences
 from accord.policy.screens.personal import PersonalDataRules, screen_personal_data
 
@@ -41,6 +41,8 @@ class Evidence:
     # The mistreatment-risk assessments recorded at this node for the message's case, and when it is decided.
     assessments: tuple[MistreatmentAssessment, ...] = ()
     at: datetime | None = None
+    # For a reply: the request it answers, as this node decided or screened it (a reply inherits a neutrality hold).
+    answered_request: AnsweredRequest | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,7 @@ def screen(message: Message, screens: Screens, agreement: Agreement, evidence: E
     contributions: list[Contribution] = [
         screen_handling(message, agreement),
         personal,
-        screen_neutrality(message, screens.neutrality),
+        screen_neutrality(message, screens.neutrality, known.answered_request),
         screen_offences(message, screens.offences),
         screen_mistreatment(message, screens.mistreatment, known.assessments, today),
         screen_minimisation(message, screens.minimisation),
@@ -72,4 +74,4 @@ def screen(message: Message, screens: Screens, agreement: Agreement, evidence: E
     return Screened(attributes, findings, placeholders)
 
 
-__all__ = ["Evidence", "Screened", "Screens", "screen"]
+__all__ = ["AnsweredRequest", "Evidence", "Screened", "Screens", "screen"]

@@ -1,40 +1,257 @@
-"""Neutrality (INTERPOL Constitution Art. 3 practice; both constitutions' protection of religion and political
-opinion): protected grounds the request is grounded in, and sensitive terms in its free text."""
+"""Neutrality (INTERPOL Constitution Art. 3 and its Repository of Practice; Canadian Charter ss. 2, 15; Constitution
+of India Arts. 14, 15, 19, 25–28): whether a disclosure is in truth about a person's religion, politics, protest,
+journalism, advocacy or ethnicity — from what the officer declares and, independently of it, from what the text
+says and asks, and from the screening of the request a reply answers.
+
+Four findings, each its own Cedar attribute:
+- `protected_ground`: a ground the officer declared that the pack lists (the pack refuses these);
+- `sensitive_text`: protected matters detected in the free text (title, body, subjects' roles), multilingual,
+  matched as whole words; a term of contextual weight (a temple, a gurdwara, "Sikh") counts only when its sentence
+  asks for associations, meetings, beliefs, membership or funding, or when the message states no criminal conduct;
+- `neutrality_structure`: the structural signal — the only subjects are persons, the text asks for associations,
+  meetings, contacts, beliefs, membership, attendance or funding, and states no criminal conduct;
+- `neutrality_reply`: the message answers a request held or refused on neutrality at this node.
+"""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from bisect import bisect_right
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from accord.domain.messages import Message
+from accord.domain.messages import Message, MessageKind, SubjectKind
+from accord.domain.parties import Party
+from accord.errors import AccordError
+from accord.policy.language import Hit
+from accord.policy.screens._neutrality_lexicons import (
+    ASKED,
+    CONDUCT,
+    PERSONS,
+    CompiledTerms,
+    Weight,
+    compiled,
+    forget_compiled,
+    load_all_term_files,
+    load_term_file,
+)
 from accord.policy.screens.contribution import Contribution
+
+# Kinds that carry an officer's request or answer in free text; a notification or an incident carries its
+# offence-related items in structured fields.
+_STRUCTURAL_KINDS = frozenset({MessageKind.REQUEST, MessageKind.SHARE, MessageKind.ALERT, MessageKind.RESPONSE})
+_SENTENCE_END = re.compile(r"[.!?;:\n\u0964\u0965]+")  # the danda (।, ॥) ends a sentence in Hindi and Punjabi
+_DEVANAGARI = re.compile(r"[\u0900-\u097F]")
+_GURMUKHI = re.compile(r"[\u0A00-\u0A7F]")
 
 
 class NeutralityRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    protected_grounds: tuple[str, ...]
-    sensitive_terms: tuple[str, ...]
+    protected_grounds: tuple[str, ...]  # declared grounds the pack refuses
+    lexicons: tuple[str, ...] = Field(min_length=1, description="files of data/neutrality: the protected grounds")
+    asked: str = ASKED  # the file of what is asked about a person
+    conduct: str = CONDUCT  # the file of criminal conduct and offence-related items
+    persons: str = PERSONS  # the file of words that refer to a person
+
+    @model_validator(mode="after")
+    def _files_load(self) -> NeutralityRules:
+        try:
+            for names in (self.lexicons, (self.asked,), (self.conduct,), (self.persons,)):
+                compiled(names)
+        except AccordError as exc:
+            raise ValueError(exc.detail) from exc
+        return self
 
 
-def screen_neutrality(message: Message, rules: NeutralityRules) -> Contribution:
-    protected = sorted(set(message.grounds) & set(rules.protected_grounds))
-    terms = _sensitive_terms(f"{message.title}\n{message.body}", rules.sensitive_terms)
-    return Contribution(
-        {"protected_ground": bool(protected), "sensitive_text": bool(terms)},
-        {"protected_grounds": protected or None, "sensitive_terms": terms or None},
+def context_of(name: str) -> Party | None:
+    """The party whose own context a term file of data/neutrality holds (None: shared by both)."""
+    return load_term_file(name).party
+
+
+def load_term_files() -> None:
+    """Every shipped term file of data/neutrality, read again and validated (start-up)."""
+    forget_compiled()
+    load_all_term_files()
+
+
+class NeutralityOutcome(StrEnum):
+    CLEAR = "clear"
+    HELD = "held"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweredRequest:
+    """The request a reply answers, and how it fared on neutrality at this node."""
+
+    message_id: str
+    outcome: NeutralityOutcome
+    where: str  # "this node's decision when it sent the request" or "this node's screening when it arrived"
+    because: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NeutralityAssessment:
+    declared: tuple[str, ...]
+    detected: tuple[dict[str, Any], ...]
+    structure: dict[str, Any] | None
+
+    @property
+    def outcome(self) -> NeutralityOutcome:
+        if self.declared:
+            return NeutralityOutcome.REFUSED
+        if self.detected or self.structure:
+            return NeutralityOutcome.HELD
+        return NeutralityOutcome.CLEAR
+
+    def reasons(self) -> tuple[str, ...]:
+        """The assessment in sentences, for a person and for the ledger."""
+        said = [f"declared protected ground {g}" for g in self.declared]
+        said += [
+            f"{d['ground']} ({d['concept']}): {', '.join(repr(w) for w in d['words'])} [{', '.join(d['languages'])}]"
+            for d in self.detected
+        ]
+        if self.structure:
+            said.append(str(self.structure["because"]))
+        return tuple(said)
+
+    def findings(self) -> dict[str, Any]:
+        words = sorted({w for d in self.detected for w in d["words"]}, key=str.casefold)
+        return {
+            "protected_grounds": list(self.declared) or None,
+            "protected_grounds_detected": list(self.detected) or None,
+            "sensitive_terms": words or None,
+            "neutrality_structure": self.structure,
+        }
+
+
+def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAssessment:
+    """What the message declares and what its text shows, on the pack's term lists."""
+    text = screened_text(message)
+    grounds, asked_terms = compiled(rules.lexicons), compiled((rules.asked,))
+    asked = _without_exceptions(asked_terms, text)
+    conduct = compiled((rules.conduct,)).lexicon.find(text)
+    sentences = _sentence_starts(text)
+    asking = {_sentence_of(sentences, h.start) for h in asked}
+    with_conduct = {_sentence_of(sentences, h.start) for h in conduct}
+    # A contextual term (a temple, "Sikh", a vote) is a protected matter where the message states no criminal
+    # conduct at all, or where its own sentence asks about the person and states none ("who he meets at the
+    # gurdwara"); it is a place or a description where the conduct is stated ("heroin seized at the temple").
+    detected = [
+        h
+        for h in _without_exceptions(grounds, text)
+        if grounds.concepts[h.concept].weight is Weight.STRONG
+        or not conduct
+        or (_sentence_of(sentences, h.start) in asking - with_conduct)
+    ]
+    strongly_asked = [h for h in asked if asked_terms.concepts[h.concept].weight is Weight.STRONG]
+    return NeutralityAssessment(
+        declared=tuple(sorted({g.strip().casefold() for g in message.grounds} & set(rules.protected_grounds))),
+        detected=tuple(_describe(grounds, detected)),
+        structure=_structure(message, strongly_asked, conduct, compiled((rules.persons,)).lexicon.find(text)),
     )
 
 
-def _sensitive_terms(text: str, terms: tuple[str, ...]) -> list[str]:
-    """Terms found as words (or word beginnings) in the free text, case-insensitively."""
-    found = {match.group(0) for match in _terms_pattern(terms).finditer(text.casefold())}
-    return sorted(t for t in terms if t.casefold() in found)
+def screen_neutrality(
+    message: Message, rules: NeutralityRules, answered: AnsweredRequest | None = None
+) -> Contribution:
+    assessment = assess_neutrality(message, rules)
+    inherited = answered is not None and answered.outcome is not NeutralityOutcome.CLEAR
+    reply: dict[str, Any] | None = None
+    if answered is not None and inherited:
+        reply = {
+            "request": answered.message_id,
+            "outcome": answered.outcome.value,
+            "where": answered.where,
+            "because": list(answered.because),
+        }
+    return Contribution(
+        {
+            "protected_ground": bool(assessment.declared),
+            "sensitive_text": bool(assessment.detected),
+            "neutrality_structure": assessment.structure is not None,
+            "neutrality_reply": inherited,
+        },
+        assessment.findings() | {"neutrality_reply": reply},
+    )
 
 
-@lru_cache(maxsize=8)
-def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
-    longest_first = sorted((t.casefold() for t in terms), key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in longest_first) + ")")
+def screened_text(message: Message) -> str:
+    """The free text the officer wrote: title, body and the subjects' roles (a role is free text too)."""
+    roles = [s.role for s in message.subjects if s.role]
+    return "\n".join([message.title, message.body, *roles])
+
+
+def _without_exceptions(terms: CompiledTerms, text: str) -> list[Hit]:
+    """The hits of a term file, less those inside one of its exceptions ("politically exposed", "family members")."""
+    hits = terms.lexicon.find(text)
+    if terms.exceptions is None:
+        return hits
+    spans = [(e.start, e.end) for e in terms.exceptions.find(text)]
+    return [h for h in hits if not any(start <= h.start and h.end <= end for start, end in spans)]
+
+
+def _describe(grounds: CompiledTerms, hits: list[Hit]) -> list[dict[str, Any]]:
+    """One entry per concept found: its ground, the words as written, the languages of the terms they matched and
+    the scripts they are written in ("dharna" is a term of English, Hindi and Punjabi alike)."""
+    found: dict[str, dict[str, Any]] = {}
+    for hit in hits:
+        ground = grounds.concepts[hit.concept].ground or hit.concept
+        _add_hit(found.setdefault(hit.concept, {"ground": ground, "concept": hit.concept}), hit)
+    return list(found.values())
+
+
+def _add_hit(entry: dict[str, Any], hit: Hit) -> None:
+    for key, value in (
+        ("words", hit.surface),
+        ("languages", hit.term.language.value),
+        ("scripts", _script(hit.surface)),
+    ):
+        if value not in entry.setdefault(key, []):
+            entry[key].append(value)
+
+
+def _structure(message: Message, asked: list[Hit], conduct: list[Hit], persons: list[Hit]) -> dict[str, Any] | None:
+    if message.kind not in _STRUCTURAL_KINDS or not asked or conduct:
+        return None
+    if message.incident is not None or message.notification is not None or message.stix is not None:
+        return None
+    if any(s.kind is not SubjectKind.PERSON for s in message.subjects):
+        return None  # an organisation or an object in the request: it is about more than a person's life
+    concepts: dict[str, dict[str, Any]] = {}
+    for hit in asked:
+        _add_hit(concepts.setdefault(hit.concept, {"concept": hit.concept}), hit)
+    named = sum(1 for s in message.subjects if s.kind is SubjectKind.PERSON)
+    if not named and not persons:
+        return None  # about no one: a message arranging a meeting between agencies, say
+    who = f"its only subjects are {named} person(s)" if named else "its text is about a person and it names no subject"
+    return {
+        "subjects": "persons only" if named else "none; a person in the text",
+        "asked_for": list(concepts.values()),
+        "criminal_conduct": "none stated",
+        "because": (
+            f"{who}, it asks for {', '.join(concepts)}"
+            f" ({', '.join(repr(w) for entry in concepts.values() for w in entry['words'])})"
+            " and states no criminal conduct"
+        ),
+    }
+
+
+def _sentence_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+
+
+def _sentence_of(starts: list[int], offset: int) -> int:
+    return bisect_right(starts, offset) - 1
+
+
+def _script(surface: str) -> str:
+    if _GURMUKHI.search(surface):
+        return "Gurmukhi"
+    if _DEVANAGARI.search(surface):
+        return "Devanagari"
+    return "Latin"

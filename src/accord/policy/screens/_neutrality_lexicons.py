@@ -1,0 +1,132 @@
+"""The neutrality screen's term lists as data (`data/neutrality/*.yaml`): protected grounds (shared and per party),
+what is asked about a person, and criminal conduct. Each file cites its sources; each is validated when loaded, and
+every shipped one is loaded at start-up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from accord.datafiles import data_root, load
+from accord.domain.parties import Party
+from accord.errors import ConfigurationError
+from accord.policy.language import Language, Lexicon, Term, tokenise
+
+# English and French are written in Latin letters, Hindi in Devanagari or romanised, Punjabi in Gurmukhi or
+# romanised: a term in another script was filed under the wrong language and would match on the wrong key.
+_FOREIGN_SCRIPT = {
+    Language.ENGLISH: re.compile(r"[\u0900-\u097F\u0A00-\u0A7F]"),
+    Language.FRENCH: re.compile(r"[\u0900-\u097F\u0A00-\u0A7F]"),
+    Language.HINDI: re.compile(r"[\u0A00-\u0A7F]"),
+    Language.PUNJABI: re.compile(r"[\u0900-\u097F]"),
+}
+LEXICON_DIR = "neutrality"
+ASKED = "asked"
+CONDUCT = "conduct"
+PERSONS = "persons"
+
+
+class Weight(StrEnum):
+    STRONG = "strong"  # the words alone put a protected matter in the message
+    CONTEXTUAL = "contextual"  # a place, institution or identity: protected only in context (see screen)
+
+
+class Concept(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=64)
+    ground: str | None = Field(default=None, pattern=r"^[a-z][a-z_]*$", description="the protected ground")
+    weight: Weight = Weight.STRONG
+    terms: dict[Language, tuple[str, ...]] = Field(min_length=1)
+
+    @field_validator("terms")
+    @classmethod
+    def _terms_have_words_in_their_script(
+        cls, terms: dict[Language, tuple[str, ...]]
+    ) -> dict[Language, tuple[str, ...]]:
+        for language, words in terms.items():
+            for word in words:
+                if not tokenise(word.rstrip("*")):
+                    raise ValueError(f"the {language.value} term {word!r} has no words")
+                if _FOREIGN_SCRIPT[language].search(word):
+                    raise ValueError(f"the {language.value} term {word!r} is not written in a script of that language")
+        return terms
+
+
+class TermFile(BaseModel):
+    """One file of data/neutrality: its title, its sources, its concepts, and phrases that are never a match."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = Field(min_length=3)
+    sources: tuple[str, ...] = Field(min_length=1)
+    party: Party | None = None
+    concepts: tuple[Concept, ...] = Field(min_length=1)
+    exceptions: dict[Language, tuple[str, ...]] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptInfo:
+    ground: str | None
+    weight: Weight
+
+
+@dataclass(frozen=True)
+class CompiledTerms:
+    """Several term files merged into one lexicon, with each concept's ground and weight."""
+
+    names: tuple[str, ...]
+    lexicon: Lexicon
+    exceptions: Lexicon | None
+    concepts: dict[str, ConceptInfo]
+
+
+def load_term_file(name: str) -> TermFile:
+    if not name.replace("-", "").isalnum():
+        raise ConfigurationError(f"{name!r} is not the name of a file in data/{LEXICON_DIR}")
+    return load(TermFile, LEXICON_DIR, f"{name}.yaml")
+
+
+@cache
+def compiled(names: tuple[str, ...]) -> CompiledTerms:
+    files = [load_term_file(name) for name in names]
+    concepts: dict[str, ConceptInfo] = {}
+    terms: dict[str, list[Term]] = {}
+    exceptions: list[Term] = []
+    for name, file in zip(names, files, strict=True):
+        for concept in file.concepts:
+            if concept.id in concepts:
+                raise ConfigurationError(f"data/{LEXICON_DIR}/{name}.yaml repeats the concept {concept.id!r}")
+            concepts[concept.id] = ConceptInfo(concept.ground, concept.weight)
+            terms[concept.id] = list(_terms(concept.terms.items()))
+        exceptions.extend(_terms(file.exceptions.items()))
+    return CompiledTerms(names, Lexicon(terms), Lexicon({"exception": exceptions}) if exceptions else None, concepts)
+
+
+def shipped_term_files() -> list[str]:
+    return sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in data_root().joinpath(LEXICON_DIR).iterdir()
+        if entry.name.endswith(".yaml")
+    )
+
+
+def load_all_term_files() -> None:
+    """Every shipped term file, validated (start-up)."""
+    for name in shipped_term_files():
+        compiled((name,))
+
+
+def forget_compiled() -> None:
+    compiled.cache_clear()
+
+
+def _terms(entries: Iterable[tuple[Language, tuple[str, ...]]]) -> Iterable[Term]:
+    for language, words in entries:
+        for word in words:
+            yield Term(word, language)

@@ -1,0 +1,268 @@
+"""Neutrality screening that does not depend on the officer's honesty: protected matters found in the text in
+English, French, Hindi and Punjabi (native scripts and romanised), the structural signal, India's and Canada's own
+context, replies that inherit their request's screening — and ordinary crime that is not held."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accord import datafiles
+from accord.bootstrap import build_registry
+from accord.datafiles import load_agreement
+from accord.domain.parties import Party
+from accord.errors import ConfigurationError
+from accord.policy.cases import Case, build_message, load_cases
+from accord.policy.engine import CedarPolicy, DisclosureDecision, Verdict
+from accord.policy.pack import PackError, load_pack, shipped_pack_dir
+from accord.policy.screens import AnsweredRequest, Evidence
+from accord.policy.screens._neutrality_lexicons import LEXICON_DIR, TermFile, forget_compiled, shipped_term_files
+from accord.policy.screens.neutrality import NeutralityOutcome
+from tests.assessed import assessed
+
+CA, IN = Party.CA, Party.IN
+
+
+def decide(party: Party, evidence: Evidence | None = None, **message: Any) -> DisclosureDecision:
+    """The party's shipped pack on its case table's base request, changed by `message`."""
+    directory = shipped_pack_dir(party)
+    table = load_cases(directory / "cases.yaml")
+    case = Case(name="t", message=message, expect={"decision": "allow"})
+    built, principal = build_message(table, case, load_agreement(), 0)
+    return CedarPolicy(load_pack(directory), load_agreement()).decide(built, principal, assessed(built, evidence))
+
+
+def held_by(decision: DisclosureDecision) -> set[str]:
+    return {p.id.split("-", 1)[1] for p in decision.policies}
+
+
+# ---- the failures of the old keyword list
+
+
+REWORDED = [
+    # A person's religious affiliations and views on independence, without "religion", "political", "Khalistan" …
+    "Which gurdwara committee does Mr. H. Example sit on, whom does he meet there, and where does he stand on a "
+    "separate homeland for Sikhs?",
+    "Please establish the subject's standing in the sangat and his stance on self-determination for Punjab.",
+    "Kindly advise which jathedar the subject follows and whether he supports secession.",
+    "Veuillez préciser l'appartenance religieuse de l'intéressé et sa position sur l'indépendance du Pendjab.",
+    "कृपया बताएं कि यह व्यक्ति किस गुरुद्वारा कमेटी से जुड़ा है और अलग राज्य पर उसके विचार क्या हैं।",
+    "ਇਹ ਵਿਅਕਤੀ ਕਿਸ ਗੁਰਦੁਆਰਾ ਕਮੇਟੀ ਨਾਲ ਜੁੜਿਆ ਹੈ ਅਤੇ ਵੱਖਰੇ ਰਾਜ ਬਾਰੇ ਉਸਦੇ ਵਿਚਾਰ ਕੀ ਹਨ?",
+    "Eh banda kehri gurdwara committee vich hai te vakhvadi lehar bare ohde vichar ki ne?",
+]
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+@pytest.mark.parametrize("body", REWORDED)
+def test_religious_affiliation_and_views_on_independence_reworded_are_held(party: Party, body: str) -> None:
+    person = {"kind": "person", "name": "H. Example", "role": "other"}
+    decision = decide(party, title="Background on a resident", body=body, subjects=[person])
+    assert decision.verdict is Verdict.REVIEW
+    assert held_by(decision) & {"neutrality-text", "neutrality-structure"}
+    assert all(p.citation and p.remedy for p in decision.policies)
+
+
+@pytest.mark.parametrize(
+    ("body", "language", "script", "word"),
+    [
+        ("इस व्यक्ति की खालिस्तान समर्थक गतिविधियों की जानकारी दें।", "hi", "Devanagari", "खालिस्तान"),
+        ("Is vyakti ki rajnitik gatividhiyon ki jaankari dein.", "hi", "Latin", "rajnitik"),
+        ("ਇਸ ਵਿਅਕਤੀ ਦੀ ਰਾਇਸ਼ੁਮਾਰੀ ਵਿੱਚ ਭੂਮਿਕਾ ਦੱਸੋ।", "pa", "Gurmukhi", "ਰਾਇਸ਼ੁਮਾਰੀ"),
+        ("Is bande da dharna vich ki role si?", "pa", "Latin", "dharna"),
+        ("Identifier les manifestants devant le consulat.", "fr", "Latin", "manifestants"),
+    ],
+)
+def test_hindi_punjabi_and_french_text_is_screened_and_the_finding_names_the_words_and_language(
+    body: str, language: str, script: str, word: str
+) -> None:
+    for party in (CA, IN):
+        decision = decide(party, title="Request", body=body, subjects=[])
+        assert decision.verdict is Verdict.REVIEW
+        detected = decision.findings["protected_grounds_detected"]
+        found = [d for d in detected if word in d["words"]]
+        assert found, detected
+        assert language in found[0]["languages"] and found[0]["scripts"] == [script]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Kindly furnish the subject's role in the Kisan Andolan at the Delhi borders.",
+        "Ascertain whether the importer's director is close to Hurriyat leaders.",
+        "The director is an anti-national element; share his whereabouts.",
+        "Confirm whether the consignee's owner is a Hindutva ideologue.",
+        "ਕੀ ਇਹ ਬੰਦਾ ਅਕਾਲੀ ਦਲ ਨਾਲ ਹੈ?",
+        "इस व्यक्ति की भीमा कोरेगांव मामले में भूमिका बताएं।",
+    ],
+)
+def test_indias_list_carries_the_terms_of_its_own_political_context(body: str) -> None:
+    decision = decide(IN, body=body)  # an organisation as subject and a consignment in the title: not structural
+    assert decision.verdict is Verdict.REVIEW
+    assert held_by(decision) == {"neutrality-text"}
+
+
+def test_canadas_list_carries_the_terms_of_its_own_context() -> None:
+    for body in ("Was the consignee's owner part of the Freedom Convoy?", "Il milite pour la souveraineté du Québec."):
+        assert held_by(decide(CA, body=body)) == {"neutrality-text"}
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Kindly provide the persons this individual associates with, the gatherings he attends and whom he funds.",
+        "We need to know whom he meets and what he believes in.",
+        "Merci d'indiquer ses fréquentations et les réunions auxquelles il participe.",
+        "इस व्यक्ति के संपर्कों और बैठकों की सूची भेजें।",
+        "ਇਸ ਬੰਦੇ ਦੇ ਸਾਥੀਆਂ ਅਤੇ ਮੀਟਿੰਗਾਂ ਦੀ ਸੂਚੀ ਭੇਜੋ।",
+    ],
+)
+def test_a_request_about_only_a_persons_associations_and_beliefs_is_held_with_no_protected_word(
+    party: Party, body: str
+) -> None:
+    person = {"kind": "person", "name": "H. Example"}
+    decision = decide(party, title="Information request", body=body, subjects=[person])
+    assert decision.verdict is Verdict.REVIEW
+    assert held_by(decision) == {"neutrality-structure"}
+    [policy] = decision.policies
+    assert policy.remedy == "state the offence and the criminal conduct; ask for the data that conduct needs"
+    structure = decision.findings["neutrality_structure"]
+    assert structure["subjects"] == "persons only" and structure["criminal_conduct"] == "none stated"
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"body": "2 kg of heroin were seized in the car park of the Ross Street temple; check the phones found."},
+        {"body": "The third party to the transaction wired the money to the consignee; identify the account holder."},
+        {"body": "The party who signed the bill of lading used a false name; please check the IEC."},
+        {"body": "Saisie de cocaïne dans un conteneur livré près d'un temple; merci de vérifier l'importateur."},
+        {"body": "हेरोइन की खेप गुरुद्वारे के पास से बरामद हुई; कृपया आयातक कंपनी की जानकारी दें।"},
+        {"body": "ਹੈਰੋਇਨ ਦੀ ਖੇਪ ਮੰਦਰ ਦੇ ਨੇੜੇ ਬਰਾਮਦ ਹੋਈ। ਕੰਪਨੀ ਦੇ ਲਾਇਸੈਂਸ ਦੀ ਪੁਸ਼ਟੀ ਕਰੋ।"},
+        {"body": "The account holder is a politically exposed person; please confirm the wire transfers."},
+        {"body": "Dear colleague, please confirm the consignee's licence.", "subjects": []},
+        {
+            "body": "Please provide the known associates of the courier who smuggled the fentanyl.",
+            "subjects": [{"kind": "person", "name": "C. Example"}],
+        },
+        {"body": "The courier, a Sikh man in a turban, collected the parcel of methamphetamine.", "subjects": []},
+        {"body": "Conformément à la politique du port, confirmez le destinataire de la cargaison."},
+        {"body": "We propose a meeting on 12 May to discuss the views of both agencies.", "subjects": []},
+        {"body": "Dharam Singh carried the heroin consignment; confirm his entry date.", "subjects": []},
+        {"body": "The courier was made to sit in the car while the tramadol was loaded.", "subjects": []},
+        {
+            "focus_area": "fraud",
+            "offence": "0701",
+            "body": "कृपया आरोपी के परिवार के सदस्यों की यात्रा की जानकारी दें; वह धोखाधड़ी में वांछित है।",
+            "subjects": [],
+        },
+    ],
+)
+def test_ordinary_crime_that_mentions_a_temple_a_party_or_a_community_is_not_held(
+    party: Party, message: dict[str, Any]
+) -> None:
+    decision = decide(party, title="Seizure follow-up", **message)
+    assert decision.verdict is Verdict.ALLOW, decision.findings
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+def test_a_declared_ground_refuses_and_a_detected_one_holds_both_with_their_law(party: Party) -> None:
+    refused = decide(party, grounds=["religion"])
+    assert refused.verdict is Verdict.DENY and held_by(refused) == {"neutrality-grounds"}
+    assert refused.findings["protected_grounds"] == ["religion"]
+    assert decide(party, grounds=[" Political_Opinion"]).findings["protected_grounds"] == ["political_opinion"]
+    held = decide(party, body="He preaches at the gurdwara every Sunday.")
+    assert held.verdict is Verdict.REVIEW and held_by(held) == {"neutrality-text"}
+    assert "INTERPOL Constitution Art. 3" in held.policies[0].citation
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+@pytest.mark.parametrize("outcome", [NeutralityOutcome.HELD, NeutralityOutcome.REFUSED])
+def test_a_reply_to_a_request_held_or_refused_on_neutrality_is_held_citing_why(
+    party: Party, outcome: NeutralityOutcome
+) -> None:
+    answered = AnsweredRequest("req-1", outcome, "screened on arrival", ("political-activity: 'rally' [en]",))
+    reply = {"kind": "response", "in_reply_to": "req-1", "title": "Re: request", "body": "Details below."}
+    decision = decide(party, Evidence(answered_request=answered), **reply)
+    assert decision.verdict is Verdict.REVIEW and held_by(decision) == {"neutrality-reply"}
+    inherited = decision.findings["neutrality_reply"]
+    assert inherited == {
+        "request": "req-1",
+        "outcome": outcome.value,
+        "where": "screened on arrival",
+        "because": ["political-activity: 'rally' [en]"],
+    }
+    clear = AnsweredRequest("req-1", NeutralityOutcome.CLEAR, "screened on arrival")
+    assert decide(party, Evidence(answered_request=clear), **reply).verdict is Verdict.ALLOW
+
+
+# ---- the data: sources, languages, validation
+
+
+@pytest.mark.parametrize("name", ["grounds", "ca", "in", "asked", "conduct", "persons"])
+def test_every_term_file_cites_its_sources_and_covers_the_four_languages(name: str) -> None:
+    terms = datafiles.load(TermFile, LEXICON_DIR, f"{name}.yaml")
+    assert terms.sources
+    languages = {language.value for concept in terms.concepts for language in concept.terms}
+    assert languages == {"en", "fr", "hi", "pa"}
+
+
+def test_each_party_screens_with_its_own_context_file() -> None:
+    assert load_pack(shipped_pack_dir(CA)).manifest.screens.neutrality.lexicons == ("grounds", "ca")
+    assert load_pack(shipped_pack_dir(IN)).manifest.screens.neutrality.lexicons == ("grounds", "in")
+    assert set(shipped_term_files()) == {"grounds", "ca", "in", "asked", "conduct", "persons"}
+
+
+def test_a_pack_naming_a_term_file_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    directory = tmp_path / "pack"
+    shutil.copytree(shipped_pack_dir(CA), directory)
+    manifest = directory / "manifest.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("[grounds, ca]", "[grounds, canada]"))
+    with pytest.raises(PackError, match=r"not a valid manifest: screens.neutrality.*neutrality/canada.yaml"):
+        load_pack(directory)
+
+
+def test_a_pack_screening_with_the_other_partys_context_is_refused(tmp_path: Path) -> None:
+    directory = tmp_path / "pack"
+    shutil.copytree(shipped_pack_dir(CA), directory)
+    manifest = directory / "manifest.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("[grounds, ca]", "[grounds, in]"))
+    with pytest.raises(PackError, match="in is IN's own context, not CA's"):
+        load_pack(directory)
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    root = tmp_path / "data"
+    shutil.copytree(Path(str(datafiles.data_root())), root)
+    monkeypatch.setattr(datafiles, "data_root", lambda: root)
+    datafiles.forget_loaded()
+    forget_compiled()
+    yield root
+    monkeypatch.undo()
+    datafiles.forget_loaded()
+    forget_compiled()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        ("sources:", "origins:", "data/neutrality/grounds.yaml"),
+        ("weight: contextual", "weight: sometimes", "data/neutrality/grounds.yaml"),
+        ("      en: [religion, religions,", '      en: ["—*", religions,', "has no words"),
+        ("      hi: [धर्मों,", "      xx: [धर्मों,", "data/neutrality/grounds.yaml"),
+        ("      hi: [धर्मों,", "      hi: [ਧਰਮ, धर्मों,", "is not written in a script of that language"),
+    ],
+)
+def test_a_broken_term_file_stops_start_up_and_names_the_file(data_copy: Path, old: str, new: str, named: str) -> None:
+    path = data_copy / "neutrality" / "grounds.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=named):
+        build_registry()
