@@ -4,6 +4,7 @@ further files of cases (`includes: [cases/*.yaml]`), one per rule family, so eac
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,10 +16,11 @@ from accord.datafiles import load_file
 from accord.domain.agreement import Agreement
 from accord.domain.drafts import MessageDraft
 from accord.domain.handling import CommonLevel, Handling
-from accord.domain.messages import Address, Message
+from accord.domain.messages import Address, AttachmentRef, Message
 from accord.domain.parties import Party
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Reader, Verdict
 from accord.policy.pack import PackError, PolicyPack
+from accord.policy.screens import AttachmentPersons, Evidence
 
 
 class Expectation(BaseModel):
@@ -26,6 +28,43 @@ class Expectation(BaseModel):
 
     decision: Verdict
     policies: tuple[str, ...] = ()
+
+
+class CaseAttachment(BaseModel):
+    """An attachment as the send path would have read it: the persons it holds, or why it could not be read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=255)
+    media_type: str = "application/octet-stream"
+    persons: int = Field(default=0, ge=0)
+    not_screened: str | None = Field(default=None, description="why the screen could not count it")
+
+
+class CaseEvidence(BaseModel):
+    """What the send path gathers beyond the message (`accord.exchange.disclosure.gather_evidence`), stated."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    attachments: tuple[CaseAttachment, ...] = ()
+
+    def refs(self) -> tuple[AttachmentRef, ...]:
+        return tuple(
+            AttachmentRef(sha256=_stand_in_hash(a.name), name=a.name, media_type=a.media_type, size=0)
+            for a in self.attachments
+        )
+
+    def as_evidence(self) -> Evidence:
+        return Evidence(
+            attachments=tuple(
+                AttachmentPersons(_stand_in_hash(a.name), a.name, a.persons, a.not_screened) for a in self.attachments
+            )
+        )
+
+
+def _stand_in_hash(name: str) -> str:
+    """A case's attachment has no bytes; its name stands in for them."""
+    return hashlib.sha256(name.encode()).hexdigest()
 
 
 class Case(BaseModel):
@@ -38,6 +77,7 @@ class Case(BaseModel):
     item: dict[str, Any] = Field(
         default_factory=dict, description="for a read: the message as the reader's node holds it"
     )
+    evidence: CaseEvidence = Field(default_factory=CaseEvidence, description="what the send path would gather")
     expect: Expectation
     family: str | None = Field(default=None, description="the rule family; an included file's family by default")
 
@@ -141,6 +181,8 @@ def build_message(table: CaseTable, case: Case, agreement: Agreement, index: int
             named_recipients=h.named_recipients,
         ),
     )
+    if case.evidence.attachments:
+        message = message.model_copy(update={"attachments": message.attachments + case.evidence.refs()})
     principal = Principal(
         message.sender.officer or "officer", party.value, message.sender.agency, tuple(officer.get("roles", ()))
     )
@@ -161,7 +203,7 @@ def run_cases(pack: PolicyPack, table: CaseTable, agreement: Agreement) -> list[
         except (ValidationError, PackError) as exc:
             results.append(CaseResult(case, None, f"the case is not a valid draft: {exc}"))
             continue
-        results.append(CaseResult(case, engine.decide(message, principal)))
+        results.append(CaseResult(case, engine.decide(message, principal, case.evidence.as_evidence())))
     return results
 
 

@@ -13,7 +13,7 @@ from accord.domain.agreement import Agreement
 from accord.domain.messages import Message
 from accord.policy.screens.contribution import Contribution
 from accord.policy.screens.handling import screen_handling
-from accord.policy.screens.minimisation import MinimisationRules, screen_minimisation
+from accord.policy.screens.minimisation import AttachmentPersons, MinimisationRules, screen_minimisation
 from accord.policy.screens.mistreatment import MistreatmentRules, screen_mistreatment
 from accord.policy.screens.neutrality import NeutralityRules, screen_neutrality
 from accord.policy.screens.offences import OffenceRules, screen_offences
@@ -36,6 +36,9 @@ class Screens(BaseModel):
 class Evidence:
     """What the send path knows beyond the message itself, gathered by the exchange for the screens."""
 
+    # minimisation: the person records in each attachment, counted by the send path (None: not gathered)
+    attachments: tuple[AttachmentPersons, ...] | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class Screened:
@@ -51,7 +54,7 @@ def screen(message: Message, screens: Screens, agreement: Agreement, evidence: E
         screen_neutrality(message, screens.neutrality),
         screen_offences(message, screens.offences),
         screen_mistreatment(message, screens.mistreatment, bool(personal.attributes["personal_data"])),
-        screen_minimisation(message, screens.minimisation),
+        screen_minimisation(message, screens.minimisation, evidence.attachments if evidence else None),
     ]
     attributes: dict[str, Any] = {}
     findings: dict[str, Any] = {}
@@ -61,4 +64,4 @@ def screen(message: Message, screens: Screens, agreement: Agreement, evidence: E
     return Screened(attributes, findings)
 
 
-__all__ = ["Evidence", "Screened", "Screens", "screen"]
+__all__ = ["AttachmentPersons", "Evidence", "Screened", "Screens", "screen"]
