@@ -31,6 +31,7 @@ from accord.ledger.events import EventType, append_event
 from accord.node import BLOB_DIR, KEY_DIR, Node, default_node_id
 from accord.policy.engine import DisclosurePolicy
 from accord.policy.installed import InstalledPolicy, install_shipped_pack
+from accord.policy.screens import load_screen_data
 from accord.registry import Registry
 from accord.store.engine import make_engine
 from accord.store.migrate import migrate
@@ -52,6 +53,7 @@ def build_registry() -> Registry:
     registry = Registry()
     for register in CAPABILITIES:
         register(registry)
+    load_screen_data()
     return registry
 
 

@@ -40,8 +40,8 @@ class _Format(StrEnum):
     TEXT = "text"
 
 
-class NotScreened(Exception):  # noqa: N818 — an outcome the screen reports, not a failure of the send path
-    """Why an attachment could not be counted."""
+class NotScreened(Exception):
+    """Why an attachment could not be counted: an outcome the screen reports, never an error of the send path."""
 
 
 @dataclass(slots=True)
@@ -102,7 +102,7 @@ def _format(data: bytes, media_type: str, name: str) -> _Format:
     if data.startswith(b"%PDF-"):
         return _Format.PDF
     if data.startswith(b"PK\x03\x04"):
-        if media_type == _XLSX_MEDIA or lower.endswith((".xlsx", ".xlsm")):
+        if media_type == _XLSX_MEDIA or lower.endswith((".xlsx", ".xlsm")) or _is_workbook(data):
             return _Format.XLSX
         raise NotScreened(f"it is a zip archive ({media_type}); the screen reads XLSX, CSV, JSON, PDF and text")
     if media_type == "application/pdf" or lower.endswith(".pdf"):
@@ -118,11 +118,17 @@ def _format(data: bytes, media_type: str, name: str) -> _Format:
     raise NotScreened(f"the screen does not read {media_type} ({name}); a legal officer must look at it")
 
 
+def _is_workbook(data: bytes) -> bool:
+    """A zip whose parts are a spreadsheet's (Office Open XML, ECMA-376 Part 2: `xl/workbook.xml`)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
 def _decode(data: bytes) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8-sig"
+    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:

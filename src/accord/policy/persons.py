@@ -104,6 +104,7 @@ _PARTICLES = frozenset(
         "st",
     }
 )
+_FIELD_NAMES_KEPT = 4096
 _BLOCK_LINES = 4  # a labelled name and its date of birth or identifier on the lines that follow it (a form)
 
 
@@ -133,12 +134,21 @@ class PersonRecords:
             "|".join(f"(?<![A-Za-z0-9])(?:{p})(?![A-Za-z0-9])" for p in vocabulary.identifier_patterns.values())
         )
         self._not_person = frozenset(w.casefold() for w in vocabulary.not_person_words)
+        self._field_names: dict[str, PersonField | None] = {}  # headings and keys repeat: each is read once
 
     # ------------------------------------------------------------------------------------------ field names
 
     def field_of(self, label: str) -> PersonField | None:
         """What a column heading or JSON key names, if it is a field of a person record ("Date of birth",
         "जन्म तिथि", "passport_no", "Nom de famille")."""
+        if label in self._field_names:
+            return self._field_names[label]
+        found = self._field_of(label)
+        if len(self._field_names) < _FIELD_NAMES_KEPT:
+            self._field_names[label] = found
+        return found
+
+    def _field_of(self, label: str) -> PersonField | None:
         text = _readable_key(label)
         if not text or len(tokenise(text)) > 6:
             return None
@@ -320,7 +330,7 @@ class PersonRecords:
             if isinstance(value, dict):
                 if self._object_is_person(value):
                     count += 1
-                stack.extend(v for v in value.values() if isinstance(v, dict | list))
+                stack.extend(v for v in value.values() if isinstance(v, dict | list | str))
             elif isinstance(value, list):
                 stack.extend(v for v in value if isinstance(v, dict | list | str))
             elif isinstance(value, str) and "\n" in value:

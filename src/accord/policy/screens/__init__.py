@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from accord.domain.agreement import Agreement
 from accord.domain.messages import Message
+from accord.policy.persons import person_records
 from accord.policy.screens.contribution import Contribution
 from accord.policy.screens.handling import screen_handling
 from accord.policy.screens.minimisation import AttachmentPersons, MinimisationRules, screen_minimisation
@@ -64,4 +65,9 @@ def screen(message: Message, screens: Screens, agreement: Agreement, evidence: E
     return Screened(attributes, findings)
 
 
-__all__ = ["AttachmentPersons", "Evidence", "Screened", "Screens", "screen"]
+def load_screen_data() -> None:
+    """Read and check, once, the data files the screens read beside the pack (a broken one stops start-up)."""
+    person_records()
+
+
+__all__ = ["AttachmentPersons", "Evidence", "Screened", "Screens", "load_screen_data", "screen"]

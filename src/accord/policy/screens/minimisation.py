@@ -51,7 +51,8 @@ def screen_minimisation(
             flagged.append(f"subjects[{index}].date_of_birth ({role})")
     counted = {a.sha256: a for a in attachments or ()}
     per_attachment = [
-        counted.get(a.sha256) or AttachmentPersons(a.sha256, a.name, 0, "its contents were not read before the decision")
+        counted.get(a.sha256)
+        or AttachmentPersons(a.sha256, a.name, 0, "its contents were not read before the decision")
         for a in message.attachments
     ]
     subjects = sum(1 for s in message.subjects if s.kind is SubjectKind.PERSON)
