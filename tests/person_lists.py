@@ -70,8 +70,9 @@ def as_lines(people: list[Applicant]) -> str:
     return "\n".join(f"{i}. {p.name}, DOB {p.born:%d/%m/%Y}, passport {p.passport}" for i, p in enumerate(people, 1))
 
 
-def as_pdf(lines: list[str], lines_per_page: int = 60) -> bytes:
-    """A PDF whose pages carry `lines` as real text (Helvetica, so Latin letters only)."""
+def as_pdf(lines: list[str], lines_per_page: int = 60, *, padding: bytes = b"") -> bytes:
+    """A PDF whose pages carry `lines` as real text (Helvetica, so Latin letters only); `padding` travels in a
+    stream no page uses (an embedded image's bytes, say), to make the file as large as a test needs."""
     pages = [lines[i : i + lines_per_page] for i in range(0, len(lines), lines_per_page)] or [[]]
     objects: list[bytes] = [b"", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
     kids = []
@@ -84,6 +85,8 @@ def as_pdf(lines: list[str], lines_per_page: int = 60) -> bytes:
             b"/Resources << /Font << /F1 3 0 R >> >> >>" % content
         )
         kids.append(len(objects))
+    if padding:
+        objects.append(b"<< /Length %d >>\nstream\n" % len(padding) + padding + b"\nendstream")
     objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
     return _pdf_file(objects)

@@ -325,14 +325,16 @@ class PersonRecords:
         stack = [document]
         while stack:
             value = stack.pop()
-            if tick is not None:
-                tick()
             if isinstance(value, dict):
+                if tick is not None:
+                    tick()
                 if self._object_is_person(value):
                     count += 1
-                stack.extend(v for v in value.values() if isinstance(v, dict | list | str))
+                stack.extend(v for v in value.values() if _nested(v))
             elif isinstance(value, list):
-                stack.extend(v for v in value if isinstance(v, dict | list | str))
+                if tick is not None:
+                    tick()
+                stack.extend(v for v in value if _nested(v))
             elif isinstance(value, str) and "\n" in value:
                 count += self.count_text(value, tick)
         return count
@@ -348,6 +350,11 @@ class PersonRecords:
             elif field in (PersonField.BIRTH_DATE, PersonField.IDENTIFIER):
                 key = True
         return name and key
+
+
+def _nested(value: object) -> bool:
+    """What a JSON walk descends into: objects, arrays, and strings of several lines (text that may list persons)."""
+    return isinstance(value, dict | list) or (isinstance(value, str) and "\n" in value)
 
 
 def _readable_key(label: str) -> str:
