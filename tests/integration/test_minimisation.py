@@ -17,13 +17,14 @@ from tests.person_lists import applicants, as_csv, as_json, as_lines, as_pdf, as
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SCREEN_RECORDS = 1000  # the pair below reads at most this many rows per attachment
+SCREEN_BYTES = 1024 * 1024  # and attachments of at most this size
 
 
 @pytest.fixture
 def pair(
     templates: PairTemplates, databases: DatabaseFactory, tmp_path: Path
 ) -> Iterator[tuple[RunningNode, RunningNode]]:
-    env = {"ACCORD_SCREEN_ATTACHMENT_RECORDS": str(SCREEN_RECORDS)}
+    env = {"ACCORD_SCREEN_ATTACHMENT_RECORDS": str(SCREEN_RECORDS), "ACCORD_SCREEN_ATTACHMENT_BYTES": str(SCREEN_BYTES)}
     with running_pair(templates, databases, tmp_path, env=env) as started:
         yield started
 
@@ -109,7 +110,8 @@ def test_an_attachment_the_screen_cannot_read_holds_the_message_and_says_why(
     unreadable = {
         "statement.pdf": (encrypted_pdf(), "application/pdf", "encrypted"),
         "list.xlsx": (as_xlsx(applicants(50))[:4000], XLSX, "workbook cannot be opened"),
-        "huge.csv": (as_csv(applicants(SCREEN_RECORDS + 500)), "text/csv", "more records than the screen reads"),
+        "long.csv": (as_csv(applicants(SCREEN_RECORDS + 500)), "text/csv", "more records than the screen reads"),
+        "huge.txt": (b"Nothing to see here.\n" * (SCREEN_BYTES // 20), "text/plain", f"reads at most {SCREEN_BYTES}"),
         "register.jpg": (b"\xff\xd8\xff\xe0" + b"\x00" * 256, "image/jpeg", "does not read image/jpeg"),
         "export.json": (b'{"applicants": [{"name": "Rajesh Kumar", ', "application/json", "not well-formed JSON"),
     }

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import openpyxl
 import pypdfium2
 
 from accord.domain.messages import AttachmentRef
@@ -163,6 +162,8 @@ def _count_json(data: bytes, records: PersonRecords, tick: Callable[[], None]) -
 
 
 def _count_xlsx(data: bytes, records: PersonRecords, tick: Callable[[], None]) -> int:
+    import openpyxl  # here, not at the top: a quarter of a second at every node start, for a few workbooks
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             inflated = sum(info.file_size for info in archive.infolist())

@@ -108,6 +108,10 @@ class Lexicon:
 
     def __init__(self, concepts: Mapping[str, Iterable[Term]]) -> None:
         self._patterns: list[tuple[str, Term, tuple[str, ...], bool]] = []
+        # Patterns by the key of their first word (and whether it is an Indic key), so `find` tries at each word
+        # only the terms that can begin there; a one-word prefix term can begin anywhere.
+        self._by_first: dict[tuple[bool, str], list[int]] = {}
+        self._anywhere: list[int] = []
         for concept, terms in concepts.items():
             for term in terms:
                 prefix = term.text.endswith("*")
@@ -115,18 +119,30 @@ class Lexicon:
                 if not words:
                     raise ValueError(f"lexicon term {term.text!r} for {concept!r} has no words")
                 keys = tuple(w.indic if term.language.indic else w.plain for w in words)
+                index = len(self._patterns)
                 self._patterns.append((concept, term, keys, prefix))
+                if prefix and len(keys) == 1:
+                    self._anywhere.append(index)
+                else:
+                    self._by_first.setdefault((term.language.indic, keys[0]), []).append(index)
 
     def find(self, text: str) -> list[Hit]:
         tokens = tokenise(text)
-        hits: list[Hit] = []
-        for concept, term, keys, prefix in self._patterns:
-            for i in range(len(tokens) - len(keys) + 1):
+        found: list[tuple[int, Hit]] = []
+        for i, token in enumerate(tokens):
+            candidates = (
+                self._by_first.get((False, token.plain), [])
+                + self._by_first.get((True, token.indic), [])
+                + self._anywhere
+            )
+            for index in candidates:
+                concept, term, keys, prefix = self._patterns[index]
                 window = tokens[i : i + len(keys)]
-                if _matches(window, keys, term.language.indic, prefix):
+                if len(window) == len(keys) and _matches(window, keys, term.language.indic, prefix):
                     start, end = window[0].start, window[-1].end
-                    hits.append(Hit(concept, term, text[start:end], start, end))
-        return sorted(hits, key=lambda h: (h.start, h.concept))
+                    found.append((index, Hit(concept, term, text[start:end], start, end)))
+        # The order of the terms' own listing among hits at one place, as when every term was tried in turn.
+        return [hit for _, hit in sorted(found, key=lambda f: (f[1].start, f[1].concept, f[0]))]
 
     def concepts(self, text: str) -> dict[str, list[str]]:
         """Each concept found, with the words of the text that matched it."""

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accord.datafiles import load
-from accord.policy.language import Language, Lexicon, Term, tokenise
+from accord.policy.language import Hit, Language, Lexicon, Term, tokenise
 
 Tick = Callable[[], None]  # called once per row, line or object: raises when the caller's budget is spent
 
@@ -135,6 +135,11 @@ class PersonRecords:
         )
         self._not_person = frozenset(w.casefold() for w in vocabulary.not_person_words)
         self._field_names: dict[str, PersonField | None] = {}  # headings and keys repeat: each is read once
+        # The first word of every term, to skip the lexicon for text that cannot hold a field name (most prose).
+        firsts = [(tokenise(t.text.rstrip("*"))[0], t) for terms in vocabulary.fields.values() for t in terms]
+        self._plain_firsts = frozenset(w.plain for w, t in firsts if not t.language.indic)
+        self._indic_firsts = frozenset(w.indic for w, t in firsts if t.language.indic)
+        self._prefixes = tuple(w.plain for w, t in firsts if t.text.endswith("*") and len(tokenise(t.text)) == 1)
 
     # ------------------------------------------------------------------------------------------ field names
 
@@ -152,7 +157,7 @@ class PersonRecords:
         text = _readable_key(label)
         if not text or len(tokenise(text)) > 6:
             return None
-        hits = self.lexicon.find(text)
+        hits = self._hits(text)
         if not hits:
             return None
         kinds = {PersonField(h.concept) for h in hits}
@@ -161,6 +166,17 @@ class PersonRecords:
         # "Passport number", "Applicant name": the last word says what the column holds.
         last = max(hits, key=lambda h: (h.end, h.end - h.start))
         return PersonField(last.concept)
+
+    def _hits(self, text: str) -> list[Hit]:
+        """The lexicon's hits in `text`, looked for only when one of its words can begin a field name."""
+        for token in tokenise(text):
+            if (
+                token.plain in self._plain_firsts
+                or token.indic in self._indic_firsts
+                or (self._prefixes and token.plain.startswith(self._prefixes))
+            ):
+                return self.lexicon.find(text)
+        return []
 
     # ------------------------------------------------------------------------------------------ values
 
@@ -181,7 +197,7 @@ class PersonRecords:
         words = tokenise(value)
         if not 1 <= len(words) <= 6 or (len(words) < 2 and not labelled):
             return False
-        if any(w.plain in self._not_person for w in words) or self.lexicon.find(value):
+        if any(w.plain in self._not_person for w in words) or self._hits(value):
             return False
         # Names in Latin letters are capitalised, bar particles ("de", "van", "bin"); a sentence is not.
         latin = [w.surface for w in words if _LATIN.match(w.surface)]
@@ -262,7 +278,7 @@ class PersonRecords:
         if not field:
             return []
         labels: list[tuple[int, int, PersonField]] = []
-        for hit in sorted(self.lexicon.find(field), key=lambda h: (h.start, h.start - h.end)):
+        for hit in sorted(self._hits(field), key=lambda h: (h.start, h.start - h.end)):
             if not labels or hit.start >= labels[-1][1]:
                 labels.append((hit.start, hit.end, PersonField(hit.concept)))
         if not labels:
