@@ -5,11 +5,13 @@ read is "not screened", never an error; above the pack's threshold the message i
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import weasyprint
 
 from accord.datafiles import load_agreement
 from accord.domain.handling import Handling
@@ -119,6 +121,24 @@ def test_nested_json_objects_with_a_name_and_an_identifier_are_persons() -> None
         b'"registration": "U12345"}], "notes": "Rajesh Kumar, DOB 1980-02-03\\nGurpreet Brar, DOB 1979-01-01"}}'
     )
     assert count(document, "application/json", "network.json") == 4
+
+
+def test_a_json_table_of_rows_is_read_like_a_spreadsheet() -> None:
+    rows = [["Surname", "Given names", "Date of birth"]] + [
+        [p.name.split()[1], p.name.split()[0], str(p.born)] for p in applicants(25)
+    ]
+    assert count(json.dumps({"sheet": rows}).encode(), "application/json", "rows.json") == 25
+
+
+def test_a_pdf_table_rendered_by_an_html_engine_is_read_row_by_row() -> None:
+    """Text extraction joins a table row's cells with single spaces ("Rajesh Kumar 1970-01-01 Z1000000")."""
+    people = applicants(40)
+    rows = "".join(f"<tr><td>{p.name}</td><td>{p.born}</td><td>{p.passport}</td></tr>" for p in people)
+    html = f"<h1>Applicants</h1><table><tr><th>Name</th><th>Date of birth</th><th>Passport</th></tr>{rows}</table>"
+    pdf = weasyprint.HTML(string=html).write_pdf()
+    assert pdf is not None
+    assert count(pdf, "application/pdf", "applicants.pdf") == 40
+    assert person_records().count_text("Kumar, Rajesh, 1980-02-03\nApplicant 1: Harpreet Singh, born 3 March 1980") == 2
 
 
 # ---------------------------------------------------------------------------------------------- not screened

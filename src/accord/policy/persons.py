@@ -73,6 +73,7 @@ def person_records() -> PersonRecords:
 _DIGITS = {c: str(d) for c in range(0x0660, 0x1100) if (d := unicodedata.decimal(chr(c), None)) is not None}
 _ENUMERATION = re.compile(r"^\s*(?:[-*•·]+|\(?[0-9]{1,6}[.)]|#[0-9]+)\s+")
 _FIELD_SEPARATORS = re.compile(r"[,;\t|()\[\]{}]| {2,}")
+_NUMBERED = re.compile(r"^[0-9]{1,4}\s*[:：.)-]\s*")
 _LABEL_END = re.compile(r"^\s*[:：=–-]\s*")
 _HAS_DIGIT = re.compile(r"[0-9]")
 _LATIN = re.compile(r"[A-Za-zÀ-ÿ]")
@@ -227,24 +228,39 @@ class PersonRecords:
     def _line(self, raw: str) -> _Line:
         line = _ENUMERATION.sub("", _ascii_digits(raw), count=1)
         name = key = named_in_prose = labelled_key = False
+        single_before = False  # the field before was one capitalised word ("Kumar, Rajesh, 1980-02-03")
         for field in _FIELD_SEPARATORS.split(line):
+            single = False
             for label, value in self._segments(field):
-                if label is PersonField.NAME:
-                    name = name or self.is_name(value, labelled=True)
+                if label is PersonField.NAME:  # "Applicant 1: Harpreet Singh": the number is the list's
+                    name = name or self.is_name(_NUMBERED.sub("", value, count=1), labelled=True)
                 elif label is PersonField.BIRTH_DATE:
                     labelled_key = labelled_key or self.is_date(value)
                 elif label is PersonField.IDENTIFIER:
                     first = value.split(maxsplit=1)[0] if value.split() else ""
                     labelled_key = labelled_key or bool(_HAS_DIGIT.search(first)) or "@" in first
+                elif self._is_name_with_key(value):
+                    name = key = True
                 elif self._is_key_value(value):
                     key = True
                 elif self.is_name(value):
                     name = True
+                elif len(tokenise(value)) == 1 and self.is_name(value, labelled=True):
+                    single = True
+                    name = name or single_before
                 else:
                     named_in_prose = named_in_prose or self._names_someone(value)
+            single_before = single
         # In a sentence ("Kindly locate Rajesh Kumar, born 3 March 1980") only a labelled date of birth or
         # identifier makes a record: a date beside a place name ("New Delhi on 2026-11-20") does not.
         return _Line(name or (named_in_prose and labelled_key), key or labelled_key)
+
+    def _is_name_with_key(self, value: str) -> bool:
+        """A table row as text extraction gives it, cells joined by single spaces ("Rajesh Kumar 1980-02-03
+        Z1234567"): a name once its dates and identifiers are taken out, and at least one was there."""
+        rest, taken = self._date.subn(" ", value)
+        rest, more = self._identifier.subn(" ", rest)
+        return bool(taken + more) and self.is_name(rest)
 
     def _names_someone(self, sentence: str) -> bool:
         """Two or more capitalised words in a row inside a sentence ("… locate Rajesh Kumar …")."""
@@ -347,6 +363,8 @@ class PersonRecords:
                 if self._object_is_person(value):
                     count += 1
                 stack.extend(v for v in value.values() if _nested(v))
+            elif isinstance(value, list) and len(value) > 1 and all(isinstance(row, list) for row in value):
+                count += self.count_table(value, tick)  # rows of cells, a heading first: a table
             elif isinstance(value, list):
                 if tick is not None:
                     tick()
