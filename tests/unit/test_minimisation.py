@@ -123,6 +123,13 @@ def test_nested_json_objects_with_a_name_and_an_identifier_are_persons() -> None
     assert count(document, "application/json", "network.json") == 4
 
 
+def test_a_csv_exported_by_a_french_spreadsheet_on_windows_is_read() -> None:
+    people = applicants(30)
+    data = as_csv(people, ("Nom", "Date de naissance", "Numéro de passeport")).decode().replace(",", ";")
+    assert count(data.encode("cp1252"), "text/csv", "demandeurs.csv") == 30
+    assert count(data.encode("utf-16"), "text/csv", "demandeurs.csv") == 30
+
+
 def test_a_json_table_of_rows_is_read_like_a_spreadsheet() -> None:
     rows = [["Surname", "Given names", "Date of birth"]] + [
         [p.name.split()[1], p.name.split()[0], str(p.born)] for p in applicants(25)
@@ -153,7 +160,8 @@ def test_a_pdf_table_rendered_by_an_html_engine_is_read_row_by_row() -> None:
         (as_xlsx(applicants(50))[:3000], XLSX, "truncated.xlsx", "workbook cannot be opened"),
         (b"PK\x03\x04garbage", XLSX, "garbage.xlsx", "workbook cannot be opened"),
         (b'{"applicants": [', "application/json", "cut.json", "not well-formed JSON"),
-        (b"\xff\xfe\xfd not utf", "text/csv", "latin.csv", "not text in UTF-8"),
+        (b"\x81\x8d\x8f\x90\x9d not text", "text/csv", "odd.csv", "not text in UTF-8"),
+        (b"Name,DOB\nA\x00B,1\n", "text/csv", "nul.csv", "binary data"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "image/png", "register.png", "does not read image/png"),
         (as_pdf([]), "application/pdf", "scan.pdf", "no text layer"),
     ],
@@ -165,6 +173,7 @@ def test_a_pdf_table_rendered_by_an_html_engine_is_read_row_by_row() -> None:
         "garbage-xlsx",
         "cut-json",
         "bad-text",
+        "nul-in-text",
         "image",
         "scan",
     ],

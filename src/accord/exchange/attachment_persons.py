@@ -127,14 +127,20 @@ def _is_workbook(data: bytes) -> bool:
 
 
 def _decode(data: bytes) -> str:
-    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise NotScreened(f"it is not text in UTF-8 or UTF-16 (byte {exc.start} cannot be read)") from exc
-    if "\x00" in text:
-        raise NotScreened("it is binary data, not text")
-    return text
+    """Text in UTF-8 or UTF-16 (with its byte-order mark) or, as spreadsheets on Windows export CSV, Windows-1252."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings: tuple[str, ...] = ("utf-16",)
+    else:
+        encodings = ("utf-8-sig", "cp1252")
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            raise NotScreened("it is binary data, not text")
+        return text
+    raise NotScreened("it is not text in UTF-8, UTF-16 or Windows-1252")
 
 
 def _count_text(data: bytes, records: PersonRecords, tick: Callable[[], None]) -> int:

@@ -1,6 +1,8 @@
 """Table-driven policy cases: a base draft, and per case what changes and which decision (and policies) to expect.
 `accord policy test PACK CASES.yaml` runs them; each pack ships its own table beside it. The table may include
-further files of cases (`includes: [cases/*.yaml]`), one per rule family, so each family's cases are kept together."""
+further files of cases (`includes: [cases/*.yaml]`), one per rule family, so each family's cases are kept together.
+A case states what the send path would gather beyond the message as `evidence` (e.g. `attachments: [{name:
+applicants.csv, persons: 500}]`, or `not_screened: "…"` for one it could not read)."""
 
 from __future__ import annotations
 

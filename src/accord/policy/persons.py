@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -405,7 +405,9 @@ def _ascii_digits(text: str) -> str:
 def _cell_text(cell: object) -> str:
     if cell is None:
         return ""
-    if isinstance(cell, datetime | date):
+    if isinstance(cell, datetime):  # a spreadsheet's date cell is a datetime at midnight
+        return cell.date().isoformat() if cell.time() == time() else cell.isoformat(sep=" ")
+    if isinstance(cell, date):
         return cell.isoformat()
     return str(cell)
 
