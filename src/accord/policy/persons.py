@@ -44,6 +44,7 @@ class PersonRecordVocabulary(BaseModel):
     identifier_patterns: dict[str, str]
     months: tuple[str, ...] = Field(min_length=12)
     not_person_words: tuple[str, ...] = ()
+    name_particles: tuple[str, ...] = ()  # lower-case words inside names ("de", "van", "bin")
 
     @field_validator("fields")
     @classmethod
@@ -77,34 +78,6 @@ _NUMBERED = re.compile(r"^[0-9]{1,4}\s*[:：.)-]\s*")
 _LABEL_END = re.compile(r"^\s*[:：=–-]\s*")
 _HAS_DIGIT = re.compile(r"[0-9]")
 _LATIN = re.compile(r"[A-Za-zÀ-ÿ]")
-_PARTICLES = frozenset(
-    {
-        "de",
-        "da",
-        "das",
-        "do",
-        "dos",
-        "di",
-        "du",
-        "des",
-        "del",
-        "della",
-        "la",
-        "le",
-        "van",
-        "von",
-        "der",
-        "den",
-        "ter",
-        "bin",
-        "bint",
-        "ibn",
-        "al",
-        "el",
-        "ben",
-        "st",
-    }
-)
 _FIELD_NAMES_KEPT = 4096
 _BLOCK_LINES = 4  # a labelled name and its date of birth or identifier on the lines that follow it (a form)
 
@@ -135,6 +108,7 @@ class PersonRecords:
             "|".join(f"(?<![A-Za-z0-9])(?:{p})(?![A-Za-z0-9])" for p in vocabulary.identifier_patterns.values())
         )
         self._not_person = frozenset(w.casefold() for w in vocabulary.not_person_words)
+        self._particles = frozenset(w.casefold() for w in vocabulary.name_particles)
         self._field_names: dict[str, PersonField | None] = {}  # headings and keys repeat: each is read once
         # The first word of every term, to skip the lexicon for text that cannot hold a field name (most prose).
         firsts = [(tokenise(t.text.rstrip("*"))[0], t) for terms in vocabulary.fields.values() for t in terms]
@@ -202,7 +176,7 @@ class PersonRecords:
             return False
         # Names in Latin letters are capitalised, bar particles ("de", "van", "bin"); a sentence is not.
         latin = [w.surface for w in words if _LATIN.match(w.surface)]
-        return all(w[0].isupper() or w.casefold() in _PARTICLES or len(w) < 2 for w in latin)
+        return all(w[0].isupper() or w.casefold() in self._particles or len(w) < 2 for w in latin)
 
     # ------------------------------------------------------------------------------------------ text
 
