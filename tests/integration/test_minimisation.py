@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import DatabaseFactory
 from tests.integration.nodes import PairTemplates, RunningNode, draft, running_pair, wait_for
+from tests.integration.test_web_sessions import csrf_of, sign_in
 from tests.person_lists import applicants, as_csv, as_json, as_lines, as_pdf, as_xlsx, encrypted_pdf
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -101,6 +102,29 @@ def test_five_hundred_applicants_are_held_in_every_format_and_three_leave(
         received = {m["id"] for m in ncb.get("/api/v1/messages", params={"box": "inbox"}).json()["messages"]}
     assert three["id"] in received
     assert not received & {*held, in_body["id"]}, "nothing held has left"
+
+    # The web form's "Check policy" reads the attached file as the send will.
+    web, _ = sign_in(ca, "ca.rcmp")
+    try:
+        token = csrf_of(web.get("/compose"))
+        form = {
+            "recipient_agency": "NCB",
+            "focus_area": "immigration",
+            "offence": "immigration_fraud",
+            "classification": "Protected B",
+            "legal_basis": "Privacy Act s.8(2)(f); Canada–India arrangement",
+            "title": "Applicants",
+            "body": "Attached.",
+        }
+        listing = {"attachment": ("applicants.csv", as_csv(people), "text/csv")}
+        checked = web.post("/compose/check", data=form, files=listing, headers={"X-CSRF-Token": token})
+        short = {"attachment": ("three.csv", as_csv(applicants(3)), "text/csv")}
+        allowed = web.post("/compose/check", data=form, files=short, headers={"X-CSRF-Token": token})
+    finally:
+        web.close()
+    assert checked.status_code == 200 and "Needs legal review" in checked.text, checked.text
+    assert "ca-minimisation-bulk-persons" in checked.text
+    assert "Allowed" in allowed.text, allowed.text
 
 
 def test_an_attachment_the_screen_cannot_read_holds_the_message_and_says_why(
