@@ -31,8 +31,7 @@ from accord.ledger.events import EventType, append_event
 from accord.node import BLOB_DIR, KEY_DIR, Node, default_node_id
 from accord.policy.engine import DisclosurePolicy
 from accord.policy.installed import InstalledPolicy, install_shipped_pack
-from accord.policy.offences import load_offence_vocabulary
-from accord.policy.screens.neutrality import load_term_files
+from accord.policy.screens import load_screen_data
 from accord.registry import Registry
 from accord.store.engine import make_engine
 from accord.store.migrate import migrate
@@ -54,8 +53,7 @@ def build_registry() -> Registry:
     registry = Registry()
     for register in CAPABILITIES:
         register(registry)
-    load_offence_vocabulary()  # the send path validates offences against it; the screens read it
-    load_term_files()  # the neutrality screen's term lists (data/neutrality)
+    load_screen_data()
     return registry
 
 

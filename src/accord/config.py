@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     max_attachment_bytes: int = 64 * 1024 * 1024
     max_batch_bytes: int = 32 * 1024 * 1024
+    # The minimisation screen reads each attachment of an outgoing message before policy decides; one it cannot read
+    # within these limits is "not screened", which holds the message for a legal officer.
+    screen_attachment_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="the largest attachment the screen reads (larger: not screened)"
+    )
+    screen_attachment_seconds: float = Field(
+        default=5.0, gt=0, description="how long the screen may spend reading one attachment"
+    )
+    screen_attachment_records: int = Field(
+        default=200_000, ge=100, description="rows, lines, objects or PDF pages the screen reads in one attachment"
+    )
     max_concurrent_uploads: int = Field(
         default=2,
         ge=1,

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from accord.store.tables import blob_transfers, blobs, inbound_envelopes, messages, outbox
 from tests.conftest import BACKENDS, databases_for
 from tests.integration.nodes import PairTemplates, RunningNode, draft, running_pair, wait_for
+from tests.person_lists import as_pdf
 
 ATTACHMENT_LIMIT = 6 * 1024 * 1024  # both nodes: room for the 5 MB attachment, and a limit cheap to exceed
 PROBLEM = "application/problem+json"
@@ -204,7 +205,8 @@ def test_a_large_attachment_travels_beside_the_envelope_and_only_the_recipient_a
 ) -> None:
     rcmp, cbsa = nodes.client("ca.rcmp"), nodes.client("ca.cbsa")
     ncb, cbi = nodes.client("in.ncb"), nodes.client("in.cbi")
-    data = os.urandom(5 * 1024 * 1024)
+    # A real PDF (the minimisation screen reads it before it leaves), made large by an embedded stream.
+    data = as_pdf(["Laboratory report 2026/114: 4-AP, purity 98 %"], padding=os.urandom(5 * 1024 * 1024))
     digest = hashlib.sha256(data).hexdigest()
     uploaded = rcmp.post("/api/v1/attachments", content=data, headers={"Content-Type": "application/pdf"})
     assert uploaded.status_code == 201, uploaded.text

@@ -15,14 +15,24 @@ from accord.errors import ConfigurationError
 from accord.exchange.kinds import MESSAGE_KINDS, PAYLOAD_KINDS
 from accord.focus.cyber.collections import load_collections
 from accord.focus.cyber.tlp import tlp_definitions
+from accord.focus.precursors.plausibility import load_country_bounds, load_quantity_caps
 from accord.focus.precursors.risk import load_risk_rules
 from accord.focus.precursors.substances import load_substances
+from accord.policy.persons import person_records
 from accord.workplan.indicators import INDICATORS
 
 
 def _forget() -> None:
     datafiles.forget_loaded()
-    for loader in (load_risk_rules, load_substances, load_collections, tlp_definitions):
+    for loader in (
+        load_risk_rules,
+        load_substances,
+        load_collections,
+        tlp_definitions,
+        person_records,
+        load_country_bounds,
+        load_quantity_caps,
+    ):
         loader.cache_clear()
 
 
@@ -53,6 +63,10 @@ def test_every_capability_registers_its_kinds_and_indicators() -> None:
         ("cyber/collections.yaml", "collections:", "collections: 3\nx:", "data/cyber/collections.yaml"),
         ("cyber/tlp.yaml", "unmarked: AMBER", "unmarked: [", "data/cyber/tlp.yaml is not YAML"),
         ("substances/un1988.yaml", "substances:", "substance:", "data/substances/un1988.yaml"),
+        ("places/country_bounds.yaml", '"CA": [41.68,', '"CA": [41.68, 5,', "data/places/country_bounds.yaml"),
+        ("precursors/plausibility.yaml", "[anpp, npp,", "[anpp, nppp,", "caps for unknown substances"),
+        ("minimisation/person_records.yaml", "  birth_date:", "  birthdate:", "data/minimisation/person_records.yaml"),
+        ("minimisation/person_records.yaml", "passport: '[A-Z]", "passport: '([A-Z]", "not a regular expression"),
     ],
 )
 def test_a_broken_data_file_stops_start_up_and_names_the_file(

@@ -266,3 +266,12 @@ def test_a_broken_term_file_stops_start_up_and_names_the_file(data_copy: Path, o
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(ConfigurationError, match=named):
         build_registry()
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+def test_a_faith_or_community_word_inside_a_recorded_persons_name_is_a_name(party: Party) -> None:
+    names = "Harpreet Singh, 1981-02-03\nAshok Jain, 1979-05-06\nPooja Saini, 1990-07-08\n"
+    decision = decide(party, body="Please confirm the travel history of:\n" + names, subjects=[])
+    assert not {"neutrality-text", "neutrality-structure"} & held_by(decision), decision.findings
+    listed = decide(party, body="Please confirm these persons:\nAshok Jain, 1979-05-06, religion: Jain\n", subjects=[])
+    assert "neutrality-text" in held_by(listed), "a person's faith recorded beside the name is a protected ground"

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select
 
 from accord.domain.messages import OPENING_KINDS, Direction, Message
 from accord.exchange.assessment_records import assessments_for_case
+from accord.exchange.attachment_persons import count_attachment_persons
 from accord.node import Node
 from accord.policy.engine import CedarPolicy, DisclosureDecision, DisclosurePolicy, Principal, Verdict
 from accord.policy.installed import InstalledPolicy
@@ -27,13 +28,15 @@ _NEUTRALITY_FINDINGS = ("protected_grounds", "protected_grounds_detected", "neut
 
 
 def gather_evidence(node: Node, conn: Connection, message: Message) -> Evidence:
-    """What the send path knows beyond the message itself, for the screens: the mistreatment-risk assessments
-    recorded for the message's case, the moment of the decision (an expired assessment does not count), and for a
-    reply how the request it answers fared on neutrality."""
+    """What the send path knows beyond the message itself, for the screens (read here, so the screens stay pure):
+    the mistreatment-risk assessments recorded for the message's case, the moment of the decision (an expired
+    assessment does not count), for a reply how the request it answers fared on neutrality, and the persons in each
+    attachment."""
     return Evidence(
         assessments=assessments_for_case(conn, message.case_id),
         at=datetime.now(UTC),
         answered_request=answered_request(node, conn, message),
+        attachments=tuple(count_attachment_persons(node, a) for a in message.attachments),
     )
 
 

@@ -29,6 +29,7 @@ from accord.crypto.canonical import canonical_json, sha256_hex
 from accord.crypto.envelope import OpenedEnvelope, PinnedPeer, open_envelope
 from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope
 from accord.crypto.receipts import sign_receipt
+from accord.directory.officers import officer_by_username
 from accord.domain.messages import AMENDMENT_EFFECT, DeliveryState, Direction, Message, MessageKind
 from accord.errors import AccordError, InvalidInput, PayloadTooLarge
 from accord.exchange.assurances import assurance_refs, with_refs
@@ -42,7 +43,7 @@ from accord.exchange.errors import (
     UnknownFocusArea,
     UnknownReference,
 )
-from accord.exchange.kinds import KindHandlers, PayloadKind, PayloadKindHandler
+from accord.exchange.kinds import ArrivalWarning, KindHandlers, PayloadKind, PayloadKindHandler
 from accord.exchange.outbox import OutboxKind, channel_name
 from accord.exchange.sending import link_attachments, message_row
 from accord.exchange.uploads import AnnouncedUpload
@@ -85,6 +86,7 @@ class _Incoming:
     payload: PayloadKind | None = None
     payload_kind: PayloadKindHandler | None = None
     referenced: list[str] = field(default_factory=list)
+    warnings: tuple[ArrivalWarning, ...] = ()  # accepted with these (kind checks; the directory adds its own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,11 +207,13 @@ def _validate(node: Node, peers: Sequence[PeerRecord], index: int, envelope: Ope
     if len(envelope.jti) > _JTI_LENGTH:
         raise MalformedArtefact(f"envelope claim 'jti' has more than {_JTI_LENGTH} characters")
     if envelope.kind == OutboxKind.MESSAGE:
-        message = _validate_message(node, peer, envelope.body)
+        message, warnings = _validate_message(node, peer, envelope.body)
         if envelope.claims.ref != message.id:
             raise MalformedArtefact("envelope claim 'ref' does not name the message it carries")
         referenced = [ref for ref in (message.in_reply_to, message.refers_to) if ref]
-        return _Incoming(index, envelope, message.id, seq, channel, message=message, referenced=referenced)
+        return _Incoming(
+            index, envelope, message.id, seq, channel, message=message, referenced=referenced, warnings=warnings
+        )
     if envelope.kind == OutboxKind.NOTICE:
         notice = envelope.body
         if notice.get("notice") != "read" or not isinstance(notice.get("message_id"), str):
@@ -229,7 +233,7 @@ def _validate(node: Node, peers: Sequence[PeerRecord], index: int, envelope: Ope
     raise MalformedArtefact(f"envelope kind {envelope.kind!r} is not accepted at /federation/v1/envelopes")
 
 
-def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> Message:
+def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> tuple[Message, tuple[ArrivalWarning, ...]]:
     try:
         message = Message.model_validate(body)
     except ValidationError as exc:
@@ -253,8 +257,7 @@ def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> Mes
         raise InvalidInput(f"a {message.kind} must name the message it amends")
     kinds = KindHandlers(node.registry)
     kinds.check_ownership(message, None)  # what a response carries is checked against the message answered, on store
-    for handler in kinds.for_kind(message.kind):
-        handler.check_incoming(node, message)
+    warnings = tuple(w for handler in kinds.for_kind(message.kind) for w in handler.check_incoming(node, message))
     _check_fits(
         {
             messages.c.id: message.id,
@@ -265,7 +268,7 @@ def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> Mes
             messages.c.refers_to: message.refers_to,
         }
     )
-    return message
+    return message, warnings
 
 
 def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int, EnvelopeResult]:
@@ -441,7 +444,7 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
         conn.execute(
             insert(messages),
             [
-                _incoming_row(m, i, receipt, now) | {"decision": _recorded(screenings[m.id])}
+                _incoming_row(m, i, receipt, now, screenings[m.id], i.warnings + directory_warnings(conn, m))
                 for m, i, receipt in new_messages
             ],
         )
@@ -536,8 +539,13 @@ def _screening_events(node: Node, screenings: dict[str, dict[str, Any] | None], 
     ]
 
 
-def _recorded(screening: dict[str, Any] | None) -> str | None:
-    return json.dumps(screening) if screening is not None else None
+def _arrival_record(screening: dict[str, Any] | None, warnings: tuple[ArrivalWarning, ...]) -> str | None:
+    """On a received message the decision column keeps what this node found on arrival: its own pack's neutrality
+    screening of it (see `answered_request`) and the receiving-side checks' warnings (see `arrival_warnings`)."""
+    record = dict(screening or {})
+    if warnings:
+        record["arrival_warnings"] = [w.as_json() for w in warnings]
+    return json.dumps(record) if record else None
 
 
 def _parse_time(value: Any, default: datetime) -> datetime:
@@ -548,8 +556,43 @@ def _parse_time(value: Any, default: datetime) -> datetime:
     return parsed if parsed.tzinfo else default
 
 
-def _incoming_row(m: Message, item: _Incoming, receipt: str, now: datetime) -> dict[str, object]:
+def directory_warnings(conn: Connection, message: Message) -> tuple[ArrivalWarning, ...]:
+    """Officers the message names (its addressee, its TLP:RED readers) who are not in this node's directory, or
+    not of the agency it is addressed to: the message is still delivered to the agency, with the warning, since
+    refusing it would lose what the sender meant the agency to have."""
+    agency = message.recipient.agency
+    named = dict.fromkeys(n for n in (message.recipient.officer, *message.handling.named_recipients) if n)
+    warnings = []
+    for username in named:
+        officer = officer_by_username(conn, username)
+        if officer is None:
+            warnings.append(
+                ArrivalWarning(
+                    "recipient-officer-unknown",
+                    f"the message names officer {username!r}, who is not in this node's directory; it was "
+                    f"delivered to {agency} instead",
+                )
+            )
+        elif officer.agency != agency:
+            warnings.append(
+                ArrivalWarning(
+                    "recipient-officer-other-agency",
+                    f"the message names officer {username!r} of {officer.agency}, but is addressed to {agency}",
+                )
+            )
+    return tuple(warnings)
+
+
+def _incoming_row(
+    m: Message,
+    item: _Incoming,
+    receipt: str,
+    now: datetime,
+    screening: dict[str, Any] | None,
+    warnings: tuple[ArrivalWarning, ...],
+) -> dict[str, object]:
     return message_row(m, Direction.INCOMING) | {
+        "decision": _arrival_record(screening, warnings),
         "content": canonical_json(item.envelope.body).decode(),
         "state": DeliveryState.RECEIVED.value,
         "channel_seq": item.seq,

@@ -23,6 +23,17 @@ from accord.node import Node
 from accord.registry import Registry, Slot
 
 
+@dataclass(frozen=True, slots=True)
+class ArrivalWarning:
+    """Something wrong with a message this node accepted anyway: recorded on the message, shown to its readers."""
+
+    code: str  # e.g. "place-outside-country"
+    detail: str  # a sentence an officer reads, with the values
+
+    def as_json(self) -> dict[str, str]:
+        return {"code": self.code, "detail": self.detail}
+
+
 class MessageKindHandler:
     """What a capability adds to one message kind; every hook does nothing unless the handler says otherwise."""
 
@@ -40,8 +51,10 @@ class MessageKindHandler:
     def check_outgoing_answer(self, node: Node, conn: Connection, answered: Row[Any], response: Message) -> None:
         """Raise if `response` cannot answer `answered`, a message of this kind held here."""
 
-    def check_incoming(self, node: Node, message: Message) -> None:
-        """Raise if a message from the peer cannot be accepted (before anything is stored)."""
+    def check_incoming(self, node: Node, message: Message) -> tuple[ArrivalWarning, ...]:
+        """Raise if a message from the peer cannot be accepted (before anything is stored); return what its readers
+        must be warned of if it is accepted (an implausible value the sender's checks should have caught)."""
+        return ()
 
     def apply_incoming(self, node: Node, conn: Connection, message: Message) -> None:
         """Do what the message's arrival does, in the inbox's transaction."""

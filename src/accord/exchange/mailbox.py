@@ -196,6 +196,15 @@ def open_message(node: Node, officer: Officer, message_id: str) -> dict[str, Any
     return message_view(row, now, with_content=True)
 
 
+def arrival_warnings(row: Row[Any]) -> list[dict[str, str]]:
+    """What this node found wrong with a message it received and accepted (kept in its decision column)."""
+    decision = getattr(row, "decision", None)
+    if row.direction != Direction.INCOMING.value or not decision:
+        return []
+    warnings: list[dict[str, str]] = json.loads(decision).get("arrival_warnings", [])
+    return warnings
+
+
 def message_view(row: Row[Any], now: datetime, with_content: bool = False) -> dict[str, Any]:
     overdue = bool(
         row.deadline is not None
@@ -236,6 +245,7 @@ def message_view(row: Row[Any], now: datetime, with_content: bool = False) -> di
             "receipt": row.receipt,
         },
     }
+    view["warnings"] = arrival_warnings(row)
     if with_content:
         content = json.loads(row.content)
         for key in ("handling", "legal_basis", "body", "subjects", "attachments"):

@@ -1,9 +1,12 @@
 """Table-driven policy cases: a base draft, and per case what changes and which decision (and policies) to expect.
 `accord policy test PACK CASES.yaml` runs them; each pack ships its own table beside it. The table may include
-further files of cases (`includes: [cases/*.yaml]`), one per rule family, so each family's cases are kept together."""
+further files of cases (`includes: [cases/*.yaml]`), one per rule family, so each family's cases are kept together.
+A case states what the send path would gather beyond the message as `evidence` (e.g. `attachments: [{name:
+applicants.csv, persons: 500}]`, or `not_screened: "…"` for one it could not read)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,11 +28,11 @@ from accord.domain.assessments import (
 )
 from accord.domain.drafts import MessageDraft
 from accord.domain.handling import CommonLevel, Handling
-from accord.domain.messages import Address, Message
+from accord.domain.messages import Address, AttachmentRef, Message
 from accord.domain.parties import Party
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Reader, Verdict
 from accord.policy.pack import PackError, PolicyPack
-from accord.policy.screens import Evidence
+from accord.policy.screens import AttachmentPersons, Evidence
 from accord.policy.screens.neutrality import AnsweredRequest, NeutralityOutcome
 
 
@@ -64,12 +67,30 @@ class AnsweredRequestCase(BaseModel):
     because: tuple[str, ...] = ()
 
 
+class CaseAttachment(BaseModel):
+    """An attachment as the send path would have read it: the persons it holds, or why it could not be read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=255)
+    media_type: str = "application/octet-stream"
+    persons: int = Field(default=0, ge=0)
+    not_screened: str | None = Field(default=None, description="why the screen could not count it")
+
+
 class CaseEvidence(BaseModel):
-    """What the send path would know beyond the message (gathered by the exchange in a running node)."""
+    """What the send path gathers beyond the message (`accord.exchange.disclosure.gather_evidence`), stated."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     answered_request: AnsweredRequestCase | None = None
+    attachments: tuple[CaseAttachment, ...] = ()
+
+    def refs(self) -> tuple[AttachmentRef, ...]:
+        return tuple(
+            AttachmentRef(sha256=_stand_in_hash(a.name), name=a.name, media_type=a.media_type, size=0)
+            for a in self.attachments
+        )
 
     def evidence(self, message: Message) -> Evidence:
         answered = self.answered_request
@@ -78,8 +99,16 @@ class CaseEvidence(BaseModel):
                 message.in_reply_to or "the request", answered.outcome, answered.where, answered.because
             )
             if answered is not None
-            else None
+            else None,
+            attachments=tuple(
+                AttachmentPersons(_stand_in_hash(a.name), a.name, a.persons, a.not_screened) for a in self.attachments
+            ),
         )
+
+
+def _stand_in_hash(name: str) -> str:
+    """A case's attachment has no bytes; its name stands in for them."""
+    return hashlib.sha256(name.encode()).hexdigest()
 
 
 class Case(BaseModel):
@@ -95,7 +124,7 @@ class Case(BaseModel):
     assessments: tuple[CaseAssessment, ...] | None = Field(
         default=None, description="assessments recorded for the case; the table's base ones when not given"
     )
-    evidence: CaseEvidence = CaseEvidence()
+    evidence: CaseEvidence = Field(default_factory=CaseEvidence, description="what the send path would gather")
     expect: Expectation
     family: str | None = Field(default=None, description="the rule family; an included file's family by default")
 
@@ -199,6 +228,8 @@ def build_message(table: CaseTable, case: Case, agreement: Agreement, index: int
             named_recipients=h.named_recipients,
         ),
     )
+    if case.evidence.attachments:
+        message = message.model_copy(update={"attachments": message.attachments + case.evidence.refs()})
     principal = Principal(
         message.sender.officer or "officer", party.value, message.sender.agency, tuple(officer.get("roles", ()))
     )
@@ -224,10 +255,9 @@ def run_cases(pack: PolicyPack, table: CaseTable, agreement: Agreement) -> list[
         except ValidationError as exc:
             results.append(CaseResult(case, None, f"the case's assessments are not valid: {exc}"))
             continue
-        answered = case.evidence.evidence(message).answered_request
-        results.append(
-            CaseResult(case, engine.decide(message, principal, replace(evidence, answered_request=answered)))
-        )
+        stated = case.evidence.evidence(message)
+        evidence = replace(evidence, answered_request=stated.answered_request, attachments=stated.attachments)
+        results.append(CaseResult(case, engine.decide(message, principal, evidence)))
     return results
 
 

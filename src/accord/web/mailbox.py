@@ -251,11 +251,30 @@ async def _form_dict(request: Request) -> tuple[dict[str, Any], list[UploadFile]
     return values, files
 
 
+async def _store_uploads(node: Node, officer: Officer, files: list[UploadFile]) -> list[AttachmentDraft]:
+    attachments = []
+    for upload in files:
+        data = await upload.read()
+        blob = await run_in_threadpool(
+            store_blob,
+            node,
+            data,
+            upload.content_type or "application/octet-stream",
+            "local",
+            officer.id,
+            officer.agency,
+        )
+        attachments.append(AttachmentDraft(sha256=blob.sha256, name=upload.filename or "attachment"))
+    return attachments
+
+
 @router.post("/compose/check", dependencies=[CsrfChecked])
 async def compose_check(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
-    values, _ = await _form_dict(request)
+    values, files = await _form_dict(request)
     try:
-        draft = _draft_from_form(values, [])
+        # The attachment is stored (by content, as the send will store it again) so the check reads what the send
+        # would: a list of persons in it is held here as it would be there.
+        draft = _draft_from_form(values, await _store_uploads(node, officer, files))
         decision = await run_in_threadpool(evaluate_draft, node, officer, draft)
     except AccordError as problem:
         return page(request, "_decision.html.j2", officer, decision=None, problem=problem.detail)
@@ -266,20 +285,7 @@ async def compose_check(request: Request, node: NodeDep, officer: WebOfficerDep)
 async def compose_send(request: Request, node: NodeDep, officer: WebOfficerDep) -> Response:
     values, files = await _form_dict(request)
     try:
-        attachments = []
-        for upload in files:
-            data = await upload.read()
-            blob = await run_in_threadpool(
-                store_blob,
-                node,
-                data,
-                upload.content_type or "application/octet-stream",
-                "local",
-                officer.id,
-                officer.agency,
-            )
-            attachments.append(AttachmentDraft(sha256=blob.sha256, name=upload.filename or "attachment"))
-        draft = _draft_from_form(values, attachments)
+        draft = _draft_from_form(values, await _store_uploads(node, officer, files))
         [queued] = await run_in_threadpool(send_messages, node, officer, [draft])
     except AccordError as problem:
         return page(

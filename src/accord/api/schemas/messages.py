@@ -46,6 +46,11 @@ class Delivery(ApiModel):
     receipt: str | None = Field(description="the receiver's signed receipt (compact JWS)")
 
 
+class ArrivalWarning(ApiModel):
+    code: str = Field(description="e.g. recipient-officer-unknown, place-outside-country, quantity-implausible")
+    detail: str
+
+
 class MessageSummary(ApiModel):
     """A message as a box, a case or a listing shows it: addresses, dates and delivery, not its content."""
 
@@ -67,6 +72,9 @@ class MessageSummary(ApiModel):
     amended_by: str | None
     purged_at: datetime | None = Field(description="when retention removed its personal data")
     delivery: Delivery
+    warnings: list[ArrivalWarning] = Field(
+        default_factory=list, description="what this node found wrong with a message it received and accepted"
+    )
 
 
 class MessageContent(MessageSummary):

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from accord.domain.messages import Message, MessageKind
-from accord.exchange.kinds import MessageKindHandler, register_message_kind
+from accord.exchange.kinds import ArrivalWarning, MessageKindHandler, register_message_kind
 from accord.focus.cyber.checks import check_shared_bundle
 from accord.focus.cyber.sharing import land_bundle
 from accord.node import Node
@@ -22,8 +22,9 @@ class StixShareKind(MessageKindHandler):
     def check_outgoing(self, node: Node, conn: Connection, message: Message, now: datetime) -> None:
         _check(message)
 
-    def check_incoming(self, node: Node, message: Message) -> None:
+    def check_incoming(self, node: Node, message: Message) -> tuple[ArrivalWarning, ...]:
         _check(message)
+        return ()
 
     def apply_incoming(self, node: Node, conn: Connection, message: Message) -> None:
         land_bundle(conn, message)

@@ -11,9 +11,15 @@ from sqlalchemy import Connection, Row
 from accord.domain.agreement import Agreement
 from accord.domain.messages import Message, MessageKind
 from accord.errors import InvalidInput
-from accord.exchange.kinds import MessageKindHandler, register_message_kind
+from accord.exchange.kinds import ArrivalWarning, MessageKindHandler, register_message_kind
 from accord.focus.precursors.incidents import check_incident, check_incident_reference
-from accord.focus.precursors.notifications import check_answer, check_notification, resolve_items
+from accord.focus.precursors.notifications import (
+    check_answer,
+    check_competent_authority,
+    check_notification,
+    resolve_items,
+)
+from accord.focus.precursors.plausibility import check_plausible, implausibilities
 from accord.node import Node
 from accord.registry import Registry
 
@@ -27,6 +33,7 @@ class PreExportNotificationKind(MessageKindHandler):
         return agreement.pen_deadline(now)
 
     def check_outgoing(self, node: Node, conn: Connection, message: Message, now: datetime) -> None:
+        check_competent_authority(node.agreement, node.party, message.sender.agency)
         check_notification(
             node.agreement, node.party, message.recipient.agency, message.focus_area, message.notification, now.date()
         )
@@ -34,10 +41,13 @@ class PreExportNotificationKind(MessageKindHandler):
     def check_outgoing_answer(self, node: Node, conn: Connection, answered: Row[Any], response: Message) -> None:
         check_answer(conn, answered, response.pen_answer)
 
-    def check_incoming(self, node: Node, message: Message) -> None:
+    def check_incoming(self, node: Node, message: Message) -> tuple[ArrivalWarning, ...]:
         if message.notification is None:
             raise InvalidInput("a pre-export notification must carry its notification")
+        # A notification from any other agency is not one the importing authority may act on: refused, not stored.
+        check_competent_authority(node.agreement, message.sender.party, message.sender.agency)
         resolve_items(message.notification)  # a substance this node does not know is refused, not stored
+        return ()
 
 
 class IncidentKind(MessageKindHandler):
@@ -45,10 +55,14 @@ class IncidentKind(MessageKindHandler):
     fields = frozenset({"incident"})
 
     def check_outgoing(self, node: Node, conn: Connection, message: Message, now: datetime) -> None:
-        check_incident_reference(conn, check_incident(message.focus_area, message.incident, now.date()))
+        incident = check_incident(message.focus_area, message.incident, now.date())
+        check_plausible(incident)  # the sender can correct it: refused with what is wrong
+        check_incident_reference(conn, incident)
 
-    def check_incoming(self, node: Node, message: Message) -> None:
-        check_incident(message.focus_area, message.incident, None)  # the receiver, on another clock, skips dates
+    def check_incoming(self, node: Node, message: Message) -> tuple[ArrivalWarning, ...]:
+        incident = check_incident(message.focus_area, message.incident, None)  # another clock: dates are skipped
+        # Accepted, since the incident happened and the sender stands by it, but its readers are told what cannot be.
+        return implausibilities(incident)
 
 
 def register_kinds(registry: Registry) -> None:

@@ -32,6 +32,11 @@ DRUGS = "drugs"
 PRECURSOR_OFFENCE = "06012"
 
 
+class NotCompetentAuthority(InvalidInput):
+    slug = "not-competent-authority"
+    title = "Only the competent authority sends pre-export notifications"
+
+
 def resolve_items(notification: PreExportNotification) -> list[ResolvedItem]:
     resolved = []
     for index, item in enumerate(notification.items):
@@ -69,6 +74,19 @@ def check_notification(
     if (notification.dispatch_date - today).days > 366:
         raise InvalidInput("the expected dispatch date is more than a year away; notify nearer the shipment")
     resolve_items(notification)
+
+
+def check_competent_authority(agreement: Agreement, sender: Party, sender_agency: str) -> None:
+    """Only the exporting party's competent authority notifies: 1988 Convention Art. 12(10)(a) puts the duty on the
+    authorities of the exporting party, and PEN Online accepts notifications only from the competent national
+    authority each Government registered with INCB (the agreement's `pre_export_notifications.authorities`)."""
+    authority = agreement.pre_export_notifications.authorities[sender]
+    if sender_agency != authority:
+        raise NotCompetentAuthority(
+            f"{sender_agency} is not {sender}'s competent authority for pre-export notifications; only {authority} "
+            "notifies (1988 Convention Art. 12(10)(a); PEN Online: the competent national authority registered with "
+            "INCB)"
+        )
 
 
 def check_answer(conn: Connection, original: Any, answer: PenAnswer | None) -> None:

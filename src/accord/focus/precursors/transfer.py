@@ -48,6 +48,7 @@ from accord.errors import AccordError, InvalidInput
 from accord.exchange.sending import STATE_FOR_VERDICT, evaluate_draft, require_sender, send_messages
 from accord.focus.precursors.incidents import IncidentFilter, check_incident, list_incidents
 from accord.focus.precursors.notifications import DRUGS, PRECURSOR_OFFENCE, check_notification
+from accord.focus.precursors.plausibility import check_plausible
 from accord.focus.precursors.risk import resolve_substance
 from accord.focus.precursors.service import list_notifications
 from accord.node import Node
@@ -625,7 +626,7 @@ def check_content(kind: TransferKind, draft: MessageDraft, sender: Sender) -> li
                 sender.agreement, sender.party, draft.recipient_agency, draft.focus_area, notification, sender.today
             )
         else:
-            check_incident(draft.focus_area, incident, sender.today)
+            check_plausible(check_incident(draft.focus_area, incident, sender.today))
     except InvalidInput as exc:
         return [(None, exc.detail)]
     return []

@@ -13,11 +13,13 @@ from pydantic import BaseModel, ConfigDict
 from accord.domain.agreement import Agreement
 from accord.domain.assessments import MistreatmentAssessment
 from accord.domain.messages import Message
+from accord.policy.offences import load_offence_vocabulary
+from accord.policy.persons import person_records
 from accord.policy.screens.contribution import Contribution
 from accord.policy.screens.handling import screen_handling
-from accord.policy.screens.minimisation import MinimisationRules, screen_minimisation
+from accord.policy.screens.minimisation import AttachmentPersons, MinimisationRules, screen_minimisation
 from accord.policy.screens.mistreatment import MistreatmentRules, screen_mistreatment
-from accord.policy.screens.neutrality import AnsweredRequest, NeutralityRules, screen_neutrality
+from accord.policy.screens.neutrality import AnsweredRequest, NeutralityRules, load_term_files, screen_neutrality
 from accord.policy.screens.offences import OffenceRules, screen_offences
 from accord.policy.screens.personal import PersonalDataRules, screen_personal_data
 
@@ -43,6 +45,8 @@ class Evidence:
     at: datetime | None = None
     # For a reply: the request it answers, as this node decided or screened it (a reply inherits a neutrality hold).
     answered_request: AnsweredRequest | None = None
+    # Minimisation: the person records in each attachment, counted by the send path (None: not gathered).
+    attachments: tuple[AttachmentPersons, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,7 @@ def screen(message: Message, screens: Screens, agreement: Agreement, evidence: E
         screen_neutrality(message, screens.neutrality, known.answered_request),
         screen_offences(message, screens.offences),
         screen_mistreatment(message, screens.mistreatment, known.assessments, today),
-        screen_minimisation(message, screens.minimisation),
+        screen_minimisation(message, screens.minimisation, known.attachments),
     ]
     attributes: dict[str, Any] = {}
     findings: dict[str, Any] = {}
@@ -74,4 +78,13 @@ def screen(message: Message, screens: Screens, agreement: Agreement, evidence: E
     return Screened(attributes, findings, placeholders)
 
 
-__all__ = ["AnsweredRequest", "Evidence", "Screened", "Screens", "screen"]
+def load_screen_data() -> None:
+    """Read and check, once, the data files the screens read beside the pack (a broken one stops start-up): the
+    offence vocabulary (the send path validates offences against it), the neutrality term lists and the
+    minimisation's person-record fields."""
+    load_offence_vocabulary()
+    load_term_files()
+    person_records()
+
+
+__all__ = ["AnsweredRequest", "AttachmentPersons", "Evidence", "Screened", "Screens", "load_screen_data", "screen"]

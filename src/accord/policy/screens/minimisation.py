@@ -1,10 +1,17 @@
-"""Minimisation: personal data the stated purpose does not need (identifiers of victims and witnesses, for instance)."""
+"""Minimisation: personal data the stated purpose does not need — identifiers of victims and witnesses, and lists of
+persons. The persons a disclosure describes are counted across its subjects, its title and body, and its attachments
+(counted by the send path, which reads them; see `AttachmentPersons`); above the pack's threshold, or with an
+attachment that could not be read, the message waits for a legal officer."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass
+from typing import Any
 
-from accord.domain.messages import Message
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.domain.messages import Message, SubjectKind
+from accord.policy.persons import person_records
 from accord.policy.screens.contribution import Contribution
 
 
@@ -12,9 +19,29 @@ class MinimisationRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     roles_without_identifiers: tuple[str, ...] = ()
+    # Persons one disclosure may describe before it is a list that hit/no-hit matching should carry instead.
+    max_persons: int = Field(default=10, ge=1, le=10_000)
 
 
-def screen_minimisation(message: Message, rules: MinimisationRules) -> Contribution:
+@dataclass(frozen=True, slots=True)
+class AttachmentPersons:
+    """What the send path found in one attachment: the person records it holds, or why it could not be read."""
+
+    sha256: str
+    name: str
+    persons: int = 0
+    not_screened: str | None = None  # why the attachment could not be counted (then `persons` is what was counted)
+
+    @property
+    def screened(self) -> bool:
+        return self.not_screened is None
+
+
+def screen_minimisation(
+    message: Message, rules: MinimisationRules, attachments: tuple[AttachmentPersons, ...] | None
+) -> Contribution:
+    """`attachments`: the counts the send path gathered, one per attachment; None when it gathered none (then every
+    attachment the message carries counts as not screened)."""
     flagged = []
     for index, subject in enumerate(message.subjects):
         role = (subject.role or "").casefold()
@@ -22,4 +49,35 @@ def screen_minimisation(message: Message, rules: MinimisationRules) -> Contribut
             flagged.append(f"subjects[{index}].identifiers ({role})")
         if role in rules.roles_without_identifiers and subject.date_of_birth:
             flagged.append(f"subjects[{index}].date_of_birth ({role})")
-    return Contribution({}, {"minimisation": flagged or None})
+    counted = {a.sha256: a for a in attachments or ()}
+    per_attachment = [
+        counted.get(a.sha256)
+        or AttachmentPersons(a.sha256, a.name, 0, "its contents were not read before the decision")
+        for a in message.attachments
+    ]
+    subjects = sum(1 for s in message.subjects if s.kind is SubjectKind.PERSON)
+    in_text = person_records().count_text(f"{message.title}\n{message.body}")
+    in_attachments = sum(a.persons for a in per_attachment)
+    total = subjects + in_text + in_attachments
+    unscreened = [a for a in per_attachment if not a.screened]
+    bulk: dict[str, Any] | None = None
+    if total > rules.max_persons:
+        bulk = {
+            "persons": total,
+            "threshold": rules.max_persons,
+            "subjects": subjects,
+            "title_and_body": in_text,
+            "attachments": {a.name: a.persons for a in per_attachment if a.persons},
+        }
+    return Contribution(
+        {
+            "persons_described": total,
+            "persons_threshold": rules.max_persons,
+            "attachments_not_screened": len(unscreened),
+        },
+        {
+            "minimisation": flagged or None,
+            "bulk_personal_data": bulk,
+            "attachments_not_screened": [{"name": a.name, "why": a.not_screened} for a in unscreened] or None,
+        },
+    )

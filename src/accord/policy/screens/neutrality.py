@@ -27,6 +27,7 @@ from accord.domain.messages import Message, MessageKind, SubjectKind
 from accord.domain.parties import Party
 from accord.errors import AccordError
 from accord.policy.language import Hit
+from accord.policy.persons import person_records
 from accord.policy.screens._neutrality_lexicons import (
     ASKED,
     CONDUCT,
@@ -141,12 +142,17 @@ def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAss
     # A contextual term (a temple, "Sikh", a vote) is a protected matter where the message states no criminal
     # conduct at all, or where its own sentence asks about the person and states none ("who he meets at the
     # gurdwara"); it is a place or a description where the conduct is stated ("heroin seized at the temple").
+    # In a line that records a person (a name with a date of birth or identifier) a contextual word is part of the
+    # name: "Ashok Jain", "Pooja Saini", "Harpreet Singh" name people, not a faith.
+    records = person_records().record_line_spans(text)
     detected = [
         h
         for h in _without_exceptions(grounds, text)
         if grounds.concepts[h.concept].weight is Weight.STRONG
-        or not conduct
-        or (_sentence_of(sentences, h.start) in asking - with_conduct)
+        or (
+            not any(start <= h.start < end for start, end in records)
+            and (not conduct or (_sentence_of(sentences, h.start) in asking - with_conduct))
+        )
     ]
     strongly_asked = [h for h in asked if asked_terms.concepts[h.concept].weight is Weight.STRONG]
     return NeutralityAssessment(
