@@ -56,6 +56,17 @@ class OnwardConsent(BaseModel):
     conditions: str | None = Field(default=None, max_length=2000, description="what the consent is subject to")
 
 
+class ForwardDraft(BaseModel):
+    """What an officer asks for: pass a received message to another agency, or one officer, of their own state."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agency: str = Field(min_length=1, max_length=32, description="the agency it goes to")
+    officer: str | None = Field(default=None, max_length=128, description="only this officer of it reads it")
+    party: Party | None = Field(default=None, description="the target's state; a forward stays in one's own")
+    reason: str = Field(min_length=1, max_length=2000, description="why they need it (told to the originator)")
+
+
 def stricter_tlp(a: Tlp, b: Tlp) -> Tlp:
     return max(a, b, key=TLP_ORDER.index)
 
@@ -69,4 +80,3 @@ def inherit_handling(own: Handling, source: Handling) -> Handling:
     return own.model_copy(
         update={"tlp": stricter_tlp(own.tlp, source.tlp), "caveats": caveats, "restrictions": restrictions}
     )
-

@@ -76,6 +76,7 @@ def read_attributes(node: Node, row: Row[Any]) -> dict[str, Any]:
     named = set(handling.get("named_recipients") or ())
     if row.recipient_officer:
         named.add(row.recipient_officer)
+    forwarded = json.loads(row.forwarded_to or "{}")
     return {
         "holder_party": node.party.value,
         "direction": row.direction,
@@ -85,6 +86,8 @@ def read_attributes(node: Node, row: Row[Any]) -> dict[str, Any]:
         "tlp": handling.get("tlp", "RED"),
         "caveats": list(handling.get("caveats") or ()),
         "named_readers": sorted(named),
+        "forwarded_agencies": sorted(forwarded.get("agencies") or ()),
+        "forwarded_readers": sorted(forwarded.get("officers") or ()),
     }
 
 
