@@ -234,3 +234,37 @@ def test_a_message_made_from_another_keeps_the_originators_caveats_and_the_stric
     with in_.client("in.cbi") as cbi:
         unseen = cbi.post("/api/v1/messages", json=reuse | {"refers_to": source})
         assert unseen.status_code == 403, "only a message the officer may read can be reused"
+
+
+def test_the_cli_forwards_refuses_and_answers_consent_as_the_api_does(
+    shared_pair: tuple[RunningNode, RunningNode],
+) -> None:
+    ca, in_ = shared_pair
+    plain = sent_to_india(ca, in_, caveats=["H0"])
+    caveated = sent_to_india(ca, in_, caveats=["H2"])
+    restricted = sent_to_india(ca, in_, caveats=["H3"], restrictions=RESTRICTION)
+
+    def send(message_id: str, *extra: str) -> Any:
+        args = ["--data", str(in_.data_dir), "--officer", "in.ncb", "--reason", "CBI runs the linked inquiry"]
+        return in_.run_accord("forward", "send", message_id, *args, *extra)
+
+    done = send(plain, "--to-agency", "CBI")
+    assert done.returncode == 0 and "forwarded" in done.stdout, done.stderr
+    refused = send(caveated, "--to-agency", "CBI")
+    assert refused.returncode == 3 and "no onward dissemination" in refused.stdout, refused.stderr
+    before = forwards_stored(in_)
+    unknown = send(plain, "--to-agency", "STATE-POLICE")
+    assert unknown.returncode == 1 and "not an agency of IN" in unknown.stderr
+    assert forwards_stored(in_) == before
+
+    asked = send(restricted, "--to-agency", "CBN")
+    assert asked.returncode == 0 and "awaiting-consent" in asked.stdout, asked.stderr
+    forward_id = asked.stdout.split()[1].rstrip(":")
+    wait_for(lambda: forward_state(ca, forward_id) == "awaiting-consent")
+    answered = ca.run_accord(
+        "forward", "consent", forward_id, "--data", str(ca.data_dir), "--officer", "ca.rcmp", "--grant"
+    )
+    assert answered.returncode == 0 and "consent-granted" in answered.stdout, answered.stderr
+    wait_for(lambda: forward_state(in_, forward_id) == "forwarded")
+    listed = in_.run_accord("forward", "list", "--data", str(in_.data_dir), "--officer", "in.ncb")
+    assert forward_id in listed.stdout
