@@ -121,7 +121,9 @@ def test_the_cli_shows_tests_and_diffs_packs(tmp_path: Path) -> None:
 def test_a_case_table_includes_one_file_per_rule_family_and_reports_per_family(tmp_path: Path) -> None:
     ca = shipped_pack_dir(Party.CA)
     table = tmp_path / "cases.yaml"
-    table.write_text((ca / "cases.yaml").read_text(encoding="utf-8") + "includes: [families/*.yaml]\n", "utf-8")
+    shipped_table = (ca / "cases.yaml").read_text(encoding="utf-8").replace("includes: [cases/*.yaml]\n", "")
+    table.write_text(shipped_table + "includes: [cases/*.yaml, families/*.yaml]\n", "utf-8")
+    shutil.copytree(ca / "cases", tmp_path / "cases")
     (tmp_path / "families").mkdir()
     (tmp_path / "families" / "evidence.yaml").write_text(
         "party: CA\nfamily: treaty-route\ncases:\n"

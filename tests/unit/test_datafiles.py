@@ -17,12 +17,13 @@ from accord.focus.cyber.collections import load_collections
 from accord.focus.cyber.tlp import tlp_definitions
 from accord.focus.precursors.risk import load_risk_rules
 from accord.focus.precursors.substances import load_substances
+from accord.forwarding.texts import caveat_texts
 from accord.workplan.indicators import INDICATORS
 
 
 def _forget() -> None:
     datafiles.forget_loaded()
-    for loader in (load_risk_rules, load_substances, load_collections, tlp_definitions):
+    for loader in (load_risk_rules, load_substances, load_collections, tlp_definitions, caveat_texts):
         loader.cache_clear()
 
 
@@ -40,8 +41,15 @@ def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 def test_every_capability_registers_its_kinds_and_indicators() -> None:
     registry = build_registry()
-    assert {h.kind.value for h in registry.all(MESSAGE_KINDS)} == {"pen", "incident", "share"}
-    assert registry.keys(PAYLOAD_KINDS) == ["workplan"]
+    assert {h.kind.value for h in registry.all(MESSAGE_KINDS)} == {
+        "pen",
+        "incident",
+        "share",
+        "forward-consent",
+        "forward-notice",
+        "response",
+    }
+    assert sorted(registry.keys(PAYLOAD_KINDS)) == ["roster", "workplan"]
     codes = registry.keys(INDICATORS)
     assert "requests" in codes and "pen-answered-in-time" in codes
 
@@ -53,6 +61,8 @@ def test_every_capability_registers_its_kinds_and_indicators() -> None:
         ("cyber/collections.yaml", "collections:", "collections: 3\nx:", "data/cyber/collections.yaml"),
         ("cyber/tlp.yaml", "unmarked: AMBER", "unmarked: [", "data/cyber/tlp.yaml is not YAML"),
         ("substances/un1988.yaml", "substances:", "substance:", "data/substances/un1988.yaml"),
+        ("handling/caveats.yaml", "  H3:", "  H4:", "data/handling/caveats.yaml"),
+        ("handling/caveats.yaml", "    forward: consent", "    forward: maybe", "data/handling/caveats.yaml"),
     ],
 )
 def test_a_broken_data_file_stops_start_up_and_names_the_file(

@@ -192,5 +192,6 @@ class Message(BaseModel):
     pen_answer: PenAnswer | None = None  # for a response to a "pen"
     incident: Incident | None = None  # for kind "incident"
     stix: SharedBundle | None = None  # STIX 2.1 objects shared by the cyber centres (kind "share")
-    onward: OnwardDisclosure | None = None  # for kinds "forward-consent" and "forward-notice"
-    onward_consent: OnwardConsent | None = None  # for a response to a "forward-consent"
+    # Left out of the signed form when absent, so every other message reads as before to a peer of an earlier release.
+    onward: OnwardDisclosure | None = Field(default=None, exclude_if=lambda v: v is None)  # "forward-consent/-notice"
+    onward_consent: OnwardConsent | None = Field(default=None, exclude_if=lambda v: v is None)  # answers a consent
