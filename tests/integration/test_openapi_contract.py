@@ -58,6 +58,11 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
         "a reply follows the rules of POST /api/v1/messages, and the answer to a PEN states its decision's grounds",
     ),
     "POST /api/v1/messages/{message_id}/amendments": ((422,), "a correction gives the corrected title or body"),
+    "POST /api/v1/messages/{message_id}/forward": (
+        (422,),
+        "only a message the officer's agency received is forwarded, to an agency of the agreement (and an officer of "
+        "it at this node) other than the officer's own unless an officer is named",
+    ),
     "POST /api/v1/cyber/shares": (
         (422,),
         "every object of the bundle is a valid STIX 2.1 object (the STIX specification, checked by its validator)",
