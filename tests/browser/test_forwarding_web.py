@@ -73,6 +73,10 @@ def test_an_h3_message_is_forwarded_once_the_originator_grants_consent(
     expect(ncb.get_by_role("status")).to_contain_text("Waiting for the originator's consent")
     expect(ncb.get_by_role("status")).to_contain_text(RESTRICTION)
 
+    with api(sandbox.canada.url, "sample.rcmp") as originator:
+        wait_for(
+            lambda: any(f["state"] == "awaiting-consent" for f in originator.get("/api/v1/forwards").json()["forwards"])
+        )
     ca_context, rcmp = signed_in(browser, sandbox.canada, "sample.rcmp")
     rcmp.goto("/forwards")
     asked = rcmp.locator("form.consent", has_text="CBN is reviewing the exporter's NOC")
@@ -83,6 +87,11 @@ def test_an_h3_message_is_forwarded_once_the_originator_grants_consent(
 
     with api(sandbox.india.url, "sample.cbn") as cbn:
         wait_for(lambda: cbn.get(f"/api/v1/messages/{message_id}").status_code == 200)
+    cbn_context, cbn_page = signed_in(browser, sandbox.india, "sample.cbn")
+    cbn_page.goto(f"/messages/{message_id}")
+    expect(cbn_page.get_by_role("heading", name=title)).to_be_visible()
+    expect(cbn_page.get_by_role("link", name="Forward")).to_have_count(0)  # only the recipient agency forwards
+    cbn_context.close()
     ncb.goto("/forwards")
     expect(ncb.locator("tr", has_text="CBN").locator(".state").first).to_have_text("forwarded")
     in_context.close()

@@ -102,6 +102,11 @@ def test_an_h0_h1_forward_lets_the_target_read_it_with_the_caveats_and_both_ledg
         assert opened.json()["handling"]["caveats"] == ["H0", "H1"], "the caveats travel with the forward"
         listed = cbi.get("/api/v1/forwards").json()["forwards"]
         assert [f["id"] for f in listed] == [outcome["id"]]
+        inbox = cbi.get("/api/v1/messages", params={"box": "inbox"}).json()["messages"]
+        assert message_id in {m["id"] for m in inbox}, "a forwarded message is in the target's inbox"
+        assert cbi.get(f"/api/v1/cases/{opened.json()['case_id']}").status_code == 200
+        with in_.client("in.cbn") as cbn:
+            assert message_id not in {m["id"] for m in cbn.get("/api/v1/messages").json()["messages"]}
     assert reads(in_, "in.cbn", message_id) == 403, "only the agency it went to"
     assert ledger(in_, "message.forwarded", message=message_id, forward=outcome["id"], to_agency="CBI")
     wait_for(lambda: ledger(ca, "message.forwarded_by_peer", message=message_id, forward=outcome["id"]))
