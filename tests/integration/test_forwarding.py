@@ -239,6 +239,11 @@ def test_a_message_made_from_another_keeps_the_originators_caveats_and_the_stric
     with in_.client("in.cbi") as cbi:
         unseen = cbi.post("/api/v1/messages", json=reuse | {"refers_to": source})
         assert unseen.status_code == 403, "only a message the officer may read can be reused"
+    with in_.client("in.ncb") as ncb:
+        held = ncb.post("/api/v1/messages", json=reuse | {"refers_to": None, "body": "He spoke at a protest rally."})
+        assert held.json()["delivery"]["state"] == "held", held.text
+        never_left = ncb.post("/api/v1/messages", json=reuse | {"refers_to": held.json()["id"]})
+        assert never_left.status_code == 422 and "never reached" in never_left.json()["detail"]
 
 
 def test_the_cli_forwards_refuses_and_answers_consent_as_the_api_does(

@@ -294,6 +294,12 @@ def _reused_handling(node: Node, conn: Connection, officer: Officer, draft: Mess
     if draft.refers_to is None:
         return own
     source = visible_row(node, conn, officer, draft.refers_to)
+    never_left = {DeliveryState.HELD.value, DeliveryState.REFUSED.value, DeliveryState.FAILED.value}
+    if source.direction == Direction.OUTGOING.value and source.state in never_left:
+        raise InvalidInput(
+            f"{draft.refers_to} is {source.state} and never reached {node.party.other}: refer to a "
+            "message both sides hold"
+        )
     handling = inherit_handling(own, Message.model_validate_json(source.content).handling)
     if handling.tlp is Tlp.RED and not handling.named_recipients and not draft.recipient_officer:
         raise InvalidInput(
