@@ -191,11 +191,12 @@ def test_bad_forwards_are_refused_with_a_clear_error_and_store_nothing(
     shared_pair: tuple[RunningNode, RunningNode],
 ) -> None:
     ca, in_ = shared_pair
-    message_id = sent_to_india(ca, in_, caveats=["H0"])
+    message_id = sent_to_india(ca, in_, caveats=["H0"], classification="Protected C")
     before = forwards_stored(in_)
     cases = {
         "an agency that does not exist": ("in.ncb", message_id, {"agency": "STATE-POLICE"}, 422),
         "an officer of another agency": ("in.ncb", message_id, {"agency": "CBI", "officer": "in.cbn"}, 422),
+        "an officer cleared below the marking": ("in.ncb", message_id, {"agency": "NCB", "officer": "in.ncb.low"}, 422),
         "the own agency with nobody named": ("in.ncb", message_id, {"agency": "NCB"}, 422),
         "no reason given": ("in.ncb", message_id, {"reason": ""}, 422),
         "a party that is not one": ("in.ncb", message_id, {"party": "US"}, 422),

@@ -70,7 +70,7 @@ def forward_message(node: Node, officer: Officer, message_id: str, draft: Forwar
         row = visible_row(node, conn, officer, message_id)
         _check_forwardable(row, officer, node.party)
         target_party = draft.party or node.party
-        _check_target(node, conn, officer, draft, target_party)
+        _check_target(node, conn, officer, draft, target_party, row)
         _refuse_repeat(conn, message_id, draft)
         original = Message.model_validate_json(row.content)
         decision = _decide(node, officer, row, original, draft, target_party, consented=False)
@@ -100,7 +100,9 @@ def _check_forwardable(row: Row[Any], officer: Officer, party: Party) -> None:
         raise InvalidInput(f"the originator {row.amendment} the message; it is not forwarded")
 
 
-def _check_target(node: Node, conn: Connection, officer: Officer, draft: ForwardDraft, party: Party) -> None:
+def _check_target(
+    node: Node, conn: Connection, officer: Officer, draft: ForwardDraft, party: Party, row: Row[Any]
+) -> None:
     if party is not node.party:
         return  # the pack refuses it, with its law, and the refusal is recorded
     if node.agreement.agency(party, draft.agency) is None:
@@ -115,6 +117,9 @@ def _check_target(node: Node, conn: Connection, officer: Officer, draft: Forward
         raise InvalidInput(f"{draft.officer!r} is not an active officer of {draft.agency} at this node")
     if target.username == officer.username:
         raise InvalidInput("a message is not forwarded to oneself")
+    level = read_attributes(node, row)["level"]
+    if target.clearance.rank < level:
+        raise InvalidInput(f"{target.username} is cleared to {target.clearance.value}, below the message's marking")
 
 
 def _refuse_repeat(conn: Connection, message_id: str, draft: ForwardDraft) -> None:
