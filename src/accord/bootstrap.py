@@ -12,13 +12,14 @@ from functools import partial
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
-from accord import __version__, api, web
+from accord import __version__, api, forwarding, web
 from accord.clock import clock_for
 from accord.config import Settings
 from accord.crypto.keys import NodeKeys
 from accord.datafiles import DEFAULT_AGREEMENT, load_agreement
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
+from accord.exchange import roster
 from accord.exchange.delivery import DeliveryWorker
 from accord.exchange.retention import run_retention
 from accord.exchange.uploads import UploadSlots, sweep_incoming
@@ -41,7 +42,7 @@ from accord.workplan import register as register_workplan
 from accord.workplan.plan import ensure_default_plan, plan_is_empty
 
 # Each capability's `register(registry)`, in the order its pieces should appear (e.g. indicators in the report).
-CAPABILITIES = (register_workplan, precursors.register, cyber.register)
+CAPABILITIES = (register_workplan, precursors.register, cyber.register, forwarding.register, roster.register)
 # An upload body left in the data directory this long ago belongs to no live request (one arriving is written to
 # all the time): removed when a node process starts.
 INCOMPLETE_UPLOAD_S = 3600.0

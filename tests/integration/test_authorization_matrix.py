@@ -35,6 +35,10 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/api/v1/messages/{message_id}"): "any",
     ("POST", "/api/v1/messages/{message_id}/reply"): "any",
     ("POST", "/api/v1/messages/{message_id}/amendments"): "any",
+    ("POST", "/api/v1/messages/{message_id}/forward"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("POST", "/api/v1/forwards/{forward_id}/consent"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("GET", "/api/v1/forwards"): "any",
+    ("POST", "/api/v1/roster"): ("ca.rcmp", "ca.legal"),
     ("GET", "/api/v1/cases/{case_id}"): "any",
     ("POST", "/api/v1/attachments"): "any",
     ("GET", "/api/v1/attachments/{sha256}"): "any",
@@ -96,6 +100,8 @@ BODIES: dict[str, Any] = {
     "/api/v1/precursors/notifications/{message_id}/reminder": {"classification": "Protected B"},
     "/api/v1/precursors/import": [pen()],
     "/api/v1/cyber/shares": {"bundle": campaign_bundle()},
+    "/api/v1/messages/{message_id}/forward": {"agency": "CBSA", "reason": "CBSA holds the linked seizure"},
+    "/api/v1/forwards/{forward_id}/consent": {"decision": "granted"},
     "/api/v1/cyber/shares/misp": {"event": json.loads((MISP / "cert-in-phishing-banks.json").read_text())},
 }
 QUERIES = {
@@ -107,7 +113,7 @@ QUERIES = {
 
 
 def concrete(path: str) -> str:
-    path = re.sub(r"\{(message_id|case_id|proposal_id)\}", MESSAGE, path).replace("{sha256}", SHA)
+    path = re.sub(r"\{(message_id|case_id|proposal_id|forward_id)\}", MESSAGE, path).replace("{sha256}", SHA)
     return path.replace("{code}", "sharing-channel-live").replace("{alarm_id}", "1")
 
 

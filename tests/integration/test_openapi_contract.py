@@ -64,6 +64,11 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
         "pack's validity period, names mitigation measures for a mitigable risk, and describes each person by a name, "
         "an alias or an identifier",
     ),
+    "POST /api/v1/messages/{message_id}/forward": (
+        (422,),
+        "only a message the officer's agency received is forwarded, to an agency of the agreement (and an officer of "
+        "it at this node) other than the officer's own unless an officer is named",
+    ),
     "POST /api/v1/cyber/shares": (
         (422,),
         "every object of the bundle is a valid STIX 2.1 object (the STIX specification, checked by its validator)",

@@ -18,6 +18,7 @@ from accord.focus.cyber.tlp import tlp_definitions
 from accord.focus.precursors.plausibility import load_country_bounds, load_quantity_caps
 from accord.focus.precursors.risk import load_risk_rules
 from accord.focus.precursors.substances import load_substances
+from accord.forwarding.texts import caveat_texts
 from accord.policy.persons import person_records
 from accord.workplan.indicators import INDICATORS
 
@@ -32,6 +33,7 @@ def _forget() -> None:
         person_records,
         load_country_bounds,
         load_quantity_caps,
+        caveat_texts,
     ):
         loader.cache_clear()
 
@@ -50,8 +52,15 @@ def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 def test_every_capability_registers_its_kinds_and_indicators() -> None:
     registry = build_registry()
-    assert {h.kind.value for h in registry.all(MESSAGE_KINDS)} == {"pen", "incident", "share"}
-    assert registry.keys(PAYLOAD_KINDS) == ["workplan"]
+    assert {h.kind.value for h in registry.all(MESSAGE_KINDS)} == {
+        "pen",
+        "incident",
+        "share",
+        "forward-consent",
+        "forward-notice",
+        "response",
+    }
+    assert sorted(registry.keys(PAYLOAD_KINDS)) == ["roster", "workplan"]
     codes = registry.keys(INDICATORS)
     assert "requests" in codes and "pen-answered-in-time" in codes
 
@@ -67,6 +76,8 @@ def test_every_capability_registers_its_kinds_and_indicators() -> None:
         ("precursors/plausibility.yaml", "[anpp, npp,", "[anpp, nppp,", "caps for unknown substances"),
         ("minimisation/person_records.yaml", "  birth_date:", "  birthdate:", "data/minimisation/person_records.yaml"),
         ("minimisation/person_records.yaml", "passport: '[A-Z]", "passport: '([A-Z]", "not a regular expression"),
+        ("handling/caveats.yaml", "  H3:", "  H4:", "data/handling/caveats.yaml"),
+        ("handling/caveats.yaml", "    forward: consent", "    forward: maybe", "data/handling/caveats.yaml"),
     ],
 )
 def test_a_broken_data_file_stops_start_up_and_names_the_file(

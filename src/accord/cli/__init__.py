@@ -10,6 +10,7 @@ from accord.cli._console import stop
 from accord.cli.assessment import assessment_app
 from accord.cli.audit import audit_app
 from accord.cli.cyber import cyber_app
+from accord.cli.forwarding import forward_app
 from accord.cli.node import node_app
 from accord.cli.officer import officer_app
 from accord.cli.peer import peer_app
@@ -33,6 +34,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(substances_app, name="substances")
 app.add_typer(precursors_app, name="precursors")
 app.add_typer(cyber_app, name="cyber")
+app.add_typer(forward_app, name="forward")
 app.command("report")(report)
 app.command("up")(up)
 

@@ -43,9 +43,16 @@ def officer_add(
     except ValueError:
         stop(f"unknown clearance {clearance!r}; one of {', '.join(c.value for c in CommonLevel)}")
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
+    from accord.errors import NotFound
+    from accord.exchange.roster import publish_roster
+
     with opened_node(data) as node:
         officer = create_officer(node, username, password, name, agency, roles, False, level, tuple(focus_area or ()))
-    console.print(f"[green]officer {officer.username}[/] ({officer.agency}, {', '.join(sorted(roles))}) created")
+        console.print(f"[green]officer {officer.username}[/] ({officer.agency}, {', '.join(sorted(roles))}) created")
+        try:  # the peer learns who may be named as a TLP:RED recipient here
+            publish_roster(node)
+        except NotFound:
+            console.print("no peer is pinned yet: publish the roster with `accord peer roster` once one is")
 
 
 @officer_app.command("unlock")

@@ -49,3 +49,19 @@ def peer_import(
     console.print(f"signing key    {descriptor.keys.signing_fingerprint}")
     console.print(f"encryption key {descriptor.keys.encryption_fingerprint}")
     console.print("compare these fingerprints with the peer's operator over a separate channel")
+    console.print("then publish this node's officers to the peer with `accord peer roster`")
+
+
+@peer_app.command("roster")
+def peer_roster(data: DataOption) -> None:
+    """Publish this node's officers per agency to the peer (a signed envelope), so its officers can name ours as
+    TLP:RED recipients and have the names checked when they compose; `officer add` does it for each new officer."""
+    from accord.errors import AccordError
+    from accord.exchange.roster import publish_roster
+
+    with opened_node(data) as node:
+        try:
+            roster = publish_roster(node)
+        except AccordError as exc:
+            stop(exc.detail)
+    console.print(f"roster {roster.id}: {len(roster.officers)} officer(s) queued for the peer")

@@ -81,6 +81,11 @@ class MessageDraft(ReplyDraft):
     focus_area: str = Field(min_length=1, max_length=32, json_schema_extra={"x-accord-vocabulary": "focus-area"})
     case_id: str | None = Field(default=None, max_length=36, description="continue an existing case")
     in_reply_to: str | None = Field(default=None, max_length=36, description="for a response: the message answered")
+    refers_to: str | None = Field(
+        default=None,
+        max_length=36,
+        description="a message this one reuses content from (quotes, builds on): its caveats and TLP carry over",
+    )
     notification: PreExportNotification | None = Field(default=None, description="for kind 'pen'")
     incident: Incident | None = Field(default=None, description="for kind 'incident'; persons go in subjects")
     stix: SharedBundle | None = Field(default=None, description="STIX 2.1 objects, for a 'share' in cyber or fraud")
@@ -96,6 +101,7 @@ class MessageDraft(ReplyDraft):
             "body": self.body,
             "subjects": self.subjects,
             "in_reply_to": self.in_reply_to,
+            "refers_to": self.refers_to,
             "purpose": self.purpose,
             "offence": self.offence,
             "grounds": self.grounds,

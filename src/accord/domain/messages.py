@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.cyber import SharedBundle
+from accord.domain.forwarding import OnwardConsent, OnwardDisclosure
 from accord.domain.handling import Handling
 from accord.domain.incidents import Incident
 from accord.domain.notifications import PenAnswer, PreExportNotification
@@ -24,6 +25,8 @@ class MessageKind(StrEnum):
     RETRACTION = "retraction"
     PEN = "pen"  # a pre-export notification of a precursor shipment, answered by the importing authority
     INCIDENT = "incident"  # a precursor incident (seizure, stopped shipment, diversion, suspicious order)
+    FORWARD_CONSENT = "forward-consent"  # asks the originator's consent to forward its message inside our state
+    FORWARD_NOTICE = "forward-notice"  # tells the originator its message was forwarded inside our state
 
     @property
     def is_amendment(self) -> bool:
@@ -209,3 +212,6 @@ class Message(BaseModel):
     pen_answer: PenAnswer | None = None  # for a response to a "pen"
     incident: Incident | None = None  # for kind "incident"
     stix: SharedBundle | None = None  # STIX 2.1 objects shared by the cyber centres (kind "share")
+    # Left out of the signed form when absent, so every other message reads as before to a peer of an earlier release.
+    onward: OnwardDisclosure | None = Field(default=None, exclude_if=lambda v: v is None)  # "forward-consent/-notice"
+    onward_consent: OnwardConsent | None = Field(default=None, exclude_if=lambda v: v is None)  # answers a consent

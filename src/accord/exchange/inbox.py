@@ -45,6 +45,7 @@ from accord.exchange.errors import (
 )
 from accord.exchange.kinds import ArrivalWarning, KindHandlers, PayloadKind, PayloadKindHandler
 from accord.exchange.outbox import OutboxKind, channel_name
+from accord.exchange.roster import check_named_readers_here
 from accord.exchange.sending import link_attachments, message_row
 from accord.exchange.uploads import AnnouncedUpload
 from accord.ledger.events import EventType, append_events, event_row
@@ -327,6 +328,8 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
             continue
         try:
             _check_references(node, item, referenced, present_blobs, used_seqs, batch_refs, highest_seq)
+            if item.message is not None:
+                check_named_readers_here(conn, node, item.message)
             if item.payload is not None and item.payload_kind is not None:
                 item.payload_kind.check_incoming(node, conn, item.payload)
         except AccordError as problem:
@@ -369,9 +372,12 @@ def _check_references(
             KindHandlers(node.registry).check_ownership(message, original.kind)
         if message.refers_to:
             original = referenced.get(message.refers_to)
+            amends = message.kind in AMENDMENT_EFFECT
             if original is None:
-                raise UnknownReference(f"the {message.kind} amends {message.refers_to}, which has not arrived here yet")
-            if original.direction != Direction.INCOMING.value:
+                what = "amends" if amends else "builds on"
+                raise UnknownReference(f"the {message.kind} {what} {message.refers_to}, which has not arrived here yet")
+            # An amendment changes what this node received; any other message may quote either side's message.
+            if amends and original.direction != Direction.INCOMING.value:
                 raise InvalidInput(f"the {message.kind} amends {message.refers_to}, which this node never received")
     if item.notice is not None:
         original = referenced.get(item.notice["message_id"])
@@ -453,7 +459,11 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
         for message, _, _ in new_messages:
             for handler in kinds.for_kind(message.kind):
                 handler.apply_incoming(node, conn, message)
-    answered = [{"ref": m.in_reply_to, "at": now} for m, _, _ in new_messages if m.in_reply_to]
+    answered = [
+        {"ref": m.in_reply_to, "at": now}
+        for m, _, _ in new_messages
+        if m.in_reply_to and m.kind is MessageKind.RESPONSE  # as mark_answered: only a response answers
+    ]
     if answered:
         conn.execute(
             update(messages)

@@ -44,7 +44,20 @@ class MailboxFilter:
 def _own_clause(officer: Officer) -> Any:
     return or_(
         and_(messages.c.direction == Direction.OUTGOING.value, messages.c.sender_agency == officer.agency),
-        and_(messages.c.direction == Direction.INCOMING.value, messages.c.recipient_agency == officer.agency),
+        _received_clause(officer),
+    )
+
+
+def _received_clause(officer: Officer) -> Any:
+    """Received by the officer's agency, or forwarded to it or to the officer inside this state (a coarse match on
+    the forward's JSON; the read policies decide on every row)."""
+    return and_(
+        messages.c.direction == Direction.INCOMING.value,
+        or_(
+            messages.c.recipient_agency == officer.agency,
+            messages.c.forwarded_to.contains(f'"{officer.agency}"', autoescape=True),
+            messages.c.forwarded_to.contains(f'"{officer.username}"', autoescape=True),
+        ),
     )
 
 
@@ -76,6 +89,7 @@ def read_attributes(node: Node, row: Row[Any]) -> dict[str, Any]:
     named = set(handling.get("named_recipients") or ())
     if row.recipient_officer:
         named.add(row.recipient_officer)
+    forwarded = json.loads(row.forwarded_to or "{}")
     return {
         "holder_party": node.party.value,
         "direction": row.direction,
@@ -85,6 +99,8 @@ def read_attributes(node: Node, row: Row[Any]) -> dict[str, Any]:
         "tlp": handling.get("tlp", "RED"),
         "caveats": list(handling.get("caveats") or ()),
         "named_readers": sorted(named),
+        "forwarded_agencies": sorted(forwarded.get("agencies") or ()),
+        "forwarded_readers": sorted(forwarded.get("officers") or ()),
     }
 
 
@@ -113,9 +129,7 @@ def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> list[dict
     now = datetime.now(UTC)
     query = select(messages)
     if flt.box == Box.INBOX:
-        query = query.where(
-            messages.c.direction == Direction.INCOMING.value, messages.c.recipient_agency == officer.agency
-        )
+        query = query.where(_received_clause(officer))
     else:
         query = query.where(
             messages.c.direction == Direction.OUTGOING.value, messages.c.sender_agency == officer.agency

@@ -14,6 +14,7 @@ from accord.crypto.canonical import canonical_json
 from accord.directory.officers import Officer, Role, role_names
 from accord.domain.agreement import Agreement
 from accord.domain.drafts import AmendmentDraft, MessageDraft, ReplyDraft
+from accord.domain.forwarding import inherit_handling
 from accord.domain.handling import Caveat, Handling, Tlp
 from accord.domain.messages import (
     AMENDMENT_EFFECT,
@@ -41,6 +42,7 @@ from accord.exchange.errors import (
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.exchange.roster import check_named_recipients
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Principal, Verdict
@@ -156,6 +158,13 @@ def amend_message(node: Node, officer: Officer, message_id: str, draft: Amendmen
             )
     node.outbox_signal.set()
     return queued
+
+
+def decide_and_queue(
+    node: Node, conn: Connection, officer: Officer, built: Sequence[Message], now: datetime
+) -> list[Queued]:
+    """Messages a service built itself (consent requests, notices): decided by the pack, queued, logged."""
+    return _decide_and_queue(node, conn, officer, peer_for_party(node, conn, node.party.other), built, now)
 
 
 def _decide_and_queue(
@@ -286,9 +295,10 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
         recipient=Address(party=other, agency=draft.recipient_agency, officer=draft.recipient_officer),
         created_at=now,
         deadline=_deadline(agreement, kinds, draft.kind, draft.priority, now),
-        handling=_handling(node, draft),
+        handling=_reused_handling(node, conn, officer, draft, _handling(node, draft)),
         attachments=tuple(_attachment(conn, a.sha256, a.name) for a in draft.attachments),
     )
+    check_named_recipients(node, conn, message)
     _check_kind(node, conn, officer, kinds, message, now)
     return message
 
@@ -307,6 +317,26 @@ def _check_offence(node: Node, draft: MessageDraft) -> None:
         raise OffenceRequired(
             f"a {draft.kind} that names a person must name the offence it concerns: {law.remedy}", law.citation
         )
+
+
+def _reused_handling(node: Node, conn: Connection, officer: Officer, draft: MessageDraft, own: Handling) -> Handling:
+    """A message made from another (`refers_to`) carries the originator's caveats and TLP, the stricter winning:
+    reusing content must not shed the handling codes it was given under (Europol H0–H3; FIRST TLP 2.0)."""
+    if draft.refers_to is None:
+        return own
+    source = visible_row(node, conn, officer, draft.refers_to)
+    never_left = {DeliveryState.HELD.value, DeliveryState.REFUSED.value, DeliveryState.FAILED.value}
+    if source.direction == Direction.OUTGOING.value and source.state in never_left:
+        raise InvalidInput(
+            f"{draft.refers_to} is {source.state} and never reached {node.party.other}: refer to a "
+            "message both sides hold"
+        )
+    handling = inherit_handling(own, Message.model_validate_json(source.content).handling)
+    if handling.tlp is Tlp.RED and not handling.named_recipients and not draft.recipient_officer:
+        raise InvalidInput(
+            f"the message reuses {draft.refers_to}, which is TLP:RED: name its recipients in handling.named_recipients"
+        )
+    return handling
 
 
 def _deadline(

@@ -39,6 +39,13 @@ class EventType(StrEnum):
     MESSAGE_READ = "message.read"
     MESSAGE_READ_BY_PEER = "message.read_by_peer"
     MESSAGE_AMENDED = "message.amended"
+    MESSAGE_FORWARDED = "message.forwarded"  # inside this state, to another agency or officer
+    MESSAGE_FORWARDED_BY_PEER = "message.forwarded_by_peer"  # the peer reports forwarding our message in its state
+    FORWARD_REFUSED = "forward.refused"
+    FORWARD_CONSENT_REQUESTED = "forward.consent_requested"  # of the originator, by us; or of us, by the peer
+    FORWARD_CONSENT_ANSWERED = "forward.consent_answered"
+    ROSTER_PUBLISHED = "roster.published"  # our officers per agency, sent to the peer
+    PEER_ROSTER_RECEIVED = "peer.roster_received"
     ATTACHMENT_STORED = "attachment.stored"
     CHECKPOINT_ISSUED = "checkpoint.issued"
     CHECKPOINT_COSIGNED_BY_PEER = "checkpoint.cosigned_by_peer"

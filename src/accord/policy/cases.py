@@ -115,7 +115,7 @@ class Case(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    action: str = Field(default="disclose", pattern="^(disclose|read)$")
+    action: str = Field(default="disclose", pattern="^(disclose|read|forward)$")
     officer: dict[str, Any] = Field(default_factory=dict)
     message: dict[str, Any] = Field(default_factory=dict)
     item: dict[str, Any] = Field(
@@ -242,7 +242,7 @@ def run_cases(pack: PolicyPack, table: CaseTable, agreement: Agreement) -> list[
     engine = CedarPolicy(pack, agreement)
     results = []
     for index, case in enumerate(table.cases):
-        if case.action == "read":
+        if case.action in {"read", "forward"}:
             results.append(_run_read(engine, table, case, index))
             continue
         try:
@@ -310,7 +310,11 @@ def _run_read(engine: CedarPolicy, table: CaseTable, case: Case, index: int) -> 
         )
         attrs = attrs | {"level": CommonLevel(attrs.get("level", CommonLevel.RESTRICTED.value)).rank}
     except ValueError as exc:
-        return CaseResult(case, None, f"the case is not a valid read: {exc}")
+        return CaseResult(case, None, f"the case is not a valid {case.action}: {exc}")
+    if case.action == "forward":
+        # A forward stays in the holder's state and has no consent unless the case says otherwise.
+        target = {"target_party": attrs.get("holder_party"), "target_agency": "", "originator_consented": False}
+        return CaseResult(case, engine.decide_forward(reader, f"case-{index}", target | attrs))
     return CaseResult(case, engine.explain_read(reader, f"case-{index}", attrs))
 
 

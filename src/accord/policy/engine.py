@@ -103,6 +103,8 @@ class DisclosurePolicy(Protocol):
 
     def readable(self, reader: Reader, items: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]: ...
 
+    def decide_forward(self, forwarder: Reader, item_id: str, attrs: dict[str, Any]) -> DisclosureDecision: ...
+
 
 class AllowAllPolicy:
     """Allows every disclosure and says so in its reason, so the ledger shows no pack was applied (tests only)."""
@@ -118,6 +120,11 @@ class AllowAllPolicy:
 
     def readable(self, reader: Reader, items: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]:
         return [attrs.get("owner_agency") == reader.agency for _, attrs in items]
+
+    def decide_forward(self, forwarder: Reader, item_id: str, attrs: dict[str, Any]) -> DisclosureDecision:
+        return DisclosureDecision(
+            Verdict.ALLOW, ("no policy pack installed: the foundation hook allows every forward",), "allow-all"
+        )
 
 
 class CedarPolicy:
@@ -179,6 +186,33 @@ class CedarPolicy:
         requests = [_read_request(reader, item_id) for item_id, _ in items]
         results = cedarpy.is_authorized_batch(requests, self.pack.policy_set, entities, schema=entity_schema())
         return [r.decision == cedarpy.Decision.Allow and not r.diagnostics.errors for r in results]
+
+    def decide_forward(self, forwarder: Reader, item_id: str, attrs: dict[str, Any]) -> DisclosureDecision:
+        """May `forwarder` pass a message held here (`attrs`: its read attributes and the target) to another agency
+        or officer? allow; deny; or review, which for a forward means the originator's consent is needed."""
+        entities = [_reader_entity(forwarder), _entity("Forward", item_id, attrs)]
+        request = {
+            "principal": f'Reader::"{_quote(forwarder.username)}"',
+            "action": 'Action::"forward"',
+            "resource": f'Forward::"{_quote(item_id)}"',
+            "context": {},
+        }
+        result = cedarpy.is_authorized(request, self.pack.policy_set, entities, schema=entity_schema())
+        if result.diagnostics.errors:
+            errors = "; ".join(_short_error(str(e)) for e in result.diagnostics.errors)
+            return DisclosureDecision(Verdict.DENY, (f"the pack could not evaluate: {errors}",), self.pack.label)
+        hits = tuple(
+            PolicyHit(info.id, info.citation, info.review, info.gate, info.remedy)
+            for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
+        )
+        if result.decision == cedarpy.Decision.Allow:
+            return DisclosureDecision(Verdict.ALLOW, _reasons(hits), self.pack.label, hits)
+        forbids = tuple(h for h in hits if not _is_permit(self.pack, h.id))
+        if not forbids:
+            reason = "no policy of the pack permits this forward (deny by default)"
+            return DisclosureDecision(Verdict.DENY, (reason,), self.pack.label)
+        verdict = Verdict.REVIEW if all(h.review for h in forbids) else Verdict.DENY
+        return DisclosureDecision(verdict, _reasons(forbids), self.pack.label, forbids)
 
     def explain_read(self, reader: Reader, item_id: str, attrs: dict[str, Any]) -> DisclosureDecision:
         """One read decision with the policies that made it (for case tables and for telling an officer why)."""

@@ -65,6 +65,13 @@ class InstalledPolicy:
             return [False for _ in items]  # no usable pack: nobody reads until an operator installs one
         return self._engine.readable(reader, items)
 
+    def decide_forward(self, forwarder: Reader, item_id: str, attrs: dict[str, Any]) -> DisclosureDecision:
+        self._refresh()
+        if self._engine is None:
+            reason = f"the installed policy pack cannot be used ({self._problem}); nothing is forwarded"
+            return DisclosureDecision(Verdict.DENY, (reason,), "none")
+        return self._engine.decide_forward(forwarder, item_id, attrs)
+
     def _signature_stamp(self) -> tuple[float, int] | None:
         try:
             stat = (self.directory / SIGNATURE).stat()

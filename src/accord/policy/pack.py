@@ -78,7 +78,9 @@ class PolicyInfo:
     review_level: int = 1
 
 
-REVIEW_LEVELS = {"legal": 1, "deputy_head": 2}
+# @review("originator") holds a forward for the originating party's consent, asked through the exchange (Europol H3);
+# no reviewer of this node lifts it.
+REVIEW_LEVELS = {"legal": 1, "deputy_head": 2, "originator": 1}
 
 
 @dataclass(frozen=True)

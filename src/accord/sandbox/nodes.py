@@ -18,6 +18,7 @@ from accord.config import Settings, load_settings, write_node_file
 from accord.datafiles import SampleOfficer, load_sample_officers
 from accord.directory.officers import Role, create_officer
 from accord.domain.parties import Party
+from accord.exchange.roster import publish_roster
 from accord.node import KEY_DIR, Node
 from accord.store.modes import PRIVATE_UMASK, tighten
 from accord.trust.peers import export_descriptor, load_peers, pin_peer, repoint_peer
@@ -55,6 +56,7 @@ def prepare_sandbox(var_dir: Path, ports: dict[Party, int] | None = None) -> lis
                 repoint_peer(node, other.node_id, other.settings.resolved_public_url)
             else:
                 pin_peer(node, export_descriptor(other))
+                publish_roster(node)  # the peer can check TLP:RED recipients named from its side at compose
         return [
             SandboxNode(party, node.settings.data_dir, node.settings.resolved_public_url, load_sample_officers(party))
             for party, node in opened.items()

@@ -137,6 +137,8 @@ messages = Table(
     Column("refers_to", String(36)),
     Column("amendment", String(16)),
     Column("amended_by", String(36)),
+    # Who else at this node may read a received message, by forwards inside this state (JSON: agencies, officers).
+    Column("forwarded_to", Text),
     Index("ix_messages_box_sender", "direction", "sender_agency", "created_at"),
     Index("ix_messages_box_recipient", "direction", "recipient_agency", "created_at"),
 )
@@ -459,4 +461,43 @@ taxii_statuses = Table(
     Column("pending_count", Integer, nullable=False),
     Column("successes", Text, nullable=False),  # JSON list of status details
     Column("failures", Text, nullable=False),
+)
+
+# Forwards of a received message inside the recipient's own state, and the originator's consent where a caveat asks
+# for it; at the forwarder's node (role "forwarder") and, as the originator learns of them, at the originator's.
+forwards = Table(
+    "forwards",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("role", String(16), nullable=False),  # a ForwardRole
+    Column("message_id", String(36), nullable=False),  # the originator's message
+    Column("from_agency", String(32), nullable=False),  # the forwarding agency (the message's recipient)
+    Column("from_officer", String(128), nullable=False),
+    Column("originator_agency", String(32), nullable=False),
+    Column("to_party", String(8), nullable=False),
+    Column("to_agency", String(32), nullable=False),
+    Column("to_officer", String(128)),
+    Column("reason", Text, nullable=False),
+    Column("state", String(24), nullable=False),  # a ForwardState
+    Column("decision", Text),  # the forward decision (JSON): verdict, policies with citations, caveats' words
+    Column("consent_request_id", String(36)),
+    Column("consent_answer_id", String(36)),
+    Column("consent_conditions", Text),
+    Column("notice_id", String(36)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime),
+    Index("ix_forwards_message", "message_id"),
+    Index("ix_forwards_consent", "consent_request_id"),
+)
+
+# The officers the peer publishes, per agency, through the federation channel (a signed "roster" envelope): who may
+# be named as a recipient of a TLP:RED message. Replaced whole by each newer roster.
+peer_roster = Table(
+    "peer_roster",
+    metadata,
+    Column("party", String(8), primary_key=True),
+    Column("username", String(128), primary_key=True),
+    Column("agency", String(32), nullable=False),
+    Column("published_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
 )

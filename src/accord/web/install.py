@@ -23,7 +23,7 @@ from accord.http.problems import (
     request_id_of,
     shows_details,
 )
-from accord.web import assessments, audit, cyber, directory, mailbox, precursors, reviews, signin, workplan
+from accord.web import assessments, audit, cyber, directory, forwarding, mailbox, precursors, reviews, signin, workplan
 from accord.web._pages import page
 from accord.web.security import SESSION_COOKIE, FormAccess, FormGate, SecurityHeaders, SignInRequired, web_officer
 
@@ -33,6 +33,7 @@ STATIC_PREFIX = "/static"
 ROUTERS = (
     signin.router,
     mailbox.router,
+    forwarding.router,
     reviews.router,
     assessments.router,
     workplan.router,

@@ -10,9 +10,10 @@ from accord.policy.screens.contribution import Contribution
 
 def screen_handling(message: Message, agreement: Agreement) -> Contribution:
     handling = message.handling
-    named = bool(message.recipient.officer) and (
-        not handling.named_recipients or message.recipient.officer in handling.named_recipients
-    )
+    officer = message.recipient.officer
+    # TLP:RED names its readers: in handling.named_recipients (the addressed officer, if any, among them), or by
+    # addressing one officer. A share to a centre names its analysts without addressing one of them.
+    named = (officer is None or officer in handling.named_recipients) if handling.named_recipients else bool(officer)
     restriction = bool((handling.restrictions or "").strip())
     return Contribution(
         {

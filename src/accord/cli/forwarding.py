@@ -1,0 +1,102 @@
+"""`accord forward`: forward a received message inside this state, answer the peer's consent requests, list
+forwards; the operator acts for an officer, as with the other officer commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from accord.cli._console import DataOption, console, node_as_officer, parse_party, stop
+
+forward_app = typer.Typer(
+    help="Forward received messages inside this state, under the originator's caveats.", no_args_is_help=True
+)
+
+OfficerOption = Annotated[str, typer.Option("--officer", help="the username of the officer who acts")]
+REFUSED = 3  # the pack refused the forward (exit code), as opposed to a command that could not run (1, 2)
+
+
+@forward_app.command("send")
+def forward_send(
+    message_id: Annotated[str, typer.Argument(help="the received message to forward")],
+    data: DataOption,
+    officer: OfficerOption,
+    agency: Annotated[str, typer.Option("--to-agency", help="the agency of this state it goes to")],
+    reason: Annotated[str, typer.Option("--reason", help="why they need it (told to the originator)")],
+    to_officer: Annotated[str | None, typer.Option("--to-officer", help="only this officer of it reads it")] = None,
+    party: Annotated[str | None, typer.Option("--party", help="the target's state (a forward stays in ours)")] = None,
+) -> None:
+    """Forward a message; exit 0 when forwarded or awaiting the originator's consent, 3 when the pack refuses."""
+    from pydantic import ValidationError
+
+    from accord.domain.forwarding import ForwardDraft, ForwardState
+    from accord.errors import AccordError, validation_text
+    from accord.forwarding.service import forward_message
+
+    try:
+        draft = ForwardDraft(
+            agency=agency,
+            officer=to_officer,
+            party=parse_party(party) if party else None,
+            reason=reason,
+        )
+    except ValidationError as exc:
+        stop(validation_text(exc))
+    with node_as_officer(data, officer) as (node, forwarder):
+        try:
+            outcome = forward_message(node, forwarder, message_id, draft)
+        except AccordError as exc:
+            stop(exc.detail)
+    console.print(f"forward {outcome.forward_id}: [bold]{outcome.state.value}[/]")
+    for reason_line in outcome.decision.reasons:
+        console.print(f"  {escape(reason_line)}")
+    for policy in outcome.decision.policies:
+        if policy.remedy:
+            console.print(f"  remedy: {escape(policy.remedy)}")
+    if outcome.consent_request_id:
+        console.print(f"consent request {outcome.consent_request_id} sent to the originator")
+    if outcome.state is ForwardState.REFUSED:
+        raise typer.Exit(code=REFUSED)
+
+
+@forward_app.command("consent")
+def forward_consent(
+    forward_id: Annotated[str, typer.Argument(help="the forward the peer asks consent for")],
+    data: DataOption,
+    officer: OfficerOption,
+    grant: Annotated[bool, typer.Option("--grant/--refuse", help="grant or refuse the consent")],
+    conditions: Annotated[str | None, typer.Option("--conditions", help="what the answer is subject to")] = None,
+) -> None:
+    """Grant or refuse, for the agency that sent the message, a forward the peer asked consent for."""
+    from accord.domain.forwarding import ConsentDecision, OnwardConsent
+    from accord.errors import AccordError
+    from accord.forwarding.service import answer_consent
+
+    decision = ConsentDecision.GRANTED if grant else ConsentDecision.REFUSED
+    with node_as_officer(data, officer) as (node, originator):
+        try:
+            answered = answer_consent(
+                node, originator, forward_id, OnwardConsent(decision=decision, conditions=conditions)
+            )
+        except AccordError as exc:
+            stop(exc.detail)
+    console.print(
+        f"forward {forward_id}: {answered['state']}; the answer {answered['answer_id']} is {answered['delivery']}"
+    )
+
+
+@forward_app.command("list")
+def forward_list(data: DataOption, officer: OfficerOption) -> None:
+    """The forwards the officer's agency made or was given, and those of its messages the peer made or asks for."""
+    from accord.forwarding.service import list_forwards
+
+    with node_as_officer(data, officer) as (node, reader):
+        listed = list_forwards(node, reader)
+    table = Table("forward", "role", "message", "to", "state", "created")
+    for f in listed:
+        to = f"{f['to']['agency']}" + (f" / {f['to']['officer']}" if f["to"]["officer"] else "")
+        table.add_row(f["id"], f["role"], f["message_id"], escape(to), f["state"], f["created_at"].isoformat())
+    console.print(table)
