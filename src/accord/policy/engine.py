@@ -89,6 +89,10 @@ class DisclosurePolicy(Protocol):
 
     def readable(self, reader: Reader, items: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]: ...
 
+    def citation_for(self, slug: str) -> str | None:
+        """The law the send path's check with problem type `slug` enforces (the pack's @validates)."""
+        ...
+
 
 class AllowAllPolicy:
     """Allows every disclosure and says so in its reason, so the ledger shows no pack was applied (tests only)."""
@@ -104,6 +108,9 @@ class AllowAllPolicy:
 
     def readable(self, reader: Reader, items: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]:
         return [attrs.get("owner_agency") == reader.agency for _, attrs in items]
+
+    def citation_for(self, slug: str) -> str | None:
+        return None
 
 
 class CedarPolicy:
@@ -158,6 +165,9 @@ class CedarPolicy:
         requests = [_read_request(reader, item_id) for item_id, _ in items]
         results = cedarpy.is_authorized_batch(requests, self.pack.policy_set, entities)
         return [r.decision == cedarpy.Decision.Allow and not r.diagnostics.errors for r in results]
+
+    def citation_for(self, slug: str) -> str | None:
+        return self.pack.citation_for(slug)
 
     def explain_read(self, reader: Reader, item_id: str, attrs: dict[str, Any]) -> DisclosureDecision:
         """One read decision with the policies that made it (for case tables and for telling an officer why)."""

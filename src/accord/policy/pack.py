@@ -63,6 +63,9 @@ class PolicyInfo:
     # hold must no longer apply (an assurance recorded, a field removed). `remedy` says what lifts it.
     gate: bool = False
     remedy: str | None = None
+    # Problem types (slugs) of the send path's checks that enforce this same rule before the pack is asked (e.g. a
+    # classification above the channel's ceiling): their refusals cite this policy's law.
+    validates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,18 @@ class PolicyPack:
     policy_set: Any  # cedarpy.PolicySet
     policies: dict[str, PolicyInfo]  # by Cedar's own id (policy0, policy1, …)
     sha256: str
+    deployment: str | None = None  # the hash of the deployment's settings that adjusted the screens, if any
 
     @property
     def label(self) -> str:
-        """How decisions name the pack: id, version and the first 12 hex digits of its content hash."""
-        return f"{self.manifest.pack}@{self.manifest.version}#{self.sha256[:12]}"
+        """How decisions name the pack: id, version and the first 12 hex digits of its content hash (and of the
+        deployment's settings, where they adjust the screens' thresholds)."""
+        adjusted = f"+deployment#{self.deployment[:12]}" if self.deployment else ""
+        return f"{self.manifest.pack}@{self.manifest.version}#{self.sha256[:12]}{adjusted}"
+
+    def citation_for(self, slug: str) -> str | None:
+        """The law a send-path check with problem type `slug` enforces: the citation of the policy that says so."""
+        return next((info.citation for info in self.policies.values() if slug in info.validates), None)
 
     def by_annotated_id(self) -> dict[str, PolicyInfo]:
         return {info.id: info for info in self.policies.values()}
@@ -116,8 +126,9 @@ def _policy_infos(parsed: dict[str, Any], directory: Path) -> dict[str, PolicyIn
             raise PackError(f"policy {policy_id!r} is a @gate, which only a @review hold can be")
         if gate and not notes.get("remedy"):
             raise PackError(f"policy {policy_id!r} is a @gate and must say in @remedy what lifts it")
+        validates = tuple(s.strip() for s in notes.get("validates", "").split(",") if s.strip())
         infos[cedar_id] = PolicyInfo(
-            policy_id, citation, "review" in notes, policy["effect"], gate, notes.get("remedy")
+            policy_id, citation, "review" in notes, policy["effect"], gate, notes.get("remedy"), validates
         )
     if parsed.get("templates"):
         raise PackError("policy packs hold static policies only")
