@@ -25,6 +25,7 @@ from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.exchange.disclosure import decide_disclosure
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.exchange.redaction import ReviewConditions, apply_conditions, removed_by
+from accord.exchange.review_notices import PRESSING, notify_reviewers
 from accord.exchange.sending import mark_answered, require_sender
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
@@ -33,7 +34,6 @@ from accord.store.tables import message_attachments, messages, review_decisions
 from accord.trust.peers import peer_for_party
 
 _LEVEL_ROLES = {1: {Role.LEGAL, Role.DEPUTY_HEAD}, 2: {Role.DEPUTY_HEAD}}
-PRESSING = frozenset({Priority.IMMEDIATE, Priority.URGENT})  # holds that notify the reviewers who can decide them
 
 
 class ReviewAction(StrEnum):
@@ -253,6 +253,7 @@ def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecisi
             )
         )
         state, reason = _apply(node, conn, row, decision, officer)
+        escalated = Message.model_validate_json(row.content) if decision.action == ReviewAction.ESCALATE else None
         append_event(
             conn,
             EventType.REVIEW_DECIDED,
@@ -262,6 +263,8 @@ def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecisi
             now,
         )
     node.outbox_signal.set()
+    if escalated is not None:
+        notify_reviewers(node, [escalated], level=2, exclude=editors)
     return {"message": message_id, "action": decision.action, "level": level, "state": state, "reason": reason}
 
 

@@ -40,6 +40,7 @@ from accord.exchange.errors import (
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.exchange.review_notices import notify_reviewers
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Principal, Verdict
@@ -71,6 +72,7 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
         built = [_cited_message(node, conn, officer, draft, now) for draft in drafts]
         queued = _decide_and_queue(node, conn, officer, peer, built, now)
     node.outbox_signal.set()
+    notify_reviewers(node, [q.message for q in queued if q.state is DeliveryState.HELD])
     return queued
 
 
@@ -152,6 +154,8 @@ def amend_message(node: Node, officer: Officer, message_id: str, draft: Amendmen
                 .values(amendment=effect.value, amended_by=amendment.id)
             )
     node.outbox_signal.set()
+    if queued.state is DeliveryState.HELD:
+        notify_reviewers(node, [queued.message])
     return queued
 
 
