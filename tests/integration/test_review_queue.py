@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,9 +21,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from accord.domain.parties import Party
+from accord.policy.pack import shipped_pack_dir
 from accord.store.tables import messages
 from tests.conftest import DatabaseFactory
 from tests.integration.nodes import PASSWORD, PairTemplates, RunningNode, draft, free_port, running_pair, wait_for
+from tests.integration.test_web_sessions import csrf_of, sign_in
 
 PROTEST = "The courier was seen at the protest."  # held by the neutrality screen (ca-neutrality-text)
 SUSPECT = {
@@ -142,6 +146,10 @@ def test_four_eyes_binds_the_drafter_and_every_editor_not_only_the_sender(
         assert own.status_code == 403 and "drafted" in own.json()["detail"]
         empty = rcmp.post(f"/api/v1/reviews/{drafted}/revisions", json={"reason": "nothing", "conditions": {}})
         assert empty.status_code == 422
+
+
+def state(client: httpx.Client, message_id: str) -> str:
+    return str(client.get(f"/api/v1/messages/{message_id}").json()["delivery"]["state"])
 
 
 def state_of(node: RunningNode, message_id: str) -> str:
@@ -306,3 +314,72 @@ def test_every_validation_stage_refusal_names_its_law(pair: tuple[RunningNode, R
             assert problem["type"] == f"urn:accord:problem:{slug}"
             assert problem.get("citation"), f"{slug} names no law"
             assert problem["citation"] in problem["detail"]
+
+
+def install_gated_pack(node: RunningNode, where: Path) -> None:
+    """The shipped pack, with the death-penalty hold made a gate: approval alone cannot lift it."""
+    gated = where / "gated"
+    shutil.copytree(shipped_pack_dir(Party.CA), gated)
+    cedar = gated / "policies.cedar"
+    text = cedar.read_text(encoding="utf-8")
+    marker = '@id("ca-death-penalty-assurance")'
+    assert marker in text
+    remedy = "record the receiving state's assurance that the death penalty will not be sought or carried out"
+    cedar.write_text(text.replace(marker, f'{marker}\n@gate("assurance")\n@remedy("{remedy}")'), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")} | {
+        "ACCORD_DATABASE_URL": node.database_url
+    }
+    installed = node.run_accord("policy", "install", str(gated), "--data", str(node.data_dir), env=env, timeout_s=60)
+    assert installed.returncode == 0, installed.stderr
+
+
+def test_the_web_form_shows_what_refuses_what_holds_and_that_approval_waits_for_the_assurance(
+    pair: tuple[RunningNode, RunningNode], tmp_path: Path
+) -> None:
+    ca, in_ = pair
+    install_gated_pack(ca, tmp_path)
+    terror = {"focus_area": "networks", "offence": "terrorism", "recipient_agency": "NIA", "subjects": [SUSPECT]}
+    with ca.client("ca.rcmp") as rcmp:
+        message_id = send(rcmp, **terror)["id"]
+    client, _ = sign_in(ca, "ca.legal")
+    try:
+        queue = client.get("/reviews")
+        assert queue.status_code == 200
+        card = queue.text[queue.text.index(f'data-message="{message_id}"') :]
+        assert "Approval is blocked until</strong> record the receiving state" in card
+        assert "Mistreatment risk 4 is above the threshold 3 because of" in card
+        assert "Approve (blocked)" in card
+        assert "The courier" not in card and "Please confirm the consignee" in card, "the card shows the body"
+        token = csrf_of(queue)
+
+        approval = {"csrf": token, "action": "approve", "reason": "Approved as it stands."}
+        blocked = client.post(f"/reviews/{message_id}", data=approval)
+        assert blocked.status_code == 409
+        assert "cannot be approved as it stands" in blocked.text and "ca-death-penalty-assurance" in blocked.text
+        assert state_of(ca, message_id) == "held"
+
+        half = client.post(f"/reviews/{message_id}/preview", data={"csrf": token, "assurance_kind": "no-death-penalty"})
+        assert "the conditions are not valid" in half.text, "a half-recorded assurance is an error, not ignored"
+
+        assurance = {
+            "assurance_kind": "no-death-penalty",
+            "assurance_reference": "Note verbale 2026/114",
+            "assurance_issued_on": "2026-10-02",
+            "assurance_authority": "Ministry of External Affairs, Government of India",
+            "remove_fields": "subjects[0].date_of_birth",
+        }
+        preview = client.post(f"/reviews/{message_id}/preview", data={"csrf": token} | assurance)
+        assert preview.status_code == 200
+        assert "Approve (blocked)" not in preview.text and "Note verbale 2026/114" in preview.text
+        assert "Left out: the date of birth of R. Example (person, suspect)." in preview.text
+        approved = client.post(f"/reviews/{message_id}", data=approval | assurance)
+        assert approved.status_code == 303, approved.text
+    finally:
+        client.close()
+    with ca.client("ca.rcmp") as rcmp:
+        wait_for(
+            lambda: rcmp.get(f"/api/v1/messages/{message_id}").json()["delivery"]["state"] in {"delivered", "read"}
+        )
+    with in_.engine.connect() as conn:
+        content = conn.execute(select(messages.c.content).where(messages.c.id == message_id)).scalar_one()
+    assert "Note verbale 2026/114" in content and "1990-02-01" not in content
