@@ -21,11 +21,25 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from accord.directory.officers import officer_by_username
+from accord.domain.drafts import MessageDraft
 from accord.domain.parties import Party
-from accord.policy.pack import shipped_pack_dir
+from accord.errors import ConfigurationError
+from accord.exchange.sending import evaluate_draft
+from accord.policy.findings import describe_findings
+from accord.policy.pack import PackError, shipped_pack_dir
 from accord.store.tables import messages
 from tests.conftest import DatabaseFactory
-from tests.integration.nodes import PASSWORD, PairTemplates, RunningNode, draft, free_port, running_pair, wait_for
+from tests.integration.nodes import (
+    PASSWORD,
+    PairTemplates,
+    RunningNode,
+    draft,
+    free_port,
+    open_local,
+    running_pair,
+    wait_for,
+)
 from tests.integration.test_web_sessions import csrf_of, sign_in
 
 PROTEST = "The courier was seen at the protest."  # held by the neutrality screen (ca-neutrality-text)
@@ -383,3 +397,45 @@ def test_the_web_form_shows_what_refuses_what_holds_and_that_approval_waits_for_
     with in_.engine.connect() as conn:
         content = conn.execute(select(messages.c.content).where(messages.c.id == message_id)).scalar_one()
     assert "Note verbale 2026/114" in content and "1990-02-01" not in content
+
+
+def test_a_deployment_file_is_validated_when_the_node_opens_and_its_thresholds_decide(
+    pair: tuple[RunningNode, RunningNode],
+) -> None:
+    ca, _ = pair
+    settings = ca.data_dir / "deployment.yaml"
+    settings.write_text("channel: {ceiling: top_secret}\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="above the agreement's secret"):
+        open_local(ca)
+    refused = ca.run_accord("officer", "unlock", "nobody", "--data", str(ca.data_dir), timeout_s=60)
+    assert refused.returncode != 0 and "may only lower it" in refused.stderr.replace("\n", " ")
+
+    settings.write_text("screens: {mistreatment: {threshold: many}}\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"screens\.mistreatment\.threshold"):
+        open_local(ca)
+    settings.write_text("screens: {weather: {threshold: 1}}\n", encoding="utf-8")
+    with pytest.raises(PackError, match=r"sets screens\.weather; the pack's screens are"):
+        open_local(ca)
+
+    settings.unlink()
+    drug_suspect = MessageDraft.model_validate(draft(subjects=[SUSPECT]))
+    opened = open_local(ca)
+    try:
+        with opened.engine.connect() as conn:
+            rcmp = officer_by_username(conn, "ca.rcmp")
+        assert rcmp is not None
+        assert evaluate_draft(opened, rcmp, drug_suspect).verdict.value == "allow", "risk 3 is within the pack's 3"
+    finally:
+        opened.close()
+    settings.write_text(
+        "authority: Departmental security officer, accreditation 2026-11\nscreens: {mistreatment: {threshold: 2}}\n",
+        encoding="utf-8",
+    )
+    opened = open_local(ca)
+    try:
+        decided = evaluate_draft(opened, rcmp, drug_suspect)
+    finally:
+        opened.close()
+    assert decided.verdict.value == "review" and [p.id for p in decided.policies] == ["ca-acmfea-mistreatment"]
+    assert "+deployment#" in decided.pack
+    assert describe_findings(decided.findings)[-1].startswith("Mistreatment risk 3 is above the threshold 2")

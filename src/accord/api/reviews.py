@@ -46,7 +46,7 @@ def _held(item: HeldItem) -> HeldDisclosure:
             "held_at": item.held_at,
             "level": item.level,
             "decision": item.decision or None,
-            "findings": describe_findings(item.decision.get("findings") or {}),
+            "findings": describe_findings(item.decision.get("findings") or {}, item.message),
             "editors": list(item.editors),
             "history": item.history,
         }

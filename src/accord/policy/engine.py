@@ -214,7 +214,8 @@ def _is_permit(pack: PolicyPack, policy_id: str) -> bool:
 
 
 def _reasons(hits: tuple[PolicyHit, ...]) -> tuple[str, ...]:
-    return tuple(f"{h.id}: {h.citation}" for h in hits)
+    """Each policy by its law, and what would make the disclosure lawful where the pack says (@remedy)."""
+    return tuple(f"{h.id}: {h.citation}" + (f" (to make it lawful: {h.remedy})" if h.remedy else "") for h in hits)
 
 
 def _entity(kind: str, entity_id: str, attrs: dict[str, Any]) -> dict[str, Any]:

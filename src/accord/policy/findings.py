@@ -3,8 +3,11 @@ threshold 2 because …"), not key names. A finding no sentence is written for y
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from accord.domain.messages import Message
 
 Sentence = Callable[[Any], str]
 
@@ -72,19 +75,34 @@ _SENTENCES: dict[str, Sentence] = {
     "offence": _offence,
     "protected_grounds": lambda v: f"The request is grounded in protected matters: {_words(v)}.",
     "sensitive_terms": lambda v: f"The text mentions {_quoted(v)}, which touch protected matters.",
-    "capital_offence_in_destination": lambda v: f"{_words(v)} can carry the death penalty in the receiving state.",
+    "capital_offence_in_destination": lambda v: (
+        f"The offence {_words(v)} can carry the death penalty in the receiving state."
+    ),
     "minimisation": _minimisation,
     "tlp_red_without_named_recipient": lambda v: "It is TLP:RED but the recipient officer is not named.",
     "h3_without_restriction": lambda v: "It carries handling code H3 without stating the restriction.",
 }
 
 
-def describe_findings(findings: Mapping[str, Any]) -> list[str]:
-    """One sentence per finding, with its values."""
+_SUBJECT_FIELD = re.compile(r"subjects\[(\d+)\]\.(\w+)")
+
+
+def describe_findings(findings: Mapping[str, Any], message: Message | None = None) -> list[str]:
+    """One sentence per finding, with its values; with the message, `subjects[N].field` is said as the field of the
+    subject by name."""
     sentences = []
     for key, value in findings.items():
         if value in (None, False, "", [], {}):
             continue
         sentence = _SENTENCES.get(key)
-        sentences.append(sentence(value) if sentence else f"{_human(key).capitalize()}: {_words(value)}.")
+        text = sentence(value) if sentence else f"{_human(key).capitalize()}: {_words(value)}."
+        sentences.append(_SUBJECT_FIELD.sub(lambda m: _subject_field(message, m), text) if message else text)
     return sentences
+
+
+def _subject_field(message: Message, match: re.Match[str]) -> str:
+    index, name = int(match[1]), match[2]
+    if index >= len(message.subjects):
+        return match[0]
+    subject = message.subjects[index]
+    return f"the {_human(name)} of {subject.name or f'subject {index + 1}'}"

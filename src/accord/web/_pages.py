@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from accord.directory.officers import Officer, Role
 from accord.exchange.audit import AUDIT_ROLES, unacknowledged_alarms
 from accord.exchange.review import pressing_reviews
+from accord.policy.findings import describe_findings
 from accord.reports.render import format_hours
 
 _environment = Environment(
@@ -41,7 +42,7 @@ def _time_left(deadline: datetime | None) -> str:
     return f"{text} left" if seconds >= 0 else f"{text} overdue"
 
 
-_environment.filters.update(when=_when, time_left=_time_left, hours=format_hours)
+_environment.filters.update(when=_when, time_left=_time_left, hours=format_hours, sentences=describe_findings)
 
 
 def session_csrf(request: Request) -> str:

@@ -43,13 +43,13 @@ def _cards(node: Node, officer: Officer) -> list[dict[str, Any]]:
             {
                 "item": item,
                 "message": item.message,
-                "findings": describe_findings(item.decision.get("findings") or {}),
+                "findings": describe_findings(item.decision.get("findings") or {}, item.message),
                 "refusing": [p for p in policies if not p.get("review")],
                 "holding": [p for p in policies if p.get("review")],
                 "may_decide": may_decide,
                 "removable": _removable(item),
                 "preview": shown,
-                "preview_findings": describe_findings(shown.decision.findings) if shown else [],
+                "preview_findings": describe_findings(shown.decision.findings, shown.message) if shown else [],
             }
         )
     return cards
@@ -126,7 +126,7 @@ async def review_preview(request: Request, node: NodeDep, officer: WebOfficerDep
         preview=shown,
         problem=None,
         message_id=message_id,
-        findings=describe_findings(shown.decision.findings),
+        findings=describe_findings(shown.decision.findings, shown.message),
         level=2 if form.get("level") == "2" else 1,
     )
 
