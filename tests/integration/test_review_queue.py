@@ -439,3 +439,69 @@ def test_a_deployment_file_is_validated_when_the_node_opens_and_its_thresholds_d
     assert decided.verdict.value == "review" and [p.id for p in decided.policies] == ["ca-acmfea-mistreatment"]
     assert "+deployment#" in decided.pack
     assert describe_findings(decided.findings)[-1].startswith("Mistreatment risk 3 is above the threshold 2")
+
+
+def test_a_reviewer_works_the_queue_from_the_command_line(pair: tuple[RunningNode, RunningNode]) -> None:
+    ca, _ = pair
+    with ca.client("ca.rcmp") as rcmp:
+        routine = held(rcmp, title="routine request")
+        urgent = held(rcmp, priority="urgent", title="urgent request", subjects=[SUSPECT, VICTIM])
+    data = ["--data", str(ca.data_dir), "--officer", "ca.legal"]
+    listed = ca.run_accord("review", "queue", *data, timeout_s=60)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.index(urgent) < listed.stdout.index(routine)
+
+    shown = ca.run_accord(
+        "review", "preview", urgent, *data, "--remove-subject", "1", "--add-caveat", "H1", timeout_s=60
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "left out: the whole of V. Victim (person, victim)" in shown.stdout
+    assert "holds: ca-neutrality-text" in shown.stdout and "approvable" in shown.stdout
+
+    half = ca.run_accord(
+        "review",
+        "decide",
+        urgent,
+        *data,
+        "--action",
+        "approve",
+        "--reason",
+        "ok fine",
+        "--assurance-kind",
+        "no-death-penalty",
+        timeout_s=60,
+    )
+    assert half.returncode == 2 and "the conditions are not valid" in half.stderr.replace("\n", " ")
+    own = ca.run_accord(
+        "review",
+        "decide",
+        urgent,
+        "--data",
+        str(ca.data_dir),
+        "--officer",
+        "ca.rcmp",
+        "--action",
+        "approve",
+        "--reason",
+        "mine",
+        timeout_s=60,
+    )
+    assert own.returncode == 2 and "legal officers" in own.stderr.replace("\n", " ")
+    approved = ca.run_accord(
+        "review",
+        "decide",
+        urgent,
+        *data,
+        "--action",
+        "approve",
+        "--reason",
+        "Lawful.",
+        "--remove-subject",
+        "1",
+        timeout_s=60,
+    )
+    assert approved.returncode == 0, approved.stderr
+    assert "approve at level 1: queued" in approved.stdout
+    with ca.engine.connect() as conn:
+        content = conn.execute(select(messages.c.content).where(messages.c.id == urgent)).scalar_one()
+    assert "V. Victim" not in content
