@@ -319,6 +319,7 @@ def test_every_validation_stage_refusal_names_its_law(pair: tuple[RunningNode, R
         "h3-restriction-unstated": {"handling": {"classification": "Protected B", "caveats": ["H3"]}},
         "unknown-focus-area": {"focus_area": "weather"},
         "unknown-agency": {"recipient_agency": "NOPE"},
+        "invalid-input": {"kind": "response"},  # any other check: the arrangement every disclosure is made under
     }
     with ca.client("ca.rcmp") as rcmp:
         for slug, overrides in cases.items():
@@ -328,6 +329,7 @@ def test_every_validation_stage_refusal_names_its_law(pair: tuple[RunningNode, R
             assert problem["type"] == f"urn:accord:problem:{slug}"
             assert problem.get("citation"), f"{slug} names no law"
             assert problem["citation"] in problem["detail"]
+    assert "Privacy Act s.8(2)(f)" in problem["citation"]
 
 
 def install_gated_pack(node: RunningNode, where: Path) -> None:

@@ -64,7 +64,7 @@ class PolicyInfo:
     gate: bool = False
     remedy: str | None = None
     # Problem types (slugs) of the send path's checks that enforce this same rule before the pack is asked (e.g. a
-    # classification above the channel's ceiling): their refusals cite this policy's law.
+    # classification above the channel's ceiling): their refusals cite this policy's law; "*" for any other check.
     validates: tuple[str, ...] = ()
 
 
@@ -85,8 +85,13 @@ class PolicyPack:
         return f"{self.manifest.pack}@{self.manifest.version}#{self.sha256[:12]}{adjusted}"
 
     def citation_for(self, slug: str) -> str | None:
-        """The law a send-path check with problem type `slug` enforces: the citation of the policy that says so."""
-        return next((info.citation for info in self.policies.values() if slug in info.validates), None)
+        """The law a send-path check with problem type `slug` enforces: the citation of the policy that says so, or
+        of the one that validates "*" (the arrangement every disclosure is made under) for any other check."""
+        for wanted in (slug, "*"):
+            found = next((info.citation for info in self.policies.values() if wanted in info.validates), None)
+            if found is not None:
+                return found
+        return None
 
     def by_annotated_id(self) -> dict[str, PolicyInfo]:
         return {info.id: info for info in self.policies.values()}
