@@ -75,3 +75,11 @@ def test_the_settings_file_and_the_environment_are_read_and_validated(tmp_path: 
         load_deployment(Settings(data_dir=tmp_path))
     with pytest.raises(ConfigurationError, match="does not exist"):
         load_deployment(Settings(data_dir=tmp_path, deployment_file=tmp_path / "missing.yaml"))
+
+
+def test_the_example_deployment_file_is_valid_for_the_shipped_packs() -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "deployment.yaml"
+    deployment = load_deployment(Settings(data_dir=example.parent, deployment_file=example))
+    assert deployment.channel.ceiling is CommonLevel.CONFIDENTIAL
+    for party in Party:
+        assert deployment.adjust(load_pack(shipped_pack_dir(party))).manifest.screens.mistreatment.threshold == 2

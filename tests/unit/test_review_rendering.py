@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from accord.domain.handling import Caveat, CommonLevel, Handling, Tlp
 from accord.domain.messages import (
@@ -135,3 +136,8 @@ def test_conditions_redact_a_field_a_subject_and_an_attachment_and_record_an_ass
 def test_conditions_that_do_not_fit_the_message_are_refused(conditions: ReviewConditions, says: str) -> None:
     with pytest.raises(InvalidInput, match=says):
         apply_conditions(held_message(), conditions)
+
+
+def test_an_assurance_dated_in_the_future_is_not_recorded() -> None:
+    with pytest.raises(ValidationError, match="dated in the future"):
+        ReviewConditions(assurance=ASSURANCE.model_copy(update={"issued_on": date(2999, 1, 1)}))

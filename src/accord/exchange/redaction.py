@@ -4,9 +4,10 @@ revision, so what the reviewer saw is what leaves."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accord.domain.handling import Caveat
 from accord.domain.messages import Assurance, Message
@@ -27,6 +28,14 @@ class ReviewConditions(BaseModel):
     )
     assurance: Assurance | None = None
     assurances: tuple[Assurance, ...] = Field(default=(), max_length=10)
+
+    @model_validator(mode="after")
+    def _assurances_already_given(self) -> ReviewConditions:
+        today = datetime.now(UTC).date() + timedelta(days=1)  # a day's grace: the other state's date may be ahead
+        late = [a.reference for a in self.recorded_assurances if a.issued_on > today]
+        if late:
+            raise ValueError(f"an assurance is recorded once given; {late[0]} is dated in the future")
+        return self
 
     @property
     def recorded_assurances(self) -> tuple[Assurance, ...]:
