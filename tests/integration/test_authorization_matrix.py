@@ -38,6 +38,8 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/api/v1/attachments/{sha256}"): "any",
     ("GET", "/api/v1/reviews"): ("ca.rcmp", "ca.operator"),
     ("POST", "/api/v1/reviews/{message_id}"): ("ca.rcmp", "ca.operator"),
+    ("POST", "/api/v1/reviews/{message_id}/preview"): ("ca.rcmp", "ca.operator"),
+    ("POST", "/api/v1/reviews/{message_id}/revisions"): ("ca.operator", "ca.coord"),
     ("GET", "/api/v1/audit/status"): ("ca.rcmp", "ca.cbsa"),
     ("POST", "/api/v1/audit/checkpoints"): ("ca.rcmp", "ca.legal"),
     ("GET", "/api/v1/audit/alarms"): ("ca.rcmp", "ca.cbsa"),
@@ -75,6 +77,8 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
 # Valid bodies, so that what is refused is the caller, not the request.
 BODIES: dict[str, Any] = {
     "/api/v1/reviews/{message_id}": {"action": "refuse", "reason": "not for me"},
+    "/api/v1/reviews/{message_id}/preview": {"add_caveats": ["H1"]},
+    "/api/v1/reviews/{message_id}/revisions": {"reason": "not mine", "conditions": {"add_caveats": ["H1"]}},
     "/api/v1/audit/alarms/{alarm_id}/acknowledgement": {"note": "seen"},
     "/api/v1/messages": draft(),
     "/api/v1/messages/evaluate": draft(),

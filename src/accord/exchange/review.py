@@ -271,14 +271,14 @@ def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecisi
 def revise_held(node: Node, officer: Officer, message_id: str, revision: Revision) -> dict[str, Any]:
     """The sending agency changes a held disclosure (to apply a remedy, say): decided again, still held for a
     reviewer, who must be someone else; a revision the pack would refuse changes nothing."""
+    reviewer = bool((_LEVEL_ROLES[1] | _LEVEL_ROLES[2]) & officer.roles)
+    if not reviewer:
+        require_sender(officer)  # before any lookup: one who may not revise learns nothing
     now = datetime.now(UTC)
     with node.engine.begin() as conn:
         row = _held_row(conn, message_id)
-        reviewer = bool((_LEVEL_ROLES[1] | _LEVEL_ROLES[2]) & officer.roles)
-        if not reviewer:
-            require_sender(officer)
-            if row.sender_agency != officer.agency:
-                raise NotFound(f"no held message {message_id} of your agency")
+        if not reviewer and row.sender_agency != officer.agency:
+            raise NotFound(f"no held message {message_id} of your agency")
         if revision.conditions.empty:
             raise InvalidInput("a revision changes a field, a subject, an attachment, a caveat or an assurance")
         held = Message.model_validate_json(row.content)
