@@ -30,6 +30,7 @@ from accord.http.problems import install_problem_handlers
 from accord.http.request_ids import RequestIds
 from accord.ledger.events import EventType, append_event
 from accord.node import BLOB_DIR, KEY_DIR, Node, default_node_id
+from accord.policy.deployment import load_deployment
 from accord.policy.engine import DisclosurePolicy
 from accord.policy.installed import InstalledPolicy, install_shipped_pack
 from accord.policy.screens import load_screen_data
@@ -115,9 +116,11 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
         plan_missing = plan_is_empty(conn)
     if row is None:
         raise ConfigurationError(f"no node identity in the database; run `accord node init --data {settings.data_dir}`")
-    agreement = load_agreement(DEFAULT_AGREEMENT)
-    if row.agreement != agreement.id:
-        raise ConfigurationError(f"database was initialised for agreement {row.agreement}, not {agreement.id}")
+    deployment = load_deployment(settings)
+    shared = load_agreement(DEFAULT_AGREEMENT)
+    if row.agreement != shared.id:
+        raise ConfigurationError(f"database was initialised for agreement {row.agreement}, not {shared.id}")
+    agreement = deployment.agreement_for(shared)
     (settings.data_dir / BLOB_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
     if plan_missing:  # a node made before the work plan existed gets the default plan once
         with engine.begin() as conn:
@@ -129,7 +132,7 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
         agreement=agreement,
         keys=keys,
         engine=engine,
-        policy=policy or InstalledPolicy(settings.data_dir, keys.public, agreement),
+        policy=policy or InstalledPolicy(settings.data_dir, keys.public, agreement, deployment),
         registry=registry,
         clock=clock_for(settings.clock_offset_file),
     )

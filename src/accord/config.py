@@ -5,8 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from accord.domain.handling import CommonLevel
 
 
 class PasswordHashing(StrEnum):
@@ -95,6 +97,21 @@ class Settings(BaseSettings):
     delivery_workers: int = 2
     checkpoint_interval_s: float = Field(default=60.0, gt=0, description="how often the ledger is checkpointed")
     log_level: str = "info"
+    # The deployment's own settings within the agreement and the pack (accord.policy.deployment).
+    deployment_file: Path | None = Field(
+        default=None, description="the deployment settings file; unset, deployment.yaml in data_dir if it exists"
+    )
+    channel_ceiling: CommonLevel | None = Field(
+        default=None, description="this deployment's channel ceiling, at most the agreement's (over the file's)"
+    )
+    # Email to reviewers when an urgent or immediate disclosure is held; unset host: the in-app notice only.
+    smtp_host: str | None = Field(default=None, description="SMTP server for reviewers' notices")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=True, description="upgrade with STARTTLS (RFC 3207) before authenticating")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = Field(default="accord@localhost", description="the From address of notices")
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
     clock_offset_file: Path | None = Field(
         default=None,
         description="test suites only: a file holding seconds the node's clock runs ahead, so a test can let time "

@@ -15,10 +15,19 @@ class AccordError(Exception):
     status: int = 400
     slug: str = "accord-error"
     title: str = "Accord error"
+    citation: str | None = None  # the law a refusal enforces, where it enforces one (set by `cite`)
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+    def cite(self, citation: str | None) -> AccordError:
+        """Name the law this refusal enforces: in the text, and as the problem's `citation` member."""
+        if citation and self.citation is None:
+            self.citation = citation
+            self.detail = f"{self.detail} ({citation})"
+            self.args = (self.detail,)
+        return self
 
     def extensions(self) -> dict[str, object]:
         """Extra members of the problem+json body (RFC 9457 extension members)."""

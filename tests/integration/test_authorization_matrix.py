@@ -46,6 +46,8 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/v1/reviews/{message_id}"): ("ca.rcmp", "ca.operator"),
     ("POST", "/api/v1/assessments"): ("ca.rcmp", "ca.operator", "ca.coord"),
     ("GET", "/api/v1/assessments"): ("ca.rcmp", "ca.operator"),
+    ("POST", "/api/v1/reviews/{message_id}/preview"): ("ca.rcmp", "ca.operator"),
+    ("POST", "/api/v1/reviews/{message_id}/revisions"): ("ca.operator", "ca.coord"),
     ("GET", "/api/v1/audit/status"): ("ca.rcmp", "ca.cbsa"),
     ("POST", "/api/v1/audit/checkpoints"): ("ca.rcmp", "ca.legal"),
     ("GET", "/api/v1/audit/alarms"): ("ca.rcmp", "ca.cbsa"),
@@ -84,6 +86,8 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
 BODIES: dict[str, Any] = {
     "/api/v1/reviews/{message_id}": {"action": "refuse", "reason": "not for me"},
     "/api/v1/assessments": assessment(MESSAGE, [{"name": "R. Example"}]),
+    "/api/v1/reviews/{message_id}/preview": {"add_caveats": ["H1"]},
+    "/api/v1/reviews/{message_id}/revisions": {"reason": "not mine", "conditions": {"add_caveats": ["H1"]}},
     "/api/v1/audit/alarms/{alarm_id}/acknowledgement": {"note": "seen"},
     "/api/v1/messages": draft(),
     "/api/v1/messages/evaluate": draft(),

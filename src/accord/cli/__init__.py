@@ -16,6 +16,7 @@ from accord.cli.officer import officer_app
 from accord.cli.peer import peer_app
 from accord.cli.policy import policy_app
 from accord.cli.precursors import precursors_app, substances_app
+from accord.cli.review import review_app
 from accord.cli.sandbox import sandbox_app, up
 from accord.cli.workplan import report, workplan_app
 from accord.errors import AccordError
@@ -29,6 +30,7 @@ app.add_typer(officer_app, name="officer")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_app, name="policy")
 app.add_typer(assessment_app, name="assessment")
+app.add_typer(review_app, name="review")
 app.add_typer(workplan_app, name="workplan")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(substances_app, name="substances")

@@ -29,10 +29,14 @@ def officer_add(
     focus_area: Annotated[
         list[str] | None, typer.Option(help="limit reading to these focus areas (default: all)")
     ] = None,
+    email: Annotated[
+        str | None, typer.Option(help="where notices reach them (reviewers: urgent holds), kept with the name")
+    ] = None,
 ) -> None:
     """Create an officer account (the password is asked for, never given on the command line)."""
-    from accord.directory.officers import Role, create_officer
+    from accord.directory.officers import Role, create_officer, display_with_mailbox
     from accord.domain.handling import CommonLevel
+    from accord.errors import AccordError
 
     try:
         roles = frozenset(Role(r) for r in role)
@@ -42,12 +46,18 @@ def officer_add(
         level = CommonLevel(clearance)
     except ValueError:
         stop(f"unknown clearance {clearance!r}; one of {', '.join(c.value for c in CommonLevel)}")
+    try:
+        display = display_with_mailbox(name, email) if email is not None else name
+    except AccordError as exc:
+        stop(exc.detail)
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
     from accord.errors import NotFound
     from accord.exchange.roster import publish_roster
 
     with opened_node(data) as node:
-        officer = create_officer(node, username, password, name, agency, roles, False, level, tuple(focus_area or ()))
+        officer = create_officer(
+            node, username, password, display, agency, roles, False, level, tuple(focus_area or ())
+        )
         console.print(f"[green]officer {officer.username}[/] ({officer.agency}, {', '.join(sorted(roles))}) created")
         try:  # the peer learns who may be named as a TLP:RED recipient here
             publish_roster(node)

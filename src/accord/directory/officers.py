@@ -6,6 +6,7 @@ import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import formataddr, parseaddr
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -67,6 +68,23 @@ class Officer:
     roles: frozenset[Role]
     clearance: CommonLevel = CommonLevel.SECRET
     focus_areas: tuple[str, ...] = ()  # empty: every focus area of the agreement
+
+
+def officer_mailbox(display_name: str, username: str) -> str | None:
+    """An officer's address in the directory: the display name written as an RFC 5322 mailbox ("Name <address>")
+    or a username that is an address; None if the directory has none for them."""
+    for candidate in (display_name, username):
+        _, address = parseaddr(candidate)
+        if "@" in address and "." in address.rpartition("@")[2]:
+            return address
+    return None
+
+
+def display_with_mailbox(name: str, address: str) -> str:
+    """The directory keeps an officer's address in the display name, as an RFC 5322 mailbox."""
+    if officer_mailbox(address, "") != address.strip():
+        raise InvalidInput(f"{address!r} is not an email address")
+    return formataddr((name, address.strip()))
 
 
 def role_names(officer: Officer) -> str:

@@ -20,6 +20,21 @@ class AboveChannelCeiling(InvalidInput):
     title = "The classification is above what this channel may carry"
 
 
+class UnknownClassification(InvalidInput):
+    slug = "unknown-classification"
+    title = "The marking is not one of the party's classifications in the agreement"
+
+
+class TlpRedUnnamed(InvalidInput):
+    slug = "tlp-red-unnamed"
+    title = "TLP:RED needs its named recipients"
+
+
+class H3RestrictionUnstated(InvalidInput):
+    slug = "h3-restriction-unstated"
+    title = "Handling code H3 needs its restriction stated"
+
+
 class AttachmentMissing(Conflict):
     slug = "attachment-missing"
     title = "An attachment the message names is not stored here"

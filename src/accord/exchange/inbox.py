@@ -249,7 +249,9 @@ def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> tup
     if agreement.focus_area(message.focus_area) is None:
         raise UnknownFocusArea(f"{message.focus_area!r} is not a focus area of the agreement")
     if message.handling.level.rank > agreement.channel_ceiling.rank:
-        raise AboveChannelCeiling(f"level {message.handling.level} is above the channel ceiling")
+        raise AboveChannelCeiling(
+            f"level {message.handling.level} is above the channel ceiling {agreement.channel_ceiling}"
+        ).cite(node.policy.citation_for(AboveChannelCeiling.slug))
     if len(message.body.encode()) > node.settings.max_body_bytes:
         raise PayloadTooLarge(f"message body exceeds {node.settings.max_body_bytes} bytes")
     if message.kind is MessageKind.RESPONSE and not message.in_reply_to:

@@ -1,8 +1,10 @@
-"""The legal review queue: disclosures the pack held, decided by a legal officer who is not their sender.
+"""The legal review queue: disclosures the pack held, decided by a legal officer who neither drafted nor edited them.
 
-An approval may add caveats, remove fields and record an assurance; the message then leaves unchanged otherwise.
-An escalation moves it up a level (the deputy head decides); a refusal ends it. The sender sees every step in the
-message's state, and every decision is logged.
+The queue is ordered by urgency: priority (immediate, urgent, routine), then the earliest deadline, then the longest
+wait. An approval may add caveats, record assurances and redact (a subject's field, a whole subject, an attachment);
+the message is decided again as it would leave, and a gated hold that still applies cannot be approved. The sending
+agency may revise a held disclosure (its reviser then counts as an editor). An escalation moves it up a level (the
+deputy head decides); a refusal ends it. The sender sees every step in the message's state; every step is logged.
 """
 
 from __future__ import annotations
@@ -10,46 +12,46 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from accord.crypto.canonical import canonical_json
 from accord.directory.officers import Officer, Role
-from accord.domain.handling import Caveat
-from accord.domain.messages import Assurance, DeliveryState, Direction, Message
+from accord.domain.messages import DeliveryState, Direction, Message, Priority
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.disclosure import decide_disclosure
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
-from accord.exchange.sending import mark_answered
+from accord.exchange.redaction import ReviewConditions, apply_conditions, removed_by
+from accord.exchange.review_notices import PRESSING, notify_reviewers
+from accord.exchange.sending import mark_answered, require_sender
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
-from accord.policy.engine import Principal, Verdict
-from accord.store.tables import messages, review_decisions
+from accord.policy.engine import DisclosureDecision, Principal, Verdict
+from accord.store.tables import message_attachments, messages, review_decisions
 from accord.trust.peers import peer_for_party
 
 _LEVEL_ROLES = {1: {Role.LEGAL, Role.DEPUTY_HEAD}, 2: {Role.DEPUTY_HEAD}}
-_REMOVABLE = frozenset({"date_of_birth", "nationality", "identifiers", "aliases", "role"})
+
+
+class ReviewAction(StrEnum):
+    APPROVE = "approve"
+    REFUSE = "refuse"
+    ESCALATE = "escalate"
+    REVISE = "revise"  # the sending agency (or a reviewer) changed the held message; not a decision
 
 
 class FourEyes(Forbidden):
     slug = "four-eyes"
-    title = "A disclosure is reviewed by someone other than its sender"
+    title = "A disclosure is reviewed by someone who neither drafted nor edited it"
 
 
 class GateNotCleared(Conflict):
     slug = "gate-not-cleared"
     title = "A hold that approval alone cannot lift still applies"
-
-
-class ReviewConditions(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    add_caveats: tuple[Caveat, ...] = ()
-    remove_fields: tuple[str, ...] = Field(default=(), description="e.g. 'subjects[0].date_of_birth'")
-    assurance: Assurance | None = None
 
 
 class ReviewDecision(BaseModel):
@@ -58,6 +60,15 @@ class ReviewDecision(BaseModel):
     action: str = Field(pattern="^(approve|refuse|escalate)$")
     reason: str = Field(min_length=3, max_length=4000)
     conditions: ReviewConditions = ReviewConditions()
+
+
+class Revision(BaseModel):
+    """A change to a held disclosure before it is decided, with why (e.g. to apply a policy's remedy)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=4000)
+    conditions: ReviewConditions
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +82,26 @@ class HeldItem:
     level: int
     decision: dict[str, Any]
     history: list[dict[str, Any]]
+    deadline: datetime | None = None
+    message: Message | None = None
+    editors: tuple[str, ...] = ()
+
+    @property
+    def pressing(self) -> bool:
+        return self.priority in PRESSING
+
+
+@dataclass(frozen=True, slots=True)
+class ReleasePreview:
+    """The message as it would leave with the reviewer's conditions, and the pack's decision on it now."""
+
+    message: Message
+    decision: DisclosureDecision
+    removed: tuple[str, ...]
+
+    @property
+    def approvable(self) -> bool:
+        return not self.decision.gates and self.decision.verdict is not Verdict.DENY
 
 
 def _require_reviewer(officer: Officer, level: int) -> None:
@@ -85,7 +116,7 @@ def _level(conn: Connection, message_id: str, decision: str | None) -> int:
     escalations = conn.execute(
         select(func.count())
         .select_from(review_decisions)
-        .where(review_decisions.c.message_id == message_id, review_decisions.c.action == "escalate")
+        .where(review_decisions.c.message_id == message_id, review_decisions.c.action == ReviewAction.ESCALATE.value)
     ).scalar_one()
     return max(1 + min(int(escalations), 1), _required_level(decision))
 
@@ -104,18 +135,50 @@ def _history(conn: Connection, message_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def editors_of(conn: Connection, row: Any) -> tuple[str, ...]:
+    """Who made the held message what it is: its drafter, everyone who revised it, and for a correction, withdrawal
+    or retraction, whoever drafted or edited the message it amends. None of them may approve it (four eyes)."""
+    editors: dict[str, None] = {}
+    seen: set[str] = set()
+    while row is not None and row.id not in seen:
+        seen.add(row.id)
+        if row.sender_officer:
+            editors[row.sender_officer] = None
+        revisers = conn.execute(
+            select(review_decisions.c.reviewer)
+            .where(review_decisions.c.message_id == row.id, review_decisions.c.action == ReviewAction.REVISE.value)
+            .order_by(review_decisions.c.id)
+        ).scalars()
+        editors.update(dict.fromkeys(revisers))
+        row = (
+            conn.execute(
+                select(messages).where(messages.c.id == row.refers_to, messages.c.direction == Direction.OUTGOING.value)
+            ).first()
+            if row.refers_to
+            else None
+        )
+    return tuple(editors)
+
+
 def _require_any_reviewer(officer: Officer) -> None:
     if not (_LEVEL_ROLES[1] | _LEVEL_ROLES[2]) & officer.roles:
         raise Forbidden("the review queue is for legal officers and the deputy head")
 
 
+def _urgency(item: HeldItem) -> tuple[int, int, datetime, datetime]:
+    """Immediate before urgent before routine; then the earliest deadline (none last); then the longest wait."""
+    deadline = item.deadline or datetime.max.replace(tzinfo=UTC)
+    return (Priority(item.priority).outbox_rank, item.deadline is None, deadline, item.held_at)
+
+
 def held_queue(node: Node, officer: Officer) -> list[HeldItem]:
+    """The held disclosures this officer can decide, the most pressing first."""
     _require_any_reviewer(officer)
     with node.engine.connect() as conn:
         rows = conn.execute(
-            select(messages)
-            .where(messages.c.direction == Direction.OUTGOING.value, messages.c.state == DeliveryState.HELD.value)
-            .order_by(messages.c.created_at)
+            select(messages).where(
+                messages.c.direction == Direction.OUTGOING.value, messages.c.state == DeliveryState.HELD.value
+            )
         ).all()
         items = [
             HeldItem(
@@ -128,26 +191,63 @@ def held_queue(node: Node, officer: Officer) -> list[HeldItem]:
                 _level(conn, r.id, r.decision),
                 json.loads(r.decision or "{}"),
                 _history(conn, r.id),
+                r.deadline,
+                Message.model_validate_json(r.content),
+                editors_of(conn, r),
             )
             for r in rows
         ]
-    return [item for item in items if _LEVEL_ROLES[item.level] & officer.roles]
+    return sorted((item for item in items if _LEVEL_ROLES[item.level] & officer.roles), key=_urgency)
+
+
+def pressing_reviews(node: Node, officer: Officer) -> int:
+    """How many urgent or immediate holds wait for this officer to decide (the in-app notice)."""
+    if not (_LEVEL_ROLES[1] | _LEVEL_ROLES[2]) & officer.roles:
+        return 0
+    return sum(1 for item in held_queue(node, officer) if item.pressing and officer.username not in item.editors)
+
+
+def _held_row(conn: Connection, message_id: str) -> Any:
+    row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
+    if row is None or row.direction != Direction.OUTGOING.value:
+        raise NotFound(f"no outgoing message {message_id}")
+    if row.state != DeliveryState.HELD.value:
+        raise Conflict(f"message {message_id} is {row.state}, not waiting for review")
+    return row
+
+
+def _principal(node: Node, row: Any) -> Principal:
+    return Principal(row.sender_officer or "", node.party.value, row.sender_agency, ("officer",))
+
+
+def preview_release(node: Node, officer: Officer, message_id: str, conditions: ReviewConditions) -> ReleasePreview:
+    """What would leave if the held message were approved with `conditions`, and what the pack says of it; nothing
+    is stored."""
+    _require_any_reviewer(officer)
+    with node.engine.connect() as conn:
+        row = _held_row(conn, message_id)
+        _require_reviewer(officer, _level(conn, message_id, row.decision))
+        held = Message.model_validate_json(row.content)
+        leaving = apply_conditions(held, conditions)
+        decided = decide_disclosure(node, conn, leaving, _principal(node, row))
+    return ReleasePreview(leaving, decided, tuple(removed_by(held, conditions)))
 
 
 def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecision) -> dict[str, Any]:
     _require_any_reviewer(officer)  # before any lookup: a non-reviewer learns nothing, not even that it exists
     now = datetime.now(UTC)
     with node.engine.begin() as conn:
-        row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
-        if row is None or row.direction != Direction.OUTGOING.value:
-            raise NotFound(f"no outgoing message {message_id}")
-        if row.state != DeliveryState.HELD.value:
-            raise Conflict(f"message {message_id} is {row.state}, not waiting for review")
+        row = _held_row(conn, message_id)
         level = _level(conn, message_id, row.decision)
         _require_reviewer(officer, level)
-        if row.sender_officer == officer.username:
-            raise FourEyes("you sent this disclosure; another legal officer must review it")
-        if decision.action == "escalate" and level == 2:
+        editors = editors_of(conn, row)
+        if officer.username in editors:
+            role = "drafted" if officer.username == row.sender_officer else "edited"
+            raise FourEyes(
+                f"you {role} this disclosure (drafted and edited by {', '.join(editors)}); another legal officer "
+                "must review it"
+            )
+        if decision.action == ReviewAction.ESCALATE and level == 2:
             raise InvalidInput("the deputy head decides; there is no level above")
         conn.execute(
             insert(review_decisions).values(
@@ -160,7 +260,8 @@ def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecisi
                 at=now,
             )
         )
-        state, reason = _apply(node, conn, row, decision, officer, now)
+        state, reason = _apply(node, conn, row, decision, officer)
+        escalated = Message.model_validate_json(row.content) if decision.action == ReviewAction.ESCALATE else None
         append_event(
             conn,
             EventType.REVIEW_DECIDED,
@@ -173,17 +274,66 @@ def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecisi
             now,
         )
     node.outbox_signal.set()
+    if escalated is not None:
+        notify_reviewers(node, [escalated], level=2, exclude=editors)
     return {"message": message_id, "action": decision.action, "level": level, "state": state, "reason": reason}
 
 
-def _apply(
-    node: Node, conn: Connection, row: Any, decision: ReviewDecision, officer: Officer, now: datetime
-) -> tuple[str, str]:
-    if decision.action == "escalate":
+def revise_held(node: Node, officer: Officer, message_id: str, revision: Revision) -> dict[str, Any]:
+    """The sending agency changes a held disclosure (to apply a remedy, say): decided again, still held for a
+    reviewer, who must be someone else; a revision the pack would refuse changes nothing."""
+    reviewer = bool((_LEVEL_ROLES[1] | _LEVEL_ROLES[2]) & officer.roles)
+    if not reviewer:
+        require_sender(officer)  # before any lookup: one who may not revise learns nothing
+    now = datetime.now(UTC)
+    with node.engine.begin() as conn:
+        row = _held_row(conn, message_id)
+        if not reviewer and row.sender_agency != officer.agency:
+            raise NotFound(f"no held message {message_id} of your agency")
+        if revision.conditions.empty:
+            raise InvalidInput("a revision changes a field, a subject, an attachment, a caveat or an assurance")
+        held = Message.model_validate_json(row.content)
+        revised = apply_conditions(held, revision.conditions)
+        decided = decide_disclosure(node, conn, revised, _principal(node, row))
+        if decided.verdict is Verdict.DENY:
+            raise InvalidInput(f"the revised message would be refused: {'; '.join(decided.reasons)}")
+        content = canonical_json(revised.model_dump(mode="json")).decode()
+        reason = f"revised by {officer.username}: {revision.reason}"
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(content=content, decision=json.dumps(decided.as_json()), state_reason=reason)
+        )
+        _unlink_removed(conn, held, revised)
+        conn.execute(
+            insert(review_decisions).values(
+                message_id=message_id,
+                action=ReviewAction.REVISE.value,
+                level=_level(conn, message_id, json.dumps(decided.as_json())),
+                reviewer=officer.username,
+                reason=revision.reason,
+                conditions=revision.conditions.model_dump_json(),
+                at=now,
+            )
+        )
+        append_event(
+            conn,
+            EventType.REVIEW_DECIDED,
+            officer.id,
+            {"message": message_id, "action": ReviewAction.REVISE.value, "verdict": decided.verdict.value},
+            canonical_json({"revision": json.loads(revision.model_dump_json()), "decision": decided.as_json()}),
+            now,
+        )
+    held_state = DeliveryState.HELD.value
+    return {"message": message_id, "verdict": decided.verdict.value, "state": held_state, "reason": reason}
+
+
+def _apply(node: Node, conn: Connection, row: Any, decision: ReviewDecision, officer: Officer) -> tuple[str, str]:
+    if decision.action == ReviewAction.ESCALATE:
         reason = f"escalated by {officer.username} to the deputy head: {decision.reason}"
         conn.execute(update(messages).where(messages.c.id == row.id).values(state_reason=reason))
         return DeliveryState.HELD.value, reason
-    if decision.action == "refuse":
+    if decision.action == ReviewAction.REFUSE:
         reason = f"refused by {officer.username}: {decision.reason}"
         conn.execute(
             update(messages)
@@ -191,19 +341,36 @@ def _apply(
             .values(state=DeliveryState.REFUSED.value, state_reason=reason)
         )
         return DeliveryState.REFUSED.value, reason
-    message = _with_conditions(Message.model_validate_json(row.content), decision.conditions)
+    held = Message.model_validate_json(row.content)
+    message = apply_conditions(held, decision.conditions)
     _require_gates_cleared(node, conn, row, message)
     content = canonical_json(message.model_dump(mode="json")).decode()
     reason = f"approved by {officer.username}: {decision.reason}"
+    _unlink_removed(conn, held, message)
     _release(node, conn, message, content, {"state_reason": reason, "content": content})
     return DeliveryState.QUEUED.value, reason
+
+
+def _unlink_removed(conn: Connection, before: Message, after: Message) -> None:
+    """An attachment redacted from the message no longer travels with it, nor is it read through it."""
+    kept = {a.sha256 for a in after.attachments}
+    removed = [a.sha256 for a in before.attachments if a.sha256 not in kept]
+    if removed:
+        conn.execute(
+            delete(message_attachments).where(
+                message_attachments.c.message_id == before.id, message_attachments.c.sha256.in_(removed)
+            )
+        )
 
 
 def _require_gates_cleared(node: Node, conn: Connection, row: Any, message: Message) -> None:
     """Approval re-decides the message as it would leave (with the reviewer's conditions): a gated hold that still
     applies cannot be approved; its remedy says what would lift it."""
-    principal = Principal(row.sender_officer or "", node.party.value, row.sender_agency, ("officer",))
-    open_gates = decide_disclosure(node, conn, message, principal).gates
+    decided = decide_disclosure(node, conn, message, _principal(node, row))
+    if decided.verdict is Verdict.DENY:
+        refusals = "; ".join(decided.reasons)
+        raise GateNotCleared(f"this disclosure would be refused as it would leave: {refusals}")
+    open_gates = decided.gates
     if open_gates:
         remedies = "; ".join(f"{g.id} ({g.citation}): {g.remedy}" for g in open_gates)
         raise GateNotCleared(f"this disclosure cannot be approved as it stands: {remedies}")
@@ -218,33 +385,6 @@ def _release(node: Node, conn: Connection, message: Message, content: str, value
     queued = {"state": DeliveryState.QUEUED.value, "channel_seq": seq, "next_attempt_at": now}
     conn.execute(update(messages).where(messages.c.id == message.id).values(**(values | queued)))
     mark_answered(conn, [message], now)
-
-
-def _with_conditions(message: Message, conditions: ReviewConditions) -> Message:
-    subjects = [s.model_dump() for s in message.subjects]
-    for path in conditions.remove_fields:
-        index, name = _field_path(path, len(subjects))
-        subjects[index][name] = () if name in {"identifiers", "aliases"} else None
-    handling = message.handling.model_copy(
-        update={"caveats": tuple(dict.fromkeys(message.handling.caveats + conditions.add_caveats))}
-    )
-    assurances = message.assurances + ((conditions.assurance,) if conditions.assurance else ())
-    return Message.model_validate(
-        message.model_dump() | {"subjects": subjects, "handling": handling.model_dump(), "assurances": assurances}
-    )
-
-
-def _field_path(path: str, count: int) -> tuple[int, str]:
-    head, _, name = path.partition(".")
-    if not head.startswith("subjects[") or not head.endswith("]") or name not in _REMOVABLE:
-        raise InvalidInput(f"{path!r}: fields are removed as subjects[N].<{'|'.join(sorted(_REMOVABLE))}>")
-    try:
-        index = int(head[len("subjects[") : -1])
-    except ValueError as exc:
-        raise InvalidInput(f"{path!r}: N must be a number") from exc
-    if not 0 <= index < count:
-        raise InvalidInput(f"{path!r}: the message has {count} subjects")
-    return index, name
 
 
 def reevaluate_held(node: Node) -> dict[str, int]:

@@ -33,15 +33,19 @@ from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.disclosure import decide_disclosure
 from accord.exchange.errors import (
     AboveChannelCeiling,
+    H3RestrictionUnstated,
     NotAmendable,
     OffenceRequired,
+    TlpRedUnnamed,
     UnknownAgency,
+    UnknownClassification,
     UnknownFocusArea,
     UnknownOffence,
 )
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.exchange.review_notices import notify_reviewers
 from accord.exchange.roster import check_named_recipients
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
@@ -73,9 +77,10 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
     now = datetime.now(UTC)
     with node.engine.begin() as conn:
         peer = peer_for_party(node, conn, node.party.other)
-        built = [_message_from_draft(node, conn, officer, draft, now) for draft in drafts]
+        built = [_cited_message(node, conn, officer, draft, now) for draft in drafts]
         queued = _decide_and_queue(node, conn, officer, peer, built, now)
     node.outbox_signal.set()
+    notify_reviewers(node, [q.message for q in queued if q.state is DeliveryState.HELD])
     return queued
 
 
@@ -88,7 +93,7 @@ def evaluate_draft(node: Node, officer: Officer, draft: MessageDraft) -> Disclos
     """The decision the pack would take on this draft now, with reasons; nothing is stored or logged."""
     require_sender(officer)
     with node.engine.connect() as conn:
-        message = _message_from_draft(node, conn, officer, draft, datetime.now(UTC))
+        message = _cited_message(node, conn, officer, draft, datetime.now(UTC))
         return decide_disclosure(node, conn, message, _principal(node, officer))
 
 
@@ -157,6 +162,8 @@ def amend_message(node: Node, officer: Officer, message_id: str, draft: Amendmen
                 .values(amendment=effect.value, amended_by=amendment.id)
             )
     node.outbox_signal.set()
+    if queued.state is DeliveryState.HELD:
+        notify_reviewers(node, [queued.message])
     return queued
 
 
@@ -264,6 +271,16 @@ def _outgoing_row(q: Queued, content: bytes, now: datetime) -> dict[str, object]
     }
 
 
+def _cited_message(node: Node, conn: Connection, officer: Officer, draft: MessageDraft, now: datetime) -> Message:
+    """The message a draft makes; a check that refuses it before the pack is asked names the law it enforces (the
+    pack's policy that @validates the same problem)."""
+    try:
+        return _message_from_draft(node, conn, officer, draft, now)
+    except InvalidInput as exc:
+        exc.cite(node.policy.citation_for(exc.slug))
+        raise
+
+
 def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: MessageDraft, now: datetime) -> Message:
     agreement = node.agreement
     other = node.party.other
@@ -368,14 +385,17 @@ def _handling(node: Node, draft: MessageDraft) -> Handling:
     level = node.agreement.common_level(node.party, h.classification)
     if level is None:
         known = ", ".join(node.agreement.classification_mapping[node.party])
-        raise InvalidInput(f"{h.classification!r} is not a {node.party} classification; known: {known}")
+        raise UnknownClassification(f"{h.classification!r} is not a {node.party} classification; known: {known}")
     ceiling = node.agreement.channel_ceiling
     if level.rank > ceiling.rank:
-        raise AboveChannelCeiling(f"{h.classification} maps to {level}; this channel carries at most {ceiling}")
+        raise AboveChannelCeiling(
+            f"{h.classification} maps to {level}; this channel carries at most {ceiling}: send it through another "
+            "channel or lower what it contains"
+        )
     if h.tlp is Tlp.RED and not h.named_recipients:
-        raise InvalidInput("TLP:RED is for named recipients only: list them in handling.named_recipients")
+        raise TlpRedUnnamed("TLP:RED is for named recipients only: list them in handling.named_recipients")
     if Caveat.H3 in h.caveats and not h.restrictions:
-        raise InvalidInput("caveat H3 needs its restriction stated in handling.restrictions")
+        raise H3RestrictionUnstated("caveat H3 needs its restriction stated in handling.restrictions")
     return Handling(
         classification=h.classification,
         level=level,

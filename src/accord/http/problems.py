@@ -55,6 +55,7 @@ class Problem(BaseModel):
     instance: str | None = Field(default=None, description="the path the request was made to")
     request_id: str | None = Field(default=None, description="quote it to the node's operator")
     errors: list[InvalidParam] | None = Field(default=None, description="what did not validate (invalid-input)")
+    citation: str | None = Field(default=None, description="the law or instrument a refusal enforces")
 
 
 def problem_type(slug: str) -> str:
@@ -93,6 +94,8 @@ def problem_body(
     if instance:
         body["instance"] = instance
     body.update(error.extensions())
+    if error.citation is not None:
+        body["citation"] = error.citation
     if request_id is not None:
         body[REQUEST_ID_MEMBER] = request_id
     return body

@@ -105,6 +105,10 @@ class DisclosurePolicy(Protocol):
 
     def decide_forward(self, forwarder: Reader, item_id: str, attrs: dict[str, Any]) -> DisclosureDecision: ...
 
+    def citation_for(self, slug: str) -> str | None:
+        """The law the send path's check with problem type `slug` enforces (the pack's @validates)."""
+        ...
+
 
 class AllowAllPolicy:
     """Allows every disclosure and says so in its reason, so the ledger shows no pack was applied (tests only)."""
@@ -125,6 +129,9 @@ class AllowAllPolicy:
         return DisclosureDecision(
             Verdict.ALLOW, ("no policy pack installed: the foundation hook allows every forward",), "allow-all"
         )
+
+    def citation_for(self, slug: str) -> str | None:
+        return None
 
 
 class CedarPolicy:
@@ -214,6 +221,9 @@ class CedarPolicy:
         verdict = Verdict.REVIEW if all(h.review for h in forbids) else Verdict.DENY
         return DisclosureDecision(verdict, _reasons(forbids), self.pack.label, forbids)
 
+    def citation_for(self, slug: str) -> str | None:
+        return self.pack.citation_for(slug)
+
     def explain_read(self, reader: Reader, item_id: str, attrs: dict[str, Any]) -> DisclosureDecision:
         """One read decision with the policies that made it (for case tables and for telling an officer why)."""
         entities = [_reader_entity(reader), _entity("Holding", item_id, attrs)]
@@ -277,7 +287,8 @@ def _is_permit(pack: PolicyPack, policy_id: str) -> bool:
 
 
 def _reasons(hits: tuple[PolicyHit, ...]) -> tuple[str, ...]:
-    return tuple(f"{h.id}: {h.citation}" for h in hits)
+    """Each policy by its law, and what would make the disclosure lawful where the pack says (@remedy)."""
+    return tuple(f"{h.id}: {h.citation}" + (f" (to make it lawful: {h.remedy})" if h.remedy else "") for h in hits)
 
 
 def _entity(kind: str, entity_id: str, attrs: dict[str, Any]) -> dict[str, Any]:

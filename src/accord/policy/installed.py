@@ -13,6 +13,8 @@ from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.domain.agreement import Agreement
 from accord.domain.messages import Message
 from accord.domain.parties import Party
+from accord.errors import ConfigurationError
+from accord.policy.deployment import Deployment
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Reader, Verdict
 from accord.policy.pack import SIGNATURE, PackError, PolicyPack, install_pack, load_installed_pack, shipped_pack_dir
 from accord.policy.screens import Evidence
@@ -33,10 +35,13 @@ class InstalledPolicy:
     """Decides with the installed pack; notices a newly installed one (its signature file changes) and, if the
     installed pack ever stops verifying, holds every disclosure for review rather than letting one through."""
 
-    def __init__(self, data_dir: Path, keys: PublicKeys, agreement: Agreement) -> None:
+    def __init__(
+        self, data_dir: Path, keys: PublicKeys, agreement: Agreement, deployment: Deployment | None = None
+    ) -> None:
         self.directory = installed_dir(data_dir)
         self.keys = keys
         self.agreement = agreement
+        self.deployment = deployment or Deployment()
         self._lock = threading.Lock()
         self._stamp: tuple[float, int] | None = None
         self._engine: CedarPolicy | None = None
@@ -72,6 +77,10 @@ class InstalledPolicy:
             return DisclosureDecision(Verdict.DENY, (reason,), "none")
         return self._engine.decide_forward(forwarder, item_id, attrs)
 
+    def citation_for(self, slug: str) -> str | None:
+        self._refresh()
+        return self._engine.citation_for(slug) if self._engine else None
+
     def _signature_stamp(self) -> tuple[float, int] | None:
         try:
             stat = (self.directory / SIGNATURE).stat()
@@ -87,8 +96,8 @@ class InstalledPolicy:
         with self._lock:
             self._stamp = self._signature_stamp()
             try:
-                pack = load_installed_pack(self.directory, self.keys)
-            except PackError as exc:
+                pack = self.deployment.adjust(load_installed_pack(self.directory, self.keys))
+            except (PackError, ConfigurationError) as exc:
                 self._engine, self._problem = None, exc.detail
                 log.error("policy pack refused", problem=exc.detail)
                 return

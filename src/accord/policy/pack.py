@@ -76,6 +76,9 @@ class PolicyInfo:
     # Who may lift a hold: @review("legal") a legal officer (level 1), @review("deputy_head") only the deputy head
     # (level 2; ACMFEA Directions s.1(2)-(3)).
     review_level: int = 1
+    # Problem types (slugs) of the send path's checks that enforce this same rule before the pack is asked (e.g. a
+    # classification above the channel's ceiling): their refusals cite this policy's law; "*" for any other check.
+    validates: tuple[str, ...] = ()
 
 
 # @review("originator") holds a forward for the originating party's consent, asked through the exchange (Europol H3);
@@ -90,11 +93,23 @@ class PolicyPack:
     policy_set: Any  # cedarpy.PolicySet
     policies: dict[str, PolicyInfo]  # by Cedar's own id (policy0, policy1, …)
     sha256: str
+    deployment: str | None = None  # the hash of the deployment's settings that adjusted the screens, if any
 
     @property
     def label(self) -> str:
-        """How decisions name the pack: id, version and the first 12 hex digits of its content hash."""
-        return f"{self.manifest.pack}@{self.manifest.version}#{self.sha256[:12]}"
+        """How decisions name the pack: id, version and the first 12 hex digits of its content hash (and of the
+        deployment's settings, where they adjust the screens' thresholds)."""
+        adjusted = f"+deployment#{self.deployment[:12]}" if self.deployment else ""
+        return f"{self.manifest.pack}@{self.manifest.version}#{self.sha256[:12]}{adjusted}"
+
+    def citation_for(self, slug: str) -> str | None:
+        """The law a send-path check with problem type `slug` enforces: the citation of the policy that says so, or
+        of the one that validates "*" (the arrangement every disclosure is made under) for any other check."""
+        for wanted in (slug, "*"):
+            found = next((info.citation for info in self.policies.values() if wanted in info.validates), None)
+            if found is not None:
+                return found
+        return None
 
     def by_annotated_id(self) -> dict[str, PolicyInfo]:
         return {info.id: info for info in self.policies.values()}
@@ -159,6 +174,7 @@ def _policy_infos(parsed: dict[str, Any], directory: Path) -> dict[str, PolicyIn
         reviewer = notes.get("review")
         if "review" in notes and reviewer not in REVIEW_LEVELS:
             raise PackError(f"policy {policy_id!r}: @review names who decides: {' or '.join(REVIEW_LEVELS)}")
+        validates = tuple(s.strip() for s in notes.get("validates", "").split(",") if s.strip())
         infos[cedar_id] = PolicyInfo(
             policy_id,
             citation,
@@ -167,6 +183,7 @@ def _policy_infos(parsed: dict[str, Any], directory: Path) -> dict[str, PolicyIn
             gate,
             notes.get("remedy"),
             REVIEW_LEVELS.get(reviewer or "legal", 1),
+            validates,
         )
     if parsed.get("templates"):
         raise PackError("policy packs hold static policies only")

@@ -13,6 +13,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from accord.directory.officers import Officer, Role
 from accord.exchange.audit import AUDIT_ROLES, unacknowledged_alarms
+from accord.exchange.review import pressing_reviews
+from accord.policy.findings import describe_findings
 from accord.reports.render import format_hours
 
 _environment = Environment(
@@ -40,7 +42,7 @@ def _time_left(deadline: datetime | None) -> str:
     return f"{text} left" if seconds >= 0 else f"{text} overdue"
 
 
-_environment.filters.update(when=_when, time_left=_time_left, hours=format_hours)
+_environment.filters.update(when=_when, time_left=_time_left, hours=format_hours, sentences=describe_findings)
 
 
 def session_csrf(request: Request) -> str:
@@ -54,6 +56,7 @@ def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
     for those who audit), the CSRF token for its forms."""
     node = request.app.state.node
     can_audit = bool(officer and officer.roles & AUDIT_ROLES)
+    can_review = bool(officer and officer.roles & {Role.LEGAL, Role.DEPUTY_HEAD})
     return {
         "officer": officer,
         "csrf": session_csrf(request),
@@ -62,7 +65,8 @@ def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
         "roles": {r.value for r in officer.roles} if officer else set(),
         "can_audit": can_audit,
         "open_alarms": unacknowledged_alarms(node) if can_audit else 0,
-        "can_review": bool(officer and officer.roles & {Role.LEGAL, Role.DEPUTY_HEAD}),
+        "can_review": can_review,
+        "urgent_reviews": pressing_reviews(node, officer) if officer and can_review else 0,
         "can_coordinate": bool(officer and Role.COORDINATOR in officer.roles),
     }
 
