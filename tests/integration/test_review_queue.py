@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,17 +22,17 @@ from sqlalchemy import select
 
 from accord.directory.officers import officer_by_username
 from accord.domain.drafts import MessageDraft
-from accord.domain.parties import Party
 from accord.errors import ConfigurationError
 from accord.exchange.sending import evaluate_draft
 from accord.policy.findings import describe_findings
-from accord.policy.pack import PackError, shipped_pack_dir
+from accord.policy.pack import PackError
 from accord.store.tables import messages
 from tests.conftest import DatabaseFactory
 from tests.integration.nodes import (
     PASSWORD,
     PairTemplates,
     RunningNode,
+    assessment,
     draft,
     free_port,
     open_local,
@@ -332,38 +331,30 @@ def test_every_validation_stage_refusal_names_its_law(pair: tuple[RunningNode, R
     assert "Privacy Act s.8(2)(f)" in problem["citation"]
 
 
-def install_gated_pack(node: RunningNode, where: Path) -> None:
-    """The shipped pack, with the death-penalty hold made a gate: approval alone cannot lift it."""
-    gated = where / "gated"
-    shutil.copytree(shipped_pack_dir(Party.CA), gated)
-    cedar = gated / "policies.cedar"
-    text = cedar.read_text(encoding="utf-8")
-    marker = '@id("ca-death-penalty-assurance")'
-    assert marker in text
-    remedy = "record the receiving state's assurance that the death penalty will not be sought or carried out"
-    cedar.write_text(text.replace(marker, f'{marker}\n@gate("assurance")\n@remedy("{remedy}")'), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")} | {
-        "ACCORD_DATABASE_URL": node.database_url
-    }
-    installed = node.run_accord("policy", "install", str(gated), "--data", str(node.data_dir), env=env, timeout_s=60)
-    assert installed.returncode == 0, installed.stderr
-
-
 def test_the_web_form_shows_what_refuses_what_holds_and_that_approval_waits_for_the_assurance(
     pair: tuple[RunningNode, RunningNode], tmp_path: Path
 ) -> None:
     ca, in_ = pair
-    install_gated_pack(ca, tmp_path)
-    terror = {"focus_area": "networks", "offence": "terrorism", "recipient_agency": "NIA", "subjects": [SUSPECT]}
+    murder = {
+        "focus_area": "networks",
+        "offence": "0101",
+        "recipient_agency": "CBI",
+        "title": "Whereabouts of a murder suspect",
+        "subjects": [SUSPECT],
+    }
     with ca.client("ca.rcmp") as rcmp:
-        message_id = send(rcmp, **terror)["id"]
+        sent = send(rcmp, **murder)
+    message_id = sent["id"]
+    with ca.client("ca.legal") as legal:  # the ACMFEA assessment first: only the death-penalty gate remains
+        recorded = legal.post("/api/v1/assessments", json=assessment(sent["case_id"], [SUSPECT]))
+        assert recorded.status_code == 201, recorded.text
     client, _ = sign_in(ca, "ca.legal")
     try:
         queue = client.get("/reviews")
         assert queue.status_code == 200
         card = queue.text[queue.text.index(f'data-message="{message_id}"') :]
-        assert "Approval is blocked until</strong> record the receiving state" in card
-        assert "Mistreatment risk 4 is above the threshold 3 because of" in card
+        assert "Approval is blocked until</strong> record a no-death-penalty assurance" in card
+        assert "Death is a possible sentence in the receiving state under" in card
         assert "Approve (blocked)" in card
         assert "The courier" not in card and "Please confirm the consignee" in card, "the card shows the body"
         token = csrf_of(queue)
@@ -412,35 +403,38 @@ def test_a_deployment_file_is_validated_when_the_node_opens_and_its_thresholds_d
     refused = ca.run_accord("officer", "unlock", "nobody", "--data", str(ca.data_dir), timeout_s=60)
     assert refused.returncode != 0 and "may only lower it" in refused.stderr.replace("\n", " ")
 
-    settings.write_text("screens: {mistreatment: {threshold: many}}\n", encoding="utf-8")
-    with pytest.raises(ConfigurationError, match=r"screens\.mistreatment\.threshold"):
+    settings.write_text("screens: {minimisation: {max_persons: many}}\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"screens\.minimisation\.max_persons"):
         open_local(ca)
     settings.write_text("screens: {weather: {threshold: 1}}\n", encoding="utf-8")
     with pytest.raises(PackError, match=r"sets screens\.weather; the pack's screens are"):
         open_local(ca)
 
     settings.unlink()
-    drug_suspect = MessageDraft.model_validate(draft(subjects=[SUSPECT]))
+    records = "\n".join(
+        f"{name}, born 198{i}-0{i + 1}-1{i}" for i, name in enumerate(["Ravi Kumar", "Anil Mehta", "Sunil Rao"])
+    )
+    three_listed = MessageDraft.model_validate(draft(body=f"Please confirm the consignees' travel:\n{records}\n"))
     opened = open_local(ca)
     try:
         with opened.engine.connect() as conn:
             rcmp = officer_by_username(conn, "ca.rcmp")
         assert rcmp is not None
-        assert evaluate_draft(opened, rcmp, drug_suspect).verdict.value == "allow", "risk 3 is within the pack's 3"
+        assert evaluate_draft(opened, rcmp, three_listed).verdict.value == "allow", "3 persons: within the pack's 10"
     finally:
         opened.close()
     settings.write_text(
-        "authority: Departmental security officer, accreditation 2026-11\nscreens: {mistreatment: {threshold: 2}}\n",
+        "authority: Departmental security officer, accreditation 2026-11\nscreens: {minimisation: {max_persons: 2}}\n",
         encoding="utf-8",
     )
     opened = open_local(ca)
     try:
-        decided = evaluate_draft(opened, rcmp, drug_suspect)
+        decided = evaluate_draft(opened, rcmp, three_listed)
     finally:
         opened.close()
-    assert decided.verdict.value == "review" and [p.id for p in decided.policies] == ["ca-acmfea-mistreatment"]
+    assert decided.verdict.value == "review" and [p.id for p in decided.policies] == ["ca-minimisation-bulk-persons"]
     assert "+deployment#" in decided.pack
-    assert describe_findings(decided.findings)[-1].startswith("Mistreatment risk 3 is above the threshold 2")
+    assert "It describes 3 persons, more than the 2 one disclosure may carry" in describe_findings(decided.findings)
 
 
 def test_a_reviewer_works_the_queue_from_the_command_line(pair: tuple[RunningNode, RunningNode]) -> None:
