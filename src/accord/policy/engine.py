@@ -165,25 +165,7 @@ class CedarPolicy:
             return DisclosureDecision(
                 Verdict.REVIEW, (f"the pack could not evaluate: {errors}",), self.pack.label, (), screened.findings
             )
-        hits = tuple(
-            PolicyHit(
-                info.id,
-                info.citation,
-                info.review,
-                info.gate,
-                _fill(info.remedy, screened.placeholders),
-                info.review_level,
-            )
-            for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
-        )
-        if result.decision == cedarpy.Decision.Allow:
-            return DisclosureDecision(Verdict.ALLOW, _reasons(hits), self.pack.label, hits, screened.findings)
-        forbids = tuple(h for h in hits if not _is_permit(self.pack, h.id))
-        if not forbids:
-            reason = "no policy of the pack permits this disclosure (deny by default)"
-            return DisclosureDecision(Verdict.DENY, (reason,), self.pack.label, (), screened.findings)
-        verdict = Verdict.REVIEW if all(h.review for h in forbids) else Verdict.DENY
-        return DisclosureDecision(verdict, _reasons(forbids), self.pack.label, forbids, screened.findings)
+        return self._verdict(result, "disclosure", screened.findings, screened.placeholders)
 
     def readable(self, reader: Reader, items: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]:
         """Need-to-know: one Cedar decision per item, in one batch; anything but an explicit allow is a no."""
@@ -208,18 +190,30 @@ class CedarPolicy:
         if result.diagnostics.errors:
             errors = "; ".join(_short_error(str(e)) for e in result.diagnostics.errors)
             return DisclosureDecision(Verdict.DENY, (f"the pack could not evaluate: {errors}",), self.pack.label)
-        hits = tuple(
-            PolicyHit(info.id, info.citation, info.review, info.gate, info.remedy)
-            for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
-        )
+        return self._verdict(result, "forward", {}, {})
+
+    def _verdict(
+        self, result: Any, what: str, findings: dict[str, Any], placeholders: dict[str, str]
+    ) -> DisclosureDecision:
+        """Allow needs a permit and no forbid; forbids all marked @review hold; any other forbid refuses."""
+        hits = self._hits(result, placeholders)
         if result.decision == cedarpy.Decision.Allow:
-            return DisclosureDecision(Verdict.ALLOW, _reasons(hits), self.pack.label, hits)
+            return DisclosureDecision(Verdict.ALLOW, _reasons(hits), self.pack.label, hits, findings)
         forbids = tuple(h for h in hits if not _is_permit(self.pack, h.id))
         if not forbids:
-            reason = "no policy of the pack permits this forward (deny by default)"
-            return DisclosureDecision(Verdict.DENY, (reason,), self.pack.label)
+            reason = f"no policy of the pack permits this {what} (deny by default)"
+            return DisclosureDecision(Verdict.DENY, (reason,), self.pack.label, (), findings)
         verdict = Verdict.REVIEW if all(h.review for h in forbids) else Verdict.DENY
-        return DisclosureDecision(verdict, _reasons(forbids), self.pack.label, forbids)
+        return DisclosureDecision(verdict, _reasons(forbids), self.pack.label, forbids, findings)
+
+    def _hits(self, result: Any, placeholders: dict[str, str]) -> tuple[PolicyHit, ...]:
+        """The policies that decided, with their remedies' {placeholders} filled from the screens."""
+        return tuple(
+            PolicyHit(
+                info.id, info.citation, info.review, info.gate, _fill(info.remedy, placeholders), info.review_level
+            )
+            for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
+        )
 
     def citation_for(self, slug: str) -> str | None:
         return self.pack.citation_for(slug)
@@ -230,10 +224,7 @@ class CedarPolicy:
         result = cedarpy.is_authorized(
             _read_request(reader, item_id), self.pack.policy_set, entities, schema=entity_schema()
         )
-        hits = tuple(
-            PolicyHit(info.id, info.citation, info.review, info.gate, info.remedy)
-            for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
-        )
+        hits = self._hits(result, {})
         allowed = result.decision == cedarpy.Decision.Allow and not result.diagnostics.errors
         verdict = Verdict.ALLOW if allowed else Verdict.DENY
         reasons = _reasons(hits) or ("no read policy of the pack permits it (deny by default)",)
