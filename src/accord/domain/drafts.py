@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
+from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accord.domain.cyber import SharedBundle
 from accord.domain.handling import Caveat, Tlp
@@ -52,6 +54,18 @@ class DisclosureContext(BaseModel):
     )
     grounds: tuple[str, ...] = Field(default=(), max_length=10, description="what the request is grounded in")
     assurances: tuple[Assurance, ...] = Field(default=(), max_length=10)
+
+    @field_validator("offence", mode="before")
+    @classmethod
+    def _an_offence_code(cls, value: object) -> object:
+        """An offence written out ("murder", "drug_trafficking") is told how to find its code, not shown a pattern."""
+        if isinstance(value, str) and not re.fullmatch(OFFENCE_CODE_PATTERN, value):
+            shown = value[:40]
+            raise ValueError(
+                f"{shown!r} is not an offence code: give the ICCS code of the offence (e.g. 0101 intentional "
+                f"homicide, 06012 drug trafficking, 020221 kidnapping); GET /api/v1/offences?q={quote(shown)} finds it"
+            )
+        return value
 
 
 class ReplyDraft(DisclosureContext):
