@@ -34,7 +34,7 @@ def test_a_legal_officer_assesses_the_named_suspect_and_the_disclosure_leaves(
         "title": title,
         "body": "Can your office confirm where Mr Singh now lives?",
         "subjects": [SUSPECT],
-        "offence": "drug_trafficking",
+        "offence": "06012",
     }
     sent = httpx.post(node.url + "/api/v1/messages", json=draft, headers={"Authorization": f"Bearer {token}"})
     assert sent.status_code == 201 and sent.json()["delivery"]["state"] == "held", sent.text

@@ -5,6 +5,7 @@ waits for the deputy head with its measures applied, an expired one does not cou
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def test_a_named_drug_suspect_waits_for_an_assessment_then_leaves_and_the_case_r
 ) -> None:
     ca, _ = shared_pair
     with ca.client("ca.rcmp") as rcmp, ca.client("ca.legal") as legal:
-        held = send(rcmp, subjects=[SUSPECT], offence="drug_trafficking", title="Whereabouts of H. Singh")
+        held = send(rcmp, subjects=[SUSPECT], offence="06012", title="Whereabouts of H. Singh")
         assert held["delivery"]["state"] == "held", "the old formula let a named drug suspect through"
         [gate] = held["policy"]["policies"]
         assert gate["id"] == "ca-acmfea-assessment-required" and gate["gate"]
@@ -69,9 +70,9 @@ def test_a_named_drug_suspect_waits_for_an_assessment_then_leaves_and_the_case_r
         assert body["assessment"]["valid_until"] == (datetime.now(UTC).date() + timedelta(days=180)).isoformat()
         wait_for(lambda: state_of(rcmp, held["id"]) in {"delivered", "read"})
 
-        again = send(rcmp, subjects=[SUSPECT], offence="drug_trafficking", case_id=held["case_id"], title="Follow-up")
+        again = send(rcmp, subjects=[SUSPECT], offence="06012", case_id=held["case_id"], title="Follow-up")
         assert again["delivery"]["state"] == "queued", "an assessment is reused within its case and period"
-        other = send(rcmp, subjects=[SUSPECT], offence="drug_trafficking", title="A new case")
+        other = send(rcmp, subjects=[SUSPECT], offence="06012", title="A new case")
         assert other["delivery"]["state"] == "held", "it does not cover another case"
 
         listed = legal.get("/api/v1/assessments", params={"case_id": held["case_id"]}).json()["assessments"]
@@ -132,7 +133,7 @@ def test_not_mitigable_refuses_and_mitigable_waits_for_the_deputy_head_with_its_
         shown = rcmp.get(f"/api/v1/messages/{doomed['id']}").json()["delivery"]
         assert shown["state"] == "refused" and "ca-acmfea-not-mitigable" in shown["reason"]
 
-        risky = send(rcmp, subjects=[SUSPECT], offence="drug_trafficking", title="Suspect's travel")
+        risky = send(rcmp, subjects=[SUSPECT], offence="06012", title="Suspect's travel")
         mitigable = assessment(
             risky["case_id"],
             [SUSPECT],
@@ -219,7 +220,7 @@ def test_a_legal_officer_records_an_assessment_from_the_web_form_of_a_held_messa
 
     ca, _ = shared_pair
     with ca.client("ca.rcmp") as rcmp:
-        held = send(rcmp, subjects=[SUSPECT, COURIER], offence="drug_trafficking", title="Two persons, one case")
+        held = send(rcmp, subjects=[SUSPECT, COURIER], offence="06012", title="Two persons, one case")
     assert held["delivery"]["state"] == "held"
     web, _ = sign_in(ca, "ca.legal")
     queue = web.get("/reviews")
@@ -228,7 +229,11 @@ def test_a_legal_officer_records_an_assessment_from_the_web_form_of_a_held_messa
     lawyer, _ = sign_in(ca, "ca.rcmp.lawyer")  # a legal officer of the sending agency sees it on the message too
     assert f'href="/messages/{held["id"]}/assessment"' in lawyer.get(f"/messages/{held['id']}").text
     sender, _ = sign_in(ca, "ca.rcmp")
-    assert "/assessment" not in sender.get(f"/messages/{held['id']}").text
+    # the officer reads the gate's remedy (which names the API) on the message, but has no link to the form
+    seen = sender.get(f"/messages/{held['id']}").text
+    assert "record a mistreatment-risk assessment for" in seen
+    assert not re.search(r'href="[^"]*/assessment"', seen)
+    assert sender.get(f"/messages/{held['id']}/assessment").status_code == 403
 
     form = web.get(f"/messages/{held['id']}/assessment")
     assert form.status_code == 200 and form.text.count("needs an assessment") == 2
