@@ -63,7 +63,8 @@ def test_a_suspect_in_a_murder_case_needs_the_assurance_recorded_in_the_form(
     page.get_by_label("Issuing authority").first.fill("Ministry of External Affairs, Government of India")
     page.get_by_role("button", name="Check policy").click()
     expect(decision).not_to_contain_text("ca-death-penalty-assurance")
-    expect(decision).to_contain_text("ca-acmfea-mistreatment")  # the reviewer still weighs mistreatment risk
+    # The reviewer still weighs mistreatment risk: H. Example has no assessment recorded in this new case.
+    expect(decision).to_contain_text("ca-acmfea-assessment-required")
     page.screenshot(path=screens / "compose-assurance.png", full_page=True)
 
     page.get_by_role("button", name="Send").click()

@@ -30,7 +30,7 @@ def api(url: str, username: str) -> httpx.Client:
 def sent_to_ncb(sandbox: Sandbox, title: str, **handling: Any) -> str:
     marks = {"classification": "Protected B", "tlp": "AMBER"} | handling
     with api(sandbox.canada.url, "sample.rcmp") as rcmp:
-        sent = rcmp.post("/api/v1/messages", json=draft(title=title, handling=marks, offence="precursor_diversion"))
+        sent = rcmp.post("/api/v1/messages", json=draft(title=title, handling=marks, offence="06012"))
         assert sent.status_code == 201 and sent.json()["delivery"]["state"] == "queued", sent.text
     message_id: str = sent.json()["id"]
     with api(sandbox.india.url, "sample.ncb") as ncb:

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import func, select
 
 from accord.store.tables import events, messages
-from tests.integration.nodes import RunningNode, draft, wait_for
+from tests.integration.nodes import RunningNode, assessment, draft, wait_for
 
 SUSPECT = {"kind": "person", "name": "R. Example", "role": "suspect", "nationality": "IND"}
 VICTIM = {"kind": "person", "name": "V. Example", "role": "victim"}
@@ -41,6 +41,18 @@ def stored(node: RunningNode) -> tuple[int, int]:
 def state(client: httpx.Client, message_id: str) -> str:
     value: str = client.get(f"/api/v1/messages/{message_id}").json()["delivery"]["state"]
     return value
+
+
+def assessed_case(node: RunningNode, persons: list[dict[str, Any]], **opening: Any) -> str:
+    """A case opened by a message that names no one, with a mistreatment-risk assessment of `persons` recorded in
+    it (ACMFEA: Canada assesses every person a disclosure names before it leaves)."""
+    with node.client("ca.rcmp") as rcmp, node.client("ca.legal") as legal:
+        opened = rcmp.post("/api/v1/messages", json=draft(**opening))
+        assert opened.status_code == 201, opened.text
+        case_id: str = opened.json()["case_id"]
+        recorded = legal.post("/api/v1/assessments", json=assessment(case_id, persons))
+        assert recorded.status_code == 201, recorded.text
+    return case_id
 
 
 def refs_of(node: RunningNode, event_type: str, message_id: str) -> list[dict[str, Any]]:
@@ -97,12 +109,15 @@ def test_a_repeat_trafficker_declared_by_code_is_held_for_the_assurance(
     shared_pair: tuple[RunningNode, RunningNode],
 ) -> None:
     ca, _ = shared_pair
+    case_id = assessed_case(ca, [SUSPECT])
     with ca.client("ca.rcmp") as rcmp:
-        first_time = rcmp.post("/api/v1/messages/evaluate", json=draft(subjects=[SUSPECT]))
+        first_time = rcmp.post("/api/v1/messages/evaluate", json=draft(subjects=[SUSPECT], case_id=case_id))
         assert first_time.json()["verdict"] == "allow", first_time.text
         repeat = rcmp.post(
             "/api/v1/messages/evaluate",
-            json=draft(subjects=[SUSPECT], body="drug_trafficking: the courier is a repeat offender (2019)."),
+            json=draft(
+                subjects=[SUSPECT], case_id=case_id, body="drug_trafficking: the courier is a repeat offender (2019)."
+            ),
         ).json()
     assert repeat["verdict"] == "review"
     [gate] = [p for p in repeat["policies"] if p["id"] == "ca-death-penalty-assurance"]
@@ -115,7 +130,19 @@ def test_a_life_saving_kidnapping_alert_naming_the_child_leaves_and_the_victim_t
     shared_pair: tuple[RunningNode, RunningNode],
 ) -> None:
     ca, _ = shared_pair
+    # The case was opened with a request naming no one, and the child was assessed in it before the alert.
+    case_id = assessed_case(
+        ca,
+        [VICTIM],
+        focus_area="networks",
+        recipient_agency="CBI",
+        offence="020221",
+        subjects=[],
+        title="A child reported missing in Mississauga",
+        body="Please tell us of any travel booked from Canada for an unaccompanied child this week.",
+    )
     alert = draft(
+        case_id=case_id,
         kind="alert",
         priority="immediate",
         focus_area="networks",
@@ -142,8 +169,13 @@ def test_approval_without_the_assurance_is_refused_and_the_assurance_lands_in_bo
         assert sent["delivery"]["state"] == "held"
         assert "ca-death-penalty-assurance" in {p["id"] for p in sent["policy"]["policies"]}
         message_id = sent["id"]
-        # The mistreatment hold is for the deputy head; the gate stays whoever approves.
-        legal.post(f"/api/v1/reviews/{message_id}", json={"action": "escalate", "reason": "Mistreatment risk."})
+        # The mistreatment-risk assessment of both persons is recorded: the death-penalty gate alone remains, and it
+        # stays whoever approves.
+        recorded = legal.post("/api/v1/assessments", json=assessment(sent["case_id"], [VICTIM, SUSPECT]))
+        assert recorded.status_code == 201, recorded.text
+        assert state(rcmp, message_id) == "held"
+        up = legal.post(f"/api/v1/reviews/{message_id}", json={"action": "escalate", "reason": "Capital offence."})
+        assert up.status_code == 200, up.text
         bare = deputy.post(f"/api/v1/reviews/{message_id}", json={"action": "approve", "reason": "Urgent."})
         assert bare.status_code == 409, bare.text
         assert bare.json()["type"] == "urn:accord:problem:gate-not-cleared"
