@@ -6,6 +6,7 @@ receives exactly what the preview showed."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from playwright.sync_api import Browser, expect
 from tests.browser import test_web
 from tests.browser.test_precursors_web import api_token, send
 from tests.browser.test_web import LIVE_TIMEOUT_MS, Sandbox, signed_in
-from tests.integration.nodes import wait_for
+from tests.integration.nodes import assessment, wait_for
 
 # The fixtures of the other browser module: this module starts its own sandbox (module scope) with them.
 sandbox = test_web.sandbox
@@ -42,7 +43,7 @@ def held_share(sandbox: Sandbox) -> str:
             "recipient_agency": "NIA",
             "focus_area": "networks",
             "priority": "urgent",
-            "offence": "murder",
+            "offence": "0101",  # ICCS: intentional homicide
             "handling": {"classification": "Protected B", "tlp": "AMBER", "caveats": ["H2"]},
             "legal_basis": "Privacy Act s.8(2)(f); Canada–India arrangement",
             "title": TITLE,
@@ -51,6 +52,16 @@ def held_share(sandbox: Sandbox) -> str:
         },
     )
     assert sent["delivery"]["state"] == "held", sent["policy"]
+    # Canada's pack holds every disclosure naming a person until a mistreatment-risk assessment is recorded (a gate
+    # approval cannot lift): a legal officer records it first, so the death-penalty assurance is what remains.
+    legal = api_token(sandbox.canada, "sample.legal.ca")
+    recorded = httpx.post(
+        sandbox.canada.url + "/api/v1/assessments",
+        json=assessment(sent["case_id"], [SUSPECT, VICTIM]),
+        headers={"Authorization": f"Bearer {legal}"},
+        timeout=30,
+    )
+    assert recorded.status_code == 201, recorded.text
     return str(sent["id"])
 
 
@@ -65,9 +76,11 @@ def test_a_legal_officer_records_an_assurance_and_a_redaction_sees_the_preview_a
     card = legal.locator(f"section.review[data-message='{message_id}']")
     expect(card).to_contain_text("Please locate the suspect")  # the card shows the body
     expect(card.locator(".findings").first).to_contain_text(
-        "murder can carry the death penalty in the receiving state."
+        "Death is a possible sentence in the receiving state under Bharatiya Nyaya Sanhita, 2023 s.103(1) (Murder)"
     )
-    expect(card.locator(".findings").first).to_contain_text("Mistreatment risk")
+    expect(card.locator(".findings").first).to_contain_text(
+        "sample.legal.ca assessed on " + datetime.now(UTC).date().isoformat() + ": no substantial risk of mistreatment"
+    )
     expect(card.locator(".reasons.holding")).to_contain_text("ca-death-penalty-assurance")
     preview = card.locator(".preview")
     expect(preview).to_contain_text("Vikram Victim")

@@ -175,7 +175,7 @@ def test_a_reviewer_approves_a_held_disclosure(sandbox: Sandbox, browser: Browse
     legal_context, legal = signed_in(browser, sandbox.canada, "sample.legal.ca")
     legal.get_by_role("link", name="Review queue").click()
     item = legal.locator("section.review", has_text=title)
-    expect(item).to_contain_text("The text mentions “gurdwara”, which touch protected matters.")
+    expect(item).to_contain_text("The text touches protected matters: religion (“gurdwara”, en, fr and pa).")
     legal.screenshot(path=screens / "reviews.png", full_page=True)
     item.get_by_label("Reason").fill("The place of worship is incidental; the request concerns the payment.")
     item.get_by_role("button", name="Approve").click()
