@@ -51,7 +51,7 @@ def policy_ids(sent: dict[str, Any]) -> list[str]:
 
 LIST_REQUEST = {
     "focus_area": "immigration",
-    "offence": "immigration_fraud",
+    "offence": "0805",
     "recipient_agency": "NCB",
     "title": "Applicants whose files the consultancy prepared",
     "body": "Could your bureau tell us which of the attached applicants are known to you?",
@@ -110,7 +110,7 @@ def test_five_hundred_applicants_are_held_in_every_format_and_three_leave(
         form = {
             "recipient_agency": "NCB",
             "focus_area": "immigration",
-            "offence": "immigration_fraud",
+            "offence": "0805",
             "classification": "Protected B",
             "legal_basis": "Privacy Act s.8(2)(f); Canada–India arrangement",
             "title": "Applicants",

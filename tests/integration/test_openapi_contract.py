@@ -64,6 +64,19 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
         "pack's validity period, names mitigation measures for a mitigable risk, and describes each person by a name, "
         "an alias or an identifier",
     ),
+    "POST /api/v1/reviews/{message_id}": (
+        (422,),
+        "a reviewer's conditions name the held message's own subjects, fields and attachments, and an assurance is "
+        "recorded once given, so none is dated in the future",
+    ),
+    "POST /api/v1/reviews/{message_id}/preview": (
+        (422,),
+        "the conditions previewed follow the rules of POST /api/v1/reviews/{message_id}",
+    ),
+    "POST /api/v1/reviews/{message_id}/revisions": (
+        (422,),
+        "the conditions of a revision follow the rules of POST /api/v1/reviews/{message_id}",
+    ),
     "POST /api/v1/messages/{message_id}/forward": (
         (422,),
         "only a message the officer's agency received is forwarded, to an agency of the agreement (and an officer of "
