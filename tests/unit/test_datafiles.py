@@ -19,12 +19,14 @@ from accord.focus.precursors.plausibility import load_country_bounds, load_quant
 from accord.focus.precursors.risk import load_risk_rules
 from accord.focus.precursors.substances import load_substances
 from accord.forwarding.texts import caveat_texts
+from accord.policy.offences import forget_offence_vocabulary
 from accord.policy.persons import person_records
 from accord.workplan.indicators import INDICATORS
 
 
 def _forget() -> None:
     datafiles.forget_loaded()
+    forget_offence_vocabulary()
     for loader in (
         load_risk_rules,
         load_substances,
@@ -78,6 +80,12 @@ def test_every_capability_registers_its_kinds_and_indicators() -> None:
         ("minimisation/person_records.yaml", "passport: '[A-Z]", "passport: '([A-Z]", "not a regular expression"),
         ("handling/caveats.yaml", "  H3:", "  H4:", "data/handling/caveats.yaml"),
         ("handling/caveats.yaml", "    forward: consent", "    forward: maybe", "data/handling/caveats.yaml"),
+        ("offences/iccs.yaml", '{code: "0101", label: Intentional homicide}', '{code: "0199x", label: X}', "iccs.yaml"),
+        ("offences/iccs.yaml", '{code: "01", label: Acts leading', '{code: "99", label: Acts leading', "iccs.yaml"),
+        ("offences/statutes/ca.yaml", "capital: false}", "capital: true}", "statutes/ca.yaml"),
+        ("offences/statutes/in.yaml", 'iccs: ["0101"]', 'iccs: ["0199"]', "statutes/in.yaml"),
+        ("offences/lexicon.yaml", '  "0101":', '  "0199":', "lexicon.yaml"),
+        ("offences/lexicon.yaml", "  ransom:", "  ransoms:", "lexicon.yaml"),
     ],
 )
 def test_a_broken_data_file_stops_start_up_and_names_the_file(

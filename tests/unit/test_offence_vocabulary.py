@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from accord import datafiles
-from accord.bootstrap import build_registry
 from accord.domain.parties import Party
-from accord.errors import ConfigurationError
 from accord.policy.offences import (
     Circumstance,
     capital_provisions,
@@ -49,28 +47,6 @@ def test_the_taxonomy_has_the_eleven_sections_and_every_code_its_parent() -> Non
     assert "ICCS" in taxonomy.source or "Classification of Crime" in taxonomy.source
     for offence in taxonomy.offences:
         assert offence.parent is None or taxonomy.get(offence.parent) is not None
-
-
-@pytest.mark.parametrize(
-    ("file", "old", "new", "named"),
-    [
-        ("offences/iccs.yaml", '{code: "0101", label: Intentional homicide}', '{code: "0199x", label: X}', "iccs.yaml"),
-        ("offences/iccs.yaml", '{code: "01", label: Acts leading', '{code: "99", label: Acts leading', "iccs.yaml"),
-        ("offences/statutes/ca.yaml", "capital: false}", "capital: true}", "statutes/ca.yaml"),
-        ("offences/statutes/in.yaml", 'iccs: ["0101"]', 'iccs: ["0199"]', "statutes/in.yaml"),
-        ("offences/lexicon.yaml", '  "0101":', '  "0199":', "lexicon.yaml"),
-        ("offences/lexicon.yaml", "  ransom:", "  ransoms:", "lexicon.yaml"),
-    ],
-)
-def test_a_broken_offence_file_stops_start_up_and_names_the_file(
-    data_copy: Path, file: str, old: str, new: str, named: str
-) -> None:
-    path = data_copy / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(ConfigurationError, match=named):
-        build_registry()
 
 
 def test_codes_nest_by_prefix() -> None:
