@@ -152,16 +152,10 @@ class CedarPolicy:
             _entity("Officer", who.id, {"party": who.party, "agency": who.agency, "roles": list(who.roles)}),
             _entity("Message", message.id, screened.attributes),
         ]
-        request = {
-            "principal": f'Officer::"{_quote(who.id)}"',
-            "action": 'Action::"disclose"',
-            "resource": f'Message::"{_quote(message.id)}"',
-            "context": {},
-        }
+        request = _request("Officer", who.id, "disclose", "Message", message.id)
         result = cedarpy.is_authorized(request, self.pack.policy_set, entities, schema=entity_schema())
-        if result.diagnostics.errors:
+        if errors := _evaluation_errors(result):
             # A policy that cannot be evaluated must not let the message through: hold it for a person.
-            errors = "; ".join(_short_error(str(e)) for e in result.diagnostics.errors)
             return DisclosureDecision(
                 Verdict.REVIEW, (f"the pack could not evaluate: {errors}",), self.pack.label, (), screened.findings
             )
@@ -180,15 +174,9 @@ class CedarPolicy:
         """May `forwarder` pass a message held here (`attrs`: its read attributes and the target) to another agency
         or officer? allow; deny; or review, which for a forward means the originator's consent is needed."""
         entities = [_reader_entity(forwarder), _entity("Forward", item_id, attrs)]
-        request = {
-            "principal": f'Reader::"{_quote(forwarder.username)}"',
-            "action": 'Action::"forward"',
-            "resource": f'Forward::"{_quote(item_id)}"',
-            "context": {},
-        }
+        request = _request("Reader", forwarder.username, "forward", "Forward", item_id)
         result = cedarpy.is_authorized(request, self.pack.policy_set, entities, schema=entity_schema())
-        if result.diagnostics.errors:
-            errors = "; ".join(_short_error(str(e)) for e in result.diagnostics.errors)
+        if errors := _evaluation_errors(result):
             return DisclosureDecision(Verdict.DENY, (f"the pack could not evaluate: {errors}",), self.pack.label)
         return self._verdict(result, "forward", {}, {})
 
@@ -248,12 +236,22 @@ def _reader_entity(reader: Reader) -> dict[str, Any]:
 
 
 def _read_request(reader: Reader, item_id: str) -> dict[str, Any]:
+    return _request("Reader", reader.username, "read", "Holding", item_id)
+
+
+def _request(principal_type: str, principal: str, action: str, resource_type: str, resource: str) -> dict[str, Any]:
     return {
-        "principal": f'Reader::"{_quote(reader.username)}"',
-        "action": 'Action::"read"',
-        "resource": f'Holding::"{_quote(item_id)}"',
+        "principal": f'{principal_type}::"{_quote(principal)}"',
+        "action": f'Action::"{action}"',
+        "resource": f'{resource_type}::"{_quote(resource)}"',
         "context": {},
     }
+
+
+def _evaluation_errors(result: Any) -> str | None:
+    """Why the pack could not evaluate a request (an entity not matching the schema, say), or None."""
+    errors = "; ".join(_short_error(str(e)) for e in result.diagnostics.errors)
+    return errors or None
 
 
 def _short_error(error: str) -> str:
