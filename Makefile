@@ -13,7 +13,14 @@ WEB_VENDOR := $(VENDOR)/.installed-stamp
 # The browser tests drive Debian's Chromium; browsers are never downloaded by a test tool.
 CHROMIUM := /usr/bin/chromium
 
-$(STAMP): pyproject.toml
+# followthemoney needs PyICU, which pip builds from source against Debian's ICU with a C++ compiler.
+ICU_BUILD := /usr/include/unicode/uchar.h
+
+$(ICU_BUILD):
+	apt-get install -y --no-install-recommends libicu-dev pkg-config g++ || \
+	  (apt-get update && apt-get install -y --no-install-recommends libicu-dev pkg-config g++)
+
+$(STAMP): pyproject.toml $(ICU_BUILD)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -25,7 +25,7 @@ from accord.exchange.retention import run_retention
 from accord.exchange.uploads import UploadSlots, sweep_incoming
 from accord.exchange.wake import announce_when_listening
 from accord.exchange.witnessing import run_checkpoints
-from accord.focus import cyber, precursors
+from accord.focus import cyber, networks, precursors
 from accord.http.problems import install_problem_handlers
 from accord.http.request_ids import RequestIds
 from accord.ledger.events import EventType, append_event
@@ -43,7 +43,14 @@ from accord.workplan import register as register_workplan
 from accord.workplan.plan import ensure_default_plan, plan_is_empty
 
 # Each capability's `register(registry)`, in the order its pieces should appear (e.g. indicators in the report).
-CAPABILITIES = (register_workplan, precursors.register, cyber.register, forwarding.register, roster.register)
+CAPABILITIES = (
+    register_workplan,
+    precursors.register,
+    cyber.register,
+    networks.register,
+    forwarding.register,
+    roster.register,
+)
 # An upload body left in the data directory this long ago belongs to no live request (one arriving is written to
 # all the time): removed when a node process starts.
 INCOMPLETE_UPLOAD_S = 3600.0

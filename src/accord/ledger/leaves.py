@@ -67,6 +67,8 @@ class EventType(StrEnum):
     STIX_OBJECTS_REFUSED = "stix.objects_refused"
     STIX_UNMARKED_DEFAULTED = "stix.unmarked_defaulted"
     STIX_OBJECTS_DELETED = "stix.objects_deleted"
+    NETWORK_ENTITIES_ADDED = "network.entities_added"  # to a case: imported, added by an analyst, or shared
+    NETWORK_JUDGED = "network.judged"  # an analyst judged two entities the same, not the same, or unsure
 
 
 def leaf_record(

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -500,4 +501,75 @@ peer_roster = Table(
     Column("agency", String(32), nullable=False),
     Column("published_at", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
+)
+
+# Organised-crime networks. A case's entities (FollowTheMoney JSON, one row per entity id in the case), with where
+# each came from: this party (an import, an analyst) or the partner (a share, by message). The case row carries
+# the handling every read of its entities is decided on, as a message's does.
+network_cases = Table(
+    "network_cases",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("owner_agency", String(32), nullable=False),  # the agency that holds the case here
+    Column("origin_party", String(8), nullable=False),  # who opened it: this party, or the partner (by a share)
+    Column("focus_area", String(32), nullable=False),
+    Column("level", String(16), nullable=False),  # a CommonLevel
+    Column("tlp", String(16), nullable=False),
+    Column("caveats", String(200), nullable=False),  # comma-separated, "" for none
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+network_entities = Table(
+    "network_entities",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("entity_id", String(256), primary_key=True),
+    Column("schema", String(64), nullable=False),
+    Column("caption", String(512), nullable=False),
+    Column("properties", Text, nullable=False),  # JSON: {property: [values]}
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_network_entities_schema", "case_id", "schema"),
+)
+
+network_provenance = Table(
+    "network_provenance",
+    metadata,
+    Column("row_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("case_id", String(36), nullable=False),
+    Column("entity_id", String(256), nullable=False),
+    Column("party", String(8), nullable=False),  # whose the entity is: this party's or the partner's
+    Column("message_id", String(36)),  # the share it came in (or went out in); NULL for an import or an analyst
+    Column("source", String(256), nullable=False),  # e.g. "import rcmp-network.csv", "share", "api"
+    Column("added_by", String(128), nullable=False),
+    Column("added_at", UtcDateTime, nullable=False),
+    Index("ix_network_provenance_entity", "case_id", "entity_id"),
+    Index("ix_network_provenance_message", "message_id"),
+)
+
+# Candidate matches of a partner's entity (case_id, entity_id) with one of ours, with the score and its evidence.
+network_matches = Table(
+    "network_matches",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("entity_id", String(256), primary_key=True),
+    Column("match_case_id", String(36), primary_key=True),
+    Column("match_entity_id", String(256), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON: what agreed and what differed, with weights
+    Column("found_at", UtcDateTime, nullable=False),
+)
+
+# An analyst's judgement on a pair of entities ("case_id/entity_id" keys, left < right): same, not same, unsure.
+# Merges happen in views (connected "same" pairs); the entities themselves are never changed by a judgement.
+network_judgements = Table(
+    "network_judgements",
+    metadata,
+    Column("left_key", String(300), primary_key=True),
+    Column("right_key", String(300), primary_key=True),
+    Column("judgement", String(16), nullable=False),
+    Column("officer", String(128), nullable=False),
+    Column("decided_at", UtcDateTime, nullable=False),
 )

@@ -1,0 +1,168 @@
+"""FollowTheMoney entities, checked strictly: FtM's own parser keeps what it cannot read (an unknown property is
+dropped, an unreadable date kept as text), so each entity is read property by property and refused with the reason
+the analyst can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from followthemoney import model
+from followthemoney.proxy import EntityProxy
+from followthemoney.schema import Schema
+
+from accord.errors import InvalidInput
+
+MAX_ID_CHARS = 256
+MAX_VALUES_PER_PROPERTY = 200
+MAX_VALUE_CHARS = 4_000
+
+# The schemata an analyst of this capability works with (the issue's list and their FtM ancestors); any other FtM
+# schema (documents, court cases, sanctions…) belongs to another tool and is refused with the list below.
+SCHEMATA = (
+    "Person",
+    "Company",
+    "Organization",
+    "LegalEntity",
+    "Address",
+    "Passport",
+    "Identification",
+    "BankAccount",
+    "CryptoWallet",
+    "UserAccount",
+    "Vehicle",
+    "Vessel",
+    "Airplane",
+    "Event",
+    "Call",
+    "Ownership",
+    "Directorship",
+    "Employment",
+    "Membership",
+    "Family",
+    "Associate",
+    "Payment",
+    "UnknownLink",
+)
+_ALLOWED = frozenset(SCHEMATA)
+
+
+class EntityError(InvalidInput):
+    """An entity that cannot be taken: the detail names the entity and what is wrong with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An edge of the graph: a relation entity (Ownership: owner → asset) or an entity-valued property of a thing
+    (Passport.holder → the person). `via` is the relation entity's id, or None for a property."""
+
+    source: str
+    target: str
+    label: str
+    via: str | None
+
+
+def schema_named(name: Any) -> Schema:
+    if not isinstance(name, str) or not name:
+        raise EntityError("an entity needs a schema, e.g. Person, Company, Ownership")
+    schema = model.get(name)
+    if schema is None or schema.name not in _ALLOWED:
+        raise EntityError(f"unknown schema {name!r}; the schemata are {', '.join(SCHEMATA)}")
+    return schema
+
+
+def check_entity(raw: Any) -> EntityProxy:
+    """The entity as an FtM proxy, every value cleaned; raise EntityError on anything it would lose or mistake."""
+    if not isinstance(raw, Mapping):
+        raise EntityError("an entity is a JSON object with id, schema and properties")
+    unknown_keys = sorted(set(raw) - {"id", "schema", "properties", "caption", "datasets", "referents"})
+    if unknown_keys:
+        raise EntityError(f"an entity has no field {unknown_keys[0]!r} (it has id, schema and properties)")
+    entity_id = raw.get("id")
+    if not isinstance(entity_id, str) or not entity_id.strip():
+        raise EntityError("an entity needs an id (a string)")
+    if len(entity_id) > MAX_ID_CHARS or entity_id != entity_id.strip():
+        raise EntityError(f"entity id {entity_id[:40]!r}… is not usable (at most {MAX_ID_CHARS} characters, no spaces)")
+    schema = schema_named(raw.get("schema"))
+    if schema.abstract:
+        raise EntityError(f"entity {entity_id}: {schema.name} is abstract; use one of its kinds")
+    properties = raw.get("properties") or {}
+    if not isinstance(properties, Mapping):
+        raise EntityError(f"entity {entity_id}: properties is an object of lists of values")
+    proxy = model.make_entity(schema)
+    proxy.id = entity_id
+    for name, values in properties.items():
+        prop = schema.get(name)
+        if prop is None:
+            raise EntityError(f"entity {entity_id}: a {schema.name} has no property {name!r}")
+        listed = values if isinstance(values, list) else [values]
+        if len(listed) > MAX_VALUES_PER_PROPERTY:
+            raise EntityError(f"entity {entity_id}: {name} has {len(listed)} values; at most {MAX_VALUES_PER_PROPERTY}")
+        for value in listed:
+            if isinstance(value, Mapping):  # a nested entity, as FtM's JSON may inline it: its id is the reference
+                value = value.get("id")
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise EntityError(f"entity {entity_id}: {name} holds {value!r}, not a text or a number")
+            text = str(value)
+            if len(text) > MAX_VALUE_CHARS:
+                raise EntityError(f"entity {entity_id}: a value of {name} has more than {MAX_VALUE_CHARS} characters")
+            cleaned = prop.type.clean(text, proxy=proxy)
+            if cleaned is None:
+                raise EntityError(f"entity {entity_id}: {text!r} is not a valid {prop.type.label.lower()} for {name}")
+            proxy.unsafe_add(prop, cleaned, cleaned=True)
+    if schema.edge and not (_values(proxy, schema.edge_source) and _values(proxy, schema.edge_target)):
+        raise EntityError(
+            f"entity {entity_id}: a {schema.name} links {schema.edge_source} to {schema.edge_target}; both are needed"
+        )
+    missing = [p for p in schema.required if not proxy.get(p)]
+    if missing:
+        raise EntityError(f"entity {entity_id}: a {schema.name} needs {', '.join(sorted(missing))}")
+    return proxy
+
+
+def entity_refs(proxy: EntityProxy) -> Iterator[tuple[str, str]]:
+    """(property, referenced id) for every entity-valued property: what must exist for the entity to make sense."""
+    for prop in proxy.schema.properties.values():
+        if prop.type.name == "entity":
+            for value in proxy.get(prop):
+                yield prop.name, value
+
+
+def links_of(proxy: EntityProxy) -> Iterator[Link]:
+    """The graph edges an entity makes: a relation joins its source to its target (once per pair of values);
+    a thing is joined to every entity its properties name."""
+    schema = proxy.schema
+    if schema.edge:
+        label = schema.edge_label or schema.label
+        for source in _values(proxy, schema.edge_source):
+            for target in _values(proxy, schema.edge_target):
+                yield Link(source, target, label, proxy.id)
+        return
+    for name, value in entity_refs(proxy):
+        prop = schema.get(name)
+        yield Link(proxy.id or "", value, prop.label if prop is not None else name, None)
+
+
+def _values(proxy: EntityProxy, prop: str | None) -> list[str]:
+    return proxy.get(prop) if prop is not None else []
+
+
+def is_relation(proxy: EntityProxy) -> bool:
+    return bool(proxy.schema.edge)
+
+
+def caption_of(proxy: EntityProxy) -> str:
+    return (proxy.caption or proxy.id or "")[:512]
+
+
+def missing_references(proxies: Iterable[EntityProxy], known: set[str]) -> dict[str, list[str]]:
+    """For each entity that names an entity neither in `proxies` nor in `known`, the ids it names that are missing."""
+    listed = list(proxies)
+    ids = known | {p.id for p in listed if p.id}
+    missing: dict[str, list[str]] = {}
+    for proxy in listed:
+        absent = sorted({ref for _, ref in entity_refs(proxy) if ref not in ids})
+        if absent:
+            missing[proxy.id or ""] = absent
+    return missing
