@@ -35,7 +35,31 @@ def shared_pair(
     request: pytest.FixtureRequest, templates: PairTemplates, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[RunningNode, RunningNode]]:
     """One running pair per module and backend, for tests that each touch their own part of the nodes' state."""
-    backend = str(request.param)
+    yield from _module_pair(str(request.param), templates, tmp_path_factory)
+
+
+# A module of legal rules (what a policy pack decides, holds or refuses) decides the same whatever stores the
+# messages, and the exchange, store and ledger modules run on both backends: such a module overrides `databases` or
+# `shared_pair` with these and runs once, on SQLite.
+
+
+@pytest.fixture
+def sqlite_databases(tmp_path: Path) -> Iterator[DatabaseFactory]:
+    factory = databases_for("sqlite", tmp_path)
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture(scope="module")
+def shared_sqlite_pair(
+    templates: PairTemplates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[RunningNode, RunningNode]]:
+    yield from _module_pair("sqlite", templates, tmp_path_factory)
+
+
+def _module_pair(
+    backend: str, templates: PairTemplates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[RunningNode, RunningNode]]:
     root = tmp_path_factory.mktemp(f"pair-{backend}")
     databases = databases_for(backend, root)
     with running_pair(templates, databases, root) as started:

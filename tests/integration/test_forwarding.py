@@ -9,12 +9,19 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from accord.store.tables import events, forwards, messages
 from tests.integration.nodes import RunningNode, draft, wait_for
 
 RESTRICTION = "Not to be shared with state police or customs brokers"
+
+
+@pytest.fixture(scope="module")
+def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[RunningNode, RunningNode]:
+    """Legal rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair
 
 
 def sent_to_india(ca: RunningNode, in_: RunningNode, **handling: Any) -> str:

@@ -22,6 +22,12 @@ SCREEN_BYTES = 1024 * 1024  # and attachments of at most this size
 
 
 @pytest.fixture
+def databases(sqlite_databases: DatabaseFactory) -> DatabaseFactory:
+    """Legal rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return sqlite_databases
+
+
+@pytest.fixture
 def pair(
     templates: PairTemplates, databases: DatabaseFactory, tmp_path: Path
 ) -> Iterator[tuple[RunningNode, RunningNode]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select, update
 
 from accord.store.tables import events, messages, mistreatment_assessments
@@ -24,6 +25,12 @@ SUSPECT = {
     "identifiers": [{"scheme": "passport", "value": "P4410982"}],
 }
 COURIER = {"kind": "person", "name": "Manpreet Kaur Gill", "date_of_birth": "1992-11-02"}
+
+
+@pytest.fixture(scope="module")
+def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[RunningNode, RunningNode]:
+    """Legal rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair
 
 
 def send(client: httpx.Client, **overrides: Any) -> dict[str, Any]:

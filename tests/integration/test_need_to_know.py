@@ -7,10 +7,18 @@ import hashlib
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from accord.store.tables import events
+from tests.conftest import DatabaseFactory
 from tests.integration.nodes import RunningNode, draft, wait_for
+
+
+@pytest.fixture
+def databases(sqlite_databases: DatabaseFactory) -> DatabaseFactory:
+    """Legal rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return sqlite_databases
 
 
 def send(client: httpx.Client, **overrides: Any) -> dict[str, Any]:

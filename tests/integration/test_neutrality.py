@@ -8,12 +8,19 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from accord.store.tables import events, messages
 from tests.integration.nodes import RunningNode, draft, wait_for
 
 REPLY = {"handling": {"classification": "Restricted"}, "title": "Re: director", "body": "He is known to us; see below."}
+
+
+@pytest.fixture(scope="module")
+def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[RunningNode, RunningNode]:
+    """Legal rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair
 
 
 def delivered(client: httpx.Client, message_id: str) -> bool:

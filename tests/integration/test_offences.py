@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from accord.store.tables import events, messages
@@ -22,6 +23,12 @@ ASSURANCE = {
     "issuing_authority": "Ministry of External Affairs, Government of India",
 }
 MURDER = {"focus_area": "networks", "recipient_agency": "CBI", "offence": "0101"}
+
+
+@pytest.fixture(scope="module")
+def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[RunningNode, RunningNode]:
+    """Legal rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair
 
 
 def stored(node: RunningNode) -> tuple[int, int]:

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from accord.domain.parties import Party
 from accord.policy.pack import shipped_pack_dir
 from accord.store.tables import events, messages, outbox
+from tests.conftest import DatabaseFactory
 from tests.integration.nodes import RunningNode, assessment, draft, wait_for
 
 PERSON = {
@@ -22,6 +24,12 @@ PERSON = {
     "role": "suspect",
     "identifiers": [{"scheme": "passport", "value": "Z1"}],
 }
+
+
+@pytest.fixture
+def databases(sqlite_databases: DatabaseFactory) -> DatabaseFactory:
+    """Legal rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return sqlite_databases
 
 
 def send(client: httpx.Client, **overrides: Any) -> dict[str, Any]:

@@ -10,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from accord.domain.handling import Caveat, CommonLevel, Handling, Tlp
 from accord.domain.messages import Address, Message, MessageKind, Priority
 from accord.domain.parties import Party
 from accord.store.tables import messages
+from tests.conftest import DatabaseFactory
 from tests.integration.forgery import batch, claims_for, message, post_batch, seal
 from tests.integration.nodes import RunningNode, draft, wait_for
 from tests.integration.test_precursor_incidents import incident
@@ -23,6 +25,12 @@ from tests.integration.test_precursor_notifications import pen
 from tests.integration.test_web_sessions import sign_in
 
 Pair = tuple[RunningNode, RunningNode]
+
+
+@pytest.fixture
+def databases(sqlite_databases: DatabaseFactory) -> DatabaseFactory:
+    """Legal rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return sqlite_databases
 
 
 def stored(node: RunningNode) -> int:

@@ -57,6 +57,12 @@ VICTIM = {
 }
 
 
+@pytest.fixture
+def databases(sqlite_databases: DatabaseFactory) -> DatabaseFactory:
+    """Legal rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return sqlite_databases
+
+
 def send(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
     response = client.post("/api/v1/messages", json=draft(**overrides))
     assert response.status_code == 201, response.text

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from accord.directory.officers import Role, create_officer
@@ -16,6 +17,12 @@ from accord.focus.cyber.tlp import tlp_definitions
 from accord.store.tables import messages, peer_roster
 from tests.integration.nodes import PASSWORD, RunningNode, draft, open_local, wait_for
 from tests.stix_samples import indicator, tlp2
+
+
+@pytest.fixture(scope="module")
+def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[RunningNode, RunningNode]:
+    """Legal rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair
 
 
 def red(*named: str, **fields: Any) -> dict[str, Any]:
