@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from followthemoney import model
+from followthemoney.exc import InvalidData
 from followthemoney.proxy import EntityProxy
 from followthemoney.schema import Schema
 
@@ -107,7 +108,10 @@ def check_entity(raw: Any) -> EntityProxy:
             text = str(value)
             if len(text) > MAX_VALUE_CHARS:
                 raise EntityError(f"entity {entity_id}: a value of {name} has more than {MAX_VALUE_CHARS} characters")
-            cleaned = prop.type.clean(text, proxy=proxy)
+            try:
+                cleaned = prop.type.clean(text, proxy=proxy)
+            except InvalidData:  # FtM refuses an entity naming itself (an owner owning itself) this way
+                raise EntityError(f"entity {entity_id}: {name} names the entity itself") from None
             if cleaned is None:
                 raise EntityError(f"entity {entity_id}: {text!r} is not a valid {prop.type.label.lower()} for {name}")
             proxy.unsafe_add(prop, cleaned, cleaned=True)
