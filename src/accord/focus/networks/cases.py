@@ -242,8 +242,8 @@ def case_summaries(node: Node, officer: Officer) -> list[CaseSummary]:
     """The cases the officer may read, newest first, with their entity counts."""
     rows = list_cases(node, officer)
     with node.engine.connect() as conn:
-        counts: dict[str, int] = dict(
-            conn.execute(select(network_entities.c.case_id, func.count()).group_by(network_entities.c.case_id)).tuples()
+        counts: dict[str, int] = _pairs(
+            conn.execute(select(network_entities.c.case_id, func.count()).group_by(network_entities.c.case_id))
         )
     return [_summary(row, {}, {}, counts.get(row.case_id, 0)) for row in rows]
 
@@ -252,21 +252,25 @@ def case_summary(node: Node, officer: Officer, case_id: str) -> CaseSummary:
     """The case with its entities counted by schema and by the party they came from."""
     with node.engine.connect() as conn:
         row = visible_case(node, conn, officer, case_id)
-        by_schema: dict[str, int] = dict(
+        by_schema = _pairs(
             conn.execute(
                 select(network_entities.c.schema, func.count())
                 .where(network_entities.c.case_id == case_id)
                 .group_by(network_entities.c.schema)
-            ).tuples()
+            )
         )
-        by_party: dict[str, int] = dict(
+        by_party = _pairs(
             conn.execute(
                 select(network_provenance.c.party, func.count(distinct(network_provenance.c.entity_id)))
                 .where(network_provenance.c.case_id == case_id)
                 .group_by(network_provenance.c.party)
-            ).tuples()
+            )
         )
     return _summary(row, by_schema, by_party)
+
+
+def _pairs(rows: Iterable[Any]) -> dict[str, int]:
+    return {str(row[0]): int(row[1]) for row in rows}
 
 
 def _summary(
