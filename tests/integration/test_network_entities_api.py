@@ -116,10 +116,11 @@ def test_a_batch_with_bad_entities_is_refused_whole_with_each_by_position(ca: Ru
         assert refused.headers["content-type"].startswith("application/problem+json")
         problem = refused.json()
         assert problem["refused"] == 3
-        assert [(e["location"], e["id"]) for e in problem["errors"]] == [
-            (["body", 3], "x-1"),
-            (["body", 4], "o-2"),
-            (["body", 5], "p-2"),
+        assert [e["location"] for e in problem["errors"]] == [["body", 3], ["body", 4], ["body", 5]]
+        assert problem["entities"] == [
+            {"position": 4, "id": "x-1"},
+            {"position": 5, "id": "o-2"},
+            {"position": 6, "id": "p-2"},
         ]
         assert "ghost, which is neither" in problem["errors"][1]["message"]
         assert rcmp.get("/api/v1/networks/cases/api-refused").json()["entities"] == 0

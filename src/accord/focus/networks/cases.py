@@ -55,12 +55,11 @@ class EntitiesRefused(InvalidInput):
         self.refused = list(errors)
 
     def extensions(self) -> dict[str, object]:
+        listed = self.refused[:ERRORS_LISTED]
         return {
             "refused": len(self.refused),
-            "errors": [
-                {"location": ["body", e.row - 1], "message": e.reason, "type": self.slug, "id": e.entity_id}
-                for e in self.refused[:ERRORS_LISTED]
-            ],
+            "errors": [{"location": ["body", e.row - 1], "message": e.reason, "type": self.slug} for e in listed],
+            "entities": [{"position": e.row, "id": e.entity_id} for e in listed],
         }
 
 
