@@ -94,7 +94,11 @@ CONFLICTS: Mapping[str, float] = {"passport": 0.6, "national-id": 0.5, "birth": 
 # For an entity that *is* the identifier (an account, a wallet, a vessel), a different one means another entity.
 _DEFINING: Mapping[str, str] = {"account": "account", "wallet": "wallet", "vessel": "imo", "document": "passport"}
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "dr", "shri", "sri", "smt", "kumari", "km", "sardar", "late"})
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# Words are split on spaces, digits and punctuation only: Indic vowel signs are marks, not word characters to `\w`.
+# A nasal before a stop is written as a letter in Latin, as anusvara in Devanagari and as tippi (often dropped in
+# transliteration) in Gurmukhi: "Sandhu", "संधू" and "ਸੰਧੂ" all lose it.
+_NASAL = re.compile(r"[mn](?=[dtbpgkcj])")
+_SEPARATORS = re.compile(r"[\s\d_.,;:!?'\"()\[\]{}/\\|&+*-]+")
 
 
 @cache
@@ -118,10 +122,12 @@ def name_tokens(name: str) -> NameTokens:
     strong: list[str] = []
     weak: list[str] = []
     initials: list[str] = []
-    for word in _WORD.findall(unicodedata.normalize("NFC", name)):
+    for word in filter(None, _SEPARATORS.split(unicodedata.normalize("NFC", name))):
         if word.casefold() in _HONORIFICS:
             continue
         key = indic_key(word)
+        if key not in _weak_keys():
+            key = _NASAL.sub("", key)
         if not key:
             continue
         if len(word) == 1:
