@@ -99,7 +99,9 @@ def test_a_score_with_its_evidence() -> None:
 
 
 def test_different_account_numbers_are_different_accounts() -> None:
-    theirs = _features("c1", {"id": "a1", "schema": "BankAccount", "properties": {"iban": ["GB82 WEST 1234 5698 7654 32"]}})
+    theirs = _features(
+        "c1", {"id": "a1", "schema": "BankAccount", "properties": {"iban": ["GB82 WEST 1234 5698 7654 32"]}}
+    )
     same = _features("c2", {"id": "b1", "schema": "BankAccount", "properties": {"iban": ["GB82WEST12345698765432"]}})
     found = compare(theirs, same)
     assert found is not None and found.score >= 0.9

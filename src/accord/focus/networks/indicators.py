@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-import rustworkx as rx
 from followthemoney.types import registry
 from sqlalchemy import select
 
 from accord.domain.messages import DeliveryState, Direction, MessageKind
 from accord.domain.parties import Party
-from accord.focus.networks.graph import build_graph
-from accord.focus.networks.judgements import Judgement, merge_entities, resolver
+from accord.focus.networks.entities import is_relation, links_of
+from accord.focus.networks.judgements import Judgement, resolver
 from accord.focus.networks.store import FOCUS_AREA, case_entities, case_provenance
 from accord.store.tables import messages, network_cases, network_judgements
 from accord.workplan.indicators import Breakdown, Indicator, IndicatorContext, IndicatorResult
@@ -76,28 +75,32 @@ def _confirmed(context: IndicatorContext) -> IndicatorResult:
 
 
 def _spanning(context: IndicatorContext) -> IndicatorResult:
-    """Networks held now (every case) whose members are tied to both countries."""
+    """Networks held now: things joined by relations within a case and by "same" judgements across cases; those
+    whose members are tied to both countries."""
     conn = context.conn
-    solved = resolver(conn)
+    joined = resolver(conn)  # the "same" judgements, extended below by every link of every case
     countries = {p.value.casefold() for p in Party}
-    spanning = 0
+    tied: dict[str, set[str]] = {}
     for (case_id,) in conn.execute(select(network_cases.c.case_id).order_by(network_cases.c.case_id)):
-        merged, shown = merge_entities(case_id, case_entities(conn, case_id), solved)
-        parties: dict[str, set[str]] = {}
-        for original, arrivals in case_provenance(conn, case_id).items():
-            parties.setdefault(shown.get(original, original), set()).update(a["party"] for a in arrivals)
-        graph = build_graph(merged, parties)
-        by_id = {p.id: p for p in merged}
-        for component in rx.connected_components(graph.undirected()):
-            if len(component) < 2:
+        provenance = case_provenance(conn, case_id)
+        for proxy in case_entities(conn, case_id):
+            key = f"{case_id}/{proxy.id}"
+            for link in links_of(proxy):
+                joined.union(f"{case_id}/{link.source}", f"{case_id}/{link.target}")
+            if is_relation(proxy):
                 continue
-            tied: set[str] = set()
-            for index in component:
-                data = graph.data(index)
-                proxy = by_id.get(data.entity_id)
-                named = {c for c in proxy.get_type_values(registry.country)} & countries if proxy else set()
-                tied |= named or {p.casefold() for p in data.parties}
-            spanning += int(countries <= tied)
+            named = set(proxy.get_type_values(registry.country)) & countries
+            parties = {a["party"].casefold() for a in provenance.get(proxy.id or "", [])}
+            tied[key] = named or parties
+            joined.find(key)
+            joined.parent.setdefault(key, key)
+    members: dict[str, set[str]] = {}
+    sizes: Counter[str] = Counter()
+    for key, ties in tied.items():
+        root = joined.find(key)
+        members.setdefault(root, set()).update(ties)
+        sizes[root] += 1
+    spanning = sum(1 for root, ties in members.items() if sizes[root] > 1 and countries <= ties)
     return IndicatorResult(spanning, {FOCUS_AREA: spanning})
 
 
@@ -122,8 +125,8 @@ NETWORK_INDICATORS = (
         "networks-spanning-both",
         "Networks with members in both countries",
         "count",
-        "Connected networks of the cases held now (entities judged the same merged) with members tied to Canada "
-        "and to India, by their country properties or, lacking those, the party that holds them.",
+        "Networks held now (things joined by relations, and across cases by entities judged the same) with members "
+        "tied to Canada and to India, by their country properties or, lacking those, the party whose they are.",
         _spanning,
         module="networks",
     ),
