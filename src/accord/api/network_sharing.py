@@ -24,6 +24,7 @@ router = APIRouter(prefix="/api/v1/networks", tags=["networks"])
 CaseId = Annotated[str, Path(min_length=1, max_length=36, description="the network case's id")]
 SHARE_PROBLEMS = (*BODY_PROBLEMS, 403, 404, 413)
 READ_PROBLEMS = (*OFFICER_PROBLEMS, 403, 404)
+KEY_PATTERN = r"^[^/]{1,36}/\S.*$"
 
 
 class NetworkShareDraft(DisclosureContext):
@@ -51,8 +52,8 @@ class NetworkShareDraft(DisclosureContext):
 class JudgementIn(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    left: str = Field(min_length=3, max_length=300, description="an entity key: case_id/entity_id")
-    right: str = Field(min_length=3, max_length=300)
+    left: str = Field(pattern=KEY_PATTERN, max_length=300, description="an entity key: case_id/entity_id")
+    right: str = Field(pattern=KEY_PATTERN, max_length=300, description="the other entity's key")
     judgement: Judgement
 
 

@@ -41,8 +41,6 @@ def split_key(key: str) -> tuple[str, str]:
 def judge(node: Node, officer: Officer, left: str, right: str, judgement: Judgement) -> dict[str, Any]:
     """Record the officer's judgement on a pair; both entities must exist in cases the officer may read."""
     require_sender(officer)
-    if left == right:
-        raise InvalidInput("a judgement is on two different entities")
     now = datetime.now(UTC)
     low, high = pair_key(left, right)
     with node.engine.begin() as conn:
@@ -51,6 +49,8 @@ def judge(node: Node, officer: Officer, left: str, right: str, judgement: Judgem
             visible_case(node, conn, officer, case_id)
             if not held_ids(conn, case_id, [entity_id]):
                 raise NotFound(f"case {case_id} holds no entity {entity_id}")
+        if low == high:
+            raise InvalidInput("a judgement is on two different entities")
         conn.execute(
             delete(network_judgements).where(
                 network_judgements.c.left_key == low, network_judgements.c.right_key == high
