@@ -88,7 +88,7 @@ def shared(
                 "body": "Two companies, their directors and a payment between them.",
                 "handling": {"classification": "Protected B", "tlp": "AMBER"},
                 "legal_basis": "Privacy Act s.8(2)(f); Canada–India arrangement",
-                "offence": "0906",  # ICCS: participation in an organised criminal group
+                "offence": "06012",  # ICCS: trafficking in controlled drugs or precursors
                 "roles": {"ca-p1": "other", "ca-p2": "other"},
             },
         )
@@ -101,11 +101,10 @@ def shared(
         persons = [s for s in subjects if s["kind"] == "person"]
         recorded = legal.post("/api/v1/assessments", json=assessment(CASE, persons))
         assert recorded.status_code == 201, recorded.text
-        approved = legal.post(
-            f"/api/v1/reviews/{sent.json()['id']}",
-            json={"action": "approve", "reason": "Associates of a network; no substantial risk assessed."},
-        )
-    assert approved.status_code == 200, approved.text
+    # The assessment was the only thing the share waited for: the pack decides again and the share goes.
+    with ca.client("ca.rcmp") as rcmp:
+        state = rcmp.get(f"/api/v1/messages/{sent.json()['id']}").json()["delivery"]["state"]
+    assert state in {"queued", "sent", "delivered", "read"}, state
     yield ca, in_, sent.json()
 
 
