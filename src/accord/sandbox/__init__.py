@@ -1,5 +1,5 @@
 """The two-party sandbox: its India and Canada nodes on loopback (`nodes`), and generated SAMPLE traffic for them
-(`seed`)."""
+(`seed`) and the SAMPLE network (`networks`)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,18 @@ from accord.sandbox.nodes import (
     stop_processes,
     wait_healthy,
 )
+from accord.sandbox.networks import SampleCase, sample_network, seed_sample_network
 from accord.sandbox.seed import SeedSummary, seed_traffic
 
 __all__ = [
+    "SampleCase",
     "SandboxNode",
     "SeedSummary",
     "prepare_sandbox",
+    "sample_network",
     "sandbox_data_dir",
     "sandbox_settings",
+    "seed_sample_network",
     "seed_traffic",
     "start_node_process",
     "stop_processes",
