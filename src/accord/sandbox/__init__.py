@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from accord.sandbox.networks import SampleCase, sample_network, seed_sample_network
 from accord.sandbox.nodes import (
     SandboxNode,
     prepare_sandbox,
@@ -12,7 +13,6 @@ from accord.sandbox.nodes import (
     stop_processes,
     wait_healthy,
 )
-from accord.sandbox.networks import SampleCase, sample_network, seed_sample_network
 from accord.sandbox.seed import SeedSummary, seed_traffic
 
 __all__ = [

@@ -17,10 +17,12 @@ from followthemoney.proxy import EntityProxy
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
+from accord.crypto.canonical import canonical_json
 from accord.datafiles import load
 from accord.domain.parties import Party
 from accord.focus.networks.entities import check_entity, is_relation
 from accord.focus.networks.store import add_entities, ensure_case
+from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import network_cases
 
@@ -134,6 +136,13 @@ def seed_sample_network(node: Node, seed: int = 1, now: datetime | None = None) 
         )
         added = add_entities(
             conn, sample.case_id, sample.entities, party=node.party, source=SOURCE, added_by=SEEDED_BY, now=moment
+        )
+        append_event(
+            conn,
+            EventType.NETWORK_ENTITIES_ADDED,
+            SEEDED_BY,
+            {"case_id": sample.case_id, "source": SOURCE, "new": len(added.new), "merged": len(added.merged)},
+            canonical_json(sorted(added.new)),
         )
     return len(added.new)
 
