@@ -1,7 +1,8 @@
 """The link chart in real headless Chromium against the two-node sandbox and its SAMPLE network: an RCMP analyst opens
 Canada's case from a company's neighbourhood, expands a director (more entities appear), finds the path from the
 Canadian importer to the Indian supplier (highlighted) and is told plainly when two entities are not connected, then
-exports the chart as PNG, SVG and FtM JSON lines. The page runs under the strict CSP without a console error."""
+exports the chart as PNG, SVG and FtM JSON lines. The page runs under the strict CSP without an unexpected console
+error."""
 
 from __future__ import annotations
 
@@ -69,13 +70,18 @@ def test_an_analyst_expands_the_chart_finds_a_path_and_exports_it(
     ids = {entity["id"] for entity in exported}
     assert {IMPORTER, SUPPLIER, "sample-ca-c-northline", "sample-ca-dir-gurpreet"} <= ids
     assert "sample-ca-p-lead" not in ids  # not on the chart, so not exported
-    assert errors == []
+    assert errors == [], "\n".join(errors)
 
     missing = page.goto("/networks/NO-SUCH-CASE")
     assert missing is not None and missing.status == 404
     context.close()
 
 
+# Expected on the console: the 404 that answers "not connected", and canvas2svg's note while it writes labels.
+_EXPECTED = ("/path?source=sample-ca-c-fvac&target=sample-ca-p-lead", "Attempted to apply path command to node text")
+
+
 def _keep_errors(errors: list[str], message: ConsoleMessage) -> None:
-    if message.type == "error":
-        errors.append(message.text)
+    text = f"{message.text} at {message.location}"
+    if message.type == "error" and not any(known in text for known in _EXPECTED):
+        errors.append(text)
