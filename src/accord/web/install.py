@@ -30,6 +30,7 @@ from accord.web import (
     directory,
     forwarding,
     mailbox,
+    network_xref,
     networks,
     precursors,
     reviews,
@@ -53,6 +54,7 @@ ROUTERS = (
     audit.router,
     precursors.router,
     cyber.router,
+    network_xref.router,
     networks.router,
 )
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -187,9 +187,51 @@ def screen_neutrality(
 
 
 def screened_text(message: Message) -> str:
-    """The free text the officer wrote: title, body and the subjects' roles (a role is free text too)."""
+    """The free text the officer wrote: title, body and the subjects' roles (a role is free text too), and the free
+    text of the network entities the message shares (notes, descriptions, religion, ethnicity, political views…)."""
     roles = [s.role for s in message.subjects if s.role]
-    return "\n".join([message.title, message.body, *roles])
+    return "\n".join([message.title, message.body, *roles, *network_free_text(message)])
+
+
+# FollowTheMoney properties an analyst writes in words (names, dates and identifiers are structured, and persons'
+# names and identifiers travel as subjects too).
+NETWORK_TEXT_PROPERTIES = frozenset(
+    {
+        "notes",
+        "description",
+        "summary",
+        "biography",
+        "religion",
+        "ethnicity",
+        "political",
+        "education",
+        "position",
+        "profession",
+        "keywords",
+        "classification",
+        "sector",
+        "status",
+        "appearance",
+        "relationship",
+        "role",
+        "purpose",
+        "title",
+    }
+)
+
+
+def network_free_text(message: Message) -> list[str]:
+    """The free-text values of the shared entities, one line per value."""
+    if message.network is None:
+        return []
+    return [
+        str(value)
+        for entity in message.network.entities
+        for name, values in (entity.get("properties") or {}).items()
+        if name in NETWORK_TEXT_PROPERTIES
+        for value in (values if isinstance(values, list) else [values])
+        if isinstance(value, str | int | float)
+    ]
 
 
 def _without_exceptions(terms: CompiledTerms, text: str) -> list[Hit]:
