@@ -31,6 +31,7 @@ from accord.web import (
     forwarding,
     mailbox,
     network_xref,
+    networks,
     precursors,
     reviews,
     signin,
@@ -54,6 +55,7 @@ ROUTERS = (
     precursors.router,
     cyber.router,
     network_xref.router,
+    networks.router,
 )
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
