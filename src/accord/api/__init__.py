@@ -14,6 +14,7 @@ from accord.api import (
     forwarding,
     messages,
     network_entities,
+    network_sharing,
     offences,
     precursor_transfer,
     precursors,
@@ -38,6 +39,7 @@ ROUTERS = (
     precursor_transfer.router,
     cyber.router,
     network_entities.router,
+    network_sharing.router,
     audit.router,
     federation.router,
 )

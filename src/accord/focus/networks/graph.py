@@ -38,6 +38,7 @@ class CaseGraph:
     graph: rx.PyDiGraph = field(default_factory=lambda: rx.PyDiGraph(multigraph=True))
     index: dict[str, int] = field(default_factory=dict)
     relations: dict[str, EntityProxy] = field(default_factory=dict)
+    _simple: rx.PyGraph | None = field(default=None, repr=False)
 
     def node(self, entity_id: str) -> int:
         found = self.index.get(entity_id)
@@ -55,6 +56,16 @@ class CaseGraph:
 
     def undirected(self) -> rx.PyGraph:
         return self.graph.to_undirected(multigraph=False)
+
+    def simple(self) -> rx.PyGraph:
+        """The links as a simple undirected graph (no parallel links, no self-loops) with the same node indices,
+        payload the index: what centrality, bridges and articulation points are defined on."""
+        if self._simple is None:
+            simple = rx.PyGraph(multigraph=False)
+            simple.add_nodes_from(range(self.graph.num_nodes()))
+            simple.add_edges_from_no_data([(a, b) for a, b in self.graph.edge_list() if a != b])
+            self._simple = simple
+        return self._simple
 
 
 def build_graph(proxies: Iterable[EntityProxy], parties: Mapping[str, Iterable[str]] | None = None) -> CaseGraph:
