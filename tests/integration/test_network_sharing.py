@@ -124,13 +124,14 @@ def test_the_share_goes_through_policy_with_its_persons_as_subjects(shared: Any)
 def test_the_partner_case_gains_the_entities_with_provenance(shared: Any) -> None:
     _, in_, sent = shared
     opened = open_local(in_)
+
+    def landed() -> list[Any]:
+        with opened.engine.connect() as conn:  # a new connection each time: a transaction would keep its snapshot
+            return list(conn.execute(select(network_entities.c.entity_id).where(network_entities.c.case_id == CASE)))
+
     try:
+        wait_for(landed)
         with opened.engine.connect() as conn:
-            wait_for(
-                lambda: conn.execute(
-                    select(network_entities.c.entity_id).where(network_entities.c.case_id == CASE)
-                ).all()
-            )
             provenance = case_provenance(conn, CASE)
     finally:
         opened.close()
