@@ -6,6 +6,7 @@ codes 0/1/2, one ledger event); and need-to-know: 403 for another agency, 404 fo
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -15,32 +16,10 @@ from sqlalchemy import select
 
 from accord.store.tables import events
 from tests.integration.nodes import RunningNode
+from tests.unit.test_network_imports import MAPPING as UNIT_MAPPING
 
-MAPPING = """
-rcmp_precursors:
-  queries:
-    - entities:
-        company:
-          schema: Company
-          keys: [company]
-          properties:
-            name: {column: company}
-            jurisdiction: {column: country}
-        director:
-          schema: Person
-          keys: [director]
-          properties:
-            name: {column: director}
-            phone: {column: phone}
-            birthDate: {column: born}
-        directorship:
-          schema: Directorship
-          key_literal: directorship
-          keys: [company, director]
-          properties:
-            organization: {entity: company}
-            director: {entity: director}
-"""
+# The unit tests' mapping, as FtM's dataset form holds it (a dataset, its queries).
+MAPPING = "rcmp_precursors:\n  queries:\n    -\n" + textwrap.indent(UNIT_MAPPING.strip("\n"), " " * 6) + "\n"
 GOOD_CSV = "company,country,director,phone,born\nMaple Chemicals Ltd,ca,John Smith,+1 416 555 0100,1970-01-02\n"
 BAD_ROW = "Ganga Traders Pvt,in,Ravi Kumar,+91 98765 43210,not a date\n"
 

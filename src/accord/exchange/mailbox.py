@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row, and_, or_, select, update
 from uuid6 import uuid7
@@ -23,6 +23,8 @@ from accord.store.tables import messages
 from accord.trust.peers import peer_for_party
 
 _NOTICE_RANK = 1  # read notices overtake routine traffic: the sender is waiting to know
+
+T = TypeVar("T")
 
 
 class Box:
@@ -106,8 +108,14 @@ def read_attributes(node: Node, row: Row[Any]) -> dict[str, Any]:
 
 def readable_rows(node: Node, officer: Officer, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
     """The rows the officer may read: every list, count, thread and download goes through this."""
-    allowed = node.policy.readable(reader_for(node, officer), [(row.id, read_attributes(node, row)) for row in rows])
-    return [row for row, ok in zip(rows, allowed, strict=True) if ok]
+    return readable_by(node, officer, [(row.id, read_attributes(node, row), row) for row in rows])
+
+
+def readable_by(node: Node, officer: Officer, items: Sequence[tuple[str, dict[str, Any], T]]) -> list[T]:
+    """The items the read policy lets the officer read, each given as (id, read attributes, the item): messages
+    here, and whatever else is read under a message's attributes (a network case's entities)."""
+    allowed = node.policy.readable(reader_for(node, officer), [(key, attributes) for key, attributes, _ in items])
+    return [item for (_, _, item), ok in zip(items, allowed, strict=True) if ok]
 
 
 def visible_row(node: Node, conn: Connection, officer: Officer, message_id: str) -> Row[Any]:

@@ -19,7 +19,7 @@ from accord.domain.handling import CommonLevel, Tlp
 from accord.domain.messages import Direction
 from accord.domain.parties import Party
 from accord.errors import Forbidden, InvalidInput, NotFound
-from accord.exchange.mailbox import reader_for
+from accord.exchange.mailbox import readable_by
 from accord.focus.networks.entities import caption_of
 from accord.node import Node
 from accord.store.tables import network_cases, network_entities, network_provenance
@@ -220,10 +220,7 @@ def case_read_attributes(node: Node, row: Row[Any]) -> dict[str, Any]:
 
 
 def readable_cases(node: Node, officer: Officer, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
-    allowed = node.policy.readable(
-        reader_for(node, officer), [(row.case_id, case_read_attributes(node, row)) for row in rows]
-    )
-    return [row for row, ok in zip(rows, allowed, strict=True) if ok]
+    return readable_by(node, officer, [(row.case_id, case_read_attributes(node, row), row) for row in rows])
 
 
 def visible_case(node: Node, conn: Connection, officer: Officer, case_id: str) -> Row[Any]:
