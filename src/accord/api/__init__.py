@@ -13,6 +13,7 @@ from accord.api import (
     federation,
     forwarding,
     messages,
+    network_graph,
     offences,
     precursor_transfer,
     precursors,
@@ -36,6 +37,7 @@ ROUTERS = (
     precursors.router,
     precursor_transfer.router,
     cyber.router,
+    network_graph.router,
     audit.router,
     federation.router,
 )
