@@ -275,12 +275,20 @@ def _adjacent(built: CaseGraph, index: int, filters: Filters) -> Iterable[int]:
 def shortest_path(built: CaseGraph, source_id: str, target_id: str) -> list[str]:
     """The entity ids on a shortest path between the two (links followed either way); raise NotFound with a
     sentence if they are not connected."""
-    return shortest_paths(built, source_id, target_id, limit=1)[0]
+    source, target = built.node(source_id), built.node(target_id)
+    if source == target:
+        return [source_id]
+    found = rx.dijkstra_shortest_paths(built.simple(), source, target=target, weight_fn=_unit)
+    if target not in found:
+        raise NotFound(f"{source_id} and {target_id} are not connected in this case's graph")
+    return [built.entity_id(i) for i in found[target]]
 
 
 def shortest_paths(built: CaseGraph, source_id: str, target_id: str, *, limit: int = MAX_PATHS) -> list[list[str]]:
     """Up to `limit` shortest paths between the two entities (entity ids, links followed either way), in a
     stable order; NotFound naming both if they are not connected."""
+    if limit <= 1:
+        return [shortest_path(built, source_id, target_id)]
     source, target = built.node(source_id), built.node(target_id)
     if source == target:
         return [[source_id]]
@@ -290,8 +298,6 @@ def shortest_paths(built: CaseGraph, source_id: str, target_id: str, *, limit: i
         raise NotFound(f"{source_id} and {target_id} are not connected in this case's graph")
     length = round(from_source[target])
     to_target = rx.dijkstra_shortest_path_lengths(simple, target, _unit)
-    distance = {source: 0, **{int(k): round(v) for k, v in from_source.items()}}
-    remaining = {target: 0, **{int(k): round(v) for k, v in to_target.items()}}
     found: list[list[int]] = []
     # Depth-first along the links that keep to a shortest path (distance from the source + to the target equals the
     # length), stopping at `limit`: the number of shortest paths can grow exponentially with the length.
@@ -303,9 +309,20 @@ def shortest_paths(built: CaseGraph, source_id: str, target_id: str, *, limit: i
             found.append(path)
             continue
         step = len(path)
-        nexts = [n for n in simple.neighbors(last) if distance.get(n) == step and remaining.get(n) == length - step]
+        nexts = [
+            n
+            for n in simple.neighbors(last)
+            if n != source
+            and _hops(from_source, n) == step
+            and (n == target or _hops(to_target, n) == length - step)
+        ]
         stack.extend([*path, n] for n in sorted(nexts, key=built.entity_id, reverse=True))
     return [[built.entity_id(i) for i in path] for path in found]
+
+
+def _hops(lengths: Any, index: int) -> int:
+    """The length to `index` in a rustworkx PathLengthMapping (which has no `get`), -1 if unreached."""
+    return round(lengths[index]) if index in lengths else -1
 
 
 def _unit(_: object) -> float:
