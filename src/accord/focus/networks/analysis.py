@@ -15,23 +15,26 @@ import rustworkx as rx
 from accord.focus.networks.graph import CaseGraph
 
 PAGERANK_DAMPING = 0.85
+PAGERANK_TOLERANCE = 1e-6  # networkx's default: iterations stop when the L1 change is below nodes × this
 # Up to this many nodes betweenness is exact (Brandes, O(nodes × links)); above it, sampled.
 EXACT_BETWEENNESS_NODES = 2_000
 BETWEENNESS_SAMPLES = 256
 LABEL_PROPAGATION_ROUNDS = 100
 
 
-def pagerank(built: CaseGraph) -> dict[str, float]:
+def pagerank(built: CaseGraph, *, tolerance: float = PAGERANK_TOLERANCE) -> dict[str, float]:
     """Entity id → PageRank (summing to 1), computed once per graph. Links count both ways: an association in a
     link chart has no direction that should drain importance from one end (a passport's holder, a director)."""
     cached = built.memo.get("pagerank")
-    if isinstance(cached, dict):
+    if tolerance == PAGERANK_TOLERANCE and isinstance(cached, dict):
         return cached
     scores: dict[str, float] = {}
     if built.graph.num_nodes():
-        ranked = rx.pagerank(built.simple().to_directed(), alpha=PAGERANK_DAMPING, tol=1e-8, max_iter=200)
+        directed = built.simple().to_directed()
+        ranked = rx.pagerank(directed, alpha=PAGERANK_DAMPING, tol=tolerance, max_iter=10_000)
         scores = {built.entity_id(index): float(score) for index, score in ranked.items()}
-    built.memo["pagerank"] = scores
+    if tolerance == PAGERANK_TOLERANCE:
+        built.memo["pagerank"] = scores
     return scores
 
 
