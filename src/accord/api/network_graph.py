@@ -8,6 +8,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.directory.officers import Officer
@@ -175,37 +176,37 @@ def _view(built: CaseGraph, entity: str | None, hops: int, filters: Filters) -> 
     return subgraph(built, nodes, filters)
 
 
-def _elements(built: CaseGraph, view: CaseGraph) -> Elements:
+# The graph and path answers are built as plain JSON and sent as they are: validating thousands of elements through
+# their models again costs more than the query (the models still document the answer).
+def _elements(built: CaseGraph, view: CaseGraph) -> dict[str, Any]:
     ranks = analysis.pagerank(built)
-    nodes = [NodeElement(data=_node(view, i, ranks)) for i in view.graph.node_indices()]
-    edges = [EdgeElement(data=_edge(view.entity_id(s), view.entity_id(t), data)) for s, t, data in view.edges()]
-    return Elements(nodes=nodes, edges=edges)
+    nodes = [{"data": _node(view, i, ranks)} for i in view.graph.node_indices()]
+    edges = [{"data": _edge(view.entity_id(s), view.entity_id(t), data)} for s, t, data in view.edges()]
+    return {"nodes": nodes, "edges": edges}
 
 
-def _node(view: CaseGraph, index: int, ranks: dict[str, float]) -> NodeOut:
+def _node(view: CaseGraph, index: int, ranks: dict[str, float]) -> dict[str, Any]:
     data = view.data(index)
-    return NodeOut.model_validate(
-        {
-            "id": data.entity_id,
-            "schema": data.schema,
-            "caption": data.caption,
-            "parties": sorted(data.parties),
-            "pagerank": ranks.get(data.entity_id, 0.0),
-        }
-    )
+    return {
+        "id": data.entity_id,
+        "schema": data.schema,
+        "caption": data.caption,
+        "parties": sorted(data.parties),
+        "pagerank": ranks.get(data.entity_id, 0.0),
+    }
 
 
-def _edge(source: str, target: str, data: EdgeData) -> EdgeOut:
-    return EdgeOut(
-        id=f"{data.via or data.label}|{source}|{target}",
-        source=source,
-        target=target,
-        label=data.label,
-        via=data.via,
-        dates=list(data.dates),
-        start=data.start,
-        end=data.end,
-    )
+def _edge(source: str, target: str, data: EdgeData) -> dict[str, Any]:
+    return {
+        "id": f"{data.via or data.label}|{source}|{target}",
+        "source": source,
+        "target": target,
+        "label": data.label,
+        "via": data.via,
+        "dates": list(data.dates),
+        "start": data.start,
+        "end": data.end,
+    }
 
 
 # One set of view parameters for the graph and its analysis.
@@ -221,7 +222,7 @@ Until = Annotated[Rfc3339Date | None, Query(alias="to", description="links stand
 DatedOnly = Annotated[bool, Query(description="drop links without dates from the time window")]
 
 
-@router.get("/api/v1/networks/cases/{case_id}/graph", responses=problems(*READ_PROBLEMS))
+@router.get("/api/v1/networks/cases/{case_id}/graph", response_model=GraphOut, responses=problems(*READ_PROBLEMS))
 def case_graph(
     node: NodeDep,
     officer: OfficerDep,
@@ -233,7 +234,7 @@ def case_graph(
     since: Since = None,
     until: Until = None,
     dated_only: DatedOnly = False,
-) -> GraphOut:
+) -> JSONResponse:
     """The case's graph, or an entity's neighbourhood, as cytoscape.js elements; each entity carries its PageRank
     in the whole case (the link chart's node size). 422 when the view holds more than 5,000 entities."""
     built = _case_graph(node, officer, case_id)
@@ -243,10 +244,10 @@ def case_graph(
             f"the view holds {view.graph.num_nodes()} entities, more than the {MAX_VIEW_NODES} a chart can show;"
             " ask for an entity's neighbourhood or filter by schema, party or time"
         )
-    return GraphOut(case_id=case_id, elements=_elements(built, view))
+    return JSONResponse({"case_id": case_id, "elements": _elements(built, view)})
 
 
-@router.get("/api/v1/networks/cases/{case_id}/path", responses=problems(*READ_PROBLEMS))
+@router.get("/api/v1/networks/cases/{case_id}/path", response_model=PathsOut, responses=problems(*READ_PROBLEMS))
 def case_path(
     node: NodeDep,
     officer: OfficerDep,
@@ -254,25 +255,32 @@ def case_path(
     source: EntityId,
     target: EntityId,
     limit: Annotated[int, Query(ge=1, le=MAX_PATHS, description="how many shortest paths at most")] = 1,
-) -> PathsOut:
+) -> JSONResponse:
     """The shortest paths between two entities (links followed either way); 404 naming both when they are not
     connected, or naming an entity the case does not hold."""
     built = _case_graph(node, officer, case_id)
     paths = shortest_paths(built, source, target, limit=limit)
     on_paths = {e for path in paths for e in path}
     view = subgraph(built, (built.node(e) for e in on_paths), None)
-    links: dict[str, EdgeOut] = {}
+    links: dict[str, dict[str, Any]] = {}
     for path in paths:
         for s, t, data in path_edges(built, path):
             edge = _edge(s, t, data)
-            links[edge.id] = edge
+            links[edge["id"]] = edge
     ranks = analysis.pagerank(built)
-    elements = Elements(
-        nodes=[NodeElement(data=_node(view, i, ranks)) for i in view.graph.node_indices()],
-        edges=[EdgeElement(data=edge) for edge in links.values()],
-    )
-    return PathsOut(
-        case_id=case_id, source=source, target=target, length=len(paths[0]) - 1, paths=paths, elements=elements
+    elements = {
+        "nodes": [{"data": _node(view, i, ranks)} for i in view.graph.node_indices()],
+        "edges": [{"data": edge} for edge in links.values()],
+    }
+    return JSONResponse(
+        {
+            "case_id": case_id,
+            "source": source,
+            "target": target,
+            "length": len(paths[0]) - 1,
+            "paths": paths,
+            "elements": elements,
+        }
     )
 
 
