@@ -15,7 +15,9 @@ import rustworkx as rx
 from accord.focus.networks.graph import CaseGraph
 
 PAGERANK_DAMPING = 0.85
-PAGERANK_TOLERANCE = 1e-6  # networkx's default: iterations stop when the L1 change is below nodes × this
+# Iterations stop when the L1 change is below nodes × this (networkx's rule): networkx's default of 1e-6 lets a graph
+# of 200,000 nodes stop at an L1 change of 0.2, with scores off by 5e-3; this one keeps them within 1e-6 there.
+PAGERANK_TOLERANCE = 1e-10
 # Up to this many nodes betweenness is exact (Brandes, O(nodes × links)); above it, sampled.
 EXACT_BETWEENNESS_NODES = 2_000
 BETWEENNESS_SAMPLES = 256
@@ -30,9 +32,9 @@ def pagerank(built: CaseGraph, *, tolerance: float = PAGERANK_TOLERANCE) -> dict
         return cached
     scores: dict[str, float] = {}
     if built.graph.num_nodes():
-        directed = built.simple().to_directed()
-        ranked = rx.pagerank(directed, alpha=PAGERANK_DAMPING, tol=tolerance, max_iter=10_000)
-        scores = {built.entity_id(index): float(score) for index, score in ranked.items()}
+        ranked = rx.pagerank(built.symmetric(), alpha=PAGERANK_DAMPING, tol=tolerance, max_iter=10_000)
+        ids = [built.entity_id(index) for index in ranked.keys()]
+        scores = dict(zip(ids, ranked.values(), strict=True))
     if tolerance == PAGERANK_TOLERANCE:
         built.memo["pagerank"] = scores
     return scores

@@ -59,6 +59,7 @@ class CaseGraph:
     relations: dict[str, EntityProxy] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # analyses of this graph, computed once
     _simple: rx.PyGraph | None = field(default=None, repr=False)
+    _symmetric: rx.PyDiGraph | None = field(default=None, repr=False)
 
     def node(self, entity_id: str) -> int:
         found = self.index.get(entity_id)
@@ -83,6 +84,12 @@ class CaseGraph:
             simple.add_edges_from_no_data(_distinct_pairs(self.graph.edge_list(), self.graph.num_nodes()))
             self._simple = simple
         return self._simple
+
+    def symmetric(self) -> rx.PyDiGraph:
+        """The simple graph with each link both ways: what PageRank reads links-both-ways on."""
+        if self._symmetric is None:
+            self._symmetric = self.simple().to_directed()
+        return self._symmetric
 
     def edges(self) -> Iterator[tuple[int, int, EdgeData]]:
         for source, target, data in self.graph.weighted_edge_list():
