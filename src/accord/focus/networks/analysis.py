@@ -33,8 +33,7 @@ def pagerank(built: CaseGraph, *, tolerance: float = PAGERANK_TOLERANCE) -> dict
     scores: dict[str, float] = {}
     if built.graph.num_nodes():
         ranked = rx.pagerank(built.symmetric(), alpha=PAGERANK_DAMPING, tol=tolerance, max_iter=10_000)
-        ids = [built.entity_id(index) for index in ranked.keys()]
-        scores = dict(zip(ids, ranked.values(), strict=True))
+        scores = {built.entity_id(index): score for index, score in ranked.items()}
     if tolerance == PAGERANK_TOLERANCE:
         built.memo["pagerank"] = scores
     return scores
