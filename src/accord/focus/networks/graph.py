@@ -75,6 +75,11 @@ class CaseGraph:
     def entity_id(self, index: int) -> str:
         return self.data(index).entity_id
 
+    def undirected(self) -> rx.PyGraph:
+        """The graph with its payloads, links either way, one link per pair. rustworkx builds it by looking each
+        link up among its ends' links: fine for a chart, slow for a hub of thousands (use `simple()` to analyse)."""
+        return self.graph.to_undirected(multigraph=False)
+
     def simple(self) -> rx.PyGraph:
         """The links as a simple undirected graph (no parallel links, no self-loops) with the same node indices,
         payload the index: what centrality, bridges and articulation points are defined on."""
