@@ -299,7 +299,7 @@ def case_analysis(
     top: Annotated[int, Query(ge=1, le=MAX_TOP, description="how many of the most central entities")] = 10,
 ) -> AnalysisOut:
     """The link analysis of the case or of a view of it: the most central entities (PageRank; betweenness, exact
-    up to 2,000 entities and estimated from 256 sampled sources above), communities, components, articulation
+    up to 2,000 entities and estimated from 100 sampled sources above), communities, components, articulation
     points and bridges."""
     built = _case_graph(node, officer, case_id)
     view = _view(built, entity, hops, _filters(schema, party, since, until, dated_only))

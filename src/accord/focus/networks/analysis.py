@@ -20,7 +20,7 @@ PAGERANK_DAMPING = 0.85
 PAGERANK_TOLERANCE = 1e-10
 # Up to this many nodes betweenness is exact (Brandes, O(nodes × links)); above it, sampled.
 EXACT_BETWEENNESS_NODES = 2_000
-BETWEENNESS_SAMPLES = 256
+BETWEENNESS_SAMPLES = 100  # relative error about 1/√100 on the top scores; ~0.2 s a source on 1 M links
 LABEL_PROPAGATION_ROUNDS = 100
 
 
