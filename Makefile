@@ -36,6 +36,7 @@ $(WEB_VENDOR): frontend/package.json frontend/package-lock.json
 	  frontend/node_modules/leaflet/dist/images $(VENDOR)/leaflet/
 	cp frontend/node_modules/topojson-client/dist/topojson-client.min.js $(VENDOR)/
 	cp frontend/node_modules/world-atlas/countries-50m.json $(VENDOR)/
+	cp frontend/node_modules/cytoscape/dist/cytoscape.min.js frontend/node_modules/cytoscape-svg/cytoscape-svg.js $(VENDOR)/
 	touch $@
 
 $(CHROMIUM):

@@ -92,6 +92,16 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
         "the file's header names the import's columns and its rows are notifications or incidents (the columns and "
         "shapes of docs/precursors-import.md)",
     ),
+    "POST /api/v1/networks/cases/{case_id}/share": (
+        (422,),
+        "a share names entities the case holds, and follows the rules of POST /api/v1/messages",
+    ),
+    "POST /api/v1/networks/judgements": ((422,), "a judgement is on two different entities"),
+    "POST /api/v1/networks/cases/{case_id}/entities": (
+        (422,),
+        "each entity follows the FollowTheMoney model: a schema of the capability with its own properties and valid "
+        "values, and relations naming entities of the request or of the case",
+    ),
     "POST /api/v1/workplan/proposals": (
         (422,),
         "the changes make a valid objective or action: the agreement's focus areas and agencies, the workflow's "

@@ -79,7 +79,7 @@ def sandbox_seed(
     """Write generated SAMPLE traffic (with reads and answers) to both sandbox nodes, for reports and demos."""
     from accord.bootstrap import open_node
     from accord.node import Node
-    from accord.sandbox import sandbox_data_dir, sandbox_settings, seed_traffic
+    from accord.sandbox import sandbox_data_dir, sandbox_settings, seed_sample_network, seed_traffic
 
     opened: dict[Party, Node] = {}
     try:
@@ -93,6 +93,7 @@ def sandbox_seed(
         ) as bar:
             task = bar.add_task("seed", total=messages)
             summary = seed_traffic(opened, messages, days, seed, progress=lambda n: bar.advance(task, n))
+        networked = sum(seed_sample_network(node, seed) for node in opened.values())
     except AccordError as exc:
         stop(exc.detail)
     finally:
@@ -103,3 +104,5 @@ def sandbox_seed(
         f"{summary.precursors} precursor notifications, answers and incidents to both "
         f"nodes, dated {summary.start:%Y-%m-%d} to {summary.end:%Y-%m-%d}"
     )
+    if networked:
+        console.print(f"wrote {networked} SAMPLE network entities (a case on each node)")

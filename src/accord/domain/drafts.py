@@ -20,6 +20,7 @@ from accord.domain.messages import (
     Purpose,
     Subject,
 )
+from accord.domain.networks import SharedEntities
 from accord.domain.notifications import PenAnswer, PreExportNotification
 
 
@@ -103,6 +104,7 @@ class MessageDraft(ReplyDraft):
     notification: PreExportNotification | None = Field(default=None, description="for kind 'pen'")
     incident: Incident | None = Field(default=None, description="for kind 'incident'; persons go in subjects")
     stix: SharedBundle | None = Field(default=None, description="STIX 2.1 objects, for a 'share' in cyber or fraud")
+    network: SharedEntities | None = Field(default=None, description="FollowTheMoney entities, for a 'share'")
 
     def carried(self) -> dict[str, Any]:
         """The fields a Message takes from its draft unchanged; the send path adds ids, addresses and handling."""
@@ -124,6 +126,7 @@ class MessageDraft(ReplyDraft):
             "pen_answer": self.pen_answer,
             "incident": self.incident,
             "stix": self.stix,
+            "network": self.network,
         }
 
 

@@ -45,6 +45,10 @@ class MessageKindHandler:
         """The answer's deadline if this kind sets its own (None: the agreement's target for the priority)."""
         return None
 
+    def holds_case(self, node: Node, conn: Connection, agency: str, case_id: str) -> bool:
+        """True if the capability holds `case_id` for `agency`: a first message may then open it on the exchange."""
+        return False
+
     def check_outgoing(self, node: Node, conn: Connection, message: Message, now: datetime) -> None:
         """Raise if the message cannot be sent (before policy decides on it)."""
 

@@ -301,9 +301,12 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
         )
     _check_offence(node, draft)
     case_id = draft.case_id or str(uuid7())
-    if draft.case_id is not None and draft.kind is not MessageKind.RESPONSE:
-        _require_case(conn, officer, draft.case_id)
     kinds = KindHandlers(node.registry)
+    held = draft.case_id is not None and any(
+        h.holds_case(node, conn, officer.agency, draft.case_id) for h in kinds.for_kind(draft.kind)
+    )
+    if draft.case_id is not None and draft.kind is not MessageKind.RESPONSE and not held:
+        _require_case(conn, officer, draft.case_id)
     message = Message(
         **draft.carried(),
         id=str(uuid7()),

@@ -20,6 +20,7 @@ from accord.directory.officers import Role, create_officer
 from accord.domain.parties import Party
 from accord.exchange.roster import publish_roster
 from accord.node import KEY_DIR, Node
+from accord.sandbox.networks import seed_sample_network
 from accord.store.modes import PRIVATE_UMASK, tighten
 from accord.trust.peers import export_descriptor, load_peers, pin_peer, repoint_peer
 
@@ -41,13 +42,14 @@ def sandbox_data_dir(var_dir: Path, party: Party) -> Path:
 
 
 def prepare_sandbox(var_dir: Path, ports: dict[Party, int] | None = None) -> list[SandboxNode]:
-    """Create (once) both nodes with SQLite, keys and sample officers, and pin each as the other's peer; what their
-    data directories hold is the owner's alone (tightened if made before it was)."""
+    """Create (once) both nodes with SQLite, keys, sample officers and their part of the SAMPLE network, and pin each
+    as the other's peer; what their data directories hold is the owner's alone (tightened if made before it was)."""
     ports = ports or SANDBOX_PORTS
     opened: dict[Party, Node] = {}
     try:
         for party, port in ports.items():
             opened[party] = _open_or_init(sandbox_data_dir(var_dir, party), party, port)
+            seed_sample_network(opened[party])  # once: a node holding the SAMPLE network's case is left as it is
         for party, node in opened.items():
             other = opened[party.other]
             with node.engine.connect() as conn:

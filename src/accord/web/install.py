@@ -23,7 +23,20 @@ from accord.http.problems import (
     request_id_of,
     shows_details,
 )
-from accord.web import assessments, audit, cyber, directory, forwarding, mailbox, precursors, reviews, signin, workplan
+from accord.web import (
+    assessments,
+    audit,
+    cyber,
+    directory,
+    forwarding,
+    mailbox,
+    network_xref,
+    networks,
+    precursors,
+    reviews,
+    signin,
+    workplan,
+)
 from accord.web._pages import page
 from accord.web.security import SESSION_COOKIE, FormAccess, FormGate, SecurityHeaders, SignInRequired, web_officer
 
@@ -41,6 +54,8 @@ ROUTERS = (
     audit.router,
     precursors.router,
     cyber.router,
+    network_xref.router,
+    networks.router,
 )
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from followthemoney import model
+from followthemoney.exc import InvalidData
+from followthemoney.property import Property
 from followthemoney.proxy import EntityProxy
 from followthemoney.schema import Schema
 
@@ -92,7 +94,8 @@ def check_entity(raw: Any) -> EntityProxy:
         raise EntityError(f"entity {entity_id}: properties is an object of lists of values")
     proxy = model.make_entity(schema)
     proxy.id = entity_id
-    for name, values in properties.items():
+    # Countries first: a phone number without its country code is read in the entity's country.
+    for name, values in sorted(properties.items(), key=lambda item: not _is_country(schema, item[0])):
         prop = schema.get(name)
         if prop is None:
             raise EntityError(f"entity {entity_id}: a {schema.name} has no property {name!r}")
@@ -107,7 +110,10 @@ def check_entity(raw: Any) -> EntityProxy:
             text = str(value)
             if len(text) > MAX_VALUE_CHARS:
                 raise EntityError(f"entity {entity_id}: a value of {name} has more than {MAX_VALUE_CHARS} characters")
-            cleaned = prop.type.clean(text, proxy=proxy)
+            try:
+                cleaned = _clean(prop, text, proxy)
+            except InvalidData:  # FtM refuses an entity naming itself (an owner owning itself) this way
+                raise EntityError(f"entity {entity_id}: {name} names the entity itself") from None
             if cleaned is None:
                 raise EntityError(f"entity {entity_id}: {text!r} is not a valid {prop.type.label.lower()} for {name}")
             proxy.unsafe_add(prop, cleaned, cleaned=True)
@@ -142,6 +148,23 @@ def links_of(proxy: EntityProxy) -> Iterator[Link]:
     for name, value in entity_refs(proxy):
         prop = schema.get(name)
         yield Link(proxy.id or "", value, prop.label if prop is not None else name, None)
+
+
+def _clean(prop: Property, text: str, proxy: EntityProxy) -> str | None:
+    """The value as FtM stores it; a phone number without its country code is read in each of the entity's countries
+    (FtM takes the dialling region as a format hint only)."""
+    cleaned = prop.type.clean(text, proxy=proxy)
+    if cleaned is None and prop.type.name == "phone":
+        for country in proxy.countries:
+            cleaned = prop.type.clean(text, format=country)
+            if cleaned is not None:
+                break
+    return cleaned
+
+
+def _is_country(schema: Schema, name: str) -> bool:
+    prop = schema.get(name)
+    return prop is not None and prop.type.name == "country"
 
 
 def _values(proxy: EntityProxy, prop: str | None) -> list[str]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.domain.messages import Message, SubjectKind
 from accord.policy.persons import person_records
 from accord.policy.screens.contribution import Contribution
+from accord.policy.screens.neutrality import network_free_text
 
 
 class MinimisationRules(BaseModel):
@@ -55,8 +56,8 @@ def screen_minimisation(
         or AttachmentPersons(a.sha256, a.name, 0, "its contents were not read before the decision")
         for a in message.attachments
     ]
-    subjects = sum(1 for s in message.subjects if s.kind is SubjectKind.PERSON)
-    in_text = person_records().count_text(f"{message.title}\n{message.body}")
+    subjects = sum(1 for s in message.subjects if s.kind is SubjectKind.PERSON) + _network_persons_unnamed(message)
+    in_text = person_records().count_text("\n".join([message.title, message.body, *network_free_text(message)]))
     in_attachments = sum(a.persons for a in per_attachment)
     total = subjects + in_text + in_attachments
     unscreened = [a for a in per_attachment if not a.screened]
@@ -81,3 +82,24 @@ def screen_minimisation(
             "attachments_not_screened": [{"name": a.name, "why": a.not_screened} for a in unscreened] or None,
         },
     )
+
+
+def _network_persons_unnamed(message: Message) -> int:
+    """Persons among the shared network entities that no person subject names (the send path requires one for
+    each; counted here so the screen never depends on it)."""
+    if message.network is None:
+        return 0
+    named = {
+        " ".join(n.casefold().split())
+        for s in message.subjects
+        if s.kind is SubjectKind.PERSON
+        for n in (s.name, *s.aliases)
+        if n
+    }
+    unnamed = 0
+    for entity in message.network.entities:
+        if entity.get("schema") != "Person":
+            continue
+        names = (entity.get("properties") or {}).get("name") or []
+        unnamed += not any(isinstance(n, str) and " ".join(n.casefold().split()) in named for n in names)
+    return unnamed

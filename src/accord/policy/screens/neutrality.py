@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from followthemoney import model
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accord.domain.messages import Message, MessageKind, SubjectKind
@@ -187,9 +188,32 @@ def screen_neutrality(
 
 
 def screened_text(message: Message) -> str:
-    """The free text the officer wrote: title, body and the subjects' roles (a role is free text too)."""
+    """The free text the officer wrote: title, body and the subjects' roles (a role is free text too), and the free
+    text of the network entities the message shares (notes, descriptions, religion, ethnicity, political views…)."""
     roles = [s.role for s in message.subjects if s.role]
-    return "\n".join([message.title, message.body, *roles])
+    return "\n".join([message.title, message.body, *roles, *network_free_text(message)])
+
+
+# Every FollowTheMoney value written in words (names, notes, descriptions, religion, ethnicity, political views,
+# positions, addresses…): a property list would let the next property through. Dates, identifiers, phones, countries,
+# numbers and links to other entities are structured, and persons' names travel as subjects too.
+_WORD_TYPES = frozenset({"string", "text", "name", "address", "html"})
+
+
+def network_free_text(message: Message) -> list[str]:
+    """The free-text values of the shared entities, one line per value."""
+    if message.network is None:
+        return []
+    lines: list[str] = []
+    for entity in message.network.entities:
+        schema = model.get(str(entity.get("schema") or ""))
+        for name, values in (entity.get("properties") or {}).items():
+            prop = schema.get(name) if schema is not None else None
+            # A property the model does not know is refused at both ends; screened all the same if it comes here.
+            if prop is not None and prop.type.name not in _WORD_TYPES:
+                continue
+            lines += [str(v) for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)]
+    return lines
 
 
 def _without_exceptions(terms: CompiledTerms, text: str) -> list[Hit]:
