@@ -146,10 +146,9 @@ class AnalysisOut(BaseModel):
 def _filters(
     schema: list[str] | None, party: list[Party] | None, since: date | None, until: date | None, dated_only: bool
 ) -> Filters:
-    known = {*SCHEMATA, UNKNOWN_SCHEMA}
     for name in schema or []:
-        if name not in known:
-            raise InvalidInput(f"unknown schema {name!r}; the schemata are {', '.join(sorted(known))}")
+        if name not in SCHEMA_NAMES:
+            raise InvalidInput(f"unknown schema {name!r}; the schemata are {', '.join(SCHEMA_NAMES)}")
     window = None
     if since is not None or until is not None or dated_only:
         window = Window(
@@ -215,7 +214,15 @@ Entity = Annotated[
     Query(min_length=1, max_length=256, pattern=ID_PATTERN, description="the entity whose neighbourhood to show"),
 ]
 Hops = Annotated[int, Query(ge=0, le=MAX_HOPS, description="links from the entity (with `entity`)")]
-Schemata = Annotated[list[str] | None, Query(max_length=30, description="keep only entities of these schemata")]
+SCHEMA_NAMES = sorted({*SCHEMATA, UNKNOWN_SCHEMA})
+Schemata = Annotated[
+    list[str] | None,
+    Query(
+        max_length=30,
+        description="keep only entities of these schemata",
+        json_schema_extra={"items": {"type": "string", "enum": SCHEMA_NAMES}},
+    ),
+]
 Parties = Annotated[list[Party] | None, Query(max_length=2, description="keep only what came from these parties")]
 Since = Annotated[Rfc3339Date | None, Query(alias="from", description="links standing on or after this day")]
 Until = Annotated[Rfc3339Date | None, Query(alias="to", description="links standing on or before this day")]
