@@ -112,6 +112,12 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
         "a period's date range ends on or after its first day, within ten years",
     ),
     "GET /api/v1/reports/progress": ((422,), "a period's date range ends on or after its first day, within ten years"),
+    "GET /api/v1/networks/cases/{case_id}/graph": (
+        (422,),
+        "the time window's `to` is not before its `from`, and a view holds at most 5,000 entities (a neighbourhood or "
+        "filters narrow a larger case)",
+    ),
+    "GET /api/v1/networks/cases/{case_id}/analysis": ((422,), "the time window's `to` is not before its `from`"),
     "GET /api/v1/precursors/incidents": (
         (422,),
         "`until` is not before `since`, and `substance` names a substance of this node's list (a name, synonym or "
