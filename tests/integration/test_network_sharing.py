@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from accord.directory.officers import officer_by_username
 from accord.domain.handling import CommonLevel
 from accord.domain.messages import MessageKind
 from accord.domain.networks import SharedEntities
 from accord.focus.networks.entities import check_entity
+from accord.focus.networks.judgements import merged_case
 from accord.focus.networks.store import CaseHandling, add_entities, case_provenance, ensure_case
 from accord.store.tables import network_entities
 from accord.workplan.indicators import INDICATORS, IndicatorContext, load_exchange
@@ -166,8 +168,15 @@ def test_cross_references_judgements_and_indicators(shared: Any) -> None:
         with opened.engine.connect() as conn:
             context = IndicatorContext(conn, opened.agreement, period, now, load_exchange(conn, period, now))
             values = {i.code: i.compute(context) for i in opened.registry.all(INDICATORS) if i.module == "networks"}
+            ncb_analyst = officer_by_username(conn, "in.ncb")
+            assert ncb_analyst is not None
+            merged = merged_case(opened, conn, ncb_analyst, CASE)
     finally:
         opened.close()
+    # The chart's view: Canada's person judged the same as India's is one entity, both parties'; the stored
+    # entities are untouched.
+    assert merged.parties["ca-p1"] == {"CA", "IN"} and merged.parties["ca-p2"] == {"CA"}
+    assert sorted(merged.same_as["ca-p1"]) == sorted([f"{CASE}/ca-p1", "ncb-holdings/in-p1"])
     assert values["network-entities-shared"].value == 7
     assert values["network-cross-references-confirmed"].value == 2
     assert values["networks-spanning-both"].value == 1

@@ -23,7 +23,8 @@ from accord.errors import InvalidInput, NotFound
 from accord.focus.networks.analysis import pagerank
 from accord.focus.networks.entities import links_of
 from accord.focus.networks.graph import CaseGraph, build_graph, neighbourhood, shortest_path
-from accord.focus.networks.store import case_entities, case_provenance, list_cases, visible_case
+from accord.focus.networks.judgements import merged_case
+from accord.focus.networks.store import list_cases, visible_case
 from accord.http.dependencies import NodeDep
 from accord.node import Node
 from accord.store.tables import network_entities
@@ -118,10 +119,9 @@ class _Chart:
 def _chart(node: Node, officer: Officer, case_id: str) -> _Chart:
     with node.engine.connect() as conn:
         case = visible_case(node, conn, officer, case_id)
-        proxies = case_entities(conn, case_id)
-        provenance = case_provenance(conn, case_id)
-    parties = {entity_id: {a["party"] for a in arrivals} for entity_id, arrivals in provenance.items()}
-    built = build_graph(proxies, parties)
+        merged = merged_case(node, conn, officer, case_id)  # entities judged the same shown as one
+    proxies = merged.entities
+    built = build_graph(proxies, merged.parties)
     return _Chart(case, built, {p.id: p for p in proxies if p.id}, pagerank(built), node.party.value)
 
 

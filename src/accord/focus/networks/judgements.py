@@ -18,6 +18,7 @@ from accord.directory.officers import Officer
 from accord.errors import InvalidInput, NotFound
 from accord.exchange.sending import require_sender
 from accord.focus.networks.entities import entity_refs
+from accord.focus.networks.graph import case_parties
 from accord.focus.networks.store import case_entities, held_ids, readable_cases, visible_case
 from accord.focus.networks.xref import pair_key
 from accord.ledger.events import EventType, append_event
@@ -124,6 +125,7 @@ class MergedCase:
 
     entities: list[EntityProxy]
     same_as: dict[str, list[str]]
+    parties: dict[str, set[str]]  # per shown id: the parties of every entity merged into it that the reader may see
 
 
 def merge_entities(
@@ -171,7 +173,25 @@ def merged_case(node: Node, conn: Connection, officer: Officer, case_id: str) ->
         if len(visible) > 1:
             same_as.setdefault(shown_id, [])
             same_as[shown_id] = sorted(set(same_as[shown_id]) | set(visible))
-    return MergedCase(entities, same_as)
+    return MergedCase(entities, same_as, _merged_parties(conn, case_id, shown, same_as))
+
+
+def _merged_parties(
+    conn: Connection, case_id: str, shown: dict[str, str], same_as: dict[str, list[str]]
+) -> dict[str, set[str]]:
+    """Whose each shown entity is: its own provenance, and that of every entity judged the same as it (the
+    partner's person judged the same as one of ours is both parties')."""
+    by_case = {case_id: case_parties(conn, case_id)}
+    parties: dict[str, set[str]] = {}
+    for original, shown_id in shown.items():
+        parties.setdefault(shown_id, set()).update(by_case[case_id].get(original, set()))
+    for shown_id, keys in same_as.items():
+        for key in keys:
+            other_case, other_id = split_key(key)
+            if other_case not in by_case:
+                by_case[other_case] = case_parties(conn, other_case)
+            parties.setdefault(shown_id, set()).update(by_case[other_case].get(other_id, set()))
+    return parties
 
 
 def _readable_cases(node: Node, conn: Connection, officer: Officer, case_ids: Iterable[str]) -> set[str]:
