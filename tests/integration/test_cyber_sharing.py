@@ -24,6 +24,12 @@ from tests.integration.nodes import PASSWORD, RunningNode, open_local, wait_for
 from tests.stix_samples import indicator, tlp2
 
 
+@pytest.fixture(scope="module")
+def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[RunningNode, RunningNode]:
+    """A capability's rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair
+
+
 def _marking(level: Tlp) -> str:
     return tlp_definitions().tlp2[level]
 

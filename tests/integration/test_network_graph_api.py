@@ -42,6 +42,12 @@ THEIRS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[RunningNode, RunningNode]:
+    """A capability's rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair
+
+
 def add(node: RunningNode, raw: list[dict[str, Any]], party: Party) -> None:
     with node.engine.begin() as conn:
         ensure_case(

@@ -36,7 +36,7 @@ from tests.integration.test_precursor_notifications import pen
 BROAD_OFFICER = "ca.contract"
 # Requests per operation and phase: the coverage phase adds its own boundary and type cases on top. Both runs take
 # about a minute and a half together on two shared cores.
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 6
 MAX_EXAMPLES_UNAUTHENTICATED = 4
 SEED = 20261128  # the same requests every run: a failure here is reproduced by running the test again
 HOOKS = Path(__file__).with_name("contract_hooks.py")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from accord.datafiles import load_agreement
@@ -25,6 +26,12 @@ EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 TODAY = datetime.now(UTC).date()
 IMPORT = "/api/v1/precursors/import"
 CSV_TYPE = {"Content-Type": "text/csv"}
+
+
+@pytest.fixture(scope="module")
+def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[RunningNode, RunningNode]:
+    """A capability's rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair
 
 
 def dated(kind: str, **changes: str) -> list[dict[str, str]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from accord.store.tables import messages
@@ -14,6 +15,12 @@ from tests.integration.nodes import RunningNode, wait_for
 from tests.integration.test_precursor_notifications import answer, notification_of, pen, stored
 
 TODAY = datetime.now(UTC).date()
+
+
+@pytest.fixture(scope="module")
+def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[RunningNode, RunningNode]:
+    """A capability's rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair
 
 
 def incident(**changes: Any) -> dict[str, Any]:

@@ -6,12 +6,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from accord.store.tables import messages
 from tests.integration.nodes import RunningNode, wait_for
 
 DISPATCH = (datetime.now(UTC) + timedelta(days=20)).date().isoformat()
+
+
+@pytest.fixture(scope="module")
+def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[RunningNode, RunningNode]:
+    """A capability's rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair
 
 
 def pen(**changes: Any) -> dict[str, Any]:

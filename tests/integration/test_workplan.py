@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from accord.store.tables import events
@@ -19,6 +20,12 @@ BAD_ITEM = "coordination-joint-reviews"
 ROLES_ITEM = "networks-joint-picture"
 CROSSING_ITEM = "cyber-threat-sharing"
 STALE_ITEM = "fraud-call-centre-scams"
+
+
+@pytest.fixture(scope="module")
+def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[RunningNode, RunningNode]:
+    """A capability's rules: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair
 
 
 def plan_item(node: RunningNode, code: str, username: str = "ca.rcmp") -> dict[str, Any]:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from followthemoney import model
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accord.domain.messages import Message, MessageKind, SubjectKind
@@ -204,6 +203,8 @@ def network_free_text(message: Message) -> list[str]:
     """The free-text values of the shared entities, one line per value."""
     if message.network is None:
         return []
+    from followthemoney import model  # here: a second to import, needed only by a message that shares entities
+
     lines: list[str] = []
     for entity in message.network.entities:
         schema = model.get(str(entity.get("schema") or ""))
