@@ -20,6 +20,10 @@ from accord.errors import AccordError, ConfigurationError, validation_text
 DEFAULT_AGREEMENT = "ca-in"
 M = TypeVar("M", bound=BaseModel)
 
+# libyaml's safe loader where PyYAML was built with it: a node reads every data file at start-up, and the pure-Python
+# parser spends seconds on the neutrality lexicons alone. Both accept the same YAML and build the same values.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def data_root() -> Traversable:
     """Where the shipped data files are: accord/data inside the installed package."""
@@ -43,7 +47,7 @@ def parse(
     """`text` (YAML) validated as `model`, or `error` naming `label` and what is wrong; `extra` is merged into the
     parsed mapping first (values computed by the caller, e.g. the agencies of an agreement)."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise error(f"{label} is not YAML: {exc}") from exc
     if extra is not None:

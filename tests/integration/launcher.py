@@ -128,7 +128,9 @@ def serve() -> int:
     import uvicorn.protocols.websockets.auto  # noqa: F401 - imported here so that no node imports them again
 
     import accord.bootstrap
-    import accord.cli  # noqa: F401
+    import accord.cli
+
+    accord.bootstrap.build_registry()  # every data file read and checked once here, not again in each node
 
     assert threading.active_count() == 1, "the launcher must not run threads: a fork copies only the caller's"
     sys.path[0] = os.getcwd()  # as `python -m accord` has it, not this file's folder
