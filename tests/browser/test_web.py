@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from accord.domain.parties import Party
 from accord.sandbox import SandboxNode, prepare_sandbox, start_node_process, stop_processes, wait_healthy
@@ -60,8 +61,20 @@ def browser() -> Iterator[Browser]:
         yield launch(playwright)
 
 
-def launch(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+def launch(playwright: Playwright, attempts: int = 3) -> Browser:
+    """Debian's Chromium, seen alive with a blank page first: on a loaded machine it has died as it started, and then
+    every test of the module failed on a closed browser, so a start that fails is tried again."""
+    for attempt in range(1, attempts + 1):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            browser.new_page().close()
+            return browser
+        except PlaywrightError:
+            if browser.is_connected():
+                browser.close()
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture
