@@ -275,3 +275,40 @@ def test_a_faith_or_community_word_inside_a_recorded_persons_name_is_a_name(part
     assert not {"neutrality-text", "neutrality-structure"} & held_by(decision), decision.findings
     listed = decide(party, body="Please confirm these persons:\nAshok Jain, 1979-05-06, religion: Jain\n", subjects=[])
     assert "neutrality-text" in held_by(listed), "a person's faith recorded beside the name is a protected ground"
+
+
+# ---- a network share: the entities' words are screened as the officer's own
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+@pytest.mark.parametrize("notes", REWORDED)
+def test_a_shared_entitys_notes_are_screened_in_every_language(party: Party, notes: str) -> None:
+    person = {"id": "p1", "schema": "Person", "properties": {"name": ["H. Example"], "notes": [notes]}}
+    decision = decide(
+        party,
+        kind="share",
+        focus_area="networks",
+        offence="06012",
+        title="Directors of an importer",
+        body="The directors of the importing company.",
+        subjects=[{"kind": "person", "name": "H. Example", "role": "other"}],
+        network={"entities": [person]},
+    )
+    assert decision.verdict is Verdict.REVIEW
+    assert held_by(decision) & {"neutrality-text", "neutrality-structure"}
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+def test_a_shared_company_with_plain_notes_passes_the_screen(party: Party) -> None:
+    company = {"id": "c1", "schema": "Company", "properties": {"name": ["Example Logistics Inc"], "notes": ["Freight"]}}
+    decision = decide(
+        party,
+        kind="share",
+        focus_area="networks",
+        offence="06012",
+        title="An importer",
+        body="The importing company.",
+        subjects=[{"kind": "organisation", "name": "Example Logistics Inc"}],
+        network={"entities": [company]},
+    )
+    assert not {"neutrality-text", "neutrality-structure"} & held_by(decision), decision.findings

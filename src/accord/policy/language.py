@@ -85,6 +85,12 @@ def tokenise(text: str) -> list[Token]:
     return [_token(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
+def name_key(name: str) -> tuple[str, ...]:
+    """A name as its words' spelling- and script-tolerant keys, sorted: "Singh, Harpreet", "Harpreet Singh" and
+    "हरप्रीत सिंह" are one name."""
+    return tuple(sorted(w.indic for w in tokenise(name)))
+
+
 def plain_key(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))

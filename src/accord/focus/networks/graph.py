@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select
 
 from accord.errors import InvalidInput, NotFound
 from accord.focus.networks.entities import caption_of, is_relation, links_of
-from accord.focus.networks.store import case_entities
+from accord.focus.networks.store import case_entities, case_parties
 from accord.store.tables import network_provenance
 
 MAX_HOPS = 6
@@ -447,19 +447,6 @@ def case_version(conn: Connection, case_id: str) -> tuple[int, int]:
         )
     ).one()
     return int(row[0]), int(row[1])
-
-
-def case_parties(conn: Connection, case_id: str) -> dict[str, set[str]]:
-    """Per entity id, the parties it came from."""
-    rows = conn.execute(
-        select(network_provenance.c.entity_id, network_provenance.c.party)
-        .where(network_provenance.c.case_id == case_id)
-        .distinct()
-    ).all()
-    found: dict[str, set[str]] = {}
-    for entity_id, party in rows:
-        found.setdefault(entity_id, set()).add(party)
-    return found
 
 
 CASE_GRAPHS = GraphCache()

@@ -18,8 +18,7 @@ from accord.directory.officers import Officer
 from accord.errors import InvalidInput, NotFound
 from accord.exchange.sending import require_sender
 from accord.focus.networks.entities import entity_refs
-from accord.focus.networks.graph import case_parties
-from accord.focus.networks.store import case_entities, held_ids, readable_cases, visible_case
+from accord.focus.networks.store import case_entities, case_parties, held_ids, readable_cases, visible_case
 from accord.focus.networks.xref import pair_key
 from accord.ledger.events import EventType, append_event
 from accord.node import Node

@@ -6,7 +6,6 @@ computed."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +43,7 @@ from accord.focus.networks.store import (
 from accord.focus.networks.xref import cross_reference
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
+from accord.policy.language import name_key
 
 MAX_SUBJECTS = 200  # what a message draft carries; a larger subgraph goes in several shares
 # The cross-references computed when a share lands, at most: the rest are computed when an analyst asks.
@@ -106,10 +106,6 @@ class NetworkShared:
 
 
 # ------------------------------------------------------------------------------------------------ subjects
-
-
-def name_key(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
 def subject_of(proxy: EntityProxy, role: SubjectRole | None) -> Subject | None:

@@ -199,6 +199,19 @@ def case_provenance(conn: Connection, case_id: str) -> dict[str, list[dict[str, 
     return found
 
 
+def case_parties(conn: Connection, case_id: str) -> dict[str, set[str]]:
+    """Per entity id, the parties it came from."""
+    rows = conn.execute(
+        select(network_provenance.c.entity_id, network_provenance.c.party)
+        .where(network_provenance.c.case_id == case_id)
+        .distinct()
+    ).all()
+    found: dict[str, set[str]] = {}
+    for entity_id, party in rows:
+        found.setdefault(entity_id, set()).add(party)
+    return found
+
+
 # ------------------------------------------------------------------------------------------------ need to know
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.messages import Message, SubjectKind
+from accord.policy.language import name_key
 from accord.policy.persons import person_records
 from accord.policy.screens.contribution import Contribution
 from accord.policy.screens.neutrality import network_free_text
@@ -89,17 +90,11 @@ def _network_persons_unnamed(message: Message) -> int:
     each; counted here so the screen never depends on it)."""
     if message.network is None:
         return 0
-    named = {
-        " ".join(n.casefold().split())
-        for s in message.subjects
-        if s.kind is SubjectKind.PERSON
-        for n in (s.name, *s.aliases)
-        if n
-    }
+    named = {name_key(n) for s in message.subjects if s.kind is SubjectKind.PERSON for n in (s.name, *s.aliases) if n}
     unnamed = 0
     for entity in message.network.entities:
         if entity.get("schema") != "Person":
             continue
         names = (entity.get("properties") or {}).get("name") or []
-        unnamed += not any(isinstance(n, str) and " ".join(n.casefold().split()) in named for n in names)
+        unnamed += not any(isinstance(n, str) and name_key(n) in named for n in names)
     return unnamed

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.assessments import MistreatmentAssessment, RiskConclusion, person_label, persons_of
 from accord.domain.messages import Identifier, Message, MessageKind, Subject
-from accord.policy.language import Language, Lexicon, Term, plain_key, tokenise
+from accord.policy.language import Language, Lexicon, Term, name_key, plain_key, tokenise
 from accord.policy.offences import within
 from accord.policy.screens.contribution import Contribution
 
@@ -125,7 +125,7 @@ def covers(
     if not _dates_agree(date_of_birth, subject.date_of_birth):
         return False
     mine_names, their_names = _names(name, aliases), _names(subject.name, subject.aliases)
-    if {_name_key(n) for n in mine_names} & {_name_key(n) for n in their_names}:
+    if {name_key(n) for n in mine_names} & {name_key(n) for n in their_names}:
         return True
     # Across scripts the transliterated spelling differs more (ਸਿੰਘ "sigh", Singh "singh"): compare consonants.
     return any(_skeleton(a) == _skeleton(b) for a in mine_names for b in their_names if _INDIC_SCRIPT.search(a + b))
@@ -138,11 +138,6 @@ _NASAL_BEFORE_CONSONANT = re.compile(r"[nm](?=[^aeiouy]|$)")
 
 def _names(name: str | None, aliases: tuple[str, ...]) -> list[str]:
     return [n for n in (name, *aliases) if n and tokenise(n)]
-
-
-def _name_key(name: str) -> tuple[str, ...]:
-    """A name as its words' spelling-tolerant keys, sorted ("Singh, Harpreet" is "Harpreet Singh")."""
-    return tuple(sorted(w.indic for w in tokenise(name)))
 
 
 def _skeleton(name: str) -> tuple[str, ...]:
