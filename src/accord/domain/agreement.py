@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from accord.domain.handling import CommonLevel
+from accord.domain.matching import HitNoHitRules
 from accord.domain.messages import Priority
 from accord.domain.parties import Agency, Party
 from accord.domain.workplan import ActionDoc, ItemKind, ObjectiveDoc, WorkPlanDefinition
@@ -62,6 +63,7 @@ class Agreement(BaseModel):
     channel_ceiling: CommonLevel
     pre_export_notifications: PenRules
     cyber_sharing: CyberSharing
+    hit_no_hit: HitNoHitRules
     classification_mapping: dict[Party, dict[str, CommonLevel]]
     work_plan: WorkPlanDefinition
     agencies: tuple[Agency, ...] = ()
@@ -87,6 +89,9 @@ class Agreement(BaseModel):
         for party, marking in self.cyber_sharing.classification.items():
             if self.common_level(party, marking) is None:
                 raise ValueError(f"cyber_sharing's classification {marking!r} is not a {party} marking")
+        for area in self.hit_no_hit.focus_areas:
+            if self.focus_area(area) is None:
+                raise ValueError(f"hit_no_hit names {area!r}, not a focus area of the agreement")
         return self
 
     def _check_default_plan(self) -> None:

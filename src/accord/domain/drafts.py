@@ -20,6 +20,7 @@ from accord.domain.messages import (
     Purpose,
     Subject,
 )
+from accord.domain.matching import MatchReference
 from accord.domain.networks import SharedEntities
 from accord.domain.notifications import PenAnswer, PreExportNotification
 
@@ -105,6 +106,9 @@ class MessageDraft(ReplyDraft):
     incident: Incident | None = Field(default=None, description="for kind 'incident'; persons go in subjects")
     stix: SharedBundle | None = Field(default=None, description="STIX 2.1 objects, for a 'share' in cyber or fraud")
     network: SharedEntities | None = Field(default=None, description="FollowTheMoney entities, for a 'share'")
+    match_reference: MatchReference | None = Field(
+        default=None, description="for a 'request' following up a hit: the query and the hit's reference"
+    )
 
     def carried(self) -> dict[str, Any]:
         """The fields a Message takes from its draft unchanged; the send path adds ids, addresses and handling."""
@@ -127,6 +131,7 @@ class MessageDraft(ReplyDraft):
             "incident": self.incident,
             "stix": self.stix,
             "network": self.network,
+            "match_reference": self.match_reference,
         }
 
 

@@ -11,6 +11,7 @@ from accord.domain.cyber import SharedBundle
 from accord.domain.forwarding import OnwardConsent, OnwardDisclosure
 from accord.domain.handling import Handling
 from accord.domain.incidents import Incident
+from accord.domain.matching import MatchReference
 from accord.domain.networks import SharedEntities
 from accord.domain.notifications import PenAnswer, PreExportNotification
 from accord.domain.parties import Party
@@ -217,3 +218,4 @@ class Message(BaseModel):
     onward: OnwardDisclosure | None = Field(default=None, exclude_if=lambda v: v is None)  # "forward-consent/-notice"
     onward_consent: OnwardConsent | None = Field(default=None, exclude_if=lambda v: v is None)  # answers a consent
     network: SharedEntities | None = Field(default=None, exclude_if=lambda v: v is None)  # FtM entities ("share")
+    match_reference: MatchReference | None = Field(default=None, exclude_if=lambda v: v is None)  # a hit followed up

@@ -573,3 +573,110 @@ network_judgements = Table(
     Column("officer", String(128), nullable=False),
     Column("decided_at", UtcDateTime, nullable=False),
 )
+
+# ------------------------------------------------------------------------------------------------ hit/no-hit matching
+
+# The party's own holdings in fraud and immigration: persons and identifiers (phones, accounts, wallets, admission
+# letters, consultants, documents), each with its source and the date it must be gone by.
+match_holdings = Table(
+    "match_holdings",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner_agency", String(32), nullable=False),
+    Column("record_type", String(32), nullable=False),  # a RecordType
+    Column("label", String(128), nullable=False),  # the id the record has in its source
+    Column("fields", Text, nullable=False),  # JSON: the record as imported (its type's fields)
+    Column("source", String(200), nullable=False),
+    Column("retain_until", Date, nullable=False),
+    Column("import_id", String(36), nullable=False),
+    Column("imported_by", String(128), nullable=False),
+    Column("imported_at", UtcDateTime, nullable=False),
+    UniqueConstraint("owner_agency", "record_type", "label", name="uq_match_holdings_label"),
+    Index("ix_match_holdings_type", "owner_agency", "record_type"),
+)
+
+# A holding's encoding under one matching key, made when a query first needs it: a person's Bloom filters and blind
+# indexes as JSON, an identifier's blind index in `lookup` (one row per indexed value).
+match_encodings = Table(
+    "match_encodings",
+    metadata,
+    Column("holding_id", String(36), ForeignKey("match_holdings.id"), primary_key=True),
+    Column("key_id", String(64), primary_key=True),
+    Column("encoding", Text, nullable=False),
+    Column("made_at", UtcDateTime, nullable=False),
+)
+
+match_lookups = Table(
+    "match_lookups",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("scheme", String(32), primary_key=True),
+    Column("blind_index", String(128), primary_key=True),
+    Column("holding_id", String(36), ForeignKey("match_holdings.id"), primary_key=True),
+)
+
+# Queries both ways: `out` are this party's (its rows keep what it queried, its own data), `in` the partner's (only
+# their size and outcome are kept here; the encodings are not).
+match_queries = Table(
+    "match_queries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("direction", String(8), nullable=False),
+    Column("querying_party", String(8), nullable=False),
+    Column("querying_agency", String(32), nullable=False),
+    Column("queried_agency", String(32), nullable=False),
+    Column("officer", String(128), nullable=False),
+    Column("focus_area", String(32), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("hits", Integer, nullable=True),  # None until answered
+    Column("state", String(16), nullable=False),  # a QueryState
+    Column("reason", Text, nullable=True),  # why it was refused
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("answered_at", UtcDateTime, nullable=True),
+    Index("ix_match_queries_period", "direction", "querying_party", "created_at"),
+)
+
+match_query_rows = Table(
+    "match_query_rows",
+    metadata,
+    Column("query_id", String(36), ForeignKey("match_queries.id"), primary_key=True),
+    Column("row", Integer, primary_key=True),
+    Column("label", String(128), nullable=False),  # the querying party's id for the row
+    Column("record_type", String(32), nullable=False),
+    Column("fields", Text, nullable=False),  # JSON: what was queried, kept by the querying party only
+    Column("hit", Boolean, nullable=True),
+    Column("reference", String(64), nullable=True),
+    Column("band", String(16), nullable=True),
+)
+
+# The answering side's references: what each hit's opaque reference stands for, until it expires.
+match_references = Table(
+    "match_references",
+    metadata,
+    Column("reference", String(64), primary_key=True),
+    Column("query_id", String(36), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("holding_id", String(36), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("band", String(16), nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON: the fields that agreed, with weights
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("request_message_id", String(36), nullable=True),  # the follow-up request naming it
+    Column("released_message_id", String(36), nullable=True),  # the response that released the record
+)
+
+# The querying side's follow-ups: a request naming a hit's reference, and the response that released the record.
+match_followups = Table(
+    "match_followups",
+    metadata,
+    Column("query_id", String(36), primary_key=True),
+    Column("row", Integer, primary_key=True),
+    Column("reference", String(64), nullable=False),
+    Column("request_message_id", String(36), nullable=False, unique=True),
+    Column("response_message_id", String(36), nullable=True),
+    Column("requested_by", String(128), nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("released_at", UtcDateTime, nullable=True),
+)
