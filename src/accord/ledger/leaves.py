@@ -69,6 +69,12 @@ class EventType(StrEnum):
     STIX_OBJECTS_DELETED = "stix.objects_deleted"
     NETWORK_ENTITIES_ADDED = "network.entities_added"  # to a case: imported, added by an analyst, or shared
     NETWORK_JUDGED = "network.judged"  # an analyst judged two entities the same, not the same, or unsure
+    MATCH_HOLDINGS_IMPORTED = "match.holdings_imported"  # persons or identifiers into the party's own holdings
+    MATCH_QUERY_SENT = "match.query_sent"  # a hit/no-hit query of encodings left for the partner
+    MATCH_QUERY_ANSWERED = "match.query_answered"  # a partner's query answered here: its size and hits, no data
+    MATCH_ANSWER_RECEIVED = "match.answer_received"  # the partner's answer to our query: hits and references
+    MATCH_QUERY_REFUSED = "match.query_refused"  # a query refused (over the period's limit, an unknown key)
+    MATCH_RECORD_RELEASED = "match.record_released"  # a hit's record sent in answer to a follow-up request
 
 
 def leaf_record(

@@ -1,0 +1,306 @@
+"""The party's own holdings in fraud and immigration: persons and the identifiers officers meet (scam phones, mule
+accounts, wallets, admission letters, unauthorised consultants, forged documents), each kept with its source and the
+date it must be gone by, and encoded under a matching key when a partner's query first needs it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from accord.directory.officers import Officer, Role
+from accord.errors import Forbidden, InvalidInput
+from accord.matching.encode import EncodedPerson, MatchingKey, blind_index, encode_person
+from accord.matching.normalise import identifier_keys
+from accord.matching.records import PersonRecord, person_from_row
+from accord.store.tables import match_encodings, match_holdings, match_lookups
+
+MAX_FIELD = 256
+_HOLDING_ROLES = frozenset({Role.OFFICER, Role.ANALYST})
+
+
+class RecordType(StrEnum):
+    PERSON = "person"
+    PHONE = "phone"
+    ACCOUNT = "account"
+    WALLET = "wallet"
+    ADMISSION_LETTER = "admission_letter"
+    CONSULTANT = "consultant"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeSpec:
+    """A record type's fields: the required ones, the optional ones, and which are identifiers a query can hit
+    (field → blind-index scheme)."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    indexed: Mapping[str, str]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+SPECS: Mapping[RecordType, TypeSpec] = {
+    RecordType.PERSON: TypeSpec(
+        ("name",), ("date_of_birth", "sex", "nationality", "document_number", "phone", "notes"), {}
+    ),
+    RecordType.PHONE: TypeSpec(("number",), ("holder_name", "notes"), {"number": "phone"}),
+    RecordType.ACCOUNT: TypeSpec(("account_number",), ("bank", "holder_name", "notes"), {"account_number": "account"}),
+    RecordType.WALLET: TypeSpec(("address",), ("currency", "holder_name", "notes"), {"address": "wallet"}),
+    RecordType.ADMISSION_LETTER: TypeSpec(
+        ("letter_number",),
+        ("institution_id", "institution_name", "student_name", "notes"),
+        {"letter_number": "admission-letter", "institution_id": "institution"},
+    ),
+    RecordType.CONSULTANT: TypeSpec(
+        ("name",),
+        ("licence_number", "phone", "email", "notes"),
+        {"licence_number": "licence", "phone": "phone", "email": "email"},
+    ),
+    RecordType.DOCUMENT: TypeSpec(
+        ("document_number",),
+        ("document_type", "issuing_country", "status", "holder_name", "notes"),
+        {"document_number": "document"},
+    ),
+}
+# What a query for one identifier of a type looks up (the type's first indexed field).
+QUERY_SCHEME: Mapping[RecordType, str] = {t: next(iter(s.indexed.values())) for t, s in SPECS.items() if s.indexed}
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    label: str
+    record_type: RecordType
+    fields: Mapping[str, str]
+    source: str
+    retain_until: date
+
+    def person(self) -> PersonRecord:
+        return person_from_row({"id": self.label, **self.fields})
+
+
+def record_type(value: str) -> RecordType:
+    try:
+        return RecordType(value.strip().lower().replace("-", "_"))
+    except ValueError:
+        known = ", ".join(t.value for t in RecordType)
+        raise InvalidInput(f"{value!r} is not a record type; known: {known}") from None
+
+
+def require_holder(officer: Officer) -> None:
+    if not _HOLDING_ROLES & officer.roles:
+        raise Forbidden("an agency's holdings are kept by its officers and analysts")
+
+
+def check_holding(
+    kind: RecordType, row: Mapping[str, Any], *, source: str | None, retain_until: date | None, today: date
+) -> Holding:
+    """One row as a holding, or InvalidInput naming the field: unknown or missing fields, an identifier that
+    normalises to nothing (a phone not valid in Canada or India), a retention date that is past."""
+    spec = SPECS[kind]
+    values = {str(k).strip(): _text(k, v) for k, v in row.items() if k is not None}
+    label = values.pop("id", "")
+    if not label:
+        raise InvalidInput("id: every record needs the id it has in its source")
+    if len(label) > 128:
+        raise InvalidInput(f"id: {label[:40]!r}… is longer than 128 characters")
+    own_source = values.pop("source", "") or (source or "")
+    own_retention = values.pop("retain_until", "")
+    unknown = sorted(set(values) - set(spec.fields))
+    if unknown:
+        raise InvalidInput(
+            f"{', '.join(unknown)}: not a field of a {kind.value} record; its fields are id, {', '.join(spec.fields)}, "
+            "source, retain_until"
+        )
+    for name in spec.required:
+        if not values.get(name):
+            raise InvalidInput(f"{name}: a {kind.value} record needs it")
+    if not own_source:
+        raise InvalidInput("source: say where the record comes from (a column or the import's source)")
+    until = _retention(own_retention, retain_until)
+    if until < today:
+        raise InvalidInput(f"retain_until: {until} is past; a record past its retention date is not kept")
+    fields = {k: v for k, v in values.items() if v}
+    if kind is RecordType.PERSON:
+        person_from_row({"id": label, **fields})
+    for name, scheme in spec.indexed.items():
+        if fields.get(name) and not identifier_keys(scheme, fields[name]):
+            hint = " (a number valid in Canada or India, or with its country code)" if scheme == "phone" else ""
+            raise InvalidInput(f"{name}: {fields[name]!r} is not a usable {scheme} identifier{hint}")
+    return Holding(label, kind, fields, own_source[:200], until)
+
+
+def store_holdings(
+    conn: Connection, officer: Officer, holdings: Sequence[Holding], *, import_id: str, ids: Sequence[str], now: datetime
+) -> None:
+    conn.execute(
+        insert(match_holdings),
+        [
+            {
+                "id": holding_id,
+                "owner_agency": officer.agency,
+                "record_type": h.record_type.value,
+                "label": h.label,
+                "fields": json.dumps(dict(h.fields), ensure_ascii=False),
+                "source": h.source,
+                "retain_until": h.retain_until,
+                "import_id": import_id,
+                "imported_by": officer.username,
+                "imported_at": now,
+            }
+            for holding_id, h in zip(ids, holdings, strict=True)
+        ],
+    )
+
+
+def held_labels(conn: Connection, agency: str, kind: RecordType, labels: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(labels), 500):
+        chunk = labels[start : start + 500]
+        found |= set(
+            conn.execute(
+                select(match_holdings.c.label).where(
+                    match_holdings.c.owner_agency == agency,
+                    match_holdings.c.record_type == kind.value,
+                    match_holdings.c.label.in_(chunk),
+                )
+            ).scalars()
+        )
+    return found
+
+
+def live_holdings(conn: Connection, agency: str, today: date, kind: RecordType | None = None) -> list[Any]:
+    """The agency's holdings not past their retention date."""
+    query = select(match_holdings).where(
+        match_holdings.c.owner_agency == agency, match_holdings.c.retain_until >= today
+    )
+    if kind is not None:
+        query = query.where(match_holdings.c.record_type == kind.value)
+    return list(conn.execute(query.order_by(match_holdings.c.record_type, match_holdings.c.label)).all())
+
+
+def count_by_type(conn: Connection, agency: str) -> dict[str, int]:
+    rows = conn.execute(
+        select(match_holdings.c.record_type, func.count())
+        .where(match_holdings.c.owner_agency == agency)
+        .group_by(match_holdings.c.record_type)
+    ).all()
+    return {str(t): int(n) for t, n in rows}
+
+
+def holding_of(row: Any) -> Holding:
+    return Holding(
+        row.label, RecordType(row.record_type), json.loads(row.fields), row.source, row.retain_until
+    )
+
+
+# ------------------------------------------------------------------------------------------------ encodings
+
+
+def encoded_persons(
+    conn: Connection, agency: str, key: MatchingKey, today: date
+) -> tuple[list[str], list[EncodedPerson]]:
+    """The agency's live persons encoded under `key`: encodings made before are read, the others made and kept."""
+    ensure_encoded(conn, agency, key, today)
+    rows = conn.execute(
+        select(match_holdings.c.id, match_encodings.c.encoding)
+        .join(match_encodings, match_encodings.c.holding_id == match_holdings.c.id)
+        .where(
+            match_holdings.c.owner_agency == agency,
+            match_holdings.c.record_type == RecordType.PERSON.value,
+            match_holdings.c.retain_until >= today,
+            match_encodings.c.key_id == key.key_id,
+        )
+        .order_by(match_holdings.c.id)
+    ).all()
+    return [r.id for r in rows], [EncodedPerson.from_json(json.loads(r.encoding)) for r in rows]
+
+
+def lookup(conn: Connection, agency: str, key: MatchingKey, scheme: str, index: str, today: date) -> list[str]:
+    """The agency's live holdings with an identifier whose blind index under `key` is `index`."""
+    rows = conn.execute(
+        select(match_lookups.c.holding_id)
+        .join(match_holdings, match_holdings.c.id == match_lookups.c.holding_id)
+        .where(
+            match_lookups.c.key_id == key.key_id,
+            match_lookups.c.scheme == scheme,
+            match_lookups.c.blind_index == index,
+            match_holdings.c.owner_agency == agency,
+            match_holdings.c.retain_until >= today,
+        )
+    ).scalars()
+    return sorted(set(rows))
+
+
+def ensure_encoded(conn: Connection, agency: str, key: MatchingKey, today: date) -> int:
+    """Encode under `key` every live holding of the agency not encoded under it yet; returns how many were."""
+    done = select(match_encodings.c.holding_id).where(match_encodings.c.key_id == key.key_id)
+    pending = conn.execute(
+        select(match_holdings).where(
+            match_holdings.c.owner_agency == agency,
+            match_holdings.c.retain_until >= today,
+            match_holdings.c.id.not_in(done),
+        )
+    ).all()
+    if not pending:
+        return 0
+    now = datetime.now(UTC)
+    encodings: list[dict[str, Any]] = []
+    lookups: list[dict[str, Any]] = []
+    for row in pending:
+        holding = holding_of(row)
+        indexes = sorted(_indexes(holding, key))
+        lookups += [
+            {"key_id": key.key_id, "scheme": scheme, "blind_index": index, "holding_id": row.id}
+            for scheme, index in indexes
+        ]
+        encoding: Any = (
+            encode_person(holding.person(), key).as_json()
+            if holding.record_type is RecordType.PERSON
+            else [list(pair) for pair in indexes]
+        )
+        encodings.append({"holding_id": row.id, "key_id": key.key_id, "encoding": json.dumps(encoding), "made_at": now})
+    conn.execute(insert(match_encodings), encodings)
+    if lookups:
+        conn.execute(insert(match_lookups), lookups)
+    return len(encodings)
+
+
+def _indexes(holding: Holding, key: MatchingKey) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for name, scheme in SPECS[holding.record_type].indexed.items():
+        value = holding.fields.get(name)
+        index = blind_index(key, scheme, value) if value else None
+        if index is not None:
+            found.add((scheme, index))
+    return found
+
+
+def _text(name: Any, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidInput(f"{name}: a field's value is text, not {type(value).__name__}")
+    text = str(value).strip()
+    if len(text) > MAX_FIELD:
+        raise InvalidInput(f"{name}: longer than {MAX_FIELD} characters")
+    return text
+
+
+def _retention(own: str, default: date | None) -> date:
+    if own:
+        try:
+            return date.fromisoformat(own)
+        except ValueError:
+            raise InvalidInput(f"retain_until: {own!r} is not a date (YYYY-MM-DD)") from None
+    if default is None:
+        raise InvalidInput("retain_until: say until when the record may be kept (a column or the import's date)")
+    return default
