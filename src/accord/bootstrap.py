@@ -26,6 +26,7 @@ from accord.exchange.uploads import UploadSlots, sweep_incoming
 from accord.exchange.wake import announce_when_listening
 from accord.exchange.witnessing import run_checkpoints
 from accord.focus import cyber, networks, precursors
+from accord import matching
 from accord.http.problems import install_problem_handlers
 from accord.http.request_ids import RequestIds
 from accord.ledger.events import EventType, append_event
@@ -48,6 +49,7 @@ CAPABILITIES = (
     precursors.register,
     cyber.register,
     networks.register,
+    matching.register,
     forwarding.register,
     roster.register,
 )
