@@ -12,6 +12,7 @@ from accord.api import (
     directory,
     federation,
     forwarding,
+    matching,
     messages,
     network_entities,
     network_graph,
@@ -42,6 +43,7 @@ ROUTERS = (
     network_entities.router,
     network_graph.router,
     network_sharing.router,
+    matching.router,
     audit.router,
     federation.router,
 )
