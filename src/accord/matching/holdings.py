@@ -139,21 +139,28 @@ def check_holding(
 
 
 def store_holdings(
-    conn: Connection, officer: Officer, holdings: Sequence[Holding], *, import_id: str, ids: Sequence[str], now: datetime
+    conn: Connection,
+    agency: str,
+    actor: str,
+    holdings: Sequence[Holding],
+    *,
+    import_id: str,
+    ids: Sequence[str],
+    now: datetime,
 ) -> None:
     conn.execute(
         insert(match_holdings),
         [
             {
                 "id": holding_id,
-                "owner_agency": officer.agency,
+                "owner_agency": agency,
                 "record_type": h.record_type.value,
                 "label": h.label,
                 "fields": json.dumps(dict(h.fields), ensure_ascii=False),
                 "source": h.source,
                 "retain_until": h.retain_until,
                 "import_id": import_id,
-                "imported_by": officer.username,
+                "imported_by": actor,
                 "imported_at": now,
             }
             for holding_id, h in zip(ids, holdings, strict=True)

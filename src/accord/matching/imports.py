@@ -123,7 +123,8 @@ def import_holdings(
             return HoldingsImport(None, kind, len(rows), len(accepted), tuple(refused), dry_run)
         import_id = str(uuid7())
         now = datetime.now(UTC)
-        store_holdings(conn, officer, accepted, import_id=import_id, ids=[str(uuid7()) for _ in accepted], now=now)
+        store_holdings(
+            conn, officer.agency, officer.username, accepted, import_id=import_id, ids=[str(uuid7()) for _ in accepted], now=now)
         append_event(
             conn,
             EventType.MATCH_HOLDINGS_IMPORTED,

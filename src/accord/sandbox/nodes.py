@@ -20,6 +20,7 @@ from accord.directory.officers import Role, create_officer
 from accord.domain.parties import Party
 from accord.exchange.roster import publish_roster
 from accord.node import KEY_DIR, Node
+from accord.sandbox.matching import seed_sample_holdings, share_sandbox_key
 from accord.sandbox.networks import seed_sample_network
 from accord.store.modes import PRIVATE_UMASK, tighten
 from accord.trust.peers import export_descriptor, load_peers, pin_peer, repoint_peer
@@ -50,6 +51,8 @@ def prepare_sandbox(var_dir: Path, ports: dict[Party, int] | None = None) -> lis
         for party, port in ports.items():
             opened[party] = _open_or_init(sandbox_data_dir(var_dir, party), party, port)
             seed_sample_network(opened[party])  # once: a node holding the SAMPLE network's case is left as it is
+            seed_sample_holdings(opened[party])
+        share_sandbox_key(opened[Party.CA], opened[Party.IN])
         for party, node in opened.items():
             other = opened[party.other]
             with node.engine.connect() as conn:
