@@ -11,6 +11,7 @@ from accord.cli.assessment import assessment_app
 from accord.cli.audit import audit_app
 from accord.cli.cyber import cyber_app
 from accord.cli.forwarding import forward_app
+from accord.cli.match import match_app
 from accord.cli.network import network_app
 from accord.cli.node import node_app
 from accord.cli.officer import officer_app
@@ -39,6 +40,7 @@ app.add_typer(precursors_app, name="precursors")
 app.add_typer(cyber_app, name="cyber")
 app.add_typer(forward_app, name="forward")
 app.add_typer(network_app, name="network")
+app.add_typer(match_app, name="match")
 app.command("report")(report)
 app.command("up")(up)
 

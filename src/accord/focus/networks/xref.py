@@ -8,28 +8,31 @@ a name token) are compared. Each candidate keeps its score and the evidence for 
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-import phonenumbers
 from followthemoney.proxy import EntityProxy
 from followthemoney.types import registry
-from rapidfuzz.distance import JaroWinkler
 from sqlalchemy import Connection, delete, insert, select
 
 from accord.directory.officers import Officer
 from accord.focus.networks.store import proxy_of, readable_cases, visible_case
+from accord.matching.normalise import (
+    PHONE_REGIONS,
+    NameTokens,
+    alnum_key,
+    identifier_keys,
+    name_similarity,
+    name_tokens,
+    phone_keys,
+    wallet_key,
+)
 from accord.node import Node
-from accord.policy.language import indic_key
 from accord.store.tables import network_cases, network_entities, network_judgements, network_matches, network_provenance
 
-PHONE_REGIONS = ("CA", "IN")
 MIN_SCORE = 0.5  # below this a pair is not a candidate
 MAX_BLOCK = 400  # a name block holding more of our entities than this is too common to tell anything
 MAX_CANDIDATES_PER_ENTITY = 10
@@ -93,129 +96,6 @@ WEIGHTS: Mapping[str, float] = {
 CONFLICTS: Mapping[str, float] = {"passport": 0.6, "national-id": 0.5, "birth": 0.4, "country": 0.9}
 # For an entity that *is* the identifier (an account, a wallet, a vessel), a different one means another entity.
 _DEFINING: Mapping[str, str] = {"account": "account", "wallet": "wallet", "vessel": "imo", "document": "passport"}
-_HONORIFICS = frozenset({"mr", "mrs", "ms", "dr", "shri", "sri", "smt", "kumari", "km", "sardar", "late"})
-# Words are split on spaces, digits and punctuation only: Indic vowel signs are marks, not word characters to `\w`.
-# A nasal before a stop is written as a letter in Latin, as anusvara in Devanagari and as tippi (often dropped in
-# transliteration) in Gurmukhi: "Sandhu", "संधू" and "ਸੰਧੂ" all lose it.
-_NASAL = re.compile(r"[mn](?=[dtbpgkcj])")
-_SEPARATORS = re.compile(r"[\s\d_.,;:!?'\"()\[\]{}/\\|&+*-]+")
-
-
-@cache
-def _weak_keys() -> frozenset[str]:
-    """Singh and Kaur in Latin, Devanagari and Gurmukhi: names so common among Sikhs they say little alone."""
-    return frozenset(indic_key(w) for w in ("Singh", "Sing", "सिंह", "ਸਿੰਘ", "Kaur", "Kour", "कौर", "ਕੌਰ"))
-
-
-# ------------------------------------------------------------------------------------------------ normalisation
-
-
-@dataclass(frozen=True, slots=True)
-class NameTokens:
-    text: str
-    strong: tuple[str, ...]  # comparison keys of the words that tell people apart
-    weak: tuple[str, ...]  # Singh, Kaur
-    initials: tuple[str, ...]  # single letters ("R. K. Sharma")
-
-
-def name_tokens(name: str) -> NameTokens:
-    strong: list[str] = []
-    weak: list[str] = []
-    initials: list[str] = []
-    for word in filter(None, _SEPARATORS.split(unicodedata.normalize("NFC", name))):
-        if word.casefold() in _HONORIFICS:
-            continue
-        key = indic_key(word)
-        if key not in _weak_keys():
-            key = _NASAL.sub("", key)
-        if not key:
-            continue
-        if len(word) == 1:
-            initials.append(key[0])
-        elif key in _weak_keys():
-            weak.append(key)
-        else:
-            strong.append(key)
-    return NameTokens(name, tuple(strong), tuple(weak), tuple(initials))
-
-
-def name_similarity(a: NameTokens, b: NameTokens) -> float:
-    """0..1: the words of the shorter name matched one to one to the longer's (Jaro-Winkler on the spelling-tolerant
-    keys); an initial matches a word it begins. Singh/Kaur count only when nothing else is there."""
-    left = [(k, False) for k in a.strong] + [(k, True) for k in a.initials]
-    right = [(k, False) for k in b.strong] + [(k, True) for k in b.initials]
-    if not any(not initial for _, initial in left) or not any(not initial for _, initial in right):
-        left += [(k, False) for k in a.weak]
-        right += [(k, False) for k in b.weak]
-    if not left or not right:
-        return 0.0
-    short, long_ = (left, right) if len(left) <= len(right) else (right, left)
-    free = list(long_)
-    total = 0.0
-    full_words = 0
-    for key, initial in sorted(short, key=lambda t: t[1]):  # whole words first, initials take what is left
-        best, best_at = 0.0, -1
-        for at, (other, other_initial) in enumerate(free):
-            if initial or other_initial:
-                sim = 0.9 if key[0] == other[0] else 0.0
-            else:
-                sim = JaroWinkler.normalized_similarity(key, other)
-            if sim > best:
-                best, best_at = sim, at
-        if best_at >= 0:
-            free.pop(best_at)
-            full_words += int(not initial and best >= 0.85)
-        total += best
-    score = total / len(short)
-    if not full_words:
-        score = min(score, 0.6)  # initials alone never make a name
-    if len(short) == 1 and len(long_) > 2:
-        score *= 0.85  # one word against a full name
-    if a.weak and b.weak and set(a.weak).isdisjoint(b.weak):
-        score *= 0.85  # Singh against Kaur
-    return round(score, 3)
-
-
-def phone_keys(value: str) -> set[str]:
-    """E.164 forms of a phone number: as written when it has a country code, else as read in CA and in IN."""
-    found = set()
-    regions = (None,) if value.strip().startswith("+") else PHONE_REGIONS
-    for region in regions:
-        try:
-            parsed = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            found.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
-    return found
-
-
-def wallet_key(value: str) -> str:
-    """Ethereum-style (0x…, checksummed by letter case) and bech32 (bc1…) addresses ignore case; base58 does not."""
-    text = value.strip()
-    lowered = text.casefold()
-    if lowered.startswith(("0x", "bc1", "tb1", "ltc1")):
-        return lowered
-    return text
-
-
-def _alnum(value: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKC", value).upper() if c.isalnum())
-
-
-def identifier_keys(scheme: str, value: str) -> set[str]:
-    if scheme == "phone":
-        return phone_keys(value)
-    if scheme == "email":
-        return {value.strip().casefold()}
-    if scheme == "wallet":
-        return {wallet_key(value)}
-    if scheme == "handle":
-        return {value.strip().lstrip("@").casefold()}
-    key = _alnum(value)
-    return {key} if key else set()
-
-
 # ------------------------------------------------------------------------------------------------ features
 
 
@@ -514,3 +394,18 @@ def _judgements(conn: Connection, pairs: Sequence[tuple[str, str]]) -> dict[tupl
         (r.left_key, r.right_key): {"judgement": r.judgement, "officer": r.officer, "at": r.decided_at.isoformat()}
         for r in rows
     }
+
+
+_alnum = alnum_key
+__all__ = [
+    "PHONE_REGIONS",
+    "NameTokens",
+    "cross_reference",
+    "identifier_keys",
+    "match",
+    "name_similarity",
+    "name_tokens",
+    "phone_keys",
+    "review_list",
+    "wallet_key",
+]

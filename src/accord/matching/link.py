@@ -1,0 +1,229 @@
+"""Linking person records: pairs that share a block key are scored with the shipped match model — by Splink on
+DuckDB for batches, by the same weights in Python for a node's small queries — and explained field by field; one to
+one for two files, every hit for a query."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from accord.errors import InvalidInput
+from accord.matching.encode import EncodedPerson, MatchingKey, check_same_key, encode_person
+from accord.matching.model import (
+    FIELDS,
+    Features,
+    MatchModel,
+    Mode,
+    encoded_features,
+    hit_weight,
+    level_weight,
+    levels,
+    prior_weight,
+    probability,
+    raw_features,
+    shipped_model,
+)
+from accord.matching.records import PersonRecord
+
+MAX_BLOCK_PAIRS = 20_000  # a block key making more pairs than this is too common to block on (a frequent name)
+Progress = Callable[[str, int, int], None]
+
+
+class ScoreBand(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAgreement:
+    field: str
+    level: str  # e.g. "same", "day and month exchanged"
+    weight: float  # log2(m/u): positive for the same person, negative against
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    query_index: int
+    holding_index: int
+    score: float  # match probability
+    band: ScoreBand
+    agreements: tuple[FieldAgreement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    left_id: str
+    right_id: str
+    score: float
+    agreements: tuple[FieldAgreement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPair:
+    left: int
+    right: int
+    weight: float
+    agreements: tuple[FieldAgreement, ...]
+
+    @property
+    def probability(self) -> float:
+        return probability(self.weight)
+
+
+def band_of(score: float, model: MatchModel) -> ScoreBand:
+    if score >= model.high:
+        return ScoreBand.HIGH
+    if score >= model.medium:
+        return ScoreBand.MEDIUM
+    return ScoreBand.LOW
+
+
+def explain(model: MatchModel, mode: Mode, found: dict[str, int | None]) -> tuple[float, tuple[FieldAgreement, ...]]:
+    """The pair's match weight and each field's part in it (fields missing on either side say nothing)."""
+    weight = prior_weight(model)
+    parts = []
+    spec = model.of(mode).fields
+    for field in FIELDS:
+        level = found[field]
+        if level is None:
+            continue
+        part = level_weight(model, mode, field, level)
+        weight += part
+        parts.append(FieldAgreement(field, spec[field].levels[level], round(part, 2)))
+    return weight, tuple(parts)
+
+
+def candidate_pairs(
+    left: Sequence[Features], right: Sequence[Features], *, same_side: bool = False
+) -> list[tuple[int, int]]:
+    """Every (left, right) pair sharing a block key that is not too common; `same_side` for one holding with
+    itself (each pair once, no record with itself)."""
+    index: dict[str, list[int]] = defaultdict(list)
+    for j, features in enumerate(right):
+        for key in features.blocks:
+            index[key].append(j)
+    counts: dict[str, int] = defaultdict(int)
+    for features in left:
+        for key in features.blocks:
+            counts[key] += 1
+    usable = {k for k, members in index.items() if counts.get(k, 0) * len(members) <= MAX_BLOCK_PAIRS}
+    pairs: set[tuple[int, int]] = set()
+    for i, features in enumerate(left):
+        for key in features.blocks:
+            if key in usable:
+                pairs.update((i, j) for j in index[key] if not same_side or j > i)
+    return sorted(pairs)
+
+
+def usable_blocks(left: Sequence[Features], right: Sequence[Features]) -> set[str]:
+    counts_l: dict[str, int] = defaultdict(int)
+    counts_r: dict[str, int] = defaultdict(int)
+    for features in left:
+        for key in features.blocks:
+            counts_l[key] += 1
+    for features in right:
+        for key in features.blocks:
+            counts_r[key] += 1
+    return {k for k, n in counts_l.items() if k in counts_r and n * counts_r[k] <= MAX_BLOCK_PAIRS}
+
+
+def score_in_python(
+    left: Sequence[Features],
+    right: Sequence[Features],
+    mode: Mode,
+    model: MatchModel,
+    *,
+    same_side: bool = False,
+    threshold: float | None = None,
+) -> list[ScoredPair]:
+    """Blocked pairs scored with the model's weights, those at or above `threshold` (a match weight) kept."""
+    floor = hit_weight(model) if threshold is None else threshold
+    found = []
+    for i, j in candidate_pairs(left, right, same_side=same_side):
+        weight, parts = explain(model, mode, levels(left[i], right[j], mode, model))
+        if weight >= floor:
+            found.append(ScoredPair(i, j, weight, parts))
+    return found
+
+
+def one_to_one(scored: Sequence[ScoredPair]) -> list[ScoredPair]:
+    """Greedy assignment, best weight first: each record in at most one pair."""
+    taken_left: set[int] = set()
+    taken_right: set[int] = set()
+    kept = []
+    for pair in sorted(scored, key=lambda p: (-p.weight, p.left, p.right)):
+        if pair.left in taken_left or pair.right in taken_right:
+            continue
+        taken_left.add(pair.left)
+        taken_right.add(pair.right)
+        kept.append(pair)
+    return kept
+
+
+def _key_of(people: Sequence[EncodedPerson], side: str) -> str | None:
+    ids = {p.key_id for p in people}
+    if len(ids) > 1:
+        raise InvalidInput(f"the {side} are encoded with several keys ({', '.join(sorted(ids))}); use one key")
+    return next(iter(ids), None)
+
+
+def match_encoded(queries: Sequence[EncodedPerson], holdings: Sequence[EncodedPerson]) -> list[Candidate]:
+    """Every (query, holding) pair that is a hit under the shipped model, best first per query; KeyMismatch when the
+    two sides were encoded with different keys."""
+    query_key, holding_key = _key_of(queries, "queries"), _key_of(holdings, "holdings")
+    if query_key is not None and holding_key is not None:
+        check_same_key(query_key, holding_key)
+    model = shipped_model()
+    scored = score_in_python(
+        [encoded_features(q) for q in queries], [encoded_features(h) for h in holdings], Mode.ENCODED, model
+    )
+    scored.sort(key=lambda p: (p.left, -p.weight, p.right))
+    return [
+        Candidate(p.left, p.right, round(p.probability, 6), band_of(p.probability, model), p.agreements) for p in scored
+    ]
+
+
+def link_people(
+    left: Sequence[PersonRecord],
+    right: Sequence[PersonRecord],
+    *,
+    key: MatchingKey | None = None,
+    progress: Progress | None = None,
+) -> list[Pair]:
+    """The pairs decided to be the same person, one to one, best first; with `key`, both sides are encoded with it
+    and only the encodings are compared (the privacy-preserving mode)."""
+    from accord.matching.splink_scoring import score_with_splink
+
+    report = progress or (lambda stage, done, total: None)
+    model = shipped_model()
+    mode = Mode.RAW if key is None else Mode.ENCODED
+    left_features = _features(left, key, "left", report)
+    right_features = _features(right, key, "right", report)
+    report("scoring", 0, 1)
+    scored = score_with_splink(left_features, right_features, mode, model)
+    report("scoring", 1, 1)
+    kept = one_to_one(scored)
+    return [Pair(left[p.left].id, right[p.right].id, round(p.probability, 6), p.agreements) for p in kept]
+
+
+def _features(records: Sequence[PersonRecord], key: MatchingKey | None, side: str, report: Progress) -> list[Features]:
+    found = []
+    total = len(records)
+    stage = f"{'encoding' if key is not None else 'reading'} {side}"
+    for n, record in enumerate(records, start=1):
+        found.append(raw_features(record) if key is None else encoded_features(encode_person(record, key)))
+        if n % 1000 == 0 or n == total:
+            report(stage, n, total)
+    return found
+
+
+def find_duplicates(records: Sequence[PersonRecord]) -> list[Pair]:
+    """Pairs of records within one holding that are a hit (raw mode), best first; not one to one."""
+    model = shipped_model()
+    features = [raw_features(r) for r in records]
+    scored = score_in_python(features, features, Mode.RAW, model, same_side=True)
+    scored.sort(key=lambda p: (-p.weight, p.left, p.right))
+    return [Pair(records[p.left].id, records[p.right].id, round(p.probability, 6), p.agreements) for p in scored]
