@@ -100,7 +100,9 @@ class Person:
         }[form]
 
 
-def _person_row(person: Person, label: str, name: str, born: str, rng: random.Random, *, with_ids: bool) -> dict[str, str]:
+def _person_row(
+    person: Person, label: str, name: str, born: str, rng: random.Random, *, with_ids: bool
+) -> dict[str, str]:
     return {
         "id": label,
         "name": name,
@@ -142,7 +144,9 @@ def main() -> None:
         other = Person(rng, 0)
         other.given, other.surname, other.sikh, other.sex = twin.given, twin.surname, twin.sikh, twin.sex
         other.born = twin.born + timedelta(days=rng.randrange(400, 4000))
-        applicants.append(_person_row(other, f"IRCC-SP-N{n:03d}", other.name(rng, "latin"), other.date("iso"), rng, with_ids=True))
+        applicants.append(
+            _person_row(other, f"IRCC-SP-N{n:03d}", other.name(rng, "latin"), other.date("iso"), rng, with_ids=True)
+        )
     while len(applicants) < 200:
         other = Person(rng, 0)
         script = rng.choices(SCRIPTS, (0.8, 0.1, 0.1))[0]
@@ -153,54 +157,115 @@ def main() -> None:
         row["id"] = f"IRCC-SP-2026-{n:04d}|{row['id']}"
     # The label's second half says what the row is (H: BOI holds the person; N: same name, another person); an
     # evaluator reads it, the node never does: keep only the first half as the id.
-    _write(APPLICANTS.with_name("ircc-study-permit-applicants-truth.csv"), [{"id": r["id"].split("|")[0], "kind": r["id"].split("|")[1]} for r in applicants])
+    _write(
+        APPLICANTS.with_name("ircc-study-permit-applicants-truth.csv"),
+        [{"id": r["id"].split("|")[0], "kind": r["id"].split("|")[1]} for r in applicants],
+    )
     for row in applicants:
         row["id"] = row["id"].split("|")[0]
     _write(APPLICANTS, applicants)
 
-    _write(HOLDINGS / "boi-documents.csv", [
-        {"id": f"BOI-D-{n:03d}", "document_number": f"{rng.choice('KLMNPRSTUVWZ')}{rng.randrange(10**6, 10**7)}",
-         "document_type": "passport", "issuing_country": "IN", "status": rng.choice(["forged", "stolen", "lost"]),
-         "notes": NOTE}
-        for n in range(1, 41)
-    ])
-    _write(HOLDINGS / "boi-consultants.csv", [
-        {"id": f"BOI-C-{n:03d}", "name": Person(rng, 0).name(rng, "latin") + " Overseas Consultancy",
-         "licence_number": "", "phone": f"+91 98{rng.randrange(10**7, 10**8)}", "email": f"visa{n}@example.in",
-         "notes": f"{NOTE}: unregistered immigration agent"}
-        for n in range(1, 16)
-    ])
-    _write(HOLDINGS / "i4c-phones.csv", [
-        {"id": f"I4C-T-{n:03d}", "number": f"+91 9{rng.randrange(10**8, 10**9)}", "notes": f"{NOTE}: impersonation call centre"}
-        for n in range(1, 51)
-    ])
-    _write(HOLDINGS / "i4c-accounts.csv", [
-        {"id": f"I4C-A-{n:03d}", "account_number": f"{rng.randrange(10**11, 10**12)}", "bank": "SAMPLE Bank",
-         "notes": f"{NOTE}: mule account"}
-        for n in range(1, 41)
-    ])
-    _write(HOLDINGS / "i4c-wallets.csv", [
-        {"id": f"I4C-W-{n:03d}", "address": "0x" + "".join(rng.choice("0123456789abcdef") for _ in range(40)),
-         "currency": "USDT", "notes": f"{NOTE}: scam proceeds"}
-        for n in range(1, 21)
-    ])
-    _write(HOLDINGS / "ircc-admission-letters.csv", [
-        {"id": f"IRCC-L-{n:03d}", "letter_number": f"LOA-{rng.randrange(10**7, 10**8)}",
-         "institution_id": f"O{rng.randrange(10**10, 10**11)}", "institution_name": "SAMPLE College",
-         "notes": f"{NOTE}: fraudulent letter of acceptance"}
-        for n in range(1, 31)
-    ])
-    _write(HOLDINGS / "ircc-consultants.csv", [
-        {"id": f"IRCC-C-{n:03d}", "name": Person(rng, 0).name(rng, "latin") + " Immigration Services",
-         "licence_number": f"R{rng.randrange(10**5, 10**6)}", "phone": f"+1 416 {rng.randrange(200, 999)} {rng.randrange(1000, 9999)}",
-         "email": f"info{n}@example.ca", "notes": f"{NOTE}: unauthorised representative"}
-        for n in range(1, 16)
-    ])
-    _write(HOLDINGS / "cafc-phones.csv", [
-        {"id": f"CAFC-T-{n:03d}", "number": f"+1 647 {rng.randrange(200, 999)} {rng.randrange(1000, 9999)}",
-         "notes": f"{NOTE}: CRA impersonation calls"}
-        for n in range(1, 31)
-    ])
+    _write(
+        HOLDINGS / "boi-documents.csv",
+        [
+            {
+                "id": f"BOI-D-{n:03d}",
+                "document_number": f"{rng.choice('KLMNPRSTUVWZ')}{rng.randrange(10**6, 10**7)}",
+                "document_type": "passport",
+                "issuing_country": "IN",
+                "status": rng.choice(["forged", "stolen", "lost"]),
+                "notes": NOTE,
+            }
+            for n in range(1, 41)
+        ],
+    )
+    _write(
+        HOLDINGS / "boi-consultants.csv",
+        [
+            {
+                "id": f"BOI-C-{n:03d}",
+                "name": Person(rng, 0).name(rng, "latin") + " Overseas Consultancy",
+                "licence_number": "",
+                "phone": f"+91 98{rng.randrange(10**7, 10**8)}",
+                "email": f"visa{n}@example.in",
+                "notes": f"{NOTE}: unregistered immigration agent",
+            }
+            for n in range(1, 16)
+        ],
+    )
+    _write(
+        HOLDINGS / "i4c-phones.csv",
+        [
+            {
+                "id": f"I4C-T-{n:03d}",
+                "number": f"+91 9{rng.randrange(10**8, 10**9)}",
+                "notes": f"{NOTE}: impersonation call centre",
+            }
+            for n in range(1, 51)
+        ],
+    )
+    _write(
+        HOLDINGS / "i4c-accounts.csv",
+        [
+            {
+                "id": f"I4C-A-{n:03d}",
+                "account_number": f"{rng.randrange(10**11, 10**12)}",
+                "bank": "SAMPLE Bank",
+                "notes": f"{NOTE}: mule account",
+            }
+            for n in range(1, 41)
+        ],
+    )
+    _write(
+        HOLDINGS / "i4c-wallets.csv",
+        [
+            {
+                "id": f"I4C-W-{n:03d}",
+                "address": "0x" + "".join(rng.choice("0123456789abcdef") for _ in range(40)),
+                "currency": "USDT",
+                "notes": f"{NOTE}: scam proceeds",
+            }
+            for n in range(1, 21)
+        ],
+    )
+    _write(
+        HOLDINGS / "ircc-admission-letters.csv",
+        [
+            {
+                "id": f"IRCC-L-{n:03d}",
+                "letter_number": f"LOA-{rng.randrange(10**7, 10**8)}",
+                "institution_id": f"O{rng.randrange(10**10, 10**11)}",
+                "institution_name": "SAMPLE College",
+                "notes": f"{NOTE}: fraudulent letter of acceptance",
+            }
+            for n in range(1, 31)
+        ],
+    )
+    _write(
+        HOLDINGS / "ircc-consultants.csv",
+        [
+            {
+                "id": f"IRCC-C-{n:03d}",
+                "name": Person(rng, 0).name(rng, "latin") + " Immigration Services",
+                "licence_number": f"R{rng.randrange(10**5, 10**6)}",
+                "phone": f"+1 416 {rng.randrange(200, 999)} {rng.randrange(1000, 9999)}",
+                "email": f"info{n}@example.ca",
+                "notes": f"{NOTE}: unauthorised representative",
+            }
+            for n in range(1, 16)
+        ],
+    )
+    _write(
+        HOLDINGS / "cafc-phones.csv",
+        [
+            {
+                "id": f"CAFC-T-{n:03d}",
+                "number": f"+1 647 {rng.randrange(200, 999)} {rng.randrange(1000, 9999)}",
+                "notes": f"{NOTE}: CRA impersonation calls",
+            }
+            for n in range(1, 31)
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from functools import partial
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
-from accord import __version__, api, forwarding, web
+from accord import __version__, api, forwarding, matching, web
 from accord.clock import clock_for
 from accord.config import Settings
 from accord.crypto.keys import NodeKeys
@@ -26,7 +26,6 @@ from accord.exchange.uploads import UploadSlots, sweep_incoming
 from accord.exchange.wake import announce_when_listening
 from accord.exchange.witnessing import run_checkpoints
 from accord.focus import cyber, networks, precursors
-from accord import matching
 from accord.http.problems import install_problem_handlers
 from accord.http.request_ids import RequestIds
 from accord.ledger.events import EventType, append_event

@@ -50,6 +50,7 @@ OFFICERS = {
         ("ca.coord", "PS", ["coordinator"]),
         ("ca.ocs", "HC-OCS", ["officer"]),
         ("ca.cccs", "CCCS", ["officer", "analyst"]),
+        ("ca.ircc", "IRCC", ["officer"]),
     ],
     Party.IN: [
         ("in.ncb", "NCB", ["officer"]),
@@ -59,6 +60,8 @@ OFFICERS = {
         ("in.coord", "MHA", ["coordinator"]),
         ("in.cbn", "CBN", ["officer"]),
         ("in.certin", "CERT-In", ["officer", "analyst"]),
+        ("in.boi", "BOI", ["officer"]),
+        ("in.legal", "MHA", ["legal"]),
     ],
 }
 # Officers with a narrower need-to-know: (username, agency, roles, clearance, focus areas)

@@ -20,7 +20,7 @@ from accord.matching.followup import FollowUpDraft, pending_followups, release_r
 from accord.matching.hitnohit import check_rows, list_queries, query_view, send_query
 from accord.matching.holdings import RecordType
 from accord.matching.imports import MAX_IMPORT_BYTES, import_holdings, read_rows
-from accord.matching.views import holdings_page, holdings_duplicates, query_volumes
+from accord.matching.views import holdings_duplicates, holdings_page, query_volumes
 
 router = APIRouter(prefix="/api/v1/matching", tags=["matching"])
 QueryId = Annotated[str, Path(description="the query's id", min_length=36, max_length=36)]
@@ -119,9 +119,7 @@ class ReleaseOut(ApiModel):
 # ------------------------------------------------------------------------------------------------ holdings
 
 
-@router.post(
-    "/holdings/import", openapi_extra=_FILE_BODY, responses=problems(*OFFICER_PROBLEMS, 403, 413, 415)
-)
+@router.post("/holdings/import", openapi_extra=_FILE_BODY, responses=problems(*OFFICER_PROBLEMS, 403, 413, 415))
 async def import_file(
     node: NodeDep,
     officer: OfficerDep,

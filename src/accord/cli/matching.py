@@ -15,15 +15,13 @@ from accord.cli._console import DataOption, console, node_as_officer, progress_b
 from accord.errors import AccordError
 
 key_app = typer.Typer(
-    help="Matching keys: agree one between the operators (generate, export; import on the other node), retire old ones.",
+    help="Matching keys: agreed by the operators (generate, export; import on the other node); retire old ones.",
     no_args_is_help=True,
 )
 OfficerOption = Annotated[str, typer.Option("--officer", help="the username of the officer the command acts for")]
 TypeOption = Annotated[
     str,
-    typer.Option(
-        "--type", help="person, phone, account, wallet, admission_letter, consultant or document"
-    ),
+    typer.Option("--type", help="person, phone, account, wallet, admission_letter, consultant or document"),
 ]
 # Exit codes of `match import`: every record stored; some refused (the valid ones stored); nothing attempted.
 ALL_STORED, SOME_REFUSED, UNUSABLE = 0, 1, 2
@@ -39,7 +37,9 @@ def key_generate(data: DataOption, key_id: Annotated[str, typer.Argument(help="t
         info = generate_key(data, key_id)
     except AccordError as exc:
         stop(exc.detail)
-    console.print(f"matching key {escape(info.key_id)} made; `accord match key export {escape(info.key_id)}` for the partner")
+    console.print(
+        f"matching key {escape(info.key_id)} made; `accord match key export {escape(info.key_id)}` for the partner"
+    )
 
 
 @key_app.command("export")
@@ -89,7 +89,9 @@ def key_list(data: DataOption) -> None:
 
     table = Table("key", "created", "retired")
     for info in list_keys(data):
-        table.add_row(info.key_id, f"{info.created_at:%Y-%m-%d %H:%M}", f"{info.retired_at:%Y-%m-%d}" if info.retired_at else "")
+        table.add_row(
+            info.key_id, f"{info.created_at:%Y-%m-%d %H:%M}", f"{info.retired_at:%Y-%m-%d}" if info.retired_at else ""
+        )
     console.print(table)
 
 
@@ -125,7 +127,14 @@ def holdings_import(
     ):
         try:
             done = import_holdings(
-                node, importer, kind, rows, source=source or None, retain_until=until, dry_run=dry_run, progress=progress
+                node,
+                importer,
+                kind,
+                rows,
+                source=source or None,
+                retain_until=until,
+                dry_run=dry_run,
+                progress=progress,
             )
         except AccordError as exc:
             stop(f"{file.name}: {exc.detail}", UNUSABLE)
@@ -188,4 +197,6 @@ def holdings_results(
         answer = "—" if row["hit"] is None else ("hit" if row["hit"] else "no hit")
         table.add_row(str(row["row"]), escape(row["id"]), answer, row["band"] or "", row["reference"] or "")
     console.print(table)
-    console.print(f"query {query_id}: {view['state']}; {view['hits'] if view['hits'] is not None else '?'} hits of {view['size']}")
+    console.print(
+        f"query {query_id}: {view['state']}; {view['hits'] if view['hits'] is not None else '?'} hits of {view['size']}"
+    )

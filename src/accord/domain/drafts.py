@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from accord.domain.cyber import SharedBundle
 from accord.domain.handling import Caveat, Tlp
 from accord.domain.incidents import Incident
+from accord.domain.matching import MatchReference
 from accord.domain.messages import (
     OFFENCE_CODE_PATTERN,
     OFFENCE_DESCRIPTION,
@@ -20,7 +21,6 @@ from accord.domain.messages import (
     Purpose,
     Subject,
 )
-from accord.domain.matching import MatchReference
 from accord.domain.networks import SharedEntities
 from accord.domain.notifications import PenAnswer, PreExportNotification
 

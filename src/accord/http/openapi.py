@@ -24,7 +24,7 @@ _MEANING = {
     413: "The body is larger than this endpoint accepts",
     415: "The body's media type is not one this endpoint takes",
     422: "The request is not valid: a parameter or the body breaks its schema or a rule of the agreement",
-    429: "Too many: failed sign-ins, or hit/no-hit records past the agreement's limit; wait as long as Retry-After says",
+    429: "Too many: failed sign-ins, or hit/no-hit queries past the limit; wait as long as Retry-After says",
     503: "The node cannot take this now (busy, or the peer is unreachable): try again later",
 }
 _RETRY_AFTER = {"description": "seconds to wait (RFC 9110 §10.2.3)", "schema": {"type": "integer", "minimum": 0}}

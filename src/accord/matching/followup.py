@@ -297,7 +297,8 @@ def release_record(node: Node, officer: Officer, request_id: str, draft: FollowU
             raise NotFound("the record the reference stood for is no longer held (its retention date passed)")
     holding = holding_of(held)
     described = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in holding.fields.items())
-    context = draft.context or DisclosureContext()
+    # The answer concerns what the request named: its offence and purpose, unless the officer states others.
+    context = draft.context or DisclosureContext(purpose=message.purpose, offence=message.offence)
     response = MessageDraft(
         kind=MessageKind.RESPONSE,
         recipient_agency=message.sender.agency,

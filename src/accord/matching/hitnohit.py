@@ -143,7 +143,9 @@ def parse_query(body: dict[str, Any]) -> QueryBody:
         if row.type is RecordType.PERSON:
             encoded = EncodedPerson.from_json(row.encoding)
             if encoded.key_id != query.key_id:
-                raise InvalidInput(f"row {row.row} is encoded with key {encoded.key_id!r}, the query says {query.key_id!r}")
+                raise InvalidInput(
+                    f"row {row.row} is encoded with key {encoded.key_id!r}, the query says {query.key_id!r}"
+                )
         elif row.scheme is None or row.index is None or row.encoding is not None:
             raise InvalidInput(f"row {row.row}: an identifier travels as its scheme and blind index only")
     return query
@@ -512,7 +514,9 @@ def query_view(node: Node, officer: Officer, query_id: str) -> dict[str, Any]:
     """One of our queries with its rows, as the officers of the querying agency see it."""
     with node.engine.connect() as conn:
         query = conn.execute(
-            select(match_queries).where(match_queries.c.id == query_id, match_queries.c.direction == Direction.OUT.value)
+            select(match_queries).where(
+                match_queries.c.id == query_id, match_queries.c.direction == Direction.OUT.value
+            )
         ).first()
         if query is None or query.querying_agency != officer.agency:
             raise NotFound(f"no query {query_id} of {officer.agency}")

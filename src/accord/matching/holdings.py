@@ -204,9 +204,7 @@ def count_by_type(conn: Connection, agency: str) -> dict[str, int]:
 
 
 def holding_of(row: Any) -> Holding:
-    return Holding(
-        row.label, RecordType(row.record_type), json.loads(row.fields), row.source, row.retain_until
-    )
+    return Holding(row.label, RecordType(row.record_type), json.loads(row.fields), row.source, row.retain_until)
 
 
 # ------------------------------------------------------------------------------------------------ encodings

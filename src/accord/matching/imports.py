@@ -124,7 +124,14 @@ def import_holdings(
         import_id = str(uuid7())
         now = datetime.now(UTC)
         store_holdings(
-            conn, officer.agency, officer.username, accepted, import_id=import_id, ids=[str(uuid7()) for _ in accepted], now=now)
+            conn,
+            officer.agency,
+            officer.username,
+            accepted,
+            import_id=import_id,
+            ids=[str(uuid7()) for _ in accepted],
+            now=now,
+        )
         append_event(
             conn,
             EventType.MATCH_HOLDINGS_IMPORTED,

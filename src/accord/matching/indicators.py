@@ -119,7 +119,9 @@ def _approved(context: IndicatorContext) -> IndicatorResult:
     return _result(counts, "Records released each way (by who queried)")
 
 
-def _indicator(code: str, title: str, description: str, compute: Callable[[IndicatorContext], IndicatorResult]) -> Indicator:
+def _indicator(
+    code: str, title: str, description: str, compute: Callable[[IndicatorContext], IndicatorResult]
+) -> Indicator:
     return Indicator(code, title, "count", description, compute, module="matching")
 
 
@@ -127,7 +129,7 @@ MATCHING_INDICATORS = (
     _indicator(
         "hit-no-hit-records-queried",
         "Hit/no-hit records queried",
-        "Records (persons and identifiers) in the hit/no-hit queries of the period, each way; refused queries excluded.",
+        "Records (persons and identifiers) in the hit/no-hit queries of the period, each way; refused ones excluded.",
         _queried,
     ),
     _indicator(

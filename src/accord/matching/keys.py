@@ -108,7 +108,9 @@ def load_key(data_dir: Path, key_id: str) -> StoredKey:
     check_key_id(key_id)
     path = key_dir(data_dir) / f"{key_id}.json"
     if not path.exists():
-        raise NotFound(f"this node holds no matching key {key_id!r}; its operator imports it with `accord match key import`")
+        raise NotFound(
+            f"this node holds no matching key {key_id!r}; its operator imports it with `accord match key import`"
+        )
     return _read(path)
 
 
@@ -116,7 +118,9 @@ def usable_key(data_dir: Path, key_id: str) -> MatchingKey:
     """The key a partner's query was encoded with, if this node holds it and has not retired it."""
     stored = load_key(data_dir, key_id)
     if stored.info.retired_at is not None:
-        raise InvalidInput(f"matching key {key_id!r} was retired on {stored.info.retired_at:%Y-%m-%d}; encode with the current key")
+        raise InvalidInput(
+            f"matching key {key_id!r} was retired on {stored.info.retired_at:%Y-%m-%d}; encode with the current key"
+        )
     return stored.key
 
 
@@ -171,5 +175,7 @@ def _read(path: Path, *, check_mode: bool = True) -> StoredKey:
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:
         raise InvalidInput(f"{path.name} is not a matching key file: {exc}") from exc
     if len(secret) < SECRET_BYTES:
-        raise InvalidInput(f"{path.name} holds a key of {len(secret)} bytes; a matching key has at least {SECRET_BYTES}")
+        raise InvalidInput(
+            f"{path.name} holds a key of {len(secret)} bytes; a matching key has at least {SECRET_BYTES}"
+        )
     return StoredKey(MatchingKey(key_id, secret), KeyInfo(key_id, created, retired))

@@ -89,5 +89,3 @@ def seed_sample_holdings(node: Node) -> int:
 def _sample_rows(name: str) -> list[dict[str, str]]:
     text = resources.files("accord").joinpath("data", "sandbox", "matching", name).read_text(encoding="utf-8")
     return [row for row in csv.DictReader(io.StringIO(text)) if not row.get("id", "").startswith("#")]
-
-

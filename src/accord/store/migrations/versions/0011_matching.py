@@ -53,7 +53,9 @@ def upgrade() -> None:
         sa.Column("scheme", sa.String(length=32), nullable=False),
         sa.Column("blind_index", sa.String(length=128), nullable=False),
         sa.Column("holding_id", sa.String(length=36), nullable=False),
-        sa.ForeignKeyConstraint(["holding_id"], ["match_holdings.id"], name="fk_match_lookups_holding_id_match_holdings"),
+        sa.ForeignKeyConstraint(
+            ["holding_id"], ["match_holdings.id"], name="fk_match_lookups_holding_id_match_holdings"
+        ),
         sa.PrimaryKeyConstraint("key_id", "scheme", "blind_index", "holding_id", name="pk_match_lookups"),
     )
     op.create_table(
