@@ -210,9 +210,12 @@ def test_a_hit_is_followed_up_through_the_policy_path_and_released(answered: dic
 
 def test_a_batch_repeating_a_record_is_refused_and_nothing_is_sent(answered: dict[str, Any]) -> None:
     ca = answered["ca"]
-    batch = (
-        APPLICANTS
-        + "A-7,ਗੁਰਪ੍ਰੀਤ ਕੌਰ ਸੰਧੂ,03/04/1998,F,India,,\nA-1,Someone Else,2000-01-01,,,,\n,No Id,,,,,\nA-9,,1990-01-01,,,,\nA-10,Bad Date,31/02/1990,,,,\n"
+    batch = APPLICANTS + (
+        "A-7,ਗੁਰਪ੍ਰੀਤ ਕੌਰ ਸੰਧੂ,03/04/1998,F,India,,\n"  # A-1 again under another id
+        "A-1,Someone Else,2000-01-01,,,,\n"  # a repeated id
+        ",No Id,,,,,\n"
+        "A-9,,1990-01-01,,,,\n"  # no name
+        "A-10,Bad Date,31/02/1990,,,,\n"  # no such day
     )
     with ca.client("ca.ircc") as ircc:
         before = len(ircc.get("/api/v1/matching/queries").json()["queries"])
