@@ -139,27 +139,31 @@ def main() -> None:
         form = rng.choice(["middle", "dropped", "surname-only"]) if p.sikh else "middle"
         born = p.date(rng.choice(["iso", "dmy", "mdy", "year"]))
         name = p.name(rng, script, variant=rng.random() < 0.5, sikh_form=form)
-        applicants.append(_person_row(p, f"IRCC-SP-H{n:03d}", name, born, rng, with_ids=rng.random() < 0.5))
+        applicants.append(_person_row(p, f"held:BOI-P-{p.number:04d}", name, born, rng, with_ids=rng.random() < 0.5))
     for n, twin in enumerate(rng.sample(held, 10), start=1):  # same name, another person
         other = Person(rng, 0)
         other.given, other.surname, other.sikh, other.sex = twin.given, twin.surname, twin.sikh, twin.sex
         other.born = twin.born + timedelta(days=rng.randrange(400, 4000))
         applicants.append(
-            _person_row(other, f"IRCC-SP-N{n:03d}", other.name(rng, "latin"), other.date("iso"), rng, with_ids=True)
+            _person_row(other, f"namesake:BOI-P-{twin.number:04d}", other.name(rng, "latin"), other.date("iso"), rng, with_ids=True)
         )
     while len(applicants) < 200:
         other = Person(rng, 0)
         script = rng.choices(SCRIPTS, (0.8, 0.1, 0.1))[0]
-        label = f"IRCC-SP-{len(applicants) + 1:04d}"
+        label = "new:"
         applicants.append(_person_row(other, label, other.name(rng, script), other.date("iso"), rng, with_ids=True))
     rng.shuffle(applicants)
     for n, row in enumerate(applicants, start=1):
         row["id"] = f"IRCC-SP-2026-{n:04d}|{row['id']}"
-    # The label's second half says what the row is (H: BOI holds the person; N: same name, another person); an
+    # The label's second half says what the row is (held: BOI holds the person; namesake: another person of a held
+    # person's name; new: a person BOI does not hold), for an evaluator; the node never reads it. An
     # evaluator reads it, the node never does: keep only the first half as the id.
     _write(
         APPLICANTS.with_name("ircc-study-permit-applicants-truth.csv"),
-        [{"id": r["id"].split("|")[0], "kind": r["id"].split("|")[1]} for r in applicants],
+        [
+            {"id": r["id"].split("|")[0], "kind": r["id"].split("|")[1].split(":")[0], "boi_id": r["id"].split(":")[1]}
+            for r in applicants
+        ],
     )
     for row in applicants:
         row["id"] = row["id"].split("|")[0]
