@@ -1,7 +1,8 @@
 """Train the shipped match model (src/accord/data/matching/model.yaml) on generated Canada–India pairs of seed 1
 (the benchmark evaluates on seed 2026 and on FEBRL4, never seen here): for each field and level, m is its share among
 the true pairs and u its share among random pairs of different persons (add-one smoothing); `overlap` is the share
-of the smaller side found in the other (the prior of a pair is overlap / the larger side's size). The thresholds are fixed in advance (hit at match probability 0.9, Splink's usual).
+of the smaller side found in the other (the prior of a pair is overlap / the larger side's size).
+The thresholds are fixed in advance (hit at match probability 0.9, Splink's usual).
 
     .venv/bin/python bench/train_matching.py [--write]"""
 

@@ -128,6 +128,13 @@ def encoded_features(person: EncodedPerson) -> Features:
 
 
 def _aligned(left: list[tuple[str, object, bool]], right: list[tuple[str, object, bool]], encoded: bool) -> float:
+    """Both ways round when the names have as many words: the greedy alignment is then the same whichever is asked."""
+    if len(left) == len(right):
+        return max(_aligned_once(left, right, encoded), _aligned_once(right, left, encoded))
+    return _aligned_once(left, right, encoded)
+
+
+def _aligned_once(left: list[tuple[str, object, bool]], right: list[tuple[str, object, bool]], encoded: bool) -> float:
     """The words of the shorter name matched one to one to the longer's, whole words first; an initial matches a
     word it begins (0.9). Returns the mean similarity, capped at 0.6 when no whole word agreed."""
     short, long_ = (left, right) if len(left) <= len(right) else (right, left)
