@@ -120,8 +120,8 @@ class EncodedPerson:
         if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
             raise InvalidInput(f"an encoded person's key_id {key_id!r} is not a key id")
         raw_words = data.get("words")
-        if not isinstance(raw_words, list) or not 1 <= len(raw_words) <= MAX_WORDS:
-            raise InvalidInput(f"an encoded person needs 1 to {MAX_WORDS} name words (a list)")
+        if not isinstance(raw_words, list) or len(raw_words) > MAX_WORDS:
+            raise InvalidInput(f"an encoded person's name words are a list of at most {MAX_WORDS}")
         words: list[tuple[str, str]] = []
         for word in raw_words:
             if (
@@ -233,7 +233,7 @@ def encode_person(record: PersonRecord, key: MatchingKey) -> EncodedPerson:
     """The record as keyed encodings only; InvalidInput when its name leaves no word to encode."""
     tokens = name_tokens(record.name)
     strong = tokens.strong or tokens.weak  # a name of Singh or Kaur alone is still a name
-    if not strong:
+    if not strong and not tokens.initials:
         raise InvalidInput(f"name {record.name!r} of record {record.id!r} leaves no word to match on")
     initial_key, weak_key = key.subkey("name-initial"), key.subkey("name-weak")
     dates, swapped, year, parts = date_features(read_birth_date(record.date_of_birth))

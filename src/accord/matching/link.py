@@ -81,9 +81,11 @@ def band_of(score: float, model: MatchModel) -> ScoreBand:
     return ScoreBand.LOW
 
 
-def explain(model: MatchModel, mode: Mode, found: dict[str, int | None]) -> tuple[float, tuple[FieldAgreement, ...]]:
+def explain(
+    model: MatchModel, mode: Mode, found: dict[str, int | None], larger_side: int
+) -> tuple[float, tuple[FieldAgreement, ...]]:
     """The pair's match weight and each field's part in it (fields missing on either side say nothing)."""
-    weight = prior_weight(model)
+    weight = prior_weight(model, larger_side)
     parts = []
     spec = model.of(mode).fields
     for field in FIELDS:
@@ -143,7 +145,7 @@ def score_in_python(
     floor = hit_weight(model) if threshold is None else threshold
     found = []
     for i, j in candidate_pairs(left, right, same_side=same_side):
-        weight, parts = explain(model, mode, levels(left[i], right[j], mode, model))
+        weight, parts = explain(model, mode, levels(left[i], right[j], mode, model), max(len(left), len(right)))
         if weight >= floor:
             found.append(ScoredPair(i, j, weight, parts))
     return found

@@ -49,7 +49,7 @@ class ModeModel(BaseModel):
 class MatchModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     trained: str
-    prior: float  # the share of blocked pairs that are the same person
+    overlap: float  # the share of the smaller side expected in the other
     hit: float  # match probability at or above which a pair is a hit
     medium: float
     high: float
@@ -128,6 +128,13 @@ def encoded_features(person: EncodedPerson) -> Features:
 
 
 def _aligned(left: list[tuple[str, object, bool]], right: list[tuple[str, object, bool]], encoded: bool) -> float:
+    """Both ways round when the names have as many words: the greedy alignment is then the same whichever is asked."""
+    if len(left) == len(right):
+        return max(_aligned_once(left, right, encoded), _aligned_once(right, left, encoded))
+    return _aligned_once(left, right, encoded)
+
+
+def _aligned_once(left: list[tuple[str, object, bool]], right: list[tuple[str, object, bool]], encoded: bool) -> float:
     """The words of the shorter name matched one to one to the longer's, whole words first; an initial matches a
     word it begins (0.9). Returns the mean similarity, capped at 0.6 when no whole word agreed."""
     short, long_ = (left, right) if len(left) <= len(right) else (right, left)
@@ -230,8 +237,14 @@ def level_weight(model: MatchModel, mode: Mode, field: str, level: int) -> float
     return math.log2(spec.m[level] / spec.u[level])
 
 
-def prior_weight(model: MatchModel) -> float:
-    return math.log2(model.prior / (1 - model.prior))
+def prior(model: MatchModel, larger_side: int) -> float:
+    """The probability that a pair is the same person before comparing it: one of the larger side's records is."""
+    return min(0.5, model.overlap / max(1, larger_side))
+
+
+def prior_weight(model: MatchModel, larger_side: int) -> float:
+    chance = prior(model, larger_side)
+    return math.log2(chance / (1 - chance))
 
 
 def probability(weight: float) -> float:
@@ -239,4 +252,5 @@ def probability(weight: float) -> float:
 
 
 def hit_weight(model: MatchModel) -> float:
+    """The threshold as a match weight (log2 odds), prior included."""
     return math.log2(model.hit / (1 - model.hit))

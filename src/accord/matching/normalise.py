@@ -302,6 +302,7 @@ def block_keys(strong: Sequence[str], initials: Sequence[str], dates: Sequence[s
         keys += [f"ny:{s}|{year}" for s in starts]
     if len(starts) == 1 and not initials:
         keys.append(f"n1:{starts[0]}")
+    keys += [f"nw:{w}" for w in sorted(set(strong))]  # dropped when frequent (the blocking's cap)
     keys += [f"d:{d}" for d in dates]
     return keys
 

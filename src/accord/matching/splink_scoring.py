@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from accord.matching.link import ScoredPair, explain, usable_blocks
-from accord.matching.model import FIELDS, Features, MatchModel, Mode, hit_weight, name_level
+from accord.matching.model import FIELDS, Features, MatchModel, Mode, hit_weight, name_level, prior
 
 # SQL conditions of each field's levels, best first, on Splink's `<column>_l` / `<column>_r`; NULL is no evidence.
 _NULL: dict[str, str] = {
@@ -96,7 +96,7 @@ def score_with_splink(
     settings = SettingsCreator(
         link_type="link_only",
         unique_id_column_name="unique_id",
-        probability_two_random_records_match=model.prior,
+        probability_two_random_records_match=prior(model, max(len(left), len(right))),
         blocking_rules_to_generate_predictions=[block_on("blocks", arrays_to_explode=["blocks"])],
         comparisons=[_comparison(field, model, mode) for field in FIELDS],
         retain_intermediate_calculation_columns=True,
@@ -118,7 +118,7 @@ def score_with_splink(
         for field in FIELDS:
             gamma = int(values[f"gamma_{field}"])
             observed[field] = None if gamma < 0 else len(spec[field].levels) - 1 - gamma
-        _, parts = explain(model, mode, observed)
+        _, parts = explain(model, mode, observed, max(len(left), len(right)))
         i, j = int(values["unique_id_l"]), int(values["unique_id_r"])
         if values["source_dataset_l"] != "records_left":
             i, j = j, i
