@@ -32,6 +32,31 @@ GIVEN_M = [
     (["Hardeep", "Hardip"], "हरदीप", "ਹਰਦੀਪ"),
     (["Tejinder", "Tajinder"], "तजिंदर", "ਤਜਿੰਦਰ"),
     (["Navjot", "Navjyot"], "नवजोत", "ਨਵਜੋਤ"),
+    (["Arjun"], "अर्जुन", "ਅਰਜੁਨ"),
+    (["Rahul"], "राहुल", "ਰਾਹੁਲ"),
+    (["Sanjay", "Sanjai"], "संजय", "ਸੰਜੇ"),
+    (["Vijay", "Vijai"], "विजय", "ਵਿਜੇ"),
+    (["Ajay", "Ajai"], "अजय", "ਅਜੇ"),
+    (["Mohan"], "मोहन", "ਮੋਹਨ"),
+    (["Suresh", "Sures"], "सुरेश", "ਸੁਰੇਸ਼"),
+    (["Mahesh"], "महेश", "ਮਹੇਸ਼"),
+    (["Ramesh"], "रमेश", "ਰਮੇਸ਼"),
+    (["Anil", "Aneel"], "अनिल", "ਅਨਿਲ"),
+    (["Manoj"], "मनोज", "ਮਨੋਜ"),
+    (["Ashok", "Asok"], "अशोक", "ਅਸ਼ੋਕ"),
+    (["Harinder", "Harindar"], "हरिंदर", "ਹਰਿੰਦਰ"),
+    (["Jagdeep", "Jagdip"], "जगदीप", "ਜਗਦੀਪ"),
+    (["Gurdev"], "गुरदेव", "ਗੁਰਦੇਵ"),
+    (["Baljinder"], "बलजिंदर", "ਬਲਜਿੰਦਰ"),
+    (["Lakhwinder", "Lakhvinder"], "लखविंदर", "ਲਖਵਿੰਦਰ"),
+    (["Inderjit", "Inderjeet"], "इंदरजीत", "ਇੰਦਰਜੀਤ"),
+    (["Karan"], "करण", "ਕਰਨ"),
+    (["Nitin"], "नितिन", "ਨਿਤਿਨ"),
+    (["Pradeep", "Pradip"], "प्रदीप", "ਪ੍ਰਦੀਪ"),
+    (["Yashpal"], "यशपाल", "ਯਸ਼ਪਾਲ"),
+    (["Gurmeet", "Gurmit"], "गुरमीत", "ਗੁਰਮੀਤ"),
+    (["Jatinder", "Jatindar"], "जतिंदर", "ਜਤਿੰਦਰ"),
+    (["Arshdeep", "Arshdip"], "अर्शदीप", "ਅਰਸ਼ਦੀਪ"),
 ]
 GIVEN_F = [
     (["Harpreet", "Harprit"], "हरप्रीत", "ਹਰਪ੍ਰੀਤ"),
@@ -49,6 +74,25 @@ GIVEN_F = [
     (["Pooja", "Puja"], "पूजा", "ਪੂਜਾ"),
     (["Neha", "Nehaa"], "नेहा", "ਨੇਹਾ"),
     (["Anjali", "Anjlee"], "अंजलि", "ਅੰਜਲੀ"),
+    (["Manjeet", "Manjit"], "मनजीत", "ਮਨਜੀਤ"),
+    (["Rupinder"], "रुपिंदर", "ਰੁਪਿੰਦਰ"),
+    (["Sukhpreet", "Sukhprit"], "सुखप्रीत", "ਸੁਖਪ੍ਰੀਤ"),
+    (["Jaspreet", "Jasprit"], "जसप्रीत", "ਜਸਪ੍ਰੀਤ"),
+    (["Mandeep", "Mandip"], "मनदीप", "ਮਨਦੀਪ"),
+    (["Kavita", "Kavitha"], "कविता", "ਕਵਿਤਾ"),
+    (["Meena"], "मीना", "ਮੀਨਾ"),
+    (["Rekha"], "रेखा", "ਰੇਖਾ"),
+    (["Asha"], "आशा", "ਆਸ਼ਾ"),
+    (["Divya"], "दिव्या", "ਦਿਵਿਆ"),
+    (["Shalini"], "शालिनी", "ਸ਼ਾਲਿਨੀ"),
+    (["Ritu"], "रितु", "ਰਿਤੂ"),
+    (["Sarabjit", "Sarabjeet"], "सरबजीत", "ਸਰਬਜੀਤ"),
+    (["Gurpreet", "Gurprit"], "गुरप्रीत", "ਗੁਰਪ੍ਰੀਤ"),
+    (["Harleen", "Harlin"], "हरलीन", "ਹਰਲੀਨ"),
+    (["Manisha"], "मनीषा", "ਮਨੀਸ਼ਾ"),
+    (["Nisha"], "निशा", "ਨਿਸ਼ਾ"),
+    (["Sonia", "Sonya"], "सोनिया", "ਸੋਨੀਆ"),
+    (["Komal"], "कोमल", "ਕੋਮਲ"),
 ]
 SURNAMES = [
     (["Sandhu", "Sandu"], "संधू", "ਸੰਧੂ"),
@@ -71,10 +115,40 @@ SURNAMES = [
     (["Saini", "Sainy"], "सैनी", "ਸੈਣੀ"),
     (["Mann", "Man"], "मान", "ਮਾਨ"),
     (["Dhaliwal", "Dhaliwaal"], "धालीवाल", "ਧਾਲੀਵਾਲ"),
+    (["Bajwa", "Bajva"], "बाजवा", "ਬਾਜਵਾ"),
+    (["Cheema", "Chima"], "चीमा", "ਚੀਮਾ"),
+    (["Dhami"], "धामी", "ਧਾਮੀ"),
+    (["Hundal"], "हुंदल", "ਹੁੰਦਲ"),
+    (["Sekhon"], "सेखों", "ਸੇਖੋਂ"),
+    (["Virk"], "विर्क", "ਵਿਰਕ"),
+    (["Toor", "Tur"], "तूर", "ਤੂਰ"),
+    (["Aulakh", "Olakh"], "औलख", "ਔਲਖ"),
+    (["Pannu"], "पन्नू", "ਪੰਨੂ"),
+    (["Sohal"], "सोहल", "ਸੋਹਲ"),
+    (["Gupta"], "गुप्ता", "ਗੁਪਤਾ"),
+    (["Kapoor", "Kapur"], "कपूर", "ਕਪੂਰ"),
+    (["Arora"], "अरोड़ा", "ਅਰੋੜਾ"),
+    (["Mehta"], "मेहता", "ਮਹਿਤਾ"),
+    (["Chopra"], "चोपड़ा", "ਚੋਪੜਾ"),
+    (["Bhalla"], "भल्ला", "ਭੱਲਾ"),
+    (["Sethi"], "सेठी", "ਸੇਠੀ"),
+    (["Thakur"], "ठाकुर", "ਠਾਕੁਰ"),
+    (["Yadav"], "यादव", "ਯਾਦਵ"),
+    (["Patel"], "पटेल", "ਪਟੇਲ"),
+    (["Joshi"], "जोशी", "ਜੋਸ਼ੀ"),
+    (["Nair"], "नायर", "ਨਾਇਰ"),
+    (["Reddy", "Reddi"], "रेड्डी", "ਰੈੱਡੀ"),
+    (["Chauhan", "Chouhan"], "चौहान", "ਚੌਹਾਨ"),
+    (["Rana"], "राणा", "ਰਾਣਾ"),
 ]
 WEAK = {"M": (["Singh", "Sing"], "सिंह", "ਸਿੰਘ"), "F": (["Kaur", "Kour"], "कौर", "ਕੌਰ")}
 MIDDLE = [(["Kumar"], "कुमार", "ਕੁਮਾਰ"), (["Pal"], "पाल", "ਪਾਲ"), (["Deep", "Dip"], "दीप", "ਦੀਪ")]
 Word = tuple[list[str], str, str]
+
+
+def _common(rng: random.Random, words: list[Word]) -> Word:
+    """Names are not equally common: the first of a list a few times as common as the last."""
+    return rng.choices(words, weights=[1 / (1 + 0.08 * rank) for rank in range(len(words))])[0]
 
 
 def _spell(rng: random.Random, word: Word, script: str) -> str:
@@ -101,10 +175,10 @@ def _typo(rng: random.Random, text: str) -> str:
 class Person:
     def __init__(self, rng: random.Random, number: int) -> None:
         self.sex = rng.choice("MF")
-        self.given = rng.choice(GIVEN_M if self.sex == "M" else GIVEN_F)
+        self.given = _common(rng, GIVEN_M if self.sex == "M" else GIVEN_F)
         self.middle = rng.choice(MIDDLE) if rng.random() < 0.15 else None
         self.sikh = rng.random() < 0.6
-        self.surname = rng.choice(SURNAMES)
+        self.surname = _common(rng, SURNAMES)
         self.year, self.month, self.day = rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28)
         self.phone = f"9{rng.randint(100000000, 999999999)}"
         self.document = f"{rng.choice('JKLMNPRSTUVWZ')}{rng.randint(1000000, 9999999)}" if rng.random() < 0.5 else ""
@@ -118,19 +192,19 @@ def recorded(rng: random.Random, person: Person, record_id: str, *, indian_side:
         script = rng.choice(["deva", "guru"]) if rng.random() < 0.9 else "deva"
     words: list[str] = []
     given = _spell(rng, person.given, script)
-    if script == "latin" and rng.random() < 0.1 * noisy:
+    if script == "latin" and rng.random() < 0.06 * noisy:
         given = _typo(rng, given)
-    initials = script == "latin" and rng.random() < 0.08 * noisy
+    initials = script == "latin" and rng.random() < 0.05 * noisy
     words.append(given[0] + "." if initials else given)
     if person.middle is not None and rng.random() < 0.6:
         words.append(_spell(rng, person.middle, script))
     weak = WEAK[person.sex] if person.sikh else None
-    surname_dropped = weak is not None and rng.random() < 0.2 * noisy  # Singh/Kaur as the surname
+    surname_dropped = weak is not None and rng.random() < 0.15 * noisy  # Singh/Kaur as the surname
     if weak is not None and rng.random() < 0.75:
         words.append(_spell(rng, weak, script)[0] + "." if initials else _spell(rng, weak, script))
     if not surname_dropped:
         surname = _spell(rng, person.surname, script)
-        words.append(_typo(rng, surname) if script == "latin" and rng.random() < 0.08 * noisy else surname)
+        words.append(_typo(rng, surname) if script == "latin" and rng.random() < 0.05 * noisy else surname)
     if rng.random() < 0.1:
         words.insert(0, rng.choice(["Mr", "Shri", "Dr"] if person.sex == "M" else ["Mrs", "Ms", "Smt", "Kumari"]))
     date = _date(rng, person, noisy)
@@ -156,13 +230,13 @@ def recorded(rng: random.Random, person: Person, record_id: str, *, indian_side:
 def _date(rng: random.Random, person: Person, noisy: float) -> str:
     y, m, d = person.year, person.month, person.day
     roll = rng.random()
-    if roll < 0.1:
+    if roll < 0.04:
         return ""
-    if roll < 0.1 + 0.1 * noisy:
+    if roll < 0.04 + 0.05 * noisy:
         return str(y)
-    if roll < 0.1 + 0.2 * noisy and d <= 12:
+    if roll < 0.04 + 0.15 * noisy and d <= 12:
         m, d = d, m  # the day and the month exchanged by whoever wrote it down
-    elif roll < 0.1 + 0.25 * noisy:
+    elif roll < 0.04 + 0.19 * noisy:
         d = min(28, d + rng.choice([-1, 1])) or 1  # a digit wrong
     form = rng.random()
     if form < 0.4:

@@ -25,6 +25,7 @@ from accord.matching.normalise import (
     name_tokens,
     phone_keys,
     read_birth_date,
+    skeleton,
     text_key,
 )
 from accord.matching.records import PersonRecord
@@ -180,13 +181,15 @@ def _tag(subkey: bytes, value: str, size: int = TAG_BYTES) -> str:
 
 @lru_cache(maxsize=262144)
 def _word_bits(subkey: bytes, word: str) -> int:
-    """The Bloom filter of a word's bigrams (padded: "_gurprit_"), BLOOM_HASHES keyed positions per bigram."""
-    padded = f"_{word}_"
+    """The Bloom filter of a word's bigrams and of its consonant skeleton's (padded: "_gurprit_", "_grprt_"),
+    BLOOM_HASHES keyed positions per bigram: spellings that differ only in vowels share most of their bits."""
     bits = 0
-    for i in range(len(padded) - 1):
-        digest = hmac.new(subkey, padded[i : i + 2].encode("utf-8"), hashlib.sha256).digest()
-        for position in digest[:BLOOM_HASHES]:
-            bits |= 1 << (position % BLOOM_BITS)
+    for form in {word, skeleton(word)}:
+        padded = f"_{form}_"
+        for i in range(len(padded) - 1):
+            digest = hmac.new(subkey, padded[i : i + 2].encode("utf-8"), hashlib.sha256).digest()
+            for position in digest[:BLOOM_HASHES]:
+                bits |= 1 << (position % BLOOM_BITS)
     return bits
 
 

@@ -4,7 +4,8 @@ one for two files, every hit for a query."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import random
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -151,6 +152,45 @@ def score_in_python(
     return found
 
 
+U_SAMPLE = 100_000  # random pairs whose levels estimate how often different persons agree by chance
+U_PRIOR_PAIRS = 10_000  # the shipped u counts as this many pairs: a small holding leans on it, a large one on itself
+
+
+def calibrated(
+    model: MatchModel, mode: Mode, left: Sequence[Features], right: Sequence[Features], *, same_side: bool = False
+) -> MatchModel:
+    """The model with each field's u re-estimated on random pairs of these records (Splink's u by random sampling),
+    blended with the shipped u: how often two different persons agree on a name or a date depends on who is in the
+    files (a thousand Gurpreet Singhs, or FEBRL's varied English names). The sample is seeded: the same files give
+    the same weights."""
+    if not left or not right or (same_side and len(left) < 2):
+        return model
+    rng = random.Random(len(left) * 1_000_003 + len(right))
+    total = len(left) * len(right)
+    if total <= U_SAMPLE:
+        pairs = [(i, j) for i in range(len(left)) for j in range(len(right))]
+    else:
+        pairs = [(rng.randrange(len(left)), rng.randrange(len(right))) for _ in range(U_SAMPLE)]
+    counts: dict[str, Counter[int]] = {field: Counter() for field in FIELDS}
+    for i, j in pairs:
+        if same_side and i == j:
+            continue
+        for field, level in levels(left[i], right[j], mode, model).items():
+            if level is not None:
+                counts[field][level] += 1
+    spec = model.of(mode)
+    fields = {}
+    for field, field_model in spec.fields.items():
+        seen = sum(counts[field].values())
+        u = [
+            (counts[field][level] + U_PRIOR_PAIRS * shipped) / (seen + U_PRIOR_PAIRS)
+            for level, shipped in enumerate(field_model.u)
+        ]
+        fields[field] = field_model.model_copy(update={"u": u})
+    tuned = spec.model_copy(update={"fields": fields})
+    return model.model_copy(update={mode.value: tuned})
+
+
 def one_to_one(scored: Sequence[ScoredPair]) -> list[ScoredPair]:
     """Greedy assignment, best weight first: each record in at most one pair."""
     taken_left: set[int] = set()
@@ -178,10 +218,10 @@ def match_encoded(queries: Sequence[EncodedPerson], holdings: Sequence[EncodedPe
     query_key, holding_key = _key_of(queries, "queries"), _key_of(holdings, "holdings")
     if query_key is not None and holding_key is not None:
         check_same_key(query_key, holding_key)
-    model = shipped_model()
-    scored = score_in_python(
-        [encoded_features(q) for q in queries], [encoded_features(h) for h in holdings], Mode.ENCODED, model
-    )
+    held = [encoded_features(h) for h in holdings]
+    # Chance agreement is the holding's own: its persons against each other.
+    model = calibrated(shipped_model(), Mode.ENCODED, held, held, same_side=True)
+    scored = score_in_python([encoded_features(q) for q in queries], held, Mode.ENCODED, model)
     scored.sort(key=lambda p: (p.left, -p.weight, p.right))
     return [
         Candidate(p.left, p.right, round(p.probability, 6), band_of(p.probability, model), p.agreements) for p in scored
@@ -205,6 +245,7 @@ def link_people(
     left_features = _features(left, key, "left", report)
     right_features = _features(right, key, "right", report)
     report("scoring", 0, 1)
+    model = calibrated(model, mode, left_features, right_features)
     scored = score_with_splink(left_features, right_features, mode, model)
     report("scoring", 1, 1)
     kept = one_to_one(scored)
@@ -224,8 +265,8 @@ def _features(records: Sequence[PersonRecord], key: MatchingKey | None, side: st
 
 def find_duplicates(records: Sequence[PersonRecord]) -> list[Pair]:
     """Pairs of records within one holding that are a hit (raw mode), best first; not one to one."""
-    model = shipped_model()
     features = [raw_features(r) for r in records]
+    model = calibrated(shipped_model(), Mode.RAW, features, features, same_side=True)
     scored = score_in_python(features, features, Mode.RAW, model, same_side=True)
     scored.sort(key=lambda p: (-p.weight, p.left, p.right))
     return [Pair(records[p.left].id, records[p.right].id, round(p.probability, 6), p.agreements) for p in scored]

@@ -10,7 +10,6 @@ from enum import StrEnum
 from functools import cache, lru_cache
 
 from pydantic import BaseModel, ConfigDict
-from rapidfuzz.distance import JaroWinkler
 
 from accord.datafiles import load
 from accord.matching.encode import EncodedPerson, date_features, dice, filter_bits
@@ -21,6 +20,7 @@ from accord.matching.normalise import (
     name_tokens,
     phone_keys,
     read_birth_date,
+    word_similarity,
 )
 from accord.matching.records import PersonRecord
 from accord.matching.vocabulary import nationality_code, sex_code
@@ -148,7 +148,7 @@ def _aligned_once(left: list[tuple[str, object, bool]], right: list[tuple[str, o
             elif encoded:
                 sim = dice(body, other_body)  # type: ignore[arg-type]
             else:
-                sim = float(JaroWinkler.normalized_similarity(str(body), str(other_body)))
+                sim = word_similarity(str(body), str(other_body))
             if sim > best:
                 best, best_at = sim, at
         if best_at >= 0:

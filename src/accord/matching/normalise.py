@@ -33,9 +33,18 @@ _LETTER_FOLDS: tuple[tuple[str, str], ...] = (("x", "ks"), ("ou", "u"), ("ow", "
 
 
 @cache
+def _weak_names() -> dict[str, str]:
+    """Singh and Kaur in Latin, Devanagari and Gurmukhi (names so common among Sikhs they say little alone), each
+    written form's key to one name: "Singh", "Sing", "सिंह" and "ਸਿੰਘ" are all "singh"."""
+    forms = {
+        "singh": ("Singh", "Sing", "Sngh", "सिंह", "सिंघ", "ਸਿੰਘ", "ਸਿੰਹ"),
+        "kaur": ("Kaur", "Kour", "Kor", "कौर", "ਕੌਰ"),
+    }
+    return {word_key(w): name for name, written in forms.items() for w in written} | {n: n for n in forms}
+
+
 def _weak_keys() -> frozenset[str]:
-    """Singh and Kaur in Latin, Devanagari and Gurmukhi: names so common among Sikhs they say little alone."""
-    return frozenset(word_key(w) for w in ("Singh", "Sing", "सिंह", "ਸਿੰਘ", "Kaur", "Kour", "कौर", "ਕੌਰ"))
+    return frozenset(_weak_names())
 
 
 @lru_cache(maxsize=262144)
@@ -46,6 +55,20 @@ def word_key(word: str) -> str:
         key = key.replace(written, folded)
     key = _ASPIRATE.sub("", key)
     return re.sub(r"(.)\1+", r"\1", key)
+
+
+def skeleton(key: str) -> str:
+    """A word key's consonants after its first letter: romanisations disagree most on vowels ("Verma", "Varma",
+    "ਵਰਮਾ" read as "varamā"), least on consonants."""
+    return key[:1] + re.sub(r"[aeiou]", "", key[1:])
+
+
+def word_similarity(a: str, b: str) -> float:
+    """Jaro-Winkler on the spelling-tolerant keys, or a little less on their consonant skeletons if that is more."""
+    direct = float(JaroWinkler.normalized_similarity(a, b))
+    if direct >= 0.96:
+        return direct
+    return max(direct, 0.96 * float(JaroWinkler.normalized_similarity(skeleton(a), skeleton(b))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +95,7 @@ def name_tokens(name: str) -> NameTokens:
         if len(word) == 1:
             initials.append(key[0])
         elif key in _weak_keys():
-            weak.append(key)
+            weak.append(_weak_names()[key])
         else:
             strong.append(key)
     return NameTokens(name, tuple(strong), tuple(weak), tuple(initials))
