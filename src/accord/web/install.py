@@ -30,6 +30,7 @@ from accord.web import (
     directory,
     forwarding,
     mailbox,
+    matching,
     network_xref,
     networks,
     precursors,
@@ -54,6 +55,7 @@ ROUTERS = (
     audit.router,
     precursors.router,
     cyber.router,
+    matching.router,
     network_xref.router,
     networks.router,
 )
