@@ -211,6 +211,8 @@ def recorded(rng: random.Random, person: Person, record_id: str, *, indian_side:
     document = person.document
     if document and rng.random() < 0.05 * noisy:
         document = document[:-2] + document[-1] + document[-2]  # two digits exchanged
+    elif document and rng.random() < 0.05 * noisy:
+        document = f"{rng.choice('JKLMNPRSTUVWZ')}{rng.randint(1000000, 9999999)}"  # a renewed passport
     phone = ""
     if rng.random() < 0.6:
         phone = rng.choice([person.phone, f"+91 {person.phone[:5]} {person.phone[5:]}", f"0{person.phone}"])
@@ -238,6 +240,8 @@ def _date(rng: random.Random, person: Person, noisy: float) -> str:
         m, d = d, m  # the day and the month exchanged by whoever wrote it down
     elif roll < 0.04 + 0.19 * noisy:
         d = min(28, d + rng.choice([-1, 1])) or 1  # a digit wrong
+    elif roll < 0.04 + 0.21 * noisy:
+        y, m, d = rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28)  # another person's date entered
     form = rng.random()
     if form < 0.4:
         return f"{y:04d}-{m:02d}-{d:02d}"

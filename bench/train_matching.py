@@ -19,8 +19,18 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 
 from accord.matching.encode import MatchingKey, encode_person
-from accord.matching.link import candidate_pairs
-from accord.matching.model import FIELDS, Mode, encoded_features, levels, raw_features, shipped_model
+from accord.matching.link import candidate_pairs, explain
+from accord.matching.model import (
+    FIELDS,
+    Features,
+    MatchModel,
+    Mode,
+    encoded_features,
+    levels,
+    prior_weight,
+    raw_features,
+    shipped_model,
+)
 from people import generate
 
 SEED, PERSONS = 1, 6000
@@ -61,7 +71,28 @@ def train(mode: Mode) -> dict[str, tuple[list[float], list[float]]]:
         u = [(u_counts[k] + 1) / (sum(u_counts.values()) + n) for k in range(n)]
         found[field] = ([round(x, 6) for x in m], [round(x, 6) for x in u])
     found["_prior"] = ([round(len(truth) / min(len(left), len(right)), 4)], [])
+    found["_sure"] = ([round(_sure_share(model, mode, found, lf, rf, true_pairs), 4)], [])
     return found
+
+
+def _sure_share(
+    model: MatchModel,
+    mode: Mode,
+    found: dict[str, tuple[list[float], list[float]]],
+    lf: list[Features],
+    rf: list[Features],
+    true_pairs: list[tuple[int, int]],
+) -> float:
+    """The share of true pairs with the model's `sure_bits` of evidence or more, under the weights just trained."""
+    spec = model.of(mode)
+    fields = {f: spec.fields[f].model_copy(update={"m": found[f][0], "u": found[f][1]}) for f in FIELDS}
+    trained = model.model_copy(
+        update={mode.value: spec.model_copy(update={"fields": fields}), "overlap": found["_prior"][0][0]}
+    )
+    larger = max(len(lf), len(rf))
+    sure = trained.sure_bits + prior_weight(trained, larger)
+    weights = [explain(trained, mode, levels(lf[i], rf[j], mode, trained), larger)[0] for i, j in true_pairs]
+    return sum(1 for w in weights if w >= sure) / len(weights)
 
 
 class _Plain(yaml.SafeDumper):
@@ -83,6 +114,7 @@ def main() -> None:
             fields[field]["m"], fields[field]["u"] = trained[field]
         if mode is Mode.RAW:
             data["overlap"] = trained["_prior"][0][0]
+            data["sure_recall"] = trained["_sure"][0][0]
     data["trained"] = f"bench/train_matching.py: generated Canada–India pairs, seed {SEED}, {PERSONS} persons"
     out = header + yaml.dump(
         data, Dumper=_Plain, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None

@@ -134,18 +134,25 @@ def main() -> None:
     _write(HOLDINGS / "boi-persons.csv", boi)
 
     applicants: list[dict[str, str]] = []
-    for n, p in enumerate(rng.sample(held, 24), start=1):  # persons BOI holds, written as IRCC's files write them
+    for p in rng.sample(held, 24):  # persons BOI holds, written as IRCC's files write them
         script = rng.choice(SCRIPTS)
         form = rng.choice(["middle", "dropped", "surname-only"]) if p.sikh else "middle"
         born = p.date(rng.choice(["iso", "dmy", "mdy", "year"]))
         name = p.name(rng, script, variant=rng.random() < 0.5, sikh_form=form)
         applicants.append(_person_row(p, f"held:BOI-P-{p.number:04d}", name, born, rng, with_ids=rng.random() < 0.5))
-    for n, twin in enumerate(rng.sample(held, 10), start=1):  # same name, another person
+    for twin in rng.sample(held, 10):  # same name, another person
         other = Person(rng, 0)
         other.given, other.surname, other.sikh, other.sex = twin.given, twin.surname, twin.sikh, twin.sex
         other.born = twin.born + timedelta(days=rng.randrange(400, 4000))
         applicants.append(
-            _person_row(other, f"namesake:BOI-P-{twin.number:04d}", other.name(rng, "latin"), other.date("iso"), rng, with_ids=True)
+            _person_row(
+                other,
+                f"namesake:BOI-P-{twin.number:04d}",
+                other.name(rng, "latin"),
+                other.date("iso"),
+                rng,
+                with_ids=True,
+            )
         )
     while len(applicants) < 200:
         other = Person(rng, 0)

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -21,6 +21,7 @@ from accord.matching.normalise import (
     alnum_key,
     block_keys,
     canonical_dates,
+    deletion_variants,
     identifier_keys,
     name_tokens,
     phone_keys,
@@ -31,20 +32,23 @@ from accord.matching.normalise import (
 from accord.matching.records import PersonRecord
 from accord.matching.vocabulary import nationality_code, sex_code
 
-ENCODING_VERSION = 1
+ENCODING_VERSION = 2
 TAG_BYTES = 12  # a blind index: 96 bits of HMAC-SHA256, collisions out of reach for any holding
 INITIAL_BYTES = 2
+HINT_BYTES = 8  # block keys and near-number hints: 64 bits, no collision that matters among millions
 BLOOM_BITS = 256  # per name word
 BLOOM_HASHES = 8  # bit positions per bigram
 FLIP_PROBABILITY = 0.02  # each bit of a word's filter flipped at random (BLIP): no two encodings of a word are equal
 MIN_SECRET = 32
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _TAG = re.compile(r"[A-Za-z0-9_-]{16}")
+_HINT = re.compile(r"[A-Za-z0-9_-]{11}")
 _INITIAL = re.compile(r"[A-Za-z0-9_-]{3}")
 _BLOOM = re.compile(r"[A-Za-z0-9_-]{43}")
 MAX_WORDS = 12
 MAX_VALUES = 8
 MAX_BLOCKS = 64
+MAX_NEAR = 24  # one-character deletions of a document number (a number of more is cut)
 SCHEMES = ("phone", "account", "wallet", "document", "email", "admission-letter", "institution", "licence")
 
 
@@ -91,10 +95,12 @@ class EncodedPerson:
     year: str = ""
     date_parts: tuple[str, ...] = ()  # (year, month), (year, day), (month, day): two of three agreeing is a typo
     document: str = ""
+    document_near: tuple[str, ...] = ()  # blind indexes of the number with one character left out
     phones: tuple[str, ...] = ()
     sex: str = ""
     nationality: str = ""
     blocks: tuple[str, ...] = ()  # blind indexes of the block keys (name-word starts, dates, phones, document)
+    name_key: str = ""  # blind index of the name's words, sorted (how common a name is, is counted on it)
 
     def as_json(self) -> dict[str, Any]:
         """Compact JSON: only the fields present."""
@@ -102,7 +108,7 @@ class EncodedPerson:
         for name in _LISTS:
             if value := getattr(self, name):
                 data[name] = list(value)
-        for name in ("year", "document", "sex", "nationality"):
+        for name in _SINGLES:
             if value := getattr(self, name):
                 data[name] = value
         return data
@@ -139,7 +145,7 @@ class EncodedPerson:
             items = data.get(name, [])
             if (
                 not isinstance(items, list)
-                or len(items) > (MAX_BLOCKS if name == "blocks" else MAX_VALUES)
+                or len(items) > {"blocks": MAX_BLOCKS, "document_near": MAX_NEAR}.get(name, MAX_VALUES)
                 or not all(isinstance(i, str) and pattern.fullmatch(i) for i in items)
             ):
                 raise InvalidInput(f"an encoded person's {name} is not a list of at most {MAX_VALUES} tags")
@@ -159,9 +165,10 @@ _LISTS: Mapping[str, re.Pattern[str]] = {
     "swapped": _TAG,
     "date_parts": _TAG,
     "phones": _TAG,
-    "blocks": _TAG,
+    "blocks": _HINT,
+    "document_near": _HINT,
 }
-_SINGLES = ("year", "document", "sex", "nationality")
+_SINGLES = ("year", "document", "sex", "nationality", "name_key")
 
 
 def _b64(raw: bytes) -> str:
@@ -191,6 +198,10 @@ def _word_bits(subkey: bytes, word: str) -> int:
             for position in digest[:BLOOM_HASHES]:
                 bits |= 1 << (position % BLOOM_BITS)
     return bits
+
+
+def _hints(subkey: bytes, values: Sequence[str], limit: int) -> tuple[str, ...]:
+    return tuple(sorted({_tag(subkey, v, HINT_BYTES) for v in values}))[:limit]
 
 
 def _flip_mask() -> int:
@@ -256,10 +267,12 @@ def encode_person(record: PersonRecord, key: MatchingKey) -> EncodedPerson:
         year=_tag(date_key, year) if year else "",
         date_parts=tuple(_tag(date_key, p) for p in parts)[:MAX_VALUES],
         document=_tag(key.subkey("document"), document) if document else "",
+        document_near=_hints(key.subkey("document-near"), deletion_variants(document), MAX_NEAR),
         phones=tuple(sorted(_tag(key.subkey("phone"), p) for p in phones))[:MAX_VALUES],
         sex=_tag(key.subkey("sex"), code) if (code := sex_code(record.sex)) else "",
         nationality=_tag(key.subkey("nationality"), code) if (code := nationality_code(record.nationality)) else "",
-        blocks=tuple(sorted({_tag(block_key, b) for b in plain_blocks}))[:MAX_BLOCKS],
+        blocks=tuple(sorted({_tag(block_key, b, HINT_BYTES) for b in plain_blocks}))[:MAX_BLOCKS],
+        name_key=_tag(key.subkey("name-key"), " ".join(sorted(strong))),
     )
 
 

@@ -18,13 +18,16 @@ from accord.matching.model import (
     MatchModel,
     Mode,
     encoded_features,
+    frequency_bits,
     hit_weight,
     level_weight,
     levels,
+    name_frequencies,
     prior_weight,
     probability,
     raw_features,
     shipped_model,
+    weight_of,
 )
 from accord.matching.records import PersonRecord
 
@@ -83,9 +86,10 @@ def band_of(score: float, model: MatchModel) -> ScoreBand:
 
 
 def explain(
-    model: MatchModel, mode: Mode, found: dict[str, int | None], larger_side: int
+    model: MatchModel, mode: Mode, found: dict[str, int | None], larger_side: int, name_bits: float = 0.0
 ) -> tuple[float, tuple[FieldAgreement, ...]]:
-    """The pair's match weight and each field's part in it (fields missing on either side say nothing)."""
+    """The pair's match weight and each field's part in it (fields missing on either side say nothing); `name_bits`
+    is the name's term-frequency adjustment (see model.frequency_bits)."""
     weight = prior_weight(model, larger_side)
     parts = []
     spec = model.of(mode).fields
@@ -93,7 +97,7 @@ def explain(
         level = found[field]
         if level is None:
             continue
-        part = level_weight(model, mode, field, level)
+        part = level_weight(model, mode, field, level) + (name_bits if field == "name" else 0.0)
         weight += part
         parts.append(FieldAgreement(field, spec[field].levels[level], round(part, 2)))
     return weight, tuple(parts)
@@ -144,9 +148,12 @@ def score_in_python(
 ) -> list[ScoredPair]:
     """Blocked pairs scored with the model's weights, those at or above `threshold` (a match weight) kept."""
     floor = hit_weight(model) if threshold is None else threshold
+    frequencies = name_frequencies(left) if same_side else name_frequencies(left, right)
     found = []
     for i, j in candidate_pairs(left, right, same_side=same_side):
-        weight, parts = explain(model, mode, levels(left[i], right[j], mode, model), max(len(left), len(right)))
+        observed = levels(left[i], right[j], mode, model)
+        bits = frequency_bits(model, mode, left[i], right[j], observed["name"], frequencies)
+        weight, parts = explain(model, mode, observed, max(len(left), len(right)), bits)
         if weight >= floor:
             found.append(ScoredPair(i, j, weight, parts))
     return found
@@ -246,10 +253,33 @@ def link_people(
     right_features = _features(right, key, "right", report)
     report("scoring", 0, 1)
     model = calibrated(model, mode, left_features, right_features)
-    scored = score_with_splink(left_features, right_features, mode, model)
+    larger = max(len(left), len(right))
+    # Scored under the shipped prior, low enough that any prior the files may turn out to have keeps every pair
+    # that could be linked; the prior only shifts every weight by the same amount.
+    floor = weight_of(model.link) - (prior_weight(model, larger, 1.0) - prior_weight(model, larger, MIN_OVERLAP))
+    kept = one_to_one(score_with_splink(left_features, right_features, mode, model, threshold=floor))
+    shift = prior_weight(
+        model, larger, estimated_overlap(model, kept, larger, min(len(left), len(right)))
+    ) - prior_weight(model, larger)
     report("scoring", 1, 1)
-    kept = one_to_one(scored)
-    return [Pair(left[p.left].id, right[p.right].id, round(p.probability, 6), p.agreements) for p in kept]
+    linked = [p for p in kept if p.weight + shift >= weight_of(model.link)]
+    return [
+        Pair(left[p.left].id, right[p.right].id, round(probability(p.weight + shift), 6), p.agreements) for p in linked
+    ]
+
+
+MIN_OVERLAP = 0.01
+
+
+def estimated_overlap(model: MatchModel, kept: Sequence[ScoredPair], larger_side: int, smaller_side: int) -> float:
+    """The share of the smaller file that is in the other, estimated as Splink estimates the chance two random
+    records match: the sure pairs (evidence of `sure_bits` or more, whatever the prior), divided by the share of true
+    pairs that are sure (trained, `sure_recall`)."""
+    if smaller_side == 0:
+        return model.overlap
+    sure = model.sure_bits + prior_weight(model, larger_side)
+    found = sum(1 for p in kept if p.weight >= sure)
+    return min(1.0, max(MIN_OVERLAP, found / (smaller_side * model.sure_recall)))
 
 
 def _features(records: Sequence[PersonRecord], key: MatchingKey | None, side: str, report: Progress) -> list[Features]:

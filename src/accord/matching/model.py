@@ -4,6 +4,7 @@ pair, and the Fellegi-Sunter weights and thresholds shipped in data/matching/mod
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,6 +18,7 @@ from accord.matching.normalise import (
     alnum_key,
     block_keys,
     canonical_dates,
+    deletion_variants,
     name_tokens,
     phone_keys,
     read_birth_date,
@@ -50,7 +52,10 @@ class MatchModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     trained: str
     overlap: float  # the share of the smaller side expected in the other
-    hit: float  # match probability at or above which a pair is a hit
+    hit: float  # match probability at or above which a pair is a hit (a query's answer, a holding's duplicate)
+    link: float  # … at or above which two files' records are linked one to one (more likely the same than not)
+    sure_bits: float  # evidence (log2 Bayes factor, prior aside) at or above which a pair counts as sure
+    sure_recall: float  # the share of true pairs that are sure (trained): sure pairs / it = pairs expected
     medium: float
     high: float
     raw: ModeModel
@@ -80,9 +85,35 @@ class Features:
     year: str
     date_parts: tuple[str, ...]
     document: str
+    document_near: tuple[str, ...]  # the document number with one character left out, each way (see normalise)
     phones: tuple[str, ...]
     sex: str
     nationality: str
+    name_key: str = ""  # the name's words (Singh and Kaur aside), sorted: how common the name is, is counted on it
+
+
+def name_key_of(strong: Sequence[str]) -> str:
+    return " ".join(sorted(strong))
+
+
+def name_frequencies(*sides: Sequence[Features]) -> dict[str, float]:
+    """How common each name is in the files (its share of their records): a name shared by many says little."""
+    counts = Counter(f.name_key for side in sides for f in side if f.name_key)
+    total = sum(len(side) for side in sides)
+    return {key: n / total for key, n in counts.items()}
+
+
+def frequency_bits(
+    model: MatchModel, mode: Mode, a: Features, b: Features, level: int | None, frequencies: dict[str, float]
+) -> float:
+    """Splink's term-frequency adjustment of a name that is the same on both sides: its u (how often two different
+    persons share a name, on average) replaced by how often this name occurs. Zero for any other level."""
+    if level != 0 or not a.name_key or a.name_key != b.name_key:
+        return 0.0
+    share = frequencies.get(a.name_key)
+    if share is None:
+        return 0.0
+    return math.log2(model.of(mode).fields["name"].u[0] / share)
 
 
 def raw_features(record: PersonRecord) -> Features:
@@ -96,12 +127,14 @@ def raw_features(record: PersonRecord) -> Features:
     weak = tokens.weak if tokens.strong else ()
     return Features(
         name=f"{' '.join(strong)}|{' '.join(weak)}|{' '.join(tokens.initials)}",
+        name_key=name_key_of(strong),
         blocks=tuple(blocks),
         dates=tuple(dates),
         swapped=tuple(swapped),
         year=year,
         date_parts=tuple(parts),
         document=document,
+        document_near=tuple(deletion_variants(document)),
         phones=tuple(phones),
         sex=sex_code(record.sex),
         nationality=nationality_code(record.nationality),
@@ -112,12 +145,14 @@ def encoded_features(person: EncodedPerson) -> Features:
     words = " ".join(f"{initial}:{bloom}" for initial, bloom in person.words)
     return Features(
         name=f"{words}|{' '.join(person.weak)}|{' '.join(person.initials)}",
+        name_key=person.name_key,
         blocks=person.blocks,
         dates=person.dates,
         swapped=person.swapped,
         year=person.year,
         date_parts=person.date_parts,
         document=person.document,
+        document_near=person.document_near,
         phones=person.phones,
         sex=person.sex,
         nationality=person.nationality,
@@ -127,19 +162,36 @@ def encoded_features(person: EncodedPerson) -> Features:
 # ------------------------------------------------------------------------------------------------ comparing
 
 
-def _aligned(left: list[tuple[str, object, bool]], right: list[tuple[str, object, bool]], encoded: bool) -> float:
+@dataclass(frozen=True, slots=True)
+class NameComparison:
+    similarity: float  # 0..1, the mean over the shorter name's words
+    weakest: float  # the least similar pair of whole words
+    same_length: bool  # both names have as many words (initials counted)
+
+
+_NO_NAME = NameComparison(0.0, 0.0, False)
+# What initials alone can say: enough for "partly similar" in either mode (its thresholds are 0.7 and 0.5), no more.
+INITIALS_ONLY = 0.72
+
+
+def _aligned(
+    left: list[tuple[str, object, bool]], right: list[tuple[str, object, bool]], encoded: bool
+) -> tuple[float, float]:
     """Both ways round when the names have as many words: the greedy alignment is then the same whichever is asked."""
     if len(left) == len(right):
         return max(_aligned_once(left, right, encoded), _aligned_once(right, left, encoded))
     return _aligned_once(left, right, encoded)
 
 
-def _aligned_once(left: list[tuple[str, object, bool]], right: list[tuple[str, object, bool]], encoded: bool) -> float:
+def _aligned_once(
+    left: list[tuple[str, object, bool]], right: list[tuple[str, object, bool]], encoded: bool
+) -> tuple[float, float]:
     """The words of the shorter name matched one to one to the longer's, whole words first; an initial matches a
-    word it begins (0.9). Returns the mean similarity, capped at 0.6 when no whole word agreed."""
+    word it begins (0.9). Returns (the mean similarity, capped at 0.6 when no whole word agreed; the weakest whole
+    word's similarity)."""
     short, long_ = (left, right) if len(left) <= len(right) else (right, left)
     free = list(long_)
-    total, full = 0.0, 0
+    total, full, weakest = 0.0, 0, 1.0
     for first, body, initial in sorted(short, key=lambda t: t[2]):
         best, best_at = 0.0, -1
         for at, (other_first, other_body, other_initial) in enumerate(free):
@@ -154,9 +206,11 @@ def _aligned_once(left: list[tuple[str, object, bool]], right: list[tuple[str, o
         if best_at >= 0:
             free.pop(best_at)
             full += int(not initial and best >= 0.7)
+        if not initial:
+            weakest = min(weakest, best)
         total += best
     score = total / len(short)
-    return score if full else min(score, 0.6)
+    return (score if full else min(score, 0.6)), weakest
 
 
 @lru_cache(maxsize=200_000)
@@ -175,27 +229,53 @@ def _parsed(name: str, encoded: bool) -> tuple[list[tuple[str, object, bool]], f
 
 
 @lru_cache(maxsize=1_000_000)
-def name_similarity_of(a: str, b: str, encoded: bool) -> float:
-    """0..1 for two serialised names (see Features.name), the same rules in both modes."""
+def compare_names(a: str, b: str, encoded: bool) -> NameComparison:
+    """Two serialised names (see Features.name) compared, the same rules in both modes."""
     left, weak_a, n_a = _parsed(a, encoded)
     right, weak_b, n_b = _parsed(b, encoded)
-    if not n_a or not n_b:
-        return 0.0
-    score = _aligned(left, right, encoded)
+    if not left or not right:
+        return _NO_NAME
+    if not n_a or not n_b:  # initials only ("J. S."): at most partly similar, when every initial fits a word
+        initials, other, other_weak = (left, right, weak_b) if not n_a else (right, left, weak_a)
+        # Singh or Kaur may be an initial ("G. S."); in the clear its letter is known, encoded it is not.
+        firsts = [first for first, _, _ in other] + ([w[0] for w in other_weak] if not encoded else [])
+        fits = 0
+        for first, _, _ in initials:
+            if first in firsts:
+                firsts.remove(first)
+                fits += 1
+        return NameComparison(INITIALS_ONLY if fits == len(initials) else 0.0, 0.0, False)
+    score, weakest = _aligned(left, right, encoded)
     if min(len(left), len(right)) == 1 and max(len(left), len(right)) > 2:
         score *= 0.85  # one word against a full name
     if weak_a and weak_b and weak_a.isdisjoint(weak_b):
         score *= 0.85  # Singh against Kaur
-    return round(score, 4)
+    return NameComparison(round(score, 4), round(weakest, 4), len(left) == len(right))
+
+
+def name_similarity_of(a: str, b: str, encoded: bool) -> float:
+    """0..1 for two serialised names."""
+    return compare_names(a, b, encoded).similarity
 
 
 def name_level(a: str, b: str, encoded: bool, thresholds: Sequence[float]) -> int:
-    """The level index (0 best) of two names' similarity; len(thresholds) when below every threshold."""
-    sim = name_similarity_of(a, b, encoded)
-    for level, threshold in enumerate(thresholds):
-        if sim >= threshold:
-            return level
-    return len(thresholds)
+    """The level index (0 best) of two names: the same; very similar (as many words, each close); one within the
+    other (every word of the shorter close to one of the longer's: a surname or a middle name left out); similar;
+    partly similar; different. `thresholds` are the similarities of the same, very similar, similar and partly
+    similar levels."""
+    same, very, similar, partly = thresholds
+    found = compare_names(a, b, encoded)
+    if found.same_length and found.similarity >= same:
+        return 0
+    if found.same_length and found.similarity >= very and found.weakest >= similar:
+        return 1
+    if not found.same_length and found.similarity >= very and found.weakest >= similar:
+        return 2
+    if found.similarity >= similar:
+        return 3
+    if found.similarity >= partly:
+        return 4
+    return 5
 
 
 def date_level(a: Features, b: Features) -> int | None:
@@ -214,6 +294,15 @@ def date_level(a: Features, b: Features) -> int | None:
     return 4
 
 
+def document_level(a: Features, b: Features) -> int | None:
+    """0 the same number, 1 one typing slip apart, 2 different; None when either has none."""
+    if not a.document or not b.document:
+        return None
+    if a.document == b.document:
+        return 0
+    return 1 if set(a.document_near) & set(b.document_near) else 2
+
+
 def _exact(a: str, b: str) -> int | None:
     if not a or not b:
         return None
@@ -225,7 +314,7 @@ def levels(a: Features, b: Features, mode: Mode, model: MatchModel) -> dict[str,
     return {
         "name": name_level(a.name, b.name, encoded, model.of(mode).name_thresholds),
         "date_of_birth": date_level(a, b),
-        "document": _exact(a.document, b.document),
+        "document": document_level(a, b),
         "phone": None if not a.phones or not b.phones else (0 if set(a.phones) & set(b.phones) else 1),
         "sex": _exact(a.sex, b.sex),
         "nationality": _exact(a.nationality, b.nationality),
@@ -237,14 +326,19 @@ def level_weight(model: MatchModel, mode: Mode, field: str, level: int) -> float
     return math.log2(spec.m[level] / spec.u[level])
 
 
-def prior(model: MatchModel, larger_side: int) -> float:
+def prior(model: MatchModel, larger_side: int, overlap: float | None = None) -> float:
     """The probability that a pair is the same person before comparing it: one of the larger side's records is."""
-    return min(0.5, model.overlap / max(1, larger_side))
+    return min(0.5, (model.overlap if overlap is None else overlap) / max(1, larger_side))
 
 
-def prior_weight(model: MatchModel, larger_side: int) -> float:
-    chance = prior(model, larger_side)
+def prior_weight(model: MatchModel, larger_side: int, overlap: float | None = None) -> float:
+    chance = prior(model, larger_side, overlap)
     return math.log2(chance / (1 - chance))
+
+
+def weight_of(probability: float) -> float:
+    """A match probability as a match weight (log2 odds)."""
+    return math.log2(probability / (1 - probability))
 
 
 def probability(weight: float) -> float:

@@ -186,6 +186,14 @@ def alnum_key(value: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKC", value).upper() if c.isalnum())
 
 
+def deletion_variants(key: str) -> list[str]:
+    """The key with each one character left out: two numbers one typing slip apart (a character changed, dropped,
+    added, or two exchanged) share one of these (the symmetric-deletion idea). Short numbers give none."""
+    if len(key) < 5:
+        return []
+    return sorted({key[:i] + key[i + 1 :] for i in range(len(key))})
+
+
 def identifier_keys(scheme: str, value: str) -> set[str]:
     if scheme == "phone":
         return phone_keys(value)

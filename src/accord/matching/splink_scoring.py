@@ -5,11 +5,22 @@ the shipped m and u probabilities fixed. The same settings run on Splink's Spark
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from accord.matching.link import ScoredPair, explain, usable_blocks
-from accord.matching.model import FIELDS, Features, MatchModel, Mode, hit_weight, name_level, prior
+from accord.matching.model import (
+    FIELDS,
+    Features,
+    MatchModel,
+    Mode,
+    frequency_bits,
+    hit_weight,
+    name_frequencies,
+    name_level,
+    prior,
+)
 
 # SQL conditions of each field's levels, best first, on Splink's `<column>_l` / `<column>_r`; NULL is no evidence.
 _NULL: dict[str, str] = {
@@ -27,7 +38,7 @@ _LEVELS: dict[str, list[str]] = {
         "(len(dates_l) = 0 OR len(dates_r) = 0) AND year_l = year_r",
         "len(list_intersect(date_parts_l, date_parts_r)) > 0",
     ],
-    "document": ["document_l = document_r"],
+    "document": ["document_l = document_r", "len(list_intersect(document_near_l, document_near_r)) > 0"],
     "phone": ["len(list_intersect(phones_l, phones_r)) > 0"],
     "sex": ["sex_l = sex_r"],
     "nationality": ["nationality_l = nationality_r"],
@@ -47,6 +58,7 @@ def _frame(features: Sequence[Features], usable: set[str]) -> Any:
             "year": [f.year or None for f in features],
             "date_parts": [list(f.date_parts) for f in features],
             "document": [f.document or None for f in features],
+            "document_near": [list(f.document_near) for f in features],
             "phones": [list(f.phones) for f in features],
             "sex": [f.sex or None for f in features],
             "nationality": [f.nationality or None for f in features],
@@ -76,9 +88,15 @@ def _comparison(field: str, model: MatchModel, mode: Mode) -> Any:
 
 
 def score_with_splink(
-    left: Sequence[Features], right: Sequence[Features], mode: Mode, model: MatchModel
+    left: Sequence[Features],
+    right: Sequence[Features],
+    mode: Mode,
+    model: MatchModel,
+    *,
+    threshold: float | None = None,
 ) -> list[ScoredPair]:
-    """Every blocked pair at or above the hit threshold, as Splink's DuckDB backend predicts it."""
+    """Every blocked pair at or above `threshold` (a match weight; the hit threshold unless given), as Splink's
+    DuckDB backend predicts it."""
     import duckdb
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
@@ -86,6 +104,7 @@ def score_with_splink(
         return []
     usable = usable_blocks(left, right)
     connection = duckdb.connect()
+    connection.execute("SET enable_progress_bar = false")  # the command draws its own
     encoded = mode is Mode.ENCODED
     thresholds = model.of(mode).name_thresholds
 
@@ -109,7 +128,12 @@ def score_with_splink(
         input_table_aliases=["records_left", "records_right"],
     )
     logging.getLogger("splink").setLevel(logging.WARNING)  # its timings are not the analyst's business
-    found = linker.inference.predict(threshold_match_weight=hit_weight(model)).as_pandas_dataframe()  # type: ignore[no-untyped-call]
+    floor = hit_weight(model) if threshold is None else threshold
+    frequencies = name_frequencies(left, right)
+    # A rare name's adjustment (added below) can lift a pair over the floor: Splink keeps what it might lift.
+    rarest = min(frequencies.values(), default=1.0)
+    lift = max(0.0, math.log2(model.of(mode).fields["name"].u[0] / rarest))
+    found = linker.inference.predict(threshold_match_weight=floor - lift).as_pandas_dataframe()  # type: ignore[no-untyped-call]
     scored = []
     spec = model.of(mode).fields
     for row in found.itertuples(index=False):
@@ -118,10 +142,14 @@ def score_with_splink(
         for field in FIELDS:
             gamma = int(values[f"gamma_{field}"])
             observed[field] = None if gamma < 0 else len(spec[field].levels) - 1 - gamma
-        _, parts = explain(model, mode, observed, max(len(left), len(right)))
         i, j = int(values["unique_id_l"]), int(values["unique_id_r"])
         if values["source_dataset_l"] != "records_left":
             i, j = j, i
-        scored.append(ScoredPair(i, j, float(values["match_weight"]), parts))
+        # Splink's term-frequency adjustment of an exact name, on the name's own frequency in the two files.
+        bits = frequency_bits(model, mode, left[i], right[j], observed["name"], frequencies)
+        _, parts = explain(model, mode, observed, max(len(left), len(right)), bits)
+        weight = float(values["match_weight"]) + bits
+        if weight >= floor:
+            scored.append(ScoredPair(i, j, weight, parts))
     connection.close()
     return scored
