@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from accord.directory.officers import Officer, Role
 from accord.errors import Forbidden, InvalidInput
-from accord.matching.encode import EncodedPerson, MatchingKey, blind_index, encode_person
+from accord.matching.encode import ENCODING_VERSION, EncodedPerson, MatchingKey, blind_index, encode_person
 from accord.matching.normalise import identifier_keys
 from accord.matching.records import PersonRecord, person_from_row
 from accord.store.tables import match_encodings, match_holdings, match_lookups
@@ -131,6 +131,10 @@ def check_holding(
     fields = {k: v for k, v in values.items() if v}
     if kind is RecordType.PERSON:
         person_from_row({"id": label, **fields})
+        if fields.get("phone") and not identifier_keys("phone", fields["phone"]):
+            raise InvalidInput(
+                f"phone: {fields['phone']!r} is not a phone number valid in Canada or India (give its country code)"
+            )
     for name, scheme in spec.indexed.items():
         if fields.get(name) and not identifier_keys(scheme, fields[name]):
             hint = " (a number valid in Canada or India, or with its country code)" if scheme == "phone" else ""
@@ -213,9 +217,29 @@ def holding_of(row: Any) -> Holding:
 def encoded_persons(
     conn: Connection, agency: str, key: MatchingKey, today: date
 ) -> tuple[list[str], list[EncodedPerson]]:
-    """The agency's live persons encoded under `key`: encodings made before are read, the others made and kept."""
+    """The agency's live persons encoded under `key`: encodings made before are read, the others made and kept;
+    encodings an earlier release made (another encoding version) are made again."""
     ensure_encoded(conn, agency, key, today)
-    rows = conn.execute(
+    rows = _person_encodings(conn, agency, key, today)
+    stale = [r.id for r in rows if json.loads(r.encoding).get("v") != ENCODING_VERSION]
+    if stale:
+        for start in range(0, len(stale), 500):
+            chunk = stale[start : start + 500]
+            conn.execute(
+                delete(match_encodings).where(
+                    match_encodings.c.key_id == key.key_id, match_encodings.c.holding_id.in_(chunk)
+                )
+            )
+            conn.execute(
+                delete(match_lookups).where(match_lookups.c.key_id == key.key_id, match_lookups.c.holding_id.in_(chunk))
+            )
+        ensure_encoded(conn, agency, key, today)
+        rows = _person_encodings(conn, agency, key, today)
+    return [r.id for r in rows], [EncodedPerson.from_json(json.loads(r.encoding)) for r in rows]
+
+
+def _person_encodings(conn: Connection, agency: str, key: MatchingKey, today: date) -> list[Any]:
+    return conn.execute(
         select(match_holdings.c.id, match_encodings.c.encoding)
         .join(match_encodings, match_encodings.c.holding_id == match_holdings.c.id)
         .where(
@@ -225,8 +249,7 @@ def encoded_persons(
             match_encodings.c.key_id == key.key_id,
         )
         .order_by(match_holdings.c.id)
-    ).all()
-    return [r.id for r in rows], [EncodedPerson.from_json(json.loads(r.encoding)) for r in rows]
+    ).all()  # type: ignore[return-value]
 
 
 def lookup(conn: Connection, agency: str, key: MatchingKey, scheme: str, index: str, today: date) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from accord.errors import ConfigurationError, Conflict, InvalidInput, NotFound
+from accord.errors import AccordError, ConfigurationError, Conflict, InvalidInput, NotFound
 from accord.matching.encode import MatchingKey
 from accord.node import KEY_DIR
 
@@ -23,6 +23,14 @@ MATCHING_DIR = "matching"
 SECRET_BYTES = 32
 _KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PRIVATE_MODE = 0o600
+
+
+class NoMatchingKey(AccordError):
+    """Nothing can be encoded yet: the operators have not agreed a key (or retired every one)."""
+
+    status = 503
+    slug = "no-matching-key"
+    title = "This node holds no matching key to encode with"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +136,7 @@ def current_key(data_dir: Path) -> MatchingKey:
     """The newest key not retired: the one this node encodes its queries with."""
     live = [i for i in list_keys(data_dir) if i.retired_at is None]
     if not live:
-        raise ConfigurationError(
+        raise NoMatchingKey(
             "this node holds no matching key: the operators agree one (`accord match key generate` on one node, "
             "`export`, then `import` on the other)"
         )

@@ -55,12 +55,15 @@ def _clean(value: str | None) -> str:
 
 
 def script_of(char: str) -> str | None:
-    """The script a letter is written in ("LATIN", "DEVANAGARI", "GURMUKHI", …); None for marks and non-letters,
-    which take their base letter's script."""
-    if not char.isalpha():
+    """The script a letter or a vowel sign is written in ("LATIN", "DEVANAGARI", "GURMUKHI", …); None for
+    non-letters and for combining marks that take their base letter's script (accents, joiners)."""
+    category = unicodedata.category(char)
+    if not char.isalpha() and not category.startswith("M"):
         return None
     name = unicodedata.name(char, "")
-    return name.split(" ", 1)[0] if name else None
+    if not name or name.startswith(("COMBINING", "ZERO WIDTH", "VARIATION SELECTOR")):
+        return None  # inherited: takes its base letter's script
+    return name.split(" ", 1)[0]
 
 
 def _check_scripts(name: str, record_id: str) -> None:
