@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from accord.matching.link import Pair
 
 match_app = typer.Typer(
-    help="Person matching: link two person files across scripts and spellings.", no_args_is_help=True
+    help="Fraud and immigration matching: keys, holdings, hit/no-hit queries, and linking person files.",
+    no_args_is_help=True,
 )
 
 UNUSABLE = 2

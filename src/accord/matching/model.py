@@ -259,6 +259,11 @@ def name_similarity_of(a: str, b: str, encoded: bool) -> float:
 
 
 def name_level(a: str, b: str, encoded: bool, thresholds: Sequence[float]) -> int:
+    return _name_level(a, b, encoded, tuple(thresholds))
+
+
+@lru_cache(maxsize=2_000_000)
+def _name_level(a: str, b: str, encoded: bool, thresholds: tuple[float, ...]) -> int:
     """The level index (0 best) of two names: the same; very similar (as many words, each close); one within the
     other (every word of the shorter close to one of the longer's: a surname or a middle name left out); similar;
     partly similar; different. `thresholds` are the similarities of the same, very similar, similar and partly

@@ -57,12 +57,14 @@ def word_key(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", key)
 
 
+@lru_cache(maxsize=262144)
 def skeleton(key: str) -> str:
     """A word key's consonants after its first letter: romanisations disagree most on vowels ("Verma", "Varma",
     "ਵਰਮਾ" read as "varamā"), least on consonants."""
     return key[:1] + re.sub(r"[aeiou]", "", key[1:])
 
 
+@lru_cache(maxsize=1_000_000)
 def word_similarity(a: str, b: str) -> float:
     """Jaro-Winkler on the spelling-tolerant keys, or a little less on their consonant skeletons if that is more."""
     direct = float(JaroWinkler.normalized_similarity(a, b))

@@ -17,6 +17,7 @@ from accord.matching.model import (
     Mode,
     frequency_bits,
     hit_weight,
+    levels,
     name_frequencies,
     name_level,
     prior,
@@ -98,6 +99,8 @@ def score_with_splink(
     """Every blocked pair at or above `threshold` (a match weight; the hit threshold unless given), as Splink's
     DuckDB backend predicts it."""
     import duckdb
+    import pyarrow as pa
+    from duckdb import func
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     if not left or not right:
@@ -108,18 +111,24 @@ def score_with_splink(
     encoded = mode is Mode.ENCODED
     thresholds = model.of(mode).name_thresholds
 
-    def accord_name_level(a: str, b: str) -> int:
-        return name_level(a, b, encoded, thresholds)
+    def accord_name_level(a: Any, b: Any) -> Any:
+        """Vectorised (Arrow batches): DuckDB asks once per level condition, the answer is cached per pair."""
+        return pa.array(
+            [name_level(x, y, encoded, thresholds) for x, y in zip(a.to_pylist(), b.to_pylist(), strict=True)],
+            type=pa.int32(),
+        )
 
-    connection.create_function("accord_name_level", accord_name_level, ["VARCHAR", "VARCHAR"], "INTEGER")
+    connection.create_function(
+        "accord_name_level", accord_name_level, ["VARCHAR", "VARCHAR"], "INTEGER", type=func.ARROW, side_effects=False
+    )
     settings = SettingsCreator(
         link_type="link_only",
         unique_id_column_name="unique_id",
         probability_two_random_records_match=prior(model, max(len(left), len(right))),
         blocking_rules_to_generate_predictions=[block_on("blocks", arrays_to_explode=["blocks"])],
         comparisons=[_comparison(field, model, mode) for field in FIELDS],
-        retain_intermediate_calculation_columns=True,
-        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=False,  # levels are read again below, for the kept pairs only
+        retain_matching_columns=False,
     )
     linker = Linker(
         [_frame(left, usable), _frame(right, usable)],
@@ -135,19 +144,16 @@ def score_with_splink(
     lift = max(0.0, math.log2(model.of(mode).fields["name"].u[0] / rarest))
     found = linker.inference.predict(threshold_match_weight=floor - lift).as_pandas_dataframe()  # type: ignore[no-untyped-call]
     scored = []
-    spec = model.of(mode).fields
+    larger = max(len(left), len(right))
     for row in found.itertuples(index=False):
         values = row._asdict()
-        observed: dict[str, int | None] = {}
-        for field in FIELDS:
-            gamma = int(values[f"gamma_{field}"])
-            observed[field] = None if gamma < 0 else len(spec[field].levels) - 1 - gamma
         i, j = int(values["unique_id_l"]), int(values["unique_id_r"])
         if values["source_dataset_l"] != "records_left":
             i, j = j, i
+        observed = levels(left[i], right[j], mode, model)
         # Splink's term-frequency adjustment of an exact name, on the name's own frequency in the two files.
         bits = frequency_bits(model, mode, left[i], right[j], observed["name"], frequencies)
-        _, parts = explain(model, mode, observed, max(len(left), len(right)), bits)
+        _, parts = explain(model, mode, observed, larger, bits)
         weight = float(values["match_weight"]) + bits
         if weight >= floor:
             scored.append(ScoredPair(i, j, weight, parts))

@@ -107,6 +107,9 @@ async def query_batch(request: Request, node: NodeDep, officer: WebOfficerDep) -
 def query_result(request: Request, node: NodeDep, officer: WebOfficerDep, query_id: QueryId) -> HTMLResponse:
     """The query's answers; while it waits for them, htmx asks for the results section again every 2 s."""
     shown = query_view(node, officer, query_id)
+    # Hits first, the surest first: what an officer acts on; the rest keep their order.
+    order = {"exact": 0, "high": 1, "medium": 2, "low": 3}
+    shown["rows"] = sorted(shown["rows"], key=lambda r: (not r["hit"], order.get(r["band"] or "", 4), r["row"]))
     name = "matching_results.html.j2" if request.headers.get("hx-request") else "matching_query.html.j2"
     return page(
         request,
