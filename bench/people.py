@@ -240,7 +240,7 @@ def _date(rng: random.Random, person: Person, noisy: float) -> str:
         m, d = d, m  # the day and the month exchanged by whoever wrote it down
     elif roll < 0.04 + 0.19 * noisy:
         d = min(28, d + rng.choice([-1, 1])) or 1  # a digit wrong
-    elif roll < 0.04 + 0.21 * noisy:
+    elif roll < 0.04 + 0.191 * noisy:
         y, m, d = rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28)  # another person's date entered
     form = rng.random()
     if form < 0.4:

@@ -187,11 +187,12 @@ def _tag(subkey: bytes, value: str, size: int = TAG_BYTES) -> str:
 
 
 @lru_cache(maxsize=262144)
-def _word_bits(subkey: bytes, word: str) -> int:
-    """The Bloom filter of a word's bigrams and of its consonant skeleton's (padded: "_gurprit_", "_grprt_"),
-    BLOOM_HASHES keyed positions per bigram: spellings that differ only in vowels share most of their bits."""
+def _word_bits(subkey: bytes, word: str, plain: str) -> int:
+    """The Bloom filter of the bigrams of a word's key, of its consonant skeleton and of the word as written in Latin
+    letters (padded: "_gurprit_", "_grprt_", "_gurpreet_"), BLOOM_HASHES keyed positions per bigram: spellings that
+    differ only in vowels share most of their bits, and so do typing slips in names the key folds hard."""
     bits = 0
-    for form in {word, skeleton(word)}:
+    for form in {word, skeleton(word), plain or word}:
         padded = f"_{form}_"
         for i in range(len(padded) - 1):
             digest = hmac.new(subkey, padded[i : i + 2].encode("utf-8"), hashlib.sha256).digest()
@@ -212,8 +213,8 @@ def _flip_mask() -> int:
     return mask
 
 
-def word_filter(key: MatchingKey, word: str, *, flip: bool = True) -> str:
-    bits = _word_bits(key.subkey("name-bigrams"), word)
+def word_filter(key: MatchingKey, word: str, plain: str = "", *, flip: bool = True) -> str:
+    bits = _word_bits(key.subkey("name-bigrams"), word, plain)
     if flip:
         bits ^= _flip_mask()
     return _b64(bits.to_bytes(BLOOM_BITS // 8, "big"))
@@ -247,6 +248,7 @@ def encode_person(record: PersonRecord, key: MatchingKey) -> EncodedPerson:
     """The record as keyed encodings only; InvalidInput when its name leaves no word to encode."""
     tokens = name_tokens(record.name)
     strong = tokens.strong or tokens.weak  # a name of Singh or Kaur alone is still a name
+    plain = tokens.plain if tokens.strong else tokens.weak
     if not strong and not tokens.initials:
         raise InvalidInput(f"name {record.name!r} of record {record.id!r} leaves no word to match on")
     initial_key, weak_key = key.subkey("name-initial"), key.subkey("name-weak")
@@ -259,7 +261,10 @@ def encode_person(record: PersonRecord, key: MatchingKey) -> EncodedPerson:
     block_key = key.subkey("blocks")
     return EncodedPerson(
         key_id=key.key_id,
-        words=tuple((_tag(initial_key, w[0], INITIAL_BYTES), word_filter(key, w)) for w in strong[:MAX_WORDS]),
+        words=tuple(
+            (_tag(initial_key, w[0], INITIAL_BYTES), word_filter(key, w, p))
+            for w, p in zip(strong[:MAX_WORDS], plain[:MAX_WORDS], strict=True)
+        ),
         weak=tuple(sorted({_tag(weak_key, w) for w in tokens.weak}))[:MAX_VALUES] if tokens.strong else (),
         initials=tuple(_tag(initial_key, i, INITIAL_BYTES) for i in tokens.initials[:MAX_VALUES]),
         dates=tuple(_tag(date_key, d) for d in dates),

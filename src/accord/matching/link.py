@@ -17,6 +17,7 @@ from accord.matching.model import (
     Features,
     MatchModel,
     Mode,
+    contradicted,
     encoded_features,
     frequency_bits,
     hit_weight,
@@ -152,6 +153,8 @@ def score_in_python(
     found = []
     for i, j in candidate_pairs(left, right, same_side=same_side):
         observed = levels(left[i], right[j], mode, model)
+        if contradicted(observed):
+            continue
         bits = frequency_bits(model, mode, left[i], right[j], observed["name"], frequencies)
         weight, parts = explain(model, mode, observed, max(len(left), len(right)), bits)
         if weight >= floor:
@@ -269,6 +272,7 @@ def link_people(
 
 
 MIN_OVERLAP = 0.01
+OVERLAP_PRIOR_RECORDS = 20
 
 
 def estimated_overlap(model: MatchModel, kept: Sequence[ScoredPair], larger_side: int, smaller_side: int) -> float:
@@ -278,8 +282,10 @@ def estimated_overlap(model: MatchModel, kept: Sequence[ScoredPair], larger_side
     if smaller_side == 0:
         return model.overlap
     sure = model.sure_bits + prior_weight(model, larger_side)
-    found = sum(1 for p in kept if p.weight >= sure)
-    return min(1.0, max(MIN_OVERLAP, found / (smaller_side * model.sure_recall)))
+    found = sum(1 for p in kept if p.weight >= sure) / model.sure_recall
+    # A few records say little about the overlap: the estimate leans on the shipped one until the files are larger.
+    estimate = (found + OVERLAP_PRIOR_RECORDS * model.overlap) / (smaller_side + OVERLAP_PRIOR_RECORDS)
+    return min(1.0, max(MIN_OVERLAP, estimate))
 
 
 def _features(records: Sequence[PersonRecord], key: MatchingKey | None, side: str, report: Progress) -> list[Features]:

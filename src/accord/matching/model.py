@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, lru_cache
+from typing import cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,6 +22,7 @@ from accord.matching.normalise import (
     deletion_variants,
     name_tokens,
     phone_keys,
+    plain_similarity,
     read_birth_date,
     word_similarity,
 )
@@ -96,29 +98,40 @@ def name_key_of(strong: Sequence[str]) -> str:
     return " ".join(sorted(strong))
 
 
-def name_frequencies(*sides: Sequence[Features]) -> dict[str, float]:
-    """How common each name is in the files (its share of their records): a name shared by many says little."""
-    counts = Counter(f.name_key for side in sides for f in side if f.name_key)
-    total = sum(len(side) for side in sides)
-    return {key: n / total for key, n in counts.items()}
+NAME_PRIOR_RECORDS = 10_000  # the shipped u counts as this many records: small files lean on it
+
+
+@dataclass(frozen=True, slots=True)
+class NameFrequencies:
+    counts: dict[str, int]
+    records: int
+
+
+def name_frequencies(*sides: Sequence[Features]) -> NameFrequencies:
+    """How often each name occurs in the files: a name shared by many says little."""
+    return NameFrequencies(
+        dict(Counter(f.name_key for side in sides for f in side if f.name_key)), sum(len(side) for side in sides)
+    )
 
 
 def frequency_bits(
-    model: MatchModel, mode: Mode, a: Features, b: Features, level: int | None, frequencies: dict[str, float]
+    model: MatchModel, mode: Mode, a: Features, b: Features, level: int | None, frequencies: NameFrequencies
 ) -> float:
     """Splink's term-frequency adjustment of a name that is the same on both sides: its u (how often two different
-    persons share a name, on average) replaced by how often this name occurs. Zero for any other level."""
+    persons share a name, on average) replaced by how often another record carries this name — blended with the
+    average so that a few records cannot make a name look common or rare. Zero for any other level."""
     if level != 0 or not a.name_key or a.name_key != b.name_key:
         return 0.0
-    share = frequencies.get(a.name_key)
-    if share is None:
-        return 0.0
-    return math.log2(model.of(mode).fields["name"].u[0] / share)
+    average = model.of(mode).fields["name"].u[0]
+    others = max(0, frequencies.counts.get(a.name_key, 0) - 1)
+    share = (others + NAME_PRIOR_RECORDS * average) / (frequencies.records + NAME_PRIOR_RECORDS)
+    return math.log2(average / share)
 
 
 def raw_features(record: PersonRecord) -> Features:
     tokens = name_tokens(record.name)
     strong = tokens.strong or tokens.weak
+    plain = tokens.plain if tokens.strong else tokens.weak
     dates, swapped, year, parts = date_features(read_birth_date(record.date_of_birth))
     document = alnum_key(record.document_number)
     phones = sorted(phone_keys(record.phone))
@@ -126,7 +139,8 @@ def raw_features(record: PersonRecord) -> Features:
     blocks += [f"p:{p}" for p in phones] + ([f"doc:{document}"] if document else [])
     weak = tokens.weak if tokens.strong else ()
     return Features(
-        name=f"{' '.join(strong)}|{' '.join(weak)}|{' '.join(tokens.initials)}",
+        name=f"{' '.join(f'{k}~{p}' for k, p in zip(strong, plain, strict=True))}|{' '.join(weak)}|"
+        f"{' '.join(tokens.initials)}",
         name_key=name_key_of(strong),
         blocks=tuple(blocks),
         dates=tuple(dates),
@@ -200,7 +214,7 @@ def _aligned_once(
             elif encoded:
                 sim = dice(body, other_body)  # type: ignore[arg-type]
             else:
-                sim = word_similarity(str(body), str(other_body))
+                sim = _clear_similarity(body, other_body)
             if sim > best:
                 best, best_at = sim, at
         if best_at >= 0:
@@ -213,6 +227,13 @@ def _aligned_once(
     return (score if full else min(score, 0.6)), weakest
 
 
+def _clear_similarity(a: object, b: object) -> float:
+    """Two words in the clear, each (key, as written in Latin letters): the better of the two comparisons."""
+    key, plain = cast(tuple[str, str], a)
+    other_key, other_plain = cast(tuple[str, str], b)
+    return max(word_similarity(key, other_key), plain_similarity(plain, other_plain))
+
+
 @lru_cache(maxsize=200_000)
 def _parsed(name: str, encoded: bool) -> tuple[list[tuple[str, object, bool]], frozenset[str], int]:
     words_text, weak_text, initials_text = name.split("|")
@@ -222,7 +243,8 @@ def _parsed(name: str, encoded: bool) -> tuple[list[tuple[str, object, bool]], f
             first, bloom = word.split(":", 1)
             words.append((first, filter_bits(bloom), False))
         else:
-            words.append((word[0], word, False))
+            key, _, plain = word.partition("~")
+            words.append((key[0], (key, plain or key), False))
     n_words = len(words)
     words += [(i, None, True) for i in initials_text.split()]
     return words, frozenset(weak_text.split()), n_words
@@ -297,6 +319,16 @@ def date_level(a: Features, b: Features) -> int | None:
     if set(a.date_parts) & set(b.date_parts):
         return 3
     return 4
+
+
+DATE_DIFFERENT = 4  # the date-of-birth level "different": not a swap, a typo or a year alone
+
+
+def contradicted(observed: dict[str, int | None]) -> bool:
+    """Two records whose dates of birth differ outright are two persons, however alike their names, unless a
+    document number or a phone says otherwise: the same name is common (Gurpreet Singh), a different date is not a
+    slip."""
+    return observed["date_of_birth"] == DATE_DIFFERENT and observed["document"] not in (0, 1) and observed["phone"] != 0
 
 
 def document_level(a: Features, b: Features) -> int | None:

@@ -73,12 +73,20 @@ def word_similarity(a: str, b: str) -> float:
     return max(direct, 0.96 * float(JaroWinkler.normalized_similarity(skeleton(a), skeleton(b))))
 
 
+@lru_cache(maxsize=1_000_000)
+def plain_similarity(a: str, b: str) -> float:
+    """Jaro-Winkler on the words as written (Latin, folded): English and French names keep the vowels the Indic key
+    folds away ("Jack" and "Jasck")."""
+    return float(JaroWinkler.normalized_similarity(a, b))
+
+
 @dataclass(frozen=True, slots=True)
 class NameTokens:
     text: str
     strong: tuple[str, ...]  # comparison keys of the words that tell people apart
     weak: tuple[str, ...]  # Singh, Kaur
     initials: tuple[str, ...]  # single letters ("R. K. Sharma")
+    plain: tuple[str, ...] = ()  # each strong word as written in Latin letters, folded (its key, for other scripts)
 
 
 @lru_cache(maxsize=262144)
@@ -86,6 +94,7 @@ def name_tokens(name: str) -> NameTokens:
     strong: list[str] = []
     weak: list[str] = []
     initials: list[str] = []
+    plain: list[str] = []
     for word in filter(None, _SEPARATORS.split(unicodedata.normalize("NFC", name))):
         if word.casefold() in _HONORIFICS:
             continue
@@ -100,7 +109,14 @@ def name_tokens(name: str) -> NameTokens:
             weak.append(_weak_names()[key])
         else:
             strong.append(key)
-    return NameTokens(name, tuple(strong), tuple(weak), tuple(initials))
+            plain.append(_plain_form(word) or key)
+    return NameTokens(name, tuple(strong), tuple(weak), tuple(initials), tuple(plain))
+
+
+def _plain_form(word: str) -> str:
+    """A Latin word casefolded without diacritics ("Sébastien" → "sebastien"); "" for a word in another script."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(c))
+    return folded if folded.isascii() and folded.isalpha() else ""
 
 
 def _jaro_winkler(a: str, b: str) -> float:

@@ -12,9 +12,11 @@ from typing import Any
 from accord.matching.link import ScoredPair, explain, usable_blocks
 from accord.matching.model import (
     FIELDS,
+    NAME_PRIOR_RECORDS,
     Features,
     MatchModel,
     Mode,
+    contradicted,
     frequency_bits,
     hit_weight,
     levels,
@@ -140,8 +142,9 @@ def score_with_splink(
     floor = hit_weight(model) if threshold is None else threshold
     frequencies = name_frequencies(left, right)
     # A rare name's adjustment (added below) can lift a pair over the floor: Splink keeps what it might lift.
-    rarest = min(frequencies.values(), default=1.0)
-    lift = max(0.0, math.log2(model.of(mode).fields["name"].u[0] / rarest))
+    average = model.of(mode).fields["name"].u[0]
+    rarest = NAME_PRIOR_RECORDS * average / (frequencies.records + NAME_PRIOR_RECORDS)
+    lift = max(0.0, math.log2(average / rarest))
     found = linker.inference.predict(threshold_match_weight=floor - lift).as_pandas_dataframe()  # type: ignore[no-untyped-call]
     scored = []
     larger = max(len(left), len(right))
@@ -151,6 +154,8 @@ def score_with_splink(
         if values["source_dataset_l"] != "records_left":
             i, j = j, i
         observed = levels(left[i], right[j], mode, model)
+        if contradicted(observed):
+            continue
         # Splink's term-frequency adjustment of an exact name, on the name's own frequency in the two files.
         bits = frequency_bits(model, mode, left[i], right[j], observed["name"], frequencies)
         _, parts = explain(model, mode, observed, larger, bits)
