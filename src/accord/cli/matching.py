@@ -3,9 +3,10 @@ hit/no-hit queries on encodings to the partner (the same use cases as the API, f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.markup import escape
@@ -18,6 +19,7 @@ key_app = typer.Typer(
     help="Matching keys: agreed by the operators (generate, export; import on the other node); retire old ones.",
     no_args_is_help=True,
 )
+T = TypeVar("T")
 OfficerOption = Annotated[str, typer.Option("--officer", help="the username of the officer the command acts for")]
 TypeOption = Annotated[
     str,
@@ -28,15 +30,20 @@ ALL_STORED, SOME_REFUSED, UNUSABLE = 0, 1, 2
 ERRORS_PRINTED = 200
 
 
+def _or_stop(action: Callable[..., T], *args: object) -> T:
+    """The action's result; its refusal printed as an error, exit code 1."""
+    try:
+        return action(*args)
+    except AccordError as exc:
+        stop(exc.detail)
+
+
 @key_app.command("generate")
 def key_generate(data: DataOption, key_id: Annotated[str, typer.Argument(help="the key's id, e.g. 2026-12")]) -> None:
     """Make a new random matching key on this node (mode 600); export it for the partner's operator."""
     from accord.matching.keys import generate_key
 
-    try:
-        info = generate_key(data, key_id)
-    except AccordError as exc:
-        stop(exc.detail)
+    info = _or_stop(generate_key, data, key_id)
     console.print(
         f"matching key {escape(info.key_id)} made; `accord match key export {escape(info.key_id)}` for the partner"
     )
@@ -51,10 +58,7 @@ def key_export(
     """Write the key to a file for the partner's operator to import; never send it by the exchange or e-mail."""
     from accord.matching.keys import export_key
 
-    try:
-        export_key(data, key_id, out)
-    except AccordError as exc:
-        stop(exc.detail)
+    _or_stop(export_key, data, key_id, out)
     console.print(f"matching key {escape(key_id)} written to {escape(str(out))} (mode 600)")
 
 
@@ -63,10 +67,7 @@ def key_import(data: DataOption, file: Annotated[Path, typer.Argument(help="the 
     """Take the key the partner's operator exported; a different key under an id held already is refused."""
     from accord.matching.keys import import_key
 
-    try:
-        info = import_key(data, file)
-    except AccordError as exc:
-        stop(exc.detail)
+    info = _or_stop(import_key, data, file)
     console.print(f"matching key {escape(info.key_id)} held; delete {escape(str(file))} once both nodes hold it")
 
 
@@ -75,10 +76,7 @@ def key_retire(data: DataOption, key_id: Annotated[str, typer.Argument(help="the
     """Stop using a key: no query is encoded with it, and queries encoded with it are refused."""
     from accord.matching.keys import retire_key
 
-    try:
-        info = retire_key(data, key_id)
-    except AccordError as exc:
-        stop(exc.detail)
+    info = _or_stop(retire_key, data, key_id)
     console.print(f"matching key {escape(info.key_id)} retired")
 
 

@@ -4,7 +4,8 @@ requests that left, and records released in answer (approved by the answering pa
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import select
 
@@ -65,7 +66,6 @@ def _hits(context: IndicatorContext) -> IndicatorResult:
 
 def _requested(context: IndicatorContext) -> IndicatorResult:
     """Follow-up requests of ours that left in the period, and the partner's that arrived."""
-    counts: Counter[tuple[str, str]] = Counter()
     ours = context.conn.execute(
         select(match_queries.c.querying_party, match_queries.c.focus_area)
         .join(match_followups, match_followups.c.query_id == match_queries.c.id)
@@ -86,15 +86,12 @@ def _requested(context: IndicatorContext) -> IndicatorResult:
             messages.c.received_at < context.period.end,
         )
     ).all()
-    for row in [*ours, *theirs]:
-        counts[(f"{row.querying_party} → {Party(row.querying_party).other.value}", row.focus_area)] += 1
-    return _result(counts, "Follow-up requests each way")
+    return _result(_by_way(ours, theirs), "Follow-up requests each way")
 
 
 def _approved(context: IndicatorContext) -> IndicatorResult:
     """Records released in answer to follow-ups in the period: ours that arrived, and those this party sent once its
     pack (or its legal officer) allowed them."""
-    counts: Counter[tuple[str, str]] = Counter()
     ours = context.conn.execute(
         select(match_queries.c.querying_party, match_queries.c.focus_area)
         .join(match_followups, match_followups.c.query_id == match_queries.c.id)
@@ -114,9 +111,15 @@ def _approved(context: IndicatorContext) -> IndicatorResult:
             messages.c.created_at < context.period.end,
         )
     ).all()
-    for row in [*ours, *theirs]:
+    return _result(_by_way(ours, theirs), "Records released each way (by who queried)")
+
+
+def _by_way(*found: Sequence[Any]) -> Counter[tuple[str, str]]:
+    """Rows of (querying party, focus area), counted by (way, focus area)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for row in (row for rows in found for row in rows):
         counts[(f"{row.querying_party} → {Party(row.querying_party).other.value}", row.focus_area)] += 1
-    return _result(counts, "Records released each way (by who queried)")
+    return counts
 
 
 def _indicator(
