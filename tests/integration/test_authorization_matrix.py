@@ -90,6 +90,19 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/api/v1/networks/cases/{case_id}/cross-references"): "any",
     ("POST", "/api/v1/networks/cases/{case_id}/cross-references"): "any",
     ("POST", "/api/v1/networks/judgements"): ("ca.operator", "ca.legal", "ca.deputy"),
+    # Matching: an agency's holdings and its queries are its officers' and analysts' work; reading one's own
+    # queries and the partner's follow-ups to answer is any officer's (each sees its agency's only).
+    ("POST", "/api/v1/matching/holdings/import"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("GET", "/api/v1/matching/holdings"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("GET", "/api/v1/matching/holdings/duplicates"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("POST", "/api/v1/matching/queries"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("POST", "/api/v1/matching/queries/batch"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("GET", "/api/v1/matching/queries"): "any",
+    ("GET", "/api/v1/matching/queries/{query_id}"): "any",
+    ("POST", "/api/v1/matching/queries/{query_id}/records/{row}/request"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("GET", "/api/v1/matching/followups"): "any",
+    ("POST", "/api/v1/matching/followups/{message_id}/release"): ("ca.operator", "ca.legal", "ca.deputy"),
+    ("GET", "/api/v1/matching/volumes"): "any",
     ("POST", "/federation/v1/envelopes"): "public",
     ("POST", "/federation/v1/blobs"): "public",
     ("POST", "/federation/v1/hello"): "public",
@@ -132,17 +145,37 @@ BODIES: dict[str, Any] = {
         "handling": {"classification": "Protected B", "tlp": "AMBER"},
     },
     "/api/v1/networks/judgements": {"left": f"{MESSAGE}/a", "right": f"{MESSAGE}/b", "judgement": "same"},
+    "/api/v1/matching/holdings/import": [{"id": "P-1", "name": "Gurpreet Kaur Sandhu"}],
+    "/api/v1/matching/queries": {
+        "queried_agency": "BOI",
+        "focus_area": "immigration",
+        "records": [{"id": "A-1", "name": "Gurpreet Kaur Sandhu"}],
+    },
+    "/api/v1/matching/queries/batch": [{"id": "A-1", "name": "Gurpreet Kaur Sandhu"}],
+    "/api/v1/matching/queries/{query_id}/records/{row}/request": {
+        "legal_basis": "IRPA s.8",
+        "body": "The record, please.",
+        "handling": {"classification": "Protected B"},
+    },
+    "/api/v1/matching/followups/{message_id}/release": {
+        "legal_basis": "IRPA s.8",
+        "body": "The record.",
+        "handling": {"classification": "Protected B"},
+    },
 }
 QUERIES = {
     "/api/v1/substances": {"q": "4-AP"},
     "/api/v1/workplan/indicators": {"period": "2026-Q4"},
     "/api/v1/reports/progress": {"period": "2026-Q4"},
     "/api/v1/precursors/import": {"kind": "notifications"},
+    "/api/v1/matching/holdings/import": {"type": "person", "source": "watch list", "retain_until": "2030-01-01"},
+    "/api/v1/matching/queries/batch": {"queried_agency": "BOI", "focus_area": "immigration"},
 }
 
 
 def concrete(path: str) -> str:
-    path = re.sub(r"\{(message_id|case_id|proposal_id|forward_id)\}", MESSAGE, path).replace("{sha256}", SHA)
+    path = re.sub(r"\{(message_id|case_id|proposal_id|forward_id|query_id)\}", MESSAGE, path).replace("{sha256}", SHA)
+    path = path.replace("{row}", "1")
     return path.replace("{code}", "sharing-channel-live").replace("{alarm_id}", "1")
 
 

@@ -17,8 +17,8 @@ from accord.domain.messages import Priority, SubjectRole
 from accord.http.dependencies import NodeDep, OfficerDep, read_capped_body
 from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, problems, request_body
 from accord.matching.followup import FollowUpDraft, pending_followups, release_record, request_record
-from accord.matching.hitnohit import check_rows, list_queries, query_view, send_query
-from accord.matching.holdings import RecordType
+from accord.matching.hitnohit import check_rows, list_queries, query_view, require_querier, send_query
+from accord.matching.holdings import RecordType, require_holder
 from accord.matching.imports import MAX_IMPORT_BYTES, import_holdings, read_rows
 from accord.matching.views import holdings_duplicates, holdings_page, query_volumes
 
@@ -131,6 +131,7 @@ async def import_file(
 ) -> HoldingsImportOut:
     """Import the agency's own records: every row checked, each refused one listed with its line and reason; the
     valid rows stored together (nothing in a dry run)."""
+    require_holder(officer)  # before the body is read
     content = await read_capped_body(request, MAX_IMPORT_BYTES)
     rows = read_rows(content, "the body")
     done = await run_in_threadpool(
@@ -165,6 +166,7 @@ def query(node: NodeDep, officer: OfficerDep, draft: QueryDraft) -> QueryOut:
     """Encode the records with the matching key and send only the encodings; the answer (hit or no hit per record)
     arrives on the exchange. 422 lists every record that cannot be queried (nothing is sent); 429 past the
     agreement's limit for the period."""
+    require_querier(officer)
     rows = check_rows(draft.type, list(enumerate(draft.records, start=1)))
     return QueryOut.model_validate(
         send_query(node, officer, rows, queried_agency=draft.queried_agency, focus_area=draft.focus_area)
@@ -186,6 +188,7 @@ async def query_batch(
     record_type: Annotated[RecordType, Query(alias="type")] = RecordType.PERSON,
 ) -> QueryOut:
     """A batch file of records to query (CSV with a header, or JSON): all of it, or nothing if a row is bad."""
+    require_querier(officer)  # before the body is read
     content = await read_capped_body(request, MAX_IMPORT_BYTES)
     rows = check_rows(record_type, read_rows(content, "the batch"))
     sent = await run_in_threadpool(

@@ -28,7 +28,7 @@ from accord.domain.messages import (
 )
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.exchange.mailbox import visible_row
-from accord.exchange.sending import send_messages
+from accord.exchange.sending import require_sender, send_messages
 from accord.ledger.events import EventType, append_event
 from accord.matching.holdings import RecordType, holding_of
 from accord.node import Node
@@ -62,6 +62,7 @@ class FollowUpDraft:
 
 def request_record(node: Node, officer: Officer, query_id: str, row: int, draft: FollowUpDraft) -> dict[str, Any]:
     """Send the request for a hit's record through the ordinary send path (the policy pack may hold it)."""
+    require_sender(officer)
     if not draft.legal_basis.strip():
         raise InvalidInput("legal_basis: a request for a record states the law it is made under")
     with node.engine.connect() as conn:
@@ -267,6 +268,7 @@ def pending_followups(node: Node, officer: Officer) -> list[dict[str, Any]]:
 def release_record(node: Node, officer: Officer, request_id: str, draft: FollowUpDraft) -> dict[str, Any]:
     """Answer a follow-up request with the record its reference stands for, through the ordinary send path: this
     party's pack decides (allow, hold for a legal officer, refuse) before anything leaves."""
+    require_sender(officer)
     with node.engine.connect() as conn:
         request = visible_row(node, conn, officer, request_id)
         if request.direction != Direction.INCOMING.value or request.kind != MessageKind.REQUEST.value:

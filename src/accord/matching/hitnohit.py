@@ -218,6 +218,11 @@ def _identifier_fields(kind: RecordType, values: Mapping[str, str]) -> dict[str,
     return {field: value}
 
 
+def require_querier(officer: Officer) -> None:
+    if not _QUERYING_ROLES & officer.roles:
+        raise Forbidden("hit/no-hit queries are made by officers and analysts")
+
+
 def send_query(
     node: Node,
     officer: Officer,
@@ -227,8 +232,7 @@ def send_query(
     focus_area: str,
 ) -> dict[str, Any]:
     """Encode the records with the current matching key and send the encodings to the partner's agency."""
-    if not _QUERYING_ROLES & officer.roles:
-        raise Forbidden("hit/no-hit queries are made by officers and analysts")
+    require_querier(officer)
     rules = node.agreement.hit_no_hit
     if focus_area not in rules.focus_areas:
         raise InvalidInput(f"hit/no-hit queries are agreed in {', '.join(rules.focus_areas)}, not {focus_area!r}")
