@@ -226,7 +226,7 @@ def test_a_batch_repeating_a_record_is_refused_and_nothing_is_sent(answered: dic
             headers={"Content-Type": "text/csv"},
         )
         assert refused.status_code == 422, refused.text
-        lines = {e["line"] for e in refused.json()["errors"]}
+        lines = {e["location"][1] for e in refused.json()["errors"]}
         assert lines == {8, 9, 10, 11, 12}, refused.json()
         assert len(ircc.get("/api/v1/matching/queries").json()["queries"]) == before
 

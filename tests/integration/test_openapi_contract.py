@@ -123,6 +123,26 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
         "`until` is not before `since`, and `substance` names a substance of this node's list (a name, synonym or "
         "CAS number, matched loosely)",
     ),
+    "POST /api/v1/matching/holdings/import": (
+        (422,),
+        "the file has a header (or is JSON) and each row is a record of the type: an id, the type's required fields, a "
+        "possible date of birth, a name in one script per word, a usable identifier, a retention date not past",
+    ),
+    "POST /api/v1/matching/queries": (
+        (422,),
+        "each record has an id and the type's fields (a person's name with letters, a possible date of birth, a usable "
+        "identifier), no record twice, in a focus area the agreement opens to hit/no-hit queries",
+    ),
+    "POST /api/v1/matching/queries/batch": ((422,), "the batch follows the rules of POST /api/v1/matching/queries"),
+    "POST /api/v1/matching/queries/{query_id}/records/{row}/request": (
+        (422,),
+        "a follow-up names a hit, and its request follows the rules of POST /api/v1/messages",
+    ),
+    "POST /api/v1/matching/followups/{message_id}/release": (
+        (422,),
+        "a release answers a follow-up request from the partner, and its response follows the rules of POST "
+        "/api/v1/messages",
+    ),
     # The federation channel authenticates the peer by signature: a request the schema allows is still refused
     # unless the pinned peer signed it, and no signature can be generated from a schema.
     "POST /federation/v1/envelopes": (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,13 +24,14 @@ from accord.matching.imports import MAX_IMPORT_BYTES, import_holdings, read_rows
 from accord.matching.views import holdings_duplicates, holdings_page, query_volumes
 
 router = APIRouter(prefix="/api/v1/matching", tags=["matching"])
-QueryId = Annotated[str, Path(description="the query's id", min_length=36, max_length=36)]
+QueryId = Annotated[UUID, Path(description="the query's id")]
 MessageId = Annotated[str, Path(description="the follow-up request's message id", min_length=36, max_length=36)]
 
 _FILE_BODY = request_body(
     {
         "text/csv": {"schema": {"type": "string", "minLength": 1}},
         "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        "application/x-ndjson": {"schema": {"type": "string", "minLength": 1}},
     },
     f"the file itself, at most {MAX_IMPORT_BYTES:,} bytes, UTF-8: a CSV file with a header (an `id` column and the "
     "record type's fields), a JSON array of objects, or JSON lines",
@@ -133,7 +135,7 @@ async def import_file(
     valid rows stored together (nothing in a dry run)."""
     require_holder(officer)  # before the body is read
     content = await read_capped_body(request, MAX_IMPORT_BYTES)
-    rows = read_rows(content, "the body")
+    rows = read_rows(content, "the body", _media_type(request))
     done = await run_in_threadpool(
         import_holdings, node, officer, record_type, rows, source=source, retain_until=retain_until, dry_run=dry_run
     )
@@ -161,7 +163,7 @@ def duplicates(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------ queries
 
 
-@router.post("/queries", status_code=status.HTTP_202_ACCEPTED, responses=problems(*BODY_PROBLEMS, 403, 429, 503))
+@router.post("/queries", status_code=status.HTTP_202_ACCEPTED, responses=problems(*BODY_PROBLEMS, 403, 409, 429))
 def query(node: NodeDep, officer: OfficerDep, draft: QueryDraft) -> QueryOut:
     """Encode the records with the matching key and send only the encodings; the answer (hit or no hit per record)
     arrives on the exchange. 422 lists every record that cannot be queried (nothing is sent); 429 past the
@@ -177,7 +179,7 @@ def query(node: NodeDep, officer: OfficerDep, draft: QueryDraft) -> QueryOut:
     "/queries/batch",
     status_code=status.HTTP_202_ACCEPTED,
     openapi_extra=_FILE_BODY,
-    responses=problems(*OFFICER_PROBLEMS, 403, 413, 415, 429, 503),
+    responses=problems(*OFFICER_PROBLEMS, 403, 409, 413, 415, 429),
 )
 async def query_batch(
     node: NodeDep,
@@ -190,7 +192,7 @@ async def query_batch(
     """A batch file of records to query (CSV with a header, or JSON): all of it, or nothing if a row is bad."""
     require_querier(officer)  # before the body is read
     content = await read_capped_body(request, MAX_IMPORT_BYTES)
-    rows = check_rows(record_type, read_rows(content, "the batch"))
+    rows = check_rows(record_type, read_rows(content, "the batch", _media_type(request)))
     sent = await run_in_threadpool(
         lambda: send_query(node, officer, rows, queried_agency=queried_agency, focus_area=focus_area)
     )
@@ -203,14 +205,14 @@ def queries(node: NodeDep, officer: OfficerDep) -> QueryList:
     return QueryList.model_validate({"queries": list_queries(node, officer)})
 
 
-@router.get("/queries/{query_id}", responses=problems(*OFFICER_PROBLEMS, 404))
+@router.get("/queries/{query_id:uuid}", responses=problems(*OFFICER_PROBLEMS, 404))
 def query_result(node: NodeDep, officer: OfficerDep, query_id: QueryId) -> QueryOut:
     """A query with each record's answer: hit (with its reference and score band) or no hit, and any follow-up."""
-    return QueryOut.model_validate(query_view(node, officer, query_id))
+    return QueryOut.model_validate(query_view(node, officer, str(query_id)))
 
 
 @router.post(
-    "/queries/{query_id}/records/{row}/request",
+    "/queries/{query_id:uuid}/records/{row}/request",
     status_code=status.HTTP_201_CREATED,
     responses=problems(*BODY_PROBLEMS, 403, 404, 409),
 )
@@ -223,7 +225,7 @@ def request_hit_record(
 ) -> FollowUpOut:
     """Request a hit's record: an ordinary request naming the queried person and the hit's reference, decided by
     this party's policy pack (it may wait for a legal officer)."""
-    return FollowUpOut.model_validate(request_record(node, officer, query_id, row, followup.draft()))
+    return FollowUpOut.model_validate(request_record(node, officer, str(query_id), row, followup.draft()))
 
 
 # ------------------------------------------------------------------------------------------------ answering
@@ -243,6 +245,11 @@ def followups(node: NodeDep, officer: OfficerDep) -> dict[str, Any]:
 def release(node: NodeDep, officer: OfficerDep, message_id: MessageId, followup: FollowUpIn) -> ReleaseOut:
     """Answer a follow-up with the record: an ordinary response this party's pack decides on before it leaves."""
     return ReleaseOut.model_validate(release_record(node, officer, message_id, followup.draft()))
+
+
+def _media_type(request: Request) -> str | None:
+    """The body's media type (CSV, a JSON array or JSON lines); None when not given (the content tells)."""
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower() or None
 
 
 @router.get("/volumes", responses=problems(*OFFICER_PROBLEMS))

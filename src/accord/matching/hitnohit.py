@@ -78,7 +78,11 @@ class BatchRefused(InvalidInput):
         self.errors = list(errors)
 
     def extensions(self) -> dict[str, object]:
-        return {"errors": [{"line": line, "reason": reason} for line, reason in self.errors[:200]]}
+        listed = self.errors[:200]
+        return {
+            "refused": len(self.errors),
+            "errors": [{"location": ["body", line], "message": reason, "type": self.slug} for line, reason in listed],
+        }
 
 
 # ------------------------------------------------------------------------------------------------ wire bodies

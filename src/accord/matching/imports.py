@@ -62,8 +62,9 @@ class HoldingsImport:
         }
 
 
-def read_rows(content: bytes, name: str) -> list[tuple[int, dict[str, Any]]]:
-    """The rows of a CSV or JSON file, each with its line; UnreadableHoldings if the file is not one."""
+def read_rows(content: bytes, name: str, media_type: str | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """The rows of a CSV or JSON file, each with its line; UnreadableHoldings if the file is not one. A body sent as
+    `application/json` is a JSON array of records (JSON lines go as `application/x-ndjson`)."""
     if len(content) > MAX_IMPORT_BYTES:
         raise PayloadTooLarge(f"{name} is {len(content):,} bytes; an import takes at most {MAX_IMPORT_BYTES:,}")
     try:
@@ -71,7 +72,10 @@ def read_rows(content: bytes, name: str) -> list[tuple[int, dict[str, Any]]]:
     except UnicodeDecodeError as exc:
         raise UnreadableHoldings(f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     stripped = text.lstrip()
-    rows = list(_json_rows(stripped, name) if stripped[:1] in ("[", "{") else _csv_rows(text, name))
+    if media_type == "application/json" and not stripped.startswith("["):
+        raise UnreadableHoldings(f"{name}: a JSON body is an array of records; send JSON lines as application/x-ndjson")
+    as_json = stripped[:1] in ("[", "{") if media_type is None else media_type != "text/csv"
+    rows = list(_json_rows(stripped, name) if as_json else _csv_rows(text, name))
     if not rows:
         raise UnreadableHoldings(f"{name} holds no records")
     if len(rows) > MAX_ROWS:

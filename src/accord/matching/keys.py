@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from accord.errors import AccordError, ConfigurationError, Conflict, InvalidInput, NotFound
+from accord.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from accord.matching.encode import MatchingKey
 from accord.node import KEY_DIR
 
@@ -25,10 +25,9 @@ _KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PRIVATE_MODE = 0o600
 
 
-class NoMatchingKey(AccordError):
+class NoMatchingKey(Conflict):
     """Nothing can be encoded yet: the operators have not agreed a key (or retired every one)."""
 
-    status = 503
     slug = "no-matching-key"
     title = "This node holds no matching key to encode with"
 

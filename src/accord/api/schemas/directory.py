@@ -10,6 +10,7 @@ from pydantic import Field
 from accord.api.schemas import ApiModel
 from accord.domain.agreement import CyberSharing, FocusArea, PenRules, ResponseTarget
 from accord.domain.handling import CommonLevel
+from accord.domain.matching import HitNoHitRules
 from accord.domain.messages import Priority
 from accord.domain.parties import Agency, Party
 from accord.domain.workplan import WorkPlanDefinition
@@ -35,6 +36,7 @@ class AgreementTerms(ApiModel):
     channel_ceiling: CommonLevel
     pre_export_notifications: PenRules
     cyber_sharing: CyberSharing
+    hit_no_hit: HitNoHitRules
     classification_mapping: dict[Party, dict[str, CommonLevel]]
     work_plan: WorkPlanDefinition
 
