@@ -61,10 +61,11 @@ def test_every_capability_registers_its_kinds_and_indicators() -> None:
         "forward-consent",
         "forward-notice",
         "response",
+        "request",  # a follow-up naming a hit's reference
     }
-    assert sorted(registry.keys(PAYLOAD_KINDS)) == ["roster", "workplan"]
+    assert sorted(registry.keys(PAYLOAD_KINDS)) == ["hitnohit-answer", "hitnohit-query", "roster", "workplan"]
     codes = registry.keys(INDICATORS)
-    assert "requests" in codes and "pen-answered-in-time" in codes
+    assert "requests" in codes and "pen-answered-in-time" in codes and "hit-no-hit-hits" in codes
 
 
 @pytest.mark.parametrize(

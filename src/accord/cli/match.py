@@ -104,7 +104,7 @@ def _write_atomically(out: Path, pairs: list[Pair]) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            writer = csv.writer(stream)
+            writer = csv.writer(stream, lineterminator="\n")
             writer.writerow(["left_id", "right_id", "score"])
             writer.writerows([p.left_id, p.right_id, f"{p.score:.6f}"] for p in pairs)
         os.replace(temporary, out)
