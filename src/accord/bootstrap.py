@@ -29,6 +29,7 @@ from accord.focus import cyber, networks, precursors
 from accord.http.problems import install_problem_handlers
 from accord.http.request_ids import RequestIds
 from accord.ledger.events import EventType, append_event
+from accord.matching.retention import run_holdings_retention
 from accord.node import BLOB_DIR, KEY_DIR, Node, default_node_id
 from accord.policy.deployment import load_deployment
 from accord.policy.engine import DisclosurePolicy
@@ -162,6 +163,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
             ("announce", partial(announce_when_listening, node, stop)),
             ("checkpoints", partial(run_checkpoints, node, stop)),
             ("retention", partial(run_retention, node, stop)),
+            ("holdings-retention", partial(run_holdings_retention, node, stop)),
         ]
         threads = [threading.Thread(target=job, name=name, daemon=True) for name, job in jobs]
         for thread in threads:

@@ -35,6 +35,7 @@ from accord.matching.keys import (
     retire_key,
     usable_key,
 )
+from accord.matching.retention import purge_expired_holdings
 from accord.node import Node
 from accord.store.tables import match_encodings, match_holdings
 from tests.conftest import DatabaseFactory
@@ -88,6 +89,19 @@ def test_an_import_stores_the_good_rows_and_names_each_refused_line(node: Node) 
         node, boi, RecordType.PERSON, rows[:1], source="again", retain_until=date.fromisoformat(SOON)
     )
     assert again.stored == 0 and "holds a person with id 'B-1' already" in again.refused[0].reason
+
+
+def test_holdings_past_their_retention_date_are_purged_with_their_encodings(node: Node) -> None:
+    boi = _officer(node)
+    rows = read_rows(PERSONS.encode(), "persons.csv")[:3]
+    import_holdings(node, boi, RecordType.PERSON, rows, source="s", retain_until=date.fromisoformat(SOON))
+    with node.engine.begin() as conn:
+        encoded_persons(conn, "BOI", MatchingKey("k-1", b"k" * 32), date.today())
+    assert purge_expired_holdings(node) == {}
+    assert purge_expired_holdings(node, date.fromisoformat(SOON) + timedelta(days=1)) == {"BOI": 3}
+    with node.engine.connect() as conn:
+        for table in (match_holdings, match_encodings):
+            assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
 
 
 def test_unusable_files_and_roles_change_nothing(node: Node) -> None:
