@@ -39,7 +39,11 @@ def match_link(
     ] = False,
     key_file: Annotated[
         Path | None,
-        typer.Option("--key-file", help="the matching key (a line 'KEY_ID:HEX_SECRET'); a fresh one per run if none"),
+        typer.Option(
+            "--key-file",
+            help="the matching key: a key file `accord match key export` wrote (.json), or a line 'KEY_ID:HEX_SECRET'; "
+            "a fresh one per run if none",
+        ),
     ] = None,
 ) -> None:
     """Write the pairs of records judged to be the same person, each record in one pair at most, best first.
@@ -86,6 +90,13 @@ def _key(path: Path | None) -> MatchingKey:
 
     if path is None:
         return MatchingKey.generate("run")
+    if path.suffix == ".json":  # a key file as `accord match key export` writes it
+        from accord.matching.keys import read_key_file
+
+        try:
+            return read_key_file(path)
+        except AccordError as exc:
+            stop(exc.detail, UNUSABLE)
     try:
         text = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:

@@ -142,6 +142,11 @@ def current_key(data_dir: Path) -> MatchingKey:
     return load_key(data_dir, live[-1].key_id).key
 
 
+def read_key_file(path: Path) -> MatchingKey:
+    """The key of a file `export_key` wrote (mode 600 or not: it is the analyst's copy)."""
+    return _read(path, check_mode=False).key
+
+
 def _write(path: Path, stored: StoredKey, *, exclusive: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     body = json.dumps(
