@@ -34,6 +34,8 @@ from accord.store.tables import match_queries, match_query_rows, match_reference
 from accord.trust.peers import peer_for_party
 
 QUERY_KIND = "hitnohit-query"
+MAX_LABEL = 128  # characters of the querying party's own id for a record
+PERSON_FIELDS = ("name", "date_of_birth", "sex", "nationality", "document_number", "phone")
 ANSWER_KIND = "hitnohit-answer"
 _RANK = 5
 _QUERYING_ROLES = frozenset({Role.OFFICER, Role.ANALYST})
@@ -181,15 +183,21 @@ def check_rows(kind: RecordType, rows: Sequence[tuple[int, Mapping[str, Any]]]) 
     by_label: dict[str, int] = {}
     by_content: dict[tuple[tuple[str, str], ...], int] = {}
     for line, raw in rows:
+        odd = sorted(str(k) for k, v in raw.items() if v is not None and not isinstance(v, str | int | float))
+        if odd or any(isinstance(v, bool) for v in raw.values()):
+            errors.append((line, f"{', '.join(odd) or 'a field'}: a field's value is text, not a list or an object"))
+            continue
         values = {str(k).strip(): str(v).strip() for k, v in raw.items() if k is not None and v not in (None, "")}
         label = values.pop("id", "")
-        if not label:
-            errors.append((line, "id: every record of a batch needs the id it has in your own files"))
+        if not label or len(label) > MAX_LABEL:
+            errors.append(
+                (line, f"id: every record of a batch needs the id it has in your files ({MAX_LABEL} at most)")
+            )
             continue
         try:
             if kind is RecordType.PERSON:
-                person_from_row({"id": label, **values})
-                fields = values
+                record = person_from_row({"id": label, **values})
+                fields = {k: v for k in PERSON_FIELDS if (v := getattr(record, k))}
             else:
                 fields = _identifier_fields(kind, values)
         except InvalidInput as exc:
