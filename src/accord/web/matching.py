@@ -18,9 +18,17 @@ from accord.domain.messages import SubjectRole
 from accord.errors import AccordError, InvalidInput, validation_text
 from accord.http.dependencies import NodeDep
 from accord.matching.followup import FollowUpDraft, pending_followups, release_record, request_record
-from accord.matching.hitnohit import BatchRefused, QueryRow, check_rows, list_queries, query_view, send_query
+from accord.matching.hitnohit import (
+    BatchRefused,
+    QueryRow,
+    check_rows,
+    list_queries,
+    query_view,
+    require_querier,
+    send_query,
+)
 from accord.matching.holdings import RecordType
-from accord.matching.imports import read_rows
+from accord.matching.imports import MAX_IMPORT_BYTES, read_rows
 from accord.matching.views import holdings_duplicates, holdings_page, query_volumes
 from accord.node import Node
 from accord.web._pages import page, redirect
@@ -91,9 +99,11 @@ async def query_batch(request: Request, node: NodeDep, officer: WebOfficerDep) -
     upload = form.get("file")
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
+        require_querier(officer)
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput("choose a batch file (CSV with a header, or JSON) to query")
-        rows = check_rows(RecordType.PERSON, read_rows(await upload.read(), f"the batch {upload.filename!r}"))
+        content = await upload.read(MAX_IMPORT_BYTES + 1)  # read_rows refuses more than the cap
+        rows = check_rows(RecordType.PERSON, read_rows(content, f"the batch {upload.filename!r}"))
         sent = await _send(node, officer, rows, values)
     except AccordError as problem:
         return _refused(request, node, officer, problem, values)
