@@ -69,17 +69,7 @@ def answered(
         )
         assert docs.status_code == 200 and docs.json()["stored"] == 1, docs.text
     with ca.client("ca.ircc") as ircc:
-        sent = ircc.post(
-            "/api/v1/matching/queries/batch",
-            params={"queried_agency": "BOI", "focus_area": "immigration"},
-            content=APPLICANTS.encode(),
-            headers={"Content-Type": "text/csv"},
-        )
-        assert sent.status_code == 202, sent.text
-        query_id = sent.json()["query_id"]
-        result = wait_for(
-            lambda: (r := ircc.get(f"/api/v1/matching/queries/{query_id}").json())["state"] == "answered" and r
-        )
+        # An identifier alone, before any person was queried: the holdings' blind indexes are made for it.
         document = ircc.post(
             "/api/v1/matching/queries",
             json={
@@ -95,6 +85,17 @@ def answered(
                 (r := ircc.get(f"/api/v1/matching/queries/{document.json()['query_id']}").json())["state"] == "answered"
                 and r
             )
+        )
+        sent = ircc.post(
+            "/api/v1/matching/queries/batch",
+            params={"queried_agency": "BOI", "focus_area": "immigration"},
+            content=APPLICANTS.encode(),
+            headers={"Content-Type": "text/csv"},
+        )
+        assert sent.status_code == 202, sent.text
+        query_id = sent.json()["query_id"]
+        result = wait_for(
+            lambda: (r := ircc.get(f"/api/v1/matching/queries/{query_id}").json())["state"] == "answered" and r
         )
     yield {"ca": ca, "in": in_, "query": result, "documents": docs_result}
 

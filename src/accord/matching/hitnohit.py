@@ -24,7 +24,7 @@ from accord.exchange.outbox import OutboxEntry, enqueue
 from accord.ledger.events import EventType, append_event
 from accord.matching.encode import EncodedPerson, MatchingKey, blind_index, encode_person
 from accord.matching.followup import followups_of
-from accord.matching.holdings import QUERY_SCHEME, SPECS, RecordType, encoded_persons, lookup
+from accord.matching.holdings import QUERY_SCHEME, SPECS, RecordType, encoded_persons, ensure_encoded, lookup
 from accord.matching.keys import current_key, usable_key
 from accord.matching.link import Candidate, match_encoded
 from accord.matching.normalise import identifier_keys
@@ -460,6 +460,7 @@ def _best_hits(
     conn: Connection, query: QueryBody, key: MatchingKey, today: Any
 ) -> dict[int, tuple[str, float, str, list[dict[str, Any]]]]:
     """Per query row, the holding it hits best: persons by the matching model, identifiers by blind index."""
+    ensure_encoded(conn, query.queried_agency, key, today)  # holdings imported since the last query, of every type
     best: dict[int, tuple[str, float, str, list[dict[str, Any]]]] = {}
     persons = [r for r in query.rows if r.type is RecordType.PERSON]
     if persons:

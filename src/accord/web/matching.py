@@ -27,7 +27,7 @@ from accord.matching.hitnohit import (
     require_querier,
     send_query,
 )
-from accord.matching.holdings import RecordType
+from accord.matching.holdings import QUERY_SCHEME, RecordType, record_type
 from accord.matching.imports import MAX_IMPORT_BYTES, read_rows
 from accord.matching.views import holdings_duplicates, holdings_page, query_volumes
 from accord.node import Node
@@ -55,6 +55,7 @@ def _query_screen(
         status_code,
         agencies=[a for a in node.agreement.agencies if a.party is node.party.other],
         focus_areas=rules.focus_areas,
+        record_types=[t.value for t in RecordType if t is RecordType.PERSON or t in QUERY_SCHEME],
         queries=list_queries(node, officer),
         volumes=query_volumes(node),
         form=context.pop("form", {}),
@@ -94,7 +95,8 @@ async def query_one(request: Request, node: NodeDep, officer: WebOfficerDep) -> 
 
 @router.post("/matching/batch", dependencies=[CsrfChecked])
 async def query_batch(request: Request, node: NodeDep, officer: WebOfficerDep) -> Response:
-    """A batch file of persons (CSV with a header, or JSON): all of it is queried, or nothing if a row is bad."""
+    """A batch file of persons or identifiers (CSV with a header, or JSON): all of it is queried, or nothing if a row is
+    bad."""
     form = await request.form()
     upload = form.get("file")
     values = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -103,7 +105,8 @@ async def query_batch(request: Request, node: NodeDep, officer: WebOfficerDep) -
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput("choose a batch file (CSV with a header, or JSON) to query")
         content = await upload.read(MAX_IMPORT_BYTES + 1)  # read_rows refuses more than the cap
-        rows = check_rows(RecordType.PERSON, read_rows(content, f"the batch {upload.filename!r}"))
+        kind = record_type(values.get("type") or RecordType.PERSON.value)
+        rows = check_rows(kind, read_rows(content, f"the batch {upload.filename!r}"))
         sent = await _send(node, officer, rows, values)
     except AccordError as problem:
         return _refused(request, node, officer, problem, values)
