@@ -23,7 +23,7 @@ from accord.directory.officers import Officer, Role, create_officer
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError, Conflict, Forbidden, InvalidInput, NotFound
 from accord.matching.encode import MatchingKey
-from accord.matching.holdings import RecordType, encoded_persons
+from accord.matching.holdings import RecordType, encoded_persons, ensure_encoded
 from accord.matching.imports import UnreadableHoldings, import_holdings, read_rows
 from accord.matching.keys import (
     NoMatchingKey,
@@ -96,7 +96,7 @@ def test_holdings_past_their_retention_date_are_purged_with_their_encodings(node
     rows = read_rows(PERSONS.encode(), "persons.csv")[:3]
     import_holdings(node, boi, RecordType.PERSON, rows, source="s", retain_until=date.fromisoformat(SOON))
     with node.engine.begin() as conn:
-        encoded_persons(conn, "BOI", MatchingKey("k-1", b"k" * 32), date.today())
+        ensure_encoded(conn, "BOI", MatchingKey("k-1", b"k" * 32), date.today())
     assert purge_expired_holdings(node) == {}
     assert purge_expired_holdings(node, date.fromisoformat(SOON) + timedelta(days=1)) == {"BOI": 3}
     with node.engine.connect() as conn:
@@ -128,6 +128,7 @@ def test_holdings_are_encoded_once_per_key_and_again_after_an_encoding_change(no
     import_holdings(node, boi, RecordType.PERSON, rows, source="s", retain_until=date.fromisoformat(SOON))
     key = MatchingKey("k-1", b"k" * 32)
     with node.engine.begin() as conn:
+        ensure_encoded(conn, "BOI", key, date.today())
         ids, encoded = encoded_persons(conn, "BOI", key, date.today())
         assert len(ids) == 3 and {e.key_id for e in encoded} == {"k-1"}
         conn.execute(update(match_encodings).values(encoding=json.dumps({"v": 0, "key_id": "k-1", "words": []})))

@@ -18,10 +18,9 @@ from accord.domain.messages import Priority, SubjectRole
 from accord.http.dependencies import NodeDep, OfficerDep, read_capped_body
 from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, problems, request_body
 from accord.matching.followup import FollowUpDraft, pending_followups, release_record, request_record
-from accord.matching.hitnohit import check_rows, list_queries, query_view, require_querier, send_query
-from accord.matching.holdings import RecordType, require_holder
+from accord.matching.hitnohit import check_rows, list_queries, query_view, query_volumes, require_querier, send_query
+from accord.matching.holdings import RecordType, holdings_duplicates, holdings_page, require_holder
 from accord.matching.imports import MAX_IMPORT_BYTES, import_holdings, read_rows
-from accord.matching.views import holdings_duplicates, holdings_page, query_volumes
 
 router = APIRouter(prefix="/api/v1/matching", tags=["matching"])
 QueryId = Annotated[UUID, Path(description="the query's id")]

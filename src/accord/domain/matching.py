@@ -3,6 +3,8 @@ follow-up request names — the only thing of a hit that crosses before the poli
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field
 
 # A reference is an opaque token the answering node made; it says nothing of the record it stands for.
@@ -28,3 +30,17 @@ class MatchReference(BaseModel):
 
     query_id: str = Field(min_length=1, max_length=36)
     reference: str = Field(pattern=REFERENCE_PATTERN)
+
+
+class QueryDirection(StrEnum):
+    """Whose query a node holds: its own (`out`: its rows are its own data) or the partner's (`in`: size and outcome
+    only)."""
+
+    OUT = "out"
+    IN = "in"
+
+
+class QueryState(StrEnum):
+    SENT = "sent"
+    ANSWERED = "answered"
+    REFUSED = "refused"

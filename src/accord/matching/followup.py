@@ -14,7 +14,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from accord.directory.officers import Officer
 from accord.domain.drafts import DisclosureContext, HandlingDraft, MessageDraft
-from accord.domain.matching import MatchReference
+from accord.domain.matching import MatchReference, QueryDirection
 from accord.domain.messages import (
     DeliveryState,
     Direction,
@@ -67,7 +67,9 @@ def request_record(node: Node, officer: Officer, query_id: str, row: int, draft:
         raise InvalidInput("legal_basis: a request for a record states the law it is made under")
     with node.engine.connect() as conn:
         query = conn.execute(
-            select(match_queries).where(match_queries.c.id == query_id, match_queries.c.direction == "out")
+            select(match_queries).where(
+                match_queries.c.id == query_id, match_queries.c.direction == QueryDirection.OUT.value
+            )
         ).first()
         if query is None or query.querying_agency != officer.agency:
             raise NotFound(f"no query {query_id} of {officer.agency}")
@@ -200,7 +202,7 @@ def check_followup_outgoing(conn: Connection, message: Message) -> None:
         .join(match_query_rows, match_query_rows.c.query_id == match_queries.c.id)
         .where(
             match_queries.c.id == ref.query_id,
-            match_queries.c.direction == "out",
+            match_queries.c.direction == QueryDirection.OUT.value,
             match_query_rows.c.reference == ref.reference,
         )
     ).first()
@@ -238,7 +240,7 @@ def pending_followups(node: Node, officer: Officer) -> list[dict[str, Any]]:
             .join(match_queries, match_queries.c.id == match_references.c.query_id)
             .where(
                 match_references.c.request_message_id.is_not(None),
-                match_queries.c.direction == "in",
+                match_queries.c.direction == QueryDirection.IN.value,
                 match_queries.c.queried_agency == officer.agency,
             )
             .order_by(match_references.c.created_at.desc())
@@ -283,7 +285,7 @@ def release_record(node: Node, officer: Officer, request_id: str, draft: FollowU
             .where(
                 match_references.c.reference == ref.reference,
                 match_references.c.query_id == ref.query_id,
-                match_queries.c.direction == "in",
+                match_queries.c.direction == QueryDirection.IN.value,
             )
         ).first()
         if found is None:

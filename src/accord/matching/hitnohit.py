@@ -10,7 +10,6 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -18,6 +17,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from uuid6 import uuid7
 
 from accord.directory.officers import Officer, Role
+from accord.domain.matching import QueryDirection, QueryState
 from accord.domain.parties import Party
 from accord.errors import AccordError, Forbidden, InvalidInput, NotFound, validation_text
 from accord.exchange.outbox import OutboxEntry, enqueue
@@ -39,17 +39,6 @@ PERSON_FIELDS = ("name", "date_of_birth", "sex", "nationality", "document_number
 ANSWER_KIND = "hitnohit-answer"
 _RANK = 5
 _QUERYING_ROLES = frozenset({Role.OFFICER, Role.ANALYST})
-
-
-class Direction(StrEnum):
-    OUT = "out"
-    IN = "in"
-
-
-class QueryState(StrEnum):
-    SENT = "sent"
-    ANSWERED = "answered"
-    REFUSED = "refused"
 
 
 class QueryLimitReached(AccordError):
@@ -275,7 +264,7 @@ def send_query(
             [
                 {
                     "id": query_id,
-                    "direction": Direction.OUT.value,
+                    "direction": QueryDirection.OUT.value,
                     "querying_party": node.party.value,
                     "querying_agency": officer.agency,
                     "queried_agency": queried_agency,
@@ -332,39 +321,46 @@ def _encoded_row(row_number: int, row: QueryRow, key: MatchingKey) -> QueryRowBo
     return QueryRowBody(row=row_number, type=row.record_type, scheme=scheme, index=index)
 
 
-def queried_in_period(conn: Connection, node: Node, direction: Direction, party: Party, now: datetime) -> int:
+def period_usage(conn: Connection, node: Node, party: Party, now: datetime) -> tuple[int, datetime | None]:
+    """The records `party` queried in the agreement's current period (its queries not refused), and when the oldest
+    of them was made: this node's own queries, or the partner's it answered."""
+    direction = QueryDirection.OUT if party is node.party else QueryDirection.IN
     since = now - timedelta(days=node.agreement.hit_no_hit.period_days)
-    total = conn.execute(
-        select(func.coalesce(func.sum(match_queries.c.size), 0)).where(
+    used, oldest = conn.execute(
+        select(func.coalesce(func.sum(match_queries.c.size), 0), func.min(match_queries.c.created_at)).where(
             match_queries.c.direction == direction.value,
             match_queries.c.querying_party == party.value,
             match_queries.c.state != QueryState.REFUSED.value,
             match_queries.c.created_at >= since,
         )
-    ).scalar_one()
-    return int(total)
+    ).one()
+    return int(used), oldest
 
 
 def _check_limit(conn: Connection, node: Node, party: Party, size: int, now: datetime) -> None:
     rules = node.agreement.hit_no_hit
-    direction = Direction.OUT if party is node.party else Direction.IN
-    used = queried_in_period(conn, node, direction, party, now)
+    used, oldest = period_usage(conn, node, party, now)
     if used + size > rules.max_records_per_period:
-        since = now - timedelta(days=rules.period_days)
-        oldest = conn.execute(
-            select(func.min(match_queries.c.created_at)).where(
-                match_queries.c.direction == direction.value,
-                match_queries.c.querying_party == party.value,
-                match_queries.c.state != QueryState.REFUSED.value,
-                match_queries.c.created_at >= since,
-            )
-        ).scalar_one()
         wait = int(((oldest or now) + timedelta(days=rules.period_days) - now).total_seconds()) + 1
         raise QueryLimitReached(
             f"{party.value} has queried {used} of the {rules.max_records_per_period} records the agreement allows per "
             f"{rules.period_days} day(s); {size} more would pass the limit (nothing was sent)",
             max(wait, 1),
         )
+
+
+def query_volumes(node: Node) -> dict[str, Any]:
+    """Records queried in the current period by each party, against the agreement's limit."""
+    rules = node.agreement.hit_no_hit
+    now = datetime.now(UTC)
+    with node.engine.connect() as conn:
+        used = {party.value: period_usage(conn, node, party, now)[0] for party in Party}
+    return {
+        "period_days": rules.period_days,
+        "limit": rules.max_records_per_period,
+        "max_batch": rules.max_batch,
+        "queried": used,
+    }
 
 
 # ------------------------------------------------------------------------------------------------ answering
@@ -423,7 +419,7 @@ def answer_query(node: Node, conn: Connection, query: QueryBody) -> None:
         [
             {
                 "id": query.query_id,
-                "direction": Direction.IN.value,
+                "direction": QueryDirection.IN.value,
                 "querying_party": node.party.other.value,
                 "querying_agency": query.querying_agency,
                 "queried_agency": query.queried_agency,
@@ -485,7 +481,7 @@ def refuse_query(conn: Connection, query_id: str, reason: str, peer: str) -> Non
     """The partner refused our query for good: it is marked so, and counts no more against the period's limit."""
     conn.execute(
         update(match_queries)
-        .where(match_queries.c.id == query_id, match_queries.c.direction == Direction.OUT.value)
+        .where(match_queries.c.id == query_id, match_queries.c.direction == QueryDirection.OUT.value)
         .values(state=QueryState.REFUSED.value, reason=reason[:2000])
     )
     append_event(conn, EventType.MATCH_QUERY_REFUSED, peer, {"query": query_id})
@@ -497,7 +493,7 @@ def refuse_query(conn: Connection, query_id: str, reason: str, peer: str) -> Non
 def check_answer(conn: Connection, answer: AnswerBody) -> None:
     row = conn.execute(
         select(match_queries.c.state, match_queries.c.size).where(
-            match_queries.c.id == answer.query_id, match_queries.c.direction == Direction.OUT.value
+            match_queries.c.id == answer.query_id, match_queries.c.direction == QueryDirection.OUT.value
         )
     ).first()
     if row is None:
@@ -532,7 +528,7 @@ def query_view(node: Node, officer: Officer, query_id: str) -> dict[str, Any]:
     with node.engine.connect() as conn:
         query = conn.execute(
             select(match_queries).where(
-                match_queries.c.id == query_id, match_queries.c.direction == Direction.OUT.value
+                match_queries.c.id == query_id, match_queries.c.direction == QueryDirection.OUT.value
             )
         ).first()
         if query is None or query.querying_agency != officer.agency:
@@ -563,7 +559,9 @@ def list_queries(node: Node, officer: Officer, limit: int = 100) -> list[dict[st
     with node.engine.connect() as conn:
         rows = conn.execute(
             select(match_queries)
-            .where(match_queries.c.direction == Direction.OUT.value, match_queries.c.querying_agency == officer.agency)
+            .where(
+                match_queries.c.direction == QueryDirection.OUT.value, match_queries.c.querying_agency == officer.agency
+            )
             .order_by(match_queries.c.created_at.desc())
             .limit(limit)
         ).all()

@@ -1,6 +1,7 @@
 """The party's own holdings in fraud and immigration: persons and the identifiers officers meet (scam phones, mule
 accounts, wallets, admission letters, unauthorised consultants, forged documents), each kept with its source and the
-date it must be gone by, and encoded under a matching key when a partner's query first needs it."""
+date it must be gone by, encoded under a matching key when a partner's query first needs it, and read by the agency's
+officers (a page of records, the persons held twice)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
+from uuid6 import uuid7
 
 from accord.directory.officers import Officer, Role
 from accord.errors import Forbidden, InvalidInput
+from accord.ledger.events import EventType, append_event
 from accord.matching.encode import ENCODING_VERSION, EncodedPerson, MatchingKey, blind_index, encode_person
+from accord.matching.link import find_duplicates
 from accord.matching.normalise import identifier_keys
 from accord.matching.records import PersonRecord, person_from_row
+from accord.node import Node
 from accord.store.tables import match_encodings, match_holdings, match_lookups
 
 MAX_FIELD = 256
@@ -172,6 +177,21 @@ def store_holdings(
     )
 
 
+def record_import(
+    conn: Connection, agency: str, actor: str, kind: RecordType, holdings: Sequence[Holding], now: datetime
+) -> str:
+    """Store an import's holdings for `agency` with one ledger event; returns the import's id."""
+    import_id = str(uuid7())
+    store_holdings(conn, agency, actor, holdings, import_id=import_id, ids=[str(uuid7()) for _ in holdings], now=now)
+    append_event(
+        conn,
+        EventType.MATCH_HOLDINGS_IMPORTED,
+        actor,
+        {"import": import_id, "agency": agency, "type": kind.value, "stored": len(holdings)},
+    )
+    return import_id
+
+
 def held_labels(conn: Connection, agency: str, kind: RecordType, labels: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(labels), 500):
@@ -217,9 +237,8 @@ def holding_of(row: Any) -> Holding:
 def encoded_persons(
     conn: Connection, agency: str, key: MatchingKey, today: date
 ) -> tuple[list[str], list[EncodedPerson]]:
-    """The agency's live persons encoded under `key`: encodings made before are read, the others made and kept;
-    encodings an earlier release made (another encoding version) are made again."""
-    ensure_encoded(conn, agency, key, today)
+    """The agency's live persons encoded under `key`, as `ensure_encoded` left them; encodings an earlier release made
+    (another encoding version) are made again."""
     rows = _person_encodings(conn, agency, key, today)
     stale = [r.id for r in rows if json.loads(r.encoding).get("v") != ENCODING_VERSION]
     if stale:
@@ -332,3 +351,59 @@ def _retention(own: str, default: date | None) -> date:
     if default is None:
         raise InvalidInput("retain_until: say until when the record may be kept (a column or the import's date)")
     return default
+
+
+# ------------------------------------------------------------------------------------------------ reading
+
+
+def holdings_page(
+    node: Node, officer: Officer, record_type: RecordType | None, limit: int, offset: int
+) -> dict[str, Any]:
+    require_holder(officer)
+    query = select(match_holdings).where(match_holdings.c.owner_agency == officer.agency)
+    if record_type is not None:
+        query = query.where(match_holdings.c.record_type == record_type.value)
+    with node.engine.connect() as conn:
+        counts = count_by_type(conn, officer.agency)
+        rows = conn.execute(
+            query.order_by(match_holdings.c.imported_at.desc(), match_holdings.c.label).limit(limit).offset(offset)
+        ).all()
+    return {
+        "agency": officer.agency,
+        "counts": counts,
+        "records": [
+            {
+                "id": r.label,
+                "type": r.record_type,
+                "fields": json.loads(r.fields),
+                "source": r.source,
+                "retain_until": r.retain_until.isoformat(),
+                "imported_by": r.imported_by,
+                "imported_at": r.imported_at.isoformat(),
+            }
+            for r in rows
+        ],
+    }
+
+
+def holdings_duplicates(node: Node, officer: Officer) -> dict[str, Any]:
+    """Pairs of the agency's persons the engine decides are one person, with what agreed."""
+    require_holder(officer)
+    with node.engine.connect() as conn:
+        held = live_holdings(conn, officer.agency, node.clock.now().date(), RecordType.PERSON)
+    people = [holding_of(r) for r in held]
+    by_label = {h.label: h for h in people}
+    pairs = find_duplicates([h.person() for h in people])
+    return {
+        "agency": officer.agency,
+        "persons": len(people),
+        "pairs": [
+            {
+                "left": {"id": p.left_id, "fields": dict(by_label[p.left_id].fields)},
+                "right": {"id": p.right_id, "fields": dict(by_label[p.right_id].fields)},
+                "score": p.score,
+                "agreements": [{"field": a.field, "level": a.level, "weight": a.weight} for a in p.agreements],
+            }
+            for p in pairs
+        ],
+    }

@@ -13,12 +13,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from uuid6 import uuid7
-
 from accord.directory.officers import Officer
 from accord.errors import InvalidInput, PayloadTooLarge
-from accord.ledger.events import EventType, append_event
-from accord.matching.holdings import Holding, RecordType, check_holding, held_labels, require_holder, store_holdings
+from accord.matching.holdings import Holding, RecordType, check_holding, held_labels, record_import, require_holder
 from accord.node import Node
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
@@ -125,23 +122,7 @@ def import_holdings(
         refused.sort(key=lambda r: r.line)
         if dry_run or not accepted:
             return HoldingsImport(None, kind, len(rows), len(accepted), tuple(refused), dry_run)
-        import_id = str(uuid7())
-        now = datetime.now(UTC)
-        store_holdings(
-            conn,
-            officer.agency,
-            officer.username,
-            accepted,
-            import_id=import_id,
-            ids=[str(uuid7()) for _ in accepted],
-            now=now,
-        )
-        append_event(
-            conn,
-            EventType.MATCH_HOLDINGS_IMPORTED,
-            officer.username,
-            {"import": import_id, "agency": officer.agency, "type": kind.value, "stored": len(accepted)},
-        )
+        import_id = record_import(conn, officer.agency, officer.username, kind, accepted, datetime.now(UTC))
     return HoldingsImport(import_id, kind, len(rows), len(accepted), tuple(refused), dry_run)
 
 

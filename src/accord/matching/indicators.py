@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from accord.domain.matching import QueryDirection, QueryState
 from accord.domain.messages import DeliveryState
 from accord.domain.parties import Party
 from accord.store.tables import match_followups, match_queries, match_references, messages
@@ -31,7 +32,7 @@ def _queries(context: IndicatorContext) -> tuple[Counter[tuple[str, str]], Count
             match_queries.c.size,
             match_queries.c.hits,
         ).where(
-            match_queries.c.state != "refused",
+            match_queries.c.state != QueryState.REFUSED.value,
             match_queries.c.created_at >= context.period.start,
             match_queries.c.created_at < context.period.end,
         )
@@ -81,7 +82,7 @@ def _requested(context: IndicatorContext) -> IndicatorResult:
         .join(match_references, match_references.c.query_id == match_queries.c.id)
         .join(messages, messages.c.id == match_references.c.request_message_id)
         .where(
-            match_queries.c.direction == "in",
+            match_queries.c.direction == QueryDirection.IN.value,
             messages.c.received_at >= context.period.start,
             messages.c.received_at < context.period.end,
         )
@@ -105,7 +106,7 @@ def _approved(context: IndicatorContext) -> IndicatorResult:
         .join(match_references, match_references.c.query_id == match_queries.c.id)
         .join(messages, messages.c.id == match_references.c.released_message_id)
         .where(
-            match_queries.c.direction == "in",
+            match_queries.c.direction == QueryDirection.IN.value,
             messages.c.state.not_in(_NOT_LEFT),
             messages.c.created_at >= context.period.start,
             messages.c.created_at < context.period.end,

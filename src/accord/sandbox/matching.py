@@ -12,10 +12,8 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import select
-from uuid6 import uuid7
 
-from accord.ledger.events import EventType, append_event
-from accord.matching.holdings import RecordType, check_holding, store_holdings
+from accord.matching.holdings import RecordType, check_holding, record_import
 from accord.matching.keys import export_key, generate_key, import_key, list_keys
 from accord.node import Node
 from accord.store.tables import match_holdings
@@ -66,22 +64,7 @@ def seed_sample_holdings(node: Node) -> int:
                 check_holding(kind, row, source="SAMPLE", retain_until=today + timedelta(days=RETAIN_DAYS), today=today)
                 for row in rows
             ]
-            import_id = str(uuid7())
-            store_holdings(
-                conn,
-                agency,
-                SEEDED_BY,
-                holdings,
-                import_id=import_id,
-                ids=[str(uuid7()) for _ in holdings],
-                now=datetime.now(UTC),
-            )
-            append_event(
-                conn,
-                EventType.MATCH_HOLDINGS_IMPORTED,
-                SEEDED_BY,
-                {"import": import_id, "agency": agency, "type": kind.value, "stored": len(holdings)},
-            )
+            record_import(conn, agency, SEEDED_BY, kind, holdings, datetime.now(UTC))
             stored += len(holdings)
     return stored
 

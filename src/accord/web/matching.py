@@ -24,12 +24,12 @@ from accord.matching.hitnohit import (
     check_rows,
     list_queries,
     query_view,
+    query_volumes,
     require_querier,
     send_query,
 )
-from accord.matching.holdings import QUERY_SCHEME, RecordType, record_type
+from accord.matching.holdings import QUERY_SCHEME, RecordType, holdings_duplicates, holdings_page, record_type
 from accord.matching.imports import MAX_IMPORT_BYTES, read_rows
-from accord.matching.views import holdings_duplicates, holdings_page, query_volumes
 from accord.node import Node
 from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
