@@ -12,7 +12,6 @@ from accord.cli.audit import audit_app
 from accord.cli.cyber import cyber_app
 from accord.cli.forwarding import forward_app
 from accord.cli.match import match_app
-from accord.cli.matching import holdings_import, holdings_query, holdings_results, key_app
 from accord.cli.network import network_app
 from accord.cli.node import node_app
 from accord.cli.officer import officer_app
@@ -42,10 +41,6 @@ app.add_typer(cyber_app, name="cyber")
 app.add_typer(forward_app, name="forward")
 app.add_typer(network_app, name="network")
 app.add_typer(match_app, name="match")
-match_app.add_typer(key_app, name="key")
-match_app.command("import")(holdings_import)
-match_app.command("query")(holdings_query)
-match_app.command("results")(holdings_results)
 app.command("report")(report)
 app.command("up")(up)
 

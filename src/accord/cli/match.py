@@ -1,17 +1,22 @@
-"""`accord match link`: two person CSVs linked one to one — names across scripts and spellings, dates with their
-day/month ambiguity, phones and documents — in the clear or, with --privacy-preserving, on keyed encodings only."""
+"""`accord match`: link two person CSVs one to one (names across scripts and spellings, dates with their day/month
+ambiguity, phones and documents; in the clear or, with --privacy-preserving, on keyed encodings only); the matching
+keys operators agree; an agency's own holdings; hit/no-hit queries on encodings to the partner and their answers."""
 
 from __future__ import annotations
 
 import csv
 import os
 import tempfile
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
-from accord.cli._console import errors, progress_bar, stop
+from accord.cli._console import DataOption, console, errors, node_as_officer, progress_bar, stop
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
@@ -22,8 +27,20 @@ match_app = typer.Typer(
     help="Fraud and immigration matching: keys, holdings, hit/no-hit queries, and linking person files.",
     no_args_is_help=True,
 )
-
-UNUSABLE = 2
+key_app = typer.Typer(
+    help="Matching keys: agreed by the operators (generate, export; import on the other node); retire old ones.",
+    no_args_is_help=True,
+)
+match_app.add_typer(key_app, name="key")
+T = TypeVar("T")
+OfficerOption = Annotated[str, typer.Option("--officer", help="the username of the officer the command acts for")]
+TypeOption = Annotated[
+    str,
+    typer.Option("--type", help="person, phone, account, wallet, admission_letter, consultant or document"),
+]
+# Exit codes: every record stored (or linked); some refused (the valid ones stored); nothing attempted.
+ALL_STORED, SOME_REFUSED, UNUSABLE = 0, 1, 2
+ERRORS_PRINTED = 200
 
 
 @match_app.command("link")
@@ -122,3 +139,176 @@ def _write_atomically(out: Path, pairs: list[Pair]) -> None:
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         stop(f"cannot write {out}: {exc.strerror}", UNUSABLE)
+
+
+def _or_stop(action: Callable[..., T], *args: object) -> T:
+    """The action's result; its refusal printed as an error, exit code 1."""
+    try:
+        return action(*args)
+    except AccordError as exc:
+        stop(exc.detail)
+
+
+@key_app.command("generate")
+def key_generate(data: DataOption, key_id: Annotated[str, typer.Argument(help="the key's id, e.g. 2026-12")]) -> None:
+    """Make a new random matching key on this node (mode 600); export it for the partner's operator."""
+    from accord.matching.keys import generate_key
+
+    info = _or_stop(generate_key, data, key_id)
+    console.print(
+        f"matching key {escape(info.key_id)} made; `accord match key export {escape(info.key_id)}` for the partner"
+    )
+
+
+@key_app.command("export")
+def key_export(
+    data: DataOption,
+    key_id: Annotated[str, typer.Argument(help="the key's id")],
+    out: Annotated[Path, typer.Option("--out", help="the file to write (mode 600; carry it by hand)")],
+) -> None:
+    """Write the key to a file for the partner's operator to import; never send it by the exchange or e-mail."""
+    from accord.matching.keys import export_key
+
+    _or_stop(export_key, data, key_id, out)
+    console.print(f"matching key {escape(key_id)} written to {escape(str(out))} (mode 600)")
+
+
+@key_app.command("import")
+def key_import(data: DataOption, file: Annotated[Path, typer.Argument(help="the file the partner exported")]) -> None:
+    """Take the key the partner's operator exported; a different key under an id held already is refused."""
+    from accord.matching.keys import import_key
+
+    info = _or_stop(import_key, data, file)
+    console.print(f"matching key {escape(info.key_id)} held; delete {escape(str(file))} once both nodes hold it")
+
+
+@key_app.command("retire")
+def key_retire(data: DataOption, key_id: Annotated[str, typer.Argument(help="the key's id")]) -> None:
+    """Stop using a key: no query is encoded with it, and queries encoded with it are refused."""
+    from accord.matching.keys import retire_key
+
+    info = _or_stop(retire_key, data, key_id)
+    console.print(f"matching key {escape(info.key_id)} retired")
+
+
+@key_app.command("list")
+def key_list(data: DataOption) -> None:
+    """The keys this node holds (their ids and dates; never the secrets)."""
+    from accord.matching.keys import list_keys
+
+    table = Table("key", "created", "retired")
+    for info in list_keys(data):
+        table.add_row(
+            info.key_id, f"{info.created_at:%Y-%m-%d %H:%M}", f"{info.retired_at:%Y-%m-%d}" if info.retired_at else ""
+        )
+    console.print(table)
+
+
+@match_app.command("import")
+def holdings_import(
+    file: Annotated[Path, typer.Argument(help="a CSV with a header (id and the type's fields), JSON array or lines")],
+    data: DataOption,
+    officer: OfficerOption,
+    record_type: TypeOption,
+    source: Annotated[str, typer.Option("--source", help="where the records come from")] = "",
+    retain_until: Annotated[
+        str, typer.Option("--retain-until", help="kept until this date (YYYY-MM-DD); a row's own column wins")
+    ] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check every row, store nothing")] = False,
+) -> None:
+    """Import records into the agency's own holdings: every row checked, each refusal printed with its line.
+
+    Exits 0 when every record is stored, 1 when some were refused (the valid ones are stored all the same), 2 when
+    nothing could be attempted (the file, the type, the date or the officer cannot be used)."""
+    from accord.matching.holdings import record_type as parse_type
+    from accord.matching.imports import import_holdings, read_file, read_rows
+
+    try:
+        kind = parse_type(record_type)
+        until = date.fromisoformat(retain_until) if retain_until else None
+        rows = read_rows(read_file(file), file.name)
+    except ValueError:
+        stop(f"--retain-until {retain_until!r} is not a date (YYYY-MM-DD)", UNUSABLE)
+    except AccordError as exc:
+        stop(exc.detail, UNUSABLE)
+    with (
+        node_as_officer(data, officer) as (node, importer),
+        progress_bar(f"{'checking' if dry_run else 'importing'} {file.name}") as progress,
+    ):
+        try:
+            done = import_holdings(
+                node,
+                importer,
+                kind,
+                rows,
+                source=source or None,
+                retain_until=until,
+                dry_run=dry_run,
+                progress=progress,
+            )
+        except AccordError as exc:
+            stop(f"{file.name}: {exc.detail}", UNUSABLE)
+    for refusal in done.refused[:ERRORS_PRINTED]:
+        named = f" ({escape(refusal.label)})" if refusal.label else ""
+        console.print(f"line {refusal.line}{named}: {escape(refusal.reason)}")
+    if len(done.refused) > ERRORS_PRINTED:
+        console.print(f"… and {len(done.refused) - ERRORS_PRINTED:,} more refusals")
+    verb = "would store" if dry_run else "stored"
+    console.print(
+        f"{file.name}: {done.rows:,} {kind.value} records read; {verb} {done.stored:,}; refused {len(done.refused):,}"
+        + (" (dry run: nothing stored)" if dry_run else "")
+    )
+    raise typer.Exit(code=ALL_STORED if not done.refused else (SOME_REFUSED if done.stored else UNUSABLE))
+
+
+@match_app.command("query")
+def holdings_query(
+    file: Annotated[Path, typer.Argument(help="the records to query: CSV with a header, or JSON")],
+    data: DataOption,
+    officer: OfficerOption,
+    to: Annotated[str, typer.Option("--to", help="the partner's agency queried, e.g. BOI")],
+    focus_area: Annotated[str, typer.Option("--focus-area", help="fraud or immigration")],
+    record_type: TypeOption = "person",
+) -> None:
+    """Encode the records with the matching key and send only the encodings; `accord match results` shows the
+    answer. Nothing is sent if any record cannot be queried (each is printed with its line)."""
+    from accord.matching.hitnohit import BatchRefused, check_rows, send_query
+    from accord.matching.holdings import record_type as parse_type
+    from accord.matching.imports import read_file, read_rows
+
+    try:
+        rows = check_rows(parse_type(record_type), read_rows(read_file(file), file.name))
+    except BatchRefused as exc:
+        for line, reason in exc.errors[:ERRORS_PRINTED]:
+            console.print(f"line {line}: {escape(reason)}")
+        stop(exc.detail, UNUSABLE)
+    except AccordError as exc:
+        stop(exc.detail, UNUSABLE)
+    with node_as_officer(data, officer) as (node, querier):
+        try:
+            sent = send_query(node, querier, rows, queried_agency=to, focus_area=focus_area)
+        except AccordError as exc:
+            stop(exc.detail, UNUSABLE)
+    console.print(f"query {sent['query_id']}: {sent['size']} records encoded with key {sent['key_id']}, sent to {to}")
+
+
+@match_app.command("results")
+def holdings_results(
+    query_id: Annotated[str, typer.Argument(help="the query's id")], data: DataOption, officer: OfficerOption
+) -> None:
+    """A query's answer: each record, hit (score band, reference) or no hit."""
+    from accord.matching.hitnohit import query_view
+
+    with node_as_officer(data, officer) as (node, reader):
+        try:
+            view = query_view(node, reader, query_id)
+        except AccordError as exc:
+            stop(exc.detail)
+    table = Table("row", "id", "answer", "band", "reference")
+    for row in view["rows"]:
+        answer = "—" if row["hit"] is None else ("hit" if row["hit"] else "no hit")
+        table.add_row(str(row["row"]), escape(row["id"]), answer, row["band"] or "", row["reference"] or "")
+    console.print(table)
+    console.print(
+        f"query {query_id}: {view['state']}; {view['hits'] if view['hits'] is not None else '?'} hits of {view['size']}"
+    )
