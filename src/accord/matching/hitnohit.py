@@ -24,10 +24,18 @@ from accord.exchange.outbox import OutboxEntry, enqueue
 from accord.ledger.events import EventType, append_event
 from accord.matching.encode import EncodedPerson, MatchingKey, blind_index, encode_person
 from accord.matching.followup import followups_of
-from accord.matching.holdings import QUERY_SCHEME, SPECS, RecordType, encoded_persons, ensure_encoded, lookup
+from accord.matching.holdings import (
+    QUERY_SCHEME,
+    SPECS,
+    RecordType,
+    check_identifier,
+    encoded_persons,
+    ensure_encoded,
+    field_values,
+    lookup,
+)
 from accord.matching.keys import current_key, usable_key
 from accord.matching.link import Candidate, match_encoded
-from accord.matching.normalise import identifier_keys
 from accord.matching.records import person_from_row
 from accord.node import Node
 from accord.store.tables import match_queries, match_query_rows, match_references
@@ -172,11 +180,11 @@ def check_rows(kind: RecordType, rows: Sequence[tuple[int, Mapping[str, Any]]]) 
     by_label: dict[str, int] = {}
     by_content: dict[tuple[tuple[str, str], ...], int] = {}
     for line, raw in rows:
-        odd = sorted(str(k) for k, v in raw.items() if v is not None and not isinstance(v, str | int | float))
-        if odd or any(isinstance(v, bool) for v in raw.values()):
-            errors.append((line, f"{', '.join(odd) or 'a field'}: a field's value is text, not a list or an object"))
+        try:
+            values = {k: v for k, v in field_values(raw).items() if v}
+        except InvalidInput as exc:
+            errors.append((line, exc.detail))
             continue
-        values = {str(k).strip(): str(v).strip() for k, v in raw.items() if k is not None and v not in (None, "")}
         label = values.pop("id", "")
         if not label or len(label) > MAX_LABEL:
             errors.append(
@@ -214,8 +222,7 @@ def _identifier_fields(kind: RecordType, values: Mapping[str, str]) -> dict[str,
     value = values.get(field) or values.get("value", "")
     if not value:
         raise InvalidInput(f"{field}: a {kind.value} query needs it (or a column 'value')")
-    if not identifier_keys(scheme, value):
-        raise InvalidInput(f"{field}: {value!r} is not a usable {scheme} identifier")
+    check_identifier(field, scheme, value)
     return {field: value}
 
 

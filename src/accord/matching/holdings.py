@@ -111,7 +111,7 @@ def check_holding(
     """One row as a holding, or InvalidInput naming the field: unknown or missing fields, an identifier that
     normalises to nothing (a phone not valid in Canada or India), a retention date that is past."""
     spec = SPECS[kind]
-    values = {str(k).strip(): _text(k, v) for k, v in row.items() if k is not None}
+    values = field_values(row)
     label = values.pop("id", "")
     if not label:
         raise InvalidInput("id: every record needs the id it has in its source")
@@ -136,14 +136,11 @@ def check_holding(
     fields = {k: v for k, v in values.items() if v}
     if kind is RecordType.PERSON:
         person_from_row({"id": label, **fields})
-        if fields.get("phone") and not identifier_keys("phone", fields["phone"]):
-            raise InvalidInput(
-                f"phone: {fields['phone']!r} is not a phone number valid in Canada or India (give its country code)"
-            )
+        if fields.get("phone"):
+            check_identifier("phone", "phone", fields["phone"])
     for name, scheme in spec.indexed.items():
-        if fields.get(name) and not identifier_keys(scheme, fields[name]):
-            hint = " (a number valid in Canada or India, or with its country code)" if scheme == "phone" else ""
-            raise InvalidInput(f"{name}: {fields[name]!r} is not a usable {scheme} identifier{hint}")
+        if fields.get(name):
+            check_identifier(name, scheme, fields[name])
     return Holding(label, kind, fields, own_source[:200], until)
 
 
@@ -329,6 +326,18 @@ def _indexes(holding: Holding, key: MatchingKey) -> set[tuple[str, str]]:
         if index is not None:
             found.add((scheme, index))
     return found
+
+
+def field_values(row: Mapping[Any, Any]) -> dict[str, str]:
+    """A row's fields as text (numbers taken as written); InvalidInput for a list, an object or a yes/no."""
+    return {str(k).strip(): _text(k, v) for k, v in row.items() if k is not None}
+
+
+def check_identifier(name: str, scheme: str, value: str) -> None:
+    """InvalidInput unless `value` leaves something to match once normalised under `scheme`."""
+    if not identifier_keys(scheme, value):
+        hint = " (a number valid in Canada or India, or with its country code)" if scheme == "phone" else ""
+        raise InvalidInput(f"{name}: {value!r} is not a usable {scheme} identifier{hint}")
 
 
 def _text(name: Any, value: Any) -> str:

@@ -17,6 +17,7 @@ from accord.matching.model import (
     Features,
     MatchModel,
     Mode,
+    NameFrequencies,
     contradicted,
     encoded_features,
     frequency_bits,
@@ -152,14 +153,23 @@ def score_in_python(
     frequencies = name_frequencies(left) if same_side else name_frequencies(left, right)
     found = []
     for i, j in candidate_pairs(left, right, same_side=same_side):
-        observed = levels(left[i], right[j], mode, model)
-        if contradicted(observed):
-            continue
-        bits = frequency_bits(model, mode, left[i], right[j], observed["name"], frequencies)
-        weight, parts = explain(model, mode, observed, max(len(left), len(right)), bits)
-        if weight >= floor:
-            found.append(ScoredPair(i, j, weight, parts))
+        assessed = assess(model, mode, left[i], right[j], frequencies, max(len(left), len(right)))
+        if assessed is not None and assessed[0] >= floor:
+            found.append(ScoredPair(i, j, assessed[0], assessed[2]))
     return found
+
+
+def assess(
+    model: MatchModel, mode: Mode, a: Features, b: Features, frequencies: NameFrequencies, larger_side: int
+) -> tuple[float, float, tuple[FieldAgreement, ...]] | None:
+    """A pair as both scoring paths judge it: None when its dates of birth set the two apart (`contradicted`), else
+    (its match weight, the name's term-frequency part of it, each field's part)."""
+    observed = levels(a, b, mode, model)
+    if contradicted(observed):
+        return None
+    bits = frequency_bits(model, mode, a, b, observed["name"], frequencies)
+    weight, parts = explain(model, mode, observed, larger_side, bits)
+    return weight, bits, parts
 
 
 U_SAMPLE = 100_000  # random pairs whose levels estimate how often different persons agree by chance

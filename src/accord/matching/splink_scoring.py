@@ -9,17 +9,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from accord.matching.link import ScoredPair, explain, usable_blocks
+from accord.matching.link import ScoredPair, assess, usable_blocks
 from accord.matching.model import (
     FIELDS,
     NAME_PRIOR_RECORDS,
     Features,
     MatchModel,
     Mode,
-    contradicted,
-    frequency_bits,
     hit_weight,
-    levels,
     name_frequencies,
     name_level,
     prior,
@@ -153,12 +150,11 @@ def score_with_splink(
         i, j = int(values["unique_id_l"]), int(values["unique_id_r"])
         if values["source_dataset_l"] != "records_left":
             i, j = j, i
-        observed = levels(left[i], right[j], mode, model)
-        if contradicted(observed):
+        assessed = assess(model, mode, left[i], right[j], frequencies, larger)
+        if assessed is None:
             continue
-        # Splink's term-frequency adjustment of an exact name, on the name's own frequency in the two files.
-        bits = frequency_bits(model, mode, left[i], right[j], observed["name"], frequencies)
-        _, parts = explain(model, mode, observed, larger, bits)
+        # Splink's weight, and the term-frequency adjustment of an exact name on its own frequency in the two files.
+        _, bits, parts = assessed
         weight = float(values["match_weight"]) + bits
         if weight >= floor:
             scored.append(ScoredPair(i, j, weight, parts))
