@@ -40,7 +40,7 @@ BLOOM_BITS = 256  # per name word
 BLOOM_HASHES = 8  # bit positions per bigram
 FLIP_PROBABILITY = 0.02  # each bit of a word's filter flipped at random (BLIP): no two encodings of a word are equal
 MIN_SECRET = 32
-_KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")  # travels with encodings; names key files
 _TAG = re.compile(r"[A-Za-z0-9_-]{16}")
 _HINT = re.compile(r"[A-Za-z0-9_-]{11}")
 _INITIAL = re.compile(r"[A-Za-z0-9_-]{3}")
@@ -65,7 +65,7 @@ class MatchingKey:
     secret: bytes = field(repr=False)  # never logged, never in repr()
 
     def __post_init__(self) -> None:
-        if not _KEY_ID.fullmatch(self.key_id):
+        if not KEY_ID.fullmatch(self.key_id):
             raise InvalidInput(
                 f"matching key id {self.key_id!r} is not usable; use letters, digits and . _ : - (e.g. '2026-12')"
             )
@@ -124,7 +124,7 @@ class EncodedPerson:
         if data.get("v") != ENCODING_VERSION:
             raise InvalidInput(f"encoding version {data.get('v')!r} is not {ENCODING_VERSION}; encode again")
         key_id = data.get("key_id")
-        if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
+        if not isinstance(key_id, str) or not KEY_ID.fullmatch(key_id):
             raise InvalidInput(f"an encoded person's key_id {key_id!r} is not a key id")
         raw_words = data.get("words")
         if not isinstance(raw_words, list) or len(raw_words) > MAX_WORDS:

@@ -8,7 +8,6 @@ import base64
 import binascii
 import json
 import os
-import re
 import secrets
 import stat
 from dataclasses import dataclass
@@ -16,12 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from accord.errors import ConfigurationError, Conflict, InvalidInput, NotFound
-from accord.matching.encode import MatchingKey
+from accord.matching.encode import KEY_ID, MatchingKey
 from accord.node import KEY_DIR
 
 MATCHING_DIR = "matching"
 SECRET_BYTES = 32
-_KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PRIVATE_MODE = 0o600
 
 
@@ -59,9 +57,9 @@ def key_dir(data_dir: Path) -> Path:
 
 
 def check_key_id(key_id: str) -> str:
-    if not _KEY_ID.match(key_id):
+    if not KEY_ID.fullmatch(key_id):
         raise InvalidInput(
-            f"{key_id!r} is not a usable key id: letters, digits, '.', '_' and '-', at most 64, e.g. '2026-12'"
+            f"{key_id!r} is not a usable key id: letters, digits and . _ : -, at most 64, e.g. '2026-12'"
         )
     return key_id
 

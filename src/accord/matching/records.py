@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from accord.errors import InvalidInput
@@ -125,7 +125,3 @@ def _read_rows(reader: csv.DictReader[str]) -> tuple[list[PersonRecord], list[st
         seen[record.id] = line
         records.append(record)
     return records, problems
-
-
-def record_fields() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(PersonRecord))
