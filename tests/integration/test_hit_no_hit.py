@@ -303,3 +303,25 @@ def test_a_query_encoded_with_a_key_india_does_not_hold_is_refused(answered: dic
     finally:
         retired = ca.run_accord("match", "key", "retire", "2027-01", "--data", str(ca.data_dir))
         assert retired.returncode == 0, retired.stderr
+
+
+def test_a_follow_up_written_in_french_with_no_role_is_screened_like_any_request(answered: dict[str, Any]) -> None:
+    """An officer who writes in French and leaves the person's role empty: the person cannot be excluded from the
+    screens, so Canada's pack holds the request as it holds any request naming a person to India."""
+    ca = answered["ca"]
+    query_id = answered["query"]["query_id"]
+    row = next(r for r in answered["query"]["rows"] if r["id"] == "A-3")
+    with ca.client("ca.ircc") as ircc:
+        asked = ircc.post(
+            f"/api/v1/matching/queries/{query_id}/records/{row['row']}/request",
+            json={
+                "legal_basis": "LIPR art. 8; Loi sur la protection des renseignements personnels, al. 8(2)f)",
+                "body": "La demandeuse de permis d'études correspond à vos dossiers; nous demandons la fiche pour "
+                "vérifier si le passeport présenté est un document contrefait.",
+                "handling": HANDLING,
+                "context": {"offence": "07023"},
+            },
+        )
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["state"] == "held"
+    assert "ca-acmfea-assessment-required" in {p["id"] for p in asked.json()["decision"]["policies"]}

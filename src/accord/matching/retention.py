@@ -46,13 +46,12 @@ def purge_expired_holdings(node: Node, today: date | None = None) -> dict[str, i
 
 
 def run_holdings_retention(node: Node, stop: threading.Event, interval_s: float = 24 * 3600.0) -> None:
-    """The daily purge of expired holdings, for the process's lifetime (the first at start-up)."""
-    while True:
+    """The daily purge of expired holdings, for the process's lifetime (an expired holding is never matched, so
+    nothing waits on the first run)."""
+    while not stop.wait(interval_s):
         try:
             purged = purge_expired_holdings(node)
             if purged:
                 log.info("holdings purged", **purged)
         except (SQLAlchemyError, OSError) as exc:
             log.error("holdings purge failed; next run retries", error=str(exc))
-        if stop.wait(interval_s):
-            return
