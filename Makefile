@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser run test coverage lint typecheck unit integration bench clean
+.PHONY: install browser run test coverage lint typecheck unit integration bench clean translations
 
 # Front-end packages come from npm at build time (frontend/package-lock.json pins them) and are served from here.
 VENDOR := src/accord/web/static/vendor
@@ -43,7 +43,31 @@ $(CHROMIUM):
 	apt-get install -y --no-install-recommends chromium || \
 	  (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-install: $(STAMP) $(WEB_VENDOR)
+# The message catalogues (French, Hindi) are compiled at build time; the .po files are the source.
+LOCALE_DIR := src/accord/locale
+CATALOGUES := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/accord.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+
+$(LOCALE_DIR)/%/LC_MESSAGES/accord.mo: $(LOCALE_DIR)/%/LC_MESSAGES/accord.po $(STAMP)
+	$(BIN)/pybabel -q compile --domain accord --locale $* --input-file $< --output-file $@
+
+# Noto Sans and Noto Sans Devanagari: the PDF report and the pages in Hindi render Devanagari with them.
+NOTO := /usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf
+
+$(NOTO):
+	apt-get install -y --no-install-recommends fonts-noto-core || \
+	  (apt-get update && apt-get install -y --no-install-recommends fonts-noto-core)
+
+install: $(STAMP) $(WEB_VENDOR) $(COMPILED) $(NOTO)
+
+# After strings change: extract them from the code, templates and data (babel.cfg), merge them into each catalogue
+# and say what each catalogue still lacks (the completeness test fails until nothing is lacking).
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract --mapping-file babel.cfg --keywords N_ --add-comments TRANSLATORS: \
+	  --project Accord --msgid-bugs-address "" --sort-by-file --width 120 --output-file $(LOCALE_DIR)/accord.pot src/accord
+	$(BIN)/pybabel -q update --domain accord --input-file $(LOCALE_DIR)/accord.pot --output-dir $(LOCALE_DIR) \
+	  --no-fuzzy-matching --ignore-obsolete --width 120
+	$(BIN)/python tools/catalogue_status.py $(LOCALE_DIR)
 
 browser: $(CHROMIUM)
 

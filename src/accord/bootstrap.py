@@ -26,8 +26,10 @@ from accord.exchange.uploads import UploadSlots, sweep_incoming
 from accord.exchange.wake import announce_when_listening
 from accord.exchange.witnessing import run_checkpoints
 from accord.focus import cyber, networks, precursors
+from accord.http.languages import RequestLanguage
 from accord.http.problems import install_problem_handlers
 from accord.http.request_ids import RequestIds
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.matching.retention import run_holdings_retention
 from accord.node import BLOB_DIR, KEY_DIR, Node, default_node_id
@@ -76,7 +78,11 @@ def init_node(settings: Settings, party: Party, node_id: str | None = None) -> N
     (data_dir / BLOB_DIR).mkdir(mode=0o700, exist_ok=True)
     key_dir = data_dir / KEY_DIR
     if key_dir.exists() and any(key_dir.iterdir()):
-        raise ConfigurationError(f"{data_dir} already holds a node (keys in {key_dir}); choose another --data")
+        raise ConfigurationError(
+            _("{data_dir} already holds a node (keys in {key_dir}); choose another --data").format(
+                data_dir=data_dir, key_dir=key_dir
+            )
+        )
     agreement = load_agreement()
     keys = NodeKeys.generate()
     keys.save(key_dir)
@@ -86,7 +92,7 @@ def init_node(settings: Settings, party: Party, node_id: str | None = None) -> N
     now = datetime.now(UTC)
     with engine.begin() as conn:
         if conn.execute(select(node_identity.c.node_id)).first() is not None:
-            raise ConfigurationError("the database already holds a node identity; use an empty database")
+            raise ConfigurationError(_("the database already holds a node identity; use an empty database"))
         conn.execute(
             insert(node_identity),
             [{"node_id": node_id, "party": party.value, "agreement": agreement.id, "created_at": now}],
@@ -124,11 +130,19 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
         row = conn.execute(select(node_identity)).first()
         plan_missing = plan_is_empty(conn)
     if row is None:
-        raise ConfigurationError(f"no node identity in the database; run `accord node init --data {settings.data_dir}`")
+        raise ConfigurationError(
+            _("no node identity in the database; run `accord node init --data {data_dir}`").format(
+                data_dir=settings.data_dir
+            )
+        )
     deployment = load_deployment(settings)
     shared = load_agreement(DEFAULT_AGREEMENT)
     if row.agreement != shared.id:
-        raise ConfigurationError(f"database was initialised for agreement {row.agreement}, not {shared.id}")
+        raise ConfigurationError(
+            _("database was initialised for agreement {agreement}, not {id}").format(
+                agreement=row.agreement, id=shared.id
+            )
+        )
     agreement = deployment.agreement_for(shared)
     (settings.data_dir / BLOB_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
     if plan_missing:  # a node made before the work plan existed gets the default plan once
@@ -190,5 +204,6 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     install_problem_handlers(app)
     web.install(app)  # before the API: its error handler shows the UI's errors as pages, the rest as problems
     api.install(app, node)
+    app.add_middleware(RequestLanguage, default=node.settings.language)  # outside the handlers: errors speak it too
     app.add_middleware(RequestIds)  # last, so outermost: every answer carries its request id
     return app

@@ -11,6 +11,7 @@ from typing import Protocol
 import structlog
 
 from accord.errors import ConfigurationError
+from accord.i18n import _
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +46,11 @@ class OffsetClock:
         try:
             return float(text)
         except ValueError as exc:
-            raise ConfigurationError(f"{self.offset_file} must hold a number of seconds, not {text[:40]!r}") from exc
+            raise ConfigurationError(
+                _("{offset_file} must hold a number of seconds, not {text!r}").format(
+                    offset_file=self.offset_file, text=text[:40]
+                )
+            ) from exc
 
 
 def clock_for(offset_file: Path | None) -> Clock:

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accord.domain.handling import CommonLevel
+from accord.i18n import Language
 
 
 class PasswordHashing(StrEnum):
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
     token_ttl_s: int = 8 * 3600
     password_hashing: PasswordHashing = Field(
         default=PasswordHashing.PRODUCTION, description="cost of new password hashes; `test` only in test suites"
+    )
+    language: Language = Field(
+        default=Language.EN, description="what the node speaks to whoever has not chosen: en, fr or hi"
     )
     web_idle_timeout_s: float = Field(default=1800.0, gt=0, description="a web session ends after this long idle")
     # Sign-in throttling (API token, web sign-in, TAXII Basic): after the free failures, each further one doubles

@@ -14,8 +14,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from accord.domain.agreement import Agreement
+from accord.domain.handling import NationalMarkings
 from accord.domain.parties import Agency, Party
 from accord.errors import AccordError, ConfigurationError, validation_text
+from accord.i18n import Language, _
 
 DEFAULT_AGREEMENT = "ca-in"
 M = TypeVar("M", bound=BaseModel)
@@ -49,22 +51,26 @@ def parse(
     try:
         raw = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
-        raise error(f"{label} is not YAML: {exc}") from exc
+        raise error(_("{label} is not YAML: {exc}").format(label=label, exc=exc)) from exc
     if extra is not None:
         if not isinstance(raw, dict):
-            raise error(f"{label} is not a YAML mapping")
+            raise error(_("{label} is not a YAML mapping").format(label=label))
         raw = {**raw, **extra}
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise error(f"{label} is not a valid {kind}: {validation_text(exc, limit=10, unnamed='(file)')}") from exc
+        raise error(
+            _("{label} is not a valid {kind}: {validation_text}").format(
+                label=label, kind=kind, validation_text=validation_text(exc, limit=10, unnamed="(file)")
+            )
+        ) from exc
 
 
 def read_text(source: Traversable | Path, label: str, error: type[AccordError] = ConfigurationError) -> str:
     try:
         return source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"cannot read {label}: {exc}") from exc
+        raise error(_("cannot read {label}: {exc}").format(label=label, exc=exc)) from exc
 
 
 def load_file(model: type[M], path: Path, error: type[AccordError] = ConfigurationError, kind: str = "data file") -> M:
@@ -120,7 +126,7 @@ def _agencies(party: Party) -> list[dict[str, Any]]:
     name = f"{party.value.lower()}.yaml"
     listed = load(AgencyList, "agencies", name)
     if listed.party is not party:
-        raise ConfigurationError(f"data/agencies/{name} is not for party {party}")
+        raise ConfigurationError(_("data/agencies/{name} is not for party {party}").format(name=name, party=party))
     return [dict(entry, party=party.value) for entry in listed.agencies]
 
 
@@ -128,6 +134,7 @@ def forget_loaded() -> None:
     """Read the shipped files again at the next load (after an operator replaced one, or in a test)."""
     _load_shipped.cache_clear()
     load_agreement.cache_clear()
+    national_markings.cache_clear()
 
 
 @cache
@@ -148,9 +155,37 @@ def load_sample_officers(party: Party) -> tuple[SampleOfficer, ...]:
     agreement = load_agreement()
     for officer in officers:
         if agreement.agency(party, officer.agency) is None:
-            raise ConfigurationError(f"sample officer {officer.username} names unknown agency {officer.agency}")
+            raise ConfigurationError(
+                _("sample officer {username} names unknown agency {agency}").format(
+                    username=officer.username, agency=officer.agency
+                )
+            )
     return officers
 
 
 def agencies_of(party: Party) -> tuple[Agency, ...]:
     return tuple(a for a in load_agreement().agencies if a.party is party)
+
+
+@cache
+def national_markings() -> NationalMarkings:
+    """The official French and Hindi forms of the parties' markings; each must be a marking of the agreement."""
+    markings = load(NationalMarkings, "handling", "markings.yaml")
+    mapping = load_agreement().classification_mapping
+    for party, named in markings.markings.items():
+        known = {name.casefold() for name in mapping.get(party, {})}
+        unknown = sorted(name for name in named if name.casefold() not in known)
+        if unknown:
+            raise ConfigurationError(
+                _(
+                    "data/handling/markings.yaml names markings the agreement does not map for {party}: {unknown}"
+                ).format(party=party, unknown=", ".join(unknown))
+            )
+    return markings
+
+
+def marking_label(party: Party, marking: str, language: Language | None = None) -> str:
+    """`party`'s national marking ("Protected B") as written in `language` (default: the current language):
+    "Protégé B" in French; as given where the party's scheme has no official form in that language. TLP labels are
+    not national markings: they stay in English and are not passed here."""
+    return national_markings().label(party, marking, language)

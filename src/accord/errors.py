@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from accord.i18n import N_
+
 
 class AccordError(Exception):
     """Root of every error Accord raises on purpose.
@@ -41,43 +43,43 @@ class AccordError(Exception):
 class InvalidInput(AccordError):
     status = 422
     slug = "invalid-input"
-    title = "The request is not valid"
+    title = N_("The request is not valid")
 
 
 class NotFound(AccordError):
     status = 404
     slug = "not-found"
-    title = "No such thing"
+    title = N_("No such thing")
 
 
 class Conflict(AccordError):
     status = 409
     slug = "conflict"
-    title = "The request conflicts with the current state"
+    title = N_("The request conflicts with the current state")
 
 
 class PayloadTooLarge(AccordError):
     status = 413
     slug = "payload-too-large"
-    title = "The payload is larger than this node accepts"
+    title = N_("The payload is larger than this node accepts")
 
 
 class AuthenticationFailed(AccordError):
     status = 401
     slug = "authentication-failed"
-    title = "Authentication failed"
+    title = N_("Authentication failed")
 
 
 class Forbidden(AccordError):
     status = 403
     slug = "forbidden"
-    title = "Not permitted"
+    title = N_("Not permitted")
 
 
 class ConfigurationError(AccordError):
     status = 500
     slug = "configuration-error"
-    title = "The node is not configured correctly"
+    title = N_("The node is not configured correctly")
 
 
 def validation_text(exc: ValidationError, limit: int = 5, unnamed: str = "") -> str:

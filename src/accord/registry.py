@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from accord.i18n import _
+
 T = TypeVar("T")
 
 
@@ -31,7 +33,7 @@ class Registry:
     def add(self, slot: Slot[T], key: str, entry: T) -> None:
         entries = self._entries.setdefault(slot.name, {})
         if key in entries:
-            raise DuplicateRegistration(f"{slot.name} {key!r} is registered twice")
+            raise DuplicateRegistration(_("{name} {key!r} is registered twice").format(name=slot.name, key=key))
         entries[key] = entry
 
     def get(self, slot: Slot[T], key: str) -> T | None:

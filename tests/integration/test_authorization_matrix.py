@@ -21,6 +21,7 @@ SHA = "0" * 64
 ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/v1/token"): "public",
     ("GET", "/api/v1/me"): "any",
+    ("PUT", "/api/v1/me/language"): "any",
     ("GET", "/healthz"): "public",
     ("GET", "/api/v1/agreement"): "any",
     ("GET", "/api/v1/agencies"): "any",

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 
-from accord.api.schemas.auth import AccessToken, OfficerView
-from accord.directory.officers import issue_token
+from accord.api.schemas.auth import AccessToken, LanguageChoice, OfficerView
+from accord.directory.officers import Officer, issue_token, set_officer_language
 from accord.directory.throttle import SignInAttempt
 from accord.http.dependencies import NodeDep, OfficerDep
 from accord.http.openapi import problems
@@ -35,6 +35,16 @@ async def token(request: Request, node: NodeDep, form: Annotated[OAuth2PasswordR
 
 @router.get("/me", responses=problems(401))
 def me(officer: OfficerDep) -> OfficerView:
+    return _officer_view(officer)
+
+
+# The officer's language: the web UI and the API (without Accept-Language) speak it to them from then on.
+@router.put("/me/language", responses=problems(401, 422))
+def choose_language(node: NodeDep, officer: OfficerDep, choice: LanguageChoice) -> OfficerView:
+    return _officer_view(set_officer_language(node, officer, choice.language))
+
+
+def _officer_view(officer: Officer) -> OfficerView:
     return OfficerView(
         id=officer.id,
         username=officer.username,
@@ -42,4 +52,5 @@ def me(officer: OfficerDep) -> OfficerView:
         party=officer.party,
         agency=officer.agency,
         roles=sorted(officer.roles),
+        language=officer.language,
     )

@@ -35,6 +35,7 @@ from accord.http.dependencies import NodeDep, read_capped_body
 from accord.http.openapi import problems, request_body
 from accord.http.problems import PROBLEM_MEDIA_TYPE, problem_body, request_id_of
 from accord.http.sources import request_source
+from accord.i18n import N_, _
 from accord.logs import LineBudget
 from accord.node import Node
 from accord.trust.peers import export_descriptor
@@ -51,26 +52,32 @@ MAX_REF_LENGTH = 64
 class MalformedJson(AccordError):
     status = 400
     slug = "malformed-json"
-    title = "The body is not JSON"
+    title = N_("The body is not JSON")
 
 
 def _parse_batch(raw: bytes) -> list[tuple[str | None, str]]:
     try:
         payload = json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise MalformedJson(f"cannot parse JSON: {exc}") from exc
+        raise MalformedJson(_("cannot parse JSON: {exc}").format(exc=exc)) from exc
     envelopes = payload.get("envelopes") if isinstance(payload, dict) else None
     if not isinstance(envelopes, list) or not envelopes or len(envelopes) > MAX_ENVELOPES_PER_BATCH:
         raise InvalidInput(
-            f"the body is {{'envelopes': [{{'ref': …, 'token': …}}, …]}} with 1 to {MAX_ENVELOPES_PER_BATCH} items"
+            _(
+                "the body is {{'envelopes': [{{'ref': …, 'token': …}}, …]}} with 1 to {MAX_ENVELOPES_PER_BATCH} items"
+            ).format(MAX_ENVELOPES_PER_BATCH=MAX_ENVELOPES_PER_BATCH)
         )
     batch: list[tuple[str | None, str]] = []
     for entry in envelopes:
         if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
-            raise InvalidInput("every envelope entry needs a string 'token'")
+            raise InvalidInput(_("every envelope entry needs a string 'token'"))
         ref = entry.get("ref")
         if isinstance(ref, str) and (len(ref) > MAX_REF_LENGTH or not _encodable(ref)):
-            raise InvalidInput(f"an envelope's 'ref' is a Unicode string of at most {MAX_REF_LENGTH} characters")
+            raise InvalidInput(
+                _("an envelope's 'ref' is a Unicode string of at most {MAX_REF_LENGTH} characters").format(
+                    MAX_REF_LENGTH=MAX_REF_LENGTH
+                )
+            )
         batch.append((ref if isinstance(ref, str) else None, entry["token"]))
     return batch
 
@@ -215,7 +222,7 @@ async def _read_batch(request: Request, batch: AnnouncedUpload) -> bytes:
         async for chunk in request.stream():
             body.write(chunk)
     except ClientDisconnect as exc:
-        raise UploadMismatch("the sender closed the connection before the body ended") from exc
+        raise UploadMismatch(_("the sender closed the connection before the body ended")) from exc
     return body.finish()
 
 
@@ -227,7 +234,7 @@ async def _compact_token(request: Request, limit: int, what: str) -> str:
     try:
         return raw.decode("ascii").strip()
     except UnicodeDecodeError as exc:
-        raise MalformedArtefact(f"the body must be {what}") from exc
+        raise MalformedArtefact(_("the body must be {what}").format(what=what)) from exc
 
 
 @router.post(
@@ -252,7 +259,7 @@ async def receive_blob(node: NodeDep, request: Request) -> BlobStored:
                     await run_in_threadpool(body.write, chunk)  # disk I/O off the event loop
                 received = body.finish()
             except ClientDisconnect as exc:
-                raise UploadMismatch("the sender closed the connection before the body ended") from exc
+                raise UploadMismatch(_("the sender closed the connection before the body ended")) from exc
             except AccordError as problem:
                 await run_in_threadpool(
                     record_request_refusal, node, problem, endpoint=Endpoint.BLOBS, source=request_source(request)

@@ -35,6 +35,7 @@ from accord.focus.networks.store import visible_case
 from accord.http.dependencies import NodeDep, OfficerDep
 from accord.http.openapi import OFFICER_PROBLEMS, problems
 from accord.http.parameters import Rfc3339Date
+from accord.i18n import _
 from accord.node import Node
 
 router = APIRouter(tags=["networks"])
@@ -148,7 +149,9 @@ def _filters(
 ) -> Filters:
     for name in schema or []:
         if name not in SCHEMA_NAMES:
-            raise InvalidInput(f"unknown schema {name!r}; the schemata are {', '.join(SCHEMA_NAMES)}")
+            raise InvalidInput(
+                _("unknown schema {name!r}; the schemata are {join}").format(name=name, join=", ".join(SCHEMA_NAMES))
+            )
     window = None
     if since is not None or until is not None or dated_only:
         window = Window(
@@ -248,8 +251,10 @@ def case_graph(
     view = _view(built, entity, hops, _filters(schema, party, since, until, dated_only))
     if view.graph.num_nodes() > MAX_VIEW_NODES:
         raise InvalidInput(
-            f"the view holds {view.graph.num_nodes()} entities, more than the {MAX_VIEW_NODES} a chart can show;"
-            " ask for an entity's neighbourhood or filter by schema, party or time"
+            _(
+                "the view holds {num_nodes} entities, more than the {MAX_VIEW_NODES} a chart can show; "
+                "ask for an entity's neighbourhood or filter by schema, party or time"
+            ).format(num_nodes=view.graph.num_nodes(), MAX_VIEW_NODES=MAX_VIEW_NODES)
         )
     return JSONResponse({"case_id": case_id, "elements": _elements(built, view)})
 

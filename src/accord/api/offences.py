@@ -12,6 +12,7 @@ from accord.domain.parties import Party
 from accord.errors import NotFound
 from accord.http.dependencies import OfficerDep
 from accord.http.openapi import OFFICER_PROBLEMS, problems
+from accord.i18n import _
 from accord.policy.offences import Offence, offence_taxonomy, overlaps, statutes_of
 
 router = APIRouter(prefix="/api/v1", tags=["offences"])
@@ -40,7 +41,7 @@ def offence(
 ) -> OffenceDetail:
     found = offence_taxonomy().get(code)
     if found is None:
-        raise NotFound(f"{code} is not an ICCS code of the offence list (GET /api/v1/offences)")
+        raise NotFound(_("{code} is not an ICCS code of the offence list (GET /api/v1/offences)").format(code=code))
     statutes = {
         party: [
             StatuteEntry(

@@ -30,6 +30,7 @@ from accord.focus.cyber.errors import NotAcceptable, TaxiiError, UnsupportedMedi
 from accord.http.dependencies import NodeDep
 from accord.http.problems import generic_detail, log_refusal, request_id_of, shows_details
 from accord.http.sources import request_source
+from accord.i18n import _
 from accord.logs import bind_caller
 from accord.node import Node
 from accord.trust.refusals import Endpoint
@@ -81,20 +82,28 @@ def require_accept(request: Request) -> None:
     """The client must accept application/taxii+json;version=2.1 (a wildcard range will do); else 406."""
     header = request.headers.get("accept")
     if not header:
-        raise NotAcceptable(f"send Accept: {MEDIA_TYPE_TAXII}")
+        raise NotAcceptable(_("send Accept: {MEDIA_TYPE_TAXII}").format(MEDIA_TYPE_TAXII=MEDIA_TYPE_TAXII))
     for kind, parameters in _media_ranges(header):
         if parameters.get("q") in {"0", "0.0", "0.00", "0.000"}:
             continue
         if _is_taxii_21(kind, parameters) or kind in {"*/*", "application/*"}:
             return
-    raise NotAcceptable(f"this server answers only {MEDIA_TYPE_TAXII}; the request accepts {header[:200]!r}")
+    raise NotAcceptable(
+        _("this server answers only {MEDIA_TYPE_TAXII}; the request accepts {header!r}").format(
+            MEDIA_TYPE_TAXII=MEDIA_TYPE_TAXII, header=header[:200]
+        )
+    )
 
 
 def require_content_type(request: Request) -> None:
     header = request.headers.get("content-type", "")
     ranges = _media_ranges(header)
     if len(ranges) != 1 or not _is_taxii_21(*ranges[0]):
-        raise UnsupportedMediaType(f"send the envelope as Content-Type: {MEDIA_TYPE_TAXII}, not {header[:200]!r}")
+        raise UnsupportedMediaType(
+            _("send the envelope as Content-Type: {MEDIA_TYPE_TAXII}, not {header!r}").format(
+                MEDIA_TYPE_TAXII=MEDIA_TYPE_TAXII, header=header[:200]
+            )
+        )
 
 
 # --- credentials (§1.6.5: HTTP Basic; bearer tokens as the rest of the API) ----------------------------------------
@@ -144,7 +153,7 @@ TaxiiSettingsDep = Annotated[TaxiiSettings, Depends(taxii_settings)]
 
 def taxii_officer(request: Request, node: NodeDep) -> Officer:
     """The officer behind the request's Basic credentials or bearer token; 401 with both challenges otherwise."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    scheme, _sep, credentials = request.headers.get("authorization", "").partition(" ")
     scheme = scheme.lower()
     if scheme == "bearer" and credentials.strip():
         with node.engine.connect() as conn:
@@ -153,7 +162,7 @@ def taxii_officer(request: Request, node: NodeDep) -> Officer:
         username, password = _basic_pair(credentials.strip())
         officer = _password_officer(request, node, username, password)
     else:
-        raise AuthenticationFailed("send HTTP Basic credentials of an officer account, or a bearer token")
+        raise AuthenticationFailed(_("send HTTP Basic credentials of an officer account, or a bearer token"))
     bind_caller(f"officer:{officer.username}")  # from here on, its errors are precise
     return officer
 
@@ -162,10 +171,10 @@ def _basic_pair(credentials: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise AuthenticationFailed("the Basic credentials are not base64 of 'username:password'") from exc
+        raise AuthenticationFailed(_("the Basic credentials are not base64 of 'username:password'")) from exc
     username, colon, password = decoded.partition(":")
     if not colon or not username:
-        raise AuthenticationFailed("the Basic credentials are not base64 of 'username:password'")
+        raise AuthenticationFailed(_("the Basic credentials are not base64 of 'username:password'"))
     return username, password
 
 

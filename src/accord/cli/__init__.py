@@ -22,10 +22,11 @@ from accord.cli.review import review_app
 from accord.cli.sandbox import sandbox_app, up
 from accord.cli.workplan import report, workplan_app
 from accord.errors import AccordError
+from accord.i18n import _
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(help="Accord: each party's node for the signed, encrypted, lawful exchange.", no_args_is_help=True)
+app = typer.Typer(help=_("Accord: each party's node for the signed, encrypted, lawful exchange."), no_args_is_help=True)
 app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 app.add_typer(officer_app, name="officer")

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from accord.domain.parties import Party
+from accord.i18n import _
 
 if TYPE_CHECKING:
     from accord.directory.officers import Officer
@@ -26,12 +27,12 @@ PIPED_WIDTH = 200
 console = Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
 errors = Console(stderr=True, soft_wrap=True, highlight=False, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
-DataOption = Annotated[Path, typer.Option("--data", help="the node's data directory")]
+DataOption = Annotated[Path, typer.Option("--data", help=_("the node's data directory"))]
 
 
 def stop(message: str, code: int = 1) -> NoReturn:
     """Print `message` as an error on stderr and end the command with exit code `code`."""
-    errors.print(f"[bold red]error:[/] {escape(message)}")
+    errors.print(_("[bold red]error:[/] {escape}").format(escape=escape(message)))
     # SystemExit rather than typer.Exit: `main` stops with it too, after Typer has returned, where only SystemExit
     # sets the exit code. Inside a command both end the same way.
     raise SystemExit(code)
@@ -77,7 +78,12 @@ def node_as_officer(data: Path, username: str, code: int = 2) -> Iterator[tuple[
         with node.engine.connect() as conn:
             officer = officer_by_username(conn, username)
         if officer is None:
-            stop(f"no active officer {username!r} on node {node.node_id}; see `accord officer add`", code)
+            stop(
+                _("no active officer {username!r} on node {node_id}; see `accord officer add`").format(
+                    username=username, node_id=node.node_id
+                ),
+                code,
+            )
         yield node, officer
 
 
@@ -86,4 +92,8 @@ def parse_party(value: str) -> Party:
     try:
         return Party(value.upper())
     except ValueError:
-        stop(f"unknown party {value!r}; the parties are {', '.join(p.value for p in Party)}")
+        stop(
+            _("unknown party {value!r}; the parties are {join}").format(
+                value=value, join=", ".join(p.value for p in Party)
+            )
+        )

@@ -11,20 +11,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from accord.cli._console import DataOption, console, node_as_officer, stop
+from accord.i18n import _
 
 assessment_app = typer.Typer(
-    help="Mistreatment-risk assessments (ACMFEA and the Directions under it): record one for a case, list them.",
+    help=_("Mistreatment-risk assessments (ACMFEA and the Directions under it): record one for a case, list them."),
     no_args_is_help=True,
 )
 
-OfficerOption = Annotated[str, typer.Option("--officer", help="the legal officer or deputy head, by username")]
-CaseOption = Annotated[str | None, typer.Option("--case", help="the case (overrides the file's case_id)")]
+OfficerOption = Annotated[str, typer.Option("--officer", help=_("the legal officer or deputy head, by username"))]
+CaseOption = Annotated[str | None, typer.Option("--case", help=_("the case (overrides the file's case_id)"))]
 
 
 @assessment_app.command("record")
 def record(
     file: Annotated[
-        Path, typer.Argument(help="the assessment (YAML or JSON): case_id, persons, factors, conclusion …")
+        Path, typer.Argument(help=_("the assessment (YAML or JSON): case_id, persons, factors, conclusion …"))
     ],
     data: DataOption,
     officer: OfficerOption,
@@ -49,9 +50,19 @@ def record(
             stop(exc.detail)
     a, again = recorded.assessment, recorded.redecided
     console.print(
-        f"recorded assessment {a.id} for case {a.case_id}: {a.conclusion.sentence}; valid until {a.valid_until} "
-        f"(the case's held disclosures decided again: {again['allow']} leave, {again['deny']} refused, "
-        f"{again['review']} still held)"
+        _(
+            "recorded assessment {id} for case {case_id}: {sentence}; valid until {valid_until} (the "
+            "case's held disclosures decided again: {allow} leave, {deny} refused, {review} still "
+            "held)"
+        ).format(
+            id=a.id,
+            case_id=a.case_id,
+            sentence=a.conclusion.sentence,
+            valid_until=a.valid_until,
+            allow=again["allow"],
+            deny=again["deny"],
+            review=again["review"],
+        )
     )
 
 
@@ -78,4 +89,4 @@ def list_(data: DataOption, officer: OfficerOption, case: CaseOption = None) -> 
             a.valid_until.isoformat(),
         )
     console.print(table)
-    console.print(f"{len(found)} assessments")
+    console.print(_("{count} assessments").format(count=len(found)))

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from accord.cli._console import DataOption, console, errors, node_as_officer, opened_node, progress_bar, stop
 from accord.errors import AccordError
+from accord.i18n import _
 from accord.ledger.bundle import Outcome
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from accord.ledger.checkpoints import StoredCheckpoint
 
 audit_app = typer.Typer(
-    help="The tamper-evident ledger: audit bundles for oversight, message proofs, checkpoints and alarms.",
+    help=_("The tamper-evident ledger: audit bundles for oversight, message proofs, checkpoints and alarms."),
     no_args_is_help=True,
 )
 
@@ -37,7 +38,7 @@ EXIT_UNUSABLE = 2  # a trust file or witnessed evidence that cannot be read, or 
 def _print_keys(summary: BundleSummary, verdict: Verdict | None = None) -> None:
     """Whole fingerprints on plain lines (a table would wrap or cut them), for comparison out of band; after a
     verification, whether each is one of the trusted keys."""
-    console.print("signing keys (Ed25519, RFC 7638 fingerprints; compare them with each operator's out of band):")
+    console.print(_("signing keys (Ed25519, RFC 7638 fingerprints; compare them with each operator's out of band):"))
     keys = [("log ", summary.node)] if summary.node is not None else []
     for role, key in [*keys, *(("peer", peer) for peer in summary.peers)]:
         mark = ""
@@ -51,7 +52,7 @@ def _print_keys(summary: BundleSummary, verdict: Verdict | None = None) -> None:
 @audit_app.command("export")
 def audit_export(
     data: DataOption,
-    out: Annotated[Path, typer.Option("--out", help="the bundle file to write (gzip-compressed if it ends in .gz)")],
+    out: Annotated[Path, typer.Option("--out", help=_("the bundle file to write (gzip-compressed if it ends in .gz)"))],
 ) -> None:
     """Write this node's ledger, checkpoints and keys as one file an oversight body verifies offline."""
     from accord.exchange.audit import export_audit_bundle
@@ -60,42 +61,54 @@ def audit_export(
         try:
             summary = export_audit_bundle(node, out, report)
         except OSError as exc:
-            stop(f"cannot write the bundle to {out}: {exc.strerror or exc}")
+            stop(_("cannot write the bundle to {out}: {value}").format(out=out, value=exc.strerror or exc))
     console.print(
-        f"[green]exported[/] {summary.leaves} leaves, {summary.checkpoints} checkpoints "
-        f"({summary.countersigned} countersigned by the peer) and {summary.witnessed} of the peer's checkpoints "
-        f"countersigned here to {escape(str(out))}"
+        _(
+            "[green]exported[/] {leaves} leaves, {checkpoints} checkpoints ({countersigned} "
+            "countersigned by the peer) and {witnessed} of the peer's checkpoints countersigned here "
+            "to {escape}"
+        ).format(
+            leaves=summary.leaves,
+            checkpoints=summary.checkpoints,
+            countersigned=summary.countersigned,
+            witnessed=summary.witnessed,
+            escape=escape(str(out)),
+        )
     )
     _print_keys(summary)
 
 
 @audit_app.command("verify")
 def audit_verify(
-    bundle: Annotated[Path, typer.Argument(help="the bundle file (.json or .json.gz)")],
+    bundle: Annotated[Path, typer.Argument(help=_("the bundle file (.json or .json.gz)"))],
     trust: Annotated[
         list[Path] | None,
-        typer.Option("--trust", help="a trust file naming both nodes' keys, obtained out of band (repeatable)"),
+        typer.Option("--trust", help=_("a trust file naming both nodes' keys, obtained out of band (repeatable)")),
     ] = None,
     expect_fingerprint: Annotated[
         list[str] | None,
         typer.Option(
-            "--expect-fingerprint", help="a signing-key fingerprint to trust, obtained out of band (repeatable)"
+            "--expect-fingerprint", help=_("a signing-key fingerprint to trust, obtained out of band (repeatable)")
         ),
     ] = None,
     witnessed: Annotated[
         list[Path] | None,
         typer.Option(
             "--witnessed",
-            help="the peer's evidence of this log's checkpoints it countersigned: the peer's own audit bundle, or a "
-            "file from `accord audit witnessed` on the peer (repeatable)",
+            help=_(
+                "the peer's evidence of this log's checkpoints it countersigned: the peer's own audit "
+                "bundle, or a file from `accord audit witnessed` on the peer (repeatable)"
+            ),
         ),
     ] = None,
     allow_uncovered_tail: Annotated[
         bool,
         typer.Option(
             "--allow-uncovered-tail",
-            help="warn about, rather than fail, leaves after the newest countersigned checkpoint (an operator's look "
-            "at a live node)",
+            help=_(
+                "warn about, rather than fail, leaves after the newest countersigned checkpoint (an "
+                "operator's look at a live node)"
+            ),
         ),
     ] = False,
 ) -> None:
@@ -133,37 +146,52 @@ def _print_verdict(verdict: Verdict) -> None:
         _print_keys(summary, verdict)
     for countersigner in summary.countersigners:
         console.print(
-            f"countersigned by {escape(str(countersigner.key))}: checkpoint sizes "
-            f"{', '.join(str(size) for size in countersigner.sizes)}"
+            _("countersigned by {escape}: checkpoint sizes {join}").format(
+                escape=escape(str(countersigner.key)), join=", ".join(str(size) for size in countersigner.sizes)
+            )
         )
     if not verdict.problems:  # after a failure, an older witnessed head that matched would mislead
         _print_witnessed(summary.witnessed_heads)
     for warning in verdict.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}")
+        console.print(_("[yellow]warning:[/] {escape}").format(escape=escape(warning)))
     if verdict.outcome is Outcome.VERIFIED:
         node = f"{summary.node.node_id} ({summary.node.party})" if summary.node else "the node"
         peers = ", ".join(f"{c.key.node_id} ({c.key.party})" for c in summary.countersigners)
         covered = "all" if summary.covered == summary.leaves else f"{summary.covered} of them"
         console.print(
-            f"[bold green]VERIFIED:[/] {summary.leaves} leaves, {covered} under checkpoint size {summary.covered} "
-            f"countersigned by {peers}; {summary.checkpoints} checkpoints signed by {node}, {summary.countersigned} "
-            f"of them countersigned, all under trusted keys; {summary.witnessed} of the peer's checkpoints "
-            f"countersigned by {node}"
+            _(
+                "[bold green]VERIFIED:[/] {leaves} leaves, {covered} under checkpoint size {covered2} "
+                "countersigned by {peers}; {checkpoints} checkpoints signed by {node}, {countersigned} "
+                "of them countersigned, all under trusted keys; {witnessed} of the peer's checkpoints "
+                "countersigned by {node}"
+            ).format(
+                leaves=summary.leaves,
+                covered=covered,
+                covered2=summary.covered,
+                peers=peers,
+                checkpoints=summary.checkpoints,
+                node=node,
+                countersigned=summary.countersigned,
+                witnessed=summary.witnessed,
+            )
         )
         return
     if verdict.outcome is Outcome.NOT_PROVEN:
         errors.print(
-            "[bold yellow]NOT PROVEN:[/] the bundle is only internally consistent. No trust anchor was given, so its "
-            "signatures were checked against the keys it carries itself, which the log's own operator could have "
-            "made: nothing is proven against the log's operator. Give both nodes' signing-key fingerprints, "
-            "obtained out of band: --trust FILE (from `accord audit trust-file`) or --expect-fingerprint FP."
+            _(
+                "[bold yellow]NOT PROVEN:[/] the bundle is only internally consistent. No trust anchor "
+                "was given, so its signatures were checked against the keys it carries itself, which the "
+                "log's own operator could have made: nothing is proven against the log's operator. Give "
+                "both nodes' signing-key fingerprints, obtained out of band: --trust FILE (from `accord "
+                "audit trust-file`) or --expect-fingerprint FP."
+            )
         )
         return
-    errors.print(f"[bold red]FAILED:[/] {escape(verdict.problems[0])}")
+    errors.print(_("[bold red]FAILED:[/] {escape}").format(escape=escape(verdict.problems[0])))
     for problem in verdict.problems[1 : PROBLEMS_SHOWN + 1]:
         errors.print(f"  {escape(problem)}")
     if len(verdict.problems) > PROBLEMS_SHOWN + 1:
-        errors.print(f"  … and {len(verdict.problems) - PROBLEMS_SHOWN - 1} more problems")
+        errors.print(_("  … and {value} more problems").format(value=len(verdict.problems) - PROBLEMS_SHOWN - 1))
 
 
 def _print_witnessed(heads: Sequence[WitnessedHead]) -> None:
@@ -175,15 +203,17 @@ def _print_witnessed(heads: Sequence[WitnessedHead]) -> None:
             newest[head.witness.fingerprint] = head
     for head in newest.values():
         console.print(
-            f"witnessed by {escape(str(head.witness))}: its countersigned checkpoint size {head.size} "
-            f"(root {head.root.hex()}) is a head of this bundle's leaves"
+            _(
+                "witnessed by {escape}: its countersigned checkpoint size {size} (root {hex}) is a head "
+                "of this bundle's leaves"
+            ).format(escape=escape(str(head.witness)), size=head.size, hex=head.root.hex())
         )
 
 
 @audit_app.command("trust-file")
 def audit_trust_file(
     data: DataOption,
-    out: Annotated[Path, typer.Option("--out", help="the trust file to write (JSON)")],
+    out: Annotated[Path, typer.Option("--out", help=_("the trust file to write (JSON)"))],
 ) -> None:
     """Write a trust file: this node's signing key and its pinned peer's, with party and node id.
 
@@ -196,8 +226,10 @@ def audit_trust_file(
         try:
             keys = export_trust_file(node, out)
         except OSError as exc:
-            stop(f"cannot write the trust file to {out}: {exc.strerror or exc}")
-    console.print(f"[green]wrote[/] {len(keys)} trusted signing keys to {escape(str(out))}:")
+            stop(_("cannot write the trust file to {out}: {value}").format(out=out, value=exc.strerror or exc))
+    console.print(
+        _("[green]wrote[/] {count} trusted signing keys to {escape}:").format(count=len(keys), escape=escape(str(out)))
+    )
     for key in keys:
         console.print(f"  {key.node_id} ({key.party})  {key.fingerprint}")
 
@@ -205,10 +237,10 @@ def audit_trust_file(
 @audit_app.command("witnessed")
 def audit_witnessed(
     data: DataOption,
-    out: Annotated[Path, typer.Option("--out", help="the file to write (gzip-compressed if it ends in .gz)")],
+    out: Annotated[Path, typer.Option("--out", help=_("the file to write (gzip-compressed if it ends in .gz)"))],
     origin: Annotated[
         str | None,
-        typer.Option("--origin", help="the peer's log, e.g. accord/ca-node-1 (by default, every pinned peer's)"),
+        typer.Option("--origin", help=_("the peer's log, e.g. accord/ca-node-1 (by default, every pinned peer's)")),
     ] = None,
 ) -> None:
     """Write the newest checkpoint of the peer's log that this node countersigned, with its cosignature.
@@ -224,18 +256,26 @@ def audit_witnessed(
         except AccordError as exc:
             stop(exc.detail)
         except OSError as exc:
-            stop(f"cannot write the witnessed heads to {out}: {exc.strerror or exc}")
+            stop(_("cannot write the witnessed heads to {out}: {value}").format(out=out, value=exc.strerror or exc))
     for head in heads:
         console.print(
-            f"[green]wrote[/] checkpoint size {head.size} of {escape(head.origin)} (root {head.root.hex()}), "
-            f"countersigned here at {head.cosigned_at:%Y-%m-%d %H:%M:%S} UTC, to {escape(str(out))}"
+            _(
+                "[green]wrote[/] checkpoint size {size} of {escape} (root {hex}), countersigned here at "
+                "{cosigned_at:%Y-%m-%d %H:%M:%S} UTC, to {escape2}"
+            ).format(
+                size=head.size,
+                escape=escape(head.origin),
+                hex=head.root.hex(),
+                cosigned_at=head.cosigned_at,
+                escape2=escape(str(out)),
+            )
         )
 
 
 @audit_app.command("prove")
 def audit_prove(
     data: DataOption,
-    message: Annotated[str, typer.Option("--message", help="the message id")],
+    message: Annotated[str, typer.Option("--message", help=_("the message id"))],
 ) -> None:
     """Prove every ledger entry about a message against the latest countersigned checkpoint."""
     from accord.exchange.receipt_proofs import prove_message
@@ -248,29 +288,41 @@ def audit_prove(
     for leaf in proof.leaves:
         _print_leaf(leaf)
     if proof.verified:
-        console.print(f"[bold green]VERIFIED:[/] {len(proof.leaves)} ledger entries about message {message}")
+        console.print(
+            _("[bold green]VERIFIED:[/] {count} ledger entries about message {message}").format(
+                count=len(proof.leaves), message=message
+            )
+        )
         return
     reasons = [
         f"{leaf.log} leaf {leaf.index}: {leaf.note or 'its inclusion proof does not verify'}"
         for leaf in proof.leaves
         if not leaf.verified
     ]
-    errors.print(f"[bold red]NOT VERIFIED:[/] {escape('; '.join(reasons) or f'no ledger entry names {message}')}")
+    errors.print(
+        _("[bold red]NOT VERIFIED:[/] {escape}").format(
+            escape=escape("; ".join(reasons) or f"no ledger entry names {message}")
+        )
+    )
     raise typer.Exit(code=1)
 
 
 def _print_leaf(leaf: ProvenLeaf) -> None:
     verdict = "[green]VERIFIED[/]" if leaf.verified else "[red]NOT VERIFIED[/]"
-    console.print(f"\n[bold]{leaf.log} log, leaf {leaf.index}[/]  {escape(leaf.event)}  {verdict}")
-    console.print(f"  leaf hash  {leaf.leaf_hash.hex()}")
-    console.print(f"  proof      {len(leaf.proof)} hashes, leaf-side first")
+    console.print(
+        _("\n[bold]{log} log, leaf {index}[/]  {escape}  {verdict}").format(
+            log=leaf.log, index=leaf.index, escape=escape(leaf.event), verdict=verdict
+        )
+    )
+    console.print(_("  leaf hash  {hex}").format(hex=leaf.leaf_hash.hex()))
+    console.print(_("  proof      {count} hashes, leaf-side first").format(count=len(leaf.proof)))
     for sibling in leaf.proof:
         console.print(f"             {sibling.hex()}")
     if leaf.checkpoint is not None:
-        console.print(f"  checkpoint size {leaf.checkpoint.size}, signed and countersigned:")
+        console.print(_("  checkpoint size {size}, signed and countersigned:").format(size=leaf.checkpoint.size))
         _print_note(leaf.checkpoint)
     if leaf.note:
-        console.print(f"  note       {escape(leaf.note)}")
+        console.print(_("  note       {escape}").format(escape=escape(leaf.note)))
 
 
 def _print_note(checkpoint: StoredCheckpoint) -> None:
@@ -289,26 +341,34 @@ def audit_checkpoint(data: DataOption) -> None:
         except AccordError as exc:
             stop(exc.detail)
     if newest is None:
-        stop("this node has issued no checkpoint")
-    console.print(f"[bold]checkpoint size {newest.size}[/], issued {newest.issued_at:%Y-%m-%d %H:%M:%S} UTC")
+        stop(_("this node has issued no checkpoint"))
+    console.print(
+        _("[bold]checkpoint size {size}[/], issued {issued_at:%Y-%m-%d %H:%M:%S} UTC").format(
+            size=newest.size, issued_at=newest.issued_at
+        )
+    )
     _print_note(newest)
     if newest.cosignature is None:
         stop(
-            f"the peer has not countersigned checkpoint size {newest.size}; "
-            "see `accord audit alarms` and the node's log, and retry"
+            _(
+                "the peer has not countersigned checkpoint size {size}; see `accord audit alarms` and "
+                "the node's log, and retry"
+            ).format(size=newest.size)
         )
     console.print(
-        f"[green]countersigned[/] by {escape(str(newest.cosigner))} at {newest.cosigned_at:%Y-%m-%d %H:%M:%S} UTC"
+        _("[green]countersigned[/] by {escape} at {cosigned_at:%Y-%m-%d %H:%M:%S} UTC").format(
+            escape=escape(str(newest.cosigner)), cosigned_at=newest.cosigned_at
+        )
     )
 
 
 @audit_app.command("alarms")
 def audit_alarms(
     data: DataOption,
-    show_all: Annotated[bool, typer.Option("--all", help="acknowledged alarms too")] = False,
-    kind: Annotated[str | None, typer.Option("--kind", help="only alarms of this kind, e.g. split-view")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="how many to show")] = 50,
-    after: Annotated[int | None, typer.Option("--after", min=0, help="the alarms after this id")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help=_("acknowledged alarms too"))] = False,
+    kind: Annotated[str | None, typer.Option("--kind", help=_("only alarms of this kind, e.g. split-view"))] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500, help=_("how many to show"))] = 50,
+    after: Annotated[int | None, typer.Option("--after", min=0, help=_("the alarms after this id"))] = None,
 ) -> None:
     """List ledger alarms, the oldest first (a truncated, rewritten or split peer log, a sequence collision); exit 1
     while any alarm is unacknowledged, whatever the filters show (see `accord audit ack`)."""
@@ -330,22 +390,22 @@ def audit_alarms(
             table.add_row(str(alarm.id), f"{alarm.at:%Y-%m-%d %H:%M}", escape(alarm.origin), escape(alarm.kind), detail)
         console.print(table)
         if page.next_after is not None:
-            console.print(f"more: --after {page.next_after}")
+            console.print(_("more: --after {next_after}").format(next_after=page.next_after))
     elif unacknowledged == 0:
-        console.print("[green]no ledger alarms to acknowledge[/]")
+        console.print(_("[green]no ledger alarms to acknowledge[/]"))
     else:
-        console.print("no ledger alarm matches")
+        console.print(_("no ledger alarm matches"))
     if unacknowledged:
         raise typer.Exit(code=1)
 
 
 @audit_app.command("ack")
 def audit_ack(
-    alarm_id: Annotated[int, typer.Argument(help="the alarm's id, as `accord audit alarms` lists it")],
+    alarm_id: Annotated[int, typer.Argument(help=_("the alarm's id, as `accord audit alarms` lists it"))],
     data: DataOption,
-    note: Annotated[str, typer.Option("--note", help="what was found or done")],
+    note: Annotated[str, typer.Option("--note", help=_("what was found or done"))],
     officer: Annotated[
-        str | None, typer.Option("--officer", help="the operator acknowledging, by username (default: operator)")
+        str | None, typer.Option("--officer", help=_("the operator acknowledging, by username (default: operator)"))
     ] = None,
 ) -> None:
     """Acknowledge a ledger alarm with a note: it stays listed (with --all) and leaves the unacknowledged count."""
@@ -365,15 +425,17 @@ def audit_ack(
                 stop(exc.detail)
     assert alarm.acknowledgement is not None
     console.print(
-        f"[green]acknowledged[/] alarm {alarm.id} ({escape(alarm.kind)}) by {escape(alarm.acknowledgement.by)}"
+        _("[green]acknowledged[/] alarm {id} ({escape}) by {escape2}").format(
+            id=alarm.id, escape=escape(alarm.kind), escape2=escape(alarm.acknowledgement.by)
+        )
     )
 
 
 @audit_app.command("refusals")
 def audit_refusals(
     data: DataOption,
-    hours: Annotated[float, typer.Option("--hours", min=0, help="refusals of the last this many hours")] = 24.0,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="how many counters to show")] = 200,
+    hours: Annotated[float, typer.Option("--hours", min=0, help=_("refusals of the last this many hours"))] = 24.0,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help=_("how many counters to show"))] = 200,
 ) -> None:
     """Refused requests from callers who had not authenticated (failed sign-ins, federation requests no pinned peer
     signed), counted per window, way in, problem and source rather than logged in the ledger one by one; and the
@@ -402,11 +464,13 @@ def audit_refusals(
             )
         console.print(table)
     else:
-        console.print(f"no refused requests in the last {hours:g} hours")
+        console.print(_("no refused requests in the last {hours:g} hours").format(hours=hours))
     for account in locked:
         console.print(
-            f"[bold red]locked[/] {escape(account.username)} since {account.locked_at:%Y-%m-%d %H:%M} UTC after "
-            f"{account.failures} failed sign-ins: `accord officer unlock {escape(account.username)} --data {data}`"
+            _(
+                "[bold red]locked[/] {escape} since {locked_at:%Y-%m-%d %H:%M} UTC after {failures} "
+                "failed sign-ins: `accord officer unlock {escape} --data {data}`"
+            ).format(escape=escape(account.username), locked_at=account.locked_at, failures=account.failures, data=data)
         )
     if locked:
         raise typer.Exit(code=1)

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from accord.cli._console import DataOption, console, errors, node_as_officer, progress_bar, stop
 from accord.errors import AccordError
+from accord.i18n import _
 
 if TYPE_CHECKING:
     from accord.focus.cyber.bulk import ImportReport
@@ -20,15 +21,15 @@ if TYPE_CHECKING:
     from accord.focus.cyber.misp import Conversion
 
 cyber_app = typer.Typer(
-    help="Cyber: MISP events to STIX 2.1 bundles and back; bulk import into TAXII collections.", no_args_is_help=True
+    help=_("Cyber: MISP events to STIX 2.1 bundles and back; bulk import into TAXII collections."), no_args_is_help=True
 )
 
-OutOption = Annotated[Path, typer.Option("--out", help="the file to write")]
+OutOption = Annotated[Path, typer.Option("--out", help=_("the file to write"))]
 
 
 @cyber_app.command("misp-to-stix")
 def misp_to_stix(
-    event_file: Annotated[Path, typer.Argument(help="a MISP event as MISP exports it (JSON)")],
+    event_file: Annotated[Path, typer.Argument(help=_("a MISP event as MISP exports it (JSON)"))],
     out: OutOption,
 ) -> None:
     """Write the STIX 2.1 bundle of a MISP event: its organisation as an identity, TLP 2.0 markings."""
@@ -36,14 +37,22 @@ def misp_to_stix(
 
     conversion = _convert(event_file, out, "MISP event", convert_misp_event)
     console.print(
-        f"{event_file.name}: {conversion.attributes} attributes and {conversion.objects} MISP objects → "
-        f"{conversion.stix_objects} STIX objects in {out}; {_tlp(conversion)}"
+        _(
+            "{name}: {attributes} attributes and {objects} MISP objects → {stix_objects} STIX objects in {out}; {tlp}"
+        ).format(
+            name=event_file.name,
+            attributes=conversion.attributes,
+            objects=conversion.objects,
+            stix_objects=conversion.stix_objects,
+            out=out,
+            tlp=_tlp(conversion),
+        )
     )
 
 
 @cyber_app.command("stix-to-misp")
 def stix_to_misp(
-    bundle_file: Annotated[Path, typer.Argument(help="a STIX 2.1 bundle (JSON)")],
+    bundle_file: Annotated[Path, typer.Argument(help=_("a STIX 2.1 bundle (JSON)"))],
     out: OutOption,
 ) -> None:
     """Write the MISP event of a STIX 2.1 bundle, TLP markings as tlp: tags, for MISP to import."""
@@ -51,8 +60,17 @@ def stix_to_misp(
 
     conversion = _convert(bundle_file, out, "STIX bundle", convert_stix_bundle)
     console.print(
-        f"{bundle_file.name}: {conversion.stix_objects} STIX objects → a MISP event with {conversion.attributes} "
-        f"attributes and {conversion.objects} objects in {out}; {_tlp(conversion)}"
+        _(
+            "{name}: {stix_objects} STIX objects → a MISP event with {attributes} attributes and "
+            "{objects} objects in {out}; {tlp}"
+        ).format(
+            name=bundle_file.name,
+            stix_objects=conversion.stix_objects,
+            attributes=conversion.attributes,
+            objects=conversion.objects,
+            out=out,
+            tlp=_tlp(conversion),
+        )
     )
 
 
@@ -60,13 +78,17 @@ def _convert(source: Path, out: Path, what: str, convert: Callable[[Any], Conver
     from accord.focus.cyber.misp import MAX_DOCUMENT_BYTES, read_json
 
     if not out.parent.exists():
-        stop(f"the folder {out.parent} does not exist")
+        stop(_("the folder {parent} does not exist").format(parent=out.parent))
     try:
         if source.stat().st_size > MAX_DOCUMENT_BYTES:
-            stop(f"{source} has {source.stat().st_size:,} bytes; at most {MAX_DOCUMENT_BYTES:,} are converted at once")
+            stop(
+                _("{source} has {st_size:,} bytes; at most {MAX_DOCUMENT_BYTES:,} are converted at once").format(
+                    source=source, st_size=source.stat().st_size, MAX_DOCUMENT_BYTES=MAX_DOCUMENT_BYTES
+                )
+            )
         content = source.read_bytes()
     except OSError as exc:
-        stop(f"cannot read {source}: {exc.strerror}")
+        stop(_("cannot read {source}: {strerror}").format(source=source, strerror=exc.strerror))
     with progress_bar(f"converting {source.name}") as progress:
         try:
             conversion = convert(read_json(content, what))
@@ -74,11 +96,11 @@ def _convert(source: Path, out: Path, what: str, convert: Callable[[Any], Conver
             stop(f"{source.name}: {exc.detail}")
         progress(1, 1)
     for note in conversion.notes:
-        errors.print(f"[yellow]note:[/] {escape(note)}")
+        errors.print(_("[yellow]note:[/] {escape}").format(escape=escape(note)))
     try:
         out.write_text(json.dumps(conversion.document, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
     except OSError as exc:
-        stop(f"cannot write {out}: {exc.strerror}")
+        stop(_("cannot write {out}: {strerror}").format(out=out, strerror=exc.strerror))
     return conversion
 
 
@@ -94,11 +116,11 @@ ALL_STORED, SOME_NOT_STORED, UNUSABLE = 0, 1, 2
 
 @cyber_app.command("import")
 def cyber_import(
-    file: Annotated[Path, typer.Argument(help="a STIX 2.1 bundle (JSON) or JSON Lines, one STIX object a line")],
+    file: Annotated[Path, typer.Argument(help=_("a STIX 2.1 bundle (JSON) or JSON Lines, one STIX object a line"))],
     data: DataOption,
-    officer: Annotated[str, typer.Option("--officer", help="the username of the officer the objects are added as")],
-    collection: Annotated[str, typer.Option("--collection", help="the TAXII collection's alias or id")],
-    batch: Annotated[int, typer.Option("--batch", min=1, max=10_000, help="objects per transaction")] = 500,
+    officer: Annotated[str, typer.Option("--officer", help=_("the username of the officer the objects are added as"))],
+    collection: Annotated[str, typer.Option("--collection", help=_("the TAXII collection's alias or id"))],
+    batch: Annotated[int, typer.Option("--batch", min=1, max=10_000, help=_("objects per transaction"))] = 500,
 ) -> None:
     """Check and store every object of the file in the collection, streaming it in batches (each its own
     transaction); objects added to a to_partner collection are shared in messages of at most 1,000 objects.
@@ -112,10 +134,13 @@ def cyber_import(
         stream = file.open("rb")
         size = file.stat().st_size
     except OSError as exc:
-        stop(f"cannot read {file}: {exc.strerror}", UNUSABLE)
+        stop(_("cannot read {file}: {strerror}").format(file=file, strerror=exc.strerror), UNUSABLE)
     with stream, node_as_officer(data, officer) as (node, importer):
         if not chosen.may_write(importer):
-            stop(f"{officer} may not add objects to collection {chosen.alias}", UNUSABLE)
+            stop(
+                _("{officer} may not add objects to collection {alias}").format(officer=officer, alias=chosen.alias),
+                UNUSABLE,
+            )
         with progress_bar(f"importing {file.name}") as progress:
             try:
                 report = import_objects(
@@ -136,21 +161,40 @@ def _collection_named(name: str) -> Collection:
     found = catalogue.get(name) or next((c for c in catalogue.collections if c.alias == name), None)
     if found is None:
         known = ", ".join(c.alias for c in catalogue.collections)
-        stop(f"no collection {name!r} on this node; the collections are {known}", UNUSABLE)
+        stop(
+            _("no collection {name!r} on this node; the collections are {known}").format(name=name, known=known),
+            UNUSABLE,
+        )
     return found
 
 
 def _print_import(report: ImportReport, file: Path, collection: Collection) -> None:
     for failure in report.failures:
-        console.print(f"object {failure.position + 1} ({escape(failure.id)}): {escape(failure.reason)}")
+        console.print(
+            _("object {value} ({escape}): {escape2}").format(
+                value=failure.position + 1, escape=escape(failure.id), escape2=escape(failure.reason)
+            )
+        )
     if report.failed > len(report.failures):
-        console.print(f"… and {report.failed - len(report.failures):,} more failures")
+        console.print(_("… and {value:,} more failures").format(value=report.failed - len(report.failures)))
     if report.stopped is not None:
         errors.print(
-            f"[bold red]error:[/] {escape(file.name)}: {escape(report.stopped)}; the objects before it are stored"
+            _("[bold red]error:[/] {escape}: {escape2}; the objects before it are stored").format(
+                escape=escape(file.name), escape2=escape(report.stopped)
+            )
         )
     shared = f"; shared in {len(report.shares)} message(s)" if report.shares else ""
     console.print(
-        f"{file.name} → {collection.alias}: {report.read:,} objects read; stored {report.stored:,}, "
-        f"already held {report.held:,}, failed {report.failed:,}{shared}"
+        _(
+            "{name} → {alias}: {read:,} objects read; stored {stored:,}, already held {held:,}, "
+            "failed {failed:,}{shared}"
+        ).format(
+            name=file.name,
+            alias=collection.alias,
+            read=report.read,
+            stored=report.stored,
+            held=report.held,
+            failed=report.failed,
+            shared=shared,
+        )
     )

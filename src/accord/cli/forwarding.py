@@ -10,24 +10,27 @@ from rich.markup import escape
 from rich.table import Table
 
 from accord.cli._console import DataOption, console, node_as_officer, parse_party, stop
+from accord.i18n import _
 
 forward_app = typer.Typer(
-    help="Forward received messages inside this state, under the originator's caveats.", no_args_is_help=True
+    help=_("Forward received messages inside this state, under the originator's caveats."), no_args_is_help=True
 )
 
-OfficerOption = Annotated[str, typer.Option("--officer", help="the username of the officer who acts")]
+OfficerOption = Annotated[str, typer.Option("--officer", help=_("the username of the officer who acts"))]
 REFUSED = 3  # the pack refused the forward (exit code), as opposed to a command that could not run (1, 2)
 
 
 @forward_app.command("send")
 def forward_send(
-    message_id: Annotated[str, typer.Argument(help="the received message to forward")],
+    message_id: Annotated[str, typer.Argument(help=_("the received message to forward"))],
     data: DataOption,
     officer: OfficerOption,
-    agency: Annotated[str, typer.Option("--to-agency", help="the agency of this state it goes to")],
-    reason: Annotated[str, typer.Option("--reason", help="why they need it (told to the originator)")],
-    to_officer: Annotated[str | None, typer.Option("--to-officer", help="only this officer of it reads it")] = None,
-    party: Annotated[str | None, typer.Option("--party", help="the target's state (a forward stays in ours)")] = None,
+    agency: Annotated[str, typer.Option("--to-agency", help=_("the agency of this state it goes to"))],
+    reason: Annotated[str, typer.Option("--reason", help=_("why they need it (told to the originator)"))],
+    to_officer: Annotated[str | None, typer.Option("--to-officer", help=_("only this officer of it reads it"))] = None,
+    party: Annotated[
+        str | None, typer.Option("--party", help=_("the target's state (a forward stays in ours)"))
+    ] = None,
 ) -> None:
     """Forward a message; exit 0 when forwarded or awaiting the originator's consent, 3 when the pack refuses."""
     from pydantic import ValidationError
@@ -50,25 +53,31 @@ def forward_send(
             outcome = forward_message(node, forwarder, message_id, draft)
         except AccordError as exc:
             stop(exc.detail)
-    console.print(f"forward {outcome.forward_id}: [bold]{outcome.state.value}[/]")
+    console.print(
+        _("forward {forward_id}: [bold]{value}[/]").format(forward_id=outcome.forward_id, value=outcome.state.value)
+    )
     for reason_line in outcome.decision.reasons:
         console.print(f"  {escape(reason_line)}")
     for policy in outcome.decision.policies:
         if policy.remedy:
-            console.print(f"  remedy: {escape(policy.remedy)}")
+            console.print(_("  remedy: {escape}").format(escape=escape(policy.remedy)))
     if outcome.consent_request_id:
-        console.print(f"consent request {outcome.consent_request_id} sent to the originator")
+        console.print(
+            _("consent request {consent_request_id} sent to the originator").format(
+                consent_request_id=outcome.consent_request_id
+            )
+        )
     if outcome.state is ForwardState.REFUSED:
         raise typer.Exit(code=REFUSED)
 
 
 @forward_app.command("consent")
 def forward_consent(
-    forward_id: Annotated[str, typer.Argument(help="the forward the peer asks consent for")],
+    forward_id: Annotated[str, typer.Argument(help=_("the forward the peer asks consent for"))],
     data: DataOption,
     officer: OfficerOption,
-    grant: Annotated[bool, typer.Option("--grant/--refuse", help="grant or refuse the consent")],
-    conditions: Annotated[str | None, typer.Option("--conditions", help="what the answer is subject to")] = None,
+    grant: Annotated[bool, typer.Option("--grant/--refuse", help=_("grant or refuse the consent"))],
+    conditions: Annotated[str | None, typer.Option("--conditions", help=_("what the answer is subject to"))] = None,
 ) -> None:
     """Grant or refuse, for the agency that sent the message, a forward the peer asked consent for."""
     from accord.domain.forwarding import ConsentDecision, OnwardConsent
@@ -84,7 +93,12 @@ def forward_consent(
         except AccordError as exc:
             stop(exc.detail)
     console.print(
-        f"forward {forward_id}: {answered['state']}; the answer {answered['answer_id']} is {answered['delivery']}"
+        _("forward {forward_id}: {state}; the answer {answer_id} is {delivery}").format(
+            forward_id=forward_id,
+            state=answered["state"],
+            answer_id=answered["answer_id"],
+            delivery=answered["delivery"],
+        )
     )
 
 

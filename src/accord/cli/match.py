@@ -18,25 +18,26 @@ from rich.table import Table
 
 from accord.cli._console import DataOption, console, errors, node_as_officer, progress_bar, stop
 from accord.errors import AccordError
+from accord.i18n import _
 
 if TYPE_CHECKING:
     from accord.matching.encode import MatchingKey
     from accord.matching.link import Pair
 
 match_app = typer.Typer(
-    help="Fraud and immigration matching: keys, holdings, hit/no-hit queries, and linking person files.",
+    help=_("Fraud and immigration matching: keys, holdings, hit/no-hit queries, and linking person files."),
     no_args_is_help=True,
 )
 key_app = typer.Typer(
-    help="Matching keys: agreed by the operators (generate, export; import on the other node); retire old ones.",
+    help=_("Matching keys: agreed by the operators (generate, export; import on the other node); retire old ones."),
     no_args_is_help=True,
 )
 match_app.add_typer(key_app, name="key")
 T = TypeVar("T")
-OfficerOption = Annotated[str, typer.Option("--officer", help="the username of the officer the command acts for")]
+OfficerOption = Annotated[str, typer.Option("--officer", help=_("the username of the officer the command acts for"))]
 TypeOption = Annotated[
     str,
-    typer.Option("--type", help="person, phone, account, wallet, admission_letter, consultant or document"),
+    typer.Option("--type", help=_("person, phone, account, wallet, admission_letter, consultant or document")),
 ]
 # Exit codes: every record stored (or linked); some refused (the valid ones stored); nothing attempted.
 ALL_STORED, SOME_REFUSED, UNUSABLE = 0, 1, 2
@@ -47,19 +48,22 @@ ERRORS_PRINTED = 200
 def match_link(
     left: Annotated[
         Path,
-        typer.Argument(help="a person CSV: id,name[,date_of_birth,sex,nationality,document_number,phone]"),
+        typer.Argument(help=_("a person CSV: id,name[,date_of_birth,sex,nationality,document_number,phone]")),
     ],
-    right: Annotated[Path, typer.Argument(help="the other person CSV, the same columns")],
-    out: Annotated[Path, typer.Option("--out", help="the CSV of pairs to write: left_id,right_id,score")],
+    right: Annotated[Path, typer.Argument(help=_("the other person CSV, the same columns"))],
+    out: Annotated[Path, typer.Option("--out", help=_("the CSV of pairs to write: left_id,right_id,score"))],
     privacy_preserving: Annotated[
-        bool, typer.Option("--privacy-preserving", help="encode both sides with a key and compare the encodings only")
+        bool,
+        typer.Option("--privacy-preserving", help=_("encode both sides with a key and compare the encodings only")),
     ] = False,
     key_file: Annotated[
         Path | None,
         typer.Option(
             "--key-file",
-            help="the matching key: a key file `accord match key export` wrote (.json), or a line 'KEY_ID:HEX_SECRET'; "
-            "a fresh one per run if none",
+            help=_(
+                "the matching key: a key file `accord match key export` wrote (.json), or a line "
+                "'KEY_ID:HEX_SECRET'; a fresh one per run if none"
+            ),
         ),
     ] = None,
 ) -> None:
@@ -70,19 +74,19 @@ def match_link(
     from accord.matching.records import read_people_csv
 
     if key_file is not None and not privacy_preserving:
-        stop("--key-file goes with --privacy-preserving", UNUSABLE)
+        stop(_("--key-file goes with --privacy-preserving"), UNUSABLE)
     if not out.parent.exists():
-        stop(f"the folder {out.parent} does not exist", UNUSABLE)
+        stop(_("the folder {parent} does not exist").format(parent=out.parent), UNUSABLE)
     key = _key(key_file) if privacy_preserving else None
     sides = []
     for path in (left, right):
         if not path.is_file():
-            stop(f"{path} is not a file", UNUSABLE)
+            stop(_("{path} is not a file").format(path=path), UNUSABLE)
         try:
             sides.append(read_people_csv(path))
         except AccordError as exc:
             _print_errors(exc.detail)
-            stop(f"{path.name} cannot be used; nothing was written", UNUSABLE)
+            stop(_("{name} cannot be used; nothing was written").format(name=path.name), UNUSABLE)
     with progress_bar("matching") as bar:
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -93,11 +97,15 @@ def match_link(
         except AccordError as exc:
             stop(exc.detail, UNUSABLE)
     _write_atomically(out, pairs)
-    errors.print(f"{len(pairs):,} pairs of {len(sides[0]):,} × {len(sides[1]):,} records written to {out}")
+    errors.print(
+        _("{count:,} pairs of {count2:,} × {count3:,} records written to {out}").format(
+            count=len(pairs), count2=len(sides[0]), count3=len(sides[1]), out=out
+        )
+    )
 
 
 def _print_errors(detail: str) -> None:
-    head, _, rest = detail.partition(": ")
+    head, _sep, rest = detail.partition(": ")
     for part in rest.split("; ") if rest.startswith("line ") else [detail]:
         errors.print(f"{head}: {part}" if rest.startswith("line ") else part, markup=False)
 
@@ -117,12 +125,14 @@ def _key(path: Path | None) -> MatchingKey:
     try:
         text = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        stop(f"cannot read the key file {path}: {exc}", UNUSABLE)
-    key_id, _, secret = text.partition(":")
+        stop(_("cannot read the key file {path}: {exc}").format(path=path, exc=exc), UNUSABLE)
+    key_id, _sep, secret = text.partition(":")
     try:
         return MatchingKey(key_id, bytes.fromhex(secret))
     except ValueError:
-        stop(f"the key file {path} is not 'KEY_ID:HEX_SECRET' (the secret in hexadecimal)", UNUSABLE)
+        stop(
+            _("the key file {path} is not 'KEY_ID:HEX_SECRET' (the secret in hexadecimal)").format(path=path), UNUSABLE
+        )
     except AccordError as exc:
         stop(exc.detail, UNUSABLE)
 
@@ -138,7 +148,7 @@ def _write_atomically(out: Path, pairs: list[Pair]) -> None:
         os.replace(temporary, out)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        stop(f"cannot write {out}: {exc.strerror}", UNUSABLE)
+        stop(_("cannot write {out}: {strerror}").format(out=out, strerror=exc.strerror), UNUSABLE)
 
 
 def _or_stop(action: Callable[..., T], *args: object) -> T:
@@ -150,45 +160,59 @@ def _or_stop(action: Callable[..., T], *args: object) -> T:
 
 
 @key_app.command("generate")
-def key_generate(data: DataOption, key_id: Annotated[str, typer.Argument(help="the key's id, e.g. 2026-12")]) -> None:
+def key_generate(
+    data: DataOption, key_id: Annotated[str, typer.Argument(help=_("the key's id, e.g. 2026-12"))]
+) -> None:
     """Make a new random matching key on this node (mode 600); export it for the partner's operator."""
     from accord.matching.keys import generate_key
 
     info = _or_stop(generate_key, data, key_id)
     console.print(
-        f"matching key {escape(info.key_id)} made; `accord match key export {escape(info.key_id)}` for the partner"
+        _("matching key {escape} made; `accord match key export {escape}` for the partner").format(
+            escape=escape(info.key_id)
+        )
     )
 
 
 @key_app.command("export")
 def key_export(
     data: DataOption,
-    key_id: Annotated[str, typer.Argument(help="the key's id")],
-    out: Annotated[Path, typer.Option("--out", help="the file to write (mode 600; carry it by hand)")],
+    key_id: Annotated[str, typer.Argument(help=_("the key's id"))],
+    out: Annotated[Path, typer.Option("--out", help=_("the file to write (mode 600; carry it by hand)"))],
 ) -> None:
     """Write the key to a file for the partner's operator to import; never send it by the exchange or e-mail."""
     from accord.matching.keys import export_key
 
     _or_stop(export_key, data, key_id, out)
-    console.print(f"matching key {escape(key_id)} written to {escape(str(out))} (mode 600)")
+    console.print(
+        _("matching key {escape} written to {escape2} (mode 600)").format(
+            escape=escape(key_id), escape2=escape(str(out))
+        )
+    )
 
 
 @key_app.command("import")
-def key_import(data: DataOption, file: Annotated[Path, typer.Argument(help="the file the partner exported")]) -> None:
+def key_import(
+    data: DataOption, file: Annotated[Path, typer.Argument(help=_("the file the partner exported"))]
+) -> None:
     """Take the key the partner's operator exported; a different key under an id held already is refused."""
     from accord.matching.keys import import_key
 
     info = _or_stop(import_key, data, file)
-    console.print(f"matching key {escape(info.key_id)} held; delete {escape(str(file))} once both nodes hold it")
+    console.print(
+        _("matching key {escape} held; delete {escape2} once both nodes hold it").format(
+            escape=escape(info.key_id), escape2=escape(str(file))
+        )
+    )
 
 
 @key_app.command("retire")
-def key_retire(data: DataOption, key_id: Annotated[str, typer.Argument(help="the key's id")]) -> None:
+def key_retire(data: DataOption, key_id: Annotated[str, typer.Argument(help=_("the key's id"))]) -> None:
     """Stop using a key: no query is encoded with it, and queries encoded with it are refused."""
     from accord.matching.keys import retire_key
 
     info = _or_stop(retire_key, data, key_id)
-    console.print(f"matching key {escape(info.key_id)} retired")
+    console.print(_("matching key {escape} retired").format(escape=escape(info.key_id)))
 
 
 @key_app.command("list")
@@ -206,15 +230,17 @@ def key_list(data: DataOption) -> None:
 
 @match_app.command("import")
 def holdings_import(
-    file: Annotated[Path, typer.Argument(help="a CSV with a header (id and the type's fields), JSON array or lines")],
+    file: Annotated[
+        Path, typer.Argument(help=_("a CSV with a header (id and the type's fields), JSON array or lines"))
+    ],
     data: DataOption,
     officer: OfficerOption,
     record_type: TypeOption,
-    source: Annotated[str, typer.Option("--source", help="where the records come from")] = "",
+    source: Annotated[str, typer.Option("--source", help=_("where the records come from"))] = "",
     retain_until: Annotated[
-        str, typer.Option("--retain-until", help="kept until this date (YYYY-MM-DD); a row's own column wins")
+        str, typer.Option("--retain-until", help=_("kept until this date (YYYY-MM-DD); a row's own column wins"))
     ] = "",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="check every row, store nothing")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=_("check every row, store nothing"))] = False,
 ) -> None:
     """Import records into the agency's own holdings: every row checked, each refusal printed with its line.
 
@@ -228,7 +254,9 @@ def holdings_import(
         until = date.fromisoformat(retain_until) if retain_until else None
         rows = read_rows(read_file(file), file.name)
     except ValueError:
-        stop(f"--retain-until {retain_until!r} is not a date (YYYY-MM-DD)", UNUSABLE)
+        stop(
+            _("--retain-until {retain_until!r} is not a date (YYYY-MM-DD)").format(retain_until=retain_until), UNUSABLE
+        )
     except AccordError as exc:
         stop(exc.detail, UNUSABLE)
     with (
@@ -250,9 +278,11 @@ def holdings_import(
             stop(f"{file.name}: {exc.detail}", UNUSABLE)
     for refusal in done.refused[:ERRORS_PRINTED]:
         named = f" ({escape(refusal.label)})" if refusal.label else ""
-        console.print(f"line {refusal.line}{named}: {escape(refusal.reason)}")
+        console.print(
+            _("line {line}{named}: {escape}").format(line=refusal.line, named=named, escape=escape(refusal.reason))
+        )
     if len(done.refused) > ERRORS_PRINTED:
-        console.print(f"… and {len(done.refused) - ERRORS_PRINTED:,} more refusals")
+        console.print(_("… and {value:,} more refusals").format(value=len(done.refused) - ERRORS_PRINTED))
     verb = "would store" if dry_run else "stored"
     console.print(
         f"{file.name}: {done.rows:,} {kind.value} records read; {verb} {done.stored:,}; refused {len(done.refused):,}"
@@ -263,11 +293,11 @@ def holdings_import(
 
 @match_app.command("query")
 def holdings_query(
-    file: Annotated[Path, typer.Argument(help="the records to query: CSV with a header, or JSON")],
+    file: Annotated[Path, typer.Argument(help=_("the records to query: CSV with a header, or JSON"))],
     data: DataOption,
     officer: OfficerOption,
-    to: Annotated[str, typer.Option("--to", help="the partner's agency queried, e.g. BOI")],
-    focus_area: Annotated[str, typer.Option("--focus-area", help="fraud or immigration")],
+    to: Annotated[str, typer.Option("--to", help=_("the partner's agency queried, e.g. BOI"))],
+    focus_area: Annotated[str, typer.Option("--focus-area", help=_("fraud or immigration"))],
     record_type: TypeOption = "person",
 ) -> None:
     """Encode the records with the matching key and send only the encodings; `accord match results` shows the
@@ -280,7 +310,7 @@ def holdings_query(
         rows = check_rows(parse_type(record_type), read_rows(read_file(file), file.name))
     except BatchRefused as exc:
         for line, reason in exc.errors[:ERRORS_PRINTED]:
-            console.print(f"line {line}: {escape(reason)}")
+            console.print(_("line {line}: {escape}").format(line=line, escape=escape(reason)))
         stop(exc.detail, UNUSABLE)
     except AccordError as exc:
         stop(exc.detail, UNUSABLE)
@@ -289,12 +319,16 @@ def holdings_query(
             sent = send_query(node, querier, rows, queried_agency=to, focus_area=focus_area)
         except AccordError as exc:
             stop(exc.detail, UNUSABLE)
-    console.print(f"query {sent['query_id']}: {sent['size']} records encoded with key {sent['key_id']}, sent to {to}")
+    console.print(
+        _("query {query_id}: {size} records encoded with key {key_id}, sent to {to}").format(
+            query_id=sent["query_id"], size=sent["size"], key_id=sent["key_id"], to=to
+        )
+    )
 
 
 @match_app.command("results")
 def holdings_results(
-    query_id: Annotated[str, typer.Argument(help="the query's id")], data: DataOption, officer: OfficerOption
+    query_id: Annotated[str, typer.Argument(help=_("the query's id"))], data: DataOption, officer: OfficerOption
 ) -> None:
     """A query's answer: each record, hit (score band, reference) or no hit."""
     from accord.matching.hitnohit import query_view
@@ -310,5 +344,10 @@ def holdings_results(
         table.add_row(str(row["row"]), escape(row["id"]), answer, row["band"] or "", row["reference"] or "")
     console.print(table)
     console.print(
-        f"query {query_id}: {view['state']}; {view['hits'] if view['hits'] is not None else '?'} hits of {view['size']}"
+        _("query {query_id}: {state}; {value} hits of {size}").format(
+            query_id=query_id,
+            state=view["state"],
+            value=view["hits"] if view["hits"] is not None else "?",
+            size=view["size"],
+        )
     )

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from accord.cli._console import DataOption, console, errors, node_as_officer, progress_bar, stop
 from accord.errors import AccordError
+from accord.i18n import _
 
 if TYPE_CHECKING:
     from accord.focus.networks.cases import ImportOutcome
@@ -20,12 +21,12 @@ if TYPE_CHECKING:
     from accord.focus.networks.mappings import CsvMapping
 
 network_app = typer.Typer(
-    help="Organised-crime networks: import and export a case's FollowTheMoney entities; list cases.",
+    help=_("Organised-crime networks: import and export a case's FollowTheMoney entities; list cases."),
     no_args_is_help=True,
 )
 
-OfficerOption = Annotated[str, typer.Option("--officer", help="the username of the officer the command acts for")]
-CaseOption = Annotated[str, typer.Option("--case", help="the network case's id")]
+OfficerOption = Annotated[str, typer.Option("--officer", help=_("the username of the officer the command acts for"))]
+CaseOption = Annotated[str, typer.Option("--case", help=_("the network case's id"))]
 
 # Exit codes of `network import`: every entity stored; some refused (the valid ones stored); nothing attempted.
 ALL_STORED, SOME_REFUSED, UNUSABLE = 0, 1, 2
@@ -34,15 +35,18 @@ ERRORS_PRINTED = 200
 
 @network_app.command("import")
 def network_import(
-    file: Annotated[Path, typer.Argument(help="FtM JSON lines (or a JSON array of entities), or a CSV with --mapping")],
+    file: Annotated[
+        Path, typer.Argument(help=_("FtM JSON lines (or a JSON array of entities), or a CSV with --mapping"))
+    ],
     data: DataOption,
     officer: OfficerOption,
     case: CaseOption,
-    title: Annotated[str, typer.Option("--title", help="the title of a case this import opens")] = "",
+    title: Annotated[str, typer.Option("--title", help=_("the title of a case this import opens"))] = "",
     mapping: Annotated[
-        Path | None, typer.Option("--mapping", help="an FtM mapping file (YAML) that makes entities of the CSV's rows")
+        Path | None,
+        typer.Option("--mapping", help=_("an FtM mapping file (YAML) that makes entities of the CSV's rows")),
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="check everything, store nothing")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=_("check everything, store nothing"))] = False,
 ) -> None:
     """Check every entity of the file and store the valid ones in the case (opened for the officer's agency if this
     node has none), in one transaction: each entity whole or not at all, a relation only with both its ends.
@@ -80,12 +84,17 @@ def _mapping(path: Path) -> CsvMapping:
 
     try:
         if path.stat().st_size > MAX_MAPPING_BYTES:
-            stop(f"{path.name} has more than the {MAX_MAPPING_BYTES:,} bytes a mapping file may have", UNUSABLE)
+            stop(
+                _("{name} has more than the {MAX_MAPPING_BYTES:,} bytes a mapping file may have").format(
+                    name=path.name, MAX_MAPPING_BYTES=MAX_MAPPING_BYTES
+                ),
+                UNUSABLE,
+            )
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        stop(f"cannot read {path}: {exc.strerror}", UNUSABLE)
+        stop(_("cannot read {path}: {strerror}").format(path=path, strerror=exc.strerror), UNUSABLE)
     except UnicodeDecodeError:
-        stop(f"{path.name} is not UTF-8 text", UNUSABLE)
+        stop(_("{name} is not UTF-8 text").format(name=path.name), UNUSABLE)
     try:
         return parse_mapping(text, path.stem)
     except AccordError as exc:
@@ -114,18 +123,33 @@ def _print_import(outcome: ImportOutcome, file: Path, case: str, row: str, unit:
         named = f" ({escape(error.entity_id)})" if error.entity_id else ""
         console.print(f"{row} {error.row}{named}: {escape(error.reason)}")
     if len(plan.errors) > ERRORS_PRINTED:
-        console.print(f"… and {len(plan.errors) - ERRORS_PRINTED:,} more refusals")
+        console.print(_("… and {value:,} more refusals").format(value=len(plan.errors) - ERRORS_PRINTED))
     opened_case = outcome.case_created and (outcome.dry_run or plan.entities)
     opened = f"; case {case} {'would be' if outcome.dry_run else 'was'} opened" if opened_case else ""
     verb = "would store" if outcome.dry_run else "stored"
     nothing = " (dry run: nothing stored)" if outcome.dry_run else ""
     console.print(
-        f"{file.name} → case {case}: {plan.rows:,} {unit} read; {verb} {len(plan.entities):,} entities "
-        f"({outcome.new:,} new, {outcome.merged:,} merged into held ones); refused {len(plan.errors):,}"
-        f"{opened}{nothing}"
+        _(
+            "{name} → case {case}: {rows:,} {unit} read; {verb} {count:,} entities ({new:,} new, "
+            "{merged:,} merged into held ones); refused {count2:,}{opened}{nothing}"
+        ).format(
+            name=file.name,
+            case=case,
+            rows=plan.rows,
+            unit=unit,
+            verb=verb,
+            count=len(plan.entities),
+            new=outcome.new,
+            merged=outcome.merged,
+            count2=len(plan.errors),
+            opened=opened,
+            nothing=nothing,
+        )
     )
     if not plan.entities and not outcome.dry_run and outcome.case_created:
-        errors.print(f"[yellow]note:[/] nothing was stored, so case {escape(case)} was not opened")
+        errors.print(
+            _("[yellow]note:[/] nothing was stored, so case {escape} was not opened").format(escape=escape(case))
+        )
 
 
 @network_app.command("export")
@@ -133,8 +157,10 @@ def network_export(
     data: DataOption,
     officer: OfficerOption,
     case: CaseOption,
-    out: Annotated[Path, typer.Option("--out", help="the file to write")],
-    form: Annotated[str, typer.Option("--format", help="ftm (JSON lines), gexf (Gephi) or graphml (yEd, i2)")] = "ftm",
+    out: Annotated[Path, typer.Option("--out", help=_("the file to write"))],
+    form: Annotated[
+        str, typer.Option("--format", help=_("ftm (JSON lines), gexf (Gephi) or graphml (yEd, i2)"))
+    ] = "ftm",
 ) -> None:
     """Write the case's entities as FtM JSON lines, or its graph as GEXF or GraphML (nodes labelled, with their
     schema and the parties they came from; edges labelled)."""
@@ -144,9 +170,13 @@ def network_export(
     try:
         chosen = ExportFormat(form.lower())
     except ValueError:
-        stop(f"unknown format {form!r}; the formats are {', '.join(f.value for f in ExportFormat)}")
+        stop(
+            _("unknown format {form!r}; the formats are {join}").format(
+                form=form, join=", ".join(f.value for f in ExportFormat)
+            )
+        )
     if not out.parent.exists():
-        stop(f"the folder {out.parent} does not exist")
+        stop(_("the folder {parent} does not exist").format(parent=out.parent))
     with node_as_officer(data, officer, code=1) as (node, reader):
         try:
             document = export_case(node, reader, case, chosen)
@@ -155,8 +185,12 @@ def network_export(
     try:
         out.write_bytes(document)
     except OSError as exc:
-        stop(f"cannot write {out}: {exc.strerror}")
-    console.print(f"case {case} → {out} ({chosen.value}, {len(document):,} bytes)")
+        stop(_("cannot write {out}: {strerror}").format(out=out, strerror=exc.strerror))
+    console.print(
+        _("case {case} → {out} ({value}, {count:,} bytes)").format(
+            case=case, out=out, value=chosen.value, count=len(document)
+        )
+    )
 
 
 @network_app.command("cases")
@@ -167,7 +201,7 @@ def network_cases(data: DataOption, officer: OfficerOption) -> None:
     with node_as_officer(data, officer, code=1) as (node, reader):
         summaries = case_summaries(node, reader)
     if not summaries:
-        console.print(f"no network case {officer} may read")
+        console.print(_("no network case {officer} may read").format(officer=officer))
         return
     table = Table("case", "title", "agency", "party", "handling", "entities", "opened")
     for summary in summaries:

@@ -13,18 +13,19 @@ import typer
 from accord.cli._console import DataOption, console, opened_node, parse_party, stop
 from accord.config import load_settings, write_node_file
 from accord.errors import AccordError
+from accord.i18n import _
 
-node_app = typer.Typer(help="Set up and run this party's node.", no_args_is_help=True)
+node_app = typer.Typer(help=_("Set up and run this party's node."), no_args_is_help=True)
 
 
 @node_app.command("init")
 def node_init(
-    party: Annotated[str, typer.Option(help="CA or IN")],
+    party: Annotated[str, typer.Option(help=_("CA or IN"))],
     data: DataOption,
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8400,
-    public_url: Annotated[str | None, typer.Option(help="URL the peer reaches this node at")] = None,
-    node_id: Annotated[str | None, typer.Option(help="this node's id (default: <party>-node-1)")] = None,
+    host: Annotated[str, typer.Option(help=_("address to listen on"))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=_("port to listen on"))] = 8400,
+    public_url: Annotated[str | None, typer.Option(help=_("URL the peer reaches this node at"))] = None,
+    node_id: Annotated[str | None, typer.Option(help=_("this node's id (default: <party>-node-1)"))] = None,
 ) -> None:
     """Create keys and a migrated database (SQLite in DIR, or ACCORD_DATABASE_URL), all owner-only."""
     from accord.bootstrap import init_node
@@ -37,11 +38,19 @@ def node_init(
     node = init_node(settings, the_party, node_id)
     write_node_file(data, host, port, public_url)
     keys = node.keys.public
-    console.print(f"[green]node {node.node_id}[/] ({the_party}) initialised in {data}")
-    console.print(f"signing key    Ed25519 {keys.signing_fingerprint}")
-    console.print(f"encryption key X25519  {keys.encryption_fingerprint}")
-    console.print(f"database       {_safe_url(settings.resolved_database_url)}")
-    console.print("next: `accord peer export` here, `accord peer import` at the peer, and the reverse")
+    console.print(
+        _("[green]node {node_id}[/] ({the_party}) initialised in {data}").format(
+            node_id=node.node_id, the_party=the_party, data=data
+        )
+    )
+    console.print(
+        _("signing key    Ed25519 {signing_fingerprint}").format(signing_fingerprint=keys.signing_fingerprint)
+    )
+    console.print(
+        _("encryption key X25519  {encryption_fingerprint}").format(encryption_fingerprint=keys.encryption_fingerprint)
+    )
+    console.print(_("database       {safe_url}").format(safe_url=_safe_url(settings.resolved_database_url)))
+    console.print(_("next: `accord peer export` here, `accord peer import` at the peer, and the reverse"))
     node.close()
 
 
@@ -54,9 +63,9 @@ def _safe_url(url: str) -> str:
 @node_app.command("serve")
 def node_serve(
     data: DataOption,
-    host: Annotated[str | None, typer.Option(help="override the listen address")] = None,
-    port: Annotated[int | None, typer.Option(help="override the listen port")] = None,
-    delivery_workers: Annotated[int | None, typer.Option(help="delivery threads in this process (0: none)")] = None,
+    host: Annotated[str | None, typer.Option(help=_("override the listen address"))] = None,
+    port: Annotated[int | None, typer.Option(help=_("override the listen port"))] = None,
+    delivery_workers: Annotated[int | None, typer.Option(help=_("delivery threads in this process (0: none)"))] = None,
 ) -> None:
     """Run the node: REST API, federation endpoint and delivery workers."""
     import uvicorn
@@ -83,7 +92,7 @@ def node_serve(
 @node_app.command("purge")
 def node_purge(
     data: DataOption,
-    as_of: Annotated[str | None, typer.Option(help="purge as if it were this ISO time (default: now)")] = None,
+    as_of: Annotated[str | None, typer.Option(help=_("purge as if it were this ISO time (default: now)"))] = None,
 ) -> None:
     """Remove personal data whose retention time (set by the policy pack) is up; each purge is logged."""
     from accord.exchange.retention import purge_expired
@@ -91,17 +100,24 @@ def node_purge(
     try:
         when = datetime.fromisoformat(as_of) if as_of else None
     except ValueError:
-        stop(f"--as-of {as_of!r} is not an ISO 8601 time")
+        stop(_("--as-of {as_of!r} is not an ISO 8601 time").format(as_of=as_of))
     if when is not None and when.tzinfo is None:
-        stop("--as-of needs a time zone, e.g. 2031-01-01T00:00:00+00:00")
+        stop(_("--as-of needs a time zone, e.g. 2031-01-01T00:00:00+00:00"))
     with opened_node(data) as node:
         try:
             summary = purge_expired(node, when)
         except AccordError as exc:
             stop(exc.detail)
     console.print(
-        f"purged personal data from {summary.purged} messages (retention {summary.message_days} days, "
-        f"refused {summary.refused_days} days, as of {summary.as_of.isoformat()})"
+        _(
+            "purged personal data from {purged} messages (retention {message_days} days, refused "
+            "{refused_days} days, as of {isoformat})"
+        ).format(
+            purged=summary.purged,
+            message_days=summary.message_days,
+            refused_days=summary.refused_days,
+            isoformat=summary.as_of.isoformat(),
+        )
     )
 
 
@@ -129,7 +145,7 @@ def node_deliver(data: DataOption) -> None:
 @node_app.command("resequence")
 def node_resequence(
     data: DataOption,
-    peer: Annotated[str, typer.Option("--peer", help="the peer's node id, as in the sequence-collision alarm")],
+    peer: Annotated[str, typer.Option("--peer", help=_("the peer's node id, as in the sequence-collision alarm"))],
 ) -> None:
     """After a sequence collision (the channel counter went back, e.g. a restored backup): give every envelope waiting
     for the peer a fresh sequence number past the highest the peer holds; logged in the ledger, due at once."""
@@ -142,8 +158,17 @@ def node_resequence(
             stop(exc.detail)
     numbers = f"numbers {done.first}..{done.next_seq - 1}" if done.count else "nothing waited"
     console.print(
-        f"channel {done.channel}: {done.count} waiting envelopes re-sequenced ({numbers}); the channel continues at "
-        f"{done.next_seq} (the peer acknowledged up to {done.highest_acknowledged}, reported holding up to "
-        f"{done.highest_reported})"
+        _(
+            "channel {channel}: {count} waiting envelopes re-sequenced ({numbers}); the channel "
+            "continues at {next_seq} (the peer acknowledged up to {highest_acknowledged}, reported "
+            "holding up to {highest_reported})"
+        ).format(
+            channel=done.channel,
+            count=done.count,
+            numbers=numbers,
+            next_seq=done.next_seq,
+            highest_acknowledged=done.highest_acknowledged,
+            highest_reported=done.highest_reported,
+        )
     )
-    console.print("next: acknowledge the sequence-collision alarm with `accord audit ack ID --note …`")
+    console.print(_("next: acknowledge the sequence-collision alarm with `accord audit ack ID --note …`"))

@@ -9,28 +9,32 @@ from typing import Annotated
 import typer
 
 from accord.cli._console import DataOption, console, opened_node, stop
+from accord.i18n import Language, _, parse_language
 
-officer_app = typer.Typer(help="Officer accounts of this node.", no_args_is_help=True)
+officer_app = typer.Typer(help=_("Officer accounts of this node."), no_args_is_help=True)
 
 
 @officer_app.command("add")
 def officer_add(
     data: DataOption,
     username: Annotated[str, typer.Option()],
-    agency: Annotated[str, typer.Option(help="agency code of this node's party, e.g. RCMP")],
-    name: Annotated[str, typer.Option(help="display name")],
+    agency: Annotated[str, typer.Option(help=_("agency code of this node's party, e.g. RCMP"))],
+    name: Annotated[str, typer.Option(help=_("display name"))],
     role: Annotated[
-        list[str], typer.Option(help="officer, analyst, legal, deputy_head, coordinator, operator, oversight")
+        list[str], typer.Option(help=_("officer, analyst, legal, deputy_head, coordinator, operator, oversight"))
     ],
-    password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
+    password_stdin: Annotated[bool, typer.Option(help=_("read the password from stdin"))] = False,
     clearance: Annotated[
-        str, typer.Option(help="unclassified, restricted, confidential, secret, top_secret")
+        str, typer.Option(help=_("unclassified, restricted, confidential, secret, top_secret"))
     ] = "secret",
     focus_area: Annotated[
-        list[str] | None, typer.Option(help="limit reading to these focus areas (default: all)")
+        list[str] | None, typer.Option(help=_("limit reading to these focus areas (default: all)"))
     ] = None,
     email: Annotated[
-        str | None, typer.Option(help="where notices reach them (reviewers: urgent holds), kept with the name")
+        str | None, typer.Option(help=_("where notices reach them (reviewers: urgent holds), kept with the name"))
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help=_("the language they read Accord in: en, fr or hi (default: the node's)"))
     ] = None,
 ) -> None:
     """Create an officer account (the password is asked for, never given on the command line)."""
@@ -41,11 +45,16 @@ def officer_add(
     try:
         roles = frozenset(Role(r) for r in role)
     except ValueError:
-        stop(f"unknown role in {role}; roles are {', '.join(r.value for r in Role)}")
+        stop(_("unknown role in {role}; roles are {join}").format(role=role, join=", ".join(r.value for r in Role)))
     try:
         level = CommonLevel(clearance)
     except ValueError:
-        stop(f"unknown clearance {clearance!r}; one of {', '.join(c.value for c in CommonLevel)}")
+        stop(
+            _("unknown clearance {clearance!r}; one of {join}").format(
+                clearance=clearance, join=", ".join(c.value for c in CommonLevel)
+            )
+        )
+    chosen = _language_option(language)
     try:
         display = display_with_mailbox(name, email) if email is not None else name
     except AccordError as exc:
@@ -56,18 +65,52 @@ def officer_add(
 
     with opened_node(data) as node:
         officer = create_officer(
-            node, username, password, display, agency, roles, False, level, tuple(focus_area or ())
+            node, username, password, display, agency, roles, False, level, tuple(focus_area or ()), chosen
         )
-        console.print(f"[green]officer {officer.username}[/] ({officer.agency}, {', '.join(sorted(roles))}) created")
+        console.print(
+            _("[green]officer {username}[/] ({agency}, {join}) created").format(
+                username=officer.username, agency=officer.agency, join=", ".join(sorted(roles))
+            )
+        )
         try:  # the peer learns who may be named as a TLP:RED recipient here
             publish_roster(node)
         except NotFound:
-            console.print("no peer is pinned yet: publish the roster with `accord peer roster` once one is")
+            console.print(_("no peer is pinned yet: publish the roster with `accord peer roster` once one is"))
+
+
+@officer_app.command("language")
+def officer_language(
+    username: Annotated[str, typer.Argument(help=_("the officer's username"))],
+    language: Annotated[str, typer.Argument(help=_("en, fr or hi; 'default' for the node's default"))],
+    data: DataOption,
+) -> None:
+    """Set the language an officer reads Accord in (their own choice in the web UI does the same)."""
+    from accord.directory.officers import officer_by_username, set_officer_language
+
+    chosen = None if language == "default" else _language_option(language)
+    with opened_node(data) as node:
+        with node.engine.connect() as conn:
+            officer = officer_by_username(conn, username)
+        if officer is None:
+            stop(_("no active officer named {username!r}").format(username=username))
+        set_officer_language(node, officer, chosen)
+    console.print(
+        _("{username} now reads Accord in {language}").format(username=username, language=chosen or "default")
+    )
+
+
+def _language_option(value: str | None) -> Language | None:
+    if value is None:
+        return None
+    try:
+        return parse_language(value)
+    except ValueError:
+        stop(_("unknown language {value!r}; choose en, fr or hi").format(value=value), code=2)
 
 
 @officer_app.command("unlock")
 def officer_unlock(
-    username: Annotated[str, typer.Argument(help="the officer's username")],
+    username: Annotated[str, typer.Argument(help=_("the officer's username"))],
     data: DataOption,
 ) -> None:
     """Lift the lock (and the back-off) that failed sign-ins put on an officer's account; logged in the ledger."""
@@ -81,10 +124,11 @@ def officer_unlock(
         except AccordError as exc:
             stop(exc.detail)
     if unlocked is None:
-        console.print(f"officer {username} has no failed sign-ins to lift; nothing changed")
+        console.print(_("officer {username} has no failed sign-ins to lift; nothing changed").format(username=username))
         return
     what = "locked" if unlocked.was_locked else "waiting"
     console.print(
-        f"[green]officer {username} unlocked[/] (was {what} after {unlocked.failures} failed sign-ins); "
-        "logged in the ledger"
+        _(
+            "[green]officer {username} unlocked[/] (was {what} after {failures} failed sign-ins); logged in the ledger"
+        ).format(username=username, what=what, failures=unlocked.failures)
     )

@@ -9,14 +9,15 @@ from typing import Annotated
 import typer
 
 from accord.cli._console import DataOption, console, errors, opened_node, stop
+from accord.i18n import _
 
-peer_app = typer.Typer(help="Exchange signed node descriptors and pin the peer's keys.", no_args_is_help=True)
+peer_app = typer.Typer(help=_("Exchange signed node descriptors and pin the peer's keys."), no_args_is_help=True)
 
 
 @peer_app.command("export")
 def peer_export(
     data: DataOption,
-    out: Annotated[Path | None, typer.Option(help="write the descriptor to this file (default: stdout)")] = None,
+    out: Annotated[Path | None, typer.Option(help=_("write the descriptor to this file (default: stdout)"))] = None,
 ) -> None:
     """Print this node's signed descriptor, to hand to the peer's operator."""
     from accord.trust.peers import export_descriptor
@@ -27,14 +28,14 @@ def peer_export(
         sys.stdout.write(token + "\n")
     else:
         out.write_text(token + "\n", encoding="ascii")
-        errors.print(f"descriptor of {node.node_id} written to {out}")
+        errors.print(_("descriptor of {node_id} written to {out}").format(node_id=node.node_id, out=out))
 
 
 @peer_app.command("import")
 def peer_import(
-    descriptor_file: Annotated[Path, typer.Argument(help="the peer's descriptor file ('-' for stdin)")],
+    descriptor_file: Annotated[Path, typer.Argument(help=_("the peer's descriptor file ('-' for stdin)"))],
     data: DataOption,
-    url: Annotated[str | None, typer.Option(help="reach the peer at this URL instead of the one it states")] = None,
+    url: Annotated[str | None, typer.Option(help=_("reach the peer at this URL instead of the one it states"))] = None,
 ) -> None:
     """Verify the peer's signed descriptor and pin its key fingerprints."""
     from accord.trust.peers import pin_peer
@@ -42,14 +43,24 @@ def peer_import(
     try:
         token = sys.stdin.read() if str(descriptor_file) == "-" else descriptor_file.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
-        stop(f"cannot read descriptor {descriptor_file}: {exc}")
+        stop(_("cannot read descriptor {descriptor_file}: {exc}").format(descriptor_file=descriptor_file, exc=exc))
     with opened_node(data) as node:
         descriptor = pin_peer(node, token, url)
-    console.print(f"[green]pinned[/] {descriptor.node_id} ({descriptor.party}) at {url or descriptor.url}")
-    console.print(f"signing key    {descriptor.keys.signing_fingerprint}")
-    console.print(f"encryption key {descriptor.keys.encryption_fingerprint}")
-    console.print("compare these fingerprints with the peer's operator over a separate channel")
-    console.print("then publish this node's officers to the peer with `accord peer roster`")
+    console.print(
+        _("[green]pinned[/] {node_id} ({party}) at {value}").format(
+            node_id=descriptor.node_id, party=descriptor.party, value=url or descriptor.url
+        )
+    )
+    console.print(
+        _("signing key    {signing_fingerprint}").format(signing_fingerprint=descriptor.keys.signing_fingerprint)
+    )
+    console.print(
+        _("encryption key {encryption_fingerprint}").format(
+            encryption_fingerprint=descriptor.keys.encryption_fingerprint
+        )
+    )
+    console.print(_("compare these fingerprints with the peer's operator over a separate channel"))
+    console.print(_("then publish this node's officers to the peer with `accord peer roster`"))
 
 
 @peer_app.command("roster")
@@ -64,4 +75,6 @@ def peer_roster(data: DataOption) -> None:
             roster = publish_roster(node)
         except AccordError as exc:
             stop(exc.detail)
-    console.print(f"roster {roster.id}: {len(roster.officers)} officer(s) queued for the peer")
+    console.print(
+        _("roster {id}: {count} officer(s) queued for the peer").format(id=roster.id, count=len(roster.officers))
+    )

@@ -15,11 +15,12 @@ from rich.table import Table
 from accord.cli._console import DataOption, console, opened_node, stop
 from accord.datafiles import load_agreement
 from accord.errors import AccordError
+from accord.i18n import _
 from accord.policy.cases import CaseResult, family_results, load_cases, run_cases, uncovered_policies
 from accord.policy.pack import PolicyPack, load_pack
 
-policy_app = typer.Typer(help="The party's disclosure policy pack (Cedar policies with their legal sources).")
-PackArgument = Annotated[Path, typer.Argument(help="a pack directory (manifest.yaml, policies.cedar)")]
+policy_app = typer.Typer(help=_("The party's disclosure policy pack (Cedar policies with their legal sources)."))
+PackArgument = Annotated[Path, typer.Argument(help=_("a pack directory (manifest.yaml, policies.cedar)"))]
 
 
 def _load(directory: Path) -> PolicyPack:
@@ -33,7 +34,11 @@ def _load(directory: Path) -> PolicyPack:
 def show(pack_dir: PackArgument) -> None:
     """List the pack's policies, each with what it does and the law it enforces."""
     pack = _load(pack_dir)
-    console.print(f"[bold]{escape(pack.manifest.title)}[/]\n{pack.label}  (sha256 {pack.sha256})")
+    console.print(
+        _("[bold]{escape}[/]\n{label}  (sha256 {sha256})").format(
+            escape=escape(pack.manifest.title), label=pack.label, sha256=pack.sha256
+        )
+    )
     table = Table("policy", "effect", "citation")
     for info in pack.policies.values():
         effect = "permit" if info.effect == "permit" else ("hold for review" if info.review else "refuse")
@@ -42,7 +47,7 @@ def show(pack_dir: PackArgument) -> None:
 
 
 @policy_app.command("test")
-def test(pack_dir: PackArgument, cases_file: Annotated[Path, typer.Argument(help="a case table (YAML)")]) -> None:
+def test(pack_dir: PackArgument, cases_file: Annotated[Path, typer.Argument(help=_("a case table (YAML)"))]) -> None:
     """Run a table of cases against the pack: pass or fail per case; exit 1 on any failure or untested policy."""
     pack = _load(pack_dir)
     try:
@@ -51,22 +56,30 @@ def test(pack_dir: PackArgument, cases_file: Annotated[Path, typer.Argument(help
         stop(exc.detail)
     for result in results:
         if result.passed:
-            console.print(f"[green]pass[/] {escape(result.case.name)}")
+            console.print(_("[green]pass[/] {escape}").format(escape=escape(result.case.name)))
             continue
         got = result.error or (
             f"got {result.decision.verdict} by {[p.id for p in result.decision.policies]}" if result.decision else ""
         )
         expected = result.case.expect
         console.print(
-            f"[bold red]FAIL[/] {escape(result.case.name)}: expected {expected.decision} by "
-            f"{list(expected.policies)}, {escape(got)}"
+            _("[bold red]FAIL[/] {escape}: expected {decision} by {list}, {escape2}").format(
+                escape=escape(result.case.name),
+                decision=expected.decision,
+                list=list(expected.policies),
+                escape2=escape(got),
+            )
         )
     failed = [r for r in results if not r.passed]
     uncovered = uncovered_policies(pack, results)
     _print_families(results)
-    console.print(f"{len(results) - len(failed)}/{len(results)} cases pass; pack {pack.label}")
+    console.print(
+        _("{value}/{count} cases pass; pack {label}").format(
+            value=len(results) - len(failed), count=len(results), label=pack.label
+        )
+    )
     if uncovered:
-        console.print(f"[bold red]policies no passing case exercises:[/] {', '.join(uncovered)}")
+        console.print(_("[bold red]policies no passing case exercises:[/] {join}").format(join=", ".join(uncovered)))
     if failed or uncovered:
         raise typer.Exit(code=1)
 
@@ -89,11 +102,15 @@ def diff(old_dir: PackArgument, new_dir: PackArgument) -> None:
     before, after = old.by_annotated_id(), new.by_annotated_id()
     for policy_id in sorted(set(before) | set(after)):
         if policy_id not in after:
-            console.print(f"[red]- removed[/] {policy_id}")
+            console.print(_("[red]- removed[/] {policy_id}").format(policy_id=policy_id))
         elif policy_id not in before:
-            console.print(f"[green]+ added[/] {policy_id}: {escape(after[policy_id].citation)}")
+            console.print(
+                _("[green]+ added[/] {policy_id}: {escape}").format(
+                    policy_id=policy_id, escape=escape(after[policy_id].citation)
+                )
+            )
         elif before[policy_id] != after[policy_id]:
-            console.print(f"[yellow]~ changed[/] {policy_id}")
+            console.print(_("[yellow]~ changed[/] {policy_id}").format(policy_id=policy_id))
     for label, a, b in (
         ("policies.cedar", old.cedar_text, new.cedar_text),
         ("screens", _yaml(old), _yaml(new)),
@@ -111,7 +128,9 @@ def _yaml(pack: PolicyPack) -> str:
 def install(
     pack_dir: PackArgument,
     data: DataOption,
-    cases_file: Annotated[Path | None, typer.Option("--cases", help="refuse the pack unless these cases pass")] = None,
+    cases_file: Annotated[
+        Path | None, typer.Option("--cases", help=_("refuse the pack unless these cases pass"))
+    ] = None,
 ) -> None:
     """Install a pack on this node (signed with the node's key), log the change and decide held messages again."""
     from accord.exchange.review import reevaluate_held
@@ -123,7 +142,11 @@ def install(
     if cases_file is not None:
         results = run_cases(candidate, load_cases(cases_file), load_agreement())
         if not all(r.passed for r in results):
-            stop(f"{sum(not r.passed for r in results)} of {len(results)} cases fail; not installed")
+            stop(
+                _("{sum} of {count} cases fail; not installed").format(
+                    sum=sum(not r.passed for r in results), count=len(results)
+                )
+            )
     with opened_node(data) as node:
         try:
             pack = install_pack(pack_dir, installed_dir(node.settings.data_dir), node.keys, node.party)
@@ -132,4 +155,4 @@ def install(
             counts = reevaluate_held(node)
         except AccordError as exc:
             stop(exc.detail)
-    console.print(f"installed {pack.label}; held messages decided again: {counts}")
+    console.print(_("installed {label}; held messages decided again: {counts}").format(label=pack.label, counts=counts))

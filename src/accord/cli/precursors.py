@@ -12,19 +12,20 @@ from rich.table import Table
 
 from accord.cli._console import DataOption, console, node_as_officer, progress_bar, stop
 from accord.errors import AccordError, Forbidden
+from accord.i18n import _
 
 if TYPE_CHECKING:
     from accord.focus.precursors.transfer import FileFormat, ImportReport, TransferKind
 
-substances_app = typer.Typer(help="Controlled substances of the 1988 Convention and each party's schedule.")
+substances_app = typer.Typer(help=_("Controlled substances of the 1988 Convention and each party's schedule."))
 precursors_app = typer.Typer(
-    help="Pre-export notifications and precursor incidents to and from CSV or JSON files.", no_args_is_help=True
+    help=_("Pre-export notifications and precursor incidents to and from CSV or JSON files."), no_args_is_help=True
 )
 
 
 @substances_app.command("find")
 def find(
-    query: Annotated[str, typer.Argument(help="a name (misspellings are matched), synonym, CAS or HS code")],
+    query: Annotated[str, typer.Argument(help=_("a name (misspellings are matched), synonym, CAS or HS code"))],
 ) -> None:
     """Print the substances that match, with their table, CAS, HS code and national classes."""
     from accord.focus.precursors.substances import load_substances
@@ -35,7 +36,7 @@ def find(
     except AccordError as exc:
         stop(exc.detail)
     if not matches:
-        stop(f"nothing in Tables I/II matches {query!r}")
+        stop(_("nothing in Tables I/II matches {query!r}").format(query=query))
     table = Table("substance", "table", "CAS", "HS", "matched", "Canada", "India")
     for match in matches:
         s = match.substance
@@ -47,7 +48,7 @@ def find(
             f"{s.name} ({s.code})", s.table, s.cas or "—", s.hs, f"{match.matched_on} {match.score:g}", *cells
         )
     console.print(table)
-    console.print("[dim]? = class by the working rule, not yet confirmed against the national instrument[/]")
+    console.print(_("[dim]? = class by the working rule, not yet confirmed against the national instrument[/]"))
 
 
 # ---- accord precursors import|export
@@ -56,9 +57,11 @@ def find(
 # attempted (the file, the node or the officer cannot be used).
 ALL_IMPORTED, SOME_NOT_IMPORTED, UNUSABLE = 0, 1, 2
 
-OfficerOption = Annotated[str, typer.Option("--officer", help="the username of the officer the messages are from")]
-KindOption = Annotated[str, typer.Option("--kind", help="notifications or incidents")]
-FormatOption = Annotated[str | None, typer.Option("--format", help="csv or json (default: from the file's extension)")]
+OfficerOption = Annotated[str, typer.Option("--officer", help=_("the username of the officer the messages are from"))]
+KindOption = Annotated[str, typer.Option("--kind", help=_("notifications or incidents"))]
+FormatOption = Annotated[
+    str | None, typer.Option("--format", help=_("csv or json (default: from the file's extension)"))
+]
 
 
 def _choices(kind: str, form: str | None, path: Path) -> tuple[TransferKind, FileFormat]:
@@ -67,11 +70,17 @@ def _choices(kind: str, form: str | None, path: Path) -> tuple[TransferKind, Fil
     try:
         chosen_kind = TransferKind(kind.lower())
     except ValueError:
-        stop(f"--kind {kind!r} is not one of {', '.join(k.value for k in TransferKind)}", UNUSABLE)
+        stop(
+            _("--kind {kind!r} is not one of {join}").format(kind=kind, join=", ".join(k.value for k in TransferKind)),
+            UNUSABLE,
+        )
     try:
         chosen_format = FileFormat.for_path(path) if form is None else FileFormat(form.lower())
     except ValueError:
-        stop(f"--format {form!r} is not one of {', '.join(f.value for f in FileFormat)}", UNUSABLE)
+        stop(
+            _("--format {form!r} is not one of {join}").format(form=form, join=", ".join(f.value for f in FileFormat)),
+            UNUSABLE,
+        )
     except AccordError as exc:
         stop(exc.detail, UNUSABLE)
     return chosen_kind, chosen_format
@@ -79,12 +88,12 @@ def _choices(kind: str, form: str | None, path: Path) -> tuple[TransferKind, Fil
 
 @precursors_app.command("import")
 def precursors_import(
-    file: Annotated[Path, typer.Argument(help="the CSV or JSON file (columns: docs/precursors-import.md)")],
+    file: Annotated[Path, typer.Argument(help=_("the CSV or JSON file (columns: docs/precursors-import.md)"))],
     data: DataOption,
     officer: OfficerOption,
     kind: KindOption = "notifications",
     format: FormatOption = None,
-    dry_run: Annotated[bool, typer.Option(help="check every row and ask the policy; send nothing")] = False,
+    dry_run: Annotated[bool, typer.Option(help=_("check every row and ask the policy; send nothing"))] = False,
 ) -> None:
     """Send each good notification or incident of the file, in its own transaction, and list every bad row.
 
@@ -95,10 +104,15 @@ def precursors_import(
     chosen_kind, chosen_format = _choices(kind, format, file)
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
-            stop(f"{file} has {file.stat().st_size:,} bytes; at most {MAX_FILE_BYTES:,} are imported at once", UNUSABLE)
+            stop(
+                _("{file} has {st_size:,} bytes; at most {MAX_FILE_BYTES:,} are imported at once").format(
+                    file=file, st_size=file.stat().st_size, MAX_FILE_BYTES=MAX_FILE_BYTES
+                ),
+                UNUSABLE,
+            )
         content = file.read_bytes()
     except OSError as exc:
-        stop(f"cannot read {file}: {exc.strerror}", UNUSABLE)
+        stop(_("cannot read {file}: {strerror}").format(file=file, strerror=exc.strerror), UNUSABLE)
     with (
         node_as_officer(data, officer) as (node, sender),
         progress_bar(f"{'checking' if dry_run else 'importing'} {file.name}") as progress,
@@ -142,7 +156,7 @@ def _print_report(report: ImportReport, file: Path) -> None:
 def precursors_export(
     data: DataOption,
     officer: OfficerOption,
-    out: Annotated[Path, typer.Option("--out", help="the file to write")],
+    out: Annotated[Path, typer.Option("--out", help=_("the file to write"))],
     kind: KindOption = "notifications",
     format: FormatOption = None,
 ) -> None:
@@ -151,11 +165,15 @@ def precursors_export(
 
     chosen_kind, chosen_format = _choices(kind, format, out)
     if not out.parent.exists():
-        stop(f"the folder {out.parent} does not exist", code=1)
+        stop(_("the folder {parent} does not exist").format(parent=out.parent), code=1)
     with node_as_officer(data, officer) as (node, reader):
         try:
             content, count = export_file(node, reader, chosen_kind, chosen_format)
         except AccordError as exc:
             stop(exc.detail, code=1)
     out.write_bytes(content)
-    console.print(f"wrote {count} {chosen_kind} to {out} ({len(content):,} bytes, {chosen_format.value})")
+    console.print(
+        _("wrote {count} {chosen_kind} to {out} ({count2:,} bytes, {value})").format(
+            count=count, chosen_kind=chosen_kind, out=out, count2=len(content), value=chosen_format.value
+        )
+    )

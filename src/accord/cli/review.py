@@ -10,23 +10,26 @@ import typer
 from rich.table import Table
 
 from accord.cli._console import DataOption, console, node_as_officer, stop
+from accord.i18n import _
 
 if TYPE_CHECKING:
     from accord.exchange.redaction import ReviewConditions
 
-review_app = typer.Typer(help="The legal review queue: held disclosures, previews, decisions.", no_args_is_help=True)
+review_app = typer.Typer(help=_("The legal review queue: held disclosures, previews, decisions."), no_args_is_help=True)
 
-OfficerOption = Annotated[str, typer.Option("--officer", help="the reviewer's username (legal or deputy_head)")]
-MessageArgument = Annotated[str, typer.Argument(help="the held message's id")]
+OfficerOption = Annotated[str, typer.Option("--officer", help=_("the reviewer's username (legal or deputy_head)"))]
+MessageArgument = Annotated[str, typer.Argument(help=_("the held message's id"))]
 # Redactions, caveats and an assurance, as on the web form.
-RemoveField = Annotated[list[str] | None, typer.Option(help="subjects[N].<field> to leave out (repeatable)")]
-RemoveSubject = Annotated[list[int] | None, typer.Option(help="subject N to leave out entirely (repeatable)")]
-RemoveAttachment = Annotated[list[str] | None, typer.Option(help="attachment sha256 to leave out (repeatable)")]
-AddCaveat = Annotated[list[str] | None, typer.Option(help="handling code to add: H0, H1, H2, H3 (repeatable)")]
-AssuranceKindOption = Annotated[str | None, typer.Option(help="no-death-penalty, humane-treatment or use-limitation")]
-AssuranceReference = Annotated[str | None, typer.Option(help="the document, e.g. a note verbale's number")]
-AssuranceDate = Annotated[str | None, typer.Option(help="the date it was given (YYYY-MM-DD)")]
-AssuranceAuthority = Annotated[str | None, typer.Option(help="who gave it")]
+RemoveField = Annotated[list[str] | None, typer.Option(help=_("subjects[N].<field> to leave out (repeatable)"))]
+RemoveSubject = Annotated[list[int] | None, typer.Option(help=_("subject N to leave out entirely (repeatable)"))]
+RemoveAttachment = Annotated[list[str] | None, typer.Option(help=_("attachment sha256 to leave out (repeatable)"))]
+AddCaveat = Annotated[list[str] | None, typer.Option(help=_("handling code to add: H0, H1, H2, H3 (repeatable)"))]
+AssuranceKindOption = Annotated[
+    str | None, typer.Option(help=_("no-death-penalty, humane-treatment or use-limitation"))
+]
+AssuranceReference = Annotated[str | None, typer.Option(help=_("the document, e.g. a note verbale's number"))]
+AssuranceDate = Annotated[str | None, typer.Option(help=_("the date it was given (YYYY-MM-DD)"))]
+AssuranceAuthority = Annotated[str | None, typer.Option(help=_("who gave it"))]
 
 UNUSABLE = 2
 
@@ -81,7 +84,9 @@ def _conditions(
     try:
         return ReviewConditions.model_validate(raw)
     except ValidationError as exc:
-        stop(f"the conditions are not valid: {validation_text(exc)}", UNUSABLE)
+        stop(
+            _("the conditions are not valid: {validation_text}").format(validation_text=validation_text(exc)), UNUSABLE
+        )
 
 
 @review_app.command("preview")
@@ -111,13 +116,28 @@ def review_preview(
         except AccordError as exc:
             stop(exc.detail, UNUSABLE)
     leaving = shown.message
-    console.print(f"[bold]{leaving.title}[/] ({leaving.handling.classification}, TLP:{leaving.handling.tlp})")
+    console.print(
+        _("[bold]{title}[/] ({classification}, TLP:{tlp})").format(
+            title=leaving.title, classification=leaving.handling.classification, tlp=leaving.handling.tlp
+        )
+    )
     for subject in leaving.subjects:
-        console.print(f"  subject: {subject.name or '(no name)'} ({subject.role or subject.kind.value})")
+        console.print(
+            _("  subject: {value} ({value2})").format(
+                value=subject.name or "(no name)", value2=subject.role or subject.kind.value
+            )
+        )
     for attachment in leaving.attachments:
-        console.print(f"  attachment: {attachment.name}")
+        console.print(_("  attachment: {name}").format(name=attachment.name))
     for given in leaving.assurances:
-        console.print(f"  assurance: {given.kind} {given.reference}, {given.issued_on}, {given.issuing_authority}")
+        console.print(
+            _("  assurance: {kind} {reference}, {issued_on}, {issuing_authority}").format(
+                kind=given.kind,
+                reference=given.reference,
+                issued_on=given.issued_on,
+                issuing_authority=given.issuing_authority,
+            )
+        )
     if shown.removed:
         console.print("left out: " + "; ".join(shown.removed))
     for hit in shown.decision.policies:
@@ -134,8 +154,8 @@ def review_decide(
     message: MessageArgument,
     data: DataOption,
     officer: OfficerOption,
-    action: Annotated[str, typer.Option(help="approve, refuse or escalate")],
-    reason: Annotated[str, typer.Option(help="why (logged)")],
+    action: Annotated[str, typer.Option(help=_("approve, refuse or escalate"))],
+    reason: Annotated[str, typer.Option(help=_("why (logged)"))],
     remove_field: RemoveField = None,
     remove_subject: RemoveSubject = None,
     remove_attachment: RemoveAttachment = None,
@@ -156,10 +176,14 @@ def review_decide(
     try:
         decision = ReviewDecision(action=action, reason=reason, conditions=conditions)
     except ValidationError:
-        stop("a decision is approve, refuse or escalate, with a reason of at least 3 characters", UNUSABLE)
+        stop(_("a decision is approve, refuse or escalate, with a reason of at least 3 characters"), UNUSABLE)
     with node_as_officer(data, officer) as (node, reviewer):
         try:
             result = decide(node, reviewer, message, decision)
         except AccordError as exc:
             stop(exc.detail, UNUSABLE)
-    console.print(f"[green]{result['action']}[/] at level {result['level']}: {result['state']} — {result['reason']}")
+    console.print(
+        _("[green]{action}[/] at level {level}: {state} — {reason}").format(
+            action=result["action"], level=result["level"], state=result["state"], reason=result["reason"]
+        )
+    )

@@ -15,17 +15,18 @@ from accord.cli._console import console, stop
 from accord.config import NODE_FILE
 from accord.domain.parties import Party
 from accord.errors import AccordError
+from accord.i18n import _
 
 if TYPE_CHECKING:
     from accord.sandbox import SandboxNode
 
-sandbox_app = typer.Typer(help="The two-party sandbox's tools.", no_args_is_help=True)
+sandbox_app = typer.Typer(help=_("The two-party sandbox's tools."), no_args_is_help=True)
 
 
 def up(
-    var: Annotated[Path, typer.Option(help="where the sandbox keeps both nodes' data")] = Path("var"),
-    india_port: Annotated[int, typer.Option(help="India node's port")] = 8401,
-    canada_port: Annotated[int, typer.Option(help="Canada node's port")] = 8402,
+    var: Annotated[Path, typer.Option(help=_("where the sandbox keeps both nodes' data"))] = Path("var"),
+    india_port: Annotated[int, typer.Option(help=_("India node's port"))] = 8401,
+    canada_port: Annotated[int, typer.Option(help=_("Canada node's port"))] = 8402,
 ) -> None:
     """Start the two-party sandbox: India on 127.0.0.1:8401, Canada on 127.0.0.1:8402. Ctrl-C stops both."""
     from accord.sandbox import prepare_sandbox, start_node_process, stop_processes, wait_healthy
@@ -47,34 +48,44 @@ def up(
         while not stopping.is_set():
             for process, node in zip(processes, nodes, strict=True):
                 if process.poll() is not None:
-                    stop(f"the {node.party} node stopped (exit {process.returncode}); see {node.data_dir}/node.log")
+                    stop(
+                        _("the {party} node stopped (exit {returncode}); see {data_dir}/node.log").format(
+                            party=node.party, returncode=process.returncode, data_dir=node.data_dir
+                        )
+                    )
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        console.print("stopping both nodes…")
+        console.print(_("stopping both nodes…"))
         stop_processes(processes)
-        console.print("stopped.")
+        console.print(_("stopped."))
 
 
 def _print_sandbox(nodes: list[SandboxNode]) -> None:
     for node in nodes:
-        console.print(f"\n[bold]{node.party} node[/] at {node.url}  (API docs: {node.url}/docs)")
-        console.print("  SAMPLE sign-ins — not real people, sandbox only:")
+        console.print(
+            _("\n[bold]{party} node[/] at {url}  (API docs: {url}/docs)").format(party=node.party, url=node.url)
+        )
+        console.print(_("  SAMPLE sign-ins — not real people, sandbox only:"))
         for officer in node.officers:
             console.print(
-                f"    {officer.username:<20} password {officer.sample_password:<28} {officer.agency:<8} "
-                f"{', '.join(officer.roles)}"
+                _("    {username:<20} password {sample_password:<28} {agency:<8} {join}").format(
+                    username=officer.username,
+                    sample_password=officer.sample_password,
+                    agency=officer.agency,
+                    join=", ".join(officer.roles),
+                )
             )
-    console.print("\nBoth nodes are running. Ctrl-C stops both.")
+    console.print(_("\nBoth nodes are running. Ctrl-C stops both."))
 
 
 @sandbox_app.command("seed")
 def sandbox_seed(
-    messages: Annotated[int, typer.Option(help="how many requests, shares and alerts to generate")] = 300,
-    days: Annotated[int, typer.Option(help="spread them over this many past days")] = 90,
-    seed: Annotated[int, typer.Option(help="random seed (the same seed generates the same traffic)")] = 1,
-    var: Annotated[Path, typer.Option(help="where the sandbox keeps both nodes' data")] = Path("var"),
+    messages: Annotated[int, typer.Option(help=_("how many requests, shares and alerts to generate"))] = 300,
+    days: Annotated[int, typer.Option(help=_("spread them over this many past days"))] = 90,
+    seed: Annotated[int, typer.Option(help=_("random seed (the same seed generates the same traffic)"))] = 1,
+    var: Annotated[Path, typer.Option(help=_("where the sandbox keeps both nodes' data"))] = Path("var"),
 ) -> None:
     """Write generated SAMPLE traffic (with reads and answers) to both sandbox nodes, for reports and demos."""
     from accord.bootstrap import open_node
@@ -86,7 +97,11 @@ def sandbox_seed(
         for party in Party:
             data_dir = sandbox_data_dir(var, party)
             if not (data_dir / NODE_FILE).exists():
-                stop(f"no sandbox node in {data_dir}; start the sandbox once with `accord up --var {var}`")
+                stop(
+                    _("no sandbox node in {data_dir}; start the sandbox once with `accord up --var {var}`").format(
+                        data_dir=data_dir, var=var
+                    )
+                )
             opened[party] = open_node(sandbox_settings(data_dir))
         with Progress(
             TextColumn("seeding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -100,9 +115,17 @@ def sandbox_seed(
         for node in opened.values():
             node.close()
     console.print(
-        f"wrote {summary.openings} SAMPLE requests, shares and alerts, {summary.responses} responses and "
-        f"{summary.precursors} precursor notifications, answers and incidents to both "
-        f"nodes, dated {summary.start:%Y-%m-%d} to {summary.end:%Y-%m-%d}"
+        _(
+            "wrote {openings} SAMPLE requests, shares and alerts, {responses} responses and "
+            "{precursors} precursor notifications, answers and incidents to both nodes, dated "
+            "{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+        ).format(
+            openings=summary.openings,
+            responses=summary.responses,
+            precursors=summary.precursors,
+            start=summary.start,
+            end=summary.end,
+        )
     )
     if networked:
-        console.print(f"wrote {networked} SAMPLE network entities (a case on each node)")
+        console.print(_("wrote {networked} SAMPLE network entities (a case on each node)").format(networked=networked))

@@ -10,8 +10,9 @@ from rich.table import Table
 
 from accord.cli._console import DataOption, console, opened_node, stop
 from accord.errors import AccordError
+from accord.i18n import _
 
-workplan_app = typer.Typer(help="The shared work plan as this node holds it.", no_args_is_help=True)
+workplan_app = typer.Typer(help=_("The shared work plan as this node holds it."), no_args_is_help=True)
 
 
 @workplan_app.command("show")
@@ -42,10 +43,10 @@ def workplan_show(data: DataOption) -> None:
 
 
 def report(
-    period: Annotated[str, typer.Option(help="2026-Q4, 2026-11, 2026 or 2026-10-01..2026-12-31")],
-    out: Annotated[Path, typer.Option(help="the file to write")],
+    period: Annotated[str, typer.Option(help=_("2026-Q4, 2026-11, 2026 or 2026-10-01..2026-12-31"))],
+    out: Annotated[Path, typer.Option(help=_("the file to write"))],
     data: DataOption,
-    format: Annotated[str, typer.Option(help="html, pdf or json")] = "html",
+    format: Annotated[str, typer.Option(help=_("html, pdf or json"))] = "html",
 ) -> None:
     """Write the joint progress report for a period: plan, indicators, charts, overdue items, checkpoints."""
     from accord.reports.progress import build_report
@@ -55,9 +56,9 @@ def report(
     try:
         chosen_format = ReportFormat(format.lower())
     except ValueError:
-        stop(f"--format {format!r} is not one of html, pdf, json")
+        stop(_("--format {format!r} is not one of html, pdf, json").format(format=format))
     if not out.parent.exists():
-        stop(f"the folder {out.parent} does not exist")
+        stop(_("the folder {parent} does not exist").format(parent=out.parent))
     try:
         chosen = parse_period(period)
     except AccordError as exc:
@@ -69,6 +70,15 @@ def report(
             out.write_bytes(render(built, chosen_format))
     totals = built["totals"]
     console.print(
-        f"wrote {out} ({out.stat().st_size:,} bytes): {totals['count']} requests in {chosen.label}, "
-        f"{totals['answered']} answered, {totals['overdue_now']} overdue now"
+        _(
+            "wrote {out} ({st_size:,} bytes): {count} requests in {label}, {answered} answered, "
+            "{overdue_now} overdue now"
+        ).format(
+            out=out,
+            st_size=out.stat().st_size,
+            count=totals["count"],
+            label=chosen.label,
+            answered=totals["answered"],
+            overdue_now=totals["overdue_now"],
+        )
     )

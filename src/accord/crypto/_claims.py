@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from accord.crypto.errors import MalformedArtefact
+from accord.i18n import _
 
 T = TypeVar("T")
 
@@ -30,7 +31,7 @@ def json_type(value: Any) -> str:
 def required(claims: Mapping[str, Any], artefact: str, name: str, kind: type[T]) -> T:
     """The claim `name`, which must be present and of the JSON type `kind` (a boolean is not an integer)."""
     if name not in claims:
-        raise MalformedArtefact(f"{artefact} lacks claim {name!r}")
+        raise MalformedArtefact(_("{artefact} lacks claim {name!r}").format(artefact=artefact, name=name))
     return _typed(claims[name], artefact, name, kind)
 
 
@@ -41,20 +42,32 @@ def optional(claims: Mapping[str, Any], artefact: str, name: str, kind: type[T])
 
 def _typed(value: Any, artefact: str, name: str, kind: type[T]) -> T:
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise MalformedArtefact(f"{artefact} claim {name!r} is {json_type(value)}, expected {_JSON_TYPES[kind]}")
+        raise MalformedArtefact(
+            _("{artefact} claim {name!r} is {json_type}, expected {JSON_TYPES}").format(
+                artefact=artefact, name=name, json_type=json_type(value), JSON_TYPES=_JSON_TYPES[kind]
+            )
+        )
     return value
 
 
 def positive(value: int, artefact: str, name: str) -> int:
     if value < 1:
-        raise MalformedArtefact(f"{artefact} claim {name!r} is {value}, expected a positive integer")
+        raise MalformedArtefact(
+            _("{artefact} claim {name!r} is {value}, expected a positive integer").format(
+                artefact=artefact, name=name, value=value
+            )
+        )
     return value
 
 
 def hash_hex(value: str, artefact: str, name: str) -> bytes:
     """A SHA-256 hash written as 64 lowercase hex digits, as every hash Accord signs is."""
     if not _SHA256_HEX.fullmatch(value):
-        raise MalformedArtefact(f"{artefact} claim {name!r} is {value[:80]!r}, expected 64 lowercase hex digits")
+        raise MalformedArtefact(
+            _("{artefact} claim {name!r} is {value!r}, expected 64 lowercase hex digits").format(
+                artefact=artefact, name=name, value=value[:80]
+            )
+        )
     return bytes.fromhex(value)
 
 
@@ -63,7 +76,15 @@ def utc_time(value: str, artefact: str, name: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise MalformedArtefact(f"{artefact} claim {name!r} is {value[:80]!r}, expected an ISO 8601 time") from exc
+        raise MalformedArtefact(
+            _("{artefact} claim {name!r} is {value!r}, expected an ISO 8601 time").format(
+                artefact=artefact, name=name, value=value[:80]
+            )
+        ) from exc
     if parsed.tzinfo is None:
-        raise MalformedArtefact(f"{artefact} claim {name!r} is {value!r}, expected a time with its UTC offset")
+        raise MalformedArtefact(
+            _("{artefact} claim {name!r} is {value!r}, expected a time with its UTC offset").format(
+                artefact=artefact, name=name, value=value
+            )
+        )
     return parsed

@@ -9,6 +9,7 @@ from accord.crypto._claims import required
 from accord.crypto.errors import MalformedArtefact
 from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.crypto.signing import sign_claims, signed_kid, unverified_claims, verify_claims
+from accord.i18n import _
 
 DESCRIPTOR_TYP = "accord-node-descriptor+jws"
 
@@ -33,7 +34,7 @@ class NodeDescriptor:
 
 def sign_descriptor(descriptor: NodeDescriptor, keys: NodeKeys) -> str:
     if keys.public.signing_fingerprint != descriptor.keys.signing_fingerprint:
-        raise MalformedArtefact("a descriptor must be signed by the key it describes")
+        raise MalformedArtefact(_("a descriptor must be signed by the key it describes"))
     return sign_claims(descriptor.claims(), keys.signing, DESCRIPTOR_TYP)
 
 
@@ -44,8 +45,10 @@ def verify_descriptor(token: str) -> NodeDescriptor:
     keys = PublicKeys.from_jwks(unverified_claims(token).get("keys", {}))
     if keys.signing_fingerprint != kid:
         raise MalformedArtefact(
-            f"descriptor key id does not match the signing key it carries: signed under {kid}, "
-            f"carries {keys.signing_fingerprint}"
+            _(
+                "descriptor key id does not match the signing key it carries: signed under {kid}, "
+                "carries {signing_fingerprint}"
+            ).format(kid=kid, signing_fingerprint=keys.signing_fingerprint)
         )
     claims = verify_claims(token, keys.signing)
     return NodeDescriptor(

@@ -14,6 +14,7 @@ from accord.crypto.canonical import sha256_hex
 from accord.crypto.errors import MalformedArtefact, StaleEnvelope, UndecryptableEnvelope, UnknownSender
 from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.crypto.signing import PARSE_ERRORS, sign_claims, signed_kid, verify_claims
+from accord.i18n import _
 
 ENVELOPE_TYP = "accord-envelope+jws"
 KEY_ALG = "ECDH-ES"
@@ -95,12 +96,16 @@ def open_envelope(
         raw = token.encode()
         decrypted = jwe.decrypt_compact(raw, own_keys.encryption, registry=_registry(raw))
     except (JoseError, *PARSE_ERRORS) as exc:
-        raise UndecryptableEnvelope(f"envelope cannot be decrypted with this node's key: {exc}") from exc
+        raise UndecryptableEnvelope(
+            _("envelope cannot be decrypted with this node's key: {exc}").format(exc=exc)
+        ) from exc
     signed = decrypted.plaintext or b""
     kid = signed_kid(signed, ENVELOPE_TYP)
     peer = find_peer(kid)
     if peer is None:
-        raise UnknownSender(f"no pinned peer has signing key {kid}; run `accord peer import` for that node")
+        raise UnknownSender(
+            _("no pinned peer has signing key {kid}; run `accord peer import` for that node").format(kid=kid)
+        )
     claims = _parse_claims(verify_claims(signed, peer.keys.signing))
     _check_claims(claims, peer, own_node_id, now, max_age_s, skew_s)
     return OpenedEnvelope(claims=claims, sender=peer, digest=sha256_hex(token.encode()))
@@ -124,11 +129,27 @@ def _check_claims(
     claims: EnvelopeClaims, peer: PinnedPeer, own_node_id: str, now: int, max_age_s: int, skew_s: int
 ) -> None:
     if claims.iss != peer.node_id:
-        raise UnknownSender(f"envelope claims issuer {claims.iss!r} but is signed by {peer.node_id!r}")
+        raise UnknownSender(
+            _("envelope claims issuer {iss!r} but is signed by {node_id!r}").format(
+                iss=claims.iss, node_id=peer.node_id
+            )
+        )
     if claims.aud != own_node_id:
-        raise MalformedArtefact(f"envelope is addressed to {claims.aud!r}, not to this node ({own_node_id})")
+        raise MalformedArtefact(
+            _("envelope is addressed to {aud!r}, not to this node ({own_node_id})").format(
+                aud=claims.aud, own_node_id=own_node_id
+            )
+        )
     age = now - claims.iat
     if age > max_age_s:
-        raise StaleEnvelope(f"envelope was sealed {age} s ago; this node accepts at most {max_age_s} s")
+        raise StaleEnvelope(
+            _("envelope was sealed {age} s ago; this node accepts at most {max_age_s} s").format(
+                age=age, max_age_s=max_age_s
+            )
+        )
     if age < -skew_s:
-        raise StaleEnvelope(f"envelope is dated {-age} s in the future; allowed clock skew is {skew_s} s")
+        raise StaleEnvelope(
+            _("envelope is dated {value} s in the future; allowed clock skew is {skew_s} s").format(
+                value=-age, skew_s=skew_s
+            )
+        )

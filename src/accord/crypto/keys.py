@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from joserfc.jwk import OKPKey
 
 from accord.crypto.errors import KeyFileError, MalformedArtefact
+from accord.i18n import _
 
 SIGNING_KEY_FILE = "signing-ed25519.pem"
 ENCRYPTION_KEY_FILE = "encryption-x25519.pem"
@@ -47,11 +48,11 @@ class PublicKeys:
             signing = OKPKey.import_key(jwks["signing"])
             encryption = OKPKey.import_key(jwks["encryption"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise MalformedArtefact(f"public keys are not valid OKP JWKs: {exc}") from exc
+            raise MalformedArtefact(_("public keys are not valid OKP JWKs: {exc}").format(exc=exc)) from exc
         if signing.curve_name != "Ed25519" or encryption.curve_name != "X25519":
-            raise MalformedArtefact("signing key must be Ed25519 and encryption key X25519")
+            raise MalformedArtefact(_("signing key must be Ed25519 and encryption key X25519"))
         if signing.is_private or encryption.is_private:
-            raise MalformedArtefact("a descriptor must never carry private keys")
+            raise MalformedArtefact(_("a descriptor must never carry private keys"))
         return cls(signing=signing, encryption=encryption)
 
 
@@ -78,7 +79,7 @@ class NodeKeys:
         for name, key in ((SIGNING_KEY_FILE, self.signing), (ENCRYPTION_KEY_FILE, self.encryption)):
             path = key_dir / name
             if path.exists():
-                raise KeyFileError(f"{path} exists; refusing to overwrite a node key")
+                raise KeyFileError(_("{path} exists; refusing to overwrite a node key").format(path=path))
             pem = key.private_key.private_bytes(  # type: ignore[union-attr]
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
@@ -99,10 +100,14 @@ def _load_private(path: Path, expected: type) -> OKPKey:
         mode = stat.S_IMODE(path.stat().st_mode)
         pem = path.read_bytes()
     except OSError as exc:
-        raise KeyFileError(f"cannot read key file {path}: {exc}; run `accord node init`") from exc
+        raise KeyFileError(
+            _("cannot read key file {path}: {exc}; run `accord node init`").format(path=path, exc=exc)
+        ) from exc
     if mode & 0o077:
-        raise KeyFileError(f"key file {path} has mode {mode:o}; it must be 600 (chmod 600 {path})")
+        raise KeyFileError(
+            _("key file {path} has mode {mode:o}; it must be 600 (chmod 600 {path})").format(path=path, mode=mode)
+        )
     private = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(private, expected):
-        raise KeyFileError(f"key file {path} does not hold a {expected.__name__}")
+        raise KeyFileError(_("key file {path} does not hold a {name__}").format(path=path, name__=expected.__name__))
     return OKPKey.import_key(pem)

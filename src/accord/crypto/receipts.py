@@ -10,6 +10,7 @@ from accord.crypto._claims import hash_hex, positive, required, utc_time
 from accord.crypto.errors import MalformedArtefact
 from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
+from accord.i18n import _
 
 RECEIPT_TYP = "accord-receipt+jws"
 RECEIPT_CLAIM_TYP = "delivery-receipt"
@@ -51,17 +52,29 @@ def verify_receipt(token: str, peer: PublicKeys, expected_message_id: str) -> Re
     every claim once; the first failure is raised, naming what was expected and what was found."""
     kid = signed_kid(token, RECEIPT_TYP)
     if kid != peer.signing_fingerprint:
-        raise MalformedArtefact(f"receipt is signed by key {kid}, not the peer's pinned key {peer.signing_fingerprint}")
+        raise MalformedArtefact(
+            _("receipt is signed by key {kid}, not the peer's pinned key {signing_fingerprint}").format(
+                kid=kid, signing_fingerprint=peer.signing_fingerprint
+            )
+        )
     claims = verify_claims(token, peer.signing)
     if claims.get("ref") != expected_message_id:
-        raise MalformedArtefact(f"receipt is for {claims.get('ref')!r}, not {expected_message_id!r}")
+        raise MalformedArtefact(
+            _("receipt is for {get!r}, not {expected_message_id!r}").format(
+                get=claims.get("ref"), expected_message_id=expected_message_id
+            )
+        )
     return _parse_claims(claims)
 
 
 def _parse_claims(claims: dict[str, Any]) -> ReceiptClaims:
     typ = required(claims, "receipt", "typ", str)
     if typ != RECEIPT_CLAIM_TYP:
-        raise MalformedArtefact(f"receipt claim 'typ' is {typ[:80]!r}, expected {RECEIPT_CLAIM_TYP!r}")
+        raise MalformedArtefact(
+            _("receipt claim 'typ' is {typ!r}, expected {RECEIPT_CLAIM_TYP!r}").format(
+                typ=typ[:80], RECEIPT_CLAIM_TYP=RECEIPT_CLAIM_TYP
+            )
+        )
     digest = required(claims, "receipt", "digest", str)
     hash_hex(digest, "receipt", "digest")
     return ReceiptClaims(
@@ -82,7 +95,11 @@ def _parse_position(ledger: dict[str, Any]) -> LedgerPosition:
     index = required(ledger, "receipt ledger", "index", int)
     tree_size = required(ledger, "receipt ledger", "tree_size", int)
     if not 0 <= index < tree_size:
-        raise MalformedArtefact(f"receipt names leaf {index} of a tree of {tree_size} leaves, expected one inside it")
+        raise MalformedArtefact(
+            _("receipt names leaf {index} of a tree of {tree_size} leaves, expected one inside it").format(
+                index=index, tree_size=tree_size
+            )
+        )
     return LedgerPosition(
         index=index,
         leaf_hash=hash_hex(required(ledger, "receipt ledger", "leaf_hash", str), "receipt ledger", "leaf_hash"),

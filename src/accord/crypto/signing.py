@@ -11,6 +11,7 @@ from joserfc.jwk import OKPKey
 
 from accord.crypto.canonical import canonical_json
 from accord.crypto.errors import BadSignature, MalformedArtefact
+from accord.i18n import _
 
 SIGNING_ALG = "Ed25519"
 # joserfc reports some malformed input (an unknown curve, a header member of the wrong JSON type) as plain Python
@@ -33,7 +34,7 @@ def _as_bytes(token: str | bytes) -> bytes:
     try:
         return token.encode()
     except UnicodeEncodeError as exc:
-        raise MalformedArtefact(f"not a compact JWS: {exc}") from exc
+        raise MalformedArtefact(_("not a compact JWS: {exc}").format(exc=exc)) from exc
 
 
 def sign_claims(claims: dict[str, Any], key: OKPKey, typ: str) -> str:
@@ -47,14 +48,18 @@ def signed_kid(token: str | bytes, typ: str) -> str:
     try:
         header = jws.extract_compact(raw, registry=_registry(raw)).protected
     except (JoseError, *PARSE_ERRORS) as exc:
-        raise MalformedArtefact(f"not a compact JWS: {exc}") from exc
+        raise MalformedArtefact(_("not a compact JWS: {exc}").format(exc=exc)) from exc
     if header.get("typ") != typ:
-        raise MalformedArtefact(f"JWS typ is {header.get('typ')!r}, expected {typ!r}")
+        raise MalformedArtefact(_("JWS typ is {get!r}, expected {typ!r}").format(get=header.get("typ"), typ=typ))
     if header.get("alg") != SIGNING_ALG:
-        raise MalformedArtefact(f"JWS alg {header.get('alg')!r} is not accepted; only {SIGNING_ALG}")
+        raise MalformedArtefact(
+            _("JWS alg {get!r} is not accepted; only {SIGNING_ALG}").format(
+                get=header.get("alg"), SIGNING_ALG=SIGNING_ALG
+            )
+        )
     kid = header.get("kid")
     if not isinstance(kid, str):
-        raise MalformedArtefact("JWS header has no key id")
+        raise MalformedArtefact(_("JWS header has no key id"))
     return kid
 
 
@@ -64,9 +69,9 @@ def unverified_claims(token: str) -> dict[str, Any]:
     try:
         claims = json.loads(jws.extract_compact(raw, registry=_registry(raw)).payload)
     except (JoseError, RecursionError, *PARSE_ERRORS) as exc:
-        raise MalformedArtefact(f"not a compact JWS with a JSON payload: {exc}") from exc
+        raise MalformedArtefact(_("not a compact JWS with a JSON payload: {exc}").format(exc=exc)) from exc
     if not isinstance(claims, dict):
-        raise MalformedArtefact("signed payload is not a JSON object")
+        raise MalformedArtefact(_("signed payload is not a JSON object"))
     return claims
 
 
@@ -77,16 +82,18 @@ def verify_claims(token: str | bytes, key: OKPKey) -> dict[str, Any]:
     try:
         verified = jws.deserialize_compact(raw, key, registry=_registry(raw))
     except JoseError as exc:
-        raise BadSignature(f"signature does not verify with key {key.thumbprint()}: {exc}") from exc
+        raise BadSignature(
+            _("signature does not verify with key {thumbprint}: {exc}").format(thumbprint=key.thumbprint(), exc=exc)
+        ) from exc
     except PARSE_ERRORS as exc:
-        raise MalformedArtefact(f"not a well-formed JWS: {exc!r}") from exc
+        raise MalformedArtefact(_("not a well-formed JWS: {exc!r}").format(exc=exc)) from exc
     try:
         claims = json.loads(verified.payload)
         canonical = canonical_json(claims)
     except (ValueError, RecursionError) as exc:
-        raise MalformedArtefact(f"signed payload is not canonical JSON: {exc}") from exc
+        raise MalformedArtefact(_("signed payload is not canonical JSON: {exc}").format(exc=exc)) from exc
     if not isinstance(claims, dict):
-        raise MalformedArtefact("signed payload is not a JSON object")
+        raise MalformedArtefact(_("signed payload is not a JSON object"))
     if canonical != verified.payload:
-        raise MalformedArtefact("signed payload is not in RFC 8785 canonical form")
+        raise MalformedArtefact(_("signed payload is not in RFC 8785 canonical form"))
     return claims

@@ -22,6 +22,7 @@ from accord.directory.throttle import Charge, SignInAttempt, admit_sign_in, sett
 from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
 from accord.errors import AuthenticationFailed, Conflict, InvalidInput
+from accord.i18n import Language, _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import access_tokens, agencies, officers
@@ -68,6 +69,7 @@ class Officer:
     roles: frozenset[Role]
     clearance: CommonLevel = CommonLevel.SECRET
     focus_areas: tuple[str, ...] = ()  # empty: every focus area of the agreement
+    language: Language | None = None  # None: the node's default
 
 
 def officer_mailbox(display_name: str, username: str) -> str | None:
@@ -83,7 +85,7 @@ def officer_mailbox(display_name: str, username: str) -> str | None:
 def display_with_mailbox(name: str, address: str) -> str:
     """The directory keeps an officer's address in the display name, as an RFC 5322 mailbox."""
     if officer_mailbox(address, "") != address.strip():
-        raise InvalidInput(f"{address!r} is not an email address")
+        raise InvalidInput(_("{address!r} is not an email address").format(address=address))
     return formataddr((name, address.strip()))
 
 
@@ -96,6 +98,7 @@ def role_names(officer: Officer) -> str:
 class IssuedToken:
     access_token: str
     expires_at: datetime
+    language: Language | None = None  # the officer's own, for the session to start in
 
 
 def create_officer(
@@ -108,24 +111,31 @@ def create_officer(
     is_sample: bool = False,
     clearance: CommonLevel = CommonLevel.SECRET,
     focus_areas: tuple[str, ...] = (),
+    language: Language | None = None,
 ) -> Officer:
     if len(password) < 12:
-        raise InvalidInput("a password must have at least 12 characters")
+        raise InvalidInput(_("a password must have at least 12 characters"))
     if not roles:
-        raise InvalidInput("an officer needs at least one role")
+        raise InvalidInput(_("an officer needs at least one role"))
     with node.engine.begin() as conn:
         known = conn.execute(
             select(agencies.c.code).where(agencies.c.party == node.party.value, agencies.c.code == agency)
         ).first()
         if known is None:
-            raise InvalidInput(f"unknown agency {agency!r} of party {node.party}; see `accord agencies`")
+            raise InvalidInput(
+                _("unknown agency {agency!r} of party {party}; see `accord agencies`").format(
+                    agency=agency, party=node.party
+                )
+            )
         if conn.execute(select(officers.c.id).where(officers.c.username == username)).first():
-            raise Conflict(f"an officer named {username!r} exists already")
+            raise Conflict(_("an officer named {username!r} exists already").format(username=username))
         unknown_areas = [a for a in focus_areas if node.agreement.focus_area(a) is None]
         if unknown_areas:
-            raise InvalidInput(f"focus areas {unknown_areas} are not in the agreement")
+            raise InvalidInput(
+                _("focus areas {unknown_areas} are not in the agreement").format(unknown_areas=unknown_areas)
+            )
         officer = Officer(
-            str(uuid7()), username, display_name, node.party, agency, roles, clearance, tuple(focus_areas)
+            str(uuid7()), username, display_name, node.party, agency, roles, clearance, tuple(focus_areas), language
         )
         conn.execute(
             insert(officers),
@@ -143,6 +153,7 @@ def create_officer(
                     "is_sample": is_sample,
                     "active": True,
                     "created_at": datetime.now(UTC),
+                    "language": language.value if language else None,
                 }
             ],
         )
@@ -174,7 +185,7 @@ def _issue(node: Node, conn: Connection, row: Any, ttl_s: float | None) -> Issue
         [{"token_sha256": sha256_hex(token.encode()), "officer_id": row.id, "issued_at": now, "expires_at": expires}],
     )
     append_event(conn, EventType.OFFICER_SIGNED_IN, row.id, {"officer": row.id})
-    return IssuedToken(access_token=token, expires_at=expires)
+    return IssuedToken(token, expires, Language(row.language) if row.language else None)
 
 
 def revoke_token(conn: Connection, token: str) -> None:
@@ -228,7 +239,7 @@ def _verified_row(node: Node, attempt: SignInAttempt, password: str) -> tuple[An
     if row is not None and row.active and matches:
         return row, charge
     settle_failure(node, charge)
-    raise AuthenticationFailed("wrong username or password")
+    raise AuthenticationFailed(_("wrong username or password"))
 
 
 def password_matches(stored_hash: str | None, password: str) -> bool:
@@ -272,7 +283,7 @@ def _token_holder(conn: Connection, token: str, now: datetime) -> tuple[Officer,
         .where(access_tokens.c.token_sha256 == sha256_hex(token.encode()))
     ).first()
     if row is None or row.expires_at < now or not row.active:
-        raise AuthenticationFailed("the bearer token is unknown or expired; sign in again at /api/v1/token")
+        raise AuthenticationFailed(_("the bearer token is unknown or expired; sign in again at /api/v1/token"))
     return officer_from_row(row), row.expires_at
 
 
@@ -286,7 +297,17 @@ def officer_from_row(row: Any) -> Officer:
         roles=frozenset(Role(r) for r in row.roles.split(",")),
         clearance=CommonLevel(row.clearance),
         focus_areas=tuple(a for a in row.focus_areas.split(",") if a),
+        language=Language(row.language) if row.language else None,
     )
+
+
+def set_officer_language(node: Node, officer: Officer, language: Language | None) -> Officer:
+    """The language the officer reads Accord in (None: the node's default), kept for every way they sign in."""
+    with node.engine.begin() as conn:
+        conn.execute(
+            update(officers).where(officers.c.id == officer.id).values(language=language.value if language else None)
+        )
+    return dataclasses.replace(officer, language=language)
 
 
 def officer_by_username(conn: Connection, username: str) -> Officer | None:

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from accord.config import Settings
 from accord.errors import AccordError, AuthenticationFailed, ConfigurationError, NotFound
+from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import officers, sign_in_failures
@@ -40,7 +41,7 @@ class SignInThrottled(AccordError):
 
     status = 429
     slug = "sign-in-throttled"
-    title = "Too many failed sign-ins"
+    title = N_("Too many failed sign-ins")
 
     def __init__(self, retry_after_s: int) -> None:
         super().__init__(
@@ -60,7 +61,7 @@ class SignInLocked(AccordError):
 
     status = 403
     slug = "sign-in-locked"
-    title = "The account is locked"
+    title = N_("The account is locked")
 
     def __init__(self) -> None:
         super().__init__(
@@ -195,7 +196,11 @@ def unlock_officer(node: Node, username: str, *, actor: str) -> Unlocked | None:
     with node.engine.begin() as conn:
         officer_id = conn.scalar(select(officers.c.id).where(officers.c.username == username))
         if officer_id is None:
-            raise NotFound(f"no officer {username!r} on node {node.node_id}; see `accord officer add`")
+            raise NotFound(
+                _("no officer {username!r} on node {node_id}; see `accord officer add`").format(
+                    username=username, node_id=node.node_id
+                )
+            )
         account = Subject(SubjectKind.ACCOUNT, officer_id)
         row = conn.execute(select(f.failures, f.locked_at).where(*_is(account)).with_for_update()).first()
         if row is None:
@@ -271,7 +276,7 @@ def _name_digest(node: Node, username: str) -> str:
     the same in every process of the node, and a copy of the database alone does not give the names back."""
     private = node.keys.signing.private_key
     if not isinstance(private, Ed25519PrivateKey):
-        raise ConfigurationError("the node's signing key has no private half; restore its key files")
+        raise ConfigurationError(_("the node's signing key has no private half; restore its key files"))
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_NAME_KEY_INFO).derive(private.private_bytes_raw())
     return hmac.new(key, username.encode("utf-8", "surrogatepass"), "sha256").hexdigest()
 

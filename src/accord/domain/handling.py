@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from accord.domain.official import french_form, hindi_form, official_form
+from accord.domain.parties import Party
+from accord.i18n import Language
 
 
 class CommonLevel(StrEnum):
@@ -51,3 +55,31 @@ class Handling(BaseModel):
     caveats: tuple[Caveat, ...] = ()
     restrictions: str | None = Field(default=None, description="text of an H3 restriction")
     named_recipients: tuple[str, ...] = Field(default=(), description="officers a TLP:RED message is for")
+
+
+class MarkingForms(BaseModel):
+    """A national marking's official forms in French and Hindi, where the party's scheme has one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fr: str | None = Field(default=None, min_length=2, max_length=64)
+    hi: str | None = Field(default=None, min_length=2, max_length=64)
+
+    _french = field_validator("fr")(french_form)
+    _hindi = field_validator("hi")(hindi_form)
+
+
+class NationalMarkings(BaseModel):
+    """The official French and Hindi forms of each party's markings (data/handling/markings.yaml), keyed by the
+    marking's English form as messages carry it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    markings: dict[Party, dict[str, MarkingForms]]
+
+    def label(self, party: Party, marking: str, language: Language | None = None) -> str:
+        """`marking` of `party`'s scheme as it is written in `language` (default: the current language); as given
+        where the scheme has no official form in that language, or the marking is not one of the scheme's."""
+        wanted = marking.strip().casefold()
+        forms = next((f for name, f in self.markings.get(party, {}).items() if name.casefold() == wanted), None)
+        return official_form(marking, forms.fr, forms.hi, language) if forms else marking

@@ -22,6 +22,7 @@ from accord.domain.messages import Direction, Message, Subject
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.exchange.assessment_records import recorded_assessments, store_assessment
 from accord.exchange.review import redecide_held
+from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import CedarPolicy
@@ -38,7 +39,7 @@ READERS = ASSESSORS | {Role.OVERSIGHT}
 
 class UnknownCase(NotFound):
     slug = "unknown-case"
-    title = "No message of that case is held at this node"
+    title = N_("No message of that case is held at this node")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +77,18 @@ def record_assessment(node: Node, officer: Officer, draft: AssessmentDraft) -> R
     _check_factors(draft, rules)
     now = datetime.now(UTC)
     if draft.assessed_on > now.date():
-        raise InvalidInput(f"assessed_on {draft.assessed_on} is in the future; an assessment is recorded once made")
+        raise InvalidInput(
+            _("assessed_on {assessed_on} is in the future; an assessment is recorded once made").format(
+                assessed_on=draft.assessed_on
+            )
+        )
     until = valid_until(draft.assessed_on, rules.validity_days)
     if until <= now.date():
         raise InvalidInput(
-            f"an assessment made on {draft.assessed_on} expired on {until} (the pack's period is "
-            f"{rules.validity_days} days); make a new one"
+            _(
+                "an assessment made on {assessed_on} expired on {until} (the pack's period is "
+                "{validity_days} days); make a new one"
+            ).format(assessed_on=draft.assessed_on, until=until, validity_days=rules.validity_days)
         )
     assessment = MistreatmentAssessment(
         **draft.model_dump(),
@@ -127,7 +134,7 @@ def message_assessments(node: Node, officer: Officer, message_id: str, today: da
     with node.engine.connect() as conn:
         row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
         if row is None or row.direction != Direction.OUTGOING.value:
-            raise NotFound(f"no outgoing message {message_id}")
+            raise NotFound(_("no outgoing message {message_id}").format(message_id=message_id))
         message = Message.model_validate_json(row.content)
         current = [a for a in recorded_assessments(conn, message.case_id) if a.valid_on(day)]
     persons = tuple(
@@ -149,15 +156,23 @@ def _check_factors(draft: AssessmentDraft, rules: MistreatmentRules) -> None:
     """Every factor the pack lists is rated, and no other (Directions s.1(3): the basis is documented)."""
     given = {f.factor for f in draft.factors}
     if missing := [f for f in rules.factor_ids if f not in given]:
-        raise InvalidInput(f"every factor of the pack must be rated; missing: {', '.join(missing)}")
+        raise InvalidInput(_("every factor of the pack must be rated; missing: {join}").format(join=", ".join(missing)))
     if unknown := sorted(given - set(rules.factor_ids)):
-        raise InvalidInput(f"unknown factor {', '.join(unknown)}; the pack's factors are {', '.join(rules.factor_ids)}")
+        raise InvalidInput(
+            _("unknown factor {join}; the pack's factors are {join2}").format(
+                join=", ".join(unknown), join2=", ".join(rules.factor_ids)
+            )
+        )
 
 
 def _require_case(conn: Connection, case_id: str) -> None:
     found = conn.execute(select(func.count()).select_from(messages).where(messages.c.case_id == case_id)).scalar_one()
     if not found:
-        raise UnknownCase(f"no case {case_id} at this node; an assessment is recorded for a case its messages name")
+        raise UnknownCase(
+            _("no case {case_id} at this node; an assessment is recorded for a case its messages name").format(
+                case_id=case_id
+            )
+        )
 
 
 def _require(officer: Officer, roles: frozenset[Role], why: str) -> None:
@@ -169,5 +184,5 @@ def _pack(node: Node) -> PolicyPack:
     """The pack whose factors and validity period apply: the one the node decides with."""
     pack = node.policy.pack if isinstance(node.policy, CedarPolicy | InstalledPolicy) else None
     if pack is None:
-        raise Conflict("no usable policy pack is installed on this node; install one with `accord policy install`")
+        raise Conflict(_("no usable policy pack is installed on this node; install one with `accord policy install`"))
     return pack

@@ -22,6 +22,7 @@ import pypdfium2
 from accord.domain.messages import AttachmentRef
 from accord.errors import NotFound
 from accord.exchange.attachments import read_blob_bytes
+from accord.i18n import _
 from accord.node import Node
 from accord.policy.persons import PersonRecords, person_records
 from accord.policy.screens import AttachmentPersons
@@ -54,9 +55,9 @@ class _Budget:
     def tick(self) -> None:
         self.records -= 1
         if self.records < 0:
-            raise NotScreened("it holds more records than the screen reads; split it or send matched records only")
+            raise NotScreened(_("it holds more records than the screen reads; split it or send matched records only"))
         if time.monotonic() > self.deadline:
-            raise NotScreened(f"reading it took longer than {self.limit_s:g} s")
+            raise NotScreened(_("reading it took longer than {limit_s:g} s").format(limit_s=self.limit_s))
 
 
 def count_attachment_persons(node: Node, attachment: AttachmentRef) -> AttachmentPersons:
@@ -103,18 +104,26 @@ def _format(data: bytes, media_type: str, name: str) -> _Format:
     if data.startswith(b"PK\x03\x04"):
         if media_type == _XLSX_MEDIA or lower.endswith((".xlsx", ".xlsm")) or _is_workbook(data):
             return _Format.XLSX
-        raise NotScreened(f"it is a zip archive ({media_type}); the screen reads XLSX, CSV, JSON, PDF and text")
+        raise NotScreened(
+            _("it is a zip archive ({media_type}); the screen reads XLSX, CSV, JSON, PDF and text").format(
+                media_type=media_type
+            )
+        )
     if media_type == "application/pdf" or lower.endswith(".pdf"):
-        raise NotScreened("it is declared a PDF but is not one (damaged)")
+        raise NotScreened(_("it is declared a PDF but is not one (damaged)"))
     if media_type == _XLSX_MEDIA or lower.endswith((".xlsx", ".xlsm")):
-        raise NotScreened("it is declared an XLSX workbook but is not one (damaged)")
+        raise NotScreened(_("it is declared an XLSX workbook but is not one (damaged)"))
     if media_type in ("text/csv", "application/csv") or lower.endswith((".csv", ".tsv")):
         return _Format.CSV
     if media_type == "application/json" or media_type.endswith("+json") or lower.endswith(".json"):
         return _Format.JSON
     if media_type.startswith("text/") or lower.endswith((".txt", ".text", ".md")):
         return _Format.TEXT
-    raise NotScreened(f"the screen does not read {media_type} ({name}); a legal officer must look at it")
+    raise NotScreened(
+        _("the screen does not read {media_type} ({name}); a legal officer must look at it").format(
+            media_type=media_type, name=name
+        )
+    )
 
 
 def _is_workbook(data: bytes) -> bool:
@@ -138,9 +147,9 @@ def _decode(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
         if "\x00" in text:
-            raise NotScreened("it is binary data, not text")
+            raise NotScreened(_("it is binary data, not text"))
         return text
-    raise NotScreened("it is not text in UTF-8, UTF-16 or Windows-1252")
+    raise NotScreened(_("it is not text in UTF-8, UTF-16 or Windows-1252"))
 
 
 def _count_text(data: bytes, records: PersonRecords, tick: Callable[[], None]) -> int:
@@ -156,14 +165,14 @@ def _count_csv(data: bytes, records: PersonRecords, tick: Callable[[], None]) ->
     try:
         return records.count_table(csv.reader(io.StringIO(text), dialect), tick)
     except csv.Error as exc:
-        raise NotScreened(f"it is not a well-formed CSV file ({exc})") from exc
+        raise NotScreened(_("it is not a well-formed CSV file ({exc})").format(exc=exc)) from exc
 
 
 def _count_json(data: bytes, records: PersonRecords, tick: Callable[[], None]) -> int:
     try:
         document: Any = json.loads(_decode(data))
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise NotScreened(f"it is not well-formed JSON ({exc})") from exc
+        raise NotScreened(_("it is not well-formed JSON ({exc})").format(exc=exc)) from exc
     return records.count_json(document, tick)
 
 
@@ -174,18 +183,24 @@ def _count_xlsx(data: bytes, records: PersonRecords, tick: Callable[[], None]) -
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             inflated = sum(info.file_size for info in archive.infolist())
         if inflated > _XLSX_INFLATION * max(len(data), 1024 * 1024):
-            raise NotScreened(f"its parts inflate to {inflated} bytes, more than the screen reads")
+            raise NotScreened(
+                _("its parts inflate to {inflated} bytes, more than the screen reads").format(inflated=inflated)
+            )
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except NotScreened:
         raise
     except Exception as exc:  # openpyxl raises many kinds for a damaged or encrypted workbook
-        raise NotScreened(f"the workbook cannot be opened ({type(exc).__name__}: {exc})") from exc
+        raise NotScreened(
+            _("the workbook cannot be opened ({name__}: {exc})").format(name__=type(exc).__name__, exc=exc)
+        ) from exc
     try:
         return sum(records.count_table(_rows(sheet), tick) for sheet in workbook.worksheets)
     except NotScreened:
         raise
     except Exception as exc:  # a damaged sheet part is only found while it is read
-        raise NotScreened(f"a worksheet cannot be read ({type(exc).__name__}: {exc})") from exc
+        raise NotScreened(
+            _("a worksheet cannot be read ({name__}: {exc})").format(name__=type(exc).__name__, exc=exc)
+        ) from exc
     finally:
         workbook.close()
 
@@ -199,7 +214,7 @@ def _count_pdf(data: bytes, records: PersonRecords, tick: Callable[[], None]) ->
     try:
         document = pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError as exc:
-        raise NotScreened(f"the PDF cannot be opened (encrypted or damaged: {exc})") from exc
+        raise NotScreened(_("the PDF cannot be opened (encrypted or damaged: {exc})").format(exc=exc)) from exc
     try:
         pages = []
         for index in range(len(document)):
@@ -210,10 +225,10 @@ def _count_pdf(data: bytes, records: PersonRecords, tick: Callable[[], None]) ->
             textpage.close()
             page.close()
     except pypdfium2.PdfiumError as exc:
-        raise NotScreened(f"the PDF's text cannot be extracted ({exc})") from exc
+        raise NotScreened(_("the PDF's text cannot be extracted ({exc})").format(exc=exc)) from exc
     finally:
         document.close()
     text = "\n".join(pages).replace("\r\n", "\n").replace("\r", "\n")
     if pages and not text.strip():
-        raise NotScreened("the PDF has no text layer (a scan); a legal officer must read it")
+        raise NotScreened(_("the PDF has no text layer (a scan); a legal officer must read it"))
     return records.count_text(text, tick)

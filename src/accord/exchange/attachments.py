@@ -14,6 +14,7 @@ from sqlalchemy import Connection, insert, select
 from accord.directory.officers import Officer
 from accord.errors import InvalidInput, NotFound, PayloadTooLarge
 from accord.exchange.mailbox import readable_rows
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import blobs, message_attachments, messages
@@ -37,12 +38,16 @@ def store_blob(
 ) -> StoredBlob:
     """Write the bytes (atomically, once) and record them; storing the same bytes again changes nothing."""
     if len(data) > node.settings.max_attachment_bytes:
-        raise PayloadTooLarge(f"attachment has {len(data)} bytes; the limit is {node.settings.max_attachment_bytes}")
+        raise PayloadTooLarge(
+            _("attachment has {count} bytes; the limit is {max_attachment_bytes}").format(
+                count=len(data), max_attachment_bytes=node.settings.max_attachment_bytes
+            )
+        )
     if not data:
-        raise InvalidInput("an attachment cannot be empty")
+        raise InvalidInput(_("an attachment cannot be empty"))
     media_type = media_type.split(";")[0].strip().lower() or "application/octet-stream"
     if not set(media_type) <= _MEDIA_TYPE_CHARS or "/" not in media_type:
-        raise InvalidInput(f"{media_type!r} is not a media type")
+        raise InvalidInput(_("{media_type!r} is not a media type").format(media_type=media_type))
     sha256 = hashlib.sha256(data).hexdigest()
     path = blob_path(node, sha256)
     if not path.exists():
@@ -75,7 +80,7 @@ def store_blob(
 def read_blob_bytes(node: Node, sha256: str) -> bytes:
     data = blob_path(node, sha256).read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
-        raise NotFound(f"attachment {sha256} is damaged on disk; restore it from backup")
+        raise NotFound(_("attachment {sha256} is damaged on disk; restore it from backup").format(sha256=sha256))
     return data
 
 
@@ -88,7 +93,7 @@ def read_attachment(node: Node, officer: Officer, sha256: str) -> tuple[bytes, s
         own = row is not None and row.uploaded_by_agency == officer.agency
         readable = own or _on_a_readable_message(node, conn, officer, sha256)
         if row is None or not readable:
-            raise NotFound(f"no attachment {sha256} that you may read")
+            raise NotFound(_("no attachment {sha256} that you may read").format(sha256=sha256))
     return read_blob_bytes(node, sha256), row.media_type
 
 

@@ -12,6 +12,7 @@ from accord.directory.officers import Officer, Role
 from accord.errors import Forbidden
 from accord.exchange.transport import PeerClient
 from accord.exchange.witnessing import checkpoint_round
+from accord.i18n import _
 from accord.ledger.alarms import (
     UNACKNOWLEDGED,
     Alarm,
@@ -36,13 +37,13 @@ CLI_OPERATOR = "operator"  # who acts at the node's command line, as for `accord
 
 def require_audit_role(officer: Officer) -> None:
     if not AUDIT_ROLES & officer.roles:
-        raise Forbidden("the ledger is open to operators, legal officers and oversight")
+        raise Forbidden(_("the ledger is open to operators, legal officers and oversight"))
 
 
 def require_operator(officer: Officer, what: str) -> None:
     """`what` (e.g. "channel health") is for node operators only."""
     if Role.OPERATOR not in officer.roles:
-        raise Forbidden(f"{what} is for node operators")
+        raise Forbidden(_("{what} is for node operators").format(what=what))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,53 +3,54 @@
 from __future__ import annotations
 
 from accord.errors import Conflict, InvalidInput
+from accord.i18n import N_
 
 
 class UnknownAgency(InvalidInput):
     slug = "unknown-agency"
-    title = "No such agency in the agreement"
+    title = N_("No such agency in the agreement")
 
 
 class UnknownFocusArea(InvalidInput):
     slug = "unknown-focus-area"
-    title = "No such focus area in the agreement"
+    title = N_("No such focus area in the agreement")
 
 
 class AboveChannelCeiling(InvalidInput):
     slug = "above-channel-ceiling"
-    title = "The classification is above what this channel may carry"
+    title = N_("The classification is above what this channel may carry")
 
 
 class UnknownClassification(InvalidInput):
     slug = "unknown-classification"
-    title = "The marking is not one of the party's classifications in the agreement"
+    title = N_("The marking is not one of the party's classifications in the agreement")
 
 
 class TlpRedUnnamed(InvalidInput):
     slug = "tlp-red-unnamed"
-    title = "TLP:RED needs its named recipients"
+    title = N_("TLP:RED needs its named recipients")
 
 
 class H3RestrictionUnstated(InvalidInput):
     slug = "h3-restriction-unstated"
-    title = "Handling code H3 needs its restriction stated"
+    title = N_("Handling code H3 needs its restriction stated")
 
 
 class AttachmentMissing(Conflict):
     slug = "attachment-missing"
-    title = "An attachment the message names is not stored here"
+    title = N_("An attachment the message names is not stored here")
 
 
 class UnknownReference(Conflict):
     """Transient: the message this one amends has not arrived yet; the sender retries until it has."""
 
     slug = "unknown-reference"
-    title = "The message this one refers to has not arrived here yet"
+    title = N_("The message this one refers to has not arrived here yet")
 
 
 class NotAmendable(Conflict):
     slug = "not-amendable"
-    title = "That message cannot be amended"
+    title = N_("That message cannot be amended")
 
 
 class SequenceCollision(Conflict):
@@ -58,7 +59,7 @@ class SequenceCollision(Conflict):
     past `highest_seq` (`accord node resequence`) and they are delivered."""
 
     slug = "sequence-collision"
-    title = "Another envelope holds this sequence number on the channel"
+    title = N_("Another envelope holds this sequence number on the channel")
 
     def __init__(self, channel: str, seq: int, held_by: str, highest_seq: int) -> None:
         super().__init__(
@@ -73,7 +74,7 @@ class SequenceCollision(Conflict):
 
 class UnknownOffence(InvalidInput):
     slug = "unknown-offence"
-    title = "The offence is not a code of the offence taxonomy"
+    title = N_("The offence is not a code of the offence taxonomy")
 
     def extensions(self) -> dict[str, object]:
         return {"errors": [{"location": ["body", "offence"], "message": self.detail, "type": self.slug}]}
@@ -84,7 +85,7 @@ class OffenceRequired(InvalidInput):
     names the sending party's law."""
 
     slug = "offence-required"
-    title = "A disclosure naming a person must name the offence"
+    title = N_("A disclosure naming a person must name the offence")
 
     def __init__(self, detail: str, citation: str) -> None:
         super().__init__(f"{detail} ({citation})")

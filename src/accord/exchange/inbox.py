@@ -48,6 +48,7 @@ from accord.exchange.outbox import OutboxKind, channel_name
 from accord.exchange.roster import check_named_readers_here
 from accord.exchange.sending import link_attachments, message_row
 from accord.exchange.uploads import AnnouncedUpload
+from accord.i18n import _
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.store.tables import blobs, inbound_envelopes, messages, refused_envelopes
@@ -172,7 +173,11 @@ def _check_fits(values: dict[Column[Any], str | None]) -> None:
     for column, value in values.items():
         limit = getattr(column.type, "length", None)
         if value is not None and limit is not None and len(value) > limit:
-            raise InvalidInput(f"{column.name} has {len(value)} characters; at most {limit} are accepted")
+            raise InvalidInput(
+                _("{name} has {count} characters; at most {limit} are accepted").format(
+                    name=column.name, count=len(value), limit=limit
+                )
+            )
 
 
 def _find_peer(peers: Sequence[PeerRecord]) -> Any:
@@ -187,7 +192,7 @@ def _find_peer(peers: Sequence[PeerRecord]) -> Any:
 def _open(node: Node, peers: Sequence[PeerRecord], token: str, now_s: int) -> OpenedEnvelope:
     """Decrypted, signed by a pinned peer, addressed to this node and fresh: until then, nobody is authenticated."""
     if not isinstance(token, str) or token.count(".") != 4:
-        raise MalformedArtefact("an envelope is a JWE in compact serialisation (five dot-separated parts)")
+        raise MalformedArtefact(_("an envelope is a JWE in compact serialisation (five dot-separated parts)"))
     return open_envelope(
         token,
         node.node_id,
@@ -203,14 +208,16 @@ def _validate(node: Node, peers: Sequence[PeerRecord], index: int, envelope: Ope
     peer = next(p for p in peers if p.node_id == envelope.sender.node_id)
     seq = envelope.claims.seq
     if seq is None:
-        raise MalformedArtefact("envelope lacks claim 'seq', its place on the channel")
+        raise MalformedArtefact(_("envelope lacks claim 'seq', its place on the channel"))
     channel = channel_name(peer.node_id, node.node_id)
     if len(envelope.jti) > _JTI_LENGTH:
-        raise MalformedArtefact(f"envelope claim 'jti' has more than {_JTI_LENGTH} characters")
+        raise MalformedArtefact(
+            _("envelope claim 'jti' has more than {JTI_LENGTH} characters").format(JTI_LENGTH=_JTI_LENGTH)
+        )
     if envelope.kind == OutboxKind.MESSAGE:
         message, warnings = _validate_message(node, peer, envelope.body)
         if envelope.claims.ref != message.id:
-            raise MalformedArtefact("envelope claim 'ref' does not name the message it carries")
+            raise MalformedArtefact(_("envelope claim 'ref' does not name the message it carries"))
         referenced = [ref for ref in (message.in_reply_to, message.refers_to) if ref]
         return _Incoming(
             index, envelope, message.id, seq, channel, message=message, referenced=referenced, warnings=warnings
@@ -218,46 +225,62 @@ def _validate(node: Node, peers: Sequence[PeerRecord], index: int, envelope: Ope
     if envelope.kind == OutboxKind.NOTICE:
         notice = envelope.body
         if notice.get("notice") != "read" or not isinstance(notice.get("message_id"), str):
-            raise MalformedArtefact("a notice is {'notice': 'read', 'message_id': …}")
+            raise MalformedArtefact(_("a notice is {{'notice': 'read', 'message_id': …}}"))
         ref_id = envelope.claims.ref
         if ref_id is None:
-            raise MalformedArtefact("envelope lacks claim 'ref'")
+            raise MalformedArtefact(_("envelope lacks claim 'ref'"))
         _check_fits({inbound_envelopes.c.ref_id: ref_id})
         return _Incoming(index, envelope, ref_id, seq, channel, notice=notice, referenced=[notice["message_id"]])
     handler = KindHandlers(node.registry).payload(envelope.kind)
     if handler is not None:
         payload = handler.parse(envelope.body)
         if envelope.claims.ref != payload.id:
-            raise MalformedArtefact(f"envelope claim 'ref' does not name the {envelope.kind} change it carries")
+            raise MalformedArtefact(
+                _("envelope claim 'ref' does not name the {kind} change it carries").format(kind=envelope.kind)
+            )
         _check_fits({inbound_envelopes.c.ref_id: payload.id})
         return _Incoming(index, envelope, payload.id, seq, channel, payload=payload, payload_kind=handler)
-    raise MalformedArtefact(f"envelope kind {envelope.kind!r} is not accepted at /federation/v1/envelopes")
+    raise MalformedArtefact(
+        _("envelope kind {kind!r} is not accepted at /federation/v1/envelopes").format(kind=envelope.kind)
+    )
 
 
 def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> tuple[Message, tuple[ArrivalWarning, ...]]:
     try:
         message = Message.model_validate(body)
     except ValidationError as exc:
-        raise InvalidInput(f"the message is not valid: {exc.errors(include_url=False)[:5]}") from exc
+        raise InvalidInput(
+            _("the message is not valid: {errors}").format(errors=exc.errors(include_url=False)[:5])
+        ) from exc
     agreement = node.agreement
     if message.sender.party is not peer.party or message.recipient.party is not node.party:
-        raise InvalidInput(f"a message from {peer.party} must be addressed {peer.party} → {node.party}")
+        raise InvalidInput(
+            _("a message from {party} must be addressed {party} → {party2}").format(party=peer.party, party2=node.party)
+        )
     if agreement.agency(node.party, message.recipient.agency) is None:
-        raise UnknownAgency(f"{message.recipient.agency!r} is not an agency of {node.party}")
+        raise UnknownAgency(
+            _("{agency!r} is not an agency of {party}").format(agency=message.recipient.agency, party=node.party)
+        )
     if agreement.agency(peer.party, message.sender.agency) is None:
-        raise UnknownAgency(f"{message.sender.agency!r} is not an agency of {peer.party}")
+        raise UnknownAgency(
+            _("{agency!r} is not an agency of {party}").format(agency=message.sender.agency, party=peer.party)
+        )
     if agreement.focus_area(message.focus_area) is None:
-        raise UnknownFocusArea(f"{message.focus_area!r} is not a focus area of the agreement")
+        raise UnknownFocusArea(
+            _("{focus_area!r} is not a focus area of the agreement").format(focus_area=message.focus_area)
+        )
     if message.handling.level.rank > agreement.channel_ceiling.rank:
         raise AboveChannelCeiling(
             f"level {message.handling.level} is above the channel ceiling {agreement.channel_ceiling}"
         ).cite(node.policy.citation_for(AboveChannelCeiling.slug))
     if len(message.body.encode()) > node.settings.max_body_bytes:
-        raise PayloadTooLarge(f"message body exceeds {node.settings.max_body_bytes} bytes")
+        raise PayloadTooLarge(
+            _("message body exceeds {max_body_bytes} bytes").format(max_body_bytes=node.settings.max_body_bytes)
+        )
     if message.kind is MessageKind.RESPONSE and not message.in_reply_to:
-        raise InvalidInput("a response must name the message it answers")
+        raise InvalidInput(_("a response must name the message it answers"))
     if message.kind in AMENDMENT_EFFECT and not message.refers_to:
-        raise InvalidInput(f"a {message.kind} must name the message it amends")
+        raise InvalidInput(_("a {kind} must name the message it amends").format(kind=message.kind))
     kinds = KindHandlers(node.registry)
     kinds.check_ownership(message, None)  # what a response carries is checked against the message answered, on store
     warnings = tuple(w for handler in kinds.for_kind(message.kind) for w in handler.check_incoming(node, message))
@@ -358,7 +381,7 @@ def _check_references(
     highest_seq: Callable[[str], int],
 ) -> None:
     if item.ref_id in batch_refs:
-        raise ReplayedEnvelope(f"{item.ref_id} appears twice in one batch")
+        raise ReplayedEnvelope(_("{ref_id} appears twice in one batch").format(ref_id=item.ref_id))
     held_by = used_seqs.get((item.channel, item.seq))
     if held_by is not None:  # another envelope: the same one again is a duplicate, answered before this check
         raise SequenceCollision(item.channel, item.seq, held_by, highest_seq(item.channel))
@@ -366,25 +389,43 @@ def _check_references(
     if message is not None:
         missing = [a.sha256 for a in message.attachments if a.sha256 not in present_blobs]
         if missing:
-            raise AttachmentMissing(f"attachments {missing} have not arrived; push them to /federation/v1/blobs")
+            raise AttachmentMissing(
+                _("attachments {missing} have not arrived; push them to /federation/v1/blobs").format(missing=missing)
+            )
         if message.in_reply_to:
             original = referenced.get(message.in_reply_to)
             if original is None or original.direction != Direction.OUTGOING.value:
-                raise InvalidInput(f"the response answers {message.in_reply_to}, which this node never sent")
+                raise InvalidInput(
+                    _("the response answers {in_reply_to}, which this node never sent").format(
+                        in_reply_to=message.in_reply_to
+                    )
+                )
             KindHandlers(node.registry).check_ownership(message, original.kind)
         if message.refers_to:
             original = referenced.get(message.refers_to)
             amends = message.kind in AMENDMENT_EFFECT
             if original is None:
                 what = "amends" if amends else "builds on"
-                raise UnknownReference(f"the {message.kind} {what} {message.refers_to}, which has not arrived here yet")
+                raise UnknownReference(
+                    _("the {kind} {what} {refers_to}, which has not arrived here yet").format(
+                        kind=message.kind, what=what, refers_to=message.refers_to
+                    )
+                )
             # An amendment changes what this node received; any other message may quote either side's message.
             if amends and original.direction != Direction.INCOMING.value:
-                raise InvalidInput(f"the {message.kind} amends {message.refers_to}, which this node never received")
+                raise InvalidInput(
+                    _("the {kind} amends {refers_to}, which this node never received").format(
+                        kind=message.kind, refers_to=message.refers_to
+                    )
+                )
     if item.notice is not None:
         original = referenced.get(item.notice["message_id"])
         if original is None or original.direction != Direction.OUTGOING.value:
-            raise InvalidInput(f"read notice for {item.notice['message_id']}, which this node never sent")
+            raise InvalidInput(
+                _("read notice for {message_id}, which this node never sent").format(
+                    message_id=item.notice["message_id"]
+                )
+            )
 
 
 def _receipt_claims(node: Node, item: _Incoming, now: datetime, ledger: dict[str, Any]) -> dict[str, Any]:
@@ -692,7 +733,7 @@ def accept_blob(node: Node, upload: AnnouncedUpload, received: Path, *, source: 
         try:
             token = received.read_text(encoding="ascii")
         except UnicodeDecodeError as exc:
-            raise MalformedArtefact("the body must be a compact JWE") from exc
+            raise MalformedArtefact(_("the body must be a compact JWE")) from exc
         envelope = open_envelope(
             token.strip(),
             node.node_id,
@@ -704,17 +745,21 @@ def accept_blob(node: Node, upload: AnnouncedUpload, received: Path, *, source: 
         )
         if envelope.sender.node_id != upload.peer.node_id:
             raise MalformedArtefact(
-                f"the attachment is sealed by {envelope.sender.node_id}, not by {upload.peer.node_id}, which sent it"
+                _("the attachment is sealed by {node_id}, not by {node_id2}, which sent it").format(
+                    node_id=envelope.sender.node_id, node_id2=upload.peer.node_id
+                )
             )
         if envelope.kind != OutboxKind.BLOB:
-            raise MalformedArtefact(f"envelope kind {envelope.kind!r} is not accepted at /federation/v1/blobs")
+            raise MalformedArtefact(
+                _("envelope kind {kind!r} is not accepted at /federation/v1/blobs").format(kind=envelope.kind)
+            )
         body = envelope.body
         try:
             data = base64.b64decode(str(body["data"]), validate=True)
         except (KeyError, binascii.Error) as exc:
-            raise MalformedArtefact(f"blob envelope has no valid base64 'data': {exc}") from exc
+            raise MalformedArtefact(_("blob envelope has no valid base64 'data': {exc}").format(exc=exc)) from exc
         if hashlib.sha256(data).hexdigest() != body.get("sha256"):
-            raise MalformedArtefact("blob bytes do not match the SHA-256 the envelope names; nothing stored")
+            raise MalformedArtefact(_("blob bytes do not match the SHA-256 the envelope names; nothing stored"))
         return store_blob(
             node,
             data,

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Row
 from accord.domain.agreement import Agreement
 from accord.domain.messages import Message, MessageKind
 from accord.errors import InvalidInput
+from accord.i18n import _
 from accord.node import Node
 from accord.registry import Registry, Slot
 
@@ -129,21 +130,33 @@ class KindHandlers:
         for field in sorted({f for h in handlers for f in h.fields}):
             if getattr(message, field) is not None and not any(field in h.fields for h in self.for_kind(message.kind)):
                 owners = _kinds(h for h in handlers if field in h.fields)
-                raise InvalidInput(f"only a message of kind {owners} carries {field}, not a {message.kind.value!r}")
+                raise InvalidInput(
+                    _("only a message of kind {owners} carries {field}, not a {value!r}").format(
+                        owners=owners, field=field, value=message.kind.value
+                    )
+                )
         for field in sorted({f for h in handlers for f in h.answer_fields}):
             owners = _kinds(h for h in handlers if field in h.answer_fields)
             carried = getattr(message, field) is not None
             if carried and message.kind is not MessageKind.RESPONSE:
-                raise InvalidInput(f"{field} travels in a response to a message of kind {owners}")
+                raise InvalidInput(
+                    _("{field} travels in a response to a message of kind {owners}").format(field=field, owners=owners)
+                )
             if message.kind is not MessageKind.RESPONSE or answered_kind is None:
                 continue
             expected = any(field in h.answer_fields for h in self.for_kind(answered_kind))
             if carried and not expected:
                 raise InvalidInput(
-                    f"{field} answers a message of kind {owners}; the message answered is a {answered_kind}"
+                    _("{field} answers a message of kind {owners}; the message answered is a {answered_kind}").format(
+                        field=field, owners=owners, answered_kind=answered_kind
+                    )
                 )
             if expected and not carried:
-                raise InvalidInput(f"the answer to a message of kind {answered_kind!r} gives {field}")
+                raise InvalidInput(
+                    _("the answer to a message of kind {answered_kind!r} gives {field}").format(
+                        answered_kind=answered_kind, field=field
+                    )
+                )
 
 
 def _kinds(handlers: Iterable[MessageKindHandler]) -> str:

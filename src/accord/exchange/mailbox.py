@@ -16,6 +16,7 @@ from accord.domain.handling import CommonLevel
 from accord.domain.messages import OPENING_KINDS, DeliveryState, Direction
 from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import Reader
@@ -121,19 +122,19 @@ def readable_by(node: Node, officer: Officer, items: Sequence[tuple[str, dict[st
 def visible_row(node: Node, conn: Connection, officer: Officer, message_id: str) -> Row[Any]:
     row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
     if row is None:
-        raise NotFound(f"no message {message_id}")
+        raise NotFound(_("no message {message_id}").format(message_id=message_id))
     if not readable_rows(node, officer, [row]):
-        raise Forbidden("you have no need to know this message (agency, clearance, focus area or caveats)")
+        raise Forbidden(_("you have no need to know this message (agency, clearance, focus area or caveats)"))
     return row
 
 
 def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> list[dict[str, Any]]:
     if flt.box not in {Box.INBOX, Box.OUTBOX}:
-        raise InvalidInput("box is 'inbox' or 'outbox'")
+        raise InvalidInput(_("box is 'inbox' or 'outbox'"))
     if flt.focus_area is not None and node.agreement.focus_area(flt.focus_area) is None:
-        raise InvalidInput(f"{flt.focus_area!r} is not a focus area of the agreement")
+        raise InvalidInput(_("{focus_area!r} is not a focus area of the agreement").format(focus_area=flt.focus_area))
     if not 1 <= flt.limit <= 500:
-        raise InvalidInput("limit is between 1 and 500")
+        raise InvalidInput(_("limit is between 1 and 500"))
     now = datetime.now(UTC)
     query = select(messages)
     if flt.box == Box.INBOX:
@@ -184,7 +185,7 @@ def case_thread(node: Node, officer: Officer, case_id: str) -> list[dict[str, An
         ).all()
     rows = readable_rows(node, officer, rows)
     if not rows:
-        raise NotFound(f"no case {case_id} that your agency takes part in")
+        raise NotFound(_("no case {case_id} that your agency takes part in").format(case_id=case_id))
     return [message_view(row, now) for row in rows]
 
 

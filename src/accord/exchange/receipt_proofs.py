@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 from accord.crypto.receipts import verify_receipt
 from accord.errors import InvalidInput, NotFound
 from accord.exchange.transport import PeerClient, PeerUnreachable
+from accord.i18n import _
 from accord.ledger.checkpoints import StoredCheckpoint, latest, ledger_size
 from accord.ledger.errors import ProofFailed
 from accord.ledger.leaves import EventType, leaf_bytes, leaf_record
@@ -56,10 +57,10 @@ def answer_inclusion_request(node: Node, token: str) -> dict[str, Any]:
     request = verify_peer_request(node, token, INCLUSION_TYP)
     index, size = request.claims.get("index"), request.claims.get("size")
     if not isinstance(index, int) or not isinstance(size, int) or not 0 <= index < size:
-        raise InvalidInput("an inclusion request names a leaf index below a tree size")
+        raise InvalidInput(_("an inclusion request names a leaf index below a tree size"))
     with node.engine.connect() as conn:
         if size > ledger_size(conn):
-            raise NotFound(f"this ledger has fewer than {size} leaves")
+            raise NotFound(_("this ledger has fewer than {size} leaves").format(size=size))
         proof = prove_inclusion(conn, index, size)
         leaf = conn.execute(select(events.c.leaf_hash).where(events.c.id == index)).scalar_one()
     return {"index": index, "size": size, "leaf_hash": bytes(leaf).hex(), "proof": [p.hex() for p in proof]}
@@ -70,7 +71,7 @@ def prove_message(node: Node, message_id: str, client: PeerClient | None = None)
     with node.engine.connect() as conn:
         message = conn.execute(select(messages).where(messages.c.id == message_id)).first()
         if message is None:
-            raise NotFound(f"no message {message_id} at this node")
+            raise NotFound(_("no message {message_id} at this node").format(message_id=message_id))
         leaves = _own_leaves(node, conn, message_id)
         peers = load_peers(node, conn)
     if message.direction == "outgoing" and message.receipt:
@@ -150,12 +151,18 @@ def _fetch_proof(node: Node, peer: PeerRecord, index: int, size: int, client: Pe
     try:
         answer = own_client.request_inclusion(peer, token)
     except PeerUnreachable as exc:
-        raise NotFound(f"{peer.node_id} is not reachable for the proof: {exc.detail}") from exc
+        raise NotFound(
+            _("{node_id} is not reachable for the proof: {detail}").format(node_id=peer.node_id, detail=exc.detail)
+        ) from exc
     finally:
         if client is None:
             own_client.close()
     if not answer.ok or not isinstance(answer.body, dict):
-        raise NotFound(f"{peer.node_id} did not give the proof: HTTP {answer.status} {answer.detail}")
+        raise NotFound(
+            _("{node_id} did not give the proof: HTTP {status} {detail}").format(
+                node_id=peer.node_id, status=answer.status, detail=answer.detail
+            )
+        )
     return [bytes.fromhex(p) for p in answer.body.get("proof", [])]
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from accord.domain.handling import Caveat
 from accord.domain.messages import Assurance, Message
 from accord.errors import InvalidInput
+from accord.i18n import _
 
 REMOVABLE_FIELDS = frozenset({"name", "date_of_birth", "nationality", "identifiers", "aliases", "role"})
 _EMPTIED = {"identifiers": (), "aliases": ()}  # list fields become empty, the others absent
@@ -54,12 +55,16 @@ def apply_conditions(message: Message, conditions: ReviewConditions) -> Message:
         subjects[index][name] = _EMPTIED.get(name)
     for index in conditions.remove_subjects:
         if not 0 <= index < len(subjects):
-            raise InvalidInput(f"subject {index} cannot be removed: the message has {len(subjects)} subjects")
+            raise InvalidInput(
+                _("subject {index} cannot be removed: the message has {count} subjects").format(
+                    index=index, count=len(subjects)
+                )
+            )
     kept = [s for i, s in enumerate(subjects) if i not in set(conditions.remove_subjects)]
     held = {a.sha256 for a in message.attachments}
     unknown = [sha for sha in conditions.remove_attachments if sha not in held]
     if unknown:
-        raise InvalidInput(f"the message carries no attachment {unknown[0]}")
+        raise InvalidInput(_("the message carries no attachment {unknown}").format(unknown=unknown[0]))
     attachments = [a.model_dump() for a in message.attachments if a.sha256 not in set(conditions.remove_attachments)]
     handling = message.handling.model_copy(
         update={"caveats": tuple(dict.fromkeys(message.handling.caveats + conditions.add_caveats))}
@@ -78,15 +83,19 @@ def apply_conditions(message: Message, conditions: ReviewConditions) -> Message:
 
 def field_path(path: str, count: int) -> tuple[int, str]:
     """`subjects[N].<field>` as (N, field), or a clear error."""
-    head, _, name = path.partition(".")
+    head, _sep, name = path.partition(".")
     if not head.startswith("subjects[") or not head.endswith("]") or name not in REMOVABLE_FIELDS:
-        raise InvalidInput(f"{path!r}: fields are removed as subjects[N].<{'|'.join(sorted(REMOVABLE_FIELDS))}>")
+        raise InvalidInput(
+            _("{path!r}: fields are removed as subjects[N].<{join}>").format(
+                path=path, join="|".join(sorted(REMOVABLE_FIELDS))
+            )
+        )
     try:
         index = int(head[len("subjects[") : -1])
     except ValueError as exc:
-        raise InvalidInput(f"{path!r}: N must be a number") from exc
+        raise InvalidInput(_("{path!r}: N must be a number").format(path=path)) from exc
     if not 0 <= index < count:
-        raise InvalidInput(f"{path!r}: the message has {count} subjects")
+        raise InvalidInput(_("{path!r}: the message has {count} subjects").format(path=path, count=count))
     return index, name
 
 

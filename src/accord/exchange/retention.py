@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from accord.crypto.canonical import canonical_json
 from accord.domain.messages import DeliveryState
 from accord.errors import ConfigurationError
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import messages
@@ -35,7 +36,7 @@ class PurgeSummary:
 def purge_expired(node: Node, as_of: datetime | None = None) -> PurgeSummary:
     pack = getattr(node.policy, "pack", None)
     if pack is None:
-        raise ConfigurationError("no usable policy pack is installed, so no retention rule applies; nothing purged")
+        raise ConfigurationError(_("no usable policy pack is installed, so no retention rule applies; nothing purged"))
     rule = pack.manifest.retention
     now = as_of or datetime.now(UTC)
     expired = or_(

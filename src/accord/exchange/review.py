@@ -28,6 +28,7 @@ from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.exchange.redaction import ReviewConditions, apply_conditions, removed_by
 from accord.exchange.review_notices import PRESSING, notify_reviewers
 from accord.exchange.sending import mark_answered, require_sender
+from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Principal, Verdict
@@ -46,12 +47,12 @@ class ReviewAction(StrEnum):
 
 class FourEyes(Forbidden):
     slug = "four-eyes"
-    title = "A disclosure is reviewed by someone who neither drafted nor edited it"
+    title = N_("A disclosure is reviewed by someone who neither drafted nor edited it")
 
 
 class GateNotCleared(Conflict):
     slug = "gate-not-cleared"
-    title = "A hold that approval alone cannot lift still applies"
+    title = N_("A hold that approval alone cannot lift still applies")
 
 
 class ReviewDecision(BaseModel):
@@ -107,7 +108,7 @@ class ReleasePreview:
 def _require_reviewer(officer: Officer, level: int) -> None:
     if not _LEVEL_ROLES[level] & officer.roles:
         needed = " or ".join(sorted(r.value for r in _LEVEL_ROLES[level]))
-        raise Forbidden(f"level {level} reviews are decided by the {needed} role")
+        raise Forbidden(_("level {level} reviews are decided by the {needed} role").format(level=level, needed=needed))
 
 
 def _level(conn: Connection, message_id: str, decision: str | None) -> int:
@@ -162,7 +163,7 @@ def editors_of(conn: Connection, row: Any) -> tuple[str, ...]:
 
 def _require_any_reviewer(officer: Officer) -> None:
     if not (_LEVEL_ROLES[1] | _LEVEL_ROLES[2]) & officer.roles:
-        raise Forbidden("the review queue is for legal officers and the deputy head")
+        raise Forbidden(_("the review queue is for legal officers and the deputy head"))
 
 
 def _urgency(item: HeldItem) -> tuple[int, int, datetime, datetime]:
@@ -210,9 +211,11 @@ def pressing_reviews(node: Node, officer: Officer) -> int:
 def _held_row(conn: Connection, message_id: str) -> Any:
     row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
     if row is None or row.direction != Direction.OUTGOING.value:
-        raise NotFound(f"no outgoing message {message_id}")
+        raise NotFound(_("no outgoing message {message_id}").format(message_id=message_id))
     if row.state != DeliveryState.HELD.value:
-        raise Conflict(f"message {message_id} is {row.state}, not waiting for review")
+        raise Conflict(
+            _("message {message_id} is {state}, not waiting for review").format(message_id=message_id, state=row.state)
+        )
     return row
 
 
@@ -244,11 +247,12 @@ def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecisi
         if officer.username in editors:
             role = "drafted" if officer.username == row.sender_officer else "edited"
             raise FourEyes(
-                f"you {role} this disclosure (drafted and edited by {', '.join(editors)}); another legal officer "
-                "must review it"
+                _(
+                    "you {role} this disclosure (drafted and edited by {join}); another legal officer must review it"
+                ).format(role=role, join=", ".join(editors))
             )
         if decision.action == ReviewAction.ESCALATE and level == 2:
-            raise InvalidInput("the deputy head decides; there is no level above")
+            raise InvalidInput(_("the deputy head decides; there is no level above"))
         conn.execute(
             insert(review_decisions).values(
                 message_id=message_id,
@@ -289,14 +293,16 @@ def revise_held(node: Node, officer: Officer, message_id: str, revision: Revisio
     with node.engine.begin() as conn:
         row = _held_row(conn, message_id)
         if not reviewer and row.sender_agency != officer.agency:
-            raise NotFound(f"no held message {message_id} of your agency")
+            raise NotFound(_("no held message {message_id} of your agency").format(message_id=message_id))
         if revision.conditions.empty:
-            raise InvalidInput("a revision changes a field, a subject, an attachment, a caveat or an assurance")
+            raise InvalidInput(_("a revision changes a field, a subject, an attachment, a caveat or an assurance"))
         held = Message.model_validate_json(row.content)
         revised = apply_conditions(held, revision.conditions)
         decided = decide_disclosure(node, conn, revised, _principal(node, row))
         if decided.verdict is Verdict.DENY:
-            raise InvalidInput(f"the revised message would be refused: {'; '.join(decided.reasons)}")
+            raise InvalidInput(
+                _("the revised message would be refused: {join}").format(join="; ".join(decided.reasons))
+            )
         content = canonical_json(revised.model_dump(mode="json")).decode()
         reason = f"revised by {officer.username}: {revision.reason}"
         conn.execute(
@@ -369,11 +375,13 @@ def _require_gates_cleared(node: Node, conn: Connection, row: Any, message: Mess
     decided = decide_disclosure(node, conn, message, _principal(node, row))
     if decided.verdict is Verdict.DENY:
         refusals = "; ".join(decided.reasons)
-        raise GateNotCleared(f"this disclosure would be refused as it would leave: {refusals}")
+        raise GateNotCleared(
+            _("this disclosure would be refused as it would leave: {refusals}").format(refusals=refusals)
+        )
     open_gates = decided.gates
     if open_gates:
         remedies = "; ".join(f"{g.id} ({g.citation}): {g.remedy}" for g in open_gates)
-        raise GateNotCleared(f"this disclosure cannot be approved as it stands: {remedies}")
+        raise GateNotCleared(_("this disclosure cannot be approved as it stands: {remedies}").format(remedies=remedies))
 
 
 def _release(node: Node, conn: Connection, message: Message, content: str, values: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from accord.domain.parties import Party
 from accord.errors import InvalidInput
 from accord.exchange.kinds import register_payload_kind
 from accord.exchange.outbox import OutboxEntry, enqueue
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.registry import Registry
@@ -114,14 +115,18 @@ def check_named_recipients(node: Node, conn: Connection, message: Message) -> No
         held = roster.agencies.get(name)
         if held is None:
             raise InvalidInput(
-                f"TLP:RED recipient {name!r} is not an officer of {agency} in {message.recipient.party}'s directory "
-                f"(roster of {as_of}); a TLP:RED message is read only by the officers it names (FIRST TLP 2.0)"
+                _(
+                    "TLP:RED recipient {name!r} is not an officer of {agency} in {party}'s directory (roster "
+                    "of {as_of}); a TLP:RED message is read only by the officers it names (FIRST TLP 2.0)"
+                ).format(name=name, agency=agency, party=message.recipient.party, as_of=as_of)
             )
         if held != agency:
             raise InvalidInput(
-                f"TLP:RED recipient {name!r} is an officer of {held}, not of {agency}, to which the message goes: "
-                f"nobody could read it there (FIRST TLP 2.0: RED is for the named recipients only); send it to "
-                f"{held} or name an officer of {agency}"
+                _(
+                    "TLP:RED recipient {name!r} is an officer of {held}, not of {agency}, to which the "
+                    "message goes: nobody could read it there (FIRST TLP 2.0: RED is for the named "
+                    "recipients only); send it to {held} or name an officer of {agency}"
+                ).format(name=name, held=held, agency=agency)
             )
 
 
@@ -131,7 +136,7 @@ def check_named_readers_here(conn: Connection, node: Node, message: Message) -> 
         return
     names = red_readers(message)
     if not names:
-        raise InvalidInput("a TLP:RED message names no recipient; nobody here could read it (FIRST TLP 2.0)")
+        raise InvalidInput(_("a TLP:RED message names no recipient; nobody here could read it (FIRST TLP 2.0)"))
     rows = conn.execute(
         select(officers.c.username, officers.c.agency).where(
             officers.c.username.in_(names), officers.c.party == node.party.value, officers.c.active.is_(True)
@@ -141,8 +146,10 @@ def check_named_readers_here(conn: Connection, node: Node, message: Message) -> 
     wrong = [n for n in names if here.get(n) != message.recipient.agency]
     if wrong:
         raise InvalidInput(
-            f"TLP:RED recipients {', '.join(wrong)} are not officers of {message.recipient.agency} here; nobody "
-            "named could read the message (FIRST TLP 2.0: RED is for the named recipients only)"
+            _(
+                "TLP:RED recipients {join} are not officers of {agency} here; nobody named could read "
+                "the message (FIRST TLP 2.0: RED is for the named recipients only)"
+            ).format(join=", ".join(wrong), agency=message.recipient.agency)
         )
 
 
@@ -155,15 +162,23 @@ class RosterKind:
         try:
             return Roster.model_validate(body)
         except ValidationError as exc:
-            raise InvalidInput(f"the roster is not valid: {exc.errors(include_url=False)[:5]}") from exc
+            raise InvalidInput(
+                _("the roster is not valid: {errors}").format(errors=exc.errors(include_url=False)[:5])
+            ) from exc
 
     def check_incoming(self, node: Node, conn: Connection, payload: Any) -> None:
         roster: Roster = payload
         if roster.party is node.party:
-            raise InvalidInput(f"a roster from the peer lists the peer's officers, not {node.party}'s")
+            raise InvalidInput(
+                _("a roster from the peer lists the peer's officers, not {party}'s").format(party=node.party)
+            )
         unknown = sorted({e.agency for e in roster.officers if node.agreement.agency(roster.party, e.agency) is None})
         if unknown:
-            raise InvalidInput(f"the roster names agencies {', '.join(unknown)}, not agencies of {roster.party}")
+            raise InvalidInput(
+                _("the roster names agencies {join}, not agencies of {party}").format(
+                    join=", ".join(unknown), party=roster.party
+                )
+            )
 
     def apply_incoming(self, node: Node, conn: Connection, payload: Any, sender_node_id: str) -> None:
         roster: Roster = payload

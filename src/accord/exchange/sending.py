@@ -47,6 +47,7 @@ from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.exchange.review_notices import notify_reviewers
 from accord.exchange.roster import check_named_recipients
+from accord.i18n import _
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Principal, Verdict
@@ -86,7 +87,11 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
 
 def require_sender(officer: Officer) -> None:
     if not _SENDING_ROLES & officer.roles:
-        raise Forbidden(f"role(s) {role_names(officer)} may not send messages; an officer or analyst role is needed")
+        raise Forbidden(
+            _("role(s) {role_names} may not send messages; an officer or analyst role is needed").format(
+                role_names=role_names(officer)
+            )
+        )
 
 
 def evaluate_draft(node: Node, officer: Officer, draft: MessageDraft) -> DisclosureDecision:
@@ -106,9 +111,13 @@ def reply_draft(node: Node, officer: Officer, message_id: str, draft: ReplyDraft
     with node.engine.connect() as conn:
         original = visible_row(node, conn, officer, message_id)
     if original.direction != Direction.INCOMING or original.recipient_agency != officer.agency:
-        raise InvalidInput("only a message received by your agency can be answered")
+        raise InvalidInput(_("only a message received by your agency can be answered"))
     if original.kind not in {k.value for k in OPENING_KINDS}:
-        raise InvalidInput(f"a {original.kind} cannot be answered; answer the request, share or alert it belongs to")
+        raise InvalidInput(
+            _("a {kind} cannot be answered; answer the request, share or alert it belongs to").format(
+                kind=original.kind
+            )
+        )
     return MessageDraft(
         **draft.model_dump(),
         kind=MessageKind.RESPONSE,
@@ -124,20 +133,22 @@ def amend_message(node: Node, officer: Officer, message_id: str, draft: Amendmen
     """A correction, withdrawal or retraction of a sent message: travels like a message, applies on both sides."""
     effect = AMENDMENT_EFFECT.get(draft.kind)
     if effect is None:
-        raise InvalidInput(f"an amendment is a correction, withdrawal or retraction, not {draft.kind!r}")
+        raise InvalidInput(
+            _("an amendment is a correction, withdrawal or retraction, not {kind!r}").format(kind=draft.kind)
+        )
     if draft.kind is MessageKind.CORRECTION and not (draft.body or draft.title):
-        raise InvalidInput("a correction must give the corrected title or body")
+        raise InvalidInput(_("a correction must give the corrected title or body"))
     now = datetime.now(UTC)
     with node.engine.begin() as conn:
         row = visible_row(node, conn, officer, message_id)
         if row.direction != Direction.OUTGOING or row.sender_agency != officer.agency:
-            raise NotAmendable("only the sending agency can amend a message")
+            raise NotAmendable(_("only the sending agency can amend a message"))
         if row.state in {DeliveryState.REFUSED, DeliveryState.FAILED} or row.kind in {
             k.value for k in AMENDMENT_EFFECT
         }:
-            raise NotAmendable(f"a {row.kind} in state {row.state} cannot be amended")
+            raise NotAmendable(_("a {kind} in state {state} cannot be amended").format(kind=row.kind, state=row.state))
         if row.amendment in {"withdrawn", "retracted"}:
-            raise NotAmendable(f"the message was already {row.amendment}")
+            raise NotAmendable(_("the message was already {amendment}").format(amendment=row.amendment))
         original = Message.model_validate_json(row.content)
         amendment = original.model_copy(
             update={
@@ -285,19 +296,28 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
     agreement = node.agreement
     other = node.party.other
     if draft.kind not in OPENING_KINDS and draft.kind is not MessageKind.RESPONSE:
-        raise InvalidInput(f"kind {draft.kind!r} is sent through /amendments, not as a new message")
+        raise InvalidInput(_("kind {kind!r} is sent through /amendments, not as a new message").format(kind=draft.kind))
     if draft.kind is MessageKind.RESPONSE and draft.in_reply_to is None:
-        raise InvalidInput("a response names the message it answers; use POST /api/v1/messages/{id}/reply")
+        raise InvalidInput(_("a response names the message it answers; use POST /api/v1/messages/{{id}}/reply"))
     if agreement.agency(other, draft.recipient_agency) is None:
         known = ", ".join(a.code for a in agreement.agencies if a.party is other)
-        raise UnknownAgency(f"{draft.recipient_agency!r} is not an agency of {other} in the agreement; known: {known}")
+        raise UnknownAgency(
+            _("{recipient_agency!r} is not an agency of {other} in the agreement; known: {known}").format(
+                recipient_agency=draft.recipient_agency, other=other, known=known
+            )
+        )
     if agreement.focus_area(draft.focus_area) is None:
         known = ", ".join(f.code for f in agreement.focus_areas)
-        raise UnknownFocusArea(f"{draft.focus_area!r} is not a focus area of the agreement; known: {known}")
+        raise UnknownFocusArea(
+            _("{focus_area!r} is not a focus area of the agreement; known: {known}").format(
+                focus_area=draft.focus_area, known=known
+            )
+        )
     if len(draft.body.encode()) > node.settings.max_body_bytes:
         raise PayloadTooLarge(
-            f"the body has {len(draft.body.encode())} bytes; the limit is {node.settings.max_body_bytes}: "
-            "send long material as an attachment"
+            _("the body has {count} bytes; the limit is {max_body_bytes}: send long material as an attachment").format(
+                count=len(draft.body.encode()), max_body_bytes=node.settings.max_body_bytes
+            )
         )
     _check_offence(node, draft)
     case_id = draft.case_id or str(uuid7())
@@ -328,14 +348,19 @@ def _check_offence(node: Node, draft: MessageDraft) -> None:
     requires it)."""
     if draft.offence is not None and offence_taxonomy().get(draft.offence) is None:
         raise UnknownOffence(
-            f"offence {draft.offence!r} is not an ICCS code of the offence list (GET /api/v1/offences); "
-            "e.g. 0101 Intentional homicide, 06012 drug trafficking, 020221 Kidnapping"
+            _(
+                "offence {offence!r} is not an ICCS code of the offence list (GET /api/v1/offences); "
+                "e.g. 0101 Intentional homicide, 06012 drug trafficking, 020221 Kidnapping"
+            ).format(offence=draft.offence)
         )
     names_person = any(s.kind is SubjectKind.PERSON for s in draft.subjects)
     if draft.offence is None and names_person and draft.kind in OFFENCE_REQUIRED_KINDS:
         law = statutes_of(node.party).offence_required
         raise OffenceRequired(
-            f"a {draft.kind} that names a person must name the offence it concerns: {law.remedy}", law.citation
+            _("a {kind} that names a person must name the offence it concerns: {remedy}").format(
+                kind=draft.kind, remedy=law.remedy
+            ),
+            law.citation,
         )
 
 
@@ -348,13 +373,16 @@ def _reused_handling(node: Node, conn: Connection, officer: Officer, draft: Mess
     never_left = {DeliveryState.HELD.value, DeliveryState.REFUSED.value, DeliveryState.FAILED.value}
     if source.direction == Direction.OUTGOING.value and source.state in never_left:
         raise InvalidInput(
-            f"{draft.refers_to} is {source.state} and never reached {node.party.other}: refer to a "
-            "message both sides hold"
+            _("{refers_to} is {state} and never reached {other}: refer to a message both sides hold").format(
+                refers_to=draft.refers_to, state=source.state, other=node.party.other
+            )
         )
     handling = inherit_handling(own, Message.model_validate_json(source.content).handling)
     if handling.tlp is Tlp.RED and not handling.named_recipients and not draft.recipient_officer:
         raise InvalidInput(
-            f"the message reuses {draft.refers_to}, which is TLP:RED: name its recipients in handling.named_recipients"
+            _(
+                "the message reuses {refers_to}, which is TLP:RED: name its recipients in handling.named_recipients"
+            ).format(refers_to=draft.refers_to)
         )
     return handling
 
@@ -388,17 +416,23 @@ def _handling(node: Node, draft: MessageDraft) -> Handling:
     level = node.agreement.common_level(node.party, h.classification)
     if level is None:
         known = ", ".join(node.agreement.classification_mapping[node.party])
-        raise UnknownClassification(f"{h.classification!r} is not a {node.party} classification; known: {known}")
+        raise UnknownClassification(
+            _("{classification!r} is not a {party} classification; known: {known}").format(
+                classification=h.classification, party=node.party, known=known
+            )
+        )
     ceiling = node.agreement.channel_ceiling
     if level.rank > ceiling.rank:
         raise AboveChannelCeiling(
-            f"{h.classification} maps to {level}; this channel carries at most {ceiling}: send it through another "
-            "channel or lower what it contains"
+            _(
+                "{classification} maps to {level}; this channel carries at most {ceiling}: send it "
+                "through another channel or lower what it contains"
+            ).format(classification=h.classification, level=level, ceiling=ceiling)
         )
     if h.tlp is Tlp.RED and not h.named_recipients:
-        raise TlpRedUnnamed("TLP:RED is for named recipients only: list them in handling.named_recipients")
+        raise TlpRedUnnamed(_("TLP:RED is for named recipients only: list them in handling.named_recipients"))
     if Caveat.H3 in h.caveats and not h.restrictions:
-        raise H3RestrictionUnstated("caveat H3 needs its restriction stated in handling.restrictions")
+        raise H3RestrictionUnstated(_("caveat H3 needs its restriction stated in handling.restrictions"))
     return Handling(
         classification=h.classification,
         level=level,
@@ -412,7 +446,9 @@ def _handling(node: Node, draft: MessageDraft) -> Handling:
 def _attachment(conn: Connection, sha256: str, name: str) -> AttachmentRef:
     row = conn.execute(select(blobs.c.size, blobs.c.media_type).where(blobs.c.sha256 == sha256)).first()
     if row is None:
-        raise InvalidInput(f"no attachment {sha256} is stored here; upload it to /api/v1/attachments first")
+        raise InvalidInput(
+            _("no attachment {sha256} is stored here; upload it to /api/v1/attachments first").format(sha256=sha256)
+        )
     return AttachmentRef(sha256=sha256, name=name, media_type=row.media_type, size=row.size)
 
 
@@ -424,7 +460,7 @@ def _require_case(conn: Connection, officer: Officer, case_id: str) -> None:
         .limit(1)
     ).first()
     if visible is None:
-        raise NotFound(f"no case {case_id} that your agency takes part in")
+        raise NotFound(_("no case {case_id} that your agency takes part in").format(case_id=case_id))
 
 
 def link_attachments(conn: Connection, built: Sequence[Message]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from accord.crypto.canonical import canonical_json
 from accord.errors import Conflict, NotFound
 from accord.exchange.outbox import MAX_SEQ, OutboxKind, channel_name
+from accord.i18n import _
 from accord.ledger.alarms import AlarmKind
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
@@ -37,7 +38,9 @@ def resequence(node: Node, peer_node_id: str, actor: str = "operator") -> Resequ
     reported, past the channel counter and past every number already waiting; logged in the ledger."""
     with node.engine.connect() as conn:
         if peer_node_id not in {p.node_id for p in load_peers(node, conn)}:
-            raise NotFound(f"no pinned peer {peer_node_id!r}; `accord peer import` pins one")
+            raise NotFound(
+                _("no pinned peer {peer_node_id!r}; `accord peer import` pins one").format(peer_node_id=peer_node_id)
+            )
     channel = channel_name(node.node_id, peer_node_id)
     now = datetime.now(UTC)
     with node.engine.begin() as conn:
@@ -54,7 +57,11 @@ def resequence(node: Node, peer_node_id: str, actor: str = "operator") -> Resequ
         first = 1 + max(acknowledged, reported, int(counter or 1) - 1, *(row.seq for row in waiting))
         next_seq = first + len(waiting)
         if next_seq > MAX_SEQ:
-            raise Conflict(f"channel {channel} has no sequence numbers left below {MAX_SEQ}")
+            raise Conflict(
+                _("channel {channel} has no sequence numbers left below {MAX_SEQ}").format(
+                    channel=channel, MAX_SEQ=MAX_SEQ
+                )
+            )
         renumbered = [(row, first + offset) for offset, row in enumerate(waiting)]
         if renumbered:
             conn.execute(

@@ -12,6 +12,7 @@ import httpx
 
 from accord.errors import AccordError
 from accord.exchange.uploads import UPLOAD_TOKEN_HEADER
+from accord.i18n import N_, _
 from accord.trust.peers import PeerRecord
 
 ENVELOPES_PATH = "/federation/v1/envelopes"
@@ -27,7 +28,7 @@ JSON = {"Content-Type": "application/json"}
 class PeerUnreachable(AccordError):
     status = 503
     slug = "peer-unreachable"
-    title = "The peer node did not answer"
+    title = N_("The peer node did not answer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,9 @@ class PeerClient:
         try:
             response = self._http.post(peer.url + path, **request)
         except httpx.HTTPError as exc:
-            raise PeerUnreachable(f"{peer.node_id} at {peer.url} did not answer: {exc!r}") from exc
+            raise PeerUnreachable(
+                _("{node_id} at {url} did not answer: {exc!r}").format(node_id=peer.node_id, url=peer.url, exc=exc)
+            ) from exc
         try:
             body = response.json()
         except ValueError:

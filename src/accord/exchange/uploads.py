@@ -24,6 +24,7 @@ from types import TracebackType
 from accord.config import Settings
 from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope, VerificationFailed
 from accord.errors import AccordError, PayloadTooLarge
+from accord.i18n import N_, _
 from accord.node import Node
 from accord.trust.peers import PeerRecord
 from accord.trust.requests import PeerNotAuthenticated, sign_peer_request, verify_peer_request
@@ -58,18 +59,18 @@ class UploadKind(StrEnum):
 
 class UploadMismatch(VerificationFailed):
     slug = "upload-mismatch"
-    title = "The body is not the one its upload token announces"
+    title = N_("The body is not the one its upload token announces")
 
 
 class ReplayedUpload(ReplayedEnvelope):
     slug = "replayed-upload"
-    title = "The upload token was already used"
+    title = N_("The upload token was already used")
 
 
 class UploadsBusy(AccordError):
     status = 503
     slug = "uploads-busy"
-    title = "The node is receiving as many uploads of this kind as it takes at once"
+    title = N_("The node is receiving as many uploads of this kind as it takes at once")
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(_BUSY_RETRY_S)}  # RFC 9110 §10.2.3; the sender's outbox retries on its own too
@@ -102,20 +103,28 @@ def verify_upload(node: Node, kind: UploadKind, token: str | None) -> AnnouncedU
     to this node, for a body no longer than this node accepts. Reads nothing but the token."""
     if not token:
         raise PeerNotAuthenticated(
-            f"an upload ({kind.noun}) carries the sender's signed upload token in the {UPLOAD_TOKEN_HEADER} header",
+            _("an upload ({noun}) carries the sender's signed upload token in the {UPLOAD_TOKEN_HEADER} header").format(
+                noun=kind.noun, UPLOAD_TOKEN_HEADER=UPLOAD_TOKEN_HEADER
+            ),
             "missing-token",
         )
     request = verify_peer_request(node, token.strip(), kind.value)
     sha256, size, jti = (request.claims.get(name) for name in ("sha256", "size", "jti"))
     if not isinstance(sha256, str) or len(sha256) != 64 or not set(sha256) <= _HEX:
-        raise MalformedArtefact("the upload token's claim 'sha256' is not 64 lowercase hex digits")
+        raise MalformedArtefact(_("the upload token's claim 'sha256' is not 64 lowercase hex digits"))
     if type(size) is not int or size <= 0:
-        raise MalformedArtefact("the upload token's claim 'size' is not a positive integer")
+        raise MalformedArtefact(_("the upload token's claim 'size' is not a positive integer"))
     if not isinstance(jti, str) or not 0 < len(jti) <= _JTI_MAX:
-        raise MalformedArtefact(f"the upload token's claim 'jti' is not a string of 1 to {_JTI_MAX} characters")
+        raise MalformedArtefact(
+            _("the upload token's claim 'jti' is not a string of 1 to {JTI_MAX} characters").format(JTI_MAX=_JTI_MAX)
+        )
     limit = kind.limit(node.settings)
     if size > limit:
-        raise PayloadTooLarge(f"the {kind.noun} announces {size} bytes; this node accepts at most {limit}")
+        raise PayloadTooLarge(
+            _("the {noun} announces {size} bytes; this node accepts at most {limit}").format(
+                noun=kind.noun, size=size, limit=limit
+            )
+        )
     return AnnouncedUpload(request.peer, kind, sha256, size, jti)
 
 
@@ -124,11 +133,19 @@ def check_declared_length(upload: AnnouncedUpload, content_length: str | None) -
     if content_length is None:
         return
     if not content_length.isdigit():
-        raise UploadMismatch("the Content-Length is not a number")
+        raise UploadMismatch(_("the Content-Length is not a number"))
     if int(content_length) > upload.size:
-        raise PayloadTooLarge(f"the body has {content_length} bytes; its upload token announces {upload.size}")
+        raise PayloadTooLarge(
+            _("the body has {content_length} bytes; its upload token announces {size}").format(
+                content_length=content_length, size=upload.size
+            )
+        )
     if int(content_length) != upload.size:
-        raise UploadMismatch(f"the body has {content_length} bytes; its upload token announces {upload.size}")
+        raise UploadMismatch(
+            _("the body has {content_length} bytes; its upload token announces {size}").format(
+                content_length=content_length, size=upload.size
+            )
+        )
 
 
 class UploadSlots:
@@ -149,9 +166,15 @@ class UploadSlots:
             now = time.monotonic()
             self._seen = {jti: until for jti, until in self._seen.items() if until > now}
             if upload.jti in self._seen:
-                raise ReplayedUpload(f"upload token {upload.jti} was already used; each upload signs a new one")
+                raise ReplayedUpload(
+                    _("upload token {jti} was already used; each upload signs a new one").format(jti=upload.jti)
+                )
             if self._active >= self._limit:
-                raise UploadsBusy(f"{self._active} {upload.kind.plural} are arriving already; try again shortly")
+                raise UploadsBusy(
+                    _("{active} {plural} are arriving already; try again shortly").format(
+                        active=self._active, plural=upload.kind.plural
+                    )
+                )
             self._active += 1
             self._seen[upload.jti] = now + self._lifetime_s
 
@@ -172,17 +195,21 @@ class BodyTally:
         """Count and hash `chunk`; a body longer than announced is refused the moment it is."""
         self._size += len(chunk)
         if self._size > self._upload.size:
-            raise PayloadTooLarge(f"the body is longer than the {self._upload.size} bytes its upload token announces")
+            raise PayloadTooLarge(
+                _("the body is longer than the {size} bytes its upload token announces").format(size=self._upload.size)
+            )
         self._hash.update(chunk)
 
     def verify(self) -> None:
         """The body ended: it must be the one the token announced, to the byte."""
         if self._size != self._upload.size:
             raise UploadMismatch(
-                f"the body ended after {self._size} bytes; its upload token announces {self._upload.size}"
+                _("the body ended after {size} bytes; its upload token announces {size2}").format(
+                    size=self._size, size2=self._upload.size
+                )
             )
         if self._hash.hexdigest() != self._upload.sha256:
-            raise UploadMismatch("the body's SHA-256 is not the one its upload token announces")
+            raise UploadMismatch(_("the body's SHA-256 is not the one its upload token announces"))
 
 
 class BufferedBody:

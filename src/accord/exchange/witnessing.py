@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from accord.crypto.errors import MalformedArtefact
 from accord.errors import AccordError
 from accord.exchange.transport import PeerClient, PeerUnreachable
+from accord.i18n import _
 from accord.ledger import checkpoints as stored_checkpoints
 from accord.ledger.alarms import AlarmKind, Recurrence
 from accord.ledger.alarms import raise_alarm as record_alarm
@@ -107,25 +108,31 @@ def read_submission(claims: dict[str, Any]) -> CheckpointSubmission:
     """The submission in a verified request's claims; anything not in the exact shape is malformed."""
     note, from_size, consistency = claims.get("checkpoint"), claims.get("from_size"), claims.get("consistency")
     if not isinstance(note, str) or len(note.encode()) > MAX_NOTE_BYTES:
-        raise MalformedArtefact(f"claim 'checkpoint' is a signed note of at most {MAX_NOTE_BYTES} bytes")
+        raise MalformedArtefact(
+            _("claim 'checkpoint' is a signed note of at most {MAX_NOTE_BYTES} bytes").format(
+                MAX_NOTE_BYTES=MAX_NOTE_BYTES
+            )
+        )
     if type(from_size) is not int or from_size < 0:
-        raise MalformedArtefact("claim 'from_size' is the tree size the consistency proof starts from, 0 or more")
+        raise MalformedArtefact(_("claim 'from_size' is the tree size the consistency proof starts from, 0 or more"))
     if not isinstance(consistency, list):
-        raise MalformedArtefact("claim 'consistency' is a list of hex SHA-256 hashes")
+        raise MalformedArtefact(_("claim 'consistency' is a list of hex SHA-256 hashes"))
     return CheckpointSubmission(note, from_size, _decode_proof(consistency))
 
 
 def _decode_proof(proof_hex: Sequence[object]) -> tuple[bytes, ...]:
     if len(proof_hex) > MAX_PROOF_HASHES:
-        raise MalformedArtefact(f"a consistency proof is at most {MAX_PROOF_HASHES} hashes")
+        raise MalformedArtefact(
+            _("a consistency proof is at most {MAX_PROOF_HASHES} hashes").format(MAX_PROOF_HASHES=MAX_PROOF_HASHES)
+        )
     proof = []
     for item in proof_hex:
         try:
             value = bytes.fromhex(item) if isinstance(item, str) else b""
         except ValueError as exc:
-            raise MalformedArtefact("a consistency proof is a list of hex SHA-256 hashes") from exc
+            raise MalformedArtefact(_("a consistency proof is a list of hex SHA-256 hashes")) from exc
         if len(value) != 32:
-            raise MalformedArtefact("every hash of a consistency proof is 32 bytes, in hex")
+            raise MalformedArtefact(_("every hash of a consistency proof is 32 bytes, in hex"))
         proof.append(value)
     return tuple(proof)
 
@@ -185,43 +192,61 @@ def judge(peer_id: str, checkpoint: SignedCheckpoint, submission: CheckpointSubm
     for other in witnessed.same_size:
         if other.root != body.root:
             raise InconsistentCheckpoint(
-                f"{peer_id} signed two different roots for size {body.size}: a split view",
+                _("{peer_id} signed two different roots for size {size}: a split view").format(
+                    peer_id=peer_id, size=body.size
+                ),
                 AlarmKind.SPLIT_VIEW,
                 other.note,
             )
     newest = witnessed.newest
     if newest is not None and body.issued_at < int(newest.issued_at.timestamp()):
         raise StaleCheckpoint(
-            f"{peer_id}'s checkpoint of size {body.size} was issued at {body.issued_at}, before its checkpoint of "
-            f"size {newest.size} (issued at {int(newest.issued_at.timestamp())}) countersigned here"
+            _(
+                "{peer_id}'s checkpoint of size {size} was issued at {issued_at}, before its checkpoint "
+                "of size {size2} (issued at {int}) countersigned here"
+            ).format(
+                peer_id=peer_id,
+                size=body.size,
+                issued_at=body.issued_at,
+                size2=newest.size,
+                int=int(newest.issued_at.timestamp()),
+            )
         )
     largest = witnessed.largest
     if largest is None:
         if submission.from_size != 0:
-            raise CheckpointOutOfStep(f"this node has no checkpoint of {peer_id} yet", 0)
+            raise CheckpointOutOfStep(_("this node has no checkpoint of {peer_id} yet").format(peer_id=peer_id), 0)
         return
     if body.size < largest.size:
         if body.issued_at > int(largest.issued_at.timestamp()):
             raise InconsistentCheckpoint(
-                f"{peer_id} presents a tree of {body.size} leaves, signed after its tree of {largest.size} leaves "
-                "countersigned here: its log shrank",
+                _(
+                    "{peer_id} presents a tree of {size} leaves, signed after its tree of {size2} leaves "
+                    "countersigned here: its log shrank"
+                ).format(peer_id=peer_id, size=body.size, size2=largest.size),
                 AlarmKind.LOG_TRUNCATED,
                 largest.note,
             )
         raise StaleCheckpoint(
-            f"{peer_id}'s checkpoint of size {body.size} is older than its checkpoint of size {largest.size} "
-            "countersigned here"
+            _(
+                "{peer_id}'s checkpoint of size {size} is older than its checkpoint of size {size2} countersigned here"
+            ).format(peer_id=peer_id, size=body.size, size2=largest.size)
         )
     if body.size == largest.size:
         return  # the same tree (its root is checked above), signed again
     if submission.from_size != largest.size:
-        raise CheckpointOutOfStep(f"the last checkpoint of {peer_id} seen here has size {largest.size}", largest.size)
+        raise CheckpointOutOfStep(
+            _("the last checkpoint of {peer_id} seen here has size {size}").format(peer_id=peer_id, size=largest.size),
+            largest.size,
+        )
     try:
         verify_consistency(largest.size, body.size, largest.root, body.root, list(submission.proof))
     except ProofFailed as failure:
         raise InconsistentCheckpoint(
-            f"{peer_id}'s checkpoint of size {body.size} is not an extension of its checkpoint of size "
-            f"{largest.size} countersigned here: its history was rewritten ({failure.detail})",
+            _(
+                "{peer_id}'s checkpoint of size {size} is not an extension of its checkpoint of size "
+                "{size2} countersigned here: its history was rewritten ({detail})"
+            ).format(peer_id=peer_id, size=body.size, size2=largest.size, detail=failure.detail),
             AlarmKind.HISTORY_REWRITTEN,
             largest.note,
         ) from failure
@@ -239,7 +264,7 @@ def request_cosignature(node: Node, peer: PeerRecord, client: PeerClient) -> Sto
     if newest is None or newest.cosignature is not None:
         return None
     from_size = anchor.size if anchor else 0
-    for _ in range(2):
+    for _attempt in range(2):
         with node.engine.connect() as conn:
             proof = consistency_proof(StoredTree(conn), from_size, newest.size) if from_size else []
         answer = client.send_checkpoint(peer, checkpoint_request(node, peer, newest.note, from_size, proof))

@@ -12,6 +12,7 @@ from accord.domain.messages import Message, MessageKind
 from accord.errors import InvalidInput
 from accord.exchange.kinds import ArrivalWarning, MessageKindHandler, register_message_kind
 from accord.forwarding.service import apply_consent_answer, record_consent_request, record_forward_notice
+from accord.i18n import _
 from accord.node import Node
 from accord.registry import Registry
 
@@ -20,14 +21,22 @@ def _check_onward(node: Node, message: Message, *, incoming: bool) -> None:
     """A forward is about a message of the party asked (in_reply_to), inside the forwarder's own state."""
     onward = message.onward
     if onward is None:
-        raise InvalidInput(f"a {message.kind.value} names the forward in `onward`")
+        raise InvalidInput(_("a {value} names the forward in `onward`").format(value=message.kind.value))
     if message.in_reply_to != onward.message_id:
-        raise InvalidInput(f"a {message.kind.value} answers (in_reply_to) the message it would forward")
+        raise InvalidInput(
+            _("a {value} answers (in_reply_to) the message it would forward").format(value=message.kind.value)
+        )
     forwarder = message.sender.party
     if onward.to_party is not forwarder:
-        raise InvalidInput(f"a forward stays inside {forwarder}; {onward.to_party} is another state")
+        raise InvalidInput(
+            _("a forward stays inside {forwarder}; {to_party} is another state").format(
+                forwarder=forwarder, to_party=onward.to_party
+            )
+        )
     if incoming and node.agreement.agency(forwarder, onward.to_agency) is None:
-        raise InvalidInput(f"{onward.to_agency!r} is not an agency of {forwarder}")
+        raise InvalidInput(
+            _("{to_agency!r} is not an agency of {forwarder}").format(to_agency=onward.to_agency, forwarder=forwarder)
+        )
 
 
 class ForwardConsentKind(MessageKindHandler):
@@ -40,7 +49,7 @@ class ForwardConsentKind(MessageKindHandler):
 
     def check_outgoing_answer(self, node: Node, conn: Connection, answered: Row[Any], response: Message) -> None:
         if response.onward_consent is None:
-            raise InvalidInput("the answer to a consent request grants or refuses it (onward_consent)")
+            raise InvalidInput(_("the answer to a consent request grants or refuses it (onward_consent)"))
 
     def check_incoming(self, node: Node, message: Message) -> tuple[ArrivalWarning, ...]:
         _check_onward(node, message, incoming=True)

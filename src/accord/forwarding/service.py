@@ -32,6 +32,7 @@ from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.exchange.mailbox import read_attributes, reader_for, visible_row
 from accord.exchange.sending import Queued, decide_and_queue, require_sender
 from accord.forwarding.texts import caveat_texts
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Verdict
@@ -91,13 +92,18 @@ def forward_message(node: Node, officer: Officer, message_id: str, draft: Forwar
 def _check_forwardable(row: Row[Any], officer: Officer, party: Party) -> None:
     if row.direction != Direction.INCOMING.value or row.recipient_agency != officer.agency:
         raise InvalidInput(
-            f"only a message your agency received from {party.other} can be forwarded; {row.id} was "
-            f"{'sent' if row.direction == Direction.OUTGOING.value else 'received by ' + row.recipient_agency}"
+            _("only a message your agency received from {other} can be forwarded; {id} was {value}").format(
+                other=party.other,
+                id=row.id,
+                value="sent" if row.direction == Direction.OUTGOING.value else "received by " + row.recipient_agency,
+            )
         )
     if row.kind in {k.value for k in _FORWARD_KINDS | AMENDMENT_KINDS}:
-        raise InvalidInput(f"a {row.kind} is not forwarded; forward the message it concerns")
+        raise InvalidInput(_("a {kind} is not forwarded; forward the message it concerns").format(kind=row.kind))
     if row.amendment in {"withdrawn", "retracted"}:
-        raise InvalidInput(f"the originator {row.amendment} the message; it is not forwarded")
+        raise InvalidInput(
+            _("the originator {amendment} the message; it is not forwarded").format(amendment=row.amendment)
+        )
 
 
 def _check_target(
@@ -107,19 +113,35 @@ def _check_target(
         return  # the pack refuses it, with its law, and the refusal is recorded
     if node.agreement.agency(party, draft.agency) is None:
         known = ", ".join(a.code for a in node.agreement.agencies if a.party is party)
-        raise InvalidInput(f"{draft.agency!r} is not an agency of {party}; known: {known}")
+        raise InvalidInput(
+            _("{agency!r} is not an agency of {party}; known: {known}").format(
+                agency=draft.agency, party=party, known=known
+            )
+        )
     if draft.officer is None:
         if draft.agency == officer.agency:
-            raise InvalidInput(f"{officer.agency} holds the message already: name an officer, or another agency")
+            raise InvalidInput(
+                _("{agency} holds the message already: name an officer, or another agency").format(
+                    agency=officer.agency
+                )
+            )
         return
     target = officer_by_username(conn, draft.officer)
     if target is None or target.agency != draft.agency:
-        raise InvalidInput(f"{draft.officer!r} is not an active officer of {draft.agency} at this node")
+        raise InvalidInput(
+            _("{officer!r} is not an active officer of {agency} at this node").format(
+                officer=draft.officer, agency=draft.agency
+            )
+        )
     if target.username == officer.username:
-        raise InvalidInput("a message is not forwarded to oneself")
+        raise InvalidInput(_("a message is not forwarded to oneself"))
     level = read_attributes(node, row)["level"]
     if target.clearance.rank < level:
-        raise InvalidInput(f"{target.username} is cleared to {target.clearance.value}, below the message's marking")
+        raise InvalidInput(
+            _("{username} is cleared to {value}, below the message's marking").format(
+                username=target.username, value=target.clearance.value
+            )
+        )
 
 
 def _refuse_repeat(conn: Connection, message_id: str, draft: ForwardDraft) -> None:
@@ -136,7 +158,11 @@ def _refuse_repeat(conn: Connection, message_id: str, draft: ForwardDraft) -> No
         )
     ).first()
     if repeat is not None:
-        raise Conflict(f"the message was forwarded there already (forward {repeat.id}, {repeat.state})")
+        raise Conflict(
+            _("the message was forwarded there already (forward {id}, {state})").format(
+                id=repeat.id, state=repeat.state
+            )
+        )
 
 
 def _decide(
@@ -330,11 +356,15 @@ def answer_consent(node: Node, officer: Officer, forward_id: str, answer: Onward
             select(forwards).where(forwards.c.id == forward_id, forwards.c.role == ForwardRole.ORIGINATOR.value)
         ).first()
         if fw is None or fw.consent_request_id is None:
-            raise NotFound(f"no consent request for forward {forward_id} here")
+            raise NotFound(_("no consent request for forward {forward_id} here").format(forward_id=forward_id))
         if fw.originator_agency != officer.agency:
-            raise Forbidden(f"only {fw.originator_agency}, which sent the message, answers for it")
+            raise Forbidden(
+                _("only {originator_agency}, which sent the message, answers for it").format(
+                    originator_agency=fw.originator_agency
+                )
+            )
         if fw.state != ForwardState.AWAITING_CONSENT.value:
-            raise Conflict(f"the consent request was answered already ({fw.state})")
+            raise Conflict(_("the consent request was answered already ({state})").format(state=fw.state))
         request_row = visible_row(node, conn, officer, fw.consent_request_id)
         request = Message.model_validate_json(request_row.content)
         granted = answer.decision is ConsentDecision.GRANTED

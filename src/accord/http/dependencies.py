@@ -9,6 +9,8 @@ from fastapi.security import OAuth2PasswordBearer
 
 from accord.directory.officers import Officer, officer_for_token
 from accord.errors import AuthenticationFailed, PayloadTooLarge
+from accord.i18n import _
+from accord.i18n import prefer
 from accord.logs import bind_caller
 from accord.node import Node
 
@@ -25,10 +27,11 @@ NodeDep = Annotated[Node, Depends(get_node)]
 
 def current_officer(node: NodeDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Officer:
     if not token:
-        raise AuthenticationFailed("this endpoint needs a bearer token; get one at POST /api/v1/token")
+        raise AuthenticationFailed(_("this endpoint needs a bearer token; get one at POST /api/v1/token"))
     with node.engine.connect() as conn:
         officer = officer_for_token(conn, token)
     bind_caller(f"officer:{officer.username}")
+    prefer(officer.language)
     return officer
 
 
@@ -39,12 +42,18 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
     """Read the body, refusing early (413) when it announces or reaches more than `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body has {declared} bytes; this endpoint accepts at most {limit}")
+        raise PayloadTooLarge(
+            _("the body has {declared} bytes; this endpoint accepts at most {limit}").format(
+                declared=declared, limit=limit
+            )
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"the body exceeds {limit} bytes, the most this endpoint accepts")
+            raise PayloadTooLarge(
+                _("the body exceeds {limit} bytes, the most this endpoint accepts").format(limit=limit)
+            )
         chunks.append(chunk)
     return b"".join(chunks)

@@ -21,6 +21,7 @@ from starlette.routing import Match
 
 from accord.directory.officers import officer_for_token
 from accord.errors import AccordError, AuthenticationFailed
+from accord.i18n import _
 from accord.logs import LineBudget, bind_caller, current_request
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -65,8 +66,10 @@ def problem_type(slug: str) -> str:
 def generic_detail(request_id: str | None) -> str:
     """What a caller who has not authenticated is told beyond the problem's type and title."""
     if request_id is None:
-        return "The request was refused."
-    return f"The request was refused; the node's operator finds the details under request id {request_id}."
+        return _("The request was refused.")
+    return _("The request was refused; the node's operator finds the details under request id {request_id}.").format(
+        request_id=request_id
+    )
 
 
 def request_id_of(request: Request) -> str | None:
@@ -87,7 +90,7 @@ def problem_body(
     this node's own vocabulary, e.g. which check a peer request failed)."""
     body: dict[str, Any] = {
         "type": problem_type(error.slug),
-        "title": error.title,
+        "title": _(error.title),
         "status": error.status,
         "detail": error.detail if precise else generic_detail(request_id),
     }
@@ -165,7 +168,7 @@ def unexpected_error_response(path: str, request_id: str) -> JSONResponse:
     """The answer to a request that failed on a bug: nothing of the bug, the id to quote."""
     body = {
         "type": problem_type("internal-error"),
-        "title": "The node failed to answer",
+        "title": _("The node failed to answer"),
         "status": 500,
         "detail": generic_detail(request_id),
         "instance": path,
@@ -189,7 +192,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         request_id = request_id_of(request)
         body: dict[str, Any] = {
             "type": problem_type("invalid-input"),
-            "title": "The request is not valid",
+            "title": _("The request is not valid"),
             "status": 422,
             "detail": detail,
             "instance": request.url.path,

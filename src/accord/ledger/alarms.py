@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, select, true, update
 
 from accord.errors import Conflict, InvalidInput, NotFound
+from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.store.tables import ledger_alarms
 
@@ -42,12 +43,12 @@ class Recurrence(StrEnum):
 
 class AlarmNotFound(NotFound):
     slug = "alarm-not-found"
-    title = "No such ledger alarm"
+    title = N_("No such ledger alarm")
 
 
 class AlarmAlreadyAcknowledged(Conflict):
     slug = "alarm-already-acknowledged"
-    title = "The alarm was acknowledged already"
+    title = N_("The alarm was acknowledged already")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +192,7 @@ def list_alarms(
 def get_alarm(conn: Connection, alarm_id: int) -> Alarm:
     row = conn.execute(select(ledger_alarms).where(ledger_alarms.c.id == alarm_id)).first()
     if row is None:
-        raise AlarmNotFound(f"no ledger alarm {alarm_id}; see `accord audit alarms --all`")
+        raise AlarmNotFound(_("no ledger alarm {alarm_id}; see `accord audit alarms --all`").format(alarm_id=alarm_id))
     return _alarm(row)
 
 
@@ -204,7 +205,11 @@ def acknowledge_alarm(engine: Engine, alarm_id: int, note: str, *, by: str, acto
     the alarm and logged in the ledger, the note's hash in the leaf."""
     note = note.strip()
     if not note or len(note) > MAX_NOTE_LENGTH:
-        raise InvalidInput(f"an acknowledgement needs a note of 1 to {MAX_NOTE_LENGTH} characters: what was done")
+        raise InvalidInput(
+            _("an acknowledgement needs a note of 1 to {MAX_NOTE_LENGTH} characters: what was done").format(
+                MAX_NOTE_LENGTH=MAX_NOTE_LENGTH
+            )
+        )
     now = datetime.now(UTC)
     c = ledger_alarms.c
     with engine.begin() as conn:
@@ -215,7 +220,9 @@ def acknowledge_alarm(engine: Engine, alarm_id: int, note: str, *, by: str, acto
             .values(acknowledged_at=now, acknowledged_by=by, acknowledgement=note)
         ).rowcount
         if changed != 1:
-            raise AlarmAlreadyAcknowledged(f"ledger alarm {alarm_id} was acknowledged already")
+            raise AlarmAlreadyAcknowledged(
+                _("ledger alarm {alarm_id} was acknowledged already").format(alarm_id=alarm_id)
+            )
         append_event(
             conn,
             EventType.LEDGER_ALARM_ACKNOWLEDGED,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.errors import AccordError
+from accord.i18n import N_, _
 from accord.ledger.bundle import TrustedKey
 from accord.ledger.leaves import TIME_FORMAT
 
@@ -28,14 +29,16 @@ _FINGERPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 
 class UnusableAnchors(AccordError):
     slug = "unusable-trust-anchors"
-    title = "The trust anchors cannot be used"
+    title = N_("The trust anchors cannot be used")
 
 
 def fingerprint_anchor(value: str) -> TrustedKey:
     """A fingerprint given on its own (`--expect-fingerprint`): trusted for whichever node the bundle says has it."""
     value = value.strip()
     if not _FINGERPRINT.fullmatch(value):
-        raise UnusableAnchors(f"{value!r} is not a signing-key fingerprint (43 base64url characters, RFC 7638)")
+        raise UnusableAnchors(
+            _("{value!r} is not a signing-key fingerprint (43 base64url characters, RFC 7638)").format(value=value)
+        )
     return TrustedKey(value)
 
 
@@ -44,21 +47,29 @@ def read_trust_file(path: Path) -> tuple[TrustedKey, ...]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise UnusableAnchors(f"cannot read trust file {path}: {exc.strerror or exc}") from exc
+        raise UnusableAnchors(
+            _("cannot read trust file {path}: {value}").format(path=path, value=exc.strerror or exc)
+        ) from exc
     except (UnicodeDecodeError, ValueError) as exc:
-        raise UnusableAnchors(f"trust file {path} is not JSON: {exc}") from exc
+        raise UnusableAnchors(_("trust file {path} is not JSON: {exc}").format(path=path, exc=exc)) from exc
     if not isinstance(document, dict) or document.get("format") != TRUST_FORMAT:
-        raise UnusableAnchors(f"trust file {path} is not in the {TRUST_FORMAT} format")
+        raise UnusableAnchors(
+            _("trust file {path} is not in the {TRUST_FORMAT} format").format(path=path, TRUST_FORMAT=TRUST_FORMAT)
+        )
     entries = document.get("keys")
     if not isinstance(entries, list) or not entries:
-        raise UnusableAnchors(f"trust file {path} lists no keys")
+        raise UnusableAnchors(_("trust file {path} lists no keys").format(path=path))
     return tuple(_trusted_key(path, position, entry) for position, entry in enumerate(entries))
 
 
 def _trusted_key(path: Path, position: int, entry: Any) -> TrustedKey:
     fields = ("party", "node_id", "fingerprint")
     if not isinstance(entry, dict) or not all(isinstance(entry.get(f), str) and entry[f] for f in fields):
-        raise UnusableAnchors(f"trust file {path}: key {position} lacks one of {', '.join(fields)}")
+        raise UnusableAnchors(
+            _("trust file {path}: key {position} lacks one of {join}").format(
+                path=path, position=position, join=", ".join(fields)
+            )
+        )
     anchor = fingerprint_anchor(entry["fingerprint"])
     return TrustedKey(anchor.fingerprint, entry["node_id"], entry["party"])
 
@@ -83,8 +94,15 @@ def merge_anchors(anchors: Iterable[TrustedKey]) -> tuple[TrustedKey, ...]:
             by_fingerprint[anchor.fingerprint] = anchor
         elif anchor.node_id is not None and (known.node_id, known.party) != (anchor.node_id, anchor.party):
             raise UnusableAnchors(
-                f"the trust anchors disagree: key {anchor.fingerprint} is {known.node_id}'s ({known.party}) "
-                f"and {anchor.node_id}'s ({anchor.party})"
+                _(
+                    "the trust anchors disagree: key {fingerprint} is {node_id}'s ({party}) and {node_id2}'s ({party2})"
+                ).format(
+                    fingerprint=anchor.fingerprint,
+                    node_id=known.node_id,
+                    party=known.party,
+                    node_id2=anchor.node_id,
+                    party2=anchor.party,
+                )
             )
     merged = tuple(by_fingerprint.values())
     for name in ("node_id", "party"):
@@ -93,7 +111,9 @@ def merge_anchors(anchors: Iterable[TrustedKey]) -> tuple[TrustedKey, ...]:
             value = getattr(anchor, name)
             if value is not None and keys.setdefault(value, anchor.fingerprint) != anchor.fingerprint:
                 raise UnusableAnchors(
-                    f"the trust anchors disagree: {value} has key {keys[value]} and key {anchor.fingerprint}"
+                    _("the trust anchors disagree: {value} has key {keys} and key {fingerprint}").format(
+                        value=value, keys=keys[value], fingerprint=anchor.fingerprint
+                    )
                 )
     return merged
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from accord.errors import AccordError
+from accord.i18n import N_
 
 FORMAT = "accord-audit-bundle/1"
 WITNESSED_FORMAT = "accord-witnessed-head/1"
@@ -33,7 +34,7 @@ Progress = Callable[[int, int], None]
 
 class UnreadableBundle(AccordError):
     slug = "unreadable-bundle"
-    title = "The audit bundle cannot be read"
+    title = N_("The audit bundle cannot be read")
 
 
 class Outcome(StrEnum):

@@ -12,6 +12,7 @@ from joserfc.jwk import OKPKey
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from accord.errors import Conflict
+from accord.i18n import N_
 from accord.ledger.events import tree_root
 from accord.ledger.notes import (
     CheckpointBody,
@@ -27,7 +28,7 @@ class CheckpointOutOfStep(Conflict):
     """Not an alarm: the peer last saw another size than the proof starts from; the sender retries from it."""
 
     slug = "checkpoint-out-of-step"
-    title = "The consistency proof does not start at the last checkpoint this node saw"
+    title = N_("The consistency proof does not start at the last checkpoint this node saw")
 
     def __init__(self, detail: str, last_seen_size: int) -> None:
         super().__init__(detail)
@@ -41,7 +42,7 @@ class StaleCheckpoint(Conflict):
     """Not an alarm: an older checkpoint than one this node countersigned (a replay, or one that was overtaken)."""
 
     slug = "stale-checkpoint"
-    title = "A newer checkpoint of this log was countersigned here already"
+    title = N_("A newer checkpoint of this log was countersigned here already")
 
 
 class InconsistentCheckpoint(Conflict):
@@ -49,7 +50,7 @@ class InconsistentCheckpoint(Conflict):
     `contradicts` is the note of the checkpoint countersigned here that it contradicts."""
 
     slug = "inconsistent-checkpoint"
-    title = "The checkpoint contradicts an earlier one: the log's history was changed"
+    title = N_("The checkpoint contradicts an earlier one: the log's history was changed")
 
     def __init__(self, detail: str, kind: str, contradicts: str | None = None) -> None:
         super().__init__(detail)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accord.crypto.errors import VerificationFailed
+from accord.i18n import N_
 
 
 class ProofFailed(VerificationFailed):
@@ -13,7 +14,7 @@ class ProofFailed(VerificationFailed):
     """
 
     slug = "proof-failed"
-    title = "The Merkle proof does not verify"
+    title = N_("The Merkle proof does not verify")
 
     expected: object
     actual: object
@@ -23,7 +24,7 @@ class MalformedHash(ProofFailed):
     """A value that must be a SHA-256 hash (leaf, root or proof element) has another length."""
 
     slug = "malformed-hash"
-    title = "A hash in the proof is not 32 bytes"
+    title = N_("A hash in the proof is not 32 bytes")
 
     expected: int
     actual: int
@@ -37,7 +38,7 @@ class LeafIndexOutOfRange(ProofFailed):
     """RFC 9162 §2.1.3.2 step 1: the leaf index is not below the tree size."""
 
     slug = "leaf-index-out-of-range"
-    title = "The leaf index is not in the tree"
+    title = N_("The leaf index is not in the tree")
 
     expected: range
     actual: int
@@ -53,7 +54,7 @@ class TreeSizesOutOfOrder(ProofFailed):
     """A consistency proof goes from a tree to one at least as large; the old size is not in that range."""
 
     slug = "tree-sizes-out-of-order"
-    title = "The old tree is larger than the new one"
+    title = N_("The old tree is larger than the new one")
 
     expected: range
     actual: int
@@ -71,7 +72,7 @@ class ProofLengthMismatch(ProofFailed):
     verifier ran out of proof before reaching the root, or reached the root with proof left over."""
 
     slug = "proof-length-mismatch"
-    title = "The proof has the wrong number of hashes"
+    title = N_("The proof has the wrong number of hashes")
 
     expected: int
     actual: int
@@ -85,7 +86,7 @@ class RootMismatch(ProofFailed):
     """The proof reconstructs another root than the tree head commits to."""
 
     slug = "root-mismatch"
-    title = "The proof does not reconstruct the signed root"
+    title = N_("The proof does not reconstruct the signed root")
 
     expected: bytes
     actual: bytes

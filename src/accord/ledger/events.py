@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from accord.crypto.canonical import canonical_json, sha256_hex
+from accord.i18n import _
 from accord.ledger.leaves import TIME_FORMAT as TIME_FORMAT
 from accord.ledger.leaves import EventType as EventType
 from accord.ledger.leaves import leaf_bytes, leaf_record
@@ -118,7 +119,11 @@ def _frontier(conn: Connection, size: int) -> dict[tuple[int, int], bytes]:
             found[(0, row.id)] = bytes(row.leaf_hash)
     missing = [part for part in parts if part not in found]
     if missing:
-        raise LedgerCorrupted(f"the ledger lacks the stored subtrees {missing} of its first {size} leaves")
+        raise LedgerCorrupted(
+            _("the ledger lacks the stored subtrees {missing} of its first {size} leaves").format(
+                missing=missing, size=size
+            )
+        )
     return found
 
 

@@ -17,6 +17,7 @@ from typing import IO, Any
 from sqlalchemy import Connection, Engine, Row, select
 
 from accord.errors import NotFound
+from accord.i18n import _
 from accord.ledger.bundle import CHUNK, FORMAT, WITNESSED_FORMAT, BundleSummary, NodeKey, Progress
 from accord.ledger.checkpoints import StoredCheckpoint, latest, ledger_size
 from accord.ledger.leaves import TIME_FORMAT, leaf_record
@@ -86,12 +87,16 @@ def export_witnessed_heads(
         ]
         if not logs:
             missing = f"{origin} is not the log of a peer pinned here" if origin else "no peer is pinned here"
-            raise NotFound(f"{missing}; see `accord peer import`")
+            raise NotFound(_("{missing}; see `accord peer import`").format(missing=missing))
         heads = []
         for log in logs:
             head = latest(conn, origin_for(log.node_id), cosigned_only=True)
             if head is None:
-                raise NotFound(f"this node has countersigned no checkpoint of {origin_for(log.node_id)} yet")
+                raise NotFound(
+                    _("this node has countersigned no checkpoint of {origin_for} yet").format(
+                        origin_for=origin_for(log.node_id)
+                    )
+                )
             heads.append(head)
     document = {
         "format": WITNESSED_FORMAT,

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from joserfc.jwk import OKPKey
 
 from accord.crypto.errors import BadSignature, MalformedArtefact
+from accord.i18n import _
 
 _SIGNATURE_DASH = "\u2014 "
 _ED25519_NOTE = b"\x01"
@@ -67,7 +68,7 @@ class SignedCheckpoint:
 def _private(key: OKPKey) -> Ed25519PrivateKey:
     private = key.private_key
     if not isinstance(private, Ed25519PrivateKey):
-        raise MalformedArtefact("a checkpoint is signed with the node's Ed25519 private key")
+        raise MalformedArtefact(_("a checkpoint is signed with the node's Ed25519 private key"))
     return private
 
 
@@ -92,25 +93,27 @@ def cosign(checkpoint: SignedCheckpoint, cosigner: str, key: OKPKey, timestamp: 
 def parse_note(note: str) -> tuple[CheckpointBody, list[str]]:
     """Body and signature lines of a checkpoint note; refuses anything not in the exact format."""
     if len(note.encode("utf-8", "replace")) > MAX_NOTE_BYTES:
-        raise MalformedArtefact(f"a checkpoint note is at most {MAX_NOTE_BYTES} bytes")
+        raise MalformedArtefact(
+            _("a checkpoint note is at most {MAX_NOTE_BYTES} bytes").format(MAX_NOTE_BYTES=MAX_NOTE_BYTES)
+        )
     text, sep, signatures = note.partition("\n\n")
     if not sep or not signatures.endswith("\n"):
-        raise MalformedArtefact("a checkpoint note is a body, a blank line, and newline-terminated signature lines")
+        raise MalformedArtefact(_("a checkpoint note is a body, a blank line, and newline-terminated signature lines"))
     lines = text.split("\n")
     if len(lines) != 4 or not lines[3].startswith("time "):
-        raise MalformedArtefact("a checkpoint body is four lines: origin, size, base64 root, 'time <seconds>'")
+        raise MalformedArtefact(_("a checkpoint body is four lines: origin, size, base64 root, 'time <seconds>'"))
     origin, size_text, root_text, time_line = lines
     try:
         size = _decimal(size_text)
         issued_at = _decimal(time_line.removeprefix("time "))
         root = base64.b64decode(root_text, validate=True)
     except (ValueError, binascii.Error) as exc:
-        raise MalformedArtefact(f"checkpoint body is malformed: {exc}") from exc
+        raise MalformedArtefact(_("checkpoint body is malformed: {exc}").format(exc=exc)) from exc
     if len(root) != 32 or not origin:
-        raise MalformedArtefact("checkpoint root must be 32 bytes and origin non-empty")
+        raise MalformedArtefact(_("checkpoint root must be 32 bytes and origin non-empty"))
     signature_lines = signatures[:-1].split("\n")
     if not all(line.startswith(_SIGNATURE_DASH) for line in signature_lines):
-        raise MalformedArtefact("every signature line starts with an em dash and a space")
+        raise MalformedArtefact(_("every signature line starts with an em dash and a space"))
     return CheckpointBody(origin, size, root, issued_at), signature_lines
 
 
@@ -128,14 +131,16 @@ def _line_value(line: str, name: str) -> bytes | None:
     try:
         return base64.b64decode(parts[1], validate=True)
     except binascii.Error as exc:
-        raise MalformedArtefact(f"signature line of {name} is not base64") from exc
+        raise MalformedArtefact(_("signature line of {name} is not base64").format(name=name)) from exc
 
 
 def verify_checkpoint(note: str, origin: str, key: OKPKey) -> SignedCheckpoint:
     """Parse and verify the origin's signature with the pinned key; the first failure is raised, named."""
     body, lines = parse_note(note)
     if body.origin != origin:
-        raise MalformedArtefact(f"checkpoint origin is {body.origin!r}, expected {origin!r}")
+        raise MalformedArtefact(
+            _("checkpoint origin is {origin!r}, expected {origin2!r}").format(origin=body.origin, origin2=origin)
+        )
     expected_id = key_id(origin, _ED25519_NOTE, key)
     for line in lines:
         value = _line_value(line, origin)
@@ -143,26 +148,33 @@ def verify_checkpoint(note: str, origin: str, key: OKPKey) -> SignedCheckpoint:
             continue
         if value[:4] != expected_id:
             raise BadSignature(
-                f"checkpoint of {origin} is signed by key id {value[:4].hex()}, not the pinned key "
-                f"(key id {expected_id.hex()})"
+                _("checkpoint of {origin} is signed by key id {hex}, not the pinned key (key id {hex2})").format(
+                    origin=origin, hex=value[:4].hex(), hex2=expected_id.hex()
+                )
             )
         try:
             _public(key).verify(value[4:], body.text().encode())
         except InvalidSignature as exc:
-            raise BadSignature(f"checkpoint signature of {origin} (size {body.size}) does not verify") from exc
+            raise BadSignature(
+                _("checkpoint signature of {origin} (size {size}) does not verify").format(
+                    origin=origin, size=body.size
+                )
+            ) from exc
         return SignedCheckpoint(body, line)
-    raise BadSignature(f"checkpoint carries no signature by {origin}")
+    raise BadSignature(_("checkpoint carries no signature by {origin}").format(origin=origin))
 
 
 def verify_cosignature(checkpoint: SignedCheckpoint, line: str, cosigner: str, key: OKPKey) -> int:
     """Verify a cosignature line over the checkpoint body; returns its timestamp."""
     value = _line_value(line, cosigner)
     if value is None or len(value) != 76:
-        raise MalformedArtefact(f"not a cosignature/v1 line by {cosigner}")
+        raise MalformedArtefact(_("not a cosignature/v1 line by {cosigner}").format(cosigner=cosigner))
     expected_id = key_id(cosigner, _ED25519_COSIGNATURE, key)
     if value[:4] != expected_id:
         raise BadSignature(
-            f"cosignature of {cosigner} is by key id {value[:4].hex()}, not the pinned key (key id {expected_id.hex()})"
+            _("cosignature of {cosigner} is by key id {hex}, not the pinned key (key id {hex2})").format(
+                cosigner=cosigner, hex=value[:4].hex(), hex2=expected_id.hex()
+            )
         )
     (timestamp,) = struct.unpack(">Q", value[4:12])
     message = f"{_COSIGNATURE_HEADER}time {timestamp}\n{checkpoint.body.text()}".encode()
@@ -170,7 +182,9 @@ def verify_cosignature(checkpoint: SignedCheckpoint, line: str, cosigner: str, k
         _public(key).verify(value[12:], message)
     except InvalidSignature as exc:
         raise BadSignature(
-            f"cosignature of {cosigner} over checkpoint size {checkpoint.body.size} does not verify"
+            _("cosignature of {cosigner} over checkpoint size {size} does not verify").format(
+                cosigner=cosigner, size=checkpoint.body.size
+            )
         ) from exc
     return int(timestamp)
 
@@ -178,5 +192,5 @@ def verify_cosignature(checkpoint: SignedCheckpoint, line: str, cosigner: str, k
 def _public(key: OKPKey) -> Ed25519PublicKey:
     public = key.public_key
     if not isinstance(public, Ed25519PublicKey):
-        raise MalformedArtefact("checkpoints are verified with an Ed25519 key")
+        raise MalformedArtefact(_("checkpoints are verified with an Ed25519 key"))
     return public

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from accord.errors import NotFound
+from accord.i18n import _
 from accord.ledger.tree import inclusion_proof
 from accord.store.tables import events, ledger_nodes
 
@@ -23,11 +24,13 @@ class StoredTree:
                 select(ledger_nodes.c.hash).where(ledger_nodes.c.level == level, ledger_nodes.c.idx == index)
             ).scalar()
         if value is None:
-            raise NotFound(f"the ledger has no subtree at level {level}, index {index}")
+            raise NotFound(
+                _("the ledger has no subtree at level {level}, index {index}").format(level=level, index=index)
+            )
         return bytes(value)
 
 
 def prove_inclusion(conn: Connection, index: int, size: int) -> list[bytes]:
     if not 0 <= index < size:
-        raise NotFound(f"leaf {index} is not in a tree of {size} leaves")
+        raise NotFound(_("leaf {index} is not in a tree of {size} leaves").format(index=index, size=size))
     return inclusion_proof(StoredTree(conn), index, size)

@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 
 from accord.crypto.descriptors import NodeDescriptor, verify_descriptor
 from accord.crypto.errors import BadSignature, MalformedArtefact, VerificationFailed
+from accord.i18n import _
 from accord.ledger.bundle import (
     CHUNK,
     EMPTY_SUMMARY,
@@ -88,7 +89,9 @@ def read_witnessed(path: Path) -> WitnessedEvidence:
     document = _decode(_read_bytes(path, "witnessed evidence"), path, noun)
     required = {FORMAT: REQUIRED, WITNESSED_FORMAT: WITNESSED_REQUIRED}
     if not isinstance(document, dict) or document.get("format") not in required:
-        raise UnreadableBundle(f"{noun} is neither an audit bundle ({FORMAT}) nor a witnessed-head file")
+        raise UnreadableBundle(
+            _("{noun} is neither an audit bundle ({FORMAT}) nor a witnessed-head file").format(noun=noun, FORMAT=FORMAT)
+        )
     _check_outline(document, noun, required[document["format"]])
     return WitnessedEvidence(path.name, document["node"], document["peers"], document["witnessed"])
 
@@ -97,11 +100,13 @@ def _read_bundle(path: Path) -> dict[str, Any]:
     """The parsed bundle, or one UnreadableBundle naming what is wrong with the file or its outline."""
     bundle = _decode(_read_bytes(path, "bundle"), path, "bundle")
     if not isinstance(bundle, dict):
-        raise UnreadableBundle("bundle is not a JSON object")
+        raise UnreadableBundle(_("bundle is not a JSON object"))
     if "format" not in bundle:
-        raise UnreadableBundle("bundle lacks 'format'")
+        raise UnreadableBundle(_("bundle lacks 'format'"))
     if bundle["format"] != FORMAT:
-        raise UnreadableBundle(f"bundle format is {bundle['format']!r}, not {FORMAT!r}")
+        raise UnreadableBundle(
+            _("bundle format is {format!r}, not {FORMAT!r}").format(format=bundle["format"], FORMAT=FORMAT)
+        )
     _check_outline(bundle, "bundle", REQUIRED)
     return dict(bundle)
 
@@ -110,7 +115,9 @@ def _read_bytes(path: Path, noun: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise UnreadableBundle(f"cannot read {noun} {path}: {exc.strerror or exc}") from exc
+        raise UnreadableBundle(
+            _("cannot read {noun} {path}: {value}").format(noun=noun, path=path, value=exc.strerror or exc)
+        ) from exc
 
 
 def _decode(raw: bytes, path: Path, noun: str) -> Any:
@@ -119,20 +126,24 @@ def _decode(raw: bytes, path: Path, noun: str) -> Any:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
-            raise UnreadableBundle(f"{noun} is not a readable gzip file: {exc}") from exc
+            raise UnreadableBundle(_("{noun} is not a readable gzip file: {exc}").format(noun=noun, exc=exc)) from exc
     elif path.name.endswith(".gz"):
-        raise UnreadableBundle(f"{noun}'s name ends in .gz but it is not gzip-compressed")
+        raise UnreadableBundle(_("{noun}'s name ends in .gz but it is not gzip-compressed").format(noun=noun))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UnreadableBundle(f"{noun} is not UTF-8 text at byte {exc.start}") from exc
+        raise UnreadableBundle(
+            _("{noun} is not UTF-8 text at byte {start}").format(noun=noun, start=exc.start)
+        ) from exc
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         byte = len(text[: exc.pos].encode("utf-8"))
-        raise UnreadableBundle(f"{noun} is not valid JSON at byte {byte}: {exc.msg}") from exc
+        raise UnreadableBundle(
+            _("{noun} is not valid JSON at byte {byte}: {msg}").format(noun=noun, byte=byte, msg=exc.msg)
+        ) from exc
     except (ValueError, RecursionError) as exc:
-        raise UnreadableBundle(f"{noun} is not valid JSON: {exc}") from exc
+        raise UnreadableBundle(_("{noun} is not valid JSON: {exc}").format(noun=noun, exc=exc)) from exc
 
 
 def _refuse_constant(name: str) -> NoReturn:
@@ -142,9 +153,13 @@ def _refuse_constant(name: str) -> NoReturn:
 def _check_outline(document: dict[str, Any], noun: str, required: dict[str, type]) -> None:
     for key, kind in required.items():
         if key not in document:
-            raise UnreadableBundle(f"{noun} lacks {key!r}")
+            raise UnreadableBundle(_("{noun} lacks {key!r}").format(noun=noun, key=key))
         if not isinstance(document[key], kind):
-            raise UnreadableBundle(f"{noun}'s {key!r} is not a JSON {'object' if kind is dict else 'array'}")
+            raise UnreadableBundle(
+                _("{noun}'s {key!r} is not a JSON {value}").format(
+                    noun=noun, key=key, value="object" if kind is dict else "array"
+                )
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,7 +500,7 @@ class _Audit:
             return False  # reported once, with the own checkpoints or the anchors
         try:
             if not isinstance(checkpoint.cosignature, str):
-                raise MalformedArtefact("no countersignature")
+                raise MalformedArtefact(_("no countersignature"))
             verify_cosignature(signed, checkpoint.cosignature, origin_for(self.node.node_id), self.node.keys.signing)
         except VerificationFailed:
             self.problems.append(f"{label}: {self.node.node_id}'s countersignature does not verify")
@@ -556,7 +571,7 @@ class _Audit:
             return
         try:
             if not isinstance(checkpoint.cosignature, str):
-                raise MalformedArtefact("no countersignature")
+                raise MalformedArtefact(_("no countersignature"))
             verify_cosignature(signed, checkpoint.cosignature, origin_for(witness.node_id), witness.keys.signing)
         except VerificationFailed:
             self.problems.append(

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from accord.errors import InvalidInput
+from accord.i18n import N_, _
 from accord.matching.normalise import (
     BirthDate,
     alnum_key,
@@ -56,7 +57,7 @@ class KeyMismatch(InvalidInput):
     """Encodings made with another key than the one this side's encodings were made with: not comparable."""
 
     slug = "key-mismatch"
-    title = "Encoded with another matching key"
+    title = N_("Encoded with another matching key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +68,16 @@ class MatchingKey:
     def __post_init__(self) -> None:
         if not KEY_ID.fullmatch(self.key_id):
             raise InvalidInput(
-                f"matching key id {self.key_id!r} is not usable; use letters, digits and . _ : - (e.g. '2026-12')"
+                _("matching key id {key_id!r} is not usable; use letters, digits and . _ : - (e.g. '2026-12')").format(
+                    key_id=self.key_id
+                )
             )
         if len(self.secret) < MIN_SECRET:
             raise InvalidInput(
-                f"matching key {self.key_id!r} has a {len(self.secret)}-byte secret; it needs {MIN_SECRET} bytes "
-                "or more of randomness"
+                _(
+                    "matching key {key_id!r} has a {count}-byte secret; it needs {MIN_SECRET} bytes or more "
+                    "of randomness"
+                ).format(key_id=self.key_id, count=len(self.secret), MIN_SECRET=MIN_SECRET)
             )
 
     @classmethod
@@ -117,18 +122,26 @@ class EncodedPerson:
     def from_json(cls, data: Any) -> EncodedPerson:
         """An encoding received from elsewhere; InvalidInput naming the first thing malformed."""
         if not isinstance(data, Mapping):
-            raise InvalidInput(f"an encoded person is a JSON object, not {type(data).__name__}")
+            raise InvalidInput(_("an encoded person is a JSON object, not {name__}").format(name__=type(data).__name__))
         unknown = set(data) - {"v", "key_id", "words", *_LISTS, *_SINGLES}
         if unknown:
-            raise InvalidInput(f"an encoded person has unknown members {sorted(map(str, unknown))}")
+            raise InvalidInput(
+                _("an encoded person has unknown members {sorted}").format(sorted=sorted(map(str, unknown)))
+            )
         if data.get("v") != ENCODING_VERSION:
-            raise InvalidInput(f"encoding version {data.get('v')!r} is not {ENCODING_VERSION}; encode again")
+            raise InvalidInput(
+                _("encoding version {get!r} is not {ENCODING_VERSION}; encode again").format(
+                    get=data.get("v"), ENCODING_VERSION=ENCODING_VERSION
+                )
+            )
         key_id = data.get("key_id")
         if not isinstance(key_id, str) or not KEY_ID.fullmatch(key_id):
-            raise InvalidInput(f"an encoded person's key_id {key_id!r} is not a key id")
+            raise InvalidInput(_("an encoded person's key_id {key_id!r} is not a key id").format(key_id=key_id))
         raw_words = data.get("words")
         if not isinstance(raw_words, list) or len(raw_words) > MAX_WORDS:
-            raise InvalidInput(f"an encoded person's name words are a list of at most {MAX_WORDS}")
+            raise InvalidInput(
+                _("an encoded person's name words are a list of at most {MAX_WORDS}").format(MAX_WORDS=MAX_WORDS)
+            )
         words: list[tuple[str, str]] = []
         for word in raw_words:
             if (
@@ -138,7 +151,7 @@ class EncodedPerson:
                 or not _INITIAL.fullmatch(word[0])
                 or not _BLOOM.fullmatch(word[1])
             ):
-                raise InvalidInput("an encoded name word is not [initial tag, Bloom filter] in base64url")
+                raise InvalidInput(_("an encoded name word is not [initial tag, Bloom filter] in base64url"))
             words.append((word[0], word[1]))
         values: dict[str, Any] = {}
         for name, pattern in _LISTS.items():
@@ -148,12 +161,16 @@ class EncodedPerson:
                 or len(items) > {"blocks": MAX_BLOCKS, "document_near": MAX_NEAR}.get(name, MAX_VALUES)
                 or not all(isinstance(i, str) and pattern.fullmatch(i) for i in items)
             ):
-                raise InvalidInput(f"an encoded person's {name} is not a list of at most {MAX_VALUES} tags")
+                raise InvalidInput(
+                    _("an encoded person's {name} is not a list of at most {MAX_VALUES} tags").format(
+                        name=name, MAX_VALUES=MAX_VALUES
+                    )
+                )
             values[name] = tuple(items)
         for name in _SINGLES:
             item = data.get(name, "")
             if not isinstance(item, str) or (item and not _TAG.fullmatch(item)):
-                raise InvalidInput(f"an encoded person's {name} is not a tag")
+                raise InvalidInput(_("an encoded person's {name} is not a tag").format(name=name))
             values[name] = item
         return cls(key_id=key_id, words=tuple(words), **values)
 
@@ -179,7 +196,7 @@ def unb64(text: str) -> bytes:
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
-        raise InvalidInput(f"{text!r} is not base64url") from exc
+        raise InvalidInput(_("{text!r} is not base64url").format(text=text)) from exc
 
 
 def _tag(subkey: bytes, value: str, size: int = TAG_BYTES) -> str:
@@ -250,7 +267,9 @@ def encode_person(record: PersonRecord, key: MatchingKey) -> EncodedPerson:
     strong = tokens.strong or tokens.weak  # a name of Singh or Kaur alone is still a name
     plain = tokens.plain if tokens.strong else tokens.weak
     if not strong and not tokens.initials:
-        raise InvalidInput(f"name {record.name!r} of record {record.id!r} leaves no word to match on")
+        raise InvalidInput(
+            _("name {name!r} of record {id!r} leaves no word to match on").format(name=record.name, id=record.id)
+        )
     initial_key, weak_key = key.subkey("name-initial"), key.subkey("name-weak")
     dates, swapped, year, parts = date_features(read_birth_date(record.date_of_birth))
     date_key = key.subkey("date-of-birth")
@@ -286,7 +305,11 @@ def blind_index(key: MatchingKey, scheme: str, value: str) -> str | None:
     read in CA and IN, accounts and documents letters and digits upper case, e-mails case-folded); None when nothing
     is left after normalisation. A phone read two ways (no country code) gives the index of its first E.164 form."""
     if scheme not in SCHEMES:
-        raise InvalidInput(f"unknown blind-index scheme {scheme!r}; the schemes are {', '.join(SCHEMES)}")
+        raise InvalidInput(
+            _("unknown blind-index scheme {scheme!r}; the schemes are {join}").format(
+                scheme=scheme, join=", ".join(SCHEMES)
+            )
+        )
     if scheme in ("institution",):
         normalised = " ".join(text_key(w) for w in value.split() if text_key(w))
         keys = {normalised} if normalised else set()
@@ -300,6 +323,8 @@ def blind_index(key: MatchingKey, scheme: str, value: str) -> str | None:
 def check_same_key(key_id: str, expected: str) -> None:
     if key_id != expected:
         raise KeyMismatch(
-            f"encoded with key {key_id!r}; this node's holdings are encoded with key {expected!r}. "
-            "Encode the query again with the key both parties hold now"
+            _(
+                "encoded with key {key_id!r}; this node's holdings are encoded with key {expected!r}. "
+                "Encode the query again with the key both parties hold now"
+            ).format(key_id=key_id, expected=expected)
         )

@@ -29,6 +29,7 @@ from accord.domain.messages import (
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.exchange.mailbox import visible_row
 from accord.exchange.sending import require_sender, send_messages
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.matching.holdings import RecordType, holding_of
 from accord.node import Node
@@ -64,7 +65,7 @@ def request_record(node: Node, officer: Officer, query_id: str, row: int, draft:
     """Send the request for a hit's record through the ordinary send path (the policy pack may hold it)."""
     require_sender(officer)
     if not draft.legal_basis.strip():
-        raise InvalidInput("legal_basis: a request for a record states the law it is made under")
+        raise InvalidInput(_("legal_basis: a request for a record states the law it is made under"))
     with node.engine.connect() as conn:
         query = conn.execute(
             select(match_queries).where(
@@ -72,21 +73,29 @@ def request_record(node: Node, officer: Officer, query_id: str, row: int, draft:
             )
         ).first()
         if query is None or query.querying_agency != officer.agency:
-            raise NotFound(f"no query {query_id} of {officer.agency}")
+            raise NotFound(_("no query {query_id} of {agency}").format(query_id=query_id, agency=officer.agency))
         hit = conn.execute(
             select(match_query_rows).where(match_query_rows.c.query_id == query_id, match_query_rows.c.row == row)
         ).first()
         if hit is None:
-            raise NotFound(f"query {query_id} has no record {row}")
+            raise NotFound(_("query {query_id} has no record {row}").format(query_id=query_id, row=row))
         if not hit.hit or not hit.reference:
-            raise InvalidInput(f"record {row} of query {query_id} is not a hit: there is no record to request")
+            raise InvalidInput(
+                _("record {row} of query {query_id} is not a hit: there is no record to request").format(
+                    row=row, query_id=query_id
+                )
+            )
         done = conn.execute(
             select(match_followups.c.request_message_id).where(
                 match_followups.c.query_id == query_id, match_followups.c.row == row
             )
         ).scalar_one_or_none()
         if done is not None:
-            raise Conflict(f"record {row} of query {query_id} was requested already (message {done})")
+            raise Conflict(
+                _("record {row} of query {query_id} was requested already (message {done})").format(
+                    row=row, query_id=query_id, done=done
+                )
+            )
     fields = json.loads(hit.fields)
     context = draft.context or DisclosureContext()
     message_draft = MessageDraft(
@@ -207,11 +216,22 @@ def check_followup_outgoing(conn: Connection, message: Message) -> None:
         )
     ).first()
     if row is None or not row.hit:
-        raise InvalidInput(f"reference {ref.reference[:8]}… is not a hit of query {ref.query_id}")
+        raise InvalidInput(
+            _("reference {reference}… is not a hit of query {query_id}").format(
+                reference=ref.reference[:8], query_id=ref.query_id
+            )
+        )
     if row.queried_agency != message.recipient.agency or row.focus_area != message.focus_area:
         raise InvalidInput(
-            f"the follow-up goes to {row.queried_agency} in {row.focus_area}, as the query did, not "
-            f"{message.recipient.agency} in {message.focus_area}"
+            _(
+                "the follow-up goes to {queried_agency} in {focus_area}, as the query did, not {agency} "
+                "in {focus_area2}"
+            ).format(
+                queried_agency=row.queried_agency,
+                focus_area=row.focus_area,
+                agency=message.recipient.agency,
+                focus_area2=message.focus_area,
+            )
         )
 
 
@@ -274,11 +294,13 @@ def release_record(node: Node, officer: Officer, request_id: str, draft: FollowU
     with node.engine.connect() as conn:
         request = visible_row(node, conn, officer, request_id)
         if request.direction != Direction.INCOMING.value or request.kind != MessageKind.REQUEST.value:
-            raise InvalidInput(f"message {request_id} is not a request from the partner")
+            raise InvalidInput(
+                _("message {request_id} is not a request from the partner").format(request_id=request_id)
+            )
         message = Message.model_validate_json(request.content)
         ref = message.match_reference
         if ref is None:
-            raise InvalidInput(f"message {request_id} names no hit's reference")
+            raise InvalidInput(_("message {request_id} names no hit's reference").format(request_id=request_id))
         found = conn.execute(
             select(match_references, match_queries.c.queried_agency)
             .join(match_queries, match_queries.c.id == match_references.c.query_id)
@@ -289,16 +311,30 @@ def release_record(node: Node, officer: Officer, request_id: str, draft: FollowU
             )
         ).first()
         if found is None:
-            raise NotFound(f"reference {ref.reference[:8]}… of query {ref.query_id} was never given by this node")
+            raise NotFound(
+                _("reference {reference}… of query {query_id} was never given by this node").format(
+                    reference=ref.reference[:8], query_id=ref.query_id
+                )
+            )
         if found.queried_agency != officer.agency:
-            raise NotFound(f"reference {ref.reference[:8]}… is not {officer.agency}'s")
+            raise NotFound(
+                _("reference {reference}… is not {agency}'s").format(reference=ref.reference[:8], agency=officer.agency)
+            )
         if found.expires_at < datetime.now(UTC):
-            raise InvalidInput(f"reference {ref.reference[:8]}… expired on {found.expires_at:%Y-%m-%d}")
+            raise InvalidInput(
+                _("reference {reference}… expired on {expires_at:%Y-%m-%d}").format(
+                    reference=ref.reference[:8], expires_at=found.expires_at
+                )
+            )
         if found.released_message_id is not None:
-            raise Conflict(f"the record was released already (message {found.released_message_id})")
+            raise Conflict(
+                _("the record was released already (message {released_message_id})").format(
+                    released_message_id=found.released_message_id
+                )
+            )
         held = conn.execute(select(match_holdings).where(match_holdings.c.id == found.holding_id)).first()
         if held is None:
-            raise NotFound("the record the reference stood for is no longer held (its retention date passed)")
+            raise NotFound(_("the record the reference stood for is no longer held (its retention date passed)"))
     holding = holding_of(held)
     described = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in holding.fields.items())
     # The answer concerns what the request named: its offence and purpose, unless the officer states others.

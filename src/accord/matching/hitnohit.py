@@ -21,6 +21,7 @@ from accord.domain.matching import QueryDirection, QueryState
 from accord.domain.parties import Party
 from accord.errors import AccordError, Forbidden, InvalidInput, NotFound, validation_text
 from accord.exchange.outbox import OutboxEntry, enqueue
+from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.matching.encode import EncodedPerson, MatchingKey, blind_index, encode_person
 from accord.matching.followup import followups_of
@@ -52,7 +53,7 @@ _QUERYING_ROLES = frozenset({Role.OFFICER, Role.ANALYST})
 class QueryLimitReached(AccordError):
     status = 429
     slug = "query-limit-reached"
-    title = "The agreement's limit on hit/no-hit queries for the period is reached"
+    title = N_("The agreement's limit on hit/no-hit queries for the period is reached")
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
@@ -66,7 +67,7 @@ class BatchRefused(InvalidInput):
     """A batch with rows that cannot be queried: nothing was sent or stored. Each row's reason is listed."""
 
     slug = "batch-refused"
-    title = "Some records of the batch cannot be queried; nothing was sent"
+    title = N_("Some records of the batch cannot be queried; nothing was sent")
 
     def __init__(self, errors: Sequence[tuple[int, str]]) -> None:
         line, reason = errors[0]
@@ -141,16 +142,22 @@ def parse_query(body: dict[str, Any]) -> QueryBody:
     try:
         query = QueryBody.model_validate(body)
     except ValidationError as exc:
-        raise InvalidInput(f"not a hit/no-hit query: {validation_text(exc)}") from None
+        raise InvalidInput(
+            _("not a hit/no-hit query: {validation_text}").format(validation_text=validation_text(exc))
+        ) from None
     for row in query.rows:
         if row.type is RecordType.PERSON:
             encoded = EncodedPerson.from_json(row.encoding)
             if encoded.key_id != query.key_id:
                 raise InvalidInput(
-                    f"row {row.row} is encoded with key {encoded.key_id!r}, the query says {query.key_id!r}"
+                    _("row {row} is encoded with key {key_id!r}, the query says {key_id2!r}").format(
+                        row=row.row, key_id=encoded.key_id, key_id2=query.key_id
+                    )
                 )
         elif row.scheme is None or row.index is None or row.encoding is not None:
-            raise InvalidInput(f"row {row.row}: an identifier travels as its scheme and blind index only")
+            raise InvalidInput(
+                _("row {row}: an identifier travels as its scheme and blind index only").format(row=row.row)
+            )
     return query
 
 
@@ -158,7 +165,9 @@ def parse_answer(body: dict[str, Any]) -> AnswerBody:
     try:
         return AnswerBody.model_validate(body)
     except ValidationError as exc:
-        raise InvalidInput(f"not a hit/no-hit answer: {validation_text(exc)}") from None
+        raise InvalidInput(
+            _("not a hit/no-hit answer: {validation_text}").format(validation_text=validation_text(exc))
+        ) from None
 
 
 # ------------------------------------------------------------------------------------------------ querying
@@ -216,19 +225,21 @@ def check_rows(kind: RecordType, rows: Sequence[tuple[int, Mapping[str, Any]]]) 
 def _identifier_fields(kind: RecordType, values: Mapping[str, str]) -> dict[str, str]:
     """An identifier query names its value in the type's first indexed field, or in a column `value`."""
     if kind not in QUERY_SCHEME:
-        raise InvalidInput(f"a {kind.value} cannot be queried")
+        raise InvalidInput(_("a {value} cannot be queried").format(value=kind.value))
     scheme = QUERY_SCHEME[kind]
     field = next(name for name, indexed in SPECS[kind].indexed.items() if indexed == scheme)
     value = values.get(field) or values.get("value", "")
     if not value:
-        raise InvalidInput(f"{field}: a {kind.value} query needs it (or a column 'value')")
+        raise InvalidInput(
+            _("{field}: a {value} query needs it (or a column 'value')").format(field=field, value=kind.value)
+        )
     check_identifier(field, scheme, value)
     return {field: value}
 
 
 def require_querier(officer: Officer) -> None:
     if not _QUERYING_ROLES & officer.roles:
-        raise Forbidden("hit/no-hit queries are made by officers and analysts")
+        raise Forbidden(_("hit/no-hit queries are made by officers and analysts"))
 
 
 def send_query(
@@ -243,14 +254,24 @@ def send_query(
     require_querier(officer)
     rules = node.agreement.hit_no_hit
     if focus_area not in rules.focus_areas:
-        raise InvalidInput(f"hit/no-hit queries are agreed in {', '.join(rules.focus_areas)}, not {focus_area!r}")
+        raise InvalidInput(
+            _("hit/no-hit queries are agreed in {join}, not {focus_area!r}").format(
+                join=", ".join(rules.focus_areas), focus_area=focus_area
+            )
+        )
     other = node.party.other
     if node.agreement.agency(other, queried_agency) is None:
-        raise InvalidInput(f"{queried_agency!r} is not an agency of {other.value}")
+        raise InvalidInput(
+            _("{queried_agency!r} is not an agency of {value}").format(queried_agency=queried_agency, value=other.value)
+        )
     if not rows:
-        raise InvalidInput("a query needs at least one record")
+        raise InvalidInput(_("a query needs at least one record"))
     if len(rows) > rules.max_batch:
-        raise InvalidInput(f"a query holds at most {rules.max_batch} records; this one holds {len(rows)}: split it")
+        raise InvalidInput(
+            _("a query holds at most {max_batch} records; this one holds {count}: split it").format(
+                max_batch=rules.max_batch, count=len(rows)
+            )
+        )
     key = current_key(node.settings.data_dir)
     wire = [_encoded_row(i, row, key) for i, row in enumerate(rows, start=1)]
     now = datetime.now(UTC)
@@ -324,7 +345,9 @@ def _encoded_row(row_number: int, row: QueryRow, key: MatchingKey) -> QueryRowBo
     value = next(iter(row.fields.values()))
     index = blind_index(key, scheme, value)
     if index is None:
-        raise InvalidInput(f"line {row.line}: {value!r} leaves nothing to match once normalised")
+        raise InvalidInput(
+            _("line {line}: {value!r} leaves nothing to match once normalised").format(line=row.line, value=value)
+        )
     return QueryRowBody(row=row_number, type=row.record_type, scheme=scheme, index=index)
 
 
@@ -350,8 +373,16 @@ def _check_limit(conn: Connection, node: Node, party: Party, size: int, now: dat
     if used + size > rules.max_records_per_period:
         wait = int(((oldest or now) + timedelta(days=rules.period_days) - now).total_seconds()) + 1
         raise QueryLimitReached(
-            f"{party.value} has queried {used} of the {rules.max_records_per_period} records the agreement allows per "
-            f"{rules.period_days} day(s); {size} more would pass the limit (nothing was sent)",
+            _(
+                "{value} has queried {used} of the {max_records_per_period} records the agreement allows "
+                "per {period_days} day(s); {size} more would pass the limit (nothing was sent)"
+            ).format(
+                value=party.value,
+                used=used,
+                max_records_per_period=rules.max_records_per_period,
+                period_days=rules.period_days,
+                size=size,
+            ),
             max(wait, 1),
         )
 
@@ -378,11 +409,23 @@ def check_query(node: Node, conn: Connection, query: QueryBody) -> None:
     a key this node does not hold (or retired), or over the period's limit."""
     rules = node.agreement.hit_no_hit
     if query.focus_area not in rules.focus_areas:
-        raise InvalidInput(f"hit/no-hit queries are agreed in {', '.join(rules.focus_areas)}, not {query.focus_area!r}")
+        raise InvalidInput(
+            _("hit/no-hit queries are agreed in {join}, not {focus_area!r}").format(
+                join=", ".join(rules.focus_areas), focus_area=query.focus_area
+            )
+        )
     if node.agreement.agency(node.party, query.queried_agency) is None:
-        raise InvalidInput(f"{query.queried_agency!r} is not an agency of {node.party.value}")
+        raise InvalidInput(
+            _("{queried_agency!r} is not an agency of {value}").format(
+                queried_agency=query.queried_agency, value=node.party.value
+            )
+        )
     if len(query.rows) > rules.max_batch:
-        raise InvalidInput(f"a query holds at most {rules.max_batch} records; this one holds {len(query.rows)}")
+        raise InvalidInput(
+            _("a query holds at most {max_batch} records; this one holds {count}").format(
+                max_batch=rules.max_batch, count=len(query.rows)
+            )
+        )
     usable_key(node.settings.data_dir, query.key_id)
     _check_limit(conn, node, node.party.other, len(query.rows), datetime.now(UTC))
 
@@ -504,11 +547,17 @@ def check_answer(conn: Connection, answer: AnswerBody) -> None:
         )
     ).first()
     if row is None:
-        raise InvalidInput(f"an answer to query {answer.query_id}, which this node did not send")
+        raise InvalidInput(
+            _("an answer to query {query_id}, which this node did not send").format(query_id=answer.query_id)
+        )
     if row.state != QueryState.SENT.value:
-        raise InvalidInput(f"query {answer.query_id} is {row.state} already")
+        raise InvalidInput(_("query {query_id} is {state} already").format(query_id=answer.query_id, state=row.state))
     if sorted(r.row for r in answer.rows) != list(range(1, row.size + 1)):
-        raise InvalidInput(f"the answer to query {answer.query_id} does not answer each of its {row.size} records")
+        raise InvalidInput(
+            _("the answer to query {query_id} does not answer each of its {size} records").format(
+                query_id=answer.query_id, size=row.size
+            )
+        )
 
 
 def land_answer(conn: Connection, answer: AnswerBody, peer: str) -> None:
@@ -539,7 +588,7 @@ def query_view(node: Node, officer: Officer, query_id: str) -> dict[str, Any]:
             )
         ).first()
         if query is None or query.querying_agency != officer.agency:
-            raise NotFound(f"no query {query_id} of {officer.agency}")
+            raise NotFound(_("no query {query_id} of {agency}").format(query_id=query_id, agency=officer.agency))
         rows = conn.execute(
             select(match_query_rows).where(match_query_rows.c.query_id == query_id).order_by(match_query_rows.c.row)
         ).all()

@@ -17,6 +17,7 @@ from uuid6 import uuid7
 
 from accord.directory.officers import Officer, Role
 from accord.errors import Forbidden, InvalidInput
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.matching.encode import ENCODING_VERSION, EncodedPerson, MatchingKey, blind_index, encode_person
 from accord.matching.link import find_duplicates
@@ -97,12 +98,14 @@ def record_type(value: str) -> RecordType:
         return RecordType(value.strip().lower().replace("-", "_"))
     except ValueError:
         known = ", ".join(t.value for t in RecordType)
-        raise InvalidInput(f"{value!r} is not a record type; known: {known}") from None
+        raise InvalidInput(
+            _("{value!r} is not a record type; known: {known}").format(value=value, known=known)
+        ) from None
 
 
 def require_holder(officer: Officer) -> None:
     if not _HOLDING_ROLES & officer.roles:
-        raise Forbidden("an agency's holdings are kept by its officers and analysts")
+        raise Forbidden(_("an agency's holdings are kept by its officers and analysts"))
 
 
 def check_holding(
@@ -114,25 +117,28 @@ def check_holding(
     values = field_values(row)
     label = values.pop("id", "")
     if not label:
-        raise InvalidInput("id: every record needs the id it has in its source")
+        raise InvalidInput(_("id: every record needs the id it has in its source"))
     if len(label) > 128:
-        raise InvalidInput(f"id: {label[:40]!r}… is longer than 128 characters")
+        raise InvalidInput(_("id: {label!r}… is longer than 128 characters").format(label=label[:40]))
     own_source = values.pop("source", "") or (source or "")
     own_retention = values.pop("retain_until", "")
     unknown = sorted(set(values) - set(spec.fields))
     if unknown:
         raise InvalidInput(
-            f"{', '.join(unknown)}: not a field of a {kind.value} record; its fields are id, {', '.join(spec.fields)}, "
-            "source, retain_until"
+            _("{join}: not a field of a {value} record; its fields are id, {join2}, source, retain_until").format(
+                join=", ".join(unknown), value=kind.value, join2=", ".join(spec.fields)
+            )
         )
     for name in spec.required:
         if not values.get(name):
-            raise InvalidInput(f"{name}: a {kind.value} record needs it")
+            raise InvalidInput(_("{name}: a {value} record needs it").format(name=name, value=kind.value))
     if not own_source:
-        raise InvalidInput("source: say where the record comes from (a column or the import's source)")
+        raise InvalidInput(_("source: say where the record comes from (a column or the import's source)"))
     until = _retention(own_retention, retain_until)
     if until < today:
-        raise InvalidInput(f"retain_until: {until} is past; a record past its retention date is not kept")
+        raise InvalidInput(
+            _("retain_until: {until} is past; a record past its retention date is not kept").format(until=until)
+        )
     fields = {k: v for k, v in values.items() if v}
     if kind is RecordType.PERSON:
         person_from_row({"id": label, **fields})
@@ -337,17 +343,23 @@ def check_identifier(name: str, scheme: str, value: str) -> None:
     """InvalidInput unless `value` leaves something to match once normalised under `scheme`."""
     if not identifier_keys(scheme, value):
         hint = " (a number valid in Canada or India, or with its country code)" if scheme == "phone" else ""
-        raise InvalidInput(f"{name}: {value!r} is not a usable {scheme} identifier{hint}")
+        raise InvalidInput(
+            _("{name}: {value!r} is not a usable {scheme} identifier{hint}").format(
+                name=name, value=value, scheme=scheme, hint=hint
+            )
+        )
 
 
 def _text(name: Any, value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InvalidInput(f"{name}: a field's value is text, not {type(value).__name__}")
+        raise InvalidInput(
+            _("{name}: a field's value is text, not {name__}").format(name=name, name__=type(value).__name__)
+        )
     text = str(value).strip()
     if len(text) > MAX_FIELD:
-        raise InvalidInput(f"{name}: longer than {MAX_FIELD} characters")
+        raise InvalidInput(_("{name}: longer than {MAX_FIELD} characters").format(name=name, MAX_FIELD=MAX_FIELD))
     return text
 
 
@@ -356,9 +368,9 @@ def _retention(own: str, default: date | None) -> date:
         try:
             return date.fromisoformat(own)
         except ValueError:
-            raise InvalidInput(f"retain_until: {own!r} is not a date (YYYY-MM-DD)") from None
+            raise InvalidInput(_("retain_until: {own!r} is not a date (YYYY-MM-DD)").format(own=own)) from None
     if default is None:
-        raise InvalidInput("retain_until: say until when the record may be kept (a column or the import's date)")
+        raise InvalidInput(_("retain_until: say until when the record may be kept (a column or the import's date)"))
     return default
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from accord.directory.officers import Officer
 from accord.errors import InvalidInput, PayloadTooLarge
+from accord.i18n import _
 from accord.matching.holdings import Holding, RecordType, check_holding, held_labels, record_import, require_holder
 from accord.node import Node
 
@@ -63,20 +64,32 @@ def read_rows(content: bytes, name: str, media_type: str | None = None) -> list[
     """The rows of a CSV or JSON file, each with its line; UnreadableHoldings if the file is not one. A body sent as
     `application/json` is a JSON array of records (JSON lines go as `application/x-ndjson`)."""
     if len(content) > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge(f"{name} is {len(content):,} bytes; an import takes at most {MAX_IMPORT_BYTES:,}")
+        raise PayloadTooLarge(
+            _("{name} is {count:,} bytes; an import takes at most {MAX_IMPORT_BYTES:,}").format(
+                name=name, count=len(content), MAX_IMPORT_BYTES=MAX_IMPORT_BYTES
+            )
+        )
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UnreadableHoldings(f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        raise UnreadableHoldings(
+            _("{name} is not UTF-8 text (byte {start}); save it as UTF-8").format(name=name, start=exc.start)
+        ) from None
     stripped = text.lstrip()
     if media_type == "application/json" and not stripped.startswith("["):
-        raise UnreadableHoldings(f"{name}: a JSON body is an array of records; send JSON lines as application/x-ndjson")
+        raise UnreadableHoldings(
+            _("{name}: a JSON body is an array of records; send JSON lines as application/x-ndjson").format(name=name)
+        )
     as_json = stripped[:1] in ("[", "{") if media_type is None else media_type != "text/csv"
     rows = list(_json_rows(stripped, name) if as_json else _csv_rows(text, name))
     if not rows:
-        raise UnreadableHoldings(f"{name} holds no records")
+        raise UnreadableHoldings(_("{name} holds no records").format(name=name))
     if len(rows) > MAX_ROWS:
-        raise PayloadTooLarge(f"{name} holds {len(rows):,} records; an import takes at most {MAX_ROWS:,}: split it")
+        raise PayloadTooLarge(
+            _("{name} holds {count:,} records; an import takes at most {MAX_ROWS:,}: split it").format(
+                name=name, count=len(rows), MAX_ROWS=MAX_ROWS
+            )
+        )
     return rows
 
 
@@ -131,14 +144,22 @@ def _csv_rows(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         header = reader.fieldnames
         if not header or "id" not in [h.strip() for h in header]:
-            raise UnreadableHoldings(f"{name} needs a header line naming its columns, with an 'id' column")
+            raise UnreadableHoldings(
+                _("{name} needs a header line naming its columns, with an 'id' column").format(name=name)
+            )
         for row in reader:
             if None in row:
-                raise UnreadableHoldings(f"{name} line {reader.line_num}: more values than the header has columns")
+                raise UnreadableHoldings(
+                    _("{name} line {line_num}: more values than the header has columns").format(
+                        name=name, line_num=reader.line_num
+                    )
+                )
             if any(v not in (None, "") for v in row.values()):
                 yield reader.line_num, {k.strip(): v for k, v in row.items() if k is not None}
     except csv.Error as exc:
-        raise UnreadableHoldings(f"{name} line {reader.line_num}: {exc}") from None
+        raise UnreadableHoldings(
+            _("{name} line {line_num}: {exc}").format(name=name, line_num=reader.line_num, exc=exc)
+        ) from None
 
 
 def _json_rows(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -146,13 +167,15 @@ def _json_rows(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             records = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise UnreadableHoldings(f"{name} is not JSON: {exc.msg} at line {exc.lineno}") from None
+            raise UnreadableHoldings(
+                _("{name} is not JSON: {msg} at line {lineno}").format(name=name, msg=exc.msg, lineno=exc.lineno)
+            ) from None
         numbered: Iterator[tuple[int, Any]] = enumerate(records, start=1)
     else:
         numbered = _json_lines(text, name)
     for line, record in numbered:
         if not isinstance(record, dict):
-            raise UnreadableHoldings(f"{name} record {line} is not an object of fields")
+            raise UnreadableHoldings(_("{name} record {line} is not an object of fields").format(name=name, line=line))
         yield line, record
 
 
@@ -162,14 +185,20 @@ def _json_lines(text: str, name: str) -> Iterator[tuple[int, Any]]:
             try:
                 yield line, json.loads(raw)
             except json.JSONDecodeError as exc:
-                raise UnreadableHoldings(f"{name} line {line} is not JSON: {exc.msg}") from None
+                raise UnreadableHoldings(
+                    _("{name} line {line} is not JSON: {msg}").format(name=name, line=line, msg=exc.msg)
+                ) from None
 
 
 def read_file(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_IMPORT_BYTES:
-            raise PayloadTooLarge(f"{path.name} is {size:,} bytes; an import takes at most {MAX_IMPORT_BYTES:,}")
+            raise PayloadTooLarge(
+                _("{name} is {size:,} bytes; an import takes at most {MAX_IMPORT_BYTES:,}").format(
+                    name=path.name, size=size, MAX_IMPORT_BYTES=MAX_IMPORT_BYTES
+                )
+            )
         return path.read_bytes()
     except OSError as exc:
-        raise UnreadableHoldings(f"cannot read {path}: {exc.strerror}") from None
+        raise UnreadableHoldings(_("cannot read {path}: {strerror}").format(path=path, strerror=exc.strerror)) from None

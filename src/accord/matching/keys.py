@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from accord.errors import ConfigurationError, Conflict, InvalidInput, NotFound
+from accord.i18n import N_, _
 from accord.matching.encode import KEY_ID, MatchingKey
 from accord.node import KEY_DIR
 
@@ -27,7 +28,7 @@ class NoMatchingKey(Conflict):
     """Nothing can be encoded yet: the operators have not agreed a key (or retired every one)."""
 
     slug = "no-matching-key"
-    title = "This node holds no matching key to encode with"
+    title = N_("This node holds no matching key to encode with")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,9 @@ def key_dir(data_dir: Path) -> Path:
 def check_key_id(key_id: str) -> str:
     if not KEY_ID.fullmatch(key_id):
         raise InvalidInput(
-            f"{key_id!r} is not a usable key id: letters, digits and . _ : -, at most 64, e.g. '2026-12'"
+            _("{key_id!r} is not a usable key id: letters, digits and . _ : -, at most 64, e.g. '2026-12'").format(
+                key_id=key_id
+            )
         )
     return key_id
 
@@ -86,7 +89,11 @@ def import_key(data_dir: Path, file: Path) -> KeyInfo:
     if path.exists():
         held = _read(path)
         if not secrets.compare_digest(held.key.secret, stored.key.secret):
-            raise Conflict(f"this node holds another key with id {stored.info.key_id!r}; keys are never replaced")
+            raise Conflict(
+                _("this node holds another key with id {key_id!r}; keys are never replaced").format(
+                    key_id=stored.info.key_id
+                )
+            )
         return held.info
     _write(path, stored, exclusive=True)
     return stored.info
@@ -114,7 +121,9 @@ def load_key(data_dir: Path, key_id: str) -> StoredKey:
     path = key_dir(data_dir) / f"{key_id}.json"
     if not path.exists():
         raise NotFound(
-            f"this node holds no matching key {key_id!r}; its operator imports it with `accord match key import`"
+            _(
+                "this node holds no matching key {key_id!r}; its operator imports it with `accord match key import`"
+            ).format(key_id=key_id)
         )
     return _read(path)
 
@@ -124,7 +133,9 @@ def usable_key(data_dir: Path, key_id: str) -> MatchingKey:
     stored = load_key(data_dir, key_id)
     if stored.info.retired_at is not None:
         raise InvalidInput(
-            f"matching key {key_id!r} was retired on {stored.info.retired_at:%Y-%m-%d}; encode with the current key"
+            _("matching key {key_id!r} was retired on {retired_at:%Y-%m-%d}; encode with the current key").format(
+                key_id=key_id, retired_at=stored.info.retired_at
+            )
         )
     return stored.key
 
@@ -134,8 +145,10 @@ def current_key(data_dir: Path) -> MatchingKey:
     live = [i for i in list_keys(data_dir) if i.retired_at is None]
     if not live:
         raise NoMatchingKey(
-            "this node holds no matching key: the operators agree one (`accord match key generate` on one node, "
-            "`export`, then `import` on the other)"
+            _(
+                "this node holds no matching key: the operators agree one (`accord match key generate` "
+                "on one node, `export`, then `import` on the other)"
+            )
         )
     return load_key(data_dir, live[-1].key_id).key
 
@@ -159,7 +172,7 @@ def _write(path: Path, stored: StoredKey, *, exclusive: bool) -> None:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_MODE)
         except FileExistsError as exc:
-            raise Conflict(f"{path.name} exists; a key file is never overwritten") from exc
+            raise Conflict(_("{name} exists; a key file is never overwritten").format(name=path.name)) from exc
     else:
         temporary = path.with_suffix(".tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _PRIVATE_MODE)
@@ -174,18 +187,22 @@ def _read(path: Path, *, check_mode: bool = True) -> StoredKey:
         mode = stat.S_IMODE(path.stat().st_mode)
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"{path.name} is not a matching key file: {exc}") from exc
+        raise InvalidInput(_("{name} is not a matching key file: {exc}").format(name=path.name, exc=exc)) from exc
     if check_mode and mode & 0o077:
-        raise ConfigurationError(f"matching key file {path.name} has mode {mode:o}; it must be 600")
+        raise ConfigurationError(
+            _("matching key file {name} has mode {mode:o}; it must be 600").format(name=path.name, mode=mode)
+        )
     try:
         key_id = check_key_id(str(raw["key_id"]))
         secret = base64.urlsafe_b64decode(str(raw["secret"]))
         created = datetime.fromisoformat(str(raw["created_at"]))
         retired = datetime.fromisoformat(raw["retired_at"]) if raw.get("retired_at") else None
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:
-        raise InvalidInput(f"{path.name} is not a matching key file: {exc}") from exc
+        raise InvalidInput(_("{name} is not a matching key file: {exc}").format(name=path.name, exc=exc)) from exc
     if len(secret) < SECRET_BYTES:
         raise InvalidInput(
-            f"{path.name} holds a key of {len(secret)} bytes; a matching key has at least {SECRET_BYTES}"
+            _("{name} holds a key of {count} bytes; a matching key has at least {SECRET_BYTES}").format(
+                name=path.name, count=len(secret), SECRET_BYTES=SECRET_BYTES
+            )
         )
     return StoredKey(MatchingKey(key_id, secret), KeyInfo(key_id, created, retired))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from accord.errors import InvalidInput
+from accord.i18n import _
 from accord.matching.encode import EncodedPerson, MatchingKey, check_same_key, encode_person
 from accord.matching.model import (
     FIELDS,
@@ -228,7 +229,11 @@ def one_to_one(scored: Sequence[ScoredPair]) -> list[ScoredPair]:
 def _key_of(people: Sequence[EncodedPerson], side: str) -> str | None:
     ids = {p.key_id for p in people}
     if len(ids) > 1:
-        raise InvalidInput(f"the {side} are encoded with several keys ({', '.join(sorted(ids))}); use one key")
+        raise InvalidInput(
+            _("the {side} are encoded with several keys ({join}); use one key").format(
+                side=side, join=", ".join(sorted(ids))
+            )
+        )
     return next(iter(ids), None)
 
 

@@ -14,6 +14,7 @@ from itertools import combinations
 import phonenumbers
 from rapidfuzz.distance import JaroWinkler
 
+from accord.i18n import _
 from accord.policy.language import indic_key
 
 PHONE_REGIONS = ("CA", "IN")
@@ -299,12 +300,16 @@ def read_birth_date(text: str, today: date | None = None) -> BirthDate | None:
     if m := _WORDED.fullmatch(value):
         day, month_name, year_text = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(5, 4, 6)
         if month_name not in _MONTHS:
-            raise DateUnreadable(f"date of birth {text!r} names no month ({month_name!r})")
+            raise DateUnreadable(
+                _("date of birth {text!r} names no month ({month_name!r})").format(text=text, month_name=month_name)
+            )
         return _dates(text, today, int(year_text), [(_MONTHS[month_name], int(day))])
     if _YEAR.fullmatch(value):
         return BirthDate(_check_year(text, int(value), today), ())
     raise DateUnreadable(
-        f"date of birth {text!r} is not a date; write it as 1990-03-15, 15/03/1990, 15 Mar 1990 or a year alone"
+        _(
+            "date of birth {text!r} is not a date; write it as 1990-03-15, 15/03/1990, 15 Mar 1990 or a year alone"
+        ).format(text=text)
     )
 
 
@@ -317,7 +322,11 @@ def _full_year(digits: str, today: date) -> int:
 
 def _check_year(text: str, year: int, today: date) -> int:
     if year < EARLIEST_YEAR or year > today.year:
-        raise DateUnreadable(f"date of birth {text!r} has year {year}, outside {EARLIEST_YEAR}-{today.year}")
+        raise DateUnreadable(
+            _("date of birth {text!r} has year {year}, outside {EARLIEST_YEAR}-{year2}").format(
+                text=text, year=year, EARLIEST_YEAR=EARLIEST_YEAR, year2=today.year
+            )
+        )
     return year
 
 
@@ -330,11 +339,13 @@ def _dates(text: str, today: date, year: int, readings: list[tuple[int, int]]) -
         except ValueError:
             continue
         if when > today:
-            raise DateUnreadable(f"date of birth {text!r} is in the future")
+            raise DateUnreadable(_("date of birth {text!r} is in the future").format(text=text))
         if when.isoformat() not in found:
             found.append(when.isoformat())
     if not found:
-        raise DateUnreadable(f"date of birth {text!r} is not a day of the calendar (month or day out of range)")
+        raise DateUnreadable(
+            _("date of birth {text!r} is not a day of the calendar (month or day out of range)").format(text=text)
+        )
     return BirthDate(year, tuple(found))
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accord.errors import InvalidInput
+from accord.i18n import _
 from accord.matching.normalise import DateUnreadable, read_birth_date
 
 COLUMNS = ("id", "name", "date_of_birth", "sex", "nationality", "document_number", "phone")
@@ -35,18 +36,28 @@ def person_from_row(row: Mapping[str, str | None]) -> PersonRecord:
     values = {name: _clean(row.get(name)) for name in COLUMNS}
     for name, value in values.items():
         if len(value) > MAX_FIELD:
-            raise InvalidInput(f"{name} is {len(value)} characters long; a field may have at most {MAX_FIELD}")
+            raise InvalidInput(
+                _("{name} is {count} characters long; a field may have at most {MAX_FIELD}").format(
+                    name=name, count=len(value), MAX_FIELD=MAX_FIELD
+                )
+            )
         if any(unicodedata.category(c) in ("Cc", "Cf") and c not in "\u200c\u200d" for c in value):
-            raise InvalidInput(f"{name} {value!r} holds control characters; remove them")
+            raise InvalidInput(
+                _("{name} {value!r} holds control characters; remove them").format(name=name, value=value)
+            )
     if not values["id"]:
-        raise InvalidInput("id is empty; every record needs an id of its own")
+        raise InvalidInput(_("id is empty; every record needs an id of its own"))
     if not any(c.isalpha() for c in values["name"]):
-        raise InvalidInput(f"name {values['name']!r} of record {values['id']!r} has no letters; give the full name")
+        raise InvalidInput(
+            _("name {name!r} of record {id!r} has no letters; give the full name").format(
+                name=values["name"], id=values["id"]
+            )
+        )
     _check_scripts(values["name"], values["id"])
     try:
         read_birth_date(values["date_of_birth"])
     except DateUnreadable as exc:
-        raise InvalidInput(f"{exc} (record {values['id']!r})") from exc
+        raise InvalidInput(_("{exc} (record {id!r})").format(exc=exc, id=values["id"])) from exc
     return PersonRecord(**values)
 
 
@@ -71,8 +82,10 @@ def _check_scripts(name: str, record_id: str) -> None:
         scripts = {s for c in word if (s := script_of(c)) is not None}
         if len(scripts) > 1:
             raise InvalidInput(
-                f"name {name!r} of record {record_id!r} mixes scripts inside the word {word!r} "
-                f"({', '.join(sorted(s.title() for s in scripts))}); write each word in one script"
+                _(
+                    "name {name!r} of record {record_id!r} mixes scripts inside the word {word!r} ({join}); "
+                    "write each word in one script"
+                ).format(name=name, record_id=record_id, word=word, join=", ".join(sorted(s.title() for s in scripts)))
             )
 
 
@@ -88,17 +101,21 @@ def read_people_csv(path: Path | str) -> list[PersonRecord]:
             missing = [c for c in REQUIRED if c not in header]
             if missing:
                 raise InvalidInput(
-                    f"{source.name} has no {' or '.join(missing)} column in its header; the first line must name "
-                    f"the columns ({', '.join(COLUMNS)}), id and name at least"
+                    _(
+                        "{name} has no {join} column in its header; the first line must name the columns "
+                        "({join2}), id and name at least"
+                    ).format(name=source.name, join=" or ".join(missing), join2=", ".join(COLUMNS))
                 )
             reader.fieldnames = header
             records, problems = _read_rows(reader)
     except OSError as exc:
-        raise InvalidInput(f"cannot read {source}: {exc.strerror}") from exc
+        raise InvalidInput(_("cannot read {source}: {strerror}").format(source=source, strerror=exc.strerror)) from exc
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{source.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+        raise InvalidInput(
+            _("{name} is not UTF-8 text (byte {start}); save it as UTF-8").format(name=source.name, start=exc.start)
+        ) from exc
     except csv.Error as exc:
-        raise InvalidInput(f"{source.name} is not a readable CSV: {exc}") from exc
+        raise InvalidInput(_("{name} is not a readable CSV: {exc}").format(name=source.name, exc=exc)) from exc
     if problems:
         more = f"; and {len(problems) - MAX_ERRORS} more" if len(problems) > MAX_ERRORS else ""
         raise InvalidInput(f"{source.name}: " + "; ".join(problems[:MAX_ERRORS]) + more)

@@ -30,6 +30,7 @@ from accord.domain.drafts import MessageDraft
 from accord.domain.handling import CommonLevel, Handling
 from accord.domain.messages import Address, AttachmentRef, Message
 from accord.domain.parties import Party
+from accord.i18n import _
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Reader, Verdict
 from accord.policy.pack import PackError, PolicyPack
 from accord.policy.screens import AttachmentPersons, Evidence
@@ -179,18 +180,24 @@ def load_cases(path: Path) -> CaseTable:
     for pattern in table.includes:
         files = sorted(path.parent.glob(pattern))
         if not files:
-            raise PackError(f"{path}: the include {pattern!r} matches no file")
+            raise PackError(_("{path}: the include {pattern!r} matches no file").format(path=path, pattern=pattern))
         for file in files:
             family = load_file(CaseFamily, file, PackError, kind="case file")
             if family.party is not table.party:
-                raise PackError(f"{file}: its cases are for {family.party}, the table's for {table.party}")
+                raise PackError(
+                    _("{file}: its cases are for {party}, the table's for {party2}").format(
+                        file=file, party=family.party, party2=table.party
+                    )
+                )
             included.extend(c if c.family else c.model_copy(update={"family": family.family}) for c in family.cases)
     cases = table.cases + tuple(included)
     if not cases:
-        raise PackError(f"{path}: the case table has no cases")
+        raise PackError(_("{path}: the case table has no cases").format(path=path))
     names = [c.name for c in cases]
     if duplicated := sorted({n for n in names if names.count(n) > 1}):
-        raise PackError(f"{path}: case names must be unique; repeated: {', '.join(duplicated)}")
+        raise PackError(
+            _("{path}: case names must be unique; repeated: {join}").format(path=path, join=", ".join(duplicated))
+        )
     return table.model_copy(update={"cases": cases})
 
 
@@ -209,7 +216,11 @@ def build_message(table: CaseTable, case: Case, agreement: Agreement, index: int
     party = Party(officer.get("party", table.party.value))
     level = agreement.common_level(party, draft.handling.classification)
     if level is None:
-        raise PackError(f"case {case.name!r}: {draft.handling.classification!r} is not a {party} classification")
+        raise PackError(
+            _("case {name!r}: {classification!r} is not a {party} classification").format(
+                name=case.name, classification=draft.handling.classification, party=party
+            )
+        )
     h = draft.handling
     message = Message(
         **draft.carried(),
@@ -238,7 +249,11 @@ def build_message(table: CaseTable, case: Case, agreement: Agreement, index: int
 
 def run_cases(pack: PolicyPack, table: CaseTable, agreement: Agreement) -> list[CaseResult]:
     if table.party is not pack.manifest.party:
-        raise PackError(f"the case table is for {table.party}, the pack for {pack.manifest.party}")
+        raise PackError(
+            _("the case table is for {party}, the pack for {party2}").format(
+                party=table.party, party2=pack.manifest.party
+            )
+        )
     engine = CedarPolicy(pack, agreement)
     results = []
     for index, case in enumerate(table.cases):

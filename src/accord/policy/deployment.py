@@ -21,6 +21,7 @@ from accord.datafiles import load_file
 from accord.domain.agreement import Agreement
 from accord.domain.handling import CommonLevel
 from accord.errors import ConfigurationError, validation_text
+from accord.i18n import _
 from accord.policy.pack import PolicyPack
 from accord.policy.screens import Screens
 
@@ -50,8 +51,10 @@ class Deployment(BaseModel):
             return agreement
         if ceiling.rank > agreement.channel_ceiling.rank:
             raise ConfigurationError(
-                f"the deployment sets the channel ceiling to {ceiling}, above the agreement's "
-                f"{agreement.channel_ceiling} ({agreement.id}); a deployment may only lower it"
+                _(
+                    "the deployment sets the channel ceiling to {ceiling}, above the agreement's "
+                    "{channel_ceiling} ({id}); a deployment may only lower it"
+                ).format(ceiling=ceiling, channel_ceiling=agreement.channel_ceiling, id=agreement.id)
             )
         return agreement.model_copy(update={"channel_ceiling": ceiling})
 
@@ -65,19 +68,27 @@ class Deployment(BaseModel):
             rules = merged.get(name)
             if not isinstance(rules, dict):
                 known = ", ".join(sorted(k for k, v in merged.items() if isinstance(v, dict)))
-                raise ConfigurationError(f"the deployment sets screens.{name}; the pack's screens are {known}")
+                raise ConfigurationError(
+                    _("the deployment sets screens.{name}; the pack's screens are {known}").format(
+                        name=name, known=known
+                    )
+                )
             for key, value in sorted(thresholds.items()):
                 if not _is_number(rules.get(key)) or not _is_number(value):
                     numeric = ", ".join(sorted(k for k, v in rules.items() if _is_number(v)))
                     raise ConfigurationError(
-                        f"the deployment sets screens.{name}.{key}={value!r}; a deployment sets only the numeric "
-                        f"thresholds the pack has: {numeric or 'none'}"
+                        _(
+                            "the deployment sets screens.{name}.{key}={value!r}; a deployment sets only the numeric "
+                            "thresholds the pack has: {value2}"
+                        ).format(name=name, key=key, value=value, value2=numeric or "none")
                     )
                 rules[key] = value
         try:
             screens = Screens.model_validate(merged)
         except ValidationError as exc:
-            raise ConfigurationError(f"the deployment's screen thresholds: {validation_text(exc)}") from exc
+            raise ConfigurationError(
+                _("the deployment's screen thresholds: {validation_text}").format(validation_text=validation_text(exc))
+            ) from exc
         manifest = pack.manifest.model_copy(update={"screens": screens})
         return replace(pack, manifest=manifest, deployment=self.digest())
 
@@ -99,7 +110,7 @@ def load_deployment(settings: Settings) -> Deployment:
     if path.exists():
         deployment = load_file(Deployment, path, kind="deployment settings file")
     elif settings.deployment_file is not None:
-        raise ConfigurationError(f"the deployment settings file {path} does not exist")
+        raise ConfigurationError(_("the deployment settings file {path} does not exist").format(path=path))
     else:
         deployment = Deployment()
     if settings.channel_ceiling is not None:

@@ -16,6 +16,7 @@ from accord.datafiles import load
 from accord.domain.messages import OFFENCE_CODE_PATTERN
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
+from accord.i18n import _
 from accord.policy.language import Hit, Language, Lexicon, Term, tokenise
 
 _DIR = "offences"
@@ -187,7 +188,11 @@ def statutes_of(party: Party) -> StatuteMapping:
     name = f"statutes/{party.value.lower()}.yaml"
     mapping = load(StatuteMapping, _DIR, "statutes", f"{party.value.lower()}.yaml")
     if mapping.party is not party:
-        raise ConfigurationError(f"data/{_DIR}/{name} is for {mapping.party}, not {party}")
+        raise ConfigurationError(
+            _("data/{DIR}/{name} is for {party}, not {party2}").format(
+                DIR=_DIR, name=name, party=mapping.party, party2=party
+            )
+        )
     _require_known(offence_taxonomy(), (c for p in mapping.provisions for c in p.iccs), f"data/{_DIR}/{name}")
     return mapping
 
@@ -247,7 +252,11 @@ def capital_provisions(
 def _require_known(taxonomy: Taxonomy, codes: Iterable[str], label: str) -> None:
     unknown = sorted({c for c in codes if taxonomy.get(c) is None})
     if unknown:
-        raise ConfigurationError(f"{label} names codes that are not in data/{_DIR}/iccs.yaml: {', '.join(unknown)}")
+        raise ConfigurationError(
+            _("{label} names codes that are not in data/{DIR}/iccs.yaml: {join}").format(
+                label=label, DIR=_DIR, join=", ".join(unknown)
+            )
+        )
 
 
 def _lexicon(entries: Mapping[str, Mapping[Language, tuple[str, ...]]]) -> Lexicon:
@@ -259,7 +268,7 @@ def _lexicon(entries: Mapping[str, Mapping[Language, tuple[str, ...]]]) -> Lexic
             }
         )
     except ValueError as exc:
-        raise ConfigurationError(f"data/{_DIR}/lexicon.yaml: {exc}") from exc
+        raise ConfigurationError(_("data/{DIR}/lexicon.yaml: {exc}").format(DIR=_DIR, exc=exc)) from exc
 
 
 def _longest(hits: list[Hit]) -> list[Hit]:

@@ -21,6 +21,7 @@ from accord.crypto.signing import sign_claims, signed_kid, verify_claims
 from accord.datafiles import parse, read_text, shipped
 from accord.domain.parties import Party
 from accord.errors import AccordError
+from accord.i18n import N_, _
 from accord.policy.screens import Screens
 from accord.policy.screens.neutrality import context_of
 
@@ -33,7 +34,7 @@ PACK_TYP = "accord-policy-pack+jws"
 class PackError(AccordError):
     status = 422
     slug = "invalid-policy-pack"
-    title = "The policy pack cannot be used"
+    title = N_("The policy pack cannot be used")
 
 
 class Retention(BaseModel):
@@ -123,7 +124,7 @@ def entity_schema() -> Any:
     try:
         return cedarpy.Schema.from_str(text)
     except ValueError as exc:
-        raise PackError(f"data/policy/schema.cedarschema is not a valid Cedar schema: {exc}") from exc
+        raise PackError(_("data/policy/schema.cedarschema is not a valid Cedar schema: {exc}").format(exc=exc)) from exc
 
 
 def validate_against_schema(cedar_text: str, label: str) -> None:
@@ -132,7 +133,9 @@ def validate_against_schema(cedar_text: str, label: str) -> None:
     result = cedarpy.validate_policies(cedar_text, entity_schema())
     if not result.validation_passed:
         errors = "; ".join(str(error) for error in result.errors)
-        raise PackError(f"{label} does not validate against the entity schema: {errors}")
+        raise PackError(
+            _("{label} does not validate against the entity schema: {errors}").format(label=label, errors=errors)
+        )
 
 
 def pack_hash(manifest_text: str, cedar_text: str) -> str:
@@ -149,7 +152,9 @@ def load_pack(directory: Path) -> PolicyPack:
         policy_set = cedarpy.PolicySet.from_str(cedar_text)
         parsed = json.loads(cedarpy.policies_to_json_str(cedar_text))
     except ValueError as exc:
-        raise PackError(f"{directory / manifest.policies} is not valid Cedar: {exc}") from exc
+        raise PackError(
+            _("{value} is not valid Cedar: {exc}").format(value=directory / manifest.policies, exc=exc)
+        ) from exc
     validate_against_schema(cedar_text, str(directory / manifest.policies))
     policies = _policy_infos(parsed, directory)
     return PolicyPack(manifest, cedar_text, policy_set, policies, pack_hash(manifest_text, cedar_text))
@@ -162,18 +167,34 @@ def _policy_infos(parsed: dict[str, Any], directory: Path) -> dict[str, PolicyIn
         notes = policy.get("annotations", {})
         policy_id, citation = notes.get("id"), notes.get("citation")
         if not policy_id or not citation:
-            raise PackError(f"every policy in {directory} needs @id and @citation; {cedar_id} lacks one")
+            raise PackError(
+                _("every policy in {directory} needs @id and @citation; {cedar_id} lacks one").format(
+                    directory=directory, cedar_id=cedar_id
+                )
+            )
         if policy_id in seen:
-            raise PackError(f"policy id {policy_id!r} appears twice in {directory}")
+            raise PackError(
+                _("policy id {policy_id!r} appears twice in {directory}").format(
+                    policy_id=policy_id, directory=directory
+                )
+            )
         seen.add(policy_id)
         gate = "gate" in notes
         if gate and "review" not in notes:
-            raise PackError(f"policy {policy_id!r} is a @gate, which only a @review hold can be")
+            raise PackError(
+                _("policy {policy_id!r} is a @gate, which only a @review hold can be").format(policy_id=policy_id)
+            )
         if gate and not notes.get("remedy"):
-            raise PackError(f"policy {policy_id!r} is a @gate and must say in @remedy what lifts it")
+            raise PackError(
+                _("policy {policy_id!r} is a @gate and must say in @remedy what lifts it").format(policy_id=policy_id)
+            )
         reviewer = notes.get("review")
         if "review" in notes and reviewer not in REVIEW_LEVELS:
-            raise PackError(f"policy {policy_id!r}: @review names who decides: {' or '.join(REVIEW_LEVELS)}")
+            raise PackError(
+                _("policy {policy_id!r}: @review names who decides: {join}").format(
+                    policy_id=policy_id, join=" or ".join(REVIEW_LEVELS)
+                )
+            )
         validates = tuple(s.strip() for s in notes.get("validates", "").split(",") if s.strip())
         infos[cedar_id] = PolicyInfo(
             policy_id,
@@ -186,9 +207,9 @@ def _policy_infos(parsed: dict[str, Any], directory: Path) -> dict[str, PolicyIn
             validates,
         )
     if parsed.get("templates"):
-        raise PackError("policy packs hold static policies only")
+        raise PackError(_("policy packs hold static policies only"))
     if not any(info.effect == "permit" for info in infos.values()):
-        raise PackError(f"the pack in {directory} permits nothing")
+        raise PackError(_("the pack in {directory} permits nothing").format(directory=directory))
     return infos
 
 
@@ -203,7 +224,9 @@ def install_pack(source: Path, target: Path, keys: NodeKeys, party: Party) -> Po
     """Check a pack, copy it into the node's data directory and sign its hash with the node's key."""
     pack = load_pack(source)
     if pack.manifest.party is not party:
-        raise PackError(f"the pack is for {pack.manifest.party}, this node is {party}")
+        raise PackError(
+            _("the pack is for {party}, this node is {party2}").format(party=pack.manifest.party, party2=party)
+        )
     staging = target.with_name(target.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -222,20 +245,24 @@ def load_installed_pack(directory: Path, keys: PublicKeys) -> PolicyPack:
         token = (directory / SIGNATURE).read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise PackError(
-            f"the installed pack in {directory} is not signed ({exc}); run `accord policy install`"
+            _("the installed pack in {directory} is not signed ({exc}); run `accord policy install`").format(
+                directory=directory, exc=exc
+            )
         ) from exc
     pack = load_pack(directory)
     try:
         if signed_kid(token, PACK_TYP) != keys.signing_fingerprint:
-            raise PackError("the pack was signed by another key than this node's")
+            raise PackError(_("the pack was signed by another key than this node's"))
         claims = verify_claims(token, keys.signing)
     except PackError:
         raise
     except AccordError as exc:
-        raise PackError(f"the pack signature does not verify: {exc.detail}") from exc
+        raise PackError(_("the pack signature does not verify: {detail}").format(detail=exc.detail)) from exc
     if claims.get("sha256") != pack.sha256:
         raise PackError(
-            f"the pack in {directory} was changed after it was installed (hash {pack.sha256[:12]}, signed "
-            f"{str(claims.get('sha256'))[:12]}); install it again to use it"
+            _(
+                "the pack in {directory} was changed after it was installed (hash {sha256}, signed "
+                "{str}); install it again to use it"
+            ).format(directory=directory, sha256=pack.sha256[:12], str=str(claims.get("sha256"))[:12])
         )
     return pack

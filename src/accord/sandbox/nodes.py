@@ -19,6 +19,7 @@ from accord.datafiles import SampleOfficer, load_sample_officers
 from accord.directory.officers import Role, create_officer
 from accord.domain.parties import Party
 from accord.exchange.roster import publish_roster
+from accord.i18n import _
 from accord.node import KEY_DIR, Node
 from accord.sandbox.matching import seed_sample_holdings, share_sandbox_key
 from accord.sandbox.networks import seed_sample_network
@@ -129,7 +130,9 @@ def wait_healthy(url: str, timeout_s: float = 30.0) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise TimeoutError(f"node at {url} did not become healthy within {timeout_s} s")
+    raise TimeoutError(
+        _("node at {url} did not become healthy within {timeout_s} s").format(url=url, timeout_s=timeout_s)
+    )
 
 
 def stop_processes(processes: list[subprocess.Popen[bytes]], timeout_s: float = 15.0) -> None:

@@ -34,6 +34,7 @@ from accord.domain.parties import Party
 from accord.errors import ConfigurationError, InvalidInput
 from accord.exchange.sending import message_row
 from accord.focus.precursors.samples import sample_precursor_traffic
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import messages, officers
@@ -77,7 +78,9 @@ def require_sandbox(node: Node) -> None:
         sample = conn.execute(select(officers.c.id).where(officers.c.is_sample.is_(True)).limit(1)).first()
     if sample is None:
         raise ConfigurationError(
-            f"node {node.node_id} has no SAMPLE officers: generated traffic is for the sandbox only (`accord up`)"
+            _("node {node_id} has no SAMPLE officers: generated traffic is for the sandbox only (`accord up`)").format(
+                node_id=node.node_id
+            )
         )
 
 
@@ -91,9 +94,9 @@ def seed_traffic(
 ) -> SeedSummary:
     """Write `count` opening messages spread over the last `days` days, with reads and responses, to both nodes."""
     if not 1 <= count <= 100_000:
-        raise InvalidInput("--messages is between 1 and 100000")
+        raise InvalidInput(_("--messages is between 1 and 100000"))
     if not 1 <= days <= 3650:
-        raise InvalidInput("--days is between 1 and 3650")
+        raise InvalidInput(_("--days is between 1 and 3650"))
     for node in nodes.values():
         require_sandbox(node)
     rng = random.Random(rng_seed)

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from accord.errors import ConfigurationError
+from accord.i18n import N_, _
 
 # Files 0600 and directories 0700, whatever the process inherited.
 PRIVATE_UMASK = 0o077
@@ -21,7 +22,7 @@ _SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 class OpenFileMode(ConfigurationError):
     slug = "open-file-mode"
-    title = "A file of the node is open to other users"
+    title = N_("A file of the node is open to other users")
 
 
 def restrict_umask() -> None:
@@ -68,8 +69,10 @@ def require_private(data_dir: Path, database_url: str) -> None:
             continue
         if mode & _OTHERS:
             raise OpenFileMode(
-                f"the {what} {path} has mode {mode:o}, open to other users; it must be {wanted:o} "
-                f"(chmod {wanted:o} {path})"
+                _(
+                    "the {what} {path} has mode {mode:o}, open to other users; it must be {wanted:o} (chmod "
+                    "{wanted:o} {path})"
+                ).format(what=what, path=path, mode=mode, wanted=wanted)
             )
 
 

@@ -76,6 +76,7 @@ officers = Table(
     Column("is_sample", Boolean, nullable=False, default=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("language", String(8), nullable=True),  # an accord.i18n Language; NULL: the node's default
 )
 
 access_tokens = Table(

@@ -11,6 +11,7 @@ from accord.crypto.descriptors import NodeDescriptor, sign_descriptor, verify_de
 from accord.crypto.envelope import PinnedPeer
 from accord.domain.parties import Party
 from accord.errors import Conflict, InvalidInput, NotFound
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import peers
@@ -30,15 +31,21 @@ def export_descriptor(node: Node) -> str:
 def pin_peer(node: Node, token: str, url_override: str | None = None) -> NodeDescriptor:
     descriptor = verify_descriptor(token)
     if descriptor.node_id == node.node_id:
-        raise InvalidInput("that descriptor is this node's own; import the peer's descriptor")
+        raise InvalidInput(_("that descriptor is this node's own; import the peer's descriptor"))
     if descriptor.party not in {p.value for p in Party} or descriptor.party == node.party.value:
-        raise InvalidInput(f"a peer must be the other party to the agreement, not {descriptor.party!r}")
+        raise InvalidInput(
+            _("a peer must be the other party to the agreement, not {party!r}").format(party=descriptor.party)
+        )
     with node.engine.begin() as conn:
         existing = conn.execute(select(peers).where(peers.c.party == descriptor.party)).first()
         if existing is not None:
             raise Conflict(
-                f"party {descriptor.party} is already pinned as node {existing.node_id} "
-                f"(key {existing.signing_fingerprint}); key rotation is a separate, logged step"
+                _(
+                    "party {party} is already pinned as node {node_id} (key {signing_fingerprint}); key "
+                    "rotation is a separate, logged step"
+                ).format(
+                    party=descriptor.party, node_id=existing.node_id, signing_fingerprint=existing.signing_fingerprint
+                )
             )
         conn.execute(
             insert(peers),
@@ -90,7 +97,7 @@ def peer_for_party(node: Node, conn: Connection, party: Party) -> PeerRecord:
     for peer in load_peers(node, conn):
         if peer.party is party:
             return peer
-    raise NotFound(f"no peer node is pinned for party {party}; run `accord peer import`")
+    raise NotFound(_("no peer node is pinned for party {party}; run `accord peer import`").format(party=party))
 
 
 def repoint_peer(node: Node, peer_node_id: str, url: str) -> None:

@@ -13,6 +13,7 @@ from uuid6 import uuid7
 from accord.crypto.errors import BadSignature
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
 from accord.errors import AuthenticationFailed
+from accord.i18n import N_, _
 from accord.logs import bind_caller
 from accord.node import Node
 from accord.trust.peers import PeerRecord, load_peers
@@ -22,7 +23,7 @@ class PeerNotAuthenticated(AuthenticationFailed):
     """The request is not a fresh one signed by a pinned peer and addressed to this node; `reason` says which."""
 
     slug = "peer-not-authenticated"
-    title = "The request is not signed by a pinned peer, addressed to this node and fresh"
+    title = N_("The request is not signed by a pinned peer, addressed to this node and fresh")
 
     def __init__(self, detail: str, reason: str) -> None:
         super().__init__(detail)
@@ -54,19 +55,28 @@ def verify_peer_request(node: Node, token: str, typ: str) -> PeerRequest:
     with node.engine.connect() as conn:
         peer = next((p for p in load_peers(node, conn) if p.pinned.keys.signing_fingerprint == kid), None)
     if peer is None:
-        raise PeerNotAuthenticated(f"no pinned peer has signing key {kid}", "unknown-sender")
+        raise PeerNotAuthenticated(_("no pinned peer has signing key {kid}").format(kid=kid), "unknown-sender")
     try:
         claims = verify_claims(token, peer.pinned.keys.signing)
     except BadSignature as exc:
         raise PeerNotAuthenticated(exc.detail, "bad-signature") from exc
     if claims.get("iss") != peer.node_id:
-        raise PeerNotAuthenticated(f"the request names issuer {claims.get('iss')!r}, not {peer.node_id}", "issuer")
+        raise PeerNotAuthenticated(
+            _("the request names issuer {get!r}, not {node_id}").format(get=claims.get("iss"), node_id=peer.node_id),
+            "issuer",
+        )
     if claims.get("aud") != node.node_id:
-        raise PeerNotAuthenticated(f"the request is addressed to {claims.get('aud')!r}, not {node.node_id}", "audience")
+        raise PeerNotAuthenticated(
+            _("the request is addressed to {get!r}, not {node_id}").format(get=claims.get("aud"), node_id=node.node_id),
+            "audience",
+        )
     iat = claims.get("iat")
     if type(iat) is not int or abs(time.time() - iat) > node.settings.max_envelope_age_s:
         raise PeerNotAuthenticated(
-            f"the request is not fresh: signed more than {node.settings.max_envelope_age_s} s from now", "stale"
+            _("the request is not fresh: signed more than {max_envelope_age_s} s from now").format(
+                max_envelope_age_s=node.settings.max_envelope_age_s
+            ),
+            "stale",
         )
     bind_caller(f"peer:{peer.node_id}")
     return PeerRequest(peer, claims)

@@ -14,6 +14,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from accord.directory.officers import Officer, Role
 from accord.exchange.audit import AUDIT_ROLES, unacknowledged_alarms
 from accord.exchange.review import pressing_reviews
+from accord.i18n import _, ngettext
+from accord.i18n.templates import install_i18n
 from accord.policy.findings import describe_findings
 from accord.reports.render import format_hours
 
@@ -23,6 +25,7 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+install_i18n(_environment)
 templates = Jinja2Templates(env=_environment)
 
 
@@ -37,9 +40,13 @@ def _time_left(deadline: datetime | None) -> str:
     if deadline is None:
         return ""
     seconds = (deadline - datetime.now(UTC)).total_seconds()
-    hours = abs(seconds) / 3600
-    text = f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
-    return f"{text} left" if seconds >= 0 else f"{text} overdue"
+    hours = round(abs(seconds) / 3600)
+    if hours < 48:
+        text = ngettext("{count} hour", "{count} hours", hours).format(count=hours)
+    else:
+        days = round(hours / 24)
+        text = ngettext("{count} day", "{count} days", days).format(count=days)
+    return _("{time} left").format(time=text) if seconds >= 0 else _("{time} overdue").format(time=text)
 
 
 _environment.filters.update(when=_when, time_left=_time_left, hours=format_hours, sentences=describe_findings)

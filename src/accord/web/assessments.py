@@ -21,6 +21,7 @@ from accord.domain.messages import AssuranceKind
 from accord.errors import AccordError, InvalidInput, validation_text
 from accord.exchange.assessments import MessageAssessments, message_assessments, record_assessment
 from accord.http.dependencies import NodeDep
+from accord.i18n import _
 from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
@@ -60,17 +61,19 @@ def _draft(status: MessageAssessments, values: dict[str, Any]) -> AssessmentDraf
     persons = []
     for ticked in values.get("person") or []:
         if not str(ticked).isdigit() or int(ticked) >= len(status.persons):
-            raise InvalidInput("choose the persons the assessment covers from the list")
+            raise InvalidInput(_("choose the persons the assessment covers from the list"))
         person = status.persons[int(ticked)]
         try:
             persons.append(AssessedPerson.of(person.subject))
         except ValidationError as exc:
             raise InvalidInput(
-                f"{person.label} has no name, alias or identifier to record an assessment against; refuse the "
-                "disclosure or have it sent again with one"
+                _(
+                    "{label} has no name, alias or identifier to record an assessment against; refuse the "
+                    "disclosure or have it sent again with one"
+                ).format(label=person.label)
             ) from exc
     if not persons:
-        raise InvalidInput("choose at least one person the assessment covers")
+        raise InvalidInput(_("choose at least one person the assessment covers"))
     factors = [
         {"factor": f.id, "rating": values.get(f"rating-{f.id}") or "", "note": values.get(f"note-{f.id}") or ""}
         for f in status.factors

@@ -18,6 +18,7 @@ from accord.errors import AccordError, InvalidInput
 from accord.focus.cyber.shares import list_shares
 from accord.focus.cyber.sharing import share_document
 from accord.http.dependencies import NodeDep
+from accord.i18n import _
 from accord.node import Node
 from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
@@ -57,7 +58,7 @@ async def share(request: Request, node: NodeDep, officer: WebOfficerDep) -> Resp
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
-            raise InvalidInput("choose a STIX bundle or a MISP event (JSON) to share")
+            raise InvalidInput(_("choose a STIX bundle or a MISP event (JSON) to share"))
         document = _read_json(await upload.read())
         named = tuple(n.strip() for n in values.get("named_recipients", "").split(",") if n.strip())
         focus_area = values.get("focus_area") or "cyber"

@@ -18,6 +18,7 @@ from accord.exchange.mailbox import open_message
 from accord.forwarding.service import answer_consent, forward_message, list_forwards
 from accord.forwarding.texts import caveat_texts
 from accord.http.dependencies import NodeDep
+from accord.i18n import _
 from accord.node import Node
 from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
@@ -55,7 +56,9 @@ async def forward(
         try:
             draft = ForwardDraft(agency=agency, officer=to_officer.strip() or None, reason=reason.strip())
         except ValidationError as exc:
-            raise InvalidInput(f"the forward is not complete: {validation_text(exc)}") from exc
+            raise InvalidInput(
+                _("the forward is not complete: {validation_text}").format(validation_text=validation_text(exc))
+            ) from exc
         outcome = await run_in_threadpool(forward_message, node, officer, message_id, draft)
     except AccordError as problem:
         context = _form_context(node, officer, message_id)
@@ -89,7 +92,7 @@ async def consent(
         answer = OnwardConsent(decision=ConsentDecision(decision), conditions=conditions.strip() or None)
     except (ValidationError, ValueError) as exc:
         raise InvalidInput(
-            "the answer grants or refuses the consent, with conditions of at most 2000 characters"
+            _("the answer grants or refuses the consent, with conditions of at most 2000 characters")
         ) from exc
     await run_in_threadpool(answer_consent, node, officer, forward_id, answer)
     return redirect(f"/forwards?done={forward_id}")

@@ -29,6 +29,7 @@ from accord.web import (
     cyber,
     directory,
     forwarding,
+    languages,
     mailbox,
     matching,
     network_xref,
@@ -46,6 +47,7 @@ STATIC_PREFIX = "/static"
 # One router per capability of the UI, each in its own module.
 ROUTERS = (
     signin.router,
+    languages.router,
     mailbox.router,
     forwarding.router,
     reviews.router,

@@ -37,6 +37,7 @@ from accord.exchange.attachments import store_blob
 from accord.exchange.mailbox import Box, MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
 from accord.exchange.sending import evaluate_draft, reply_draft, send_messages
 from accord.http.dependencies import NodeDep
+from accord.i18n import _
 from accord.node import Node
 from accord.policy.installed import InstalledPolicy
 from accord.policy.offences import offence_taxonomy
@@ -59,7 +60,7 @@ def _mailbox(node: Node, officer: Officer, box: str, params: dict[str, str | Non
     try:
         state = DeliveryState(wanted) if wanted else None
     except ValueError as exc:
-        raise InvalidInput(f"{wanted!r} is not a delivery state") from exc
+        raise InvalidInput(_("{wanted!r} is not a delivery state").format(wanted=wanted)) from exc
     flt = MailboxFilter(box=box, focus_area=params.get("focus_area") or None, state=state, overdue=overdue, limit=200)
     rows = list_messages(node, officer, flt)
     if params.get("priority"):
@@ -174,7 +175,9 @@ def _offence_code(typed: str) -> str | None:
         if offence.label.casefold() == typed.casefold():
             return offence.code
     raise InvalidInput(
-        f"offence: {typed!r} is not in the offence list; pick one of the list (e.g. 0101 Intentional homicide)"
+        _(
+            "offence: {typed!r} is not in the offence list; pick one of the list (e.g. 0101 Intentional homicide)"
+        ).format(typed=typed)
     )
 
 
@@ -351,7 +354,7 @@ async def reply(
             else None,
         )
     except (ValidationError, ValueError) as exc:
-        raise InvalidInput(f"the answer is not complete: {exc}") from exc
+        raise InvalidInput(_("the answer is not complete: {exc}").format(exc=exc)) from exc
     full = await run_in_threadpool(reply_draft, node, officer, message_id, draft)
     [queued] = await run_in_threadpool(send_messages, node, officer, [full])
     return redirect(f"/messages/{queued.message.id}?sent=1")

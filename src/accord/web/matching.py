@@ -14,9 +14,10 @@ from starlette.datastructures import UploadFile
 
 from accord.directory.officers import Officer
 from accord.domain.drafts import DisclosureContext, HandlingDraft
-from accord.domain.messages import SubjectRole
+from accord.domain.messages import DeliveryState, SubjectRole
 from accord.errors import AccordError, InvalidInput, validation_text
 from accord.http.dependencies import NodeDep
+from accord.i18n import _, pgettext
 from accord.matching.followup import FollowUpDraft, pending_followups, release_record, request_record
 from accord.matching.hitnohit import (
     BatchRefused,
@@ -31,6 +32,7 @@ from accord.matching.hitnohit import (
 from accord.matching.holdings import QUERY_SCHEME, RecordType, holdings_duplicates, holdings_page, record_type
 from accord.matching.imports import MAX_IMPORT_BYTES, read_rows
 from accord.node import Node
+from accord.web import labels
 from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
@@ -39,6 +41,65 @@ QueryId = Annotated[str, Path(min_length=36, max_length=36)]
 MessageId = Annotated[str, Path(min_length=36, max_length=36)]
 RECORD_FIELDS = ("id", "name", "date_of_birth", "sex", "nationality", "document_number", "phone")
 HOLDINGS_PAGE = 50
+
+
+def _words() -> dict[str, dict[str, str]]:
+    """The words the screens show for the values they hold (a record type, a field, a state), in the language of
+    the request; a value missing here is shown as it is."""
+    return {
+        "record_types": {
+            "person": pgettext("record type", "person"),
+            "phone": pgettext("record type", "phone"),
+            "account": pgettext("record type", "account"),
+            "wallet": pgettext("record type", "wallet"),
+            "admission_letter": pgettext("record type", "admission letter"),
+            "consultant": pgettext("record type", "consultant"),
+            "document": pgettext("record type", "document"),
+        },
+        "fields": _field_words(),
+        "states": {
+            "sent": pgettext("hit/no-hit query state", "sent"),
+            "answered": pgettext("hit/no-hit query state", "answered"),
+            "refused": pgettext("hit/no-hit query state", "refused"),
+        },
+        "bands": {
+            "exact": pgettext("match score band", "exact"),
+            "high": pgettext("match score band", "high"),
+            "medium": pgettext("match score band", "medium"),
+            "low": pgettext("match score band", "low"),
+        },
+        # A follow-up request is a message: its state is the message's, and a held one waits for a legal officer.
+        "request_states": {s.value: labels.delivery_state(s.value) for s in DeliveryState}
+        | {DeliveryState.HELD.value: _("held for a legal officer")},
+        "roles": {r.value: labels.subject_role(r.value) for r in SubjectRole},
+    }
+
+
+def _field_words() -> dict[str, str]:
+    return {
+        "name": pgettext("record field", "name"),
+        "date_of_birth": pgettext("record field", "date of birth"),
+        "sex": pgettext("record field", "sex"),
+        "nationality": pgettext("record field", "nationality"),
+        "document_number": pgettext("record field", "document number"),
+        "phone": pgettext("record field", "phone"),
+        "notes": pgettext("record field", "notes"),
+        "number": pgettext("record field", "number"),
+        "holder_name": pgettext("record field", "holder name"),
+        "account_number": pgettext("record field", "account number"),
+        "bank": pgettext("record field", "bank"),
+        "address": pgettext("record field", "address"),
+        "currency": pgettext("record field", "currency"),
+        "letter_number": pgettext("record field", "letter number"),
+        "institution_id": pgettext("record field", "institution id"),
+        "institution_name": pgettext("record field", "institution name"),
+        "student_name": pgettext("record field", "student name"),
+        "licence_number": pgettext("record field", "licence number"),
+        "email": pgettext("record field", "email"),
+        "document_type": pgettext("record field", "document type"),
+        "issuing_country": pgettext("record field", "issuing country"),
+        "status": pgettext("record field", "status"),
+    }
 
 
 # ------------------------------------------------------------------------------------------------ querying
@@ -61,6 +122,7 @@ def _query_screen(
         form=context.pop("form", {}),
         error=context.pop("error", None),
         refused_rows=context.pop("refused_rows", []),
+        words=_words(),
         **context,
     )
 
@@ -103,10 +165,10 @@ async def query_batch(request: Request, node: NodeDep, officer: WebOfficerDep) -
     try:
         require_querier(officer)
         if not isinstance(upload, UploadFile) or not upload.filename:
-            raise InvalidInput("choose a batch file (CSV with a header, or JSON) to query")
+            raise InvalidInput(_("choose a batch file (CSV with a header, or JSON) to query"))
         content = await upload.read(MAX_IMPORT_BYTES + 1)  # read_rows refuses more than the cap
         kind = record_type(values.get("type") or RecordType.PERSON.value)
-        rows = check_rows(kind, read_rows(content, f"the batch {upload.filename!r}"))
+        rows = check_rows(kind, read_rows(content, _("the batch {name!r}").format(name=upload.filename)))
         sent = await _send(node, officer, rows, values)
     except AccordError as problem:
         return _refused(request, node, officer, problem, values)
@@ -131,6 +193,7 @@ def query_result(request: Request, node: NodeDep, officer: WebOfficerDep, query_
         query=shown,
         requested=request.query_params.get("requested"),
         roles_list=[r.value for r in SubjectRole],
+        words=_words(),
     )
 
 
@@ -138,16 +201,20 @@ def _followup_draft(values: dict[str, str]) -> FollowUpDraft:
     """What the officer stated on a request or release form, checked as the API checks it."""
     role = values.get("role", "")
     if role and role not in {r.value for r in SubjectRole}:
-        raise InvalidInput(f"role: {role!r} is none of {', '.join(r.value for r in SubjectRole)}")
+        raise InvalidInput(
+            _("role: {role!r} is none of {join}").format(role=role, join=", ".join(r.value for r in SubjectRole))
+        )
     try:
         handling = HandlingDraft(classification=values.get("classification", "").strip())
         offence = values.get("offence", "").strip()
         context = DisclosureContext(offence=offence) if offence else None
     except ValidationError as exc:
-        raise InvalidInput(f"the form is not complete: {validation_text(exc)}") from exc
+        raise InvalidInput(
+            _("the form is not complete: {validation_text}").format(validation_text=validation_text(exc))
+        ) from exc
     reason = values.get("reason", "").strip()
     if not reason:
-        raise InvalidInput("reason: say why the record is needed (the partner reads it)")
+        raise InvalidInput(_("reason: say why the record is needed (the partner reads it)"))
     return FollowUpDraft(
         handling,
         values.get("legal_basis", "").strip(),
@@ -176,6 +243,7 @@ async def request_hit(
             query=shown,
             requested=None,
             roles_list=[r.value for r in SubjectRole],
+            words=_words(),
             error=problem,
             error_row=row,
             form=values,
@@ -198,6 +266,7 @@ def _followups_screen(
         roles_list=[r.value for r in SubjectRole],
         released=request.query_params.get("released"),
         left=request.query_params.get("left") == "1",
+        words=_words(),
         **context,
     )
 
@@ -227,7 +296,9 @@ async def release(request: Request, node: NodeDep, officer: WebOfficerDep, messa
 def holdings(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
     chosen = request.query_params.get("type") or ""
     if chosen and chosen not in {t.value for t in RecordType}:
-        raise InvalidInput(f"type: {chosen!r} is none of {', '.join(t.value for t in RecordType)}")
+        raise InvalidInput(
+            _("type: {chosen!r} is none of {join}").format(chosen=chosen, join=", ".join(t.value for t in RecordType))
+        )
     offset_text = request.query_params.get("offset", "0")
     offset = int(offset_text) if offset_text.isdigit() else 0
     held = holdings_page(node, officer, RecordType(chosen) if chosen else None, HOLDINGS_PAGE, offset)
@@ -241,4 +312,5 @@ def holdings(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRes
         chosen=chosen,
         offset=offset,
         page_size=HOLDINGS_PAGE,
+        words=_words(),
     )

@@ -17,6 +17,7 @@ from accord.errors import AccordError, InvalidInput
 from accord.focus.networks.judgements import Judgement, judge
 from accord.focus.networks.xref import review_list
 from accord.http.dependencies import NodeDep
+from accord.i18n import _
 from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
@@ -37,7 +38,7 @@ async def judge_pair(request: Request, node: NodeDep, officer: WebOfficerDep, ca
     try:
         choice = values.get("judgement", "")
         if choice not in {j.value for j in Judgement}:
-            raise InvalidInput("choose same, not same or unsure")
+            raise InvalidInput(_("choose same, not same or unsure"))
         judge(node, officer, values.get("left", ""), values.get("right", ""), Judgement(choice))
     except AccordError as problem:
         if request.headers.get("hx-request"):

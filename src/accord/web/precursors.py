@@ -23,6 +23,7 @@ from accord.focus.precursors.incidents import IncidentFilter, IncidentView, list
 from accord.focus.precursors.notifications import NotificationView
 from accord.focus.precursors.service import STATUSES, FollowUpDraft, list_notifications, raise_alert, send_reminder
 from accord.http.dependencies import NodeDep
+from accord.i18n import _
 from accord.node import Node
 from accord.reports import charts
 from accord.web._pages import page, redirect
@@ -94,13 +95,13 @@ def alerts(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRespo
 
 def _follow_up_draft(note: str, priority: str, classification: str) -> FollowUpDraft:
     if not classification:
-        raise InvalidInput("choose the classification (this party's national marking) the follow-up carries")
+        raise InvalidInput(_("choose the classification (this party's national marking) the follow-up carries"))
     try:
         return FollowUpDraft(note=note, priority=Priority(priority), classification=classification)
     except ValidationError as exc:
         raise InvalidInput(validation_text(exc)) from exc
     except ValueError as exc:
-        raise InvalidInput(f"priority is one of {', '.join(p.value for p in Priority)}") from exc
+        raise InvalidInput(_("priority is one of {join}").format(join=", ".join(p.value for p in Priority))) from exc
 
 
 @router.post("/precursors/notifications/{message_id}/{follow_up}", dependencies=[CsrfChecked])
@@ -117,7 +118,7 @@ def follow_up(
     """Send an alert or a reminder and go back to the list; a refusal shows on the list, with what was typed."""
     send = _FOLLOW_UPS.get(follow_up)
     if send is None:
-        raise NotFound(f"a notification's follow-up is one of {', '.join(_FOLLOW_UPS)}")
+        raise NotFound(_("a notification's follow-up is one of {join}").format(join=", ".join(_FOLLOW_UPS)))
     form = {"classification": classification, "priority": priority, "note": note}
     try:
         sent = send(node, officer, message_id, _follow_up_draft(note, priority, classification))
@@ -134,7 +135,9 @@ def _date(name: str, value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise InvalidInput(f"{name} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31") from exc
+        raise InvalidInput(
+            _("{name} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31").format(name=name, value=value)
+        ) from exc
 
 
 def incident_filter(params: Mapping[str, str]) -> IncidentFilter:
@@ -145,10 +148,14 @@ def incident_filter(params: Mapping[str, str]) -> IncidentFilter:
             kind = IncidentKind(params["kind"])
         except ValueError as exc:
             known = ", ".join(k.value for k in IncidentKind)
-            raise InvalidInput(f"kind {params['kind']!r} is not an incident kind; one of {known}") from exc
+            raise InvalidInput(
+                _("kind {kind!r} is not an incident kind; one of {known}").format(kind=params["kind"], known=known)
+            ) from exc
     country = params["country"].upper() or None
     if country is not None and not _COUNTRY.match(country):
-        raise InvalidInput(f"country {params['country']!r} is not a two-letter ISO 3166 code, e.g. IN or CA")
+        raise InvalidInput(
+            _("country {country!r} is not a two-letter ISO 3166 code, e.g. IN or CA").format(country=params["country"])
+        )
     return IncidentFilter(
         q=params["q"] or None,
         kind=kind,

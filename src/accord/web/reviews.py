@@ -23,6 +23,7 @@ from accord.errors import AccordError, InvalidInput, validation_text
 from accord.exchange.redaction import REMOVABLE_FIELDS, ReviewConditions
 from accord.exchange.review import HeldItem, ReviewDecision, decide, held_queue, preview_release
 from accord.http.dependencies import NodeDep
+from accord.i18n import _
 from accord.node import Node
 from accord.policy.findings import describe_findings
 from accord.web._pages import page, redirect
@@ -107,7 +108,9 @@ def conditions_from(form: FormData) -> ReviewConditions:
     try:
         return ReviewConditions.model_validate(raw)
     except ValidationError as exc:
-        raise InvalidInput(f"the conditions are not valid: {validation_text(exc)}") from exc
+        raise InvalidInput(
+            _("the conditions are not valid: {validation_text}").format(validation_text=validation_text(exc))
+        ) from exc
 
 
 @router.post("/reviews/{message_id}/preview", dependencies=[CsrfChecked])
@@ -143,7 +146,7 @@ async def review_decision(request: Request, node: NodeDep, officer: WebOfficerDe
             )
         except ValidationError as exc:
             raise InvalidInput(
-                "a decision is approve, refuse or escalate, with a reason of at least 3 characters"
+                _("a decision is approve, refuse or escalate, with a reason of at least 3 characters")
             ) from exc
         result = await run_in_threadpool(decide, node, officer, message_id, decision)
     except AccordError as problem:

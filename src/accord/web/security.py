@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from accord.directory.officers import Officer, officer_for_session
 from accord.errors import AccordError, AuthenticationFailed, Forbidden, PayloadTooLarge
 from accord.http.dependencies import NodeDep
+from accord.i18n import N_, _
 from accord.logs import bind_caller
 from accord.node import Node
 
@@ -35,13 +36,13 @@ CONTENT_SECURITY_POLICY = (
 class SignInRequired(AccordError):
     status = 401
     slug = "sign-in-required"
-    title = "Sign in first"
+    title = N_("Sign in first")
 
 
 class LengthRequired(AccordError):
     status = 411
     slug = "length-required"
-    title = "A form must say how long it is"
+    title = N_("A form must say how long it is")
 
 
 def csrf_token(session_token: str) -> str:
@@ -57,6 +58,7 @@ def web_officer(request: Request, node: NodeDep) -> Officer:
     token = request.cookies.get(SESSION_COOKIE)
     officer = _session_officer(node, token)
     request.state.csrf = csrf_token(token or "")
+    prefer(officer.language)
     return officer
 
 
@@ -74,7 +76,7 @@ async def require_csrf(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not token or not sent or not hmac.compare_digest(sent, csrf_token(token)):
-        raise Forbidden("the form is missing its security token (CSRF); reload the page and try again")
+        raise Forbidden(_("the form is missing its security token (CSRF); reload the page and try again"))
 
 
 CsrfChecked = Depends(require_csrf)
@@ -160,11 +162,11 @@ def form_cap(node: Node) -> int:
 def _session_officer(node: Node, token: str | None) -> Officer:
     """The officer whose session the cookie names, bound to the request's log lines; or the sign-in page."""
     if not token:
-        raise SignInRequired("your session has ended or you have not signed in")
+        raise SignInRequired(_("your session has ended or you have not signed in"))
     try:
         officer = officer_for_session(node, token)
     except AuthenticationFailed as exc:
-        raise SignInRequired("your session has ended (idle too long, or signed out); sign in again") from exc
+        raise SignInRequired(_("your session has ended (idle too long, or signed out); sign in again")) from exc
     bind_caller(f"officer:{officer.username}")
     return officer
 
@@ -173,9 +175,11 @@ def _require_length_within(request: Request, cap: int) -> None:
     declared = request.headers.get("content-length")
     if declared is None:
         if "transfer-encoding" in request.headers:  # RFC 9112 §6.1: chunked, its length unknown until it ends
-            raise LengthRequired("send the form with a Content-Length")
+            raise LengthRequired(_("send the form with a Content-Length"))
         return  # RFC 9112 §6.3: neither header, no body
     if not declared.isdigit():
-        raise LengthRequired("the Content-Length is not a number")
+        raise LengthRequired(_("the Content-Length is not a number"))
     if int(declared) > cap:
-        raise PayloadTooLarge(f"the form has {declared} bytes; at most {cap} are accepted")
+        raise PayloadTooLarge(
+            _("the form has {declared} bytes; at most {cap} are accepted").format(declared=declared, cap=cap)
+        )

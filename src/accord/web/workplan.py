@@ -17,6 +17,7 @@ from accord.domain.workplan import ALLOWED_TRANSITIONS, ActionStatus
 from accord.errors import InvalidInput
 from accord.http.dependencies import NodeDep
 from accord.http.reports import Disposition, report_response
+from accord.i18n import _
 from accord.reports import charts
 from accord.reports.render import ReportFormat
 from accord.web._pages import page, redirect
@@ -76,7 +77,7 @@ def workplan_propose(
     try:
         draft = ProposalDraft(item=item, base_version=base_version, changes={"status": status}, reason=reason)
     except ValidationError as exc:
-        raise InvalidInput("a proposal needs the new status and a reason") from exc
+        raise InvalidInput(_("a proposal needs the new status and a reason")) from exc
     propose(node, officer, draft)
     return redirect("/workplan?done=proposed")
 
@@ -95,7 +96,7 @@ def workplan_decide(
     elif verdict == "reject":
         reject(node, officer, proposal_id, DecisionDraft(reason=reason))
     else:
-        raise InvalidInput("a proposal is accepted or rejected")
+        raise InvalidInput(_("a proposal is accepted or rejected"))
     return redirect(f"/workplan?done={verdict}ed")
 
 
@@ -105,5 +106,5 @@ async def workplan_report(node: NodeDep, officer: WebOfficerDep, period: str = "
     try:
         wanted = ReportFormat(format)
     except ValueError as exc:
-        raise InvalidInput("the report comes as html, pdf or json") from exc
+        raise InvalidInput(_("the report comes as html, pdf or json")) from exc
     return await report_response(node, chosen, wanted, Disposition.ATTACHMENT)

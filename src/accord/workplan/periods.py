@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from accord.errors import InvalidInput
+from accord.i18n import _
 
 MAX_RANGE_DAYS = 3653  # ten years
 _FORMS = "a quarter (2026-Q4), a month (2026-11), a year (2026) or a date range (2026-10-01..2026-12-31)"
@@ -70,11 +71,13 @@ def parse_period(text: str) -> Period:
         if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", value):
             first, last = date.fromisoformat(m[1]), date.fromisoformat(m[2])
             if last < first:
-                raise InvalidInput(f"the period {value!r} ends before it starts")
+                raise InvalidInput(_("the period {value!r} ends before it starts").format(value=value))
             if (last - first).days >= MAX_RANGE_DAYS:
                 # A report measures the period week by week: a range of centuries would take minutes and gigabytes.
-                raise InvalidInput(f"the period {value!r} is longer than a date range may be (ten years)")
+                raise InvalidInput(
+                    _("the period {value!r} is longer than a date range may be (ten years)").format(value=value)
+                )
             return Period(value, _midnight(first), _midnight(last + timedelta(days=1)))
     except ValueError as exc:
-        raise InvalidInput(f"{value!r} is not a real period: {exc}") from exc
-    raise InvalidInput(f"{value!r} is not a period; give {_FORMS}")
+        raise InvalidInput(_("{value!r} is not a real period: {exc}").format(value=value, exc=exc)) from exc
+    raise InvalidInput(_("{value!r} is not a period; give {FORMS}").format(value=value, FORMS=_FORMS))

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 from accord.crypto.canonical import canonical_json
 from accord.domain.agreement import Agreement
 from accord.domain.workplan import ItemKind
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.store.tables import workplan_comments, workplan_items, workplan_proposals, workplan_versions
 from accord.workplan.errors import UnknownItem
@@ -75,7 +76,7 @@ def load_item(conn: Connection, code: str, for_update: bool = False) -> StoredIt
 def require_item(conn: Connection, code: str) -> StoredItem:
     item = load_item(conn, code)
     if item is None:
-        raise UnknownItem(f"the work plan has no item {code!r}; GET /api/v1/workplan lists them")
+        raise UnknownItem(_("the work plan has no item {code!r}; GET /api/v1/workplan lists them").format(code=code))
     return item
 
 

@@ -25,6 +25,7 @@ from accord.domain.workplan import CODE_PATTERN, ActionStatus, ItemKind, apply_c
 from accord.errors import AccordError, Forbidden, InvalidInput, NotFound, validation_text
 from accord.exchange.errors import UnknownReference
 from accord.exchange.outbox import OutboxEntry, enqueue
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event, append_events, event_row
 from accord.node import Node
 from accord.store.tables import workplan_comments, workplan_proposals
@@ -127,7 +128,9 @@ def parse_body(raw: dict[str, Any]) -> ProposalBody | DecisionBody | CommentBody
     try:
         return _BODY.validate_python(raw)
     except ValidationError as exc:
-        raise InvalidInput(f"the work-plan change is not valid: {exc.errors(include_url=False)[:5]}") from exc
+        raise InvalidInput(
+            _("the work-plan change is not valid: {errors}").format(errors=exc.errors(include_url=False)[:5])
+        ) from exc
 
 
 # ---- the coordinator's side
@@ -135,7 +138,11 @@ def parse_body(raw: dict[str, Any]) -> ProposalBody | DecisionBody | CommentBody
 
 def _require_coordinator(officer: Officer) -> None:
     if Role.COORDINATOR not in officer.roles:
-        raise Forbidden(f"role(s) {role_names(officer)} may read the work plan; changing it needs the coordinator role")
+        raise Forbidden(
+            _("role(s) {role_names} may read the work plan; changing it needs the coordinator role").format(
+                role_names=role_names(officer)
+            )
+        )
 
 
 @contextmanager
@@ -165,8 +172,10 @@ def propose(node: Node, officer: Officer, draft: ProposalDraft) -> dict[str, Any
             current = item.version if item else 0
             if draft.base_version != current:
                 raise StaleProposal(
-                    f"{draft.item} is at version {current}; the proposal was made on version {draft.base_version}: "
-                    "reload the item and propose again"
+                    _(
+                        "{item} is at version {current}; the proposal was made on version {base_version}: reload "
+                        "the item and propose again"
+                    ).format(item=draft.item, current=current, base_version=draft.base_version)
                 )
             _checked_doc(node, conn, draft.item, kind, item, draft.changes)
             body = ProposalBody(
@@ -197,14 +206,24 @@ def propose(node: Node, officer: Officer, draft: ProposalDraft) -> dict[str, Any
 def _proposal_kind(draft: ProposalDraft, item: StoredItem | None) -> ItemKind:
     if item is None:
         if draft.base_version != 0:
-            raise UnknownItem(f"the work plan has no item {draft.item!r}; to propose a new one, give base_version 0")
+            raise UnknownItem(
+                _("the work plan has no item {item!r}; to propose a new one, give base_version 0").format(
+                    item=draft.item
+                )
+            )
         if draft.kind is None:
-            raise InvalidInput("a new item needs its kind: 'objective' or 'action'")
+            raise InvalidInput(_("a new item needs its kind: 'objective' or 'action'"))
         return draft.kind
     if draft.base_version == 0:
-        raise StaleProposal(f"{draft.item} exists already (version {item.version}); propose a change on that version")
+        raise StaleProposal(
+            _("{item} exists already (version {version}); propose a change on that version").format(
+                item=draft.item, version=item.version
+            )
+        )
     if draft.kind is not None and draft.kind is not item.kind:
-        raise InvalidInput(f"{draft.item} is an {item.kind}, not an {draft.kind}")
+        raise InvalidInput(
+            _("{item} is an {kind}, not an {kind2}").format(item=draft.item, kind=item.kind, kind2=draft.kind)
+        )
     return item.kind
 
 
@@ -217,7 +236,7 @@ def _checked_doc(
     except ValueError as exc:
         raise PlanRuleViolation(_validation_text(exc)) from exc
     if item is not None and doc == item.doc:
-        raise InvalidInput(f"the proposal changes nothing in {code}")
+        raise InvalidInput(_("the proposal changes nothing in {code}").format(code=code))
     objectives = objective_codes(conn) | ({code} if kind is ItemKind.OBJECTIVE else set())
     problems = node.agreement.plan_violations(kind, doc, objectives)
     if problems:
@@ -257,8 +276,10 @@ def accept(node: Node, officer: Officer, proposal_id: str, draft: DecisionDraft)
                 ).first()
                 if own is not None:
                     raise CrossingProposals(
-                        f"your side's proposal {own.id} on {row.code} is waiting for the other side; "
-                        "reject one of the two before accepting"
+                        _(
+                            "your side's proposal {id} on {code} is waiting for the other side; reject one of the "
+                            "two before accepting"
+                        ).format(id=own.id, code=row.code)
                     )
                 kind = ItemKind(row.kind)
                 doc = _checked_doc(node, conn, row.code, kind, item, json.loads(row.changes))
@@ -285,7 +306,7 @@ def reject(node: Node, officer: Officer, proposal_id: str, draft: DecisionDraft)
     with _refusal_logged(node, officer, "reject", {"proposal": proposal_id}):
         _require_coordinator(officer)
         if not draft.reason.strip():
-            raise InvalidInput("a rejection states its reason, for the other side and for the record")
+            raise InvalidInput(_("a rejection states its reason, for the other side and for the record"))
         now = datetime.now(UTC)
         with node.engine.begin() as conn:
             row = _decidable(node, conn, proposal_id)
@@ -310,7 +331,7 @@ def comment(node: Node, officer: Officer, code: str, draft: CommentDraft) -> dic
         _require_coordinator(officer)
         with node.engine.begin() as conn:
             if load_item(conn, code) is None:
-                raise UnknownItem(f"the work plan has no item {code!r}")
+                raise UnknownItem(_("the work plan has no item {code!r}").format(code=code))
             body = CommentBody(
                 id=str(uuid7()),
                 item=code,
@@ -328,7 +349,7 @@ def comment(node: Node, officer: Officer, code: str, draft: CommentDraft) -> dic
 def list_proposals(node: Node, state: str | None) -> list[dict[str, Any]]:
     known = {PendingState.PENDING, PendingState.ACCEPTED, PendingState.REJECTED, PendingState.CONFLICTED}
     if state is not None and state not in known:
-        raise InvalidInput(f"state is one of {sorted(known)}")
+        raise InvalidInput(_("state is one of {sorted}").format(sorted=sorted(known)))
     query = select(workplan_proposals).order_by(workplan_proposals.c.proposed_at, workplan_proposals.c.id)
     if state is not None:
         query = query.where(workplan_proposals.c.state == state)
@@ -341,11 +362,15 @@ def _decidable(node: Node, conn: Connection, proposal_id: str) -> Any:
         select(workplan_proposals).where(workplan_proposals.c.id == proposal_id).with_for_update()
     ).first()
     if row is None:
-        raise NotFound(f"no work-plan proposal {proposal_id}")
+        raise NotFound(_("no work-plan proposal {proposal_id}").format(proposal_id=proposal_id))
     if row.party == node.party.value:
-        raise Forbidden("your side made this proposal; the other side accepts or rejects it")
+        raise Forbidden(_("your side made this proposal; the other side accepts or rejects it"))
     if row.state != PendingState.PENDING:
-        raise ProposalDecided(f"proposal {proposal_id} is {row.state} already ({row.state_reason or 'no reason'})")
+        raise ProposalDecided(
+            _("proposal {proposal_id} is {state} already ({value})").format(
+                proposal_id=proposal_id, state=row.state, value=row.state_reason or "no reason"
+            )
+        )
     return row
 
 
@@ -476,14 +501,20 @@ def _store_comment(conn: Connection, body: CommentBody, actor: str) -> None:
 def check_incoming(node: Node, conn: Connection, body: ProposalBody | DecisionBody | CommentBody) -> None:
     """Refuse what can never apply here (raise) or must wait for something still in flight (UnknownReference)."""
     if body.party is not node.party.other:
-        raise InvalidInput(f"a work-plan change from the peer must come from {node.party.other}, not {body.party}")
+        raise InvalidInput(
+            _("a work-plan change from the peer must come from {other}, not {party}").format(
+                other=node.party.other, party=body.party
+            )
+        )
     if isinstance(body, ProposalBody):
         item = load_item(conn, body.item)
         current = item.version if item else 0
         if body.base_version > current:
             raise UnknownReference(
-                f"the proposal was made on version {body.base_version} of {body.item}; this node holds version "
-                f"{current} and waits for the acceptance that made the newer one"
+                _(
+                    "the proposal was made on version {base_version} of {item}; this node holds version "
+                    "{current} and waits for the acceptance that made the newer one"
+                ).format(base_version=body.base_version, item=body.item, current=current)
             )
         if body.base_version == current:
             kind = item.kind if item else body.kind
@@ -493,9 +524,13 @@ def check_incoming(node: Node, conn: Connection, body: ProposalBody | DecisionBo
             select(workplan_proposals.c.party).where(workplan_proposals.c.id == body.proposal_id)
         ).first()
         if row is None or row.party != node.party.value:
-            raise InvalidInput(f"a decision on proposal {body.proposal_id}, which this node never made")
+            raise InvalidInput(
+                _("a decision on proposal {proposal_id}, which this node never made").format(
+                    proposal_id=body.proposal_id
+                )
+            )
     elif load_item(conn, body.item) is None:
-        raise UnknownReference(f"a comment on {body.item}, which this node does not hold yet")
+        raise UnknownReference(_("a comment on {item}, which this node does not hold yet").format(item=body.item))
 
 
 def apply_incoming(node: Node, conn: Connection, body: ProposalBody | DecisionBody | CommentBody, actor: str) -> None:

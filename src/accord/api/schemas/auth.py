@@ -9,6 +9,7 @@ from pydantic import Field
 from accord.api.schemas import ApiModel
 from accord.directory.officers import Role
 from accord.domain.parties import Party
+from accord.i18n import Language
 
 
 class AccessToken(ApiModel):
@@ -24,3 +25,8 @@ class OfficerView(ApiModel):
     party: Party
     agency: str
     roles: list[Role]
+    language: Language | None = Field(description="the language the officer reads Accord in; null: the node's default")
+
+
+class LanguageChoice(ApiModel):
+    language: Language | None = Field(description="en, fr or hi; null: the node's default")

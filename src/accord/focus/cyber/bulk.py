@@ -15,6 +15,7 @@ from accord.focus.cyber.collections import Collection, Direction
 from accord.focus.cyber.sharing import share_posted
 from accord.focus.cyber.store import AddResult, add_objects
 from accord.focus.cyber.validation import CheckedObjects, check_object
+from accord.i18n import _
 from accord.node import Node
 
 CHUNK_CHARS = 64 * 1024
@@ -123,8 +124,14 @@ class StixReader:
             except json.JSONDecodeError as exc:
                 if self._eof or len(self._buffer) - self._pos > MAX_OBJECT_CHARS:
                     raise UnreadableStixFile(
-                        f"object {self._count + 1} (line {self._line_here()}) is not valid JSON: "
-                        f"{exc.msg.removesuffix(' at')} on line {self._line_here(exc.pos)}"
+                        _(
+                            "object {value} (line {line_here}) is not valid JSON: {removesuffix} on line {line_here2}"
+                        ).format(
+                            value=self._count + 1,
+                            line_here=self._line_here(),
+                            removesuffix=exc.msg.removesuffix(" at"),
+                            line_here2=self._line_here(exc.pos),
+                        )
                     ) from exc
                 self._read()
                 continue
@@ -176,7 +183,7 @@ class StixReader:
         return SourcedObject(self._count - 1, line, stix)
 
     def _fail(self, reason: str, at: int | None = None) -> Any:
-        raise UnreadableStixFile(f"line {self._line_here(at)}: {reason}")
+        raise UnreadableStixFile(_("line {line_here}: {reason}").format(line_here=self._line_here(at), reason=reason))
 
 
 def read_stix_objects(stream: IO[bytes], chunk_chars: int = CHUNK_CHARS) -> Iterator[SourcedObject]:
@@ -226,9 +233,13 @@ def import_objects(
     Raises `UnreadableStixFile` if not even the first object can be read; a file that breaks later stops the import
     there, with what came before stored and the place named in `ImportReport.stopped`."""
     if not collection.may_write(officer):
-        raise Forbidden(f"{officer.username} may not add objects to collection {collection.alias}")
+        raise Forbidden(
+            _("{username} may not add objects to collection {alias}").format(
+                username=officer.username, alias=collection.alias
+            )
+        )
     if batch_size < 1:
-        raise InvalidInput("the batch size must be at least 1")
+        raise InvalidInput(_("the batch size must be at least 1"))
     report = ImportReport()
     reader = StixReader(stream)
     unshared: list[dict[str, Any]] = []

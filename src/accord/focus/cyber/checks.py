@@ -10,6 +10,7 @@ from accord.domain.messages import MessageKind
 from accord.errors import InvalidInput
 from accord.focus.cyber.tlp import TLP_ORDER, bundle_tlp
 from accord.focus.cyber.validation import check_objects
+from accord.i18n import _
 
 CYBER_AREAS = frozenset({"cyber", "fraud"})
 
@@ -21,16 +22,24 @@ def check_shared_bundle(
     if bundle is None:
         return
     if kind is not MessageKind.SHARE:
-        raise InvalidInput(f"STIX objects travel in a 'share', not a {kind.value!r}")
+        raise InvalidInput(_("STIX objects travel in a 'share', not a {value!r}").format(value=kind.value))
     if focus_area not in CYBER_AREAS:
-        raise InvalidInput(f"STIX objects are shared in the {' or '.join(sorted(CYBER_AREAS))} focus area")
+        raise InvalidInput(
+            _("STIX objects are shared in the {join} focus area").format(join=" or ".join(sorted(CYBER_AREAS)))
+        )
     problems = check_objects(bundle.objects).invalid
     if problems:
         listed = "; ".join(f"{p.id}: {', '.join(p.errors)}" for p in problems[:10])
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise InvalidInput(f"{len(problems)} STIX object(s) are invalid: {listed}{more}")
+        raise InvalidInput(
+            _("{count} STIX object(s) are invalid: {listed}{more}").format(
+                count=len(problems), listed=listed, more=more
+            )
+        )
     level = bundle_tlp(bundle.objects)
     if TLP_ORDER.index(tlp) < TLP_ORDER.index(level):
-        raise InvalidInput(f"the bundle holds TLP:{level.value} objects; mark the share TLP:{level.value} or stricter")
+        raise InvalidInput(
+            _("the bundle holds TLP:{value} objects; mark the share TLP:{value} or stricter").format(value=level.value)
+        )
     if level is Tlp.RED and not named_recipients:
-        raise InvalidInput("the bundle holds TLP:RED objects: name their recipients in handling.named_recipients")
+        raise InvalidInput(_("the bundle holds TLP:RED objects: name their recipients in handling.named_recipients"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accord.errors import AccordError
+from accord.i18n import N_
 
 
 class TaxiiError(AccordError):
@@ -10,36 +11,36 @@ class TaxiiError(AccordError):
 
     status = 400
     slug = "taxii-bad-request"
-    title = "The server did not understand the request"
+    title = N_("The server did not understand the request")
 
 
 class NotAcceptable(TaxiiError):
     status = 406
     slug = "taxii-not-acceptable"
-    title = "The media type in the Accept header is not supported"
+    title = N_("The media type in the Accept header is not supported")
 
 
 class UnsupportedMediaType(TaxiiError):
     status = 415
     slug = "taxii-unsupported-media-type"
-    title = "The media type in the Content-Type header is not supported"
+    title = N_("The media type in the Content-Type header is not supported")
 
 
 class InvalidNextToken(TaxiiError):
     slug = "taxii-invalid-next"
-    title = "The next token is not valid"
+    title = N_("The next token is not valid")
 
 
 class StaleNextToken(TaxiiError):
     slug = "taxii-stale-next"
-    title = "The next token has expired"
+    title = N_("The next token has expired")
 
 
 class InvalidFilter(TaxiiError):
     slug = "taxii-invalid-filter"
-    title = "A filter parameter is not valid"
+    title = N_("A filter parameter is not valid")
 
 
 class InvalidEnvelope(TaxiiError):
     slug = "taxii-invalid-envelope"
-    title = "The body is not a TAXII envelope"
+    title = N_("The body is not a TAXII envelope")

@@ -29,6 +29,7 @@ from stix2.exceptions import STIXError
 from accord.domain.handling import Tlp
 from accord.errors import InvalidInput, PayloadTooLarge
 from accord.focus.cyber.tlp import TLP_ORDER, strictest, tlp_definitions
+from accord.i18n import _
 
 # misp-stix's default limit on the documents it converts (misp_stix_converter/tools/input_limits.py).
 MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
@@ -89,13 +90,15 @@ def read_json(content: bytes, what: str) -> Any:
     """The JSON document `content` holds; `what` names it in the error ("MISP event", "STIX bundle")."""
     if len(content) > MAX_DOCUMENT_BYTES:
         raise PayloadTooLarge(
-            f"the {what} has {len(content):,} bytes; at most {MAX_DOCUMENT_BYTES:,} are converted at once "
-            "(misp-stix holds the whole document in memory)"
+            _(
+                "the {what} has {count:,} bytes; at most {MAX_DOCUMENT_BYTES:,} are converted at once "
+                "(misp-stix holds the whole document in memory)"
+            ).format(what=what, count=len(content), MAX_DOCUMENT_BYTES=MAX_DOCUMENT_BYTES)
         )
     try:
         return json.loads(content)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInput(f"the {what} is not JSON: {exc}") from exc
+        raise InvalidInput(_("the {what} is not JSON: {exc}").format(what=what, exc=exc)) from exc
 
 
 # ---- MISP → STIX
@@ -121,7 +124,7 @@ def convert_misp_event(document: Mapping[str, Any]) -> Conversion:
         parser.parse_misp_event({"Event": event})
         bundle = json.loads(parser.bundle.serialize())
     except _UNREADABLE as exc:
-        raise InvalidInput(f"misp-stix cannot read the MISP event: {exc}") from exc
+        raise InvalidInput(_("misp-stix cannot read the MISP event: {exc}").format(exc=exc)) from exc
     notes = _diagnostics(parser, "the MISP event")
     left_out = _left_out(event, bundle["objects"])
     if left_out:
@@ -143,27 +146,31 @@ def convert_misp_event(document: Mapping[str, Any]) -> Conversion:
 
 def _misp_event_of(document: object) -> Mapping[str, Any]:
     if isinstance(document, list) or (isinstance(document, Mapping) and "response" in document):
-        raise InvalidInput("the file holds a list of MISP events; export and convert one event at a time")
+        raise InvalidInput(_("the file holds a list of MISP events; export and convert one event at a time"))
     if not isinstance(document, Mapping):
-        raise InvalidInput("not a MISP event: the JSON is not an object")
+        raise InvalidInput(_("not a MISP event: the JSON is not an object"))
     if document.get("type") == "bundle":
-        raise InvalidInput("this is a STIX bundle, not a MISP event; convert it with `accord cyber stix-to-misp`")
+        raise InvalidInput(_("this is a STIX bundle, not a MISP event; convert it with `accord cyber stix-to-misp`"))
     event = document.get("Event", document if "info" in document else None)
     if not isinstance(event, Mapping) or not isinstance(event.get("info"), str):
         raise InvalidInput(
-            'not a MISP event: expected {"Event": {...}} as MISP exports it, or a bare event with its "info"'
+            _('not a MISP event: expected {{"Event": {{...}}}} as MISP exports it, or a bare event with its "info"')
         )
     for key in ("Attribute", "Object"):
         records = event.get(key) or []
         if not isinstance(records, list) or not all(isinstance(r, Mapping) for r in records):
-            raise InvalidInput(f'the MISP event\'s "{key}" is not a list of {key.lower()}s')
+            raise InvalidInput(
+                _('the MISP event\'s "{key}" is not a list of {lower}s').format(key=key, lower=key.lower())
+            )
     if not event.get("Attribute") and not event.get("Object"):
-        raise InvalidInput("the MISP event has no Attribute and no Object: there is nothing to convert")
+        raise InvalidInput(_("the MISP event has no Attribute and no Object: there is nothing to convert"))
     orgc = event.get("Orgc")
     if not isinstance(orgc, Mapping) or not all(isinstance(orgc.get(k), str) and orgc[k] for k in ("name", "uuid")):
         raise InvalidInput(
-            "the MISP event has no Orgc with a name and uuid: the organisation that created it must be known "
-            "before it is shared; export it from MISP with its organisation fields"
+            _(
+                "the MISP event has no Orgc with a name and uuid: the organisation that created it must "
+                "be known before it is shared; export it from MISP with its organisation fields"
+            )
         )
     return event
 
@@ -239,7 +246,7 @@ def convert_stix_bundle(document: Mapping[str, Any]) -> Conversion:
         parser.parse_stix_bundle(**arguments)
         event = json.loads(parser.misp_event.to_json())
     except _UNREADABLE as exc:
-        raise InvalidInput(f"misp-stix cannot read the STIX bundle: {exc}") from exc
+        raise InvalidInput(_("misp-stix cannot read the STIX bundle: {exc}").format(exc=exc)) from exc
     notes = _diagnostics(parser, "the STIX bundle")
     event["Tag"] = [tag for tag in event.get("Tag") or [] if tag.get("name") not in _CONVERTER_TAGS]
     orgc = _creator_of(objects)
@@ -257,21 +264,25 @@ def convert_stix_bundle(document: Mapping[str, Any]) -> Conversion:
 
 def _check_bundle(document: object) -> None:
     if not isinstance(document, Mapping):
-        raise InvalidInput("not a STIX bundle: the JSON is not an object")
+        raise InvalidInput(_("not a STIX bundle: the JSON is not an object"))
     if "Event" in document or "info" in document:
-        raise InvalidInput("this is a MISP event, not a STIX bundle; convert it with `accord cyber misp-to-stix`")
+        raise InvalidInput(_("this is a MISP event, not a STIX bundle; convert it with `accord cyber misp-to-stix`"))
     if document.get("type") != "bundle":
-        raise InvalidInput('not a STIX bundle: it has no "type": "bundle"')
+        raise InvalidInput(_('not a STIX bundle: it has no "type": "bundle"'))
     if "spec_version" in document:
-        raise InvalidInput("a STIX 2.0 bundle (it has a spec_version of its own); Accord reads STIX 2.1 bundles")
+        raise InvalidInput(_("a STIX 2.0 bundle (it has a spec_version of its own); Accord reads STIX 2.1 bundles"))
     objects = document.get("objects")
     if not isinstance(objects, list) or not objects:
-        raise InvalidInput("the STIX bundle has no objects: there is nothing to convert")
+        raise InvalidInput(_("the STIX bundle has no objects: there is nothing to convert"))
     for index, stix_object in enumerate(objects):
         if not isinstance(stix_object, Mapping) or not all(isinstance(stix_object.get(k), str) for k in ("type", "id")):
-            raise InvalidInput(f"object {index} of the STIX bundle has no type or no id")
+            raise InvalidInput(_("object {index} of the STIX bundle has no type or no id").format(index=index))
         if stix_object.get("spec_version", "2.1") != "2.1":
-            raise InvalidInput(f"{stix_object['id']} is STIX {stix_object['spec_version']}; Accord reads STIX 2.1")
+            raise InvalidInput(
+                _("{id} is STIX {spec_version}; Accord reads STIX 2.1").format(
+                    id=stix_object["id"], spec_version=stix_object["spec_version"]
+                )
+            )
 
 
 def _creator_of(objects: Sequence[Mapping[str, Any]]) -> dict[str, str] | None:
@@ -345,7 +356,7 @@ def _plain_json(document: Mapping[str, Any], what: str) -> dict[str, Any]:
     try:
         plain: dict[str, Any] = json.loads(json.dumps(document))
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"the {what} holds a value JSON cannot: {exc}") from exc
+        raise InvalidInput(_("the {what} holds a value JSON cannot: {exc}").format(what=what, exc=exc)) from exc
     return plain
 
 

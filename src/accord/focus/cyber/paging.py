@@ -20,6 +20,7 @@ from accord.crypto.canonical import canonical_json
 from accord.crypto.keys import NodeKeys
 from accord.errors import ConfigurationError
 from accord.focus.cyber.errors import InvalidNextToken, StaleNextToken
+from accord.i18n import _
 
 _VERSION = 1
 _KDF_INFO = b"accord taxii next token v1"  # separates this key from every other use of the node's signing key
@@ -46,7 +47,7 @@ def next_token_key(keys: NodeKeys) -> bytes:
     same on every process of the node."""
     private = keys.signing.private_key
     if not isinstance(private, Ed25519PrivateKey):
-        raise ConfigurationError("the node's signing key is not an Ed25519 private key")
+        raise ConfigurationError(_("the node's signing key is not an Ed25519 private key"))
     secret = private.private_bytes_raw()
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KDF_INFO).derive(secret)
 
@@ -78,17 +79,22 @@ class NextTokens:
             bound = (fields["v"], fields["q"], fields["r"])
             digest = str(fields["s"])
         except (ValueError, KeyError, TypeError) as exc:  # signed by this node, so only an older format gets here
-            raise InvalidNextToken("the next token is in a format this server no longer reads; start again") from exc
+            raise InvalidNextToken(_("the next token is in a format this server no longer reads; start again")) from exc
         if bound != (_VERSION, request, reader):
-            raise InvalidNextToken("the next token continues another request (endpoint, collection or reader)")
+            raise InvalidNextToken(_("the next token continues another request (endpoint, collection or reader)"))
         if digest != selection:
-            raise InvalidNextToken("the next token was issued for other filters; repeat the first request's filters")
+            raise InvalidNextToken(_("the next token was issued for other filters; repeat the first request's filters"))
         age = now - issued_at
         if age > self.lifetime:
             raise StaleNextToken(
-                f"the next token was issued {int(age.total_seconds())} s ago and lasts "
-                f"{int(self.lifetime.total_seconds())} s; continue with added_after="
-                f"{after.strftime('%Y-%m-%dT%H:%M:%S.%fZ')} and no next"
+                _(
+                    "the next token was issued {int} s ago and lasts {int2} s; continue with "
+                    "added_after={strftime} and no next"
+                ).format(
+                    int=int(age.total_seconds()),
+                    int2=int(self.lifetime.total_seconds()),
+                    strftime=after.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                )
             )
         return after
 

@@ -17,6 +17,7 @@ from accord.domain.messages import Direction, Message, MessageKind
 from accord.errors import NotFound
 from accord.exchange.mailbox import message_view, readable_rows, visible_row
 from accord.focus.cyber.checks import CYBER_AREAS
+from accord.i18n import _
 from accord.node import Node
 from accord.store.tables import messages
 
@@ -105,7 +106,7 @@ def shared_bundle(node: Node, officer: Officer, message_id: str) -> dict[str, An
         row = visible_row(node, conn, officer, message_id)
     message = Message.model_validate_json(row.content)
     if message.stix is None:
-        raise NotFound(f"the message {message_id} carries no STIX objects")
+        raise NotFound(_("the message {message_id} carries no STIX objects").format(message_id=message_id))
     return {"type": "bundle", "id": message.stix.id, "objects": list(message.stix.objects)}
 
 

@@ -23,6 +23,7 @@ from accord.focus.cyber.collections import Collection, Direction, load_collectio
 from accord.focus.cyber.store import ShareHandling, add_objects
 from accord.focus.cyber.tlp import bundle_tlp, held_tlp, object_tlp
 from accord.focus.cyber.validation import CheckedObjects, check_objects
+from accord.i18n import _
 from accord.node import Node
 
 
@@ -61,7 +62,7 @@ def share_bundle(
 ) -> SharedOut:
     """Send STIX objects to the other party's cyber centre as one share."""
     if not objects:
-        raise InvalidInput("there is nothing to share: the bundle has no objects")
+        raise InvalidInput(_("there is nothing to share: the bundle has no objects"))
     agreement = node.agreement
     level = tlp or bundle_tlp(objects)
     bundle = SharedBundle(id=f"bundle--{uuid4()}", objects=tuple(dict(o) for o in objects))
@@ -122,13 +123,15 @@ def share_document(
     if isinstance(document, dict) and document.get("type") == "bundle":
         objects = document.get("objects")
         if not isinstance(objects, list) or not objects:
-            raise InvalidInput("the STIX bundle has no objects")
+            raise InvalidInput(_("the STIX bundle has no objects"))
         stix = [o for o in objects if isinstance(o, dict)]
         return share_bundle(node, officer, stix, focus_area, named_recipients=named_recipients, note=note)
     if isinstance(document, dict) and ("Event" in document or "Attribute" in document or "Object" in document):
-        shared, _ = share_misp_event(node, officer, document, focus_area, named_recipients=named_recipients, note=note)
+        shared, _event = share_misp_event(
+            node, officer, document, focus_area, named_recipients=named_recipients, note=note
+        )
         return shared
-    raise InvalidInput("the file is neither a STIX 2.1 bundle nor a MISP event (JSON as MISP exports it)")
+    raise InvalidInput(_("the file is neither a STIX 2.1 bundle nor a MISP event (JSON as MISP exports it)"))
 
 
 def share_posted(

@@ -41,6 +41,7 @@ from accord.errors import Forbidden, NotFound
 from accord.focus.cyber.collections import Collection, load_collections
 from accord.focus.cyber.tlp import ObjectTlp, held_tlp, tlp_definitions
 from accord.focus.cyber.validation import SPEC_VERSION, CheckedObject, CheckedObjects, check_objects, timestamp_key
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.store.tables import stix_collection_heads, stix_named_readers, stix_objects, taxii_statuses
 
@@ -179,7 +180,7 @@ def add_objects(
 def _collection(collection_id: str) -> Collection:
     collection = load_collections().get(collection_id)
     if collection is None:
-        raise NotFound(f"no collection {collection_id!r} on this node")
+        raise NotFound(_("no collection {collection_id!r} on this node").format(collection_id=collection_id))
     return collection
 
 
@@ -548,7 +549,7 @@ def _date_order(conn: Connection, filters: ObjectFilters) -> ColumnElement[Any]:
 def _readable(collection_id: str, reader: Officer) -> Collection:
     collection = _collection(collection_id)
     if not collection.may_read(reader):
-        raise Forbidden(f"you may not read collection {collection.alias}")
+        raise Forbidden(_("you may not read collection {alias}").format(alias=collection.alias))
     return collection
 
 
@@ -632,14 +633,18 @@ def delete_object(
     the remaining versions' first/last marks are recomputed. Raises NotFound when nothing matched."""
     collection = _collection(collection_id)
     if not collection.may_write(reader):
-        raise Forbidden(f"you may not delete from collection {collection.alias}")
+        raise Forbidden(_("you may not delete from collection {alias}").format(alias=collection.alias))
     o = stix_objects.c
     filters = ObjectFilters(ids=(object_id,), versions=versions, spec_versions=spec_versions)
     # What landed from a share is the partner's record of it: never deleted through a collection.
     selected = _selected(select(o.row_id, o.version), collection, reader, filters).where(o.share_id.is_(None))
     doomed = conn.execute(selected).all()
     if not doomed:
-        raise NotFound(f"collection {collection.alias} holds no {object_id} matching the filters")
+        raise NotFound(
+            _("collection {alias} holds no {object_id} matching the filters").format(
+                alias=collection.alias, object_id=object_id
+            )
+        )
     rows = [r.row_id for r in doomed]
     conn.execute(delete(stix_named_readers).where(stix_named_readers.c.object_row.in_(rows)))
     conn.execute(delete(stix_objects).where(o.row_id.in_(rows)))
@@ -690,7 +695,7 @@ def status_resource(conn: Connection, status_id: str, requester: Officer) -> dic
     """A status the requester's own POST made; anyone else's is not found."""
     row = conn.execute(select(taxii_statuses).where(taxii_statuses.c.id == status_id)).first()
     if row is None or row.requested_by != requester.id:
-        raise NotFound(f"no status {status_id!r} for you")
+        raise NotFound(_("no status {status_id!r} for you").format(status_id=status_id))
     return _status_resource(
         row.id, row.status, row.request_timestamp, json.loads(row.successes), json.loads(row.failures)
     )

@@ -22,6 +22,7 @@ from accord.focus.cyber.shares import readable_shares
 from accord.focus.cyber.sharing import share_posted
 from accord.focus.cyber.store import MEDIA_TYPE_STIX, ObjectFilters, Page, ReadableShares, VersionMatch, Visibility
 from accord.focus.cyber.validation import check_objects, parse_timestamp
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 
@@ -197,10 +198,10 @@ def _envelope_objects(body: bytes) -> list[Any]:
     try:
         envelope = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidEnvelope(f"the body is not JSON: {exc}") from exc
+        raise InvalidEnvelope(_("the body is not JSON: {exc}").format(exc=exc)) from exc
     objects = envelope.get("objects") if isinstance(envelope, dict) else None
     if not isinstance(objects, list) or not objects:
-        raise InvalidEnvelope('send an envelope: {"objects": [one or more STIX 2.1 objects]}')
+        raise InvalidEnvelope(_('send an envelope: {{"objects": [one or more STIX 2.1 objects]}}'))
     return objects
 
 
@@ -211,11 +212,17 @@ def require_collection(node: Node, officer: Officer, collection_id: str, permiss
     """The collection, if the officer has `permission` on it; a refusal is logged (403), an unknown id is 404."""
     found = load_collections().get(collection_id)
     if found is None:
-        raise NotFound(f"no collection {collection_id!r} in this API root; GET {API_ROOT}collections/ lists them")
+        raise NotFound(
+            _("no collection {collection_id!r} in this API root; GET {API_ROOT}collections/ lists them").format(
+                collection_id=collection_id, API_ROOT=API_ROOT
+            )
+        )
     if not _permits(found, officer, permission):
         with node.engine.begin() as conn:  # its own transaction: the refusal is recorded even though we raise
             append_event(conn, EventType.ACCESS_DENIED, officer.id, {"collection": found.key})
-        raise Forbidden(f"your agency, roles or focus areas do not give you this access to {found.alias}")
+        raise Forbidden(
+            _("your agency, roles or focus areas do not give you this access to {alias}").format(alias=found.alias)
+        )
     return found
 
 
@@ -243,7 +250,11 @@ def _require_visible(node: Node, collection: Collection, officer: Officer, objec
         with node.engine.begin() as conn:
             append_event(conn, EventType.ACCESS_DENIED, officer.id, {"collection": collection.key, "object": object_id})
     if seen is not Visibility.VISIBLE:
-        raise NotFound(f"collection {collection.alias} holds no object {object_id} you may see")
+        raise NotFound(
+            _("collection {alias} holds no object {object_id} you may see").format(
+                alias=collection.alias, object_id=object_id
+            )
+        )
 
 
 # --- filters and pages (§3.4) -----------------------------------------------------------------------------------------
@@ -303,12 +314,14 @@ def _version_match(raw: str | None) -> VersionMatch:
     try:
         return VersionMatch.parse(raw)
     except ValueError as exc:
-        raise InvalidFilter(f"match[version] takes first, last, all or STIX timestamps: {exc}") from exc
+        raise InvalidFilter(
+            _("match[version] takes first, last, all or STIX timestamps: {exc}").format(exc=exc)
+        ) from exc
 
 
 def _limit(raw: str | None, paging: Paging) -> int:
     if raw is None:
         return min(paging.page_size, paging.max_page_size)
     if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise InvalidFilter(f"limit must be a positive whole number, not {raw[:40]!r}")
+        raise InvalidFilter(_("limit must be a positive whole number, not {raw!r}").format(raw=raw[:40]))
     return min(int(raw), paging.max_page_size)

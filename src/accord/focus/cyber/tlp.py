@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from accord.datafiles import load
 from accord.domain.handling import Tlp
 from accord.errors import ConfigurationError
+from accord.i18n import _
 
 # Least to most restricted: a bundle is as restricted as its most restricted object.
 TLP_ORDER = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED)
@@ -48,7 +49,7 @@ class TlpDefinitions(BaseModel):
 def tlp_definitions() -> TlpDefinitions:
     definitions = load(TlpDefinitions, "cyber", "tlp.yaml")
     if set(definitions.tlp2) != set(Tlp):
-        raise ConfigurationError("data/cyber/tlp.yaml must give the id of every TLP 2.0 level")
+        raise ConfigurationError(_("data/cyber/tlp.yaml must give the id of every TLP 2.0 level"))
     return definitions
 
 

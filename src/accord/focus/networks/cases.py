@@ -29,6 +29,7 @@ from accord.focus.networks.store import (
     list_cases,
     visible_case,
 )
+from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import network_cases, network_entities, network_provenance
@@ -44,7 +45,7 @@ class EntitiesRefused(InvalidInput):
     """A request's entities of which some cannot be taken: none is stored. The problem lists each by position."""
 
     slug = "entities-refused"
-    title = "Some entities cannot be taken; none was stored"
+    title = N_("Some entities cannot be taken; none was stored")
 
     def __init__(self, errors: Sequence[RowError]) -> None:
         first = errors[0]
@@ -108,7 +109,7 @@ class ImportOutcome:
 
 def require_analyst(officer: Officer) -> None:
     if not _ENTERING_ROLES & officer.roles:
-        raise Forbidden("adding entities to a case needs an officer or analyst role")
+        raise Forbidden(_("adding entities to a case needs an officer or analyst role"))
 
 
 # ------------------------------------------------------------------------------------------------ writing
@@ -124,7 +125,7 @@ def open_case(
     _check_case_id(chosen)
     with node.engine.begin() as conn:
         if conn.execute(select(network_cases.c.case_id).where(network_cases.c.case_id == chosen)).first():
-            raise Conflict(f"there is a network case {chosen} already")
+            raise Conflict(_("there is a network case {chosen} already").format(chosen=chosen))
         row = _create(node, conn, officer, chosen, title, handling)
     return _summary(row, {}, {})
 
@@ -136,9 +137,13 @@ def add_case_entities(
     EntitiesRefused names each bad one by position)."""
     require_analyst(officer)
     if not raw_entities:
-        raise InvalidInput("there are no entities to add")
+        raise InvalidInput(_("there are no entities to add"))
     if len(raw_entities) > MAX_REQUEST_ENTITIES:
-        raise InvalidInput(f"at most {MAX_REQUEST_ENTITIES:,} entities at once (an import takes more)")
+        raise InvalidInput(
+            _("at most {MAX_REQUEST_ENTITIES:,} entities at once (an import takes more)").format(
+                MAX_REQUEST_ENTITIES=MAX_REQUEST_ENTITIES
+            )
+        )
     with node.engine.begin() as conn:
         visible_case(node, conn, officer, case_id)
         plan = plan_import(records_of(raw_entities), lambda ids: held_schemata(conn, case_id, ids))
@@ -179,7 +184,9 @@ def import_entities(
 def _check_case_id(case_id: str) -> None:
     if not re.match(CASE_ID_PATTERN, case_id):
         raise InvalidInput(
-            f"case id {case_id[:40]!r} is not usable: 1 to 36 letters, digits and . _ : - (the first a letter or digit)"
+            _(
+                "case id {case_id!r} is not usable: 1 to 36 letters, digits and . _ : - (the first a letter or digit)"
+            ).format(case_id=case_id[:40])
         )
 
 
@@ -200,8 +207,11 @@ def _create(
         visible_case(node, conn, officer, case_id)
     except Forbidden:
         raise Forbidden(
-            f"you could not read a case marked {handling.level.value}, TLP:{handling.tlp.value.upper()}"
-            f"{' with caveats ' + ', '.join(handling.caveats) if handling.caveats else ''}; it was not opened"
+            _("you could not read a case marked {value}, TLP:{upper}{value2}; it was not opened").format(
+                value=handling.level.value,
+                upper=handling.tlp.value.upper(),
+                value2=" with caveats " + ", ".join(handling.caveats) if handling.caveats else "",
+            )
         ) from None
     return row
 

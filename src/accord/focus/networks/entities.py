@@ -15,6 +15,7 @@ from followthemoney.proxy import EntityProxy
 from followthemoney.schema import Schema
 
 from accord.errors import InvalidInput
+from accord.i18n import _
 
 MAX_ID_CHARS = 256
 MAX_VALUES_PER_PROPERTY = 200
@@ -67,63 +68,107 @@ class Link:
 
 def schema_named(name: Any) -> Schema:
     if not isinstance(name, str) or not name:
-        raise EntityError("an entity needs a schema, e.g. Person, Company, Ownership")
+        raise EntityError(_("an entity needs a schema, e.g. Person, Company, Ownership"))
     schema = model.get(name)
     if schema is None or schema.name not in _ALLOWED:
-        raise EntityError(f"unknown schema {name!r}; the schemata are {', '.join(SCHEMATA)}")
+        raise EntityError(
+            _("unknown schema {name!r}; the schemata are {join}").format(name=name, join=", ".join(SCHEMATA))
+        )
     return schema
 
 
 def check_entity(raw: Any) -> EntityProxy:
     """The entity as an FtM proxy, every value cleaned; raise EntityError on anything it would lose or mistake."""
     if not isinstance(raw, Mapping):
-        raise EntityError("an entity is a JSON object with id, schema and properties")
+        raise EntityError(_("an entity is a JSON object with id, schema and properties"))
     unknown_keys = sorted(set(raw) - {"id", "schema", "properties", "caption", "datasets", "referents"})
     if unknown_keys:
-        raise EntityError(f"an entity has no field {unknown_keys[0]!r} (it has id, schema and properties)")
+        raise EntityError(
+            _("an entity has no field {unknown_keys!r} (it has id, schema and properties)").format(
+                unknown_keys=unknown_keys[0]
+            )
+        )
     entity_id = raw.get("id")
     if not isinstance(entity_id, str) or not entity_id.strip():
-        raise EntityError("an entity needs an id (a string)")
+        raise EntityError(_("an entity needs an id (a string)"))
     if len(entity_id) > MAX_ID_CHARS or entity_id != entity_id.strip():
-        raise EntityError(f"entity id {entity_id[:40]!r}… is not usable (at most {MAX_ID_CHARS} characters, no spaces)")
+        raise EntityError(
+            _("entity id {entity_id!r}… is not usable (at most {MAX_ID_CHARS} characters, no spaces)").format(
+                entity_id=entity_id[:40], MAX_ID_CHARS=MAX_ID_CHARS
+            )
+        )
     schema = schema_named(raw.get("schema"))
     if schema.abstract:
-        raise EntityError(f"entity {entity_id}: {schema.name} is abstract; use one of its kinds")
+        raise EntityError(
+            _("entity {entity_id}: {name} is abstract; use one of its kinds").format(
+                entity_id=entity_id, name=schema.name
+            )
+        )
     properties = raw.get("properties") or {}
     if not isinstance(properties, Mapping):
-        raise EntityError(f"entity {entity_id}: properties is an object of lists of values")
+        raise EntityError(
+            _("entity {entity_id}: properties is an object of lists of values").format(entity_id=entity_id)
+        )
     proxy = model.make_entity(schema)
     proxy.id = entity_id
     # Countries first: a phone number without its country code is read in the entity's country.
     for name, values in sorted(properties.items(), key=lambda item: not _is_country(schema, item[0])):
         prop = schema.get(name)
         if prop is None:
-            raise EntityError(f"entity {entity_id}: a {schema.name} has no property {name!r}")
+            raise EntityError(
+                _("entity {entity_id}: a {name} has no property {name2!r}").format(
+                    entity_id=entity_id, name=schema.name, name2=name
+                )
+            )
         listed = values if isinstance(values, list) else [values]
         if len(listed) > MAX_VALUES_PER_PROPERTY:
-            raise EntityError(f"entity {entity_id}: {name} has {len(listed)} values; at most {MAX_VALUES_PER_PROPERTY}")
+            raise EntityError(
+                _("entity {entity_id}: {name} has {count} values; at most {MAX_VALUES_PER_PROPERTY}").format(
+                    entity_id=entity_id, name=name, count=len(listed), MAX_VALUES_PER_PROPERTY=MAX_VALUES_PER_PROPERTY
+                )
+            )
         for value in listed:
             if isinstance(value, Mapping):  # a nested entity, as FtM's JSON may inline it: its id is the reference
                 value = value.get("id")
             if not isinstance(value, str | int | float) or isinstance(value, bool):
-                raise EntityError(f"entity {entity_id}: {name} holds {value!r}, not a text or a number")
+                raise EntityError(
+                    _("entity {entity_id}: {name} holds {value!r}, not a text or a number").format(
+                        entity_id=entity_id, name=name, value=value
+                    )
+                )
             text = str(value)
             if len(text) > MAX_VALUE_CHARS:
-                raise EntityError(f"entity {entity_id}: a value of {name} has more than {MAX_VALUE_CHARS} characters")
+                raise EntityError(
+                    _("entity {entity_id}: a value of {name} has more than {MAX_VALUE_CHARS} characters").format(
+                        entity_id=entity_id, name=name, MAX_VALUE_CHARS=MAX_VALUE_CHARS
+                    )
+                )
             try:
                 cleaned = _clean(prop, text, proxy)
             except InvalidData:  # FtM refuses an entity naming itself (an owner owning itself) this way
-                raise EntityError(f"entity {entity_id}: {name} names the entity itself") from None
+                raise EntityError(
+                    _("entity {entity_id}: {name} names the entity itself").format(entity_id=entity_id, name=name)
+                ) from None
             if cleaned is None:
-                raise EntityError(f"entity {entity_id}: {text!r} is not a valid {prop.type.label.lower()} for {name}")
+                raise EntityError(
+                    _("entity {entity_id}: {text!r} is not a valid {lower} for {name}").format(
+                        entity_id=entity_id, text=text, lower=prop.type.label.lower(), name=name
+                    )
+                )
             proxy.unsafe_add(prop, cleaned, cleaned=True)
     if schema.edge and not (_values(proxy, schema.edge_source) and _values(proxy, schema.edge_target)):
         raise EntityError(
-            f"entity {entity_id}: a {schema.name} links {schema.edge_source} to {schema.edge_target}; both are needed"
+            _("entity {entity_id}: a {name} links {edge_source} to {edge_target}; both are needed").format(
+                entity_id=entity_id, name=schema.name, edge_source=schema.edge_source, edge_target=schema.edge_target
+            )
         )
     missing = [p for p in schema.required if not proxy.get(p)]
     if missing:
-        raise EntityError(f"entity {entity_id}: a {schema.name} needs {', '.join(sorted(missing))}")
+        raise EntityError(
+            _("entity {entity_id}: a {name} needs {join}").format(
+                entity_id=entity_id, name=schema.name, join=", ".join(sorted(missing))
+            )
+        )
     return proxy
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, select
 from accord.errors import InvalidInput, NotFound
 from accord.focus.networks.entities import caption_of, is_relation, links_of
 from accord.focus.networks.store import case_entities, case_parties
+from accord.i18n import _
 from accord.store.tables import network_provenance
 
 MAX_HOPS = 6
@@ -64,7 +65,7 @@ class CaseGraph:
     def node(self, entity_id: str) -> int:
         found = self.index.get(entity_id)
         if found is None:
-            raise NotFound(f"the case holds no entity {entity_id!r} in its graph")
+            raise NotFound(_("the case holds no entity {entity_id!r} in its graph").format(entity_id=entity_id))
         return found
 
     def data(self, index: int) -> NodeData:
@@ -125,7 +126,9 @@ class Window:
 
     def __post_init__(self) -> None:
         if self.start is not None and self.end is not None and self.start > self.end:
-            raise InvalidInput(f"the window starts ({self.start}) after it ends ({self.end})")
+            raise InvalidInput(
+                _("the window starts ({start}) after it ends ({end})").format(start=self.start, end=self.end)
+            )
 
     def admits(self, edge: EdgeData) -> bool:
         if not edge.dated:
@@ -261,14 +264,14 @@ def neighbourhood(
     """The nodes within `hops` links of the entity (either direction), through nodes and links that pass the
     filters; the entity itself always included."""
     if not 0 <= hops <= MAX_HOPS:
-        raise InvalidInput(f"hops is between 0 and {MAX_HOPS}")
+        raise InvalidInput(_("hops is between 0 and {MAX_HOPS}").format(MAX_HOPS=MAX_HOPS))
     filters = Filters(schemata, parties, window)
     start = built.node(entity_id)
     if filters == Filters():
         return _within(built.simple(), start, hops)
     seen = {start}
     frontier = [start]
-    for _ in range(hops):
+    for _hop in range(hops):
         following: list[int] = []
         for index in frontier:
             for other in _adjacent(built, index, filters):
@@ -283,7 +286,7 @@ def neighbourhood(
 def _within(simple: rx.PyGraph, start: int, hops: int) -> set[int]:
     seen = {start}
     frontier = {start}
-    for _ in range(hops):
+    for _hop in range(hops):
         reached: set[int] = set()
         for index in frontier:
             reached.update(simple.neighbors(index))
@@ -311,7 +314,11 @@ def shortest_path(built: CaseGraph, source_id: str, target_id: str) -> list[str]
     source, target = built.node(source_id), built.node(target_id)
     path = _bidirectional_search(built.simple(), source, target)
     if path is None:
-        raise NotFound(f"{source_id} and {target_id} are not connected in this case's graph")
+        raise NotFound(
+            _("{source_id} and {target_id} are not connected in this case's graph").format(
+                source_id=source_id, target_id=target_id
+            )
+        )
     return [built.entity_id(i) for i in path]
 
 
@@ -362,7 +369,11 @@ def shortest_paths(built: CaseGraph, source_id: str, target_id: str, *, limit: i
     simple = built.simple()
     from_source = rx.dijkstra_shortest_path_lengths(simple, source, _unit)
     if target not in from_source:
-        raise NotFound(f"{source_id} and {target_id} are not connected in this case's graph")
+        raise NotFound(
+            _("{source_id} and {target_id} are not connected in this case's graph").format(
+                source_id=source_id, target_id=target_id
+            )
+        )
     length = round(from_source[target])
     to_target = rx.dijkstra_shortest_path_lengths(simple, target, _unit)
     found: list[list[int]] = []

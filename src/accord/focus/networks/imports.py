@@ -17,6 +17,7 @@ from followthemoney.proxy import EntityProxy
 from accord.errors import InvalidInput, PayloadTooLarge
 from accord.focus.networks.entities import EntityError, check_entity, entity_refs
 from accord.focus.networks.mappings import CsvMapping, map_rows
+from accord.i18n import _
 
 # A file larger than this is refused before it is read: an import is held in memory to resolve its references.
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
@@ -76,11 +77,15 @@ def open_source(path: Path) -> TextIO:
         size = path.stat().st_size
         if size > MAX_IMPORT_BYTES:
             raise PayloadTooLarge(
-                f"{path.name} has {size:,} bytes; an import takes at most {MAX_IMPORT_BYTES:,} (split the file)"
+                _("{name} has {size:,} bytes; an import takes at most {MAX_IMPORT_BYTES:,} (split the file)").format(
+                    name=path.name, size=size, MAX_IMPORT_BYTES=MAX_IMPORT_BYTES
+                )
             )
         return path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
-        raise UnreadableImport(f"cannot read {path.name}: {exc.strerror}") from None
+        raise UnreadableImport(
+            _("cannot read {name}: {strerror}").format(name=path.name, strerror=exc.strerror)
+        ) from None
 
 
 def read_ftm(stream: TextIO) -> Iterator[SourcedRecord]:
@@ -89,12 +94,14 @@ def read_ftm(stream: TextIO) -> Iterator[SourcedRecord]:
     try:
         text = stream.read()
     except UnicodeDecodeError as exc:
-        raise UnreadableImport(f"the file is not UTF-8 text (byte {exc.start})") from None
+        raise UnreadableImport(_("the file is not UTF-8 text (byte {start})").format(start=exc.start)) from None
     if text.lstrip().startswith("["):
         try:
             listed = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise UnreadableImport(f"the JSON array is malformed at line {exc.lineno}: {exc.msg}") from None
+            raise UnreadableImport(
+                _("the JSON array is malformed at line {lineno}: {msg}").format(lineno=exc.lineno, msg=exc.msg)
+            ) from None
         for position, raw in enumerate(listed, start=1):
             yield SourcedRecord(position, raw)
         return
@@ -113,7 +120,7 @@ def read_csv(stream: TextIO, mapping: CsvMapping) -> Iterator[SourcedRecord]:
         for row in map_rows(mapping, stream):
             yield SourcedRecord(row.line, proxies=row.entities, errors=row.errors, mapped=True)
     except UnicodeDecodeError as exc:
-        raise UnreadableImport(f"the file is not UTF-8 text (byte {exc.start})") from None
+        raise UnreadableImport(_("the file is not UTF-8 text (byte {start})").format(start=exc.start)) from None
 
 
 def records_of(raw_entities: Sequence[Any]) -> list[SourcedRecord]:

@@ -20,6 +20,7 @@ from accord.exchange.sending import require_sender
 from accord.focus.networks.entities import entity_refs
 from accord.focus.networks.store import case_entities, case_parties, held_ids, readable_cases, visible_case
 from accord.focus.networks.xref import pair_key
+from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import network_cases, network_judgements
@@ -34,7 +35,7 @@ class Judgement(StrEnum):
 def split_key(key: str) -> tuple[str, str]:
     case_id, sep, entity_id = key.partition("/")
     if not sep or not case_id or not entity_id:
-        raise InvalidInput(f"{key!r} is not an entity key: write case_id/entity_id")
+        raise InvalidInput(_("{key!r} is not an entity key: write case_id/entity_id").format(key=key))
     return case_id, entity_id
 
 
@@ -48,9 +49,11 @@ def judge(node: Node, officer: Officer, left: str, right: str, judgement: Judgem
             case_id, entity_id = split_key(key)
             visible_case(node, conn, officer, case_id)
             if not held_ids(conn, case_id, [entity_id]):
-                raise NotFound(f"case {case_id} holds no entity {entity_id}")
+                raise NotFound(
+                    _("case {case_id} holds no entity {entity_id}").format(case_id=case_id, entity_id=entity_id)
+                )
         if low == high:
-            raise InvalidInput("a judgement is on two different entities")
+            raise InvalidInput(_("a judgement is on two different entities"))
         conn.execute(
             delete(network_judgements).where(
                 network_judgements.c.left_key == low, network_judgements.c.right_key == high

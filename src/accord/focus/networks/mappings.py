@@ -24,6 +24,7 @@ from followthemoney.util import sanitize_text
 
 from accord.errors import InvalidInput
 from accord.focus.networks.entities import SCHEMATA
+from accord.i18n import _
 
 MAX_MAPPING_BYTES = 1024 * 1024
 # A CSV field may be this long; Python's csv module refuses a longer one with an error we report by line.
@@ -60,9 +61,13 @@ def parse_mapping(text: str, name: str) -> CsvMapping:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise MappingError(f"the mapping file does not parse as YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise MappingError(
+            _("the mapping file does not parse as YAML{where}: {getattr}").format(
+                where=where, getattr=getattr(exc, "problem", exc)
+            )
+        ) from None
     if not isinstance(document, Mapping) or not document:
-        raise MappingError("a mapping file holds a mapping: `entities:` keyed by name, or a dataset with `queries:`")
+        raise MappingError(_("a mapping file holds a mapping: `entities:` keyed by name, or a dataset with `queries:`"))
     if "entities" in document:
         dataset, queries = name, [dict(document)]
     elif len(document) == 1:
@@ -73,29 +78,35 @@ def parse_mapping(text: str, name: str) -> CsvMapping:
     else:
         queries = []
     if not queries:
-        raise MappingError("the mapping file has no `entities:` (nor a dataset whose `queries:` have them)")
+        raise MappingError(_("the mapping file has no `entities:` (nor a dataset whose `queries:` have them)"))
     return CsvMapping(str(dataset), tuple(_query(q, str(dataset)) for q in queries))
 
 
 def _query(data: dict[str, Any], dataset: str) -> QueryMapping:
     entities = data.get("entities")
     if not isinstance(entities, Mapping) or not entities:
-        raise MappingError("a query of the mapping has no `entities:` keyed by name")
+        raise MappingError(_("a query of the mapping has no `entities:` keyed by name"))
     for entity_name, entity in entities.items():
         schema = entity.get("schema") if isinstance(entity, Mapping) else None
         found = model.get(schema) if isinstance(schema, str) else None
         if found is None or found.name not in SCHEMATA:
             raise MappingError(
-                f"mapping entity {entity_name!r}: unknown schema {schema!r}; the schemata are {', '.join(SCHEMATA)}"
+                _("mapping entity {entity_name!r}: unknown schema {schema!r}; the schemata are {join}").format(
+                    entity_name=entity_name, schema=schema, join=", ".join(SCHEMATA)
+                )
             )
         if not isinstance(entity.get("properties", {}), Mapping):
-            raise MappingError(f"mapping entity {entity_name!r}: `properties:` maps property names to columns")
+            raise MappingError(
+                _("mapping entity {entity_name!r}: `properties:` maps property names to columns").format(
+                    entity_name=entity_name
+                )
+            )
     # The rows come from the file being imported, never from a URL or a database the mapping names.
     source = {k: v for k, v in data.items() if k not in ("database", "csv_url", "csv_urls")}
     try:
         return model.make_mapping({**source, "csv_url": "-"}, key_prefix=dataset)
     except (InvalidMapping, AttributeError, TypeError, ValueError) as exc:
-        raise MappingError(f"the mapping is not usable: {exc}") from None
+        raise MappingError(_("the mapping is not usable: {exc}").format(exc=exc)) from None
 
 
 def map_rows(mapping: CsvMapping, stream: TextIO) -> Iterator[MappedRow]:

@@ -41,6 +41,7 @@ from accord.focus.networks.store import (
     visible_case,
 )
 from accord.focus.networks.xref import cross_reference
+from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.language import name_key
@@ -82,7 +83,7 @@ _IDENTIFIER_SCHEMES: Mapping[str, str] = {
 
 class PersonsUnscreened(InvalidInput):
     slug = "network-persons-unscreened"
-    title = "Persons in a network share travel as subjects"
+    title = N_("Persons in a network share travel as subjects")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,22 +154,30 @@ def check_bundle(message: Message) -> list[EntityProxy]:
     if message.network is None:
         return []
     if message.focus_area != FOCUS_AREA:
-        raise InvalidInput(f"network entities travel in a share of focus area {FOCUS_AREA!r}")
+        raise InvalidInput(
+            _("network entities travel in a share of focus area {FOCUS_AREA!r}").format(FOCUS_AREA=FOCUS_AREA)
+        )
     proxies = [check_entity(raw) for raw in message.network.entities]
     seen: set[str] = set()
     for proxy in proxies:
         if proxy.id in seen:
-            raise InvalidInput(f"entity {proxy.id} is in the share twice")
+            raise InvalidInput(_("entity {id} is in the share twice").format(id=proxy.id))
         seen.add(proxy.id or "")
     missing = missing_references(proxies, set())
     if missing:
         first, refs = next(iter(missing.items()))
-        raise InvalidInput(f"entity {first} refers to {', '.join(refs)}, which the share does not carry")
+        raise InvalidInput(
+            _("entity {first} refers to {join}, which the share does not carry").format(
+                first=first, join=", ".join(refs)
+            )
+        )
     unscreened = persons_without_subjects(proxies, message.subjects)
     if unscreened:
         raise PersonsUnscreened(
-            f"{len(unscreened)} person(s) in the share have no subject ({', '.join(unscreened[:5])}): every person "
-            "travels as a structured subject too, so the disclosure screens see them"
+            _(
+                "{count} person(s) in the share have no subject ({join}): every person travels as a "
+                "structured subject too, so the disclosure screens see them"
+            ).format(count=len(unscreened), join=", ".join(unscreened[:5]))
         )
     return proxies
 
@@ -181,7 +190,7 @@ def select_subgraph(held: Sequence[EntityProxy], entity_ids: Sequence[str]) -> l
     by_id = {p.id: p for p in held}
     unknown = sorted(set(entity_ids) - set(by_id))
     if unknown:
-        raise InvalidInput(f"the case holds no entity {', '.join(unknown[:5])}")
+        raise InvalidInput(_("the case holds no entity {join}").format(join=", ".join(unknown[:5])))
     chosen = {i: by_id[i] for i in entity_ids}
     for proxy in held:
         if proxy.id not in chosen and is_relation(proxy):
@@ -191,9 +200,17 @@ def select_subgraph(held: Sequence[EntityProxy], entity_ids: Sequence[str]) -> l
     missing = missing_references(chosen.values(), set())
     if missing:
         first, absent = next(iter(missing.items()))
-        raise InvalidInput(f"entity {first} refers to {', '.join(absent)}: choose those too, or leave {first} out")
+        raise InvalidInput(
+            _("entity {first} refers to {join}: choose those too, or leave {first} out").format(
+                first=first, join=", ".join(absent)
+            )
+        )
     if len(chosen) > MAX_SHARED_ENTITIES:
-        raise InvalidInput(f"a share carries at most {MAX_SHARED_ENTITIES} entities; {len(chosen)} were chosen")
+        raise InvalidInput(
+            _("a share carries at most {MAX_SHARED_ENTITIES} entities; {count} were chosen").format(
+                MAX_SHARED_ENTITIES=MAX_SHARED_ENTITIES, count=len(chosen)
+            )
+        )
     return list(chosen.values())
 
 
@@ -216,7 +233,7 @@ def share_entities(
     """Send the chosen entities (and the relations among them) through the ordinary send path: the policy pack
     decides, holds or refuses as for any share; what left is recorded in the case's provenance."""
     if not entity_ids:
-        raise InvalidInput("choose at least one entity to share")
+        raise InvalidInput(_("choose at least one entity to share"))
     with node.engine.connect() as conn:
         visible_case(node, conn, officer, case_id)
         chosen = select_subgraph(case_entities(conn, case_id), entity_ids)
@@ -224,12 +241,16 @@ def share_entities(
     persons = {p.id for p in chosen if p.schema.is_a("Person")}
     stray = sorted(set(given) - persons)
     if stray:
-        raise InvalidInput(f"roles are given for persons of the share; {', '.join(stray[:5])} is not one")
+        raise InvalidInput(
+            _("roles are given for persons of the share; {join} is not one").format(join=", ".join(stray[:5]))
+        )
     subjects = [s for p in chosen if (s := subject_of(p, given.get(p.id or ""))) is not None]
     if len(subjects) > MAX_SUBJECTS:
         raise InvalidInput(
-            f"the share describes {len(subjects)} persons, organisations, vessels, vehicles and accounts; "
-            f"a share carries at most {MAX_SUBJECTS}: split it"
+            _(
+                "the share describes {count} persons, organisations, vessels, vehicles and accounts; a "
+                "share carries at most {MAX_SUBJECTS}: split it"
+            ).format(count=len(subjects), MAX_SUBJECTS=MAX_SUBJECTS)
         )
     stated = context or DisclosureContext()
     draft = MessageDraft(

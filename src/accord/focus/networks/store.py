@@ -21,6 +21,7 @@ from accord.domain.parties import Party
 from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.exchange.mailbox import readable_by
 from accord.focus.networks.entities import caption_of
+from accord.i18n import _
 from accord.node import Node
 from accord.store.tables import network_cases, network_entities, network_provenance
 
@@ -61,7 +62,7 @@ def ensure_case(
     if row is not None:
         return row
     if not case_id or len(case_id) > 36:
-        raise InvalidInput("a case id has 1 to 36 characters")
+        raise InvalidInput(_("a case id has 1 to 36 characters"))
     chosen = handling or CaseHandling()
     conn.execute(
         insert(network_cases).values(
@@ -240,9 +241,9 @@ def visible_case(node: Node, conn: Connection, officer: Officer, case_id: str) -
     """The case's row if the officer may read its entities; NotFound if this node holds no such case."""
     row = conn.execute(select(network_cases).where(network_cases.c.case_id == case_id)).first()
     if row is None:
-        raise NotFound(f"no network case {case_id}")
+        raise NotFound(_("no network case {case_id}").format(case_id=case_id))
     if not readable_cases(node, officer, [row]):
-        raise Forbidden("you have no need to know this case's entities (agency, clearance, focus area or caveats)")
+        raise Forbidden(_("you have no need to know this case's entities (agency, clearance, focus area or caveats)"))
     return row
 
 

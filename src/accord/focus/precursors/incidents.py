@@ -16,6 +16,7 @@ from accord.errors import InvalidInput
 from accord.exchange.mailbox import message_view, readable_rows
 from accord.focus.precursors.notifications import DRUGS
 from accord.focus.precursors.risk import identify, resolve_substance
+from accord.i18n import _
 from accord.node import Node
 from accord.store.tables import messages
 
@@ -25,12 +26,12 @@ MAX_LISTED = 2000
 def check_incident(focus_area: str, incident: Incident | None, today: date | None) -> Incident:
     """What makes an incident impossible to send or to accept (the receiver, on another clock, skips the dates)."""
     if incident is None:
-        raise InvalidInput("an 'incident' carries the incident: kind, date, place, substances, modus operandi")
+        raise InvalidInput(_("an 'incident' carries the incident: kind, date, place, substances, modus operandi"))
     if focus_area != DRUGS:
-        raise InvalidInput(f"a precursor incident belongs to the '{DRUGS}' focus area")
+        raise InvalidInput(_("a precursor incident belongs to the '{DRUGS}' focus area").format(DRUGS=DRUGS))
     for field, when in (("occurred_on", incident.occurred_on), ("detected_on", incident.detected_on)):
         if when is not None and today is not None and when > today:
-            raise InvalidInput(f"{field} {when} is in the future")
+            raise InvalidInput(_("{field} {when} is in the future").format(field=field, when=when))
     for item in incident.items:
         resolve_substance(item.substance)
     return incident
@@ -44,7 +45,11 @@ def check_incident_reference(conn: Connection, incident: Incident) -> None:
         select(messages.c.id).where(messages.c.id == incident.notification_id, messages.c.kind == MessageKind.PEN.value)
     ).first()
     if found is None:
-        raise InvalidInput(f"notification_id {incident.notification_id} is not a pre-export notification held here")
+        raise InvalidInput(
+            _("notification_id {notification_id} is not a pre-export notification held here").format(
+                notification_id=incident.notification_id
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +63,7 @@ class IncidentFilter:
 
     def __post_init__(self) -> None:
         if self.since is not None and self.until is not None and self.until < self.since:
-            raise InvalidInput(f"until {self.until} is before since {self.since}")
+            raise InvalidInput(_("until {until} is before since {since}").format(until=self.until, since=self.since))
 
 
 @dataclass(frozen=True, slots=True)

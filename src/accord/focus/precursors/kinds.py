@@ -20,6 +20,7 @@ from accord.focus.precursors.notifications import (
     resolve_items,
 )
 from accord.focus.precursors.plausibility import check_plausible, implausibilities
+from accord.i18n import _
 from accord.node import Node
 from accord.registry import Registry
 
@@ -43,7 +44,7 @@ class PreExportNotificationKind(MessageKindHandler):
 
     def check_incoming(self, node: Node, message: Message) -> tuple[ArrivalWarning, ...]:
         if message.notification is None:
-            raise InvalidInput("a pre-export notification must carry its notification")
+            raise InvalidInput(_("a pre-export notification must carry its notification"))
         # A notification from any other agency is not one the importing authority may act on: refused, not stored.
         check_competent_authority(node.agreement, message.sender.party, message.sender.agency)
         resolve_items(message.notification)  # a substance this node does not know is refused, not stored

@@ -25,6 +25,7 @@ from accord.focus.precursors.risk import (
     importer_key,
     resolve_substance,
 )
+from accord.i18n import N_, _
 from accord.store.tables import messages
 
 DRUGS = "drugs"
@@ -34,7 +35,7 @@ PRECURSOR_OFFENCE = "06012"
 
 class NotCompetentAuthority(InvalidInput):
     slug = "not-competent-authority"
-    title = "Only the competent authority sends pre-export notifications"
+    title = N_("Only the competent authority sends pre-export notifications")
 
 
 def resolve_items(notification: PreExportNotification) -> list[ResolvedItem]:
@@ -55,24 +56,32 @@ def check_notification(
 ) -> None:
     """What makes a notification impossible to send (a bad one is refused, a risky one is flagged, not refused)."""
     if notification is None:
-        raise InvalidInput("a 'pen' carries the notification: exporter, importer, items, route, dates, permits")
+        raise InvalidInput(_("a 'pen' carries the notification: exporter, importer, items, route, dates, permits"))
     if focus_area != DRUGS:
-        raise InvalidInput(f"a pre-export notification belongs to the '{DRUGS}' focus area")
+        raise InvalidInput(_("a pre-export notification belongs to the '{DRUGS}' focus area").format(DRUGS=DRUGS))
     authority = agreement.pre_export_notifications.authorities[sender.other]
     if recipient_agency != authority:
         raise InvalidInput(
-            f"notifications go to {sender.other}'s competent authority {authority}, not {recipient_agency}"
+            _("notifications go to {other}'s competent authority {authority}, not {recipient_agency}").format(
+                other=sender.other, authority=authority, recipient_agency=recipient_agency
+            )
         )
     if notification.exporter.country != sender.value:
         raise InvalidInput(
-            f"the exporter of a notification sent by {sender} is in {sender}, not {notification.exporter.country}"
+            _("the exporter of a notification sent by {sender} is in {sender}, not {country}").format(
+                sender=sender, country=notification.exporter.country
+            )
         )
     if notification.importer.country != sender.other.value:
-        raise InvalidInput(f"the importer must be in {sender.other}, the party notified")
+        raise InvalidInput(_("the importer must be in {other}, the party notified").format(other=sender.other))
     if notification.dispatch_date < today:
-        raise InvalidInput(f"the expected dispatch date {notification.dispatch_date} is already past")
+        raise InvalidInput(
+            _("the expected dispatch date {dispatch_date} is already past").format(
+                dispatch_date=notification.dispatch_date
+            )
+        )
     if (notification.dispatch_date - today).days > 366:
-        raise InvalidInput("the expected dispatch date is more than a year away; notify nearer the shipment")
+        raise InvalidInput(_("the expected dispatch date is more than a year away; notify nearer the shipment"))
     resolve_items(notification)
 
 
@@ -83,9 +92,11 @@ def check_competent_authority(agreement: Agreement, sender: Party, sender_agency
     authority = agreement.pre_export_notifications.authorities[sender]
     if sender_agency != authority:
         raise NotCompetentAuthority(
-            f"{sender_agency} is not {sender}'s competent authority for pre-export notifications; only {authority} "
-            "notifies (1988 Convention Art. 12(10)(a); PEN Online: the competent national authority registered with "
-            "INCB)"
+            _(
+                "{sender_agency} is not {sender}'s competent authority for pre-export notifications; "
+                "only {authority} notifies (1988 Convention Art. 12(10)(a); PEN Online: the competent "
+                "national authority registered with INCB)"
+            ).format(sender_agency=sender_agency, sender=sender, authority=authority)
         )
 
 
@@ -93,18 +104,22 @@ def check_answer(conn: Connection, original: Any, answer: PenAnswer | None) -> N
     """An answer belongs to a notification, is given once it is open, and only a final answer closes it."""
     if original.kind != MessageKind.PEN.value:
         if answer is not None:
-            raise InvalidInput("pen_answer answers a pre-export notification; this message is not one")
+            raise InvalidInput(_("pen_answer answers a pre-export notification; this message is not one"))
         return
     if answer is None:
         raise InvalidInput(
-            "the answer to a pre-export notification gives pen_answer: cleared, objected or info_requested"
+            _("the answer to a pre-export notification gives pen_answer: cleared, objected or info_requested")
         )
     if original.purged_at is not None:
-        raise NotAmendable("the notification was purged")
+        raise NotAmendable(_("the notification was purged"))
     decided = pen_answers(conn, [original.id]).get(original.id, [])
     closing = next((d for d in decided if PenDecision(d["decision"]).closes), None)
     if closing is not None:
-        raise NotAmendable(f"the notification was closed already: {closing['decision']} on {closing['at']}")
+        raise NotAmendable(
+            _("the notification was closed already: {decision} on {at}").format(
+                decision=closing["decision"], at=closing["at"]
+            )
+        )
 
 
 def pen_answers(conn: Connection, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -257,4 +272,4 @@ def notification_views(
 
 def require_notification(row: Any) -> None:
     if row is None or row.kind != MessageKind.PEN.value:
-        raise NotFound("no pre-export notification with that id")
+        raise NotFound(_("no pre-export notification with that id"))

@@ -14,6 +14,7 @@ from accord.errors import ConfigurationError, InvalidInput
 from accord.exchange.kinds import ArrivalWarning
 from accord.focus.precursors.risk import resolve_substance
 from accord.focus.precursors.substances import load_substances
+from accord.i18n import _
 
 Box = tuple[float, float, float, float]  # south, west, north, east (WGS 84 degrees)
 
@@ -70,7 +71,9 @@ def load_quantity_caps() -> QuantityCaps:
     known = load_substances()
     unknown = sorted({c for g in caps.groups for c in g.substances if known.get(c) is None})
     if unknown:
-        raise ConfigurationError(f"data/precursors/plausibility.yaml: caps for unknown substances {unknown}")
+        raise ConfigurationError(
+            _("data/precursors/plausibility.yaml: caps for unknown substances {unknown}").format(unknown=unknown)
+        )
     return caps
 
 

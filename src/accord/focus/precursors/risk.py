@@ -16,6 +16,7 @@ from accord.datafiles import load
 from accord.domain.notifications import ImportRecord, PreExportNotification
 from accord.errors import ConfigurationError, InvalidInput
 from accord.focus.precursors.substances import Substance, load_substances
+from accord.i18n import _
 
 RuleKind = Literal[
     "hs_mismatch",
@@ -97,7 +98,9 @@ def load_risk_rules() -> RiskRules:
     substances = load_substances()
     unknown = [a.analogue_of for a in rules.analogues if substances.get(a.analogue_of) is None]
     if unknown:
-        raise ConfigurationError(f"data/precursors/risk_rules.yaml: analogues of unknown substances {unknown}")
+        raise ConfigurationError(
+            _("data/precursors/risk_rules.yaml: analogues of unknown substances {unknown}").format(unknown=unknown)
+        )
     return rules
 
 

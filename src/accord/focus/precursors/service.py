@@ -21,6 +21,7 @@ from accord.focus.precursors.notifications import (
     notification_views,
     require_notification,
 )
+from accord.i18n import _
 from accord.node import Node
 from accord.store.tables import messages
 
@@ -32,7 +33,7 @@ def list_notifications(
     node: Node, officer: Officer, status: str | None = None, flagged: bool | None = None
 ) -> list[NotificationView]:
     if status is not None and status not in STATUSES:
-        raise InvalidInput(f"status is one of {', '.join(STATUSES)}")
+        raise InvalidInput(_("status is one of {join}").format(join=", ".join(STATUSES)))
     with node.engine.connect() as conn:
         rows = conn.execute(
             select(messages)
@@ -90,7 +91,7 @@ def raise_alert(node: Node, officer: Officer, message_id: str, draft: FollowUpDr
     require_sender(officer)
     view = notification(node, officer, message_id)
     if not view.flags:
-        raise InvalidInput("no risk rule flags this notification; an alert needs a reason")
+        raise InvalidInput(_("no risk rule flags this notification; an alert needs a reason"))
     reasons = "\n".join(f"- {f.rule}: {f.reason}" for f in view.flags)
     title = f"Risk alert on pre-export notification {message_id[:8]}"
     body = f"The notification {message_id} is flagged:\n{reasons}"
@@ -103,9 +104,11 @@ def send_reminder(node: Node, officer: Officer, message_id: str, draft: FollowUp
     require_sender(officer)
     view = notification(node, officer, message_id)
     if view.message["direction"] != Direction.OUTGOING.value:
-        raise InvalidInput("a reminder is sent by the notifying side; this notification came from the other party")
+        raise InvalidInput(_("a reminder is sent by the notifying side; this notification came from the other party"))
     if view.status != "overdue":
-        raise InvalidInput(f"the notification is {view.status}, not overdue: no reminder is due")
+        raise InvalidInput(
+            _("the notification is {status}, not overdue: no reminder is due").format(status=view.status)
+        )
     deadline = view.message["deadline"]
     title = f"Reminder: pre-export notification {message_id[:8]} unanswered past its deadline"
     body = (

@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process, utils
 from accord.datafiles import load
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError, InvalidInput
+from accord.i18n import _
 
 CAS_PATTERN = re.compile(r"^\d{2,7}-\d{2}-\d$")
 HS_PATTERN = re.compile(r"^\d{4}\.?\d{0,2}(\.?\d{1,4})?$")
@@ -112,7 +113,7 @@ class SubstanceList:
         """Exact CAS, HS code, name or synonym first; otherwise the closest names above the cut-off."""
         text = query.strip()
         if not text:
-            raise InvalidInput("give a name, a synonym, a CAS number or an HS code to look up")
+            raise InvalidInput(_("give a name, a synonym, a CAS number or an HS code to look up"))
         if CAS_PATTERN.match(text):
             return [Match(s, "cas", 100.0) for s in self.substances if s.cas == text]
         if re.fullmatch(r"\d{4}(\.\d{2})?", text) or re.fullmatch(r"\d{6}", text):
@@ -125,7 +126,7 @@ class SubstanceList:
             return [Match(exact, kind, 100.0)]
         found: list[Match] = []
         seen: set[str] = set()
-        for label, score, _ in process.extract(key, list(self._names), scorer=fuzz.WRatio, limit=limit * 3):
+        for label, score, _index in process.extract(key, list(self._names), scorer=fuzz.WRatio, limit=limit * 3):
             substance = self._names[label]
             if score >= FUZZY_CUTOFF and substance.code not in seen:
                 seen.add(substance.code)
@@ -142,7 +143,11 @@ class SubstanceList:
             return matches[0].substance
         suggestions = ", ".join(f"{m.substance.name} ({m.substance.code})" for m in matches[:3])
         hint = f"; did you mean {suggestions}?" if suggestions else "; `accord substances find` lists them"
-        raise InvalidInput(f"{name_or_code!r} is not a substance of Tables I/II of the 1988 Convention{hint}")
+        raise InvalidInput(
+            _("{name_or_code!r} is not a substance of Tables I/II of the 1988 Convention{hint}").format(
+                name_or_code=name_or_code, hint=hint
+            )
+        )
 
 
 class ConventionTables(BaseModel):
@@ -160,9 +165,13 @@ def load_substances() -> SubstanceList:
     schedules = {party: load(NationalSchedule, "substances", f"{party.value.lower()}.yaml") for party in Party}
     codes = [s.code for s in substances]
     if len(set(codes)) != len(codes):
-        raise ConfigurationError("data/substances/un1988.yaml repeats a substance code")
+        raise ConfigurationError(_("data/substances/un1988.yaml repeats a substance code"))
     for schedule in schedules.values():
         unknown = [c for c in schedule.confirmed if c not in codes]
         if unknown:
-            raise ConfigurationError(f"data/substances/{schedule.party.value.lower()}.yaml names unknown {unknown}")
+            raise ConfigurationError(
+                _("data/substances/{lower}.yaml names unknown {unknown}").format(
+                    lower=schedule.party.value.lower(), unknown=unknown
+                )
+            )
     return SubstanceList(substances, schedules)

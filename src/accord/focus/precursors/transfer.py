@@ -51,6 +51,7 @@ from accord.focus.precursors.notifications import DRUGS, PRECURSOR_OFFENCE, chec
 from accord.focus.precursors.plausibility import check_plausible
 from accord.focus.precursors.risk import resolve_substance
 from accord.focus.precursors.service import list_notifications
+from accord.i18n import N_, _
 from accord.node import Node
 
 MAX_ROWS = 5000  # data rows of a CSV file, or drafts of a JSON array
@@ -66,13 +67,13 @@ class UnusableFile(InvalidInput):
     """The file as a whole cannot be read (encoding, header, size): nothing in it is imported."""
 
     slug = "unusable-file"
-    title = "The file cannot be imported"
+    title = N_("The file cannot be imported")
 
 
 class UnsupportedFormat(InvalidInput):
     status = 415
     slug = "unsupported-media-type"
-    title = "The file is neither CSV nor JSON"
+    title = N_("The file is neither CSV nor JSON")
 
 
 class TransferKind(StrEnum):
@@ -102,19 +103,23 @@ class FileFormat(StrEnum):
             return cls(path.suffix.lower().removeprefix("."))
         except ValueError:
             raise UnsupportedFormat(
-                f"cannot tell the format of {path.name!r} from its extension; name it .csv or .json, or give the "
-                "format (csv or json)"
+                _(
+                    "cannot tell the format of {name!r} from its extension; name it .csv or .json, or give "
+                    "the format (csv or json)"
+                ).format(name=path.name)
             ) from None
 
     @classmethod
     def for_media_type(cls, content_type: str) -> FileFormat:
-        media, _, params = content_type.partition(";")
+        media, _sep, params = content_type.partition(";")
         charset = re.search(r"charset\s*=\s*\"?([\w-]+)", params, re.IGNORECASE)
         if charset is not None and charset.group(1).lower() not in {"utf-8", "utf8"}:
-            raise UnsupportedFormat(f"the body is {charset.group(1)}; send it as UTF-8")
+            raise UnsupportedFormat(_("the body is {group}; send it as UTF-8").format(group=charset.group(1)))
         found = {"text/csv": cls.CSV, "application/json": cls.JSON}.get(media.strip().lower())
         if found is None:
-            raise UnsupportedFormat(f"send the file as text/csv or application/json, not {media.strip() or 'nothing'}")
+            raise UnsupportedFormat(
+                _("send the file as text/csv or application/json, not {value}").format(value=media.strip() or "nothing")
+            )
         return found
 
 
@@ -233,7 +238,11 @@ def parse_file(data: bytes, kind: TransferKind, form: FileFormat, sender: Sender
     """Every good notification or incident in the file as a draft, and every bad row with its line and reason;
     UnusableFile when the file as a whole cannot be read."""
     if len(data) > MAX_FILE_BYTES:
-        raise UnusableFile(f"the file has {len(data):,} bytes; at most {MAX_FILE_BYTES:,} are imported at once")
+        raise UnusableFile(
+            _("the file has {count:,} bytes; at most {MAX_FILE_BYTES:,} are imported at once").format(
+                count=len(data), MAX_FILE_BYTES=MAX_FILE_BYTES
+            )
+        )
     text = _decode(data)
     rows, drafts, errors = _parse_csv(text, kind, sender) if form is FileFormat.CSV else _parse_json(text, kind, sender)
     return ParsedFile(kind, form, rows, tuple(drafts), tuple(sorted(errors, key=lambda e: e.line)))
@@ -244,11 +253,13 @@ def _decode(data: bytes) -> str:
         text = data.decode("utf-8-sig")  # a byte-order mark, as spreadsheets write, is not part of the header
     except UnicodeDecodeError as exc:
         raise UnusableFile(
-            f"the file is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); save it as "
-            "'CSV UTF-8' or re-encode it"
+            _(
+                "the file is not UTF-8 text (byte {data:#04x} at offset {start}); save it as 'CSV UTF-8' "
+                "or re-encode it"
+            ).format(data=data[exc.start], start=exc.start)
         ) from None
     if not text.strip():
-        raise UnusableFile("the file is empty")
+        raise UnusableFile(_("the file is empty"))
     return text
 
 
@@ -264,7 +275,7 @@ def _parse_csv(text: str, kind: TransferKind, sender: Sender) -> _Parsed:
     header_line, header, records = _csv_records(text)
     names = _header(header_line, header, kind)
     if not records:
-        raise UnusableFile("the file has a header but no rows")
+        raise UnusableFile(_("the file has a header but no rows"))
     groups: dict[str, list[tuple[int, Row]]] = {}
     errors: list[RowError] = []
     broken: dict[str, list[int]] = {}  # references whose rows could not all be read
@@ -327,11 +338,17 @@ def _csv_records(text: str) -> tuple[int, list[str], list[tuple[int, list[str]]]
                 continue
             records.append((start, cells))
             if len(records) > MAX_ROWS:
-                raise UnusableFile(f"the file has more than {MAX_ROWS} rows; split it and import the parts in turn")
+                raise UnusableFile(
+                    _("the file has more than {MAX_ROWS} rows; split it and import the parts in turn").format(
+                        MAX_ROWS=MAX_ROWS
+                    )
+                )
     except csv.Error as exc:
-        raise UnusableFile(f"line {reader.line_num}: the CSV cannot be read: {exc}") from None
+        raise UnusableFile(
+            _("line {line_num}: the CSV cannot be read: {exc}").format(line_num=reader.line_num, exc=exc)
+        ) from None
     if header is None:
-        raise UnusableFile("the file is empty")
+        raise UnusableFile(_("the file is empty"))
     return header[0], header[1], records
 
 
@@ -356,8 +373,9 @@ def _header(line: int, cells: list[str], kind: TransferKind) -> list[str]:
     if all(c.name in names for c in columns_for(other) if c.required):
         problems.append(f"this looks like a file of {other}: import it as {other}")
     raise UnusableFile(
-        f"line {line}, the header: {'; '.join(problems)}. The {kind} columns are "
-        f"{', '.join(c.name for c in columns_for(kind))}. Nothing was imported"
+        _("line {line}, the header: {join}. The {kind} columns are {join2}. Nothing was imported").format(
+            line=line, join="; ".join(problems), kind=kind, join2=", ".join(c.name for c in columns_for(kind))
+        )
     )
 
 
@@ -534,14 +552,14 @@ def _incident_payload(first: Row, rows: Sequence[Row], sender: Sender) -> dict[s
 def _company(text: str) -> dict[str, str]:
     parts = [p.strip() for p in text.split(":")]
     if len(parts) not in (2, 3) or not parts[0]:
-        raise _CellError("companies", f"{text!r} is not name:country or name:country:role")
+        raise _CellError(_("companies"), f"{text!r} is not name:country or name:country:role")
     return {"name": parts[0], "country": parts[1]} | ({"role": parts[2]} if len(parts) == 3 and parts[2] else {})
 
 
 def _person(text: str) -> dict[str, str | None]:
     name, colon, role = (p.strip() for p in text.partition(":"))
     if not name or ":" in role:
-        raise _CellError("persons", f"{text!r} is not name or name:role")
+        raise _CellError(_("persons"), f"{text!r} is not name or name:role")
     return {"kind": SubjectKind.PERSON.value, "name": name, "role": (role or None) if colon else "suspect"}
 
 
@@ -552,15 +570,25 @@ def _parse_json(text: str, kind: TransferKind, sender: Sender) -> _Parsed:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UnusableFile(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        raise UnusableFile(
+            _("not valid JSON: {msg} at line {lineno}, column {colno}").format(
+                msg=exc.msg, lineno=exc.lineno, colno=exc.colno
+            )
+        ) from None
     if not isinstance(document, list):
         raise UnusableFile(
-            f"a JSON import is an array of message drafts (kind {kind.message_kind}), not a single value"
+            _("a JSON import is an array of message drafts (kind {message_kind}), not a single value").format(
+                message_kind=kind.message_kind
+            )
         )
     if not document:
-        raise UnusableFile("the array is empty")
+        raise UnusableFile(_("the array is empty"))
     if len(document) > MAX_ROWS:
-        raise UnusableFile(f"the array has {len(document)} drafts; at most {MAX_ROWS} are imported at once")
+        raise UnusableFile(
+            _("the array has {count} drafts; at most {MAX_ROWS} are imported at once").format(
+                count=len(document), MAX_ROWS=MAX_ROWS
+            )
+        )
     drafts, errors = [], []
     for index, entry in enumerate(document):
         parsed, found = _json_draft(index, entry, kind, sender)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from accord.datafiles import data_root, load
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
+from accord.i18n import _
 from accord.policy.language import Language, Lexicon, Term, tokenise
 
 # English and French are written in Latin letters, Hindi in Devanagari or romanised, Punjabi in Gurmukhi or
@@ -88,7 +89,9 @@ class CompiledTerms:
 
 def load_term_file(name: str) -> TermFile:
     if not name.replace("-", "").isalnum():
-        raise ConfigurationError(f"{name!r} is not the name of a file in data/{LEXICON_DIR}")
+        raise ConfigurationError(
+            _("{name!r} is not the name of a file in data/{LEXICON_DIR}").format(name=name, LEXICON_DIR=LEXICON_DIR)
+        )
     return load(TermFile, LEXICON_DIR, f"{name}.yaml")
 
 
@@ -101,7 +104,11 @@ def compiled(names: tuple[str, ...]) -> CompiledTerms:
     for name, file in zip(names, files, strict=True):
         for concept in file.concepts:
             if concept.id in concepts:
-                raise ConfigurationError(f"data/{LEXICON_DIR}/{name}.yaml repeats the concept {concept.id!r}")
+                raise ConfigurationError(
+                    _("data/{LEXICON_DIR}/{name}.yaml repeats the concept {id!r}").format(
+                        LEXICON_DIR=LEXICON_DIR, name=name, id=concept.id
+                    )
+                )
             concepts[concept.id] = ConceptInfo(concept.ground, concept.weight)
             terms[concept.id] = list(_terms(concept.terms.items()))
         exceptions.extend(_terms(file.exceptions.items()))

@@ -1,0 +1,67 @@
+"""What the report and the work-plan screen show for the enumerations they print (the API keeps the values)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from accord.domain.messages import Priority
+from accord.domain.workplan import ActionStatus
+from accord.i18n import N_, _, pgettext
+
+# Looked up when shown, with a context: "done" is one English word for what French writes by the noun it qualifies.
+# TRANSLATORS: the status of a work-plan action; an action is "une mesure" in French (feminine).
+_STATUSES: dict[str, Callable[[], str]] = {
+    ActionStatus.PLANNED.value: lambda: pgettext("action status", "planned"),
+    ActionStatus.IN_PROGRESS.value: lambda: pgettext("action status", "in progress"),
+    ActionStatus.BLOCKED.value: lambda: pgettext("action status", "blocked"),
+    ActionStatus.DONE.value: lambda: pgettext("action status", "done"),
+    ActionStatus.CANCELLED.value: lambda: pgettext("action status", "cancelled"),
+}
+
+# TRANSLATORS: the priority of a request; a request is "une demande" in French (feminine).
+_PRIORITIES: dict[str, Callable[[], str]] = {
+    Priority.ROUTINE.value: lambda: pgettext("priority", "routine"),
+    Priority.URGENT.value: lambda: pgettext("priority", "urgent"),
+    Priority.IMMEDIATE.value: lambda: pgettext("priority", "immediate"),
+}
+
+# The opening messages counted per week, by kind (a legend of several bars, so plural).
+MESSAGE_KINDS = {
+    "request": N_("requests"),
+    "share": N_("shares"),
+    "alert": N_("alerts"),
+    "pen": N_("pre-export notifications"),
+    "incident": N_("incidents"),
+}
+
+_INCIDENT_KINDS = {
+    "seizure": N_("seizure"),
+    "stopped_shipment": N_("stopped shipment"),
+    "diversion": N_("diversion"),
+    "suspicious_order": N_("suspicious order"),
+}
+
+
+def _readable(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def status_label(status: str) -> str:
+    """An action's status as a reader reads it: "in progress" for in_progress."""
+    label = _STATUSES.get(status)
+    return label() if label else _readable(status)
+
+
+def priority_label(priority: str) -> str:
+    label = _PRIORITIES.get(priority)
+    return label() if label else priority
+
+
+def message_kind_label(kind: str) -> str:
+    known = MESSAGE_KINDS.get(kind)
+    return _(known) if known else f"{kind}s"
+
+
+def incident_kind_label(kind: str) -> str:
+    known = _INCIDENT_KINDS.get(kind)
+    return _(known) if known else _readable(kind)
