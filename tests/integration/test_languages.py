@@ -31,7 +31,7 @@ def saved_language(node: RunningNode, username: str) -> str | None:
 
 def html_lang(page: httpx.Response) -> str:
     found = re.search(r'<html lang="([a-z]+)">', page.text)
-    assert found is not None
+    assert found is not None, (page.status_code, page.text[:2000])
     return found[1]
 
 
@@ -79,17 +79,17 @@ def test_the_sign_in_page_switches_language_for_the_browser_alone(canada: Runnin
 
 def test_a_signed_in_officer_s_switch_is_saved_and_follows_them_to_another_browser(canada: RunningNode) -> None:
     client, _ = sign_in(canada, "ca.cbsa")
-    with client:
-        page = client.get("/inbox")
-        assert html_lang(page) == "en"
-        forged = client.post("/language", data={"language": "hi", "next": "/inbox", "csrf": "0" * 64})
-        assert forged.status_code == 403
-        assert saved_language(canada, "ca.cbsa") is None
-        switched = client.post("/language", data={"language": "fr", "next": "/inbox", "csrf": csrf_of(page)})
-        assert switched.status_code == 303
-        assert html_lang(client.get("/inbox")) == "fr"
+    page = client.get("/inbox")
+    assert html_lang(page) == "en"
+    forged = client.post("/language", data={"language": "hi", "next": "/inbox", "csrf": "0" * 64})
+    assert forged.status_code == 403
+    assert saved_language(canada, "ca.cbsa") is None
+    switched = client.post("/language", data={"language": "fr", "next": "/inbox", "csrf": csrf_of(page)})
+    assert switched.status_code == 303
+    assert html_lang(client.get("/inbox")) == "fr"
+    client.close()
     assert saved_language(canada, "ca.cbsa") == "fr"
     other, response = sign_in(canada, "ca.cbsa")  # a new browser, no language cookie yet
-    with other:
-        assert "accord_language=fr" in response.headers.get("set-cookie", "")
-        assert html_lang(other.get("/inbox")) == "fr"
+    assert "accord_language=fr" in response.headers.get("set-cookie", "")
+    assert html_lang(other.get("/inbox")) == "fr"
+    other.close()

@@ -25,7 +25,7 @@ from accord.http.dependencies import NodeDep, OfficerDep
 from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, files, problems
 from accord.http.parameters import matching
 from accord.http.reports import Disposition, report_response
-from accord.reports.render import ReportFormat
+from accord.reports.render import ReportFormat, ReportLanguage, ReportLayout
 from accord.workplan.indicators import exchange_table
 from accord.workplan.overview import read_indicators, read_item, read_plan
 from accord.workplan.periods import PERIOD_PATTERN, parse_period
@@ -129,5 +129,20 @@ async def progress_report(
     officer: OfficerDep,
     period: PeriodQuery,
     format: Annotated[ReportFormat, Query(description="html, pdf or json")] = ReportFormat.HTML,
+    language: Annotated[
+        ReportLanguage | None,
+        Query(
+            description="the language the report is printed in: en, fr, hi, or en+fr for English and French together "
+            "(in a URL, + is written %2B); by default the request's language (Accept-Language). The JSON form is the "
+            "data: its few words (the title) are in the first language"
+        ),
+    ] = None,
+    layout: Annotated[
+        ReportLayout,
+        Query(
+            description="a bilingual report's layout: consecutive (the whole report in English, then in French) or "
+            "side-by-side (two columns, section by section, English on the left)"
+        ),
+    ] = ReportLayout.CONSECUTIVE,
 ) -> Response:
-    return await report_response(node, parse_period(period), format, Disposition.INLINE)
+    return await report_response(node, parse_period(period), format, Disposition.INLINE, language, layout)

@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from accord.domain.handling import CommonLevel
 from accord.domain.matching import HitNoHitRules
 from accord.domain.messages import Priority
+from accord.domain.official import in_language
 from accord.domain.parties import Agency, Party
 from accord.domain.workplan import ActionDoc, ItemKind, ObjectiveDoc, WorkPlanDefinition
+from accord.i18n import Language
 
 
 class FocusArea(BaseModel):
@@ -20,6 +22,13 @@ class FocusArea(BaseModel):
     code: str
     name: str
     description: str
+
+    def name_in(self, language: Language | None = None) -> str:
+        """The focus area's name in `language` (default: the current language); `code` is never translated."""
+        return in_language(self.name, language)
+
+    def description_in(self, language: Language | None = None) -> str:
+        return in_language(self.description, language)
 
 
 class ResponseTarget(BaseModel):
@@ -110,6 +119,10 @@ class Agreement(BaseModel):
 
     def agency(self, party: Party, code: str) -> Agency | None:
         return self._agency_index.get((party, code))
+
+    def party_name(self, party: Party, language: Language | None = None) -> str:
+        """A party's name ("Canada", "India") in `language` (default: the current language)."""
+        return in_language(self.parties.get(party, party.value), language)
 
     def deadline_for(self, priority: Priority, sent_at: datetime) -> datetime:
         return sent_at + timedelta(hours=self.response_targets[priority].respond_hours)

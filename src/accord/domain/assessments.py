@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accord.domain.handling import Caveat
 from accord.domain.messages import AssuranceKind, Identifier, Subject, SubjectKind
+from accord.i18n import N_
 
 
 class RiskConclusion(StrEnum):
@@ -32,10 +33,11 @@ class RiskConclusion(StrEnum):
 
     @property
     def sentence(self) -> str:
+        """The conclusion in words, in English (findings record it); shown through `_()`."""
         return {
-            RiskConclusion.NO_SUBSTANTIAL_RISK: "no substantial risk of mistreatment",
-            RiskConclusion.MITIGABLE: "a substantial risk of mistreatment that can be mitigated",
-            RiskConclusion.NOT_MITIGABLE: "a substantial risk of mistreatment that cannot be mitigated",
+            RiskConclusion.NO_SUBSTANTIAL_RISK: N_("no substantial risk of mistreatment"),
+            RiskConclusion.MITIGABLE: N_("a substantial risk of mistreatment that can be mitigated"),
+            RiskConclusion.NOT_MITIGABLE: N_("a substantial risk of mistreatment that cannot be mitigated"),
         }[self]
 
 

@@ -7,6 +7,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accord.domain.handling import Caveat
+from accord.domain.official import in_language
+from accord.i18n import Language
 
 
 class ForwardEffect(StrEnum):
@@ -37,4 +39,9 @@ class CaveatTexts(BaseModel):
         return self
 
     def describe(self, caveats: tuple[Caveat, ...]) -> tuple[str, ...]:
+        """The codes' words as the data file states them, in English: for what is recorded or sent."""
         return tuple(self.caveats[c].text for c in sorted(set(caveats), key=list(Caveat).index))
+
+    def describe_in(self, caveats: tuple[Caveat, ...], language: Language | None = None) -> tuple[str, ...]:
+        """The same words for a reader, in `language` (default: the current language)."""
+        return tuple(in_language(text, language) for text in self.describe(caveats))

@@ -263,12 +263,12 @@ def run_cases(pack: PolicyPack, table: CaseTable, agreement: Agreement) -> list[
         try:
             message, principal = build_message(table, case, agreement, index)
         except (ValidationError, PackError) as exc:
-            results.append(CaseResult(case, None, f"the case is not a valid draft: {exc}"))
+            results.append(CaseResult(case, None, _("the case is not a valid draft: {exc}").format(exc=exc)))
             continue
         try:
             evidence = _evidence(pack, table, case, message)
         except ValidationError as exc:
-            results.append(CaseResult(case, None, f"the case's assessments are not valid: {exc}"))
+            results.append(CaseResult(case, None, _("the case's assessments are not valid: {exc}").format(exc=exc)))
             continue
         stated = case.evidence.evidence(message)
         evidence = replace(evidence, answered_request=stated.answered_request, attachments=stated.attachments)
@@ -325,7 +325,7 @@ def _run_read(engine: CedarPolicy, table: CaseTable, case: Case, index: int) -> 
         )
         attrs = attrs | {"level": CommonLevel(attrs.get("level", CommonLevel.RESTRICTED.value)).rank}
     except ValueError as exc:
-        return CaseResult(case, None, f"the case is not a valid {case.action}: {exc}")
+        return CaseResult(case, None, _("the case is not a valid {action}: {exc}").format(action=case.action, exc=exc))
     if case.action == "forward":
         # A forward stays in the holder's state and has no consent unless the case says otherwise.
         target = {"target_party": attrs.get("holder_party"), "target_agency": "", "originator_consented": False}

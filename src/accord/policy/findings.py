@@ -1,6 +1,10 @@
 """The screens' findings as sentences a legal officer reads, with their values ("It describes 500 persons, more than
 the 10 one disclosure may carry (500 in applicants.csv)"), not key names. A finding no sentence is written for yet is
-still said with its values."""
+still said with its values.
+
+The findings are recorded in English (a decision is the legal record); these sentences are for display only, in the
+reader's language: the screens' own words inside a finding are said again through their templates
+(accord.policy.wording), names, identifiers, citations and the words an officer typed as recorded."""
 
 from __future__ import annotations
 
@@ -8,20 +12,43 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from babel.lists import format_list
+
 from accord.domain.messages import Message
+from accord.i18n import _, current_language, ngettext, pgettext
+from accord.policy.screens.minimisation import NOT_READ
+from accord.policy.screens.mistreatment import MISSING_ASSURANCE, MISSING_CAVEAT
+from accord.policy.screens.neutrality import (
+    DECLARED_GROUND,
+    DETECTED_GROUND,
+    NO_CONDUCT,
+    NO_SUBJECT,
+    ONLY_PERSONS,
+    PERSON_IN_TEXT,
+    PERSONS_ONLY,
+    STRUCTURE_BECAUSE,
+)
+from accord.policy.screens.offences import MISMATCH, PROVISION, ROLE_NOT_STATED, UNNAMED
+from accord.policy.wording import fill, recover, retell, retell_any
 
 Sentence = Callable[[Any], str]
 
 
 def _words(values: Any) -> str:
-    if isinstance(values, Mapping):
+    if isinstance(values, Mapping):  # a finding no sentence is written for: its keys are ids, said as they are
         return "; ".join(f"{_human(k)} {_words(v)}" for k, v in values.items() if v not in (None, "", [], ()))
     if isinstance(values, list | tuple | set):
-        items = [_words(v) for v in values]
-        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else "none"
+        return _listed([_words(v) for v in values])
     if isinstance(values, bool):
-        return "yes" if values else "no"
+        return pgettext("finding value", "yes") if values else pgettext("finding value", "no")
     return str(values)
+
+
+def _listed(items: list[str]) -> str:
+    """A list as the reader's language writes one ("a, b and c"; CLDR)."""
+    if not items:
+        return pgettext("finding value", "none")
+    return format_list(items, locale=current_language().locale)
 
 
 def _human(key: str) -> str:
@@ -29,141 +56,342 @@ def _human(key: str) -> str:
 
 
 def _quoted(values: Any) -> str:
-    return _words([f"“{v}”" for v in values]) if isinstance(values, list | tuple) else f"“{values}”"
+    if isinstance(values, list | tuple):
+        return _listed([_quote(v) for v in values])
+    return _quote(values)
+
+
+def _quote(value: Any) -> str:
+    return _("“{words}”").format(words=value)
+
+
+def _ground(ground: str) -> str:
+    """A protected ground's words (the packs and term files name them by id)."""
+    words = {
+        "political_opinion": _("political opinion"),
+        "political_activity": _("political activity"),
+        "religion": _("religion"),
+        "ethnicity": _("ethnicity"),
+        "race": _("race"),
+        "caste": _("caste"),
+        "lawful_advocacy": _("lawful advocacy"),
+        "protest": _("protest"),
+        "journalism": _("journalism"),
+    }
+    return words.get(ground, _human(ground))
+
+
+def _circumstance(circumstance: str) -> str:
+    words = {
+        "repeat_conviction": _("repeat conviction"),
+        "death_resulted": _("death resulted"),
+        "ransom": _("ransom"),
+        "minor_victim": _("minor victim"),
+        "life_convict": _("life convict"),
+    }
+    return words.get(circumstance, _human(circumstance))
+
+
+def _role(role: str) -> str:
+    words = {
+        "suspect": pgettext("subject role", "suspect"),
+        "accused": pgettext("subject role", "accused"),
+        "victim": pgettext("subject role", "victim"),
+        "witness": pgettext("subject role", "witness"),
+        "other": pgettext("subject role", "other"),
+        ROLE_NOT_STATED: _(ROLE_NOT_STATED),
+    }
+    return words.get(role, role)
+
+
+def _field(name: str) -> str:
+    words = {"identifiers": _("identifiers"), "date_of_birth": _("date of birth"), "name": _("name")}
+    return words.get(name, _human(name))
 
 
 def _assessment(finding: Any) -> str:
     if not isinstance(finding, Mapping):
-        return f"Mistreatment-risk assessment: {_words(finding)}."
+        return _("Mistreatment-risk assessment: {finding}.").format(finding=_words(finding))
     missing = finding.get("without_assessment") or []
     said = []
     if missing:
-        said.append(f"No valid mistreatment-risk assessment is recorded for {_words(missing)} in this case.")
-    for made in finding.get("assessments") or []:
         said.append(
-            f"{made.get('assessor', 'An assessor')} assessed on {made.get('assessed_on')}: "
-            f"{made.get('meaning') or _human(str(made.get('conclusion')))} (valid until {made.get('valid_until')})."
+            _("No valid mistreatment-risk assessment is recorded for {persons} in this case.").format(
+                persons=_words(missing)
+            )
         )
-    if finding.get("missing_measures"):
-        said.append(f"Measures the assessment requires are not on the message: {_words(finding['missing_measures'])}.")
-    return " ".join(said) or f"Mistreatment-risk assessment: {_words(finding)}."
+    for made in finding.get("assessments") or []:
+        meaning = made.get("meaning")
+        said.append(
+            _("{assessor} assessed on {assessed_on}: {conclusion} (valid until {valid_until}).").format(
+                assessor=made.get("assessor") or _("An assessor"),
+                assessed_on=made.get("assessed_on"),
+                conclusion=_(meaning) if meaning else _human(str(made.get("conclusion"))),
+                valid_until=made.get("valid_until"),
+            )
+        )
+    measures = finding.get("mitigation_not_applied") or finding.get("missing_measures")
+    if measures:
+        shown = [retell_any(str(m), (MISSING_CAVEAT, MISSING_ASSURANCE)) for m in measures]
+        said.append(
+            _("Measures the assessment requires are not on the message: {measures}.").format(measures=_words(shown))
+        )
+    return " ".join(said) or _("Mistreatment-risk assessment: {finding}.").format(finding=_words(finding))
 
 
 def _capital(finding: Any) -> str:
     if not isinstance(finding, Mapping):
-        return f"The offence {_words(finding)} can carry the death penalty in the receiving state."
-    provisions = finding.get("provisions") or []
-    suspects = [re.sub(r"^subjects\[\d+\]\s+", "", str(s)) for s in finding.get("suspects") or []]
-    said = f"Death is a possible sentence in the receiving state under {_words(provisions)}"
-    if suspects:
-        said += f", and the message names {_words(suspects)}"
-    circumstances = finding.get("circumstances") or {}
-    if circumstances:
-        said += "; the text states " + _words([f"{_human(k)} (“{', '.join(v)}”)" for k, v in circumstances.items()])
-    return said + "."
+        return _("The offence {offence} can carry the death penalty in the receiving state.").format(
+            offence=_words(finding)
+        )
+    provisions = _words([retell_any(str(p), (PROVISION,)) for p in finding.get("provisions") or []])
+    suspects = _words([_suspect(re.sub(r"^subjects\[\d+\]\s+", "", str(s))) for s in finding.get("suspects") or []])
+    circumstances = _words(
+        [
+            _("{circumstance} (“{words}”)").format(circumstance=_circumstance(k), words=", ".join(v))
+            for k, v in (finding.get("circumstances") or {}).items()
+        ]
+    )
+    if finding.get("suspects") and finding.get("circumstances"):
+        sentence = _(
+            "Death is a possible sentence in the receiving state under {provisions}, and the message names "
+            "{suspects}; the text states {circumstances}."
+        )
+    elif finding.get("suspects"):
+        sentence = _(
+            "Death is a possible sentence in the receiving state under {provisions}, and the message names {suspects}."
+        )
+    elif finding.get("circumstances"):
+        sentence = _(
+            "Death is a possible sentence in the receiving state under {provisions}; the text states {circumstances}."
+        )
+    else:
+        sentence = _("Death is a possible sentence in the receiving state under {provisions}.")
+    return sentence.format(provisions=provisions, suspects=suspects, circumstances=circumstances)
+
+
+def _suspect(recorded: str) -> str:
+    """A suspect as recorded ("H. Example (suspect)"), with the screen's own words translated."""
+    values = recover("{name} ({role})", recorded)
+    if values is None:
+        return recorded
+    name = _(UNNAMED) if values["name"] == UNNAMED else values["name"]
+    return _("{name} ({role})").format(name=name, role=_role(values["role"]))
 
 
 def _detected(found: Any) -> str:
     if not isinstance(found, list):
-        return f"The text touches protected matters: {_words(found)}."
+        return _("The text touches protected matters: {found}.").format(found=_words(found))
     parts = [
-        f"{_human(str(f.get('ground') or f.get('concept')))} ({_quoted(f.get('words') or [])}, "
-        f"{_words(f.get('languages') or [])})"
+        _("{ground} ({words}, {languages})").format(
+            ground=_ground(str(f.get("ground") or f.get("concept"))),
+            words=_quoted(f.get("words") or []),
+            languages=_words(f.get("languages") or []),
+        )
         for f in found
         if isinstance(f, Mapping)
     ]
-    return f"The text touches protected matters: {_words(parts)}."
+    return _("The text touches protected matters: {found}.").format(found=_words(parts))
 
 
 def _structure(finding: Any) -> str:
     if isinstance(finding, Mapping) and finding.get("because"):
-        return f"The request looks like one about a person's lawful life, not a crime: {finding['because']}."
-    return f"The request looks like one about a person's lawful life, not a crime: {_words(finding)}."
+        because = _structure_because(str(finding["because"]))
+    else:
+        because = _words(_structure_words(finding))
+    return _("The request looks like one about a person's lawful life, not a crime: {because}.").format(because=because)
+
+
+def _structure_words(finding: Any) -> Any:
+    """The structure finding's recorded words (persons only, none stated), translated."""
+    if not isinstance(finding, Mapping):
+        return finding
+    own = (PERSONS_ONLY, PERSON_IN_TEXT, NO_CONDUCT)
+    return {k: _(v) if v in own else v for k, v in finding.items()}
+
+
+def _structure_because(because: str) -> str:
+    return retell(because, STRUCTURE_BECAUSE, lambda field, value: _who(value) if field == "who" else value) or because
+
+
+def _who(recorded: str) -> str:
+    persons = recover(ONLY_PERSONS, recorded)
+    if persons is not None and persons["count"].isdigit():
+        count = int(persons["count"])
+        return ngettext("its only subject is {count} person", "its only subjects are {count} persons", count).format(
+            count=count
+        )
+    return _(NO_SUBJECT) if recorded == NO_SUBJECT else recorded
+
+
+def _neutrality_reason(reason: str) -> str:
+    """A reason the neutrality screen recorded ("declared protected ground religion"), in the reader's language."""
+
+    def said(field: str, value: str) -> str:
+        if field == "ground":
+            return _ground(value)
+        return _who(value) if field == "who" else value
+
+    return retell_any(reason, (DECLARED_GROUND, DETECTED_GROUND, STRUCTURE_BECAUSE), said)
 
 
 def _reply(finding: Any) -> str:
     if not isinstance(finding, Mapping):
-        return f"It answers a request held on neutrality: {_words(finding)}."
-    because = finding.get("because") or []
-    return (
-        f"It answers request {finding.get('request')}, which was {finding.get('outcome')} on neutrality "
-        f"({finding.get('where')})" + (f": {_words(because)}." if because else ".")
+        return _("It answers a request held on neutrality: {finding}.").format(finding=_words(finding))
+    because = [_neutrality_reason(str(b)) for b in finding.get("because") or []]
+    outcome = finding.get("outcome")
+    if outcome == "held":
+        sentence = (
+            _("It answers request {request}, which was held on neutrality ({where}): {because}.")
+            if because
+            else _("It answers request {request}, which was held on neutrality ({where}).")
+        )
+    elif outcome == "refused":
+        sentence = (
+            _("It answers request {request}, which was refused on neutrality ({where}): {because}.")
+            if because
+            else _("It answers request {request}, which was refused on neutrality ({where}).")
+        )
+    else:
+        sentence = (
+            _("It answers request {request}, which was {outcome} on neutrality ({where}): {because}.")
+            if because
+            else _("It answers request {request}, which was {outcome} on neutrality ({where}).")
+        )
+    return sentence.format(
+        request=finding.get("request"),
+        outcome=outcome,
+        where=_(str(finding.get("where"))),
+        because=_words(because),
     )
 
 
 def _bulk(finding: Any) -> str:
     if not isinstance(finding, Mapping):
-        return f"Many persons: {_words(finding)}."
+        return _("Many persons: {finding}.").format(finding=_words(finding))
     persons, threshold = finding.get("persons"), finding.get("threshold")
-    where = {k: v for k, v in finding.items() if k in ("subjects", "title_and_body") and v}
+    where = {_("subjects"): finding.get("subjects"), _("title and body"): finding.get("title_and_body")}
     attachments = finding.get("attachments") or {}
-    places = [f"{v} in {_human(k)}" for k, v in where.items()] + [f"{v} in {name}" for name, v in attachments.items()]
-    return f"It describes {persons} persons, more than the {threshold} one disclosure may carry" + (
-        f" ({_words(places)})." if places else "."
-    )
+    places = [
+        _("{count} in {where}").format(count=count, where=name)
+        for name, count in [*where.items(), *attachments.items()]
+        if count
+    ]
+    count = persons if isinstance(persons, int) else 0
+    if places:
+        sentence = ngettext(
+            "It describes {persons} person, more than the {threshold} one disclosure may carry ({places}).",
+            "It describes {persons} persons, more than the {threshold} one disclosure may carry ({places}).",
+            count,
+        )
+    else:
+        sentence = ngettext(
+            "It describes {persons} person, more than the {threshold} one disclosure may carry.",
+            "It describes {persons} persons, more than the {threshold} one disclosure may carry.",
+            count,
+        )
+    return sentence.format(persons=persons, threshold=threshold, places=_words(places))
 
 
 def _unscreened(finding: Any) -> str:
     if not isinstance(finding, list):
-        return f"Attachments not screened: {_words(finding)}."
-    parts = [f"{f.get('name')} ({f.get('why')})" for f in finding if isinstance(f, Mapping)]
-    return f"The screens could not read {_words(parts)}, so nobody knows whom it describes."
+        return _("Attachments not screened: {finding}.").format(finding=_words(finding))
+    parts = [
+        _("{name} ({why})").format(name=f.get("name"), why=_(str(f.get("why") or NOT_READ)))
+        for f in finding
+        if isinstance(f, Mapping)
+    ]
+    return _("The screens could not read {attachments}, so nobody knows whom it describes.").format(
+        attachments=_words(parts)
+    )
 
 
 def _personal(finding: Any) -> str:
     if not isinstance(finding, Mapping):
-        return f"Personal data: {_words(finding)}."
+        return _("Personal data: {finding}.").format(finding=_words(finding))
     persons = finding.get("persons", 0)
+    persons = persons if isinstance(persons, int) else 0
     schemes = finding.get("identifier_schemes") or []
-    named = f"It names {persons} person{'s' if persons != 1 else ''}" if persons else "It names no person"
-    return named + (f" and carries {_words(schemes)} identifiers." if schemes else ".")
+    if persons and schemes:
+        sentence = ngettext(
+            "It names {count} person and carries {schemes} identifiers.",
+            "It names {count} persons and carries {schemes} identifiers.",
+            persons,
+        )
+    elif persons:
+        sentence = ngettext("It names {count} person.", "It names {count} persons.", persons)
+    elif schemes:
+        sentence = _("It names no person and carries {schemes} identifiers.")
+    else:
+        sentence = _("It names no person.")
+    return sentence.format(count=persons, schemes=_words(schemes))
 
 
 def _offence(finding: Any) -> str:
     if not isinstance(finding, Mapping):
-        return f"The offence: {_words(finding)}."
-    category = finding.get("label") or finding.get("category") or finding.get("code") or "not given"
+        return _("The offence: {finding}.").format(finding=_words(finding))
+    category = finding.get("label") or finding.get("category") or finding.get("code") or _("not given")
     scope = finding.get("in_scope")
-    said = f"The declared offence is {category}"
     if scope is None:
-        return said + "."
-    return said + (", within the focus area's scope." if scope else ", outside the focus area's scope.")
+        sentence = _("The declared offence is {offence}.")
+    elif scope:
+        sentence = _("The declared offence is {offence}, within the focus area's scope.")
+    else:
+        sentence = _("The declared offence is {offence}, outside the focus area's scope.")
+    return sentence.format(offence=category)
 
 
 def _minimisation(finding: Any) -> str:
-    return f"More personal data than the purpose needs: {_words(finding)}."
+    return _("More personal data than the purpose needs: {fields}.").format(fields=_words(finding))
+
+
+def _offences_in_text(found: Any) -> str:
+    if not isinstance(found, Mapping):
+        return _("The text describes {offences}.").format(offences=_words(found))
+    offences = [_("{offence} ({words})").format(offence=k, words=_quoted(w)) for k, w in found.items()]
+    return _("The text describes {offences}.").format(offences=_words(offences))
+
+
+def _mismatch(recorded: Any) -> str:
+    values = recover(MISMATCH, str(recorded))
+    if values is None:
+        return f"{str(recorded)[:1].upper()}{str(recorded)[1:]}."
+    return fill(
+        _("The offence declared is {declared}, but the text also describes {described}, outside the focus area."),
+        values,
+    )
 
 
 _SENTENCES: dict[str, Sentence] = {
     "mistreatment_assessment": _assessment,
     "personal_data": _personal,
     "offence": _offence,
-    "protected_grounds": lambda v: f"The request is grounded in protected matters: {_words(v).replace('_', ' ')}.",
-    "sensitive_terms": lambda v: f"The text mentions {_quoted(v)}, which touch protected matters.",
-    "capital_offence_in_destination": _capital,
-    "offences_in_text": lambda v: (
-        f"The text describes {_words([f'{k} ({_quoted(w)})' for k, w in v.items()])}."
-        if isinstance(v, Mapping)
-        else f"The text describes {_words(v)}."
+    "protected_grounds": lambda v: _("The request is grounded in protected matters: {grounds}.").format(
+        grounds=_words([_ground(str(g)) for g in v]) if isinstance(v, list | tuple) else _words(v).replace("_", " ")
     ),
-    "offence_text_mismatch": lambda v: f"{str(v)[:1].upper()}{str(v)[1:]}.",
+    "sensitive_terms": lambda v: _("The text mentions {terms}, which touch protected matters.").format(
+        terms=_quoted(v)
+    ),
+    "capital_offence_in_destination": _capital,
+    "offences_in_text": _offences_in_text,
+    "offence_text_mismatch": _mismatch,
     "protected_grounds_detected": _detected,
     "neutrality_structure": _structure,
     "neutrality_reply": _reply,
     "bulk_personal_data": _bulk,
     "attachments_not_screened": _unscreened,
     "minimisation": _minimisation,
-    "tlp_red_without_named_recipient": lambda v: "It is TLP:RED but the recipient officer is not named.",
-    "h3_without_restriction": lambda v: "It carries handling code H3 without stating the restriction.",
+    "tlp_red_without_named_recipient": lambda v: _("It is TLP:RED but the recipient officer is not named."),
+    "h3_without_restriction": lambda v: _("It carries handling code H3 without stating the restriction."),
 }
 
 
-_SUBJECT_FIELD = re.compile(r"subjects\[(\d+)\]\.(\w+)")
+_SUBJECT_FIELD = re.compile(r"subjects\[(\d+)\]\.(\w+)(?: \((\w+)\))?")
 
 
 def describe_findings(findings: Mapping[str, Any], message: Message | None = None) -> list[str]:
-    """One sentence per finding, with its values; with the message, `subjects[N].field` is said as the field of the
-    subject by name."""
+    """One sentence per finding, with its values, in the current language; with the message, `subjects[N].field` is
+    said as the field of the subject by name."""
     sentences = []
     for key, value in findings.items():
         if value in (None, False, "", [], {}) or (
@@ -171,14 +399,21 @@ def describe_findings(findings: Mapping[str, Any], message: Message | None = Non
         ):
             continue  # the detected grounds say the same words with their grounds
         sentence = _SENTENCES.get(key)
-        text = sentence(value) if sentence else f"{_human(key).capitalize()}: {_words(value)}."
+        text = (
+            sentence(value)
+            if sentence
+            else _("{finding}: {values}.").format(finding=_human(key).capitalize(), values=_words(value))
+        )
         sentences.append(_SUBJECT_FIELD.sub(lambda m: _subject_field(message, m), text) if message else text)
     return sentences
 
 
 def _subject_field(message: Message, match: re.Match[str]) -> str:
-    index, name = int(match[1]), match[2]
+    index, name, role = int(match[1]), match[2], match[3]
     if index >= len(message.subjects):
         return match[0]
     subject = message.subjects[index]
-    return f"the {_human(name)} of {subject.name or f'subject {index + 1}'}"
+    said = _("the {field} of {subject}").format(
+        field=_field(name), subject=subject.name or _("subject {number}").format(number=index + 1)
+    )
+    return _("{field} ({role})").format(field=said, role=_role(role)) if role else said

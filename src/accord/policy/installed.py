@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,21 @@ from accord.domain.agreement import Agreement
 from accord.domain.messages import Message
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
+from accord.i18n import Language, _, language_scope
 from accord.policy.deployment import Deployment
-from accord.policy.engine import CedarPolicy, DisclosureDecision, Principal, Reader, Verdict
+from accord.policy.engine import (
+    PACK_UNUSABLE_DISCLOSURE,
+    PACK_UNUSABLE_FORWARD,
+    CedarPolicy,
+    DisclosureDecision,
+    DisclosurePolicy,
+    Principal,
+    Reader,
+    Verdict,
+)
 from accord.policy.pack import SIGNATURE, PackError, PolicyPack, install_pack, load_installed_pack, shipped_pack_dir
 from accord.policy.screens import Evidence
+from accord.policy.wording import fill
 
 POLICY_DIR = "policy"
 log = structlog.get_logger(__name__)
@@ -48,7 +59,7 @@ class InstalledPolicy:
         self._problem: str | None = None
         self._reload()
         if self._engine is None:
-            raise PackError(self._problem or "no policy pack installed")
+            raise PackError(self._problem or _("no policy pack installed"))
 
     @property
     def pack(self) -> PolicyPack | None:
@@ -60,7 +71,7 @@ class InstalledPolicy:
     ) -> DisclosureDecision:
         self._refresh()
         if self._engine is None:
-            reason = f"the installed policy pack cannot be used ({self._problem}); a legal officer decides"
+            reason = fill(PACK_UNUSABLE_DISCLOSURE, {"problem": str(self._problem)})
             return DisclosureDecision(Verdict.REVIEW, (reason,), "none")
         return self._engine.decide(message, principal, evidence)
 
@@ -73,7 +84,7 @@ class InstalledPolicy:
     def decide_forward(self, forwarder: Reader, item_id: str, attrs: dict[str, Any]) -> DisclosureDecision:
         self._refresh()
         if self._engine is None:
-            reason = f"the installed policy pack cannot be used ({self._problem}); nothing is forwarded"
+            reason = fill(PACK_UNUSABLE_FORWARD, {"problem": str(self._problem)})
             return DisclosureDecision(Verdict.DENY, (reason,), "none")
         return self._engine.decide_forward(forwarder, item_id, attrs)
 
@@ -96,10 +107,20 @@ class InstalledPolicy:
         with self._lock:
             self._stamp = self._signature_stamp()
             try:
-                pack = self.deployment.adjust(load_installed_pack(self.directory, self.keys))
+                # In English whatever the request that noticed the new pack: the problem goes into the log and
+                # into the reasons decisions record.
+                with language_scope(Language.EN):
+                    pack = self.deployment.adjust(load_installed_pack(self.directory, self.keys))
             except (PackError, ConfigurationError) as exc:
                 self._engine, self._problem = None, exc.detail
                 log.error("policy pack refused", problem=exc.detail)
                 return
             self._engine, self._problem = CedarPolicy(pack, self.agreement), None
             log.info("policy pack loaded", pack=pack.label)
+
+
+def shown_decision(recorded: Mapping[str, Any], policy: DisclosurePolicy) -> dict[str, Any]:
+    """A decision as it was stored (`DisclosureDecision.as_json()`) as an officer reads it: its reasons and remedies
+    in the current language, the node's pack saying how the screens' values fit its remedies. Display only."""
+    pack = policy.pack if isinstance(policy, InstalledPolicy | CedarPolicy) else None
+    return DisclosureDecision.from_json(recorded, pack).shown()

@@ -1,10 +1,13 @@
-"""Charts of the progress report, drawn by matplotlib as SVG (vector in both the HTML and the PDF)."""
+"""Charts of the progress report, drawn by matplotlib as SVG (vector in both the HTML and the PDF), their words in the
+language of the work at hand."""
 
 from __future__ import annotations
 
 import base64
 import io
 from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -12,8 +15,13 @@ import matplotlib
 matplotlib.use("Agg")  # no display: charts are files
 
 import matplotlib.pyplot as plt
+from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from accord.i18n import _
+from accord.reports.forms import format_chart_day
+from accord.reports.labels import incident_kind_label, message_kind_label, priority_label
 
 _KIND_COLOURS = {
     "request": "#1f5f8b",
@@ -23,14 +31,28 @@ _KIND_COLOURS = {
     "incident": "#b45f06",
 }
 _PARTY_COLOURS = ("#1f5f8b", "#e69138")
+# The report's own fonts (its stylesheet names the same), DejaVu Sans (matplotlib's own) where they are not installed.
+_FONTS = {"Noto Sans": "NotoSans-Regular.", "Noto Sans Devanagari": "NotoSansDevanagari-Regular."}
 _STYLE: dict[Any, Any] = {
-    "font.family": "DejaVu Sans",
     "font.size": 8,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "svg.fonttype": "none",  # text stays text: selectable, and small
+    "svg.fonttype": "none",  # text stays text: selectable, small, and shaped by whatever shows it (Devanagari too)
     "svg.hashsalt": "accord",  # the same data draws the same file
 }
+
+
+@cache
+def _style() -> dict[Any, Any]:
+    """The style with its fonts. The SVG names them all, so the HTML and the PDF pick each glyph's font (Devanagari
+    from Noto Sans Devanagari). matplotlib's list of fonts may predate their installation: it learns them here."""
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    if not known >= _FONTS.keys():
+        for path in font_manager.findSystemFonts():
+            if Path(path).name.startswith(tuple(_FONTS.values())):
+                font_manager.fontManager.addfont(path)
+        known = {font.name for font in font_manager.fontManager.ttflist}
+    return _STYLE | {"font.family": [*(name for name in _FONTS if name in known), "DejaVu Sans"]}
 
 
 def _data_uri(figure: Figure) -> str:
@@ -41,17 +63,17 @@ def _data_uri(figure: Figure) -> str:
 
 
 def weekly_volume_chart(weeks: Sequence[dict[str, Any]], title: str) -> str:
-    with plt.rc_context(_STYLE):
+    """Opening messages per week (labelled by the Monday it starts on), stacked by kind."""
+    with plt.rc_context(_style()):
         figure, axes = plt.subplots(figsize=(6.4, 2.2))
-        labels = [w["week"][5:] for w in weeks]
+        labels = [format_chart_day(w["week"]) for w in weeks]
         bottom = [0] * len(weeks)
         for kind, colour in _KIND_COLOURS.items():
             values = [w.get(kind, 0) for w in weeks]
-            label = "pre-export notifications" if kind == "pen" else f"{kind}s"
-            axes.bar(labels, values, bottom=bottom, color=colour, label=label, width=0.8)
+            axes.bar(labels, values, bottom=bottom, color=colour, label=message_kind_label(kind), width=0.8)
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         axes.set_title(title, loc="left", fontsize=9)
-        axes.set_ylabel("messages per week")
+        axes.set_ylabel(_("messages per week"))
         axes.tick_params(axis="x", labelrotation=60, labelsize=7)
         axes.set_ylim(0, max([*bottom, 1]) * 1.3)
         axes.legend(frameon=False, ncols=4, fontsize=7, loc="upper left")
@@ -61,13 +83,13 @@ def weekly_volume_chart(weeks: Sequence[dict[str, Any]], title: str) -> str:
 
 def response_time_chart(samples: Mapping[str, Sequence[float]], title: str) -> str:
     """Distribution of hours to first response per priority (box: quartiles; whiskers: 5th–95th percentile)."""
-    with plt.rc_context(_STYLE):
+    with plt.rc_context(_style()):
         figure, axes = plt.subplots(figsize=(3.1, 2.2))
         labels = [name for name, values in samples.items() if values]
         if labels:
             axes.boxplot(
                 [samples[name] for name in labels],
-                tick_labels=labels,
+                tick_labels=[priority_label(name) for name in labels],
                 whis=(5, 95),
                 showfliers=False,
                 patch_artist=True,
@@ -76,16 +98,16 @@ def response_time_chart(samples: Mapping[str, Sequence[float]], title: str) -> s
             )
             axes.set_yscale("log")
         else:
-            axes.text(0.5, 0.5, "no responses in the period", ha="center", va="center", transform=axes.transAxes)
+            axes.text(0.5, 0.5, _("no responses in the period"), ha="center", va="center", transform=axes.transAxes)
             axes.set_xticks([])
         axes.set_title(title, loc="left", fontsize=9)
-        axes.set_ylabel("hours to first response")
+        axes.set_ylabel(_("hours to first response"))
         return _data_uri(figure)
 
 
 def within_target_chart(shares: Mapping[str, Sequence[float | None]], parties: Sequence[str], title: str) -> str:
     """Share of requests answered within target, per priority, one bar per sending party."""
-    with plt.rc_context(_STYLE):
+    with plt.rc_context(_style()):
         figure, axes = plt.subplots(figsize=(3.1, 2.2))
         priorities = list(shares)
         width = 0.8 / max(1, len(parties))
@@ -97,12 +119,15 @@ def within_target_chart(shares: Mapping[str, Sequence[float | None]], parties: S
                 [100 * v if v is not None else 0 for v in values],
                 width=width,
                 color=_PARTY_COLOURS[offset % len(_PARTY_COLOURS)],
-                label=f"asked by {party}",
+                label=_("asked by {party}").format(party=party),
             )
-        axes.set_xticks([i + width * (len(parties) - 1) / 2 for i in range(len(priorities))], priorities)
+        axes.set_xticks(
+            [i + width * (len(parties) - 1) / 2 for i in range(len(priorities))],
+            [priority_label(p) for p in priorities],
+        )
         axes.set_ylim(0, 125)
         axes.set_yticks([0, 25, 50, 75, 100])
-        axes.set_ylabel("% within target")
+        axes.set_ylabel(_("% within target"))
         axes.set_title(title, loc="left", fontsize=9)
         axes.legend(frameon=False, fontsize=7, loc="upper center", ncols=2)
         return _data_uri(figure)
@@ -110,7 +135,7 @@ def within_target_chart(shares: Mapping[str, Sequence[float | None]], parties: S
 
 def overview_chart(counts: Mapping[str, Sequence[int]], parties: Sequence[str], title: str) -> str:
     """Requests per focus area, one bar per sending party."""
-    with plt.rc_context(_STYLE):
+    with plt.rc_context(_style()):
         figure, axes = plt.subplots(figsize=(6.4, 2.2))
         areas = list(counts)
         width = 0.8 / max(1, len(parties))
@@ -120,10 +145,10 @@ def overview_chart(counts: Mapping[str, Sequence[int]], parties: Sequence[str], 
                 [counts[a][offset] for a in areas],
                 width=width,
                 color=_PARTY_COLOURS[offset % len(_PARTY_COLOURS)],
-                label=f"sent by {party}",
+                label=_("sent by {party}").format(party=party),
             )
         axes.set_xticks([i + width * (len(parties) - 1) / 2 for i in range(len(areas))], areas)
-        axes.set_ylabel("requests")
+        axes.set_ylabel(_("requests"))
         axes.set_ylim(0, max([*(max(v) for v in counts.values()), 1]) * 1.25)
         axes.set_title(title, loc="left", fontsize=9)
         axes.legend(frameon=False, fontsize=7, loc="upper right", ncols=2)
@@ -142,21 +167,21 @@ INCIDENT_COLOURS = {
 
 def incident_timeline_chart(months: Sequence[str], counts: Mapping[str, Sequence[int]], title: str) -> str:
     """Incidents per month (months as YYYY-MM, in order), stacked by kind."""
-    with plt.rc_context(_STYLE):
+    with plt.rc_context(_style()):
         figure, axes = plt.subplots(figsize=(6.4, 2.2))
         bottom = [0] * len(months)
         if months:
             for kind, values in counts.items():
                 colour = INCIDENT_COLOURS.get(kind, "#5b6975")
-                axes.bar(list(months), values, bottom=bottom, color=colour, label=kind.replace("_", " "), width=0.8)
+                axes.bar(list(months), values, bottom=bottom, color=colour, label=incident_kind_label(kind), width=0.8)
                 bottom = [b + v for b, v in zip(bottom, values, strict=True)]
             axes.legend(frameon=False, ncols=4, fontsize=7, loc="upper left")
             axes.tick_params(axis="x", labelrotation=60 if len(months) > 8 else 0, labelsize=7)
         else:
-            axes.text(0.5, 0.5, "no incidents match", ha="center", va="center", transform=axes.transAxes)
+            axes.text(0.5, 0.5, _("no incidents match"), ha="center", va="center", transform=axes.transAxes)
             axes.set_xticks([])
         axes.set_title(title, loc="left", fontsize=9)
-        axes.set_ylabel("incidents per month")
+        axes.set_ylabel(_("incidents per month"))
         axes.set_ylim(0, max([*bottom, 1]) * 1.35)
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         return _data_uri(figure)

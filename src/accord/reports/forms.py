@@ -48,9 +48,7 @@ def _patterns(language: Language) -> _Patterns:
     day = locale.date_formats["medium"].pattern
     time = locale.time_formats["short"].pattern
     moment = locale.datetime_formats["medium"].replace("{1}", day).replace("{0}", time)
-    return _Patterns(
-        day=day, moment=f"{moment} 'UTC'", chart_day=str(locale.datetime_skeletons["MMMd"]), percent=None
-    )
+    return _Patterns(day=day, moment=f"{moment} 'UTC'", chart_day=str(locale.datetime_skeletons["MMMd"]), percent=None)
 
 
 def _as_day(value: date | str) -> date:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from accord.domain.messages import Priority
+from accord.domain.official import in_language
 from accord.domain.workplan import ActionStatus
 from accord.i18n import N_, _, pgettext
 
@@ -65,3 +66,17 @@ def message_kind_label(kind: str) -> str:
 def incident_kind_label(kind: str) -> str:
     known = _INCIDENT_KINDS.get(kind)
     return _(known) if known else _readable(kind)
+
+
+CROSS_CUTTING = "cross-cutting"  # the code of the report's section of objectives outside the focus areas
+
+
+def report_title(agreement_title: str) -> str:
+    """The report's title, with the agreement's (the data's text, as the catalogue translates it)."""
+    return _("Joint progress report — {agreement}").format(agreement=in_language(agreement_title))
+
+
+def section_name(code: str, name: str) -> str:
+    """A section's heading: a focus area's name from the agreement (as the catalogue translates the data's text), or
+    the cross-cutting section's."""
+    return _("Cross-cutting objectives") if code == CROSS_CUTTING else in_language(name)

@@ -1,4 +1,8 @@
-"""The joint progress report: the plan per focus area, indicators from the exchange, overdue items, checkpoints."""
+"""The joint progress report: the plan per focus area, indicators from the exchange, overdue items, checkpoints.
+
+The report is data: its few words (title, the cross-cutting section's name) are in the language of the work at hand,
+and a rendering writes everything else in the language it is printed in (render.py), charts included.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from accord import __version__
+from accord.domain.agreement import Agreement
 from accord.domain.messages import Priority
 from accord.domain.workplan import ActionStatus
+from accord.i18n import Language
 from accord.node import Node
-from accord.reports import charts
+from accord.reports.labels import CROSS_CUTTING, report_title, section_name
 from accord.store.tables import checkpoints
 from accord.trust.peers import load_peers
 from accord.workplan.indicators import (
@@ -25,12 +31,12 @@ from accord.workplan.indicators import (
 from accord.workplan.periods import Period
 from accord.workplan.plan import plan_view, status_history
 
-CROSS_CUTTING = "cross-cutting"
 _FINAL = {ActionStatus.DONE.value, ActionStatus.CANCELLED.value}
 
 
 def build_report(node: Node, period: Period, now: datetime | None = None, with_charts: bool = True) -> dict[str, Any]:
-    """Everything the report shows, as data (JSON-ready); charts as SVG data URIs when asked for."""
+    """Everything the report shows, as data (JSON-ready). With charts: also what a rendering draws them from, and the
+    agreement's title for a rendering's own title, under "rendering" (not part of the JSON form)."""
     now = now or datetime.now(UTC)
     agreement = node.agreement
     parties = [p.value for p in agreement.parties]
@@ -56,11 +62,11 @@ def build_report(node: Node, period: Period, now: datetime | None = None, with_c
                 action["milestones_done"] = sum(m.get("done_on") is not None for m in action["milestones"])
         section: dict[str, Any] = {
             "code": code,
-            "name": area.name if area else "Cross-cutting objectives",
+            "name": section_name(code, area.name if area else ""),
             "objectives": objectives,
         }
         if area is not None:
-            section |= _exchange_section(exchange, table, area.code, area.name, parties, with_charts)
+            section |= _exchange_section(exchange, table, area.code)
         sections.append(section)
     overdue_requests = sorted(
         (
@@ -85,7 +91,7 @@ def build_report(node: Node, period: Period, now: datetime | None = None, with_c
         if a["status"] not in _FINAL and date.fromisoformat(a["due"]) < today
     ]
     report: dict[str, Any] = {
-        "title": f"Joint progress report — {agreement.title}",
+        "title": report_title(agreement.title),
         "agreement": agreement.id,
         "period": {"label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat()},
         "generated_at": now.isoformat(),
@@ -101,35 +107,46 @@ def build_report(node: Node, period: Period, now: datetime | None = None, with_c
         "checkpoints": ledger,
     }
     if with_charts:
-        report["overview_chart"] = charts.overview_chart(
-            requests_per_area(exchange, agreement), parties, "Requests per focus area"
-        )
+        report["rendering"] = {
+            "agreement_title": agreement.title,
+            "agency_abbreviations": _agency_abbreviations(agreement),
+            "requests_per_area": requests_per_area(exchange, agreement),
+            "areas": {area.code: _chart_data(exchange, table, area.code, parties) for area in agreement.focus_areas},
+        }
     return report
 
 
-def _exchange_section(
-    exchange: ExchangeData,
-    table: list[dict[str, Any]],
-    code: str,
-    name: str,
-    parties: list[str],
-    with_charts: bool,
-) -> dict[str, Any]:
-    rows = [row for row in table if row["focus_area"] == code]
+def _agency_abbreviations(agreement: Agreement) -> dict[str, dict[str, dict[str, str]]]:
+    """How each language abbreviates an agency where that is not its code (GRC for the RCMP in French), by party."""
+    found: dict[str, dict[str, dict[str, str]]] = {}
+    for agency in agreement.agencies:
+        forms = {language.value: agency.short_name_in(language) for language in Language}
+        if any(form != agency.code for form in forms.values()):
+            found.setdefault(agency.party.value, {})[agency.code] = forms
+    return found
+
+
+def _exchange_section(exchange: ExchangeData, table: list[dict[str, Any]], code: str) -> dict[str, Any]:
     requests = [r for r in exchange.requests if r.focus_area == code]
-    section: dict[str, Any] = {
-        "exchange": rows,
+    return {
+        "exchange": [row for row in table if row["focus_area"] == code],
         "totals": request_stats(requests, exchange.now).as_json(),
         "volumes": weekly_volumes(exchange, code),
     }
-    if with_charts:
-        samples = {
+
+
+def _chart_data(exchange: ExchangeData, table: list[dict[str, Any]], code: str, parties: list[str]) -> dict[str, Any]:
+    """A focus area's response times per priority, and its shares answered within target per priority and party."""
+    requests = [r for r in exchange.requests if r.focus_area == code]
+    rows = [row for row in table if row["focus_area"] == code]
+    return {
+        "response_hours": {
             p.value: [
                 h for r in requests if r.priority == p.value and (h := r.hours_to(r.first_response_at)) is not None
             ]
             for p in Priority
-        }
-        shares = {
+        },
+        "within_target": {
             p.value: [
                 next(
                     row["within_target_share"]
@@ -139,13 +156,8 @@ def _exchange_section(
                 for party in parties
             ]
             for p in Priority
-        }
-        section["charts"] = {
-            "volumes": charts.weekly_volume_chart(section["volumes"], f"{name}: messages per week"),
-            "response_times": charts.response_time_chart(samples, "Time to first response"),
-            "within_target": charts.within_target_chart(shares, parties, "Answered within target"),
-        }
-    return section
+        },
+    }
 
 
 def _checkpoints(conn: Connection, period: Period) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from accord.directory.officers import Officer, Role
 from accord.exchange.audit import AUDIT_ROLES, unacknowledged_alarms
 from accord.exchange.review import pressing_reviews
-from accord.i18n import _, ngettext
+from accord.i18n import _
 from accord.i18n.templates import install_i18n
 from accord.policy.findings import describe_findings
 from accord.reports.render import format_hours
@@ -40,12 +40,10 @@ def _time_left(deadline: datetime | None) -> str:
     if deadline is None:
         return ""
     seconds = (deadline - datetime.now(UTC)).total_seconds()
-    hours = round(abs(seconds) / 3600)
-    if hours < 48:
-        text = ngettext("{count} hour", "{count} hours", hours).format(count=hours)
-    else:
-        days = round(hours / 24)
-        text = ngettext("{count} day", "{count} days", days).format(count=days)
+    hours = abs(seconds) / 3600
+    text = (
+        _("{count} h").format(count=f"{hours:.0f}") if hours < 48 else _("{count} d").format(count=f"{hours / 24:.0f}")
+    )
     return _("{time} left").format(time=text) if seconds >= 0 else _("{time} overdue").format(time=text)
 
 

@@ -23,6 +23,7 @@ from accord.exchange.assessments import MessageAssessments, message_assessments,
 from accord.http.dependencies import NodeDep
 from accord.i18n import _
 from accord.web._pages import page, redirect
+from accord.web.labels import LABELS
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
@@ -112,6 +113,7 @@ def _form(
         TEMPLATE,
         officer,
         status_code,
+        labels=LABELS,
         status=status,
         form=values,
         error=error,

@@ -21,6 +21,7 @@ from accord.ledger.alarms import MAX_NOTE_LENGTH, AlarmFilter
 from accord.ledger.bundle import Verdict
 from accord.node import Node
 from accord.web._pages import page, redirect
+from accord.web.labels import LABELS
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
@@ -94,4 +95,4 @@ async def message_proof(request: Request, node: NodeDep, officer: WebOfficerDep,
     """Each ledger entry about the message, on both sides, with its inclusion proof against a countersigned head."""
     require_audit_role(officer)
     proof = await run_in_threadpool(prove_message, node, message_id)
-    return page(request, "proof.html.j2", officer, message_id=message_id, proof=proof)
+    return page(request, "proof.html.j2", officer, labels=LABELS, message_id=message_id, proof=proof)

@@ -14,12 +14,14 @@ from starlette.datastructures import UploadFile
 
 from accord.directory.officers import Officer
 from accord.domain.handling import Tlp
+from accord.domain.messages import DeliveryState
 from accord.errors import AccordError, InvalidInput
 from accord.focus.cyber.shares import list_shares
 from accord.focus.cyber.sharing import share_document
 from accord.http.dependencies import NodeDep
 from accord.i18n import _
 from accord.node import Node
+from accord.web import labels
 from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
@@ -35,6 +37,7 @@ def _cyber_page(request: Request, node: Node, officer: Officer, status_code: int
         shares=list_shares(node, officer),
         tlps=[t.value for t in Tlp],
         partner=node.agreement.cyber_sharing.centres[node.party.other],
+        delivery_words={s.value: labels.delivery_state(s.value) for s in DeliveryState},
         **context,
     )
 
@@ -48,7 +51,7 @@ def cyber(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRespon
 def _read_json(content: bytes) -> Any:
     from accord.focus.cyber.misp import read_json
 
-    return read_json(content, "file")
+    return read_json(content, _("file"))
 
 
 @router.post("/cyber/share", dependencies=[CsrfChecked])

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from accord.directory.officers import list_active_officers
 from accord.http.dependencies import NodeDep
 from accord.web._pages import page
+from accord.web.labels import LABELS
 from accord.web.security import WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
@@ -20,4 +21,5 @@ def directory(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRe
         (p.value, name, [a for a in node.agreement.agencies if a.party is p])
         for p, name in node.agreement.parties.items()
     ]
-    return page(request, "directory.html.j2", officer, parties=parties, people=list_active_officers(node))
+    people = list_active_officers(node)
+    return page(request, "directory.html.j2", officer, labels=LABELS, parties=parties, people=people)

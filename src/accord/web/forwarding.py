@@ -21,6 +21,7 @@ from accord.http.dependencies import NodeDep
 from accord.i18n import _
 from accord.node import Node
 from accord.web._pages import page, redirect
+from accord.web.labels import LABELS
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
@@ -73,6 +74,7 @@ def forwards_page(request: Request, node: NodeDep, officer: WebOfficerDep) -> HT
         request,
         "forwards.html.j2",
         officer,
+        labels=LABELS,
         forwards=listed,
         done=request.query_params.get("done"),
         asked=[f for f in listed if f["role"] == "originator" and f["state"] == "awaiting-consent"],

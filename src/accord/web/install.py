@@ -23,6 +23,7 @@ from accord.http.problems import (
     request_id_of,
     shows_details,
 )
+from accord.i18n import _
 from accord.web import (
     assessments,
     audit,
@@ -139,7 +140,7 @@ def ui_error(request: Request, exc: AccordError, *, precise: bool) -> Response:
     request_id = request_id_of(request)
     if not precise:
         log_refusal(request, exc.slug, exc.status, exc.detail)
-    shown = ShownError(exc.title, exc.detail if precise else generic_detail(request_id), exc.status)
+    shown = ShownError(_(exc.title), exc.detail if precise else generic_detail(request_id), exc.status)
     template = "_error_fragment.html.j2" if htmx else "error.html.j2"
     response = page(request, template, None, exc.status, error=shown, request_id=request_id)
     response.headers.update(exc.headers())

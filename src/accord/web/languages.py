@@ -4,6 +4,7 @@ signed-in officer (with the session's CSRF token), saves the language with their
 from __future__ import annotations
 
 import hmac
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -26,24 +27,23 @@ router = APIRouter(include_in_schema=False)
 async def switch_language(
     request: Request,
     node: NodeDep,
-    language: Annotated[str, Form(max_length=16)],
+    language: Annotated[str, Form(max_length=16)] = "",
     next: Annotated[str, Form(max_length=2048)] = "/inbox",
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
+    session = request.cookies.get(SESSION_COOKIE)
+    officer = None
+    if session:
+        with suppress(AuthenticationFailed):  # an ended session: the choice is the browser's only, as when signed out
+            officer = await run_in_threadpool(officer_for_session, node, session)
+    if officer is not None and not hmac.compare_digest(csrf, csrf_token(session or "")):
+        raise Forbidden(_("the form is missing its security token (CSRF); reload the page and try again"))
     try:
         chosen = parse_language(language)
     except ValueError as exc:
         raise InvalidInput(_("choose English (en), French (fr) or Hindi (hi)")) from exc
-    session = request.cookies.get(SESSION_COOKIE)
-    if session:
-        try:
-            officer = await run_in_threadpool(officer_for_session, node, session)
-        except AuthenticationFailed:
-            officer = None  # an ended session: the choice is the browser's only, as on the sign-in page
-        if officer is not None:
-            if not hmac.compare_digest(csrf, csrf_token(session)):
-                raise Forbidden(_("the form is missing its security token (CSRF); reload the page and try again"))
-            await run_in_threadpool(set_officer_language, node, officer, chosen)
+    if officer is not None:
+        await run_in_threadpool(set_officer_language, node, officer, chosen)
     response = redirect(safe_next(next))
     secure = node.settings.resolved_public_url.startswith("https://")
     remember_language(response, chosen, secure=secure)

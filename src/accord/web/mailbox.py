@@ -42,6 +42,7 @@ from accord.node import Node
 from accord.policy.installed import InstalledPolicy
 from accord.policy.offences import offence_taxonomy
 from accord.web._pages import page, redirect
+from accord.web.labels import LABELS
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
@@ -91,6 +92,7 @@ def mailbox(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResp
         request,
         "mailbox.html.j2",
         officer,
+        labels=LABELS,
         box=box,
         rows=rows,
         params=params,
@@ -111,6 +113,7 @@ def mailbox_rows(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTM
         request,
         "_mailbox_rows.html.j2",
         officer,
+        labels=LABELS,
         box=box,
         rows=rows,
         query=request.url.query,
@@ -127,6 +130,7 @@ def mailbox_rows(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTM
 def _compose_context(node: Node) -> dict[str, Any]:
     other = node.party.other
     return {
+        "labels": LABELS,
         "agencies": [a for a in node.agreement.agencies if a.party is other],
         "focus_areas": node.agreement.focus_areas,
         "priorities": [p.value for p in Priority],
@@ -313,6 +317,7 @@ def messagepage(request: Request, node: NodeDep, officer: WebOfficerDep, message
         request,
         "message.html.j2",
         officer,
+        labels=LABELS,
         message=message,
         offence_label=offence_taxonomy().display(message["offence"]) if message.get("offence") else None,
         thread=thread,
@@ -326,7 +331,8 @@ def messagepage(request: Request, node: NodeDep, officer: WebOfficerDep, message
 @router.get("/cases/{case_id}/thread")
 def thread_rows(request: Request, node: NodeDep, officer: WebOfficerDep, case_id: str) -> HTMLResponse:
     current = request.query_params.get("current", "")
-    return page(request, "_thread.html.j2", officer, thread=case_thread(node, officer, case_id), current=current)
+    thread = case_thread(node, officer, case_id)
+    return page(request, "_thread.html.j2", officer, labels=LABELS, thread=thread, current=current)
 
 
 @router.post("/messages/{message_id}/reply", dependencies=[CsrfChecked])

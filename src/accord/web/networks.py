@@ -7,15 +7,18 @@ Every route reads the case through `visible_case`, so need-to-know applies as it
 
 from __future__ import annotations
 
+import gettext
 import json
 import math
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from followthemoney import model
 from followthemoney.proxy import EntityProxy
+from followthemoney.util import i18n_path
 from sqlalchemy import Row, func, select
 
 from accord.directory.officers import Officer
@@ -26,6 +29,7 @@ from accord.focus.networks.graph import CaseGraph, build_graph, neighbourhood, s
 from accord.focus.networks.judgements import merged_case
 from accord.focus.networks.store import list_cases, visible_case
 from accord.http.dependencies import NodeDep
+from accord.i18n import N_, Language, _, current_language
 from accord.node import Node
 from accord.store.tables import network_entities
 from accord.web._pages import page
@@ -57,8 +61,15 @@ SHAPES = {
     "Call": "rhomboid",
     "Unknown": "ellipse",
 }
-PROVENANCE = {"ours": "ours", "partner": "the partner's", "both": "both sides'", "unknown": "not held"}
-LAYOUTS = ("cose", "breadthfirst", "concentric", "circle", "grid")
+PROVENANCE = {"ours": N_("ours"), "partner": N_("the partner's"), "both": N_("both sides'"), "unknown": N_("not held")}
+LAYOUTS = {  # cytoscape's layouts, by the names it knows them by
+    # TRANSLATORS: a layout of the link chart that places linked entities near each other (cytoscape's "cose").
+    "cose": N_("cose"),
+    "breadthfirst": N_("breadthfirst"),
+    "concentric": N_("concentric"),
+    "circle": N_("circle"),
+    "grid": N_("grid"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +102,7 @@ class _Chart:
                 "label": caption,
                 "caption": data.caption,
                 "schema": data.schema,
-                "schemaLabel": schema.label if schema is not None else "Not held in this case",
+                "schemaLabel": _ftm_text(schema.label) if schema is not None else _("Not held in this case"),
                 "shape": SHAPES.get(data.schema, "ellipse"),
                 "provenance": self.provenance(index),
                 "parties": sorted(data.parties),
@@ -109,11 +120,23 @@ class _Chart:
                     continue
                 ends = (self.built.entity_id(source), self.built.entity_id(target))
                 edge_id = f"{link.via or '~'}|{ends[0]}|{ends[1]}|{link.label}"
+                label = _ftm_text(link.label)
                 edges[edge_id] = {
-                    "data": {"id": edge_id, "source": ends[0], "target": ends[1], "label": link.label, "via": link.via}
+                    "data": {"id": edge_id, "source": ends[0], "target": ends[1], "label": label, "via": link.via}
                 }
         nodes = [self.node_element(i) for i in sorted(indices, key=self.built.entity_id)]
         return {"nodes": nodes, "edges": [edges[k] for k in sorted(edges)]}
+
+
+@cache
+def _ftm_catalogue(language: Language) -> gettext.NullTranslations:
+    return gettext.translation("followthemoney", i18n_path, [language.value], fallback=True)
+
+
+def _ftm_text(english: str) -> str:
+    """A FollowTheMoney schema or property label in the language of the request, from FtM's own catalogues (French
+    is there; a language FtM lacks reads English). FtM hands out its English labels: its model locale is never set."""
+    return _ftm_catalogue(current_language()).gettext(english)
 
 
 def _chart(node: Node, officer: Officer, case_id: str) -> _Chart:
@@ -176,7 +199,7 @@ def chart(request: Request, node: NodeDep, officer: WebOfficerDep, case_id: str)
 
 def _schema_label(name: str) -> str:
     schema = model.get(name)
-    return schema.plural if schema is not None else "Not held in this case"
+    return _ftm_text(schema.plural) if schema is not None else _("Not held in this case")
 
 
 @router.get("/networks/{case_id}/neighbours")
@@ -195,7 +218,7 @@ def path(node: NodeDep, officer: WebOfficerDep, case_id: str, source: str = "", 
     """A shortest path between two entities, links followed either way; a sentence when there is none."""
     shown = _chart(node, officer, case_id)
     if not source or not target:
-        return JSONResponse({"detail": "choose the two entities to join"}, status_code=422)
+        return JSONResponse({"detail": _("choose the two entities to join")}, status_code=422)
     try:
         found = shortest_path(shown.built, source, target)
     except NotFound as problem:
@@ -210,7 +233,9 @@ def _unconnected(shown: _Chart, source: str, target: str) -> str | None:
     """The sentence for two held entities with no path between them; None when an id is not in the case."""
     if source not in shown.built.index or target not in shown.built.index:
         return None
-    return f"{_caption(shown, source)} and {_caption(shown, target)} are not connected in this case's graph"
+    return _("{source} and {target} are not connected in this case's graph").format(
+        source=_caption(shown, source), target=_caption(shown, target)
+    )
 
 
 def _caption(shown: _Chart, entity_id: str) -> str:
@@ -227,7 +252,8 @@ async def export(request: Request, node: NodeDep, officer: WebOfficerDep, case_i
         asked = None
     ids = asked.get("entities") if isinstance(asked, dict) else None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > MAX_EXPORT_IDS:
-        return JSONResponse({"detail": f"send the ids of the entities to export (at most {MAX_EXPORT_IDS})"}, 422)
+        detail = _("send the ids of the entities to export (at most {limit})").format(limit=MAX_EXPORT_IDS)
+        return JSONResponse({"detail": detail}, 422)
     chosen = set(ids) & set(shown.proxies)
     relations = [
         proxy

@@ -15,17 +15,20 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from accord.datafiles import marking_label
 from accord.directory.officers import Officer, Role
 from accord.domain.incidents import IncidentKind
-from accord.domain.messages import Priority
+from accord.domain.messages import DeliveryState, MessageKind, Priority
+from accord.domain.notifications import PenDecision
 from accord.errors import AccordError, InvalidInput, NotFound, validation_text
 from accord.focus.precursors.incidents import IncidentFilter, IncidentView, list_incidents
 from accord.focus.precursors.notifications import NotificationView
 from accord.focus.precursors.service import STATUSES, FollowUpDraft, list_notifications, raise_alert, send_reminder
 from accord.http.dependencies import NodeDep
-from accord.i18n import _
+from accord.i18n import _, pgettext
 from accord.node import Node
 from accord.reports import charts
+from accord.web import labels
 from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
@@ -38,6 +41,39 @@ _FOLLOW_UPS: Mapping[str, Callable[[Node, Officer, str, FollowUpDraft], dict[str
     "alert": raise_alert,
     "reminder": send_reminder,
 }
+
+
+def _incident_kind_words() -> dict[str, str]:
+    return {
+        "seizure": pgettext("incident kind", "seizure"),
+        "stopped_shipment": pgettext("incident kind", "stopped shipment"),
+        "diversion": pgettext("incident kind", "diversion"),
+        "suspicious_order": pgettext("incident kind", "suspicious order"),
+    }
+
+
+def _words() -> dict[str, dict[str, str]]:
+    """The words the screens show for the values they hold (a status, a priority, a kind), in the language of the
+    request; a value missing here is shown as it is."""
+    return {
+        "statuses": {
+            "pending": pgettext("pre-export notification status", "pending"),
+            "info_requested": pgettext("pre-export notification status", "info requested"),
+            "cleared": pgettext("pre-export notification status", "cleared"),
+            "objected": pgettext("pre-export notification status", "objected"),
+            "overdue": pgettext("pre-export notification status", "overdue"),
+        },
+        "shipments": {
+            "waiting": pgettext("shipment", "waiting"),
+            "may ship": pgettext("shipment", "may ship"),
+            "blocked": pgettext("shipment", "blocked"),
+        },
+        "decisions": {d.value: labels.pen_decision(d.value) for d in PenDecision},
+        "priorities": {p.value: labels.priority(p.value) for p in Priority},
+        "delivery": {s.value: labels.delivery_state(s.value) for s in DeliveryState},
+        "message_kinds": {k.value: labels.message_kind(k.value) for k in MessageKind},
+        "kinds": _incident_kind_words(),
+    }
 
 
 # ---- pre-export notifications
@@ -55,6 +91,7 @@ def notifications(request: Request, node: NodeDep, officer: WebOfficerDep) -> HT
         notifications=views,
         statuses=STATUSES,
         params={"status": status, "flagged": flagged},
+        words=_words(),
     )
 
 
@@ -75,9 +112,10 @@ def _alerts_page(
         officer,
         status_code,
         notifications=views,
-        classifications=list(node.agreement.classification_mapping[node.party]),
+        classifications=[(c, marking_label(node.party, c)) for c in node.agreement.classification_mapping[node.party]],
         priorities=[p.value for p in Priority],
         can_send=bool(officer.roles & _SENDING_ROLES),
+        words=_words(),
         **context,
     )
 
@@ -161,8 +199,8 @@ def incident_filter(params: Mapping[str, str]) -> IncidentFilter:
         kind=kind,
         substance=params["substance"] or None,
         country=country,
-        since=_date("since", params["since"]) if params["since"] else None,
-        until=_date("until", params["until"]) if params["until"] else None,
+        since=_date(pgettext("incident search field", "since"), params["since"]) if params["since"] else None,
+        until=_date(pgettext("incident search field", "until"), params["until"]) if params["until"] else None,
     )
 
 
@@ -178,28 +216,31 @@ def _months(first: date, last: date) -> list[str]:
 def timeline_chart(views: list[IncidentView]) -> str:
     """Incidents per month by kind, from the first month with one to the last."""
     if not views:
-        return charts.incident_timeline_chart([], {}, "Incidents per month")
+        return charts.incident_timeline_chart([], {}, _("Incidents per month"))
     dates = [v.incident.occurred_on for v in views]
     months = _months(min(dates), max(dates))
     counts = {kind.value: [0] * len(months) for kind in IncidentKind}
     for view in views:
         counts[view.incident.kind.value][months.index(f"{view.incident.occurred_on:%Y-%m}")] += 1
     shown = {kind: values for kind, values in counts.items() if any(values)}
-    return charts.incident_timeline_chart(months, shown, f"Incidents per month, {months[0]} to {months[-1]}")
+    title = _("Incidents per month, {first} to {last}").format(first=months[0], last=months[-1])
+    return charts.incident_timeline_chart(months, shown, title)
 
 
 def _substances(view: IncidentView) -> str:
-    return "; ".join(f"{s['name']} {s['quantity_kg']:g} kg" for s in view.substances)
+    amount = _("{substance} {quantity} kg")
+    return "; ".join(amount.format(substance=s["name"], quantity=f"{s['quantity_kg']:g}") for s in view.substances)
 
 
 def map_points(views: list[IncidentView]) -> list[dict[str, Any]]:
     """What the map script needs for a marker and its popup; the page embeds it as JSON, never as script."""
+    kinds = _incident_kind_words()
     return [
         {
             "id": v.message["id"],
             "title": v.message["title"],
             "kind": v.incident.kind.value,
-            "kind_label": v.incident.kind.value.replace("_", " "),
+            "kind_label": kinds.get(v.incident.kind.value, v.incident.kind.value.replace("_", " ")),
             "occurred_on": v.incident.occurred_on.isoformat(),
             "place": f"{v.incident.place.name}, {v.incident.place.country}",
             "latitude": v.incident.place.latitude,
@@ -231,4 +272,5 @@ def incidents(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRe
         params=params,
         searched=any(params.values()),
         error=error,
+        words=_words(),
     )

@@ -7,6 +7,7 @@ It calls the same services as the API's /api/v1/reviews, as the signed-in office
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,6 +28,7 @@ from accord.i18n import _
 from accord.node import Node
 from accord.policy.findings import describe_findings
 from accord.web._pages import page, redirect
+from accord.web.labels import LABELS, subject_field
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
@@ -62,12 +64,24 @@ def _removable(item: HeldItem) -> list[list[tuple[str, str]]]:
         return []
     return [
         [
-            (f"subjects[{index}].{name}", name.replace("_", " "))
+            (f"subjects[{index}].{name}", subject_field(name))
             for name in sorted(REMOVABLE_FIELDS)
             if getattr(subject, name) not in (None, "", ())
         ]
         for index, subject in enumerate(item.message.subjects)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ShownProblem:
+    """A refusal as a review card shows it: its title in the officer's language, and its detail."""
+
+    title: str
+    detail: str
+
+    @classmethod
+    def of(cls, problem: AccordError) -> ShownProblem:
+        return cls(_(problem.title), problem.detail)
 
 
 def _render(request: Request, node: Node, officer: Officer, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -76,6 +90,7 @@ def _render(request: Request, node: Node, officer: Officer, status_code: int = 2
         "reviews.html.j2",
         officer,
         status_code,
+        labels=LABELS,
         cards=_cards(node, officer),
         caveats=list(Caveat),
         assurance_kinds=list(AssuranceKind),
@@ -121,11 +136,13 @@ async def review_preview(request: Request, node: NodeDep, officer: WebOfficerDep
         conditions = conditions_from(form)
         shown = await run_in_threadpool(preview_release, node, officer, message_id, conditions)
     except AccordError as problem:
-        return page(request, "_review_preview.html.j2", officer, preview=None, problem=problem, message_id=message_id)
+        shown_problem = ShownProblem.of(problem)
+        return page(request, "_review_preview.html.j2", officer, problem=shown_problem, message_id=message_id)
     return page(
         request,
         "_review_preview.html.j2",
         officer,
+        labels=LABELS,
         preview=shown,
         problem=None,
         message_id=message_id,
@@ -151,5 +168,5 @@ async def review_decision(request: Request, node: NodeDep, officer: WebOfficerDe
         result = await run_in_threadpool(decide, node, officer, message_id, decision)
     except AccordError as problem:
         status = problem.status if 400 <= problem.status < 500 else 422
-        return _render(request, node, officer, status, problem=problem, problem_message=message_id)
+        return _render(request, node, officer, status, problem=ShownProblem.of(problem), problem_message=message_id)
     return redirect(f"/reviews?done={result['action']}")

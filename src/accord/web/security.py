@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from accord.directory.officers import Officer, officer_for_session
 from accord.errors import AccordError, AuthenticationFailed, Forbidden, PayloadTooLarge
 from accord.http.dependencies import NodeDep
-from accord.i18n import N_, _
+from accord.i18n import N_, _, prefer
 from accord.logs import bind_caller
 from accord.node import Node
 

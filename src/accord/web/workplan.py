@@ -6,6 +6,7 @@ It calls the same services as the API's /api/v1/workplan, as the signed-in offic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,13 +14,18 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from accord.domain.official import in_language
+from accord.domain.parties import Party
 from accord.domain.workplan import ALLOWED_TRANSITIONS, ActionStatus
 from accord.errors import InvalidInput
 from accord.http.dependencies import NodeDep
 from accord.http.reports import Disposition, report_response
-from accord.i18n import _
+from accord.i18n import LANGUAGE_NAMES, N_, _, current_language, gettext
+from accord.node import Node
 from accord.reports import charts
-from accord.reports.render import ReportFormat
+from accord.reports.forms import format_day, format_indicator
+from accord.reports.labels import status_label
+from accord.reports.render import ReportFormat, ReportLanguage, ReportLayout, choose_language, choose_layout
 from accord.web._pages import page, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 from accord.workplan.indicators import requests_per_area
@@ -29,11 +35,47 @@ from accord.workplan.proposals import DecisionDraft, ProposalDraft, accept, list
 
 router = APIRouter(include_in_schema=False)
 _STATUS_ORDER = [ActionStatus.IN_PROGRESS, ActionStatus.BLOCKED, ActionStatus.DONE, ActionStatus.CANCELLED]
+# What the screen says after a form (?done=…), by what was done.
+_DONE = {
+    "proposed": N_("Proposal proposed. A change takes effect on both sides when the other side accepts it."),
+    "accepted": N_("Proposal accepted. A change takes effect on both sides when the other side accepts it."),
+    "rejected": N_("Proposal rejected. A change takes effect on both sides when the other side accepts it."),
+}
 
 
 def current_quarter() -> Period:
     now = datetime.now(UTC)
     return parse_period(f"{now.year}-Q{(now.month - 1) // 3 + 1}")
+
+
+def report_languages() -> list[tuple[str, str]]:
+    """The report's languages for the screen's select, each by its own name, and English with French together."""
+    single = [(ReportLanguage.of(language).value, name) for language, name in LANGUAGE_NAMES.items()]
+    return [*single, (ReportLanguage.EN_FR.value, "English + français")]
+
+
+def report_layouts() -> list[tuple[str, str]]:
+    return [
+        (ReportLayout.CONSECUTIVE.value, _("English, then French")),
+        (ReportLayout.SIDE_BY_SIDE.value, _("Side by side")),
+    ]
+
+
+def _agency_names(node: Node) -> Callable[[str, str], str]:
+    """An agency as the language of the page abbreviates it (GRC for the RCMP in French); its code otherwise."""
+
+    parties = {party.value: party for party in Party}
+
+    def agency(party: str, code: str) -> str:
+        found = node.agreement.agency(parties[party], code) if party in parties else None
+        return found.short_name_in() if found else code
+
+    return agency
+
+
+def _text(value: str) -> str:
+    """The data's text (the plan's titles) as the catalogue translates it; as typed where it lacks it."""
+    return in_language(value) if value else value
 
 
 @router.get("/workplan")
@@ -44,9 +86,9 @@ def workplan(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRes
     chart = charts.overview_chart(
         requests_per_area(overview.exchange, node.agreement),
         [p.value for p in node.agreement.parties],
-        f"Requests per focus area, {period.label}",
+        _("Requests per focus area, {period}").format(period=period.label),
     )
-    areas = [(None, "Cross-cutting")] + [(a.code, a.name) for a in node.agreement.focus_areas]
+    areas = [(None, _("Cross-cutting"))] + [(a.code, a.name_in()) for a in node.agreement.focus_areas]
     pending = list_proposals(node, "pending")
     return page(
         request,
@@ -54,13 +96,23 @@ def workplan(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRes
         officer,
         plan=overview.plan,
         areas=areas,
-        indicators=overview.indicators,
         chart=chart,
         period=period,
         pending=pending,
         today=now.date().isoformat(),
         transitions={s.value: [t.value for t in _STATUS_ORDER if t in ALLOWED_TRANSITIONS[s]] for s in ActionStatus},
-        done=request.query_params.get("done"),
+        done=_(_DONE[done]) if (done := request.query_params.get("done", "")) in _DONE else None,
+        cards=[
+            {"value": format_indicator(i["value"], i["unit"]), "title": gettext(i["title"])}
+            for i in overview.indicators
+        ],
+        day=format_day,
+        text=_text,
+        agency=_agency_names(node),
+        status_label=status_label,
+        report_languages=report_languages(),
+        report_language=ReportLanguage.of(current_language()).value,
+        report_layouts=report_layouts(),
     )
 
 
@@ -101,10 +153,20 @@ def workplan_decide(
 
 
 @router.get("/workplan/report")
-async def workplan_report(node: NodeDep, officer: WebOfficerDep, period: str = "", format: str = "pdf") -> Response:
+async def workplan_report(
+    node: NodeDep,
+    officer: WebOfficerDep,
+    period: str = "",
+    format: str = "pdf",
+    language: str = "",
+    layout: str = "",
+) -> Response:
+    """The report as a download, in the officer's language unless the screen's select chose another."""
     chosen = parse_period(period) if period else current_quarter()
     try:
         wanted = ReportFormat(format)
     except ValueError as exc:
         raise InvalidInput(_("the report comes as html, pdf or json")) from exc
-    return await report_response(node, chosen, wanted, Disposition.ATTACHMENT)
+    return await report_response(
+        node, chosen, wanted, Disposition.ATTACHMENT, choose_language(language), choose_layout(layout)
+    )

@@ -18,7 +18,7 @@ from accord.policy.persons import person_records
 from accord.policy.screens.contribution import Contribution
 from accord.policy.screens.handling import screen_handling
 from accord.policy.screens.minimisation import AttachmentPersons, MinimisationRules, screen_minimisation
-from accord.policy.screens.mistreatment import MistreatmentRules, screen_mistreatment
+from accord.policy.screens.mistreatment import PLACEHOLDER_PHRASES, MistreatmentRules, screen_mistreatment
 from accord.policy.screens.neutrality import AnsweredRequest, NeutralityRules, load_term_files, screen_neutrality
 from accord.policy.screens.offences import OffenceRules, screen_offences
 from accord.policy.screens.personal import PersonalDataRules, screen_personal_data
@@ -87,4 +87,13 @@ def load_screen_data() -> None:
     person_records()
 
 
-__all__ = ["AnsweredRequest", "AttachmentPersons", "Evidence", "Screened", "Screens", "load_screen_data", "screen"]
+__all__ = [
+    "PLACEHOLDER_PHRASES",
+    "AnsweredRequest",
+    "AttachmentPersons",
+    "Evidence",
+    "Screened",
+    "Screens",
+    "load_screen_data",
+    "screen",
+]

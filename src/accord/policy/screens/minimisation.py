@@ -11,10 +11,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.domain.messages import Message, SubjectKind
+from accord.i18n import N_
 from accord.policy.language import name_key
 from accord.policy.persons import person_records
 from accord.policy.screens.contribution import Contribution
 from accord.policy.screens.neutrality import network_free_text
+
+# Why an attachment was not counted, when the send path gathered nothing for it: recorded in English, translated
+# where shown.
+NOT_READ = N_("its contents were not read before the decision")
 
 
 class MinimisationRules(BaseModel):
@@ -53,9 +58,7 @@ def screen_minimisation(
             flagged.append(f"subjects[{index}].date_of_birth ({role})")
     counted = {a.sha256: a for a in attachments or ()}
     per_attachment = [
-        counted.get(a.sha256)
-        or AttachmentPersons(a.sha256, a.name, 0, "its contents were not read before the decision")
-        for a in message.attachments
+        counted.get(a.sha256) or AttachmentPersons(a.sha256, a.name, 0, NOT_READ) for a in message.attachments
     ]
     subjects = sum(1 for s in message.subjects if s.kind is SubjectKind.PERSON) + _network_persons_unnamed(message)
     in_text = person_records().count_text("\n".join([message.title, message.body, *network_free_text(message)]))

@@ -12,13 +12,24 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from accord import i18n
 from accord.domain.assessments import MistreatmentAssessment, RiskConclusion, person_label, persons_of
 from accord.domain.messages import Identifier, Message, MessageKind, Subject
+from accord.domain.official import in_language
+from accord.i18n import N_
 from accord.policy.language import Language, Lexicon, Term, name_key, plain_key, tokenise
 from accord.policy.offences import within
 from accord.policy.screens.contribution import Contribution
+from accord.policy.wording import fill
 
 NO_CONCLUSION = "none"  # no person needs an assessment, or none is recorded for those who do
+
+# The screen's words in a remedy's values and in its findings, recorded in English and translated where shown.
+EACH_PERSON_NAMED = N_("each person named")
+NO_MEASURE = N_("none")
+MISSING_CAVEAT = N_("caveat {caveat}")
+MISSING_ASSURANCE = N_("a {kind} assurance")
+PLACEHOLDER_PHRASES = (EACH_PERSON_NAMED, NO_MEASURE, MISSING_CAVEAT, MISSING_ASSURANCE)
 
 
 class AssessmentScope(StrEnum):
@@ -34,6 +45,10 @@ class RiskFactor(BaseModel):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
     question: str = Field(min_length=3, max_length=500, description="what the assessor weighs")
     source: str = Field(min_length=3, max_length=500, description="the instrument or practice that names the factor")
+
+    def question_in(self, language: i18n.Language | None = None) -> str:
+        """The question in `language` (default: the current language); `source` is a citation and stays as written."""
+        return in_language(self.question, language)
 
 
 class MistreatmentRules(BaseModel):
@@ -97,8 +112,8 @@ def screen_mistreatment(
     finding = _finding(persons, unassessed, relied, in_case, current, missing)
     placeholders = {
         "case": message.case_id,
-        "persons_without_assessment": ", ".join(unassessed) or "each person named",
-        "missing_measures": "; ".join(missing) or "none",
+        "persons_without_assessment": ", ".join(unassessed) or EACH_PERSON_NAMED,
+        "missing_measures": "; ".join(missing) or NO_MEASURE,
     }
     return Contribution(attributes, {"mistreatment_assessment": finding}, placeholders)
 
@@ -166,8 +181,8 @@ def _unapplied(message: Message, assessment: MistreatmentAssessment) -> list[str
         return []
     caveats = set(message.handling.caveats)
     kinds = {a.kind for a in message.assurances}
-    missing = [f"caveat {c.value}" for c in assessment.mitigation.caveats if c not in caveats]
-    missing += [f"a {k.value} assurance" for k in assessment.mitigation.assurances if k not in kinds]
+    missing = [fill(MISSING_CAVEAT, {"caveat": c.value}) for c in assessment.mitigation.caveats if c not in caveats]
+    missing += [fill(MISSING_ASSURANCE, {"kind": k.value}) for k in assessment.mitigation.assurances if k not in kinds]
     return missing
 
 

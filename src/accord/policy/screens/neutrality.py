@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from accord.domain.messages import Message, MessageKind, SubjectKind
 from accord.domain.parties import Party
 from accord.errors import AccordError
+from accord.i18n import N_
 from accord.policy.language import Hit
 from accord.policy.persons import person_records
 from accord.policy.screens._neutrality_lexicons import (
@@ -40,6 +41,7 @@ from accord.policy.screens._neutrality_lexicons import (
     load_term_file,
 )
 from accord.policy.screens.contribution import Contribution
+from accord.policy.wording import fill
 
 # Kinds that carry an officer's request or answer in free text; a notification or an incident carries its
 # offence-related items in structured fields.
@@ -47,6 +49,17 @@ _STRUCTURAL_KINDS = frozenset({MessageKind.REQUEST, MessageKind.SHARE, MessageKi
 _SENTENCE_END = re.compile(r"[.!?;:\n\u0964\u0965]+")  # the danda (।, ॥) ends a sentence in Hindi and Punjabi
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 _GURMUKHI = re.compile(r"[\u0A00-\u0A7F]")
+
+# The screen's sentences, recorded in English (in decisions and with a message screened on arrival) and said again in
+# the reader's language where shown (accord.policy.findings).
+DECLARED_GROUND = N_("declared protected ground {ground}")
+DETECTED_GROUND = N_("{ground} ({concept}): {words} [{languages}]")
+STRUCTURE_BECAUSE = N_("{who}, it asks for {asked} ({words}) and states no criminal conduct")
+NO_SUBJECT = N_("its text is about a person and it names no subject")
+ONLY_PERSONS = "its only subjects are {count} person(s)"  # recorded; said again with its plural forms where shown
+PERSONS_ONLY = N_("persons only")
+PERSON_IN_TEXT = N_("none; a person in the text")
+NO_CONDUCT = N_("none stated")
 
 
 class NeutralityRules(BaseModel):
@@ -111,9 +124,17 @@ class NeutralityAssessment:
 
     def reasons(self) -> tuple[str, ...]:
         """The assessment in sentences, for a person and for the ledger."""
-        said = [f"declared protected ground {g}" for g in self.declared]
+        said = [fill(DECLARED_GROUND, {"ground": g}) for g in self.declared]
         said += [
-            f"{d['ground']} ({d['concept']}): {', '.join(repr(w) for w in d['words'])} [{', '.join(d['languages'])}]"
+            fill(
+                DETECTED_GROUND,
+                {
+                    "ground": d["ground"],
+                    "concept": d["concept"],
+                    "words": ", ".join(repr(w) for w in d["words"]),
+                    "languages": ", ".join(d["languages"]),
+                },
+            )
             for d in self.detected
         ]
         if self.structure:
@@ -259,16 +280,13 @@ def _structure(message: Message, asked: list[Hit], conduct: list[Hit], persons: 
     named = sum(1 for s in message.subjects if s.kind is SubjectKind.PERSON)
     if not named and not persons:
         return None  # about no one: a message arranging a meeting between agencies, say
-    who = f"its only subjects are {named} person(s)" if named else "its text is about a person and it names no subject"
+    who = fill(ONLY_PERSONS, {"count": str(named)}) if named else NO_SUBJECT
+    words = ", ".join(repr(w) for entry in concepts.values() for w in entry["words"])
     return {
-        "subjects": "persons only" if named else "none; a person in the text",
+        "subjects": PERSONS_ONLY if named else PERSON_IN_TEXT,
         "asked_for": list(concepts.values()),
-        "criminal_conduct": "none stated",
-        "because": (
-            f"{who}, it asks for {', '.join(concepts)}"
-            f" ({', '.join(repr(w) for entry in concepts.values() for w in entry['words'])})"
-            " and states no criminal conduct"
-        ),
+        "criminal_conduct": NO_CONDUCT,
+        "because": fill(STRUCTURE_BECAUSE, {"who": who, "asked": ", ".join(concepts), "words": words}),
     }
 
 

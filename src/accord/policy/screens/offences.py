@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accord.domain.messages import AssuranceKind, Message, MessageKind, Subject, SubjectKind
+from accord.i18n import N_
 from accord.policy.offences import (
     FoundInText,
     capital_provisions,
@@ -18,6 +19,13 @@ from accord.policy.offences import (
     statutes_of,
 )
 from accord.policy.screens.contribution import Contribution
+from accord.policy.wording import fill
+
+# The screen's words in its findings, recorded in English and translated where shown (accord.policy.findings).
+PROVISION = N_("{citation}, for {offence}")
+UNNAMED = N_("(unnamed)")
+ROLE_NOT_STATED = N_("role not stated")
+MISMATCH = N_("the offence declared is {declared}, but the text also describes {described}, outside the focus area")
 
 # The kinds that open an exchange about a case and so must say what offence it concerns when they name a person.
 OFFENCE_REQUIRED_KINDS = frozenset({MessageKind.REQUEST, MessageKind.SHARE, MessageKind.ALERT, MessageKind.INCIDENT})
@@ -73,8 +81,13 @@ def screen_offences(message: Message, rules: OffenceRules) -> Contribution:
             ),
             "capital_offence_in_destination": (
                 {
-                    "provisions": sorted({f"{p.citation}, for {taxonomy.display(code)}" for code, p in capital}),
-                    "suspects": [f"subjects[{i}] {s.name or '(unnamed)'} ({_role(s)})" for i, s in incriminated],
+                    "provisions": sorted(
+                        {
+                            fill(PROVISION, {"citation": p.citation, "offence": taxonomy.display(code)})
+                            for code, p in capital
+                        }
+                    ),
+                    "suspects": [f"subjects[{i}] {s.name or UNNAMED} ({_role(s)})" for i, s in incriminated],
                     "circumstances": {c.value: words for c, words in found.circumstances.items()} or None,
                 }
                 if capital and incriminated
@@ -99,7 +112,7 @@ def _may_be_prosecuted(subject: Subject) -> bool:
 
 
 def _role(subject: Subject) -> str:
-    return subject.role.value if subject.role is not None else "role not stated"
+    return subject.role.value if subject.role is not None else ROLE_NOT_STATED
 
 
 def _related(code: str, declared: str) -> bool:
@@ -110,6 +123,4 @@ def _related(code: str, declared: str) -> bool:
 
 def _mismatch_sentence(declared: str, unexplained: list[str], found: FoundInText, display: Callable[[str], str]) -> str:
     described = "; ".join(f"{display(c)} ({', '.join(found.offences[c])})" for c in unexplained)
-    return (
-        f"the offence declared is {display(declared)}, but the text also describes {described}, outside the focus area"
-    )
+    return fill(MISMATCH, {"declared": display(declared), "described": described})

@@ -51,6 +51,24 @@
 
   function byId(id) { return document.getElementById(id); }
 
+  // The page's words for what the script writes (#chart-words): "{name}" fields are filled in here, as text only.
+  function words() {
+    var holder = byId("chart-words");
+    function text(name, fields) {
+      var template = holder.getAttribute("data-" + name) || "";
+      return template.replace(/\{(\w+)\}/g, function (whole, field) {
+        return fields && Object.prototype.hasOwnProperty.call(fields, field) ? String(fields[field]) : whole;
+      });
+    }
+    return {
+      text: text,
+      // The forms for 0, 1 and 2 are the page's: each of Accord's languages writes every number above one alike.
+      count: function (name, n) {
+        return text(name + "-" + (n === 0 ? "zero" : n === 1 ? "one" : "other"), { count: n });
+      }
+    };
+  }
+
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
@@ -63,6 +81,7 @@
       return;
     }
     var setup = JSON.parse(source.textContent || "{}");
+    var wording = words();
     var cy = cytoscape({
       container: holder,
       elements: setup.elements,
@@ -132,8 +151,9 @@
         var button = document.createElement("button");
         button.type = "button";
         var open = node.hasClass("expanded");
-        button.textContent = open ? "Collapse" : "Expand";
-        button.setAttribute("aria-label", (open ? "Collapse " : "Expand ") + node.data("caption"));
+        button.textContent = wording.text(open ? "collapse" : "expand");
+        var named = wording.text(open ? "collapse-entity" : "expand-entity", { entity: node.data("caption") });
+        button.setAttribute("aria-label", named);
         button.addEventListener("click", function () { toggle(node.id()); });
         item.appendChild(name);
         item.appendChild(button);
@@ -143,7 +163,8 @@
       var links = cy.edges().filter(function (edge) {
         return !edge.source().hasClass("filtered") && !edge.target().hasClass("filtered");
       }).length;
-      say(visible + " entities and " + links + " links shown");
+      var counted = { entities: wording.count("entities", visible), links: wording.count("links", links) };
+      say(wording.text("shown", counted));
     }
 
     function addElements(elements) {
@@ -166,7 +187,7 @@
       return fetch(url, Object.assign({ credentials: "same-origin" }, options || {})).then(function (response) {
         var type = response.headers.get("content-type") || "";
         if (type.indexOf("application/json") === -1) {
-          throw new Error(response.ok ? "the server sent no chart data" : "the server refused (HTTP " + response.status + ")");
+          throw new Error(response.ok ? wording.text("no-data") : wording.text("refused", { status: response.status }));
         }
         return response.json().then(function (body) {
           if (!response.ok) {
@@ -184,7 +205,7 @@
         cy.getElementById(id).addClass("expanded");
         relayout();
         applyFilters();
-      }).catch(function (error) { warn("Could not expand: " + error.message); });
+      }).catch(function (error) { warn(wording.text("expand-failed", { reason: error.message })); });
     }
 
     function collapse(id) {
@@ -234,7 +255,8 @@
         }
         relayout();
         applyFilters();
-        say("Path (" + (body.path.length - 1) + " links): " + body.captions.join(" → "));
+        var links = wording.count("links", body.path.length - 1);
+        say(wording.text("path", { links: links, entities: body.captions.join(" → ") }));
       }).catch(function (error) { warn(error.message); });
     }
 
@@ -257,7 +279,7 @@
         body: JSON.stringify({ entities: ids })
       }).then(function (response) {
         if (!response.ok) {
-          throw new Error("the export was refused (HTTP " + response.status + ")");
+          throw new Error(wording.text("export-refused", { status: response.status }));
         }
         return response.blob();
       }).then(function (blob) {

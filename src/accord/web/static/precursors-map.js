@@ -29,9 +29,18 @@
       return;
     }
     var incidents = JSON.parse(source.textContent || "[]");
-    var map = L.map(holder, { minZoom: 1, maxZoom: 12, zoomSnap: 0.5, worldCopyJump: true });
+    // The page gives the map's words in the officer's language; Leaflet's own are English.
+    var words = holder.dataset;
+    var map = L.map(holder, { minZoom: 1, maxZoom: 12, zoomSnap: 0.5, worldCopyJump: true, zoomControl: false });
+    L.control.zoom({ zoomInTitle: words.zoomIn, zoomOutTitle: words.zoomOut }).addTo(map);
     map.attributionControl.setPrefix("Leaflet");
-    map.attributionControl.addAttribution("Country outlines: Natural Earth via world-atlas");
+    map.attributionControl.addAttribution(words.attribution);
+    map.on("popupopen", function (event) {
+      var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+      if (close) {
+        close.setAttribute("aria-label", words.closePopup);
+      }
+    });
 
     // The view is set first: Leaflet places a marker only on a map that has one.
     if (incidents.length) {
