@@ -99,7 +99,14 @@ def test_the_work_plan_screen_offers_the_report_in_each_language(seeded: tuple[R
         assert signed_in.status_code == 303
         screen = browser.get("/workplan")
         assert screen.status_code == 200
-        assert '<option value="en" selected>English</option>' in screen.text
+        report_form = re.search(
+            r'<form class="report filters" method="get" action="/workplan/report".*?</form>', screen.text, re.S
+        )
+        assert report_form is not None, screen.text
+        now = datetime.now(UTC)
+        quarter = f"{now.year}-Q{(now.month - 1) // 3 + 1}"
+        assert f'<option value="{quarter}" selected>{quarter}</option>' in report_form[0]
+        assert '<option value="en" selected>English</option>' in report_form[0]
         assert '<option value="en+fr">English + français</option>' in screen.text
         assert '<option value="side-by-side">' in screen.text
         assert re.search(r'href="/workplan/report\?period=[^"]*&amp;format=pdf&amp;language=en"', screen.text)

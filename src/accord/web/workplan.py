@@ -48,6 +48,13 @@ def current_quarter() -> Period:
     return parse_period(f"{now.year}-Q{(now.month - 1) // 3 + 1}")
 
 
+def recent_quarters(count: int = 8) -> list[str]:
+    """The current quarter and the ones before it, newest first: the periods the screen prints a report for."""
+    now = datetime.now(UTC)
+    index = now.year * 4 + (now.month - 1) // 3
+    return [f"{i // 4}-Q{i % 4 + 1}" for i in range(index, index - count, -1)]
+
+
 def report_languages() -> list[tuple[str, str]]:
     """The report's languages for the screen's select, each by its own name, and English with French together."""
     single = [(ReportLanguage.of(language).value, name) for language, name in LANGUAGE_NAMES.items()]
@@ -110,6 +117,7 @@ def workplan(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRes
         text=_text,
         agency=_agency_names(node),
         status_label=status_label,
+        report_periods=recent_quarters(),
         report_languages=report_languages(),
         report_language=ReportLanguage.of(current_language()).value,
         report_layouts=report_layouts(),
