@@ -67,7 +67,8 @@ def send(node: NodeDep, officer: OfficerDep, draft: MessageDraft) -> QueuedMessa
 @router.post("/messages/evaluate", responses=problems(*SEND_PROBLEMS))
 def evaluate(node: NodeDep, officer: OfficerDep, draft: MessageDraft) -> PolicyDecision:
     """What the policy pack would decide on this draft, with the policies, citations and findings; sends nothing."""
-    return PolicyDecision.model_validate(evaluate_draft(node, officer, draft).as_json())
+    # Recorded nowhere, so said in the officer's language (reasons and remedies), in the same shape as the record.
+    return PolicyDecision.model_validate(evaluate_draft(node, officer, draft).shown())
 
 
 @router.post("/messages/batch", status_code=201, responses=problems(*SEND_PROBLEMS))

@@ -28,13 +28,17 @@ from accord.exchange.review import (
 )
 from accord.http.dependencies import NodeDep, OfficerDep
 from accord.http.openapi import BODY_PROBLEMS, problems
+from accord.policy.engine import DisclosurePolicy
 from accord.policy.findings import describe_findings
+from accord.policy.installed import shown_decision
 
 router = APIRouter(prefix="/api/v1/reviews", tags=["review"])
 MessageId = Annotated[UUID, Path(description="the held message's id")]
 
 
-def _held(item: HeldItem) -> HeldDisclosure:
+def _held(item: HeldItem, policy: DisclosurePolicy) -> HeldDisclosure:
+    """A held item for the client: its decision's reasons and remedies in the officer's language (the stored record
+    is English)."""
     return HeldDisclosure.model_validate(
         {
             "message_id": item.message_id,
@@ -45,7 +49,7 @@ def _held(item: HeldItem) -> HeldDisclosure:
             "deadline": item.deadline,
             "held_at": item.held_at,
             "level": item.level,
-            "decision": item.decision or None,
+            "decision": shown_decision(item.decision, policy) if item.decision else None,
             "findings": describe_findings(item.decision.get("findings") or {}, item.message),
             "editors": list(item.editors),
             "history": item.history,
@@ -57,7 +61,7 @@ def _held(item: HeldItem) -> HeldDisclosure:
 def queue(node: NodeDep, officer: OfficerDep) -> ReviewQueue:
     held = held_queue(node, officer)
     pressing = sum(1 for item in held if item.pressing and officer.username not in item.editors)
-    return ReviewQueue(held=[_held(item) for item in held], pressing=pressing)
+    return ReviewQueue(held=[_held(item, node.policy) for item in held], pressing=pressing)
 
 
 @router.post("/{message_id:uuid}", responses=problems(*BODY_PROBLEMS, 403, 404, 409))
@@ -80,7 +84,7 @@ def preview(
                     include={"id", "title", "body", "handling", "subjects", "attachments", "assurances"},
                 )
             ),
-            "decision": shown.decision.as_json(),
+            "decision": shown.decision.shown(),
             "removed": list(shown.removed),
             "approvable": shown.approvable,
         }

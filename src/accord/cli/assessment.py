@@ -57,7 +57,7 @@ def record(
         ).format(
             id=a.id,
             case_id=a.case_id,
-            sentence=a.conclusion.sentence,
+            sentence=_(a.conclusion.sentence),
             valid_until=a.valid_until,
             allow=again["allow"],
             deny=again["deny"],

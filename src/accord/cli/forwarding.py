@@ -56,11 +56,11 @@ def forward_send(
     console.print(
         _("forward {forward_id}: [bold]{value}[/]").format(forward_id=outcome.forward_id, value=outcome.state.value)
     )
-    for reason_line in outcome.decision.reasons:
+    for reason_line in outcome.decision.explained():
         console.print(f"  {escape(reason_line)}")
     for policy in outcome.decision.policies:
-        if policy.remedy:
-            console.print(_("  remedy: {escape}").format(escape=escape(policy.remedy)))
+        if remedy := policy.remedy_text():
+            console.print(_("  remedy: {escape}").format(escape=escape(remedy)))
     if outcome.consent_request_id:
         console.print(
             _("consent request {consent_request_id} sent to the originator").format(

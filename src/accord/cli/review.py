@@ -142,7 +142,7 @@ def review_preview(
         console.print("left out: " + "; ".join(shown.removed))
     for hit in shown.decision.policies:
         effect = "refuses" if not hit.review else "blocks approval" if hit.gate else "holds"
-        remedy = f" — to make it lawful: {hit.remedy}" if hit.remedy else ""
+        remedy = f" — to make it lawful: {hit.remedy_text()}" if hit.remedy else ""
         console.print(f"{effect}: {hit.id} ({hit.citation}){remedy}")
     for sentence in describe_findings(shown.decision.findings, leaving):
         console.print(f"  {sentence}")

@@ -301,7 +301,7 @@ def revise_held(node: Node, officer: Officer, message_id: str, revision: Revisio
         decided = decide_disclosure(node, conn, revised, _principal(node, row))
         if decided.verdict is Verdict.DENY:
             raise InvalidInput(
-                _("the revised message would be refused: {join}").format(join="; ".join(decided.reasons))
+                _("the revised message would be refused: {join}").format(join="; ".join(decided.explained()))
             )
         content = canonical_json(revised.model_dump(mode="json")).decode()
         reason = f"revised by {officer.username}: {revision.reason}"
@@ -374,13 +374,13 @@ def _require_gates_cleared(node: Node, conn: Connection, row: Any, message: Mess
     applies cannot be approved; its remedy says what would lift it."""
     decided = decide_disclosure(node, conn, message, _principal(node, row))
     if decided.verdict is Verdict.DENY:
-        refusals = "; ".join(decided.reasons)
+        refusals = "; ".join(decided.explained())
         raise GateNotCleared(
             _("this disclosure would be refused as it would leave: {refusals}").format(refusals=refusals)
         )
     open_gates = decided.gates
     if open_gates:
-        remedies = "; ".join(f"{g.id} ({g.citation}): {g.remedy}" for g in open_gates)
+        remedies = "; ".join(f"{g.id} ({g.citation}): {g.remedy_text()}" for g in open_gates)
         raise GateNotCleared(_("this disclosure cannot be approved as it stands: {remedies}").format(remedies=remedies))
 
 

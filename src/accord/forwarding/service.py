@@ -391,7 +391,11 @@ def answer_consent(node: Node, officer: Officer, forward_id: str, answer: Onward
         )
         [queued] = decide_and_queue(node, conn, officer, [response], now)
         if queued.state is DeliveryState.REFUSED:
-            raise InvalidInput("this party's pack refuses the answer: " + "; ".join(queued.decision.reasons))
+            raise InvalidInput(
+                _("this party's pack refuses the answer: {reasons}").format(
+                    reasons="; ".join(queued.decision.explained())
+                )
+            )
         state = ForwardState.CONSENT_GRANTED if granted else ForwardState.CONSENT_REFUSED
         conn.execute(
             update(forwards)

@@ -1,7 +1,7 @@
 """The joint progress report: the plan per focus area, indicators from the exchange, overdue items, checkpoints.
 
-The report is data: its few words (title, the cross-cutting section's name) are in the language of the work at hand,
-and a rendering writes everything else in the language it is printed in (render.py), charts included.
+The report is data: its few words (its title, its sections' names) are in the language of the work at hand, and a
+rendering writes everything else in the language it is printed in (render.py), charts included.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from accord.datafiles import marking_label
 from accord.directory.officers import Officer, Role
+from accord.domain.official import in_language
 from accord.exchange.audit import AUDIT_ROLES, unacknowledged_alarms
 from accord.exchange.review import pressing_reviews
 from accord.i18n import _
@@ -48,6 +50,10 @@ def _time_left(deadline: datetime | None) -> str:
 
 
 _environment.filters.update(when=_when, time_left=_time_left, hours=format_hours, sentences=describe_findings)
+# A party's marking as its scheme writes it in the reader's language; text of the data files (an agency's role) in
+# that language as a plain string, which Jinja escapes: Jinja's own `_()` would take it for trusted markup and read
+# any "%" in it as a format.
+_environment.globals.update(marking_label=marking_label, in_language=in_language)
 
 
 def session_csrf(request: Request) -> str:
@@ -65,7 +71,7 @@ def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
     return {
         "officer": officer,
         "csrf": session_csrf(request),
-        "node": {"id": node.node_id, "party": node.party.value, "name": node.agreement.parties[node.party]},
+        "node": {"id": node.node_id, "party": node.party.value, "name": node.agreement.party_name(node.party)},
         "path": request.url.path,
         "roles": {r.value for r in officer.roles} if officer else set(),
         "can_audit": can_audit,

@@ -18,8 +18,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/directory")
 def directory(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
     parties = [
-        (p.value, name, [a for a in node.agreement.agencies if a.party is p])
-        for p, name in node.agreement.parties.items()
+        (p.value, node.agreement.party_name(p), [a for a in node.agreement.agencies if a.party is p])
+        for p in node.agreement.parties
     ]
     people = list_active_officers(node)
     return page(request, "directory.html.j2", officer, labels=LABELS, parties=parties, people=people)

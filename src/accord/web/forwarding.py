@@ -20,6 +20,7 @@ from accord.forwarding.texts import caveat_texts
 from accord.http.dependencies import NodeDep
 from accord.i18n import _
 from accord.node import Node
+from accord.policy.installed import shown_decision
 from accord.web._pages import page, redirect
 from accord.web.labels import LABELS
 from accord.web.security import CsrfChecked, WebOfficerDep
@@ -32,7 +33,7 @@ def _form_context(node: Node, officer: Officer, message_id: str) -> dict[str, An
     caveats = tuple(message["handling"].get("caveats") or ())
     return {
         "message": message,
-        "caveat_words": caveat_texts().describe(caveats),
+        "caveat_words": caveat_texts().describe_in(caveats),
         "agencies": [a for a in node.agreement.agencies if a.party is node.party],
     }
 
@@ -69,7 +70,7 @@ async def forward(
 
 @router.get("/forwards")
 def forwards_page(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
-    listed = list_forwards(node, officer)
+    listed = [_shown(node, f) for f in list_forwards(node, officer)]
     return page(
         request,
         "forwards.html.j2",
@@ -79,6 +80,13 @@ def forwards_page(request: Request, node: NodeDep, officer: WebOfficerDep) -> HT
         done=request.query_params.get("done"),
         asked=[f for f in listed if f["role"] == "originator" and f["state"] == "awaiting-consent"],
     )
+
+
+def _shown(node: Node, forward: dict[str, Any]) -> dict[str, Any]:
+    """A forward as the page shows it: its decision's reasons and remedies in the officer's language."""
+    if not forward["decision"]:
+        return forward
+    return forward | {"decision": shown_decision(forward["decision"], node.policy)}
 
 
 @router.post("/forwards/{forward_id}/consent", dependencies=[CsrfChecked])

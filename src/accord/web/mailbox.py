@@ -147,7 +147,7 @@ def _compose_context(node: Node) -> dict[str, Any]:
         "protected_grounds": _protected_grounds(node),
         "assurance_kinds": [k.value for k in AssuranceKind],
         "assurance_rows": range(ASSURANCE_ROWS),
-        "other_party": node.agreement.parties[other],
+        "other_party": node.agreement.party_name(other),
     }
 
 
@@ -285,7 +285,7 @@ async def compose_check(request: Request, node: NodeDep, officer: WebOfficerDep)
         decision = await run_in_threadpool(evaluate_draft, node, officer, draft)
     except AccordError as problem:
         return page(request, "_decision.html.j2", officer, decision=None, problem=problem.detail)
-    return page(request, "_decision.html.j2", officer, decision=decision.as_json(), problem=None)
+    return page(request, "_decision.html.j2", officer, decision=decision.shown(), problem=None)
 
 
 @router.post("/compose", dependencies=[CsrfChecked])

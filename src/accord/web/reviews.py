@@ -27,6 +27,7 @@ from accord.http.dependencies import NodeDep
 from accord.i18n import _
 from accord.node import Node
 from accord.policy.findings import describe_findings
+from accord.policy.installed import shown_decision
 from accord.web._pages import page, redirect
 from accord.web.labels import LABELS, subject_field
 from accord.web.security import CsrfChecked, WebOfficerDep
@@ -36,16 +37,19 @@ ASSURANCE_FIELDS = ("assurance_kind", "assurance_reference", "assurance_issued_o
 
 
 def _cards(node: Node, officer: Officer) -> list[dict[str, Any]]:
-    """Each held item with what its card shows: the findings as sentences, the rules that refuse or hold it."""
+    """Each held item with what its card shows: the findings as sentences, the rules that refuse or hold it (their
+    reasons and remedies in the officer's language)."""
     cards = []
     for item in held_queue(node, officer):
-        policies = item.decision.get("policies") or []
+        decision = shown_decision(item.decision, node.policy) if item.decision else {}
+        policies = decision.get("policies") or []
         may_decide = officer.username not in item.editors
         shown = preview_release(node, officer, item.message_id, ReviewConditions()) if may_decide else None
         cards.append(
             {
                 "item": item,
                 "message": item.message,
+                "decision": decision,
                 "findings": describe_findings(item.decision.get("findings") or {}, item.message),
                 "refusing": [p for p in policies if not p.get("review")],
                 "holding": [p for p in policies if p.get("review")],

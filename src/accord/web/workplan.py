@@ -20,7 +20,7 @@ from accord.domain.workplan import ALLOWED_TRANSITIONS, ActionStatus
 from accord.errors import InvalidInput
 from accord.http.dependencies import NodeDep
 from accord.http.reports import Disposition, report_response
-from accord.i18n import LANGUAGE_NAMES, N_, _, current_language, gettext
+from accord.i18n import LANGUAGE_NAMES, N_, _, current_language
 from accord.node import Node
 from accord.reports import charts
 from accord.reports.forms import format_day, format_indicator
@@ -70,7 +70,6 @@ def report_layouts() -> list[tuple[str, str]]:
 
 def _agency_names(node: Node) -> Callable[[str, str], str]:
     """An agency as the language of the page abbreviates it (GRC for the RCMP in French); its code otherwise."""
-
     parties = {party.value: party for party in Party}
 
     def agency(party: str, code: str) -> str:
@@ -81,7 +80,8 @@ def _agency_names(node: Node) -> Callable[[str, str], str]:
 
 
 def _text(value: str) -> str:
-    """The data's text (the plan's titles) as the catalogue translates it; as typed where it lacks it."""
+    """Text marked where it is defined (an indicator's title) or taken from the data files (the default plan's
+    titles), as the catalogue translates it; as written where it lacks it (an item an officer has retitled)."""
     return in_language(value) if value else value
 
 
@@ -110,8 +110,7 @@ def workplan(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRes
         transitions={s.value: [t.value for t in _STATUS_ORDER if t in ALLOWED_TRANSITIONS[s]] for s in ActionStatus},
         done=_(_DONE[done]) if (done := request.query_params.get("done", "")) in _DONE else None,
         cards=[
-            {"value": format_indicator(i["value"], i["unit"]), "title": gettext(i["title"])}
-            for i in overview.indicators
+            {"value": format_indicator(i["value"], i["unit"]), "title": _text(i["title"])} for i in overview.indicators
         ],
         day=format_day,
         text=_text,
