@@ -77,7 +77,7 @@ def list_(data: DataOption, officer: OfficerOption, case: CaseOption = None) -> 
             found = list_assessments(node, reader, case)
         except AccordError as exc:
             stop(exc.detail)
-    table = Table("id", "case", "persons", "conclusion", "assessor", "assessed on", "valid until")
+    table = Table(_("id"), _("case"), _("persons"), _("conclusion"), _("assessor"), _("assessed on"), _("valid until"))
     for a in found:
         table.add_row(
             a.id,

@@ -109,7 +109,7 @@ def forward_list(data: DataOption, officer: OfficerOption) -> None:
 
     with node_as_officer(data, officer) as (node, reader):
         listed = list_forwards(node, reader)
-    table = Table("forward", "role", "message", "to", "state", "created")
+    table = Table(_("forward"), _("role"), _("message"), _("to"), _("state"), _("created"))
     for f in listed:
         to = f"{f['to']['agency']}" + (f" / {f['to']['officer']}" if f["to"]["officer"] else "")
         table.add_row(f["id"], f["role"], f["message_id"], escape(to), f["state"], f["created_at"].isoformat())

@@ -220,7 +220,7 @@ def key_list(data: DataOption) -> None:
     """The keys this node holds (their ids and dates; never the secrets)."""
     from accord.matching.keys import list_keys
 
-    table = Table("key", "created", "retired")
+    table = Table(_("key"), _("created"), _("retired"))
     for info in list_keys(data):
         table.add_row(
             info.key_id, f"{info.created_at:%Y-%m-%d %H:%M}", f"{info.retired_at:%Y-%m-%d}" if info.retired_at else ""
@@ -283,10 +283,13 @@ def holdings_import(
         )
     if len(done.refused) > ERRORS_PRINTED:
         console.print(_("… and {value:,} more refusals").format(value=len(done.refused) - ERRORS_PRINTED))
-    verb = "would store" if dry_run else "stored"
+    summary = (
+        _("{name}: {rows:,} {kind} records read; would store {stored:,}; refused {refused:,} (dry run: nothing stored)")
+        if dry_run
+        else _("{name}: {rows:,} {kind} records read; stored {stored:,}; refused {refused:,}")
+    )
     console.print(
-        f"{file.name}: {done.rows:,} {kind.value} records read; {verb} {done.stored:,}; refused {len(done.refused):,}"
-        + (" (dry run: nothing stored)" if dry_run else "")
+        summary.format(name=file.name, rows=done.rows, kind=kind.value, stored=done.stored, refused=len(done.refused))
     )
     raise typer.Exit(code=ALL_STORED if not done.refused else (SOME_REFUSED if done.stored else UNUSABLE))
 
@@ -338,7 +341,7 @@ def holdings_results(
             view = query_view(node, reader, query_id)
         except AccordError as exc:
             stop(exc.detail)
-    table = Table("row", "id", "answer", "band", "reference")
+    table = Table(_("row"), _("id"), _("answer"), _("band"), _("reference"))
     for row in view["rows"]:
         answer = "—" if row["hit"] is None else ("hit" if row["hit"] else "no hit")
         table.add_row(str(row["row"]), escape(row["id"]), answer, row["band"] or "", row["reference"] or "")

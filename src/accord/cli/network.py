@@ -203,7 +203,7 @@ def network_cases(data: DataOption, officer: OfficerOption) -> None:
     if not summaries:
         console.print(_("no network case {officer} may read").format(officer=officer))
         return
-    table = Table("case", "title", "agency", "party", "handling", "entities", "opened")
+    table = Table(_("case"), _("title"), _("agency"), _("party"), _("handling"), _("entities"), _("opened"))
     for summary in summaries:
         handling = f"{summary.level}, TLP:{summary.tlp.upper()}" + "".join(f", {c}" for c in summary.caveats)
         table.add_row(

@@ -39,7 +39,7 @@ def show(pack_dir: PackArgument) -> None:
             escape=escape(pack.manifest.title), label=pack.label, sha256=pack.sha256
         )
     )
-    table = Table("policy", "effect", "citation")
+    table = Table(_("policy"), _("effect"), _("citation"))
     for info in pack.policies.values():
         effect = "permit" if info.effect == "permit" else ("hold for review" if info.review else "refuse")
         table.add_row(info.id, effect, escape(info.citation))
@@ -86,7 +86,7 @@ def test(pack_dir: PackArgument, cases_file: Annotated[Path, typer.Argument(help
 
 def _print_families(results: list[CaseResult]) -> None:
     """Per rule family: how many cases, how many pass, and which policies its passing cases exercise."""
-    table = Table("rule family", "cases", "pass", "policies exercised")
+    table = Table(_("rule family"), _("cases"), _("pass"), _("policies exercised"))
     for family, members in family_results(results).items():
         passed = [r for r in members if r.passed]
         exercised = sorted({p for r in passed for p in r.case.expect.policies})

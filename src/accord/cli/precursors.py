@@ -37,7 +37,7 @@ def find(
         stop(exc.detail)
     if not matches:
         stop(_("nothing in Tables I/II matches {query!r}").format(query=query))
-    table = Table("substance", "table", "CAS", "HS", "matched", "Canada", "India")
+    table = Table(_("substance"), _("table"), _("CAS"), _("HS"), _("matched"), _("Canada"), _("India"))
     for match in matches:
         s = match.substance
         national = listed.national_classes(s)
@@ -131,7 +131,7 @@ def _print_report(report: ImportReport, file: Path) -> None:
 
     where = "line" if report.format is FileFormat.CSV else "item"
     if report.imported:
-        table = Table(where, "reference", "id" if not report.dry_run else "dry run", "state", "reason")
+        table = Table(where, _("reference"), _("id") if not report.dry_run else _("dry run"), _("state"), _("reason"))
         for item in report.imported:
             table.add_row(
                 ", ".join(str(n) for n in item.lines),
@@ -144,11 +144,22 @@ def _print_report(report: ImportReport, file: Path) -> None:
     for error in report.errors:
         console.print(f"{where} {error.line}: {escape(error.reason)}")
     held = report.count(DeliveryState.HELD)
-    verb = "would import" if report.dry_run else "imported"
+    summary = (
+        _("{name}: {rows} rows; would import {count} {kind}{held}, refused by policy {refused}, errors {errors}")
+        if report.dry_run
+        else _("{name}: {rows} rows; imported {count} {kind}{held}, refused by policy {refused}, errors {errors}")
+    )
+    held_note = _(" ({held} held for legal review)").format(held=held) if held else ""
     console.print(
-        f"{file.name}: {report.rows} rows; {verb} {report.count(DeliveryState.QUEUED) + held} {report.kind}"
-        + (f" ({held} held for legal review)" if held else "")
-        + f", refused by policy {report.count(DeliveryState.REFUSED)}, errors {len(report.errors)}"
+        summary.format(
+            name=file.name,
+            rows=report.rows,
+            count=report.count(DeliveryState.QUEUED) + held,
+            kind=report.kind,
+            held=held_note,
+            refused=report.count(DeliveryState.REFUSED),
+            errors=len(report.errors),
+        )
     )
 
 

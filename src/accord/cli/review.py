@@ -45,14 +45,16 @@ def review_queue(data: DataOption, officer: OfficerOption) -> None:
             items = held_queue(node, reviewer)
         except AccordError as exc:
             stop(exc.detail, UNUSABLE)
-    table = Table("message", "priority", "deadline", "title", "held by", "level", "drafted/edited by")
+    table = Table(
+        _("message"), _("priority"), _("deadline"), _("title"), _("held by"), _("level"), _("drafted/edited by")
+    )
     for item in items:
         rules = ", ".join(p.get("id", "") for p in item.decision.get("policies") or [])
         deadline = item.deadline.strftime("%Y-%m-%d %H:%M") if item.deadline else "—"
         table.add_row(
             item.message_id, item.priority, deadline, item.title, rules, str(item.level), ", ".join(item.editors)
         )
-    console.print(table if items else "nothing waits for review")
+    console.print(table if items else _("nothing waits for review"))
 
 
 def _conditions(
@@ -124,7 +126,7 @@ def review_preview(
     for subject in leaving.subjects:
         console.print(
             _("  subject: {value} ({value2})").format(
-                value=subject.name or "(no name)", value2=subject.role or subject.kind.value
+                value=subject.name or _("(no name)"), value2=subject.role or subject.kind.value
             )
         )
     for attachment in leaving.attachments:
@@ -139,14 +141,15 @@ def review_preview(
             )
         )
     if shown.removed:
-        console.print("left out: " + "; ".join(shown.removed))
+        console.print(_("left out: {removed}").format(removed="; ".join(shown.removed)))
     for hit in shown.decision.policies:
-        effect = "refuses" if not hit.review else "blocks approval" if hit.gate else "holds"
-        remedy = f" — to make it lawful: {hit.remedy_text()}" if hit.remedy else ""
-        console.print(f"{effect}: {hit.id} ({hit.citation}){remedy}")
+        effect = _("refuses") if not hit.review else _("blocks approval") if hit.gate else _("holds")
+        console.print(_("{effect}: {id} ({citation})").format(effect=effect, id=hit.id, citation=hit.citation))
+        if hit.remedy:
+            console.print(_("  to make it lawful: {remedy}").format(remedy=hit.remedy_text()))
     for sentence in describe_findings(shown.decision.findings, leaving):
         console.print(f"  {sentence}")
-    console.print("approvable" if shown.approvable else "[red]not approvable as it stands[/]")
+    console.print(_("approvable") if shown.approvable else _("[red]not approvable as it stands[/]"))
 
 
 @review_app.command("decide")

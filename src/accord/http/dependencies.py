@@ -9,8 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from accord.directory.officers import Officer, officer_for_token
 from accord.errors import AuthenticationFailed, PayloadTooLarge
-from accord.i18n import _
-from accord.i18n import prefer
+from accord.i18n import _, prefer
 from accord.logs import bind_caller
 from accord.node import Node
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from accord.domain.matching import QueryDirection, QueryState
 from accord.domain.messages import DeliveryState
 from accord.domain.parties import Party
+from accord.i18n import N_
 from accord.store.tables import match_followups, match_queries, match_references, messages
 from accord.workplan.indicators import Breakdown, Indicator, IndicatorContext, IndicatorResult
 
@@ -53,16 +54,16 @@ def _result(counts: Counter[tuple[str, str]], title: str) -> IndicatorResult:
         areas[area] += n
         ways[way] += n
     total = sum(counts.values())
-    breakdown = Breakdown(title, ("records",), tuple((way, (float(ways[way]),)) for way in _ways()))
+    breakdown = Breakdown(title, (N_("records"),), tuple((way, (float(ways[way]),)) for way in _ways()))
     return IndicatorResult(total, {a: float(n) for a, n in areas.items()}, breakdown if total else None)
 
 
 def _queried(context: IndicatorContext) -> IndicatorResult:
-    return _result(_queries(context)[0], "Records queried each way")
+    return _result(_queries(context)[0], N_("Records queried each way"))
 
 
 def _hits(context: IndicatorContext) -> IndicatorResult:
-    return _result(_queries(context)[1], "Hits each way")
+    return _result(_queries(context)[1], N_("Hits each way"))
 
 
 def _requested(context: IndicatorContext) -> IndicatorResult:
@@ -132,26 +133,34 @@ def _indicator(
 MATCHING_INDICATORS = (
     _indicator(
         "hit-no-hit-records-queried",
-        "Hit/no-hit records queried",
-        "Records (persons and identifiers) in the hit/no-hit queries of the period, each way; refused ones excluded.",
+        N_("Hit/no-hit records queried"),
+        N_(
+            "Records (persons and identifiers) in the hit/no-hit queries of the period, each way; "
+            "refused ones excluded."
+        ),
         _queried,
     ),
     _indicator(
         "hit-no-hit-hits",
-        "Hit/no-hit hits",
-        "Queried records the answering party's holdings matched (a hit answers with a reference, never the record).",
+        N_("Hit/no-hit hits"),
+        N_(
+            "Queried records the answering party's holdings matched (a hit answers with a reference, never the record)."
+        ),
         _hits,
     ),
     _indicator(
         "hit-no-hit-followups-requested",
-        "Follow-up requests",
-        "Requests for a hit's record that left the querying party (after its policy pack, or its legal officer).",
+        N_("Follow-up requests"),
+        N_("Requests for a hit's record that left the querying party (after its policy pack, or its legal officer)."),
         _requested,
     ),
     _indicator(
         "hit-no-hit-followups-approved",
-        "Records released on follow-up",
-        "Records the answering party released in answer to a follow-up, once its policy pack or legal officer allowed.",
+        N_("Records released on follow-up"),
+        N_(
+            "Records the answering party released in answer to a follow-up, once its policy pack or legal "
+            "officer allowed."
+        ),
         _approved,
     ),
 )

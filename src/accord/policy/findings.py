@@ -15,6 +15,7 @@ from typing import Any
 from babel.lists import format_list
 
 from accord.domain.messages import Message
+from accord.domain.official import in_language
 from accord.i18n import _, current_language, ngettext, pgettext
 from accord.policy.screens.minimisation import NOT_READ
 from accord.policy.screens.mistreatment import MISSING_ASSURANCE, MISSING_CAVEAT
@@ -261,7 +262,7 @@ def _reply(finding: Any) -> str:
     return sentence.format(
         request=finding.get("request"),
         outcome=outcome,
-        where=_(str(finding.get("where"))),
+        where=in_language(str(finding.get("where"))),
         because=_words(because),
     )
 
@@ -297,7 +298,7 @@ def _unscreened(finding: Any) -> str:
     if not isinstance(finding, list):
         return _("Attachments not screened: {finding}.").format(finding=_words(finding))
     parts = [
-        _("{name} ({why})").format(name=f.get("name"), why=_(str(f.get("why") or NOT_READ)))
+        _("{name} ({why})").format(name=f.get("name"), why=in_language(str(f.get("why") or NOT_READ)))
         for f in finding
         if isinstance(f, Mapping)
     ]

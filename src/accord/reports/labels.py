@@ -74,7 +74,7 @@ CROSS_CUTTING = "cross-cutting"  # the code of the report's section of objective
 def report_title(agreement_title: str) -> str:
     """The report's name, then the agreement's title (the data's text, as the catalogue translates it): a heading of
     two names, as a cover page sets them."""
-    return f"{_('Joint progress report')} — {in_language(agreement_title)}"
+    return _("Joint progress report") + " — " + in_language(agreement_title)
 
 
 def section_name(code: str, name: str) -> str:

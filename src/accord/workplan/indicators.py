@@ -26,6 +26,7 @@ from sqlalchemy import Connection, select
 from accord.domain.agreement import Agreement
 from accord.domain.messages import OPENING_KINDS, DeliveryState, MessageKind, Priority
 from accord.domain.workplan import ActionStatus, ItemKind
+from accord.i18n import N_
 from accord.registry import Registry, Slot
 from accord.store.tables import messages, workplan_items
 from accord.workplan.periods import Period
@@ -357,55 +358,59 @@ def _actions_done(context: IndicatorContext, objective: str | None = None) -> In
 EXCHANGE_INDICATORS = (
     Indicator(
         "requests",
-        "Requests exchanged",
+        N_("Requests exchanged"),
         "count",
-        "Requests created in the period, both directions.",
+        N_("Requests created in the period, both directions."),
         lambda c: _per_area(c, len),
     ),
     Indicator(
         "requests-answered-within-target",
-        "Requests answered within target",
+        N_("Requests answered within target"),
         "share",
-        "Of the requests answered or past their deadline, the share answered by the deadline.",
+        N_("Of the requests answered or past their deadline, the share answered by the deadline."),
         lambda c: _per_area(c, lambda rs: request_stats(rs, c.now).within_target_share),
     ),
     Indicator(
         "median-hours-to-first-response",
-        "Median time to first response",
+        N_("Median time to first response"),
         "hours",
-        "Median hours from a request to its first response.",
+        N_("Median hours from a request to its first response."),
         lambda c: _per_area(c, lambda rs: request_stats(rs, c.now).response_median_h),
     ),
     Indicator(
         "requests-overdue-now",
-        "Requests overdue now",
+        N_("Requests overdue now"),
         "count",
-        "Requests of the period with no response whose deadline has passed.",
+        N_("Requests of the period with no response whose deadline has passed."),
         lambda c: _per_area(c, lambda rs: sum(r.overdue(c.now) for r in rs)),
     ),
     Indicator(
-        "alerts-shared", "Alerts sent", "count", "Alerts created in the period.", _count_openings(MessageKind.ALERT)
+        "alerts-shared",
+        N_("Alerts sent"),
+        "count",
+        N_("Alerts created in the period."),
+        _count_openings(MessageKind.ALERT),
     ),
     Indicator(
         "shares-sent",
-        "Spontaneous shares",
+        N_("Spontaneous shares"),
         "count",
-        "Shares (information given without a request) created in the period.",
+        N_("Shares (information given without a request) created in the period."),
         _count_openings(MessageKind.SHARE),
     ),
     Indicator(
         "liaison-actions-done",
-        "Liaison postings completed",
+        N_("Liaison postings completed"),
         "count",
-        "Actions of the liaison-officers objective whose status is done.",
+        N_("Actions of the liaison-officers objective whose status is done."),
         lambda c: _actions_done(c, "liaison-officers"),
         module="workplan",
     ),
     Indicator(
         "actions-done",
-        "Work-plan actions done",
+        N_("Work-plan actions done"),
         "count",
-        "Actions of the work plan whose status is done.",
+        N_("Actions of the work plan whose status is done."),
         _actions_done,
         module="workplan",
     ),

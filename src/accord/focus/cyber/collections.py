@@ -16,6 +16,7 @@ from accord.domain.handling import Caveat, Tlp
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
 from accord.focus.cyber.tlp import TLP_ORDER
+from accord.i18n import _
 
 
 class Direction(StrEnum):
@@ -139,5 +140,5 @@ def load_collections() -> Catalogue:
     catalogue = load(Catalogue, "cyber", "collections.yaml")
     problems = agreement_violations(catalogue)
     if problems:
-        raise ConfigurationError("data/cyber/collections.yaml: " + "; ".join(problems))
+        raise ConfigurationError(_("data/cyber/collections.yaml: {problems}").format(problems="; ".join(problems)))
     return catalogue

@@ -129,7 +129,9 @@ def convert_misp_event(document: Mapping[str, Any]) -> Conversion:
     left_out = _left_out(event, bundle["objects"])
     if left_out:
         raise InvalidInput(
-            f"misp-stix left out {', '.join(left_out)} of the MISP event" + (f" ({'; '.join(notes)})" if notes else "")
+            _("misp-stix left out {left_out} of the MISP event{notes}").format(
+                left_out=", ".join(left_out), notes=f" ({'; '.join(notes)})" if notes else ""
+            )
         )
     event_tlp = strictest(_TAG_LEVELS[n] for n in _tag_names(event) if n in _TAG_LEVELS)
     bundle["objects"] = with_tlp2_markings(bundle["objects"], unmarked=event_tlp)
@@ -365,7 +367,9 @@ def _diagnostics(parser: Any, what: str) -> tuple[str, ...]:
     found = parser.diagnostics()
     errors = [_without_traceback(m) for messages in found["errors"].values() for m in messages]
     if errors:
-        raise InvalidInput(f"misp-stix could not convert all of {what}: " + "; ".join(errors))
+        raise InvalidInput(
+            _("misp-stix could not convert all of {what}: {errors}").format(what=what, errors="; ".join(errors))
+        )
     return tuple(_without_traceback(m) for messages in found["warnings"].values() for m in messages)
 
 

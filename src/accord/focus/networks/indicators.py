@@ -17,6 +17,7 @@ from accord.domain.parties import Party
 from accord.focus.networks.entities import is_relation, links_of
 from accord.focus.networks.judgements import Judgement, resolver
 from accord.focus.networks.store import FOCUS_AREA, case_entities, case_provenance
+from accord.i18n import N_
 from accord.store.tables import messages, network_cases, network_judgements
 from accord.workplan.indicators import Breakdown, Indicator, IndicatorContext, IndicatorResult
 
@@ -53,8 +54,8 @@ def _shared(context: IndicatorContext) -> IndicatorResult:
         entities[way] += len(network.get("entities") or ())
     ways = [f"{p.value} → {p.other.value}" for p in Party]
     breakdown = Breakdown(
-        "Network entities shared each way",
-        ("shares", "entities"),
+        N_("Network entities shared each way"),
+        (N_("shares"), N_("entities")),
         tuple((way, (float(shares[way]), float(entities[way]))) for way in ways),
     )
     total = sum(entities.values())
@@ -107,26 +108,28 @@ def _spanning(context: IndicatorContext) -> IndicatorResult:
 NETWORK_INDICATORS = (
     Indicator(
         "network-entities-shared",
-        "Network entities shared",
+        N_("Network entities shared"),
         "count",
-        "FollowTheMoney entities in the network shares of the period that reached the other party, each way.",
+        N_("FollowTheMoney entities in the network shares of the period that reached the other party, each way."),
         _shared,
         module="networks",
     ),
     Indicator(
         "network-cross-references-confirmed",
-        "Cross-references confirmed",
+        N_("Cross-references confirmed"),
         "count",
-        "Pairs of entities an analyst judged the same in the period.",
+        N_("Pairs of entities an analyst judged the same in the period."),
         _confirmed,
         module="networks",
     ),
     Indicator(
         "networks-spanning-both",
-        "Networks with members in both countries",
+        N_("Networks with members in both countries"),
         "count",
-        "Networks held now (things joined by relations, and across cases by entities judged the same) with members "
-        "tied to Canada and to India, by their country properties or, lacking those, the party whose they are.",
+        N_(
+            "Networks held now (things joined by relations, and across cases by entities judged the same) with members "
+            "tied to Canada and to India, by their country properties or, lacking those, the party whose they are."
+        ),
         _spanning,
         module="networks",
     ),

@@ -13,6 +13,7 @@ from accord.domain.notifications import PenDecision
 from accord.errors import InvalidInput
 from accord.focus.precursors.notifications import notification_status, pen_answers
 from accord.focus.precursors.risk import identify
+from accord.i18n import N_
 from accord.store.tables import messages
 from accord.workplan.indicators import Breakdown, Indicator, IndicatorContext, IndicatorResult
 
@@ -86,7 +87,7 @@ def _incidents_by_substance(context: IndicatorContext) -> IndicatorResult:
             counts[substance, f"{incident.occurred_on:%Y-%m}"] += 1
     substances = sorted({s for s, _ in counts})
     rows = tuple((s, tuple(float(counts[s, m]) for m in months)) for s in substances)
-    breakdown = Breakdown("Precursor incidents by substance and month", tuple(months), rows) if rows else None
+    breakdown = Breakdown(N_("Precursor incidents by substance and month"), tuple(months), rows) if rows else None
     return IndicatorResult(len(incidents), {"drugs": len(incidents)}, breakdown)
 
 
@@ -110,48 +111,48 @@ def _alerts(context: IndicatorContext) -> IndicatorResult:
         notification_id = cases[case_id]
         outcomes[notification_status(answers.get(notification_id, []), deadlines[notification_id], context.now)] += 1
     rows = tuple((outcome.replace("_", " "), (float(outcomes[outcome]),)) for outcome in OUTCOMES if outcomes[outcome])
-    breakdown = Breakdown("Risk alerts by what became of the notification", ("alerts",), rows) if rows else None
+    breakdown = Breakdown(N_("Risk alerts by what became of the notification"), (N_("alerts"),), rows) if rows else None
     return IndicatorResult(len(alerts), {"drugs": len(alerts)}, breakdown)
 
 
 PRECURSOR_INDICATORS = (
     Indicator(
         "pen-notifications",
-        "Pre-export notifications",
+        N_("Pre-export notifications"),
         "count",
-        "Notifications sent in the period, both ways.",
+        N_("Notifications sent in the period, both ways."),
         _count,
         module="precursors",
     ),
     Indicator(
         "pen-answered-in-time",
-        "Notifications answered before the deadline",
+        N_("Notifications answered before the deadline"),
         "share",
-        "Of the notifications answered or past their deadline, the share first answered by the deadline.",
+        N_("Of the notifications answered or past their deadline, the share first answered by the deadline."),
         _answered_in_time,
         module="precursors",
     ),
     Indicator(
         "pen-objections",
-        "Shipments objected to",
+        N_("Shipments objected to"),
         "count",
-        "Notifications the importing authority objected to.",
+        N_("Notifications the importing authority objected to."),
         _objections,
         module="precursors",
     ),
     Indicator(
         "precursor-incidents",
-        "Precursor incidents",
+        N_("Precursor incidents"),
         "count",
-        "Seizures, stopped shipments, diversions and suspicious orders that happened in the period, both ways.",
+        N_("Seizures, stopped shipments, diversions and suspicious orders that happened in the period, both ways."),
         _incidents_by_substance,
         module="precursors",
     ),
     Indicator(
         "pen-alerts",
-        "Risk alerts on notifications",
+        N_("Risk alerts on notifications"),
         "count",
-        "Alerts raised in the cases of the period's notifications, with the notification's outcome.",
+        N_("Alerts raised in the cases of the period's notifications, with the notification's outcome."),
         _alerts,
         module="precursors",
     ),

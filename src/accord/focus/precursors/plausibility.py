@@ -116,4 +116,4 @@ def check_plausible(incident: Incident) -> None:
     """The sender's check: an implausible incident is refused, with what is wrong."""
     found = implausibilities(incident)
     if found:
-        raise InvalidInput("the incident is implausible: " + "; ".join(w.detail for w in found))
+        raise InvalidInput(_("the incident is implausible: {found}").format(found="; ".join(w.detail for w in found)))
