@@ -101,7 +101,9 @@ def test_a_cbsa_officer_in_french_and_an_ncb_officer_in_hindi_complete_a_request
 def test_a_legal_officer_reviews_a_held_disclosure_in_french(sandbox: Sandbox, browser: Browser, screens: Path) -> None:
     officer_context, officer = signed_in_as(browser, sandbox.canada, "sample.rcmp", Language.FR)
     title = "Fonds recueillis près d'un gurdwara pour un acheteur"
-    compose_request(officer, title, "Des fonds ont été recueillis près du gurdwara; l'acheteur a payé le courtier en espèces.")
+    compose_request(
+        officer, title, "Des fonds ont été recueillis près du gurdwara; l'acheteur a payé le courtier en espèces."
+    )
     officer.get_by_role("button", name=fr("Check policy")).click()
     expect(officer.locator("#decision")).to_contain_text(fr("Needs legal review"))
     officer.get_by_role("button", name=fr("Send"), exact=True).click()
