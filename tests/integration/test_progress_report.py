@@ -27,11 +27,10 @@ MESSAGES = 300
 NOT_SENT = {"held", "refused", "failed"}
 
 
-@pytest.fixture(scope="module")
-def seeded(shared_pair: tuple[RunningNode, RunningNode]) -> Iterator[tuple[RunningNode, RunningNode]]:
-    """One pair per backend with generated traffic; the tests only read it."""
+def seed_sample_traffic(pair: tuple[RunningNode, RunningNode], messages: int, days: int, rng_seed: int) -> None:
+    """A SAMPLE officer on each node and generated traffic between them, written to both nodes' stores."""
     opened = {}
-    for node in shared_pair:
+    for node in pair:
         local = open_local(node)
         create_officer(
             local,
@@ -44,10 +43,16 @@ def seeded(shared_pair: tuple[RunningNode, RunningNode]) -> Iterator[tuple[Runni
         )
         opened[node.party] = local
     try:
-        seed_traffic(opened, MESSAGES, 90, rng_seed=7)
+        seed_traffic(opened, messages, days, rng_seed=rng_seed)
     finally:
         for local in opened.values():
             local.close()
+
+
+@pytest.fixture(scope="module")
+def seeded(shared_pair: tuple[RunningNode, RunningNode]) -> Iterator[tuple[RunningNode, RunningNode]]:
+    """One pair per backend with generated traffic; the tests only read it."""
+    seed_sample_traffic(shared_pair, MESSAGES, 90, 7)
     yield shared_pair
 
 

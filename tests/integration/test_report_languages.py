@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from accord.directory.officers import Role, create_officer
-from accord.domain.parties import Party
-from accord.sandbox import seed_traffic
-from tests.integration.nodes import PASSWORD, RunningNode, open_local
+from tests.integration.nodes import RunningNode
+from tests.integration.test_progress_report import seed_sample_traffic
 from tests.integration.test_web_sessions import sign_in
 
 DEVANAGARI = re.compile("[\u0900-\u097f]")
@@ -23,24 +21,7 @@ DEVANAGARI = re.compile("[\u0900-\u097f]")
 
 @pytest.fixture(scope="module")
 def seeded(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> Iterator[tuple[RunningNode, RunningNode]]:
-    opened = {}
-    for node in shared_sqlite_pair:
-        local = open_local(node)
-        create_officer(
-            local,
-            f"sample.{node.party.value.lower()}",
-            PASSWORD,
-            "SAMPLE",
-            "PS" if node.party is Party.CA else "MHA",
-            frozenset({Role.OFFICER}),
-            is_sample=True,
-        )
-        opened[node.party] = local
-    try:
-        seed_traffic(opened, 40, 60, rng_seed=11)
-    finally:
-        for local in opened.values():
-            local.close()
+    seed_sample_traffic(shared_sqlite_pair, 40, 60, 11)
     yield shared_sqlite_pair
 
 

@@ -39,7 +39,7 @@ def me(officer: OfficerDep) -> OfficerView:
 
 
 # The officer's language: the web UI and the API (without Accept-Language) speak it to them from then on.
-@router.put("/me/language", responses=problems(401, 422))
+@router.put("/me/language", responses=problems(400, 401, 422))
 def choose_language(node: NodeDep, officer: OfficerDep, choice: LanguageChoice) -> OfficerView:
     return _officer_view(set_officer_language(node, officer, choice.language))
 
