@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from accord.datafiles import marking_label
 from accord.directory.officers import Officer, Role
+from accord.domain.agreement import Agreement
 from accord.domain.official import in_language
 from accord.exchange.audit import AUDIT_ROLES, unacknowledged_alarms
 from accord.exchange.review import pressing_reviews
@@ -79,7 +80,14 @@ def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
         "can_review": can_review,
         "urgent_reviews": pressing_reviews(node, officer) if officer and can_review else 0,
         "can_coordinate": bool(officer and Role.COORDINATOR in officer.roles),
+        "focus_area_name": lambda code: _focus_area_name(node.agreement, code),
     }
+
+
+def _focus_area_name(agreement: Agreement, code: str) -> str:
+    """A focus area by its name in the reader's language; its code where the agreement has none (an old message)."""
+    area = agreement.focus_area(code)
+    return area.name_in() if area is not None else code
 
 
 def page(request: Request, name: str, officer: Officer | None, status_code: int = 200, **context: Any) -> HTMLResponse:
