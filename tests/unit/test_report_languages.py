@@ -201,7 +201,7 @@ def html_lang(page: str) -> str:
 
 
 def svg_texts(page: str) -> list[str]:
-    """The text of each chart of the page (SVG data URIs, text kept as text)."""
+    """Each chart of the page (SVG data URIs): its glyph outlines, with each text in a comment."""
     return [
         base64.b64decode(encoded).decode()
         for encoded in re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', page)
@@ -266,7 +266,9 @@ def test_each_language_writes_its_page_its_dates_and_its_charts(language: Report
     locale = Language(language.value).locale
     week = format_skeleton("MMMd", date.fromisoformat(WEEK), locale=locale)
     assert any(week in chart for chart in svg_texts(page)), "the weekly chart's days are written in the language"
-    assert "Noto Sans Devanagari" in svg_texts(page)[0]  # the charts name the font for Hindi words
+    # The charts' words are drawn as shaped outlines of the report's fonts (Noto Sans Devanagari for Hindi).
+    fonts = set(re.findall(r'<path id="([A-Za-z]+(?:-[A-Za-z]+)?)-[0-9a-f]+"', svg_texts(page)[0]))
+    assert ("NotoSansDevanagari-Regular" in fonts) == (language is ReportLanguage.HI) and "NotoSans-Regular" in fonts
 
 
 def test_a_hindi_report_carries_devanagari_from_its_dates_even_before_its_words_are_translated() -> None:

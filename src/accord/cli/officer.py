@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from accord.cli._console import DataOption, console, opened_node, stop
-from accord.i18n import Language, _, parse_language
+from accord.i18n import LANGUAGE_NAMES, Language, _, parse_language
 
 officer_app = typer.Typer(help=_("Officer accounts of this node."), no_args_is_help=True)
 
@@ -94,9 +94,8 @@ def officer_language(
         if officer is None:
             stop(_("no active officer named {username!r}").format(username=username))
         set_officer_language(node, officer, chosen)
-    console.print(
-        _("{username} now reads Accord in {language}").format(username=username, language=chosen or "default")
-    )
+    shown = LANGUAGE_NAMES[chosen] if chosen else _("the node's default language")
+    console.print(_("{username} now reads Accord in {language}").format(username=username, language=shown))
 
 
 def _language_option(value: str | None) -> Language | None:

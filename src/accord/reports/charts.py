@@ -37,7 +37,9 @@ _STYLE: dict[Any, Any] = {
     "font.size": 8,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "svg.fonttype": "none",  # text stays text: selectable, small, and shaped by whatever shows it (Devanagari too)
+    # Text drawn as outlines, shaped by matplotlib (HarfBuzz): WeasyPrint lays out an SVG's text a character at a
+    # time, which breaks Devanagari's conjuncts and vowel signs apart.
+    "svg.fonttype": "path",
     "svg.hashsalt": "accord",  # the same data draws the same file
 }
 
