@@ -41,12 +41,14 @@ def test_the_api_answers_in_the_language_asked_for_and_problems_are_written_in_i
         french = client.get("/api/v1/me", headers={"Accept-Language": "fr-CA,fr;q=0.9,en;q=0.5"})
         hindi = client.get("/api/v1/me", headers={"Accept-Language": "hi-IN"})
         unknown = client.get("/api/v1/me", headers={"Accept-Language": "de-DE"})
+        nowhere = client.get("/api/v1/nowhere", headers={"Accept-Language": "fr"})
     assert english.headers["content-language"] == "en" and english.json()["title"] == "Authentication failed"
     assert french.headers["content-language"] == "fr" and "Accept-Language" in french.headers["vary"]
     assert french.json()["title"] not in ("", "Authentication failed")
     assert hindi.headers["content-language"] == "hi"
     assert re.search("[\u0900-\u097f]", hindi.json()["title"])  # written in Devanagari
     assert unknown.headers["content-language"] == "en"  # the node's default
+    assert nowhere.status_code == 404 and nowhere.json()["title"] == "Introuvable"  # the framework's phrases too
 
 
 def test_an_officer_s_saved_language_holds_for_the_api_until_a_request_asks_for_another(canada: RunningNode) -> None:

@@ -21,7 +21,7 @@ from starlette.routing import Match
 
 from accord.directory.officers import officer_for_token
 from accord.errors import AccordError, AuthenticationFailed
-from accord.i18n import _
+from accord.i18n import N_, _
 from accord.logs import LineBudget, bind_caller, current_request
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -177,6 +177,16 @@ def unexpected_error_response(path: str, request_id: str) -> JSONResponse:
     return problem_json(body, 500)
 
 
+_HTTP_PHRASES = {
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("There was an error parsing the body"),
+    N_("Not authenticated"),
+    N_("Unsupported Media Type"),
+    N_("Request Entity Too Large"),
+}
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(AccordError)
     async def accord_error(request: Request, exc: AccordError) -> JSONResponse:
@@ -213,11 +223,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = allowed_methods(request)
+        # Starlette's own phrases (RFC 9110's reason phrases, in English) in the caller's language.
+        said = _(str(exc.detail)) if str(exc.detail) in _HTTP_PHRASES else str(exc.detail)
         body = {
             "type": problem_type(slug),
-            "title": str(exc.detail),
+            "title": said,
             "status": exc.status_code,
-            "detail": str(exc.detail),
+            "detail": said,
             "instance": request.url.path,
             REQUEST_ID_MEMBER: request_id_of(request),
         }

@@ -1,5 +1,5 @@
 """The message catalogues: English is the source language; French and Hindi come from the .po files under
-accord/locale, compiled to .mo at build time (read from the .po itself where a build has not compiled it)."""
+accord/locale, compiled to .mo at build time (read from the .po itself where a build has not compiled it since)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import gettext as _gettext
 from functools import cache
 from importlib import resources
 from io import BytesIO
+from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -22,8 +23,9 @@ def translations(language: Language) -> _gettext.NullTranslations:
     if language is Language.EN:
         return NullTranslations()
     folder = resources.files("accord") / "locale" / language.value / "LC_MESSAGES"
-    compiled, source = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
-    if compiled.is_file():
+    compiled, source = Path(str(folder / f"{DOMAIN}.mo")), Path(str(folder / f"{DOMAIN}.po"))
+    # The .mo the build compiled, unless the .po has changed since (a translator's edit not yet built).
+    if compiled.is_file() and (not source.is_file() or compiled.stat().st_mtime >= source.stat().st_mtime):
         with compiled.open("rb") as mo:
             return Translations(mo, domain=DOMAIN)
     if source.is_file():
