@@ -231,6 +231,12 @@ def _unmarked(tree: ast.AST, *, console_tables: bool) -> Iterator[ast.expr]:
             for keyword in node.keywords:
                 if keyword.arg == "help":
                     yield from _loose_text(keyword.value)
+        if isinstance(node, ast.FunctionDef) and ast.get_docstring(node) and console_tables:
+            commands = [
+                d for d in node.decorator_list if isinstance(d, ast.Call) and getattr(d.func, "attr", "") == "command"
+            ]
+            if any(not any(k.arg == "help" for k in d.keywords) for d in commands):
+                yield node.body[0].value  # type: ignore[attr-defined]  # the docstring Typer would show as the help
 
 
 def test_no_error_or_cli_message_in_python_is_left_unmarked() -> None:

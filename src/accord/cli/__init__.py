@@ -42,8 +42,13 @@ app.add_typer(cyber_app, name="cyber")
 app.add_typer(forward_app, name="forward")
 app.add_typer(network_app, name="network")
 app.add_typer(match_app, name="match")
-app.command("report")(report)
-app.command("up")(up)
+app.command(
+    "report",
+    help=_("Write the joint progress report for a period: plan, indicators, charts, overdue items, checkpoints."),
+)(report)
+app.command(
+    "up", help=_("Start the two-party sandbox: India on 127.0.0.1:8401, Canada on 127.0.0.1:8402. Ctrl-C stops both.")
+)(up)
 
 
 def main() -> None:

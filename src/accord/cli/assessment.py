@@ -22,7 +22,9 @@ OfficerOption = Annotated[str, typer.Option("--officer", help=_("the legal offic
 CaseOption = Annotated[str | None, typer.Option("--case", help=_("the case (overrides the file's case_id)"))]
 
 
-@assessment_app.command("record")
+@assessment_app.command(
+    "record", help=_("Record an assessment; the case's held disclosures are decided again with it.")
+)
 def record(
     file: Annotated[
         Path, typer.Argument(help=_("the assessment (YAML or JSON): case_id, persons, factors, conclusion …"))
@@ -31,7 +33,6 @@ def record(
     officer: OfficerOption,
     case: CaseOption = None,
 ) -> None:
-    """Record an assessment; the case's held disclosures are decided again with it."""
     from accord.datafiles import load_file
     from accord.domain.assessments import AssessmentDraft
     from accord.errors import AccordError, InvalidInput
@@ -66,9 +67,10 @@ def record(
     )
 
 
-@assessment_app.command("list")
+@assessment_app.command(
+    "list", help=_("The assessments recorded at this node, oldest first (of one case with --case).")
+)
 def list_(data: DataOption, officer: OfficerOption, case: CaseOption = None) -> None:
-    """The assessments recorded at this node, oldest first (of one case with --case)."""
     from accord.errors import AccordError
     from accord.exchange.assessments import list_assessments
 

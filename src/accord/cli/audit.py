@@ -49,12 +49,13 @@ def _print_keys(summary: BundleSummary, verdict: Verdict | None = None) -> None:
         console.print(f"  {role}  {key.node_id} ({key.party})  {key.fingerprint}{mark}")
 
 
-@audit_app.command("export")
+@audit_app.command(
+    "export", help=_("Write this node's ledger, checkpoints and keys as one file an oversight body verifies offline.")
+)
 def audit_export(
     data: DataOption,
     out: Annotated[Path, typer.Option("--out", help=_("the bundle file to write (gzip-compressed if it ends in .gz)"))],
 ) -> None:
-    """Write this node's ledger, checkpoints and keys as one file an oversight body verifies offline."""
     from accord.exchange.audit import export_audit_bundle
 
     with opened_node(data) as node, progress_bar("exporting leaves") as report:
@@ -78,7 +79,17 @@ def audit_export(
     _print_keys(summary)
 
 
-@audit_app.command("verify")
+@audit_app.command(
+    "verify",
+    help=_(
+        "Verify a bundle offline: no database, no network, only the files given. "
+        "Signatures count only under the keys given with --trust or "
+        "--expect-fingerprint, never under a key that merely rides in the bundle. Exit "
+        "codes: 0 verified; 1 problems found; 2 a file cannot be read, or the trust "
+        "anchors disagree; 3 not proven (internally consistent, but no trust anchor was "
+        "given)."
+    ),
+)
 def audit_verify(
     bundle: Annotated[Path, typer.Argument(help=_("the bundle file (.json or .json.gz)"))],
     trust: Annotated[
@@ -112,14 +123,6 @@ def audit_verify(
         ),
     ] = False,
 ) -> None:
-    """Verify a bundle offline: no database, no network, only the files given.
-
-    Signatures count only under the keys given with --trust or --expect-fingerprint, never under a key that merely
-    rides in the bundle.
-
-    Exit codes: 0 verified; 1 problems found; 2 a file cannot be read, or the trust anchors disagree; 3 not proven
-    (internally consistent, but no trust anchor was given).
-    """
     from accord.ledger.anchors import load_anchors
     from accord.ledger.verify import read_witnessed, verify_bundle
 
@@ -210,16 +213,19 @@ def _print_witnessed(heads: Sequence[WitnessedHead]) -> None:
         )
 
 
-@audit_app.command("trust-file")
+@audit_app.command(
+    "trust-file",
+    help=_(
+        "Write a trust file: this node's signing key and its pinned peer's, with party "
+        "and node id. An oversight body collects one from each node's operator out of "
+        "band, checks that they agree, and keeps it to give `accord audit verify "
+        "--trust`."
+    ),
+)
 def audit_trust_file(
     data: DataOption,
     out: Annotated[Path, typer.Option("--out", help=_("the trust file to write (JSON)"))],
 ) -> None:
-    """Write a trust file: this node's signing key and its pinned peer's, with party and node id.
-
-    An oversight body collects one from each node's operator out of band, checks that they agree, and keeps it to
-    give `accord audit verify --trust`.
-    """
     from accord.exchange.audit import export_trust_file
 
     with opened_node(data) as node:
@@ -234,7 +240,15 @@ def audit_trust_file(
         console.print(f"  {key.node_id} ({key.party})  {key.fingerprint}")
 
 
-@audit_app.command("witnessed")
+@audit_app.command(
+    "witnessed",
+    help=_(
+        "Write the newest checkpoint of the peer's log that this node countersigned, "
+        "with its cosignature. Given to `accord audit verify --witnessed` with the "
+        "peer's bundle, it shows whether that bundle was cut back to an earlier "
+        "checkpoint or rewritten under one."
+    ),
+)
 def audit_witnessed(
     data: DataOption,
     out: Annotated[Path, typer.Option("--out", help=_("the file to write (gzip-compressed if it ends in .gz)"))],
@@ -243,11 +257,6 @@ def audit_witnessed(
         typer.Option("--origin", help=_("the peer's log, e.g. accord/ca-node-1 (by default, every pinned peer's)")),
     ] = None,
 ) -> None:
-    """Write the newest checkpoint of the peer's log that this node countersigned, with its cosignature.
-
-    Given to `accord audit verify --witnessed` with the peer's bundle, it shows whether that bundle was cut back to
-    an earlier checkpoint or rewritten under one.
-    """
     from accord.exchange.audit import export_witnessed
 
     with opened_node(data) as node:
@@ -272,12 +281,13 @@ def audit_witnessed(
         )
 
 
-@audit_app.command("prove")
+@audit_app.command(
+    "prove", help=_("Prove every ledger entry about a message against the latest countersigned checkpoint.")
+)
 def audit_prove(
     data: DataOption,
     message: Annotated[str, typer.Option("--message", help=_("the message id"))],
 ) -> None:
-    """Prove every ledger entry about a message against the latest countersigned checkpoint."""
     from accord.exchange.receipt_proofs import prove_message
 
     with opened_node(data) as node:
@@ -330,9 +340,10 @@ def _print_note(checkpoint: StoredCheckpoint) -> None:
         console.print(f"    {escape(line)}")
 
 
-@audit_app.command("checkpoint")
+@audit_app.command(
+    "checkpoint", help=_("Sign a checkpoint now if the ledger grew, and ask the peer to countersign it.")
+)
 def audit_checkpoint(data: DataOption) -> None:
-    """Sign a checkpoint now if the ledger grew, and ask the peer to countersign it."""
     from accord.exchange.audit import checkpoint_now
 
     with opened_node(data) as node:
@@ -362,7 +373,14 @@ def audit_checkpoint(data: DataOption) -> None:
     )
 
 
-@audit_app.command("alarms")
+@audit_app.command(
+    "alarms",
+    help=_(
+        "List ledger alarms, the oldest first (a truncated, rewritten or split peer log, "
+        "a sequence collision); exit 1 while any alarm is unacknowledged, whatever the "
+        "filters show (see `accord audit ack`)."
+    ),
+)
 def audit_alarms(
     data: DataOption,
     show_all: Annotated[bool, typer.Option("--all", help=_("acknowledged alarms too"))] = False,
@@ -370,8 +388,6 @@ def audit_alarms(
     limit: Annotated[int, typer.Option("--limit", min=1, max=500, help=_("how many to show"))] = 50,
     after: Annotated[int | None, typer.Option("--after", min=0, help=_("the alarms after this id"))] = None,
 ) -> None:
-    """List ledger alarms, the oldest first (a truncated, rewritten or split peer log, a sequence collision); exit 1
-    while any alarm is unacknowledged, whatever the filters show (see `accord audit ack`)."""
     from accord.exchange.audit import alarms, unacknowledged_alarms
     from accord.ledger.alarms import AlarmFilter
 
@@ -399,7 +415,10 @@ def audit_alarms(
         raise typer.Exit(code=1)
 
 
-@audit_app.command("ack")
+@audit_app.command(
+    "ack",
+    help=_("Acknowledge a ledger alarm with a note: it stays listed (with --all) and leaves the unacknowledged count."),
+)
 def audit_ack(
     alarm_id: Annotated[int, typer.Argument(help=_("the alarm's id, as `accord audit alarms` lists it"))],
     data: DataOption,
@@ -408,7 +427,6 @@ def audit_ack(
         str | None, typer.Option("--officer", help=_("the operator acknowledging, by username (default: operator)"))
     ] = None,
 ) -> None:
-    """Acknowledge a ledger alarm with a note: it stays listed (with --all) and leaves the unacknowledged count."""
     from accord.exchange.audit import acknowledge
 
     if officer is None:
@@ -431,15 +449,21 @@ def audit_ack(
     )
 
 
-@audit_app.command("refusals")
+@audit_app.command(
+    "refusals",
+    help=_(
+        "Refused requests from callers who had not authenticated (failed sign-ins, "
+        "federation requests no pinned peer signed), counted per window, way in, problem "
+        "and source rather than logged in the ledger one by one; and the accounts failed "
+        "sign-ins locked. Exit 1 while an account is locked (see `accord officer "
+        "unlock`)."
+    ),
+)
 def audit_refusals(
     data: DataOption,
     hours: Annotated[float, typer.Option("--hours", min=0, help=_("refusals of the last this many hours"))] = 24.0,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help=_("how many counters to show"))] = 200,
 ) -> None:
-    """Refused requests from callers who had not authenticated (failed sign-ins, federation requests no pinned peer
-    signed), counted per window, way in, problem and source rather than logged in the ledger one by one; and the
-    accounts failed sign-ins locked. Exit 1 while an account is locked (see `accord officer unlock`)."""
     from datetime import UTC, datetime, timedelta
 
     from accord.directory.throttle import locked_accounts

@@ -27,12 +27,14 @@ cyber_app = typer.Typer(
 OutOption = Annotated[Path, typer.Option("--out", help=_("the file to write"))]
 
 
-@cyber_app.command("misp-to-stix")
+@cyber_app.command(
+    "misp-to-stix",
+    help=_("Write the STIX 2.1 bundle of a MISP event: its organisation as an identity, TLP 2.0 markings."),
+)
 def misp_to_stix(
     event_file: Annotated[Path, typer.Argument(help=_("a MISP event as MISP exports it (JSON)"))],
     out: OutOption,
 ) -> None:
-    """Write the STIX 2.1 bundle of a MISP event: its organisation as an identity, TLP 2.0 markings."""
     from accord.focus.cyber.misp import convert_misp_event
 
     conversion = _convert(event_file, out, "MISP event", convert_misp_event)
@@ -50,12 +52,13 @@ def misp_to_stix(
     )
 
 
-@cyber_app.command("stix-to-misp")
+@cyber_app.command(
+    "stix-to-misp", help=_("Write the MISP event of a STIX 2.1 bundle, TLP markings as tlp: tags, for MISP to import.")
+)
 def stix_to_misp(
     bundle_file: Annotated[Path, typer.Argument(help=_("a STIX 2.1 bundle (JSON)"))],
     out: OutOption,
 ) -> None:
-    """Write the MISP event of a STIX 2.1 bundle, TLP markings as tlp: tags, for MISP to import."""
     from accord.focus.cyber.misp import convert_stix_bundle
 
     conversion = _convert(bundle_file, out, "STIX bundle", convert_stix_bundle)
@@ -114,7 +117,17 @@ def _tlp(conversion: Conversion) -> str:
 ALL_STORED, SOME_NOT_STORED, UNUSABLE = 0, 1, 2
 
 
-@cyber_app.command("import")
+@cyber_app.command(
+    "import",
+    help=_(
+        "Check and store every object of the file in the collection, streaming it in "
+        "batches (each its own transaction); objects added to a to_partner collection "
+        "are shared in messages of at most 1,000 objects. Exits 0 when every object is "
+        "stored or held already, 1 when some were not (the others are stored all the "
+        "same), 2 when nothing could be attempted (the file, the collection or the "
+        "officer cannot be used)."
+    ),
+)
 def cyber_import(
     file: Annotated[Path, typer.Argument(help=_("a STIX 2.1 bundle (JSON) or JSON Lines, one STIX object a line"))],
     data: DataOption,
@@ -122,11 +135,6 @@ def cyber_import(
     collection: Annotated[str, typer.Option("--collection", help=_("the TAXII collection's alias or id"))],
     batch: Annotated[int, typer.Option("--batch", min=1, max=10_000, help=_("objects per transaction"))] = 500,
 ) -> None:
-    """Check and store every object of the file in the collection, streaming it in batches (each its own
-    transaction); objects added to a to_partner collection are shared in messages of at most 1,000 objects.
-
-    Exits 0 when every object is stored or held already, 1 when some were not (the others are stored all the same),
-    2 when nothing could be attempted (the file, the collection or the officer cannot be used)."""
     from accord.focus.cyber.bulk import UnreadableStixFile, import_objects
 
     chosen = _collection_named(collection)

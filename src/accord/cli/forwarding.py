@@ -20,7 +20,10 @@ OfficerOption = Annotated[str, typer.Option("--officer", help=_("the username of
 REFUSED = 3  # the pack refused the forward (exit code), as opposed to a command that could not run (1, 2)
 
 
-@forward_app.command("send")
+@forward_app.command(
+    "send",
+    help=_("Forward a message; exit 0 when forwarded or awaiting the originator's consent, 3 when the pack refuses."),
+)
 def forward_send(
     message_id: Annotated[str, typer.Argument(help=_("the received message to forward"))],
     data: DataOption,
@@ -32,7 +35,6 @@ def forward_send(
         str | None, typer.Option("--party", help=_("the target's state (a forward stays in ours)"))
     ] = None,
 ) -> None:
-    """Forward a message; exit 0 when forwarded or awaiting the originator's consent, 3 when the pack refuses."""
     from pydantic import ValidationError
 
     from accord.domain.forwarding import ForwardDraft, ForwardState
@@ -71,7 +73,9 @@ def forward_send(
         raise typer.Exit(code=REFUSED)
 
 
-@forward_app.command("consent")
+@forward_app.command(
+    "consent", help=_("Grant or refuse, for the agency that sent the message, a forward the peer asked consent for.")
+)
 def forward_consent(
     forward_id: Annotated[str, typer.Argument(help=_("the forward the peer asks consent for"))],
     data: DataOption,
@@ -79,7 +83,6 @@ def forward_consent(
     grant: Annotated[bool, typer.Option("--grant/--refuse", help=_("grant or refuse the consent"))],
     conditions: Annotated[str | None, typer.Option("--conditions", help=_("what the answer is subject to"))] = None,
 ) -> None:
-    """Grant or refuse, for the agency that sent the message, a forward the peer asked consent for."""
     from accord.domain.forwarding import ConsentDecision, OnwardConsent
     from accord.errors import AccordError
     from accord.forwarding.service import answer_consent
@@ -102,9 +105,11 @@ def forward_consent(
     )
 
 
-@forward_app.command("list")
+@forward_app.command(
+    "list",
+    help=_("The forwards the officer's agency made or was given, and those of its messages the peer made or asks for."),
+)
 def forward_list(data: DataOption, officer: OfficerOption) -> None:
-    """The forwards the officer's agency made or was given, and those of its messages the peer made or asks for."""
     from accord.forwarding.service import list_forwards
 
     with node_as_officer(data, officer) as (node, reader):

@@ -44,7 +44,14 @@ ALL_STORED, SOME_REFUSED, UNUSABLE = 0, 1, 2
 ERRORS_PRINTED = 200
 
 
-@match_app.command("link")
+@match_app.command(
+    "link",
+    help=_(
+        "Write the pairs of records judged to be the same person, each record in one "
+        "pair at most, best first. Exits 0 on success, 2 when an input cannot be used "
+        "(each unusable row is printed with its line)."
+    ),
+)
 def match_link(
     left: Annotated[
         Path,
@@ -67,9 +74,6 @@ def match_link(
         ),
     ] = None,
 ) -> None:
-    """Write the pairs of records judged to be the same person, each record in one pair at most, best first.
-
-    Exits 0 on success, 2 when an input cannot be used (each unusable row is printed with its line)."""
     from accord.matching.link import link_people
     from accord.matching.records import read_people_csv
 
@@ -159,11 +163,12 @@ def _or_stop(action: Callable[..., T], *args: object) -> T:
         stop(exc.detail)
 
 
-@key_app.command("generate")
+@key_app.command(
+    "generate", help=_("Make a new random matching key on this node (mode 600); export it for the partner's operator.")
+)
 def key_generate(
     data: DataOption, key_id: Annotated[str, typer.Argument(help=_("the key's id, e.g. 2026-12"))]
 ) -> None:
-    """Make a new random matching key on this node (mode 600); export it for the partner's operator."""
     from accord.matching.keys import generate_key
 
     info = _or_stop(generate_key, data, key_id)
@@ -174,13 +179,15 @@ def key_generate(
     )
 
 
-@key_app.command("export")
+@key_app.command(
+    "export",
+    help=_("Write the key to a file for the partner's operator to import; never send it by the exchange or e-mail."),
+)
 def key_export(
     data: DataOption,
     key_id: Annotated[str, typer.Argument(help=_("the key's id"))],
     out: Annotated[Path, typer.Option("--out", help=_("the file to write (mode 600; carry it by hand)"))],
 ) -> None:
-    """Write the key to a file for the partner's operator to import; never send it by the exchange or e-mail."""
     from accord.matching.keys import export_key
 
     _or_stop(export_key, data, key_id, out)
@@ -191,11 +198,13 @@ def key_export(
     )
 
 
-@key_app.command("import")
+@key_app.command(
+    "import",
+    help=_("Take the key the partner's operator exported; a different key under an id held already is refused."),
+)
 def key_import(
     data: DataOption, file: Annotated[Path, typer.Argument(help=_("the file the partner exported"))]
 ) -> None:
-    """Take the key the partner's operator exported; a different key under an id held already is refused."""
     from accord.matching.keys import import_key
 
     info = _or_stop(import_key, data, file)
@@ -206,18 +215,18 @@ def key_import(
     )
 
 
-@key_app.command("retire")
+@key_app.command(
+    "retire", help=_("Stop using a key: no query is encoded with it, and queries encoded with it are refused.")
+)
 def key_retire(data: DataOption, key_id: Annotated[str, typer.Argument(help=_("the key's id"))]) -> None:
-    """Stop using a key: no query is encoded with it, and queries encoded with it are refused."""
     from accord.matching.keys import retire_key
 
     info = _or_stop(retire_key, data, key_id)
     console.print(_("matching key {escape} retired").format(escape=escape(info.key_id)))
 
 
-@key_app.command("list")
+@key_app.command("list", help=_("The keys this node holds (their ids and dates; never the secrets)."))
 def key_list(data: DataOption) -> None:
-    """The keys this node holds (their ids and dates; never the secrets)."""
     from accord.matching.keys import list_keys
 
     table = Table(_("key"), _("created"), _("retired"))
@@ -228,7 +237,15 @@ def key_list(data: DataOption) -> None:
     console.print(table)
 
 
-@match_app.command("import")
+@match_app.command(
+    "import",
+    help=_(
+        "Import records into the agency's own holdings: every row checked, each refusal "
+        "printed with its line. Exits 0 when every record is stored, 1 when some were "
+        "refused (the valid ones are stored all the same), 2 when nothing could be "
+        "attempted (the file, the type, the date or the officer cannot be used)."
+    ),
+)
 def holdings_import(
     file: Annotated[
         Path, typer.Argument(help=_("a CSV with a header (id and the type's fields), JSON array or lines"))
@@ -242,10 +259,6 @@ def holdings_import(
     ] = "",
     dry_run: Annotated[bool, typer.Option("--dry-run", help=_("check every row, store nothing"))] = False,
 ) -> None:
-    """Import records into the agency's own holdings: every row checked, each refusal printed with its line.
-
-    Exits 0 when every record is stored, 1 when some were refused (the valid ones are stored all the same), 2 when
-    nothing could be attempted (the file, the type, the date or the officer cannot be used)."""
     from accord.matching.holdings import record_type as parse_type
     from accord.matching.imports import import_holdings, read_file, read_rows
 
@@ -294,7 +307,14 @@ def holdings_import(
     raise typer.Exit(code=ALL_STORED if not done.refused else (SOME_REFUSED if done.stored else UNUSABLE))
 
 
-@match_app.command("query")
+@match_app.command(
+    "query",
+    help=_(
+        "Encode the records with the matching key and send only the encodings; `accord "
+        "match results` shows the answer. Nothing is sent if any record cannot be "
+        "queried (each is printed with its line)."
+    ),
+)
 def holdings_query(
     file: Annotated[Path, typer.Argument(help=_("the records to query: CSV with a header, or JSON"))],
     data: DataOption,
@@ -303,8 +323,6 @@ def holdings_query(
     focus_area: Annotated[str, typer.Option("--focus-area", help=_("fraud or immigration"))],
     record_type: TypeOption = "person",
 ) -> None:
-    """Encode the records with the matching key and send only the encodings; `accord match results` shows the
-    answer. Nothing is sent if any record cannot be queried (each is printed with its line)."""
     from accord.matching.hitnohit import BatchRefused, check_rows, send_query
     from accord.matching.holdings import record_type as parse_type
     from accord.matching.imports import read_file, read_rows
@@ -329,11 +347,10 @@ def holdings_query(
     )
 
 
-@match_app.command("results")
+@match_app.command("results", help=_("A query's answer: each record, hit (score band, reference) or no hit."))
 def holdings_results(
     query_id: Annotated[str, typer.Argument(help=_("the query's id"))], data: DataOption, officer: OfficerOption
 ) -> None:
-    """A query's answer: each record, hit (score band, reference) or no hit."""
     from accord.matching.hitnohit import query_view
 
     with node_as_officer(data, officer) as (node, reader):

@@ -33,7 +33,17 @@ ALL_STORED, SOME_REFUSED, UNUSABLE = 0, 1, 2
 ERRORS_PRINTED = 200
 
 
-@network_app.command("import")
+@network_app.command(
+    "import",
+    help=_(
+        "Check every entity of the file and store the valid ones in the case (opened for "
+        "the officer's agency if this node has none), in one transaction: each entity "
+        "whole or not at all, a relation only with both its ends. Exits 0 when every "
+        "entity is stored, 1 when some were refused (the others are stored all the "
+        "same), 2 when nothing could be attempted (the file, the mapping, the case or "
+        "the officer cannot be used)."
+    ),
+)
 def network_import(
     file: Annotated[
         Path, typer.Argument(help=_("FtM JSON lines (or a JSON array of entities), or a CSV with --mapping"))
@@ -48,11 +58,6 @@ def network_import(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help=_("check everything, store nothing"))] = False,
 ) -> None:
-    """Check every entity of the file and store the valid ones in the case (opened for the officer's agency if this
-    node has none), in one transaction: each entity whole or not at all, a relation only with both its ends.
-
-    Exits 0 when every entity is stored, 1 when some were refused (the others are stored all the same), 2 when
-    nothing could be attempted (the file, the mapping, the case or the officer cannot be used)."""
     from accord.focus.networks.cases import import_entities
     from accord.focus.networks.imports import open_source, read_csv, read_ftm
 
@@ -152,7 +157,14 @@ def _print_import(outcome: ImportOutcome, file: Path, case: str, row: str, unit:
         )
 
 
-@network_app.command("export")
+@network_app.command(
+    "export",
+    help=_(
+        "Write the case's entities as FtM JSON lines, or its graph as GEXF or GraphML "
+        "(nodes labelled, with their schema and the parties they came from; edges "
+        "labelled)."
+    ),
+)
 def network_export(
     data: DataOption,
     officer: OfficerOption,
@@ -162,8 +174,6 @@ def network_export(
         str, typer.Option("--format", help=_("ftm (JSON lines), gexf (Gephi) or graphml (yEd, i2)"))
     ] = "ftm",
 ) -> None:
-    """Write the case's entities as FtM JSON lines, or its graph as GEXF or GraphML (nodes labelled, with their
-    schema and the parties they came from; edges labelled)."""
     from accord.focus.networks.cases import export_case
     from accord.focus.networks.exports import ExportFormat
 
@@ -193,9 +203,8 @@ def network_export(
     )
 
 
-@network_app.command("cases")
+@network_app.command("cases", help=_("The network cases the officer may read, newest first, with their entity counts."))
 def network_cases(data: DataOption, officer: OfficerOption) -> None:
-    """The network cases the officer may read, newest first, with their entity counts."""
     from accord.focus.networks.cases import case_summaries
 
     with node_as_officer(data, officer, code=1) as (node, reader):

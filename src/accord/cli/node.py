@@ -18,7 +18,9 @@ from accord.i18n import _
 node_app = typer.Typer(help=_("Set up and run this party's node."), no_args_is_help=True)
 
 
-@node_app.command("init")
+@node_app.command(
+    "init", help=_("Create keys and a migrated database (SQLite in DIR, or ACCORD_DATABASE_URL), all owner-only.")
+)
 def node_init(
     party: Annotated[str, typer.Option(help=_("CA or IN"))],
     data: DataOption,
@@ -27,7 +29,6 @@ def node_init(
     public_url: Annotated[str | None, typer.Option(help=_("URL the peer reaches this node at"))] = None,
     node_id: Annotated[str | None, typer.Option(help=_("this node's id (default: <party>-node-1)"))] = None,
 ) -> None:
-    """Create keys and a migrated database (SQLite in DIR, or ACCORD_DATABASE_URL), all owner-only."""
     from accord.bootstrap import init_node
     from accord.store.modes import restrict_umask
 
@@ -60,14 +61,13 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-@node_app.command("serve")
+@node_app.command("serve", help=_("Run the node: REST API, federation endpoint and delivery workers."))
 def node_serve(
     data: DataOption,
     host: Annotated[str | None, typer.Option(help=_("override the listen address"))] = None,
     port: Annotated[int | None, typer.Option(help=_("override the listen port"))] = None,
     delivery_workers: Annotated[int | None, typer.Option(help=_("delivery threads in this process (0: none)"))] = None,
 ) -> None:
-    """Run the node: REST API, federation endpoint and delivery workers."""
     import uvicorn
 
     from accord.bootstrap import create_app, open_node
@@ -89,12 +89,13 @@ def node_serve(
     )
 
 
-@node_app.command("purge")
+@node_app.command(
+    "purge", help=_("Remove personal data whose retention time (set by the policy pack) is up; each purge is logged.")
+)
 def node_purge(
     data: DataOption,
     as_of: Annotated[str | None, typer.Option(help=_("purge as if it were this ISO time (default: now)"))] = None,
 ) -> None:
-    """Remove personal data whose retention time (set by the policy pack) is up; each purge is logged."""
     from accord.exchange.retention import purge_expired
 
     try:
@@ -121,9 +122,8 @@ def node_purge(
     )
 
 
-@node_app.command("deliver")
+@node_app.command("deliver", help=_("Run only a delivery worker (scale-out on PostgreSQL: run as many as you like)."))
 def node_deliver(data: DataOption) -> None:
-    """Run only a delivery worker (scale-out on PostgreSQL: run as many as you like)."""
     from accord.bootstrap import open_node
     from accord.exchange.delivery import DeliveryWorker
     from accord.logs import configure_logging
@@ -142,13 +142,18 @@ def node_deliver(data: DataOption) -> None:
     node.close()
 
 
-@node_app.command("resequence")
+@node_app.command(
+    "resequence",
+    help=_(
+        "After a sequence collision (the channel counter went back, e.g. a restored "
+        "backup): give every envelope waiting for the peer a fresh sequence number past "
+        "the highest the peer holds; logged in the ledger, due at once."
+    ),
+)
 def node_resequence(
     data: DataOption,
     peer: Annotated[str, typer.Option("--peer", help=_("the peer's node id, as in the sequence-collision alarm"))],
 ) -> None:
-    """After a sequence collision (the channel counter went back, e.g. a restored backup): give every envelope waiting
-    for the peer a fresh sequence number past the highest the peer holds; logged in the ledger, due at once."""
     from accord.exchange.sequences import resequence
 
     with opened_node(data) as node:

@@ -14,7 +14,9 @@ from accord.i18n import LANGUAGE_NAMES, Language, _, parse_language
 officer_app = typer.Typer(help=_("Officer accounts of this node."), no_args_is_help=True)
 
 
-@officer_app.command("add")
+@officer_app.command(
+    "add", help=_("Create an officer account (the password is asked for, never given on the command line).")
+)
 def officer_add(
     data: DataOption,
     username: Annotated[str, typer.Option()],
@@ -37,7 +39,6 @@ def officer_add(
         str | None, typer.Option(help=_("the language they read Accord in: en, fr or hi (default: the node's)"))
     ] = None,
 ) -> None:
-    """Create an officer account (the password is asked for, never given on the command line)."""
     from accord.directory.officers import Role, create_officer, display_with_mailbox
     from accord.domain.handling import CommonLevel
     from accord.errors import AccordError
@@ -78,13 +79,14 @@ def officer_add(
             console.print(_("no peer is pinned yet: publish the roster with `accord peer roster` once one is"))
 
 
-@officer_app.command("language")
+@officer_app.command(
+    "language", help=_("Set the language an officer reads Accord in (their own choice in the web UI does the same).")
+)
 def officer_language(
     username: Annotated[str, typer.Argument(help=_("the officer's username"))],
     language: Annotated[str, typer.Argument(help=_("en, fr or hi; 'default' for the node's default"))],
     data: DataOption,
 ) -> None:
-    """Set the language an officer reads Accord in (their own choice in the web UI does the same)."""
     from accord.directory.officers import officer_by_username, set_officer_language
 
     chosen = None if language == "default" else _language_option(language)
@@ -107,12 +109,14 @@ def _language_option(value: str | None) -> Language | None:
         stop(_("unknown language {value!r}; choose en, fr or hi").format(value=value), code=2)
 
 
-@officer_app.command("unlock")
+@officer_app.command(
+    "unlock",
+    help=_("Lift the lock (and the back-off) that failed sign-ins put on an officer's account; logged in the ledger."),
+)
 def officer_unlock(
     username: Annotated[str, typer.Argument(help=_("the officer's username"))],
     data: DataOption,
 ) -> None:
-    """Lift the lock (and the back-off) that failed sign-ins put on an officer's account; logged in the ledger."""
     from accord.directory.throttle import unlock_officer
     from accord.errors import AccordError
     from accord.exchange.audit import CLI_OPERATOR

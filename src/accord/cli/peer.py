@@ -14,12 +14,11 @@ from accord.i18n import _
 peer_app = typer.Typer(help=_("Exchange signed node descriptors and pin the peer's keys."), no_args_is_help=True)
 
 
-@peer_app.command("export")
+@peer_app.command("export", help=_("Print this node's signed descriptor, to hand to the peer's operator."))
 def peer_export(
     data: DataOption,
     out: Annotated[Path | None, typer.Option(help=_("write the descriptor to this file (default: stdout)"))] = None,
 ) -> None:
-    """Print this node's signed descriptor, to hand to the peer's operator."""
     from accord.trust.peers import export_descriptor
 
     with opened_node(data) as node:
@@ -31,13 +30,12 @@ def peer_export(
         errors.print(_("descriptor of {node_id} written to {out}").format(node_id=node.node_id, out=out))
 
 
-@peer_app.command("import")
+@peer_app.command("import", help=_("Verify the peer's signed descriptor and pin its key fingerprints."))
 def peer_import(
     descriptor_file: Annotated[Path, typer.Argument(help=_("the peer's descriptor file ('-' for stdin)"))],
     data: DataOption,
     url: Annotated[str | None, typer.Option(help=_("reach the peer at this URL instead of the one it states"))] = None,
 ) -> None:
-    """Verify the peer's signed descriptor and pin its key fingerprints."""
     from accord.trust.peers import pin_peer
 
     try:
@@ -63,10 +61,15 @@ def peer_import(
     console.print(_("then publish this node's officers to the peer with `accord peer roster`"))
 
 
-@peer_app.command("roster")
+@peer_app.command(
+    "roster",
+    help=_(
+        "Publish this node's officers per agency to the peer (a signed envelope), so its "
+        "officers can name ours as TLP:RED recipients and have the names checked when "
+        "they compose; `officer add` does it for each new officer."
+    ),
+)
 def peer_roster(data: DataOption) -> None:
-    """Publish this node's officers per agency to the peer (a signed envelope), so its officers can name ours as
-    TLP:RED recipients and have the names checked when they compose; `officer add` does it for each new officer."""
     from accord.errors import AccordError
     from accord.exchange.roster import publish_roster
 

@@ -30,9 +30,8 @@ def _load(directory: Path) -> PolicyPack:
         stop(exc.detail)
 
 
-@policy_app.command("show")
+@policy_app.command("show", help=_("List the pack's policies, each with what it does and the law it enforces."))
 def show(pack_dir: PackArgument) -> None:
-    """List the pack's policies, each with what it does and the law it enforces."""
     pack = _load(pack_dir)
     console.print(
         _("[bold]{escape}[/]\n{label}  (sha256 {sha256})").format(
@@ -46,9 +45,11 @@ def show(pack_dir: PackArgument) -> None:
     console.print(table)
 
 
-@policy_app.command("test")
+@policy_app.command(
+    "test",
+    help=_("Run a table of cases against the pack: pass or fail per case; exit 1 on any failure or untested policy."),
+)
 def test(pack_dir: PackArgument, cases_file: Annotated[Path, typer.Argument(help=_("a case table (YAML)"))]) -> None:
-    """Run a table of cases against the pack: pass or fail per case; exit 1 on any failure or untested policy."""
     pack = _load(pack_dir)
     try:
         results = run_cases(pack, load_cases(cases_file), load_agreement())
@@ -94,9 +95,10 @@ def _print_families(results: list[CaseResult]) -> None:
     console.print(table)
 
 
-@policy_app.command("diff")
+@policy_app.command(
+    "diff", help=_("What changed between two packs: policies added, removed or changed, and screen settings.")
+)
 def diff(old_dir: PackArgument, new_dir: PackArgument) -> None:
-    """What changed between two packs: policies added, removed or changed, and screen settings."""
     old, new = _load(old_dir), _load(new_dir)
     console.print(f"{old.label} → {new.label}")
     before, after = old.by_annotated_id(), new.by_annotated_id()
@@ -124,7 +126,10 @@ def _yaml(pack: PolicyPack) -> str:
     return yaml.safe_dump(json.loads(pack.manifest.model_dump_json()), sort_keys=True)
 
 
-@policy_app.command("install")
+@policy_app.command(
+    "install",
+    help=_("Install a pack on this node (signed with the node's key), log the change and decide held messages again."),
+)
 def install(
     pack_dir: PackArgument,
     data: DataOption,
@@ -132,7 +137,6 @@ def install(
         Path | None, typer.Option("--cases", help=_("refuse the pack unless these cases pass"))
     ] = None,
 ) -> None:
-    """Install a pack on this node (signed with the node's key), log the change and decide held messages again."""
     from accord.exchange.review import reevaluate_held
     from accord.ledger.events import EventType, append_event
     from accord.policy.installed import installed_dir

@@ -23,11 +23,12 @@ precursors_app = typer.Typer(
 )
 
 
-@substances_app.command("find")
+@substances_app.command(
+    "find", help=_("Print the substances that match, with their table, CAS, HS code and national classes.")
+)
 def find(
     query: Annotated[str, typer.Argument(help=_("a name (misspellings are matched), synonym, CAS or HS code"))],
 ) -> None:
-    """Print the substances that match, with their table, CAS, HS code and national classes."""
     from accord.focus.precursors.substances import load_substances
 
     listed = load_substances()
@@ -86,7 +87,15 @@ def _choices(kind: str, form: str | None, path: Path) -> tuple[TransferKind, Fil
     return chosen_kind, chosen_format
 
 
-@precursors_app.command("import")
+@precursors_app.command(
+    "import",
+    help=_(
+        "Send each good notification or incident of the file, in its own transaction, "
+        "and list every bad row. Exits 0 when every row is on its way, 1 when some rows "
+        "had errors or were refused by policy (the good ones are sent all the same), 2 "
+        "when the file as a whole cannot be used (nothing is sent)."
+    ),
+)
 def precursors_import(
     file: Annotated[Path, typer.Argument(help=_("the CSV or JSON file (columns: docs/precursors-import.md)"))],
     data: DataOption,
@@ -95,10 +104,6 @@ def precursors_import(
     format: FormatOption = None,
     dry_run: Annotated[bool, typer.Option(help=_("check every row and ask the policy; send nothing"))] = False,
 ) -> None:
-    """Send each good notification or incident of the file, in its own transaction, and list every bad row.
-
-    Exits 0 when every row is on its way, 1 when some rows had errors or were refused by policy (the good ones are
-    sent all the same), 2 when the file as a whole cannot be used (nothing is sent)."""
     from accord.focus.precursors.transfer import MAX_FILE_BYTES, import_file
 
     chosen_kind, chosen_format = _choices(kind, format, file)
@@ -163,7 +168,10 @@ def _print_report(report: ImportReport, file: Path) -> None:
     )
 
 
-@precursors_app.command("export")
+@precursors_app.command(
+    "export",
+    help=_("Write the notifications or incidents the officer may read, sent and received, in the import's columns."),
+)
 def precursors_export(
     data: DataOption,
     officer: OfficerOption,
@@ -171,7 +179,6 @@ def precursors_export(
     kind: KindOption = "notifications",
     format: FormatOption = None,
 ) -> None:
-    """Write the notifications or incidents the officer may read, sent and received, in the import's columns."""
     from accord.focus.precursors.transfer import export_file
 
     chosen_kind, chosen_format = _choices(kind, format, out)

@@ -34,9 +34,8 @@ AssuranceAuthority = Annotated[str | None, typer.Option(help=_("who gave it"))]
 UNUSABLE = 2
 
 
-@review_app.command("queue")
+@review_app.command("queue", help=_("The held disclosures this reviewer may decide, most pressing first."))
 def review_queue(data: DataOption, officer: OfficerOption) -> None:
-    """The held disclosures this reviewer may decide, most pressing first."""
     from accord.errors import AccordError
     from accord.exchange.review import held_queue
 
@@ -91,7 +90,9 @@ def _conditions(
         )
 
 
-@review_app.command("preview")
+@review_app.command(
+    "preview", help=_("What would leave with these conditions, and what the pack says of it; nothing is stored.")
+)
 def review_preview(
     message: MessageArgument,
     data: DataOption,
@@ -105,7 +106,6 @@ def review_preview(
     assurance_date: AssuranceDate = None,
     assurance_authority: AssuranceAuthority = None,
 ) -> None:
-    """What would leave with these conditions, and what the pack says of it; nothing is stored."""
     from accord.errors import AccordError
     from accord.exchange.review import preview_release
     from accord.policy.findings import describe_findings
@@ -152,7 +152,10 @@ def review_preview(
     console.print(_("approvable") if shown.approvable else _("[red]not approvable as it stands[/]"))
 
 
-@review_app.command("decide")
+@review_app.command(
+    "decide",
+    help=_("Approve (with conditions), refuse or escalate a held disclosure; refused while a gate still applies."),
+)
 def review_decide(
     message: MessageArgument,
     data: DataOption,
@@ -168,7 +171,6 @@ def review_decide(
     assurance_date: AssuranceDate = None,
     assurance_authority: AssuranceAuthority = None,
 ) -> None:
-    """Approve (with conditions), refuse or escalate a held disclosure; refused while a gate still applies."""
     from pydantic import ValidationError
 
     from accord.errors import AccordError

@@ -28,7 +28,6 @@ def up(
     india_port: Annotated[int, typer.Option(help=_("India node's port"))] = 8401,
     canada_port: Annotated[int, typer.Option(help=_("Canada node's port"))] = 8402,
 ) -> None:
-    """Start the two-party sandbox: India on 127.0.0.1:8401, Canada on 127.0.0.1:8402. Ctrl-C stops both."""
     from accord.sandbox import prepare_sandbox, start_node_process, stop_processes, wait_healthy
     from accord.store.modes import restrict_umask
 
@@ -80,14 +79,16 @@ def _print_sandbox(nodes: list[SandboxNode]) -> None:
     console.print(_("\nBoth nodes are running. Ctrl-C stops both."))
 
 
-@sandbox_app.command("seed")
+@sandbox_app.command(
+    "seed",
+    help=_("Write generated SAMPLE traffic (with reads and answers) to both sandbox nodes, for reports and demos."),
+)
 def sandbox_seed(
     messages: Annotated[int, typer.Option(help=_("how many requests, shares and alerts to generate"))] = 300,
     days: Annotated[int, typer.Option(help=_("spread them over this many past days"))] = 90,
     seed: Annotated[int, typer.Option(help=_("random seed (the same seed generates the same traffic)"))] = 1,
     var: Annotated[Path, typer.Option(help=_("where the sandbox keeps both nodes' data"))] = Path("var"),
 ) -> None:
-    """Write generated SAMPLE traffic (with reads and answers) to both sandbox nodes, for reports and demos."""
     from accord.bootstrap import open_node
     from accord.node import Node
     from accord.sandbox import sandbox_data_dir, sandbox_settings, seed_sample_network, seed_traffic

@@ -15,9 +15,8 @@ from accord.i18n import _, format_count
 workplan_app = typer.Typer(help=_("The shared work plan as this node holds it."), no_args_is_help=True)
 
 
-@workplan_app.command("show")
+@workplan_app.command("show", help=_("Objectives and actions with status, leads, due dates and waiting proposals."))
 def workplan_show(data: DataOption) -> None:
-    """Objectives and actions with status, leads, due dates and waiting proposals."""
     from accord.workplan.plan import plan_view
 
     with opened_node(data) as node, node.engine.connect() as conn:
@@ -65,7 +64,6 @@ def report(
         ),
     ] = "consecutive",
 ) -> None:
-    """Write the joint progress report for a period: plan, indicators, charts, overdue items, checkpoints."""
     from accord.i18n import language_scope
     from accord.reports.progress import build_report
     from accord.reports.render import ReportFormat, choose_language, choose_layout, render
