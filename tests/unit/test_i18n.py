@@ -15,6 +15,7 @@ from accord.i18n import (
     format_count,
     format_date,
     format_percent,
+    format_size,
     language_scope,
     negotiate,
     ngettext,
@@ -107,3 +108,10 @@ def test_numbers_dates_and_shares_are_written_as_each_language_writes_them() -> 
         assert format_date(day) == "29 nov. 2026"
     with language_scope(Language.HI):
         assert format_count(1234567) == "12,34,567"  # lakh grouping
+
+
+def test_file_sizes_are_written_in_each_language_s_units() -> None:
+    with language_scope(Language.EN):
+        assert [format_size(n) for n in (1, 12, 2048, 1536000)] == ["1 byte", "12 bytes", "2\u00a0kB", "1.5\u00a0MB"]
+    with language_scope(Language.FR):
+        assert [format_size(n) for n in (1, 12, 1536000)] == ["1 octet", "12 octets", "1,5\u00a0Mo"]

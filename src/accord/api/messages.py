@@ -21,11 +21,14 @@ from accord.api.schemas.messages import (
 )
 from accord.domain.drafts import AmendmentDraft, MessageDraft, ReplyDraft
 from accord.domain.messages import DeliveryState
+from accord.errors import PayloadTooLarge
 from accord.exchange.attachments import read_attachment, store_blob
 from accord.exchange.mailbox import MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
 from accord.exchange.sending import Queued, amend_message, evaluate_draft, reply_draft, send_messages
+from accord.http.attachments import MULTIPART_OVERHEAD_BYTES, file_part
 from accord.http.dependencies import NodeDep, OfficerDep, read_capped_body
 from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, files, problems, request_body, vocabulary
+from accord.i18n import _
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
@@ -132,15 +135,30 @@ _BYTES = {"schema": {"type": "string", "format": "binary", "minLength": 1}}
     status_code=201,
     responses=problems(*OFFICER_PROBLEMS, 413),
     openapi_extra=request_body(
-        {"application/octet-stream": _BYTES},
-        "the file itself, not empty; sent as any media type, which is kept as the attachment's",
+        {
+            "application/octet-stream": _BYTES,
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": _BYTES["schema"]}, "required": ["file"]}
+            },
+        },
+        "the file itself, not empty, sent as any media type (kept as the attachment's); or a form with one file part "
+        "(`curl -F file=@report.pdf`), whose name and media type are kept",
     ),
 )
 async def upload(node: NodeDep, officer: OfficerDep, request: Request) -> StoredAttachment:
-    data = await read_capped_body(request, node.settings.max_attachment_bytes)
+    data = await read_capped_body(request, node.settings.max_attachment_bytes + MULTIPART_OVERHEAD_BYTES)
     media_type = request.headers.get("content-type", "application/octet-stream")
+    name = None
+    if media_type.lower().startswith("multipart/form-data"):
+        data, media_type, name = await file_part(request.headers, data)
+    if len(data) > node.settings.max_attachment_bytes:
+        raise PayloadTooLarge(
+            _("the file has {size} bytes; this node accepts at most {limit}").format(
+                size=len(data), limit=node.settings.max_attachment_bytes
+            )
+        )
     blob = await run_in_threadpool(store_blob, node, data, media_type, "local", officer.id, officer.agency)
-    return StoredAttachment(sha256=blob.sha256, size=blob.size, media_type=blob.media_type)
+    return StoredAttachment(sha256=blob.sha256, size=blob.size, media_type=blob.media_type, name=name)
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -95,6 +96,27 @@ def read_attachment(node: Node, officer: Officer, sha256: str) -> tuple[bytes, s
         if row is None or not readable:
             raise NotFound(_("no attachment {sha256} that you may read").format(sha256=sha256))
     return read_blob_bytes(node, sha256), row.media_type
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedAttachment:
+    data: bytes
+    media_type: str
+    name: str
+
+
+def read_message_attachment(node: Node, officer: Officer, message_id: str, sha256: str) -> OpenedAttachment:
+    """An attachment as the message it came on names it, for an officer who may read that message. Any other answers
+    as one that does not exist, so a message or a file the officer may not read is not told apart from none."""
+    with node.engine.connect() as conn:
+        row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
+        readable = row is not None and bool(readable_rows(node, officer, [row]))
+        named = json.loads(row.content).get("attachments", []) if readable and row is not None else []
+    found = next((a for a in named if isinstance(a, dict) and a.get("sha256") == sha256), None)
+    if found is None:
+        raise NotFound(_("no attachment {sha256} that you may read").format(sha256=sha256))
+    media_type = str(found.get("media_type") or "application/octet-stream")
+    return OpenedAttachment(read_blob_bytes(node, sha256), media_type, str(found.get("name") or sha256))
 
 
 def _on_a_readable_message(node: Node, conn: Connection, officer: Officer, sha256: str) -> bool:

@@ -2,7 +2,14 @@
 (gettext, compiled from src/accord/locale/*/LC_MESSAGES/accord.po) and Babel's formatting of dates and numbers."""
 
 from accord.i18n.catalogue import N_, gettext, ngettext, pgettext
-from accord.i18n.formats import format_count, format_date, format_datetime, format_decimal, format_percent
+from accord.i18n.formats import (
+    format_count,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    format_size,
+)
 from accord.i18n.language import (
     LANGUAGE_NAMES,
     Language,
@@ -30,6 +37,7 @@ __all__ = [
     "format_datetime",
     "format_decimal",
     "format_percent",
+    "format_size",
     "gettext",
     "language_scope",
     "negotiate",

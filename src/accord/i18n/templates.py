@@ -8,7 +8,14 @@ from typing import Protocol
 from jinja2 import Environment
 
 from accord.i18n.catalogue import gettext, ngettext, pgettext
-from accord.i18n.formats import format_count, format_date, format_datetime, format_decimal, format_percent
+from accord.i18n.formats import (
+    format_count,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    format_size,
+)
 from accord.i18n.language import LANGUAGE_NAMES, Language, current_language
 
 
@@ -37,4 +44,5 @@ def install_i18n(environment: Environment) -> None:
         percent=format_percent,
         date=format_date,
         datetime=format_datetime,
+        size=format_size,
     )

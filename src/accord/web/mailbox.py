@@ -33,9 +33,10 @@ from accord.domain.messages import (
 )
 from accord.domain.notifications import PenAnswer, PenDecision
 from accord.errors import AccordError, InvalidInput, validation_text
-from accord.exchange.attachments import store_blob
+from accord.exchange.attachments import read_message_attachment, store_blob
 from accord.exchange.mailbox import Box, MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
 from accord.exchange.sending import evaluate_draft, reply_draft, send_messages
+from accord.http.attachments import attachment_response
 from accord.http.dependencies import NodeDep
 from accord.i18n import _
 from accord.node import Node
@@ -326,6 +327,13 @@ def messagepage(request: Request, node: NodeDep, officer: WebOfficerDep, message
         tlps=[t.value for t in Tlp],
         sent=request.query_params.get("sent"),
     )
+
+
+@router.get("/messages/{message_id}/attachments/{sha256}")
+def attachment(node: NodeDep, officer: WebOfficerDep, message_id: str, sha256: str, download: bool = False) -> Response:
+    """An attachment of a message the officer may read: shown in the browser where that is safe, or downloaded."""
+    opened = read_message_attachment(node, officer, message_id, sha256)
+    return attachment_response(opened.data, opened.media_type, opened.name, inline=not download)
 
 
 @router.get("/cases/{case_id}/thread")

@@ -92,7 +92,7 @@ class SecurityHeaders(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
         if self.is_ui_path(request.url.path):
-            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)  # or the route's own
             response.headers["X-Frame-Options"] = "DENY"
             response.headers["Referrer-Policy"] = "no-referrer"
             response.headers["X-Content-Type-Options"] = "nosniff"

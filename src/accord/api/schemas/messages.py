@@ -160,3 +160,4 @@ class StoredAttachment(ApiModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="its content address, to name in a draft")
     size: int
     media_type: str
+    name: str | None = Field(default=None, description="the file's name, when it came as a form's file part")
