@@ -147,6 +147,7 @@ def test_cli_refuses_bad_input_with_a_message_and_nonzero_exit(tmp_path: Path) -
         stdin=PASSWORD + "\n",
     )
     assert unknown_agency.returncode != 0 and "unknown agency" in unknown_agency.stderr
+    assert "RCMP" in unknown_agency.stderr  # the agencies there are, not a command that does not exist
 
     short = accord(
         "officer",

@@ -122,9 +122,12 @@ def create_officer(
             select(agencies.c.code).where(agencies.c.party == node.party.value, agencies.c.code == agency)
         ).first()
         if known is None:
+            codes = conn.execute(
+                select(agencies.c.code).where(agencies.c.party == node.party.value).order_by(agencies.c.code)
+            ).scalars()
             raise InvalidInput(
-                _("unknown agency {agency!r} of party {party}; see `accord agencies`").format(
-                    agency=agency, party=node.party
+                _("unknown agency {agency!r} of party {party}; one of {codes}").format(
+                    agency=agency, party=node.party, codes=", ".join(codes)
                 )
             )
         if conn.execute(select(officers.c.id).where(officers.c.username == username)).first():
