@@ -16,6 +16,7 @@ from babel.lists import format_list
 
 from accord.domain.messages import Message
 from accord.domain.official import in_language
+from accord.domain.words import protected_ground_word, subject_role_word
 from accord.i18n import _, current_language, ngettext, pgettext
 from accord.policy.screens.minimisation import NOT_READ
 from accord.policy.screens.mistreatment import MISSING_ASSURANCE, MISSING_CAVEAT
@@ -68,18 +69,7 @@ def _quote(value: Any) -> str:
 
 def _ground(ground: str) -> str:
     """A protected ground's words (the packs and term files name them by id)."""
-    words = {
-        "political_opinion": _("political opinion"),
-        "political_activity": _("political activity"),
-        "religion": _("religion"),
-        "ethnicity": _("ethnicity"),
-        "race": _("race"),
-        "caste": _("caste"),
-        "lawful_advocacy": _("lawful advocacy"),
-        "protest": _("protest"),
-        "journalism": _("journalism"),
-    }
-    return words.get(ground, _human(ground))
+    return protected_ground_word(ground)
 
 
 def _circumstance(circumstance: str) -> str:
@@ -94,15 +84,7 @@ def _circumstance(circumstance: str) -> str:
 
 
 def _role(role: str) -> str:
-    words = {
-        "suspect": pgettext("subject role", "suspect"),
-        "accused": pgettext("subject role", "accused"),
-        "victim": pgettext("subject role", "victim"),
-        "witness": pgettext("subject role", "witness"),
-        "other": pgettext("subject role", "other"),
-        ROLE_NOT_STATED: _(ROLE_NOT_STATED),
-    }
-    return words.get(role, role)
+    return _(ROLE_NOT_STATED) if role == ROLE_NOT_STATED else subject_role_word(role)
 
 
 def _field(name: str) -> str:

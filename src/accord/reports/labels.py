@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from accord.domain.messages import Priority
 from accord.domain.official import in_language
+from accord.domain.words import priority_word
 from accord.domain.workplan import ActionStatus
 from accord.i18n import N_, _, pgettext
 
@@ -17,13 +17,6 @@ _STATUSES: dict[str, Callable[[], str]] = {
     ActionStatus.BLOCKED.value: lambda: pgettext("action status", "blocked"),
     ActionStatus.DONE.value: lambda: pgettext("action status", "done"),
     ActionStatus.CANCELLED.value: lambda: pgettext("action status", "cancelled"),
-}
-
-# TRANSLATORS: the priority of a request; a request is "une demande" in French (feminine).
-_PRIORITIES: dict[str, Callable[[], str]] = {
-    Priority.ROUTINE.value: lambda: pgettext("priority", "routine"),
-    Priority.URGENT.value: lambda: pgettext("priority", "urgent"),
-    Priority.IMMEDIATE.value: lambda: pgettext("priority", "immediate"),
 }
 
 # The opening messages counted per week, by kind (a legend of several bars, so plural).
@@ -54,8 +47,7 @@ def status_label(status: str) -> str:
 
 
 def priority_label(priority: str) -> str:
-    label = _PRIORITIES.get(priority)
-    return label() if label else priority
+    return priority_word(priority)
 
 
 def message_kind_label(kind: str) -> str:

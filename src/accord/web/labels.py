@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from accord.domain.words import priority_word, protected_ground_word, subject_role_word
 from accord.i18n import pgettext
 
 
@@ -18,14 +19,7 @@ def _word(words: Mapping[str, str], value: object) -> str:
 
 
 def priority(value: object) -> str:
-    return _word(
-        {
-            "routine": pgettext("priority", "routine"),
-            "urgent": pgettext("priority", "urgent"),
-            "immediate": pgettext("priority", "immediate"),
-        },
-        value,
-    )
+    return priority_word(value)
 
 
 def delivery_state(value: object) -> str:
@@ -83,18 +77,7 @@ def subject_kind(value: object) -> str:
 
 
 def subject_role(value: object) -> str:
-    return _word(
-        {
-            "suspect": pgettext("subject role", "suspect"),
-            # TRANSLATORS: charged, or detained on a charge.
-            "accused": pgettext("subject role", "accused"),
-            "victim": pgettext("subject role", "victim"),
-            "witness": pgettext("subject role", "witness"),
-            # TRANSLATORS: an associate, a relative, a contact: neither suspected nor a victim or a witness.
-            "other": pgettext("subject role", "other"),
-        },
-        value,
-    )
+    return subject_role_word(value)
 
 
 def purpose(value: object) -> str:
@@ -203,21 +186,7 @@ def subject_field(value: object) -> str:
 
 
 def protected_ground(value: object) -> str:
-    """A protected matter (INTERPOL Constitution Art. 3, the neutrality screen) an officer declares; a pack's own
-    ground the UI has no word for reads as its name."""
-    words = {
-        "political_opinion": pgettext("protected ground", "political opinion"),
-        "political_activity": pgettext("protected ground", "political activity"),
-        "religion": pgettext("protected ground", "religion"),
-        "ethnicity": pgettext("protected ground", "ethnicity"),
-        "race": pgettext("protected ground", "race"),
-        "caste": pgettext("protected ground", "caste"),
-        "lawful_advocacy": pgettext("protected ground", "lawful advocacy"),
-        "protest": pgettext("protected ground", "protest"),
-        "journalism": pgettext("protected ground", "journalism"),
-    }
-    text = str(value)
-    return words.get(text, text.replace("_", " "))
+    return protected_ground_word(value)
 
 
 def ledger_log(value: object) -> str:
