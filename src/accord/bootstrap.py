@@ -204,6 +204,8 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     install_problem_handlers(app)
     web.install(app)  # before the API: its error handler shows the UI's errors as pages, the rest as problems
     api.install(app, node)
-    app.add_middleware(RequestLanguage, default=node.settings.language)  # outside the handlers: errors speak it too
+    app.add_middleware(
+        RequestLanguage, default=node.settings.language, zone=node.time_zone
+    )  # outside the handlers: errors speak it too
     app.add_middleware(RequestIds)  # last, so outermost: every answer carries its request id
     return app

@@ -5,11 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accord.domain.handling import CommonLevel
 from accord.i18n import Language
+from accord.i18n.zones import parse_zone
 
 
 class PasswordHashing(StrEnum):
@@ -36,6 +37,18 @@ class Settings(BaseSettings):
     language: Language = Field(
         default=Language.EN, description="what the node speaks to whoever has not chosen: en, fr or hi"
     )
+    time_zone: str | None = Field(
+        default=None,
+        description="IANA zone times are shown in to whoever has not chosen one (default: the party's, by agreement)",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _a_known_zone(cls, value: str | None) -> str | None:
+        if value:
+            parse_zone(value)  # ValueError: 'unknown time zone …; give an IANA name such as America/Toronto'
+        return value or None
+
     web_idle_timeout_s: float = Field(default=1800.0, gt=0, description="a web session ends after this long idle")
     # Sign-in throttling (API token, web sign-in, TAXII Basic): after the free failures, each further one doubles
     # the wait before the next try, from `sign_in_backoff_s` up to `sign_in_backoff_max_s`.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -15,6 +16,7 @@ from accord.crypto.descriptors import NodeDescriptor
 from accord.crypto.keys import NodeKeys
 from accord.domain.agreement import Agreement
 from accord.domain.parties import Party
+from accord.i18n.zones import parse_zone
 from accord.policy.engine import DisclosurePolicy
 from accord.registry import Registry
 
@@ -39,6 +41,13 @@ class Node:
     @property
     def blob_dir(self) -> Path:
         return self.settings.data_dir / BLOB_DIR
+
+    @property
+    def time_zone(self) -> tzinfo:
+        """The zone the node shows times in to whoever has not chosen one: its operator's, else its party's."""
+        if self.settings.time_zone:
+            return parse_zone(self.settings.time_zone)
+        return self.agreement.time_zone(self.party)
 
     def close(self) -> None:
         self.engine.dispose()

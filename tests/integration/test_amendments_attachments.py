@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from accord.store.tables import blob_transfers, blobs, inbound_envelopes, messages, outbox
 from tests.conftest import BACKENDS, databases_for
 from tests.integration.nodes import PairTemplates, RunningNode, draft, running_pair, wait_for
+from tests.integration.test_web_sessions import sign_in
 from tests.person_lists import as_pdf
 
 ATTACHMENT_LIMIT = 6 * 1024 * 1024  # both nodes: room for the 5 MB attachment, and a limit cheap to exceed
@@ -141,6 +142,23 @@ def test_withdrawal_retraction_and_correction_travel_to_india_and_take_effect_on
     withdrawal = ncb.get(f"/api/v1/messages/{by[withdrawn]}").json()
     assert withdrawal["body"] == "sent to the wrong agency"
     assert withdrawal["title"] == "Withdrawal: To be withdrawn"
+
+    # Each side's copy of the original shows what amended it, with the new text and a link to the amendment.
+    for client, node, officer in ((rcmp, nodes.ca, "ca.rcmp"), (ncb, nodes.in_, "in.ncb")):
+        original = client.get(f"/api/v1/messages/{corrected}").json()
+        assert original["body"] != "The licence is ZX-42, not ZX-24."  # the original keeps what was sent
+        assert original["amended"]["id"] == by[corrected]
+        assert original["amended"]["body"] == "The licence is ZX-42, not ZX-24."
+        browser, _ = sign_in(node, officer)
+        try:
+            shown = browser.get(f"/messages/{corrected}").text
+            assert 'data-amendment="corrected"' in shown
+            assert "The licence is ZX-42, not ZX-24." in shown
+            assert f'href="/messages/{by[corrected]}"' in shown
+            box_page = browser.get("/outbox" if officer == "ca.rcmp" else "/inbox").text
+            assert 'class="badge amended withdrawn"' in box_page
+        finally:
+            browser.close()
 
 
 def test_a_withdrawn_message_cannot_be_amended_again_and_only_its_sending_agency_may_amend_it(nodes: Pair) -> None:

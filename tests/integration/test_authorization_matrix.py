@@ -22,6 +22,7 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/v1/token"): "public",
     ("GET", "/api/v1/me"): "any",
     ("PUT", "/api/v1/me/language"): "any",
+    ("PUT", "/api/v1/me/time-zone"): "any",
     ("GET", "/healthz"): "public",
     ("GET", "/api/v1/agreement"): "any",
     ("GET", "/api/v1/agencies"): "any",

@@ -51,6 +51,10 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
         "its incident; TLP:RED names its recipients; caveat H3 states its restriction; the marking is one of the "
         "sending party's and within the channel's ceiling; attachments are uploaded first",
     ),
+    "PUT /api/v1/me/time-zone": (
+        (422,),
+        "the zone is a name of the IANA time zone database, which the schema leaves out",
+    ),
     "POST /api/v1/messages/batch": ((422,), "each draft of the batch follows the rules of POST /api/v1/messages"),
     "POST /api/v1/messages/evaluate": ((422,), "the draft follows the rules of POST /api/v1/messages"),
     "POST /api/v1/messages/{message_id}/reply": (

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 
-from accord.api.schemas.auth import AccessToken, LanguageChoice, OfficerView
-from accord.directory.officers import Officer, issue_token, set_officer_language
+from accord.api.schemas.auth import AccessToken, LanguageChoice, OfficerView, TimeZoneChoice
+from accord.directory.officers import Officer, issue_token, set_officer_language, set_officer_zone
 from accord.directory.throttle import SignInAttempt
 from accord.http.dependencies import NodeDep, OfficerDep
 from accord.http.openapi import problems
@@ -44,6 +44,12 @@ def choose_language(node: NodeDep, officer: OfficerDep, choice: LanguageChoice) 
     return _officer_view(set_officer_language(node, officer, choice.language))
 
 
+# The officer's time zone: the web UI shows times in it (with the zone named); the API answers in UTC (RFC 3339).
+@router.put("/me/time-zone", responses=problems(400, 401, 422))
+def choose_time_zone(node: NodeDep, officer: OfficerDep, choice: TimeZoneChoice) -> OfficerView:
+    return _officer_view(set_officer_zone(node, officer, choice.time_zone))
+
+
 def _officer_view(officer: Officer) -> OfficerView:
     return OfficerView(
         id=officer.id,
@@ -53,4 +59,5 @@ def _officer_view(officer: Officer) -> OfficerView:
         agency=officer.agency,
         roles=sorted(officer.roles),
         language=officer.language,
+        time_zone=officer.time_zone,
     )

@@ -100,6 +100,32 @@ def officer_language(
     console.print(_("{username} now reads Accord in {language}").format(username=username, language=shown))
 
 
+@officer_app.command(
+    "zone", help=_("Set the time zone an officer reads times in (as their account page does).")
+)
+def officer_zone(
+    username: Annotated[str, typer.Argument(help=_("the officer's username"))],
+    zone: Annotated[
+        str, typer.Argument(help=_("an IANA zone such as America/Toronto or Asia/Kolkata; 'default' for the node's"))
+    ],
+    data: DataOption,
+) -> None:
+    from accord.directory.officers import officer_by_username, set_officer_zone
+    from accord.errors import AccordError
+
+    with opened_node(data) as node:
+        with node.engine.connect() as conn:
+            officer = officer_by_username(conn, username)
+        if officer is None:
+            stop(_("no active officer named {username!r}").format(username=username))
+        try:
+            set_officer_zone(node, officer, None if zone == "default" else zone)
+        except AccordError as problem:
+            stop(problem.detail, code=2)
+        shown = zone if zone != "default" else _("the node's time zone ({zone})").format(zone=node.time_zone)
+    console.print(_("{username} now reads times in {zone}").format(username=username, zone=shown))
+
+
 def _language_option(value: str | None) -> Language | None:
     if value is None:
         return None

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from accord.cli._console import DataOption, console, node_as_officer, stop
 from accord.i18n import _
+from accord.i18n.zones import format_moment
 
 if TYPE_CHECKING:
     from accord.exchange.redaction import ReviewConditions
@@ -49,7 +50,7 @@ def review_queue(data: DataOption, officer: OfficerOption) -> None:
     )
     for item in items:
         rules = ", ".join(p.get("id", "") for p in item.decision.get("policies") or [])
-        deadline = item.deadline.strftime("%Y-%m-%d %H:%M") if item.deadline else "—"
+        deadline = format_moment(item.deadline) if item.deadline else "—"
         table.add_row(
             item.message_id, item.priority, deadline, item.title, rules, str(item.level), ", ".join(item.editors)
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import formataddr, parseaddr
 from enum import StrEnum
 from functools import cache
@@ -23,6 +23,7 @@ from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
 from accord.errors import AuthenticationFailed, Conflict, InvalidInput
 from accord.i18n import Language, _
+from accord.i18n.zones import parse_zone
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import access_tokens, agencies, officers
@@ -70,6 +71,16 @@ class Officer:
     clearance: CommonLevel = CommonLevel.SECRET
     focus_areas: tuple[str, ...] = ()  # empty: every focus area of the agreement
     language: Language | None = None  # None: the node's default
+    time_zone: str | None = None  # an IANA zone; None: the node's
+
+    @property
+    def zone(self) -> tzinfo | None:
+        """The zone the officer reads times in; None: the node's (also for a name this machine's zone database has
+        since lost)."""
+        try:
+            return parse_zone(self.time_zone) if self.time_zone else None
+        except ValueError:
+            return None
 
 
 def officer_mailbox(display_name: str, username: str) -> str | None:
@@ -301,6 +312,7 @@ def officer_from_row(row: Any) -> Officer:
         clearance=CommonLevel(row.clearance),
         focus_areas=tuple(a for a in row.focus_areas.split(",") if a),
         language=Language(row.language) if row.language else None,
+        time_zone=row.time_zone,
     )
 
 
@@ -311,6 +323,22 @@ def set_officer_language(node: Node, officer: Officer, language: Language | None
             update(officers).where(officers.c.id == officer.id).values(language=language.value if language else None)
         )
     return dataclasses.replace(officer, language=language)
+
+
+def set_officer_zone(node: Node, officer: Officer, zone: str | None) -> Officer:
+    """The time zone the officer reads times in (None: the node's); an unknown zone is refused, nothing stored."""
+    if zone is not None:
+        try:
+            zone = parse_zone(zone).key
+        except ValueError:
+            raise InvalidInput(
+                _("unknown time zone {zone!r}; give an IANA name such as America/Toronto or Asia/Kolkata").format(
+                    zone=zone
+                )
+            ) from None
+    with node.engine.begin() as conn:
+        conn.execute(update(officers).where(officers.c.id == officer.id).values(time_zone=zone))
+    return dataclasses.replace(officer, time_zone=zone)
 
 
 def officer_by_username(conn: Connection, username: str) -> Officer | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -14,6 +14,7 @@ from accord.domain.official import in_language
 from accord.domain.parties import Agency, Party
 from accord.domain.workplan import ActionDoc, ItemKind, ObjectiveDoc, WorkPlanDefinition
 from accord.i18n import Language
+from accord.i18n.zones import parse_zone
 
 
 class FocusArea(BaseModel):
@@ -67,6 +68,9 @@ class Agreement(BaseModel):
     title: str
     source: str
     parties: dict[Party, str]
+    time_zones: dict[Party, str] = Field(
+        default_factory=dict, description="IANA zone each party reads its times in (its seat of government)"
+    )
     focus_areas: tuple[FocusArea, ...]
     response_targets: dict[Priority, ResponseTarget]
     channel_ceiling: CommonLevel
@@ -83,6 +87,8 @@ class Agreement(BaseModel):
         missing = set(Priority) - set(self.response_targets)
         if missing:
             raise ValueError(f"response_targets lacks priorities {sorted(missing)}")
+        for zone in self.time_zones.values():
+            parse_zone(zone)  # ValueError names what a zone looks like
         for party in self.parties:
             if party not in self.classification_mapping:
                 raise ValueError(f"classification_mapping lacks party {party}")
@@ -116,6 +122,11 @@ class Agreement(BaseModel):
 
     def focus_area(self, code: str) -> FocusArea | None:
         return next((area for area in self.focus_areas if area.code == code), None)
+
+    def time_zone(self, party: Party) -> tzinfo:
+        """The zone a party reads its times in (UTC for a party the file gives none)."""
+        name = self.time_zones.get(party)
+        return parse_zone(name) if name else UTC
 
     def agency(self, party: Party, code: str) -> Agency | None:
         return self._agency_index.get((party, code))

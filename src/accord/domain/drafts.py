@@ -76,9 +76,15 @@ class ReplyDraft(DisclosureContext):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     priority: Priority = Priority.ROUTINE
-    handling: HandlingDraft
+    handling: HandlingDraft | None = Field(
+        default=None,
+        description="default: the handling of the message answered (its level in your scheme, its TLP, caveats and "
+        "restriction); an answer may be stricter, never weaker",
+    )
     legal_basis: str | None = Field(default=None, max_length=1000)
-    title: str = Field(min_length=1, max_length=300)
+    title: str | None = Field(
+        default=None, min_length=1, max_length=300, description="default: 'Re: ' and the title of the message answered"
+    )
     body: str = Field(min_length=1)
     subjects: tuple[Subject, ...] = Field(default=(), max_length=200)
     attachments: tuple[AttachmentDraft, ...] = Field(default=(), max_length=50)
@@ -90,6 +96,8 @@ class MessageDraft(ReplyDraft):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    handling: HandlingDraft  # required of a message that answers nothing
+    title: str = Field(min_length=1, max_length=300)
     kind: MessageKind = MessageKind.REQUEST
     # Both are the agreement's data: the node's OpenAPI document lists the values it has (`x-accord-vocabulary`).
     recipient_agency: str = Field(min_length=1, max_length=32, json_schema_extra={"x-accord-vocabulary": "peer-agency"})

@@ -36,6 +36,11 @@ class H3RestrictionUnstated(InvalidInput):
     title = N_("Handling code H3 needs its restriction stated")
 
 
+class HandlingWeakened(InvalidInput):
+    slug = "handling-weakened"
+    title = N_("An answer may not be handled more loosely than the message it answers")
+
+
 class AttachmentMissing(Conflict):
     slug = "attachment-missing"
     title = N_("An attachment the message names is not stored here")

@@ -215,8 +215,28 @@ def open_message(node: Node, officer: Officer, message_id: str) -> dict[str, Any
                 [OutboxEntry(OutboxKind.NOTICE, str(uuid7()), _NOTICE_RANK, json.dumps(notice))],
             )
             row = visible_row(node, conn, officer, message_id)
+        amended = _amendment_note(node, conn, officer, row)
     node.outbox_signal.set()
-    return message_view(row, now, with_content=True)
+    return message_view(row, now, with_content=True) | {"amended": amended}
+
+
+def _amendment_note(node: Node, conn: Connection, officer: Officer, row: Row[Any]) -> dict[str, Any] | None:
+    """The correction, withdrawal or retraction that amended the message, as its reader needs it beside the original
+    (both sides mark the original when the amendment is sent or arrives)."""
+    if row.amended_by is None:
+        return None
+    try:
+        amendment = visible_row(node, conn, officer, row.amended_by)
+    except (Forbidden, NotFound):
+        return None
+    content = json.loads(amendment.content)
+    return {
+        "id": amendment.id,
+        "kind": amendment.kind,
+        "created_at": amendment.created_at,
+        "title": amendment.title,
+        "body": content.get("body", ""),
+    }
 
 
 def arrival_warnings(row: Row[Any]) -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ from uuid6 import uuid7
 from accord.crypto.canonical import canonical_json
 from accord.directory.officers import Officer, Role, role_names
 from accord.domain.agreement import Agreement
-from accord.domain.drafts import AmendmentDraft, MessageDraft, ReplyDraft
+from accord.domain.drafts import AmendmentDraft, HandlingDraft, MessageDraft, ReplyDraft
 from accord.domain.forwarding import inherit_handling
 from accord.domain.handling import Caveat, Handling, Tlp
 from accord.domain.messages import (
@@ -28,12 +28,14 @@ from accord.domain.messages import (
     Priority,
     SubjectKind,
 )
+from accord.domain.replies import inherited_handling, reply_title, weakenings, with_original_codes
 from accord.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.disclosure import decide_disclosure
 from accord.exchange.errors import (
     AboveChannelCeiling,
     H3RestrictionUnstated,
+    HandlingWeakened,
     NotAmendable,
     OffenceRequired,
     TlpRedUnnamed,
@@ -118,8 +120,12 @@ def reply_draft(node: Node, officer: Officer, message_id: str, draft: ReplyDraft
                 kind=original.kind
             )
         )
+    answered = Message.model_validate_json(original.content)
+    fields = draft.model_dump(exclude={"handling", "title"})
     return MessageDraft(
-        **draft.model_dump(),
+        **fields,
+        title=draft.title or reply_title(answered.title),
+        handling=_answer_handling(node, draft.handling, answered),
         kind=MessageKind.RESPONSE,
         recipient_agency=original.sender_agency,
         recipient_officer=original.sender_officer,
@@ -127,6 +133,45 @@ def reply_draft(node: Node, officer: Officer, message_id: str, draft: ReplyDraft
         case_id=original.case_id,
         in_reply_to=original.id,
     )
+
+
+def answer_defaults(node: Node, officer: Officer, message_id: str) -> tuple[str, HandlingDraft]:
+    """The title and handling an answer to `message_id` starts from (a form fills them in; the officer may make the
+    handling stricter)."""
+    with node.engine.connect() as conn:
+        answered = Message.model_validate_json(visible_row(node, conn, officer, message_id).content)
+    return reply_title(answered.title), _answer_handling(node, None, answered)
+
+
+def _answer_handling(node: Node, proposed: HandlingDraft | None, answered: Message) -> HandlingDraft:
+    """The answer's handling: the answered message's unless the officer gives one, at a level and a TLP no lower
+    than the answered message's, with its handling codes carried over."""
+    markings = node.agreement.classification_mapping[node.party]
+    if proposed is None:
+        try:
+            return inherited_handling(answered.handling, markings, answered_officer=answered.sender.officer)
+        except ValueError:
+            raise AboveChannelCeiling(
+                _("{party} has no marking at {level}, the level of the message answered").format(
+                    party=node.party, level=answered.handling.level
+                )
+            ) from None
+    level = node.agreement.common_level(node.party, proposed.classification)
+    if level is None:
+        return proposed  # the classification check names the markings there are
+    weaker = weakenings(proposed, level, answered.handling)
+    if weaker:
+        raise HandlingWeakened(
+            _("an answer may not be handled more loosely than the message it answers: {found}").format(
+                found="; ".join(
+                    _("{aspect} {proposed} is weaker than {required}").format(
+                        aspect=w.aspect, proposed=w.proposed, required=w.required
+                    )
+                    for w in weaker
+                )
+            )
+        )
+    return with_original_codes(proposed, answered.handling)
 
 
 def amend_message(node: Node, officer: Officer, message_id: str, draft: AmendmentDraft) -> Queued:

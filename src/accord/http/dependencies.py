@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from accord.directory.officers import Officer, officer_for_token
 from accord.errors import AuthenticationFailed, PayloadTooLarge
 from accord.i18n import _, prefer
+from accord.i18n.zones import prefer_zone
 from accord.logs import bind_caller
 from accord.node import Node
 
@@ -31,6 +32,7 @@ def current_officer(node: NodeDep, token: Annotated[str | None, Depends(oauth2_s
         officer = officer_for_token(conn, token)
     bind_caller(f"officer:{officer.username}")
     prefer(officer.language)
+    prefer_zone(officer.zone)
     return officer
 
 

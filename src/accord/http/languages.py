@@ -1,9 +1,11 @@
 """The language of each request: on the web, the officer's choice (the language cookie, else their saved language,
 else the browser's Accept-Language); on the API, Accept-Language, else the officer's saved language; else the node's
-default. Answers say which in Content-Language (RFC 9110 §8.5)."""
+default. Answers say which in Content-Language (RFC 9110 §8.5). The request starts in the node's time zone too (the
+signed-in officer's own replaces it)."""
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -11,6 +13,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.i18n import Language, current_language, end_request, negotiate, parse_language, request_language
+from accord.i18n.zones import begin_zone, end_zone
 
 LANGUAGE_COOKIE = "accord_language"
 LANGUAGE_COOKIE_MAX_AGE_S = 400 * 24 * 3600  # the longest a browser keeps a cookie (RFC 6265bis §5.5)
@@ -62,9 +65,10 @@ def choose_language(path: str, headers: Headers, default: Language) -> tuple[Lan
 class RequestLanguage:
     """Pure ASGI: sets the language before anything else runs, so problems and pages alike are written in it."""
 
-    def __init__(self, app: ASGIApp, default: Language) -> None:
+    def __init__(self, app: ASGIApp, default: Language, zone: tzinfo = UTC) -> None:
         self.app = app
         self.default = default
+        self.zone = zone
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,6 +76,7 @@ class RequestLanguage:
             return
         language, explicit = choose_language(scope["path"], Headers(scope=scope), self.default)
         token = request_language(language, explicit=explicit)
+        zone_token = begin_zone(self.zone)
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -84,4 +89,5 @@ class RequestLanguage:
         try:
             await self.app(scope, receive, send_with_language)
         finally:
+            end_zone(zone_token)
             end_request(token)

@@ -77,6 +77,7 @@ officers = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("language", String(8), nullable=True),  # an accord.i18n Language; NULL: the node's default
+    Column("time_zone", String(64), nullable=True),  # an IANA zone; NULL: the node's
 )
 
 access_tokens = Table(

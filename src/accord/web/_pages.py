@@ -3,7 +3,8 @@ with the context every page needs (who is signed in, what their roles open, the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from fastapi import Request
@@ -19,6 +20,7 @@ from accord.exchange.audit import AUDIT_ROLES, unacknowledged_alarms
 from accord.exchange.review import pressing_reviews
 from accord.i18n import _
 from accord.i18n.templates import install_i18n
+from accord.i18n.zones import format_moment, reader_zone, zone_abbreviation
 from accord.policy.findings import describe_findings
 from accord.reports.render import format_hours
 
@@ -33,10 +35,27 @@ templates = Jinja2Templates(env=_environment)
 
 
 def _when(value: datetime | str | None) -> str:
+    """A moment in the reader's zone, with the zone: '2026-11-29 08:05 EST'."""
     if value is None:
         return "—"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return format_moment(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def _elsewhere(zone: tzinfo, place: str) -> Callable[[datetime | str | None], str]:
+    """`{{ m.deadline | when }} {{ elsewhere(m.deadline) }}`: the same moment where the other party reads it
+    ('19:30 IST in India'), or nothing when the reader already reads that zone's time."""
+
+    def shown(value: datetime | str | None) -> str:
+        if value is None:
+            return ""
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.astimezone(zone).utcoffset() == moment.astimezone(reader_zone()).utcoffset():
+            return ""
+        local = moment.astimezone(zone)
+        there = f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(moment, zone)}"
+        return _("{time} in {place}").format(time=there, place=place)
+
+    return shown
 
 
 def _time_left(deadline: datetime | None) -> str:
@@ -69,6 +88,7 @@ def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
     node = request.app.state.node
     can_audit = bool(officer and officer.roles & AUDIT_ROLES)
     can_review = bool(officer and officer.roles & {Role.LEGAL, Role.DEPUTY_HEAD})
+    other_zone = node.agreement.time_zone(node.party.other)
     return {
         "officer": officer,
         "csrf": session_csrf(request),
@@ -81,6 +101,8 @@ def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
         "urgent_reviews": pressing_reviews(node, officer) if officer and can_review else 0,
         "can_coordinate": bool(officer and Role.COORDINATOR in officer.roles),
         "focus_area_name": lambda code: _focus_area_name(node.agreement, code),
+        "elsewhere": _elsewhere(other_zone, node.agreement.party_name(node.party.other)),
+        "reader_zone": reader_zone,
     }
 
 

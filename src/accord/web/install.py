@@ -25,6 +25,7 @@ from accord.http.problems import (
 )
 from accord.i18n import _
 from accord.web import (
+    account,
     assessments,
     audit,
     cyber,
@@ -49,6 +50,7 @@ STATIC_PREFIX = "/static"
 ROUTERS = (
     signin.router,
     languages.router,
+    account.router,
     mailbox.router,
     forwarding.router,
     reviews.router,

@@ -61,6 +61,18 @@ def message_kind(value: object) -> str:
     )
 
 
+def amendment(value: object) -> str:
+    """What a later correction, withdrawal or retraction did to a message (a mark beside its title)."""
+    return _word(
+        {
+            "corrected": pgettext("message amended", "corrected"),
+            "withdrawn": pgettext("message amended", "withdrawn"),
+            "retracted": pgettext("message amended", "retracted"),
+        },
+        value,
+    )
+
+
 def subject_kind(value: object) -> str:
     return _word(
         {
@@ -199,6 +211,7 @@ LABELS: Mapping[str, Callable[[object], str]] = {
     "priority": priority,
     "delivery_state": delivery_state,
     "message_kind": message_kind,
+    "amendment": amendment,
     "subject_kind": subject_kind,
     "subject_role": subject_role,
     "purpose": purpose,

@@ -18,7 +18,8 @@ from starlette.datastructures import UploadFile
 
 from accord.directory.officers import Officer
 from accord.domain.drafts import AttachmentDraft, HandlingDraft, MessageDraft, ReplyDraft
-from accord.domain.handling import Caveat, Tlp
+from accord.domain.forwarding import TLP_ORDER
+from accord.domain.handling import Caveat, CommonLevel, Tlp
 from accord.domain.messages import (
     OPENING_KINDS,
     Assurance,
@@ -35,7 +36,7 @@ from accord.domain.notifications import PenAnswer, PenDecision
 from accord.errors import AccordError, InvalidInput, validation_text
 from accord.exchange.attachments import read_message_attachment, store_blob
 from accord.exchange.mailbox import Box, MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
-from accord.exchange.sending import evaluate_draft, reply_draft, send_messages
+from accord.exchange.sending import answer_defaults, evaluate_draft, reply_draft, send_messages
 from accord.http.attachments import attachment_response
 from accord.http.dependencies import NodeDep
 from accord.i18n import _
@@ -314,6 +315,7 @@ def messagepage(request: Request, node: NodeDep, officer: WebOfficerDep, message
         and message["recipient"]["agency"] == officer.agency
         and message["kind"] in {k.value for k in OPENING_KINDS}
     )
+    answer = answer_defaults(node, officer, message_id) if can_reply else None
     return page(
         request,
         "message.html.j2",
@@ -323,10 +325,18 @@ def messagepage(request: Request, node: NodeDep, officer: WebOfficerDep, message
         offence_label=offence_taxonomy().display(message["offence"]) if message.get("offence") else None,
         thread=thread,
         can_reply=can_reply,
-        classifications=list(node.agreement.classification_mapping[node.party]),
-        tlps=[t.value for t in Tlp],
+        answer=answer,
+        classifications=_answer_markings(node, message),
+        tlps=[t.value for t in TLP_ORDER[TLP_ORDER.index(Tlp(message["handling"]["tlp"])) :]],
         sent=request.query_params.get("sent"),
     )
+
+
+def _answer_markings(node: Node, message: dict[str, Any]) -> list[str]:
+    """The markings an answer may carry: those of this party at or above the level of the message answered."""
+    level = CommonLevel(message["handling"]["level"])
+    mapping = node.agreement.classification_mapping[node.party]
+    return [marking for marking, mapped in mapping.items() if mapped.rank >= level.rank]
 
 
 @router.get("/messages/{message_id}/attachments/{sha256}")
@@ -349,19 +359,22 @@ async def reply(
     node: NodeDep,
     officer: WebOfficerDep,
     message_id: str,
-    title: Annotated[str, Form()],
     body: Annotated[str, Form()],
-    classification: Annotated[str, Form()],
-    tlp: Annotated[str, Form()] = "AMBER",
+    title: Annotated[str, Form()] = "",
+    classification: Annotated[str, Form()] = "",
+    tlp: Annotated[str, Form()] = "",
     legal_basis: Annotated[str, Form()] = "",
     pen_decision: Annotated[str, Form()] = "",
     pen_grounds: Annotated[str, Form()] = "",
 ) -> Response:
+    # The form chooses the marking and the TLP; the caveats and restriction of the message answered come with it.
+    _title, inherited = await run_in_threadpool(answer_defaults, node, officer, message_id)
     try:
+        chosen = {"classification": classification or inherited.classification, "tlp": Tlp(tlp or inherited.tlp)}
         draft = ReplyDraft(
-            handling=HandlingDraft(classification=classification, tlp=Tlp(tlp)),
+            handling=inherited.model_copy(update=chosen),
             legal_basis=legal_basis or None,
-            title=title,
+            title=title or None,
             body=body,
             pen_answer=PenAnswer(decision=PenDecision(pen_decision), grounds=pen_grounds or None)
             if pen_decision

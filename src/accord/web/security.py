@@ -19,6 +19,7 @@ from accord.directory.officers import Officer, officer_for_session
 from accord.errors import AccordError, AuthenticationFailed, Forbidden, PayloadTooLarge
 from accord.http.dependencies import NodeDep
 from accord.i18n import N_, _, prefer
+from accord.i18n.zones import prefer_zone
 from accord.logs import bind_caller
 from accord.node import Node
 
@@ -59,6 +60,7 @@ def web_officer(request: Request, node: NodeDep) -> Officer:
     officer = _session_officer(node, token)
     request.state.csrf = csrf_token(token or "")
     prefer(officer.language)
+    prefer_zone(officer.zone)
     return officer
 
 

@@ -26,7 +26,16 @@ class OfficerView(ApiModel):
     agency: str
     roles: list[Role]
     language: Language | None = Field(description="the language the officer reads Accord in; null: the node's default")
+    time_zone: str | None = Field(
+        default=None, description="the IANA zone the officer reads times in; null: the node's"
+    )
 
 
 class LanguageChoice(ApiModel):
     language: Language | None = Field(description="en, fr or hi; null: the node's default")
+
+
+class TimeZoneChoice(ApiModel):
+    time_zone: str | None = Field(
+        max_length=64, description="an IANA zone, e.g. America/Toronto or Asia/Kolkata; null: the node's"
+    )

@@ -31,6 +31,7 @@ class AgreementTerms(ApiModel):
     title: str
     source: str
     parties: dict[Party, str]
+    time_zones: dict[Party, str] = Field(default_factory=dict, description="the IANA zone each party reads times in")
     focus_areas: list[FocusArea]
     response_targets: dict[Priority, ResponseTarget]
     channel_ceiling: CommonLevel

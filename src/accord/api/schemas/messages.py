@@ -77,8 +77,20 @@ class MessageSummary(ApiModel):
     )
 
 
+class AmendmentNote(ApiModel):
+    """The correction, withdrawal or retraction that amended a message: its text, and a link to it."""
+
+    id: str
+    kind: MessageKind
+    created_at: datetime
+    title: str
+    body: str = Field(description="a correction's corrected text; a withdrawal's or retraction's reason")
+
+
 class MessageContent(MessageSummary):
     """A message opened: its summary with its handling and content."""
+
+    amended: AmendmentNote | None = Field(default=None, description="what amended it, when `amendment` is set")
 
     handling: Handling
     legal_basis: str | None
