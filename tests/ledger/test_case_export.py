@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pypdfium2
 import pytest
 from sqlalchemy import select
 
@@ -26,6 +27,7 @@ from accord.ledger.case_format import SIGNATURE_TYP, case_manifest
 from accord.ledger.case_verify import CaseVerdict, is_case_export, verify_case_export
 from accord.ledger.events import EventType
 from accord.ledger.notes import CheckpointBody, parse_note, sign_checkpoint
+from accord.reports.case_report import render_case_pdf
 from accord.store.tables import events
 from tests.integration.nodes import PASSWORD, draft
 from tests.ledger.pairs import cli, countersign_latest, fingerprint, open_pair
@@ -36,6 +38,7 @@ class Exported:
     """Canada's export of a sent request's case, the pinned keys, and the key an insider at Canada holds."""
 
     path: Path
+    pdf: Path
     anchors: tuple[TrustedKey, TrustedKey]
     ca_keys: NodeKeys
     message_id: str
@@ -57,11 +60,12 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Exported:
         issue_checkpoint(pair.ca, force=True)
         countersign_latest(pair.ca, pair.india)
         export = export_case(pair.ca, rcmp, message_id, ExportFormat.JSON, witness=False)
-        path = root / "case.json"
+        path, pdf = root / "case.json", root / "case.pdf"
         path.write_bytes(export.json_bytes())
+        pdf.write_bytes(render_case_pdf(export))
         anchors = (TrustedKey(fingerprint(pair.ca)), TrustedKey(fingerprint(pair.india)))
         assert _exports(pair.ca, message_id) == foreign + 1
-        return Exported(path, anchors, pair.ca.keys, message_id, foreign)
+        return Exported(path, pdf, anchors, pair.ca.keys, message_id, foreign)
     finally:
         pair.close()
 
@@ -227,3 +231,22 @@ def test_the_cli_verifies_a_case_export_offline_with_pinned_fingerprints(exporte
     assert "VERIFIED" in verified.stdout and exported.message_id in verified.stdout
     assert failed.exit_code == 1
     assert "an event was dropped" in failed.stderr
+
+
+def test_a_pdf_export_carries_its_json_and_the_cli_verifies_the_pdf_offline(exported: Exported) -> None:
+    pinned = [arg for anchor in exported.anchors for arg in ("--expect-fingerprint", anchor.fingerprint)]
+    document = pypdfium2.PdfDocument(exported.pdf)
+    text = document[0].get_textpage().get_text_range()
+    stripped = exported.pdf.with_name("stripped.pdf")
+    document.del_attachment(0)
+    document.save(stripped)
+    document.close()
+
+    verified = cli(None, "verify", str(exported.pdf), *pinned)
+    unreadable = cli(None, "verify", str(stripped), *pinned)
+
+    assert "Consignee of a 4-AP shipment" in text and exported.message_id in text
+    assert verified.exit_code == 0, verified.output
+    assert "VERIFIED" in verified.stdout
+    assert unreadable.exit_code == 2
+    assert "embeds no case-export.json" in unreadable.stderr

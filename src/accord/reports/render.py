@@ -41,6 +41,7 @@ __all__ = [
     "format_hours",
     "render",
     "render_html",
+    "render_page",
     "render_pdf",
     "report_filename",
 ]
@@ -262,6 +263,11 @@ def render_pdf(
 
     pdf: bytes = HTML(string=render_html(report, language, layout)).write_pdf()
     return pdf
+
+
+def render_page(template: str, **context: Any) -> str:
+    """Another printed document of Accord's (a case export), in the report's words, filters and fonts."""
+    return _environment.get_template(template).render(**context)
 
 
 def render(
