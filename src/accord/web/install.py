@@ -27,6 +27,7 @@ from accord.i18n import _
 from accord.web import (
     assessments,
     audit,
+    case_export,
     cyber,
     directory,
     forwarding,
@@ -50,6 +51,7 @@ ROUTERS = (
     signin.router,
     languages.router,
     mailbox.router,
+    case_export.router,
     forwarding.router,
     reviews.router,
     assessments.router,
