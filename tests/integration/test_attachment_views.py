@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from accord.cli.audit import audit_app
-
 from accord.i18n import format_size
 from accord.store.tables import blobs, officers
 from tests.conftest import DatabaseFactory

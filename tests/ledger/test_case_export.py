@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from accord.crypto.keys import NodeKeys
 from accord.crypto.signing import sign_claims
-from accord.directory.officers import Officer, Role, create_officer
+from accord.directory.officers import Role, create_officer
 from accord.domain.drafts import MessageDraft
 from accord.errors import Forbidden
 from accord.exchange.case_export import ExportFormat, export_case
@@ -167,7 +167,8 @@ def test_a_forged_checkpoint_is_refused_even_when_the_manifest_is_signed_again_b
     verifies, so nothing is proven."""
     document = _document(exported)
     body, _ = parse_note(document["checkpoint"]["note"])
-    forged = sign_checkpoint(CheckpointBody(body.origin, body.size, bytes(32), body.issued_at), exported.ca_keys.signing)
+    made_up = CheckpointBody(body.origin, body.size, bytes(32), body.issued_at)
+    forged = sign_checkpoint(made_up, exported.ca_keys.signing)
     document["checkpoint"]["note"] = forged.note
     document["signature"] = sign_claims(
         case_manifest(document, document["leaves"], document["checkpoint"]), exported.ca_keys.signing, SIGNATURE_TYP
@@ -184,7 +185,7 @@ def test_a_forged_checkpoint_is_refused_even_when_the_manifest_is_signed_again_b
 def test_a_checkpoint_stripped_of_its_countersignature_or_swapped_is_named(exported: Exported) -> None:
     stripped, swapped = _document(exported), _document(exported)
     stripped["checkpoint"]["cosignature"] = None
-    body, lines = parse_note(swapped["checkpoint"]["note"])
+    body, _lines = parse_note(swapped["checkpoint"]["note"])
     swapped["checkpoint"]["note"] = swapped["checkpoint"]["note"].replace(f"time {body.issued_at}", "time 1")
 
     size = body.size

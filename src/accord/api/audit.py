@@ -29,6 +29,7 @@ from accord.ledger.alarms import MAX_NOTE_LENGTH, MAX_PAGE, AlarmFilter
 from accord.ledger.checkpoints import StoredCheckpoint
 from accord.ledger.event_log import MAX_PAGE as MAX_EVENTS
 from accord.ledger.event_log import EventFilter
+from accord.ledger.leaves import EventType
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 # Alarm ids are the database's 64-bit integers.
@@ -146,7 +147,7 @@ async def message_proof(
 def ledger_events(
     node: NodeDep,
     officer: OfficerDep,
-    type: Annotated[str | None, Query(max_length=64, description="only events of this type: review.decided")] = None,
+    type: Annotated[EventType | None, Query(description="only events of this type, e.g. review.decided")] = None,
     actor: Annotated[str | None, Query(max_length=128, description="only events caused by this actor")] = None,
     since: Annotated[Rfc3339DateTime | None, Query(description="at or after this time")] = None,
     until: Annotated[Rfc3339DateTime | None, Query(description="before this time")] = None,
@@ -158,6 +159,6 @@ def ledger_events(
 ) -> LedgerEventPage:
     """The ledger's events for operators, legal officers and oversight, in ledger order, `limit` at a time; follow
     `next_after` until it is null. Events carry ids and digests, never a message's contents."""
-    which = EventFilter(type=type, actor=actor, since=since, until=until)
+    which = EventFilter(type=type.value if type else None, actor=actor, since=since, until=until)
     page = audit.ledger_events(node, officer, which, case=str(case) if case else None, after=after, limit=limit)
     return LedgerEventPage.model_validate({"events": [e.as_json() for e in page.events], "next_after": page.next_after})
