@@ -179,12 +179,30 @@ def download(
     )
 
 
+# The export's outline (ledger/case_format.py); `accord audit verify` checks the rest.
+_CASE_EXPORT = {
+    "type": "object",
+    "required": ["format", "exported_at", "exported_by", "node", "peers", "case", "checkpoint", "leaves", "signature"],
+    "properties": {
+        "format": {"type": "string", "enum": ["accord-case-export/1"]},
+        "exported_at": {"type": "string"},
+        "exported_by": {"type": "object"},
+        "node": {"type": "object"},
+        "peers": {"type": "array", "items": {"type": "object"}},
+        "case": {"type": "object", "description": "the thread: messages, reviews, forwards, attachments"},
+        "checkpoint": {"type": ["object", "null"], "description": "the countersigned checkpoint the proofs lead to"},
+        "leaves": {"type": "array", "items": {"type": "object"}, "description": "each with its inclusion proof"},
+        "signature": {"type": "string", "description": "the node's compact JWS over the export's manifest"},
+    },
+}
+
+
 @router.get(
     "/messages/{message_id:uuid}/export",
     response_class=Response,
     responses=files(
         "the case as a file: its JSON (`accord-case-export/1`), or a PDF that embeds that JSON",
-        {"application/json": {"schema": {"type": "object"}}, "application/pdf": _BYTES},
+        {"application/json": {"schema": _CASE_EXPORT}, "application/pdf": _BYTES},
     )
     | problems(*OFFICER_PROBLEMS, 403, 404),
 )
