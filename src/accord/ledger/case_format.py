@@ -45,21 +45,22 @@ def content_sha256(content: Any) -> str:
     return sha256_hex(canonical_json(content))
 
 
-def case_manifest(
-    document: Mapping[str, Any], leaves: Sequence[Mapping[str, Any]], checkpoint: Mapping[str, Any] | None
-) -> dict[str, Any]:
+def case_manifest(document: Mapping[str, Any], leaves: Sequence[Any], checkpoint: Any) -> dict[str, Any]:
     """What the node signs: the case's digest, each message's content digest, each leaf (index and hash) in ledger
     order, and the checkpoint's note digest."""
     case = document["case"]
+    messages = case.get("messages") if isinstance(case.get("messages"), list) else []
     return {
         "format": FORMAT,
-        "node": document["node"]["node_id"],
+        "node": document["node"].get("node_id"),
         "exported_at": document["exported_at"],
         "exported_by": document["exported_by"],
         "case_id": case.get("case_id"),
         "message_id": case.get("message_id"),
         "case_sha256": sha256_hex(canonical_json(case)),
-        "messages": {str(m.get("id")): content_sha256(m.get("content")) for m in case.get("messages", [])},
-        "leaves": [[leaf.get("index"), leaf.get("leaf_hash")] for leaf in leaves],
-        "checkpoint_sha256": sha256_hex(str(checkpoint["note"]).encode()) if checkpoint else None,
+        "messages": {str(m.get("id")): content_sha256(m.get("content")) for m in messages if isinstance(m, dict)},
+        "leaves": [[leaf.get("index"), leaf.get("leaf_hash")] for leaf in leaves if isinstance(leaf, Mapping)],
+        "checkpoint_sha256": (
+            sha256_hex(str(checkpoint.get("note")).encode()) if isinstance(checkpoint, Mapping) else None
+        ),
     }
