@@ -45,6 +45,7 @@ HOOKS = Path(__file__).with_name("contract_hooks.py")
 # still a failure of `not_a_server_error`). Per operation, the statuses it may also answer a schema-valid request
 # with, because the rule that refuses it is one JSON Schema cannot state, and why.
 RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
+    "GET /api/v1/audit/events": ((422,), "a time window's `until` comes after its `since`"),
     "POST /api/v1/messages": (
         (422,),
         "a draft's fields depend on each other under the agreement: a PEN carries its notification and an incident "

@@ -302,7 +302,7 @@ def test_the_bilingual_report_gives_the_whole_report_in_english_then_in_french_b
 def test_side_by_side_sets_english_left_and_french_right_section_by_section() -> None:
     page = render_html(sample_report(), ReportLanguage.EN_FR, ReportLayout.SIDE_BY_SIDE)
     pairs = page.split('<div class="pair">')[1:]
-    assert len(pairs) == 1 + 2 + 1 + 1  # the summary, each section, the overdue items, the annex
+    assert len(pairs) == 1 + 2 + 1 + 1 + 1  # the summary, each section, overdue items, disclosures, the annex
     for pair in pairs:
         assert pair.index('<div lang="en">') < pair.index('<div lang="fr">')
     english, french = pairs[1].split('<div lang="fr">')

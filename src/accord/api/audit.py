@@ -14,6 +14,7 @@ from accord.api.schemas.audit import (
     AlarmPage,
     AlarmView,
     CheckpointView,
+    LedgerEventPage,
     LedgerStatus,
     MessageProof,
     ProvenLeafView,
@@ -26,6 +27,9 @@ from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, problems
 from accord.http.parameters import Rfc3339DateTime
 from accord.ledger.alarms import MAX_NOTE_LENGTH, MAX_PAGE, AlarmFilter
 from accord.ledger.checkpoints import StoredCheckpoint
+from accord.ledger.event_log import MAX_PAGE as MAX_EVENTS
+from accord.ledger.event_log import EventFilter
+from accord.ledger.leaves import EventType
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 # Alarm ids are the database's 64-bit integers.
@@ -137,3 +141,24 @@ async def message_proof(
     audit.require_audit_role(officer)
     proof = await run_in_threadpool(prove_message, node, str(message_id))
     return MessageProof(message=str(message_id), verified=proof.verified, leaves=[leaf_view(x) for x in proof.leaves])
+
+
+@router.get("/events", responses=problems(*OFFICER_PROBLEMS, 403))
+def ledger_events(
+    node: NodeDep,
+    officer: OfficerDep,
+    type: Annotated[EventType | None, Query(description="only events of this type, e.g. review.decided")] = None,
+    actor: Annotated[str | None, Query(max_length=128, description="only events caused by this actor")] = None,
+    since: Annotated[Rfc3339DateTime | None, Query(description="at or after this time")] = None,
+    until: Annotated[Rfc3339DateTime | None, Query(description="before this time")] = None,
+    case: Annotated[UUID | None, Query(description="only events naming this case or one of its messages")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=ALARM_ID_MAX, description="the cursor: the `next_after` of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = 50,
+) -> LedgerEventPage:
+    """The ledger's events for operators, legal officers and oversight, in ledger order, `limit` at a time; follow
+    `next_after` until it is null. Events carry ids and digests, never a message's contents."""
+    which = EventFilter(type=type.value if type else None, actor=actor, since=since, until=until)
+    page = audit.ledger_events(node, officer, which, case=str(case) if case else None, after=after, limit=limit)
+    return LedgerEventPage.model_validate({"events": [e.as_json() for e in page.events], "next_after": page.next_after})

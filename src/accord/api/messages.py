@@ -23,12 +23,14 @@ from accord.domain.drafts import AmendmentDraft, MessageDraft, ReplyDraft
 from accord.domain.messages import DeliveryState
 from accord.errors import PayloadTooLarge
 from accord.exchange.attachments import read_attachment, store_blob
+from accord.exchange.case_export import ExportFormat, export_case
 from accord.exchange.mailbox import MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
 from accord.exchange.sending import Queued, amend_message, evaluate_draft, reply_draft, send_messages
 from accord.http.attachments import MULTIPART_OVERHEAD_BYTES, file_part
 from accord.http.dependencies import NodeDep, OfficerDep, read_capped_body
 from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, files, problems, request_body, vocabulary
 from accord.i18n import _
+from accord.reports.case_report import render_case_pdf
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
@@ -175,3 +177,48 @@ def download(
     return Response(
         data, media_type=media_type, headers={"X-Content-Type-Options": "nosniff", "Content-Disposition": "attachment"}
     )
+
+
+# The export's outline (ledger/case_format.py); `accord audit verify` checks the rest.
+_CASE_EXPORT = {
+    "type": "object",
+    "required": ["format", "exported_at", "exported_by", "node", "peers", "case", "checkpoint", "leaves", "signature"],
+    "properties": {
+        "format": {"type": "string", "enum": ["accord-case-export/1"]},
+        "exported_at": {"type": "string"},
+        "exported_by": {"type": "object"},
+        "node": {"type": "object"},
+        "peers": {"type": "array", "items": {"type": "object"}},
+        "case": {"type": "object", "description": "the thread: messages, reviews, forwards, attachments"},
+        "checkpoint": {"type": ["object", "null"], "description": "the countersigned checkpoint the proofs lead to"},
+        "leaves": {"type": "array", "items": {"type": "object"}, "description": "each with its inclusion proof"},
+        "signature": {"type": "string", "description": "the node's compact JWS over the export's manifest"},
+    },
+}
+
+
+@router.get(
+    "/messages/{message_id:uuid}/export",
+    response_class=Response,
+    responses=files(
+        "the case as a file: its JSON (`accord-case-export/1`), or a PDF that embeds that JSON",
+        {"application/json": {"schema": _CASE_EXPORT}, "application/pdf": _BYTES},
+    )
+    | problems(*OFFICER_PROBLEMS, 403, 404),
+)
+async def export(
+    node: NodeDep,
+    officer: OfficerDep,
+    message_id: MessageId,
+    form: Annotated[ExportFormat, Query(alias="format", description="json or pdf")] = ExportFormat.JSON,
+) -> Response:
+    """The message's case as the officer may read it, with every ledger leaf about it proven against a countersigned
+    checkpoint and signed by this node: `accord audit verify FILE` checks it offline. The export is recorded in the
+    ledger."""
+    exported = await run_in_threadpool(export_case, node, officer, str(message_id), form)
+    if form is ExportFormat.PDF:
+        data, media_type = await run_in_threadpool(render_case_pdf, exported), "application/pdf"
+    else:
+        data, media_type = exported.json_bytes(), "application/json"
+    disposition = f'attachment; filename="{exported.filename(form)}"'
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})

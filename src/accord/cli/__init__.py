@@ -9,6 +9,7 @@ import typer
 from accord.cli._console import stop
 from accord.cli.assessment import assessment_app
 from accord.cli.audit import audit_app
+from accord.cli.case import case_app
 from accord.cli.cyber import cyber_app
 from accord.cli.forwarding import forward_app
 from accord.cli.match import match_app
@@ -31,6 +32,7 @@ app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 app.add_typer(officer_app, name="officer")
 app.add_typer(audit_app, name="audit")
+app.add_typer(case_app, name="case")
 app.add_typer(policy_app, name="policy")
 app.add_typer(assessment_app, name="assessment")
 app.add_typer(review_app, name="review")

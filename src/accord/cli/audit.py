@@ -21,6 +21,7 @@ from accord.ledger.bundle import Outcome
 if TYPE_CHECKING:
     from accord.exchange.receipt_proofs import ProvenLeaf
     from accord.ledger.bundle import BundleSummary, Verdict, WitnessedHead
+    from accord.ledger.case_verify import CaseVerdict
     from accord.ledger.checkpoints import StoredCheckpoint
 
 audit_app = typer.Typer(
@@ -91,7 +92,9 @@ def audit_export(
     ),
 )
 def audit_verify(
-    bundle: Annotated[Path, typer.Argument(help=_("the bundle file (.json or .json.gz)"))],
+    bundle: Annotated[
+        Path, typer.Argument(help=_("the bundle file (.json or .json.gz), or a case export (.json or .pdf)"))
+    ],
     trust: Annotated[
         list[Path] | None,
         typer.Option("--trust", help=_("a trust file naming both nodes' keys, obtained out of band (repeatable)")),
@@ -124,6 +127,7 @@ def audit_verify(
     ] = False,
 ) -> None:
     from accord.ledger.anchors import load_anchors
+    from accord.ledger.case_verify import is_case_export, verify_case_export
     from accord.ledger.verify import read_witnessed, verify_bundle
 
     try:
@@ -131,6 +135,12 @@ def audit_verify(
         evidence = [read_witnessed(path) for path in witnessed or ()]
     except AccordError as exc:
         stop(exc.detail, EXIT_UNUSABLE)
+    if is_case_export(bundle):
+        case = verify_case_export(bundle, anchors=anchors, allow_uncovered_tail=allow_uncovered_tail)
+        _print_case_verdict(case)
+        if code := VERIFY_EXIT_CODES[case.verdict.outcome]:
+            raise typer.Exit(code=code)
+        return
     with progress_bar("verifying leaves") as report:
         verdict = verify_bundle(
             bundle, report, anchors=anchors, witnessed=evidence, allow_uncovered_tail=allow_uncovered_tail
@@ -139,6 +149,35 @@ def audit_verify(
     code = VERIFY_EXIT_CODES[verdict.outcome]
     if code:
         raise typer.Exit(code=code)
+
+
+def _print_case_verdict(case: CaseVerdict) -> None:
+    """A case export's verdict: the keys, then what is proven of the case, or its problems."""
+    verdict, summary = case.verdict, case.verdict.summary
+    if verdict.outcome is not Outcome.VERIFIED:
+        _print_verdict(verdict)
+        return
+    _print_keys(summary, verdict)
+    for warning in verdict.warnings:
+        console.print(_("[yellow]warning:[/] {escape}").format(escape=escape(warning)))
+    peers = ", ".join(f"{c.key.node_id} ({c.key.party})" for c in summary.countersigners)
+    node = f"{summary.node.node_id} ({summary.node.party})" if summary.node else ""
+    console.print(
+        _(
+            "[bold green]VERIFIED:[/] the case export of message {message} (case {case}): {messages} messages as "
+            "{node} signed them, {proven} of {leaves} ledger leaves proven against checkpoint size {size} "
+            "countersigned by {peers}, all under trusted keys"
+        ).format(
+            message=case.message_id,
+            case=case.case_id,
+            messages=case.messages,
+            node=node,
+            proven=summary.covered,
+            leaves=summary.leaves,
+            size=case.checkpoint_size,
+            peers=peers,
+        )
+    )
 
 
 def _print_verdict(verdict: Verdict) -> None:

@@ -5,8 +5,10 @@ keys, and this node's evidence of the peer's checkpoints it countersigned."""
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from sqlalchemy import Connection, or_, select
 
 from accord.directory.officers import Officer, Role
 from accord.errors import Forbidden
@@ -25,10 +27,12 @@ from accord.ledger.alarms import (
 from accord.ledger.anchors import write_trust_file
 from accord.ledger.bundle import BundleSummary, Progress, TrustedKey, Verdict
 from accord.ledger.checkpoints import StoredCheckpoint, latest, ledger_size, list_checkpoints
+from accord.ledger.event_log import EventFilter, EventPage, list_events
 from accord.ledger.export import ExportingNode, export_bundle, export_witnessed_heads
 from accord.ledger.notes import origin_for
 from accord.ledger.verify import verify_bundle
 from accord.node import Node
+from accord.store.tables import messages
 from accord.trust.peers import export_descriptor, load_peers
 
 AUDIT_ROLES = frozenset({Role.OPERATOR, Role.OVERSIGHT, Role.LEGAL})
@@ -131,3 +135,29 @@ def export_witnessed(node: Node, out: Path, origin: str | None = None) -> list[S
     """The newest checkpoint of the peer's log (or of `origin`) this node countersigned, written with its
     cosignature for an oversight body auditing the peer's bundle."""
     return export_witnessed_heads(node.engine, _exporting(node), out, origin)
+
+
+def ledger_events(
+    node: Node,
+    officer: Officer,
+    which: EventFilter,
+    *,
+    case: str | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> EventPage:
+    """The ledger's events for oversight, in ledger order; `case` (a case's id or one of its messages') keeps the
+    events naming the case or any of its messages."""
+    require_audit_role(officer)
+    with node.engine.connect() as conn:
+        if case is not None:
+            which = replace(which, names=case_names(conn, case))
+        return list_events(conn, which, after=after, limit=limit)
+
+
+def case_names(conn: Connection, case: str) -> set[str]:
+    """The ids that name a case in the ledger: the case's own and each of its messages', from a case's id or one of
+    its messages' ids."""
+    cases = select(messages.c.case_id).where(or_(messages.c.id == case, messages.c.case_id == case))
+    found = conn.execute(select(messages.c.id, messages.c.case_id).where(messages.c.case_id.in_(cases))).all()
+    return {case} | {row.id for row in found} | {row.case_id for row in found}

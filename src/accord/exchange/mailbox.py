@@ -128,6 +128,17 @@ def visible_row(node: Node, conn: Connection, officer: Officer, message_id: str)
     return row
 
 
+def check_readable(node: Node, officer: Officer, message_id: str) -> None:
+    """NotFound or Forbidden unless the officer may read the message; a refusal is recorded in the ledger."""
+    try:
+        with node.engine.connect() as conn:
+            visible_row(node, conn, officer, message_id)
+    except Forbidden:
+        with node.engine.begin() as conn:  # its own transaction: the refusal is recorded even though we raise
+            append_event(conn, EventType.ACCESS_DENIED, officer.id, {"message": message_id})
+        raise
+
+
 def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> list[dict[str, Any]]:
     if flt.box not in {Box.INBOX, Box.OUTBOX}:
         raise InvalidInput(_("box is 'inbox' or 'outbox'"))
@@ -177,28 +188,28 @@ def counts_by_focus_area(node: Node, officer: Officer) -> dict[str, dict[str, in
     return result
 
 
+def case_rows(node: Node, conn: Connection, officer: Officer, case_id: str) -> list[Row[Any]]:
+    """The case's messages the officer may read, the oldest first: the thread, and what a case export holds."""
+    rows = conn.execute(
+        select(messages).where(messages.c.case_id == case_id, _own_clause(officer)).order_by(messages.c.id)
+    ).all()
+    readable = readable_rows(node, officer, rows)
+    if not readable:
+        raise NotFound(_("no case {case_id} that your agency takes part in").format(case_id=case_id))
+    return readable
+
+
 def case_thread(node: Node, officer: Officer, case_id: str) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     with node.engine.connect() as conn:
-        rows = conn.execute(
-            select(messages).where(messages.c.case_id == case_id, _own_clause(officer)).order_by(messages.c.id)
-        ).all()
-    rows = readable_rows(node, officer, rows)
-    if not rows:
-        raise NotFound(_("no case {case_id} that your agency takes part in").format(case_id=case_id))
+        rows = case_rows(node, conn, officer, case_id)
     return [message_view(row, now) for row in rows]
 
 
 def open_message(node: Node, officer: Officer, message_id: str) -> dict[str, Any]:
     """Return the message; the first time the recipient agency opens it, a read notice goes back."""
     now = datetime.now(UTC)
-    try:
-        with node.engine.connect() as conn:
-            visible_row(node, conn, officer, message_id)
-    except Forbidden:
-        with node.engine.begin() as conn:  # its own transaction: the refusal is recorded even though we raise
-            append_event(conn, EventType.ACCESS_DENIED, officer.id, {"message": message_id})
-        raise
+    check_readable(node, officer, message_id)
     with node.engine.begin() as conn:
         row = visible_row(node, conn, officer, message_id)
         if row.direction == Direction.INCOMING.value and row.state == DeliveryState.RECEIVED.value:

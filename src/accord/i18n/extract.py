@@ -40,6 +40,8 @@ DATA_TEXTS: Mapping[str, tuple[str, ...]] = {
     "handling/caveats.yaml": ("caveats.*.text",),
     # A pack's title and the questions an assessor of mistreatment risk answers (their `source` is a citation).
     "policy/*/manifest.yaml": ("title", "screens.mistreatment.factors.*.question"),
+    # The names of the rule families the progress report counts disclosure decisions under.
+    "policy/families.yaml": ("families.*.name",),
 }
 # The Cedar annotations that hold user-facing text: what would make a disclosure lawful. @citation names the law
 # and stays verbatim; @id is an id.

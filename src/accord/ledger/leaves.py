@@ -39,6 +39,7 @@ class EventType(StrEnum):
     MESSAGE_READ = "message.read"
     MESSAGE_READ_BY_PEER = "message.read_by_peer"
     MESSAGE_AMENDED = "message.amended"
+    CASE_EXPORTED = "case.exported"  # a case written to a file (JSON or PDF): a disclosure of what it holds
     MESSAGE_FORWARDED = "message.forwarded"  # inside this state, to another agency or officer
     MESSAGE_FORWARDED_BY_PEER = "message.forwarded_by_peer"  # the peer reports forwarding our message in its state
     FORWARD_REFUSED = "forward.refused"

@@ -158,6 +158,32 @@ def overview_chart(counts: Mapping[str, Sequence[int]], parties: Sequence[str], 
         return _data_uri(figure)
 
 
+_OUTCOME_COLOURS = {"held": "#e69138", "approved": "#6aa84f", "refused": "#b00020"}
+
+
+def disclosure_chart(rows: Sequence[dict[str, Any]], labels: Mapping[str, str], title: str) -> str:
+    """Held, approved and refused disclosures per rule family (rows as the report has them), one bar per outcome;
+    `labels` names each outcome in the language of the work at hand."""
+    with plt.rc_context(_style()):
+        figure, axes = plt.subplots(figsize=(6.4, 2.2))
+        width = 0.8 / len(_OUTCOME_COLOURS)
+        for offset, (outcome, colour) in enumerate(_OUTCOME_COLOURS.items()):
+            axes.bar(
+                [i + offset * width for i in range(len(rows))],
+                [row[outcome] for row in rows],
+                width=width,
+                color=colour,
+                label=labels[outcome],
+            )
+        axes.set_xticks([i + width for i in range(len(rows))], [row["family"] for row in rows])
+        axes.set_ylabel(_("disclosures"))
+        axes.set_ylim(0, max([*(row[o] for row in rows for o in _OUTCOME_COLOURS), 1]) * 1.25)
+        axes.set_title(title, loc="left", fontsize=9)
+        axes.legend(frameon=False, fontsize=7, loc="upper right", ncols=3)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        return _data_uri(figure)
+
+
 # The incident map's marker colours (accord/web/static/precursors.css) are the same, so one legend reads for both.
 INCIDENT_COLOURS = {
     "seizure": "#b00020",

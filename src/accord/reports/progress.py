@@ -17,6 +17,8 @@ from accord.domain.messages import Priority
 from accord.domain.workplan import ActionStatus
 from accord.i18n import Language
 from accord.node import Node
+from accord.policy.families import rule_families
+from accord.reports.disclosures import disclosure_figures
 from accord.reports.labels import CROSS_CUTTING, report_title, section_name
 from accord.store.tables import checkpoints
 from accord.trust.peers import load_peers
@@ -49,6 +51,7 @@ def build_report(node: Node, period: Period, now: datetime | None = None, with_c
                     {"at": at.isoformat(), "status": status} for at, status in status_history(conn, action["code"])
                 ]
         ledger = _checkpoints(conn, period)
+        disclosures = disclosure_figures(conn, period, rule_families())
         peers = [p.node_id for p in load_peers(node, conn)]
     table = exchange_table(exchange, agreement)
     today = now.date()
@@ -105,6 +108,7 @@ def build_report(node: Node, period: Period, now: datetime | None = None, with_c
         "sections": sections,
         "overdue": {"requests": overdue_requests, "actions": overdue_actions},
         "checkpoints": ledger,
+        "disclosures": disclosures,
     }
     if with_charts:
         report["rendering"] = {

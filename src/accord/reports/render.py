@@ -41,6 +41,7 @@ __all__ = [
     "format_hours",
     "render",
     "render_html",
+    "render_page",
     "render_pdf",
     "report_filename",
 ]
@@ -198,7 +199,10 @@ def _charts(report: dict[str, Any]) -> dict[str, Any] | None:
             "within_target": charts.within_target_chart(area["within_target"], parties, _("Answered within target")),
         }
     overview = charts.overview_chart(data["requests_per_area"], parties, _("Requests per focus area"))
-    return {"overview": overview, "areas": areas}
+    families = report.get("disclosures", {}).get("by_family") or []
+    outcomes = {"held": _("held for review"), "approved": _("approved on review"), "refused": _("refused")}
+    disclosures = charts.disclosure_chart(families, outcomes, _("Disclosures per rule family")) if families else None
+    return {"overview": overview, "areas": areas, "disclosures": disclosures}
 
 
 def _agency_names(report: dict[str, Any], language: Language) -> Callable[[str, str], str]:
@@ -236,6 +240,7 @@ def _version(report: dict[str, Any], language: Language) -> _Version:
                 _macro(parts, "front")(),
                 *(area(section) for section in report["sections"]),
                 _macro(parts, "overdue")(),
+                _macro(parts, "disclosures")(),
                 _macro(parts, "annex")(),
             ],
         )
@@ -262,6 +267,11 @@ def render_pdf(
 
     pdf: bytes = HTML(string=render_html(report, language, layout)).write_pdf()
     return pdf
+
+
+def render_page(template: str, **context: Any) -> str:
+    """Another printed document of Accord's (a case export), in the report's words, filters and fonts."""
+    return _environment.get_template(template).render(**context)
 
 
 def render(

@@ -7,18 +7,32 @@ It calls the same services as the API's /api/v1/audit, as the signed-in officer.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from accord.directory.officers import Officer, Role
-from accord.exchange.audit import acknowledge, alarms, ledger_status, require_audit_role, verify_own_ledger
+from accord.errors import InvalidInput
+from accord.exchange.audit import (
+    acknowledge,
+    alarms,
+    ledger_events,
+    ledger_status,
+    require_audit_role,
+    verify_own_ledger,
+)
 from accord.exchange.receipt_proofs import prove_message
 from accord.http.dependencies import NodeDep
+from accord.i18n import _
 from accord.ledger.alarms import MAX_NOTE_LENGTH, AlarmFilter
 from accord.ledger.bundle import Verdict
+from accord.ledger.event_log import EventFilter, EventPage
+from accord.ledger.leaves import EventType
 from accord.node import Node
 from accord.web._pages import page, redirect
 from accord.web.labels import LABELS
@@ -27,6 +41,7 @@ from accord.web.security import CsrfChecked, WebOfficerDep
 router = APIRouter(include_in_schema=False)
 
 ALARMS_PER_PAGE = 20
+EVENTS_PER_PAGE = 50
 
 
 def _audit_page(
@@ -96,3 +111,63 @@ async def message_proof(request: Request, node: NodeDep, officer: WebOfficerDep,
     require_audit_role(officer)
     proof = await run_in_threadpool(prove_message, node, message_id)
     return page(request, "proof.html.j2", officer, labels=LABELS, message_id=message_id, proof=proof)
+
+
+@router.get("/audit/events")
+def audit_events(
+    request: Request,
+    node: NodeDep,
+    officer: WebOfficerDep,
+    type: Annotated[str, Query(max_length=64)] = "",
+    actor: Annotated[str, Query(max_length=128)] = "",
+    since: Annotated[str, Query(max_length=32)] = "",
+    until: Annotated[str, Query(max_length=32)] = "",
+    case: Annotated[str, Query(max_length=64)] = "",
+    after: Annotated[int | None, Query(ge=0)] = None,
+) -> HTMLResponse:
+    """Oversight browses the ledger's events (who approved or refused what, when), filtered, in ledger order, a page
+    at a time; each event about a message opens that message's ledger proof. A filter that is not one says so."""
+    require_audit_role(officer)
+    filters = {"type": type, "actor": actor, "since": since, "until": until, "case": case}
+    try:
+        which = EventFilter(
+            type=type or None, actor=actor or None, since=_day_start(since, 0), until=_day_start(until, 1)
+        )
+        found = ledger_events(node, officer, which, case=_case_id(case), after=after, limit=EVENTS_PER_PAGE)
+        error, status = None, 200
+    except InvalidInput as problem:
+        found, error, status = EventPage([], None), problem.detail, 422
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return page(
+        request,
+        "audit_events.html.j2",
+        officer,
+        status,
+        events=found.events,
+        next_after=found.next_after,
+        filters=filters,
+        query=query,
+        types=[t.value for t in EventType],
+        error=error,
+    )
+
+
+def _day_start(value: str, days_later: int) -> datetime | None:
+    """A day typed in the form (YYYY-MM-DD) as the UTC moment it starts, `days_later` days on: `until` is inclusive
+    of its day."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(_("{value!r} is not a date (YYYY-MM-DD)").format(value=value)) from None
+    return datetime.combine(day + timedelta(days=days_later), time(), tzinfo=UTC)
+
+
+def _case_id(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return str(UUID(value.strip()))
+    except ValueError:
+        raise InvalidInput(_("{value!r} is not the id of a case or message").format(value=value)) from None

@@ -85,3 +85,21 @@ class MessageProof(ApiModel):
     message: str
     verified: bool
     leaves: list[ProvenLeafView]
+
+
+class LedgerEventView(ApiModel):
+    """One ledger event (a leaf's record): ids and digests, never the contents of a message."""
+
+    index: int = Field(description="the leaf index, the event's place in the ledger")
+    at: datetime
+    type: str
+    actor: str = Field(description="the officer's id, the peer node or the node's own process that caused it")
+    refs: dict[str, Any] = Field(description="the ids the event names")
+    payload_sha256: str | None = Field(description="SHA-256 of the sensitive payload the event records by digest")
+    leaf_hash: str = Field(pattern=HASH_PATTERN)
+    message: str | None = Field(description="the message it is about, whose proof `/messages/{id}/proof` gives")
+
+
+class LedgerEventPage(ApiModel):
+    events: list[LedgerEventView] = Field(description="in ledger order")
+    next_after: int | None = Field(description="pass as `after` for the next page; null on the last")

@@ -5,3 +5,10 @@ document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRF-Token"] = meta.content;
   }
 });
+
+// A "Print" button prints the page as it stands, in the print stylesheet (accord.css, @media print).
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) {
+    window.print();
+  }
+});
