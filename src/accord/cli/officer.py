@@ -100,9 +100,7 @@ def officer_language(
     console.print(_("{username} now reads Accord in {language}").format(username=username, language=shown))
 
 
-@officer_app.command(
-    "zone", help=_("Set the time zone an officer reads times in (as their account page does).")
-)
+@officer_app.command("zone", help=_("Set the time zone an officer reads times in (as their account page does)."))
 def officer_zone(
     username: Annotated[str, typer.Argument(help=_("the officer's username"))],
     zone: Annotated[
