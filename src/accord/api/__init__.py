@@ -17,6 +17,7 @@ from accord.api import (
     network_entities,
     network_graph,
     network_sharing,
+    notifications,
     offences,
     precursor_transfer,
     precursors,
@@ -45,6 +46,7 @@ ROUTERS = (
     network_sharing.router,
     matching.router,
     audit.router,
+    notifications.router,
     federation.router,
 )
 

@@ -19,6 +19,7 @@ from accord.exchange.audit import AUDIT_ROLES, unacknowledged_alarms
 from accord.exchange.review import pressing_reviews
 from accord.i18n import _
 from accord.i18n.templates import install_i18n
+from accord.notifications import unread_count
 from accord.policy.findings import describe_findings
 from accord.reports.render import format_hours
 
@@ -65,7 +66,7 @@ def session_csrf(request: Request) -> str:
 
 def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
     """What every page needs: the node, who is signed in, what their roles open (with the count of open ledger alarms
-    for those who audit), the CSRF token for its forms."""
+    for those who audit), their unread notifications, the CSRF token for its forms."""
     node = request.app.state.node
     can_audit = bool(officer and officer.roles & AUDIT_ROLES)
     can_review = bool(officer and officer.roles & {Role.LEGAL, Role.DEPUTY_HEAD})
@@ -80,6 +81,7 @@ def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
         "can_review": can_review,
         "urgent_reviews": pressing_reviews(node, officer) if officer and can_review else 0,
         "can_coordinate": bool(officer and Role.COORDINATOR in officer.roles),
+        "unread_notifications": unread_count(node, officer) if officer else 0,
         "focus_area_name": lambda code: _focus_area_name(node.agreement, code),
     }
 
