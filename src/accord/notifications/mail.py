@@ -68,6 +68,8 @@ def compose_mail(
     with language_scope(to.language):
         text = notice_text(rule.trigger, facts, agreement)
         lines = [text.headline, "", *text.details]
+        if facts.get("message"):
+            lines.append(_("Message: {id}").format(id=facts["message"]))
         deadline = deadline_of(facts)
         if deadline is not None:
             lines.append(_("Deadline: {time}").format(time=format_datetime(deadline.astimezone(UTC), "long")))
@@ -94,8 +96,8 @@ def compose_mail(
     mail["Date"] = formatdate(usegmt=True)
     mail["Message-ID"] = make_msgid("accord", _domain_of(settings.smtp_from))
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834 §5: no vacation replies to a notice
-    mail["Content-Language"] = to.language.value
     mail.set_content("\n".join(lines) + "\n")
+    mail["Content-Language"] = to.language.value  # after the content, which sets the Content-* fields afresh
     return mail
 
 
