@@ -22,6 +22,11 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/v1/token"): "public",
     ("GET", "/api/v1/me"): "any",
     ("PUT", "/api/v1/me/language"): "any",
+    ("GET", "/api/v1/me/notifications"): "any",
+    ("PUT", "/api/v1/me/notifications"): "any",
+    ("GET", "/api/v1/notifications"): "any",
+    ("POST", "/api/v1/notifications/{notification_id}/read"): "any",
+    ("POST", "/api/v1/notifications/read"): "any",
     ("GET", "/healthz"): "public",
     ("GET", "/api/v1/agreement"): "any",
     ("GET", "/api/v1/agencies"): "any",
@@ -175,7 +180,9 @@ QUERIES = {
 
 
 def concrete(path: str) -> str:
-    path = re.sub(r"\{(message_id|case_id|proposal_id|forward_id|query_id)\}", MESSAGE, path).replace("{sha256}", SHA)
+    path = re.sub(r"\{(message_id|case_id|proposal_id|forward_id|query_id|notification_id)\}", MESSAGE, path).replace(
+        "{sha256}", SHA
+    )
     path = path.replace("{row}", "1")
     return path.replace("{code}", "sharing-channel-live").replace("{alarm_id}", "1")
 

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from accord.config import Settings
 from accord.i18n import Language
@@ -60,13 +60,17 @@ def send_due_mail(node: Node, limit: int = MAIL_BATCH) -> int:
 def _claim(node: Node, now: datetime, limit: int) -> list[Any]:
     m = notification_mail.c
     lease = now + timedelta(seconds=2 * node.settings.smtp_timeout_s * (limit + 2))
+    due = and_(m.next_attempt_at <= now, or_(m.lease_until.is_(None), m.lease_until < now))
+    with node.engine.connect() as conn:  # a read first: with nothing due, no write lock every round
+        if conn.execute(select(m.id).where(due).limit(1)).first() is None:
+            return []
     with node.engine.begin() as conn:
         rows = conn.execute(
             select(notification_mail, notifications.c.rule, notifications.c.facts, notifications.c.message_id)
             .add_columns(officers.c.display_name, officers.c.language)
             .join(notifications, notifications.c.id == m.notification_id)
             .join(officers, officers.c.id == notifications.c.officer_id)
-            .where(m.next_attempt_at <= now, or_(m.lease_until.is_(None), m.lease_until < now))
+            .where(due)
             .order_by(m.next_attempt_at, m.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=notification_mail)

@@ -8,7 +8,7 @@ import threading
 import time
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.domain.notification_rules import Trigger
@@ -43,6 +43,10 @@ def run_notifier(node: Node, stop: threading.Event) -> None:
 def notify_new_events(node: Node, limit: int = EVENT_BATCH) -> int:
     """Notify of what the ledger's leaves since the last round record; returns how many leaves were read."""
     state = notifier_state.c
+    with node.engine.connect() as conn:  # a read first: an idle node takes no write lock every round
+        newest = conn.execute(select(func.max(events.c.id))).scalar_one()
+        if newest is None or newest < conn.execute(select(state.next_event).where(state.id == 1)).scalar_one():
+            return 0
     with node.engine.begin() as conn:
         start = conn.execute(select(state.next_event).where(state.id == 1).with_for_update()).scalar_one()
         rows = conn.execute(select(events).where(events.c.id >= start).order_by(events.c.id).limit(limit)).all()

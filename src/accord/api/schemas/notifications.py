@@ -4,11 +4,13 @@ an officer may mute."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
 from accord.api.schemas import ApiModel
 from accord.domain.notification_rules import Channel, Trigger
+from accord.http.openapi import vocabulary
 
 
 class NotificationView(ApiModel):
@@ -53,5 +55,11 @@ class NotificationSettings(ApiModel):
     rules: list[RuleSettingView]
 
 
+# The optional rules of this node's rule file: a mandatory rule is not a value the body may hold.
+OptionalRule = Annotated[str, Field(max_length=64, json_schema_extra=vocabulary("optional-notification-rule"))]
+
+
 class MutedRules(ApiModel):
-    muted: list[str] = Field(max_length=64, description="the ids of the optional rules to mute; every other is heard")
+    muted: list[OptionalRule] = Field(
+        max_length=64, description="the ids of the optional rules to mute; every other is heard"
+    )
