@@ -8,7 +8,7 @@ import threading
 import time
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.domain.notification_rules import Trigger
@@ -17,7 +17,7 @@ from accord.notifications.occurrences import approaching_deadlines, occurrences_
 from accord.notifications.recording import record_notifications
 from accord.notifications.relay import send_due_mail
 from accord.notifications.rules import notification_rules
-from accord.store.tables import events, notifier_state
+from accord.store.tables import events, ledger_head, notifier_state
 
 log = structlog.get_logger("accord.notifications")
 
@@ -45,8 +45,12 @@ def notify_new_events(node: Node, limit: int = EVENT_BATCH) -> int:
     state = notifier_state.c
     with node.engine.connect() as conn:  # a read first: an idle node takes no write lock every round
         newest = conn.execute(select(func.max(events.c.id))).scalar_one()
-        if newest is None or newest < conn.execute(select(state.next_event).where(state.id == 1)).scalar_one():
-            return 0
+        position = conn.execute(select(state.next_event).where(state.id == 1)).scalar_one_or_none()
+    if position is None:
+        _start_following(node)
+        return 0
+    if newest is None or newest < position:
+        return 0
     with node.engine.begin() as conn:
         start = conn.execute(select(state.next_event).where(state.id == 1).with_for_update()).scalar_one()
         rows = conn.execute(select(events).where(events.c.id >= start).order_by(events.c.id).limit(limit)).all()
@@ -65,3 +69,11 @@ def notify_deadlines(node: Node) -> int:
         for rule in notification_rules().for_trigger(Trigger.DEADLINE_APPROACHING):
             made += record_notifications(node, conn, approaching_deadlines(conn, rule, now), now, only=rule)
     return made
+
+
+def _start_following(node: Node) -> None:
+    """A database whose notifier has no position yet starts at the ledger's present end."""
+    with node.engine.begin() as conn:
+        if conn.execute(select(notifier_state.c.id).where(notifier_state.c.id == 1)).first() is None:
+            size = conn.execute(select(ledger_head.c.size).where(ledger_head.c.id == 1)).scalar_one_or_none()
+            conn.execute(insert(notifier_state).values(id=1, next_event=size or 0))
