@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accord.domain.handling import CommonLevel, Tlp
@@ -138,14 +138,9 @@ class Settings(BaseSettings):
         "pass without waiting; unset, the node's clock is the system clock",
     )
 
-    @model_validator(mode="after")
-    def _one_smtp_password(self) -> Settings:
-        if self.smtp_password is not None and self.smtp_password_file is not None:
-            raise ValueError("set ACCORD_SMTP_PASSWORD_FILE or ACCORD_SMTP_PASSWORD, not both")
-        return self
-
     def smtp_secret(self) -> str | None:
-        """The SMTP password, from its file if one is named (never logged: a SecretStr until here)."""
+        """The SMTP password: from its file if one is named (it wins over ACCORD_SMTP_PASSWORD), never logged (a
+        SecretStr until here)."""
         if self.smtp_password_file is not None:
             lines = self.smtp_password_file.read_text(encoding="utf-8").splitlines()
             return lines[0] if lines else None

@@ -240,7 +240,8 @@ def test_the_api_lists_notifications_newest_first_a_page_at_a_time_and_marks_the
     try:
         shown = client.get("/notifications")
         assert shown.status_code == 200 and f'data-notification="{notice}"' in shown.text
-        assert f"{unread - 1} unread" in shown.text  # the bell in the header
+        assert f'title="unread notifications">{unread - 1}</span>' in shown.text  # the bell in the header
+        assert f"{unread - 1} unread" in shown.text
         form = client.get("/notifications/settings")
         heard = ["routine-message", "response-received", "routine-hold"]  # unticked: workplan-proposal
         saved = client.post("/notifications/settings", data={"csrf": csrf_of(form), "hear": heard})

@@ -90,5 +90,3 @@ def test_a_wrong_password_is_a_failure_to_try_again_that_never_names_the_passwor
     assert outcomes[1].error and not outcomes[1].permanent
     assert "not-the-" not in outcomes[1].error and SECRET not in repr(settings(port, secret))
     assert not mailbox.received
-    with pytest.raises(ValueError, match="not both"):
-        Settings(smtp_password="x", smtp_password_file=secret)  # type: ignore[arg-type]

@@ -116,6 +116,43 @@ def officer_language(
     console.print(_("{username} now reads Accord in {language}").format(username=username, language=shown))
 
 
+def _language_option(value: str | None) -> Language | None:
+    if value is None:
+        return None
+    try:
+        return parse_language(value)
+    except ValueError:
+        stop(_("unknown language {value!r}; choose en, fr or hi").format(value=value), code=2)
+
+
+@officer_app.command(
+    "unlock",
+    help=_("Lift the lock (and the back-off) that failed sign-ins put on an officer's account; logged in the ledger."),
+)
+def officer_unlock(
+    username: Annotated[str, typer.Argument(help=_("the officer's username"))],
+    data: DataOption,
+) -> None:
+    from accord.directory.throttle import unlock_officer
+    from accord.errors import AccordError
+    from accord.exchange.audit import CLI_OPERATOR
+
+    with opened_node(data) as node:
+        try:
+            unlocked = unlock_officer(node, username, actor=CLI_OPERATOR)
+        except AccordError as exc:
+            stop(exc.detail)
+    if unlocked is None:
+        console.print(_("officer {username} has no failed sign-ins to lift; nothing changed").format(username=username))
+        return
+    what = "locked" if unlocked.was_locked else "waiting"
+    console.print(
+        _(
+            "[green]officer {username} unlocked[/] (was {what} after {failures} failed sign-ins); logged in the ledger"
+        ).format(username=username, what=what, failures=unlocked.failures)
+    )
+
+
 @officer_app.command(
     "email", help=_("Set the address an officer's notifications reach them at by mail ('none': in the app only).")
 )
@@ -173,40 +210,3 @@ def _active_officer(node: Node, username: str) -> Officer:
     if officer is None:
         stop(_("no active officer named {username!r}").format(username=username))
     return officer
-
-
-def _language_option(value: str | None) -> Language | None:
-    if value is None:
-        return None
-    try:
-        return parse_language(value)
-    except ValueError:
-        stop(_("unknown language {value!r}; choose en, fr or hi").format(value=value), code=2)
-
-
-@officer_app.command(
-    "unlock",
-    help=_("Lift the lock (and the back-off) that failed sign-ins put on an officer's account; logged in the ledger."),
-)
-def officer_unlock(
-    username: Annotated[str, typer.Argument(help=_("the officer's username"))],
-    data: DataOption,
-) -> None:
-    from accord.directory.throttle import unlock_officer
-    from accord.errors import AccordError
-    from accord.exchange.audit import CLI_OPERATOR
-
-    with opened_node(data) as node:
-        try:
-            unlocked = unlock_officer(node, username, actor=CLI_OPERATOR)
-        except AccordError as exc:
-            stop(exc.detail)
-    if unlocked is None:
-        console.print(_("officer {username} has no failed sign-ins to lift; nothing changed").format(username=username))
-        return
-    what = "locked" if unlocked.was_locked else "waiting"
-    console.print(
-        _(
-            "[green]officer {username} unlocked[/] (was {what} after {failures} failed sign-ins); logged in the ledger"
-        ).format(username=username, what=what, failures=unlocked.failures)
-    )

@@ -142,18 +142,9 @@ def create_officer(
                 _("focus areas {unknown_areas} are not in the agreement").format(unknown_areas=unknown_areas)
             )
         officer = Officer(
-            str(uuid7()),
-            username,
-            display_name,
-            node.party,
-            agency,
-            roles,
-            clearance,
-            tuple(focus_areas),
-            language,
-            email,
-            duty,
+            str(uuid7()), username, display_name, node.party, agency, roles, clearance, tuple(focus_areas), language
         )
+        officer = dataclasses.replace(officer, email=email, duty=duty)
         conn.execute(
             insert(officers),
             [

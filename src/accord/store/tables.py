@@ -75,10 +75,10 @@ officers = Table(
     Column("password_hash", Text, nullable=False),
     Column("is_sample", Boolean, nullable=False, default=False),
     Column("active", Boolean, nullable=False, default=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("language", String(8), nullable=True),  # an accord.i18n Language; NULL: the node's default
     Column("email", String(254), nullable=True),  # where notifications reach them by mail; NULL: in the app only
     Column("duty", Boolean, nullable=False, default=False),  # on duty for what arrives for their agency
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("language", String(8), nullable=True),  # an accord.i18n Language; NULL: the node's default
 )
 
 access_tokens = Table(

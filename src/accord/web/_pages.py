@@ -78,10 +78,10 @@ def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
         "roles": {r.value for r in officer.roles} if officer else set(),
         "can_audit": can_audit,
         "open_alarms": unacknowledged_alarms(node) if can_audit else 0,
+        "unread_notifications": unread_count(node, officer) if officer else 0,
         "can_review": can_review,
         "urgent_reviews": pressing_reviews(node, officer) if officer and can_review else 0,
         "can_coordinate": bool(officer and Role.COORDINATOR in officer.roles),
-        "unread_notifications": unread_count(node, officer) if officer else 0,
         "focus_area_name": lambda code: _focus_area_name(node.agreement, code),
     }
 
