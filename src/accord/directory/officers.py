@@ -69,9 +69,9 @@ class Officer:
     roles: frozenset[Role]
     clearance: CommonLevel = CommonLevel.SECRET
     focus_areas: tuple[str, ...] = ()  # empty: every focus area of the agreement
-    language: Language | None = None  # None: the node's default
     email: str | None = None  # where notifications reach them by mail
     duty: bool = False  # on duty: told of what arrives for their agency
+    language: Language | None = None  # None: the node's default
 
 
 # An address as the directory keeps it: one addr-spec (RFC 5322 §3.4.1) of printable ASCII without spaces, a domain
@@ -142,9 +142,9 @@ def create_officer(
                 _("focus areas {unknown_areas} are not in the agreement").format(unknown_areas=unknown_areas)
             )
         officer = Officer(
-            str(uuid7()), username, display_name, node.party, agency, roles, clearance, tuple(focus_areas), language
+            str(uuid7()), username, display_name, node.party, agency, roles, clearance, tuple(focus_areas)
         )
-        officer = dataclasses.replace(officer, email=email, duty=duty)
+        officer = dataclasses.replace(officer, email=email, duty=duty, language=language)
         conn.execute(
             insert(officers),
             [
@@ -307,9 +307,9 @@ def officer_from_row(row: Any) -> Officer:
         roles=frozenset(Role(r) for r in row.roles.split(",")),
         clearance=CommonLevel(row.clearance),
         focus_areas=tuple(a for a in row.focus_areas.split(",") if a),
-        language=Language(row.language) if row.language else None,
         email=row.email,
         duty=bool(row.duty),
+        language=Language(row.language) if row.language else None,
     )
 
 
