@@ -322,6 +322,12 @@ def set_officer_language(node: Node, officer: Officer, language: Language | None
     return dataclasses.replace(officer, language=language)
 
 
+def officer_by_username(conn: Connection, username: str) -> Officer | None:
+    """The active officer account `username`, or None."""
+    row = conn.execute(select(officers).where(officers.c.username == username)).first()
+    return officer_from_row(row) if row is not None and row.active else None
+
+
 def set_officer_email(node: Node, officer: Officer, address: str | None) -> Officer:
     """Where notifications reach the officer by mail (None: in the app only); checked before anything is stored."""
     email = checked_email(address) if address is not None else None
@@ -336,9 +342,3 @@ def set_officer_duty(node: Node, officer: Officer, duty: bool) -> Officer:
     with node.engine.begin() as conn:
         conn.execute(update(officers).where(officers.c.id == officer.id).values(duty=duty))
     return dataclasses.replace(officer, duty=duty)
-
-
-def officer_by_username(conn: Connection, username: str) -> Officer | None:
-    """The active officer account `username`, or None."""
-    row = conn.execute(select(officers).where(officers.c.username == username)).first()
-    return officer_from_row(row) if row is not None and row.active else None
