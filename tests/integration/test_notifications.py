@@ -248,14 +248,15 @@ def test_the_api_lists_notifications_newest_first_a_page_at_a_time_and_marks_the
         assert f'title="unread notifications">{unread - 1}</span>' in shown.text  # the bell in the header
         assert f"{unread - 1} unread" in shown.text
         form = client.get("/notifications/settings")
-        heard = ["routine-message", "response-received", "routine-hold"]  # unticked: workplan-proposal
-        saved = client.post("/notifications/settings", data={"csrf": csrf_of(form), "hear": heard})
-        assert saved.status_code == 303
+        assert "Routine messages to your agency" in form.text and "Work-plan proposals" not in form.text
+        saved = client.post("/notifications/settings", data={"csrf": csrf_of(form), "hear": ["routine-message"]})
+        assert saved.status_code == 303  # unticked: answers to their requests
     finally:
         client.close()
     with ca.client("ca.cbsa") as cbsa:
         rules = {r["rule"]: r["muted"] for r in cbsa.get("/api/v1/me/notifications").json()["rules"]}
-    assert rules["workplan-proposal"] and not rules["routine-message"] and not rules["pressing-request"]
+    assert rules["response-received"] and not rules["routine-message"] and not rules["pressing-request"]
+    assert not rules["workplan-proposal"], "a rule not shown to them keeps its setting"
 
 
 def test_held_disclosures_notify_the_reviewers_who_may_decide_them_and_the_mail_holds_no_protected_content(

@@ -102,4 +102,5 @@ def _setting(setting: RuleSetting) -> RuleSettingView:
         channels=list(rule.channels),
         optional=rule.optional,
         muted=setting.muted,
+        concerns=setting.concerns,
     )

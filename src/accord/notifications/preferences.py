@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select
 
-from accord.directory.officers import Officer
-from accord.domain.notification_rules import NotificationRule
+from accord.directory.officers import Officer, Role
+from accord.domain.notification_rules import Audience, NotificationRule
 from accord.i18n import _
 from accord.node import Node
 from accord.notifications.errors import MandatoryNotification, UnknownNotificationRule
@@ -21,6 +21,17 @@ from accord.store.tables import notification_mutes
 class RuleSetting:
     rule: NotificationRule
     muted: bool
+    concerns: bool  # whether the rule can reach the officer at all (a reviewers' rule, a non-reviewer: no)
+
+
+def concerns(rule: NotificationRule, officer: Officer) -> bool:
+    roles = {role.value for role in officer.roles}
+    match rule.audience:
+        case Audience.REVIEWERS:
+            return bool(roles & {Role.LEGAL.value, Role.DEPUTY_HEAD.value})
+        case Audience.ROLES:
+            return bool(roles & set(rule.roles))
+    return True  # a message's audiences: any officer of an agency may be on its desk
 
 
 def notification_settings(node: Node, officer: Officer) -> list[RuleSetting]:
@@ -30,7 +41,10 @@ def notification_settings(node: Node, officer: Officer) -> list[RuleSetting]:
                 select(notification_mutes.c.rule).where(notification_mutes.c.officer_id == officer.id)
             ).scalars()
         )
-    return [RuleSetting(rule, rule.optional and rule.id in muted) for rule in notification_rules().rules]
+    return [
+        RuleSetting(rule, rule.optional and rule.id in muted, concerns(rule, officer))
+        for rule in notification_rules().rules
+    ]
 
 
 def set_muted(node: Node, officer: Officer, muted: Collection[str]) -> list[RuleSetting]:

@@ -49,8 +49,11 @@ def settings_page(request: Request, node: NodeDep, officer: WebOfficerDep) -> HT
 
 @router.post("/notifications/settings", dependencies=[CsrfChecked])
 def save_settings(node: NodeDep, officer: WebOfficerDep, hear: Annotated[list[str] | None, Form()] = None) -> Response:
-    """The form lists the optional rules to hear (checked boxes); every optional rule left out is muted."""
+    """The form lists the optional rules that concern the officer, to hear (checked boxes): each of them left out is
+    muted; the rest keep their setting."""
     heard = set(hear or ())
-    optional = [s.rule.id for s in notification_settings(node, officer) if s.rule.optional]
-    set_muted(node, officer, [rule_id for rule_id in optional if rule_id not in heard])
+    settings = notification_settings(node, officer)
+    shown = {s.rule.id for s in settings if s.rule.optional and s.concerns}
+    kept = {s.rule.id for s in settings if s.muted and s.rule.id not in shown}
+    set_muted(node, officer, sorted(kept | (shown - heard)))
     return redirect("/notifications/settings")

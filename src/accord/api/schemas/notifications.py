@@ -49,6 +49,7 @@ class RuleSettingView(ApiModel):
     channels: list[Channel]
     optional: bool = Field(description="whether it may be muted; a mandatory rule cannot be")
     muted: bool
+    concerns: bool = Field(description="whether it can reach this officer at all, by their roles")
 
 
 class NotificationSettings(ApiModel):
