@@ -33,6 +33,7 @@ from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.matching.retention import run_holdings_retention
 from accord.node import BLOB_DIR, KEY_DIR, Node, default_node_id
+from accord.notifications import notification_rules, run_notifier
 from accord.policy.deployment import load_deployment
 from accord.policy.engine import DisclosurePolicy
 from accord.policy.installed import InstalledPolicy, install_shipped_pack
@@ -67,6 +68,7 @@ def build_registry() -> Registry:
     for register in CAPABILITIES:
         register(registry)
     load_screen_data()
+    notification_rules()
     return registry
 
 
@@ -163,7 +165,7 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
 
 def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     """The node's ASGI application: the API, the web UI and TAXII, with the node's background jobs beside it
-    (delivery workers, the start-up announcement, checkpoints, retention) for the process's lifetime."""
+    (delivery workers, the start-up announcement, checkpoints, retention, the notifier) for the process's lifetime."""
     workers = node.settings.delivery_workers if delivery_workers is None else delivery_workers
 
     @asynccontextmanager
@@ -178,6 +180,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
             ("checkpoints", partial(run_checkpoints, node, stop)),
             ("retention", partial(run_retention, node, stop)),
             ("holdings-retention", partial(run_holdings_retention, node, stop)),
+            ("notifier", partial(run_notifier, node, stop)),
         ]
         threads = [threading.Thread(target=job, name=name, daemon=True) for name, job in jobs]
         for thread in threads:

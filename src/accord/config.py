@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from accord.domain.handling import CommonLevel
+from accord.domain.handling import CommonLevel, Tlp
 from accord.i18n import Language
 from accord.i18n.zones import parse_zone
 
@@ -121,19 +121,43 @@ class Settings(BaseSettings):
     channel_ceiling: CommonLevel | None = Field(
         default=None, description="this deployment's channel ceiling, at most the agreement's (over the file's)"
     )
-    # Email to reviewers when an urgent or immediate disclosure is held; unset host: the in-app notice only.
-    smtp_host: str | None = Field(default=None, description="SMTP server for reviewers' notices")
+    # Notifications by mail (accord.notifications): unset host, in the app only. The relay is the agency's own; the
+    # password is read from ACCORD_SMTP_PASSWORD or, better, from the file ACCORD_SMTP_PASSWORD_FILE names.
+    smtp_host: str | None = Field(default=None, description="the agency's SMTP relay for notifications")
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_starttls: bool = Field(default=True, description="upgrade with STARTTLS (RFC 3207) before authenticating")
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_sender: str = Field(default="accord@localhost", description="the From address of notices")
+    smtp_password_file: Path | None = Field(default=None, description="a file whose first line is the SMTP password")
+    smtp_from: str = Field(default="accord@localhost", description="the From address of notifications")
     smtp_timeout_s: float = Field(default=10.0, gt=0)
+    # What a mail may carry of a message: its title and text only if it is marked no higher than this on the common
+    # ladder and under this TLP label; above, only that something waits, its kind, priority, deadline and a link.
+    smtp_max_marking: CommonLevel = Field(
+        default=CommonLevel.UNCLASSIFIED, description="the highest marking whose content a mail may carry"
+    )
+    smtp_max_tlp: Tlp = Field(default=Tlp.CLEAR, description="the highest TLP label whose content a mail may carry")
+    smtp_retry_base_s: float = Field(default=30.0, gt=0, description="the first wait after the relay failed")
+    smtp_retry_max_s: float = Field(default=1800.0, gt=0, description="the longest wait between two tries")
+    notify_poll_s: float = Field(
+        default=1.0, gt=0, description="how often the notifier looks for new events and mail to send"
+    )
+    notify_deadline_scan_s: float = Field(
+        default=60.0, gt=0, description="how often the notifier looks for deadlines drawing near"
+    )
     clock_offset_file: Path | None = Field(
         default=None,
         description="test suites only: a file holding seconds the node's clock runs ahead, so a test can let time "
         "pass without waiting; unset, the node's clock is the system clock",
     )
+
+    def smtp_secret(self) -> str | None:
+        """The SMTP password: from its file if one is named (it wins over ACCORD_SMTP_PASSWORD), never logged (a
+        SecretStr until here)."""
+        if self.smtp_password_file is not None:
+            lines = self.smtp_password_file.read_text(encoding="utf-8").splitlines()
+            return lines[0] if lines else None
+        return self.smtp_password.get_secret_value() if self.smtp_password else None
 
     @property
     def resolved_database_url(self) -> str:

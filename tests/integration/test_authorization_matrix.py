@@ -107,6 +107,11 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/api/v1/matching/followups"): "any",
     ("POST", "/api/v1/matching/followups/{message_id}/release"): ("ca.operator", "ca.legal", "ca.deputy"),
     ("GET", "/api/v1/matching/volumes"): "any",
+    ("GET", "/api/v1/me/notifications"): "any",
+    ("PUT", "/api/v1/me/notifications"): "any",
+    ("GET", "/api/v1/notifications"): "any",
+    ("POST", "/api/v1/notifications/{notification_id}/read"): "any",
+    ("POST", "/api/v1/notifications/read"): "any",
     ("POST", "/federation/v1/envelopes"): "public",
     ("POST", "/federation/v1/blobs"): "public",
     ("POST", "/federation/v1/hello"): "public",
@@ -178,7 +183,9 @@ QUERIES = {
 
 
 def concrete(path: str) -> str:
-    path = re.sub(r"\{(message_id|case_id|proposal_id|forward_id|query_id)\}", MESSAGE, path).replace("{sha256}", SHA)
+    path = re.sub(r"\{(message_id|case_id|proposal_id|forward_id|query_id|notification_id)\}", MESSAGE, path).replace(
+        "{sha256}", SHA
+    )
     path = path.replace("{row}", "1")
     return path.replace("{code}", "sharing-channel-live").replace("{alarm_id}", "1")
 

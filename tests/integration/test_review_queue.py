@@ -1,23 +1,18 @@
 """The legal review queue between two real nodes: the most pressing hold first, four eyes on everyone who drafted or
 edited a disclosure, redactions (a field, a subject, an attachment) with a preview of exactly what leaves, a gate
-that approval cannot lift, notices to reviewers (in-app and by mail through a real SMTP server), and a deployment
-that lowers the channel's ceiling, whose refusals cite the law."""
+that approval cannot lift, and a deployment that lowers the channel's ceiling, whose refusals cite the law (the
+reviewers' notifications are in test_notifications)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message as EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from accord.directory.officers import officer_by_username
@@ -34,7 +29,6 @@ from tests.integration.nodes import (
     RunningNode,
     assessment,
     draft,
-    free_port,
     open_local,
     running_pair,
     wait_for,
@@ -90,11 +84,10 @@ def held_and_assessed(
     return message_id
 
 
-def add_officer(node: RunningNode, username: str, roles: list[str], email: str | None = None) -> None:
+def add_officer(node: RunningNode, username: str, roles: list[str]) -> None:
     args = ["officer", "add", "--data", str(node.data_dir), "--username", username, "--agency", "PS"]
     args += ["--name", username.replace(".", " ").title(), "--password-stdin"]
     args += [a for role in roles for a in ("--role", role)]
-    args += ["--email", email] if email else []
     added = node.run_accord(*args, input=PASSWORD + "\n", timeout_s=60)
     assert added.returncode == 0, added.stderr
 
@@ -241,80 +234,19 @@ def test_a_reviewer_sees_exactly_what_will_leave_and_the_peer_receives_only_that
         assert ncb.get(f"/api/v1/attachments/{digest}").status_code == 404, "the redacted attachment never left"
 
 
-@dataclass
-class Mailbox:
-    """What a real local SMTP server received."""
-
-    received: list[EmailMessage] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            self.received.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self.lock:
-            return [m for m in self.received if address in str(m["To"])]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield mailbox, port
-    controller.stop()
-
-
 @pytest.fixture
 def deployed(
-    templates: PairTemplates, databases: DatabaseFactory, tmp_path: Path, smtp: tuple[Mailbox, int]
-) -> Iterator[tuple[RunningNode, RunningNode, Mailbox]]:
-    """A pair whose Canadian deployment carries at most Confidential and mails its reviewers."""
-    mailbox, port = smtp
-    env = {
-        "ACCORD_CHANNEL_CEILING": "confidential",
-        "ACCORD_SMTP_HOST": "127.0.0.1",
-        "ACCORD_SMTP_PORT": str(port),
-        "ACCORD_SMTP_STARTTLS": "false",
-        "ACCORD_SMTP_SENDER": "accord@ca-node.example",
-    }
-    with running_pair(templates, databases, tmp_path, env=env) as (ca, in_):
-        yield ca, in_, mailbox
-
-
-def test_urgent_holds_notify_the_reviewers_who_can_decide_them_by_mail_and_in_the_app(
-    deployed: tuple[RunningNode, RunningNode, Mailbox],
-) -> None:
-    ca, _, mailbox = deployed
-    add_officer(ca, "ca.legal.mail", ["legal"], email="legal.mail@ps.example")
-    add_officer(ca, "ca.deputy.mail", ["deputy_head"], email="deputy@ps.example")
-    add_officer(ca, "ca.coord.mail", ["coordinator"], email="coord@ps.example")
-    with ca.client("ca.rcmp") as rcmp, ca.client("ca.legal.mail") as legal:
-        routine = held(rcmp)
-        urgent = held(rcmp, priority="urgent")
-        notices = wait_for(lambda: mailbox.to("legal.mail@ps.example"))
-        assert len(notices) == 1
-        text = notices[0].get_payload()
-        assert urgent in str(text) and routine not in str(text)
-        assert PROTEST not in str(text), "the mail names the message, never its content"
-        assert "Urgent disclosure held for review" in str(notices[0]["Subject"])
-        assert wait_for(lambda: mailbox.to("deputy@ps.example")), "the deputy head decides level 1 reviews too"
-        assert not mailbox.to("coord@ps.example")
-
-        assert legal.get("/api/v1/reviews").json()["pressing"] == 1
-        escalated = legal.post(f"/api/v1/reviews/{urgent}", json={"action": "escalate", "reason": "Deputy decides."})
-        assert escalated.status_code == 200
-        wait_for(lambda: len(mailbox.to("deputy@ps.example")) == 2)
-        assert len(mailbox.to("legal.mail@ps.example")) == 1
+    templates: PairTemplates, databases: DatabaseFactory, tmp_path: Path
+) -> Iterator[tuple[RunningNode, RunningNode]]:
+    """A pair whose Canadian deployment carries at most Confidential."""
+    with running_pair(templates, databases, tmp_path, env={"ACCORD_CHANNEL_CEILING": "confidential"}) as started:
+        yield started
 
 
 def test_a_deployment_lowers_the_channel_ceiling_and_the_refusal_cites_the_law(
-    deployed: tuple[RunningNode, RunningNode, Mailbox],
+    deployed: tuple[RunningNode, RunningNode],
 ) -> None:
-    ca, _, _ = deployed
+    ca, _ = deployed
     with ca.client("ca.rcmp") as rcmp:
         before = rcmp.get("/api/v1/messages", params={"box": "outbox"}).json()["messages"]
         refused = rcmp.post("/api/v1/messages", json=draft(handling={"classification": "Secret", "tlp": "AMBER"}))

@@ -17,6 +17,7 @@ from accord.api import (
     network_entities,
     network_graph,
     network_sharing,
+    notifications,
     offences,
     precursor_transfer,
     precursors,
@@ -26,6 +27,7 @@ from accord.api import (
 from accord.api.taxii import install_taxii
 from accord.http.openapi import document_api
 from accord.node import Node
+from accord.notifications import notification_rules
 from accord.policy.offences import offence_taxonomy
 
 ROUTERS = (
@@ -45,6 +47,7 @@ ROUTERS = (
     network_sharing.router,
     matching.router,
     audit.router,
+    notifications.router,
     federation.router,
 )
 
@@ -64,5 +67,6 @@ def install(app: FastAPI, node: Node) -> None:
             "focus-area": [area.code for area in agreement.focus_areas],
             "peer-agency": peer_agencies,
             "offence": offences,
+            "optional-notification-rule": [rule.id for rule in notification_rules().rules if rule.optional],
         },
     )

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from accord.cli._console import DataOption, console, opened_node, stop
 from accord.i18n import LANGUAGE_NAMES, Language, _, parse_language
+
+if TYPE_CHECKING:
+    from accord.directory.officers import Officer
+    from accord.node import Node
 
 officer_app = typer.Typer(help=_("Officer accounts of this node."), no_args_is_help=True)
 
@@ -32,14 +36,15 @@ def officer_add(
     focus_area: Annotated[
         list[str] | None, typer.Option(help=_("limit reading to these focus areas (default: all)"))
     ] = None,
-    email: Annotated[
-        str | None, typer.Option(help=_("where notices reach them (reviewers: urgent holds), kept with the name"))
-    ] = None,
+    email: Annotated[str | None, typer.Option(help=_("the address notifications reach them at by mail"))] = None,
+    duty: Annotated[
+        bool, typer.Option(help=_("on duty: told of what arrives for their agency (see `accord officer duty`)"))
+    ] = False,
     language: Annotated[
         str | None, typer.Option(help=_("the language they read Accord in: en, fr or hi (default: the node's)"))
     ] = None,
 ) -> None:
-    from accord.directory.officers import Role, create_officer, display_with_mailbox
+    from accord.directory.officers import Role, checked_email, create_officer
     from accord.domain.handling import CommonLevel
     from accord.errors import AccordError
 
@@ -57,7 +62,7 @@ def officer_add(
         )
     chosen = _language_option(language)
     try:
-        display = display_with_mailbox(name, email) if email is not None else name
+        address = checked_email(email) if email is not None else None
     except AccordError as exc:
         stop(exc.detail)
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
@@ -66,7 +71,18 @@ def officer_add(
 
     with opened_node(data) as node:
         officer = create_officer(
-            node, username, password, display, agency, roles, False, level, tuple(focus_area or ()), chosen
+            node,
+            username,
+            password,
+            name,
+            agency,
+            roles,
+            False,
+            level,
+            tuple(focus_area or ()),
+            chosen,
+            email=address,
+            duty=duty,
         )
         console.print(
             _("[green]officer {username}[/] ({agency}, {join}) created").format(
@@ -159,3 +175,62 @@ def officer_unlock(
             "[green]officer {username} unlocked[/] (was {what} after {failures} failed sign-ins); logged in the ledger"
         ).format(username=username, what=what, failures=unlocked.failures)
     )
+
+
+@officer_app.command(
+    "email", help=_("Set the address an officer's notifications reach them at by mail ('none': in the app only).")
+)
+def officer_email(
+    username: Annotated[str, typer.Argument(help=_("the officer's username"))],
+    address: Annotated[str, typer.Argument(help=_("an email address, or 'none'"))],
+    data: DataOption,
+) -> None:
+    from accord.directory.officers import checked_email, set_officer_email
+    from accord.errors import AccordError
+
+    try:
+        chosen = None if address == "none" else checked_email(address)
+    except AccordError as exc:
+        stop(exc.detail, code=2)
+    with opened_node(data) as node:
+        officer = _active_officer(node, username)
+        set_officer_email(node, officer, chosen)
+    if chosen is None:
+        console.print(_("{username} is notified in the app only").format(username=username))
+    else:
+        console.print(_("{username} is notified by mail at {address}").format(username=username, address=chosen))
+
+
+@officer_app.command(
+    "duty",
+    help=_(
+        "Put an officer on or off duty: officers on duty are told of what arrives for their agency (if none of an "
+        "agency's officers is on duty, all of them are)."
+    ),
+)
+def officer_duty(
+    username: Annotated[str, typer.Argument(help=_("the officer's username"))],
+    state: Annotated[str, typer.Argument(help=_("on or off"))],
+    data: DataOption,
+) -> None:
+    from accord.directory.officers import set_officer_duty
+
+    if state not in {"on", "off"}:
+        stop(_("say 'on' or 'off', not {state!r}").format(state=state), code=2)
+    with opened_node(data) as node:
+        officer = _active_officer(node, username)
+        set_officer_duty(node, officer, state == "on")
+    if state == "on":
+        console.print(_("{username} is on duty for {agency}").format(username=username, agency=officer.agency))
+    else:
+        console.print(_("{username} is off duty").format(username=username))
+
+
+def _active_officer(node: Node, username: str) -> Officer:
+    from accord.directory.officers import officer_by_username
+
+    with node.engine.connect() as conn:
+        officer = officer_by_username(conn, username)
+    if officer is None:
+        stop(_("no active officer named {username!r}").format(username=username))
+    return officer

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from email.utils import formataddr, parseaddr
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -70,6 +70,8 @@ class Officer:
     roles: frozenset[Role]
     clearance: CommonLevel = CommonLevel.SECRET
     focus_areas: tuple[str, ...] = ()  # empty: every focus area of the agreement
+    email: str | None = None  # where notifications reach them by mail
+    duty: bool = False  # on duty: told of what arrives for their agency
     language: Language | None = None  # None: the node's default
     time_zone: str | None = None  # an IANA zone; None: the node's
 
@@ -83,21 +85,19 @@ class Officer:
             return None
 
 
-def officer_mailbox(display_name: str, username: str) -> str | None:
-    """An officer's address in the directory: the display name written as an RFC 5322 mailbox ("Name <address>")
-    or a username that is an address; None if the directory has none for them."""
-    for candidate in (display_name, username):
-        _, address = parseaddr(candidate)
-        if "@" in address and "." in address.rpartition("@")[2]:
-            return address
-    return None
+# An address as the directory keeps it: one addr-spec (RFC 5322 §3.4.1) of printable ASCII without spaces, a domain
+# with a dot; nothing a mail header could be made to carry besides it (no name, no comment, no line break).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_ADDRESS = re.compile(rf"{_ATOM}(?:{_ATOM}|\.){{0,63}}@{_LABEL}(?:\.{_LABEL})+")
 
 
-def display_with_mailbox(name: str, address: str) -> str:
-    """The directory keeps an officer's address in the display name, as an RFC 5322 mailbox."""
-    if officer_mailbox(address, "") != address.strip():
+def checked_email(address: str) -> str:
+    """The address, trimmed, if it is one an officer can be mailed at; InvalidInput otherwise."""
+    trimmed = address.strip()
+    if len(trimmed) > 254 or not _ADDRESS.fullmatch(trimmed) or ".." in trimmed:
         raise InvalidInput(_("{address!r} is not an email address").format(address=address))
-    return formataddr((name, address.strip()))
+    return trimmed
 
 
 def role_names(officer: Officer) -> str:
@@ -123,7 +123,11 @@ def create_officer(
     clearance: CommonLevel = CommonLevel.SECRET,
     focus_areas: tuple[str, ...] = (),
     language: Language | None = None,
+    *,
+    email: str | None = None,
+    duty: bool = False,
 ) -> Officer:
+    email = checked_email(email) if email is not None else None
     if len(password) < 12:
         raise InvalidInput(_("a password must have at least 12 characters"))
     if not roles:
@@ -149,8 +153,9 @@ def create_officer(
                 _("focus areas {unknown_areas} are not in the agreement").format(unknown_areas=unknown_areas)
             )
         officer = Officer(
-            str(uuid7()), username, display_name, node.party, agency, roles, clearance, tuple(focus_areas), language
+            str(uuid7()), username, display_name, node.party, agency, roles, clearance, tuple(focus_areas)
         )
+        officer = dataclasses.replace(officer, email=email, duty=duty, language=language)
         conn.execute(
             insert(officers),
             [
@@ -168,6 +173,8 @@ def create_officer(
                     "active": True,
                     "created_at": datetime.now(UTC),
                     "language": language.value if language else None,
+                    "email": email,
+                    "duty": duty,
                 }
             ],
         )
@@ -311,6 +318,8 @@ def officer_from_row(row: Any) -> Officer:
         roles=frozenset(Role(r) for r in row.roles.split(",")),
         clearance=CommonLevel(row.clearance),
         focus_areas=tuple(a for a in row.focus_areas.split(",") if a),
+        email=row.email,
+        duty=bool(row.duty),
         language=Language(row.language) if row.language else None,
         time_zone=row.time_zone,
     )
@@ -345,3 +354,19 @@ def officer_by_username(conn: Connection, username: str) -> Officer | None:
     """The active officer account `username`, or None."""
     row = conn.execute(select(officers).where(officers.c.username == username)).first()
     return officer_from_row(row) if row is not None and row.active else None
+
+
+def set_officer_email(node: Node, officer: Officer, address: str | None) -> Officer:
+    """Where notifications reach the officer by mail (None: in the app only); checked before anything is stored."""
+    email = checked_email(address) if address is not None else None
+    with node.engine.begin() as conn:
+        conn.execute(update(officers).where(officers.c.id == officer.id).values(email=email))
+    return dataclasses.replace(officer, email=email)
+
+
+def set_officer_duty(node: Node, officer: Officer, duty: bool) -> Officer:
+    """Put the officer on or off duty: on duty, they are told of what arrives for their agency (the notification
+    rules for duty officers)."""
+    with node.engine.begin() as conn:
+        conn.execute(update(officers).where(officers.c.id == officer.id).values(duty=duty))
+    return dataclasses.replace(officer, duty=duty)

@@ -14,6 +14,24 @@ _PRIORITIES: Mapping[str, Callable[[], str]] = {
     "immediate": lambda: pgettext("priority", "immediate"),
 }
 
+_MESSAGE_KINDS: Mapping[str, Callable[[], str]] = {
+    "request": lambda: pgettext("message kind", "request"),
+    "response": lambda: pgettext("message kind", "response"),
+    "share": lambda: pgettext("message kind", "share"),
+    "alert": lambda: pgettext("message kind", "alert"),
+    "correction": lambda: pgettext("message kind", "correction"),
+    "withdrawal": lambda: pgettext("message kind", "withdrawal"),
+    "retraction": lambda: pgettext("message kind", "retraction"),
+    # TRANSLATORS: a pre-export notification of a precursor shipment (PEN, as in PEN Online).
+    "pen": lambda: pgettext("message kind", "pen"),
+    # TRANSLATORS: a precursor incident (a seizure, a stopped shipment, a diversion, a suspicious order).
+    "incident": lambda: pgettext("message kind", "incident"),
+    # TRANSLATORS: a message asking the originator's consent to forward its message inside the other state.
+    "forward-consent": lambda: pgettext("message kind", "forward consent"),
+    # TRANSLATORS: a message telling the originator its message was forwarded inside the other state.
+    "forward-notice": lambda: pgettext("message kind", "forward notice"),
+}
+
 _SUBJECT_ROLES: Mapping[str, Callable[[], str]] = {
     "suspect": lambda: pgettext("subject role", "suspect"),
     # TRANSLATORS: charged, or detained on a charge.
@@ -46,6 +64,10 @@ def _word(words: Mapping[str, Callable[[], str]], value: object, unknown: Callab
 
 def priority_word(value: object) -> str:
     return _word(_PRIORITIES, value)
+
+
+def message_kind_word(value: object) -> str:
+    return _word(_MESSAGE_KINDS, value)
 
 
 def subject_role_word(value: object) -> str:

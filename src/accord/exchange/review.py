@@ -26,7 +26,6 @@ from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.disclosure import decide_disclosure
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.exchange.redaction import ReviewConditions, apply_conditions, removed_by
-from accord.exchange.review_notices import PRESSING, notify_reviewers
 from accord.exchange.sending import mark_answered, require_sender
 from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
@@ -36,6 +35,7 @@ from accord.store.tables import message_attachments, messages, review_decisions
 from accord.trust.peers import peer_for_party
 
 _LEVEL_ROLES = {1: {Role.LEGAL, Role.DEPUTY_HEAD}, 2: {Role.DEPUTY_HEAD}}
+PRESSING = frozenset({Priority.IMMEDIATE, Priority.URGENT})
 
 
 class ReviewAction(StrEnum):
@@ -161,6 +161,22 @@ def editors_of(conn: Connection, row: Any) -> tuple[str, ...]:
     return tuple(editors)
 
 
+@dataclass(frozen=True, slots=True)
+class Deciders:
+    """Who may decide a held disclosure now: its level, the roles that decide at that level, and the officers who
+    may not (its drafter and editors: four eyes)."""
+
+    level: int
+    roles: frozenset[Role]
+    excluded: tuple[str, ...]
+
+
+def deciders_of(conn: Connection, row: Any) -> Deciders:
+    """The deciders of the held message `row` (a row of `messages`)."""
+    level = _level(conn, row.id, row.decision)
+    return Deciders(level, frozenset(_LEVEL_ROLES[level]), editors_of(conn, row))
+
+
 def _require_any_reviewer(officer: Officer) -> None:
     if not (_LEVEL_ROLES[1] | _LEVEL_ROLES[2]) & officer.roles:
         raise Forbidden(_("the review queue is for legal officers and the deputy head"))
@@ -265,7 +281,6 @@ def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecisi
             )
         )
         state, reason = _apply(node, conn, row, decision, officer)
-        escalated = Message.model_validate_json(row.content) if decision.action == ReviewAction.ESCALATE else None
         append_event(
             conn,
             EventType.REVIEW_DECIDED,
@@ -278,8 +293,6 @@ def decide(node: Node, officer: Officer, message_id: str, decision: ReviewDecisi
             now,
         )
     node.outbox_signal.set()
-    if escalated is not None:
-        notify_reviewers(node, [escalated], level=2, exclude=editors)
     return {"message": message_id, "action": decision.action, "level": level, "state": state, "reason": reason}
 
 

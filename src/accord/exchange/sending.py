@@ -47,7 +47,6 @@ from accord.exchange.errors import (
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
-from accord.exchange.review_notices import notify_reviewers
 from accord.exchange.roster import check_named_recipients
 from accord.i18n import _
 from accord.ledger.events import EventType, append_events, event_row
@@ -83,7 +82,6 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
         built = [_cited_message(node, conn, officer, draft, now) for draft in drafts]
         queued = _decide_and_queue(node, conn, officer, peer, built, now)
     node.outbox_signal.set()
-    notify_reviewers(node, [q.message for q in queued if q.state is DeliveryState.HELD])
     return queued
 
 
@@ -218,8 +216,6 @@ def amend_message(node: Node, officer: Officer, message_id: str, draft: Amendmen
                 .values(amendment=effect.value, amended_by=amendment.id)
             )
     node.outbox_signal.set()
-    if queued.state is DeliveryState.HELD:
-        notify_reviewers(node, [queued.message])
     return queued
 
 

@@ -38,6 +38,8 @@ DATA_TEXTS: Mapping[str, tuple[str, ...]] = {
     "agencies/*.yaml": ("agencies.*.role",),
     # What each handling code means, read out in forward decisions and consent requests.
     "handling/caveats.yaml": ("caveats.*.text",),
+    # What each notification rule tells of, on an officer's notification settings.
+    "notifications/rules.yaml": ("rules.*.title", "rules.*.description"),
     # A pack's title and the questions an assessor of mistreatment risk answers (their `source` is a citation).
     "policy/*/manifest.yaml": ("title", "screens.mistreatment.factors.*.question"),
     # The names of the rule families the progress report counts disclosure decisions under.

@@ -75,6 +75,8 @@ officers = Table(
     Column("password_hash", Text, nullable=False),
     Column("is_sample", Boolean, nullable=False, default=False),
     Column("active", Boolean, nullable=False, default=True),
+    Column("email", String(254), nullable=True),  # where notifications reach them by mail; NULL: in the app only
+    Column("duty", Boolean, nullable=False, default=False),  # on duty for what arrives for their agency
     Column("created_at", UtcDateTime, nullable=False),
     Column("language", String(8), nullable=True),  # an accord.i18n Language; NULL: the node's default
     Column("time_zone", String(64), nullable=True),  # an IANA zone; NULL: the node's
@@ -681,4 +683,62 @@ match_followups = Table(
     Column("requested_by", String(128), nullable=False),
     Column("requested_at", UtcDateTime, nullable=False),
     Column("released_at", UtcDateTime, nullable=True),
+)
+
+
+# ---- notifications to officers (accord.notifications): in the app, and by mail through the agency's relay
+
+# One row per officer told of one thing under one rule; `subject` says what (a message id, a proposal id, a ledger
+# index), so an officer is never told twice of the same thing. `facts` holds what the notice says (kind, priority,
+# deadline, agencies), never a message's content, which is read (under need-to-know) when the notice is shown.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(36), primary_key=True),  # UUIDv7: newest first is by id
+    Column("officer_id", String(36), ForeignKey("officers.id"), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("subject", String(80), nullable=False),
+    Column("message_id", String(36)),
+    Column("facts", Text, nullable=False),  # JSON
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("read_at", UtcDateTime),
+    UniqueConstraint("officer_id", "rule", "subject", name="uq_notifications_once"),
+    Index("ix_notifications_officer", "officer_id", "id"),
+)
+
+# The mail outbox: a notification to send by mail, claimed by the node's notifier, retried with back-off while the
+# relay fails, kept once sent (when, and the Message-ID) as the record of what left.
+notification_mail = Table(
+    "notification_mail",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("notification_id", String(36), ForeignKey("notifications.id"), nullable=False, unique=True),
+    Column("address", String(254), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime),  # NULL once sent or refused for good
+    Column("lease_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("failed_at", UtcDateTime),  # the relay refused it for good (a 5xx for the address)
+    Column("smtp_message_id", String(255)),
+    Index("ix_notification_mail_due", "next_attempt_at", "id"),
+)
+
+# The optional rules an officer muted; a mandatory rule cannot be.
+notification_mutes = Table(
+    "notification_mutes",
+    metadata,
+    Column("officer_id", String(36), ForeignKey("officers.id"), primary_key=True),
+    Column("rule", String(64), primary_key=True),
+    Column("muted_at", UtcDateTime, nullable=False),
+)
+
+# Where the notifier is in the ledger (the next leaf index to look at) and when it last looked at deadlines; one row.
+notifier_state = Table(
+    "notifier_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("next_event", BigInteger, nullable=False),
+    Column("deadlines_at", UtcDateTime),
 )

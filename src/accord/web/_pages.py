@@ -21,6 +21,7 @@ from accord.exchange.review import pressing_reviews
 from accord.i18n import _
 from accord.i18n.templates import install_i18n
 from accord.i18n.zones import format_moment, reader_zone, zone_abbreviation
+from accord.notifications import unread_count
 from accord.policy.findings import describe_findings
 from accord.reports.render import format_hours
 
@@ -84,7 +85,7 @@ def session_csrf(request: Request) -> str:
 
 def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
     """What every page needs: the node, who is signed in, what their roles open (with the count of open ledger alarms
-    for those who audit), the CSRF token for its forms."""
+    for those who audit), their unread notifications, the CSRF token for its forms."""
     node = request.app.state.node
     can_audit = bool(officer and officer.roles & AUDIT_ROLES)
     can_review = bool(officer and officer.roles & {Role.LEGAL, Role.DEPUTY_HEAD})
@@ -97,6 +98,7 @@ def page_context(request: Request, officer: Officer | None) -> dict[str, Any]:
         "roles": {r.value for r in officer.roles} if officer else set(),
         "can_audit": can_audit,
         "open_alarms": unacknowledged_alarms(node) if can_audit else 0,
+        "unread_notifications": unread_count(node, officer) if officer else 0,
         "can_review": can_review,
         "urgent_reviews": pressing_reviews(node, officer) if officer and can_review else 0,
         "can_coordinate": bool(officer and Role.COORDINATOR in officer.roles),

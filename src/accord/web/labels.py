@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from accord.domain.words import priority_word, protected_ground_word, subject_role_word
+from accord.domain.words import message_kind_word, priority_word, protected_ground_word, subject_role_word
 from accord.i18n import pgettext
 
 
@@ -39,26 +39,7 @@ def delivery_state(value: object) -> str:
 
 
 def message_kind(value: object) -> str:
-    return _word(
-        {
-            "request": pgettext("message kind", "request"),
-            "response": pgettext("message kind", "response"),
-            "share": pgettext("message kind", "share"),
-            "alert": pgettext("message kind", "alert"),
-            "correction": pgettext("message kind", "correction"),
-            "withdrawal": pgettext("message kind", "withdrawal"),
-            "retraction": pgettext("message kind", "retraction"),
-            # TRANSLATORS: a pre-export notification of a precursor shipment (PEN, as in PEN Online).
-            "pen": pgettext("message kind", "pen"),
-            # TRANSLATORS: a precursor incident (a seizure, a stopped shipment, a diversion, a suspicious order).
-            "incident": pgettext("message kind", "incident"),
-            # TRANSLATORS: a message asking the originator's consent to forward its message inside the other state.
-            "forward-consent": pgettext("message kind", "forward consent"),
-            # TRANSLATORS: a message telling the originator its message was forwarded inside the other state.
-            "forward-notice": pgettext("message kind", "forward notice"),
-        },
-        value,
-    )
+    return message_kind_word(value)
 
 
 def amendment(value: object) -> str:

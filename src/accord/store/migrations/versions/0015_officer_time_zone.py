@@ -1,7 +1,7 @@
 """each officer's time zone (an IANA name; none: the node's)
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-11-29 08:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

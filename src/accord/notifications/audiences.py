@@ -1,0 +1,70 @@
+"""Who a rule tells of an occurrence: the officers of its audience who may read what it is about (need-to-know
+first, by the same read policy as the inbox), and who have not muted an optional rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Connection, select
+
+from accord.directory.officers import Officer, officer_from_row
+from accord.domain.notification_rules import Audience, NotificationRule
+from accord.exchange.mailbox import readable_rows
+from accord.node import Node
+from accord.notifications.occurrences import Occurrence
+from accord.store.tables import notification_mutes, officers
+
+
+def active_officers(node: Node, conn: Connection) -> list[Officer]:
+    rows = conn.execute(
+        select(officers)
+        .where(officers.c.party == node.party.value, officers.c.active.is_(True))
+        .order_by(officers.c.id)
+    ).all()
+    return [officer_from_row(row) for row in rows]
+
+
+def audience_of(
+    node: Node, conn: Connection, rule: NotificationRule, occurrence: Occurrence, staff: Sequence[Officer]
+) -> list[Officer]:
+    """The officers `rule` tells of `occurrence`, out of the node's active `staff`.
+
+    An audience is a list of tiers, the first that holds someone who may read the message wins: a named officer, then
+    the agency's duty officers, then all its officers, so that nothing pressing reaches nobody because the officer it
+    names cannot read it or nobody of the agency is on duty."""
+    may_read = _reader_check(node, occurrence)
+    for tier in _tiers(rule, occurrence, staff):
+        told = [officer for officer in tier if officer.username not in occurrence.excluded and may_read(officer)]
+        if told:
+            return told
+    return []
+
+
+def _tiers(rule: NotificationRule, occurrence: Occurrence, staff: Sequence[Officer]) -> list[list[Officer]]:
+    of_agency = [o for o in staff if o.agency == occurrence.agency]
+    on_duty = [o for o in of_agency if o.duty]
+    match rule.audience:
+        case Audience.DUTY_OFFICERS:
+            return [on_duty, of_agency]
+        case Audience.RECIPIENT | Audience.REQUESTER:
+            return [[o for o in staff if o.username == occurrence.named], on_duty, of_agency]
+        case Audience.REVIEWERS:
+            return [[o for o in staff if {r.value for r in o.roles} & occurrence.roles]]
+        case Audience.ROLES:
+            return [[o for o in staff if {r.value for r in o.roles} & set(rule.roles)]]
+
+
+def _reader_check(node: Node, occurrence: Occurrence) -> Callable[[Officer], bool]:
+    if occurrence.message is None:
+        return lambda officer: True
+    message = occurrence.message
+    return lambda officer: bool(readable_rows(node, officer, [message]))
+
+
+def muted_by(conn: Connection, rule: NotificationRule) -> set[str]:
+    """The officers (by id) who muted `rule`; nobody, for a mandatory rule (a mute left from when it was optional
+    does not count)."""
+    if not rule.optional:
+        return set()
+    found = conn.execute(select(notification_mutes.c.officer_id).where(notification_mutes.c.rule == rule.id))
+    return set(found.scalars())
