@@ -37,6 +37,7 @@ from accord.focus.precursors.samples import sample_precursor_traffic
 from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
+from accord.store.search import index_messages
 from accord.store.tables import messages, officers
 
 # Who talks to whom in each focus area: (Canadian agencies, Indian agencies).
@@ -130,7 +131,9 @@ def seed_traffic(
     for party, node in nodes.items():
         with node.engine.begin() as conn:
             for first in range(0, len(rows[party]), 500):
-                conn.execute(insert(messages), rows[party][first : first + 500])
+                batch = rows[party][first : first + 500]
+                conn.execute(insert(messages), batch)
+                index_messages(conn, {row["id"]: row["content"] for row in batch})
             ids = [row["id"] for row in rows[party]]
             append_event(
                 conn,
