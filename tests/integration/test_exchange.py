@@ -18,6 +18,7 @@ from accord.exchange.retention import purge_expired
 from accord.store.search import message_words
 from accord.store.tables import message_search, messages
 from tests.integration.nodes import RunningNode, draft, open_local, wait_for
+from tests.integration.pages import every_page
 from tests.integration.test_web_sessions import sign_in
 
 
@@ -210,6 +211,10 @@ def test_a_search_reads_page_by_page_and_a_tampered_cursor_is_refused(
                 break
             assert answer.headers["link"].endswith('>; rel="next"') and "q=anhydride" in answer.headers["link"]
         assert [page[0] for page in pages] == everything, "the same order, nothing twice, nothing left out"
+        for sort in ("deadline", "priority", "focus"):
+            in_order = [m["id"] for m in search(duty, "anhydride", sort=sort)]
+            walked = every_page(duty, "/api/v1/messages", "messages", q="anhydride", sort=sort, limit=1)
+            assert [page[0] for page in walked] == in_order and sorted(in_order) == sorted(everything), sort
         cursor = duty.get("/api/v1/messages", params={"limit": 1}).json()["next"]
         payload, tag = cursor.split(".")
         tampered = ("A" if payload[0] != "A" else "B") + payload[1:] + "." + tag

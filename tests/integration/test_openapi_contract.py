@@ -132,6 +132,7 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
         (422,),
         "`after` is a `next` this node answered, unchanged (a sealed cursor)",
     ),
+    "GET /api/v1/forwards": ((422,), "`after` is a `next` this node answered, unchanged (a sealed cursor)"),
     "POST /api/v1/matching/holdings/import": (
         (422,),
         "the file has a header (or is JSON) and each row is a record of the type: an id, the type's required fields, a "
