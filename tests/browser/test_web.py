@@ -327,3 +327,49 @@ def test_the_importing_authority_objects_to_a_pre_export_notification_in_the_bro
         cbn.wait_for_timeout(500)
     assert status() == "objected"
     context.close()
+
+
+def test_an_officer_finds_french_and_hindi_mail_by_its_words(sandbox: Sandbox, browser: Browser, screens: Path) -> None:
+    ca_context, canada = signed_in(browser, sandbox.canada, "sample.rcmp")
+    title = "Saisie d’anhydride acétique à Montréal"
+    compose(canada, title, "L’anhydride acétique, précurseur de l’héroïne, était caché dans des fûts.")
+    canada.get_by_role("button", name="Send").click()
+    expect(canada.get_by_role("status").first).to_contain_text("Your message is")
+    token = httpx.post(
+        sandbox.india.url + "/api/v1/token", data={"username": "sample.ncb", "password": "sample.ncb-SAMPLE-pw"}
+    ).json()["access_token"]
+    hindi_request = {
+        "kind": "request",
+        "recipient_agency": "RCMP",
+        "focus_area": "drugs",
+        "priority": "urgent",
+        "handling": {"classification": "Restricted", "tlp": "AMBER"},
+        "legal_basis": "NDPS Act 1985 s.9A; Canada–India arrangement",
+        "title": "एसिटिक एनहाइड्राइड की खेप",
+        "body": "पंजाब सीमा पर एसिटिक एनहाइड्राइड की खेप रोकी गई।",
+    }
+    sent = httpx.post(
+        sandbox.india.url + "/api/v1/messages", json=hindi_request, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert sent.status_code == 201 and sent.json()["delivery"]["state"] == "queued", sent.text
+    in_context, india = signed_in(browser, sandbox.india, "sample.ncb")
+
+    # India searches without its accents; the rows keep the search as they refresh, so the message shows on arrival.
+    india.goto("/inbox")
+    india.get_by_role("searchbox").fill("ANHYDRIDE precurseur")
+    india.get_by_role("button", name="Apply").click()
+    row = india.locator("#rows tr", has_text="Montréal")
+    expect(row).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(row.locator("mark")).to_have_text("anhydride")
+    expect(row).to_contain_text("found in: title, body")
+    expect(india.get_by_role("status")).to_contain_text("1 message has these words.")
+    india.screenshot(path=screens / "inbox-search.png", full_page=True)
+
+    canada.goto("/inbox?q=" + "एसिटिक")
+    hindi = canada.locator("#rows tr", has_text="खेप")
+    expect(hindi).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(hindi.locator("mark")).to_have_text("एसिटिक")
+    canada.get_by_role("link", name="Clear").click()
+    expect(canada.get_by_role("searchbox")).to_have_value("")
+    ca_context.close()
+    in_context.close()

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from accord.store.tables import events, forwards, messages
 from tests.integration.nodes import RunningNode, draft, wait_for
+from tests.integration.pages import assert_cursor_refused, every_page
 
 RESTRICTION = "Not to be shared with state police or customs brokers"
 
@@ -286,3 +287,13 @@ def test_the_cli_forwards_refuses_and_answers_consent_as_the_api_does(
     wait_for(lambda: forward_state(in_, forward_id) == "forwarded")
     listed = in_.run_accord("forward", "list", "--data", str(in_.data_dir), "--officer", "in.ncb")
     assert forward_id in listed.stdout
+
+
+def test_the_forwards_list_reads_page_by_page(shared_pair: tuple[RunningNode, RunningNode]) -> None:
+    _, in_ = shared_pair
+    with in_.client("in.ncb") as ncb:
+        everything = [f["id"] for f in ncb.get("/api/v1/forwards").json()["forwards"]]
+        assert len(everything) >= 2, "the forwards of the tests above"
+        pages = every_page(ncb, "/api/v1/forwards", "forwards", limit=1)
+        assert [page[0] for page in pages] == everything and all(len(page) == 1 for page in pages)
+        assert_cursor_refused(ncb, "/api/v1/forwards", ncb.get("/api/v1/forwards", params={"limit": 1}).json()["next"])

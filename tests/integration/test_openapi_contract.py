@@ -125,9 +125,19 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
     "GET /api/v1/networks/cases/{case_id}/analysis": ((422,), "the time window's `to` is not before its `from`"),
     "GET /api/v1/precursors/incidents": (
         (422,),
-        "`until` is not before `since`, and `substance` names a substance of this node's list (a name, synonym or "
-        "CAS number, matched loosely)",
+        "`until` is not before `since`, `substance` names a substance of this node's list (a name, synonym or "
+        "CAS number, matched loosely), and `after` is a `next` this node answered, unchanged (a sealed cursor)",
     ),
+    "GET /api/v1/messages": (
+        (422,),
+        "`after` is a `next` this node answered for the same order, unchanged (a sealed cursor), and a search has at "
+        "most 16 words",
+    ),
+    "GET /api/v1/precursors/notifications": (
+        (422,),
+        "`after` is a `next` this node answered, unchanged (a sealed cursor)",
+    ),
+    "GET /api/v1/forwards": ((422,), "`after` is a `next` this node answered, unchanged (a sealed cursor)"),
     "POST /api/v1/matching/holdings/import": (
         (422,),
         "the file has a header (or is JSON) and each row is a record of the type: an id, the type's required fields, a "

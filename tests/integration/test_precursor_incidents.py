@@ -4,6 +4,10 @@ own record of a shipment is compared with the notification. Bad incidents are re
 
 from __future__ import annotations
 
+import html
+import json
+import re
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +16,9 @@ from sqlalchemy import update
 
 from accord.store.tables import messages
 from tests.integration.nodes import RunningNode, wait_for
+from tests.integration.pages import assert_cursor_refused, every_page
 from tests.integration.test_precursor_notifications import answer, notification_of, pen, stored
+from tests.integration.test_web_sessions import sign_in
 
 TODAY = datetime.now(UTC).date()
 
@@ -226,3 +232,31 @@ def test_the_two_sides_records_of_a_shipment_are_compared(shared_pair: tuple[Run
     [mismatch] = [f for f in seen["flags"] if f["rule"] == "records-disagree"]
     assert "anpp: 400 kg recorded against 40 kg notified" in mismatch["reason"]
     assert "importer" not in mismatch["reason"]  # punctuation and case are not a difference
+
+
+def test_the_incidents_read_page_by_page_in_the_api_and_on_the_map(
+    shared_pair: tuple[RunningNode, RunningNode],
+) -> None:
+    ca, _ = shared_pair
+    diversion = incident(
+        kind="diversion", place={"name": "Surrey", "country": "CA", "latitude": 49.1, "longitude": -122.8}
+    )
+    with ca.client("ca.cbsa") as cbsa:
+        assert cbsa.post("/api/v1/messages", json=diversion).status_code == 201
+        everything = [i["id"] for i in cbsa.get("/api/v1/precursors/incidents").json()["incidents"]]
+        assert len(everything) >= 2
+        pages = every_page(cbsa, "/api/v1/precursors/incidents", "incidents", limit=1)
+        assert [page[0] for page in pages] == everything, "the most recently recorded first, each once"
+        assert every_page(cbsa, "/api/v1/precursors/incidents", "incidents", kind="diversion", limit=1)[0] != []
+        first = cbsa.get("/api/v1/precursors/incidents", params={"limit": 1}).json()["next"]
+        assert_cursor_refused(cbsa, "/api/v1/precursors/incidents", first)
+    web, _ = sign_in(ca, "ca.cbsa")
+    with closing(web):
+        shown = web.get("/precursors/incidents", params={"limit": 1})
+        points = re.search(r'<script type="application/json" id="incident-data">(.*?)</script>', shown.text, re.S)
+        assert points is not None and len(json.loads(points[1])) == 1, "the map shows the page"
+        following = re.search(r'<a href="([^"]+)" rel="next">', shown.text)
+        assert following is not None and "limit=1" in following[1]
+        later = web.get(html.unescape(following[1]))
+        assert later.status_code == 200 and 'rel="first"' in later.text
+        assert web.get("/precursors/incidents", params={"after": "forged.cursor"}).status_code == 422

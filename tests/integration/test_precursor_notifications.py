@@ -3,6 +3,7 @@ the work-plan report; bad notifications and bad answers are refused with a clear
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,8 @@ from sqlalchemy import func, select
 
 from accord.store.tables import messages
 from tests.integration.nodes import RunningNode, wait_for
+from tests.integration.pages import assert_cursor_refused, every_page
+from tests.integration.test_web_sessions import sign_in
 
 DISPATCH = (datetime.now(UTC) + timedelta(days=20)).date().isoformat()
 
@@ -148,3 +151,21 @@ def test_bad_notifications_are_refused_and_nothing_is_stored(shared_pair: tuple[
             assert refused.status_code == 422, (name, refused.text)
             assert refused.headers["content-type"].startswith("application/problem+json"), name
     assert stored(ca) == before
+
+
+def test_the_notifications_and_the_alerts_read_page_by_page(shared_pair: tuple[RunningNode, RunningNode]) -> None:
+    ca, _ = shared_pair
+    with ca.client("ca.ocs") as ocs:
+        assert ocs.post("/api/v1/messages", json=pen(carrier="Second Line")).status_code == 201
+        everything = [n["id"] for n in ocs.get("/api/v1/precursors/notifications").json()["notifications"]]
+        assert len(everything) >= 2
+        pages = every_page(ocs, "/api/v1/precursors/notifications", "notifications", limit=1)
+        assert [page[0] for page in pages] == everything
+        first = ocs.get("/api/v1/precursors/notifications", params={"limit": 1}).json()["next"]
+        assert_cursor_refused(ocs, "/api/v1/precursors/notifications", first)
+    web, _ = sign_in(ca, "ca.ocs")
+    with closing(web):
+        shown = web.get("/precursors", params={"limit": 1})
+        assert shown.text.count("data-notification=") == 1 and 'rel="next"' in shown.text
+        assert web.get("/precursors/alerts", params={"limit": 1}).status_code == 200
+        assert web.get("/precursors", params={"limit": 0}).status_code == 422

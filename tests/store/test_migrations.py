@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 
 from accord.store.engine import make_engine
 from accord.store.migrate import migrate
+from accord.store.search import is_index_object
 from accord.store.tables import metadata
 from tests.conftest import DatabaseFactory
 
@@ -17,10 +18,16 @@ def test_migrations_match_declared_tables(databases: DatabaseFactory) -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            drift = compare_metadata(MigrationContext.configure(connection), metadata)
+            # What only a migration can make (the stores' own full-text indexes) is left out of the comparison.
+            context = MigrationContext.configure(connection, opts={"include_name": _declarable})
+            drift = compare_metadata(context, metadata)
     finally:
         engine.dispose()
     assert drift == [], f"tables.py and the migrations disagree; add a migration: {drift}"
+
+
+def _declarable(name: str | None, kind: str, parent_names: object) -> bool:
+    return not (kind in ("table", "index") and is_index_object(name))
 
 
 def test_migrating_twice_changes_nothing(databases: DatabaseFactory) -> None:

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response
 
 from accord.api.schemas.forwarding import ConsentOutcome, ForwardList, ForwardOutcome, PublishedRoster
 from accord.domain.forwarding import ForwardDraft, OnwardConsent
 from accord.exchange.audit import require_operator
 from accord.exchange.roster import publish_roster
-from accord.forwarding.service import answer_consent, forward_message, list_forwards
+from accord.forwarding.service import FORWARD_ORDER, answer_consent, forward_message, forward_page
+from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, PageSize, next_cursor, open_cursor
 from accord.http.dependencies import NodeDep, OfficerDep
-from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, problems
+from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, next_link_response, problems
 
 router = APIRouter(prefix="/api/v1", tags=["forwarding"])
 
@@ -36,9 +37,20 @@ def consent(node: NodeDep, officer: OfficerDep, forward_id: ForwardId, answer: O
     return ConsentOutcome.model_validate(answer_consent(node, officer, str(forward_id), answer))
 
 
-@router.get("/forwards", responses=problems(*OFFICER_PROBLEMS))
-def forwards(node: NodeDep, officer: OfficerDep) -> ForwardList:
-    return ForwardList.model_validate({"forwards": list_forwards(node, officer)})
+@router.get("/forwards", responses=problems(*OFFICER_PROBLEMS) | next_link_response())
+def forwards(
+    request: Request,
+    response: Response,
+    node: NodeDep,
+    officer: OfficerDep,
+    limit: PageSize = DEFAULT_PAGE_SIZE,
+    after: AfterCursor = None,
+) -> ForwardList:
+    """The forwards the officer's agency made, was given, or is asked to consent to; the newest first."""
+    position = open_cursor(node, FORWARD_ORDER, after) if after else None
+    page = forward_page(node, officer, after=position, limit=limit)
+    cursor = next_cursor(request, response, node, FORWARD_ORDER, page.next)
+    return ForwardList.model_validate({"forwards": page.items, "next": cursor})
 
 
 @router.post("/roster", status_code=201, responses=problems(401, 403, 404))

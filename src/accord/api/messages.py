@@ -20,21 +20,40 @@ from accord.api.schemas.messages import (
     StoredAttachment,
 )
 from accord.domain.drafts import AmendmentDraft, MessageDraft, ReplyDraft
-from accord.domain.messages import DeliveryState
+from accord.domain.messages import DeliveryState, MessageKind, Priority
+from accord.domain.search import MAX_QUERY_CHARS
 from accord.errors import PayloadTooLarge
 from accord.exchange.attachments import read_attachment, store_blob
 from accord.exchange.case_export import ExportFormat, export_case
-from accord.exchange.mailbox import MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
+from accord.exchange.mailbox import (
+    MailboxFilter,
+    MailboxSort,
+    case_thread,
+    counts_by_focus_area,
+    list_messages,
+    mailbox_order,
+    open_message,
+)
 from accord.exchange.sending import Queued, amend_message, evaluate_draft, reply_draft, send_messages
 from accord.http.attachments import MULTIPART_OVERHEAD_BYTES, file_part
+from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, next_cursor, open_cursor
 from accord.http.dependencies import NodeDep, OfficerDep, read_capped_body
-from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, files, problems, request_body, vocabulary
+from accord.http.openapi import (
+    BODY_PROBLEMS,
+    OFFICER_PROBLEMS,
+    files,
+    next_link_response,
+    problems,
+    request_body,
+    vocabulary,
+)
 from accord.i18n import _
 from accord.reports.case_report import render_case_pdf
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
 MAX_BATCH = 1000
+MAX_MAILBOX_PAGE = 500
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MessageId = Annotated[UUID, Path(description="the message's id")]
 # Sending: 403 for a role that may not send, 404 for a case or message that is not there (or not the officer's to see).
@@ -81,26 +100,61 @@ def send_batch(node: NodeDep, officer: OfficerDep, batch: MessageBatch) -> Queue
     return QueuedBatch(messages=[_queued_view(q) for q in send_messages(node, officer, batch.messages)])
 
 
-@router.get("/messages", responses=problems(*OFFICER_PROBLEMS))
+@router.get("/messages", responses=problems(*OFFICER_PROBLEMS) | next_link_response())
 def mailbox(
+    request: Request,
+    response: Response,
     node: NodeDep,
     officer: OfficerDep,
     box: Literal["inbox", "outbox"] = "inbox",
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_QUERY_CHARS,
+            description=(
+                "words to search for in the title, body and attachment names, in any language and script: a message "
+                "matches when it has every word, whatever its case or its Latin accents (`precurseur` finds "
+                "`précurseur`); a `*` right after a word matches words that begin with it (`anhydr*`); nothing "
+                "else is syntax (quotes, `-`, `OR`, `NEAR`, parentheses are taken as words or spaces). Only messages "
+                "the officer may read are searched; with `q`, each message says where it matched (`matched_in`)"
+            ),
+        ),
+    ] = None,
     focus_area: Annotated[
         str | None, Query(description="a focus area of the agreement", json_schema_extra=vocabulary("focus-area"))
     ] = None,
+    kind: MessageKind | None = None,
+    priority: Priority | None = None,
     state: DeliveryState | None = None,
     overdue: bool | None = None,
     case_id: UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[UUID | None, Query(description="the `next_before` of the previous page")] = None,
+    sort: Annotated[
+        MailboxSort,
+        Query(
+            description="created: the newest first; deadline: the nearest first; priority: immediate first; focus: by "
+            "focus area"
+        ),
+    ] = MailboxSort.CREATED,
+    limit: Annotated[int, Query(ge=1, le=MAX_MAILBOX_PAGE, description="messages per page")] = DEFAULT_PAGE_SIZE,
+    after: AfterCursor = None,
 ) -> Mailbox:
-    case = str(case_id) if case_id else None
-    flt = MailboxFilter(box, focus_area, state, overdue, case, limit, str(before) if before else None)
-    items = list_messages(node, officer, flt)
-    return Mailbox.model_validate(
-        {"box": box, "messages": items, "next_before": items[-1]["id"] if len(items) == limit else None}
+    order = mailbox_order(sort)
+    flt = MailboxFilter(
+        box,
+        focus_area,
+        state,
+        overdue,
+        str(case_id) if case_id else None,
+        limit,
+        open_cursor(node, order, after) if after else None,
+        kind,
+        priority,
+        q,
+        sort,
     )
+    page = list_messages(node, officer, flt)
+    cursor = next_cursor(request, response, node, order, page.next)
+    return Mailbox.model_validate({"box": box, "messages": page.items, "next": cursor})
 
 
 @router.get("/messages/counts", responses=problems(401))

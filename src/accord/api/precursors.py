@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from accord.api.schemas.precursors import (
     AlertSent,
@@ -17,11 +17,18 @@ from accord.api.schemas.precursors import (
     SubstanceMatches,
 )
 from accord.domain.incidents import IncidentKind
-from accord.focus.precursors.incidents import IncidentFilter, list_incidents
-from accord.focus.precursors.service import FollowUpDraft, list_notifications, raise_alert, send_reminder
+from accord.focus.precursors.incidents import INCIDENT_ORDER, IncidentFilter, incident_page
+from accord.focus.precursors.service import (
+    NOTIFICATION_ORDER,
+    FollowUpDraft,
+    notification_page,
+    raise_alert,
+    send_reminder,
+)
 from accord.focus.precursors.substances import load_substances
+from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, PageSize, next_cursor, open_cursor
 from accord.http.dependencies import NodeDep, OfficerDep
-from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, problems
+from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, next_link_response, problems
 from accord.http.parameters import Rfc3339Date
 
 router = APIRouter(tags=["precursors"])
@@ -50,16 +57,22 @@ def substances(
     )
 
 
-@router.get("/api/v1/precursors/notifications", responses=problems(*OFFICER_PROBLEMS))
+@router.get("/api/v1/precursors/notifications", responses=problems(*OFFICER_PROBLEMS) | next_link_response())
 def notifications(
+    request: Request,
+    response: Response,
     node: NodeDep,
     officer: OfficerDep,
     state: Annotated[NotificationStatus | None, Query(alias="status")] = None,
     flagged: bool | None = None,
+    limit: PageSize = DEFAULT_PAGE_SIZE,
+    after: AfterCursor = None,
 ) -> NotificationList:
-    return NotificationList.model_validate(
-        {"notifications": [v.as_json() for v in list_notifications(node, officer, state, flagged)]}
-    )
+    """The notifications the officer may read, the most recent first, `limit` at a time."""
+    position = open_cursor(node, NOTIFICATION_ORDER, after) if after else None
+    page = notification_page(node, officer, state, flagged, after=position, limit=limit)
+    cursor = next_cursor(request, response, node, NOTIFICATION_ORDER, page.next)
+    return NotificationList.model_validate({"notifications": [v.as_json() for v in page.items], "next": cursor})
 
 
 @router.post(
@@ -82,8 +95,10 @@ def reminder(node: NodeDep, officer: OfficerDep, message_id: NotificationId, dra
     return ReminderSent.model_validate(send_reminder(node, officer, str(message_id), draft))
 
 
-@router.get("/api/v1/precursors/incidents", responses=problems(*OFFICER_PROBLEMS))
+@router.get("/api/v1/precursors/incidents", responses=problems(*OFFICER_PROBLEMS) | next_link_response())
 def incidents(
+    request: Request,
+    response: Response,
     node: NodeDep,
     officer: OfficerDep,
     q: Annotated[str | None, Query(max_length=200, description="words in any text of the incident")] = None,
@@ -92,6 +107,12 @@ def incidents(
     country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="where it happened")] = None,
     since: Annotated[Rfc3339Date | None, Query(description="happened on or after this day")] = None,
     until: Annotated[Rfc3339Date | None, Query(description="happened on or before this day")] = None,
+    limit: PageSize = DEFAULT_PAGE_SIZE,
+    after: AfterCursor = None,
 ) -> IncidentList:
+    """The incidents the officer may read that match, the most recently recorded first, `limit` at a time."""
     flt = IncidentFilter(q=q, kind=kind, substance=substance, country=country, since=since, until=until)
-    return IncidentList.model_validate({"incidents": [v.as_json() for v in list_incidents(node, officer, flt)]})
+    position = open_cursor(node, INCIDENT_ORDER, after) if after else None
+    page = incident_page(node, officer, flt, after=position, limit=limit)
+    cursor = next_cursor(request, response, node, INCIDENT_ORDER, page.next)
+    return IncidentList.model_validate({"incidents": [v.as_json() for v in page.items], "next": cursor})

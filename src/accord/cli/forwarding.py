@@ -110,10 +110,10 @@ def forward_consent(
     help=_("The forwards the officer's agency made or was given, and those of its messages the peer made or asks for."),
 )
 def forward_list(data: DataOption, officer: OfficerOption) -> None:
-    from accord.forwarding.service import list_forwards
+    from accord.forwarding.service import forward_page
 
     with node_as_officer(data, officer) as (node, reader):
-        listed = list_forwards(node, reader)
+        listed = forward_page(node, reader, limit=500).items  # the newest 500, as the list always showed
     table = Table(_("forward"), _("role"), _("message"), _("to"), _("state"), _("created"))
     for f in listed:
         to = f"{f['to']['agency']}" + (f" / {f['to']['officer']}" if f["to"]["officer"] else "")

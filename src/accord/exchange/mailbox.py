@@ -6,21 +6,26 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, and_, or_, select, update
+from sqlalchemy import Connection, Row, and_, case, func, literal, or_, select, update
 from uuid6 import uuid7
 
 from accord.directory.officers import Officer
 from accord.domain.handling import CommonLevel
-from accord.domain.messages import OPENING_KINDS, DeliveryState, Direction
+from accord.domain.messages import OPENING_KINDS, DeliveryState, Direction, MessageKind, Priority
+from accord.domain.search import MAX_QUERY_CHARS, MAX_QUERY_WORDS, SearchQuery, mentions, parse_query
 from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import Reader
+from accord.store.keyset import Page, Position, SortKey, read_page
+from accord.store.search import message_search_for
 from accord.store.tables import messages
+from accord.store.types import UtcDateTime
 from accord.trust.peers import peer_for_party
 
 _NOTICE_RANK = 1  # read notices overtake routine traffic: the sender is waiting to know
@@ -33,6 +38,30 @@ class Box:
     OUTBOX = "outbox"
 
 
+class MailboxSort(StrEnum):
+    CREATED = "created"  # the newest first
+    DEADLINE = "deadline"  # the nearest deadline first, messages without one last
+    PRIORITY = "priority"  # immediate, urgent, routine; the oldest first within each
+    FOCUS = "focus"  # by focus area code; the oldest first within each
+
+
+_NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def mailbox_order(sort: MailboxSort) -> SortKey:
+    """The order of a mailbox listing: stable (it ends with the id), and what its page cursors continue."""
+    columns = messages.c
+    if sort is MailboxSort.DEADLINE:
+        deadline = func.coalesce(columns.deadline, literal(_NO_DEADLINE, UtcDateTime()))
+        return SortKey("messages/deadline", (deadline, columns.created_at, columns.id), descending=False)
+    if sort is MailboxSort.PRIORITY:
+        rank = case({p.value: p.outbox_rank for p in Priority}, value=columns.priority, else_=len(Priority))
+        return SortKey("messages/priority", (rank, columns.created_at, columns.id), descending=False)
+    if sort is MailboxSort.FOCUS:
+        return SortKey("messages/focus", (columns.focus_area, columns.created_at, columns.id), descending=False)
+    return SortKey("messages/created", (columns.created_at, columns.id))
+
+
 @dataclass(frozen=True, slots=True)
 class MailboxFilter:
     box: str
@@ -41,7 +70,11 @@ class MailboxFilter:
     overdue: bool | None = None
     case_id: str | None = None
     limit: int = 50
-    before: str | None = None  # message id to page from (ids are UUIDv7, so sortable by time)
+    after: Position | None = None  # where the page starts: the position of the previous page's last message
+    kind: MessageKind | None = None
+    priority: Priority | None = None
+    q: str | None = None  # words to search for, as typed (accord.domain.search)
+    sort: MailboxSort = MailboxSort.CREATED
 
 
 def _own_clause(officer: Officer) -> Any:
@@ -139,13 +172,31 @@ def check_readable(node: Node, officer: Officer, message_id: str) -> None:
         raise
 
 
-def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> list[dict[str, Any]]:
+def search_query(typed: str) -> SearchQuery:
+    """What an officer typed in a search box, read as words (nothing typed is syntax); too long a query is refused."""
+    if len(typed) > MAX_QUERY_CHARS:
+        raise InvalidInput(
+            _("the search is {count} characters long; at most {limit}").format(count=len(typed), limit=MAX_QUERY_CHARS)
+        )
+    query = parse_query(typed)
+    if len(query.terms) > MAX_QUERY_WORDS:
+        raise InvalidInput(
+            _("the search has {count} words; at most {limit}").format(count=len(query.terms), limit=MAX_QUERY_WORDS)
+        )
+    return query
+
+
+def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> Page[dict[str, Any]]:
+    """A page of the officer's inbox or outbox: the filters and the search in one query (the box's own clause among
+    them), then need-to-know on each row read, before anything is shown or counted; the page ends after `limit`
+    messages the officer may read."""
     if flt.box not in {Box.INBOX, Box.OUTBOX}:
         raise InvalidInput(_("box is 'inbox' or 'outbox'"))
     if flt.focus_area is not None and node.agreement.focus_area(flt.focus_area) is None:
         raise InvalidInput(_("{focus_area!r} is not a focus area of the agreement").format(focus_area=flt.focus_area))
     if not 1 <= flt.limit <= 500:
         raise InvalidInput(_("limit is between 1 and 500"))
+    search = search_query(flt.q) if flt.q is not None else None
     now = datetime.now(UTC)
     query = select(messages)
     if flt.box == Box.INBOX:
@@ -160,16 +211,37 @@ def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> list[dict
         query = query.where(messages.c.state == flt.state.value)
     if flt.case_id:
         query = query.where(messages.c.case_id == flt.case_id)
+    if flt.kind:
+        query = query.where(messages.c.kind == flt.kind.value)
+    if flt.priority:
+        query = query.where(messages.c.priority == flt.priority.value)
     if flt.overdue is True:
         query = query.where(_overdue_clause(now))
     elif flt.overdue is False:
         query = query.where(~_overdue_clause(now))
-    if flt.before:
-        query = query.where(messages.c.id < flt.before)
-    query = query.order_by(messages.c.id.desc()).limit(flt.limit)
     with node.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return [message_view(row, now) for row in readable_rows(node, officer, rows)]
+        if search is not None:
+            query = query.where(message_search_for(conn).matching(messages.c.id, search))
+
+        def keep(rows: Sequence[Row[Any]]) -> list[tuple[Row[Any], dict[str, Any]]]:
+            return [(row, _listed(row, now, search)) for row in readable_rows(node, officer, rows)]
+
+        return read_page(conn, query, mailbox_order(flt.sort), after=flt.after, limit=flt.limit, keep=keep)
+
+
+def _listed(row: Row[Any], now: datetime, search: SearchQuery | None) -> dict[str, Any]:
+    view = message_view(row, now)
+    if search is not None:
+        view["matched_in"] = matched_in(row, search)
+    return view
+
+
+def matched_in(row: Row[Any], search: SearchQuery) -> list[str]:
+    """Where a message has the words searched for: its title, body, attachment names (never their text)."""
+    content = json.loads(row.content)
+    names = " ".join(str(a.get("name") or "") for a in content.get("attachments") or ())
+    places = (("title", row.title), ("body", str(content.get("body") or "")), ("attachments", names))
+    return [place for place, text in places if mentions(text, search)]
 
 
 def counts_by_focus_area(node: Node, officer: Officer) -> dict[str, dict[str, int]]:

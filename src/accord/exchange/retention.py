@@ -18,6 +18,7 @@ from accord.errors import ConfigurationError
 from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
+from accord.store.search import message_search_for, store_words
 from accord.store.tables import messages
 
 PURGED_TITLE = "[purged under the retention rule]"
@@ -66,9 +67,13 @@ def purge_expired(node: Node, as_of: datetime | None = None) -> PurgeSummary:
                     row.content.encode(),  # the leaf keeps the hash of what was removed, never the content
                     now,
                 )
+            store_words(conn, dict.fromkeys((row.id for row in rows), ""))  # nothing left to find it by
         purged += len(rows)
         if len(rows) < BATCH:
             break
+    if purged:
+        with node.engine.begin() as conn:  # the removed words leave the index's pages too, not only its answers
+            message_search_for(conn).compact(conn)
     return PurgeSummary(purged, now, rule.message_days, rule.refused_days)
 
 

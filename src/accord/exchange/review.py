@@ -31,6 +31,7 @@ from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Principal, Verdict
+from accord.store.search import index_messages
 from accord.store.tables import message_attachments, messages, review_decisions
 from accord.trust.peers import peer_for_party
 
@@ -323,6 +324,7 @@ def revise_held(node: Node, officer: Officer, message_id: str, revision: Revisio
             .where(messages.c.id == message_id)
             .values(content=content, decision=json.dumps(decided.as_json()), state_reason=reason)
         )
+        index_messages(conn, {message_id: content})
         _unlink_removed(conn, held, revised)
         conn.execute(
             insert(review_decisions).values(

@@ -36,6 +36,7 @@ from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Verdict
+from accord.store.keyset import Page, Position, SortKey, read_page
 from accord.store.tables import forwards, messages
 
 _FORWARD_KINDS = frozenset({MessageKind.FORWARD_CONSENT, MessageKind.FORWARD_NOTICE})
@@ -539,29 +540,34 @@ def _originator_row(message: Message, onward: OnwardDisclosure, state: ForwardSt
 # ------------------------------------------------------------------------------------------------------ lists
 
 
-def list_forwards(node: Node, officer: Officer) -> list[dict[str, Any]]:
+FORWARD_ORDER = SortKey("forwards/created", (forwards.c.created_at, forwards.c.id))
+
+
+def forward_page(
+    node: Node, officer: Officer, *, consent_asked: bool = False, after: Position | None = None, limit: int = 50
+) -> Page[dict[str, Any]]:
     """The forwards the officer's agency made or was given, and those of its own messages the peer made or asks
-    consent for; newest first."""
+    consent for (only those still waiting for its consent, with `consent_asked`); newest first, a page at a time."""
+    query = select(forwards).where(
+        or_(
+            (forwards.c.role == ForwardRole.FORWARDER.value) & (forwards.c.from_agency == officer.agency),
+            (forwards.c.role == ForwardRole.FORWARDER.value)
+            & (forwards.c.state == ForwardState.FORWARDED.value)
+            & (
+                ((forwards.c.to_agency == officer.agency) & forwards.c.to_officer.is_(None))
+                | (forwards.c.to_officer == officer.username)
+            ),
+            (forwards.c.role == ForwardRole.ORIGINATOR.value) & (forwards.c.originator_agency == officer.agency),
+        )
+    )
+    if consent_asked:
+        query = query.where(
+            forwards.c.role == ForwardRole.ORIGINATOR.value, forwards.c.state == ForwardState.AWAITING_CONSENT.value
+        )
     with node.engine.connect() as conn:
-        rows = conn.execute(
-            select(forwards)
-            .where(
-                or_(
-                    (forwards.c.role == ForwardRole.FORWARDER.value) & (forwards.c.from_agency == officer.agency),
-                    (forwards.c.role == ForwardRole.FORWARDER.value)
-                    & (forwards.c.state == ForwardState.FORWARDED.value)
-                    & (
-                        ((forwards.c.to_agency == officer.agency) & forwards.c.to_officer.is_(None))
-                        | (forwards.c.to_officer == officer.username)
-                    ),
-                    (forwards.c.role == ForwardRole.ORIGINATOR.value)
-                    & (forwards.c.originator_agency == officer.agency),
-                )
-            )
-            .order_by(forwards.c.created_at.desc())
-            .limit(500)
-        ).all()
-    return [forward_view(r) for r in rows]
+        return read_page(
+            conn, query, FORWARD_ORDER, after=after, limit=limit, keep=lambda rows: [(r, forward_view(r)) for r in rows]
+        )
 
 
 def forward_view(row: Row[Any]) -> dict[str, Any]:

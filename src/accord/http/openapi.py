@@ -61,6 +61,15 @@ OFFICER_PROBLEMS = (401, 422)
 BODY_PROBLEMS = (400, *OFFICER_PROBLEMS)
 
 
+def next_link_response() -> Responses:
+    """The 200 answer's `Link` header of a paged list (accord.http.cursors)."""
+    link = {
+        "description": 'RFC 8288: the next page, rel="next" (the same request with `after` set); absent on the last',
+        "schema": {"type": "string"},
+    }
+    return {200: {"headers": {"Link": link}}}
+
+
 def files(description: str, content: dict[str, dict[str, Any]], model: type[BaseModel] | None = None) -> Responses:
     """The 200 answer of a route that writes its own body (a file, a report) in the media types of `content`; with
     `model`, the JSON one is that model."""

@@ -37,6 +37,7 @@ from accord.focus.precursors.samples import sample_precursor_traffic
 from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
+from accord.store.search import index_messages
 from accord.store.tables import messages, officers
 
 # Who talks to whom in each focus area: (Canadian agencies, Indian agencies).
@@ -53,6 +54,20 @@ _PRIORITY_WEIGHTS = {Priority.ROUTINE: 0.7, Priority.URGENT: 0.25, Priority.IMME
 _CLASSIFICATION = {Party.CA: "Protected B", Party.IN: "Restricted"}
 _T = TypeVar("_T")
 _READ_SHARE = 0.93
+_BODY = "Generated sandbox traffic: no real person, organisation or event."
+# Drugs traffic is written, one message in three, in the language its agencies also write in (French at a Canadian
+# one, Hindi at an Indian one), so that the search can be tried in each on the sandbox. Chosen by the message's number,
+# not by the random generator, so that a seed makes the same traffic as before.
+_DRUGS_BODIES = {
+    Party.CA: (
+        "Message généré pour le bac à sable : une expédition d’anhydride acétique et de 4-AP, précurseurs de "
+        "l’héroïne et du fentanyl, est signalée. Aucune personne, organisation ni expédition réelle."
+    ),
+    Party.IN: (
+        "सैंडबॉक्स के लिए बनाया गया नमूना संदेश: एसिटिक एनहाइड्राइड और 4-AP की एक खेप की सूचना। कोई वास्तविक "
+        "व्यक्ति, संगठन या खेप नहीं।"
+    ),
+}
 _ANSWER_SHARE = 0.85
 
 
@@ -130,7 +145,9 @@ def seed_traffic(
     for party, node in nodes.items():
         with node.engine.begin() as conn:
             for first in range(0, len(rows[party]), 500):
-                conn.execute(insert(messages), rows[party][first : first + 500])
+                batch = rows[party][first : first + 500]
+                conn.execute(insert(messages), batch)
+                index_messages(conn, {row["id"]: row["content"] for row in batch})
             ids = [row["id"] for row in rows[party]]
             append_event(
                 conn,
@@ -170,7 +187,7 @@ def _opening(rng: random.Random, created: datetime, deadline_for: Callable[[Prio
         ),
         legal_basis="SAMPLE legal basis (generated sandbox traffic)",
         title=f"[SAMPLE] {kind.value} {area} #{number}",
-        body="Generated sandbox traffic: no real person, organisation or event.",
+        body=_DRUGS_BODIES[sender_party] if area == "drugs" and number % 3 == 0 else _BODY,
         subjects=(Subject(kind=SubjectKind.ORGANISATION, name=f"SAMPLE Trading Co {number}"),),
     )
 

@@ -148,6 +148,18 @@ messages = Table(
     Index("ix_messages_box_recipient", "direction", "recipient_agency", "created_at"),
 )
 
+# The words of each message as full-text search reads them (accord.domain.search: its title, body and attachment
+# names, folded), one row per message that has any. Only the migration can make the store's own index over them, so
+# it lives there and in accord.store.search: an FTS5 table kept in step by triggers on SQLite, a GIN index on
+# PostgreSQL. Written in the transaction that writes the message.
+message_search = Table(
+    "message_search",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("message_id", String(36), ForeignKey("messages.id"), nullable=False, unique=True),
+    Column("words", Text, nullable=False),
+)
+
 outbox = Table(
     "outbox",
     metadata,

@@ -4,6 +4,7 @@ with the context every page needs (who is signed in, what their roles open, the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -11,19 +12,24 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.datastructures import URL
 
 from accord.datafiles import marking_label
 from accord.directory.officers import Officer, Role
 from accord.domain.agreement import Agreement
 from accord.domain.official import in_language
+from accord.errors import InvalidInput
 from accord.exchange.audit import AUDIT_ROLES, unacknowledged_alarms
 from accord.exchange.review import pressing_reviews
+from accord.http.cursors import issue_cursor, open_cursor, page_size
 from accord.i18n import _
 from accord.i18n.templates import install_i18n
 from accord.i18n.zones import format_moment, reader_zone, zone_abbreviation
+from accord.node import Node
 from accord.notifications import unread_count
 from accord.policy.findings import describe_findings
 from accord.reports.render import format_hours
+from accord.store.keyset import Position, SortKey
 
 _environment = Environment(
     loader=PackageLoader("accord.web", "templates"),
@@ -122,3 +128,42 @@ def page(request: Request, name: str, officer: Officer | None, status_code: int 
 def redirect(url: str) -> RedirectResponse:
     """After a form post: 303, so the browser follows with a GET and a reload does not post again."""
     return RedirectResponse(url, status_code=303)
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """The links under a paged list: the next page and, on a later page, the first; each keeps the page's filters."""
+
+    next_url: str | None
+    first_url: str | None
+
+
+def pager(request: Request, node: Node, key: SortKey, following: Position | None, *, path: str | None = None) -> Pager:
+    """Links for the page of `request` (at `path`, when the request is a live fragment's): its next page, which
+    starts after `following`, and its first page when this one continued another."""
+    here = request.url.remove_query_params("after")
+    where = path or here.path
+
+    def link(url: URL) -> str:
+        return f"{where}?{url.query}" if url.query else where
+
+    return Pager(
+        next_url=link(here.include_query_params(after=issue_cursor(node, key, following))) if following else None,
+        first_url=link(here) if request.query_params.get("after") else None,
+    )
+
+
+def page_position(node: Node, key: SortKey, request: Request) -> Position | None:
+    """Where the page starts: the request's `after` cursor opened (422 when this node did not issue it)."""
+    after = request.query_params.get("after")
+    return open_cursor(node, key, after) if after else None
+
+
+def page_limit(request: Request, default: int) -> int:
+    """The request's `limit`, from 1 to the most a page holds; `default` when none is given."""
+    given = request.query_params.get("limit")
+    if not given:
+        return default
+    if not given.isdigit():
+        raise InvalidInput(_("limit {given!r} is not a number of items").format(given=given))
+    return page_size(int(given))

@@ -15,17 +15,18 @@ from accord.directory.officers import Officer
 from accord.domain.forwarding import ConsentDecision, ForwardDraft, OnwardConsent
 from accord.errors import AccordError, InvalidInput, validation_text
 from accord.exchange.mailbox import open_message
-from accord.forwarding.service import answer_consent, forward_message, list_forwards
+from accord.forwarding.service import FORWARD_ORDER, answer_consent, forward_message, forward_page
 from accord.forwarding.texts import caveat_texts
 from accord.http.dependencies import NodeDep
 from accord.i18n import _
 from accord.node import Node
 from accord.policy.installed import shown_decision
-from accord.web._pages import page, redirect
+from accord.web._pages import page, page_limit, page_position, pager, redirect
 from accord.web.labels import LABELS
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
 
 
 def _form_context(node: Node, officer: Officer, message_id: str) -> dict[str, Any]:
@@ -70,15 +71,22 @@ async def forward(
 
 @router.get("/forwards")
 def forwards_page(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
-    listed = [_shown(node, f) for f in list_forwards(node, officer)]
+    listed = forward_page(
+        node,
+        officer,
+        after=page_position(node, FORWARD_ORDER, request),
+        limit=page_limit(request, PAGE_SIZE),
+    )
+    asked = forward_page(node, officer, consent_asked=True, limit=PAGE_SIZE).items
     return page(
         request,
         "forwards.html.j2",
         officer,
         labels=LABELS,
-        forwards=listed,
+        forwards=[_shown(node, f) for f in listed.items],
+        pager=pager(request, node, FORWARD_ORDER, listed.next),
         done=request.query_params.get("done"),
-        asked=[f for f in listed if f["role"] == "originator" and f["state"] == "awaiting-consent"],
+        asked=asked,
     )
 
 

@@ -7,8 +7,9 @@ policy apply unchanged.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -33,9 +34,20 @@ from accord.domain.messages import (
     SubjectRole,
 )
 from accord.domain.notifications import PenAnswer, PenDecision
+from accord.domain.search import SearchQuery, highlight
 from accord.errors import AccordError, InvalidInput, validation_text
 from accord.exchange.attachments import read_message_attachment, store_blob
-from accord.exchange.mailbox import Box, MailboxFilter, case_thread, counts_by_focus_area, list_messages, open_message
+from accord.exchange.mailbox import (
+    Box,
+    MailboxFilter,
+    MailboxSort,
+    case_thread,
+    counts_by_focus_area,
+    list_messages,
+    mailbox_order,
+    open_message,
+    search_query,
+)
 from accord.exchange.sending import answer_defaults, evaluate_draft, reply_draft, send_messages
 from accord.http.attachments import attachment_response
 from accord.http.dependencies import NodeDep
@@ -43,12 +55,13 @@ from accord.i18n import _
 from accord.node import Node
 from accord.policy.installed import InstalledPolicy
 from accord.policy.offences import offence_taxonomy
-from accord.web._pages import page, redirect
+from accord.web._pages import Pager, page, page_limit, page_position, pager, redirect
 from accord.web.labels import LABELS
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
-_PRIORITY_ORDER = {p.value: p.outbox_rank for p in Priority}
+T = TypeVar("T")
+WEB_PAGE_SIZE = 50
 SUBJECT_ROWS = 3
 IDENTIFIER_ROWS = 2  # per subject; the API takes any number
 ASSURANCE_ROWS = 2
@@ -57,51 +70,80 @@ ASSURANCE_ROWS = 2
 # ---- inbox and outbox
 
 
-def _mailbox(node: Node, officer: Officer, box: str, params: dict[str, str | None]) -> list[dict[str, Any]]:
-    overdue = {"yes": True, "no": False}.get(params.get("overdue") or "")
-    wanted = params.get("state")
+_BOX_PARAMS = ("q", "focus_area", "kind", "priority", "state", "overdue", "sort", "limit", "after")
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A page of a box as the page and its live rows show it."""
+
+    rows: list[dict[str, Any]]
+    search: SearchQuery | None
+    pager: Pager
+
+
+def _choice(enum: Callable[[str], T], wanted: str | None, refusal: str) -> T | None:
+    """`wanted` as a value of `enum`; `refusal` (with `{wanted}`) says why not."""
     try:
-        state = DeliveryState(wanted) if wanted else None
+        return enum(wanted) if wanted else None
     except ValueError as exc:
-        raise InvalidInput(_("{wanted!r} is not a delivery state").format(wanted=wanted)) from exc
-    flt = MailboxFilter(box=box, focus_area=params.get("focus_area") or None, state=state, overdue=overdue, limit=200)
-    rows = list_messages(node, officer, flt)
-    if params.get("priority"):
-        rows = [r for r in rows if r["priority"] == params["priority"]]
-    sort = params.get("sort") or "created"
-    keys = {
-        "created": lambda r: r["created_at"],
-        "deadline": lambda r: r["deadline"] or datetime.max.replace(tzinfo=UTC),
-        "priority": lambda r: (_PRIORITY_ORDER[r["priority"]], r["created_at"]),
-        "focus": lambda r: (r["focus_area"], r["created_at"]),
-    }
-    rows.sort(key=keys.get(sort, keys["created"]), reverse=sort == "created")
-    return rows
+        raise InvalidInput(refusal.format(wanted=wanted)) from exc
+
+
+def _mailbox(request: Request, node: Node, officer: Officer, box: str, params: dict[str, str | None]) -> Listing:
+    sort = _choice(MailboxSort, params.get("sort"), _("{wanted!r} is not a sort order")) or MailboxSort.CREATED
+    order = mailbox_order(sort)
+    typed = (params.get("q") or "").strip()
+    flt = MailboxFilter(
+        box=box,
+        focus_area=params.get("focus_area") or None,
+        state=_choice(DeliveryState, params.get("state"), _("{wanted!r} is not a delivery state")),
+        overdue={"yes": True, "no": False}.get(params.get("overdue") or ""),
+        limit=page_limit(request, WEB_PAGE_SIZE),
+        after=page_position(node, order, request),
+        kind=_choice(MessageKind, params.get("kind"), _("{wanted!r} is not a message kind")),
+        priority=_choice(Priority, params.get("priority"), _("{wanted!r} is not a priority")),
+        q=typed or None,
+        sort=sort,
+    )
+    page = list_messages(node, officer, flt)
+    search = search_query(typed) if typed else None
+    if search is not None:
+        for row in page.items:
+            row["title_segments"] = highlight(row["title"], search)
+    return Listing(page.items, search, pager(request, node, order, page.next, path=f"/{box}"))
 
 
 def _box_params(request: Request) -> dict[str, str | None]:
-    return {k: request.query_params.get(k) for k in ("focus_area", "priority", "state", "overdue", "sort")}
+    return {k: request.query_params.get(k) for k in _BOX_PARAMS}
+
+
+def _box_context(request: Request, node: Node, officer: Officer, box: str) -> dict[str, Any]:
+    params = _box_params(request)
+    listing = _mailbox(request, node, officer, box, params)
+    return {
+        "labels": LABELS,
+        "box": box,
+        "rows": listing.rows,
+        "listing": listing,
+        "params": params,
+        "counts": counts_by_focus_area(node, officer),
+        "focus_areas": node.agreement.focus_areas,
+        "query": request.url.query,
+    }
 
 
 @router.get("/inbox")
 @router.get("/outbox")
 def mailbox(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
     box = Box.INBOX if request.url.path == "/inbox" else Box.OUTBOX
-    params = _box_params(request)
-    rows = _mailbox(node, officer, box, params)
-    counts = counts_by_focus_area(node, officer)
     return page(
         request,
         "mailbox.html.j2",
         officer,
-        labels=LABELS,
-        box=box,
-        rows=rows,
-        params=params,
-        counts=counts,
-        focus_areas=node.agreement.focus_areas,
         priorities=[p.value for p in Priority],
-        query=request.url.query,
+        kinds=[k.value for k in MessageKind],
+        **_box_context(request, node, officer, box),
     )
 
 
@@ -109,21 +151,7 @@ def mailbox(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResp
 @router.get("/outbox/rows")
 def mailbox_rows(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
     box = Box.INBOX if request.url.path.startswith("/inbox") else Box.OUTBOX
-    params = _box_params(request)
-    rows = _mailbox(node, officer, box, params)
-    return page(
-        request,
-        "_mailbox_rows.html.j2",
-        officer,
-        labels=LABELS,
-        box=box,
-        rows=rows,
-        query=request.url.query,
-        params=params,
-        counts=counts_by_focus_area(node, officer),
-        focus_areas=node.agreement.focus_areas,
-        live=True,
-    )
+    return page(request, "_mailbox_rows.html.j2", officer, live=True, **_box_context(request, node, officer, box))
 
 
 # ---- compose

@@ -21,20 +21,28 @@ from accord.domain.incidents import IncidentKind
 from accord.domain.messages import DeliveryState, MessageKind, Priority
 from accord.domain.notifications import PenDecision
 from accord.errors import AccordError, InvalidInput, NotFound, validation_text
-from accord.focus.precursors.incidents import IncidentFilter, IncidentView, list_incidents
-from accord.focus.precursors.notifications import NotificationView
-from accord.focus.precursors.service import STATUSES, FollowUpDraft, list_notifications, raise_alert, send_reminder
+from accord.focus.precursors.incidents import INCIDENT_ORDER, IncidentFilter, IncidentView, incident_page
+from accord.focus.precursors.service import (
+    NOTIFICATION_ORDER,
+    STATUSES,
+    FollowUpDraft,
+    notification_page,
+    raise_alert,
+    send_reminder,
+)
 from accord.http.dependencies import NodeDep
 from accord.i18n import _, pgettext
 from accord.node import Node
 from accord.reports import charts
 from accord.web import labels
-from accord.web._pages import page, redirect
+from accord.web._pages import Pager, page, page_limit, page_position, pager, redirect
 from accord.web.security import CsrfChecked, WebOfficerDep
 
 router = APIRouter(include_in_schema=False)
 
 _SENDING_ROLES = frozenset({Role.OFFICER, Role.ANALYST})
+PAGE_SIZE = 50
+INCIDENT_PAGE_SIZE = 100
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _SEARCH_FIELDS = ("q", "kind", "substance", "country", "since", "until")
 _FOLLOW_UPS: Mapping[str, Callable[[Node, Officer, str, FollowUpDraft], dict[str, Any]]] = {
@@ -83,12 +91,20 @@ def _words() -> dict[str, dict[str, str]]:
 def notifications(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
     status = request.query_params.get("status") or None
     flagged = bool(request.query_params.get("flagged"))
-    views = list_notifications(node, officer, status, True if flagged else None)
+    listed = notification_page(
+        node,
+        officer,
+        status,
+        True if flagged else None,
+        after=page_position(node, NOTIFICATION_ORDER, request),
+        limit=page_limit(request, PAGE_SIZE),
+    )
     return page(
         request,
         "precursors.html.j2",
         officer,
-        notifications=views,
+        notifications=listed.items,
+        pager=pager(request, node, NOTIFICATION_ORDER, listed.next),
         statuses=STATUSES,
         params={"status": status, "flagged": flagged},
         words=_words(),
@@ -98,20 +114,23 @@ def notifications(request: Request, node: NodeDep, officer: WebOfficerDep) -> HT
 # ---- alerts to review
 
 
-def _needs_review(view: NotificationView) -> bool:
-    return bool(view.flags) or view.status == "overdue"
-
-
 def _alerts_page(
     request: Request, node: Node, officer: Officer, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    views = [v for v in list_notifications(node, officer) if _needs_review(v)]
+    listed = notification_page(
+        node,
+        officer,
+        follow_up_due=True,
+        after=page_position(node, NOTIFICATION_ORDER, request),
+        limit=page_limit(request, PAGE_SIZE),
+    )
     return page(
         request,
         "precursors_alerts.html.j2",
         officer,
         status_code,
-        notifications=views,
+        notifications=listed.items,
+        pager=pager(request, node, NOTIFICATION_ORDER, listed.next, path="/precursors/alerts"),
         classifications=[(c, marking_label(node.party, c)) for c in node.agreement.classification_mapping[node.party]],
         priorities=[p.value for p in Priority],
         can_send=bool(officer.roles & _SENDING_ROLES),
@@ -254,11 +273,20 @@ def map_points(views: list[IncidentView]) -> list[dict[str, Any]]:
 @router.get("/precursors/incidents")
 def incidents(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLResponse:
     params = {name: (request.query_params.get(name) or "").strip()[:200] for name in _SEARCH_FIELDS}
-    error = None
+    error, views, following = None, [], None
     try:
-        views = list_incidents(node, officer, incident_filter(params))
+        # A page of the most recently recorded; the map, the timeline and the table show that page in the order
+        # its incidents happened.
+        listed = incident_page(
+            node,
+            officer,
+            incident_filter(params),
+            after=page_position(node, INCIDENT_ORDER, request),
+            limit=page_limit(request, INCIDENT_PAGE_SIZE),
+        )
+        views, following = listed.items, listed.next
     except InvalidInput as problem:
-        error, views = problem.detail, []
+        error = problem.detail
     in_order = sorted(views, key=lambda v: (v.incident.occurred_on, v.message["created_at"]))
     return page(
         request,
@@ -266,6 +294,7 @@ def incidents(request: Request, node: NodeDep, officer: WebOfficerDep) -> HTMLRe
         officer,
         422 if error else 200,
         incidents=in_order,
+        pager=pager(request, node, INCIDENT_ORDER, following) if error is None else Pager(None, None),
         points=map_points(in_order),
         chart=timeline_chart(in_order),
         kinds=[k.value for k in IncidentKind],

@@ -10,3 +10,9 @@ class ApiModel(BaseModel):
     """An answer of this node's own making: immutable, and nothing beyond its declared members."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+NEXT_DESCRIPTION = (
+    "the cursor of the next page, to pass as `after` with the same parameters (also in the `Link` header, "
+    'rel="next"); null on the last page'
+)

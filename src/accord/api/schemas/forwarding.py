@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from accord.api.schemas import ApiModel
+from accord.api.schemas import NEXT_DESCRIPTION, ApiModel
 from accord.api.schemas.messages import PolicyDecision
 from accord.domain.forwarding import ForwardRole, ForwardState
 from accord.domain.messages import DeliveryState
@@ -64,6 +64,7 @@ class ForwardView(ApiModel):
 
 class ForwardList(ApiModel):
     forwards: list[ForwardView] = Field(description="the newest first")
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class PublishedRoster(ApiModel):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from accord.api.schemas import ApiModel
+from accord.api.schemas import NEXT_DESCRIPTION, ApiModel
 from accord.domain.handling import Handling
 from accord.domain.messages import (
     Amendment,
@@ -75,6 +75,9 @@ class MessageSummary(ApiModel):
     warnings: list[ArrivalWarning] = Field(
         default_factory=list, description="what this node found wrong with a message it received and accepted"
     )
+    matched_in: list[Literal["title", "body", "attachments"]] | None = Field(
+        default=None, description="in a search (`q`): where the message has the words, its title, body or attachments"
+    )
 
 
 class AmendmentNote(ApiModel):
@@ -106,7 +109,7 @@ class MessageContent(MessageSummary):
 class Mailbox(ApiModel):
     box: Literal["inbox", "outbox"]
     messages: list[MessageSummary]
-    next_before: str | None = Field(description="pass as `before` for the next page; null on the last")
+    next: str | None = Field(description=NEXT_DESCRIPTION)
 
 
 class BoxCounts(ApiModel):

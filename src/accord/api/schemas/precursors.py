@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from accord.api.schemas import ApiModel
+from accord.api.schemas import NEXT_DESCRIPTION, ApiModel
 from accord.api.schemas.messages import MessageContent
 from accord.domain.incidents import Incident
 from accord.domain.messages import DeliveryState, MessageKind
@@ -75,7 +75,8 @@ class NotificationView(MessageContent):
 
 
 class NotificationList(ApiModel):
-    notifications: list[NotificationView]
+    notifications: list[NotificationView] = Field(description="the most recent first")
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class ReminderSent(ApiModel):
@@ -101,7 +102,8 @@ class IncidentView(MessageContent):
 
 
 class IncidentList(ApiModel):
-    incidents: list[IncidentView]
+    incidents: list[IncidentView] = Field(description="the most recently recorded first")
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class ImportSummary(ApiModel):

@@ -3,11 +3,12 @@ incidents this node holds (sent and received) for the map, the timeline and the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from accord.directory.officers import Officer
 from accord.domain.incidents import Incident, IncidentKind
@@ -18,6 +19,7 @@ from accord.focus.precursors.notifications import DRUGS
 from accord.focus.precursors.risk import identify, resolve_substance
 from accord.i18n import _
 from accord.node import Node
+from accord.store.keyset import Page, Position, SortKey, read_page
 from accord.store.tables import messages
 
 MAX_LISTED = 2000
@@ -127,6 +129,25 @@ def _matches(view: IncidentView, flt: IncidentFilter, substance_code: str | None
         and (substance_code is None or any(s["code"] == substance_code for s in view.substances))
         and (not flt.q or flt.q.casefold() in view.text())
     )
+
+
+INCIDENT_ORDER = SortKey("incidents/created", (messages.c.created_at, messages.c.id))
+
+
+def incident_page(
+    node: Node, officer: Officer, flt: IncidentFilter, *, after: Position | None = None, limit: int = 50
+) -> Page[IncidentView]:
+    """A page of the incidents the officer may read that match the filter, the most recently recorded first."""
+    substance_code = identify(flt.substance)[0] if flt.substance is not None else None
+    now = datetime.now(UTC)
+    query = select(messages).where(messages.c.kind == MessageKind.INCIDENT.value, messages.c.purged_at.is_(None))
+
+    def keep(rows: Sequence[Row[Any]]) -> list[tuple[Row[Any], IncidentView]]:
+        views = ((row, incident_view(row, now)) for row in readable_rows(node, officer, rows))
+        return [(row, view) for row, view in views if view is not None and _matches(view, flt, substance_code)]
+
+    with node.engine.connect() as conn:
+        return read_page(conn, query, INCIDENT_ORDER, after=after, limit=limit, keep=keep)
 
 
 def list_incidents(node: Node, officer: Officer, flt: IncidentFilter) -> list[IncidentView]:

@@ -3,10 +3,11 @@ status, and the follow-ups an officer sends on one (a risk alert, a reminder whe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from accord.directory.officers import Officer
 from accord.domain.drafts import HandlingDraft, MessageDraft
@@ -23,6 +24,7 @@ from accord.focus.precursors.notifications import (
 )
 from accord.i18n import _
 from accord.node import Node
+from accord.store.keyset import Page, Position, SortKey, read_page
 from accord.store.tables import messages
 
 STATUSES = ("pending", "info_requested", "cleared", "objected", "overdue")
@@ -45,6 +47,47 @@ def list_notifications(
     return [
         v for v in views if (status is None or v.status == status) and (flagged is None or bool(v.flags) == flagged)
     ]
+
+
+NOTIFICATION_ORDER = SortKey("notifications/created", (messages.c.created_at, messages.c.id))
+
+
+def needs_follow_up(view: NotificationView) -> bool:
+    """A risk rule flags it, or its answer is overdue: an alert or a reminder may be due."""
+    return bool(view.flags) or view.status == "overdue"
+
+
+def notification_page(
+    node: Node,
+    officer: Officer,
+    status: str | None = None,
+    flagged: bool | None = None,
+    *,
+    follow_up_due: bool = False,
+    after: Position | None = None,
+    limit: int = 50,
+) -> Page[NotificationView]:
+    """A page of the notifications the officer may read (the most recent first) with this status and flag, or only
+    those where a follow-up may be due."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(_("status is one of {join}").format(join=", ".join(STATUSES)))
+
+    def wanted(view: NotificationView) -> bool:
+        return (
+            (status is None or view.status == status)
+            and (flagged is None or bool(view.flags) == flagged)
+            and (not follow_up_due or needs_follow_up(view))
+        )
+
+    query = select(messages).where(messages.c.kind == MessageKind.PEN.value, messages.c.purged_at.is_(None))
+    with node.engine.connect() as conn:
+
+        def keep(rows: Sequence[Row[Any]]) -> list[tuple[Row[Any], NotificationView]]:
+            readable = readable_rows(node, officer, rows)
+            views = notification_views(conn, node.agreement, readable)
+            return [(row, view) for row, view in zip(readable, views, strict=True) if wanted(view)]
+
+        return read_page(conn, query, NOTIFICATION_ORDER, after=after, limit=limit, keep=keep)
 
 
 def notification(node: Node, officer: Officer, message_id: str) -> NotificationView:

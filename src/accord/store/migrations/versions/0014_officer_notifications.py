@@ -1,7 +1,7 @@
 """notifications to officers: each officer's address and duty, notices in the app, the mail outbox, muted rules
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30 09:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from accord.store.types import UtcDateTime
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,140 @@
+"""Words as full-text search reads them, in any script: what a text's words are, what a typed query asks for, and
+where a query's words stand in a text (for highlighting). Both stores index these words, so a word matches alike on
+SQLite and PostgreSQL whatever either one's own tokeniser or the server's locale would do.
+
+A word is a run of letters, marks and digits (Unicode categories L*, M*, N*, and Co). Marks are part of the word:
+Devanagari and Gurmukhi vowel signs, virama and nukta are combining marks (Mn, Mc), and a tokeniser that takes them
+for separators cuts एसिटिक into एस, क and ट. Joiners inside a word (ZWJ, ZWNJ, soft hyphen) are dropped. Words are
+compared case-folded and without the Latin script's accents (the Combining Diacritical Marks block, U+0300–U+036F,
+after compatibility decomposition), so "precurseur" finds "précurseur" — while an Indic mark, outside that block,
+stays.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+MAX_WORD_CHARS = 64  # longer runs (a base64 blob, a hash) are cut: both sides cut alike
+MAX_DOCUMENT_CHARS = 200_000  # one message's distinct words, spaces included: far below PostgreSQL's tsvector limit
+MAX_QUERY_WORDS = 16
+MAX_QUERY_CHARS = 200
+PREFIX_MARK = "*"
+
+_DROPPED = frozenset({"\u00ad", "\u200c", "\u200d", "\u2060"})  # soft hyphen, ZWNJ, ZWJ, word joiner
+_ACCENTS = range(0x0300, 0x0370)
+
+
+def is_word_char(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category[0] in "LMN" or category == "Co"
+
+
+def fold(text: str) -> str:
+    """Case-folded, without Latin accents or joiners; NFC, so that equal words are equal strings."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(c for c in decomposed if ord(c) not in _ACCENTS and c not in _DROPPED)
+    return unicodedata.normalize("NFC", kept)
+
+
+def _runs(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of word characters (joiners included) in `text`."""
+    start = None
+    for index, char in enumerate(text):
+        inside = is_word_char(char) or char in _DROPPED
+        if inside and start is None:
+            start = index
+        elif not inside and start is not None:
+            yield start, index
+            start = None
+    if start is not None:
+        yield start, len(text)
+
+
+def _folded_words(run: str) -> list[str]:
+    """A run's words once folded (folding can itself make a separator: NFKD turns ½ into 1⁄2)."""
+    folded = fold(run)
+    return [folded[a:b][:MAX_WORD_CHARS] for a, b in _runs(folded)]
+
+
+def words(text: str) -> list[str]:
+    """The folded words of `text`, in order."""
+    return [word for a, b in _runs(text) for word in _folded_words(text[a:b])]
+
+
+def document(*texts: str) -> str:
+    """What a store indexes for a record: its distinct words in order of first appearance, separated by one space,
+    cut at MAX_DOCUMENT_CHARS (a word is never cut there)."""
+    seen: dict[str, None] = {}
+    size = 0
+    for text in texts:
+        for word in words(text):
+            if word in seen:
+                continue
+            size += len(word) + 1
+            if size > MAX_DOCUMENT_CHARS:
+                return " ".join(seen)
+            seen[word] = None
+    return " ".join(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerm:
+    word: str
+    prefix: bool = False  # typed with a trailing `*`: any word that begins with it
+
+    def matches(self, word: str) -> bool:
+        return word.startswith(self.word) if self.prefix else word == self.word
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What an officer typed, read as words that must all be present. Nothing typed is syntax: quotes, parentheses,
+    `-`, `NEAR`, `AND`/`OR` are separators or words like any other; only a `*` right after a word asks for a prefix."""
+
+    typed: str
+    terms: tuple[SearchTerm, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms
+
+    def matches(self, word: str) -> bool:
+        return any(term.matches(word) for term in self.terms)
+
+
+def parse_query(typed: str) -> SearchQuery:
+    terms: dict[SearchTerm, None] = {}
+    for a, b in _runs(typed):
+        found = _folded_words(typed[a:b])
+        prefix = typed[b : b + 1] == PREFIX_MARK
+        for index, word in enumerate(found):
+            terms[SearchTerm(word, prefix and index == len(found) - 1)] = None
+    return SearchQuery(typed, tuple(terms))
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    text: str
+    hit: bool
+
+
+def highlight(text: str, query: SearchQuery) -> list[Segment]:
+    """`text` cut into the runs of the query's words (hit) and the rest, joined they give `text` back. The caller
+    escapes each segment; nothing here is markup."""
+    segments: list[Segment] = []
+    last = 0
+    for a, b in _runs(text):
+        if any(query.matches(word) for word in _folded_words(text[a:b])):
+            if a > last:
+                segments.append(Segment(text[last:a], False))
+            segments.append(Segment(text[a:b], True))
+            last = b
+    if last < len(text):
+        segments.append(Segment(text[last:], False))
+    return segments
+
+
+def mentions(text: str, query: SearchQuery) -> bool:
+    return any(query.matches(word) for word in words(text))
