@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, tzinfo
 from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
@@ -19,7 +19,8 @@ from accord.domain.agreement import Agreement
 from accord.domain.handling import CommonLevel, Tlp
 from accord.domain.notification_rules import NotificationRule
 from accord.domain.official import in_language
-from accord.i18n import Language, _, format_datetime, language_scope
+from accord.i18n import Language, _, language_scope
+from accord.i18n.zones import format_moment
 from accord.notifications.texts import deadline_of, notice_text
 
 # Line breaks of every kind, and the other control characters: never inside a header, never splitting a title.
@@ -34,6 +35,7 @@ class Addressee:
     name: str
     address: str
     language: Language
+    zone: tzinfo = UTC  # the officer's time zone, else the node's
 
 
 def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
@@ -72,7 +74,7 @@ def compose_mail(
             lines.append(_("Message: {id}").format(id=facts["message"]))
         deadline = deadline_of(facts)
         if deadline is not None:
-            lines.append(_("Deadline: {time}").format(time=format_datetime(deadline.astimezone(UTC), "long")))
+            lines.append(_("Deadline: {time}").format(time=format_moment(deadline, to.zone)))
         lines.append("")
         content = json.loads(message.content) if message is not None and message.purged_at is None else None
         if content is not None and may_carry_content(settings, content):

@@ -10,7 +10,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from email.message import EmailMessage
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 
 from accord.config import Settings
 from accord.i18n import Language
+from accord.i18n.zones import parse_zone
 from accord.node import Node
 from accord.notifications.mail import Addressee, compose_mail
 from accord.notifications.rules import notification_rules
@@ -67,7 +68,7 @@ def _claim(node: Node, now: datetime, limit: int) -> list[Any]:
     with node.engine.begin() as conn:
         rows = conn.execute(
             select(notification_mail, notifications.c.rule, notifications.c.facts, notifications.c.message_id)
-            .add_columns(officers.c.display_name, officers.c.language)
+            .add_columns(officers.c.display_name, officers.c.language, officers.c.time_zone)
             .join(notifications, notifications.c.id == m.notification_id)
             .join(officers, officers.c.id == notifications.c.officer_id)
             .where(due)
@@ -91,10 +92,18 @@ def _compose(node: Node, claimed: Sequence[Any]) -> dict[int, EmailMessage]:
         if rule is None:  # a rule since removed from the data file: its notices stay in the app
             continue
         language = Language(row.language) if row.language else node.settings.language
-        to = Addressee(row.display_name, row.address, language)
+        zone = _officer_zone(row.time_zone) or node.time_zone
+        to = Addressee(row.display_name, row.address, language, zone)
         facts = json.loads(row.facts)
         composed[row.id] = compose_mail(node.settings, node.agreement, rule, facts, to, found.get(row.message_id))
     return composed
+
+
+def _officer_zone(name: str | None) -> tzinfo | None:
+    try:
+        return parse_zone(name) if name else None
+    except ValueError:
+        return None
 
 
 def deliver(settings: Settings, mails: dict[int, EmailMessage]) -> dict[int, Outcome]:
