@@ -1,6 +1,6 @@
 """`accord up`: both sandbox nodes start (or a busy port is named and nothing starts), are pinned to each other, print
-the sample sign-ins in lined-up columns even into a pipe, run the README's shell examples, prove seeded traffic in
-the ledger, and stop on Ctrl-C. One sandbox for the module, started as `make run` starts it."""
+the sample sign-ins in lined-up columns when the output is no terminal, run the README's shell examples, prove
+seeded traffic in the ledger, and stop on Ctrl-C. One sandbox for the module, started as `make run` starts it."""
 
 from __future__ import annotations
 
