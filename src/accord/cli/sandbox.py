@@ -30,7 +30,7 @@ def up(
     india_port: Annotated[int, typer.Option(help=_("India node's port"))] = 8401,
     canada_port: Annotated[int, typer.Option(help=_("Canada node's port"))] = 8402,
 ) -> None:
-    from accord.sandbox import prepare_sandbox, require_free_ports, start_nodes, stop_processes, stopped_node
+    from accord.sandbox import prepare_sandbox, require_free_ports, start_nodes, stop_processes
     from accord.store.modes import restrict_umask
 
     ports = {Party.IN: india_port, Party.CA: canada_port}
@@ -47,7 +47,7 @@ def up(
         signal.signal(signum, _interrupt)
     try:
         with console.status(_("starting both nodes…")):
-            processes = start_nodes(nodes)  # a node that dies or stays silent stops both, with its log's cause
+            running = start_nodes(nodes)  # a node that dies or stays silent stops both, with its log's cause
     except AccordError as exc:
         stop(exc.detail)
     except KeyboardInterrupt:
@@ -55,9 +55,9 @@ def up(
     try:
         _print_sandbox(nodes)
         while True:
-            for process, node in zip(processes, nodes, strict=True):
-                if process.poll() is not None:
-                    stop(stopped_node(node, process).detail)
+            for each in running:
+                if each.process.poll() is not None:
+                    stop(each.why_it_stopped())
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
@@ -67,7 +67,7 @@ def up(
         try:
             console.print(_("stopping both nodes…"))
         finally:  # even when the output is gone (a closed pipe): the nodes are stopped
-            stop_processes(processes)
+            stop_processes([each.process for each in running])
         console.print(_("stopped."))
 
 
@@ -76,24 +76,24 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _print_sandbox(nodes: list[SandboxNode]) -> None:
-    lines = iter(sign_in_lines([officer for node in nodes for officer in node.officers]))
+    everyone = [officer for node in nodes for officer in node.officers]
     for node in nodes:
         console.print(
             _("\n[bold]{party} node[/] at {url}  (API docs: {url}/docs)").format(party=node.party, url=node.url)
         )
         console.print(_("  SAMPLE sign-ins — not real people, sandbox only:"))
-        for _officer, line in zip(node.officers, lines, strict=False):
+        for line in _sign_in_lines(node.officers, aligned_with=everyone):
             console.print(line, markup=False, highlight=False)
     console.print(_("\nBoth nodes are running. Ctrl-C stops both."))
 
 
-def sign_in_lines(officers: Sequence[SampleOfficer]) -> list[str]:
-    """The SAMPLE sign-ins as plain lines whose columns line up however long a name or password is, whatever the
-    output: a terminal, a pipe or a log file."""
+def _sign_in_lines(officers: Sequence[SampleOfficer], *, aligned_with: Sequence[SampleOfficer]) -> list[str]:
+    """The SAMPLE sign-ins as plain lines, in columns as wide as the longest name, password and agency among
+    `aligned_with`: they line up whatever the output (a terminal, a pipe, a log file)."""
     width = {
-        "username": max((len(o.username) for o in officers), default=0),
-        "password": max((len(o.sample_password) for o in officers), default=0),
-        "agency": max((len(o.agency) for o in officers), default=0),
+        "username": max((len(o.username) for o in aligned_with), default=0),
+        "password": max((len(o.sample_password) for o in aligned_with), default=0),
+        "agency": max((len(o.agency) for o in aligned_with), default=0),
     }
     return [
         _("    {username:<20} password {sample_password:<28} {agency:<8} {join}")

@@ -7,18 +7,19 @@ from accord.sandbox.networks import SampleCase, sample_network, seed_sample_netw
 from accord.sandbox.nodes import SandboxNode, prepare_sandbox, sandbox_data_dir, sandbox_settings
 from accord.sandbox.processes import (
     NodeDidNotStart,
+    NodeProcess,
     PortInUse,
     require_free_ports,
     start_node_process,
     start_nodes,
     stop_processes,
-    stopped_node,
     wait_healthy,
 )
 from accord.sandbox.seed import SeedSummary, seed_traffic
 
 __all__ = [
     "NodeDidNotStart",
+    "NodeProcess",
     "PortInUse",
     "SampleCase",
     "SandboxNode",
@@ -33,6 +34,5 @@ __all__ = [
     "start_node_process",
     "start_nodes",
     "stop_processes",
-    "stopped_node",
     "wait_healthy",
 ]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import httpx
 
@@ -85,30 +86,40 @@ def start_node_process(node: SandboxNode) -> subprocess.Popen[bytes]:
         os.close(log)
 
 
-def start_nodes(nodes: list[SandboxNode], timeout_s: float = STARTUP_TIMEOUT_S) -> list[subprocess.Popen[bytes]]:
+@dataclass(frozen=True, slots=True)
+class NodeProcess:
+    """A sandbox node's running process, and where this run's lines begin in its log."""
+
+    node: SandboxNode
+    process: subprocess.Popen[bytes]
+    log_start: int
+
+    def why_it_stopped(self) -> str:
+        """What to tell of the node once its process has ended: its exit code, and the cause this run's log gives."""
+        return _("the {party} node stopped (exit {returncode}): {cause}; its log is {log}").format(
+            party=self.node.party,
+            returncode=self.process.returncode,
+            cause=startup_cause(_log_since(self.node, self.log_start), _port_of(self.node)),
+            log=self.node.data_dir / NODE_LOG,
+        )
+
+
+def start_nodes(nodes: list[SandboxNode], timeout_s: float = STARTUP_TIMEOUT_S) -> list[NodeProcess]:
     """Start every node and wait until each answers as itself; if one dies or stays silent, stop them all and raise
     `NodeDidNotStart` with what its log says. Both start at once: each finds the other when it comes up."""
-    log_starts = {node.party: _log_size(node) for node in nodes}
-    processes = [start_node_process(node) for node in nodes]
+    running = [NodeProcess(node, *_started(node)) for node in nodes]
     try:
-        for node, process in zip(nodes, processes, strict=True):
-            _wait_ready(node, process, log_starts[node.party], timeout_s)
+        for each in running:
+            _wait_ready(each, timeout_s)
     except BaseException:
-        stop_processes(processes)
+        stop_processes([each.process for each in running])
         raise
-    return processes
+    return running
 
 
-def stopped_node(node: SandboxNode, process: subprocess.Popen[bytes], log_start: int = 0) -> NodeDidNotStart:
-    """The error for a node whose process ended: its exit code, and the cause its log gives since `log_start`."""
-    return NodeDidNotStart(
-        _("the {party} node stopped (exit {returncode}): {cause}; its log is {log}").format(
-            party=node.party,
-            returncode=process.returncode,
-            cause=startup_cause(_log_since(node, log_start), _port_of(node)),
-            log=node.data_dir / NODE_LOG,
-        )
-    )
+def _started(node: SandboxNode) -> tuple[subprocess.Popen[bytes], int]:
+    log_start = _log_size(node)
+    return start_node_process(node), log_start
 
 
 def startup_cause(log_text: str, port: int) -> str:
@@ -133,11 +144,12 @@ def _is_error(line: str) -> bool:
     return bool(_ERROR_LINE.search(line))
 
 
-def _wait_ready(node: SandboxNode, process: subprocess.Popen[bytes], log_start: int, timeout_s: float) -> None:
+def _wait_ready(running: NodeProcess, timeout_s: float) -> None:
+    node = running.node
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise stopped_node(node, process, log_start)
+        if running.process.poll() is not None:
+            raise NodeDidNotStart(running.why_it_stopped())
         if _answers_as(node):
             return
         time.sleep(0.1)
