@@ -71,8 +71,12 @@ translations: $(STAMP)
 
 browser: $(CHROMIUM)
 
+# The sandbox's ports: `make run IN_PORT=8411 CA_PORT=8412`.
+IN_PORT ?= 8401
+CA_PORT ?= 8402
+
 run: install
-	$(BIN)/accord up
+	$(BIN)/accord up --india-port $(IN_PORT) --canada-port $(CA_PORT)
 
 # Style, then the architecture: the import contracts of pyproject.toml and the package graph (no cycles).
 lint: install

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from _pytest.nodeid import NodeId
 from hypothesis import settings
 from sqlalchemy.engine import make_url
 
@@ -46,6 +47,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = item.nodeid.split("::")[0] + (f"::{backend}" if backend else "")
         item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: a module's tests stay in order
+
+
+@pytest.hookimpl(tryfirst=True)  # before an xdist worker reports its items
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """pytest-xdist 3.8 names an item's group in its id by setting `_nodeid`, which pytest 9.2 no longer reads (an
+    item's id is `_id`): without this, `--dist loadgroup` hands the tests out one by one, and a module's pair is set
+    up on every worker that gets one of its tests."""
+    for item in session.items:
+        grouped = item.__dict__.get("_nodeid")
+        if isinstance(grouped, str) and grouped != item.nodeid:
+            item._id = NodeId.parse(grouped)
 
 
 def _backend_of(item: pytest.Item) -> str | None:

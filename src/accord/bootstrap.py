@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import insert, select
+from sqlalchemy.engine import make_url
 
 from accord import __version__, api, forwarding, matching, web
 from accord.clock import clock_for
@@ -29,7 +31,7 @@ from accord.focus import cyber, networks, precursors
 from accord.http.languages import RequestLanguage
 from accord.http.problems import install_problem_handlers
 from accord.http.request_ids import RequestIds
-from accord.i18n import _
+from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.matching.retention import run_holdings_retention
 from accord.node import BLOB_DIR, KEY_DIR, Node, default_node_id
@@ -121,8 +123,30 @@ def init_node(settings: Settings, party: Party, node_id: str | None = None) -> N
     return open_node(settings)
 
 
+class NoNodeHere(ConfigurationError):
+    slug = "no-node-here"
+    title = N_("No node in this data directory")
+
+
+def require_node_directory(data_dir: Path) -> None:
+    """Refuse a data directory that holds no node (a mistyped `--data`, most often), saying which directories do and
+    how a node is made: before anything is looked for in it."""
+    if data_dir.is_dir() and (data_dir / KEY_DIR).is_dir():
+        return
+    why = (
+        _("there is no such directory") if not data_dir.is_dir() else _("it has no {keys}/ folder").format(keys=KEY_DIR)
+    )
+    raise NoNodeHere(
+        _(
+            "no node in {data_dir} ({why}): give --data a node's data directory (the sandbox's are var/ca and "
+            "var/in), or make a node there with `accord node init --party CA --data {data_dir}` (or --party IN)"
+        ).format(data_dir=data_dir, why=why)
+    )
+
+
 def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Node:
     """The node in `settings.data_dir`, migrated; refused if its data directory or SQLite file is open to others."""
+    require_node_directory(settings.data_dir)
     require_private(settings.data_dir, settings.resolved_database_url)
     registry = build_registry()
     keys = NodeKeys.load(settings.data_dir / KEY_DIR)
@@ -132,9 +156,13 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
         row = conn.execute(select(node_identity)).first()
         plan_missing = plan_is_empty(conn)
     if row is None:
-        raise ConfigurationError(
-            _("no node identity in the database; run `accord node init --data {data_dir}`").format(
-                data_dir=settings.data_dir
+        raise NoNodeHere(
+            _(
+                "the database {url} holds no node: is it the one `accord node init` made for {data_dir} "
+                "(ACCORD_DATABASE_URL)?"
+            ).format(
+                url=make_url(settings.resolved_database_url).render_as_string(hide_password=True),
+                data_dir=settings.data_dir,
             )
         )
     deployment = load_deployment(settings)

@@ -5,12 +5,13 @@ rest before it does anything, and the suite starts hundreds. Each child runs the
 happened before it. The tests of the command itself (test_cli_deployment, test_sandbox) still start interpreters.
 
 Run as a script, this file is the launcher: one request per line on stdin, {"argv": [...], "env": {...}, "stdout":
-path, "stderr": path, "stdin": path or null, "status": path or null}, each answered with {"pid": N} on stdout; it
-ends when stdin closes. A child with a status path writes its exit code there as it ends.
+path, "stderr": path, "stdin": path or null, "status": path or null, "cwd": path (optional)}, each answered with
+{"pid": N} on stdout; it ends when stdin closes. A child with a status path writes its exit code there as it ends.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -88,6 +89,11 @@ class NodeLauncher:
             out, err = (files[name].read_text(encoding="utf-8") for name in ("stdout", "stderr"))
         return subprocess.CompletedProcess(["accord", *argv], code, out, err)
 
+    def attach(self, argv: list[str], env: dict[str, str], cwd: str, files: dict[str, str]) -> LaunchedProcess:
+        """Start `accord ARGV` in `cwd` on the files a caller names (its stdin, stdout, stderr: paths, such as a
+        shell's pipes under /proc, and `status`, where its exit code is written as it ends); do not wait for it."""
+        return self._request({"argv": argv, "env": env, "cwd": cwd} | files)
+
     def _request(self, request: dict[str, Any]) -> LaunchedProcess:
         with self._lock:
             process = self._started()
@@ -133,6 +139,9 @@ def serve() -> int:
     accord.bootstrap.build_registry()  # every data file read and checked once here, not again in each node
 
     assert threading.active_count() == 1, "the launcher must not run threads: a fork copies only the caller's"
+    # What is imported now lives as long as every child: out of the collector's sight, a child's collections (its last
+    # one, as it ends, above all) no longer walk, and copy, the whole inherited heap. Seconds per child otherwise.
+    gc.freeze()
     sys.path[0] = os.getcwd()  # as `python -m accord` has it, not this file's folder
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the nodes; the tests watch them by pidfd
     for line in sys.stdin:
@@ -153,6 +162,8 @@ def _run_child(request: dict[str, Any]) -> int:
     _redirect(2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     os.environ.clear()
     os.environ.update(request["env"])
+    if request.get("cwd"):
+        os.chdir(request["cwd"])
     sys.argv = ["accord", *request["argv"]]
     code = _run_accord()
     if request.get("status"):

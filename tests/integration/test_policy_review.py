@@ -216,6 +216,14 @@ def test_a_pack_installed_while_messages_wait_decides_them_again_and_is_logged(
         installed = ca.run_accord("policy", "install", str(relaxed), "--data", str(ca.data_dir), env=env, timeout_s=60)
         assert installed.returncode == 0, installed.stderr
         assert relaxed_version in installed.stdout and "'allow': 1" in installed.stdout
+        same = ca.run_accord("policy", "install", str(relaxed), "--data", str(ca.data_dir), env=env, timeout_s=60)
+        assert same.returncode == 0 and "installed already; nothing changed" in same.stdout, same.stderr
+        edited = tmp_path / "edited"
+        shutil.copytree(relaxed, edited)
+        (edited / "policies.cedar").write_text(cedar.read_text() + "\n// edited, its version left as it was\n")
+        reused = ca.run_accord("policy", "install", str(edited), "--data", str(ca.data_dir), env=env, timeout_s=60)
+        assert reused.returncode == 1 and f"version {relaxed_version} was installed before" in reused.stderr
+        assert "raise `version`" in reused.stderr and "Traceback" not in reused.stderr
 
         wait_for(lambda: state(rcmp, held["id"])["state"] in {"delivered", "read"})
         again = rcmp.post("/api/v1/messages/evaluate", json=draft(body="A rally was held outside the warehouse."))

@@ -13,7 +13,15 @@ from accord.crypto.keys import NodeKeys
 from accord.datafiles import load_agreement
 from accord.domain.parties import Party
 from accord.policy.cases import load_cases, run_cases, uncovered_policies
-from accord.policy.pack import PackError, install_pack, load_installed_pack, load_pack, shipped_pack_dir
+from accord.policy.pack import (
+    PackError,
+    PackVersionReused,
+    install_pack,
+    load_installed_pack,
+    load_pack,
+    require_new_version,
+    shipped_pack_dir,
+)
 
 PARTIES = [Party.CA, Party.IN]
 
@@ -87,6 +95,14 @@ def test_an_installed_pack_must_be_signed_by_this_node_and_unchanged(tmp_path: P
 
     with pytest.raises(PackError, match="the pack is for CA"):
         install_pack(shipped_pack_dir(Party.CA), tmp_path / "other", keys, Party.IN)
+
+
+def test_one_version_of_a_pack_means_one_text_and_an_earlier_one_may_come_back(tmp_path: Path) -> None:
+    pack = load_pack(shipped_pack_dir(Party.CA))
+    same = f"{pack.manifest.pack}@{pack.manifest.version}#{pack.sha256[:12]}"
+    require_new_version(pack, [same, same + "+deployment#0123456789ab", f"{pack.manifest.pack}@0.1#000000000000"])
+    with pytest.raises(PackVersionReused, match=f"version {pack.manifest.version} was installed before"):
+        require_new_version(pack, [f"{pack.manifest.pack}@{pack.manifest.version}#000000000000"])
 
 
 def test_the_cli_shows_tests_and_diffs_packs(tmp_path: Path) -> None:

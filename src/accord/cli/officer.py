@@ -48,10 +48,14 @@ def officer_add(
     from accord.domain.handling import CommonLevel
     from accord.errors import AccordError
 
-    try:
-        roles = frozenset(Role(r) for r in role)
-    except ValueError:
-        stop(_("unknown role in {role}; roles are {join}").format(role=role, join=", ".join(r.value for r in Role)))
+    unknown = [r for r in role if r not in {known.value for known in Role}]
+    if unknown:
+        stop(
+            _("unknown role {role!r}; the roles are {join}").format(
+                role=unknown[0], join=", ".join(r.value for r in Role)
+            )
+        )
+    roles = frozenset(Role(r) for r in role)
     try:
         level = CommonLevel(clearance)
     except ValueError:
@@ -65,25 +69,30 @@ def officer_add(
         address = checked_email(email) if email is not None else None
     except AccordError as exc:
         stop(exc.detail)
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
+    if not password_stdin and not sys.stdin.isatty():
+        stop(_("no terminal to ask the password on: give it as the first line of stdin with --password-stdin"))
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass(_("password: "))
     from accord.errors import NotFound
     from accord.exchange.roster import publish_roster
 
     with opened_node(data) as node:
-        officer = create_officer(
-            node,
-            username,
-            password,
-            name,
-            agency,
-            roles,
-            False,
-            level,
-            tuple(focus_area or ()),
-            chosen,
-            email=address,
-            duty=duty,
-        )
+        try:
+            officer = create_officer(
+                node,
+                username,
+                password,
+                name,
+                agency,
+                roles,
+                False,
+                level,
+                tuple(focus_area or ()),
+                chosen,
+                email=address,
+                duty=duty,
+            )
+        except AccordError as exc:
+            stop(exc.detail)
         console.print(
             _("[green]officer {username}[/] ({agency}, {join}) created").format(
                 username=officer.username, agency=officer.agency, join=", ".join(sorted(roles))

@@ -137,10 +137,7 @@ def install(
         Path | None, typer.Option("--cases", help=_("refuse the pack unless these cases pass"))
     ] = None,
 ) -> None:
-    from accord.exchange.review import reevaluate_held
-    from accord.ledger.events import EventType, append_event
-    from accord.policy.installed import installed_dir
-    from accord.policy.pack import install_pack
+    from accord.exchange.pack_install import install_policy_pack
 
     candidate = _load(pack_dir)
     if cases_file is not None:
@@ -153,10 +150,14 @@ def install(
             )
     with opened_node(data) as node:
         try:
-            pack = install_pack(pack_dir, installed_dir(node.settings.data_dir), node.keys, node.party)
-            with node.engine.begin() as conn:
-                append_event(conn, EventType.POLICY_PACK_INSTALLED, "operator", {"pack": pack.label})
-            counts = reevaluate_held(node)
+            installed = install_policy_pack(node, candidate, pack_dir)
         except AccordError as exc:
             stop(exc.detail)
-    console.print(_("installed {label}; held messages decided again: {counts}").format(label=pack.label, counts=counts))
+    if not installed.changed:
+        console.print(_("{label} is installed already; nothing changed").format(label=installed.pack.label))
+        return
+    console.print(
+        _("installed {label}; held messages decided again: {counts}").format(
+            label=installed.pack.label, counts=installed.redecided
+        )
+    )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import signal
-import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +18,8 @@ from accord.errors import AccordError
 from accord.i18n import _
 
 if TYPE_CHECKING:
+    from accord.datafiles import SampleOfficer
+    from accord.node import Node
     from accord.sandbox import SandboxNode
 
 sandbox_app = typer.Typer(help=_("The two-party sandbox's tools."), no_args_is_help=True)
@@ -28,55 +30,82 @@ def up(
     india_port: Annotated[int, typer.Option(help=_("India node's port"))] = 8401,
     canada_port: Annotated[int, typer.Option(help=_("Canada node's port"))] = 8402,
 ) -> None:
-    from accord.sandbox import prepare_sandbox, start_node_process, stop_processes, wait_healthy
+    from accord.sandbox import prepare_sandbox, require_free_ports, start_nodes, stop_processes
     from accord.store.modes import restrict_umask
 
-    restrict_umask()  # both nodes' files, and their logs, are the owner's alone
-    with console.status("preparing the India and Canada nodes…"):
-        nodes = prepare_sandbox(var, {Party.IN: india_port, Party.CA: canada_port})
-    processes = [start_node_process(node) for node in nodes]
-    stopping = threading.Event()
-    # Handle Ctrl-C explicitly: a shell that starts us in the background leaves SIGINT ignored, and Python then
-    # never raises KeyboardInterrupt.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+    ports = {Party.IN: india_port, Party.CA: canada_port}
     try:
-        for node in nodes:
-            wait_healthy(node.url)
+        require_free_ports(ports)  # before anything is made: a busy port is named at once, not in a node's log
+    except AccordError as exc:
+        stop(exc.detail)
+    restrict_umask()  # both nodes' files, and their logs, are the owner's alone
+    with console.status(_("preparing the India and Canada nodes…")):
+        nodes = prepare_sandbox(var, ports)
+    # Ctrl-C (and SIGTERM) interrupt whatever runs, explicitly: a shell that starts us in the background leaves
+    # SIGINT ignored, and Python then never raises KeyboardInterrupt by itself.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    try:
+        with console.status(_("starting both nodes…")):
+            running = start_nodes(nodes)  # a node that dies or stays silent stops both, with its log's cause
+    except AccordError as exc:
+        stop(exc.detail)
+    except KeyboardInterrupt:
+        stop(_("interrupted; both nodes are stopped"), code=130)
+    try:
         _print_sandbox(nodes)
-        while not stopping.is_set():
-            for process, node in zip(processes, nodes, strict=True):
-                if process.poll() is not None:
-                    stop(
-                        _("the {party} node stopped (exit {returncode}); see {data_dir}/node.log").format(
-                            party=node.party, returncode=process.returncode, data_dir=node.data_dir
-                        )
-                    )
+        while True:
+            for each in running:
+                if each.process.poll() is not None:
+                    stop(each.why_it_stopped())
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        console.print(_("stopping both nodes…"))
-        stop_processes(processes)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not leave a node running
+        try:
+            console.print(_("stopping both nodes…"))
+        finally:  # even when the output is gone (a closed pipe): the nodes are stopped
+            stop_processes([each.process for each in running])
         console.print(_("stopped."))
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _print_sandbox(nodes: list[SandboxNode]) -> None:
+    everyone = [officer for node in nodes for officer in node.officers]
     for node in nodes:
         console.print(
             _("\n[bold]{party} node[/] at {url}  (API docs: {url}/docs)").format(party=node.party, url=node.url)
         )
         console.print(_("  SAMPLE sign-ins — not real people, sandbox only:"))
-        for officer in node.officers:
-            console.print(
-                _("    {username:<20} password {sample_password:<28} {agency:<8} {join}").format(
-                    username=officer.username,
-                    sample_password=officer.sample_password,
-                    agency=officer.agency,
-                    join=", ".join(officer.roles),
-                )
-            )
+        for line in _sign_in_lines(node.officers, aligned_with=everyone):
+            console.print(line, markup=False, highlight=False)
     console.print(_("\nBoth nodes are running. Ctrl-C stops both."))
+
+
+def _sign_in_lines(officers: Sequence[SampleOfficer], *, aligned_with: Sequence[SampleOfficer]) -> list[str]:
+    """The SAMPLE sign-ins as plain lines, in columns as wide as the longest name, password and agency among
+    `aligned_with`: they line up whatever the output (a terminal, a pipe, a log file)."""
+    width = {
+        "username": max((len(o.username) for o in aligned_with), default=0),
+        "password": max((len(o.sample_password) for o in aligned_with), default=0),
+        "agency": max((len(o.agency) for o in aligned_with), default=0),
+    }
+    return [
+        _("    {username:<20} password {sample_password:<28} {agency:<8} {join}")
+        .format(
+            username=officer.username.ljust(width["username"]),
+            sample_password=officer.sample_password.ljust(width["password"]),
+            agency=officer.agency.ljust(width["agency"]),
+            join=", ".join(officer.roles),
+        )
+        .rstrip()
+        for officer in officers
+    ]
 
 
 @sandbox_app.command(
@@ -90,7 +119,6 @@ def sandbox_seed(
     var: Annotated[Path, typer.Option(help=_("where the sandbox keeps both nodes' data"))] = Path("var"),
 ) -> None:
     from accord.bootstrap import open_node
-    from accord.node import Node
     from accord.sandbox import sandbox_data_dir, sandbox_settings, seed_sample_network, seed_traffic
 
     opened: dict[Party, Node] = {}
@@ -110,6 +138,7 @@ def sandbox_seed(
             task = bar.add_task("seed", total=messages)
             summary = seed_traffic(opened, messages, days, seed, progress=lambda n: bar.advance(task, n))
         networked = sum(seed_sample_network(node, seed) for node in opened.values())
+        countersigned = _countersigned_checkpoints(list(opened.values()))
     except AccordError as exc:
         stop(exc.detail)
     finally:
@@ -130,3 +159,26 @@ def sandbox_seed(
     )
     if networked:
         console.print(_("wrote {networked} SAMPLE network entities (a case on each node)").format(networked=networked))
+    if countersigned:
+        console.print(
+            _(
+                "each message is in both nodes' ledgers, under checkpoints the other node countersigned: "
+                "`accord audit prove --data {data_dir} --message ID` proves one"
+            ).format(data_dir=sandbox_data_dir(var, Party.CA))
+        )
+    else:
+        console.print(
+            _(
+                "each message is in both nodes' ledgers; the other node countersigns them at the next checkpoint "
+                "once the sandbox runs (`accord up`), and `accord audit prove` proves them from then on"
+            )
+        )
+
+
+def _countersigned_checkpoints(nodes: list[Node]) -> bool:
+    """A checkpoint of each node over what was just written, countersigned by the other node when the sandbox runs;
+    whether both were."""
+    from accord.exchange.audit import checkpoint_now
+
+    newest = [checkpoint_now(node) for node in nodes]
+    return all(checkpoint is not None and checkpoint.cosignature is not None for checkpoint in newest)

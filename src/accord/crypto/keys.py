@@ -101,7 +101,10 @@ def _load_private(path: Path, expected: type) -> OKPKey:
         pem = path.read_bytes()
     except OSError as exc:
         raise KeyFileError(
-            _("cannot read key file {path}: {exc}; run `accord node init`").format(path=path, exc=exc)
+            _(
+                "cannot read key file {path} ({reason}): a node's keys are the ones `accord node init` made; "
+                "restore them from the node's backup"
+            ).format(path=path, reason=exc.strerror or exc)
         ) from exc
     if mode & 0o077:
         raise KeyFileError(

@@ -64,6 +64,7 @@ class EventType(StrEnum):
     WORKPLAN_COMMENTED = "workplan.commented"
     WORKPLAN_REFUSED = "workplan.refused"
     SANDBOX_SEEDED = "sandbox.seeded"
+    SANDBOX_MESSAGE_WRITTEN = "sandbox.message_written"  # one generated SAMPLE message, as `sandbox.seeded` wrote it
     STIX_OBJECTS_ADDED = "stix.objects_added"
     STIX_OBJECTS_REFUSED = "stix.objects_refused"
     STIX_UNMARKED_DEFAULTED = "stix.unmarked_defaulted"

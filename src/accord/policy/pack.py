@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,6 +36,12 @@ class PackError(AccordError):
     status = 422
     slug = "invalid-policy-pack"
     title = N_("The policy pack cannot be used")
+
+
+class PackVersionReused(PackError):
+    status = 409
+    slug = "policy-pack-version-reused"
+    title = N_("A policy pack of this version was installed with other contents")
 
 
 class Retention(BaseModel):
@@ -237,6 +244,29 @@ def install_pack(source: Path, target: Path, keys: NodeKeys, party: Party) -> Po
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return pack
+
+
+def require_new_version(pack: PolicyPack, installed_labels: Iterable[str]) -> None:
+    """Refuse a pack whose id and version name other contents than a pack this node installed before (its labels, as
+    the ledger recorded them): every decision names its pack by id and version, so one version must mean one text."""
+    prefix = f"{pack.manifest.pack}@{pack.manifest.version}#"
+    for label in installed_labels:
+        if not label.startswith(prefix):
+            continue
+        recorded = label[len(prefix) :].split("+", 1)[0]
+        if recorded and not pack.sha256.startswith(recorded):
+            raise PackVersionReused(
+                _(
+                    "{pack} version {version} was installed before with other contents (#{recorded}, this one is "
+                    "#{sha256}); a changed pack needs a new version: raise `version` in its {manifest}"
+                ).format(
+                    pack=pack.manifest.pack,
+                    version=pack.manifest.version,
+                    recorded=recorded,
+                    sha256=pack.sha256[: len(recorded)],
+                    manifest=MANIFEST,
+                )
+            )
 
 
 def load_installed_pack(directory: Path, keys: PublicKeys) -> PolicyPack:

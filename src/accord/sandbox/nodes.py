@@ -4,14 +4,8 @@ created once, then started as node processes."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
 
 from accord.bootstrap import init_node, open_node
 from accord.config import Settings, load_settings, write_node_file
@@ -19,21 +13,20 @@ from accord.datafiles import SampleOfficer, load_sample_officers
 from accord.directory.officers import Role, create_officer
 from accord.domain.parties import Party
 from accord.exchange.roster import publish_roster
-from accord.i18n import _
 from accord.node import KEY_DIR, Node
 from accord.sandbox.matching import seed_sample_holdings, share_sandbox_key
 from accord.sandbox.networks import seed_sample_network
-from accord.store.modes import PRIVATE_UMASK, tighten
+from accord.store.modes import tighten
 from accord.trust.peers import export_descriptor, load_peers, pin_peer, repoint_peer
 
 SANDBOX_PORTS = {Party.IN: 8401, Party.CA: 8402}
-NODE_LOG = "node.log"
 HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True, slots=True)
 class SandboxNode:
     party: Party
+    node_id: str
     data_dir: Path
     url: str
     officers: tuple[SampleOfficer, ...]
@@ -64,7 +57,13 @@ def prepare_sandbox(var_dir: Path, ports: dict[Party, int] | None = None) -> lis
                 pin_peer(node, export_descriptor(other))
                 publish_roster(node)  # the peer can check TLP:RED recipients named from its side at compose
         return [
-            SandboxNode(party, node.settings.data_dir, node.settings.resolved_public_url, load_sample_officers(party))
+            SandboxNode(
+                party,
+                node.node_id,
+                node.settings.data_dir,
+                node.settings.resolved_public_url,
+                load_sample_officers(party),
+            )
             for party, node in opened.items()
         ]
     finally:
@@ -102,47 +101,3 @@ def node_environment(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
     env["ACCORD_DATABASE_URL"] = _sqlite_url(data_dir)
     return env
-
-
-def start_node_process(node: SandboxNode) -> subprocess.Popen[bytes]:
-    """`accord node serve` for the node, its log appended to `node.log` (owner-only: it names officers and peers)."""
-    log_path = node.data_dir / NODE_LOG
-    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        os.fchmod(log, 0o600)  # a log from before its files were owner-only
-        return subprocess.Popen(
-            [sys.executable, "-m", "accord", "node", "serve", "--data", str(node.data_dir)],
-            env=node_environment(node.data_dir),
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            umask=PRIVATE_UMASK,
-        )
-    finally:
-        os.close(log)
-
-
-def wait_healthy(url: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(
-        _("node at {url} did not become healthy within {timeout_s} s").format(url=url, timeout_s=timeout_s)
-    )
-
-
-def stop_processes(processes: list[subprocess.Popen[bytes]], timeout_s: float = 15.0) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -2,8 +2,10 @@
 
 The exchange cannot be replayed in the past (every envelope is stamped now), so the generator writes what both
 nodes would hold after such traffic — the same message, with the same id, outgoing at one node and incoming at the
-other — and logs one `sandbox.seeded` event per node naming every message it wrote. It refuses any node that is not
-a sandbox node (one with SAMPLE officer accounts): it must never touch a real deployment.
+other — and logs, in the same transaction, one `sandbox.seeded` event per node naming every message it wrote and a
+`sandbox.message_written` leaf per message (its id, case and direction, and its content's hash), so each one is
+proven in the ledger (`accord audit prove`) once a checkpoint the peer countersigned covers it. It refuses any node
+that is not a sandbox node (one with SAMPLE officer accounts): it must never touch a real deployment.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from accord.errors import ConfigurationError, InvalidInput
 from accord.exchange.sending import message_row
 from accord.focus.precursors.samples import sample_precursor_traffic
 from accord.i18n import _
-from accord.ledger.events import EventType, append_event
+from accord.ledger.events import EventType, append_event, append_events, event_row
 from accord.node import Node
 from accord.store.search import index_messages
 from accord.store.tables import messages, officers
@@ -53,6 +55,7 @@ _KIND_WEIGHTS = {MessageKind.REQUEST: 0.7, MessageKind.SHARE: 0.2, MessageKind.A
 _PRIORITY_WEIGHTS = {Priority.ROUTINE: 0.7, Priority.URGENT: 0.25, Priority.IMMEDIATE: 0.05}
 _CLASSIFICATION = {Party.CA: "Protected B", Party.IN: "Restricted"}
 _T = TypeVar("_T")
+SEED_ACTOR = "sandbox"
 _READ_SHARE = 0.93
 _BODY = "Generated sandbox traffic: no real person, organisation or event."
 # Drugs traffic is written, one message in three, in the language its agencies also write in (French at a Canadian
@@ -152,13 +155,22 @@ def seed_traffic(
             append_event(
                 conn,
                 EventType.SANDBOX_SEEDED,
-                "sandbox",
+                SEED_ACTOR,
                 {"messages": len(ids), "seed": rng_seed, "from": start.isoformat(), "to": end.isoformat()},
                 canonical_json(ids),
             )
+            for first in range(0, len(rows[party]), 500):
+                append_events(conn, [_written(row) for row in rows[party][first : first + 500]])
     if progress is not None:
         progress(count % 50)
     return SeedSummary(count, responses, len(precursors), start, end)
+
+
+def _written(row: dict[str, Any]) -> dict[str, Any]:
+    """The ledger's record that the sandbox wrote this message here, bound to its content by hash as a message's
+    own events are; stamped now, when it was written, whatever date the message bears."""
+    refs = {"message": row["id"], "case": row["case_id"], "direction": row["direction"]}
+    return event_row(EventType.SANDBOX_MESSAGE_WRITTEN, SEED_ACTOR, refs, str(row["content"]).encode())
 
 
 def _opening(rng: random.Random, created: datetime, deadline_for: Callable[[Priority, datetime], datetime]) -> Message:
