@@ -71,12 +71,13 @@ translations: $(STAMP)
 
 browser: $(CHROMIUM)
 
-# The sandbox's ports: `make run IN_PORT=8411 CA_PORT=8412`.
+# The sandbox's ports: `make run IN_PORT=8411 CA_PORT=8412 MAIL_PORT=8413` (MAIL_PORT: its mail catcher's).
 IN_PORT ?= 8401
 CA_PORT ?= 8402
+MAIL_PORT ?= 8425
 
 run: install
-	$(BIN)/accord up --india-port $(IN_PORT) --canada-port $(CA_PORT)
+	$(BIN)/accord up --india-port $(IN_PORT) --canada-port $(CA_PORT) --mail-port $(MAIL_PORT)
 
 # Style, then the architecture: the import contracts of pyproject.toml and the package graph (no cycles).
 lint: install

@@ -109,6 +109,8 @@ class SampleOfficer(BaseModel):
     name: str
     agency: str
     roles: tuple[str, ...]
+    email: str | None = None
+    duty: bool = False  # on duty for the agency: told of what arrives for it
 
     @property
     def sample_password(self) -> str:

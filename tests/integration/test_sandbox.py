@@ -1,9 +1,11 @@
 """`accord up`: both sandbox nodes start (or a busy port is named and nothing starts), are pinned to each other, print
 the sample sign-ins in lined-up columns when the output is no terminal, run the README's shell examples, prove
-seeded traffic in the ledger, and stop on Ctrl-C. One sandbox for the module, started as `make run` starts it."""
+seeded traffic in the ledger, mail their notifications into the sandbox's Maildir, and stop on Ctrl-C. One sandbox for
+the module, started as `make run` starts it."""
 
 from __future__ import annotations
 
+import mailbox
 import os
 import re
 import signal
@@ -14,6 +16,8 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -30,12 +34,14 @@ from tests.integration.readme_examples import AccordShim, runnable_blocks, shell
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 STARTED = "Both nodes are running"
+CBSA_DUTY = "sample.cbsa@ca.sandbox.invalid"  # CBSA's SAMPLE officer, on duty
 
 
 @dataclass
 class Sandbox:
     checkout: Path  # where `var/` is, as in a checkout after `make run`; the README's examples run here
     ports: dict[Party, int]
+    mail_port: int
     process: subprocess.Popen[bytes]
     output: Path
 
@@ -44,6 +50,10 @@ class Sandbox:
 
     def data(self, party: Party) -> Path:
         return self.checkout / "var" / party.value.lower()
+
+    @property
+    def mail(self) -> Path:
+        return self.checkout / "var" / "mail"
 
 
 def environment() -> dict[str, str]:
@@ -60,8 +70,10 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     for shared in ("src", "docs"):  # what the README's examples read, as in a checkout
         (checkout / shared).symlink_to(REPOSITORY / shared)
     ports = {Party.IN: free_port(), Party.CA: free_port()}
+    mail_port = free_port()
     output = checkout / "up.out"
     argv = ["up", "--var", "var", "--india-port", str(ports[Party.IN]), "--canada-port", str(ports[Party.CA])]
+    argv += ["--mail-port", str(mail_port)]
     with output.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "accord", *argv], cwd=checkout, env=environment(), stdout=out, stderr=out
@@ -69,7 +81,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     try:
         wait_for(lambda: STARTED in output.read_text() or process.poll() is not None, timeout_s=180)
         assert process.poll() is None, output.read_text()
-        yield Sandbox(checkout, ports, process, output)
+        yield Sandbox(checkout, ports, mail_port, process, output)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -89,12 +101,29 @@ def test_accord_up_names_a_busy_port_and_starts_nothing(tmp_path: Path) -> None:
     assert STARTED not in result.output and not (tmp_path / "var").exists()
 
 
+def test_accord_up_names_a_busy_mail_port_and_starts_nothing(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        argv = ["up", "--var", str(tmp_path / "var"), "--india-port", str(free_port())]
+        result = CliRunner().invoke(app, [*argv, "--canada-port", str(free_port()), "--mail-port", str(busy)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert f"port {busy} of 127.0.0.1, the sandbox mail catcher's, is in use" in result.stderr
+    assert "--mail-port PORT" in result.stderr and "make run MAIL_PORT=PORT" in result.stderr
+    assert STARTED not in result.output and not (tmp_path / "var").exists()
+
+
 def test_make_run_starts_the_sandbox_on_the_ports_it_is_given() -> None:
     planned = subprocess.run(
-        ["make", "-n", "run", "IN_PORT=8411", "CA_PORT=8412"], cwd=REPOSITORY, capture_output=True, text=True
+        ["make", "-n", "run", "IN_PORT=8411", "CA_PORT=8412", "MAIL_PORT=8413"],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
     )
     assert planned.returncode == 0, planned.stderr
-    assert planned.stdout.strip().splitlines()[-1].endswith("accord up --india-port 8411 --canada-port 8412")
+    last = planned.stdout.strip().splitlines()[-1]
+    assert last.endswith("accord up --india-port 8411 --canada-port 8412 --mail-port 8413")
 
 
 def test_accord_up_runs_both_parties_with_sample_officers_in_lined_up_columns(sandbox: Sandbox) -> None:
@@ -188,12 +217,62 @@ def test_a_seeded_message_is_proven_in_the_ledger_under_a_countersigned_checkpoi
         assert "sandbox.message_written  VERIFIED" in proven.stdout and "VERIFIED: 1 ledger entries" in proven.stdout
 
 
+def test_an_immediate_alert_from_india_lands_in_the_sandboxs_maildir_for_cbsas_duty_officer_without_its_content(
+    sandbox: Sandbox,
+) -> None:
+    india = sandbox.url(Party.IN)
+    token = httpx.post(india + "/api/v1/token", data={"username": "sample.ncb", "password": "sample.ncb-SAMPLE-pw"})
+    alert = {
+        "kind": "alert",
+        "recipient_agency": "CBSA",
+        "focus_area": "drugs",
+        "priority": "immediate",
+        "handling": {"classification": "Restricted", "tlp": "AMBER", "caveats": ["H0"]},
+        "legal_basis": "DPDP Act 2023 s.17(1)(c); India–Canada arrangement",
+        "title": "Container MSKU 7702 to Vancouver",
+        "body": "The consignee of the acetic anhydride has no import licence; the container lands tomorrow.",
+    }
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    sent = httpx.post(india + "/api/v1/messages", json=alert, headers=headers)
+    assert sent.status_code == 201 and sent.json()["delivery"]["state"] == "queued", sent.text
+    message_id = sent.json()["id"]
+
+    def arrived() -> list[tuple[bytes, EmailMessage]]:
+        found = []
+        for raw in (bytes(m) for m in mailbox.Maildir(sandbox.mail, create=False)):  # as a mail client reads it
+            mail = message_from_bytes(raw, policy=policy.default)
+            assert isinstance(mail, EmailMessage)
+            if message_id in str(mail.get_content()):
+                found.append((raw, mail))
+        return found
+
+    ((raw, mail),) = wait_for(arrived, timeout_s=30)
+    assert mail["Delivered-To"] == CBSA_DUTY and mail["To"].addresses[0].addr_spec == CBSA_DUTY
+    text = str(mail.get_content())
+    assert f"{sandbox.url(Party.CA)}/messages/{message_id}" in text and "\nFrom NCB to CBSA\n" in text
+    assert b"MSKU" not in raw and b"anhydride" not in raw, "a Restricted message's content never travels by mail"
+
+    listed = CliRunner().invoke(app, ["sandbox", "mail", "--var", str(sandbox.checkout / "var")])
+    assert listed.exit_code == 0, listed.output
+    line = [line for line in listed.stdout.splitlines() if CBSA_DUTY in line][-1]  # the newest last
+    number = line.split()[0]
+    assert "[Accord] New alert from NCB (immediate)" in line
+    shown = CliRunner().invoke(app, ["sandbox", "mail", "--var", str(sandbox.checkout / "var"), "--show", number])
+    assert shown.exit_code == 0 and f"/messages/{message_id}" in shown.stdout, shown.output
+    missing = CliRunner().invoke(app, ["sandbox", "mail", "--var", str(sandbox.checkout / "var"), "--show", "999"])
+    assert missing.exit_code == 1 and "no mail 999 in" in missing.stderr
+
+
 def test_accord_up_stops_both_nodes_cleanly_on_ctrl_c_and_leaves_owner_only_files(sandbox: Sandbox) -> None:
     sandbox.process.send_signal(signal.SIGINT)
     assert sandbox.process.wait(timeout=60) == 0, sandbox.output.read_text()
     assert "stopped." in sandbox.output.read_text()
     time.sleep(0.2)
     assert not any(_answers(sandbox.url(party)) for party in Party)
+    with socket.socket() as mail_port:  # the mail catcher is stopped too: its port can be listened on again
+        mail_port.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        mail_port.bind(("127.0.0.1", sandbox.mail_port))
+    assert [p for p in sandbox.mail.rglob("*") if stat.S_IMODE(p.lstat().st_mode) & 0o077] == []
     for party in Party:
         data = sandbox.data(party)
         assert stat.S_IMODE(data.stat().st_mode) == 0o700

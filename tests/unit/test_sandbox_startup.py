@@ -1,8 +1,12 @@
-"""What `accord up` says when a node dies as it starts: the cause, read from the lines its log got meanwhile."""
+"""What `accord up` says when a node dies as it starts: the cause, read from the lines its log got meanwhile; and
+before anything starts, a mail catcher given a node's port."""
 
 from __future__ import annotations
 
-from accord.sandbox.processes import startup_cause
+import pytest
+
+from accord.domain.parties import Party
+from accord.sandbox.processes import PortInUse, require_free_ports, startup_cause
 
 UVICORN_PORT_TAKEN = """Started server process [11323]
 Waiting for application startup.
@@ -34,3 +38,8 @@ def test_the_last_error_lines_are_the_cause_and_informational_lines_are_not() ->
 
 def test_a_log_without_errors_says_so() -> None:
     assert startup_cause("Started server process [1]\n", 8402) == "its log names no error"
+
+
+def test_the_mail_catcher_given_a_nodes_port_is_refused_before_anything_starts() -> None:
+    with pytest.raises(PortInUse, match="mail catcher needs a port of its own, not port 18402 of a node"):
+        require_free_ports({Party.IN: 18401, Party.CA: 18402}, 18402)

@@ -1,5 +1,6 @@
 """The relay session against a real SMTP server that demands AUTH: the password read from its file, a wrong one a
-failure to retry (never a refusal for good, never the password in the error), a 5xx for an address a refusal."""
+failure to retry (never a refusal for good, never the password in the error), a 5xx for an address a refusal; a
+mail's lines reach the relay as written."""
 
 from __future__ import annotations
 
@@ -90,3 +91,15 @@ def test_a_wrong_password_is_a_failure_to_try_again_that_never_names_the_passwor
     assert outcomes[1].error and not outcomes[1].permanent
     assert "not-the-" not in outcomes[1].error and SECRET not in repr(settings(port, secret))
     assert not mailbox.received
+
+
+def test_a_line_that_begins_with_from_reaches_the_relay_as_written(
+    relay: tuple[RefusingMailbox, int], tmp_path: Path
+) -> None:
+    mailbox, port = relay
+    secret = tmp_path / "smtp-password"
+    secret.write_text(SECRET + "\n")
+    mail = mail_to("duty@cbsa.example")
+    mail.set_content("New alert from NCB (immediate)\n\nFrom NCB to CBSA\n")
+    assert deliver(settings(port, secret), {1: mail})[1].message_id == "<duty@cbsa.example>"
+    assert "\nFrom NCB to CBSA\n" in mailbox.received[0].text and ">From" not in mailbox.received[0].text

@@ -11,7 +11,9 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from email import policy
 from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
 from typing import Any
 
 import structlog
@@ -127,8 +129,15 @@ def deliver(settings: Settings, mails: dict[int, EmailMessage]) -> dict[int, Out
 
 
 def _send_one(smtp: smtplib.SMTP, mail: EmailMessage) -> Outcome:
+    sender = parseaddr(str(mail["From"]))[1]
+    recipients = [address for _name, address in getaddresses([str(to) for to in mail.get_all("To", [])])]
+    # Flattened here, under the email package's SMTP policy: smtplib's send_message keeps mbox's convention, which
+    # turns a line that begins with "From " (a notice's "From NCB to CBSA") into ">From ".
+    international = not "".join([sender, *recipients]).isascii()  # RFC 6531: the relay must offer SMTPUTF8
+    options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
+    raw = mail.as_bytes(policy=policy.SMTPUTF8 if international else policy.SMTP)  # lines end CR LF (RFC 5321)
     try:
-        smtp.send_message(mail)
+        smtp.sendmail(sender, recipients, raw, mail_options=options)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         return Outcome(error=f"recipient refused: {codes}", permanent=all(c >= _PERMANENT for c in codes))

@@ -21,6 +21,8 @@ from accord.trust.peers import export_descriptor, load_peers, pin_peer, repoint_
 
 SANDBOX_PORTS = {Party.IN: 8401, Party.CA: 8402}
 HOST = "127.0.0.1"
+# Every sandbox address is under .invalid, a top-level domain that never resolves (RFC 2606 §2).
+MAIL_DOMAIN = "sandbox.invalid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,15 @@ def _open_or_init(data_dir: Path, party: Party, port: int) -> Node:
     for officer in load_sample_officers(party):
         roles = frozenset(Role(r) for r in officer.roles)
         create_officer(
-            node, officer.username, officer.sample_password, officer.name, officer.agency, roles, is_sample=True
+            node,
+            officer.username,
+            officer.sample_password,
+            officer.name,
+            officer.agency,
+            roles,
+            is_sample=True,
+            email=officer.email,
+            duty=officer.duty,
         )
     return node
 
@@ -96,8 +106,15 @@ def _sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / 'accord.sqlite3').resolve()}"
 
 
-def node_environment(data_dir: Path) -> dict[str, str]:
-    """The sandbox always runs on its own SQLite files, whatever ACCORD_* the shell has."""
+def node_environment(node: SandboxNode, mail_port: int | None = None) -> dict[str, str]:
+    """The sandbox always runs on its own SQLite files, whatever ACCORD_* the shell has; with a `mail_port`, it mails
+    its notifications to the sandbox's mail catcher there (plain SMTP: loopback only), linking to its own address."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
-    env["ACCORD_DATABASE_URL"] = _sqlite_url(data_dir)
+    env["ACCORD_DATABASE_URL"] = _sqlite_url(node.data_dir)
+    env["ACCORD_PUBLIC_URL"] = node.url
+    if mail_port is not None:
+        env["ACCORD_SMTP_HOST"] = HOST
+        env["ACCORD_SMTP_PORT"] = str(mail_port)
+        env["ACCORD_SMTP_STARTTLS"] = "false"
+        env["ACCORD_SMTP_FROM"] = f"Accord {node.party} sandbox <accord@{node.party.value.lower()}.{MAIL_DOMAIN}>"
     return env

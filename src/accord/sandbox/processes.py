@@ -27,8 +27,9 @@ NODE_LOG = "node.log"
 STARTUP_TIMEOUT_S = 60.0
 # How many of the log's error lines a failed start shows (the rest stay in the log).
 CAUSE_LINES = 3
-# The option of `accord up` and the variable of `make run` that choose each node's port.
+# The option of `accord up` and the variable of `make run` that choose each node's port, and the mail catcher's.
 PORT_OPTIONS = {Party.IN: ("--india-port", "IN_PORT"), Party.CA: ("--canada-port", "CA_PORT")}
+MAIL_PORT_OPTION = ("--mail-port", "MAIL_PORT")
 # A line of a node's log that says what went wrong: uvicorn's and Python's own lines, not the JSON lines (read apart).
 _ERROR_LINE = re.compile(r"\berror\b|\[Errno \d+\]|^[\w.]+(Error|Exception)\b", re.IGNORECASE)
 _PORT_TAKEN = re.compile(rf"\[Errno {errno.EADDRINUSE}\]|address already in use", re.IGNORECASE)
@@ -45,39 +46,64 @@ class NodeDidNotStart(ConfigurationError):
     title = N_("A sandbox node did not start")
 
 
-def require_free_ports(ports: Mapping[Party, int], host: str = HOST) -> None:
-    """Refuse, naming the port and how to choose another, when a node's port is taken (or both nodes got one port):
-    checked by binding it as the node would (SO_REUSEADDR, as uvicorn sets it), before anything is made or started."""
+def require_free_ports(ports: Mapping[Party, int], mail_port: int | None = None, host: str = HOST) -> None:
+    """Refuse, naming the port and how to choose another, when a node's port or the mail catcher's is taken (or two
+    of them got one port): checked by binding it as the server would (SO_REUSEADDR, as uvicorn and asyncio set it),
+    before anything is made or started."""
     if len(set(ports.values())) < len(ports):
         raise PortInUse(
             _("the India and Canada nodes need two ports, not port {port} for both").format(
                 port=next(iter(ports.values()))
             )
         )
+    if mail_port in ports.values():
+        raise PortInUse(
+            _("the sandbox's mail catcher needs a port of its own, not port {port} of a node").format(port=mail_port)
+        )
     for party, port in ports.items():
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((host, port))
-            except OSError as exc:
-                option, variable = PORT_OPTIONS[party]
-                raise PortInUse(
-                    _(
-                        "port {port} of {host}, the {party} node's, is in use ({reason}); stop what holds it or "
-                        "choose another port: `accord up {option} PORT` (`make run {variable}=PORT`)"
-                    ).format(port=port, host=host, party=party, reason=exc.strerror, option=option, variable=variable)
-                ) from exc
+        try:
+            _probe(host, port)
+        except OSError as exc:
+            option, variable = PORT_OPTIONS[party]
+            raise PortInUse(
+                _(
+                    "port {port} of {host}, the {party} node's, is in use ({reason}); stop what holds it or "
+                    "choose another port: `accord up {option} PORT` (`make run {variable}=PORT`)"
+                ).format(port=port, host=host, party=party, reason=exc.strerror, option=option, variable=variable)
+            ) from exc
+    if mail_port is not None:
+        try:
+            _probe(host, mail_port)
+        except OSError as exc:
+            raise mail_port_in_use(mail_port, host, exc) from exc
 
 
-def start_node_process(node: SandboxNode) -> subprocess.Popen[bytes]:
-    """`accord node serve` for the node, its log appended to `node.log` (owner-only: it names officers and peers)."""
+def mail_port_in_use(port: int, host: str, exc: OSError) -> PortInUse:
+    option, variable = MAIL_PORT_OPTION
+    return PortInUse(
+        _(
+            "port {port} of {host}, the sandbox mail catcher's, is in use ({reason}); stop what holds it or choose "
+            "another port: `accord up {option} PORT` (`make run {variable}=PORT`)"
+        ).format(port=port, host=host, reason=exc.strerror, option=option, variable=variable)
+    )
+
+
+def _probe(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
+def start_node_process(node: SandboxNode, mail_port: int | None = None) -> subprocess.Popen[bytes]:
+    """`accord node serve` for the node, its log appended to `node.log` (owner-only: it names officers and peers);
+    with a `mail_port`, mailing through the sandbox's mail catcher there."""
     log_path = node.data_dir / NODE_LOG
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         os.fchmod(log, 0o600)  # a log from before its files were owner-only
         return subprocess.Popen(
             [sys.executable, "-m", "accord", "node", "serve", "--data", str(node.data_dir)],
-            env=node_environment(node.data_dir),
+            env=node_environment(node, mail_port),
             stdout=subprocess.DEVNULL,
             stderr=log,
             umask=PRIVATE_UMASK,
@@ -104,10 +130,13 @@ class NodeProcess:
         )
 
 
-def start_nodes(nodes: list[SandboxNode], timeout_s: float = STARTUP_TIMEOUT_S) -> list[NodeProcess]:
-    """Start every node and wait until each answers as itself; if one dies or stays silent, stop them all and raise
-    `NodeDidNotStart` with what its log says. Both start at once: each finds the other when it comes up."""
-    running = [NodeProcess(node, *_started(node)) for node in nodes]
+def start_nodes(
+    nodes: list[SandboxNode], mail_port: int | None = None, timeout_s: float = STARTUP_TIMEOUT_S
+) -> list[NodeProcess]:
+    """Start every node (mailing through the mail catcher on `mail_port`, if given) and wait until each answers as
+    itself; if one dies or stays silent, stop them all and raise `NodeDidNotStart` with what its log says. Both start
+    at once: each finds the other when it comes up."""
+    running = [NodeProcess(node, *_started(node, mail_port)) for node in nodes]
     try:
         for each in running:
             _wait_ready(each, timeout_s)
@@ -117,9 +146,9 @@ def start_nodes(nodes: list[SandboxNode], timeout_s: float = STARTUP_TIMEOUT_S) 
     return running
 
 
-def _started(node: SandboxNode) -> tuple[subprocess.Popen[bytes], int]:
+def _started(node: SandboxNode, mail_port: int | None) -> tuple[subprocess.Popen[bytes], int]:
     log_start = _log_size(node)
-    return start_node_process(node), log_start
+    return start_node_process(node, mail_port), log_start
 
 
 def startup_cause(log_text: str, port: int) -> str:
