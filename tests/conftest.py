@@ -39,12 +39,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     `-m "not postgres"` is the SQLite-only loop. For `--dist loadgroup`, one group per module and backend: a worker
     takes a module's tests on one backend together and sets its pair up once, and the two halves of a long module
     run side by side. The `slow` modules first, so that the workers start on the longest work rather than end with
-    one of them alone on it."""
+    one of them alone on it. A `spread` module's tests each take minutes: they go out one by one."""
     for item in items:
         backend = _backend_of(item)
         if backend == POSTGRESQL:
             item.add_marker(pytest.mark.postgres)
-        group = item.nodeid.split("::")[0] + (f"::{backend}" if backend else "")
+        if item.get_closest_marker("spread") is not None:
+            group = item.nodeid  # minutes per test: each may go to either worker, at the cost of its own set-up
+        else:
+            group = item.nodeid.split("::")[0] + (f"::{backend}" if backend else "")
         item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: a module's tests stay in order
 

@@ -57,7 +57,9 @@ def test_the_api_prints_the_language_asked_for_else_the_request_s(seeded: tuple[
     assert html_lang(english.text) == "en" and "Joint progress report" in english.text
     assert english.headers["content-disposition"] == f'inline; filename="accord-progress-{period}.html"'
     assert both.headers["content-language"] == "en, fr"
-    assert both.text.count('<div class="pair">') == 1 + 6 + 2  # summary, cross-cutting and five areas, overdue, annex
+    assert (
+        both.text.count('<div class="pair">') == 1 + 6 + 3
+    )  # summary, cross-cutting and five areas, disclosures, overdue, annex
     assert data.headers["content-type"] == "application/json" and data.headers["content-language"] == "fr"
     assert set(data.json()) >= {"title", "sections", "indicators"} and "rendering" not in data.json()
 
@@ -135,7 +137,7 @@ def test_the_report_command_prints_any_language_and_refuses_one_that_is_not(
     both = tmp_path / "report.en-fr.html"
     code, _out, err = accord("--language", "en+fr", "--layout", "side-by-side", "--out", str(both))
     assert code == 0, err
-    assert both.read_text(encoding="utf-8").count('<div class="pair">') == 9
+    assert both.read_text(encoding="utf-8").count('<div class="pair">') == 10
 
     for args, choices in (
         (("--language", "de"), "en, fr, hi, en+fr"),

@@ -448,7 +448,8 @@ def test_the_cli_refuses_a_data_directory_without_a_node(tmp_path: Path) -> None
     result = cli(None, "alarms", "--data", str(tmp_path / "nowhere"))
 
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: cannot read key file")
+    assert result.stderr.startswith("error: no node in")
+    assert "there is no such directory" in result.stderr and "accord node init --party CA" in result.stderr
 
 
 # An import hook that refuses the database, the network and the node: what an oversight body's machine may lack.
