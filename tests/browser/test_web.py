@@ -6,19 +6,35 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
+from typer.testing import CliRunner
 
+from accord.cli.audit import audit_app
+from accord.crypto.keys import NodeKeys
 from accord.domain.parties import Party
-from accord.sandbox import SandboxNode, prepare_sandbox, start_node_process, stop_processes, wait_healthy
-from tests.integration.nodes import free_port
+from accord.node import KEY_DIR
+from accord.sandbox import (
+    MailCatcher,
+    SandboxNode,
+    caught_mail,
+    plain_text,
+    prepare_sandbox,
+    read_caught,
+    sandbox_mail_dir,
+    start_node_process,
+    stop_processes,
+    wait_healthy,
+)
+from tests.integration.nodes import free_port, wait_for
+from tests.person_lists import as_pdf
 
 CHROMIUM = os.environ.get("ACCORD_CHROMIUM", "/usr/bin/chromium")
 # Flags for a closed network: no background fetches Chromium would make at start (they are refused here).
@@ -38,19 +54,23 @@ LIVE_TIMEOUT_MS = 20_000
 class Sandbox:
     canada: SandboxNode
     india: SandboxNode
+    mail: Path  # the Maildir the nodes' notifications land in
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     var = tmp_path_factory.mktemp("sandbox")
     nodes = {n.party: n for n in prepare_sandbox(var, {Party.IN: free_port(), Party.CA: free_port()})}
-    processes: list[subprocess.Popen[bytes]] = [start_node_process(node) for node in nodes.values()]
+    catcher = MailCatcher(sandbox_mail_dir(var), free_port())
+    catcher.start()
+    processes = [start_node_process(node, catcher.port) for node in nodes.values()]
     try:
         for node in nodes.values():
             wait_healthy(node.url)
-        yield Sandbox(nodes[Party.CA], nodes[Party.IN])
+        yield Sandbox(nodes[Party.CA], nodes[Party.IN], sandbox_mail_dir(var))
     finally:
         stop_processes(processes)
+        catcher.stop()
 
 
 @pytest.fixture(scope="module")
@@ -373,3 +393,128 @@ def test_an_officer_finds_french_and_hindi_mail_by_its_words(sandbox: Sandbox, b
     expect(canada.get_by_role("searchbox")).to_have_value("")
     ca_context.close()
     in_context.close()
+
+
+def api_token(node: SandboxNode, username: str) -> dict[str, str]:
+    answer = httpx.post(node.url + "/api/v1/token", data={"username": username, "password": f"{username}-SAMPLE-pw"})
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def test_a_cbsa_officer_s_day_mail_search_a_pdf_an_answer_an_export_verified_offline_and_oversight(
+    sandbox: Sandbox, browser: Browser, screens: Path, tmp_path: Path
+) -> None:
+    # Earlier, CBSA asked India about a consignment, in French.
+    cbsa_api = api_token(sandbox.canada, "sample.cbsa")
+    french = {
+        "kind": "request",
+        "recipient_agency": "NCB",
+        "focus_area": "drugs",
+        "priority": "routine",
+        "handling": {"classification": "Protected A", "tlp": "AMBER"},
+        "legal_basis": "Loi sur la protection des renseignements personnels, al. 8(2)f)",
+        "title": "Fûts déclarés « solvant » à Vancouver",
+        "body": "Les fûts contenaient de l'anhydride acétique, précurseur de l'héroïne ; qui en est l'expéditeur ?",
+    }
+    assert httpx.post(sandbox.canada.url + "/api/v1/messages", json=french, headers=cbsa_api).status_code == 201
+
+    # India's NCB raises an immediate alert to CBSA, in Hindi, with the seizure report attached as a PDF.
+    ncb_api = api_token(sandbox.india, "sample.ncb")
+    report = as_pdf(["Seizure report NCB/AMR/2026/311", "Acetic anhydride, 40 drums, Attari ICP"])
+    uploaded = httpx.post(
+        sandbox.india.url + "/api/v1/attachments",
+        content=report,
+        headers=ncb_api | {"Content-Type": "application/pdf"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    title = "Diverted consignment bound for Vancouver"
+    alert = {
+        "kind": "alert",
+        "recipient_agency": "CBSA",
+        "focus_area": "drugs",
+        "priority": "immediate",
+        "handling": {"classification": "Restricted", "tlp": "AMBER", "caveats": ["H0"]},
+        "legal_basis": "NDPS Act 1985 s.9A; Canada–India arrangement",
+        "title": title,
+        "body": "अटारी में एसिटिक एनहाइड्राइड के 40 ड्रम रोके गए; खेप वैंकूवर के लिए थी।",
+        "attachments": [{"sha256": uploaded.json()["sha256"], "name": "seizure-report.pdf"}],
+    }
+    sent = httpx.post(sandbox.india.url + "/api/v1/messages", json=alert, headers=ncb_api)
+    assert sent.status_code == 201, sent.text
+    alert_id = sent.json()["id"]
+
+    # CBSA's duty officer is told by mail within seconds: what waits and a link, not the Restricted content.
+    def mail_for_cbsa() -> str | None:
+        for caught in caught_mail(sandbox.mail):
+            text = plain_text(read_caught(sandbox.mail, caught)) or ""
+            if "sample.cbsa@" in caught.to and alert_id in text:
+                return caught.subject + "\n" + text
+        return None
+
+    mail = wait_for(mail_for_cbsa, timeout_s=LIVE_TIMEOUT_MS / 1000)
+    assert f"{sandbox.canada.url}/messages/{alert_id}" in mail
+    assert title not in mail and "एसिटिक" not in mail
+
+    # The officer finds the French request by a word of its body and the Hindi alert by its Hindi words.
+    context, cbsa = signed_in(browser, sandbox.canada, "sample.cbsa")
+    cbsa.goto("/outbox?q=anhydride")
+    expect(cbsa.locator("#rows tr", has_text="Vancouver")).to_be_visible()
+    expect(cbsa.locator("#rows tr", has_text="Vancouver")).to_contain_text("found in: body")
+    cbsa.goto("/inbox?q=" + "एसिटिक")
+    found = cbsa.locator("#rows tr", has_text=title)
+    expect(found).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    found.get_by_role("link", name=title).click()
+    expect(cbsa.get_by_role("heading", name=title)).to_be_visible()
+    # Deadlines read in both parties' times.
+    expect(cbsa.locator(".facts .elsewhere")).to_contain_text("IST in India")
+
+    # The PDF opens in the browser, inline (not as a page of the site).
+    with context.expect_page() as opened:
+        cbsa.get_by_role("link", name="seizure-report.pdf").click()
+    pdf_tab = opened.value
+    pdf_tab.wait_for_load_state()
+    assert pdf_tab.url.endswith(uploaded.json()["sha256"])
+    shown = cbsa.request.get(pdf_tab.url)
+    assert shown.headers["content-type"] == "application/pdf"
+    assert shown.headers["content-disposition"].startswith("inline")
+    assert shown.body() == report
+    pdf_tab.close()
+
+    # The answer starts from the alert's title and handling (Restricted is Protected A or B here; H0 kept).
+    expect(cbsa.get_by_label("Title")).to_have_value(f"Re: {title}")
+    expect(cbsa.get_by_label("Classification")).to_have_value("Protected A")
+    expect(cbsa.get_by_label("TLP")).to_have_value("AMBER")
+    cbsa.get_by_label("Answer", exact=True).fill("Received; the consignee in Vancouver is known to us.")
+    cbsa.get_by_role("button", name="Send answer").click()
+    expect(cbsa.get_by_role("status").first).to_contain_text("Your message is")
+    answer_id = cbsa.url.split("/messages/")[1].split("?")[0]
+    answered = httpx.get(f"{sandbox.canada.url}/api/v1/messages/{answer_id}", headers=cbsa_api).json()
+    assert answered["title"] == f"Re: {title}"
+    assert (answered["handling"]["level"], answered["handling"]["caveats"]) == ("restricted", ["H0"])
+    cbsa.screenshot(path=screens / "answer.png", full_page=True)
+
+    # The case is exported as a PDF and verified offline under the keys an oversight body pinned.
+    cbsa.goto(f"/messages/{alert_id}")
+    with cbsa.expect_download() as downloaded:
+        cbsa.get_by_role("button", name="Export the case").click()
+    exported = tmp_path / "case.pdf"
+    downloaded.value.save_as(exported)
+    pinned = [
+        argument
+        for node in (sandbox.canada, sandbox.india)
+        for argument in ("--expect-fingerprint", NodeKeys.load(node.data_dir / KEY_DIR).public.signing_fingerprint)
+    ]
+    verified = CliRunner().invoke(audit_app, ["verify", str(exported), *pinned])
+    assert verified.exit_code == 0, verified.output
+    context.close()
+
+    # Oversight browses who decided held disclosures this week (the reviewer's approval above).
+    oversight_context, oversight = signed_in(browser, sandbox.canada, "sample.oversight.ca")
+    oversight.goto("/audit/events")
+    oversight.get_by_label("Event type").select_option("review.decided")
+    oversight.get_by_label("From (day)").fill((datetime.now(UTC) - timedelta(days=7)).date().isoformat())
+    oversight.get_by_role("button", name="Filter").click()
+    expect(oversight.locator("table.events tbody tr").first).to_contain_text("review.decided")
+    oversight.screenshot(path=screens / "audit-events.png", full_page=True)
+    oversight.locator("table.events tbody tr").first.get_by_role("link", name="open proof").click()
+    expect(oversight).to_have_url(re.compile(r"/proof$"))
+    oversight_context.close()
