@@ -95,8 +95,8 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration
 
-# Two workers; a worker takes a module's tests on one storage backend together (tests/conftest.py makes the groups),
-# so a module-scoped node pair is set up once; the fifteen slowest tests are listed last.
+# Two workers, the slow modules handed out first (tests/conftest.py says why tests go out one by one); the fifteen
+# slowest tests are listed last.
 test: lint typecheck $(WEB_VENDOR) $(CHROMIUM)
 	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
 

@@ -115,11 +115,14 @@ def test_accord_up_names_a_busy_mail_port_and_starts_nothing(tmp_path: Path) -> 
 
 
 def test_make_run_starts_the_sandbox_on_the_ports_it_is_given() -> None:
+    # Under `make test` this is a make inside a make: without the outer one's flags, and without its directory lines.
+    outer = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
     planned = subprocess.run(
-        ["make", "-n", "run", "IN_PORT=8411", "CA_PORT=8412", "MAIL_PORT=8413"],
+        ["make", "--no-print-directory", "-n", "run", "IN_PORT=8411", "CA_PORT=8412", "MAIL_PORT=8413"],
         cwd=REPOSITORY,
         capture_output=True,
         text=True,
+        env={k: v for k, v in os.environ.items() if k not in outer},
     )
     assert planned.returncode == 0, planned.stderr
     last = planned.stdout.strip().splitlines()[-1]
