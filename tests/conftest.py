@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from _pytest.nodeid import NodeId
 from hypothesis import settings
 from sqlalchemy.engine import make_url
 
@@ -38,16 +39,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     `-m "not postgres"` is the SQLite-only loop. For `--dist loadgroup`, one group per module and backend: a worker
     takes a module's tests on one backend together and sets its pair up once, and the two halves of a long module
     run side by side. The `slow` modules first, so that the workers start on the longest work rather than end with
-    one of them alone on it. (pytest-xdist 3.8 writes the group into an id pytest 9.2 no longer reads, so the tests
-    still go out one by one and both workers stay busy to the end: honouring the groups made the suite take 13 min
-    51 s on an idle machine, whole modules then running alone at the end.)"""
+    one of them alone on it. A `spread` module's tests each take minutes: they go out one by one."""
     for item in items:
         backend = _backend_of(item)
         if backend == POSTGRESQL:
             item.add_marker(pytest.mark.postgres)
-        group = item.nodeid.split("::")[0] + (f"::{backend}" if backend else "")
+        if item.get_closest_marker("spread") is not None:
+            group = item.nodeid  # minutes per test: each may go to either worker, at the cost of its own set-up
+        else:
+            group = item.nodeid.split("::")[0] + (f"::{backend}" if backend else "")
         item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: a module's tests stay in order
+
+
+@pytest.hookimpl(tryfirst=True)  # before an xdist worker reports its items
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """pytest-xdist 3.8 names an item's group in its id by setting `_nodeid`, which pytest 9.2 no longer reads (an
+    item's id is `_id`): without this, `--dist loadgroup` hands the tests out one by one, and a module's pair is set
+    up on every worker that gets one of its tests."""
+    for item in session.items:
+        grouped = item.__dict__.get("_nodeid")
+        if isinstance(grouped, str) and grouped != item.nodeid:
+            item._id = NodeId.parse(grouped)
 
 
 def _backend_of(item: pytest.Item) -> str | None:

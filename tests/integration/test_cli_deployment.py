@@ -15,7 +15,7 @@ from tests.conftest import DatabaseFactory
 from tests.integration.nodes import PASSWORD, draft, free_port, wait_for
 
 # Dozens of `accord` processes, each a fresh interpreter, as an operator's shell runs them (`-m "not slow"` skips them).
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spread]
 
 
 def accord(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -34,8 +34,8 @@ from tests.integration.test_precursor_notifications import pen
 
 # An officer of Canada's RCMP with every role, so that no route refuses the run for want of a role.
 BROAD_OFFICER = "ca.contract"
-# Minutes each: started first.
-pytestmark = pytest.mark.slow
+# Minutes each: started first, and each on whichever worker is free.
+pytestmark = [pytest.mark.slow, pytest.mark.spread]
 # Requests per operation and phase: the coverage phase adds its own boundary and type cases on top. Both runs take
 # about a minute and a half together on two shared cores.
 MAX_EXAMPLES = 6

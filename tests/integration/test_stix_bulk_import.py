@@ -25,7 +25,7 @@ from tests.conftest import DatabaseFactory, databases_for
 from tests.integration.nodes import PairTemplates, RunningNode, open_local
 
 # Thousands of objects through the validator and the store, in subprocesses (`-m "not slow"` leaves them out).
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spread]
 
 NATIONAL = "cyber-national"
 TO_PARTNER = "cyber-to-partner"
