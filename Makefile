@@ -95,11 +95,10 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration
 
-# Three workers on two cores: most of a test's time is spent waiting on node processes, browsers and the network.
-# A worker takes a module's tests on one storage backend together (tests/conftest.py makes the groups), so a
-# module-scoped node pair is set up once; `spread` modules go out a test at a time. The slowest tests are listed last.
+# Two workers; a worker takes a module's tests on one storage backend together (tests/conftest.py makes the groups),
+# so a module-scoped node pair is set up once; `spread` modules go out a test at a time. The slowest are listed last.
 test: lint typecheck $(WEB_VENDOR) $(CHROMIUM)
-	$(BIN)/pytest -n 3 --dist loadgroup --durations=15
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
 
 # The same suite measured for coverage (node processes included); slower, so not part of `make test`.
 coverage: install $(WEB_VENDOR) $(CHROMIUM)
