@@ -132,8 +132,9 @@ def test_the_canadian_coordinator_prints_the_q4_report_in_english_and_french(
     assert quarter is not None
     report.locator("select[name=period]").select_option(quarter)
     report.locator("select[name=language]").select_option("en+fr")
-    with coordinator.expect_download() as download:
-        report.locator("button[type=submit]").click()
+    # A bilingual PDF with its charts takes tens of seconds on a loaded machine: the download is waited for that long.
+    with coordinator.expect_download(timeout=120_000) as download:
+        report.locator("button[type=submit]").click(timeout=120_000)
     pdf = pypdfium2.PdfDocument(BytesIO(Path(download.value.path()).read_bytes()))
     text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
     with language_scope(Language.EN):
