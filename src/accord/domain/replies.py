@@ -31,15 +31,20 @@ class Weakening:
     required: str
 
 
+def markings_at_or_above(markings: Mapping[str, CommonLevel], level: CommonLevel) -> tuple[str, ...]:
+    """The answering party's markings an answer to a message at `level` may carry, in the agreement's order."""
+    return tuple(marking for marking, mapped in markings.items() if mapped.rank >= level.rank)
+
+
 def answering_marking(markings: Mapping[str, CommonLevel], level: CommonLevel) -> str | None:
     """The answering party's own marking for an answer to a message at `level`: the first of its markings (in the
     agreement's order, lowest first) at that common level, else the first above it; None when the party has none
     that high (an answer the channel cannot carry at the original's level)."""
-    at_or_above = [(marking, mapped) for marking, mapped in markings.items() if mapped.rank >= level.rank]
-    if not at_or_above:
+    allowed = markings_at_or_above(markings, level)
+    if not allowed:
         return None
-    lowest = min(mapped.rank for _marking, mapped in at_or_above)
-    return next(marking for marking, mapped in at_or_above if mapped.rank == lowest)
+    lowest = min(markings[marking].rank for marking in allowed)
+    return next(marking for marking in allowed if markings[marking].rank == lowest)
 
 
 def inherited_handling(
@@ -50,15 +55,30 @@ def inherited_handling(
     marking = answering_marking(markings, original.level)
     if marking is None:
         raise ValueError(f"no marking of the answering party reaches {original.level}")
-    named = original.named_recipients
-    if original.tlp is Tlp.RED and answered_officer:
-        named = (answered_officer,)
-    return HandlingDraft(
-        classification=marking,
-        tlp=original.tlp,
-        caveats=original.caveats,
-        restrictions=original.restrictions,
-        named_recipients=named,
+    chosen = HandlingDraft(classification=marking, tlp=original.tlp)
+    return with_original_codes(chosen, original, answered_officer=answered_officer)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerStart:
+    """What an answer form starts from: the title, the inherited handling, and the markings and TLPs it may choose
+    (none looser than the message answered's)."""
+
+    title: str
+    handling: HandlingDraft
+    markings: tuple[str, ...]
+    tlps: tuple[Tlp, ...]
+
+
+def answer_start(
+    title: str, original: Handling, markings: Mapping[str, CommonLevel], *, answered_officer: str | None
+) -> AnswerStart:
+    """ValueError when the answering party has no marking at the original's level."""
+    return AnswerStart(
+        title=reply_title(title),
+        handling=inherited_handling(original, markings, answered_officer=answered_officer),
+        markings=markings_at_or_above(markings, original.level),
+        tlps=TLP_ORDER[TLP_ORDER.index(original.tlp) :],
     )
 
 
@@ -73,9 +93,12 @@ def weakenings(proposed: HandlingDraft, proposed_level: CommonLevel, original: H
     return found
 
 
-def with_original_codes(proposed: HandlingDraft, original: Handling) -> HandlingDraft:
+def with_original_codes(proposed: HandlingDraft, original: Handling, *, answered_officer: str | None) -> HandlingDraft:
     """The answer keeps every handling code and the restriction of the message answered, beside its own (as a
-    forward or a quotation does)."""
+    forward or a quotation does); a TLP:RED answer that names no one is for the officer who asked."""
     caveats = tuple(dict.fromkeys((*proposed.caveats, *original.caveats)))
     restrictions = "; ".join(dict.fromkeys(r for r in (proposed.restrictions, original.restrictions) if r)) or None
-    return proposed.model_copy(update={"caveats": caveats, "restrictions": restrictions})
+    named = proposed.named_recipients
+    if proposed.tlp is Tlp.RED and not named:
+        named = (answered_officer,) if answered_officer else original.named_recipients
+    return proposed.model_copy(update={"caveats": caveats, "restrictions": restrictions, "named_recipients": named})

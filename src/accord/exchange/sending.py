@@ -134,14 +134,6 @@ def reply_draft(node: Node, officer: Officer, message_id: str, draft: ReplyDraft
     )
 
 
-def answer_defaults(node: Node, officer: Officer, message_id: str) -> tuple[str, HandlingDraft]:
-    """The title and handling an answer to `message_id` starts from (a form fills them in; the officer may make the
-    handling stricter)."""
-    with node.engine.connect() as conn:
-        answered = Message.model_validate_json(visible_row(node, conn, officer, message_id).content)
-    return reply_title(answered.title), _answer_handling(node, None, answered)
-
-
 def _answer_handling(node: Node, proposed: HandlingDraft | None, answered: Message) -> HandlingDraft:
     """The answer's handling: the answered message's unless the officer gives one, at a level and a TLP no lower
     than the answered message's, with its handling codes carried over."""
@@ -170,7 +162,7 @@ def _answer_handling(node: Node, proposed: HandlingDraft | None, answered: Messa
                 )
             )
         )
-    return with_original_codes(proposed, answered.handling)
+    return with_original_codes(proposed, answered.handling, answered_officer=answered.sender.officer)
 
 
 def amend_message(node: Node, officer: Officer, message_id: str, draft: AmendmentDraft) -> Queued:

@@ -24,7 +24,7 @@ from accord.exchange.review import pressing_reviews
 from accord.http.cursors import issue_cursor, open_cursor, page_size
 from accord.i18n import _
 from accord.i18n.templates import install_i18n
-from accord.i18n.zones import format_moment, reader_zone, zone_abbreviation
+from accord.i18n.zones import format_moment, reader_zone
 from accord.node import Node
 from accord.notifications import unread_count
 from accord.policy.findings import describe_findings
@@ -58,9 +58,7 @@ def _elsewhere(zone: tzinfo, place: str) -> Callable[[datetime | str | None], st
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
         if moment.astimezone(zone).utcoffset() == moment.astimezone(reader_zone()).utcoffset():
             return ""
-        local = moment.astimezone(zone)
-        there = f"{local:%Y-%m-%d %H:%M} {zone_abbreviation(moment, zone)}"
-        return _("{time} in {place}").format(time=there, place=place)
+        return _("{time} in {place}").format(time=format_moment(moment, zone), place=place)
 
     return shown
 

@@ -19,8 +19,7 @@ from starlette.datastructures import UploadFile
 
 from accord.directory.officers import Officer
 from accord.domain.drafts import AttachmentDraft, HandlingDraft, MessageDraft, ReplyDraft
-from accord.domain.forwarding import TLP_ORDER
-from accord.domain.handling import Caveat, CommonLevel, Tlp
+from accord.domain.handling import Caveat, Handling, Tlp
 from accord.domain.messages import (
     OPENING_KINDS,
     Assurance,
@@ -34,6 +33,7 @@ from accord.domain.messages import (
     SubjectRole,
 )
 from accord.domain.notifications import PenAnswer, PenDecision
+from accord.domain.replies import AnswerStart, answer_start
 from accord.domain.search import SearchQuery, highlight
 from accord.errors import AccordError, InvalidInput, validation_text
 from accord.exchange.attachments import read_message_attachment, store_blob
@@ -48,7 +48,7 @@ from accord.exchange.mailbox import (
     open_message,
     search_query,
 )
-from accord.exchange.sending import answer_defaults, evaluate_draft, reply_draft, send_messages
+from accord.exchange.sending import evaluate_draft, reply_draft, send_messages
 from accord.http.attachments import attachment_response
 from accord.http.dependencies import NodeDep
 from accord.i18n import _
@@ -343,7 +343,7 @@ def messagepage(request: Request, node: NodeDep, officer: WebOfficerDep, message
         and message["recipient"]["agency"] == officer.agency
         and message["kind"] in {k.value for k in OPENING_KINDS}
     )
-    answer = answer_defaults(node, officer, message_id) if can_reply else None
+    answer = _answer_start(node, message) if can_reply else None
     return page(
         request,
         "message.html.j2",
@@ -354,17 +354,22 @@ def messagepage(request: Request, node: NodeDep, officer: WebOfficerDep, message
         thread=thread,
         can_reply=can_reply,
         answer=answer,
-        classifications=_answer_markings(node, message),
-        tlps=[t.value for t in TLP_ORDER[TLP_ORDER.index(Tlp(message["handling"]["tlp"])) :]],
         sent=request.query_params.get("sent"),
     )
 
 
-def _answer_markings(node: Node, message: dict[str, Any]) -> list[str]:
-    """The markings an answer may carry: those of this party at or above the level of the message answered."""
-    level = CommonLevel(message["handling"]["level"])
-    mapping = node.agreement.classification_mapping[node.party]
-    return [marking for marking, mapped in mapping.items() if mapped.rank >= level.rank]
+def _answer_start(node: Node, message: dict[str, Any]) -> AnswerStart | None:
+    """The answer form's title, handling and choices, from the message opened (None: no marking of ours reaches
+    its level; the answer is refused with the reason when sent)."""
+    try:
+        return answer_start(
+            message["title"],
+            Handling.model_validate(message["handling"]),
+            node.agreement.classification_mapping[node.party],
+            answered_officer=message["sender"]["officer"],
+        )
+    except ValueError:
+        return None
 
 
 @router.get("/messages/{message_id}/attachments/{sha256}")
@@ -395,12 +400,12 @@ async def reply(
     pen_decision: Annotated[str, Form()] = "",
     pen_grounds: Annotated[str, Form()] = "",
 ) -> Response:
-    # The form chooses the marking and the TLP; the caveats and restriction of the message answered come with it.
-    _title, inherited = await run_in_threadpool(answer_defaults, node, officer, message_id)
+    # The form chooses the marking and the TLP (none: the inherited handling); the caveats and restriction of the
+    # message answered come with it in reply_draft.
     try:
-        chosen = {"classification": classification or inherited.classification, "tlp": Tlp(tlp or inherited.tlp)}
+        chosen = HandlingDraft(classification=classification, tlp=Tlp(tlp)) if classification and tlp else None
         draft = ReplyDraft(
-            handling=inherited.model_copy(update=chosen),
+            handling=chosen,
             legal_basis=legal_basis or None,
             title=title or None,
             body=body,
