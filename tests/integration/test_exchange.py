@@ -87,6 +87,17 @@ def test_an_answer_inherits_the_title_and_handling_and_may_be_stricter_but_never
         assert answer["handling"]["classification"] == "Restricted"  # Protected B's level in India's scheme
         assert (answer["handling"]["tlp"], answer["handling"]["caveats"]) == ("AMBER", ["H0", "H2"])
 
+        # A handling that gives only the marking keeps the TLP of the message answered (not the draft's default).
+        strict = {"classification": "Protected B", "tlp": "AMBER+STRICT"}
+        second = rcmp.post("/api/v1/messages", json=draft(title="Second consignment", handling=strict)).json()["id"]
+        wait_for(lambda: ncb.get(f"/api/v1/messages/{second}").status_code == 200)
+        marking_only = ncb.post(
+            f"/api/v1/messages/{second}/reply", json={"handling": {"classification": "Confidential"}, "body": "."}
+        )
+        assert marking_only.status_code == 201, marking_only.text
+        kept = ncb.get(f"/api/v1/messages/{marking_only.json()['id']}").json()["handling"]
+        assert (kept["level"], kept["tlp"]) == ("confidential", "AMBER+STRICT")
+
         stricter = ncb.post(
             f"/api/v1/messages/{message_id}/reply",
             json={

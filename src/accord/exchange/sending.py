@@ -147,6 +147,8 @@ def _answer_handling(node: Node, proposed: HandlingDraft | None, answered: Messa
                     party=node.party, level=answered.handling.level
                 )
             ) from None
+    if "tlp" not in proposed.model_fields_set:  # left out: the answered message's, not the draft's default
+        proposed = proposed.model_copy(update={"tlp": answered.handling.tlp})
     level = node.agreement.common_level(node.party, proposed.classification)
     if level is None:
         return proposed  # the classification check names the markings there are
