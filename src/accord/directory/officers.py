@@ -150,9 +150,18 @@ def create_officer(
                 _("focus areas {unknown_areas} are not in the agreement").format(unknown_areas=unknown_areas)
             )
         officer = Officer(
-            str(uuid7()), username, display_name, node.party, agency, roles, clearance, tuple(focus_areas)
+            str(uuid7()),
+            username,
+            display_name,
+            node.party,
+            agency,
+            roles,
+            clearance,
+            tuple(focus_areas),
+            email=email,
+            duty=duty,
+            language=language,
         )
-        officer = dataclasses.replace(officer, email=email, duty=duty, language=language)
         conn.execute(
             insert(officers),
             [
