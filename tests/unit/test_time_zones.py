@@ -9,7 +9,7 @@ import pytest
 
 from accord.datafiles import load_agreement
 from accord.domain.parties import Party
-from accord.i18n.zones import format_moment, parse_zone, process_zone, zone_scope
+from accord.i18n.zones import format_moment, parse_zone, process_zone, zone_or_none, zone_scope
 
 WINTER = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
 SUMMER = datetime(2026, 7, 15, 17, 0, tzinfo=UTC)
@@ -39,6 +39,12 @@ def test_a_naive_moment_is_read_as_utc_as_it_is_stored() -> None:
 def test_an_unknown_or_hostile_zone_name_is_refused_with_what_a_name_looks_like(name: str) -> None:
     with pytest.raises(ValueError, match="IANA name such as America/Toronto"):
         parse_zone(name)
+
+
+@pytest.mark.parametrize("stored", [None, "", "Mars/Olympus"])
+def test_a_stored_zone_that_is_missing_or_lost_leaves_the_reader_in_the_node_s_zone(stored: str | None) -> None:
+    assert zone_or_none(stored) is None
+    assert zone_or_none("Asia/Kolkata") == ZoneInfo("Asia/Kolkata")
 
 
 def test_the_process_zone_follows_accord_time_zone_then_tz(monkeypatch: pytest.MonkeyPatch) -> None:

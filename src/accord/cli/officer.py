@@ -112,15 +112,11 @@ def officer_language(
     language: Annotated[str, typer.Argument(help=_("en, fr or hi; 'default' for the node's default"))],
     data: DataOption,
 ) -> None:
-    from accord.directory.officers import officer_by_username, set_officer_language
+    from accord.directory.officers import set_officer_language
 
     chosen = None if language == "default" else _language_option(language)
     with opened_node(data) as node:
-        with node.engine.connect() as conn:
-            officer = officer_by_username(conn, username)
-        if officer is None:
-            stop(_("no active officer named {username!r}").format(username=username))
-        set_officer_language(node, officer, chosen)
+        set_officer_language(node, _active_officer(node, username), chosen)
     shown = LANGUAGE_NAMES[chosen] if chosen else _("the node's default language")
     console.print(_("{username} now reads Accord in {language}").format(username=username, language=shown))
 
@@ -133,14 +129,11 @@ def officer_zone(
     ],
     data: DataOption,
 ) -> None:
-    from accord.directory.officers import officer_by_username, set_officer_zone
+    from accord.directory.officers import set_officer_zone
     from accord.errors import AccordError
 
     with opened_node(data) as node:
-        with node.engine.connect() as conn:
-            officer = officer_by_username(conn, username)
-        if officer is None:
-            stop(_("no active officer named {username!r}").format(username=username))
+        officer = _active_officer(node, username)
         try:
             set_officer_zone(node, officer, None if zone == "default" else zone)
         except AccordError as problem:

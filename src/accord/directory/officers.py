@@ -23,7 +23,7 @@ from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
 from accord.errors import AuthenticationFailed, Conflict, InvalidInput
 from accord.i18n import Language, _
-from accord.i18n.zones import parse_zone
+from accord.i18n.zones import parse_zone, zone_or_none
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import access_tokens, agencies, officers
@@ -79,10 +79,7 @@ class Officer:
     def zone(self) -> tzinfo | None:
         """The zone the officer reads times in; None: the node's (also for a name this machine's zone database has
         since lost)."""
-        try:
-            return parse_zone(self.time_zone) if self.time_zone else None
-        except ValueError:
-            return None
+        return zone_or_none(self.time_zone)
 
 
 # An address as the directory keeps it: one addr-spec (RFC 5322 §3.4.1) of printable ASCII without spaces, a domain
@@ -153,9 +150,18 @@ def create_officer(
                 _("focus areas {unknown_areas} are not in the agreement").format(unknown_areas=unknown_areas)
             )
         officer = Officer(
-            str(uuid7()), username, display_name, node.party, agency, roles, clearance, tuple(focus_areas)
+            str(uuid7()),
+            username,
+            display_name,
+            node.party,
+            agency,
+            roles,
+            clearance,
+            tuple(focus_areas),
+            email=email,
+            duty=duty,
+            language=language,
         )
-        officer = dataclasses.replace(officer, email=email, duty=duty, language=language)
         conn.execute(
             insert(officers),
             [

@@ -178,8 +178,13 @@ def deciders_of(conn: Connection, row: Any) -> Deciders:
     return Deciders(level, frozenset(_LEVEL_ROLES[level]), editors_of(conn, row))
 
 
+def may_review(officer: Officer) -> bool:
+    """Whether the officer decides holds at some level (a legal officer, the deputy head)."""
+    return bool((_LEVEL_ROLES[1] | _LEVEL_ROLES[2]) & officer.roles)
+
+
 def _require_any_reviewer(officer: Officer) -> None:
-    if not (_LEVEL_ROLES[1] | _LEVEL_ROLES[2]) & officer.roles:
+    if not may_review(officer):
         raise Forbidden(_("the review queue is for legal officers and the deputy head"))
 
 

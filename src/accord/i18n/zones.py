@@ -32,6 +32,15 @@ def parse_zone(name: str) -> ZoneInfo:
     raise ValueError(f"unknown time zone {name!r}; give an IANA name such as America/Toronto or Asia/Kolkata")
 
 
+def zone_or_none(name: str | None) -> ZoneInfo | None:
+    """The zone a stored name (an officer's choice) stands for; None for no name, or one this machine's zone database
+    has since lost (the reader then gets the node's)."""
+    try:
+        return parse_zone(name) if name else None
+    except ValueError:
+        return None
+
+
 @cache
 def known_zones() -> tuple[str, ...]:
     """Every IANA zone name this machine knows, sorted (a form offers them)."""

@@ -3,13 +3,14 @@ first, by the same read policy as the inbox), and who have not muted an optional
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import Connection, select
 
 from accord.directory.officers import Officer, officer_from_row
 from accord.domain.notification_rules import Audience, NotificationRule
-from accord.exchange.mailbox import readable_rows
+from accord.exchange.mailbox import read_attributes, readable_by
 from accord.node import Node
 from accord.notifications.occurrences import Occurrence
 from accord.store.tables import notification_mutes, officers
@@ -24,9 +25,7 @@ def active_officers(node: Node, conn: Connection) -> list[Officer]:
     return [officer_from_row(row) for row in rows]
 
 
-def audience_of(
-    node: Node, conn: Connection, rule: NotificationRule, occurrence: Occurrence, staff: Sequence[Officer]
-) -> list[Officer]:
+def audience_of(node: Node, rule: NotificationRule, occurrence: Occurrence, staff: Sequence[Officer]) -> list[Officer]:
     """The officers `rule` tells of `occurrence`, out of the node's active `staff`.
 
     An audience is a list of tiers, the first that holds someone who may read the message wins: a named officer, then
@@ -58,13 +57,19 @@ def _reader_check(node: Node, occurrence: Occurrence) -> Callable[[Officer], boo
     if occurrence.message is None:
         return lambda officer: True
     message = occurrence.message
-    return lambda officer: bool(readable_rows(node, officer, [message]))
+    held = [(message.id, read_attributes(node, message), message)]  # the inbox's rule, its attributes read once
+    return lambda officer: bool(readable_by(node, officer, held))
 
 
-def muted_by(conn: Connection, rule: NotificationRule) -> set[str]:
-    """The officers (by id) who muted `rule`; nobody, for a mandatory rule (a mute left from when it was optional
-    does not count)."""
-    if not rule.optional:
-        return set()
-    found = conn.execute(select(notification_mutes.c.officer_id).where(notification_mutes.c.rule == rule.id))
-    return set(found.scalars())
+def mutes(conn: Connection) -> dict[str, set[str]]:
+    """Who muted what: the officers (by id) by rule id, read once for a round of notices."""
+    found: defaultdict[str, set[str]] = defaultdict(set)
+    for rule_id, officer_id in conn.execute(select(notification_mutes.c.rule, notification_mutes.c.officer_id)):
+        found[rule_id].add(officer_id)
+    return found
+
+
+def muted_by(muted: Mapping[str, set[str]], rule: NotificationRule) -> set[str]:
+    """The officers (by id) who muted `rule`, out of `mutes`; nobody, for a mandatory rule (a mute left from when it
+    was optional does not count)."""
+    return muted.get(rule.id, set()) if rule.optional else set()

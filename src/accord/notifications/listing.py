@@ -98,7 +98,7 @@ def unread_count(node: Node, officer: Officer) -> int:
 def _unread(node: Node, conn: Connection, officer: Officer) -> int:
     n = notifications.c
     rows = conn.execute(
-        select(notifications)
+        select(n.message_id)  # the bell on every page: what need-to-know asks, not the notices' facts
         .where(n.officer_id == officer.id, n.read_at.is_(None))
         .order_by(n.id.desc())
         .limit(MAX_COUNTED + 1)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select
 
-from accord.directory.officers import Officer, Role
+from accord.directory.officers import Officer
 from accord.domain.notification_rules import Audience, NotificationRule
+from accord.exchange.review import may_review
 from accord.i18n import _
 from accord.node import Node
 from accord.notifications.errors import MandatoryNotification, UnknownNotificationRule
@@ -25,12 +26,11 @@ class RuleSetting:
 
 
 def concerns(rule: NotificationRule, officer: Officer) -> bool:
-    roles = {role.value for role in officer.roles}
     match rule.audience:
         case Audience.REVIEWERS:
-            return bool(roles & {Role.LEGAL.value, Role.DEPUTY_HEAD.value})
+            return may_review(officer)
         case Audience.ROLES:
-            return bool(roles & set(rule.roles))
+            return bool({role.value for role in officer.roles} & set(rule.roles))
     return True  # a message's audiences: any officer of an agency may be on its desk
 
 

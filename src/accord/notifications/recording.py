@@ -14,7 +14,7 @@ from uuid6 import uuid7
 from accord.directory.officers import Officer
 from accord.domain.notification_rules import Channel, NotificationRule
 from accord.node import Node
-from accord.notifications.audiences import active_officers, audience_of, muted_by
+from accord.notifications.audiences import active_officers, audience_of, muted_by, mutes
 from accord.notifications.occurrences import Occurrence
 from accord.notifications.rules import notification_rules
 from accord.store.tables import notification_mail, notifications
@@ -33,11 +33,13 @@ def record_notifications(
         return 0
     rules = notification_rules()
     staff = active_officers(node, conn)
+    muted = mutes(conn)
     made = 0
     for occurrence in occurrences:
         for rule in (only,) if only is not None else rules.for_trigger(occurrence.trigger):
             if rule.covers(occurrence.kind, occurrence.priority):
-                made += _notify(node, conn, rule, occurrence, audience_of(node, conn, rule, occurrence, staff), now)
+                audience = audience_of(node, rule, occurrence, staff)
+                made += _notify(node, conn, rule, occurrence, audience, muted_by(muted, rule), now)
     return made
 
 
@@ -47,9 +49,9 @@ def _notify(
     rule: NotificationRule,
     occurrence: Occurrence,
     audience: Sequence[Officer],
+    muted: set[str],
     now: datetime,
 ) -> int:
-    muted = muted_by(conn, rule)
     told = set(
         conn.execute(
             select(notifications.c.officer_id).where(

@@ -10,7 +10,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
@@ -21,7 +21,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 
 from accord.config import Settings
 from accord.i18n import Language
-from accord.i18n.zones import parse_zone
+from accord.i18n.zones import zone_or_none
 from accord.node import Node
 from accord.notifications.mail import Addressee, compose_mail
 from accord.notifications.rules import notification_rules
@@ -94,18 +94,11 @@ def _compose(node: Node, claimed: Sequence[Any]) -> dict[int, EmailMessage]:
         if rule is None:  # a rule since removed from the data file: its notices stay in the app
             continue
         language = Language(row.language) if row.language else node.settings.language
-        zone = _officer_zone(row.time_zone) or node.time_zone
+        zone = zone_or_none(row.time_zone) or node.time_zone
         to = Addressee(row.display_name, row.address, language, zone)
         facts = json.loads(row.facts)
         composed[row.id] = compose_mail(node.settings, node.agreement, rule, facts, to, found.get(row.message_id))
     return composed
-
-
-def _officer_zone(name: str | None) -> tzinfo | None:
-    try:
-        return parse_zone(name) if name else None
-    except ValueError:
-        return None
 
 
 def deliver(settings: Settings, mails: dict[int, EmailMessage]) -> dict[int, Outcome]:
