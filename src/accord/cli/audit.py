@@ -15,7 +15,7 @@ from rich.table import Table
 
 from accord.cli._console import DataOption, console, errors, node_as_officer, opened_node, progress_bar, stop
 from accord.errors import AccordError
-from accord.i18n import _
+from accord.i18n import _, ngettext
 from accord.ledger.bundle import Outcome
 
 if TYPE_CHECKING:
@@ -176,6 +176,23 @@ def _print_case_verdict(case: CaseVerdict) -> None:
             leaves=summary.leaves,
             size=case.checkpoint_size,
             peers=peers,
+        )
+    )
+    if case.unproven:
+        console.print(
+            ngettext(
+                "[bold yellow]NOT PROVEN:[/] leaf {leaves} is under no checkpoint countersigned by the peer: "
+                "nothing shows it was not rewritten or made up",
+                "[bold yellow]NOT PROVEN:[/] leaves {leaves} are under no checkpoint countersigned by the peer: "
+                "nothing shows they were not rewritten or made up",
+                len(case.unproven),
+            ).format(leaves=", ".join(map(str, case.unproven)))
+        )
+    console.print(
+        _(
+            "Not proven: that the export holds every message and event of the case. An officer's export leaves out "
+            "what that officer may not read, and whoever holds the node's key could leave out more; only the node's "
+            "audit bundle shows every leaf."
         )
     )
 

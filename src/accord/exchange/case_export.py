@@ -124,13 +124,13 @@ def _case(conn: Connection, case_id: str, message_id: str, rows: Sequence[Row[An
         select(review_decisions).where(review_decisions.c.message_id.in_(ids)).order_by(review_decisions.c.id)
     ).all()
     onward = conn.execute(select(forwards).where(forwards.c.message_id.in_(ids)).order_by(forwards.c.created_at)).all()
-    messages = [_message(row) for row in rows]
+    messages = [_record(row, MESSAGE_FIELDS) for row in rows]
     return {
         "case_id": case_id,
         "message_id": message_id,
         "messages": messages,
-        "reviews": [_review(r) for r in reviews],
-        "forwards": [_forward(f) for f in onward],
+        "reviews": [_record(r, REVIEW_FIELDS) for r in reviews],
+        "forwards": [_record(f, FORWARD_FIELDS) for f in onward],
         "attachments": [
             {"message_id": m["id"], **attachment}
             for m in messages
@@ -139,63 +139,55 @@ def _case(conn: Connection, case_id: str, message_id: str, rows: Sequence[Row[An
     }
 
 
-def _time(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value is not None else None
+# The columns each record of the case carries, in the order the export shows them.
+MESSAGE_FIELDS = (
+    "id",
+    "direction",
+    "kind",
+    "title",
+    "created_at",
+    "deadline",
+    "content",
+    "state",
+    "state_reason",
+    "decision",
+    "delivered_at",
+    "received_at",
+    "read_at",
+    "answered_at",
+    "receipt",
+    "in_reply_to",
+    "refers_to",
+    "amendment",
+    "amended_by",
+    "purged_at",
+)
+REVIEW_FIELDS = ("message_id", "action", "level", "reviewer", "reason", "conditions", "at")
+FORWARD_FIELDS = (
+    "id",
+    "role",
+    "message_id",
+    "from_agency",
+    "to_party",
+    "to_agency",
+    "to_officer",
+    "reason",
+    "state",
+    "decision",
+    "created_at",
+    "decided_at",
+)
+JSON_COLUMNS = frozenset({"content", "decision", "conditions"})  # stored as JSON text, exported as JSON
 
 
-def _json(value: str | None) -> Any:
-    return json.loads(value) if value else None
+def _record(row: Row[Any], fields: Sequence[str]) -> dict[str, Any]:
+    """The row's `fields` as JSON values: times in UTC (ISO 8601), JSON columns parsed."""
+    return {name: _value(name, getattr(row, name)) for name in fields}
 
 
-def _message(row: Row[Any]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "direction": row.direction,
-        "kind": row.kind,
-        "title": row.title,
-        "created_at": _time(row.created_at),
-        "deadline": _time(row.deadline),
-        "content": json.loads(row.content),
-        "state": row.state,
-        "state_reason": row.state_reason,
-        "decision": _json(row.decision),
-        "delivered_at": _time(row.delivered_at),
-        "received_at": _time(row.received_at),
-        "read_at": _time(row.read_at),
-        "answered_at": _time(row.answered_at),
-        "receipt": row.receipt,
-        "in_reply_to": row.in_reply_to,
-        "refers_to": row.refers_to,
-        "amendment": row.amendment,
-        "amended_by": row.amended_by,
-        "purged_at": _time(row.purged_at),
-    }
-
-
-def _review(row: Row[Any]) -> dict[str, Any]:
-    return {
-        "message_id": row.message_id,
-        "action": row.action,
-        "level": row.level,
-        "reviewer": row.reviewer,
-        "reason": row.reason,
-        "conditions": _json(row.conditions),
-        "at": _time(row.at),
-    }
-
-
-def _forward(row: Row[Any]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "role": row.role,
-        "message_id": row.message_id,
-        "from_agency": row.from_agency,
-        "to_party": row.to_party,
-        "to_agency": row.to_agency,
-        "to_officer": row.to_officer,
-        "reason": row.reason,
-        "state": row.state,
-        "decision": _json(row.decision),
-        "created_at": _time(row.created_at),
-        "decided_at": _time(row.decided_at),
-    }
+def _value(name: str, value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if name in JSON_COLUMNS:
+        return json.loads(value) if value else None
+    return value

@@ -3,7 +3,9 @@ signature over the manifest, every record against the manifest, every leaf's has
 signature and countersignature, the receipts, and each sent message's content against its ledger leaf.
 
 Like the audit bundle's verifier it stands alone, and trusts only the keys it is given, never the descriptors the
-export carries: without trust anchors the verdict is at best NOT_PROVEN.
+export carries: without trust anchors the verdict is at best NOT_PROVEN. It proves what the export holds, never that
+the export holds all of the case: a leaf left out is simply absent (only the audit bundle has every leaf), so only what
+the export itself names — a receipt's leaf, a sent message's creation — must be there.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.crypto.errors import VerificationFailed
-from accord.crypto.receipts import verify_receipt
+from accord.crypto.receipts import LedgerPosition, verify_receipt
 from accord.crypto.signing import signed_kid, unverified_claims, verify_claims
 from accord.i18n import _
 from accord.ledger.bundle import (
@@ -50,9 +52,12 @@ from accord.ledger.verify import (
     _hashes,
     _node_key,
     _parse_entry,
+    _read_bytes,
 )
 
 PDF_MAGIC = b"%PDF-"
+# The events after which a sent message's content may differ from what its message.created leaf recorded.
+CONTENT_CHANGES = frozenset({EventType.REVIEW_DECIDED, EventType.DATA_PURGED})
 SNIFFED_BYTES = 64 * 1024  # the format member is written first: this much of a file tells a case export
 
 
@@ -65,6 +70,7 @@ class CaseVerdict:
     case_id: str = ""
     messages: int = 0
     checkpoint_size: int = 0
+    unproven: tuple[int, ...] = ()  # leaves under no countersigned checkpoint, let through by allow_uncovered_tail
 
 
 def is_case_export(path: Path) -> bool:
@@ -85,12 +91,7 @@ def is_case_export(path: Path) -> bool:
 
 def read_case_export(path: Path) -> dict[str, Any]:
     """The export's document, from its JSON or from the PDF it is embedded in; UnreadableBundle says why not."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableBundle(
-            _("cannot read case export {path}: {value}").format(path=path, value=exc.strerror or exc)
-        ) from exc
+    raw = _read_bytes(path, "case export")
     if raw.startswith(PDF_MAGIC):
         raw = _embedded_json(raw)
     document = _decode(raw, path, "case export")
@@ -143,7 +144,8 @@ class _CaseAudit:
         self.anchors = anchors
         self.checkpoint = _parse_entry(checkpoint) if checkpoint is not None else None
         self.manifest: dict[str, Any] | None = None
-        self.proven = 0
+        self.proven: set[int] = set()  # indexes of the leaves proven under the countersigned checkpoint
+        self.uncovered: list[int] = []
         self.countersigned = False
 
     @property
@@ -173,6 +175,7 @@ class _CaseAudit:
             case_id=str(case.get("case_id", "")),
             messages=len(case.get("messages") or ()),
             checkpoint_size=self.checkpoint.size if isinstance(self.checkpoint, _Checkpoint) else 0,
+            unproven=tuple(self.uncovered) if allow_uncovered_tail else (),
         )
 
     def summary(self) -> BundleSummary:
@@ -190,7 +193,7 @@ class _CaseAudit:
             countersigned=int(self.countersigned),
             witnessed=0,
             countersigners=countersigners,
-            covered=self.proven,
+            covered=len(self.proven),
         )
 
     @property
@@ -304,7 +307,7 @@ class _CaseAudit:
 
     def check_proofs(self, root: bytes | None, allow_uncovered_tail: bool) -> None:
         size = self.checkpoint.size if isinstance(self.checkpoint, _Checkpoint) else 0
-        uncovered = []
+        uncovered = self.uncovered
         for entry in self.leaves:
             if not isinstance(entry, dict) or type(entry.get("index")) is not int:
                 continue  # reported with the leaves
@@ -327,7 +330,7 @@ class _CaseAudit:
                     f"({failure.detail})"
                 )
                 continue
-            self.proven += 1
+            self.proven.add(index)
         if uncovered:
             named = f"leaf {uncovered[0]} is" if len(uncovered) == 1 else f"leaves {', '.join(map(str, uncovered))} are"
             text = f"{named} under no checkpoint countersigned by the peer at export time"
@@ -353,7 +356,9 @@ class _CaseAudit:
                 continue
             if content_sha256(message.get("content")) == created.get("payload_sha256"):
                 continue
-            changed = message.get("purged_at") or any(leaf.get("type") == EventType.REVIEW_DECIDED for leaf in about)
+            # Only a proven leaf excuses the difference: a field of the export, or a leaf in the uncovered tail, is
+            # the exporter's word alone.
+            changed = any(leaf.get("type") in CONTENT_CHANGES and leaf.get("index") in self.proven for leaf in about)
             text = (
                 f"message {message_id}: its content does not match the SHA-256 that leaf {created.get('index')} "
                 "(message.created) recorded"
@@ -376,6 +381,23 @@ class _CaseAudit:
                 receiver = keys.get(str(unverified_claims(receipt).get("receiver")))
                 if receiver is None or not self.audit._counts(receiver):
                     raise VerificationFailed(_("the receiving node's key is not a trusted key in this export"))
-                verify_receipt(receipt, receiver.keys, str(message.get("id")))
+                claims = verify_receipt(receipt, receiver.keys, str(message.get("id")))
             except VerificationFailed as exc:
                 self.problems.append(f"message {message.get('id')}: its receipt does not verify ({exc.detail})")
+                continue
+            if self.audit.node is not None and receiver.node_id == self.audit.node.node_id:
+                self.check_receipt_leaf(str(message.get("id")), claims.ledger)
+
+    def check_receipt_leaf(self, message_id: str, position: LedgerPosition) -> None:
+        """A receipt this node signed names the leaf that recorded the envelope: the export must hold that leaf."""
+        held = next((x for x in self.leaves if isinstance(x, dict) and x.get("index") == position.index), None)
+        if held is None:
+            problem = _(
+                "message {message}: its receipt names leaf {index}, which the export does not hold: "
+                "an event was dropped"
+            )
+        elif held.get("leaf_hash") != position.leaf_hash.hex():
+            problem = _("message {message}: leaf {index} is not the leaf its receipt names: it was replaced")
+        else:
+            return
+        self.problems.append(problem.format(message=message_id, index=position.index))
