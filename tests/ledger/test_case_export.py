@@ -22,6 +22,7 @@ from accord.crypto.receipts import RECEIPT_CLAIM_TYP, sign_receipt
 from accord.crypto.signing import sign_claims
 from accord.directory.officers import Role, create_officer
 from accord.domain.drafts import MessageDraft
+from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError, Forbidden
 from accord.exchange.case_export import ExportFormat, export_case
@@ -53,6 +54,8 @@ class Exported:
     follow_up_id: str  # the case's second and last message
     foreign_exports: int  # case.exported events after an officer of another agency tried
     sandbox_events_after_refusal: int  # sandbox events at Canada (not a sandbox node) after seeding was tried
+    hidden_id: str  # a Secret message added to the case afterwards
+    restricted_export: str  # the case exported then by an officer cleared to Restricted only (its JSON)
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +82,29 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Exported:
         pdf.write_bytes(render_case_pdf(export))
         anchors = (TrustedKey(fingerprint(pair.ca)), TrustedKey(fingerprint(pair.india)))
         assert _exports(pair.ca, message_id) == foreign + 1
+        secret = draft(case_id=queued.message.case_id, title="Source of the tip", handling={"classification": "Secret"})
+        [hidden] = send_messages(pair.ca, rcmp, [MessageDraft(**secret)])
+        junior = create_officer(
+            pair.ca,
+            "ca.rcmp.junior",
+            PASSWORD,
+            "Cadet",
+            "RCMP",
+            frozenset({Role.OFFICER}),
+            clearance=CommonLevel.RESTRICTED,
+        )
+        restricted = export_case(pair.ca, junior, message_id, ExportFormat.JSON, witness=False).json_bytes().decode()
         return Exported(
-            path, pdf, anchors, pair.ca.keys, message_id, followed.message.id, foreign, _sandbox_events(pair.ca)
+            path,
+            pdf,
+            anchors,
+            pair.ca.keys,
+            message_id,
+            followed.message.id,
+            foreign,
+            _sandbox_events(pair.ca),
+            hidden.message.id,
+            restricted,
         )
     finally:
         pair.close()
@@ -140,6 +164,12 @@ def test_only_an_officer_who_may_read_the_case_can_export_it_and_the_refusal_exp
 ) -> None:
     # The fixture's CBSA officer was refused before the RCMP officer exported: the refusal wrote no export event.
     assert exported.foreign_exports == 0
+
+
+def test_an_officer_s_export_does_not_tell_that_a_message_they_may_not_read_exists(exported: Exported) -> None:
+    # Neither the thread nor the ledger leaves of a Restricted-cleared officer's export name the case's Secret message.
+    assert exported.hidden_id not in exported.restricted_export
+    assert exported.message_id in exported.restricted_export
 
 
 def test_without_pinned_keys_an_export_is_not_proven(exported: Exported) -> None:

@@ -27,7 +27,7 @@ from accord.ledger.leaves import TIME_FORMAT, leaf_record
 from accord.ledger.notes import origin_for
 from accord.ledger.proofs import prove_inclusion
 from accord.node import Node
-from accord.store.tables import events, forwards, peers, review_decisions
+from accord.store.tables import events, forwards, messages, peers, review_decisions
 from accord.trust.peers import export_descriptor
 
 
@@ -106,7 +106,11 @@ def _case_events(conn: Connection, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
         names |= {a["sha256"] for a in json.loads(row.content).get("attachments") or ()}
     naming = or_(*(events.c.refs.contains(f'"{name}"', autoescape=True) for name in sorted(names)))
     # The case's earlier exports are about it too, but name it by the same ids: kept, they show who exported it.
-    return list(conn.execute(select(events).where(naming).order_by(events.c.id)).all())
+    found = conn.execute(select(events).where(naming).order_by(events.c.id)).all()
+    # Need-to-know holds for the ledger too: an event about a message of the case the officer may not read is left
+    # out, so the export does not even tell that it exists.
+    hidden = set(conn.execute(select(messages.c.id).where(messages.c.case_id == rows[0].case_id)).scalars()) - names
+    return [event for event in found if not any(f'"{name}"' in event.refs for name in hidden)]
 
 
 def _leaf(conn: Connection, row: Row[Any], anchor: StoredCheckpoint | None) -> dict[str, Any]:
