@@ -36,7 +36,7 @@ from accord.exchange.mailbox import (
 )
 from accord.exchange.sending import Queued, amend_message, evaluate_draft, reply_draft, send_messages
 from accord.http.attachments import MULTIPART_OVERHEAD_BYTES, file_part
-from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, next_cursor, open_cursor
+from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, next_cursor, page_start
 from accord.http.dependencies import NodeDep, OfficerDep, read_capped_body
 from accord.http.openapi import (
     BODY_PROBLEMS,
@@ -146,7 +146,7 @@ def mailbox(
         overdue,
         str(case_id) if case_id else None,
         limit,
-        open_cursor(node, order, after) if after else None,
+        page_start(node, order, after),
         kind,
         priority,
         q,
