@@ -26,6 +26,7 @@ from accord.errors import PayloadTooLarge
 from accord.exchange.attachments import read_attachment, store_blob
 from accord.exchange.case_export import ExportFormat, export_case
 from accord.exchange.mailbox import (
+    MAX_PAGE,
     MailboxFilter,
     MailboxSort,
     case_thread,
@@ -53,7 +54,6 @@ from accord.reports.case_report import render_case_pdf
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
 MAX_BATCH = 1000
-MAX_MAILBOX_PAGE = 500
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MessageId = Annotated[UUID, Path(description="the message's id")]
 # Sending: 403 for a role that may not send, 404 for a case or message that is not there (or not the officer's to see).
@@ -135,7 +135,7 @@ def mailbox(
             "focus area"
         ),
     ] = MailboxSort.CREATED,
-    limit: Annotated[int, Query(ge=1, le=MAX_MAILBOX_PAGE, description="messages per page")] = DEFAULT_PAGE_SIZE,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="messages per page")] = DEFAULT_PAGE_SIZE,
     after: AfterCursor = None,
 ) -> Mailbox:
     order = mailbox_order(sort)

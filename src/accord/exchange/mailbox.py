@@ -28,6 +28,7 @@ from accord.store.tables import messages
 from accord.store.types import UtcDateTime
 from accord.trust.peers import peer_for_party
 
+MAX_PAGE = 500  # messages on one page of a box, at most
 _NOTICE_RANK = 1  # read notices overtake routine traffic: the sender is waiting to know
 
 T = TypeVar("T")
@@ -194,7 +195,7 @@ def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> Page[dict
         raise InvalidInput(_("box is 'inbox' or 'outbox'"))
     if flt.focus_area is not None and node.agreement.focus_area(flt.focus_area) is None:
         raise InvalidInput(_("{focus_area!r} is not a focus area of the agreement").format(focus_area=flt.focus_area))
-    if not 1 <= flt.limit <= 500:
+    if not 1 <= flt.limit <= MAX_PAGE:
         raise InvalidInput(_("limit is between 1 and 500"))
     search = search_query(flt.q) if flt.q is not None else None
     now = datetime.now(UTC)
