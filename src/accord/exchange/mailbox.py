@@ -23,7 +23,7 @@ from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import Reader
 from accord.store.keyset import Page, Position, SortKey, read_page
-from accord.store.search import message_search_for
+from accord.store.search import message_search_for, searchable_texts
 from accord.store.tables import messages
 from accord.store.types import UtcDateTime
 from accord.trust.peers import peer_for_party
@@ -239,10 +239,7 @@ def _listed(row: Row[Any], now: datetime, search: SearchQuery | None) -> dict[st
 
 def matched_in(row: Row[Any], search: SearchQuery) -> list[str]:
     """Where a message has the words searched for: its title, body, attachment names (never their text)."""
-    content = json.loads(row.content)
-    names = " ".join(str(a.get("name") or "") for a in content.get("attachments") or ())
-    places = (("title", row.title), ("body", str(content.get("body") or "")), ("attachments", names))
-    return [place for place, text in places if mentions(text, search)]
+    return [place for place, text in searchable_texts(row.content).items() if mentions(text, search)]
 
 
 def counts_by_focus_area(node: Node, officer: Officer) -> dict[str, dict[str, int]]:
