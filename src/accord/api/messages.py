@@ -140,17 +140,17 @@ def mailbox(
 ) -> Mailbox:
     order = mailbox_order(sort)
     flt = MailboxFilter(
-        box,
-        focus_area,
-        state,
-        overdue,
-        str(case_id) if case_id else None,
-        limit,
-        page_start(node, order, after),
-        kind,
-        priority,
-        q,
-        sort,
+        box=box,
+        focus_area=focus_area,
+        state=state,
+        overdue=overdue,
+        case_id=str(case_id) if case_id else None,
+        limit=limit,
+        after=page_start(node, order, after),
+        kind=kind,
+        priority=priority,
+        q=q,
+        sort=sort,
     )
     page = list_messages(node, officer, flt)
     cursor = next_cursor(request, response, node, order, page.next)
