@@ -13,7 +13,7 @@ from accord.domain.forwarding import ForwardDraft, OnwardConsent
 from accord.exchange.audit import require_operator
 from accord.exchange.roster import publish_roster
 from accord.forwarding.service import FORWARD_ORDER, answer_consent, forward_message, forward_page
-from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, PageSize, next_cursor, open_cursor
+from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, PageSize, next_cursor, page_start
 from accord.http.dependencies import NodeDep, OfficerDep
 from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, next_link_response, problems
 
@@ -47,8 +47,7 @@ def forwards(
     after: AfterCursor = None,
 ) -> ForwardList:
     """The forwards the officer's agency made, was given, or is asked to consent to; the newest first."""
-    position = open_cursor(node, FORWARD_ORDER, after) if after else None
-    page = forward_page(node, officer, after=position, limit=limit)
+    page = forward_page(node, officer, after=page_start(node, FORWARD_ORDER, after), limit=limit)
     cursor = next_cursor(request, response, node, FORWARD_ORDER, page.next)
     return ForwardList.model_validate({"forwards": page.items, "next": cursor})
 

@@ -26,6 +26,7 @@ from accord.errors import PayloadTooLarge
 from accord.exchange.attachments import read_attachment, store_blob
 from accord.exchange.case_export import ExportFormat, export_case
 from accord.exchange.mailbox import (
+    MAX_PAGE,
     MailboxFilter,
     MailboxSort,
     case_thread,
@@ -36,7 +37,7 @@ from accord.exchange.mailbox import (
 )
 from accord.exchange.sending import Queued, amend_message, evaluate_draft, reply_draft, send_messages
 from accord.http.attachments import MULTIPART_OVERHEAD_BYTES, file_part
-from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, next_cursor, open_cursor
+from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, next_cursor, page_start
 from accord.http.dependencies import NodeDep, OfficerDep, read_capped_body
 from accord.http.openapi import (
     BODY_PROBLEMS,
@@ -53,7 +54,6 @@ from accord.reports.case_report import render_case_pdf
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
 MAX_BATCH = 1000
-MAX_MAILBOX_PAGE = 500
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MessageId = Annotated[UUID, Path(description="the message's id")]
 # Sending: 403 for a role that may not send, 404 for a case or message that is not there (or not the officer's to see).
@@ -135,22 +135,22 @@ def mailbox(
             "focus area"
         ),
     ] = MailboxSort.CREATED,
-    limit: Annotated[int, Query(ge=1, le=MAX_MAILBOX_PAGE, description="messages per page")] = DEFAULT_PAGE_SIZE,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="messages per page")] = DEFAULT_PAGE_SIZE,
     after: AfterCursor = None,
 ) -> Mailbox:
     order = mailbox_order(sort)
     flt = MailboxFilter(
-        box,
-        focus_area,
-        state,
-        overdue,
-        str(case_id) if case_id else None,
-        limit,
-        open_cursor(node, order, after) if after else None,
-        kind,
-        priority,
-        q,
-        sort,
+        box=box,
+        focus_area=focus_area,
+        state=state,
+        overdue=overdue,
+        case_id=str(case_id) if case_id else None,
+        limit=limit,
+        after=page_start(node, order, after),
+        kind=kind,
+        priority=priority,
+        q=q,
+        sort=sort,
     )
     page = list_messages(node, officer, flt)
     cursor = next_cursor(request, response, node, order, page.next)

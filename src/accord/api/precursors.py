@@ -26,7 +26,7 @@ from accord.focus.precursors.service import (
     send_reminder,
 )
 from accord.focus.precursors.substances import load_substances
-from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, PageSize, next_cursor, open_cursor
+from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, PageSize, next_cursor, page_start
 from accord.http.dependencies import NodeDep, OfficerDep
 from accord.http.openapi import BODY_PROBLEMS, OFFICER_PROBLEMS, next_link_response, problems
 from accord.http.parameters import Rfc3339Date
@@ -69,8 +69,9 @@ def notifications(
     after: AfterCursor = None,
 ) -> NotificationList:
     """The notifications the officer may read, the most recent first, `limit` at a time."""
-    position = open_cursor(node, NOTIFICATION_ORDER, after) if after else None
-    page = notification_page(node, officer, state, flagged, after=position, limit=limit)
+    page = notification_page(
+        node, officer, state, flagged, after=page_start(node, NOTIFICATION_ORDER, after), limit=limit
+    )
     cursor = next_cursor(request, response, node, NOTIFICATION_ORDER, page.next)
     return NotificationList.model_validate({"notifications": [v.as_json() for v in page.items], "next": cursor})
 
@@ -112,7 +113,6 @@ def incidents(
 ) -> IncidentList:
     """The incidents the officer may read that match, the most recently recorded first, `limit` at a time."""
     flt = IncidentFilter(q=q, kind=kind, substance=substance, country=country, since=since, until=until)
-    position = open_cursor(node, INCIDENT_ORDER, after) if after else None
-    page = incident_page(node, officer, flt, after=position, limit=limit)
+    page = incident_page(node, officer, flt, after=page_start(node, INCIDENT_ORDER, after), limit=limit)
     cursor = next_cursor(request, response, node, INCIDENT_ORDER, page.next)
     return IncidentList.model_validate({"incidents": [v.as_json() for v in page.items], "next": cursor})

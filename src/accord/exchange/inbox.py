@@ -51,7 +51,7 @@ from accord.exchange.uploads import AnnouncedUpload
 from accord.i18n import _
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
-from accord.store.search import index_messages
+from accord.store.search import insert_messages
 from accord.store.tables import blobs, inbound_envelopes, messages, refused_envelopes
 from accord.trust.peers import PeerRecord, load_peers
 from accord.trust.refusals import UNKNOWN_SOURCE, Endpoint, Refusal, count_refusals
@@ -495,8 +495,7 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
             _incoming_row(m, i, receipt, now, screenings[m.id], i.warnings + directory_warnings(conn, m))
             for m, i, receipt in new_messages
         ]
-        conn.execute(insert(messages), rows)
-        index_messages(conn, {str(row["id"]): str(row["content"]) for row in rows})
+        insert_messages(conn, rows)
         link_attachments(conn, [m for m, _, _ in new_messages])
         kinds = KindHandlers(node.registry)
         for message, _, _ in new_messages:

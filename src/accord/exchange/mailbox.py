@@ -23,11 +23,12 @@ from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import Reader
 from accord.store.keyset import Page, Position, SortKey, read_page
-from accord.store.search import message_search_for
+from accord.store.search import message_search_for, searchable_texts
 from accord.store.tables import messages
 from accord.store.types import UtcDateTime
 from accord.trust.peers import peer_for_party
 
+MAX_PAGE = 500  # messages on one page of a box, at most
 _NOTICE_RANK = 1  # read notices overtake routine traffic: the sender is waiting to know
 
 T = TypeVar("T")
@@ -194,7 +195,7 @@ def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> Page[dict
         raise InvalidInput(_("box is 'inbox' or 'outbox'"))
     if flt.focus_area is not None and node.agreement.focus_area(flt.focus_area) is None:
         raise InvalidInput(_("{focus_area!r} is not a focus area of the agreement").format(focus_area=flt.focus_area))
-    if not 1 <= flt.limit <= 500:
+    if not 1 <= flt.limit <= MAX_PAGE:
         raise InvalidInput(_("limit is between 1 and 500"))
     search = search_query(flt.q) if flt.q is not None else None
     now = datetime.now(UTC)
@@ -238,10 +239,7 @@ def _listed(row: Row[Any], now: datetime, search: SearchQuery | None) -> dict[st
 
 def matched_in(row: Row[Any], search: SearchQuery) -> list[str]:
     """Where a message has the words searched for: its title, body, attachment names (never their text)."""
-    content = json.loads(row.content)
-    names = " ".join(str(a.get("name") or "") for a in content.get("attachments") or ())
-    places = (("title", row.title), ("body", str(content.get("body") or "")), ("attachments", names))
-    return [place for place, text in places if mentions(text, search)]
+    return [place for place, text in searchable_texts(row.content).items() if mentions(text, search)]
 
 
 def counts_by_focus_area(node: Node, officer: Officer) -> dict[str, dict[str, int]]:

@@ -54,7 +54,7 @@ from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Principal, Verdict
 from accord.policy.offences import offence_taxonomy, statutes_of
 from accord.policy.screens.offences import OFFENCE_REQUIRED_KINDS
-from accord.store.search import index_messages
+from accord.store.search import insert_messages
 from accord.store.tables import blobs, message_attachments, messages
 from accord.trust.peers import PeerRecord, peer_for_party
 
@@ -244,8 +244,7 @@ def _decide_and_queue(
         )
     )
     queued = [Queued(m, STATE_FOR_VERDICT[d.verdict], d, seqs.get(m.id)) for m, d in zip(built, decisions, strict=True)]
-    conn.execute(insert(messages), [_outgoing_row(q, contents[q.message.id], now) for q in queued])
-    index_messages(conn, {m.id: contents[m.id].decode() for m in built})
+    insert_messages(conn, [_outgoing_row(q, contents[q.message.id], now) for q in queued])
     link_attachments(conn, built)
     mark_answered(conn, [q.message for q in queued if q.state is DeliveryState.QUEUED], now)
     rows = []

@@ -66,6 +66,11 @@ def open_cursor(node: Node, key: SortKey, cursor: str) -> Position:
     return position
 
 
+def page_start(node: Node, key: SortKey, after: str | None) -> Position | None:
+    """Where a page of the list in `key`'s order starts: the `after` cursor opened, or None for the first page."""
+    return open_cursor(node, key, after) if after else None
+
+
 AfterCursor = Annotated[
     str | None,
     Query(

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from accord.crypto.canonical import canonical_json
 from accord.domain.handling import Caveat, CommonLevel, Handling, Tlp
@@ -39,8 +39,8 @@ from accord.focus.precursors.samples import sample_precursor_traffic
 from accord.i18n import _
 from accord.ledger.events import EventType, append_event, append_events, event_row
 from accord.node import Node
-from accord.store.search import index_messages
-from accord.store.tables import messages, officers
+from accord.store.search import insert_messages
+from accord.store.tables import officers
 
 # Who talks to whom in each focus area: (Canadian agencies, Indian agencies).
 _COUNTERPARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -148,9 +148,7 @@ def seed_traffic(
     for party, node in nodes.items():
         with node.engine.begin() as conn:
             for first in range(0, len(rows[party]), 500):
-                batch = rows[party][first : first + 500]
-                conn.execute(insert(messages), batch)
-                index_messages(conn, {row["id"]: row["content"] for row in batch})
+                insert_messages(conn, rows[party][first : first + 500])
             ids = [row["id"] for row in rows[party]]
             append_event(
                 conn,

@@ -12,7 +12,7 @@ space) in the `message_search` table, so both find the same messages for the sam
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, cast, column, delete, func, insert, literal_column, select, table, text
@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 
 from accord.domain.search import SearchQuery, document
-from accord.store.tables import message_search
+from accord.store.tables import message_search, messages
 
 FTS_TABLE = "message_search_fts"
 FTS_TOKENIZER = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
@@ -118,11 +118,23 @@ def message_search_for(conn: Connection) -> MessageSearch:
     return Fts5Search() if conn.dialect.name == "sqlite" else PostgresSearch()
 
 
-def message_words(content: str) -> str:
-    """The words a message is found by: its title, body and attachment names (content: the Message as JSON)."""
+def searchable_texts(content: str) -> dict[str, str]:
+    """Where a message is found, by place: its title, body and attachment names (content: the Message as JSON)."""
     message = json.loads(content)
-    names = [str(a.get("name") or "") for a in message.get("attachments") or ()]
-    return document(str(message.get("title") or ""), str(message.get("body") or ""), *names)
+    names = " ".join(str(a.get("name") or "") for a in message.get("attachments") or ())
+    return {"title": str(message.get("title") or ""), "body": str(message.get("body") or ""), "attachments": names}
+
+
+def message_words(content: str) -> str:
+    """The words a message is found by (content: the Message as JSON)."""
+    return document(*searchable_texts(content).values())
+
+
+def insert_messages(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Store new rows of `messages` with their words, so that no way a message arrives (sent, received, seeded)
+    leaves it out of search."""
+    conn.execute(insert(messages), rows)
+    index_messages(conn, {str(row["id"]): str(row["content"]) for row in rows})
 
 
 def index_messages(conn: Connection, contents: Mapping[str, str]) -> None:

@@ -21,7 +21,7 @@ from accord.domain.official import in_language
 from accord.errors import InvalidInput
 from accord.exchange.audit import AUDIT_ROLES, unacknowledged_alarms
 from accord.exchange.review import pressing_reviews
-from accord.http.cursors import issue_cursor, open_cursor, page_size
+from accord.http.cursors import issue_cursor, page_size, page_start
 from accord.i18n import _
 from accord.i18n.templates import install_i18n
 from accord.i18n.zones import format_moment, reader_zone
@@ -153,8 +153,7 @@ def pager(request: Request, node: Node, key: SortKey, following: Position | None
 
 def page_position(node: Node, key: SortKey, request: Request) -> Position | None:
     """Where the page starts: the request's `after` cursor opened (422 when this node did not issue it)."""
-    after = request.query_params.get("after")
-    return open_cursor(node, key, after) if after else None
+    return page_start(node, key, request.query_params.get("after"))
 
 
 def page_limit(request: Request, default: int) -> int:

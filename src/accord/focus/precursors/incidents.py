@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, Select, select
 
 from accord.directory.officers import Officer
 from accord.domain.incidents import Incident, IncidentKind
@@ -131,6 +131,11 @@ def _matches(view: IncidentView, flt: IncidentFilter, substance_code: str | None
     )
 
 
+def _incident_messages() -> Select[Any]:
+    """The incidents this node holds (sent and received) that are not purged."""
+    return select(messages).where(messages.c.kind == MessageKind.INCIDENT.value, messages.c.purged_at.is_(None))
+
+
 INCIDENT_ORDER = SortKey("incidents/created", (messages.c.created_at, messages.c.id))
 
 
@@ -140,14 +145,13 @@ def incident_page(
     """A page of the incidents the officer may read that match the filter, the most recently recorded first."""
     substance_code = identify(flt.substance)[0] if flt.substance is not None else None
     now = datetime.now(UTC)
-    query = select(messages).where(messages.c.kind == MessageKind.INCIDENT.value, messages.c.purged_at.is_(None))
 
     def keep(rows: Sequence[Row[Any]]) -> list[tuple[Row[Any], IncidentView]]:
         views = ((row, incident_view(row, now)) for row in readable_rows(node, officer, rows))
         return [(row, view) for row, view in views if view is not None and _matches(view, flt, substance_code)]
 
     with node.engine.connect() as conn:
-        return read_page(conn, query, INCIDENT_ORDER, after=after, limit=limit, keep=keep)
+        return read_page(conn, _incident_messages(), INCIDENT_ORDER, after=after, limit=limit, keep=keep)
 
 
 def list_incidents(node: Node, officer: Officer, flt: IncidentFilter) -> list[IncidentView]:
@@ -155,12 +159,7 @@ def list_incidents(node: Node, officer: Officer, flt: IncidentFilter) -> list[In
     substance_code = identify(flt.substance)[0] if flt.substance is not None else None
     now = datetime.now(UTC)
     with node.engine.connect() as conn:
-        rows = conn.execute(
-            select(messages)
-            .where(messages.c.kind == MessageKind.INCIDENT.value, messages.c.purged_at.is_(None))
-            .order_by(messages.c.created_at.desc())
-            .limit(MAX_LISTED)
-        ).all()
+        rows = conn.execute(_incident_messages().order_by(messages.c.created_at.desc()).limit(MAX_LISTED)).all()
     views = [v for row in readable_rows(node, officer, rows) if (v := incident_view(row, now)) is not None]
     found = [v for v in views if _matches(v, flt, substance_code)]
     return sorted(found, key=lambda v: (v.incident.occurred_on, v.message["created_at"]), reverse=True)

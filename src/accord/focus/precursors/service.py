@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 
 from accord.directory.officers import Officer
 from accord.domain.drafts import HandlingDraft, MessageDraft
@@ -31,18 +31,22 @@ STATUSES = ("pending", "info_requested", "cleared", "objected", "overdue")
 MAX_LISTED = 500
 
 
+def _pen_messages() -> Select[Any]:
+    """The pre-export notifications this node holds (sent and received) that are not purged."""
+    return select(messages).where(messages.c.kind == MessageKind.PEN.value, messages.c.purged_at.is_(None))
+
+
+def _check_status(status: str | None) -> None:
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(_("status is one of {join}").format(join=", ".join(STATUSES)))
+
+
 def list_notifications(
     node: Node, officer: Officer, status: str | None = None, flagged: bool | None = None
 ) -> list[NotificationView]:
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(_("status is one of {join}").format(join=", ".join(STATUSES)))
+    _check_status(status)
     with node.engine.connect() as conn:
-        rows = conn.execute(
-            select(messages)
-            .where(messages.c.kind == MessageKind.PEN.value, messages.c.purged_at.is_(None))
-            .order_by(messages.c.id.desc())
-            .limit(MAX_LISTED)
-        ).all()
+        rows = conn.execute(_pen_messages().order_by(messages.c.id.desc()).limit(MAX_LISTED)).all()
         views = notification_views(conn, node.agreement, readable_rows(node, officer, rows))
     return [
         v for v in views if (status is None or v.status == status) and (flagged is None or bool(v.flags) == flagged)
@@ -69,8 +73,7 @@ def notification_page(
 ) -> Page[NotificationView]:
     """A page of the notifications the officer may read (the most recent first) with this status and flag, or only
     those where a follow-up may be due."""
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(_("status is one of {join}").format(join=", ".join(STATUSES)))
+    _check_status(status)
 
     def wanted(view: NotificationView) -> bool:
         return (
@@ -79,7 +82,6 @@ def notification_page(
             and (not follow_up_due or needs_follow_up(view))
         )
 
-    query = select(messages).where(messages.c.kind == MessageKind.PEN.value, messages.c.purged_at.is_(None))
     with node.engine.connect() as conn:
 
         def keep(rows: Sequence[Row[Any]]) -> list[tuple[Row[Any], NotificationView]]:
@@ -87,7 +89,7 @@ def notification_page(
             views = notification_views(conn, node.agreement, readable)
             return [(row, view) for row, view in zip(readable, views, strict=True) if wanted(view)]
 
-        return read_page(conn, query, NOTIFICATION_ORDER, after=after, limit=limit, keep=keep)
+        return read_page(conn, _pen_messages(), NOTIFICATION_ORDER, after=after, limit=limit, keep=keep)
 
 
 def notification(node: Node, officer: Officer, message_id: str) -> NotificationView:
