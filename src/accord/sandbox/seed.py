@@ -147,10 +147,6 @@ def seed_traffic(
         _add_pair(rows, sampled.message, sampled.read_at, sampled.answered_at, end)
     for party, node in nodes.items():
         with node.engine.begin() as conn:
-            for first in range(0, len(rows[party]), 500):
-                batch = rows[party][first : first + 500]
-                conn.execute(insert(messages), batch)
-                index_messages(conn, {row["id"]: row["content"] for row in batch})
             ids = [row["id"] for row in rows[party]]
             append_event(
                 conn,
@@ -160,7 +156,10 @@ def seed_traffic(
                 canonical_json(ids),
             )
             for first in range(0, len(rows[party]), 500):
-                append_events(conn, [_written(row) for row in rows[party][first : first + 500]])
+                batch = rows[party][first : first + 500]
+                conn.execute(insert(messages), batch)
+                index_messages(conn, {row["id"]: row["content"] for row in batch})
+                append_events(conn, [_written(row) for row in batch])
     if progress is not None:
         progress(count % 50)
     return SeedSummary(count, responses, len(precursors), start, end)
