@@ -23,6 +23,7 @@ from accord.domain.parties import Party
 from accord.errors import ConfigurationError
 from accord.exchange import roster
 from accord.exchange.delivery import DeliveryWorker
+from accord.exchange.pack_install import log_pack_installed
 from accord.exchange.retention import run_retention
 from accord.exchange.uploads import UploadSlots, sweep_incoming
 from accord.exchange.wake import announce_when_listening
@@ -116,8 +117,7 @@ def init_node(settings: Settings, party: Party, node_id: str | None = None) -> N
         )
         append_event(conn, EventType.NODE_INITIALISED, node_id, {"party": party.value, "agreement": agreement.id})
         ensure_default_plan(conn, agreement, node_id)
-        pack = install_shipped_pack(data_dir, keys, party)
-        append_event(conn, EventType.POLICY_PACK_INSTALLED, "operator", {"pack": pack.label})
+        log_pack_installed(conn, install_shipped_pack(data_dir, keys, party))
     engine.dispose()
     tighten(data_dir, settings.resolved_database_url)
     return open_node(settings)

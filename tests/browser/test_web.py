@@ -29,9 +29,8 @@ from accord.sandbox import (
     prepare_sandbox,
     read_caught,
     sandbox_mail_dir,
-    start_node_process,
+    start_nodes,
     stop_processes,
-    wait_healthy,
 )
 from tests.integration.nodes import free_port, wait_for
 from tests.person_lists import as_pdf
@@ -63,13 +62,15 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     nodes = {n.party: n for n in prepare_sandbox(var, {Party.IN: free_port(), Party.CA: free_port()})}
     catcher = MailCatcher(sandbox_mail_dir(var), free_port())
     catcher.start()
-    processes = [start_node_process(node, catcher.port) for node in nodes.values()]
     try:
-        for node in nodes.values():
-            wait_healthy(node.url)
+        running = start_nodes(list(nodes.values()), catcher.port)  # each answering as itself, or both stopped
+    except BaseException:
+        catcher.stop()
+        raise
+    try:
         yield Sandbox(nodes[Party.CA], nodes[Party.IN], sandbox_mail_dir(var))
     finally:
-        stop_processes(processes)
+        stop_processes([each.process for each in running])
         catcher.stop()
 
 

@@ -77,22 +77,30 @@ class NodeLauncher:
             request: dict[str, Any] = {"argv": argv, "env": env} | {name: str(path) for name, path in files.items()}
             if input is None:
                 request["stdin"] = None
-            process = self._request(request)
-            try:
-                process.wait(timeout_s)
-            except TimeoutError:
-                process.send_signal(signal.SIGKILL)
-                process.wait(30)
-                raise
-            status = files["status"]
-            code = int(status.read_text(encoding="utf-8")) if status.exists() else -signal.SIGKILL
+            code = self._run_to_end(request, timeout_s)
             out, err = (files[name].read_text(encoding="utf-8") for name in ("stdout", "stderr"))
-        return subprocess.CompletedProcess(["accord", *argv], code, out, err)
+        return subprocess.CompletedProcess(["accord", *argv], -signal.SIGKILL if code is None else code, out, err)
 
-    def attach(self, argv: list[str], env: dict[str, str], cwd: str, files: dict[str, str]) -> LaunchedProcess:
-        """Start `accord ARGV` in `cwd` on the files a caller names (its stdin, stdout, stderr: paths, such as a
-        shell's pipes under /proc, and `status`, where its exit code is written as it ends); do not wait for it."""
-        return self._request({"argv": argv, "env": env, "cwd": cwd} | files)
+    def run_attached(
+        self, argv: list[str], env: dict[str, str], cwd: str, files: dict[str, str], *, timeout_s: float
+    ) -> int | None:
+        """Run `accord ARGV` in `cwd` to its end on the files a caller names (its stdin, stdout, stderr: paths, such
+        as a shell's pipes under /proc, and `status`, where its exit code is written as it ends): its exit code, None
+        if it wrote none (it was killed)."""
+        return self._run_to_end({"argv": argv, "env": env, "cwd": cwd} | files, timeout_s)
+
+    def _run_to_end(self, request: dict[str, Any], timeout_s: float) -> int | None:
+        """Start the request and wait for its end (killed if it outlives `timeout_s`); the exit code its status file
+        holds, None if it wrote none."""
+        process = self._request(request)
+        try:
+            process.wait(timeout_s)
+        except TimeoutError:
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+            raise
+        status = Path(request["status"])
+        return int(status.read_text(encoding="utf-8")) if status.exists() else None
 
     def _request(self, request: dict[str, Any]) -> LaunchedProcess:
         with self._lock:

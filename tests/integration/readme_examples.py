@@ -100,9 +100,10 @@ class AccordShim:
         with tempfile.TemporaryDirectory(prefix="accord-shim-") as folder:
             status = Path(folder) / "status"
             files = {name: request[name] for name in ("stdin", "stdout", "stderr")} | {"status": str(status)}
-            process = self.launcher.attach(request["argv"], request["env"], request["cwd"], files)
-            process.wait(CALL_TIMEOUT_S)
-            return int(status.read_text(encoding="utf-8")) if status.exists() else 137
+            code = self.launcher.run_attached(
+                request["argv"], request["env"], request["cwd"], files, timeout_s=CALL_TIMEOUT_S
+            )
+            return 137 if code is None else code
 
 
 # The client both commands are: its own input and output are handed over by path (/proc/PID/fd/N), so the command

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from accord.exchange.review import reevaluate_held
 from accord.ledger.events import EventType, append_event
@@ -32,13 +32,21 @@ def install_policy_pack(node: Node, candidate: PolicyPack, source: Path) -> Pack
     running = _running_pack(node)
     if running is not None and running.sha256 == candidate.sha256:
         return PackInstalled(running, changed=False)
-    with node.engine.connect() as conn:
-        labels = conn.execute(select(events.c.refs).where(events.c.type == EventType.POLICY_PACK_INSTALLED.value))
-        require_new_version(candidate, (str(json.loads(refs).get("pack", "")) for refs in labels.scalars()))
-    pack = install_pack(source, installed_dir(node.settings.data_dir), node.keys, node.party)
     with node.engine.begin() as conn:
-        append_event(conn, EventType.POLICY_PACK_INSTALLED, INSTALLED_BY, {"pack": pack.label})
+        require_new_version(candidate, _installed_labels(conn))
+        pack = install_pack(source, installed_dir(node.settings.data_dir), node.keys, node.party)
+        log_pack_installed(conn, pack)
     return PackInstalled(pack, changed=True, redecided=reevaluate_held(node))
+
+
+def log_pack_installed(conn: Connection, pack: PolicyPack) -> None:
+    """The ledger's record of a pack installed, whose label `require_new_version` checks the next pack against."""
+    append_event(conn, EventType.POLICY_PACK_INSTALLED, INSTALLED_BY, {"pack": pack.label})
+
+
+def _installed_labels(conn: Connection) -> list[str]:
+    refs = conn.execute(select(events.c.refs).where(events.c.type == EventType.POLICY_PACK_INSTALLED.value))
+    return [str(json.loads(each).get("pack", "")) for each in refs.scalars()]
 
 
 def _running_pack(node: Node) -> PolicyPack | None:

@@ -22,7 +22,6 @@ from accord.sandbox.processes import (
     start_node_process,
     start_nodes,
     stop_processes,
-    wait_healthy,
 )
 from accord.sandbox.seed import SeedSummary, seed_traffic
 
@@ -49,5 +48,4 @@ __all__ = [
     "start_node_process",
     "start_nodes",
     "stop_processes",
-    "wait_healthy",
 ]

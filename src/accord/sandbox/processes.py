@@ -218,20 +218,6 @@ def _log_since(node: SandboxNode, offset: int) -> str:
         return ""
 
 
-def wait_healthy(url: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(
-        _("node at {url} did not become healthy within {timeout_s} s").format(url=url, timeout_s=timeout_s)
-    )
-
-
 def stop_processes(processes: list[subprocess.Popen[bytes]], timeout_s: float = 15.0) -> None:
     for process in processes:
         if process.poll() is None:

@@ -147,8 +147,6 @@ def seed_traffic(
         _add_pair(rows, sampled.message, sampled.read_at, sampled.answered_at, end)
     for party, node in nodes.items():
         with node.engine.begin() as conn:
-            for first in range(0, len(rows[party]), 500):
-                insert_messages(conn, rows[party][first : first + 500])
             ids = [row["id"] for row in rows[party]]
             append_event(
                 conn,
@@ -158,7 +156,9 @@ def seed_traffic(
                 canonical_json(ids),
             )
             for first in range(0, len(rows[party]), 500):
-                append_events(conn, [_written(row) for row in rows[party][first : first + 500]])
+                batch = rows[party][first : first + 500]
+                insert_messages(conn, batch)  # the messages and their search index
+                append_events(conn, [_written(row) for row in batch])
     if progress is not None:
         progress(count % 50)
     return SeedSummary(count, responses, len(precursors), start, end)
