@@ -96,13 +96,14 @@ integration: install
 	$(BIN)/pytest tests/integration
 
 # Two workers; a worker takes a module's tests on one storage backend together (tests/conftest.py makes the groups),
-# so a module-scoped node pair is set up once; `spread` modules go out a test at a time. The slowest are listed last.
+# so a module-scoped node pair is set up once; `spread` modules go out a test at a time. The longest go out first, in
+# the order tests/conftest.py sorts them. The slowest are listed last.
 test: lint typecheck $(WEB_VENDOR) $(CHROMIUM)
-	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
+	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=15
 
 # The same suite measured for coverage (node processes included); slower, so not part of `make test`.
 coverage: install $(WEB_VENDOR) $(CHROMIUM)
-	$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=; status=$$?; \
+	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder --cov --cov-report=; status=$$?; \
 	  echo "coverage of src/accord (statements and branches): $$($(BIN)/coverage report --format=total)%"; \
 	  exit $$status
 

@@ -49,7 +49,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         else:
             group = item.nodeid.split("::")[0] + (f"::{backend}" if backend else "")
         item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: a module's tests stay in order
+    # Stable: a module's tests stay in order. Run with `--no-loadscope-reorder`: xdist otherwise hands out the groups
+    # with the most tests first, which puts the one-test `spread` groups, the longest, at the end.
+    items.sort(key=lambda item: (item.get_closest_marker("spread") is None, item.get_closest_marker("slow") is None))
 
 
 @pytest.hookimpl(tryfirst=True)  # before an xdist worker reports its items

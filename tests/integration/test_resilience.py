@@ -23,8 +23,8 @@ from tests.ledger_checks import assert_ledger_intact
 # Thousands of messages through kill -9 and outages: minutes, not seconds (`-m "not slow"` leaves them out).
 pytestmark = pytest.mark.slow
 
-BURST = 2000
-BATCH = 200
+BURST = 1000
+BATCH = 100
 CHANNEL = "ca-node-1>in-node-1"
 
 PairFactory = Callable[..., tuple[RunningNode, RunningNode]]
@@ -140,7 +140,7 @@ def test_receiver_killed_mid_burst_gets_every_message_exactly_once_and_sender_ho
     make_pair: PairFactory,
 ) -> None:
     ca, in_ = make_pair()
-    kill_after = 400
+    kill_after = 200
     ids: list[str] = []
     received_at_kill: int | None = None
     started = time.monotonic()

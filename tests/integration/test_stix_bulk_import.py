@@ -200,7 +200,7 @@ def canada_on_sqlite(templates: PairTemplates, tmp_path: Path) -> Iterator[Runni
 
 def test_memory_stays_flat_however_large_the_file(canada_on_sqlite: RunningNode, tmp_path: Path) -> None:
     small = write_bundle(tmp_path / "small.json", notes(600))
-    large = write_bundle(tmp_path / "large.json", notes(5_000))
+    large = write_bundle(tmp_path / "large.json", notes(2_500))
     size = large.stat().st_size
     node = open_local(canada_on_sqlite)
     try:
@@ -219,6 +219,6 @@ def test_memory_stays_flat_however_large_the_file(canada_on_sqlite: RunningNode,
             tracemalloc.stop()
     finally:
         node.close()
-    assert (report.stored, report.failed) == (5_000, 0)
+    assert (report.stored, report.failed) == (2_500, 0)
     # The file read whole would take at least its size (as Python objects, several times it); a batch, a small part.
     assert peak < size / 4, f"peak {peak:,} bytes for a {size:,}-byte file"
