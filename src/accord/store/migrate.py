@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -19,3 +23,14 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
+
+
+@cache
+def shipped_head() -> str | None:
+    """The newest migration this release ships (read once per process: the files do not change under it)."""
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+def database_revision(conn: Connection) -> str | None:
+    """The migration the database was last brought to (None: never migrated)."""
+    return MigrationContext.configure(conn).get_current_revision()
