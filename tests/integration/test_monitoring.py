@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -141,6 +143,21 @@ def test_the_node_is_ready_while_its_database_schema_is_current_and_not_while_it
         ("not ready: the database schema differs", "0014")
     ]
     assert readiness(canada).status_code == 200
+
+
+def test_every_metric_the_sample_dashboard_charts_is_one_the_node_exposes(
+    pair: tuple[RunningNode, RunningNode],
+) -> None:
+    dashboard = json.loads((Path(__file__).parents[2] / "docs" / "grafana" / "accord-node.json").read_text())
+    charted = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+        for name in re.findall(r"\baccord_[a-z_]+", target["expr"])
+    }
+    exposed = {name for name, _labels in scrape(pair[0])}
+    assert charted and charted <= exposed, charted - exposed
+    assert {panel["gridPos"]["y"] for panel in dashboard["panels"]}, "a dashboard model places every panel"
 
 
 def test_the_node_is_not_ready_once_its_database_is_gone(pair: tuple[RunningNode, RunningNode]) -> None:
