@@ -35,6 +35,7 @@ from accord.http.request_ids import RequestIds
 from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.matching.retention import run_holdings_retention
+from accord.monitoring import monitoring_for
 from accord.node import BLOB_DIR, KEY_DIR, Node, default_node_id
 from accord.notifications import notification_rules, run_notifier
 from accord.policy.deployment import load_deployment
@@ -195,13 +196,14 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     """The node's ASGI application: the API, the web UI and TAXII, with the node's background jobs beside it
     (delivery workers, the start-up announcement, checkpoints, retention, the notifier) for the process's lifetime."""
     workers = node.settings.delivery_workers if delivery_workers is None else delivery_workers
+    monitoring = monitoring_for(node)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweep_incoming(node.settings.data_dir, INCOMPLETE_UPLOAD_S)
         stop = threading.Event()
         jobs: list[tuple[str, Callable[[], None]]] = [
-            (f"delivery-{n}", partial(DeliveryWorker(node).run, stop)) for n in range(workers)
+            (f"delivery-{n}", partial(DeliveryWorker(node, watch=monitoring.watch).run, stop)) for n in range(workers)
         ]
         jobs += [
             ("announce", partial(announce_when_listening, node, stop)),
@@ -229,6 +231,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.node = node
+    app.state.monitoring = monitoring  # /metrics and /readyz
     # Per process: with several node processes on one PostgreSQL database, each admits this many uploads.
     app.state.upload_slots = UploadSlots(node.settings.max_concurrent_uploads, 2 * node.settings.max_envelope_age_s)
     app.state.batch_slots = UploadSlots(node.settings.max_concurrent_batches, 2 * node.settings.max_envelope_age_s)

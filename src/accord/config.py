@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     delivery_workers: int = 2
     checkpoint_interval_s: float = Field(default=60.0, gt=0, description="how often the ledger is checkpointed")
     log_level: str = "info"
+    # Prometheus scrapes GET /metrics with a bearer token: the one in this file (a long random string the operator
+    # makes, mode 0600), or an operator's API token. Read at each scrape, so it is changed without a restart.
+    metrics_token_file: Path | None = Field(
+        default=None, description="a file whose first line is the bearer token Prometheus scrapes /metrics with"
+    )
     # The deployment's own settings within the agreement and the pack (accord.policy.deployment).
     deployment_file: Path | None = Field(
         default=None, description="the deployment settings file; unset, deployment.yaml in data_dir if it exists"
@@ -158,6 +163,14 @@ class Settings(BaseSettings):
             lines = self.smtp_password_file.read_text(encoding="utf-8").splitlines()
             return lines[0] if lines else None
         return self.smtp_password.get_secret_value() if self.smtp_password else None
+
+    def metrics_token(self) -> str | None:
+        """The scrape token from `metrics_token_file`, or None when there is none (or it is empty)."""
+        if self.metrics_token_file is None:
+            return None
+        lines = self.metrics_token_file.read_text(encoding="utf-8").splitlines()
+        token = lines[0].strip() if lines else ""
+        return token or None
 
     @property
     def resolved_database_url(self) -> str:

@@ -24,6 +24,8 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("PUT", "/api/v1/me/language"): "any",
     ("PUT", "/api/v1/me/time-zone"): "any",
     ("GET", "/healthz"): "public",
+    ("GET", "/readyz"): "public",
+    ("GET", "/metrics"): ("ca.rcmp", "ca.legal"),  # or the scrape token (tests/integration/test_monitoring.py)
     ("GET", "/api/v1/agreement"): "any",
     ("GET", "/api/v1/agencies"): "any",
     ("GET", "/api/v1/offences"): "any",

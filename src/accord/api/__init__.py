@@ -14,6 +14,7 @@ from accord.api import (
     forwarding,
     matching,
     messages,
+    monitoring,
     network_entities,
     network_graph,
     network_sharing,
@@ -32,6 +33,7 @@ from accord.policy.offences import offence_taxonomy
 
 ROUTERS = (
     directory.router,
+    monitoring.router,
     auth.router,
     messages.router,
     offences.router,

@@ -25,6 +25,7 @@ from accord.domain.messages import DeliveryState
 from accord.errors import AccordError
 from accord.exchange.assurances import stored_assurance_refs, with_refs
 from accord.exchange.attachments import read_blob_bytes
+from accord.exchange.delivery_watch import DeliveryWatch
 from accord.exchange.errors import SequenceCollision
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.outbox import (
@@ -76,9 +77,10 @@ class _Settled:
 
 
 class DeliveryWorker:
-    def __init__(self, node: Node, client: PeerClient | None = None) -> None:
+    def __init__(self, node: Node, client: PeerClient | None = None, watch: DeliveryWatch | None = None) -> None:
         self.node = node
         self.client = client or PeerClient()
+        self.watch = watch or DeliveryWatch()
         self.kinds = KindHandlers(node.registry)
 
     def run(self, stop: threading.Event) -> None:
@@ -139,17 +141,23 @@ class DeliveryWorker:
         envelopes = [{"ref": item.ref_id, "token": self._seal(peer, item)} for item in items]
         batch = json.dumps({"envelopes": envelopes}, separators=(",", ":")).encode()
         self._mark_sent(peer, items)
+        started = time.monotonic()
         try:
             answer = self.client.send_envelopes(
                 peer, batch, sign_upload(self.node, peer, UploadKind.ENVELOPE_BATCH, batch)
             )
         except PeerUnreachable as exc:
+            self.watch.unanswered(peer.node_id, datetime.now(UTC))
             return [_Settled(item, retry_error=f"peer unreachable: {exc.detail}", channel_down=True) for item in items]
+        finally:
+            self.watch.round_trip.labels(peer.node_id).observe(time.monotonic() - started)
         results = answer.body.get("results") if isinstance(answer.body, dict) else None
         if not isinstance(results, list) or len(results) != len(items):
+            self.watch.unanswered(peer.node_id, datetime.now(UTC))
             refused = f" ({answer.problem_slug}: {answer.detail})" if answer.problem_slug else ""
             error = f"peer answered HTTP {answer.status} without per-envelope results{refused}"
             return [_Settled(item, retry_error=error, channel_down=True) for item in items]
+        self.watch.answered(peer.node_id, datetime.now(UTC))
         return [self._settle_one(peer, item, result) for item, result in zip(items, results, strict=True)]
 
     def _settle_one(self, peer: PeerRecord, item: OutboxItem, result: Any) -> _Settled:
@@ -300,9 +308,18 @@ class DeliveryWorker:
                 for s in failed
             ]
             append_events(conn, events)
+        self._observe(peer, delivered, failed, now)
         if retried:
             log.info("delivery deferred", peer=peer.node_id, count=len(retried), error=retried[0].retry_error)
         self._alarm_collisions(peer, [s for s in settled if s.collision is not None])
+
+    def _observe(self, peer: PeerRecord, delivered: list[_Settled], failed: list[_Settled], now: datetime) -> None:
+        for outcome, settled in (("delivered", delivered), ("refused", failed)):
+            for s in settled:
+                self.watch.attempts.labels(peer.node_id, outcome).observe(s.item.attempts + 1)
+        for s in delivered:
+            if s.item.queued_at is not None:
+                self.watch.latency.labels(peer.node_id).observe((now - s.item.queued_at).total_seconds())
 
     def _alarm_collisions(self, peer: PeerRecord, collided: Sequence[_Settled]) -> None:
         """The peer holds other envelopes under sequence numbers these used: this node's channel counter went back.

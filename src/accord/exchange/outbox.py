@@ -38,6 +38,7 @@ class OutboxItem:
     seq: int
     body: str
     attempts: int
+    queued_at: datetime | None = None
 
 
 MAX_SEQ = 2**53  # a channel's sequence numbers stay exact in JSON (I-JSON, RFC 7493 §2.2)
@@ -91,7 +92,15 @@ def claim_due(engine: Engine, peer_node_id: str, limit: int, lease_s: int) -> li
     now = datetime.now(UTC)
     with engine.begin() as conn:
         rows = conn.execute(
-            select(outbox.c.id, outbox.c.kind, outbox.c.ref_id, outbox.c.seq, outbox.c.body, outbox.c.attempts)
+            select(
+                outbox.c.id,
+                outbox.c.kind,
+                outbox.c.ref_id,
+                outbox.c.seq,
+                outbox.c.body,
+                outbox.c.attempts,
+                outbox.c.created_at,
+            )
             .where(
                 outbox.c.peer_node_id == peer_node_id,
                 outbox.c.next_attempt_at <= now,
@@ -107,7 +116,7 @@ def claim_due(engine: Engine, peer_node_id: str, limit: int, lease_s: int) -> li
                 .where(outbox.c.id.in_([row.id for row in rows]))
                 .values(lease_until=now + timedelta(seconds=lease_s))
             )
-    return [OutboxItem(r.id, r.kind, r.ref_id, r.seq, r.body, r.attempts) for r in rows]
+    return [OutboxItem(r.id, r.kind, r.ref_id, r.seq, r.body, r.attempts, r.created_at) for r in rows]
 
 
 def release_leases(engine: Engine, ids: Sequence[int]) -> None:
