@@ -276,14 +276,16 @@ PEER_REQUEST_PROBLEMS = (400, 401, 413)
 
 @router.post(
     "/hello",
-    responses=problems(*PEER_REQUEST_PROBLEMS),
+    responses=problems(*PEER_REQUEST_PROBLEMS, 409),
     openapi_extra=_signed_request("the peer's signed hello (compact JWS)"),
 )
 async def receive_hello(node: NodeDep, request: Request) -> HelloAnswer:
-    """A peer announces it has started: whatever waits for it is retried now."""
+    """A peer announces it has started and the wire versions it speaks: whatever waits for it is retried now, and the
+    answer carries this node's signed hello with its own versions. A peer sharing no version is refused (409,
+    `no-common-version`, naming both sides' versions, with this node's signed hello)."""
     token = await _compact_token(request, SMALL_REQUEST_BYTES, "a compact JWS")
-    peer = await run_in_threadpool(accept_hello, node, token)
-    return HelloAnswer(peer=peer, queue="due now")
+    reply = await run_in_threadpool(accept_hello, node, token)
+    return HelloAnswer(peer=reply.peer, queue="due now", hello=reply.hello)
 
 
 # A note (4 KiB at most) and a consistency proof (128 hashes at most) in JWS claims, base64url-encoded once.

@@ -1,15 +1,19 @@
-"""`accord peer`: hand this node's signed descriptor to the peer's operator, and pin the peer's keys from theirs."""
+"""`accord peer`: hand this node's signed descriptor to the peer's operator, pin the peer's keys from theirs, and see
+what is pinned and which wire versions each peer speaks."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from accord.cli._console import DataOption, console, errors, opened_node, stop
 from accord.i18n import _
+
+if TYPE_CHECKING:
+    from accord.trust.peer_status import PeerStatus
 
 peer_app = typer.Typer(help=_("Exchange signed node descriptors and pin the peer's keys."), no_args_is_help=True)
 
@@ -80,4 +84,86 @@ def peer_roster(data: DataOption) -> None:
             stop(exc.detail)
     console.print(
         _("roster {id}: {count} officer(s) queued for the peer").format(id=roster.id, count=len(roster.officers))
+    )
+
+
+@peer_app.command(
+    "list",
+    help=_(
+        "List the pinned peers: their address, the wire versions each last advertised and when, and the versions "
+        "this node sends it in."
+    ),
+)
+def peer_list(data: DataOption) -> None:
+    from rich.table import Table
+
+    from accord.trust.peer_status import peer_statuses
+
+    with opened_node(data) as node:
+        statuses = peer_statuses(node)
+    if not statuses:
+        errors.print(_("no peer is pinned; run `accord peer import`"))
+        return
+    table = Table(_("peer"), _("party"), _("url"), _("advertised versions"), _("seen"), _("sending in"))
+    for status in statuses:
+        table.add_row(
+            status.peer.node_id,
+            status.peer.party.value,
+            status.peer.url,
+            _advertised(status),
+            _seen(status),
+            _sending(status),
+        )
+    console.print(table)
+
+
+@peer_app.command("show", help=_("Show one pinned peer: keys, advertised wire versions, and the versions sent to it."))
+def peer_show(
+    node_id: Annotated[str, typer.Argument(help=_("the peer's node id"))],
+    data: DataOption,
+) -> None:
+    from accord.errors import AccordError
+    from accord.trust.peer_status import peer_status
+
+    with opened_node(data) as node:
+        try:
+            status = peer_status(node, node_id)
+        except AccordError as exc:
+            stop(exc.detail)
+    keys = status.peer.pinned.keys
+    rows = [
+        (_("peer"), status.peer.node_id),
+        (_("party"), status.peer.party.value),
+        (_("url"), status.peer.url),
+        (_("signing key"), keys.signing_fingerprint),
+        (_("encryption key"), keys.encryption_fingerprint),
+        (_("advertised versions"), _advertised(status)),
+        (_("seen"), _seen(status)),
+        (_("this node speaks"), status.own.describe()),
+        (_("sending in"), _sending(status)),
+    ]
+    for label, value in rows:
+        console.print(f"{label:<20} {value}", markup=False)
+
+
+def _advertised(status: PeerStatus) -> str:
+    advertised = status.versions.advertised
+    return _("none (a release before versions: 1)") if advertised is None else advertised.describe()
+
+
+def _seen(status: PeerStatus) -> str:
+    versions = status.versions
+    if versions.seen_at is None or versions.source is None:
+        return _("not yet")
+    return _("{at} in its {source}").format(at=versions.seen_at.isoformat(timespec="seconds"), source=versions.source)
+
+
+def _sending(status: PeerStatus) -> str:
+    from accord.crypto.versions import NoCommonVersion
+
+    negotiated = status.negotiated
+    if isinstance(negotiated, NoCommonVersion):
+        return _("nothing: {detail}").format(detail=negotiated.detail)
+    return _("envelope {envelope}; protocol {protocol}").format(
+        envelope=negotiated.envelope, protocol=negotiated.protocol
     )

@@ -9,6 +9,7 @@ from accord.crypto._claims import required
 from accord.crypto.errors import MalformedArtefact
 from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.crypto.signing import sign_claims, signed_kid, unverified_claims, verify_claims
+from accord.crypto.versions import VERSIONS_CLAIM, WireVersions, read_versions
 from accord.i18n import _
 
 DESCRIPTOR_TYP = "accord-node-descriptor+jws"
@@ -21,15 +22,19 @@ class NodeDescriptor:
     url: str
     keys: PublicKeys
     issued_at: str
+    versions: WireVersions | None = None  # the wire versions the node speaks; a descriptor without them is older
 
     def claims(self) -> dict[str, Any]:
-        return {
+        claims: dict[str, Any] = {
             "node_id": self.node_id,
             "party": self.party,
             "url": self.url,
             "keys": self.keys.as_jwks(),
             "issued_at": self.issued_at,
         }
+        if self.versions is not None:
+            claims[VERSIONS_CLAIM] = self.versions.claim()
+        return claims
 
 
 def sign_descriptor(descriptor: NodeDescriptor, keys: NodeKeys) -> str:
@@ -57,4 +62,5 @@ def verify_descriptor(token: str) -> NodeDescriptor:
         url=required(claims, "descriptor", "url", str),
         keys=keys,
         issued_at=required(claims, "descriptor", "issued_at", str),
+        versions=read_versions(claims, "descriptor"),
     )

@@ -14,6 +14,7 @@ from accord.crypto.canonical import sha256_hex
 from accord.crypto.errors import MalformedArtefact, StaleEnvelope, UndecryptableEnvelope, UnknownSender
 from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.crypto.signing import PARSE_ERRORS, sign_claims, signed_kid, verify_claims
+from accord.crypto.versions import LEGACY_VERSION, envelope_version
 from accord.i18n import _
 
 ENVELOPE_TYP = "accord-envelope+jws"
@@ -39,6 +40,7 @@ class EnvelopeClaims:
     body: dict[str, Any]  # the JSON object the kind's handler reads
     ref: str | None = None  # the message, change or attachment it carries
     seq: int | None = None  # its place on the sender's channel to this node; an attachment has none
+    ver: int = LEGACY_VERSION  # the envelope format it is in (accord.crypto.versions); absent: the first one
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ def _parse_claims(claims: dict[str, Any]) -> EnvelopeClaims:
         body=required(claims, "envelope", "body", dict),
         ref=optional(claims, "envelope", "ref", str),
         seq=None if seq is None else positive(seq, "envelope", "seq"),
+        ver=envelope_version(claims),
     )
 
 

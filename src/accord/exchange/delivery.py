@@ -21,6 +21,7 @@ from uuid6 import uuid7
 
 from accord.crypto.envelope import seal_envelope
 from accord.crypto.receipts import verify_receipt
+from accord.crypto.versions import ENVELOPE_VERSION_CLAIM, NoCommonVersion
 from accord.domain.messages import DeliveryState
 from accord.errors import AccordError
 from accord.exchange.assurances import stored_assurance_refs, with_refs
@@ -47,6 +48,7 @@ from accord.ledger.events import EventType, append_events, event_row
 from accord.ledger.notes import origin_for
 from accord.node import Node
 from accord.store.tables import blob_transfers, blobs, messages
+from accord.trust.peer_versions import PeerVersions, load_peer_versions
 from accord.trust.peers import PeerRecord, load_peers
 
 log = structlog.get_logger("accord.delivery")
@@ -62,6 +64,7 @@ _TRANSIENT_REFUSALS = frozenset(
         "undecryptable-envelope",
         "bad-signature",
         "replayed-envelope",
+        "unsupported-envelope-version",  # the peer went back to a release before that version; its hello will say
     }
 )
 
@@ -99,6 +102,7 @@ class DeliveryWorker:
     def deliver_once(self) -> int:
         with self.node.engine.connect() as conn:
             peers = load_peers(self.node, conn)
+            versions = load_peer_versions(conn)
         handled = 0
         for peer in peers:
             items = claim_due(
@@ -106,7 +110,7 @@ class DeliveryWorker:
             )
             if items:
                 try:
-                    self._deliver(peer, items)
+                    self._deliver(peer, versions.get(peer.node_id) or PeerVersions(peer.node_id, None), items)
                 except BaseException:
                     # A round that fails (e.g. a deadlock in the settling transaction, rolled back) must not leave its
                     # rows leased: they would wait out the lease while later rows — a withdrawal of one of them —
@@ -116,16 +120,25 @@ class DeliveryWorker:
                 handled += len(items)
         return handled
 
-    def _deliver(self, peer: PeerRecord, items: list[OutboxItem]) -> None:
-        blocked = self._push_attachments(peer, items)
+    def _deliver(self, peer: PeerRecord, versions: PeerVersions, items: list[OutboxItem]) -> None:
+        negotiated = versions.negotiated()
+        if isinstance(negotiated, NoCommonVersion):
+            # Nothing this node can seal would be read: the channel waits, as for a peer that is down, until a hello
+            # says one of the two nodes changed version.
+            error = f"{negotiated.slug}: {negotiated.detail}"
+            self._settle(peer, [_Settled(item, retry_error=error, channel_down=True) for item in items])
+            return
+        version = negotiated.envelope
+        blocked = self._push_attachments(peer, version, items)
         ready = [item for item in items if item.id not in blocked]
         settled = [_Settled(item, retry_error=blocked[item.id]) for item in items if item.id in blocked]
         if ready:
-            settled.extend(self._post(peer, ready))
+            settled.extend(self._post(peer, version, ready))
         self._settle(peer, settled)
 
-    def _seal(self, peer: PeerRecord, item: OutboxItem) -> str:
+    def _seal(self, peer: PeerRecord, version: int, item: OutboxItem) -> str:
         claims = {
+            ENVELOPE_VERSION_CLAIM: version,
             "iss": self.node.node_id,
             "aud": peer.node_id,
             "jti": str(uuid7()),
@@ -137,8 +150,8 @@ class DeliveryWorker:
         }
         return seal_envelope(claims, self.node.keys, peer.pinned.keys)
 
-    def _post(self, peer: PeerRecord, items: list[OutboxItem]) -> list[_Settled]:
-        envelopes = [{"ref": item.ref_id, "token": self._seal(peer, item)} for item in items]
+    def _post(self, peer: PeerRecord, version: int, items: list[OutboxItem]) -> list[_Settled]:
+        envelopes = [{"ref": item.ref_id, "token": self._seal(peer, version, item)} for item in items]
         batch = json.dumps({"envelopes": envelopes}, separators=(",", ":")).encode()
         self._mark_sent(peer, items)
         started = time.monotonic()
@@ -353,7 +366,7 @@ class DeliveryWorker:
             recurrence=Recurrence.AFTER_ACKNOWLEDGEMENT,
         )
 
-    def _push_attachments(self, peer: PeerRecord, items: list[OutboxItem]) -> dict[int, str]:
+    def _push_attachments(self, peer: PeerRecord, version: int, items: list[OutboxItem]) -> dict[int, str]:
         """Send attachment bytes the peer has not had yet; returns the items that must wait, with why."""
         needs: dict[int, list[str]] = {}
         for item in items:
@@ -378,7 +391,7 @@ class DeliveryWorker:
             }
         failures: dict[str, str] = {}
         for sha in sorted(wanted - sent):
-            error = self._push_blob(peer, sha, media.get(sha, "application/octet-stream"))
+            error = self._push_blob(peer, version, sha, media.get(sha, "application/octet-stream"))
             if error:
                 failures[sha] = error
         return {
@@ -387,9 +400,10 @@ class DeliveryWorker:
             if any(sha in failures for sha in shas)
         }
 
-    def _push_blob(self, peer: PeerRecord, sha256: str, media_type: str) -> str | None:
+    def _push_blob(self, peer: PeerRecord, version: int, sha256: str, media_type: str) -> str | None:
         data = read_blob_bytes(self.node, sha256)
         claims = {
+            ENVELOPE_VERSION_CLAIM: version,
             "iss": self.node.node_id,
             "aud": peer.node_id,
             "jti": str(uuid7()),

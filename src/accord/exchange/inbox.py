@@ -29,6 +29,7 @@ from accord.crypto.canonical import canonical_json, sha256_hex
 from accord.crypto.envelope import OpenedEnvelope, PinnedPeer, open_envelope
 from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope
 from accord.crypto.receipts import sign_receipt
+from accord.crypto.versions import require_known_envelope_version
 from accord.directory.officers import officer_by_username
 from accord.domain.messages import AMENDMENT_EFFECT, DeliveryState, Direction, Message, MessageKind
 from accord.errors import AccordError, InvalidInput, PayloadTooLarge
@@ -207,6 +208,7 @@ def _open(node: Node, peers: Sequence[PeerRecord], token: str, now_s: int) -> Op
 
 def _validate(node: Node, peers: Sequence[PeerRecord], index: int, envelope: OpenedEnvelope) -> _Incoming:
     peer = next(p for p in peers if p.node_id == envelope.sender.node_id)
+    require_known_envelope_version(envelope.claims.ver)
     seq = envelope.claims.seq
     if seq is None:
         raise MalformedArtefact(_("envelope lacks claim 'seq', its place on the channel"))
@@ -748,6 +750,7 @@ def accept_blob(node: Node, upload: AnnouncedUpload, received: Path, *, source: 
                     node_id=envelope.sender.node_id, node_id2=upload.peer.node_id
                 )
             )
+        require_known_envelope_version(envelope.claims.ver)
         if envelope.kind != OutboxKind.BLOB:
             raise MalformedArtefact(
                 _("envelope kind {kind!r} is not accepted at /federation/v1/blobs").format(kind=envelope.kind)

@@ -32,6 +32,7 @@ class AlarmKind(StrEnum):
     PEER_REPORTS_INCONSISTENCY = "peer-reports-inconsistency"  # the peer refuses to countersign our checkpoint
     BAD_COSIGNATURE = "bad-cosignature"  # the peer's countersignature on our checkpoint does not verify
     SEQUENCE_COLLISION = "sequence-collision"  # the peer holds another envelope under a sequence number we used
+    NO_COMMON_VERSION = "no-common-version"  # the peer's signed hello advertises no wire version this node speaks
 
 
 class Recurrence(StrEnum):

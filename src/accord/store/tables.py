@@ -51,6 +51,17 @@ peers = Table(
     Column("pinned_at", UtcDateTime, nullable=False),
 )
 
+# The wire versions each pinned peer last advertised (its descriptor at pinning, then each signed hello it sends or
+# answers with); `advertised` is the claim's JSON, null when the peer advertised none (a release before versions).
+peer_versions = Table(
+    "peer_versions",
+    metadata,
+    Column("peer_node_id", String(64), primary_key=True),
+    Column("advertised", Text),
+    Column("source", String(16), nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+)
+
 agencies = Table(
     "agencies",
     metadata,

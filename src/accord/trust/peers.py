@@ -9,12 +9,14 @@ from sqlalchemy import Connection, insert, select, update
 
 from accord.crypto.descriptors import NodeDescriptor, sign_descriptor, verify_descriptor
 from accord.crypto.envelope import PinnedPeer
+from accord.crypto.versions import OWN_VERSIONS
 from accord.domain.parties import Party
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import peers
+from accord.trust.peer_versions import VersionSource, record_versions
 
 
 def export_descriptor(node: Node) -> str:
@@ -24,6 +26,7 @@ def export_descriptor(node: Node) -> str:
         url=node.settings.resolved_public_url,
         keys=node.keys.public,
         issued_at=datetime.now(UTC).isoformat(),
+        versions=OWN_VERSIONS,
     )
     return sign_descriptor(descriptor, node.keys)
 
@@ -61,6 +64,7 @@ def pin_peer(node: Node, token: str, url_override: str | None = None) -> NodeDes
                 }
             ],
         )
+        record_versions(conn, descriptor.node_id, descriptor.versions, VersionSource.DESCRIPTOR, datetime.now(UTC))
         append_event(
             conn,
             EventType.PEER_PINNED,

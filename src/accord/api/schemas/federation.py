@@ -33,6 +33,9 @@ class BlobStored(ApiModel):
 class HelloAnswer(ApiModel):
     peer: str = Field(description="the node id of the peer that said hello")
     queue: Literal["due now"]
+    hello: str = Field(
+        description="this node's signed hello to the peer (compact JWS, accord-hello+jws): the wire versions it speaks"
+    )
 
 
 class Cosignature(ApiModel):
