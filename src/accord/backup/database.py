@@ -43,7 +43,7 @@ def kind_of(database_url: str) -> DatabaseKind:
 
 def snapshot(database_url: str, out: Path, read: Callable[[Connection], T]) -> T:
     """Write a consistent copy of the live database to `out` while the node goes on writing; `read` is given the
-    state the copy holds (a connection to the copy, or to the very snapshot `pg_dump` copies); its answer is returned."""
+    state the copy holds (a connection to the copy, or to the snapshot `pg_dump` copies); its answer is returned."""
     if kind_of(database_url) is DatabaseKind.SQLITE:
         source_path = sqlite_file(database_url)
         if source_path is None or not source_path.exists():
