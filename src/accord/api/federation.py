@@ -16,6 +16,7 @@ from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope, StaleEnvel
 from accord.errors import AccordError, InvalidInput
 from accord.exchange.inbox import Outcome, accept_blob, accept_envelopes, record_request_refusal
 from accord.exchange.receipt_proofs import answer_inclusion_request
+from accord.exchange.recovery import answer_recovery
 from accord.exchange.uploads import (
     INCOMING_DIR,
     UPLOAD_TOKEN_HEADER,
@@ -314,6 +315,22 @@ async def inclusion(node: NodeDep, request: Request) -> InclusionProof:
     """A pinned peer's signed demand for the proof that a leaf of this node's ledger is in a tree head."""
     token = await _compact_token(request, SMALL_REQUEST_BYTES, "a compact JWS")
     return InclusionProof.model_validate(await run_in_threadpool(answer_inclusion_request, node, token))
+
+
+@router.post(
+    "/recovery",
+    responses=problems(*PEER_REQUEST_PROBLEMS),
+    openapi_extra=_signed_request(
+        "the peer's signed recovery request (accord-recovery+jws): the peer was restored from a backup and names the "
+        "last sequence number it holds of each channel"
+    ),
+)
+async def recovery(node: NodeDep, request: Request) -> dict[str, str]:
+    """A pinned peer restored from a backup asks what it lacks: what was delivered to it after the last number it
+    holds is queued again, and the signed answer (`accord-recovery-answer+jws`) carries its ledger's latest checkpoint
+    countersigned here and what it had sent after its backup, with this node's receipts."""
+    token = await _compact_token(request, SMALL_REQUEST_BYTES, "a compact JWS")
+    return {"answer": await run_in_threadpool(answer_recovery, node, token)}
 
 
 @router.get(

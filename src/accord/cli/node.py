@@ -3,9 +3,11 @@ re-sequence a channel after a sequence collision."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -177,3 +179,160 @@ def node_resequence(
         )
     )
     console.print(_("next: acknowledge the sequence-collision alarm with `accord audit ack ID --note …`"))
+
+
+PASSPHRASE_ENV = "ACCORD_BACKUP_PASSPHRASE"
+PassphraseFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--passphrase-file",
+        help=_("a file whose first line is the passphrase (else ACCORD_BACKUP_PASSPHRASE, else asked)"),
+    ),
+]
+
+
+def _passphrase(path: Path | None, confirm: bool) -> str:
+    """From the file, the environment or the terminal: never from the command line, where `ps` shows it."""
+    if path is not None:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            stop(_("cannot read the passphrase file {path}: {reason}").format(path=path, reason=exc.strerror or exc))
+        if not lines or not lines[0]:
+            stop(_("the passphrase file {path} is empty").format(path=path))
+        return lines[0]
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV]
+    return str(typer.prompt(_("backup passphrase"), hide_input=True, confirmation_prompt=confirm))
+
+
+@node_app.command(
+    "backup",
+    help=_(
+        "Take a consistent backup of this node while it runs: the database (SQLite online backup, or pg_dump), "
+        "blobs, configuration and keys sealed under a passphrase, with a signed manifest of the ledger head."
+    ),
+)
+def node_backup(
+    data: DataOption,
+    out: Annotated[Path, typer.Option("--out", help=_("the archive to write (a tar file; never overwritten)"))],
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    from accord.backup import take_backup
+    from accord.store.modes import restrict_umask
+
+    restrict_umask()
+    passphrase = _passphrase(passphrase_file, confirm=True)
+    with opened_node(data) as node:
+        try:
+            done = take_backup(node, out, passphrase)
+        except AccordError as exc:
+            stop(exc.detail)
+    console.print(
+        _(
+            "[green]backup of {node_id}[/] written to {out}: {files} files, {blobs} blobs, ledger {size} leaves, "
+            "root {root}"
+        ).format(
+            node_id=done.node_id,
+            out=done.out,
+            files=done.files,
+            blobs=done.blobs,
+            size=done.ledger_size,
+            root=done.ledger_root,
+        )
+    )
+    if done.missing_blobs:
+        console.print(
+            _(
+                "[yellow]{count} blobs the database names were gone or damaged on disk and are not in the backup: "
+                "{names}[/]"
+            ).format(count=len(done.missing_blobs), names=", ".join(done.missing_blobs[:5]))
+        )
+
+
+@node_app.command(
+    "restore",
+    help=_(
+        "Restore a backup into an empty data directory (and an empty database), verify every hash and the ledger, "
+        "then ask the peer what was exchanged since the backup: it sends it again, and its countersigned checkpoint "
+        "is checked against the restored ledger."
+    ),
+)
+def node_restore(
+    source: Annotated[Path, typer.Option("--from", help=_("the backup archive"))],
+    data: DataOption,
+    passphrase_file: PassphraseFileOption = None,
+    offline: Annotated[bool, typer.Option("--offline", help=_("do not ask the peer (catch up later)"))] = False,
+) -> None:
+    from accord.backup import restore_backup
+    from accord.exchange.recovery import recover_from_peer
+    from accord.exchange.transport import PeerClient, PeerUnreachable
+    from accord.store.modes import restrict_umask
+
+    restrict_umask()
+    passphrase = _passphrase(passphrase_file, confirm=False)
+    try:
+        restored = restore_backup(source, data, passphrase, os.environ.get("ACCORD_DATABASE_URL") or None)
+    except AccordError as exc:
+        stop(exc.detail)
+    console.print(
+        _(
+            "[green]restored {node_id}[/] from the backup of {created_at}: every file's hash and the ledger "
+            "({size} leaves, root {root}) verified against the signed manifest"
+        ).format(
+            node_id=restored.node_id,
+            created_at=restored.created_at,
+            size=restored.ledger_size,
+            root=restored.ledger_root,
+        )
+    )
+    if offline:
+        console.print(_("not asking the peer (--offline): run the restore's check later, before serving"))
+        return
+    with opened_node(data) as node, PeerClient(timeout_s=60.0) as client:
+        try:
+            recoveries = recover_from_peer(node, client, restored.created_at)
+        except PeerUnreachable as exc:
+            stop(
+                _(
+                    "restored, but the peer did not answer ({detail}): start the node; its envelopes are retried, "
+                    "but what the peer sent since the backup is not re-requested"
+                ).format(detail=exc.detail),
+                3,
+            )
+        except AccordError as exc:
+            stop(exc.detail, 4)
+    gap = False
+    for done in recoveries:
+        console.print(
+            _(
+                "peer {peer}: countersigned this ledger up to {size} leaves (restored: {restored}); sends again "
+                "{resent} envelopes from number {first}; {recovered} own messages sent after the backup rebuilt from "
+                "its copies; this node's channel continues at {next_seq}"
+            ).format(
+                peer=done.peer,
+                size=done.countersigned_size,
+                restored=done.ledger_size,
+                resent=len(done.resent),
+                first=done.re_requested_from,
+                recovered=len(done.recovered),
+                next_seq=done.next_seq,
+            )
+        )
+        if done.ledger_gap:
+            gap = True
+            console.print(
+                _(
+                    "[yellow]ledger gap: the peer countersigned {gap} leaves this backup does not hold; they are "
+                    "lost, and the peer keeps its countersigned checkpoint as their evidence[/]"
+                ).format(gap=done.ledger_gap)
+            )
+        if done.not_resent or done.not_recovered:
+            gap = True
+            console.print(
+                _("[yellow]not re-sent by the peer: {theirs}; not rebuilt here: {ours}[/]").format(
+                    theirs=list(done.not_resent)[:10], ours=list(done.not_recovered)[:10]
+                )
+            )
+    if not gap:
+        console.print(_("nothing lost: start the node with `accord node serve --data {data}`").format(data=data))

@@ -20,6 +20,7 @@ BLOBS_PATH = "/federation/v1/blobs"
 HELLO_PATH = "/federation/v1/hello"
 CHECKPOINTS_PATH = "/federation/v1/checkpoints"
 INCLUSION_PATH = "/federation/v1/ledger/inclusion"
+RECOVERY_PATH = "/federation/v1/recovery"
 HEALTH_PATH = "/healthz"
 JOSE = {"Content-Type": "application/jose"}
 JSON = {"Content-Type": "application/json"}
@@ -89,6 +90,9 @@ class PeerClient:
 
     def request_inclusion(self, peer: PeerRecord, token: str) -> PeerAnswer:
         return self._post(peer, INCLUSION_PATH, content=token, headers=JOSE)
+
+    def request_recovery(self, peer: PeerRecord, token: str) -> PeerAnswer:
+        return self._post(peer, RECOVERY_PATH, content=token, headers=JOSE)
 
     def is_healthy(self, base_url: str) -> bool:
         """Whether a node (this one, at start-up) answers its health check."""

@@ -55,6 +55,8 @@ class EventType(StrEnum):
     LEDGER_ALARM_ACKNOWLEDGED = "ledger.alarm_acknowledged"
     ENVELOPE_SEQUENCE_COLLISION = "envelope.sequence_collision"
     CHANNEL_RESEQUENCED = "channel.resequenced"
+    NODE_RESTORED = "node.restored"  # this node was restored from a backup and caught up with its peer
+    PEER_RECOVERY_ANSWERED = "peer.recovery_answered"  # the peer, restored from a backup, was told what it lacks
     WORKPLAN_INITIALISED = "workplan.initialised"
     WORKPLAN_PROPOSED = "workplan.proposed"
     WORKPLAN_ACCEPTED = "workplan.accepted"
