@@ -26,9 +26,7 @@ def keys_rotate(
     data: DataOption,
     signing: Annotated[bool, typer.Option("--signing", help=_("rotate the Ed25519 signing key"))] = False,
     encryption: Annotated[bool, typer.Option("--encryption", help=_("rotate the X25519 encryption key"))] = False,
-    overlap_days: Annotated[
-        float, typer.Option(help=_("days the peer still accepts the old key (at most 90)"))
-    ] = 7.0,
+    overlap_days: Annotated[float, typer.Option(help=_("days the peer still accepts the old key (at most 90)"))] = 7.0,
     emergency: Annotated[
         bool,
         typer.Option(
@@ -55,18 +53,14 @@ def keys_rotate(
             stop(exc.detail)
         with PeerClient(timeout_s=15.0, connect_timeout_s=3.0) as client:
             delivered = deliver_rotations(node, client)
-    console.print(
-        _("[green]{role} key rotated[/] on {node_id}").format(role=role.value, node_id=node.node_id)
-    )
+    console.print(_("[green]{role} key rotated[/] on {node_id}").format(role=role.value, node_id=node.node_id))
     console.print(_("old key  {fingerprint}").format(fingerprint=rotation.old_fingerprint))
     console.print(_("new key  {fingerprint}").format(fingerprint=rotation.new_fingerprint))
     console.print(_("old private key archived in {path}").format(path=rotation.archived))
     if emergency:
         console.print(_("emergency rotation: the old key is no longer accepted once the peer applies it"))
     else:
-        console.print(
-            _("the peer accepts the old key until {until}").format(until=rotation.overlap_until.isoformat())
-        )
+        console.print(_("the peer accepts the old key until {until}").format(until=rotation.overlap_until.isoformat()))
     if rotation.peer is None:
         errors.print(_("no peer is pinned: hand the peer's operator a new descriptor (`accord peer export`)"))
     elif delivered:

@@ -9,6 +9,7 @@ from typing import Any
 
 from joserfc import jwe
 from joserfc.errors import JoseError
+from joserfc._rfc7516.compact import extract_compact  # joserfc.jwe uses it but does not export it
 from joserfc.jwk import OKPKey
 
 from accord.crypto._claims import optional, positive, required
@@ -149,7 +150,7 @@ def open_envelope(
         raw = token.encode()
         # The recipient's key id names which of this node's keys (the current one, or one retired by a rotation
         # whose envelopes may still be in flight) it was sealed to.
-        kid = jwe.extract_compact(raw, _registry(raw)).protected.get("kid")
+        kid = extract_compact(raw, _registry(raw)).protected.get("kid")
         key = own_keys.decryption_key(kid if isinstance(kid, str) else None)
         if key is None:
             raise UndecryptableEnvelope(

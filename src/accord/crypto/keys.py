@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -39,7 +39,7 @@ class KeyRole(StrEnum):
         return SIGNING_KEY_FILE if self is KeyRole.SIGNING else ENCRYPTION_KEY_FILE
 
     @property
-    def curve(self) -> str:
+    def curve(self) -> Literal["Ed25519", "X25519"]:
         return "Ed25519" if self is KeyRole.SIGNING else "X25519"
 
 

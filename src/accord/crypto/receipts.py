@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from accord.crypto._claims import hash_hex, positive, required, utc_time
-from accord.crypto.errors import MalformedArtefact
 from accord.crypto.envelope import PinnedPeer
+from accord.crypto.errors import MalformedArtefact
 from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
 from accord.i18n import _

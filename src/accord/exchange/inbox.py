@@ -54,8 +54,8 @@ from accord.node import Node
 from accord.store.search import insert_messages
 from accord.store.tables import blobs, inbound_envelopes, messages, refused_envelopes
 from accord.trust.peers import PeerRecord, load_peers
-from accord.trust.rotation import refresh_keys
 from accord.trust.refusals import UNKNOWN_SOURCE, Endpoint, Refusal, count_refusals
+from accord.trust.rotation import refresh_keys
 
 log = structlog.get_logger("accord.inbox")
 

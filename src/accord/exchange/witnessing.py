@@ -43,11 +43,11 @@ from accord.ledger.checkpoints import (
 )
 from accord.ledger.errors import ProofFailed
 from accord.ledger.notes import (
-    verify_by_any,
     MAX_NOTE_BYTES,
     SignedCheckpoint,
     cosign,
     origin_for,
+    verify_by_any,
     verify_checkpoint,
     verify_cosignature,
 )

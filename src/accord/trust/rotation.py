@@ -162,7 +162,11 @@ def mark_delivered(node: Node, rotation: UnsentRotation, held: bool) -> None:
             .values(state=DELIVERED, settled_at=datetime.now(UTC))
         ).rowcount
         if changed:
-            refs = {"peer": rotation.peer, "statement": rotation.id, "held": "yes" if held else None}
+            refs: dict[str, str | int | None] = {
+                "peer": rotation.peer,
+                "statement": rotation.id,
+                "held": "yes" if held else None,
+            }
             append_event(conn, EventType.KEY_ROTATION_DELIVERED, node.node_id, refs)
 
 
@@ -253,9 +257,9 @@ def _signer(pinned: list[PeerRecord], kid: str) -> PeerRecord:
                 ).format(node_id=peer.node_id, kid=kid, current=peer.pinned.keys.signing_fingerprint)
             )
     raise UnknownSender(
-        _("no pinned peer has signing key {kid}: a key rotation statement must be signed by the key pinned here").format(
-            kid=kid
-        )
+        _(
+            "no pinned peer has signing key {kid}: a key rotation statement must be signed by the key pinned here"
+        ).format(kid=kid)
     )
 
 
@@ -291,9 +295,9 @@ def _check_new_key(conn: Connection, peer: PeerRecord, statement: RotationStatem
     )
     if statement.new_fingerprint in earlier:
         raise RotationRefused(
-            _("the statement's new {role} key {new} was pinned for {node_id} before; a retired key is never reused").format(
-                role=statement.role, new=statement.new_fingerprint, node_id=peer.node_id
-            )
+            _(
+                "the statement's new {role} key {new} was pinned for {node_id} before; a retired key is never reused"
+            ).format(role=statement.role, new=statement.new_fingerprint, node_id=peer.node_id)
         )
 
 
