@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from joserfc import jwe
-from joserfc.errors import JoseError
 from joserfc._rfc7516.compact import extract_compact  # joserfc.jwe uses it but does not export it
+from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from accord.crypto._claims import optional, positive, required

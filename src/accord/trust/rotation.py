@@ -180,12 +180,14 @@ def accept_rotation(node: Node, token: str) -> PeerRotation:
     token = token.strip()
     kid = rotation_signer(token)
     with node.engine.begin() as conn:
-        peer = _signer(load_peers(node, conn), kid)
+        # Exactly a statement this node took (verified then): the same answer, nothing changes. Its signer may be
+        # retired by now, since the statement itself retired it.
         known = conn.execute(
-            select(key_rotations).where(key_rotations.c.node_id == peer.node_id, key_rotations.c.statement == token)
+            select(key_rotations).where(key_rotations.c.node_id != node.node_id, key_rotations.c.statement == token)
         ).first()
         if known is not None:
             return _as_peer_rotation(known)
+        peer = _signer(load_peers(node, conn), kid)
         statement = verify_rotation(token, peer.pinned.keys)
         _check_addressing(node, peer, statement)
         _check_new_key(conn, peer, statement)
