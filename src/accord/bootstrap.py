@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from accord import __version__, api, forwarding, matching, web
 from accord.clock import clock_for
 from accord.config import Settings
-from accord.crypto.keys import NodeKeys
+from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.datafiles import DEFAULT_AGREEMENT, load_agreement
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
@@ -150,7 +150,8 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
     require_node_directory(settings.data_dir)
     require_private(settings.data_dir, settings.resolved_database_url)
     registry = build_registry()
-    keys = NodeKeys.load(settings.data_dir / KEY_DIR)
+    key_dir = settings.data_dir / KEY_DIR
+    keys = NodeKeys.load(key_dir)
     migrate(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     with engine.connect() as conn:
@@ -186,10 +187,15 @@ def open_node(settings: Settings, policy: DisclosurePolicy | None = None) -> Nod
         agreement=agreement,
         keys=keys,
         engine=engine,
-        policy=policy or InstalledPolicy(settings.data_dir, keys.public, agreement, deployment),
+        policy=policy or InstalledPolicy(settings.data_dir, partial(_public_keys, key_dir), agreement, deployment),
         registry=registry,
         clock=clock_for(settings.clock_offset_file),
     )
+
+
+def _public_keys(key_dir: Path) -> PublicKeys:
+    """The node's public keys in force, read from its key files (a rotation replaces them while the node runs)."""
+    return NodeKeys.load(key_dir).public
 
 
 def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:

@@ -120,6 +120,7 @@ ROUTES: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/federation/v1/checkpoints"): "public",
     ("POST", "/federation/v1/ledger/inclusion"): "public",
     ("POST", "/federation/v1/recovery"): "public",
+    ("POST", "/federation/v1/key-rotations"): "public",
     ("GET", "/federation/v1/descriptor"): "public",
 }
 # Valid bodies, so that what is refused is the caller, not the request.

@@ -11,7 +11,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.requests import ClientDisconnect
 
-from accord.api.schemas.federation import BlobStored, Cosignature, EnvelopeResults, HelloAnswer, InclusionProof
+from accord.api.schemas.federation import (
+    BlobStored,
+    Cosignature,
+    EnvelopeResults,
+    HelloAnswer,
+    InclusionProof,
+    RotationTaken,
+)
 from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope, StaleEnvelope, VerificationFailed
 from accord.errors import AccordError, InvalidInput
 from accord.exchange.inbox import Outcome, accept_blob, accept_envelopes, record_request_refusal
@@ -41,6 +48,7 @@ from accord.logs import LineBudget
 from accord.node import Node
 from accord.trust.peers import export_descriptor
 from accord.trust.refusals import Endpoint
+from accord.trust.rotation import accept_rotation
 
 router = APIRouter(prefix="/federation/v1", tags=["federation"])
 log = structlog.get_logger("accord.federation")
@@ -287,6 +295,28 @@ async def receive_hello(node: NodeDep, request: Request) -> HelloAnswer:
     token = await _compact_token(request, SMALL_REQUEST_BYTES, "a compact JWS")
     reply = await run_in_threadpool(accept_hello, node, token)
     return HelloAnswer(peer=reply.peer, queue="due now", hello=reply.hello)
+
+
+@router.post(
+    "/key-rotations",
+    response_model=RotationTaken,
+    responses=problems(*PEER_REQUEST_PROBLEMS, 403, 409)
+    | {202: {"model": RotationTaken, "description": "an emergency rotation, held for the operator's confirmation"}},
+    openapi_extra=_signed_request("the peer's key rotation statement (accord-key-rotation+jws)"),
+)
+async def receive_key_rotation(node: NodeDep, request: Request) -> JSONResponse:
+    """A pinned peer replaces one of its keys: the statement must be signed by the peer's signing key in force here
+    (never a key it carries) and replace the key in force; then the new key is pinned and the old one kept. An
+    emergency statement is held (202) until this node's operator confirms the new fingerprint out of band."""
+    token = await _compact_token(request, SMALL_REQUEST_BYTES, "a compact JWS")
+    taken = await run_in_threadpool(accept_rotation, node, token)
+    answer = RotationTaken(
+        peer=taken.peer,
+        key=taken.role.value,
+        new_fingerprint=taken.new_fingerprint,
+        outcome="held" if taken.held else "applied",
+    )
+    return JSONResponse(answer.model_dump(mode="json"), status_code=202 if taken.held else 200)
 
 
 # A note (4 KiB at most) and a consistency proof (128 hashes at most) in JWS claims, base64url-encoded once.

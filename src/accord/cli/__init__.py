@@ -12,6 +12,7 @@ from accord.cli.audit import audit_app
 from accord.cli.case import case_app
 from accord.cli.cyber import cyber_app
 from accord.cli.forwarding import forward_app
+from accord.cli.keys import keys_app
 from accord.cli.match import match_app
 from accord.cli.network import network_app
 from accord.cli.node import node_app
@@ -30,6 +31,7 @@ __all__ = ["app", "main"]
 app = typer.Typer(help=_("Accord: each party's node for the signed, encrypted, lawful exchange."), no_args_is_help=True)
 app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
+app.add_typer(keys_app, name="keys")
 app.add_typer(officer_app, name="officer")
 app.add_typer(audit_app, name="audit")
 app.add_typer(case_app, name="case")

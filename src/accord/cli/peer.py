@@ -167,3 +167,30 @@ def _sending(status: PeerStatus) -> str:
     return _("envelope {envelope}; protocol {protocol}").format(
         envelope=negotiated.envelope, protocol=negotiated.protocol
     )
+
+
+@peer_app.command(
+    "accept-rotation",
+    help=_(
+        "Apply the peer's held emergency key rotation, once you have compared its new fingerprint with the one the "
+        "peer's operator read out to you over a separate channel."
+    ),
+)
+def peer_accept_rotation(
+    data: DataOption,
+    fingerprint: Annotated[str, typer.Option(help=_("the new key's fingerprint, as the peer's operator read it out"))],
+) -> None:
+    from accord.errors import AccordError
+    from accord.trust.rotation import confirm_rotation
+
+    with opened_node(data) as node:
+        try:
+            rotation = confirm_rotation(node, fingerprint)
+        except AccordError as exc:
+            stop(exc.detail)
+    console.print(
+        _("[green]applied[/] {peer}'s emergency {role} key rotation: key {fingerprint} is pinned").format(
+            peer=rotation.peer, role=rotation.role.value, fingerprint=rotation.new_fingerprint
+        )
+    )
+    console.print(_("the old key {fingerprint} verifies history only").format(fingerprint=rotation.old_fingerprint))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from joserfc import jwe
+from joserfc._rfc7516.compact import extract_compact  # joserfc.jwe uses it but does not export it
 from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
 
 from accord.crypto._claims import optional, positive, required
 from accord.crypto.canonical import sha256_hex
@@ -23,9 +26,60 @@ CONTENT_ENC = "A256GCM"
 
 
 @dataclass(frozen=True, slots=True)
+class RetiredKey:
+    """A peer's signing key a rotation replaced: it verifies new artefacts until `accepted_until` (the overlap's end,
+    or the rotation itself for an emergency one), and what it signed before, always."""
+
+    key: OKPKey
+    accepted_until: datetime
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.key.thumbprint())
+
+
+@dataclass(frozen=True, slots=True)
 class PinnedPeer:
     node_id: str
-    keys: PublicKeys
+    keys: PublicKeys  # the keys in force
+    retired_signing: tuple[RetiredKey, ...] = ()  # the signing keys rotations replaced, the oldest first
+
+    @property
+    def signing_fingerprints(self) -> tuple[str, ...]:
+        """Every signing key of the peer this node pinned, the one in force first."""
+        return (self.keys.signing_fingerprint, *(r.fingerprint for r in reversed(self.retired_signing)))
+
+    def signing_key(self, kid: str, at: datetime | None) -> OKPKey | None:
+        """The peer's signing key `kid` if it is accepted for an artefact made `at` (None: for history, any key the
+        peer ever had pinned here), else None."""
+        if kid == self.keys.signing_fingerprint:
+            return self.keys.signing
+        for retired in self.retired_signing:
+            if retired.fingerprint == kid and (at is None or at < retired.accepted_until):
+                return retired.key
+        return None
+
+    def accepted_signing_keys(self, at: datetime | None) -> tuple[OKPKey, ...]:
+        """The peer's signing keys accepted `at`, the one in force first."""
+        keys = (self.signing_key(kid, at) for kid in self.signing_fingerprints)
+        return tuple(key for key in keys if key is not None)
+
+    def refuse_kid(self, kid: str) -> UnknownSender:
+        """The refusal of an artefact signed by `kid`, one of this peer's keys no longer accepted, or none of them."""
+        for retired in self.retired_signing:
+            if retired.fingerprint == kid:
+                return UnknownSender(
+                    _(
+                        "{node_id}'s signing key {kid} was retired by a key rotation; it was accepted until "
+                        "{until} and only key {current} is now"
+                    ).format(
+                        node_id=self.node_id,
+                        kid=kid,
+                        until=retired.accepted_until.isoformat(),
+                        current=self.keys.signing_fingerprint,
+                    )
+                )
+        return UnknownSender(_("{node_id} has no pinned signing key {kid}").format(node_id=self.node_id, kid=kid))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +150,15 @@ def open_envelope(
     """
     try:
         raw = token.encode()
-        decrypted = jwe.decrypt_compact(raw, own_keys.encryption, registry=_registry(raw))
+        # The recipient's key id names which of this node's keys (the current one, or one retired by a rotation
+        # whose envelopes may still be in flight) it was sealed to.
+        kid = extract_compact(raw, _registry(raw)).protected.get("kid")
+        key = own_keys.decryption_key(kid if isinstance(kid, str) else None)
+        if key is None:
+            raise UndecryptableEnvelope(
+                _("envelope is sealed to key {kid}, which is not this node's").format(kid=str(kid)[:80])
+            )
+        decrypted = jwe.decrypt_compact(raw, key, registry=_registry(raw))
     except (JoseError, *PARSE_ERRORS) as exc:
         raise UndecryptableEnvelope(
             _("envelope cannot be decrypted with this node's key: {exc}").format(exc=exc)
@@ -108,7 +170,10 @@ def open_envelope(
         raise UnknownSender(
             _("no pinned peer has signing key {kid}; run `accord peer import` for that node").format(kid=kid)
         )
-    claims = _parse_claims(verify_claims(signed, peer.keys.signing))
+    signing_key = peer.signing_key(kid, datetime.fromtimestamp(now, UTC))
+    if signing_key is None:
+        raise peer.refuse_kid(kid)
+    claims = _parse_claims(verify_claims(signed, signing_key))
     _check_claims(claims, peer, own_node_id, now, max_age_s, skew_s)
     return OpenedEnvelope(claims=claims, sender=peer, digest=sha256_hex(token.encode()))
 

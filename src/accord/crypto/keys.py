@@ -1,12 +1,18 @@
-"""A node's key pair files (Ed25519 signing, X25519 encryption) and the public keys of pinned peers."""
+"""A node's key pair files (Ed25519 signing, X25519 encryption), the keys it retired, and the public keys of pinned
+peers.
+
+A rotated key is not deleted: `replace_key` moves the old file into `keys/archive/` (mode 600, named by role and
+fingerprint) before the new one takes its place, so envelopes still in flight to the old encryption key can be opened
+during the overlap, and what the old signing key signed stays attributable."""
 
 from __future__ import annotations
 
 import os
 import stat
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -18,7 +24,23 @@ from accord.i18n import _
 
 SIGNING_KEY_FILE = "signing-ed25519.pem"
 ENCRYPTION_KEY_FILE = "encryption-x25519.pem"
+ARCHIVE_DIR = "archive"
 _PRIVATE_MODE = 0o600
+
+
+class KeyRole(StrEnum):
+    """What a node key is for: each is rotated on its own."""
+
+    SIGNING = "signing"
+    ENCRYPTION = "encryption"
+
+    @property
+    def file_name(self) -> str:
+        return SIGNING_KEY_FILE if self is KeyRole.SIGNING else ENCRYPTION_KEY_FILE
+
+    @property
+    def curve(self) -> Literal["Ed25519", "X25519"]:
+        return "Ed25519" if self is KeyRole.SIGNING else "X25519"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +80,22 @@ class PublicKeys:
 
 @dataclass(frozen=True, slots=True)
 class NodeKeys:
-    """A node's own private keys."""
+    """A node's own private keys, and the encryption keys it retired (to open what was sealed to them in flight)."""
 
     signing: OKPKey
     encryption: OKPKey
+    retired_encryption: tuple[OKPKey, ...] = ()
+    stamp: tuple[int, ...] = ()  # the key files' inode and mtime when loaded: a rotation on disk changes it
+
+    def decryption_key(self, kid: str | None) -> OKPKey | None:
+        """The private encryption key with thumbprint `kid`: the current one or a retired one."""
+        for key in (self.encryption, *self.retired_encryption):
+            if kid is None or key.thumbprint() == kid:
+                return key
+        return None
+
+    def key(self, role: KeyRole) -> OKPKey:
+        return self.signing if role is KeyRole.SIGNING else self.encryption
 
     @property
     def public(self) -> PublicKeys:
@@ -80,19 +114,74 @@ class NodeKeys:
             path = key_dir / name
             if path.exists():
                 raise KeyFileError(_("{path} exists; refusing to overwrite a node key").format(path=path))
-            pem = key.private_key.private_bytes(  # type: ignore[union-attr]
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_MODE)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
+            _write_private(path, key)
 
     @classmethod
     def load(cls, key_dir: Path) -> NodeKeys:
+        stamp = key_files_stamp(key_dir)
+        archive = key_dir / ARCHIVE_DIR
+        retired = sorted(archive.glob(f"{KeyRole.ENCRYPTION.value}-*.pem")) if archive.is_dir() else []
         return cls(
             signing=_load_private(key_dir / SIGNING_KEY_FILE, Ed25519PrivateKey),
             encryption=_load_private(key_dir / ENCRYPTION_KEY_FILE, X25519PrivateKey),
+            retired_encryption=tuple(_load_private(path, X25519PrivateKey) for path in retired),
+            stamp=stamp,
         )
+
+
+def key_files_stamp(key_dir: Path) -> tuple[int, ...]:
+    """Inode and modification time of both key files: it changes when a rotation replaces one."""
+    stamp: list[int] = []
+    for name in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE):
+        try:
+            status = (key_dir / name).stat()
+        except OSError:
+            return ()
+        stamp += [status.st_ino, status.st_mtime_ns]
+    return tuple(stamp)
+
+
+def generate_key(role: KeyRole) -> OKPKey:
+    return OKPKey.generate_key(role.curve)
+
+
+def _pem(key: OKPKey) -> bytes:
+    return key.private_key.private_bytes(  # type: ignore[union-attr]
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _write_private(path: Path, key: OKPKey) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(_pem(key))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def replace_key(key_dir: Path, role: KeyRole, old: OKPKey, new: OKPKey) -> Path:
+    """Archive `old` (which must be the key on disk) and put `new` in its place; returns the archived file.
+
+    The archive copy is written first and the new key renamed over the old file, so at every moment the key file
+    holds a whole key, old or new, and the old one is never lost."""
+    current = key_dir / role.file_name
+    on_disk = _load_private(current, Ed25519PrivateKey if role is KeyRole.SIGNING else X25519PrivateKey)
+    if on_disk.thumbprint() != old.thumbprint():
+        raise KeyFileError(
+            _("{path} no longer holds key {fingerprint}; another rotation ran meanwhile").format(
+                path=current, fingerprint=old.thumbprint()
+            )
+        )
+    archive = key_dir / ARCHIVE_DIR
+    archive.mkdir(mode=0o700, exist_ok=True)
+    archived = archive / f"{role.value}-{old.thumbprint()}.pem"
+    if not archived.exists():
+        _write_private(archived, old)
+    staged = key_dir / f".{role.file_name}.new"
+    staged.unlink(missing_ok=True)
+    _write_private(staged, new)
+    staged.replace(current)
+    return archived
 
 
 def _load_private(path: Path, expected: type) -> OKPKey:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from accord.crypto._claims import hash_hex, positive, required, utc_time
+from accord.crypto.envelope import PinnedPeer
 from accord.crypto.errors import MalformedArtefact
 from accord.crypto.keys import NodeKeys, PublicKeys
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
@@ -47,17 +48,23 @@ def sign_receipt(claims: dict[str, Any], keys: NodeKeys) -> str:
     return sign_claims(claims, keys.signing, RECEIPT_TYP)
 
 
-def verify_receipt(token: str, peer: PublicKeys, expected_message_id: str) -> ReceiptClaims:
-    """Verify the receiver's signature with its pinned key and that the receipt is for this message, then read
-    every claim once; the first failure is raised, naming what was expected and what was found."""
+def verify_receipt(
+    token: str, peer: PinnedPeer | PublicKeys, expected_message_id: str, at: datetime | None = None
+) -> ReceiptClaims:
+    """Verify the receiver's signature with its pinned key (a key a rotation retired only if accepted `at`; None:
+    a receipt kept from before, verified as history) and that the receipt is for this message, then read every claim
+    once; the first failure is raised, naming what was expected and what was found."""
+    if isinstance(peer, PublicKeys):
+        peer = PinnedPeer("", peer)
     kid = signed_kid(token, RECEIPT_TYP)
-    if kid != peer.signing_fingerprint:
+    key = peer.signing_key(kid, at)
+    if key is None:
         raise MalformedArtefact(
             _("receipt is signed by key {kid}, not the peer's pinned key {signing_fingerprint}").format(
-                kid=kid, signing_fingerprint=peer.signing_fingerprint
+                kid=kid, signing_fingerprint=peer.keys.signing_fingerprint
             )
         )
-    claims = verify_claims(token, peer.signing)
+    claims = verify_claims(token, key)
     if claims.get("ref") != expected_message_id:
         raise MalformedArtefact(
             _("receipt is for {get!r}, not {expected_message_id!r}").format(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, or_, select
 
+from accord.crypto.keys import KeyRole
 from accord.directory.officers import Officer, Role
 from accord.errors import Forbidden
 from accord.exchange.transport import PeerClient
@@ -32,7 +33,7 @@ from accord.ledger.export import ExportingNode, export_bundle, export_witnessed_
 from accord.ledger.notes import origin_for
 from accord.ledger.verify import verify_bundle
 from accord.node import Node
-from accord.store.tables import messages
+from accord.store.tables import key_rotations, messages
 from accord.trust.peers import export_descriptor, load_peers
 
 AUDIT_ROLES = frozenset({Role.OPERATOR, Role.OVERSIGHT, Role.LEGAL})
@@ -99,12 +100,21 @@ def checkpoint_now(node: Node) -> StoredCheckpoint | None:
 
 
 def trust_anchors(node: Node) -> tuple[TrustedKey, ...]:
-    """This node's signing key and each pinned peer's, with party and node id: what it trusts, and what an
-    oversight body collects out of band from each operator as a trust file."""
+    """This node's signing keys and each pinned peer's (the ones in force and the ones rotations retired, which
+    signed the older checkpoints), with party and node id: what it trusts, and what an oversight body collects out
+    of band from each operator as a trust file."""
     with node.engine.connect() as conn:
         peers = load_peers(node, conn)
-    own = TrustedKey(node.keys.public.signing_fingerprint, node.node_id, node.party.value)
-    return (own, *(TrustedKey(p.pinned.keys.signing_fingerprint, p.node_id, p.party.value) for p in peers))
+        retired = conn.execute(
+            select(key_rotations.c.old_fingerprint)
+            .where(key_rotations.c.node_id == node.node_id, key_rotations.c.role == KeyRole.SIGNING.value)
+            .order_by(key_rotations.c.id.desc())
+        ).scalars()
+        own = [node.keys.public.signing_fingerprint, *retired]
+    return (
+        *(TrustedKey(fingerprint, node.node_id, node.party.value) for fingerprint in own),
+        *(TrustedKey(f, p.node_id, p.party.value) for p in peers for f in p.pinned.signing_fingerprints),
+    )
 
 
 def export_trust_file(node: Node, out: Path) -> tuple[TrustedKey, ...]:

@@ -41,6 +41,7 @@ from accord.exchange.outbox import (
     reschedule,
     retry_at,
 )
+from accord.exchange.rotation import deliver_rotations
 from accord.exchange.transport import PeerClient, PeerUnreachable
 from accord.exchange.uploads import UploadKind, sign_upload
 from accord.ledger.alarms import AlarmKind, Recurrence, raise_alarm
@@ -50,6 +51,7 @@ from accord.node import Node
 from accord.store.tables import blob_transfers, blobs, messages
 from accord.trust.peer_versions import PeerVersions, load_peer_versions
 from accord.trust.peers import PeerRecord, load_peers
+from accord.trust.rotation import refresh_keys
 
 log = structlog.get_logger("accord.delivery")
 
@@ -100,6 +102,8 @@ class DeliveryWorker:
                 self.node.outbox_signal.clear()
 
     def deliver_once(self) -> int:
+        refresh_keys(self.node)
+        deliver_rotations(self.node, self.client)
         with self.node.engine.connect() as conn:
             peers = load_peers(self.node, conn)
             versions = load_peer_versions(conn)
@@ -177,7 +181,7 @@ class DeliveryWorker:
         receipt = result.get("receipt") if isinstance(result, dict) else None
         if isinstance(receipt, str):
             try:
-                verify_receipt(receipt, peer.pinned.keys, item.ref_id)
+                verify_receipt(receipt, peer.pinned, item.ref_id, datetime.now(UTC))
             except AccordError as exc:
                 return _Settled(item, retry_error=f"peer's receipt does not verify: {exc.detail}")
             return _Settled(item, receipt=receipt)

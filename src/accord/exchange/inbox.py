@@ -56,6 +56,7 @@ from accord.store.search import insert_messages
 from accord.store.tables import blobs, inbound_envelopes, messages, refused_envelopes
 from accord.trust.peers import PeerRecord, load_peers
 from accord.trust.refusals import UNKNOWN_SOURCE, Endpoint, Refusal, count_refusals
+from accord.trust.rotation import refresh_keys
 
 log = structlog.get_logger("accord.inbox")
 
@@ -115,6 +116,7 @@ class _SignedRefusal:
 def accept_envelopes(node: Node, submissions: Sequence[tuple[str | None, str]], *, source: str) -> list[EnvelopeResult]:
     """Verify and store a batch from `source` (a client address); returns one result per submission, in order."""
     results: list[EnvelopeResult | None] = [None] * len(submissions)
+    refresh_keys(node)  # a rotation at the command line: envelopes sealed to the new key open at once
     with node.engine.connect() as conn:
         peers = load_peers(node, conn)
     incoming: list[_Incoming] = []
@@ -183,7 +185,7 @@ def _check_fits(values: dict[Column[Any], str | None]) -> None:
 
 
 def _find_peer(peers: Sequence[PeerRecord]) -> Any:
-    by_kid = {p.pinned.keys.signing_fingerprint: p.pinned for p in peers}
+    by_kid = {kid: p.pinned for p in peers for kid in p.pinned.signing_fingerprints}
 
     def find(kid: str) -> PinnedPeer | None:
         return by_kid.get(kid)
@@ -728,6 +730,7 @@ def _record_collisions(node: Node, collisions: list[SequenceCollision]) -> None:
 def accept_blob(node: Node, upload: AnnouncedUpload, received: Path, *, source: str = UNKNOWN_SOURCE) -> StoredBlob:
     """Open the sealed attachment an authenticated peer uploaded (`received`, checked against its upload token),
     check its bytes against the hash it names, and store them."""
+    refresh_keys(node)
     with node.engine.connect() as conn:
         peers = load_peers(node, conn)
     try:

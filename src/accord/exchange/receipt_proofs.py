@@ -112,7 +112,7 @@ def _proven(log: str, index: int, event: str, leaf: bytes, proof: list[bytes], a
 def _receiver_leaf(
     node: Node, peer: PeerRecord, message_id: str, receipt: str, client: PeerClient | None
 ) -> ProvenLeaf:
-    claims = verify_receipt(receipt, peer.pinned.keys, message_id)
+    claims = verify_receipt(receipt, peer.pinned, message_id)
     index, claimed = claims.ledger.index, claims.ledger.leaf_hash
     # The receiver's leaf is rebuilt from what the receipt says, so the proof binds this exact envelope.
     record = leaf_record(

@@ -21,6 +21,7 @@ HELLO_PATH = "/federation/v1/hello"
 CHECKPOINTS_PATH = "/federation/v1/checkpoints"
 INCLUSION_PATH = "/federation/v1/ledger/inclusion"
 RECOVERY_PATH = "/federation/v1/recovery"
+KEY_ROTATIONS_PATH = "/federation/v1/key-rotations"
 HEALTH_PATH = "/healthz"
 JOSE = {"Content-Type": "application/jose"}
 JSON = {"Content-Type": "application/json"}
@@ -87,6 +88,10 @@ class PeerClient:
 
     def send_checkpoint(self, peer: PeerRecord, token: str) -> PeerAnswer:
         return self._post(peer, CHECKPOINTS_PATH, content=token, headers=JOSE)
+
+    def send_rotation(self, peer: PeerRecord, statement: str) -> PeerAnswer:
+        """A key rotation statement, signed by the key the peer has pinned."""
+        return self._post(peer, KEY_ROTATIONS_PATH, content=statement, headers=JOSE)
 
     def request_inclusion(self, peer: PeerRecord, token: str) -> PeerAnswer:
         return self._post(peer, INCLUSION_PATH, content=token, headers=JOSE)

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -46,6 +47,7 @@ from accord.ledger.notes import (
     SignedCheckpoint,
     cosign,
     origin_for,
+    verify_by_any,
     verify_checkpoint,
     verify_cosignature,
 )
@@ -160,7 +162,10 @@ def countersign(node: Node, token: str) -> str:
     request = verify_peer_request(node, token, CHECKPOINT_TYP)
     submission = read_submission(request.claims)
     peer = request.peer
-    checkpoint = verify_checkpoint(submission.note, origin_for(peer.node_id), peer.pinned.keys.signing)
+    checkpoint = verify_by_any(
+        peer.pinned.accepted_signing_keys(datetime.now(UTC)),
+        lambda key: verify_checkpoint(submission.note, origin_for(peer.node_id), key),
+    )
     try:
         with node.engine.begin() as conn:
             # One judgement at a time per peer: on PostgreSQL two concurrent requests would both judge against the
@@ -288,7 +293,10 @@ def request_cosignature(node: Node, peer: PeerRecord, client: PeerClient) -> Sto
     line = str(answer.body.get("cosignature", ""))
     cosigner = origin_for(peer.node_id)
     try:
-        verify_cosignature(newest.signed, line, cosigner, peer.pinned.keys.signing)
+        verify_by_any(
+            peer.pinned.accepted_signing_keys(datetime.now(UTC)),
+            lambda key: verify_cosignature(newest.signed, line, cosigner, key),
+        )
     except AccordError as problem:
         evidence = {"note": newest.note, "cosignature": line}
         raise_alarm(node, origin, AlarmKind.BAD_COSIGNATURE, str(problem), evidence, subject=note_digest(newest.note))

@@ -104,22 +104,35 @@ def merge_anchors(anchors: Iterable[TrustedKey]) -> tuple[TrustedKey, ...]:
                     party2=anchor.party,
                 )
             )
-    merged = tuple(by_fingerprint.values())
+    return tuple(by_fingerprint.values())
+
+
+def _check_agreement(sources: Sequence[Sequence[TrustedKey]]) -> None:
+    """A node or party may have several keys (its key rotations), but two sources that give it keys must share one:
+    keys with nothing in common mean one of them is wrong, and the oversight body must find out which."""
     for name in ("node_id", "party"):
-        keys: dict[str, str] = {}
-        for anchor in merged:
-            value = getattr(anchor, name)
-            if value is not None and keys.setdefault(value, anchor.fingerprint) != anchor.fingerprint:
-                raise UnusableAnchors(
-                    _("the trust anchors disagree: {value} has key {keys} and key {fingerprint}").format(
-                        value=value, keys=keys[value], fingerprint=anchor.fingerprint
+        seen: dict[str, set[str]] = {}
+        for source in sources:
+            mine: dict[str, set[str]] = {}
+            for anchor in source:
+                value = getattr(anchor, name)
+                if value is not None:
+                    mine.setdefault(value, set()).add(anchor.fingerprint)
+            for value, fingerprints in mine.items():
+                known = seen.setdefault(value, fingerprints)
+                if not known & fingerprints:
+                    raise UnusableAnchors(
+                        _("the trust anchors disagree: {value} has key {keys} and key {fingerprint}").format(
+                            value=value, keys=min(known), fingerprint=min(fingerprints)
+                        )
                     )
-                )
-    return merged
+                known |= fingerprints
 
 
 def load_anchors(trust_files: Iterable[Path], fingerprints: Iterable[str]) -> tuple[TrustedKey, ...]:
     """Every trust file's keys and every fingerprint given on its own, merged."""
-    anchors = [key for path in trust_files for key in read_trust_file(path)]
+    sources = [read_trust_file(path) for path in trust_files]
+    _check_agreement(sources)
+    anchors = [key for source in sources for key in source]
     anchors.extend(fingerprint_anchor(value) for value in fingerprints)
     return merge_anchors(anchors)

@@ -14,7 +14,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Engine, Row, select
+from sqlalchemy import Connection, Engine, Row, or_, select
 
 from accord.errors import NotFound
 from accord.i18n import _
@@ -24,7 +24,7 @@ from accord.ledger.leaves import TIME_FORMAT, leaf_record
 from accord.ledger.notes import origin_for
 from accord.ledger.proofs import StoredTree
 from accord.ledger.tree import consistency_proof
-from accord.store.tables import checkpoints, events, peers
+from accord.store.tables import checkpoints, events, key_rotations, peers
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,7 @@ def export_bundle(engine: Engine, node: ExportingNode, out: Path, progress: Prog
             .order_by(checkpoints.c.origin, checkpoints.c.size, checkpoints.c.id)
         ).all()
         peer_rows = conn.execute(select(peers).order_by(peers.c.node_id)).all()
+        rotations = _rotations(conn, node.node_id)
         size = ledger_size(conn)
         consistency = _consistency_proofs(conn, [c.size for c in own])
     head = {
@@ -62,6 +63,8 @@ def export_bundle(engine: Engine, node: ExportingNode, out: Path, progress: Prog
         "checkpoints": [{"note": c.note, "cosigner": c.cosigner, "cosignature": c.cosignature} for c in own],
         "witnessed": [{"note": w.note, "cosignature": w.cosignature} for w in witnessed],
         "consistency": consistency,
+        # Only once a key has rotated, so a bundle of a node that never rotated reads as it always did.
+        **({"rotations": rotations} if rotations else {}),
     }
     exported = _write_atomically(out, lambda handle: _write_bundle(handle, head, _leaves(engine, size, progress)))
     return BundleSummary(
@@ -107,6 +110,17 @@ def export_witnessed_heads(
     }
     _write_atomically(out, lambda handle: handle.write(json.dumps(document, indent=1) + "\n"))
     return heads
+
+
+def _rotations(conn: Connection, own_node_id: str) -> list[dict[str, str]]:
+    """The key rotation statements in force: this node's own, and each peer's that this node applied (a held
+    emergency statement is not one), in the order they took effect."""
+    rows = conn.execute(
+        select(key_rotations.c.node_id, key_rotations.c.statement, key_rotations.c.state)
+        .where(or_(key_rotations.c.node_id == own_node_id, key_rotations.c.state == "accepted"))
+        .order_by(key_rotations.c.id)
+    ).all()
+    return [{"node_id": row.node_id, "statement": row.statement} for row in rows]
 
 
 def _consistency_proofs(conn: Connection, sizes: Sequence[int]) -> list[dict[str, Any]]:

@@ -18,6 +18,10 @@ class EventType(StrEnum):
     NODE_INITIALISED = "node.initialised"
     PEER_PINNED = "peer.pinned"
     PEER_REPOINTED = "peer.repointed"
+    KEY_ROTATED = "key.rotated"  # this node replaced one of its keys (refs: role, old, new, overlap end, emergency)
+    KEY_ROTATION_DELIVERED = "key.rotation_delivered"  # the peer took this node's rotation statement
+    PEER_KEY_ROTATED = "peer.key_rotated"  # a peer's rotation verified against its pinned key and applied
+    PEER_KEY_ROTATION_HELD = "peer.key_rotation_held"  # a peer's emergency rotation, held for the operator's check
     OFFICER_CREATED = "officer.created"
     OFFICER_SIGNED_IN = "officer.signed_in"
     # Written by earlier versions; a failed sign-in is now counted (sign_in_failures, refusal_counts), not logged here.

@@ -16,7 +16,9 @@ import base64
 import binascii
 import hashlib
 import struct
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -30,6 +32,7 @@ _ED25519_NOTE = b"\x01"
 _ED25519_COSIGNATURE = b"\x04"
 _COSIGNATURE_HEADER = "cosignature/v1\n"
 MAX_NOTE_BYTES = 4096
+T = TypeVar("T")
 
 
 def origin_for(node_id: str) -> str:
@@ -194,3 +197,17 @@ def _public(key: OKPKey) -> Ed25519PublicKey:
     if not isinstance(public, Ed25519PublicKey):
         raise MalformedArtefact(_("checkpoints are verified with an Ed25519 key"))
     return public
+
+
+def verify_by_any(keys: Sequence[OKPKey], verify: Callable[[OKPKey], T]) -> T:
+    """`verify` with the first of `keys` it succeeds with (a node's key in force, then the keys a rotation retired
+    but still accepts); when none does, the refusal under the first key, the one in force."""
+    first: BadSignature | None = None
+    for key in keys:
+        try:
+            return verify(key)
+        except BadSignature as refusal:
+            first = first or refusal
+    if first is None:
+        raise BadSignature(_("no signing key is accepted for this node"))
+    raise first

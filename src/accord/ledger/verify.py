@@ -9,6 +9,14 @@ the oversight body obtained out of band. Without one, every check runs against t
 verdict is at best NOT_PROVEN. With them, a leaf counts only under a checkpoint signed by the log's trusted key and
 countersigned by the peer's; the peer's own record of what it countersigned (its bundle, or a witnessed-head file)
 shows whether the bundle was cut back to an earlier checkpoint.
+
+Keys rotate (`crypto.rotation`). A bundle carries each node's rotation statements, and the verifier follows them:
+from the node's first key (or, with trust anchors, from the first key of that node the auditor pinned out of band),
+each statement must be signed by the signing key then in force and replace it, and the key it names is in force
+after it. A checkpoint or cosignature counts under any key of the chain so reached, so checkpoints from before a
+rotation verify under the old key and later ones under the new. A statement not signed by the key then in force
+ends the chain, with a precise problem; an emergency rotation (its old key was compromised, so its signature proves
+nothing) is followed only to a key the trust anchors name.
 """
 
 from __future__ import annotations
@@ -23,8 +31,13 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, NoReturn
 
+from joserfc.jwk import OKPKey
+
 from accord.crypto.descriptors import NodeDescriptor, verify_descriptor
 from accord.crypto.errors import BadSignature, MalformedArtefact, VerificationFailed
+from accord.crypto.keys import KeyRole, PublicKeys
+from accord.crypto.rotation import verify_rotation
+from accord.crypto.signing import unverified_claims
 from accord.i18n import _
 from accord.ledger.bundle import (
     CHUNK,
@@ -47,7 +60,14 @@ from accord.ledger.bundle import (
 )
 from accord.ledger.errors import ProofFailed
 from accord.ledger.leaves import leaf_bytes, leaf_record
-from accord.ledger.notes import SignedCheckpoint, origin_for, parse_note, verify_checkpoint, verify_cosignature
+from accord.ledger.notes import (
+    SignedCheckpoint,
+    origin_for,
+    parse_note,
+    verify_by_any,
+    verify_checkpoint,
+    verify_cosignature,
+)
 from accord.ledger.tree import HASH_SIZE, MemoryTree, leaf_hash, verify_consistency
 
 
@@ -203,9 +223,11 @@ class _Audit:
         self.countersigned: dict[int, NodeDescriptor] = {}  # size -> the peer whose countersignature counts
         self.witnessed = 0
         self.witnessed_heads: list[WitnessedHead] = []
+        self.chains: dict[str, list[OKPKey]] = {}  # node id -> its signing keys the rotations lead to, oldest first
 
     def run(self, evidence: Sequence[WitnessedEvidence], allow_uncovered_tail: bool) -> Verdict:
         self.check_descriptors()
+        self.check_rotations()
         self.check_anchors()
         self.check_leaves()
         self.check_checkpoints()
@@ -286,6 +308,93 @@ class _Audit:
             return False
         return True
 
+    # ---------------------------------------------------------------------------------------------- rotations
+
+    def check_rotations(self) -> None:
+        """Follow each node's rotation statements from its first key; the chain ends at the first that fails."""
+        entries = self.bundle.get("rotations", [])
+        if not isinstance(entries, list):
+            self.problems.append("the bundle's 'rotations' is not a JSON array")
+            entries = []
+        by_node: dict[str, list[str]] = {}
+        for position, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("node_id", "statement")):
+                self.problems.append(f"rotation statement {position} of the bundle has no 'node_id' and 'statement'")
+                continue
+            by_node.setdefault(entry["node_id"], []).append(entry["statement"])
+        known = {d.node_id: d for d in (self.node, *self.peers.values()) if d is not None}
+        for node_id in by_node.keys() - known.keys():
+            self.problems.append(f"the bundle carries rotation statements of {node_id}, which is no node of it")
+        for node_id, descriptor in known.items():
+            self.chains[node_id] = self._follow(descriptor, by_node.get(node_id, []))
+
+    def _follow(self, descriptor: NodeDescriptor, tokens: list[str]) -> list[OKPKey]:
+        node_id = descriptor.node_id
+        in_force = PublicKeys(
+            signing=_first_old(tokens, KeyRole.SIGNING) or descriptor.keys.signing,
+            encryption=_first_old(tokens, KeyRole.ENCRYPTION) or descriptor.keys.encryption,
+        )
+        chain = [in_force.signing]
+        for position, token in enumerate(tokens):
+            label = f"rotation statement {position} of {node_id}"
+            try:
+                statement = verify_rotation(token, in_force)
+            except VerificationFailed as exc:
+                self.problems.append(f"{label} is refused: {exc.detail}")
+                break
+            if statement.node_id != node_id:
+                self.problems.append(f"{label} rotates a key of {statement.node_id}")
+                break
+            if statement.emergency and self.anchors and not self._anchored(statement.new_fingerprint):
+                self.problems.append(
+                    f"{label} is an emergency rotation to key {statement.new_fingerprint}: its old key was "
+                    "compromised, so its signature proves nothing; trust the new key only once its fingerprint is "
+                    "compared out of band (add it to the trust file)"
+                )
+                break
+            if statement.role is KeyRole.SIGNING:
+                in_force = PublicKeys(signing=statement.new_key, encryption=in_force.encryption)
+                chain.append(statement.new_key)
+            else:
+                in_force = PublicKeys(signing=in_force.signing, encryption=statement.new_key)
+        if descriptor.keys.signing_fingerprint not in {str(k.thumbprint()) for k in chain}:
+            self.problems.append(
+                f"{node_id}'s descriptor signs with key {descriptor.keys.signing_fingerprint}, to which its rotation "
+                "statements do not lead"
+            )
+        return chain
+
+    def _anchored(self, fingerprint: str) -> bool:
+        return any(anchor.fingerprint == fingerprint for anchor in self.anchors)
+
+    def _chain(self, descriptor: NodeDescriptor) -> list[OKPKey]:
+        """The node's chain of signing keys, if this descriptor's key is on it; else the descriptor's key alone."""
+        chain = self.chains.get(descriptor.node_id, [])
+        if descriptor.keys.signing_fingerprint in {str(key.thumbprint()) for key in chain}:
+            return chain
+        return [descriptor.keys.signing]
+
+    def _signing_keys(self, descriptor: NodeDescriptor) -> list[OKPKey]:
+        """The node's keys whose signatures are checked: its whole chain, or with trust anchors, the chain from the
+        first key of it the auditor pinned (a statement vouches for the key after it, never the one before)."""
+        chain = self._chain(descriptor)
+        if not self.anchors:
+            return chain
+        for position, key in enumerate(chain):
+            if self._anchored(str(key.thumbprint())):
+                return chain[position:]
+        return []
+
+    def _verify_checkpoint(self, note: str, origin: str, descriptor: NodeDescriptor) -> SignedCheckpoint:
+        return verify_by_any(self._signing_keys(descriptor), lambda key: verify_checkpoint(note, origin, key))
+
+    def _verify_cosignature(
+        self, checkpoint: SignedCheckpoint, line: str, cosigner: str, descriptor: NodeDescriptor
+    ) -> int:
+        return verify_by_any(
+            self._signing_keys(descriptor), lambda key: verify_cosignature(checkpoint, line, cosigner, key)
+        )
+
     # ------------------------------------------------------------------------------------------------ anchors
 
     def check_anchors(self) -> None:
@@ -299,7 +408,7 @@ class _Audit:
         for peer in self.peers.values():
             self._check_anchor("peer", peer)
         carried = [d for d in (self.node, *self.peers.values()) if d is not None]
-        fingerprints = {d.keys.signing_fingerprint for d in carried}
+        fingerprints = {str(key.thumbprint()) for d in carried for key in self._chain(d)}
         nodes = {d.node_id for d in carried}
         for anchor in self.anchors:
             if anchor.fingerprint not in fingerprints and anchor.node_id not in nodes:
@@ -331,8 +440,9 @@ class _Audit:
         return False
 
     def _anchor(self, descriptor: NodeDescriptor) -> TrustedKey | None:
-        fingerprint = descriptor.keys.signing_fingerprint
-        return next((a for a in self.anchors if a.fingerprint == fingerprint), None)
+        """The first anchor naming a key of the node's chain (its descriptor's key, or one a rotation replaced)."""
+        fingerprints = [str(key.thumbprint()) for key in self._chain(descriptor)]
+        return next((a for f in fingerprints for a in self.anchors if a.fingerprint == f), None)
 
     def _anchor_naming(self, descriptor: NodeDescriptor) -> TrustedKey | None:
         return next((a for a in self.anchors if a.node_id == descriptor.node_id), None)
@@ -395,7 +505,7 @@ class _Audit:
         if self.node is None:
             return False
         try:
-            verify_checkpoint(checkpoint.note, origin_for(self.node.node_id), self.node.keys.signing)
+            self._verify_checkpoint(checkpoint.note, origin_for(self.node.node_id), self.node)
         except BadSignature:
             self.problems.append(f"checkpoint size {checkpoint.size}: not signed by {self.node.node_id}'s key")
             return False
@@ -420,7 +530,7 @@ class _Audit:
             )
             return None
         try:
-            verify_cosignature(checkpoint.signed, checkpoint.cosignature, cosigner, peer.keys.signing)
+            self._verify_cosignature(checkpoint.signed, checkpoint.cosignature, cosigner, peer)
         except VerificationFailed:
             self.problems.append(
                 f"checkpoint size {checkpoint.size}: the peer's countersignature does not verify — "
@@ -492,7 +602,7 @@ class _Audit:
             )
             return False
         try:
-            signed = verify_checkpoint(checkpoint.note, origin, peer.keys.signing)
+            signed = self._verify_checkpoint(checkpoint.note, origin, peer)
         except VerificationFailed:
             self.problems.append(f"{label}: not signed by {peer.node_id}'s key")
             return False
@@ -501,7 +611,7 @@ class _Audit:
         try:
             if not isinstance(checkpoint.cosignature, str):
                 raise MalformedArtefact(_("no countersignature"))
-            verify_cosignature(signed, checkpoint.cosignature, origin_for(self.node.node_id), self.node.keys.signing)
+            self._verify_cosignature(signed, checkpoint.cosignature, origin_for(self.node.node_id), self.node)
         except VerificationFailed:
             self.problems.append(f"{label}: {self.node.node_id}'s countersignature does not verify")
             return False
@@ -553,7 +663,8 @@ class _Audit:
             if not isinstance(entry, dict) or entry.get("node_id") != log.node_id:
                 continue
             seen = self._descriptor("log", entry, f"{label}: the descriptor {witness.node_id} pinned for {log.node_id}")
-            if seen is not None and seen.keys.signing_fingerprint != log.keys.signing_fingerprint:
+            chain = {str(key.thumbprint()) for key in self._chain(log)}
+            if seen is not None and seen.keys.signing_fingerprint not in chain:
                 self.problems.append(
                     f"{label}: {witness.node_id} pinned {log.node_id} with key {seen.keys.signing_fingerprint}, "
                     f"but this bundle's log signs with key {log.keys.signing_fingerprint}"
@@ -565,14 +676,14 @@ class _Audit:
         """One checkpoint of the log the witness countersigned: both signatures, then the leaves must give its root."""
         origin, size = checkpoint.signed.body.origin, checkpoint.size
         try:
-            signed = verify_checkpoint(checkpoint.note, origin, log.keys.signing)
+            signed = self._verify_checkpoint(checkpoint.note, origin, log)
         except VerificationFailed:
             self.problems.append(f"{label}: checkpoint size {size} of {origin} is not signed by {origin}'s key")
             return
         try:
             if not isinstance(checkpoint.cosignature, str):
                 raise MalformedArtefact(_("no countersignature"))
-            verify_cosignature(signed, checkpoint.cosignature, origin_for(witness.node_id), witness.keys.signing)
+            self._verify_cosignature(signed, checkpoint.cosignature, origin_for(witness.node_id), witness)
         except VerificationFailed:
             self.problems.append(
                 f"{label}: {witness.node_id}'s countersignature on checkpoint size {size} of {origin} does not verify"
@@ -618,6 +729,19 @@ class _Audit:
                 f"{tail} {verb} under no checkpoint countersigned by {who}: "
                 "nothing shows they were not rewritten or made up"
             )
+
+
+def _first_old(tokens: list[str], role: KeyRole) -> OKPKey | None:
+    """The old key the node's first statement for `role` replaces: where its chain starts. Read unverified: the
+    statement is then verified under it, and the key counts only if an anchor (or nothing) says so."""
+    for token in tokens:
+        try:
+            claims = unverified_claims(token)
+            if claims.get("key") == role.value:
+                return OKPKey.import_key(claims["old"]["jwk"])
+        except (VerificationFailed, KeyError, TypeError, ValueError):
+            continue
+    return None
 
 
 def _node_key(descriptor: NodeDescriptor) -> NodeKey:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +47,16 @@ class InstalledPolicy:
     installed pack ever stops verifying, holds every disclosure for review rather than letting one through."""
 
     def __init__(
-        self, data_dir: Path, keys: PublicKeys, agreement: Agreement, deployment: Deployment | None = None
+        self,
+        data_dir: Path,
+        keys: PublicKeys | Callable[[], PublicKeys],
+        agreement: Agreement,
+        deployment: Deployment | None = None,
     ) -> None:
         self.directory = installed_dir(data_dir)
-        self.keys = keys
+        # A callable reads the node's key in force each time the pack is reloaded: a key rotation re-signs the pack
+        # with the new key while this process runs.
+        self.keys = keys if callable(keys) else lambda: keys
         self.agreement = agreement
         self.deployment = deployment or Deployment()
         self._lock = threading.Lock()
@@ -110,7 +116,7 @@ class InstalledPolicy:
                 # In English whatever the request that noticed the new pack: the problem goes into the log and
                 # into the reasons decisions record.
                 with language_scope(Language.EN):
-                    pack = self.deployment.adjust(load_installed_pack(self.directory, self.keys))
+                    pack = self.deployment.adjust(load_installed_pack(self.directory, self.keys()))
             except (PackError, ConfigurationError) as exc:
                 self._engine, self._problem = None, exc.detail
                 log.error("policy pack refused", problem=exc.detail)

@@ -269,6 +269,17 @@ def require_new_version(pack: PolicyPack, installed_labels: Iterable[str]) -> No
             )
 
 
+def reseal_installed_pack(directory: Path, old: PublicKeys, keys: NodeKeys) -> None:
+    """After a signing-key rotation: check the installed pack's seal with the old key, then seal it with the new one
+    (written to a new file renamed into place, so a running node never reads half a signature)."""
+    token = (directory / SIGNATURE).read_text(encoding="utf-8").strip()
+    load_installed_pack(directory, old)
+    claims = verify_claims(token, old.signing)
+    staged = directory / (SIGNATURE + ".new")
+    staged.write_text(sign_claims(claims, keys.signing, PACK_TYP) + "\n", encoding="utf-8")
+    staged.replace(directory / SIGNATURE)
+
+
 def load_installed_pack(directory: Path, keys: PublicKeys) -> PolicyPack:
     """The node's installed pack; refused unless signed by this node's key over exactly these contents."""
     try:

@@ -62,6 +62,29 @@ peer_versions = Table(
     Column("seen_at", UtcDateTime, nullable=False),
 )
 
+# Key rotations, this node's own and its peers': each row one signed statement (crypto.rotation). The own ones wait
+# as `unsent` until the peer took them; a peer's emergency one waits as `held` until this node's operator confirms its
+# fingerprint. A peer's keys in force are its descriptor's with its `accepted` rotations applied in order.
+key_rotations = Table(
+    "key_rotations",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("node_id", String(64), nullable=False),  # whose key: this node's or a peer's
+    Column("role", String(16), nullable=False),  # signing | encryption
+    Column("old_fingerprint", String(64), nullable=False),
+    Column("new_fingerprint", String(64), nullable=False),
+    Column("new_key", Text, nullable=False),  # the new public key, JWK
+    Column("statement", Text, nullable=False),  # the signed statement (compact JWS)
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("overlap_until", UtcDateTime, nullable=False),
+    Column("emergency", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),  # own: unsent | delivered; a peer's: held | accepted
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("settled_at", UtcDateTime),  # delivered to the peer, or accepted here
+    UniqueConstraint("node_id", "role", "new_fingerprint", name="uq_key_rotations_new_key"),
+    Index("ix_key_rotations_node", "node_id", "id"),
+)
+
 agencies = Table(
     "agencies",
     metadata,

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from joserfc.jwk import OKPKey
+from sqlalchemy import Connection, Row, insert, select, update
 
 from accord.crypto.descriptors import NodeDescriptor, sign_descriptor, verify_descriptor
-from accord.crypto.envelope import PinnedPeer
+from accord.crypto.envelope import PinnedPeer, RetiredKey
+from accord.crypto.keys import KeyRole, PublicKeys
 from accord.crypto.versions import OWN_VERSIONS
 from accord.domain.parties import Party
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
-from accord.store.tables import peers
+from accord.store.tables import key_rotations, peers
 from accord.trust.peer_versions import VersionSource, record_versions
+
+ACCEPTED = "accepted"  # a peer's rotation applied here (key_rotations.state)
 
 
 def export_descriptor(node: Node) -> str:
@@ -85,16 +92,39 @@ class PeerRecord:
 
 
 def load_peers(node: Node, conn: Connection) -> list[PeerRecord]:
-    """Pinned peers; each stored descriptor is verified once per process and then remembered."""
+    """Pinned peers with the keys in force: the descriptor's, with each rotation accepted here applied in order (each
+    statement was verified against the key then pinned when it was accepted). Each stored descriptor is verified once
+    per process and then remembered."""
     records = []
+    rotations = conn.execute(
+        select(key_rotations).where(key_rotations.c.state == ACCEPTED).order_by(key_rotations.c.id)
+    ).all()
     for row in conn.execute(select(peers)):
         descriptor = node.verified_descriptors.get(row.descriptor)
         if descriptor is None:
             descriptor = verify_descriptor(row.descriptor)
             node.verified_descriptors[row.descriptor] = descriptor
-        pinned = PinnedPeer(node_id=row.node_id, keys=descriptor.keys)
+        pinned = apply_rotations(
+            PinnedPeer(node_id=row.node_id, keys=descriptor.keys), [r for r in rotations if r.node_id == row.node_id]
+        )
         records.append(PeerRecord(row.node_id, Party(row.party), row.url, pinned))
     return records
+
+
+def apply_rotations(pinned: PinnedPeer, rotations: Sequence[Row[Any]]) -> PinnedPeer:
+    """The peer's keys after `rotations` (rows of key_rotations, in order): the new key in force, a replaced signing
+    key kept, accepted until the overlap's end (an emergency rotation's old key, until it was accepted here)."""
+    for rotation in rotations:
+        new_key = OKPKey.import_key(json.loads(rotation.new_key))
+        if rotation.role == KeyRole.SIGNING:
+            until = rotation.settled_at if rotation.emergency else rotation.overlap_until
+            retired = RetiredKey(pinned.keys.signing, until)
+            keys = PublicKeys(signing=new_key, encryption=pinned.keys.encryption)
+            pinned = PinnedPeer(pinned.node_id, keys, (*pinned.retired_signing, retired))
+        else:
+            keys = PublicKeys(signing=pinned.keys.signing, encryption=new_key)
+            pinned = PinnedPeer(pinned.node_id, keys, pinned.retired_signing)
+    return pinned
 
 
 def peer_for_party(node: Node, conn: Connection, party: Party) -> PeerRecord:

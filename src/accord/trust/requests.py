@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from uuid6 import uuid7
@@ -53,11 +54,14 @@ def verify_peer_request(node: Node, token: str, typ: str) -> PeerRequest:
     """
     kid = signed_kid(token, typ)
     with node.engine.connect() as conn:
-        peer = next((p for p in load_peers(node, conn) if p.pinned.keys.signing_fingerprint == kid), None)
+        peer = next((p for p in load_peers(node, conn) if kid in p.pinned.signing_fingerprints), None)
     if peer is None:
         raise PeerNotAuthenticated(_("no pinned peer has signing key {kid}").format(kid=kid), "unknown-sender")
+    key = peer.pinned.signing_key(kid, datetime.now(UTC))
+    if key is None:
+        raise PeerNotAuthenticated(peer.pinned.refuse_kid(kid).detail, "retired-key")
     try:
-        claims = verify_claims(token, peer.pinned.keys.signing)
+        claims = verify_claims(token, key)
     except BadSignature as exc:
         raise PeerNotAuthenticated(exc.detail, "bad-signature") from exc
     if claims.get("iss") != peer.node_id:

@@ -38,6 +38,15 @@ class HelloAnswer(ApiModel):
     )
 
 
+class RotationTaken(ApiModel):
+    peer: str = Field(description="the node whose key the statement rotates")
+    key: Literal["signing", "encryption"]
+    new_fingerprint: str = Field(description="RFC 7638 thumbprint of the new key", pattern=r"^[A-Za-z0-9_-]{43}$")
+    outcome: Literal["applied", "held"] = Field(
+        description="applied: the new key is pinned; held: an emergency rotation, waiting for the operator"
+    )
+
+
 class Cosignature(ApiModel):
     cosignature: str = Field(description="this node's cosignature line on the peer's checkpoint (C2SP signed note)")
 

@@ -1,7 +1,7 @@
 """the wire versions each pinned peer last advertised, and when
 
-Revision ID: 0018
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-29 11:40:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from accord.store.types import UtcDateTime
 
-revision = "0018"
-down_revision = "0015"
+revision = "0017"
+down_revision: str | None = "0016"
 branch_labels = None
 depends_on = None
 
