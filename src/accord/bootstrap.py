@@ -9,12 +9,12 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
-from accord import __version__, api, forwarding, matching, web
+from accord import __version__, forwarding, matching
 from accord.clock import clock_for
 from accord.config import Settings
 from accord.crypto.keys import NodeKeys, PublicKeys
@@ -29,9 +29,6 @@ from accord.exchange.uploads import UploadSlots, sweep_incoming
 from accord.exchange.wake import announce_when_listening
 from accord.exchange.witnessing import run_checkpoints
 from accord.focus import cyber, networks, precursors
-from accord.http.languages import RequestLanguage
-from accord.http.problems import install_problem_handlers
-from accord.http.request_ids import RequestIds
 from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.matching.retention import run_holdings_retention
@@ -49,6 +46,9 @@ from accord.store.modes import require_private, tighten
 from accord.store.tables import agencies, node_identity
 from accord.workplan import register as register_workplan
 from accord.workplan.plan import ensure_default_plan, plan_is_empty
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 # Each capability's `register(registry)`, in the order its pieces should appear (e.g. indicators in the report).
 CAPABILITIES = (
@@ -201,6 +201,15 @@ def _public_keys(key_dir: Path) -> PublicKeys:
 def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     """The node's ASGI application: the API, the web UI and TAXII, with the node's background jobs beside it
     (delivery workers, the start-up announcement, checkpoints, retention, the notifier) for the process's lifetime."""
+    # The API and the web UI (FastAPI, their routes and pydantic models) take about a second to import: only a
+    # serving process builds them, not a CLI command that opens the node.
+    from fastapi import FastAPI
+
+    from accord import api, web
+    from accord.http.languages import RequestLanguage
+    from accord.http.problems import install_problem_handlers
+    from accord.http.request_ids import RequestIds
+
     workers = node.settings.delivery_workers if delivery_workers is None else delivery_workers
     monitoring = monitoring_for(node)
 

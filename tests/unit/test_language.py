@@ -73,7 +73,7 @@ def _find_by_scanning(lexicon: Lexicon, text: str) -> list[tuple[str, str, int]]
     """The definition `Lexicon.find` implements with an index: every term tried at every position."""
     tokens = tokenise(text)
     found = []
-    for concept, term, keys, prefix in lexicon._patterns:
+    for concept, term, keys, prefix in lexicon._index.patterns:
         for i in range(len(tokens) - len(keys) + 1):
             window = tokens[i : i + len(keys)]
             actual = [t.indic if term.language.indic else t.plain for t in window]

@@ -14,9 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
-
-from indic_transliteration import sanscript
+from functools import cached_property, lru_cache
 
 _WORD = re.compile(r"[\w\u0900-\u097F\u0A00-\u0A7F]+", re.UNICODE)
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
@@ -85,6 +83,11 @@ def tokenise(text: str) -> list[Token]:
     return [_token(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
+def has_words(text: str) -> bool:
+    """Whether `tokenise(text)` finds a word, without working out the words' keys."""
+    return _WORD.search(text) is not None
+
+
 def name_key(name: str) -> tuple[str, ...]:
     """A name as its words' spelling- and script-tolerant keys, sorted: "Singh, Harpreet", "Harpreet Singh" and
     "हरप्रीत सिंह" are one name."""
@@ -108,39 +111,54 @@ def indic_key(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", latin)
 
 
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """A lexicon's patterns (concept, term, its words' keys, whether its last word is a stem), indexed by their first
+    word's key (plain or Indic) and one-word stems by the stem, so that a text is read once rather than once per
+    term."""
+
+    patterns: list[tuple[str, Term, tuple[str, ...], bool]]
+    by_first: dict[tuple[bool, str], list[int]]
+    stems: dict[tuple[bool, str], list[int]]
+
+
 class Lexicon:
     """Terms grouped by concept (a protected ground, an offence code): `find` returns every concept whose terms
     occur in a text as whole words."""
 
     def __init__(self, concepts: Mapping[str, Iterable[Term]]) -> None:
-        self._patterns: list[tuple[str, Term, tuple[str, ...], bool]] = []
-        # Index of the patterns by their first word's key (plain or Indic), and of one-word stems by the stem, so
-        # that a text is read once rather than once per term.
-        self._by_first: dict[tuple[bool, str], list[int]] = {}
-        self._stems: dict[tuple[bool, str], list[int]] = {}
-        for concept, terms in concepts.items():
-            for term in terms:
-                prefix = term.text.endswith("*")
-                words = tokenise(term.text.rstrip("*"))
-                if not words:
-                    raise ValueError(f"lexicon term {term.text!r} for {concept!r} has no words")
-                keys = tuple(w.indic if term.language.indic else w.plain for w in words)
-                index = len(self._patterns)
-                self._patterns.append((concept, term, keys, prefix))
-                where = (term.language.indic, keys[0])
-                (self._stems if prefix and len(keys) == 1 else self._by_first).setdefault(where, []).append(index)
+        self._terms = [(concept, term) for concept, terms in concepts.items() for term in terms]
+        for concept, term in self._terms:
+            if not has_words(term.text.rstrip("*")):
+                raise ValueError(f"lexicon term {term.text!r} for {concept!r} has no words")
+
+    @cached_property
+    def _index(self) -> _Index:
+        """Built when the lexicon first reads a text, not when its file is validated at start-up: the keys of Hindi and
+        Punjabi terms need the transliteration tables (see `_to_latin`)."""
+        index = _Index([], {}, {})
+        for concept, term in self._terms:
+            prefix = term.text.endswith("*")
+            words = tokenise(term.text.rstrip("*"))
+            keys = tuple(w.indic if term.language.indic else w.plain for w in words)
+            at = len(index.patterns)
+            index.patterns.append((concept, term, keys, prefix))
+            where = (term.language.indic, keys[0])
+            (index.stems if prefix and len(keys) == 1 else index.by_first).setdefault(where, []).append(at)
+        return index
 
     def find(self, text: str) -> list[Hit]:
+        index = self._index
         tokens = tokenise(text)
         found: list[tuple[int, int]] = []  # (pattern, position of its first word)
         for i, token in enumerate(tokens):
             for indic, key in ((False, token.plain), (True, token.indic)):
-                found.extend((p, i) for p in self._by_first.get((indic, key), ()))
+                found.extend((p, i) for p in index.by_first.get((indic, key), ()))
                 for end in range(1, len(key) + 1):
-                    found.extend((p, i) for p in self._stems.get((indic, key[:end]), ()))
+                    found.extend((p, i) for p in index.stems.get((indic, key[:end]), ()))
         hits: list[tuple[int, Hit]] = []
         for p, i in found:
-            concept, term, keys, prefix = self._patterns[p]
+            concept, term, keys, prefix = index.patterns[p]
             window = tokens[i : i + len(keys)]
             if len(window) == len(keys) and _matches(window, keys, term.language.indic, prefix):
                 start, end = window[0].start, window[-1].end
@@ -179,6 +197,11 @@ def _token(word: str, start: int, end: int) -> Token:
 
 def _to_latin(word: str) -> str:
     word = "".join(c for c in unicodedata.normalize("NFD", word) if c not in _IGNORED_MARKS)
+    if not (_DEVANAGARI.search(word) or _GURMUKHI.search(word)):
+        return word
+    # indic_transliteration parses its 88 scheme files at import (~0.3 s): only a word in an Indic script needs it.
+    from indic_transliteration import sanscript
+
     if _DEVANAGARI.search(word):
         word = sanscript.transliterate(word, sanscript.DEVANAGARI, sanscript.IAST)
     if _GURMUKHI.search(word):
@@ -186,4 +209,4 @@ def _to_latin(word: str) -> str:
     return word
 
 
-__all__ = ["Hit", "Language", "Lexicon", "Term", "Token", "indic_key", "plain_key", "tokenise"]
+__all__ = ["Hit", "Language", "Lexicon", "Term", "Token", "has_words", "indic_key", "plain_key", "tokenise"]

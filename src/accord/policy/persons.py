@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -88,6 +88,13 @@ class _Line:
     key: bool  # a date of birth or a personal identifier
 
 
+@dataclass(frozen=True, slots=True)
+class _FirstWords:
+    plain: frozenset[str]
+    indic: frozenset[str]
+    prefixes: tuple[str, ...]
+
+
 class PersonRecords:
     """The vocabulary compiled: counts person records in text, tables and JSON."""
 
@@ -110,11 +117,18 @@ class PersonRecords:
         self._not_person = frozenset(w.casefold() for w in vocabulary.not_person_words)
         self._particles = frozenset(w.casefold() for w in vocabulary.name_particles)
         self._field_names: dict[str, PersonField | None] = {}  # headings and keys repeat: each is read once
-        # The first word of every term, to skip the lexicon for text that cannot hold a field name (most prose).
-        firsts = [(tokenise(t.text.rstrip("*"))[0], t) for terms in vocabulary.fields.values() for t in terms]
-        self._plain_firsts = frozenset(w.plain for w, t in firsts if not t.language.indic)
-        self._indic_firsts = frozenset(w.indic for w, t in firsts if t.language.indic)
-        self._prefixes = tuple(w.plain for w, t in firsts if t.text.endswith("*") and len(tokenise(t.text)) == 1)
+
+    @cached_property
+    def _first_words(self) -> _FirstWords:
+        """The first word of every term, to skip the lexicon for text that cannot hold a field name (most prose).
+        Worked out when a text is first read, not at start-up, as the lexicon's keys are (see `Lexicon`)."""
+        terms = [t for terms in self.vocabulary.fields.values() for t in terms]
+        firsts = [(tokenise(t.text.rstrip("*"))[0], t) for t in terms]
+        return _FirstWords(
+            frozenset(w.plain for w, t in firsts if not t.language.indic),
+            frozenset(w.indic for w, t in firsts if t.language.indic),
+            tuple(w.plain for w, t in firsts if t.text.endswith("*") and len(tokenise(t.text)) == 1),
+        )
 
     # ------------------------------------------------------------------------------------------ field names
 
@@ -144,11 +158,12 @@ class PersonRecords:
 
     def _hits(self, text: str) -> list[Hit]:
         """The lexicon's hits in `text`, looked for only when one of its words can begin a field name."""
+        firsts = self._first_words
         for token in tokenise(text):
             if (
-                token.plain in self._plain_firsts
-                or token.indic in self._indic_firsts
-                or (self._prefixes and token.plain.startswith(self._prefixes))
+                token.plain in firsts.plain
+                or token.indic in firsts.indic
+                or (firsts.prefixes and token.plain.startswith(firsts.prefixes))
             ):
                 return self.lexicon.find(text)
         return []

@@ -8,20 +8,14 @@ import io
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")  # no display: charts are files
-
-import matplotlib.pyplot as plt
-from matplotlib import font_manager
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING, Any
 
 from accord.i18n import _
 from accord.reports.forms import format_chart_day
 from accord.reports.labels import incident_kind_label, message_kind_label, priority_label
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _KIND_COLOURS = {
     "request": "#1f5f8b",
@@ -48,6 +42,12 @@ _STYLE: dict[Any, Any] = {
 def _style() -> dict[Any, Any]:
     """The style with its fonts. The SVG names them all, so the HTML and the PDF pick each glyph's font (Devanagari
     from Noto Sans Devanagari). matplotlib's list of fonts may predate their installation: it learns them here."""
+    # matplotlib (with numpy, PIL, fontTools) loads in ~0.8 s: only a report or a chart page draws, so each chart
+    # imports it, and the first one's style selects the backend.
+    import matplotlib
+    from matplotlib import font_manager
+
+    matplotlib.use("Agg")  # no display: charts are files
     known = {font.name for font in font_manager.fontManager.ttflist}
     if not known >= _FONTS.keys():
         for path in font_manager.findSystemFonts():
@@ -58,6 +58,8 @@ def _style() -> dict[Any, Any]:
 
 
 def _data_uri(figure: Figure) -> str:
+    import matplotlib.pyplot as plt
+
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
@@ -66,6 +68,9 @@ def _data_uri(figure: Figure) -> str:
 
 def weekly_volume_chart(weeks: Sequence[dict[str, Any]], title: str) -> str:
     """Opening messages per week (labelled by the Monday it starts on), stacked by kind."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
     with plt.rc_context(_style()):
         figure, axes = plt.subplots(figsize=(6.4, 2.2))
         labels = [format_chart_day(w["week"]) for w in weeks]
@@ -85,6 +90,8 @@ def weekly_volume_chart(weeks: Sequence[dict[str, Any]], title: str) -> str:
 
 def response_time_chart(samples: Mapping[str, Sequence[float]], title: str) -> str:
     """Distribution of hours to first response per priority (box: quartiles; whiskers: 5th–95th percentile)."""
+    import matplotlib.pyplot as plt
+
     with plt.rc_context(_style()):
         figure, axes = plt.subplots(figsize=(3.1, 2.2))
         labels = [name for name, values in samples.items() if values]
@@ -109,6 +116,8 @@ def response_time_chart(samples: Mapping[str, Sequence[float]], title: str) -> s
 
 def within_target_chart(shares: Mapping[str, Sequence[float | None]], parties: Sequence[str], title: str) -> str:
     """Share of requests answered within target, per priority, one bar per sending party."""
+    import matplotlib.pyplot as plt
+
     with plt.rc_context(_style()):
         figure, axes = plt.subplots(figsize=(3.1, 2.2))
         priorities = list(shares)
@@ -137,6 +146,9 @@ def within_target_chart(shares: Mapping[str, Sequence[float | None]], parties: S
 
 def overview_chart(counts: Mapping[str, Sequence[int]], parties: Sequence[str], title: str) -> str:
     """Requests per focus area, one bar per sending party."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
     with plt.rc_context(_style()):
         figure, axes = plt.subplots(figsize=(6.4, 2.2))
         areas = list(counts)
@@ -164,6 +176,9 @@ _OUTCOME_COLOURS = {"held": "#e69138", "approved": "#6aa84f", "refused": "#b0002
 def disclosure_chart(rows: Sequence[dict[str, Any]], labels: Mapping[str, str], title: str) -> str:
     """Held, approved and refused disclosures per rule family (rows as the report has them), one bar per outcome;
     `labels` names each outcome in the language of the work at hand."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
     with plt.rc_context(_style()):
         figure, axes = plt.subplots(figsize=(6.4, 2.2))
         width = 0.8 / len(_OUTCOME_COLOURS)
@@ -195,6 +210,9 @@ INCIDENT_COLOURS = {
 
 def incident_timeline_chart(months: Sequence[str], counts: Mapping[str, Sequence[int]], title: str) -> str:
     """Incidents per month (months as YYYY-MM, in order), stacked by kind."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
     with plt.rc_context(_style()):
         figure, axes = plt.subplots(figsize=(6.4, 2.2))
         bottom = [0] * len(months)

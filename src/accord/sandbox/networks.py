@@ -11,9 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from followthemoney.proxy import EntityProxy
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
@@ -25,6 +24,9 @@ from accord.focus.networks.store import add_entities, ensure_case
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import network_cases
+
+if TYPE_CHECKING:
+    from followthemoney.proxy import EntityProxy
 
 SOURCE = "SAMPLE"
 SEEDED_BY = "sandbox"

@@ -12,13 +12,10 @@ import json
 import math
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from followthemoney import model
-from followthemoney.proxy import EntityProxy
-from followthemoney.util import i18n_path
 from sqlalchemy import Row, func, select
 
 from accord.directory.officers import Officer
@@ -34,6 +31,9 @@ from accord.node import Node
 from accord.store.tables import network_entities
 from accord.web._pages import page
 from accord.web.security import CsrfChecked, WebOfficerDep
+
+if TYPE_CHECKING:
+    from followthemoney.proxy import EntityProxy
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,6 +91,9 @@ class _Chart:
         return "both" if self.ours in parties else "partner"
 
     def node_element(self, index: int) -> dict[str, Any]:
+        # followthemoney reads its whole schema model at import (~0.9 s): imported by the pages that show entities.
+        from followthemoney import model
+
         data = self.built.data(index)
         top = max(self.ranks.values(), default=0.0) or 1.0
         rank = self.ranks.get(data.entity_id, 0.0)
@@ -130,6 +133,8 @@ class _Chart:
 
 @cache
 def _ftm_catalogue(language: Language) -> gettext.NullTranslations:
+    from followthemoney.util import i18n_path
+
     return gettext.translation("followthemoney", i18n_path, [language.value], fallback=True)
 
 
@@ -198,6 +203,8 @@ def chart(request: Request, node: NodeDep, officer: WebOfficerDep, case_id: str)
 
 
 def _schema_label(name: str) -> str:
+    from followthemoney import model
+
     schema = model.get(name)
     return _ftm_text(schema.plural) if schema is not None else _("Not held in this case")
 

@@ -9,16 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import stix2
-from stix2.exceptions import STIXError
-
 SPEC_VERSION = "2.1"
 # STIX 2.1 §3.2: timestamps are RFC 3339 in UTC with a literal Z; any sub-second precision.
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$")
 # A version is stored to the nanosecond; finer precision would make distinct versions look equal.
 _VERSION_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$")
-# The library raises these on malformed input rather than reporting it.
-_LIBRARY_ERRORS = (STIXError, ValueError, TypeError, KeyError, AttributeError)
+# The library raises these (and its STIXError) on malformed input rather than reporting it.
+_LIBRARY_ERRORS = (ValueError, TypeError, KeyError, AttributeError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +88,11 @@ def _errors(stix: dict[str, Any]) -> list[str]:
     spec_version = stix.get("spec_version", SPEC_VERSION)  # SCOs may omit it (STIX 2.1 §3.1)
     if spec_version != SPEC_VERSION:
         return [f"spec_version is {spec_version!r}; this server holds STIX {SPEC_VERSION} objects only"]
-    # Imported on first use: stix2-validator (jsonschema with its format checkers) takes a second to import, which
-    # every node process and CLI command would pay otherwise.
+    # Imported on first use: stix2-validator (jsonschema with its format checkers) takes a second to import, and stix2
+    # (with its ANTLR pattern grammar) a fifth of one, which every node process and CLI command would pay otherwise.
+    import stix2
+    from stix2.exceptions import STIXError
+
     from accord.focus.cyber.schema_check import schema_errors
 
     problems = schema_errors(stix)
@@ -100,7 +100,7 @@ def _errors(stix: dict[str, Any]) -> list[str]:
         return problems
     try:
         stix2.parse(stix, allow_custom=True)
-    except _LIBRARY_ERRORS as exc:
+    except (STIXError, *_LIBRARY_ERRORS) as exc:
         return [f"stix2: {exc}"]
     return []
 

@@ -7,12 +7,18 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
 import rustworkx as rx
 
 from accord.focus.networks.graph import CaseGraph
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Ints: TypeAlias = npt.NDArray[np.int64]
+    Floats: TypeAlias = npt.NDArray[np.float64]
 
 PAGERANK_DAMPING = 0.85
 # Iterations stop when the L1 change is below nodes × this (networkx's rule): networkx's default of 1e-6 lets a graph
@@ -67,6 +73,9 @@ def sampled_betweenness(built: CaseGraph, sources: list[int]) -> dict[str, float
 
 
 def _sampled_betweenness(built: CaseGraph, sources: list[int]) -> dict[str, float]:
+    # numpy loads in ~0.2 s: only a betweenness computation needs it.
+    import numpy as np
+
     simple = built.simple()
     n = simple.num_nodes()
     indptr, indices = _adjacency(simple)
@@ -78,12 +87,10 @@ def _sampled_betweenness(built: CaseGraph, sources: list[int]) -> dict[str, floa
     return {built.entity_id(i): float(total[i] * scale) for i in range(n)}
 
 
-Ints = npt.NDArray[np.int64]
-Floats = npt.NDArray[np.float64]
-
-
 def _adjacency(simple: rx.PyGraph) -> tuple[Ints, Ints]:
     """Compressed sparse rows of the undirected graph (both directions of every link)."""
+    import numpy as np
+
     n = simple.num_nodes()
     pairs = np.asarray(simple.edge_list(), dtype=np.int64).reshape(-1, 2)
     heads = np.concatenate([pairs[:, 0], pairs[:, 1]])
@@ -97,6 +104,8 @@ def _adjacency(simple: rx.PyGraph) -> tuple[Ints, Ints]:
 def _dependencies(indptr: Ints, indices: Ints, source: int, n: int) -> Floats:
     """Brandes' single-source pass, a breadth-first level at a time: σ (shortest-path counts) forwards, then the
     dependencies δ backwards over the links from each level to the next."""
+    import numpy as np
+
     distance = np.full(n, -1, dtype=np.int64)
     sigma = np.zeros(n)
     distance[source], sigma[source] = 0, 1.0

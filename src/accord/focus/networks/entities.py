@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from followthemoney import model
-from followthemoney.exc import InvalidData
-from followthemoney.property import Property
-from followthemoney.proxy import EntityProxy
-from followthemoney.schema import Schema
+from typing import TYPE_CHECKING, Any
 
 from accord.errors import InvalidInput
 from accord.i18n import _
+
+if TYPE_CHECKING:
+    from followthemoney.property import Property
+    from followthemoney.proxy import EntityProxy
+    from followthemoney.schema import Schema
 
 MAX_ID_CHARS = 256
 MAX_VALUES_PER_PROPERTY = 200
@@ -67,6 +66,9 @@ class Link:
 
 
 def schema_named(name: Any) -> Schema:
+    # Importing followthemoney reads its whole schema model (~0.9 s): only what handles entities pays for it.
+    from followthemoney import model
+
     if not isinstance(name, str) or not name:
         raise EntityError(_("an entity needs a schema, e.g. Person, Company, Ownership"))
     schema = model.get(name)
@@ -79,6 +81,9 @@ def schema_named(name: Any) -> Schema:
 
 def check_entity(raw: Any) -> EntityProxy:
     """The entity as an FtM proxy, every value cleaned; raise EntityError on anything it would lose or mistake."""
+    from followthemoney import model
+    from followthemoney.exc import InvalidData
+
     if not isinstance(raw, Mapping):
         raise EntityError(_("an entity is a JSON object with id, schema and properties"))
     unknown_keys = sorted(set(raw) - {"id", "schema", "properties", "caption", "datasets", "referents"})

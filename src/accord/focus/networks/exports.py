@@ -11,12 +11,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import rustworkx as rx
-from followthemoney.proxy import EntityProxy
 from rustworkx.rustworkx import GraphMLDomain, GraphMLKey, GraphMLType
 
 from accord.focus.networks.graph import CaseGraph
+
+if TYPE_CHECKING:
+    from followthemoney.proxy import EntityProxy
 
 GEXF_NAMESPACE = "http://gexf.net/1.3"
 

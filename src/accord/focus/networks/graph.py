@@ -10,11 +10,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import rustworkx as rx
-from followthemoney.proxy import EntityProxy
 from sqlalchemy import Connection, func, select
 
 from accord.errors import InvalidInput, NotFound
@@ -22,6 +20,9 @@ from accord.focus.networks.entities import caption_of, is_relation, links_of
 from accord.focus.networks.store import case_entities, case_parties
 from accord.i18n import _
 from accord.store.tables import network_provenance
+
+if TYPE_CHECKING:
+    from followthemoney.proxy import EntityProxy
 
 MAX_HOPS = 6
 MAX_PATHS = 20
@@ -106,6 +107,9 @@ class CaseGraph:
 def _distinct_pairs(edges: Any, nodes: int) -> list[tuple[int, int]]:
     """The distinct unordered pairs of linked nodes, without self-loops. Found with numpy: rustworkx's own
     `to_undirected(multigraph=False)` looks each link up among its ends' links, quadratic in a hub's degree."""
+    # numpy loads in ~0.2 s: imported by the one function here that needs it, when a graph is built.
+    import numpy as np
+
     ends = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     low, high = ends.min(axis=1), ends.max(axis=1)
     keys = np.unique((low * nodes + high)[low != high])

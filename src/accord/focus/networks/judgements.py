@@ -8,9 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from followthemoney.proxy import EntityProxy
 from sqlalchemy import Connection, delete, insert, select
 
 from accord.crypto.canonical import canonical_json
@@ -24,6 +23,9 @@ from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.store.tables import network_cases, network_judgements
+
+if TYPE_CHECKING:
+    from followthemoney.proxy import EntityProxy
 
 
 class Judgement(StrEnum):

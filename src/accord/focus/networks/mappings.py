@@ -9,22 +9,19 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
 from banal import keys_values
-from followthemoney import model
-from followthemoney.exc import InvalidMapping
-from followthemoney.mapping import QueryMapping
-from followthemoney.mapping.csv import CSVSource
-from followthemoney.mapping.entity import EntityMapping
-from followthemoney.proxy import EntityProxy
-from followthemoney.types import registry
-from followthemoney.util import sanitize_text
 
 from accord.errors import InvalidInput
 from accord.focus.networks.entities import SCHEMATA
 from accord.i18n import _
+
+if TYPE_CHECKING:
+    from followthemoney.mapping import QueryMapping
+    from followthemoney.mapping.entity import EntityMapping
+    from followthemoney.proxy import EntityProxy
 
 MAX_MAPPING_BYTES = 1024 * 1024
 # A CSV field may be this long; Python's csv module refuses a longer one with an error we report by line.
@@ -83,6 +80,10 @@ def parse_mapping(text: str, name: str) -> CsvMapping:
 
 
 def _query(data: dict[str, Any], dataset: str) -> QueryMapping:
+    # followthemoney reads its whole schema model at import (~0.9 s): imported where entities are handled.
+    from followthemoney import model
+    from followthemoney.exc import InvalidMapping
+
     entities = data.get("entities")
     if not isinstance(entities, Mapping) or not entities:
         raise MappingError(_("a query of the mapping has no `entities:` keyed by name"))
@@ -111,6 +112,9 @@ def _query(data: dict[str, Any], dataset: str) -> QueryMapping:
 
 def map_rows(mapping: CsvMapping, stream: TextIO) -> Iterator[MappedRow]:
     """Each data row of the CSV mapped by every query whose filters it passes."""
+    from followthemoney.mapping.csv import CSVSource
+    from followthemoney.util import sanitize_text
+
     csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.DictReader(stream, skipinitialspace=True)
     rows = iter(reader)
@@ -144,6 +148,9 @@ def map_record(query: QueryMapping, record: dict[str, str]) -> tuple[list[Entity
     clean, or without an id, is refused with the reason (and so is each entity naming it), where FtM would store it
     without the value or skip it. An entity none of whose own columns hold a value is absent in the row, and so is a
     relation missing one of its ends for that reason."""
+    from followthemoney import model
+    from followthemoney.types import registry
+
     done: dict[str, EntityProxy] = {}
     refused: set[str] = set()
     errors: list[str] = []

@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from followthemoney.proxy import EntityProxy
-from followthemoney.types import registry
 from sqlalchemy import Connection
 
 from accord.crypto.canonical import canonical_json
@@ -45,6 +43,9 @@ from accord.i18n import N_, _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.language import name_key
+
+if TYPE_CHECKING:
+    from followthemoney.proxy import EntityProxy
 
 MAX_SUBJECTS = 200  # what a message draft carries; a larger subgraph goes in several shares
 # The cross-references computed when a share lands, at most: the rest are computed when an analyst asks.
@@ -111,6 +112,9 @@ class NetworkShared:
 
 def subject_of(proxy: EntityProxy, role: SubjectRole | None) -> Subject | None:
     """The structured subject an entity is disclosed as, or None for an entity no subject kind describes."""
+    # followthemoney reads its whole schema model at import (~0.9 s): imported where entities are handled.
+    from followthemoney.types import registry
+
     kind = SUBJECT_KINDS.get(proxy.schema.name)
     if kind is None:
         return None
@@ -139,6 +143,8 @@ def subject_of(proxy: EntityProxy, role: SubjectRole | None) -> Subject | None:
 
 def persons_without_subjects(proxies: Iterable[EntityProxy], subjects: Sequence[Subject]) -> list[str]:
     """The ids of the bundle's persons no person subject names (by one of the entity's names)."""
+    from followthemoney.types import registry
+
     named = {name_key(s.name) for s in subjects if s.kind is SubjectKind.PERSON and s.name}
     named |= {name_key(a) for s in subjects if s.kind is SubjectKind.PERSON for a in s.aliases}
     missing = []

@@ -8,10 +8,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from followthemoney import model
-from followthemoney.proxy import EntityProxy
 from sqlalchemy import Connection, Row, insert, select, update
 
 from accord.directory.officers import Officer
@@ -24,6 +22,9 @@ from accord.focus.networks.entities import caption_of
 from accord.i18n import _
 from accord.node import Node
 from accord.store.tables import network_cases, network_entities, network_provenance
+
+if TYPE_CHECKING:
+    from followthemoney.proxy import EntityProxy
 
 FOCUS_AREA = "networks"
 _ID_CHUNK = 500
@@ -147,6 +148,9 @@ def add_entities(
 
 
 def proxy_of(row: Row[Any]) -> EntityProxy:
+    # followthemoney reads its whole schema model at import (~0.9 s): imported where entities are handled.
+    from followthemoney import model
+
     return model.get_proxy(
         {"id": row.entity_id, "schema": row.schema, "properties": json.loads(row.properties)}, cleaned=True
     )

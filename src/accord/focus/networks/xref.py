@@ -12,10 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from followthemoney.proxy import EntityProxy
-from followthemoney.types import registry
 from sqlalchemy import Connection, delete, insert, select
 
 from accord.directory.officers import Officer
@@ -32,6 +30,9 @@ from accord.matching.normalise import (
 )
 from accord.node import Node
 from accord.store.tables import network_cases, network_entities, network_judgements, network_matches, network_provenance
+
+if TYPE_CHECKING:
+    from followthemoney.proxy import EntityProxy
 
 MIN_SCORE = 0.5  # below this a pair is not a candidate
 MAX_BLOCK = 400  # a name block holding more of our entities than this is too common to tell anything
@@ -116,6 +117,9 @@ class Features:
 
 
 def features_of(case_id: str, proxy: EntityProxy) -> Features | None:
+    # followthemoney reads its whole schema model at import (~0.9 s): imported where entities are handled.
+    from followthemoney.types import registry
+
     group = _GROUPS.get(proxy.schema.name)
     if group is None or proxy.id is None:
         return None

@@ -16,7 +16,7 @@ from accord.datafiles import data_root, load
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
 from accord.i18n import _
-from accord.policy.language import Language, Lexicon, Term, tokenise
+from accord.policy.language import Language, Lexicon, Term, has_words
 
 # English and French are written in Latin letters, Hindi in Devanagari or romanised, Punjabi in Gurmukhi or
 # romanised: a term in another script was filed under the wrong language and would match on the wrong key.
@@ -52,7 +52,7 @@ class Concept(BaseModel):
     ) -> dict[Language, tuple[str, ...]]:
         for language, words in terms.items():
             for word in words:
-                if not tokenise(word.rstrip("*")):
+                if not has_words(word.rstrip("*")):
                     raise ValueError(f"the {language.value} term {word!r} has no words")
                 if _FOREIGN_SCRIPT[language].search(word):
                     raise ValueError(f"the {language.value} term {word!r} is not written in a script of that language")
