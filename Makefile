@@ -58,7 +58,10 @@ $(NOTO):
 	apt-get install -y --no-install-recommends fonts-noto-core || \
 	  (apt-get update && apt-get install -y --no-install-recommends fonts-noto-core)
 
+# The project's own modules are installed editable, so nothing compiled them: every node, command and test process
+# would compile them again (about half a second each) where the environment asks Python not to write bytecode.
 install: $(STAMP) $(WEB_VENDOR) $(COMPILED) $(NOTO)
+	$(BIN)/python -m compileall -q -j 0 src/accord
 
 # After strings change: extract them from the code, templates and data (babel.cfg), merge them into each catalogue
 # and say what each catalogue still lacks (the completeness test fails until nothing is lacking).

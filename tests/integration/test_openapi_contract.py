@@ -172,6 +172,7 @@ RULES_BEYOND_THE_SCHEMA: dict[str, tuple[tuple[int, ...], str]] = {
     "POST /federation/v1/checkpoints": ((400,), "the checkpoint request is signed by the pinned peer"),
     "POST /federation/v1/ledger/inclusion": ((400,), "the inclusion request is signed by the pinned peer"),
     "POST /federation/v1/key-rotations": ((400,), "the rotation statement is signed by the pinned peer's key in force"),
+    "POST /federation/v1/recovery": ((400,), "the recovery request is signed by the pinned peer"),
 }
 DEFAULT_ACCEPTED = ("2xx", "3xx", "401", "403", "404", "409", "429", "5xx")
 

@@ -516,6 +516,7 @@ def test_no_federation_route_exports_a_case_or_writes_sandbox_events_and_seeding
         ("/federation/v1/checkpoints", "POST"),
         ("/federation/v1/ledger/inclusion", "POST"),
         ("/federation/v1/key-rotations", "POST"),  # tests/integration/test_key_rotation.py sends a stranger's
+        ("/federation/v1/recovery", "POST"),  # tests/ledger/test_recovery_requests.py sends a stranger's
         ("/federation/v1/descriptor", "GET"),
     }
     assert exported.sandbox_events_after_refusal == 0
