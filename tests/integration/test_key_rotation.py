@@ -65,6 +65,8 @@ def test_canadas_signing_key_rotates_while_messages_flow_and_the_old_log_still_v
     assert ca.run_accord("audit", "export", "--data", str(ca.data_dir), "--out", str(bundle)).returncode == 0
     verified = ca.run_accord("audit", "verify", str(bundle), "--trust", str(old_trust), "--allow-uncovered-tail")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    shown = " ".join(verified.stdout.split())  # the console may wrap the long line
+    assert f"{new_key} trusted: its rotation statements lead to it from {old_key}" in shown
 
 
 def test_a_strangers_rotation_statement_on_the_federation_port_is_refused_and_changes_nothing(

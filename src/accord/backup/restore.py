@@ -7,11 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import tarfile
 import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +27,16 @@ from accord.backup.sealing import open_files
 from accord.backup.take import CONFIG_DIR, KEYS_NAME, MANIFEST_NAME
 from accord.config import NODE_FILE, load_settings
 from accord.crypto.descriptors import verify_descriptor
-from accord.crypto.keys import ENCRYPTION_KEY_FILE, SIGNING_KEY_FILE, NodeKeys
+from accord.crypto.envelope import PinnedPeer
+from accord.crypto.keys import ARCHIVE_DIR, ENCRYPTION_KEY_FILE, SIGNING_KEY_FILE, NodeKeys
 from accord.i18n import _
 from accord.ledger.leaves import leaf_bytes, leaf_record
-from accord.ledger.notes import origin_for, verify_checkpoint, verify_cosignature
+from accord.ledger.notes import origin_for, verify_by_any, verify_checkpoint, verify_cosignature
 from accord.ledger.tree import MemoryTree, leaf_hash
 from accord.node import BLOB_DIR, KEY_DIR
 from accord.store.engine import make_engine
-from accord.store.tables import events, ledger_head, node_identity, peers
+from accord.store.tables import events, key_rotations, ledger_head, node_identity, peers
+from accord.trust.peers import ACCEPTED, apply_rotations, own_signing_keys
 
 _MAX_MEMBERS = 10_000_000
 
@@ -155,8 +159,13 @@ def _read_archive(archive: Path) -> dict[str, bytes]:
     return members
 
 
+# A retired key's file as `replace_key` names it: its role and its RFC 7638 fingerprint (base64url).
+_RETIRED_KEY = re.compile(rf"{ARCHIVE_DIR}/(signing|encryption)-[A-Za-z0-9_-]{{43}}\.pem")
+
+
 def _keys(files: dict[str, bytes]) -> NodeKeys:
-    if set(files) != {SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE}:
+    current = {SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE}
+    if not current <= set(files) or not all(_RETIRED_KEY.fullmatch(name) for name in set(files) - current):
         raise DamagedArchive(_("the sealed keys are not a node's two key files"))
     try:
         return NodeKeys(
@@ -193,6 +202,13 @@ def _write_files(staging: Path, members: dict[str, bytes], key_files: dict[str, 
         signing=OKPKey.import_key(key_files[SIGNING_KEY_FILE]),
         encryption=OKPKey.import_key(key_files[ENCRYPTION_KEY_FILE]),
     ).save(staging / KEY_DIR)
+    retired = {name: data for name, data in key_files.items() if name.startswith(f"{ARCHIVE_DIR}/")}
+    if retired:
+        (staging / KEY_DIR / ARCHIVE_DIR).mkdir(mode=0o700)
+    for name, data in retired.items():
+        fd = os.open(staging / KEY_DIR / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
     for name, data in members.items():
         if name == KEYS_NAME:
             continue
@@ -243,7 +259,17 @@ def _verify_ledger(database_url: str, manifest: dict[str, Any], keys: NodeKeys) 
                         ).format(index=row.id)
                     )
                 tree.append(computed)
-            peer_keys = {row.node_id: verify_descriptor(row.descriptor).keys for row in conn.execute(select(peers))}
+            accepted = conn.execute(
+                select(key_rotations).where(key_rotations.c.state == ACCEPTED).order_by(key_rotations.c.id)
+            ).all()
+            peer_keys = {
+                row.node_id: apply_rotations(
+                    PinnedPeer(row.node_id, verify_descriptor(row.descriptor).keys),
+                    [r for r in accepted if r.node_id == row.node_id],
+                )
+                for row in conn.execute(select(peers))
+            }
+            own_keys = own_signing_keys(conn, str(manifest["node_id"]), keys.signing)
     finally:
         engine.dispose()
     if tree.size != size or tree.root() != root:
@@ -257,7 +283,8 @@ def _verify_ledger(database_url: str, manifest: dict[str, Any], keys: NodeKeys) 
         checkpoint = ledger.get(name)
         if not checkpoint:
             continue
-        signed = verify_checkpoint(str(checkpoint["note"]), origin, keys.signing)
+        note = str(checkpoint["note"])
+        signed = verify_by_any(own_keys, partial(verify_checkpoint, note, origin))
         if signed.body.size > tree.size or tree.root(signed.body.size) != signed.body.root:
             raise LedgerDoesNotMatch(
                 _("the restored ledger does not have the root the node signed for size {size}").format(
@@ -266,12 +293,14 @@ def _verify_ledger(database_url: str, manifest: dict[str, Any], keys: NodeKeys) 
             )
         if name == "countersigned":
             cosigner = str(checkpoint["cosigner"])
-            key = next((k for pid, k in peer_keys.items() if origin_for(pid) == cosigner), None)
-            if key is None:
+            pinned = next((p for pid, p in peer_keys.items() if origin_for(pid) == cosigner), None)
+            if pinned is None:
                 raise LedgerDoesNotMatch(
                     _("no pinned peer {cosigner} for the countersignature").format(cosigner=cosigner)
                 )
-            verify_cosignature(signed, str(checkpoint["cosignature"]), cosigner, key.signing)
+            line = str(checkpoint["cosignature"])
+            # a countersignature kept from before a rotation is history: any key the peer had verifies it
+            verify_by_any(pinned.accepted_signing_keys(None), partial(verify_cosignature, signed, line, cosigner))
 
 
 def manifest_json(manifest: dict[str, Any]) -> str:

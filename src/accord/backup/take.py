@@ -18,7 +18,7 @@ from accord.backup.database import SNAPSHOT_NAMES, kind_of, snapshot
 from accord.backup.errors import BackupError
 from accord.backup.manifest import SnapshotState, read_snapshot, sign_manifest
 from accord.backup.sealing import seal_files
-from accord.crypto.keys import ENCRYPTION_KEY_FILE, SIGNING_KEY_FILE
+from accord.crypto.keys import ARCHIVE_DIR, ENCRYPTION_KEY_FILE, SIGNING_KEY_FILE
 from accord.exchange.uploads import INCOMING_DIR
 from accord.i18n import _
 from accord.node import BLOB_DIR, KEY_DIR, Node
@@ -50,11 +50,12 @@ def take_backup(node: Node, out: Path, passphrase: str) -> BackupSummary:
     database_url = node.settings.resolved_database_url
     kind = kind_of(database_url)
     data_dir = node.settings.data_dir
-    sealed = seal_files(
-        {name: (data_dir / KEY_DIR / name).read_bytes() for name in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)},
-        passphrase,
-        node.node_id,
-    )
+    key_dir = data_dir / KEY_DIR
+    key_files = {name: (key_dir / name).read_bytes() for name in (SIGNING_KEY_FILE, ENCRYPTION_KEY_FILE)}
+    # The keys rotations retired: the encryption ones still open what was sealed to them during an overlap.
+    for retired in sorted((key_dir / ARCHIVE_DIR).glob("*.pem")):
+        key_files[f"{ARCHIVE_DIR}/{retired.name}"] = retired.read_bytes()
+    sealed = seal_files(key_files, passphrase, node.node_id)
     with tempfile.TemporaryDirectory(prefix=".accord-backup-", dir=out.parent) as work:
         database_copy = Path(work) / "database"
         state = snapshot(database_url, database_copy, read_snapshot)

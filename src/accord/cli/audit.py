@@ -47,6 +47,9 @@ def _print_keys(summary: BundleSummary, verdict: Verdict | None = None) -> None:
             mark = "  (no trust anchor given)"
             if verdict.anchors:
                 mark = "  trusted" if verdict.trusts(key) else "  NOT TRUSTED"
+                origin = verdict.rotated_from(key)
+                if origin is not None:
+                    mark = "  " + _("trusted: its rotation statements lead to it from {origin}").format(origin=origin)
         console.print(f"  {role}  {key.node_id} ({key.party})  {key.fingerprint}{mark}")
 
 

@@ -26,11 +26,11 @@ from accord.exchange.transport import PeerClient
 from accord.i18n import N_, _
 from accord.ledger.checkpoints import latest, ledger_size, store_witnessed
 from accord.ledger.events import EventType, append_event, tree_root
-from accord.ledger.notes import origin_for, verify_checkpoint, verify_cosignature
+from accord.ledger.notes import origin_for, verify_by_any, verify_checkpoint, verify_cosignature
 from accord.node import Node
 from accord.store.search import insert_messages
 from accord.store.tables import channel_counters, checkpoints, events, inbound_envelopes, messages, outbox
-from accord.trust.peers import PeerRecord, load_peers
+from accord.trust.peers import PeerRecord, load_peers, own_signing_keys
 from accord.trust.requests import sign_peer_request, verify_peer_request
 
 RECOVERY_TYP = "accord-recovery+jws"
@@ -279,9 +279,13 @@ def _check_countersigned(node: Node, conn: Connection, peer: PeerRecord, counter
     if not isinstance(countersigned, dict):
         return None
     origin = origin_for(node.node_id)
-    signed = verify_checkpoint(str(countersigned.get("note")), origin, node.keys.signing)
-    line = str(countersigned.get("cosignature"))
-    at = verify_cosignature(signed, line, origin_for(peer.node_id), peer.pinned.keys.signing)
+    note, line = str(countersigned.get("note")), str(countersigned.get("cosignature"))
+    own_keys = own_signing_keys(conn, node.node_id, node.keys.signing)
+    signed = verify_by_any(own_keys, lambda key: verify_checkpoint(note, origin, key))
+    at = verify_by_any(  # countersigned before a rotation of either key: history, under any key each had
+        peer.pinned.accepted_signing_keys(None),
+        lambda key: verify_cosignature(signed, line, origin_for(peer.node_id), key),
+    )
     body = signed.body
     if body.size > size:
         return body.size  # past the backup: leaves lost, reported as the ledger's gap
@@ -314,7 +318,7 @@ def _rebuild_own(
             not_recovered.append({"ref": ref, "seq": item.get("seq"), "kind": item.get("kind")})
             continue
         try:
-            claims = verify_receipt(receipt, peer.pinned.keys, str(ref))
+            claims = verify_receipt(receipt, peer.pinned, str(ref))  # kept receipts: history
             message = Message.model_validate_json(content)
         except (AccordError, ValueError) as exc:
             not_recovered.append({"ref": ref, "seq": item.get("seq"), "kind": item.get("kind"), "why": str(exc)[:200]})

@@ -118,6 +118,8 @@ class Verdict:
     summary: BundleSummary
     anchors: tuple[TrustedKey, ...] = ()
     readable: bool = True
+    # (node id, key, the trusted key it descends from): keys reached by verified rotation statements from a trusted one
+    rotated: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def outcome(self) -> Outcome:
@@ -132,10 +134,14 @@ class Verdict:
         return self.outcome is Outcome.VERIFIED
 
     def trusts(self, key: NodeKey) -> bool:
-        """Whether `key` is a trusted key, and trusted as this node's."""
-        return any(
+        """Whether `key` is a trusted key, and trusted as this node's, or one its rotation statements lead to."""
+        return self.rotated_from(key) is not None or any(
             anchor.fingerprint == key.fingerprint
             and anchor.node_id in (None, key.node_id)
             and anchor.party in (None, key.party)
             for anchor in self.anchors
         )
+
+    def rotated_from(self, key: NodeKey) -> str | None:
+        """The trusted key from which verified rotation statements lead to `key`, if they do."""
+        return next((first for node, fp, first in self.rotated if (node, fp) == (key.node_id, key.fingerprint)), None)

@@ -236,7 +236,24 @@ class _Audit:
         for each in evidence:
             self.check_evidence(each)
         self.check_covered(allow_uncovered_tail)
-        return Verdict(self.problems, self.warnings, self.summary(), self.anchors)
+        return Verdict(self.problems, self.warnings, self.summary(), self.anchors, rotated=self._rotated())
+
+    def _rotated(self) -> tuple[tuple[str, str, str], ...]:
+        """Each key that verified rotation statements lead to from a trusted key, with that trusted key."""
+        if not self.anchors:
+            return ()
+        rotated: list[tuple[str, str, str]] = []
+        for descriptor in (self.node, *self.peers.values()):
+            keys = self._signing_keys(descriptor) if descriptor is not None else []
+            if descriptor is None or not keys:
+                continue
+            first = str(keys[0].thumbprint())
+            rotated += [
+                (descriptor.node_id, str(key.thumbprint()), first)
+                for key in keys[1:]
+                if not self._anchored(str(key.thumbprint()))
+            ]
+        return tuple(rotated)
 
     def summary(self) -> BundleSummary:
         by_key: dict[str, list[int]] = {}

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 from accord.crypto.descriptors import NodeDescriptor, sign_descriptor, verify_descriptor
 from accord.crypto.envelope import PinnedPeer, RetiredKey
 from accord.crypto.keys import KeyRole, PublicKeys
+from accord.crypto.signing import unverified_claims
 from accord.crypto.versions import OWN_VERSIONS
 from accord.domain.parties import Party
 from accord.errors import Conflict, InvalidInput, NotFound
@@ -109,6 +110,17 @@ def load_peers(node: Node, conn: Connection) -> list[PeerRecord]:
         )
         records.append(PeerRecord(row.node_id, Party(row.party), row.url, pinned))
     return records
+
+
+def own_signing_keys(conn: Connection, node_id: str, current: OKPKey) -> tuple[OKPKey, ...]:
+    """This node's signing keys, the one in force first, then those its own rotations replaced, the newest first: what
+    its older checkpoints and notes are verified with. The statements are this node's own, kept in its database."""
+    rows = conn.execute(
+        select(key_rotations.c.statement)
+        .where(key_rotations.c.node_id == node_id, key_rotations.c.role == KeyRole.SIGNING.value)
+        .order_by(key_rotations.c.id.desc())
+    ).scalars()
+    return (current, *(OKPKey.import_key(unverified_claims(token)["old"]["jwk"]) for token in rows))
 
 
 def apply_rotations(pinned: PinnedPeer, rotations: Sequence[Row[Any]]) -> PinnedPeer:
