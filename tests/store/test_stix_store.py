@@ -25,8 +25,8 @@ from accord.domain.messages import Address, Direction, Message, MessageKind, Pri
 from accord.domain.parties import Party
 from accord.errors import Forbidden, NotFound
 from accord.exchange.sending import message_row
-from accord.focus.cyber.collections import load_collections
 from accord.focus.cyber.checking import ObjectChecker
+from accord.focus.cyber.collections import load_collections
 from accord.focus.cyber.store import (
     ObjectFilters,
     ShareHandling,

@@ -12,9 +12,9 @@ from typing import IO, Any
 
 from accord.directory.officers import Officer
 from accord.errors import Forbidden, InvalidInput
+from accord.focus.cyber.checking import ObjectChecker, PendingChecks
 from accord.focus.cyber.collections import Collection, Direction
 from accord.focus.cyber.sharing import share_posted
-from accord.focus.cyber.checking import ObjectChecker, PendingChecks
 from accord.focus.cyber.store import AddResult, add_objects, held_unchanged
 from accord.focus.cyber.validation import CheckedObjects, first_check
 from accord.i18n import _

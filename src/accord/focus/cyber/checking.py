@@ -65,9 +65,9 @@ class PendingChecks:
                 done = verdicts.result() if isinstance(verdicts, Future) else verdicts
             except BrokenProcessPool as exc:
                 raise ValidatorStopped(
-                    _("a STIX validator process stopped ({exc}); nothing of this batch was stored, run it again").format(
-                        exc=exc
-                    )
+                    _(
+                        "a STIX validator process stopped ({exc}); nothing of this batch was stored, run it again"
+                    ).format(exc=exc)
                 ) from exc
             for index, errors in zip(indexes, done, strict=True):
                 items[index] = replace(items[index], errors=errors)
