@@ -1,14 +1,16 @@
 """TAXII 2.1 benchmark: Accord's TAXII server against the OASIS reference server (medallion 3.0.0, memory backend),
 both on loopback in the same run, both driven by the OASIS client (taxii2-client) with HTTP Basic.
 
-Usage: .venv/bin/python bench/taxii.py [--sizes 1000,10000] [--accord-only 100000] [--batch 500] [--page 1000]
+Usage: .venv/bin/python bench/taxii.py [--sizes 1000,10000] [--accord-only 100000] [--import-sizes 100000]
+    [--batch 500] [--page 1000]
 
 For each N: a fresh server (Accord: one node on SQLite with default settings, serving its national cyber collection;
 medallion: its own CLI's Werkzeug server, memory backend, one collection) is given N STIX 2.1 indicators in POSTs
 of --batch objects (each POST waits for its status to be complete), then the whole collection is read back with
 as_pages at --page objects a page. Objects per second for both phases, the ratios Accord/medallion, Accord's read
 time per object (flat as N grows means linear) and the Accord node's peak resident memory (VmHWM) are reported.
-Sizes in --accord-only run Accord alone (medallion's read is quadratic in N).
+Sizes in --accord-only run Accord alone (medallion's read is quadratic in N). Sizes in --import-sizes time `accord
+cyber import` of a bundle of N indicators into a fresh node, then of the same file again (all held already).
 
 One JSON line goes to stdout; progress goes to stderr.
 """
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import socket
 import subprocess
@@ -272,6 +275,86 @@ def run_size(n: int, with_medallion: bool, batch: int, page: int, keep: bool) ->
     return result
 
 
+def run_counting_cpu(command: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run `command` to its end; with the CPU seconds of it and of every process under it (those sampled from /proc
+    every 0.1 s while they run: the validator workers are the fork server's children, which the command does not wait
+    for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    under: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    with tempfile.TemporaryFile("w+") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        while process.poll() is None:
+            for pid, seconds in tree_cpu(process.pid, tick).items():
+                if pid != process.pid:
+                    under[pid] = max(under.get(pid, 0.0), seconds)
+            time.sleep(0.1)
+        out.seek(0)
+        output = out.read()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return subprocess.CompletedProcess(command, process.returncode, output, ""), own + sum(under.values())
+
+
+def tree_cpu(root: int, tick: int) -> dict[int, float]:
+    """CPU seconds (user + system) of `root` and of every process under it, from /proc."""
+    parents, seconds = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
+    found, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in found]
+        found.update(children)
+        frontier += children
+    return {pid: seconds[pid] for pid in found if pid in seconds}
+
+
+def measure_import(n: int, keep: bool) -> dict[str, Any]:
+    """`accord cyber import` of an N-indicator bundle into a fresh node's national collection (SQLite), then the same
+    file again (every object held already); wall time, and the CPU time of the command and its validator processes
+    (on a machine other work shares, the CPU time says more than the wall time)."""
+    root = Path(tempfile.mkdtemp(prefix=f"accord-bench-import-{n}-"))
+    data, bundle = root / "accord", root / "bundle.json"
+    try:
+        data.mkdir()
+        write_node_file(data, "127.0.0.1", free_port(), None)
+        node = init_node(load_settings(data), Party.CA)
+        create_officer(node, USER, PASSWORD, "Benchmark analyst", "CCCS", frozenset({Role.ANALYST}))
+        node.close()
+        bundle.write_text(json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": indicators(n)}))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+        command = [sys.executable, "-m", "accord", "cyber", "import", str(bundle), "--data", str(data)]
+        command += ["--officer", USER, "--collection", "cyber-national"]
+        result: dict[str, Any] = {"n": n, "bundle_mb": round(bundle.stat().st_size / 1e6, 1)}
+        for phase, expected in (("import", f"stored {n:,}, already held 0"), ("again", f"already held {n:,}")):
+            log(f"accord cyber import N={n} ({phase})")
+            started = time.perf_counter()
+            done, cpu_s = run_counting_cpu(command, env | {"COLUMNS": "200"})
+            wall = time.perf_counter() - started
+            if done.returncode != 0 or expected not in " ".join(done.stdout.split()):
+                raise RuntimeError(f"import N={n} ({phase}): exit {done.returncode}: {done.stdout[-500:]}")
+            result[phase] = {
+                "s": round(wall, 2),
+                "objects_per_s": round(n / wall, 1),
+                "cpu_ms_per_object": round(cpu_s / n * 1e3, 3),  # the command and its validator processes
+            }
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+        result["cores"] = len(os.sched_getaffinity(0))
+        result["load_average_1m"] = round(os.getloadavg()[0], 2)
+    finally:
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+    log(f"import N={n}: {json.dumps(result)}")
+    return result
+
+
 def sizes(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
@@ -282,10 +365,12 @@ def main() -> None:
     parser.add_argument("--accord-only", type=sizes, default=sizes("100000"), help="N for Accord alone")
     parser.add_argument("--batch", type=int, default=500, help="objects per POST")
     parser.add_argument("--page", type=int, default=1000, help="objects per page (limit) when reading")
+    parser.add_argument("--import-sizes", type=sizes, default=[], help="N for `accord cyber import` of a bundle")
     parser.add_argument("--keep", action="store_true", help="keep the servers' data directories")
     args = parser.parse_args()
     runs = [run_size(n, True, args.batch, args.page, args.keep) for n in args.sizes]
     runs += [run_size(n, False, args.batch, args.page, args.keep) for n in args.accord_only]
+    imports = [measure_import(n, args.keep) for n in args.import_sizes]
     accord_reads = sorted((r["n"], r["accord"]["read_us_per_object"]) for r in runs)
     linearity = {f"{n2}/{n1}": round(us2 / us1, 2) for (n1, us1), (n2, us2) in pairwise(accord_reads)}
     output = {
@@ -295,6 +380,7 @@ def main() -> None:
         "page": args.page,
         "runs": runs,
         "accord_read_time_per_object_ratio": linearity,  # about 1.0 when read time grows linearly in N
+        "imports": imports,
     }
     print(json.dumps(output))
 

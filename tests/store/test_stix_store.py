@@ -25,6 +25,7 @@ from accord.domain.messages import Address, Direction, Message, MessageKind, Pri
 from accord.domain.parties import Party
 from accord.errors import Forbidden, NotFound
 from accord.exchange.sending import message_row
+from accord.focus.cyber.checking import ObjectChecker
 from accord.focus.cyber.collections import load_collections
 from accord.focus.cyber.store import (
     ObjectFilters,
@@ -33,11 +34,12 @@ from accord.focus.cyber.store import (
     Visibility,
     add_objects,
     delete_object,
+    held_unchanged,
     object_visibility,
     query_manifest,
     query_objects,
 )
-from accord.focus.cyber.validation import timestamp_key
+from accord.focus.cyber.validation import check_object, first_check, timestamp_key
 from accord.ledger.events import EventType
 from accord.store.engine import make_engine
 from accord.store.migrate import alembic_config, migrate
@@ -135,6 +137,32 @@ def test_the_same_id_and_version_with_other_content_is_refused_and_the_first_kep
     assert result.added == () and len(result.failures) == 1
     assert "newer `modified`" in (result.failures[0].message or "")
     assert read(engine, TO_PARTNER)[0]["name"] == "Scanner"
+
+
+def test_objects_held_as_they_are_skip_the_validator_and_are_still_answered_already_held(engine: Engine) -> None:
+    held = [indicator(f"Scanner {n}", f"203.0.113.{n}", tlp2(Tlp.GREEN), confidence=60) for n in range(1, 4)]
+    add(engine, TO_PARTNER, held)
+    reordered = dict(reversed(held[1].items()))  # the same JSON, members in another order
+    tampered = dict(held[2], name="Something else")  # same id and version, other content
+    loosely_equal = dict(held[0], confidence=60.0)  # == to what is held, but not the same JSON
+    fresh = indicator("New", "203.0.113.9", tlp2(Tlp.GREEN))
+    posted: list[Any] = [held[0], reordered, tampered, loosely_equal, fresh, "not an object"]
+    firsts = [first_check(position, stix) for position, stix in enumerate(posted)]
+    with engine.connect() as conn:
+        known = held_unchanged(conn, TO_PARTNER, firsts)
+    assert known == {0, 1}
+
+    with ObjectChecker(workers=1) as checker:
+        checked = checker.submit_checked(firsts, known_valid=known).result()
+    assert [item.errors for item in checked.items] == [check_object(n, o).errors for n, o in enumerate(posted)]
+    result = add(engine, TO_PARTNER, checked)
+    assert [o.id for o in result.added] == [fresh["id"]]
+    assert [(o.id, o.message) for o in result.successes[:2]] == [
+        (held[0]["id"], "already held; nothing changed"),
+        (held[1]["id"], "already held; nothing changed"),
+    ]
+    refused = {f.id: f.message or "" for f in result.failures}
+    assert "newer `modified`" in refused[held[2]["id"]]
 
 
 def test_an_object_without_created_or_modified_is_held_once_and_its_version_is_its_date_added(engine: Engine) -> None:

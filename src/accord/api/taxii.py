@@ -28,6 +28,7 @@ from accord.api.taxii_http import (
     require_content_type,
 )
 from accord.focus.cyber import taxii
+from accord.focus.cyber.checking import ObjectChecker
 from accord.focus.cyber.paging import NextTokens, next_token_key
 from accord.focus.cyber.store import format_timestamp
 from accord.focus.cyber.taxii import API_ROOT, FilterParameters, Paging, Permission, ServedPage
@@ -47,6 +48,9 @@ def install_taxii(app: FastAPI, node: Node) -> None:
     app.state.taxii_passwords = CheckedPasswords(settings.credential_cache_s)
     tokens = NextTokens(next_token_key(node.keys), timedelta(seconds=settings.next_lifetime_s))
     app.state.taxii_paging = Paging(settings.page_size, settings.max_page_size, tokens)
+    # One pool of validator processes for the node process, started by the first POST large enough to use it and
+    # shared by the POSTs that follow (each worker builds the validator once); it ends with the process.
+    app.state.stix_checker = ObjectChecker()
     app.include_router(router)
     install_taxii_errors(app)
 
@@ -57,6 +61,14 @@ def taxii_paging(request: Request) -> Paging:
 
 
 PagingDep = Annotated[Paging, Depends(taxii_paging)]
+
+
+def stix_checker(request: Request) -> ObjectChecker:
+    checker: ObjectChecker = request.app.state.stix_checker
+    return checker
+
+
+CheckerDep = Annotated[ObjectChecker, Depends(stix_checker)]
 
 
 # --- server information (§4) ------------------------------------------------------------------------------------------
@@ -126,7 +138,12 @@ def get_objects(
 
 @router.post(COLLECTION + "objects/", status_code=202)
 async def add(
-    request: Request, node: NodeDep, officer: TaxiiOfficerDep, settings: TaxiiSettingsDep, collection_id: str
+    request: Request,
+    node: NodeDep,
+    officer: TaxiiOfficerDep,
+    settings: TaxiiSettingsDep,
+    checker: CheckerDep,
+    collection_id: str,
 ) -> TaxiiJSON:
     """Validated and stored before the answer, so the status resource is already complete (§5.4)."""
     require_accept(request)
@@ -134,7 +151,7 @@ async def add(
     # Refused before the body is read: a tool that may not write here does not get to send max_content_length bytes.
     await run_in_threadpool(taxii.require_collection, node, officer, collection_id, Permission.WRITE)
     body = await read_capped_body(request, settings.max_content_length)
-    resource = await run_in_threadpool(taxii.add_objects, node, officer, collection_id, body)
+    resource = await run_in_threadpool(taxii.add_objects, node, officer, collection_id, body, checker)
     return TaxiiJSON(resource, status_code=202)
 
 

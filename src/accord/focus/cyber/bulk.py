@@ -6,15 +6,17 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from accord.directory.officers import Officer
 from accord.errors import Forbidden, InvalidInput
+from accord.focus.cyber.checking import ObjectChecker, PendingChecks
 from accord.focus.cyber.collections import Collection, Direction
 from accord.focus.cyber.sharing import share_posted
-from accord.focus.cyber.store import AddResult, add_objects
-from accord.focus.cyber.validation import CheckedObjects, check_object
+from accord.focus.cyber.store import AddResult, add_objects, held_unchanged
+from accord.focus.cyber.validation import CheckedObjects, first_check
 from accord.i18n import _
 from accord.node import Node
 
@@ -226,9 +228,13 @@ def import_objects(
     total_bytes: int,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
+    checker: ObjectChecker | None = None,
 ) -> ImportReport:
     """Check and store the file's objects in batches of `batch_size`, each in its own transaction; what is added to a
     `to_partner` collection is shared with the other party in messages of at most `SHARE_CHUNK` objects.
+
+    Objects the collection holds already, as they are, skip the validator; the others are checked by `checker` (by
+    default one of this import, a worker process a core), a batch ahead of the one being stored.
 
     Raises `UnreadableStixFile` if not even the first object can be read; a file that breaks later stops the import
     there, with what came before stored and the place named in `ImportReport.stopped`."""
@@ -240,39 +246,71 @@ def import_objects(
         )
     if batch_size < 1:
         raise InvalidInput(_("the batch size must be at least 1"))
+    with nullcontext(checker) if checker is not None else ObjectChecker() as checking:
+        return _import(node, officer, collection, StixReader(stream), checking, batch_size, total_bytes, progress)
+
+
+def _import(
+    node: Node,
+    officer: Officer,
+    collection: Collection,
+    reader: StixReader,
+    checker: ObjectChecker,
+    batch_size: int,
+    total_bytes: int,
+    progress: Progress | None,
+) -> ImportReport:
     report = ImportReport()
-    reader = StixReader(stream)
     unshared: list[dict[str, Any]] = []
     batch: list[SourcedObject] = []
+    checking: PendingChecks | None = None  # the batch before `batch`, being checked
+
+    def store_checked() -> None:
+        if checking is not None:
+            _store_batch(node, officer, collection, checking.result(), report, unshared)
+            if progress is not None:
+                progress(reader.bytes_read, total_bytes)
+
     try:
         for sourced in reader:
             batch.append(sourced)
             if len(batch) == batch_size:
-                _import_batch(node, officer, collection, batch, report, unshared)
-                batch.clear()
-                if progress is not None:
-                    progress(reader.bytes_read, total_bytes)
+                ahead = _start_checks(node, collection, checker, batch)
+                batch = []
+                store_checked()
+                checking = ahead
     except UnreadableStixFile as exc:
-        if report.read == 0 and not batch:
+        if checking is None and not batch:
             raise
         report.stopped = exc.detail
     if batch:
-        _import_batch(node, officer, collection, batch, report, unshared)
+        ahead = _start_checks(node, collection, checker, batch)
+        store_checked()
+        checking = ahead
+    store_checked()
     _share(node, officer, collection, unshared, report, final=True)
     if progress is not None:
         progress(reader.bytes_read, total_bytes)
     return report
 
 
-def _import_batch(
+def _start_checks(
+    node: Node, collection: Collection, checker: ObjectChecker, batch: Sequence[SourcedObject]
+) -> PendingChecks:
+    firsts = [first_check(s.position, s.stix) for s in batch]
+    with node.engine.connect() as conn:
+        held = held_unchanged(conn, collection.key, firsts)
+    return checker.submit_checked(firsts, known_valid=held)
+
+
+def _store_batch(
     node: Node,
     officer: Officer,
     collection: Collection,
-    batch: Sequence[SourcedObject],
+    checked: CheckedObjects,
     report: ImportReport,
     unshared: list[dict[str, Any]],
 ) -> None:
-    checked = CheckedObjects(tuple(check_object(s.position, s.stix) for s in batch))
     with node.engine.begin() as conn:
         # As a TAXII POST: a TLP:RED object is served back to the officer it was imported as.
         result = add_objects(conn, collection.key, checked, actor=officer.id, named_readers=(officer.username,))

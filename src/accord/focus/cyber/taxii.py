@@ -15,13 +15,14 @@ from typing import Any
 from accord.directory.officers import Officer
 from accord.errors import Forbidden, NotFound
 from accord.focus.cyber import store
+from accord.focus.cyber.checking import ObjectChecker
 from accord.focus.cyber.collections import Collection, load_collections
 from accord.focus.cyber.errors import InvalidEnvelope, InvalidFilter
 from accord.focus.cyber.paging import NextTokens, Position, selection_digest
 from accord.focus.cyber.shares import readable_shares
 from accord.focus.cyber.sharing import share_posted
 from accord.focus.cyber.store import MEDIA_TYPE_STIX, ObjectFilters, Page, ReadableShares, VersionMatch, Visibility
-from accord.focus.cyber.validation import check_objects, parse_timestamp
+from accord.focus.cyber.validation import first_check, parse_timestamp
 from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
@@ -167,12 +168,19 @@ def get_versions(
     return _served(page, paging, officer, name, filters)
 
 
-def add_objects(node: Node, officer: Officer, collection_id: str, body: bytes) -> dict[str, Any]:
+def add_objects(
+    node: Node, officer: Officer, collection_id: str, body: bytes, checker: ObjectChecker | None = None
+) -> dict[str, Any]:
     """Validate and store the envelope's objects (§5.4) before answering, so the status resource returned is
-    already complete; what lands in a `to_partner` collection is then shared with the other party."""
+    already complete; what lands in a `to_partner` collection is then shared with the other party. Objects the
+    collection holds already, as they are, skip the validator; `checker` (by default, this thread) runs it."""
     found = require_collection(node, officer, collection_id, Permission.WRITE)
     requested_at = datetime.now(UTC)
-    checked = check_objects(_envelope_objects(body))  # before the transaction: validation is the slow part
+    # Before the transaction: validation is the slow part.
+    firsts = [first_check(position, stix) for position, stix in enumerate(_envelope_objects(body))]
+    with node.engine.connect() as conn:
+        held = store.held_unchanged(conn, found.key, firsts)
+    checked = (checker or ObjectChecker(workers=1)).submit_checked(firsts, known_valid=held).result()
     with node.engine.begin() as conn:
         # A tool cannot name other recipients: a TLP:RED object it posts is served back to the officer it posted as.
         result = store.add_objects(conn, found.key, checked, actor=officer.id, named_readers=(officer.username,))
