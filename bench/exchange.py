@@ -66,7 +66,7 @@ from accord.domain.parties import Party
 from accord.trust.peers import export_descriptor, pin_peer
 from pg_databases import PG_ADMIN_DSN, libpq_dsn, postgres_database, postgres_reachable
 from progress import Progress, log  # bench/progress.py, beside this script
-from result_line import add_run_options, result_line
+from result_line import add_run_options, fill_defaults, result_line
 
 PASSWORD = "bench-password-not-secret"
 SENDER = ("ca.bench", "RCMP")
@@ -77,7 +77,9 @@ FLOOR_REPEATS = 3  # the best of these is the floor: it is a limit, so noise fro
 FLOOR_COMMIT_EVERY = 100
 POLL_S = 0.5
 DELIVERY_TIMEOUT_S = 3600.0
-QUICK = {"messages": 50, "backlog": 50, "floor_messages": 500, "floor_repeats": 1, "workers": "1,2"}
+FULL: dict[str, Any] = {"messages": 10_000, "backlog": 100_000, "workers": [1, 2, 4]}
+QUICK: dict[str, Any] = {"messages": 50, "backlog": 50, "workers": [1, 2]}
+QUICK_FLOOR = (500, 1)  # messages, repeats
 DB_FILE = "accord.sqlite3"
 LOG_FILE = "node.log"
 
@@ -732,11 +734,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.balance is not None:
         balance(args.balance, args.to)
         return
-    quick = args.quick
-    messages = args.messages if args.messages is not None else (QUICK["messages"] if quick else 10_000)
-    backlog = args.backlog if args.backlog is not None else (QUICK["backlog"] if quick else 100_000)
-    workers = args.workers or worker_counts(str(QUICK["workers"]) if quick else "1,2,4")
-    if messages < 1 or backlog < 0:
+    fill_defaults(args, full=FULL, quick=QUICK)
+    if args.messages < 1 or args.backlog < 0:
         parser.error("--messages must be positive and --backlog not negative")
     if args.database is not None and args.profile is not None:
         parser.error("--profile measures the SQLite pair; it does not go with --database")
@@ -747,10 +746,10 @@ def main(argv: list[str] | None = None) -> None:
         profile_dir.mkdir(parents=True, exist_ok=True)
     with result_line("exchange", args) as result:
         if args.database is not None:
-            scale_out(args.database, messages, workers, result)
+            scale_out(args.database, args.messages, args.workers, result)
         else:
-            floor = (QUICK["floor_messages"], QUICK["floor_repeats"]) if quick else (FLOOR_MESSAGES, FLOOR_REPEATS)
-            run(messages, backlog, profile_dir, result, floor)
+            floor = QUICK_FLOOR if args.quick else (FLOOR_MESSAGES, FLOOR_REPEATS)
+            run(args.messages, args.backlog, profile_dir, result, floor)
 
 
 if __name__ == "__main__":

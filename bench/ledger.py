@@ -61,10 +61,12 @@ from accord.store.tables import checkpoints
 from accord.trust.peers import export_descriptor, load_peers, pin_peer
 from pg_databases import PG_ADMIN_DSN, postgres_database, postgres_reachable
 from progress import Progress, log  # bench/progress.py, beside this script
-from result_line import add_run_options, result_line
+from result_line import add_run_options, fill_defaults, result_line
 
-QUICK = {"appends": 200, "sizes": "1000", "bundle_leaves": 1000, "proof_samples": 20}
-DEFAULT_SIZES = "1000,100000,1000000"
+FULL: dict[str, Any] = {"appends": 20_000, "sizes": [1000, 100_000, 1_000_000]}
+QUICK: dict[str, Any] = {"appends": 200, "sizes": [1000]}
+QUICK_BUNDLE_LEAVES = 1000
+QUICK_PROOF_SAMPLES = 20
 ACTOR = "bench"
 APPEND_BATCH = 100
 FILL_BATCH = 10_000
@@ -363,7 +365,7 @@ def parse_sizes(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--appends", type=int, default=None, help="events appended one per transaction, then batched")
-    parser.add_argument("--sizes", type=parse_sizes, default=None, help=f"tree sizes (default {DEFAULT_SIZES})")
+    parser.add_argument("--sizes", type=parse_sizes, default=None, help="tree sizes (default 1000,100000,1000000)")
     parser.add_argument(
         "--postgres",
         nargs="?",
@@ -377,13 +379,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed for the random leaves and old sizes")
     add_run_options(
         parser,
-        f"{QUICK['appends']} appends, size {QUICK['sizes']}, a bundle of {QUICK['bundle_leaves']} leaves, SQLite only",
+        f"{QUICK['appends']} appends, size {QUICK['sizes'][0]}, a bundle of {QUICK_BUNDLE_LEAVES} leaves, SQLite only",
     )
     args = parser.parse_args(argv)
+    fill_defaults(args, full=FULL, quick=QUICK)
     quick = args.quick
-    appends = args.appends if args.appends is not None else (int(QUICK["appends"]) if quick else 20_000)
-    sizes = args.sizes or parse_sizes(str(QUICK["sizes"]) if quick else DEFAULT_SIZES)
-    if appends < 1:
+    if args.appends < 1:
         parser.error("--appends must be positive")
     postgres_dsn: str | None = args.postgres
     if postgres_dsn is not None and not postgres_reachable(postgres_dsn):
@@ -391,16 +392,16 @@ def main(argv: list[str] | None = None) -> None:
     if postgres_dsn is None and not quick and postgres_reachable(PG_ADMIN_DSN):
         log(f"PostgreSQL answers at {PG_ADMIN_DSN}: measuring appends there too")
         postgres_dsn = PG_ADMIN_DSN
-    bundle_leaves = 0 if args.skip_bundle else int(QUICK["bundle_leaves"]) if quick else BUNDLE_LEAVES
+    bundle_leaves = 0 if args.skip_bundle else QUICK_BUNDLE_LEAVES if quick else BUNDLE_LEAVES
     with result_line("ledger", args) as result:
         run(
             result,
-            appends,
-            sizes,
+            args.appends,
+            args.sizes,
             postgres_dsn,
             postgres_proofs=args.postgres is not None,
             bundle_leaves=bundle_leaves,
-            proof_samples=int(QUICK["proof_samples"]) if quick else PROOF_SAMPLES,
+            proof_samples=QUICK_PROOF_SAMPLES if quick else PROOF_SAMPLES,
             seed=args.seed,
         )
 

@@ -42,6 +42,13 @@ def add_run_options(parser: argparse.ArgumentParser, quick: str) -> None:
     )
 
 
+def fill_defaults(args: argparse.Namespace, *, full: dict[str, Any], quick: dict[str, Any]) -> None:
+    """Give each option left unset (None) its value for a full run, or for a --quick one."""
+    for name, value in (quick if args.quick else full).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
 def _stop(signum: int, _frame: FrameType | None) -> None:
     if signum == signal.SIGALRM:
         raise Stopped("the run passed its --time-limit")
