@@ -41,7 +41,7 @@ from progress import log  # bench/progress.py, beside this script
 from result_line import add_run_options, fill_defaults, result_line
 
 T = TypeVar("T")
-QUICK_REPEATS = 5
+FAST_STEP_REPEATS = 5
 PATH_PAIRS = 20
 API_NEIGHBOURS = 1_000
 API_SECOND_RING = 3  # links from each neighbour to entities further out
@@ -148,10 +148,12 @@ def compare(nodes: int, edges: list[tuple[int, int]], seed: int, with_networkx: 
     pairs = [(int(a), int(b)) for a, b in rng.integers(0, nodes, (PATH_PAIRS, 2))]
 
     def two_hops() -> dict[str, Any]:
-        rx_s, found = timed(lambda: neighbourhood(built, f"e{hub}", 2), QUICK_REPEATS)
+        rx_s, found = timed(lambda: neighbourhood(built, f"e{hub}", 2), FAST_STEP_REPEATS)
         measured: dict[str, Any] = {"rustworkx_s": rx_s, "hub_links": int(degrees[hub]), "nodes": len(found)}
         if oracle is not None:
-            nx_s, theirs = timed(lambda: nx.single_source_shortest_path_length(oracle, hub, cutoff=2), QUICK_REPEATS)
+            nx_s, theirs = timed(
+                lambda: nx.single_source_shortest_path_length(oracle, hub, cutoff=2), FAST_STEP_REPEATS
+            )
             measured |= {"networkx_s": nx_s, "same_answer": set(theirs) == found}
         return measured
 

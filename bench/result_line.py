@@ -43,9 +43,9 @@ def add_run_options(parser: argparse.ArgumentParser, quick: str) -> None:
 
 
 def fill_defaults(args: argparse.Namespace, *, full: dict[str, Any], quick: dict[str, Any]) -> None:
-    """Give each option left unset (None) its value for a full run, or for a --quick one."""
+    """Give each option left unset (None, or not an option) its value for a full run, or for a --quick one."""
     for name, value in (quick if args.quick else full).items():
-        if getattr(args, name) is None:
+        if getattr(args, name, None) is None:
             setattr(args, name, value)
 
 
