@@ -617,6 +617,10 @@ def scale_out(admin_dsn: str, messages: int, workers: list[int], result: dict[st
                 for node in nodes:
                     node.close()
                 nodes = []
+        except BaseException:
+            for node in nodes:  # the nodes' own account of the failure, before their folders go
+                log(f"{node.party} log, last lines:\n{node.log_tail()}")
+            raise
         finally:
             for node in nodes:
                 try:
