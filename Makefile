@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser run test coverage lint typecheck unit integration bench clean translations
+.PHONY: install browser run test coverage lint typecheck unit integration bench bench-smoke clean translations
 
 # Front-end packages come from npm at build time (frontend/package-lock.json pins them) and are served from here.
 VENDOR := src/accord/web/static/vendor
@@ -101,7 +101,7 @@ integration: install
 # Two workers; a worker takes a module's tests on one storage backend together (tests/conftest.py makes the groups),
 # so a module-scoped node pair is set up once; `spread` modules go out a test at a time. The longest go out first, in
 # the order tests/conftest.py sorts them. The slowest are listed last.
-test: lint typecheck $(WEB_VENDOR) $(CHROMIUM)
+test: lint typecheck bench-smoke $(WEB_VENDOR) $(CHROMIUM)
 	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=15
 
 # The same suite measured for coverage (node processes included); slower, so not part of `make test`.
@@ -112,6 +112,11 @@ coverage: install $(WEB_VENDOR) $(CHROMIUM)
 
 bench: install
 	$(BIN)/python bench/exchange.py
+
+# Every benchmark at its smallest sizes, two at a time: each must run every step and end with its one JSON line,
+# without an error (the figures are not checked).
+bench-smoke: install
+	$(BIN)/python tools/bench_smoke.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* frontend/node_modules $(VENDOR)

@@ -1,6 +1,7 @@
 """End-to-end exchange benchmark: two real node processes (Canada → India) on loopback, SQLite, default settings.
 
-Usage: .venv/bin/python bench/exchange.py [--messages N] [--backlog M] [--profile DIR]
+Usage: .venv/bin/python bench/exchange.py [--messages N] [--backlog M] [--profile DIR] [--quick]
+       .venv/bin/python bench/exchange.py --database postgresql://postgres@127.0.0.1:5432/postgres [--workers 1,2,4]
 
 1. N typical ~2 KB messages are sent Canada → India through POST /api/v1/messages/batch; throughput is measured
    from the first API call to the last receipt stored at Canada, latency per message as delivered_at − created_at
@@ -10,13 +11,23 @@ Usage: .venv/bin/python bench/exchange.py [--messages N] [--backlog M] [--profil
 3. Backlog: India is stopped, M messages are queued at Canada, India is started and the drain is timed until the
    last receipt is stored at Canada.
 
-One JSON line goes to stdout; progress goes to stderr. With --profile DIR both nodes run under cProfile (every
-thread) and their profiles are written to DIR and summarised on stderr.
+Scale-out (--database, a PostgreSQL server the benchmark creates and drops its own databases on): for each count W of
+--workers, both nodes on fresh PostgreSQL databases, each node run as W `accord node serve` processes (API and
+federation endpoint, no delivery threads) and W `accord node deliver` processes sharing its outbox, its address a
+round-robin TCP balancer in front of its W serve processes (as a reverse proxy would be). N messages are sent as in 1.;
+throughput and latency are reported for each W, and the check that no message was lost or duplicated across workers:
+every message sent is delivered once, with one receipt at Canada, and India holds each once, each channel sequence
+number once.
+
+One JSON line goes to stdout, whatever happened (with an `error` and what was measured when a step fails); progress
+goes to stderr. With --profile DIR both nodes run under cProfile (every thread) and their profiles are written to DIR
+and summarised on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import io
 import itertools
@@ -41,6 +52,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+import psycopg
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -52,7 +64,9 @@ from accord.config import load_settings, write_node_file
 from accord.directory.officers import Role, create_officer
 from accord.domain.parties import Party
 from accord.trust.peers import export_descriptor, pin_peer
+from pg_databases import PG_ADMIN_DSN, libpq_dsn, postgres_database, postgres_reachable
 from progress import Progress, log  # bench/progress.py, beside this script
+from result_line import add_run_options, fill_defaults, result_line
 
 PASSWORD = "bench-password-not-secret"
 SENDER = ("ca.bench", "RCMP")
@@ -63,6 +77,9 @@ FLOOR_REPEATS = 3  # the best of these is the floor: it is a limit, so noise fro
 FLOOR_COMMIT_EVERY = 100
 POLL_S = 0.5
 DELIVERY_TIMEOUT_S = 3600.0
+FULL: dict[str, Any] = {"messages": 10_000, "backlog": 100_000, "workers": [1, 2, 4]}
+QUICK: dict[str, Any] = {"messages": 20, "backlog": 20, "workers": [1, 2]}
+QUICK_FLOOR = (500, 1)  # messages, repeats
 DB_FILE = "accord.sqlite3"
 LOG_FILE = "node.log"
 
@@ -91,6 +108,7 @@ def typical_draft(index: int) -> dict[str, Any]:
         "kind": "request",
         "recipient_agency": "NCB",
         "focus_area": "drugs",
+        "offence": "06012",  # ICCS: trafficking of controlled drugs or precursors
         "priority": "routine",
         "handling": {"classification": "Protected B", "tlp": "AMBER", "caveats": ["H0", "H2"]},
         "legal_basis": "Privacy Act s.8(2)(f); Canada–India arrangement on law-enforcement cooperation",
@@ -102,14 +120,11 @@ def typical_draft(index: int) -> dict[str, Any]:
                 "name": "Example Chem Pvt Ltd",
                 "identifiers": [{"scheme": "iec", "value": "0512345678"}],
             },
-            {
-                "kind": "person",
-                "name": "Sample Person",
-                "aliases": ["S. Person"],
-                "date_of_birth": "1980-01-01",
-                "nationality": "IND",
-                "role": "suspect",
-                "identifiers": [{"scheme": "passport", "value": "Z0000000", "issuer": "IND"}],
+            {  # an organisation, not a person: a request naming a person waits for a mistreatment-risk assessment
+                "kind": "organisation",
+                "name": "Sample Supplier Chemicals Co Ltd",
+                "aliases": ["Sample Supplier"],
+                "identifiers": [{"scheme": "registration", "value": "91310000MA1FL0000X", "issuer": "CHN"}],
             },
             {
                 "kind": "shipment",
@@ -129,13 +144,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class ReadOnly:
+    """A read-only connection to a node's database, SQLite or PostgreSQL, taking `?` placeholders either way."""
+
+    def __init__(self, database_url: str) -> None:
+        self.postgres = database_url.startswith("postgresql")
+        if self.postgres:
+            self._conn: Any = psycopg.connect(libpq_dsn(database_url), autocommit=True)
+        else:
+            path = database_url.removeprefix("sqlite:///")
+            self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+
+    def execute(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+        return self._conn.execute(query.replace("?", "%s") if self.postgres else query, params)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
 @dataclass
 class BenchNode:
+    """A node as the benchmark runs it: one `accord node serve` process on SQLite, or on PostgreSQL `workers` serve
+    processes and as many `accord node deliver` processes behind a round-robin balancer at the node's port."""
+
     party: Party
     data_dir: Path
     port: int
     profile_dir: Path | None = None
-    process: subprocess.Popen[bytes] | None = None
+    database: str | None = None  # a PostgreSQL URL; unset, SQLite in data_dir
+    workers: int = 1
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    backend_ports: list[int] = field(default_factory=list)
     _log: IO[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -148,7 +187,11 @@ class BenchNode:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.db_path.resolve()}"
+        return self.database or f"sqlite:///{self.db_path.resolve()}"
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.processes[0] if self.processes else None
 
     def env(self) -> dict[str, str]:
         # the sandbox's configuration: default Settings, only the database named explicitly
@@ -169,39 +212,66 @@ class BenchNode:
             str(self.data_dir),
         ]
 
+    def commands(self) -> list[list[str]]:
+        """The node's processes: the serve process on SQLite; on PostgreSQL the balancer, then the workers."""
+        if self.database is None:
+            return [self.command()]
+        if not self.backend_ports:
+            self.backend_ports = [free_port() for _ in range(self.workers)]
+        accord = [sys.executable, "-m", "accord", "node"]
+        data = ["--data", str(self.data_dir)]
+        balancer = [sys.executable, str(Path(__file__).resolve()), "--balance", str(self.port)]
+        balancer += ["--to", ",".join(map(str, self.backend_ports))]
+        serve = [[*accord, "serve", *data, "--port", str(p), "--delivery-workers", "0"] for p in self.backend_ports]
+        deliver = [[*accord, "deliver", *data] for _ in range(self.workers)]
+        return [balancer, *serve, *deliver]
+
     def start(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        if self.running():
             raise RuntimeError(f"{self.party} node is already running")
         if self._log is None:
             self._log = open(self.data_dir / LOG_FILE, "ab")  # noqa: SIM115 - lives as long as the node
-        self.process = subprocess.Popen(self.command(), env=self.env(), stdout=self._log, stderr=self._log)
+        self.processes = [
+            subprocess.Popen(command, env=self.env(), stdout=self._log, stderr=self._log) for command in self.commands()
+        ]
+
+    def running(self) -> bool:
+        return bool(self.processes) and all(process.poll() is None for process in self.processes)
+
+    def health_urls(self) -> list[str]:
+        ports = self.backend_ports if self.database is not None else [self.port]
+        return [f"http://127.0.0.1:{port}/healthz" for port in ports] + [self.url + "/healthz"]
 
     def wait_healthy(self, timeout_s: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"{self.party} node exited: {self.log_tail()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.02)
-        raise TimeoutError(f"{self.party} node not healthy after {timeout_s} s: {self.log_tail()}")
+        deadline = time.monotonic() + timeout_s * self.workers
+        for url in self.health_urls():
+            while True:
+                if not self.running():
+                    raise RuntimeError(f"{self.party} node exited: {self.log_tail()}")
+                try:
+                    if httpx.get(url, timeout=1.0).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.party} node not healthy after {timeout_s} s at {url}: {self.log_tail()}")
+                time.sleep(0.02)
 
     def log_tail(self) -> str:
         path = self.data_dir / LOG_FILE
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
     def stop(self, timeout_s: float = 60.0) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        for process in reversed(self.processes):  # the balancer last: the serve processes end their requests first
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
             try:
-                self.process.wait(timeout=timeout_s)
+                process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+                process.kill()
+                process.wait()
+        self.processes = []
 
     def close(self) -> None:
         try:
@@ -212,14 +282,17 @@ class BenchNode:
                 self._log = None
 
 
-def create_pair(root: Path, profile_dir: Path | None) -> tuple[BenchNode, BenchNode]:
-    """Initialise Canada and India (keys, SQLite, identity), pin each as the other's peer, add the sender."""
+def create_pair(
+    root: Path, profile_dir: Path | None, databases: dict[Party, str] | None = None, workers: int = 1
+) -> tuple[BenchNode, BenchNode]:
+    """Initialise Canada and India (keys, database, identity), pin each as the other's peer, add the sender."""
     nodes: dict[Party, BenchNode] = {}
     opened = {}
     for party in (Party.CA, Party.IN):
         data_dir = root / party.value.lower()
         data_dir.mkdir(parents=True)
-        bench_node = BenchNode(party, data_dir, free_port(), profile_dir)
+        database = databases[party] if databases else None
+        bench_node = BenchNode(party, data_dir, free_port(), profile_dir, database, workers)
         write_node_file(data_dir, "127.0.0.1", bench_node.port, None)
         opened[party] = init_node(load_settings(data_dir, database_url=bench_node.database_url), party)
         nodes[party] = bench_node
@@ -275,8 +348,8 @@ def send_messages(node: BenchNode, token: str, total: int, first_index: int, lab
 
 
 @contextmanager
-def read_only(db_path: Path) -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True, timeout=30)
+def read_only(node: BenchNode) -> Iterator[ReadOnly]:
+    conn = ReadOnly(node.database_url)
     try:
         yield conn
     finally:
@@ -289,17 +362,22 @@ def wait_delivered(node: BenchNode, expected: int, label: str, watch: list[Bench
     deadline = time.monotonic() + DELIVERY_TIMEOUT_S
     while True:
         for running in watch:
-            if running.process is None or running.process.poll() is not None:
+            if not running.running():
                 raise RuntimeError(f"{running.party} node exited: {running.log_tail()}")
-        with read_only(node.db_path) as conn:
+        with read_only(node) as conn:
             # count(*) is answered from an index; a WHERE on an unindexed column would scan every body
             pending = int(conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
             if pending == 0:
                 delivered, failed = conn.execute(
-                    "SELECT count(delivered_at), sum(state = 'failed') FROM messages WHERE direction = 'outgoing'"
+                    "SELECT count(delivered_at), count(CASE WHEN state IN ('failed', 'held', 'refused') THEN 1 END) "
+                    "FROM messages WHERE direction = 'outgoing'"
                 ).fetchone()
-                if failed:
-                    raise RuntimeError(f"{failed} messages failed; see {node.data_dir / LOG_FILE}")
+                if failed:  # none of these will ever be delivered: waiting longer would only hide why
+                    states = conn.execute(
+                        "SELECT state, min(state_reason), count(*) FROM messages WHERE direction = 'outgoing' "
+                        "AND state IN ('failed', 'held', 'refused') GROUP BY state"
+                    ).fetchall()
+                    raise RuntimeError(f"{failed} messages not sent: {states}; see {node.data_dir / LOG_FILE}")
                 if int(delivered) >= expected:
                     progress.update(int(delivered), force=True)
                     return
@@ -309,17 +387,19 @@ def wait_delivered(node: BenchNode, expected: int, label: str, watch: list[Bench
         time.sleep(POLL_S)
 
 
-def _utc(value: str) -> datetime:
+def _utc(value: str | datetime) -> datetime:
+    if isinstance(value, datetime):  # PostgreSQL's timestamptz
+        return value.astimezone(UTC)
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def delivery_times(node: BenchNode, since: datetime) -> list[tuple[datetime, datetime]]:
     """(created_at, delivered_at) of outgoing messages created at or after `since`."""
     since_text = since.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
-    with read_only(node.db_path) as conn:
+    with read_only(node) as conn:
         rows = conn.execute(
             "SELECT created_at, delivered_at FROM messages WHERE direction = 'outgoing' AND created_at >= ?",
-            (since_text,),
+            (since if conn.postgres else since_text,),
         ).fetchall()
     return [(_utc(created), _utc(delivered)) for created, delivered in rows]
 
@@ -427,9 +507,17 @@ def summarise_profiles(profile_dir: Path, label: str, top: int = 25) -> None:
 # ---------------------------------------------------------------------------------------------------- the run
 
 
-def run(messages: int, backlog: int, profile_dir: Path | None) -> dict[str, Any]:
+def run(
+    messages: int,
+    backlog: int,
+    profile_dir: Path | None,
+    result: dict[str, Any],
+    floor: tuple[int, int] = (FLOOR_MESSAGES, FLOOR_REPEATS),
+) -> None:
+    """Steps 1 to 3 on SQLite; each figure goes into `result` as soon as it is measured."""
     root = Path(tempfile.mkdtemp(prefix="accord-bench-"))
     nodes: list[BenchNode] = []
+    result |= {"database": "sqlite", "messages": messages, "backlog": backlog}
     try:
         log(f"initialising two nodes under {root}")
         ca, in_ = create_pair(root, profile_dir)
@@ -443,20 +531,15 @@ def run(messages: int, backlog: int, profile_dir: Path | None) -> dict[str, Any]
         log(f"nodes up: Canada {ca.url}, India {in_.url}; draft is {size} B of JSON")
 
         # 1. throughput and latency, end to end
-        first_call = send_messages(ca, token, messages, 0, "sent (API accepted)")
-        wait_delivered(ca, messages, "delivered (receipts at Canada)", nodes)
-        times = delivery_times(ca, first_call)
-        if len(times) != messages:
-            raise RuntimeError(f"expected {messages} delivered messages, found {len(times)}")
-        last_receipt = max(delivered for _, delivered in times)
-        seconds = (last_receipt - first_call).total_seconds()
-        latencies = sorted((delivered - created).total_seconds() * 1000 for created, delivered in times)
+        result |= throughput(ca, in_, token, messages)
 
         # 2. the floor
-        limit = max(floor_messages_per_s(FLOOR_MESSAGES, root / f"floor-{n}") for n in range(FLOOR_REPEATS))
+        floor_messages, floor_repeats = floor
+        limit = max(floor_messages_per_s(floor_messages, root / f"floor-{n}") for n in range(floor_repeats))
+        result["limit_messages_per_s"] = round(limit, 1)
+        result["ratio"] = round(result["messages_per_s"] / limit, 4)
 
         # 4. backlog drain
-        drain_s: float | None = None
         if backlog > 0:
             in_.stop()
             log("India stopped; queueing the backlog at Canada")
@@ -472,22 +555,11 @@ def run(messages: int, backlog: int, profile_dir: Path | None) -> dict[str, Any]
             first_after = min(backlog_times)
             log(f"first backlog receipt {(first_after - started).total_seconds():.1f} s after India's start")
             drain_s = (max(backlog_times) - started).total_seconds()
-            with read_only(ca.db_path) as conn:
+            result["backlog_drain_s"] = round(drain_s, 3)
+            with read_only(ca) as conn:
                 attempts = conn.execute("SELECT max(attempts), avg(attempts) FROM messages").fetchone()
                 events = conn.execute("SELECT type, count(*) FROM events GROUP BY type ORDER BY type").fetchall()
             log(f"Canada: attempts per message max {attempts[0]}, mean {attempts[1]:.2f}; events {dict(events)}")
-
-        return {
-            "messages": messages,
-            "seconds": round(seconds, 3),
-            "messages_per_s": round(messages / seconds, 1),
-            "p50_ms": round(percentile(latencies, 0.50), 1),
-            "p99_ms": round(percentile(latencies, 0.99), 1),
-            "limit_messages_per_s": round(limit, 1),
-            "ratio": round(messages / seconds / limit, 4),
-            "backlog": backlog,
-            "backlog_drain_s": None if drain_s is None else round(drain_s, 3),
-        }
     finally:
         for node in nodes:
             try:
@@ -500,24 +572,188 @@ def run(messages: int, backlog: int, profile_dir: Path | None) -> dict[str, Any]
                 summarise_profiles(profile_dir, label)
 
 
+def throughput(ca: BenchNode, in_: BenchNode, token: str, messages: int) -> dict[str, Any]:
+    """Step 1: `messages` sent through Canada's API at once, until the last receipt is stored at Canada."""
+    first_call = send_messages(ca, token, messages, 0, "sent (API accepted)")
+    wait_delivered(ca, messages, "delivered (receipts at Canada)", [ca, in_])
+    times = delivery_times(ca, first_call)
+    if len(times) != messages:
+        raise RuntimeError(f"expected {messages} delivered messages, found {len(times)}")
+    last_receipt = max(delivered for _, delivered in times)
+    seconds = (last_receipt - first_call).total_seconds()
+    latencies = sorted((delivered - created).total_seconds() * 1000 for created, delivered in times)
+    return {
+        "seconds": round(seconds, 3),
+        "messages_per_s": round(messages / seconds, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------- scale-out
+
+
+def scale_out(admin_dsn: str, messages: int, workers: list[int], result: dict[str, Any]) -> None:
+    """For each worker count, a fresh pair on PostgreSQL: throughput, latency and the lost-or-duplicated check."""
+    result |= {"database": "postgresql", "messages": messages, "scale_out": []}
+    for count in workers:
+        row: dict[str, Any] = {"workers": count}
+        result["scale_out"].append(row)  # in the result before it is measured: a failure still shows which count
+        root = Path(tempfile.mkdtemp(prefix=f"accord-bench-w{count}-"))
+        nodes: list[BenchNode] = []
+        try:
+            with postgres_database(admin_dsn, "bench_ca") as ca_url, postgres_database(admin_dsn, "bench_in") as in_url:
+                log(f"{count} worker process(es) per node: initialising two nodes on PostgreSQL under {root}")
+                ca, in_ = create_pair(root, None, {Party.CA: ca_url, Party.IN: in_url}, count)
+                nodes = [ca, in_]
+                for node in nodes:
+                    node.start()
+                for node in nodes:
+                    node.wait_healthy()
+                token = sign_in(ca, SENDER[0])
+                row |= throughput(ca, in_, token, messages)
+                row["check"] = exactly_once(ca, in_, messages)
+                log(f"{count} worker process(es) per node: {json.dumps(row)}")
+                for node in nodes:
+                    node.close()
+                nodes = []
+        except BaseException:
+            for node in nodes:  # the nodes' own account of the failure, before their folders go
+                log(f"{node.party} log, last lines:\n{node.log_tail()}")
+            raise
+        finally:
+            for node in nodes:
+                try:
+                    node.close()
+                except Exception as exc:  # cleaning up: report and go on
+                    log(f"stopping {node.party} failed: {exc!r}")
+            shutil.rmtree(root, ignore_errors=True)
+        if not row["check"]["ok"]:
+            raise RuntimeError(f"messages lost or duplicated with {count} workers: {row['check']}")
+
+
+def exactly_once(ca: BenchNode, in_: BenchNode, expected: int) -> dict[str, Any]:
+    """Every message Canada sent is delivered once, with one receipt, and India holds each once under its own
+    channel sequence number: counts and distinct ids on both sides, and the two sets of ids compared."""
+    with read_only(ca) as conn:
+        sent, sent_ids, sent_seqs, delivered, receipts, failed = conn.execute(
+            "SELECT count(*), count(DISTINCT id), count(DISTINCT channel_seq), count(delivered_at), count(receipt), "
+            "count(CASE WHEN state = 'failed' THEN 1 END) FROM messages WHERE direction = 'outgoing'"
+        ).fetchone()
+        outbox_left = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        ids_sent = {row[0] for row in conn.execute("SELECT id FROM messages WHERE direction = 'outgoing'")}
+    with read_only(in_) as conn:
+        received, received_ids, received_seqs = conn.execute(
+            "SELECT count(*), count(DISTINCT id), count(DISTINCT channel_seq) FROM messages "
+            "WHERE direction = 'incoming'"
+        ).fetchone()
+        envelopes, envelope_seqs, envelope_refs = conn.execute(
+            "SELECT count(*), count(DISTINCT seq), count(DISTINCT ref_id) FROM inbound_envelopes WHERE kind = 'message'"
+        ).fetchone()
+        ids_received = {row[0] for row in conn.execute("SELECT id FROM messages WHERE direction = 'incoming'")}
+    check = {
+        "sent": sent,
+        "delivered_with_receipt": min(delivered, receipts),
+        "received": received,
+        "lost": len(ids_sent - ids_received),
+        "unexpected": len(ids_received - ids_sent),
+        "duplicated_at_india": (received - received_ids) + (envelopes - envelope_refs),
+        "sequence_numbers_repeated": (sent - sent_seqs) + (received - received_seqs) + (envelopes - envelope_seqs),
+        "failed": failed,
+        "outbox_left": outbox_left,
+    }
+    check["ok"] = (
+        sent == sent_ids == expected
+        and delivered == receipts == expected
+        and received == envelopes == expected
+        and not (check["lost"] or check["unexpected"] or check["duplicated_at_india"])
+        and not (check["sequence_numbers_repeated"] or failed or outbox_left)
+    )
+    return check
+
+
+def balance(listen_port: int, backend_ports: list[int]) -> None:
+    """A round-robin TCP balancer on loopback: each connection goes to the next backend, bytes copied both ways."""
+    turn = itertools.cycle(backend_ports)
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(1 << 16):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass  # either side hung up: the other is closed below
+        finally:
+            writer.close()
+
+    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", next(turn))
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    async def serve() -> None:
+        server = await asyncio.start_server(forward, "127.0.0.1", listen_port)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+def worker_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--workers is a comma-separated list of integers, not {text!r}") from exc
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("every worker count must be at least 1")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--messages", type=int, default=10_000, help="messages sent end to end (default 10,000)")
-    parser.add_argument("--backlog", type=int, default=100_000, help="messages queued while India is down")
+    parser.add_argument("--messages", type=int, default=None, help="messages sent end to end (default 10,000)")
+    parser.add_argument("--backlog", type=int, default=None, help="messages queued while India is down")
     parser.add_argument("--profile", type=Path, default=None, help="run both nodes under cProfile; write to DIR")
+    parser.add_argument(
+        "--database",
+        default=None,
+        metavar="DSN",
+        help=f"scale-out on this PostgreSQL server (e.g. {PG_ADMIN_DSN}); it creates and drops its own databases",
+    )
+    parser.add_argument(
+        "--workers", type=worker_counts, default=None, help="with --database: worker processes per node (1,2,4)"
+    )
+    add_run_options(parser, f"{QUICK['messages']} messages, backlog {QUICK['backlog']}, workers {QUICK['workers']}")
     parser.add_argument("--serve-profiled", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--balance", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--to", type=worker_counts, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_profiled is not None:
         serve_profiled(args.serve_profiled, args.data)
         return
+    if args.balance is not None:
+        balance(args.balance, args.to)
+        return
+    fill_defaults(args, full=FULL, quick=QUICK)
     if args.messages < 1 or args.backlog < 0:
         parser.error("--messages must be positive and --backlog not negative")
+    if args.database is not None and args.profile is not None:
+        parser.error("--profile measures the SQLite pair; it does not go with --database")
+    if args.database is not None and not postgres_reachable(args.database):
+        parser.error(f"PostgreSQL is not reachable at {args.database}")
     profile_dir: Path | None = args.profile.resolve() if args.profile else None
     if profile_dir is not None:
         profile_dir.mkdir(parents=True, exist_ok=True)
-    result = run(args.messages, args.backlog, profile_dir)
-    print(json.dumps(result), flush=True)
+    with result_line("exchange", args) as result:
+        if args.database is not None:
+            scale_out(args.database, args.messages, args.workers, result)
+        else:
+            floor = QUICK_FLOOR if args.quick else (FLOOR_MESSAGES, FLOOR_REPEATS)
+            run(args.messages, args.backlog, profile_dir, result, floor)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Link analysis benchmark: Accord's rustworkx path against networkx on the same generated graph, in the same run.
 
-Usage: .venv/bin/python bench/graph.py [--nodes N] [--edges M] [--seed S] [--skip-networkx] [--skip-api]
+Usage: .venv/bin/python bench/graph.py [--nodes N] [--edges M] [--seed S] [--skip-networkx] [--skip-api] [--quick]
 
 1. A graph of N nodes (default 200,000) and M distinct links (default 1,000,000): one end of each link drawn
    uniformly, the other from a heavy-tailed (Zipf-like) law, so that there are hubs, leaves, bridges and key players.
@@ -14,13 +14,12 @@ Usage: .venv/bin/python bench/graph.py [--nodes N] [--edges M] [--seed S] [--ski
    built from the store) and the median and 95th percentile of the next ones (the graph cached per case version).
 
 One JSON line goes to stdout; progress to stderr. A step that fails is reported under "errors" and the others still
-run, so a partial run still says what it measured.
+run, so a partial run still says what it measured; the line then has an `error` too and the exit status is 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import tempfile
@@ -35,17 +34,22 @@ import networkx as nx
 import numpy as np
 import rustworkx as rx
 
+from accord.errors import NotFound
 from accord.focus.networks import analysis
 from accord.focus.networks.graph import CaseGraph, EdgeData, NodeData, neighbourhood, shortest_path
 from progress import log  # bench/progress.py, beside this script
+from result_line import add_run_options, fill_defaults, result_line
 
 T = TypeVar("T")
-QUICK_REPEATS = 5
+FAST_STEP_REPEATS = 5
 PATH_PAIRS = 20
 API_NEIGHBOURS = 1_000
 API_SECOND_RING = 3  # links from each neighbour to entities further out
 API_BACKGROUND = 20_000  # other entities of the case, so the case is not only the hub's neighbourhood
 API_QUERIES = 30
+FULL: dict[str, Any] = {"nodes": 200_000, "edges": 1_000_000}
+QUICK: dict[str, Any] = {"nodes": 2_000, "edges": 10_000}
+QUICK_API = (20, 200, 3)  # hub neighbours, background entities, queries
 PASSWORD = "bench-password-not-secret"
 CASE = "bench-case"
 
@@ -91,8 +95,8 @@ def case_graph(nodes: int, edges: list[tuple[int, int]]) -> CaseGraph:
     return built
 
 
-def compare(nodes: int, edges: list[tuple[int, int]], seed: int, with_networkx: bool) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+def compare(nodes: int, edges: list[tuple[int, int]], seed: int, with_networkx: bool, result: dict[str, Any]) -> None:
+    """Each step's figures go into `result` as it ends, its failure under result["errors"]."""
     errors: dict[str, str] = result.setdefault("errors", {})
 
     def step(name: str, fn: Callable[[], dict[str, Any]]) -> None:
@@ -135,7 +139,7 @@ def compare(nodes: int, edges: list[tuple[int, int]], seed: int, with_networkx: 
 
     step("load", load)
     if "case" not in state:
-        return result
+        return
     built: CaseGraph = state["case"]
     oracle: nx.Graph | None = state.get("nx")
     degrees = np.bincount(np.asarray(edges, dtype=np.int64).ravel(), minlength=nodes)
@@ -144,10 +148,12 @@ def compare(nodes: int, edges: list[tuple[int, int]], seed: int, with_networkx: 
     pairs = [(int(a), int(b)) for a, b in rng.integers(0, nodes, (PATH_PAIRS, 2))]
 
     def two_hops() -> dict[str, Any]:
-        rx_s, found = timed(lambda: neighbourhood(built, f"e{hub}", 2), QUICK_REPEATS)
+        rx_s, found = timed(lambda: neighbourhood(built, f"e{hub}", 2), FAST_STEP_REPEATS)
         measured: dict[str, Any] = {"rustworkx_s": rx_s, "hub_links": int(degrees[hub]), "nodes": len(found)}
         if oracle is not None:
-            nx_s, theirs = timed(lambda: nx.single_source_shortest_path_length(oracle, hub, cutoff=2), QUICK_REPEATS)
+            nx_s, theirs = timed(
+                lambda: nx.single_source_shortest_path_length(oracle, hub, cutoff=2), FAST_STEP_REPEATS
+            )
             measured |= {"networkx_s": nx_s, "same_answer": set(theirs) == found}
         return measured
 
@@ -159,7 +165,7 @@ def compare(nodes: int, edges: list[tuple[int, int]], seed: int, with_networkx: 
             for a, b in pairs:
                 try:
                     lengths.append(len(shortest_path(built, f"e{a}", f"e{b}")) - 1)
-                except LookupError:
+                except NotFound:  # not connected
                     lengths.append(-1)
             return lengths
 
@@ -224,13 +230,18 @@ def compare(nodes: int, edges: list[tuple[int, int]], seed: int, with_networkx: 
         ("articulation_points", articulation_points),
     ):
         step(name, fn)
-    return result
 
 
 # ---------------------------------------------------------------------------------------------------- the API
 
 
-def api_latency(root: Path, seed: int) -> dict[str, Any]:
+def api_latency(
+    root: Path,
+    seed: int,
+    neighbours: int = API_NEIGHBOURS,
+    background: int = API_BACKGROUND,
+    queries: int = API_QUERIES,
+) -> dict[str, Any]:
     """The hub's 2-hop neighbourhood through GET /api/v1/networks/cases/{case}/graph on a real SQLite node."""
     from fastapi.testclient import TestClient
 
@@ -244,7 +255,7 @@ def api_latency(root: Path, seed: int) -> dict[str, Any]:
     node = init_node(load_settings(root, database_url=f"sqlite:///{(root / 'accord.sqlite3').resolve()}"), Party.IN)
     try:
         create_officer(node, "in.bench", PASSWORD, "Bench analyst", "NCB", frozenset({Role.OFFICER}))
-        raw = case_entities(seed)
+        raw = case_entities(seed, neighbours, background)
         started = time.perf_counter()
         proxies = [check_entity(e) for e in raw]
         now = datetime.now(UTC)
@@ -268,10 +279,10 @@ def api_latency(root: Path, seed: int) -> dict[str, Any]:
             return body
 
         first_s, body = timed(query)
-        warm = [timed(query)[0] for _ in range(API_QUERIES)]
+        warm = [timed(query)[0] for _ in range(queries)]
         return {
             "case_entities": len(proxies),
-            "hub_neighbours": API_NEIGHBOURS,
+            "hub_neighbours": neighbours,
             "nodes_returned": len(body["elements"]["nodes"]),
             "edges_returned": len(body["elements"]["edges"]),
             "store_s": round(stored_s, 2),
@@ -284,21 +295,21 @@ def api_latency(root: Path, seed: int) -> dict[str, Any]:
         node.close()
 
 
-def case_entities(seed: int) -> list[dict[str, Any]]:
-    """A hub company with API_NEIGHBOURS directors and employees, each linked further out, in a background of
+def case_entities(seed: int, neighbours: int, background_people: int) -> list[dict[str, Any]]:
+    """A hub company with `neighbours` directors and employees, each linked further out, in a background of
     people associated at random."""
     rng = np.random.default_rng(seed)
     raw: list[dict[str, Any]] = [{"id": "hub", "schema": "Company", "properties": {"name": ["Hub Trading Ltd"]}}]
-    people = API_NEIGHBOURS + API_NEIGHBOURS * API_SECOND_RING + API_BACKGROUND
+    people = neighbours + neighbours * API_SECOND_RING + background_people
     raw += [{"id": f"p{i}", "schema": "Person", "properties": {"name": [f"Person {i}"]}} for i in range(people)]
-    for i in range(API_NEIGHBOURS):
+    for i in range(neighbours):
         props = {"director": [f"p{i}"], "organization": ["hub"], "startDate": [f"{2010 + i % 15}"]}
         raw.append({"id": f"d{i}", "schema": "Directorship", "properties": props})
         for k in range(API_SECOND_RING):
-            other = API_NEIGHBOURS + i * API_SECOND_RING + k
+            other = neighbours + i * API_SECOND_RING + k
             raw.append(_associate(f"a{i}-{k}", i, other))
-    background = API_NEIGHBOURS * (1 + API_SECOND_RING)
-    for n, (a, b) in enumerate(rng.integers(background, people, (2 * API_BACKGROUND, 2))):
+    background = neighbours * (1 + API_SECOND_RING)
+    for n, (a, b) in enumerate(rng.integers(background, people, (2 * background_people, 2))):
         if a != b:
             raw.append(_associate(f"b{n}", int(a), int(b)))
     return raw
@@ -313,31 +324,36 @@ def _associate(link_id: str, a: int, b: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--nodes", type=int, default=200_000)
-    parser.add_argument("--edges", type=int, default=1_000_000)
+    parser.add_argument("--nodes", type=int, default=None, help="nodes of the graph (default 200,000)")
+    parser.add_argument("--edges", type=int, default=None, help="links of the graph (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-networkx", action="store_true", help="time Accord's side only")
     parser.add_argument("--skip-api", action="store_true", help="do not measure the API's latency")
+    add_run_options(parser, f"{QUICK['nodes']} nodes, {QUICK['edges']} links, a hub of {QUICK_API[0]} in the API")
     args = parser.parse_args(argv)
+    fill_defaults(args, full=FULL, quick=QUICK)
     if args.nodes < 2 or not 0 < args.edges <= args.nodes * (args.nodes - 1) // 2:
         parser.error("--nodes is at least 2 and --edges between 1 and nodes × (nodes − 1) / 2")
-    started = time.monotonic()
-    log(f"generating {args.nodes} nodes, {args.edges} links")
-    edges = generate(args.nodes, args.edges, args.seed)
-    result: dict[str, Any] = {"nodes": args.nodes, "edges": len(edges), "rustworkx": rx.__version__}
-    result["networkx"] = nx.__version__
-    result |= compare(args.nodes, edges, args.seed, not args.skip_networkx)
-    if not args.skip_api:
-        root = Path(tempfile.mkdtemp(prefix="accord-bench-graph-"))
-        try:
-            result["api_two_hop"] = api_latency(root, args.seed)
-        except Exception as exc:  # reported with the rest
-            result["errors"]["api_two_hop"] = f"{type(exc).__name__}: {exc}"
-            log(f"api failed: {traceback.format_exc(limit=5)}")
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
-    result["run_s"] = round(time.monotonic() - started, 1)
-    print(json.dumps(result), flush=True)
+    with result_line("graph", args) as result:
+        log(f"generating {args.nodes} nodes, {args.edges} links")
+        edges = generate(args.nodes, args.edges, args.seed)
+        result |= {"nodes": args.nodes, "edges": len(edges), "rustworkx": rx.__version__, "networkx": nx.__version__}
+        compare(args.nodes, edges, args.seed, not args.skip_networkx, result)
+        if not args.skip_api:
+            root = Path(tempfile.mkdtemp(prefix="accord-bench-graph-"))
+            try:
+                result["api_two_hop"] = api_latency(root, args.seed, *(QUICK_API if args.quick else ()))
+            except Exception as exc:  # reported with the rest
+                result["errors"]["api_two_hop"] = f"{type(exc).__name__}: {exc}"
+                log(f"api failed: {traceback.format_exc(limit=5)}")
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
+        if result["errors"]:
+            raise StepsFailed(f"{len(result['errors'])} step(s) failed: {', '.join(result['errors'])}")
+
+
+class StepsFailed(Exception):
+    """Steps failed (each named under "errors"); the others were measured."""
 
 
 if __name__ == "__main__":

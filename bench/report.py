@@ -1,17 +1,17 @@
 """Progress-report benchmark: how long the joint report takes as the exchange grows.
 
-Usage: .venv/bin/python bench/report.py [--sizes 300,3000,30000]
+Usage: .venv/bin/python bench/report.py [--sizes 300,3000,30000] [--quick]
 
 For each size, a fresh two-node sandbox (SQLite, in a temporary folder, not started) gets that many generated opening
 messages over 90 days (`accord.sandbox.seed_traffic`, with reads and responses), then the Canada node builds the report
 for the whole range three times: as data (indicators, tables, no charts), with its 16 SVG charts, rendered to HTML and
-printed to PDF. The median of each is reported, with the file sizes. One JSON line goes to stdout.
+printed to PDF. The median of each is reported, with the file sizes. One JSON line goes to stdout, whatever happened
+(with an `error` and the sizes measured when a step fails); progress goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import tempfile
@@ -28,20 +28,22 @@ from accord.reports.render import render_html, render_pdf
 from accord.sandbox import prepare_sandbox, sandbox_data_dir, sandbox_settings, seed_traffic
 from accord.workplan.periods import parse_period
 from progress import log  # bench/progress.py, beside this script
+from result_line import add_run_options, result_line
 
 RUNS = 3
+QUICK_SIZES = "30"
 
 
-def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+def timed(action: Callable[[], Any], runs: int) -> tuple[float, Any]:
     times, result = [], None
-    for _ in range(RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         result = action()
         times.append(time.perf_counter() - started)
     return statistics.median(times), result
 
 
-def measure(size: int) -> dict[str, Any]:
+def measure(size: int, runs: int) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="accord-bench-report-"))
     try:
         prepare_sandbox(root, {Party.IN: 18401, Party.CA: 18402})
@@ -52,10 +54,10 @@ def measure(size: int) -> dict[str, Any]:
         today = datetime.now(UTC).date()
         period = parse_period(f"{today - timedelta(days=100)}..{today}")
         canada = nodes[Party.CA]
-        data_s, _ = timed(lambda: build_report(canada, period, with_charts=False))
-        charts_s, report = timed(lambda: build_report(canada, period))
-        html_s, html = timed(lambda: render_html(report))
-        pdf_s, pdf = timed(lambda: render_pdf(report))
+        data_s, _ = timed(lambda: build_report(canada, period, with_charts=False), runs)
+        charts_s, report = timed(lambda: build_report(canada, period), runs)
+        html_s, html = timed(lambda: render_html(report), runs)
+        pdf_s, pdf = timed(lambda: render_pdf(report), runs)
         for node in nodes.values():
             node.close()
         log(f"{size} messages: data {data_s:.2f} s, charts {charts_s:.2f} s, html {html_s:.2f} s, pdf {pdf_s:.2f} s")
@@ -77,10 +79,15 @@ def measure(size: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="300,3000,30000")
+    parser.add_argument("--sizes", default=None, help="messages seeded, comma-separated (default 300,3000,30000)")
+    add_run_options(parser, f"{QUICK_SIZES} messages, one run of each step")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    print(json.dumps({"benchmark": "report", "runs": RUNS, "results": [measure(size) for size in sizes]}))
+    sizes = [int(s) for s in (args.sizes or (QUICK_SIZES if args.quick else "300,3000,30000")).split(",")]
+    runs = 1 if args.quick else RUNS
+    with result_line("report", args) as result:
+        result |= {"runs": runs, "results": []}
+        for size in sizes:
+            result["results"].append(measure(size, runs))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 both on loopback in the same run, both driven by the OASIS client (taxii2-client) with HTTP Basic.
 
 Usage: .venv/bin/python bench/taxii.py [--sizes 1000,10000] [--accord-only 100000] [--import-sizes 100000]
-    [--batch 500] [--page 1000]
+                                       [--batch 500] [--page 1000] [--quick]
 
 For each N: a fresh server (Accord: one node on SQLite with default settings, serving its national cyber collection;
 medallion: its own CLI's Werkzeug server, memory backend, one collection) is given N STIX 2.1 indicators in POSTs
@@ -12,7 +12,8 @@ time per object (flat as N grows means linear) and the Accord node's peak reside
 Sizes in --accord-only run Accord alone (medallion's read is quadratic in N). Sizes in --import-sizes time `accord
 cyber import` of a bundle of N indicators into a fresh node, then of the same file again (all held already).
 
-One JSON line goes to stdout; progress goes to stderr.
+One JSON line goes to stdout, whatever happened (with an `error` and the runs measured when a step fails); progress
+goes to stderr.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from accord.config import load_settings, write_node_file
 from accord.directory.officers import Role, create_officer
 from accord.domain.parties import Party
 from progress import Progress, log  # bench/progress.py, beside this script
+from result_line import add_run_options, fill_defaults, result_line
 
 USER, PASSWORD = "ca.bench", "bench-password-not-secret"
 NATIONAL = "01a21452-dd4d-7ce9-91c5-b46321d43095"  # Accord's cyber-national collection: nothing is sent on
@@ -51,6 +53,15 @@ MEDALLION_COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
 TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 PRODUCER = "identity--0a1f6d60-7c2e-4a43-9b4f-5b2f3a0c9e11"
 MEDIA = "application/taxii+json;version=2.1"
+FULL: dict[str, Any] = {
+    "sizes": [1000, 10000],
+    "accord_only": [100000],
+    "import_sizes": [],
+    "batch": 500,
+    "page": 1000,
+}
+# two POSTs, three pages
+QUICK: dict[str, Any] = {"sizes": [40], "accord_only": [], "import_sizes": [], "batch": 20, "page": 15}
 
 
 # ------------------------------------------------------------------------------------------------------------ objects
@@ -361,28 +372,26 @@ def sizes(text: str) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=sizes, default=sizes("1000,10000"), help="N for both servers")
-    parser.add_argument("--accord-only", type=sizes, default=sizes("100000"), help="N for Accord alone")
-    parser.add_argument("--batch", type=int, default=500, help="objects per POST")
-    parser.add_argument("--page", type=int, default=1000, help="objects per page (limit) when reading")
-    parser.add_argument("--import-sizes", type=sizes, default=[], help="N for `accord cyber import` of a bundle")
+    parser.add_argument("--sizes", type=sizes, default=None, help="N for both servers (default 1000,10000)")
+    parser.add_argument("--accord-only", type=sizes, default=None, help="N for Accord alone (default 100000)")
+    parser.add_argument("--batch", type=int, default=None, help="objects per POST (default 500)")
+    parser.add_argument("--page", type=int, default=None, help="objects per page (limit) when reading (default 1000)")
+    parser.add_argument("--import-sizes", type=sizes, default=None, help="N for `accord cyber import` (default none)")
     parser.add_argument("--keep", action="store_true", help="keep the servers' data directories")
+    add_run_options(parser, f"{QUICK['sizes']} objects on both servers in POSTs of {QUICK['batch']}")
     args = parser.parse_args()
-    runs = [run_size(n, True, args.batch, args.page, args.keep) for n in args.sizes]
-    runs += [run_size(n, False, args.batch, args.page, args.keep) for n in args.accord_only]
-    imports = [measure_import(n, args.keep) for n in args.import_sizes]
-    accord_reads = sorted((r["n"], r["accord"]["read_us_per_object"]) for r in runs)
-    linearity = {f"{n2}/{n1}": round(us2 / us1, 2) for (n1, us1), (n2, us2) in pairwise(accord_reads)}
-    output = {
-        "benchmark": "taxii",
-        "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "batch": args.batch,
-        "page": args.page,
-        "runs": runs,
-        "accord_read_time_per_object_ratio": linearity,  # about 1.0 when read time grows linearly in N
-        "imports": imports,
-    }
-    print(json.dumps(output))
+    fill_defaults(args, full=FULL, quick=QUICK)
+    with result_line("taxii", args) as output:
+        output |= {"batch": args.batch, "page": args.page, "runs": []}
+        runs: list[dict[str, Any]] = output["runs"]  # each run is in the output as soon as it is measured
+        runs += [run_size(n, True, args.batch, args.page, args.keep) for n in args.sizes]
+        runs += [run_size(n, False, args.batch, args.page, args.keep) for n in args.accord_only]
+        accord_reads = sorted((r["n"], r["accord"]["read_us_per_object"]) for r in runs)
+        linearity = {f"{n2}/{n1}": round(us2 / us1, 2) for (n1, us1), (n2, us2) in pairwise(accord_reads)}
+        output["accord_read_time_per_object_ratio"] = linearity  # about 1.0 when read time grows linearly in N
+        output["imports"] = []
+        imports: list[dict[str, Any]] = output["imports"]
+        imports += [measure_import(n, args.keep) for n in args.import_sizes]
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.store.tables import channel_counters, messages, outbox
@@ -50,12 +51,15 @@ def channel_name(sender_node_id: str, recipient_node_id: str) -> str:
 
 def reserve_sequence(conn: Connection, channel: str, count: int) -> int:
     """Reserve `count` consecutive sequence numbers on a channel; returns the first."""
-    row = conn.execute(
-        select(channel_counters.c.next_seq).where(channel_counters.c.channel == channel).with_for_update()
-    ).first()
+    counter = select(channel_counters.c.next_seq).where(channel_counters.c.channel == channel).with_for_update()
+    row = conn.execute(counter).first()
     if row is None:
-        conn.execute(insert(channel_counters), [{"channel": channel, "next_seq": 1 + count}])
-        return 1
+        # The channel's first use: FOR UPDATE locked nothing, so another transaction may be creating the row now
+        # (several node processes on PostgreSQL). Whichever inserts second waits for the first and inserts nothing,
+        # then both take the row's lock in turn.
+        insert_counter = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn.execute(insert_counter(channel_counters).values(channel=channel, next_seq=1).on_conflict_do_nothing())
+        row = conn.execute(counter).one()
     first = int(row.next_seq)
     conn.execute(update(channel_counters).where(channel_counters.c.channel == channel).values(next_seq=first + count))
     return first
