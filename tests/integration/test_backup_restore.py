@@ -173,7 +173,8 @@ def _verify_across_the_restore(ca: RunningNode, india: RunningNode, tmp_path: Pa
             leaf["refs"]["lost"] = []
     files["ca.json"].write_text(json.dumps(changed))
     verdict = ca.run_accord("audit", "verify", str(files["in.json"]), *trust, "--witnessed", str(files["ca.json"]))
-    assert verdict.returncode == 1 and f"checkpoint size {lost}" in verdict.stdout, verdict.stdout
+    failed = verdict.stdout + verdict.stderr
+    assert verdict.returncode == 1 and f"checkpoint size {lost}: ca-node-1 countersigned root" in failed, failed
 
 
 def test_a_changed_archive_is_refused_and_nothing_is_restored(
