@@ -319,12 +319,22 @@ def node_restore(
                 next_seq=done.next_seq,
             )
         )
-        console.print(
-            _(
-                "peer {peer}: countersigned the restored ledger's head ({size} leaves) as the start of a declared "
-                "restore; this node's next checkpoints extend it"
-            ).format(peer=done.peer, size=done.ledger_size)
-        )
+        if done.declared:
+            console.print(
+                _(
+                    "peer {peer}: countersigned the restored ledger's head ({size} leaves) as the start of a declared "
+                    "restore; this node's next checkpoints extend it"
+                ).format(peer=done.peer, size=done.ledger_size)
+            )
+        else:
+            gap = True
+            console.print(
+                _(
+                    "[yellow]peer {peer} did not take the restored ledger's head (a version before declared "
+                    "restores): it will refuse this node's next checkpoints as a rewrite if it countersigned leaves "
+                    "this backup does not hold[/]"
+                ).format(peer=done.peer)
+            )
         if done.ledger_gap:
             gap = True
             console.print(

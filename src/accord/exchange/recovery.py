@@ -200,6 +200,7 @@ class Recovery:
     ledger_size: int  # leaves of the restored ledger
     countersigned_size: int | None  # the peer's latest countersigned checkpoint of this node's ledger
     ledger_gap: int  # leaves the peer countersigned that the restored ledger lacks (lost since the backup)
+    declared: bool  # the peer countersigned the restored head: the log's next checkpoints extend it
     lost: tuple[LostCheckpoint, ...]  # checkpoints the peer countersigned beyond the restored head, set aside
     re_requested_from: int  # the peer sends again everything past this number
     resent: tuple[int, ...]  # the numbers the peer queued again
@@ -271,7 +272,8 @@ def _recover(node: Node, client: PeerClient, peer: PeerRecord, backup_created_at
                 "root": head.root.hex(),
                 "countersigned_size": countersigned_size,
                 "ledger_gap": gap,
-                "lost": [item.as_refs() for item in lost],
+                "declared": int(lost is not None),
+                "lost": [item.as_refs() for item in lost or ()],
                 "re_requested_from": holds + 1,
                 "resent": len(resent),
                 "not_resent": len(not_resent),
@@ -286,7 +288,8 @@ def _recover(node: Node, client: PeerClient, peer: PeerRecord, backup_created_at
         size,
         countersigned_size,
         gap,
-        lost,
+        lost is not None,
+        lost or (),
         holds + 1,
         resent,
         not_resent,

@@ -92,10 +92,15 @@ def declaration(node: Node, head: StoredCheckpoint, from_size: int) -> dict[str,
     return {"checkpoint": head.note, "from_size": from_size, "consistency": [p.hex() for p in proof]}
 
 
-def confirmed(conn: Connection, peer: PeerRecord, head: StoredCheckpoint, answered: Any) -> tuple[LostCheckpoint, ...]:
+def confirmed(
+    conn: Connection, peer: PeerRecord, head: StoredCheckpoint, answered: Any
+) -> tuple[LostCheckpoint, ...] | None:
     """The peer's countersignature on the declared head, verified against its pinned key and kept; and the lost
-    checkpoints it names. Raises MalformedArtefact if the answer does not confirm the declaration, a verification
-    error if the countersignature is not the peer's."""
+    checkpoints it names. None if the answer says nothing of it (a peer of a version before declared restores);
+    raises MalformedArtefact if it is not a confirmation, a verification error if the countersignature is not the
+    peer's."""
+    if answered is None:
+        return None
     if not isinstance(answered, dict) or not isinstance(answered.get("cosignature"), str):
         raise MalformedArtefact(_("the answer does not countersign the restored ledger's head"))
     line, cosigner = str(answered["cosignature"]), origin_for(peer.node_id)
