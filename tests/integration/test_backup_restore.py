@@ -4,6 +4,7 @@ and its data directory and database destroyed, the backup restored, and the pair
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import tarfile
 from pathlib import Path
@@ -14,7 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from accord.ledger.checkpoints import ledger_size
-from accord.store.tables import checkpoints, ledger_alarms, messages
+from accord.ledger.leaves import leaf_bytes
+from accord.ledger.tree import leaf_hash
+from accord.store.tables import checkpoints, events, ledger_alarms, messages
 from tests.conftest import PG_ADMIN_DSN
 from tests.integration.nodes import RunningNode, draft, wait_for
 
@@ -88,6 +91,11 @@ def test_a_destroyed_node_restored_from_its_backup_converges_with_its_peer_and_n
 
         after = {_send(rcmp, title="After the backup"), _send(ncb, **_india_draft("After the backup, from India"))}
         wait_for(lambda: _delivered(ca, after) and _delivered(india, after))
+        # Canada countersigns India's ledger beyond the backup: leaves the restore loses.
+        lost = india.run_accord("audit", "checkpoint", "--data", str(india.data_dir))
+        assert lost.returncode == 0, lost.stderr
+        with india.engine.connect() as conn:
+            lost_size = ledger_size(conn)
 
     expected_ca_out, expected_ca_in = _ids(ca, "outgoing"), _ids(ca, "incoming")
     live = _restore(india, archive)
@@ -102,7 +110,7 @@ def test_a_destroyed_node_restored_from_its_backup_converges_with_its_peer_and_n
     assert restored.returncode == 0, restored.stderr + restored.stdout
     assert "sends again 1 envelopes" in restored.stdout
     assert "1 own messages sent after the backup rebuilt" in restored.stdout
-    assert "nothing lost" in restored.stdout
+    assert f"checkpoints of sizes {lost_size}" in restored.stdout, restored.stdout
     india.start()
 
     wait_for(lambda: _ids(india, "incoming") == expected_ca_out, 30)
@@ -122,6 +130,56 @@ def test_a_destroyed_node_restored_from_its_backup_converges_with_its_peer_and_n
     for node in (ca, india):
         with node.engine.connect() as conn:
             assert conn.execute(select(ledger_alarms)).first() is None, "no alarm on either side"
+    with ca.engine.connect() as conn:
+        declared = conn.execute(select(events.c.refs).where(events.c.type == "peer.ledger_restored")).scalars().all()
+        set_aside = conn.execute(select(checkpoints.c.size).where(checkpoints.c.lost_in_restore.is_not(None))).all()
+    assert len(declared) == 1 and [row.size for row in set_aside] == [lost_size], "the lost branch is kept aside"
+    restore = json.loads(declared[0])
+    assert restore["origin"] == "accord/in-node-1" and restore["lost"][0]["size"] == lost_size
+    _verify_across_the_restore(ca, india, tmp_path, restore["size"], lost_size)
+
+
+def _verify_across_the_restore(ca: RunningNode, india: RunningNode, tmp_path: Path, size: int, lost: int) -> None:
+    """Each bundle verifies against the other node's evidence, the declared restore named as a warning; India's
+    fails against a Canada bundle whose record of the declaration was changed."""
+    files = {name: tmp_path / name for name in ("ca.trust", "in.trust", "ca.json", "in.json", "in-witnessed.json")}
+    for node, trust, bundle in ((ca, "ca.trust", "ca.json"), (india, "in.trust", "in.json")):
+        for args in (
+            ("audit", "checkpoint", "--data", str(node.data_dir)),
+            ("audit", "trust-file", "--data", str(node.data_dir), "--out", str(files[trust])),
+            ("audit", "export", "--data", str(node.data_dir), "--out", str(files[bundle])),
+        ):
+            done = node.run_accord(*args)
+            assert done.returncode == 0, done.stderr + done.stdout
+    witnessed = india.run_accord(
+        "audit",
+        "witnessed",
+        "--data",
+        str(india.data_dir),
+        "--origin",
+        "accord/ca-node-1",
+        "--out",
+        str(files["in-witnessed.json"]),
+    )
+    assert witnessed.returncode == 0, witnessed.stderr
+    trust = ("--trust", str(files["ca.trust"]), "--trust", str(files["in.trust"]))
+    lost_leaves = f"leaves {size}..{lost - 1}"
+    for bundle, evidence in (("ca.json", "in-witnessed.json"), ("in.json", "ca.json")):
+        verdict = ca.run_accord("audit", "verify", str(files[bundle]), *trust, "--witnessed", str(files[evidence]))
+        assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+        assert "VERIFIED" in verdict.stdout and lost_leaves in verdict.stdout, verdict.stdout
+
+    changed = json.loads(files["ca.json"].read_text())
+    for leaf in changed["leaves"]:
+        if leaf["type"] == "peer.ledger_restored":  # its hash made again: no checkpoint Canada signed covers it now
+            leaf["refs"]["lost"] = []
+            record = {name: leaf[name] for name in ("index", "type", "actor", "refs", "payload_sha256")}
+            record["at"] = leaf["at"]
+            leaf["leaf_hash"] = leaf_hash(leaf_bytes(record)).hex()
+    files["ca.json"].write_text(json.dumps(changed))
+    verdict = ca.run_accord("audit", "verify", str(files["in.json"]), *trust, "--witnessed", str(files["ca.json"]))
+    failed = verdict.stdout + verdict.stderr
+    assert verdict.returncode == 1 and f"checkpoint size {lost}: ca-node-1 countersigned root" in failed, failed
 
 
 def test_a_changed_archive_is_refused_and_nothing_is_restored(

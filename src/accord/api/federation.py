@@ -349,16 +349,18 @@ async def inclusion(node: NodeDep, request: Request) -> InclusionProof:
 
 @router.post(
     "/recovery",
-    responses=problems(*PEER_REQUEST_PROBLEMS),
+    responses=problems(*PEER_REQUEST_PROBLEMS, 409),
     openapi_extra=_signed_request(
-        "the peer's signed recovery request (accord-recovery+jws): the peer was restored from a backup and names the "
-        "last sequence number it holds of each channel"
+        "the peer's signed recovery request (accord-recovery+jws): the peer was restored from a backup, names the "
+        "last sequence number it holds of each channel and declares its restored ledger's head"
     ),
 )
 async def recovery(node: NodeDep, request: Request) -> dict[str, str]:
     """A pinned peer restored from a backup asks what it lacks: what was delivered to it after the last number it
-    holds is queued again, and the signed answer (`accord-recovery-answer+jws`) carries its ledger's latest checkpoint
-    countersigned here and what it had sent after its backup, with this node's receipts."""
+    holds is queued again, the declared head of its restored ledger is judged against the checkpoints countersigned here
+    (409 if it contradicts them), and the signed answer (`accord-recovery-answer+jws`) carries its ledger's latest
+    checkpoint countersigned here, the countersignature on the declared head, and what it had sent after its backup,
+    with this node's receipts."""
     token = await _compact_token(request, SMALL_REQUEST_BYTES, "a compact JWS")
     return {"answer": await run_in_threadpool(answer_recovery, node, token)}
 

@@ -319,6 +319,22 @@ def node_restore(
                 next_seq=done.next_seq,
             )
         )
+        if done.declared:
+            console.print(
+                _(
+                    "peer {peer}: countersigned the restored ledger's head ({size} leaves) as the start of a declared "
+                    "restore; this node's next checkpoints extend it"
+                ).format(peer=done.peer, size=done.ledger_size)
+            )
+        else:
+            gap = True
+            console.print(
+                _(
+                    "[yellow]peer {peer} did not take the restored ledger's head (a version before declared "
+                    "restores): it will refuse this node's next checkpoints as a rewrite if it countersigned leaves "
+                    "this backup does not hold[/]"
+                ).format(peer=done.peer)
+            )
         if done.ledger_gap:
             gap = True
             console.print(
@@ -326,6 +342,13 @@ def node_restore(
                     "[yellow]ledger gap: the peer countersigned {gap} leaves this backup does not hold; they are "
                     "lost, and the peer keeps its countersigned checkpoint as their evidence[/]"
                 ).format(gap=done.ledger_gap)
+            )
+        if done.lost:
+            console.print(
+                _(
+                    "[yellow]the peer set aside, as a branch this node lost, its checkpoints of sizes {sizes} and "
+                    "logged the declared restore in its ledger[/]"
+                ).format(sizes=", ".join(str(lost.size) for lost in done.lost))
             )
         if done.not_resent or done.not_recovered:
             gap = True

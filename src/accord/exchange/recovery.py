@@ -1,8 +1,9 @@
 """Catching up after one node was restored from a backup. The restored node asks its peer, in a signed request, with
-the last sequence number it holds of each channel; the peer answers, signed: the latest checkpoint of the restored
-node's ledger it countersigned, the highest number it holds from it, and what the restored node sent after its
-backup (each message with the peer's signed receipt); and it queues again, under their own numbers, the envelopes it
-had delivered after the last number the restored node holds."""
+the last sequence number it holds of each channel, and declares the head of its restored ledger (`restores`); the peer
+answers, signed: the latest checkpoint of the restored node's ledger it countersigned, its countersignature on the
+declared head, the highest number it holds from it, and what the restored node sent after its backup (each message
+with the peer's signed receipt); and it queues again, under their own numbers, the envelopes it had delivered after
+the last number the restored node holds."""
 
 from __future__ import annotations
 
@@ -21,10 +22,26 @@ from accord.crypto.signing import sign_claims, signed_kid, verify_claims
 from accord.domain.messages import DeliveryState, Direction, Message
 from accord.errors import AccordError, Conflict
 from accord.exchange.outbox import MAX_SEQ, OutboxKind, channel_name
+from accord.exchange.restores import (
+    RESTORED_CLAIM,
+    LostCheckpoint,
+    accept_declaration,
+    alarm_on_contradiction,
+    confirmed,
+    declaration,
+    declared_head,
+)
 from accord.exchange.sending import message_row
-from accord.exchange.transport import PeerClient
+from accord.exchange.transport import PeerAnswer, PeerClient
 from accord.i18n import N_, _
-from accord.ledger.checkpoints import latest, ledger_size, store_witnessed
+from accord.ledger.checkpoints import (
+    CheckpointOutOfStep,
+    InconsistentCheckpoint,
+    StoredCheckpoint,
+    latest,
+    ledger_size,
+    store_witnessed,
+)
 from accord.ledger.events import EventType, append_event, tree_root
 from accord.ledger.notes import origin_for, verify_by_any, verify_checkpoint, verify_cosignature
 from accord.node import Node
@@ -62,20 +79,27 @@ def answer_recovery(node: Node, token: str) -> str:
         raise MalformedArtefact(_("claims 'holds_seq' and 'sent_seq' are sequence numbers, 0 or more"))
     to_peer, from_peer = channel_name(node.node_id, peer.node_id), channel_name(peer.node_id, node.node_id)
     now = datetime.now(UTC)
-    with node.engine.begin() as conn:
-        resent = _queue_again(conn, peer, holds, now)
-        not_resent = _delivered_not_messages(conn, peer, holds)
-        returned = _held_from(conn, from_peer, sent)
-        highest = int(
-            conn.scalar(select(func.max(inbound_envelopes.c.seq)).where(inbound_envelopes.c.channel == from_peer)) or 0
-        )
-        countersigned = latest(conn, origin_for(peer.node_id), cosigned_only=True)
-        append_event(
-            conn,
-            EventType.PEER_RECOVERY_ANSWERED,
-            peer.node_id,
-            {"peer": peer.node_id, "channel": to_peer, "holds": holds, "resent": len(resent), "highest": highest},
-        )
+    try:
+        with node.engine.begin() as conn:
+            # Before the declaration sets it aside: the head the peer's restored ledger lost leaves of, if it did.
+            countersigned = latest(conn, origin_for(peer.node_id), cosigned_only=True)
+            restored = accept_declaration(node, conn, peer, claims)
+            resent = _queue_again(conn, peer, holds, now)
+            not_resent = _delivered_not_messages(conn, peer, holds)
+            returned = _held_from(conn, from_peer, sent)
+            highest = int(
+                conn.scalar(select(func.max(inbound_envelopes.c.seq)).where(inbound_envelopes.c.channel == from_peer))
+                or 0
+            )
+            append_event(
+                conn,
+                EventType.PEER_RECOVERY_ANSWERED,
+                peer.node_id,
+                {"peer": peer.node_id, "channel": to_peer, "holds": holds, "resent": len(resent), "highest": highest},
+            )
+    except InconsistentCheckpoint as contradiction:
+        alarm_on_contradiction(node, token, claims, contradiction)
+        raise
     node.outbox_signal.set()
     answer = {
         "iss": node.node_id,
@@ -89,6 +113,7 @@ def answer_recovery(node: Node, token: str) -> str:
         "countersigned": (
             {"note": countersigned.note, "cosignature": countersigned.cosignature} if countersigned else None
         ),
+        RESTORED_CLAIM: restored.answer() if restored else None,
     }
     return sign_claims(answer, node.keys.signing, ANSWER_TYP)
 
@@ -175,6 +200,8 @@ class Recovery:
     ledger_size: int  # leaves of the restored ledger
     countersigned_size: int | None  # the peer's latest countersigned checkpoint of this node's ledger
     ledger_gap: int  # leaves the peer countersigned that the restored ledger lacks (lost since the backup)
+    declared: bool  # the peer countersigned the restored head: the log's next checkpoints extend it
+    lost: tuple[LostCheckpoint, ...]  # checkpoints the peer countersigned beyond the restored head, set aside
     re_requested_from: int  # the peer sends again everything past this number
     resent: tuple[int, ...]  # the numbers the peer queued again
     not_resent: tuple[dict[str, Any], ...]  # what the peer delivered past that number and cannot send again
@@ -199,8 +226,8 @@ def _recover(node: Node, client: PeerClient, peer: PeerRecord, backup_created_at
         )
         counter = conn.scalar(select(channel_counters.c.next_seq).where(channel_counters.c.channel == to_peer))
     sent = int(counter or 1) - 1
-    token = sign_peer_request(node, peer, RECOVERY_TYP, holds_seq=holds, sent_seq=sent)
-    reply = client.request_recovery(peer, token)
+    head, from_size = declared_head(node)
+    reply = _ask(node, client, peer, head, from_size, holds=holds, sent=sent)
     body = reply.body if isinstance(reply.body, dict) else {}
     if not reply.ok or not isinstance(body.get("answer"), str):
         raise RecoveryRefused(
@@ -212,6 +239,14 @@ def _recover(node: Node, client: PeerClient, peer: PeerRecord, backup_created_at
     with node.engine.begin() as conn:
         size = ledger_size(conn)
         countersigned_size = _check_countersigned(node, conn, peer, answer.get("countersigned"), size)
+        try:
+            lost = confirmed(conn, peer, head, answer.get(RESTORED_CLAIM))
+        except AccordError as exc:
+            raise RecoveryRefused(
+                _("{peer} did not countersign the restored ledger's head: {detail}").format(
+                    peer=peer.node_id, detail=exc.detail
+                )
+            ) from exc
         recovered, not_recovered = _rebuild_own(conn, peer, to_peer, answer.get("returned") or [])
         highest = max(
             [int(answer.get("highest_seq") or 0), *(int(r.get("seq") or 0) for r in answer.get("returned") or [])]
@@ -234,8 +269,11 @@ def _recover(node: Node, client: PeerClient, peer: PeerRecord, backup_created_at
                 "peer": peer.node_id,
                 "backup": backup_created_at,
                 "ledger_size": size,
+                "root": head.root.hex(),
                 "countersigned_size": countersigned_size,
                 "ledger_gap": gap,
+                "declared": int(lost is not None),
+                "lost": [item.as_refs() for item in lost or ()],
                 "re_requested_from": holds + 1,
                 "resent": len(resent),
                 "not_resent": len(not_resent),
@@ -250,6 +288,8 @@ def _recover(node: Node, client: PeerClient, peer: PeerRecord, backup_created_at
         size,
         countersigned_size,
         gap,
+        lost is not None,
+        lost or (),
         holds + 1,
         resent,
         not_resent,
@@ -257,6 +297,23 @@ def _recover(node: Node, client: PeerClient, peer: PeerRecord, backup_created_at
         tuple(not_recovered),
         next_seq,
     )
+
+
+def _ask(
+    node: Node, client: PeerClient, peer: PeerRecord, head: StoredCheckpoint, from_size: int, *, holds: int, sent: int
+) -> PeerAnswer:
+    """The signed recovery request, declaring the restored head with a proof from `from_size`; sent again once
+    with the proof from the checkpoint the peer names if it last countersigned another one at or below the head."""
+    for _attempt in range(2):
+        restored = declaration(node, head, from_size)
+        token = sign_peer_request(node, peer, RECOVERY_TYP, holds_seq=holds, sent_seq=sent, restored=restored)
+        reply = client.request_recovery(peer, token)
+        last_seen = reply.body.get("last_seen_size") if isinstance(reply.body, dict) else None
+        out_of_step = reply.status == 409 and reply.problem_slug == CheckpointOutOfStep.slug
+        if not out_of_step or type(last_seen) is not int or not 0 <= last_seen <= head.size or last_seen == from_size:
+            break
+        from_size = last_seen
+    return reply
 
 
 def _verified_answer(node: Node, peer: PeerRecord, token: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Signed checkpoints (RFC 9162 §4.1 tree heads as C2SP signed notes) of this node's ledger and of the peer's,
-as stored here: issuing one, and keeping the peer's countersignature on ours and ours on the peer's."""
+as stored here: issuing one, and keeping the peer's countersignature on ours and ours on the peer's. A peer's
+checkpoints beyond the head of a restore it declared are set aside (kept, but no longer what its log must extend)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from joserfc.jwk import OKPKey
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Select, insert, select, update
 
 from accord.errors import Conflict
 from accord.i18n import N_
@@ -97,8 +98,13 @@ def ledger_size(conn: Connection) -> int:
     return int(conn.execute(select(ledger_head.c.size).where(ledger_head.c.id == 1)).scalar_one())
 
 
+def _current(origin: str) -> Select[Any]:
+    """The checkpoints of `origin` its log must still extend: not those a declared restore set aside."""
+    return select(checkpoints).where(checkpoints.c.origin == origin, checkpoints.c.lost_in_restore.is_(None))
+
+
 def latest(conn: Connection, origin: str, cosigned_only: bool = False) -> StoredCheckpoint | None:
-    query = select(checkpoints).where(checkpoints.c.origin == origin)
+    query = _current(origin)
     if cosigned_only:
         query = query.where(checkpoints.c.cosignature.is_not(None))
     row = conn.execute(query.order_by(checkpoints.c.size.desc(), checkpoints.c.id.desc()).limit(1)).first()
@@ -107,15 +113,36 @@ def latest(conn: Connection, origin: str, cosigned_only: bool = False) -> Stored
 
 def newest_issued(conn: Connection, origin: str) -> StoredCheckpoint | None:
     """The checkpoint of `origin` stored here with the latest `time` line."""
-    query = select(checkpoints).where(checkpoints.c.origin == origin)
+    query = _current(origin)
     row = conn.execute(query.order_by(checkpoints.c.issued_at.desc(), checkpoints.c.id.desc()).limit(1)).first()
     return _stored(row) if row else None
 
 
 def stored_of_size(conn: Connection, origin: str, size: int) -> list[StoredCheckpoint]:
     """Every checkpoint of `origin` stored here for a tree of `size` leaves."""
-    query = select(checkpoints).where(checkpoints.c.origin == origin, checkpoints.c.size == size)
+    query = _current(origin).where(checkpoints.c.size == size)
     return [_stored(row) for row in conn.execute(query.order_by(checkpoints.c.id))]
+
+
+def latest_cosigned_within(conn: Connection, origin: str, size: int) -> StoredCheckpoint | None:
+    """The largest countersigned checkpoint of `origin` (not set aside) of at most `size` leaves."""
+    query = _current(origin).where(checkpoints.c.cosignature.is_not(None), checkpoints.c.size <= size)
+    row = conn.execute(query.order_by(checkpoints.c.size.desc(), checkpoints.c.id.desc()).limit(1)).first()
+    return _stored(row) if row else None
+
+
+def beyond(conn: Connection, origin: str, size: int) -> list[StoredCheckpoint]:
+    """The checkpoints of `origin` (not set aside) of more than `size` leaves, smallest first."""
+    query = _current(origin).where(checkpoints.c.size > size)
+    return [_stored(row) for row in conn.execute(query.order_by(checkpoints.c.size, checkpoints.c.id))]
+
+
+def set_aside(conn: Connection, checkpoint_ids: list[int], restore_index: int) -> None:
+    """Keep these checkpoints as evidence of a branch lost in the declared restore logged at `restore_index`."""
+    if checkpoint_ids:
+        conn.execute(
+            update(checkpoints).where(checkpoints.c.id.in_(checkpoint_ids)).values(lost_in_restore=restore_index)
+        )
 
 
 def list_checkpoints(conn: Connection, origin: str | None = None, limit: int | None = None) -> list[StoredCheckpoint]:

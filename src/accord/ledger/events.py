@@ -24,6 +24,9 @@ from accord.ledger.leaves import leaf_bytes, leaf_record
 from accord.ledger.tree import EMPTY_ROOT, leaf_hash, node_hash, parents_completed
 from accord.store.tables import events, ledger_head, ledger_nodes
 
+# An event's refs are ids, counts and names; a few events list several (a declared restore, the checkpoints it lost).
+RefValue = str | int | Sequence[Mapping[str, str | int]] | None
+
 
 @dataclass(frozen=True, slots=True)
 class Appended:
@@ -39,7 +42,7 @@ def append_event(
     conn: Connection,
     event_type: EventType,
     actor: str,
-    refs: Mapping[str, str | int | None],
+    refs: Mapping[str, RefValue],
     payload: bytes | None = None,
     at: datetime | None = None,
 ) -> Appended:
@@ -82,7 +85,7 @@ def append_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> Appended:
 def event_row(
     event_type: EventType,
     actor: str,
-    refs: Mapping[str, str | int | None],
+    refs: Mapping[str, RefValue],
     payload: bytes | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:

@@ -61,6 +61,9 @@ class EventType(StrEnum):
     CHANNEL_RESEQUENCED = "channel.resequenced"
     NODE_RESTORED = "node.restored"  # this node was restored from a backup and caught up with its peer
     PEER_RECOVERY_ANSWERED = "peer.recovery_answered"  # the peer, restored from a backup, was told what it lacks
+    # The peer declared its log restored to a head (refs: origin, size, root) that extends what was countersigned
+    # here up to that size; the checkpoints countersigned beyond it (refs: lost, each size and root) are set aside.
+    PEER_LEDGER_RESTORED = "peer.ledger_restored"
     WORKPLAN_INITIALISED = "workplan.initialised"
     WORKPLAN_PROPOSED = "workplan.proposed"
     WORKPLAN_ACCEPTED = "workplan.accepted"

@@ -58,6 +58,7 @@ from accord.ledger.bundle import (
     Verdict,
     WitnessedHead,
 )
+from accord.ledger.declared_restores import DeclaredRestore, declared_restores
 from accord.ledger.errors import ProofFailed
 from accord.ledger.leaves import leaf_bytes, leaf_record
 from accord.ledger.notes import (
@@ -80,6 +81,9 @@ class WitnessedEvidence:
     node: Any  # the witness's descriptor entry
     peers: list[Any]  # the logs it pinned
     witnessed: list[Any]  # checkpoints of those logs, each with the witness's cosignature
+    # Of an audit bundle only: the witness's own leaves and checkpoints, where a log's declared restore is logged.
+    leaves: list[Any] = field(default_factory=list)
+    checkpoints: list[Any] = field(default_factory=list)
 
 
 def verify_bundle(
@@ -113,7 +117,8 @@ def read_witnessed(path: Path) -> WitnessedEvidence:
             _("{noun} is neither an audit bundle ({FORMAT}) nor a witnessed-head file").format(noun=noun, FORMAT=FORMAT)
         )
     _check_outline(document, noun, required[document["format"]])
-    return WitnessedEvidence(path.name, document["node"], document["peers"], document["witnessed"])
+    own = (document["leaves"], document["checkpoints"]) if document["format"] == FORMAT else ([], [])
+    return WitnessedEvidence(path.name, document["node"], document["peers"], document["witnessed"], *own)
 
 
 def _read_bundle(path: Path) -> dict[str, Any]:
@@ -603,6 +608,15 @@ class _Audit:
                 self.problems.append(f"witnessed checkpoint {position} of the bundle: {parsed}")
             elif self._check_witnessed(parsed):
                 self.witnessed += 1
+        for restore in declared_restores(self.bundle["leaves"]):
+            if not restore.lost:
+                continue
+            self.warnings.append(
+                f"leaf {restore.index}: {restore.origin} declared its log restored to size {restore.size} "
+                f"(root {restore.root.hex()}); the checkpoints of it countersigned here beyond that, sizes "
+                f"{', '.join(str(s) for s in restore.lost_sizes)}, are of a branch it lost "
+                f"({_leaf_range(restore.size, max(restore.lost_sizes))} of that branch)"
+            )
 
     def _check_witnessed(self, checkpoint: _Checkpoint) -> bool:
         """A peer's checkpoint: signed by the peer's key, countersigned by this node's."""
@@ -663,6 +677,7 @@ class _Audit:
         if not self.node_counts:
             return  # the log's key is not trusted: reported once, with the anchors
         origin = origin_for(self.node.node_id)
+        restores = [r for r in self._witnessed_restores(witness, evidence) if r.origin == origin]
         found = False
         for position, entry in enumerate(evidence.witnessed):
             parsed = _parse_entry(entry)
@@ -670,7 +685,7 @@ class _Audit:
                 self.problems.append(f"{label}: witnessed checkpoint {position}: {parsed}")
             elif parsed.signed.body.origin == origin:
                 found = True
-                self._check_witnessed_head(label, witness, self.node, parsed)
+                self._check_witnessed_head(label, witness, self.node, parsed, restores)
         if not found:
             self.problems.append(f"{label} holds no checkpoint of {origin} countersigned by {witness.node_id}")
 
@@ -687,10 +702,41 @@ class _Audit:
                     f"but this bundle's log signs with key {log.keys.signing_fingerprint}"
                 )
 
+    def _witnessed_restores(self, witness: NodeDescriptor, evidence: WitnessedEvidence) -> list[DeclaredRestore]:
+        """The declared restores the witness's own ledger logs: only if every leaf of its bundle matches its hash
+        and a checkpoint signed by the witness's key covers the leaf that logs the declaration."""
+        if not evidence.leaves:
+            return []
+        hashes = []
+        for position, entry in enumerate(evidence.leaves):
+            index, recorded, problem = _check_leaf(position, entry)
+            if problem or recorded is None or index != position:
+                return []
+            hashes.append(recorded)
+        tree, own = MemoryTree.from_leaf_hashes(hashes), origin_for(witness.node_id)
+        covered = 0
+        for entry in evidence.checkpoints:
+            parsed = _parse_entry(entry)
+            if isinstance(parsed, str) or parsed.signed.body.origin != own or parsed.size > tree.size:
+                continue
+            try:
+                signed = self._verify_checkpoint(parsed.note, own, witness)
+            except VerificationFailed:
+                continue
+            if tree.root(signed.body.size) == signed.body.root:
+                covered = max(covered, signed.body.size)
+        return [restore for restore in declared_restores(evidence.leaves) if restore.index < covered]
+
     def _check_witnessed_head(
-        self, label: str, witness: NodeDescriptor, log: NodeDescriptor, checkpoint: _Checkpoint
+        self,
+        label: str,
+        witness: NodeDescriptor,
+        log: NodeDescriptor,
+        checkpoint: _Checkpoint,
+        restores: Sequence[DeclaredRestore] = (),
     ) -> None:
-        """One checkpoint of the log the witness countersigned: both signatures, then the leaves must give its root."""
+        """One checkpoint of the log the witness countersigned: both signatures, then the leaves must give its root,
+        unless the witness logged the log's declared restore that set it aside, and the leaves give that head."""
         origin, size = checkpoint.signed.body.origin, checkpoint.size
         try:
             signed = self._verify_checkpoint(checkpoint.note, origin, log)
@@ -707,6 +753,8 @@ class _Audit:
             )
             return
         root = signed.body.root
+        if self._lost_in_restore(label, witness, log, signed, restores):
+            return
         if size > self.leaves.count:
             newest = max((c.size for c in self.checkpoints), default=0)
             self.problems.append(
@@ -723,6 +771,34 @@ class _Audit:
             )
             return
         self.witnessed_heads.append(WitnessedHead(_node_key(witness), size, root))
+
+    def _lost_in_restore(
+        self,
+        label: str,
+        witness: NodeDescriptor,
+        log: NodeDescriptor,
+        signed: SignedCheckpoint,
+        restores: Sequence[DeclaredRestore],
+    ) -> bool:
+        """Whether the witness set this checkpoint aside in a declared restore of the log whose head these leaves
+        give (so it is of a branch the log lost, not of these leaves); a warning names the lost leaves."""
+        size, root = signed.body.size, signed.body.root
+        if size <= self.leaves.count and self.leaves.tree.root(size) == root:
+            return False  # a head of these leaves: nothing to excuse
+        for restore in restores:
+            if not restore.loses(size, root) or restore.size > self.leaves.count:
+                continue
+            if self.leaves.tree.root(restore.size) != restore.root:
+                continue
+            self.warnings.append(
+                f"{label}: checkpoint size {size} of {signed.body.origin} (root {root.hex()}) that "
+                f"{witness.node_id} countersigned is of a branch {log.node_id} lost: {witness.node_id}'s leaf "
+                f"{restore.index} logs {log.node_id}'s declared restore to size {restore.size} (root "
+                f"{restore.root.hex()}), which this bundle's leaves give; {_leaf_range(restore.size, size)} of that "
+                "branch are lost"
+            )
+            return True
+        return False
 
     # ------------------------------------------------------------------------------------------------ coverage
 

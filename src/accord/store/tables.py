@@ -330,6 +330,9 @@ checkpoints = Table(
     Column("cosigner", String(128)),
     Column("cosignature", Text),  # the cosigner's signature line
     Column("cosigned_at", UtcDateTime),
+    # A peer's checkpoint set aside by its declared restore (the ledger index of that `peer.ledger_restored` event):
+    # kept as evidence, but its log no longer has to extend it.
+    Column("lost_in_restore", BigInteger),
     Index("ix_checkpoints_origin_size", "origin", "size"),
 )
 
