@@ -1,6 +1,6 @@
 """a peer's checkpoints set aside by its declared restore: kept as evidence, no longer what its log must extend
 
-Revision ID: 0019
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-02 10:00:00.000000
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
+revision = "0018"
 down_revision: str | None = "0017"
 branch_labels = None
 depends_on = None
