@@ -38,8 +38,9 @@ def shared_pair(
     yield from _module_pair(str(request.param), templates, tmp_path_factory)
 
 
-# A module of legal rules (what a policy pack decides, holds or refuses) or of a capability's rules (the work plan's
-# proposals, precursor checks, cyber shares, graph queries) decides the same whatever stores the messages, while the
+# A module of legal rules (what a policy pack decides, holds or refuses), of a capability's rules (the work plan's
+# proposals, precursor checks, cyber shares, graph queries), of who may call what (the authorization matrix) or of the
+# wire protocol's versions decides the same whatever stores the messages, while the
 # store, exchange, ledger, federation-fault, TAXII, bulk-import, report and network-entity modules run on both
 # backends: such a module overrides `databases` or `shared_pair` with these and runs once, on SQLite.
 

@@ -208,9 +208,10 @@ def served_routes(node: RunningNode) -> set[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def canada(shared_pair: tuple[RunningNode, RunningNode]) -> RunningNode:
-    """Every request here is refused and changes nothing, so the tests share one pair per backend."""
-    return shared_pair[0]
+def canada(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> RunningNode:
+    """Every request here is refused and changes nothing, so the tests share one pair. Who may call what is decided
+    before any store is read: once, on SQLite (tests/integration/conftest.py says why)."""
+    return shared_sqlite_pair[0]
 
 
 def test_every_served_route_is_classified(canada: RunningNode) -> None:

@@ -48,9 +48,10 @@ def stored_versions(node: RunningNode, peer: str) -> Any:
 
 
 @pytest.fixture
-def pair(shared_pair: tuple[RunningNode, RunningNode]) -> Iterator[tuple[RunningNode, RunningNode]]:
-    """The module's pair; whatever a test made a node believe of its peer's versions, a current hello puts back."""
-    ca, india = shared_pair
+def pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> Iterator[tuple[RunningNode, RunningNode]]:
+    """The module's pair, on SQLite (a protocol's rules: tests/integration/conftest.py says why); whatever a test made
+    a node believe of its peer's versions, a current hello puts back."""
+    ca, india = shared_sqlite_pair
     yield ca, india
     current = {"versions": OWN_VERSIONS.claim()}
     assert say_hello(ca, hello(india.keys, IN, CA, **current)).status_code == 200
