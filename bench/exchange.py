@@ -94,6 +94,7 @@ def typical_draft(index: int) -> dict[str, Any]:
         "priority": "routine",
         "handling": {"classification": "Protected B", "tlp": "AMBER", "caveats": ["H0", "H2"]},
         "legal_basis": "Privacy Act s.8(2)(f); Canada–India arrangement on law-enforcement cooperation",
+        "offence": "06012",  # ICCS: trafficking of controlled drugs or precursors; a request naming a person needs one
         "title": f"Consignee of a 4-AP shipment, bill of lading MAEU{index:09d}",
         "body": body,
         "subjects": [
