@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from uuid6 import uuid7
 
 from accord.crypto.errors import MalformedArtefact
-from accord.crypto.receipts import verify_receipt
+from accord.ledger.batch_receipts import verify_delivery_receipt
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
 from accord.domain.messages import DeliveryState, Direction, Message
 from accord.errors import AccordError, Conflict
@@ -314,7 +314,7 @@ def _rebuild_own(
             not_recovered.append({"ref": ref, "seq": item.get("seq"), "kind": item.get("kind")})
             continue
         try:
-            claims = verify_receipt(receipt, peer.pinned.keys, str(ref))
+            claims = verify_delivery_receipt(receipt, peer.pinned.keys, str(ref))
             message = Message.model_validate_json(content)
         except (AccordError, ValueError) as exc:
             not_recovered.append({"ref": ref, "seq": item.get("seq"), "kind": item.get("kind"), "why": str(exc)[:200]})
