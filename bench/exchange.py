@@ -62,6 +62,8 @@ FLOOR_MESSAGES = 20_000
 FLOOR_REPEATS = 3  # the best of these is the floor: it is a limit, so noise from other processes is not counted
 FLOOR_COMMIT_EVERY = 100
 POLL_S = 0.5
+URGENT_EVERY_S = 0.25  # the urgent probes' pace: a steady trickle, not a burst
+URGENT_FIRST_INDEX = 10_000_000  # their drafts' numbers, apart from the bulk's
 DELIVERY_TIMEOUT_S = 3600.0
 DB_FILE = "accord.sqlite3"
 LOG_FILE = "node.log"
@@ -333,6 +335,59 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
+# ---------------------------------------------------------------------------------------------------- urgent probe
+
+
+def send_urgent_probes(node: BenchNode, token: str, count: int, stop: threading.Event) -> dict[str, datetime]:
+    """While the bulk load runs, POST `count` single urgent messages one after another, one every URGENT_EVERY_S;
+    returns each one's id and the wall time just before its API call (its latency is counted from there)."""
+    sent: dict[str, datetime] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=node.url, headers=headers, timeout=httpx.Timeout(300.0, connect=10.0)) as client:
+        for n in range(count):
+            if stop.wait(URGENT_EVERY_S):
+                break
+            called = datetime.now(UTC)
+            draft = typical_draft(URGENT_FIRST_INDEX + n) | {"priority": "urgent"}
+            response = client.post("/api/v1/messages", json=draft)
+            if response.status_code != 201:
+                raise RuntimeError(f"urgent message refused: HTTP {response.status_code} {response.text[:500]}")
+            sent[str(response.json()["id"])] = called
+    return sent
+
+
+def _probe_rows(node: BenchNode, sent: dict[str, datetime]) -> list[tuple[str, str, str]]:
+    if not sent:
+        return []
+    with read_only(node.db_path) as conn:
+        return conn.execute(
+            f"SELECT id, created_at, delivered_at FROM messages WHERE id IN ({','.join('?' * len(sent))})", list(sent)
+        ).fetchall()
+
+
+def without_probes(
+    times: list[tuple[datetime, datetime]], node: BenchNode, sent: dict[str, datetime]
+) -> list[tuple[datetime, datetime]]:
+    """The bulk's (created_at, delivered_at), the urgent probes' taken out."""
+    left = list(times)
+    for _, created, delivered in _probe_rows(node, sent):
+        left.remove((_utc(created), _utc(delivered)))
+    return left
+
+
+def urgent_figures(node: BenchNode, sent: dict[str, datetime]) -> dict[str, Any]:
+    """API call → receipt stored at the sender, per urgent probe: p50 and p99 (nearest rank)."""
+    if not sent:
+        return {}
+    rows = _probe_rows(node, sent)
+    latencies = sorted((_utc(delivered) - sent[ref]).total_seconds() * 1000 for ref, _, delivered in rows)
+    return {
+        "urgent_probes": len(latencies),
+        "urgent_p50_ms": round(percentile(latencies, 0.50), 1),
+        "urgent_p99_ms": round(percentile(latencies, 0.99), 1),
+    }
+
+
 # ---------------------------------------------------------------------------------------------------- the floor
 
 
@@ -428,7 +483,7 @@ def summarise_profiles(profile_dir: Path, label: str, top: int = 25) -> None:
 # ---------------------------------------------------------------------------------------------------- the run
 
 
-def run(messages: int, backlog: int, profile_dir: Path | None) -> dict[str, Any]:
+def run(messages: int, backlog: int, profile_dir: Path | None, urgent_probes: int = 0) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="accord-bench-"))
     nodes: list[BenchNode] = []
     try:
@@ -443,10 +498,16 @@ def run(messages: int, backlog: int, profile_dir: Path | None) -> dict[str, Any]
         size = len(json.dumps(typical_draft(0), ensure_ascii=False).encode())
         log(f"nodes up: Canada {ca.url}, India {in_.url}; draft is {size} B of JSON")
 
-        # 1. throughput and latency, end to end
-        first_call = send_messages(ca, token, messages, 0, "sent (API accepted)")
-        wait_delivered(ca, messages, "delivered (receipts at Canada)", nodes)
-        times = delivery_times(ca, first_call)
+        # 1. throughput and latency, end to end (with --urgent-probe, single urgent messages sent during the load)
+        probe_stop = threading.Event()
+        with ThreadPoolExecutor(1) as probe_pool:
+            probes = probe_pool.submit(send_urgent_probes, ca, token, urgent_probes, probe_stop)
+            first_call = send_messages(ca, token, messages, 0, "sent (API accepted)")
+            wait_delivered(ca, messages, "delivered (receipts at Canada)", nodes)
+            probe_stop.set()
+            urgent_sent = probes.result()
+        wait_delivered(ca, messages + len(urgent_sent), "urgent probes delivered", nodes)
+        times = without_probes(delivery_times(ca, first_call), ca, urgent_sent)
         if len(times) != messages:
             raise RuntimeError(f"expected {messages} delivered messages, found {len(times)}")
         last_receipt = max(delivered for _, delivered in times)
@@ -488,7 +549,7 @@ def run(messages: int, backlog: int, profile_dir: Path | None) -> dict[str, Any]
             "ratio": round(messages / seconds / limit, 4),
             "backlog": backlog,
             "backlog_drain_s": None if drain_s is None else round(drain_s, 3),
-        }
+        } | urgent_figures(ca, urgent_sent)
     finally:
         for node in nodes:
             try:
@@ -506,6 +567,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--messages", type=int, default=10_000, help="messages sent end to end (default 10,000)")
     parser.add_argument("--backlog", type=int, default=100_000, help="messages queued while India is down")
     parser.add_argument("--profile", type=Path, default=None, help="run both nodes under cProfile; write to DIR")
+    parser.add_argument(
+        "--urgent-probe",
+        type=int,
+        default=0,
+        metavar="N",
+        help="during step 1, send up to N single urgent messages, one every 0.25 s; report their p50/p99 latency",
+    )
     parser.add_argument("--serve-profiled", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -517,7 +585,7 @@ def main(argv: list[str] | None = None) -> None:
     profile_dir: Path | None = args.profile.resolve() if args.profile else None
     if profile_dir is not None:
         profile_dir.mkdir(parents=True, exist_ok=True)
-    result = run(args.messages, args.backlog, profile_dir)
+    result = run(args.messages, args.backlog, profile_dir, args.urgent_probe)
     print(json.dumps(result), flush=True)
 
 
