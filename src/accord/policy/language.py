@@ -156,13 +156,18 @@ class Lexicon:
         index = self._index
         tokens = tokenise(text)
         found: list[tuple[int, int]] = []  # (pattern, position of its first word)
+        by_first, stems, stem_lengths = index.by_first, index.stems, index.stem_lengths
         for i, token in enumerate(tokens):
             for indic, key in ((False, token.plain), (True, token.indic)):
-                found.extend((p, i) for p in index.by_first.get((indic, key), ()))
-                for end in index.stem_lengths[indic]:
+                starting = by_first.get((indic, key))
+                if starting:
+                    found.extend((p, i) for p in starting)
+                for end in stem_lengths[indic]:
                     if end > len(key):
                         break
-                    found.extend((p, i) for p in index.stems.get((indic, key[:end]), ()))
+                    stemmed = stems.get((indic, key[:end]))
+                    if stemmed:
+                        found.extend((p, i) for p in stemmed)
         hits: list[tuple[int, Hit]] = []
         for p, i in found:
             concept, term, keys, prefix = index.patterns[p]
