@@ -204,7 +204,8 @@ def batch_claims() -> list[dict[str, Any]]:
     return [
         envelope_claims() | {"ver": 2},
         envelope_claims()
-        | {"ver": 2, "jti": SECOND_ENVELOPE_ID, "ref": SECOND_MESSAGE_ID, "seq": 2, "body": second.model_dump(mode="json")},
+        | {"ver": 2, "jti": SECOND_ENVELOPE_ID, "ref": SECOND_MESSAGE_ID, "seq": 2}
+        | {"body": second.model_dump(mode="json")},
     ]
 
 

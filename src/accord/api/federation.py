@@ -125,7 +125,7 @@ _ENVELOPE_BATCH = {
                     "token": {"type": "string", "description": "the sealed envelope (compact JWE)"},
                 },
             },
-        }
+        },
     },
 }
 

@@ -172,7 +172,7 @@ def verify_batch_receipt(token: str, peer: PinnedPeer | PublicKeys, at: datetime
     count = positive(required(claims, "receipt", "count", int), "receipt", "count")
     first = required(ledger, "receipt ledger", "first", int)
     tree_size = required(ledger, "receipt ledger", "tree_size", int)
-    if not 0 <= first or first + count > tree_size:
+    if not first >= 0 or first + count > tree_size:
         raise MalformedArtefact(
             _("receipt names leaves {first} to {last} of a tree of {tree_size} leaves, expected them inside it").format(
                 first=first, last=first + count - 1, tree_size=tree_size

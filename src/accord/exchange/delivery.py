@@ -159,7 +159,10 @@ class DeliveryWorker:
             signed = [sign_envelope(self._claims(peer, version, item), self.node.keys) for item in items]
             return json.dumps({"batch": seal_batch(signed, peer.pinned.keys)}, separators=(",", ":")).encode()
         envelopes = [
-            {"ref": item.ref_id, "token": seal_envelope(self._claims(peer, version, item), self.node.keys, peer.pinned.keys)}
+            {
+                "ref": item.ref_id,
+                "token": seal_envelope(self._claims(peer, version, item), self.node.keys, peer.pinned.keys),
+            }
             for item in items
         ]
         return json.dumps({"envelopes": envelopes}, separators=(",", ":")).encode()

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from accord.ledger.batch_receipts import verify_delivery_receipt
 from accord.errors import InvalidInput, NotFound
 from accord.exchange.transport import PeerClient, PeerUnreachable
 from accord.i18n import _
+from accord.ledger.batch_receipts import verify_delivery_receipt
 from accord.ledger.checkpoints import StoredCheckpoint, latest, ledger_size
 from accord.ledger.errors import ProofFailed
 from accord.ledger.leaves import EventType, leaf_bytes, leaf_record

@@ -16,7 +16,6 @@ from sqlalchemy import Connection, func, insert, select, update
 from uuid6 import uuid7
 
 from accord.crypto.errors import MalformedArtefact
-from accord.ledger.batch_receipts import verify_delivery_receipt
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
 from accord.domain.messages import DeliveryState, Direction, Message
 from accord.errors import AccordError, Conflict
@@ -24,6 +23,7 @@ from accord.exchange.outbox import MAX_SEQ, OutboxKind, channel_name
 from accord.exchange.sending import message_row
 from accord.exchange.transport import PeerClient
 from accord.i18n import N_, _
+from accord.ledger.batch_receipts import verify_delivery_receipt
 from accord.ledger.checkpoints import latest, ledger_size, store_witnessed
 from accord.ledger.events import EventType, append_event, tree_root
 from accord.ledger.notes import origin_for, verify_checkpoint, verify_cosignature

@@ -3,8 +3,9 @@ leaf in the tree the receipt's root names (RFC 9162 §2.1.3), so one message is 
 
 The receiver logs each stored envelope of a batch as one `envelope.received` leaf, in batch order; the batch tree's
 leaves are those leaf hashes. A message's proof of delivery is the batch receipt, the envelope's leaf refs, its
-position in the batch and its inclusion path: the verifier rebuilds the leaf (so it binds that envelope's digest), checks
-it against the signed root, and then knows the leaf's index in the receiver's ledger, for the ledger's own proofs.
+position in the batch and its inclusion path: the verifier rebuilds the leaf (so it binds that envelope's digest),
+checks it against the signed root, and then knows the leaf's index in the receiver's ledger, for the ledger's own
+proofs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from accord.crypto._claims import hash_hex, positive, required
 from accord.crypto.envelope import PinnedPeer
 from accord.crypto.errors import MalformedArtefact
 from accord.crypto.keys import PublicKeys
-from accord.crypto.signing import unverified_claims
 from accord.crypto.receipts import (
     BATCH_RECEIPT_CLAIM_TYP,
     LedgerPosition,
@@ -27,6 +27,7 @@ from accord.crypto.receipts import (
     verify_batch_receipt,
     verify_receipt,
 )
+from accord.crypto.signing import unverified_claims
 from accord.i18n import _
 from accord.ledger.leaves import EventType, leaf_bytes, leaf_record
 from accord.ledger.tree import MemoryTree, inclusion_proof, leaf_hash, verify_inclusion

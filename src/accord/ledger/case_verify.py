@@ -20,9 +20,9 @@ from typing import Any
 
 from accord.crypto.errors import VerificationFailed
 from accord.crypto.receipts import LedgerPosition
-from accord.ledger.batch_receipts import receipt_signer_claims, verify_delivery_receipt
-from accord.crypto.signing import signed_kid, unverified_claims, verify_claims
+from accord.crypto.signing import signed_kid, verify_claims
 from accord.i18n import _
+from accord.ledger.batch_receipts import receipt_signer_claims, verify_delivery_receipt
 from accord.ledger.bundle import (
     EMPTY_SUMMARY,
     GZIP_MAGIC,
