@@ -105,14 +105,10 @@ def typical_draft(index: int) -> dict[str, Any]:
                 "name": "Example Chem Pvt Ltd",
                 "identifiers": [{"scheme": "iec", "value": "0512345678"}],
             },
-            {
-                "kind": "person",
-                "name": "Sample Person",
-                "aliases": ["S. Person"],
-                "date_of_birth": "1980-01-01",
-                "nationality": "IND",
-                "role": "suspect",
-                "identifiers": [{"scheme": "passport", "value": "Z0000000", "issuer": "IND"}],
+            {  # no person: a person named to the peer needs a mistreatment-risk assessment first (held for review)
+                "kind": "organisation",
+                "name": "Sample Freight Forwarders LLP",
+                "identifiers": [{"scheme": "iec", "value": "0598765432"}],
             },
             {
                 "kind": "shipment",
