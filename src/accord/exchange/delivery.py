@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from uuid6 import uuid7
 
 from accord.crypto.envelope import seal_batch, seal_envelope, sign_envelope
+from accord.crypto.receipts import BatchReceiptClaims
 from accord.crypto.versions import BATCH_VERSION, ENVELOPE_VERSION_CLAIM, NoCommonVersion
 from accord.domain.messages import DeliveryState
 from accord.errors import AccordError
@@ -187,13 +188,18 @@ class DeliveryWorker:
             error = f"peer answered HTTP {answer.status} without per-envelope results{refused}"
             return [_Settled(item, retry_error=error, channel_down=True) for item in items]
         self.watch.answered(peer.node_id, datetime.now(UTC))
-        return [self._settle_one(peer, item, result) for item, result in zip(items, results, strict=True)]
+        now, verified = datetime.now(UTC), dict[str, BatchReceiptClaims]()
+        return [
+            self._settle_one(peer, item, result, now, verified) for item, result in zip(items, results, strict=True)
+        ]
 
-    def _settle_one(self, peer: PeerRecord, item: OutboxItem, result: Any) -> _Settled:
+    def _settle_one(
+        self, peer: PeerRecord, item: OutboxItem, result: Any, now: datetime, verified: dict[str, BatchReceiptClaims]
+    ) -> _Settled:
         receipt = result.get("receipt") if isinstance(result, dict) else None
         if isinstance(receipt, str):
             try:
-                verify_delivery_receipt(receipt, peer.pinned, item.ref_id, datetime.now(UTC))
+                verify_delivery_receipt(receipt, peer.pinned, item.ref_id, now, verified)
             except AccordError as exc:
                 return _Settled(item, retry_error=f"peer's receipt does not verify: {exc.detail}")
             return _Settled(item, receipt=receipt)

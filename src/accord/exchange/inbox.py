@@ -93,6 +93,7 @@ class _Incoming:
     payload_kind: PayloadKindHandler | None = None
     referenced: list[str] = field(default_factory=list)
     warnings: tuple[ArrivalWarning, ...] = ()  # accepted with these (kind checks; the directory adds its own)
+    screening: dict[str, Any] | None = None  # this node's neutrality screen of a message on arrival
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +182,10 @@ def _accept(
             incoming.append(_validate(node, peers, index, envelope))
         except AccordError as problem:
             results[index] = EnvelopeResult(ref, Outcome.REFUSED, problem=problem)
+    # The screen reads only the message and the pack: screened here, not while the store holds the writer's lock.
+    for item in incoming:
+        if item.message is not None:
+            item.screening = screen_on_arrival(node, item.message)
     if incoming:
         for index, result in _store_retrying_conflicts(node, incoming, batch_digest).items():
             results[index] = result
@@ -525,7 +530,7 @@ def _persist(
         | {"payload_sha256": i.envelope.digest}
         for i in admitted
     ]
-    screenings = {i.message.id: screen_on_arrival(node, i.message) for i in admitted if i.message is not None}
+    screenings = {i.message.id: i.screening for i in admitted if i.message is not None}
     logged = append_events(conn, received + _effect_events(admitted, now) + _screening_events(node, screenings, now))
     if batch_digest is not None:
         accepted = _batch_receipted(node, admitted, received, logged, now, batch_digest)

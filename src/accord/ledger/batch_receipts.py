@@ -11,7 +11,7 @@ proofs.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from accord.crypto.errors import MalformedArtefact
 from accord.crypto.keys import PublicKeys
 from accord.crypto.receipts import (
     BATCH_RECEIPT_CLAIM_TYP,
+    BatchReceiptClaims,
     LedgerPosition,
     ReceiptClaims,
     verify_batch_receipt,
@@ -95,14 +96,26 @@ def receipt_signer_claims(token: str) -> dict[str, Any]:
 
 
 def verify_delivery_receipt(
-    token: str, peer: PinnedPeer | PublicKeys, expected_ref: str, at: datetime | None = None
+    token: str,
+    peer: PinnedPeer | PublicKeys,
+    expected_ref: str,
+    at: datetime | None = None,
+    verified: MutableMapping[str, BatchReceiptClaims] | None = None,
 ) -> ReceiptClaims:
     """A message's receipt, of either version: a version-1 receipt as `verify_receipt`; a version-2 proof by the batch
-    receipt's signature, then the message's leaf included in the batch root. Raises the first failure, naming it."""
+    receipt's signature, then the message's leaf included in the batch root. Raises the first failure, naming it.
+
+    `verified`: batch receipts whose signature this caller verified already (with the same peer and time), by token;
+    the messages of one batch share one signature check."""
     if not is_delivery_proof(token):
         return verify_receipt(token, peer, expected_ref, at)
     proof = _parse_proof(token)
-    batch = verify_batch_receipt(required(proof, "delivery proof", "receipt", str), peer, at)
+    receipt = required(proof, "delivery proof", "receipt", str)
+    batch = verified.get(receipt) if verified is not None else None
+    if batch is None:
+        batch = verify_batch_receipt(receipt, peer, at)
+        if verified is not None:
+            verified[receipt] = batch
     entry = _parse_entry(required(proof, "delivery proof", "envelope", dict))
     if entry.ref != expected_ref:
         raise MalformedArtefact(
