@@ -235,7 +235,7 @@ def _delivery_proof(ca: NodeKeys, india: NodeKeys) -> tuple[str, str]:
             digest=sha256_hex(jws.encode()),
             seq=c["seq"],
             actor=CA,
-            refs={"kind": c["kind"], "peer": CA, "ref": c["ref"], "seq": c["seq"]},
+            refs={"jti": c["jti"], "kind": c["kind"], "peer": CA, "ref": c["ref"], "seq": c["seq"]},
         )
         for c, jws in zip(batch_claims(), signed, strict=True)
     ]

@@ -19,7 +19,7 @@ from tests.golden import BATCH, BATCH_CLAIMS, CA, DELIVERY_PROOF, IN, RECEIPT_LE
 SEALED_AT = 1_796_115_600
 MESSAGE_ID = "01a230d5-1280-7000-8000-000000000001"
 SECOND_MESSAGE_ID = "01a230d5-1280-7000-8000-000000000004"
-BATCH_ROOT = "7c6c2b5a25d3205f870c6cda4412248bd6482880bff4de85ace6473713b70546"
+BATCH_ROOT = "4e7799f9ef0a259ba144f92f8ede1213a4b77900a3e3d2b3db9d6716721fc9ca"
 FIRST_DIGEST = "99eb25d85f4f3a70dacceb01266d513712202f9a443822523642d9c8fe373dbd"
 
 
@@ -60,6 +60,13 @@ def test_the_golden_delivery_proof_proves_nothing_else() -> None:
         verify_delivery_receipt(json.dumps(proof), load_keys(IN).public, SECOND_MESSAGE_ID)
     with pytest.raises(MalformedArtefact):  # signed by India, not Canada
         verify_delivery_receipt(json.dumps(proof), load_keys(CA).public, MESSAGE_ID)
+    proof["envelope"]["jti"] = "01a230d5-1280-7000-8000-0000000000ff"  # the leaf names the envelope's id
+    with pytest.raises(MalformedArtefact):
+        verify_delivery_receipt(json.dumps(proof), load_keys(IN).public, MESSAGE_ID)
+    proof["envelope"]["refs"]["jti"] = proof["envelope"]["jti"]  # and the leaf rebuilt with it is not the one signed
+    with pytest.raises(ProofFailed):
+        verify_delivery_receipt(json.dumps(proof), load_keys(IN).public, MESSAGE_ID)
+    proof = json.loads(read_text(DELIVERY_PROOF))
     proof["envelope"]["digest"] = "00" * 32  # another envelope under the same leaf position
     with pytest.raises(ProofFailed):
         verify_delivery_receipt(json.dumps(proof), load_keys(IN).public, MESSAGE_ID)

@@ -522,7 +522,9 @@ def _persist(
             EventType.ENVELOPE_RECEIVED,
             i.envelope.sender.node_id,
             with_refs(
-                {"ref": i.ref_id, "peer": i.envelope.sender.node_id, "seq": i.seq, "kind": i.envelope.kind},
+                {"ref": i.ref_id, "peer": i.envelope.sender.node_id, "seq": i.seq, "kind": i.envelope.kind}
+                # In a batch the leaf is what the receipt's root names: it names the envelope's id too.
+                | ({"jti": i.envelope.jti} if batch_digest is not None else {}),
                 assurance_refs(i.message.assurances if i.message is not None else ()),
             ),
             at=now,

@@ -197,6 +197,11 @@ def _parse_entry(value: dict[str, Any]) -> BatchEntry:
     )
     hash_hex(entry.digest, what, "digest")
     # The leaf names the envelope; the claims read from the proof must be the leaf's own.
-    if (refs.get("ref"), refs.get("seq"), refs.get("kind")) != (entry.ref, entry.seq, entry.kind):
+    if (refs.get("ref"), refs.get("seq"), refs.get("kind"), refs.get("jti")) != (
+        entry.ref,
+        entry.seq,
+        entry.kind,
+        entry.jti,
+    ):
         raise MalformedArtefact(_("the delivery proof's envelope does not match the ledger leaf it names"))
     return entry
