@@ -522,9 +522,7 @@ def _persist(
             EventType.ENVELOPE_RECEIVED,
             i.envelope.sender.node_id,
             with_refs(
-                {"ref": i.ref_id, "peer": i.envelope.sender.node_id, "seq": i.seq, "kind": i.envelope.kind}
-                # In a batch the leaf is what the receipt's root names: it names the envelope's id too.
-                | ({"jti": i.envelope.jti} if batch_digest is not None else {}),
+                _received_refs(i, batched=batch_digest is not None),
                 assurance_refs(i.message.assurances if i.message is not None else ()),
             ),
             at=now,
@@ -617,6 +615,18 @@ def _persist(
         if i.payload is not None and i.payload_kind is not None:
             i.payload_kind.apply_incoming(node, conn, i.payload, i.envelope.sender.node_id)
     return accepted
+
+
+def _received_refs(item: _Incoming, *, batched: bool) -> dict[str, str | int | None]:
+    refs: dict[str, str | int | None] = {
+        "ref": item.ref_id,
+        "peer": item.envelope.sender.node_id,
+        "seq": item.seq,
+        "kind": item.envelope.kind,
+    }
+    if batched:  # the leaf is what the batch receipt's root names: it names the envelope's id too
+        refs["jti"] = item.envelope.jti
+    return refs
 
 
 def _batch_receipted(
