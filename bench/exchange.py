@@ -76,6 +76,8 @@ FLOOR_MESSAGES = 20_000
 FLOOR_REPEATS = 3  # the best of these is the floor: it is a limit, so noise from other processes is not counted
 FLOOR_COMMIT_EVERY = 100
 POLL_S = 0.5
+URGENT_EVERY_S = 0.25  # the urgent probes' pace: a steady trickle, not a burst
+URGENT_FIRST_INDEX = 10_000_000  # their drafts' numbers, apart from the bulk's
 DELIVERY_TIMEOUT_S = 3600.0
 FULL: dict[str, Any] = {"messages": 10_000, "backlog": 100_000, "workers": [1, 2, 4]}
 QUICK: dict[str, Any] = {"messages": 20, "backlog": 20, "workers": [1, 2]}
@@ -412,6 +414,59 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
+# ---------------------------------------------------------------------------------------------------- urgent probe
+
+
+def send_urgent_probes(node: BenchNode, token: str, count: int, stop: threading.Event) -> dict[str, datetime]:
+    """While the bulk load runs, POST `count` single urgent messages one after another, one every URGENT_EVERY_S;
+    returns each one's id and the wall time just before its API call (its latency is counted from there)."""
+    sent: dict[str, datetime] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=node.url, headers=headers, timeout=httpx.Timeout(300.0, connect=10.0)) as client:
+        for n in range(count):
+            if stop.wait(URGENT_EVERY_S):
+                break
+            called = datetime.now(UTC)
+            draft = typical_draft(URGENT_FIRST_INDEX + n) | {"priority": "urgent"}
+            response = client.post("/api/v1/messages", json=draft)
+            if response.status_code != 201:
+                raise RuntimeError(f"urgent message refused: HTTP {response.status_code} {response.text[:500]}")
+            sent[str(response.json()["id"])] = called
+    return sent
+
+
+def _probe_rows(node: BenchNode, sent: dict[str, datetime]) -> list[tuple[str, str, str]]:
+    if not sent:
+        return []
+    with read_only(node) as conn:
+        return conn.execute(
+            f"SELECT id, created_at, delivered_at FROM messages WHERE id IN ({','.join('?' * len(sent))})", tuple(sent)
+        ).fetchall()
+
+
+def without_probes(
+    times: list[tuple[datetime, datetime]], node: BenchNode, sent: dict[str, datetime]
+) -> list[tuple[datetime, datetime]]:
+    """The bulk's (created_at, delivered_at), the urgent probes' taken out."""
+    left = list(times)
+    for _, created, delivered in _probe_rows(node, sent):
+        left.remove((_utc(created), _utc(delivered)))
+    return left
+
+
+def urgent_figures(node: BenchNode, sent: dict[str, datetime]) -> dict[str, Any]:
+    """API call → receipt stored at the sender, per urgent probe: p50 and p99 (nearest rank)."""
+    if not sent:
+        return {}
+    rows = _probe_rows(node, sent)
+    latencies = sorted((_utc(delivered) - sent[ref]).total_seconds() * 1000 for ref, _, delivered in rows)
+    return {
+        "urgent_probes": len(latencies),
+        "urgent_p50_ms": round(percentile(latencies, 0.50), 1),
+        "urgent_p99_ms": round(percentile(latencies, 0.99), 1),
+    }
+
+
 # ---------------------------------------------------------------------------------------------------- the floor
 
 
@@ -513,6 +568,7 @@ def run(
     profile_dir: Path | None,
     result: dict[str, Any],
     floor: tuple[int, int] = (FLOOR_MESSAGES, FLOOR_REPEATS),
+    urgent_probes: int = 0,
 ) -> None:
     """Steps 1 to 3 on SQLite; each figure goes into `result` as soon as it is measured."""
     root = Path(tempfile.mkdtemp(prefix="accord-bench-"))
@@ -531,7 +587,7 @@ def run(
         log(f"nodes up: Canada {ca.url}, India {in_.url}; draft is {size} B of JSON")
 
         # 1. throughput and latency, end to end
-        result |= throughput(ca, in_, token, messages)
+        result |= throughput(ca, in_, token, messages, urgent_probes)
 
         # 2. the floor
         floor_messages, floor_repeats = floor
@@ -572,11 +628,18 @@ def run(
                 summarise_profiles(profile_dir, label)
 
 
-def throughput(ca: BenchNode, in_: BenchNode, token: str, messages: int) -> dict[str, Any]:
-    """Step 1: `messages` sent through Canada's API at once, until the last receipt is stored at Canada."""
-    first_call = send_messages(ca, token, messages, 0, "sent (API accepted)")
-    wait_delivered(ca, messages, "delivered (receipts at Canada)", [ca, in_])
-    times = delivery_times(ca, first_call)
+def throughput(ca: BenchNode, in_: BenchNode, token: str, messages: int, urgent_probes: int = 0) -> dict[str, Any]:
+    """Step 1: `messages` sent through Canada's API at once, until the last receipt is stored at Canada; with
+    `urgent_probes`, single urgent messages sent during the load, their latency reported apart."""
+    probe_stop = threading.Event()
+    with ThreadPoolExecutor(1) as probe_pool:
+        probes = probe_pool.submit(send_urgent_probes, ca, token, urgent_probes, probe_stop)
+        first_call = send_messages(ca, token, messages, 0, "sent (API accepted)")
+        wait_delivered(ca, messages, "delivered (receipts at Canada)", [ca, in_])
+        probe_stop.set()
+        urgent_sent = probes.result()
+    wait_delivered(ca, messages + len(urgent_sent), "urgent probes delivered", [ca, in_])
+    times = without_probes(delivery_times(ca, first_call), ca, urgent_sent)
     if len(times) != messages:
         raise RuntimeError(f"expected {messages} delivered messages, found {len(times)}")
     last_receipt = max(delivered for _, delivered in times)
@@ -587,7 +650,7 @@ def throughput(ca: BenchNode, in_: BenchNode, token: str, messages: int) -> dict
         "messages_per_s": round(messages / seconds, 1),
         "p50_ms": round(percentile(latencies, 0.50), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
-    }
+    } | urgent_figures(ca, urgent_sent)
 
 
 # ---------------------------------------------------------------------------------------------------- scale-out
@@ -726,6 +789,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--workers", type=worker_counts, default=None, help="with --database: worker processes per node (1,2,4)"
     )
+    parser.add_argument(
+        "--urgent-probe",
+        type=int,
+        default=0,
+        metavar="N",
+        help="during step 1, send up to N single urgent messages, one every 0.25 s; report their p50/p99 latency",
+    )
     add_run_options(parser, f"{QUICK['messages']} messages, backlog {QUICK['backlog']}, workers {QUICK['workers']}")
     parser.add_argument("--serve-profiled", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
@@ -753,7 +823,7 @@ def main(argv: list[str] | None = None) -> None:
             scale_out(args.database, args.messages, args.workers, result)
         else:
             floor = QUICK_FLOOR if args.quick else (FLOOR_MESSAGES, FLOOR_REPEATS)
-            run(args.messages, args.backlog, profile_dir, result, floor)
+            run(args.messages, args.backlog, profile_dir, result, floor, args.urgent_probe)
 
 
 if __name__ == "__main__":

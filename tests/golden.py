@@ -33,12 +33,13 @@ from joserfc.jwk import OKPKey
 
 from accord.crypto.canonical import canonical_json, sha256_hex
 from accord.crypto.descriptors import NodeDescriptor, sign_descriptor
-from accord.crypto.envelope import seal_envelope
+from accord.crypto.envelope import seal_batch, seal_envelope, sign_envelope
 from accord.crypto.keys import NodeKeys
 from accord.crypto.receipts import sign_receipt
 from accord.domain.handling import Caveat, CommonLevel, Handling, Tlp
 from accord.domain.messages import Address, Message, MessageKind, Priority
 from accord.domain.parties import Party
+from accord.ledger.batch_receipts import BatchEntry, batch_receipt_claims, batch_tree, delivery_proof, entry_leaf
 from accord.ledger.leaves import EventType, leaf_bytes, leaf_record
 from accord.ledger.notes import CheckpointBody, cosign, origin_for, sign_checkpoint
 from accord.ledger.tree import MemoryTree, consistency_proof, inclusion_proof, leaf_hash
@@ -59,6 +60,13 @@ ENVELOPE_CLAIMS = GOLDEN / "envelope-claims.json"
 RECEIPT = GOLDEN / "receipt.jws"
 CHECKPOINT = GOLDEN / "checkpoint.note"
 LEDGER_PROOFS = GOLDEN / "ledger-proofs.json"
+# Envelope version 2: a batch of two messages in one JWE, and the first message's proof of delivery (the batch receipt
+# with the inclusion of its ledger leaf); India's ledger records the batch as leaves 3 and 4 of its golden ledger.
+BATCH = GOLDEN / "batch-v2.jwe"
+BATCH_CLAIMS = GOLDEN / "batch-v2-claims.json"
+DELIVERY_PROOF = GOLDEN / "delivery-proof-v2.json"
+SECOND_MESSAGE_ID = "01a230d5-1280-7000-8000-000000000004"
+SECOND_ENVELOPE_ID = "01a230d5-1280-7000-8000-000000000005"
 
 
 def keys_path(node_id: str) -> Path:
@@ -190,6 +198,66 @@ def _receipt_claims(claims: dict[str, Any], digest: str, tree: MemoryTree) -> di
     }
 
 
+def batch_claims() -> list[dict[str, Any]]:
+    """The claims of the two envelopes of the golden batch, as the delivery worker signs them in version 2."""
+    second = _message().model_copy(update={"id": SECOND_MESSAGE_ID, "title": "Second consignment"})
+    return [
+        envelope_claims() | {"ver": 2},
+        envelope_claims()
+        | {"ver": 2, "jti": SECOND_ENVELOPE_ID, "ref": SECOND_MESSAGE_ID, "seq": 2}
+        | {"body": second.model_dump(mode="json")},
+    ]
+
+
+def _batch(signed: list[str], india: NodeKeys) -> str:
+    """The recorded batch while it holds exactly what would be sealed now, else a freshly sealed one."""
+    fresh = seal_batch(signed, india.public)
+    if not BATCH.exists():
+        return fresh
+    recorded = read_text(BATCH)
+
+    def content(token: str) -> tuple[dict[str, Any], bytes | None]:
+        decrypted = jwe.decrypt_compact(token.encode(), india.encryption)
+        return {k: v for k, v in decrypted.protected.items() if k != "epk"}, decrypted.plaintext
+
+    return recorded if content(recorded) == content(fresh) else fresh
+
+
+def _delivery_proof(ca: NodeKeys, india: NodeKeys) -> tuple[str, str]:
+    """The golden batch and its first message's proof of delivery, as India's inbox makes them."""
+    signed = [sign_envelope(claims, ca) for claims in batch_claims()]
+    sealed = _batch(signed, india)
+    entries = [
+        BatchEntry(
+            ref=c["ref"],
+            kind=c["kind"],
+            jti=c["jti"],
+            digest=sha256_hex(jws.encode()),
+            seq=c["seq"],
+            actor=CA,
+            refs={"jti": c["jti"], "kind": c["kind"], "peer": CA, "ref": c["ref"], "seq": c["seq"]},
+        )
+        for c, jws in zip(batch_claims(), signed, strict=True)
+    ]
+    leaves = [entry_leaf(entry, RECEIPT_LEAF + n, RECEIVED_AT) for n, entry in enumerate(entries)]
+    ledger = _india_ledger(leaves[0])
+    ledger_size = RECEIPT_LEAF + len(leaves)
+    root, paths = batch_tree(leaves)
+    claims = batch_receipt_claims(
+        digest=sha256_hex(sealed.encode()),
+        channel=f"{CA}>{IN}",
+        sender=CA,
+        receiver=IN,
+        received_at=RECEIVED_AT,
+        root=root,
+        count=len(leaves),
+        first=RECEIPT_LEAF,
+        tree_size=ledger_size,
+        ledger_root=MemoryTree.from_leaf_hashes([ledger.node(0, n) for n in range(RECEIPT_LEAF)] + leaves).root(),
+    )
+    return sealed, delivery_proof(sign_receipt(claims, india), entries[0], 0, paths[0])
+
+
 def _descriptor(node_id: str, party: str, keys: NodeKeys) -> str:
     descriptor = NodeDescriptor(
         node_id=node_id,
@@ -222,6 +290,7 @@ def generate() -> dict[Path, str]:
     )
     cosignature = cosign(checkpoint, origin_for(CA), ca.signing, COSIGNED_AT)
     receipt_size = RECEIPT_LEAF + 1
+    batch, proof = _delivery_proof(ca, india)
     proofs = {
         "inclusion": {
             "index": RECEIPT_LEAF,
@@ -244,6 +313,9 @@ def generate() -> dict[Path, str]:
         RECEIPT: sign_receipt(_receipt_claims(claims, digest, tree), india) + "\n",
         CHECKPOINT: replace(checkpoint, cosignature_line=cosignature).full_note,
         LEDGER_PROOFS: json.dumps(proofs, indent=2) + "\n",
+        BATCH: batch + "\n",
+        BATCH_CLAIMS: json.dumps(batch_claims(), indent=2, ensure_ascii=False) + "\n",
+        DELIVERY_PROOF: json.dumps(json.loads(proof), indent=2) + "\n",
     }
 
 

@@ -18,9 +18,11 @@ import pytest
 from sqlalchemy import select
 
 from accord.crypto.keys import NodeKeys
+from accord.crypto.receipts import verify_receipt
 from accord.crypto.signing import sign_claims, verify_claims
 from accord.crypto.versions import OWN_VERSIONS
 from accord.exchange.wake import HELLO_TYP
+from accord.ledger.batch_receipts import is_delivery_proof
 from accord.store.tables import inbound_envelopes, ledger_alarms, messages, peer_versions
 from tests.integration.forgery import batch, claims_for, message, post_batch, seal
 from tests.integration.nodes import RunningNode, draft, wait_for
@@ -64,13 +66,13 @@ def test_each_node_learns_the_others_versions_from_the_start_up_hellos_and_shows
     ca, india = pair
     for node, peer in ((ca, IN), (india, CA)):
         row = wait_for(lambda node=node, peer=peer: (r := stored_versions(node, peer)) and r.source == "hello" and r)
-        assert json.loads(row.advertised) == {"envelope": [1], "protocol": [1]}
+        assert json.loads(row.advertised) == {"envelope": [1, 2], "protocol": [1]}
     listed = ca.run_accord("peer", "list", "--data", str(ca.data_dir))
     assert listed.returncode == 0, listed.stderr
-    assert IN in listed.stdout and "envelope [1]; protocol [1]" in listed.stdout
+    assert IN in listed.stdout and "envelope [1, 2]; protocol [1]" in listed.stdout
     shown = india.run_accord("peer", "show", CA, "--data", str(india.data_dir))
     assert shown.returncode == 0, shown.stderr
-    assert "sending in           envelope 1; protocol 1" in shown.stdout
+    assert "sending in           envelope 2; protocol 1" in shown.stdout
     assert "in its hello" in shown.stdout
     unknown = india.run_accord("peer", "show", "xx-node-9", "--data", str(india.data_dir))
     assert unknown.returncode == 1 and "no peer node xx-node-9 is pinned" in unknown.stderr
@@ -83,7 +85,7 @@ def test_the_answer_to_a_hello_is_the_answering_nodes_own_signed_hello_with_its_
     answer = say_hello(india, hello(ca.keys, CA, IN, versions=OWN_VERSIONS.claim()))
     assert answer.status_code == 200, answer.text
     claims = verify_claims(answer.json()["hello"], india.keys.public.signing)
-    assert (claims["iss"], claims["aud"], claims["versions"]) == (IN, CA, {"envelope": [1], "protocol": [1]})
+    assert (claims["iss"], claims["aud"], claims["versions"]) == (IN, CA, {"envelope": [1, 2], "protocol": [1]})
 
 
 def test_a_node_of_the_release_before_versions_is_read_and_spoken_to_in_version_1(
@@ -116,7 +118,7 @@ def test_an_envelope_in_a_version_this_node_does_not_read_is_refused_naming_it_a
     assert answer.headers["content-type"].startswith(PROBLEM_JSON)
     problem = answer.json()
     assert problem["type"] == "urn:accord:problem:unsupported-envelope-version"
-    assert (problem["version"], problem["supported"]) == (7, [1])
+    assert (problem["version"], problem["supported"]) == (7, [1, 2])
     assert "format version 7" in problem["detail"]
     with india.engine.connect() as conn:
         assert conn.execute(select(inbound_envelopes).where(inbound_envelopes.c.ref_id == sent.id)).first() is None
@@ -131,8 +133,8 @@ def test_a_peer_sharing_no_version_is_refused_its_channel_held_and_released_by_i
     assert refused.status_code == 409, refused.text
     problem = refused.json()
     assert problem["type"] == "urn:accord:problem:no-common-version"
-    assert (problem["supported"], problem["peer"]) == ({"envelope": [1], "protocol": [1]}, newer)
-    assert "this node understands [1], the peer advertises [7, 8]" in problem["detail"]
+    assert (problem["supported"], problem["peer"]) == ({"envelope": [1, 2], "protocol": [1]}, newer)
+    assert "this node understands [1, 2], the peer advertises [7, 8]" in problem["detail"]
     assert problem["hello"]  # Canada's own signed hello, so India's operator sees Canada's versions
     with ca.engine.connect() as conn:
         alarm = conn.execute(
@@ -162,3 +164,28 @@ def test_a_peer_sharing_no_version_is_refused_its_channel_held_and_released_by_i
             return conn.execute(select(messages.c.state).where(messages.c.id == message_id)).scalar_one() == "delivered"
 
     wait_for(delivered)
+
+
+def test_a_peer_advertising_only_version_1_is_sent_version_1_envelopes_each_with_its_own_receipt(
+    pair: tuple[RunningNode, RunningNode],
+) -> None:
+    ca, india = pair
+    older = {"envelope": [1], "protocol": [1]}
+    assert say_hello(ca, hello(india.keys, IN, CA, versions=older)).status_code == 200
+    with ca.client("ca.rcmp") as rcmp:
+        created = rcmp.post("/api/v1/messages", json=draft(title="To a peer of envelope version 1"))
+        assert created.status_code == 201, created.text
+    message_id = created.json()["id"]
+
+    def receipt() -> str | None:
+        with ca.engine.connect() as conn:
+            return conn.execute(select(messages.c.receipt).where(messages.c.id == message_id)).scalar_one()
+
+    kept = wait_for(receipt)
+    assert not is_delivery_proof(kept)  # a compact JWS of its own, not a batch receipt with a proof
+    assert verify_receipt(kept, india.keys.public, message_id).ref == message_id
+    with india.engine.connect() as conn:
+        digest = conn.execute(
+            select(inbound_envelopes.c.digest).where(inbound_envelopes.c.ref_id == message_id)
+        ).scalar_one()
+    assert verify_receipt(kept, india.keys.public, message_id).digest == digest

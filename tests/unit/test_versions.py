@@ -14,7 +14,6 @@ from accord.crypto.descriptors import NodeDescriptor, sign_descriptor, verify_de
 from accord.crypto.envelope import PinnedPeer, open_envelope, seal_envelope
 from accord.crypto.errors import MalformedArtefact
 from accord.crypto.versions import (
-    ENVELOPE_VERSIONS,
     OWN_VERSIONS,
     UNADVERTISED,
     Negotiated,
@@ -82,15 +81,16 @@ def test_a_peer_that_advertised_nothing_is_spoken_to_in_version_1_if_we_still_sp
 
 def test_this_release_speaks_version_1_to_an_older_node_and_the_highest_shared_to_a_newer_one() -> None:
     assert negotiate(OWN_VERSIONS, None) == Negotiated(1, 1)
-    assert negotiate(OWN_VERSIONS, WireVersions(envelope=(1, 2), protocol=(1, 2))) == Negotiated(1, 1)
+    assert negotiate(OWN_VERSIONS, WireVersions(envelope=(1,), protocol=(1,))) == Negotiated(1, 1)
+    assert negotiate(OWN_VERSIONS, WireVersions(envelope=(1, 2, 3), protocol=(1, 2))) == Negotiated(2, 1)
 
 
 def test_a_peer_that_dropped_every_version_we_speak_is_refused_with_both_lists_in_the_detail() -> None:
     with pytest.raises(NoCommonVersion) as refused:
-        negotiate(OWN_VERSIONS, WireVersions(envelope=(2, 3), protocol=(1,)))
+        negotiate(OWN_VERSIONS, WireVersions(envelope=(3, 4), protocol=(1,)))
     assert refused.value.kind is VersionKind.ENVELOPE
     assert refused.value.status == 409
-    assert "this node understands [1], the peer advertises [2, 3]" in refused.value.detail
+    assert "this node understands [1, 2], the peer advertises [3, 4]" in refused.value.detail
 
 
 # --- the claims -------------------------------------------------------------------------------------------------------
@@ -132,9 +132,10 @@ def test_an_envelope_version_that_is_not_a_positive_integer_is_malformed(value: 
 
 def test_an_unknown_envelope_version_is_refused_naming_it_and_the_ones_read_here() -> None:
     require_known_envelope_version(1)
+    require_known_envelope_version(2)
     with pytest.raises(UnsupportedEnvelopeVersion) as refused:
-        require_known_envelope_version(2)
-    assert refused.value.extensions() == {"version": 2, "supported": list(ENVELOPE_VERSIONS)}
+        require_known_envelope_version(3)
+    assert refused.value.extensions() == {"version": 3, "supported": [1, 2]}
     assert refused.value.slug == "unsupported-envelope-version"
 
 
@@ -143,17 +144,17 @@ def test_a_descriptor_advertising_versions_verifies_to_them_and_an_old_verifier_
     descriptor = NodeDescriptor(CA, "CA", "https://ca.example", keys.public, "2026-11-30T08:00:00+00:00", OWN_VERSIONS)
     token = sign_descriptor(descriptor, keys)
     assert verify_descriptor(token) == descriptor
-    assert descriptor.claims()["versions"] == {"envelope": [1], "protocol": [1]}
+    assert descriptor.claims()["versions"] == {"envelope": [1, 2], "protocol": [1]}
 
 
 def test_an_envelope_sealed_in_a_later_version_carries_it_in_its_signed_claims() -> None:
     ca, india = load_keys(CA), load_keys(IN)
     now = int(time.time())
-    claims = {"ver": 2, "iss": CA, "aud": IN, "jti": "j-1", "iat": now, "kind": "message", "seq": 1, "body": {}}
+    claims = {"ver": 3, "iss": CA, "aud": IN, "jti": "j-1", "iat": now, "kind": "message", "seq": 1, "body": {}}
     opened = open_envelope(
         seal_envelope(claims, ca, india.public), IN, india, lambda kid: PinnedPeer(CA, ca.public), now, 300, 60
     )
-    assert opened.claims.ver == 2
+    assert opened.claims.ver == 3
     with pytest.raises(UnsupportedEnvelopeVersion):
         require_known_envelope_version(opened.claims.ver)
 

@@ -21,7 +21,7 @@ from accord.api.schemas.federation import (
 )
 from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope, StaleEnvelope, VerificationFailed
 from accord.errors import AccordError, InvalidInput
-from accord.exchange.inbox import Outcome, accept_blob, accept_envelopes, record_request_refusal
+from accord.exchange.inbox import Outcome, accept_batch, accept_blob, accept_envelopes, record_request_refusal
 from accord.exchange.receipt_proofs import answer_inclusion_request
 from accord.exchange.recovery import answer_recovery
 from accord.exchange.uploads import (
@@ -64,11 +64,17 @@ class MalformedJson(AccordError):
     title = N_("The body is not JSON")
 
 
-def _parse_batch(raw: bytes) -> list[tuple[str | None, str]]:
+def _parse_batch(raw: bytes) -> list[tuple[str | None, str]] | str:
+    """The envelopes of a version-1 batch, (ref, token) each; or the sealed batch of version 2 (`{"batch": JWE}`)."""
     try:
         payload = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise MalformedJson(_("cannot parse JSON: {exc}").format(exc=exc)) from exc
+    if isinstance(payload, dict) and "batch" in payload and "envelopes" not in payload:
+        sealed = payload["batch"]
+        if not isinstance(sealed, str):
+            raise InvalidInput(_("a version-2 body is {{'batch': JWE}}, the batch sealed as one compact JWE"))
+        return sealed
     envelopes = payload.get("envelopes") if isinstance(payload, dict) else None
     if not isinstance(envelopes, list) or not envelopes or len(envelopes) > MAX_ENVELOPES_PER_BATCH:
         raise InvalidInput(
@@ -105,8 +111,8 @@ COMPACT_JWS_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 JOSE_MEDIA_TYPE = "application/jose"
 _ENVELOPE_BATCH = {
     "type": "object",
-    "required": ["envelopes"],
     "properties": {
+        "batch": {"type": "string", "description": "version 2: the batch sealed as one compact JWE"},
         "envelopes": {
             "type": "array",
             "minItems": 1,
@@ -119,7 +125,7 @@ _ENVELOPE_BATCH = {
                     "token": {"type": "string", "description": "the sealed envelope (compact JWE)"},
                 },
             },
-        }
+        },
     },
 }
 
@@ -159,6 +165,8 @@ async def receive_envelopes(node: NodeDep, request: Request) -> JSONResponse:
     The batch is authenticated before its body is read (see `accord.exchange.uploads`): its upload token
     (`accord-envelope-batch+jws`) verified against the pinned key, the declared length compared, a slot taken; then
     the body read against the token's size and hash. Each envelope is then judged on its own, as if it came alone.
+    A version-2 body (`{"batch": JWE}`) is one JWE around the JWS of each envelope: results come in their order, and
+    the envelopes stored share one signed receipt, each result carrying it with that envelope's inclusion proof.
     If every envelope is refused the response is the first refusal's problem+json, with all results attached.
     A request refused as a whole (no valid token, too large, not the body announced, not JSON, wrong shape) is counted
     like an envelope that fails to open.
@@ -168,12 +176,15 @@ async def receive_envelopes(node: NodeDep, request: Request) -> JSONResponse:
     try:
         try:
             parsed = _parse_batch(await _read_batch(request, batch))
+            if isinstance(parsed, str):  # a batch that does not decrypt is refused as a whole, like a bad body
+                results = await run_in_threadpool(accept_batch, node, parsed, source=request_source(request))
         except AccordError as problem:
             await run_in_threadpool(
                 record_request_refusal, node, problem, endpoint=Endpoint.ENVELOPES, source=request_source(request)
             )
             raise
-        results = await run_in_threadpool(accept_envelopes, node, parsed, source=request_source(request))
+        if not isinstance(parsed, str):
+            results = await run_in_threadpool(accept_envelopes, node, parsed, source=request_source(request))
     finally:
         slots.release()
     request_id = request_id_of(request)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,8 @@ from accord.crypto.versions import LEGACY_VERSION, envelope_version
 from accord.i18n import _
 
 ENVELOPE_TYP = "accord-envelope+jws"
+BATCH_CTY = "accord-envelope-batch+json"  # version 2: the JWE's plaintext is {"envelopes": [JWS, …]}
+MAX_BATCH_ENVELOPES = 2000
 KEY_ALG = "ECDH-ES"
 CONTENT_ENC = "A256GCM"
 
@@ -125,14 +128,68 @@ def _registry(token: bytes) -> jwe.JWERegistry:
 
 
 def seal_envelope(claims: dict[str, Any], sender: NodeKeys, recipient: PublicKeys) -> str:
-    signed = sign_claims(claims, sender.signing, ENVELOPE_TYP)
-    header = {
-        "alg": KEY_ALG,
-        "enc": CONTENT_ENC,
-        "kid": recipient.encryption_fingerprint,
-        "cty": ENVELOPE_TYP,
-    }
-    return jwe.encrypt_compact(header, signed, recipient.encryption, algorithms=[KEY_ALG, CONTENT_ENC])
+    return _encrypt(sign_envelope(claims, sender), ENVELOPE_TYP, recipient)
+
+
+def sign_envelope(claims: dict[str, Any], sender: NodeKeys) -> str:
+    """The sender's JWS over one envelope's claims: what a version-2 batch carries, one per message."""
+    return sign_claims(claims, sender.signing, ENVELOPE_TYP)
+
+
+def seal_batch(signed: Sequence[str], recipient: PublicKeys) -> str:
+    """Version 2: one JWE (one ECDH-ES agreement, one AES-GCM pass) around the JWS of every envelope of the batch."""
+    plaintext = json.dumps({"envelopes": list(signed)}, separators=(",", ":")).encode()
+    return _encrypt(plaintext, BATCH_CTY, recipient)
+
+
+def _encrypt(plaintext: str | bytes, cty: str, recipient: PublicKeys) -> str:
+    header = {"alg": KEY_ALG, "enc": CONTENT_ENC, "kid": recipient.encryption_fingerprint, "cty": cty}
+    return jwe.encrypt_compact(header, plaintext, recipient.encryption, algorithms=[KEY_ALG, CONTENT_ENC])
+
+
+def _decrypt(token: str, own_keys: NodeKeys) -> tuple[str | None, bytes]:
+    """The JWE's content type and plaintext; raises UndecryptableEnvelope on any failure."""
+    try:
+        raw = token.encode()
+        # The recipient's key id names which of this node's keys (the current one, or one retired by a rotation
+        # whose envelopes may still be in flight) it was sealed to.
+        protected = extract_compact(raw, _registry(raw)).protected
+        kid = protected.get("kid")
+        key = own_keys.decryption_key(kid if isinstance(kid, str) else None)
+        if key is None:
+            raise UndecryptableEnvelope(
+                _("envelope is sealed to key {kid}, which is not this node's").format(kid=str(kid)[:80])
+            )
+        decrypted = jwe.decrypt_compact(raw, key, registry=_registry(raw))
+    except (JoseError, *PARSE_ERRORS) as exc:
+        raise UndecryptableEnvelope(
+            _("envelope cannot be decrypted with this node's key: {exc}").format(exc=exc)
+        ) from exc
+    cty = protected.get("cty")
+    return (cty if isinstance(cty, str) else None), decrypted.plaintext or b""
+
+
+def open_batch(token: str, own_keys: NodeKeys) -> list[str]:
+    """Decrypt a version-2 batch: the JWS of each envelope it carries, each still to be verified on its own
+    (`verify_envelope`). The JWE authenticates nobody (anyone may encrypt to this node), so nothing here is trusted."""
+    cty, plaintext = _decrypt(token, own_keys)
+    if cty != BATCH_CTY:
+        raise MalformedArtefact(
+            _("a batch is a JWE of content type {expected}, not {cty}").format(expected=BATCH_CTY, cty=str(cty)[:80])
+        )
+    try:
+        envelopes = json.loads(plaintext).get("envelopes")
+    except (ValueError, AttributeError, RecursionError) as exc:
+        raise MalformedArtefact(_("a batch's plaintext is {{'envelopes': [JWS, …]}}")) from exc
+    if (
+        not isinstance(envelopes, list)
+        or not 1 <= len(envelopes) <= MAX_BATCH_ENVELOPES
+        or not all(isinstance(e, str) for e in envelopes)
+    ):
+        raise MalformedArtefact(
+            _("a batch carries 1 to {most} envelopes, each a compact JWS").format(most=MAX_BATCH_ENVELOPES)
+        )
+    return envelopes
 
 
 def open_envelope(
@@ -148,22 +205,21 @@ def open_envelope(
 
     Raises on the first failure, naming it; replay is checked by the inbox against what it has stored.
     """
-    try:
-        raw = token.encode()
-        # The recipient's key id names which of this node's keys (the current one, or one retired by a rotation
-        # whose envelopes may still be in flight) it was sealed to.
-        kid = extract_compact(raw, _registry(raw)).protected.get("kid")
-        key = own_keys.decryption_key(kid if isinstance(kid, str) else None)
-        if key is None:
-            raise UndecryptableEnvelope(
-                _("envelope is sealed to key {kid}, which is not this node's").format(kid=str(kid)[:80])
-            )
-        decrypted = jwe.decrypt_compact(raw, key, registry=_registry(raw))
-    except (JoseError, *PARSE_ERRORS) as exc:
-        raise UndecryptableEnvelope(
-            _("envelope cannot be decrypted with this node's key: {exc}").format(exc=exc)
-        ) from exc
-    signed = decrypted.plaintext or b""
+    _, signed = _decrypt(token, own_keys)
+    opened = verify_envelope(signed, own_node_id, find_peer, now, max_age_s, skew_s)
+    return OpenedEnvelope(claims=opened.claims, sender=opened.sender, digest=sha256_hex(token.encode()))
+
+
+def verify_envelope(
+    signed: str | bytes,
+    own_node_id: str,
+    find_peer: Callable[[str], PinnedPeer | None],
+    now: int,
+    max_age_s: int,
+    skew_s: int,
+) -> OpenedEnvelope:
+    """One envelope's JWS: find the pinned sender by key id, verify, then check audience and freshness. Its digest is
+    the SHA-256 of the JWS (in a version-2 batch, what the receipt's Merkle tree names)."""
     kid = signed_kid(signed, ENVELOPE_TYP)
     peer = find_peer(kid)
     if peer is None:
@@ -175,7 +231,8 @@ def open_envelope(
         raise peer.refuse_kid(kid)
     claims = _parse_claims(verify_claims(signed, signing_key))
     _check_claims(claims, peer, own_node_id, now, max_age_s, skew_s)
-    return OpenedEnvelope(claims=claims, sender=peer, digest=sha256_hex(token.encode()))
+    raw = signed.encode() if isinstance(signed, str) else signed
+    return OpenedEnvelope(claims=claims, sender=peer, digest=sha256_hex(raw))
 
 
 def _parse_claims(claims: dict[str, Any]) -> EnvelopeClaims:

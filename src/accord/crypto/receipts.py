@@ -42,6 +42,9 @@ class ReceiptClaims:
     receiver: str
     received_at: datetime
     ledger: LedgerPosition
+    # The refs of the receiver's ledger leaf, when the receipt carries them (a message of a version-2 batch); a
+    # version-1 receipt's leaf is rebuilt from its claims.
+    leaf_refs: dict[str, Any] | None = None
 
 
 def sign_receipt(claims: dict[str, Any], keys: NodeKeys) -> str:
@@ -112,4 +115,80 @@ def _parse_position(ledger: dict[str, Any]) -> LedgerPosition:
         leaf_hash=hash_hex(required(ledger, "receipt ledger", "leaf_hash", str), "receipt ledger", "leaf_hash"),
         tree_size=tree_size,
         root=hash_hex(required(ledger, "receipt ledger", "root", str), "receipt ledger", "root"),
+    )
+
+
+BATCH_RECEIPT_CLAIM_TYP = "batch-delivery-receipt"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLedger:
+    """Where the receiver's ledger recorded the batch: the envelopes' leaves are `first`, `first + 1`, … in the order
+    of the batch tree, and `tree_size`/`root` its tree head right after they were appended."""
+
+    first: int
+    tree_size: int
+    root: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReceiptClaims:
+    """What the receiver signed about the envelopes of one version-2 batch it stored: the RFC 9162 root of a tree
+    whose leaves are their ledger leaves, in order; a message is proven by its leaf and an inclusion path."""
+
+    digest: str  # SHA-256 (hex) of the sealed batch as the receiver got it
+    channel: str
+    sender: str
+    receiver: str
+    received_at: datetime
+    count: int  # the envelopes stored, the leaves of the batch tree
+    root: bytes  # MTH of their ledger leaves
+    ledger: BatchLedger
+
+
+def verify_batch_receipt(token: str, peer: PinnedPeer | PublicKeys, at: datetime | None = None) -> BatchReceiptClaims:
+    """Verify the receiver's signature on a batch receipt with its pinned key, then read every claim once."""
+    if isinstance(peer, PublicKeys):
+        peer = PinnedPeer("", peer)
+    kid = signed_kid(token, RECEIPT_TYP)
+    key = peer.signing_key(kid, at)
+    if key is None:
+        raise MalformedArtefact(
+            _("receipt is signed by key {kid}, not the peer's pinned key {signing_fingerprint}").format(
+                kid=kid, signing_fingerprint=peer.keys.signing_fingerprint
+            )
+        )
+    claims = verify_claims(token, key)
+    typ = required(claims, "receipt", "typ", str)
+    if typ != BATCH_RECEIPT_CLAIM_TYP:
+        raise MalformedArtefact(
+            _("receipt claim 'typ' is {typ!r}, expected {expected!r}").format(
+                typ=typ[:80], expected=BATCH_RECEIPT_CLAIM_TYP
+            )
+        )
+    digest = required(claims, "receipt", "digest", str)
+    hash_hex(digest, "receipt", "digest")
+    ledger = required(claims, "receipt", "ledger", dict)
+    count = positive(required(claims, "receipt", "count", int), "receipt", "count")
+    first = required(ledger, "receipt ledger", "first", int)
+    tree_size = required(ledger, "receipt ledger", "tree_size", int)
+    if not first >= 0 or first + count > tree_size:
+        raise MalformedArtefact(
+            _("receipt names leaves {first} to {last} of a tree of {tree_size} leaves, expected them inside it").format(
+                first=first, last=first + count - 1, tree_size=tree_size
+            )
+        )
+    return BatchReceiptClaims(
+        digest=digest,
+        channel=required(claims, "receipt", "channel", str),
+        sender=required(claims, "receipt", "sender", str),
+        receiver=required(claims, "receipt", "receiver", str),
+        received_at=utc_time(required(claims, "receipt", "received_at", str), "receipt", "received_at"),
+        count=count,
+        root=hash_hex(required(claims, "receipt", "root", str), "receipt", "root"),
+        ledger=BatchLedger(
+            first=first,
+            tree_size=tree_size,
+            root=hash_hex(required(ledger, "receipt ledger", "root", str), "receipt ledger", "root"),
+        ),
     )

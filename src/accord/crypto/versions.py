@@ -21,8 +21,10 @@ VERSIONS_CLAIM = "versions"  # in a descriptor and a hello: {"envelope": [1], "p
 ENVELOPE_VERSION_CLAIM = "ver"  # in an envelope's signed claims
 LEGACY_VERSION = 1  # what a peer that advertises nothing speaks, and what an envelope without `ver` is
 
-# The envelope's format: its JWE and JWS headers, its claims, one message, notice or attachment per envelope.
-ENVELOPE_VERSIONS: tuple[int, ...] = (1,)
+# The envelope's format. 1: one JWE per message, notice or attachment around its JWS, one receipt each. 2: one JWE
+# around a batch of JWS, each message still signed on its own, one receipt for the batch (accord.ledger.batch_receipts).
+ENVELOPE_VERSIONS: tuple[int, ...] = (1, 2)
+BATCH_VERSION = 2  # the first envelope version that carries a batch
 # The federation calls between nodes (/federation/v1: envelope batches, attachments, hello, checkpoints, proofs).
 PROTOCOL_VERSIONS: tuple[int, ...] = (1,)
 # A peer's list is read up to this length, a version up to this number: anything beyond is not a version list.

@@ -19,9 +19,9 @@ from sqlalchemy import Connection, bindparam, case, delete, insert, select, upda
 from sqlalchemy.exc import SQLAlchemyError
 from uuid6 import uuid7
 
-from accord.crypto.envelope import seal_envelope
-from accord.crypto.receipts import verify_receipt
-from accord.crypto.versions import ENVELOPE_VERSION_CLAIM, NoCommonVersion
+from accord.crypto.envelope import seal_batch, seal_envelope, sign_envelope
+from accord.crypto.receipts import BatchReceiptClaims
+from accord.crypto.versions import BATCH_VERSION, ENVELOPE_VERSION_CLAIM, NoCommonVersion
 from accord.domain.messages import DeliveryState
 from accord.errors import AccordError
 from accord.exchange.assurances import stored_assurance_refs, with_refs
@@ -45,6 +45,7 @@ from accord.exchange.rotation import deliver_rotations
 from accord.exchange.transport import PeerClient, PeerUnreachable
 from accord.exchange.uploads import UploadKind, sign_upload
 from accord.ledger.alarms import AlarmKind, Recurrence, raise_alarm
+from accord.ledger.batch_receipts import verify_delivery_receipt
 from accord.ledger.events import EventType, append_events, event_row
 from accord.ledger.notes import origin_for
 from accord.node import Node
@@ -140,8 +141,8 @@ class DeliveryWorker:
             settled.extend(self._post(peer, version, ready))
         self._settle(peer, settled)
 
-    def _seal(self, peer: PeerRecord, version: int, item: OutboxItem) -> str:
-        claims = {
+    def _claims(self, peer: PeerRecord, version: int, item: OutboxItem) -> dict[str, Any]:
+        return {
             ENVELOPE_VERSION_CLAIM: version,
             "iss": self.node.node_id,
             "aud": peer.node_id,
@@ -152,11 +153,23 @@ class DeliveryWorker:
             "seq": item.seq,
             "body": json.loads(item.body),
         }
-        return seal_envelope(claims, self.node.keys, peer.pinned.keys)
+
+    def _body(self, peer: PeerRecord, version: int, items: list[OutboxItem]) -> bytes:
+        """Version 2: each envelope signed, the batch sealed once; version 1: each envelope signed and sealed."""
+        if version >= BATCH_VERSION:
+            signed = [sign_envelope(self._claims(peer, version, item), self.node.keys) for item in items]
+            return json.dumps({"batch": seal_batch(signed, peer.pinned.keys)}, separators=(",", ":")).encode()
+        envelopes = [
+            {
+                "ref": item.ref_id,
+                "token": seal_envelope(self._claims(peer, version, item), self.node.keys, peer.pinned.keys),
+            }
+            for item in items
+        ]
+        return json.dumps({"envelopes": envelopes}, separators=(",", ":")).encode()
 
     def _post(self, peer: PeerRecord, version: int, items: list[OutboxItem]) -> list[_Settled]:
-        envelopes = [{"ref": item.ref_id, "token": self._seal(peer, version, item)} for item in items]
-        batch = json.dumps({"envelopes": envelopes}, separators=(",", ":")).encode()
+        batch = self._body(peer, version, items)
         self._mark_sent(peer, items)
         started = time.monotonic()
         try:
@@ -175,13 +188,18 @@ class DeliveryWorker:
             error = f"peer answered HTTP {answer.status} without per-envelope results{refused}"
             return [_Settled(item, retry_error=error, channel_down=True) for item in items]
         self.watch.answered(peer.node_id, datetime.now(UTC))
-        return [self._settle_one(peer, item, result) for item, result in zip(items, results, strict=True)]
+        now, verified = datetime.now(UTC), dict[str, BatchReceiptClaims]()
+        return [
+            self._settle_one(peer, item, result, now, verified) for item, result in zip(items, results, strict=True)
+        ]
 
-    def _settle_one(self, peer: PeerRecord, item: OutboxItem, result: Any) -> _Settled:
+    def _settle_one(
+        self, peer: PeerRecord, item: OutboxItem, result: Any, now: datetime, verified: dict[str, BatchReceiptClaims]
+    ) -> _Settled:
         receipt = result.get("receipt") if isinstance(result, dict) else None
         if isinstance(receipt, str):
             try:
-                verify_receipt(receipt, peer.pinned, item.ref_id, datetime.now(UTC))
+                verify_delivery_receipt(receipt, peer.pinned, item.ref_id, now, verified)
             except AccordError as exc:
                 return _Settled(item, retry_error=f"peer's receipt does not verify: {exc.detail}")
             return _Settled(item, receipt=receipt)

@@ -40,6 +40,12 @@ def gather_evidence(node: Node, conn: Connection, message: Message) -> Evidence:
     )
 
 
+def current_pack_label(node: Node) -> str | None:
+    """The label of the pack deciding now (None: no pack, or none that loads)."""
+    pack = _pack_of(node.policy)
+    return pack.label if pack is not None else None
+
+
 def decide_disclosure(node: Node, conn: Connection, message: Message, principal: Principal) -> DisclosureDecision:
     return node.policy.decide(message, principal, gather_evidence(node, conn, message))
 

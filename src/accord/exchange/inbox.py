@@ -26,10 +26,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from accord.crypto.canonical import canonical_json, sha256_hex
-from accord.crypto.envelope import OpenedEnvelope, PinnedPeer, open_envelope
+from accord.crypto.envelope import OpenedEnvelope, PinnedPeer, open_batch, open_envelope, verify_envelope
 from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope
 from accord.crypto.receipts import sign_receipt
-from accord.crypto.versions import require_known_envelope_version
+from accord.crypto.versions import BATCH_VERSION, require_known_envelope_version
 from accord.directory.officers import officer_by_username
 from accord.domain.messages import AMENDMENT_EFFECT, DeliveryState, Direction, Message, MessageKind
 from accord.errors import AccordError, InvalidInput, PayloadTooLarge
@@ -50,7 +50,8 @@ from accord.exchange.roster import check_named_readers_here
 from accord.exchange.sending import link_attachments, message_row
 from accord.exchange.uploads import AnnouncedUpload
 from accord.i18n import _
-from accord.ledger.events import EventType, append_events, event_row
+from accord.ledger.batch_receipts import BatchEntry, batch_receipt_claims, batch_tree, delivery_proof
+from accord.ledger.events import Appended, EventType, append_events, event_row
 from accord.node import Node
 from accord.store.search import insert_messages
 from accord.store.tables import blobs, inbound_envelopes, messages, refused_envelopes
@@ -92,6 +93,7 @@ class _Incoming:
     payload_kind: PayloadKindHandler | None = None
     referenced: list[str] = field(default_factory=list)
     warnings: tuple[ArrivalWarning, ...] = ()  # accepted with these (kind checks; the directory adds its own)
+    screening: dict[str, Any] | None = None  # this node's neutrality screen of a message on arrival
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,30 +117,86 @@ class _SignedRefusal:
 
 def accept_envelopes(node: Node, submissions: Sequence[tuple[str | None, str]], *, source: str) -> list[EnvelopeResult]:
     """Verify and store a batch from `source` (a client address); returns one result per submission, in order."""
-    results: list[EnvelopeResult | None] = [None] * len(submissions)
     refresh_keys(node)  # a rotation at the command line: envelopes sealed to the new key open at once
     with node.engine.connect() as conn:
         peers = load_peers(node, conn)
-    incoming: list[_Incoming] = []
-    opened: dict[int, OpenedEnvelope] = {}
     now_s = int(time.time())
-    for index, (ref, token) in enumerate(submissions):
+    opened: list[tuple[str | None, OpenedEnvelope | AccordError]] = []
+    for ref, token in submissions:
         try:
-            opened[index] = _open(node, peers, token, now_s)
-            incoming.append(_validate(node, peers, index, opened[index]))
+            opened.append((ref, _open(node, peers, token, now_s)))
+        except AccordError as problem:
+            opened.append((ref, problem))
+    return _accept(node, peers, opened, source, None)
+
+
+def accept_batch(node: Node, token: str, *, source: str) -> list[EnvelopeResult]:
+    """Version 2: decrypt one sealed batch, then verify and store each envelope it carries on its own, as if it came
+    alone: one that fails is refused and the others are stored. One receipt is signed for those stored; each one's
+    result carries it with the envelope's inclusion proof (`accord.ledger.batch_receipts`). A batch that does not
+    decrypt is refused as a whole (raised)."""
+    refresh_keys(node)
+    with node.engine.connect() as conn:
+        peers = load_peers(node, conn)
+    if not isinstance(token, str) or token.count(".") != 4:
+        raise MalformedArtefact(_("a batch is a JWE in compact serialisation (five dot-separated parts)"))
+    signed = open_batch(token, node.keys)
+    now_s = int(time.time())
+    find = _find_peer(peers)
+    opened: list[tuple[str | None, OpenedEnvelope | AccordError]] = []
+    sender: str | None = None
+    for jws in signed:
+        try:
+            envelope = verify_envelope(
+                jws, node.node_id, find, now_s, node.settings.max_envelope_age_s, node.settings.clock_skew_s
+            )
+            if envelope.claims.ver < BATCH_VERSION:
+                raise InvalidInput(
+                    _("an envelope of version {ver} cannot travel in a batch; version {batch} can").format(
+                        ver=envelope.claims.ver, batch=BATCH_VERSION
+                    )
+                )
+            sender = sender or envelope.sender.node_id
+            if envelope.sender.node_id != sender:
+                raise MalformedArtefact(_("the envelopes of one batch come from one node"))
+            opened.append((envelope.claims.ref, envelope))
+        except AccordError as problem:
+            opened.append((None, problem))
+    return _accept(node, peers, opened, source, sha256_hex(token.encode()))
+
+
+def _accept(
+    node: Node,
+    peers: Sequence[PeerRecord],
+    opened: Sequence[tuple[str | None, OpenedEnvelope | AccordError]],
+    source: str,
+    batch_digest: str | None,
+) -> list[EnvelopeResult]:
+    """Judge and store what was opened (`batch_digest`: a version-2 batch's, receipted once), log the refusals."""
+    results: list[EnvelopeResult | None] = [None] * len(opened)
+    incoming: list[_Incoming] = []
+    for index, (ref, envelope) in enumerate(opened):
+        try:
+            if isinstance(envelope, AccordError):
+                raise envelope
+            incoming.append(_validate(node, peers, index, envelope))
         except AccordError as problem:
             results[index] = EnvelopeResult(ref, Outcome.REFUSED, problem=problem)
+    # The screen reads only the message and the pack: screened here, not while the store holds the writer's lock.
+    for item in incoming:
+        if item.message is not None:
+            item.screening = screen_on_arrival(node, item.message)
     if incoming:
-        for index, result in _store_retrying_conflicts(node, incoming).items():
+        for index, result in _store_retrying_conflicts(node, incoming, batch_digest).items():
             results[index] = result
     signed: list[_SignedRefusal] = []
     unsigned: list[AccordError] = []
     for index, outcome in enumerate(results):
         if outcome is None or outcome.problem is None:
             continue
-        envelope = opened.get(index)
+        envelope = opened[index][1]
         # A replay is the peer's envelope, but presented by whoever holds a copy: counted, like what fails to open.
-        if envelope is None or isinstance(outcome.problem, ReplayedEnvelope):
+        if isinstance(envelope, AccordError) or isinstance(outcome.problem, ReplayedEnvelope):
             unsigned.append(outcome.problem)
         else:
             signed.append(_SignedRefusal(envelope.sender.node_id, envelope.jti, envelope.claims.ref, outcome.problem))
@@ -158,13 +216,15 @@ def record_request_refusal(node: Node, problem: AccordError, *, endpoint: Endpoi
     _count_refusals(node, [problem], endpoint, source)
 
 
-def _store_retrying_conflicts(node: Node, incoming: list[_Incoming]) -> dict[int, EnvelopeResult]:
+def _store_retrying_conflicts(
+    node: Node, incoming: list[_Incoming], batch_digest: str | None
+) -> dict[int, EnvelopeResult]:
     """Store in one transaction; if a concurrent request stored the same envelope (or seq) between our checks and
     our insert, the unique constraints roll us back and a fresh attempt sees it as a replay or duplicate."""
     for attempt in range(_STORE_ATTEMPTS):
         try:
             with node.engine.begin() as conn:
-                return _store(node, conn, incoming)
+                return _store(node, conn, incoming, batch_digest)
         except IntegrityError:
             if attempt == _STORE_ATTEMPTS - 1:
                 raise
@@ -302,7 +362,9 @@ def _validate_message(node: Node, peer: PeerRecord, body: dict[str, Any]) -> tup
     return message, warnings
 
 
-def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int, EnvelopeResult]:
+def _store(
+    node: Node, conn: Connection, incoming: list[_Incoming], batch_digest: str | None
+) -> dict[int, EnvelopeResult]:
     results: dict[int, EnvelopeResult] = {}
     jtis = [i.envelope.jti for i in incoming]
     refs = [i.ref_id for i in incoming]
@@ -371,7 +433,7 @@ def _store(node: Node, conn: Connection, incoming: list[_Incoming]) -> dict[int,
             referenced[item.message.id] = _BatchMessage(item.message.id, Direction.INCOMING.value, item.message.kind)
         admitted.append(item)
     if admitted:
-        for item, receipt in _persist(node, conn, admitted, now):
+        for item, receipt in _persist(node, conn, admitted, now, batch_digest):
             results[item.index] = EnvelopeResult(item.ref_id, Outcome.ACCEPTED, receipt=receipt)
     return results
 
@@ -451,14 +513,16 @@ def _receipt_claims(node: Node, item: _Incoming, now: datetime, ledger: dict[str
     }
 
 
-def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datetime) -> list[tuple[_Incoming, str]]:
+def _persist(
+    node: Node, conn: Connection, admitted: list[_Incoming], now: datetime, batch_digest: str | None
+) -> list[tuple[_Incoming, str]]:
     """Log, sign the receipts (which name the log entries), then store; all in the caller's transaction."""
     received = [
         event_row(
             EventType.ENVELOPE_RECEIVED,
             i.envelope.sender.node_id,
             with_refs(
-                {"ref": i.ref_id, "peer": i.envelope.sender.node_id, "seq": i.seq, "kind": i.envelope.kind},
+                _received_refs(i, batched=batch_digest is not None),
                 assurance_refs(i.message.assurances if i.message is not None else ()),
             ),
             at=now,
@@ -466,17 +530,20 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
         | {"payload_sha256": i.envelope.digest}
         for i in admitted
     ]
-    screenings = {i.message.id: screen_on_arrival(node, i.message) for i in admitted if i.message is not None}
+    screenings = {i.message.id: i.screening for i in admitted if i.message is not None}
     logged = append_events(conn, received + _effect_events(admitted, now) + _screening_events(node, screenings, now))
-    accepted = []
-    for offset, item in enumerate(admitted):
-        ledger = {
-            "index": logged.indexes[offset],
-            "leaf_hash": logged.leaf_hashes[offset].hex(),
-            "tree_size": logged.size,
-            "root": logged.root.hex(),
-        }
-        accepted.append((item, sign_receipt(_receipt_claims(node, item, now, ledger), node.keys)))
+    if batch_digest is not None:
+        accepted = _batch_receipted(node, admitted, received, logged, now, batch_digest)
+    else:
+        accepted = []
+        for offset, item in enumerate(admitted):
+            ledger = {
+                "index": logged.indexes[offset],
+                "leaf_hash": logged.leaf_hashes[offset].hex(),
+                "tree_size": logged.size,
+                "root": logged.root.hex(),
+            }
+            accepted.append((item, sign_receipt(_receipt_claims(node, item, now, ledger), node.keys)))
     conn.execute(
         insert(inbound_envelopes),
         [
@@ -548,6 +615,67 @@ def _persist(node: Node, conn: Connection, admitted: list[_Incoming], now: datet
         if i.payload is not None and i.payload_kind is not None:
             i.payload_kind.apply_incoming(node, conn, i.payload, i.envelope.sender.node_id)
     return accepted
+
+
+def _received_refs(item: _Incoming, *, batched: bool) -> dict[str, str | int | None]:
+    refs: dict[str, str | int | None] = {
+        "ref": item.ref_id,
+        "peer": item.envelope.sender.node_id,
+        "seq": item.seq,
+        "kind": item.envelope.kind,
+    }
+    if batched:  # the leaf is what the batch receipt's root names: it names the envelope's id too
+        refs["jti"] = item.envelope.jti
+    return refs
+
+
+def _batch_receipted(
+    node: Node,
+    admitted: list[_Incoming],
+    received: list[dict[str, Any]],
+    logged: Appended,
+    now: datetime,
+    batch_digest: str,
+) -> list[tuple[_Incoming, str]]:
+    """One receipt for the batch: the root of the tree of the envelopes' `envelope.received` leaves (appended first,
+    in order); each envelope's proof of delivery is that receipt with its leaf's inclusion path."""
+    count = len(admitted)
+    leaves = logged.leaf_hashes[:count]
+    root, paths = batch_tree(leaves)
+    first = admitted[0]
+    claims = batch_receipt_claims(
+        digest=batch_digest,
+        channel=first.channel,
+        sender=first.envelope.sender.node_id,
+        receiver=node.node_id,
+        received_at=now,
+        root=root,
+        count=count,
+        first=logged.indexes[0],
+        tree_size=logged.size,
+        ledger_root=logged.root,
+    )
+    receipt = sign_receipt(claims, node.keys)
+    return [
+        (
+            item,
+            delivery_proof(
+                receipt,
+                BatchEntry(
+                    ref=item.ref_id,
+                    kind=item.envelope.kind,
+                    jti=item.envelope.jti,
+                    digest=item.envelope.digest,
+                    seq=item.seq,
+                    actor=item.envelope.sender.node_id,
+                    refs=json.loads(received[offset]["refs"]),
+                ),
+                offset,
+                paths[offset],
+            ),
+        )
+        for offset, item in enumerate(admitted)
+    ]
 
 
 def _effect_events(admitted: list[_Incoming], now: datetime) -> list[dict[str, Any]]:

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from accord.crypto.receipts import verify_receipt
 from accord.errors import InvalidInput, NotFound
 from accord.exchange.transport import PeerClient, PeerUnreachable
 from accord.i18n import _
+from accord.ledger.batch_receipts import verify_delivery_receipt
 from accord.ledger.checkpoints import StoredCheckpoint, latest, ledger_size
 from accord.ledger.errors import ProofFailed
 from accord.ledger.leaves import EventType, leaf_bytes, leaf_record
@@ -112,7 +112,7 @@ def _proven(log: str, index: int, event: str, leaf: bytes, proof: list[bytes], a
 def _receiver_leaf(
     node: Node, peer: PeerRecord, message_id: str, receipt: str, client: PeerClient | None
 ) -> ProvenLeaf:
-    claims = verify_receipt(receipt, peer.pinned, message_id)
+    claims = verify_delivery_receipt(receipt, peer.pinned, message_id)
     index, claimed = claims.ledger.index, claims.ledger.leaf_hash
     # The receiver's leaf is rebuilt from what the receipt says, so the proof binds this exact envelope.
     record = leaf_record(
@@ -120,7 +120,7 @@ def _receiver_leaf(
         claims.received_at,
         EventType.ENVELOPE_RECEIVED.value,
         node.node_id,  # the receiver logs the sender as the actor and the peer
-        {"kind": claims.kind, "peer": node.node_id, "ref": message_id, "seq": claims.seq},
+        claims.leaf_refs or {"kind": claims.kind, "peer": node.node_id, "ref": message_id, "seq": claims.seq},
         claims.digest,
     )
     rebuilt = leaf_hash(leaf_bytes(record))

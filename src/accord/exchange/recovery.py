@@ -17,7 +17,6 @@ from sqlalchemy import Connection, func, insert, select, update
 from uuid6 import uuid7
 
 from accord.crypto.errors import MalformedArtefact
-from accord.crypto.receipts import verify_receipt
 from accord.crypto.signing import sign_claims, signed_kid, verify_claims
 from accord.domain.messages import DeliveryState, Direction, Message
 from accord.errors import AccordError, Conflict
@@ -34,6 +33,7 @@ from accord.exchange.restores import (
 from accord.exchange.sending import message_row
 from accord.exchange.transport import PeerAnswer, PeerClient
 from accord.i18n import N_, _
+from accord.ledger.batch_receipts import verify_delivery_receipt
 from accord.ledger.checkpoints import (
     CheckpointOutOfStep,
     InconsistentCheckpoint,
@@ -375,7 +375,7 @@ def _rebuild_own(
             not_recovered.append({"ref": ref, "seq": item.get("seq"), "kind": item.get("kind")})
             continue
         try:
-            claims = verify_receipt(receipt, peer.pinned, str(ref))  # kept receipts: history
+            claims = verify_delivery_receipt(receipt, peer.pinned, str(ref))  # kept receipts: history
             message = Message.model_validate_json(content)
         except (AccordError, ValueError) as exc:
             not_recovered.append({"ref": ref, "seq": item.get("seq"), "kind": item.get("kind"), "why": str(exc)[:200]})

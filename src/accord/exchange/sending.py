@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, insert, select, update
@@ -29,9 +29,9 @@ from accord.domain.messages import (
     SubjectKind,
 )
 from accord.domain.replies import inherited_handling, reply_title, weakenings, with_original_codes
-from accord.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from accord.errors import AccordError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from accord.exchange.assurances import assurance_refs, with_refs
-from accord.exchange.disclosure import decide_disclosure
+from accord.exchange.disclosure import current_pack_label, decide_disclosure, gather_evidence
 from accord.exchange.errors import (
     AboveChannelCeiling,
     H3RestrictionUnstated,
@@ -53,6 +53,7 @@ from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
 from accord.policy.engine import DisclosureDecision, Principal, Verdict
 from accord.policy.offences import offence_taxonomy, statutes_of
+from accord.policy.screens import Evidence
 from accord.policy.screens.offences import OFFENCE_REQUIRED_KINDS
 from accord.store.search import insert_messages
 from accord.store.tables import blobs, message_attachments, messages
@@ -78,12 +79,61 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
     """Validate every draft, decide policy on each, queue the allowed ones; all or nothing."""
     require_sender(officer)
     now = datetime.now(UTC)
+    # The pack's screens are most of a decision's cost and read nothing but the message and its evidence: they run
+    # first on a read snapshot, so that a large batch does not hold the writer's lock (other senders' urgent messages,
+    # delivery, the inbox) while it is screened. Under the lock every check runs again, and a decision taken ahead is
+    # kept only for the same message, on the same evidence, by the same pack.
+    with node.engine.connect() as conn:
+        ahead = [_decide_ahead(node, conn, officer, draft, now) for draft in drafts]
     with node.engine.begin() as conn:
         peer = peer_for_party(node, conn, node.party.other)
-        built = [_cited_message(node, conn, officer, draft, now) for draft in drafts]
-        queued = _decide_and_queue(node, conn, officer, peer, built, now)
+        built = [
+            _as_ahead(_cited_message(node, conn, officer, draft, now), early)
+            for draft, early in zip(drafts, ahead, strict=True)
+        ]
+        queued = _decide_and_queue(node, conn, officer, peer, built, now, ahead)
     node.outbox_signal.set()
     return queued
+
+
+@dataclass(frozen=True, slots=True)
+class _Ahead:
+    """A draft's message and the decision on it, taken on a read snapshot before the write transaction."""
+
+    message: Message
+    evidence: Evidence
+    decision: DisclosureDecision
+
+
+def _decide_ahead(node: Node, conn: Connection, officer: Officer, draft: MessageDraft, now: datetime) -> _Ahead | None:
+    try:
+        message = _cited_message(node, conn, officer, draft, now)
+    except AccordError:
+        return None  # refused again, and reported, under the lock
+    evidence = gather_evidence(node, conn, message)
+    return _Ahead(message, evidence, node.policy.decide(message, _principal(node, officer), evidence))
+
+
+def _as_ahead(message: Message, ahead: _Ahead | None) -> Message:
+    """The message built ahead, if the one built under the lock is the same but for its fresh ids."""
+    if ahead is None:
+        return message
+    same = message.model_copy(update={"id": ahead.message.id, "case_id": ahead.message.case_id})
+    return ahead.message if same == ahead.message else message
+
+
+def _decision(
+    node: Node, conn: Connection, message: Message, principal: Principal, ahead: _Ahead | None
+) -> DisclosureDecision:
+    evidence = gather_evidence(node, conn, message)
+    if (
+        ahead is not None
+        and ahead.message is message
+        and replace(evidence, at=ahead.evidence.at) == ahead.evidence
+        and ahead.decision.pack == current_pack_label(node)
+    ):
+        return ahead.decision
+    return node.policy.decide(message, principal, evidence)
 
 
 def require_sender(officer: Officer) -> None:
@@ -222,10 +272,17 @@ def decide_and_queue(
 
 
 def _decide_and_queue(
-    node: Node, conn: Connection, officer: Officer, peer: PeerRecord, built: Sequence[Message], now: datetime
+    node: Node,
+    conn: Connection,
+    officer: Officer,
+    peer: PeerRecord,
+    built: Sequence[Message],
+    now: datetime,
+    ahead: Sequence[_Ahead | None] | None = None,
 ) -> list[Queued]:
     principal = _principal(node, officer)
-    decisions = [decide_disclosure(node, conn, message, principal) for message in built]
+    early = ahead if ahead is not None else [None] * len(built)
+    decisions = [_decision(node, conn, m, principal, a) for m, a in zip(built, early, strict=True)]
     allowed = [m for m, d in zip(built, decisions, strict=True) if d.verdict is Verdict.ALLOW]
     contents = {m.id: canonical_json(m.model_dump(mode="json")) for m in built}
     seqs = dict(

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from accord.crypto.errors import VerificationFailed
-from accord.crypto.receipts import LedgerPosition, verify_receipt
-from accord.crypto.signing import signed_kid, unverified_claims, verify_claims
+from accord.crypto.receipts import LedgerPosition
+from accord.crypto.signing import signed_kid, verify_claims
 from accord.i18n import _
+from accord.ledger.batch_receipts import receipt_signer_claims, verify_delivery_receipt
 from accord.ledger.bundle import (
     EMPTY_SUMMARY,
     GZIP_MAGIC,
@@ -378,10 +379,10 @@ class _CaseAudit:
             if not isinstance(receipt, str):
                 continue
             try:
-                receiver = keys.get(str(unverified_claims(receipt).get("receiver")))
+                receiver = keys.get(str(receipt_signer_claims(receipt).get("receiver")))
                 if receiver is None or not self.audit._counts(receiver):
                     raise VerificationFailed(_("the receiving node's key is not a trusted key in this export"))
-                claims = verify_receipt(receipt, receiver.keys, str(message.get("id")))
+                claims = verify_delivery_receipt(receipt, receiver.keys, str(message.get("id")))
             except VerificationFailed as exc:
                 self.problems.append(f"message {message.get('id')}: its receipt does not verify ({exc.detail})")
                 continue

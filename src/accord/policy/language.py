@@ -79,8 +79,10 @@ class Hit:
     end: int
 
 
-def tokenise(text: str) -> list[Token]:
-    return [_token(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text)]
+@lru_cache(maxsize=64)
+def tokenise(text: str) -> tuple[Token, ...]:
+    """The text's words with their keys; memoised, since every screen of a pack reads the same message text."""
+    return tuple(_token(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text))
 
 
 def has_words(text: str) -> bool:
@@ -120,6 +122,7 @@ class _Index:
     patterns: list[tuple[str, Term, tuple[str, ...], bool]]
     by_first: dict[tuple[bool, str], list[int]]
     stems: dict[tuple[bool, str], list[int]]
+    stem_lengths: dict[bool, list[int]]  # the lengths of the stems there are, so a word tries only those
 
 
 class Lexicon:
@@ -136,7 +139,7 @@ class Lexicon:
     def _index(self) -> _Index:
         """Built when the lexicon first reads a text, not when its file is validated at start-up: the keys of Hindi and
         Punjabi terms need the transliteration tables (see `_to_latin`)."""
-        index = _Index([], {}, {})
+        index = _Index([], {}, {}, {})
         for concept, term in self._terms:
             prefix = term.text.endswith("*")
             words = tokenise(term.text.rstrip("*"))
@@ -145,17 +148,26 @@ class Lexicon:
             index.patterns.append((concept, term, keys, prefix))
             where = (term.language.indic, keys[0])
             (index.stems if prefix and len(keys) == 1 else index.by_first).setdefault(where, []).append(at)
+        for indic in (False, True):
+            index.stem_lengths[indic] = sorted({len(key) for on, key in index.stems if on is indic})
         return index
 
     def find(self, text: str) -> list[Hit]:
         index = self._index
         tokens = tokenise(text)
         found: list[tuple[int, int]] = []  # (pattern, position of its first word)
+        by_first, stems, stem_lengths = index.by_first, index.stems, index.stem_lengths
         for i, token in enumerate(tokens):
             for indic, key in ((False, token.plain), (True, token.indic)):
-                found.extend((p, i) for p in index.by_first.get((indic, key), ()))
-                for end in range(1, len(key) + 1):
-                    found.extend((p, i) for p in index.stems.get((indic, key[:end]), ()))
+                starting = by_first.get((indic, key))
+                if starting:
+                    found.extend((p, i) for p in starting)
+                for end in stem_lengths[indic]:
+                    if end > len(key):
+                        break
+                    stemmed = stems.get((indic, key[:end]))
+                    if stemmed:
+                        found.extend((p, i) for p in stemmed)
         hits: list[tuple[int, Hit]] = []
         for p, i in found:
             concept, term, keys, prefix = index.patterns[p]

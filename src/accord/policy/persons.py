@@ -95,6 +95,9 @@ class _FirstWords:
     prefixes: tuple[str, ...]
 
 
+_LINES_REMEMBERED = 256
+
+
 class PersonRecords:
     """The vocabulary compiled: counts person records in text, tables and JSON."""
 
@@ -116,6 +119,7 @@ class PersonRecords:
         )
         self._not_person = frozenset(w.casefold() for w in vocabulary.not_person_words)
         self._particles = frozenset(w.casefold() for w in vocabulary.name_particles)
+        self._lines: dict[str, _Line] = {}  # lines read lately: a message's screens read each of its lines twice
         self._field_names: dict[str, PersonField | None] = {}  # headings and keys repeat: each is read once
 
     @cached_property
@@ -227,6 +231,15 @@ class PersonRecords:
         return spans
 
     def _line(self, raw: str) -> _Line:
+        known = self._lines.get(raw)
+        if known is None:
+            known = self._read_line(raw)
+            if len(self._lines) >= _LINES_REMEMBERED:
+                self._lines.clear()
+            self._lines[raw] = known
+        return known
+
+    def _read_line(self, raw: str) -> _Line:
         line = _ENUMERATION.sub("", _ascii_digits(raw), count=1)
         name = key = named_in_prose = labelled_key = False
         single_before = False  # the field before was one capitalised word ("Kumar, Rajesh, 1980-02-03")
