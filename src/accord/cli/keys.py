@@ -41,8 +41,10 @@ def keys_rotate(
     from accord.crypto.keys import KeyRole
     from accord.exchange.rotation import deliver_rotations
     from accord.exchange.transport import PeerClient
-    from accord.trust.rotation import rotate_own_key
+    from accord.store.modes import restrict_umask
+    from accord.trust.rotation import rotate_own_key, taken_by_peer
 
+    restrict_umask()  # the archived key, the new key and the pack's new seal are the owner's alone
     if signing == encryption:
         stop(_("choose one key: --signing or --encryption"))
     role = KeyRole.SIGNING if signing else KeyRole.ENCRYPTION
@@ -52,7 +54,8 @@ def keys_rotate(
         except AccordError as exc:
             stop(exc.detail)
         with PeerClient(timeout_s=15.0, connect_timeout_s=3.0) as client:
-            delivered = deliver_rotations(node, client)
+            deliver_rotations(node, client)
+        delivered = taken_by_peer(node, rotation)
     console.print(_("[green]{role} key rotated[/] on {node_id}").format(role=role.value, node_id=node.node_id))
     console.print(_("old key  {fingerprint}").format(fingerprint=rotation.old_fingerprint))
     console.print(_("new key  {fingerprint}").format(fingerprint=rotation.new_fingerprint))

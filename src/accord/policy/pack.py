@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -276,7 +277,10 @@ def reseal_installed_pack(directory: Path, old: PublicKeys, keys: NodeKeys) -> N
     load_installed_pack(directory, old)
     claims = verify_claims(token, old.signing)
     staged = directory / (SIGNATURE + ".new")
-    staged.write_text(sign_claims(claims, keys.signing, PACK_TYP) + "\n", encoding="utf-8")
+    staged.unlink(missing_ok=True)
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the node's files are the owner's alone
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(sign_claims(claims, keys.signing, PACK_TYP) + "\n")
     staged.replace(directory / SIGNATURE)
 
 

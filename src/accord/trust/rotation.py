@@ -154,6 +154,20 @@ def unsent_rotations(node: Node) -> list[UnsentRotation]:
     return found
 
 
+def taken_by_peer(node: Node, rotation: OwnRotation) -> bool:
+    """Whether the peer has taken this node's statement, whoever offered it (the command, or a running node's
+    delivery worker, which may have been first)."""
+    with node.engine.connect() as conn:
+        state = conn.scalar(
+            select(key_rotations.c.state).where(
+                key_rotations.c.node_id == node.node_id,
+                key_rotations.c.role == rotation.role.value,
+                key_rotations.c.new_fingerprint == rotation.new_fingerprint,
+            )
+        )
+    return state == DELIVERED
+
+
 def mark_delivered(node: Node, rotation: UnsentRotation, held: bool) -> None:
     with node.engine.begin() as conn:
         changed = conn.execute(
