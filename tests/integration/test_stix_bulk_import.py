@@ -21,7 +21,7 @@ from accord.focus.cyber.bulk import import_objects
 from accord.focus.cyber.collections import load_collections
 from accord.focus.cyber.store import ObjectFilters, query_objects
 from accord.store.tables import messages, stix_objects
-from tests.conftest import DatabaseFactory, databases_for
+from tests.conftest import databases_for
 from tests.integration.nodes import PairTemplates, RunningNode, open_local
 
 # Thousands of objects through the validator and the store, in subprocesses (`-m "not slow"` leaves them out).
@@ -79,8 +79,11 @@ def write_bundle(path: Path, objects: Iterator[dict[str, Any]]) -> Path:
 
 
 @pytest.fixture
-def canada(templates: PairTemplates, databases: DatabaseFactory, tmp_path: Path) -> Iterator[RunningNode]:
-    """A Canada node's data directory and database (with its India peer pinned); not serving."""
+def canada(templates: PairTemplates, tmp_path: Path) -> Iterator[RunningNode]:
+    """A Canada node's data directory and database (with its India peer pinned); not serving. On SQLite: what is
+    checked here is the import's (positions, refusals, batches, progress); the store's own statements, the held
+    objects' lookup among them, run on both backends in tests/store/test_stix_store.py."""
+    databases = databases_for("sqlite", tmp_path)
     ca, in_ = templates.copy(databases, tmp_path)
     yield ca
     ca.dispose()
