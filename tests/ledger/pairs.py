@@ -33,6 +33,7 @@ from accord.ledger.tree import MemoryTree, consistency_proof, leaf_hash
 from accord.node import Node
 from accord.store.tables import checkpoints, ledger_head
 from accord.trust.peers import export_descriptor, load_peers, pin_peer
+from tests.conftest import DatabaseFactory
 
 # Canada's ledger opens with what node init logs (node.initialised, workplan.initialised, policy.pack_installed,
 # peer.pinned); events are added up to each checkpoint size and India countersigns each checkpoint, then 5 more
@@ -219,3 +220,17 @@ def add_checkpoint(bundle: dict[str, Any], log_key: OKPKey) -> None:
     bundle["checkpoints"].append({"note": signed.note, "cosigner": None, "cosignature": None})
     proof = [p.hex() for p in consistency_proof(tree, newest, size)]
     bundle["consistency"].append({"from_size": newest, "to_size": size, "proof": proof})
+
+
+def open_pinned_nodes(databases: DatabaseFactory, tmp_path: Path) -> tuple[Node, Node]:
+    """Canada's and India's nodes, each pinning the other, open in this process (their federation address is the
+    discard port: nothing answers there, so whatever crosses is called in process)."""
+    opened = {}
+    for party in (Party.CA, Party.IN):
+        data_dir = tmp_path / party.value.lower()
+        data_dir.mkdir()
+        write_node_file(data_dir, "127.0.0.1", 9, None)
+        opened[party] = init_node(load_settings(data_dir, database_url=databases.new_url(party.value)), party)
+    pin_peer(opened[Party.CA], export_descriptor(opened[Party.IN]))
+    pin_peer(opened[Party.IN], export_descriptor(opened[Party.CA]))
+    return opened[Party.CA], opened[Party.IN]

@@ -18,10 +18,7 @@ from joserfc.jwk import OKPKey
 from sqlalchemy import delete, func, select, update
 from uuid6 import uuid7
 
-from accord.bootstrap import init_node
-from accord.config import load_settings, write_node_file
 from accord.crypto.errors import VerificationFailed
-from accord.domain.parties import Party
 from accord.exchange.recovery import RECOVERY_TYP, answer_recovery
 from accord.exchange.witnessing import countersign
 from accord.ledger.alarms import UNACKNOWLEDGED, AlarmKind, list_alarms
@@ -32,10 +29,10 @@ from accord.ledger.proofs import StoredTree
 from accord.ledger.tree import consistency_proof
 from accord.node import Node
 from accord.store.tables import checkpoints, events, ledger_head, ledger_nodes
-from accord.trust.peers import export_descriptor, pin_peer
 from accord.trust.requests import PeerNotAuthenticated
 from tests.conftest import DatabaseFactory
 from tests.integration.forgery import checkpoint_claims, sign_request
+from tests.ledger.pairs import open_pinned_nodes
 
 CA_LOG = "accord/ca-node-1"
 
@@ -54,17 +51,10 @@ class Pair:
 
 @pytest.fixture
 def pair(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Pair]:
-    opened = {}
-    for party in (Party.CA, Party.IN):
-        data_dir = tmp_path / party.value.lower()
-        data_dir.mkdir()
-        write_node_file(data_dir, "127.0.0.1", 9, None)  # the discard port: nothing answers there
-        opened[party] = init_node(load_settings(data_dir, database_url=databases.new_url(party.value)), party)
-    pin_peer(opened[Party.CA], export_descriptor(opened[Party.IN]))
-    pin_peer(opened[Party.IN], export_descriptor(opened[Party.CA]))
-    yield Pair(opened[Party.CA], opened[Party.IN], int(time.time()) - 600)
-    for node in opened.values():
-        node.close()
+    ca, india = open_pinned_nodes(databases, tmp_path)
+    yield Pair(ca, india, int(time.time()) - 600)
+    ca.close()
+    india.close()
 
 
 def grow(pair: Pair, count: int, branch: str = "first") -> int:

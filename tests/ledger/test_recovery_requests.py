@@ -14,33 +14,23 @@ from joserfc.jwk import OKPKey
 from sqlalchemy import func, select
 from uuid6 import uuid7
 
-from accord.bootstrap import init_node
-from accord.config import load_settings, write_node_file
 from accord.crypto.errors import MalformedArtefact
-from accord.domain.parties import Party
 from accord.exchange.recovery import RECOVERY_TYP, answer_recovery
 from accord.node import Node
 from accord.store.tables import events, outbox
-from accord.trust.peers import export_descriptor, pin_peer
 from accord.trust.requests import PeerNotAuthenticated
 from tests.conftest import DatabaseFactory
 from tests.integration.forgery import forge_signed_request, sign_request
+from tests.ledger.pairs import open_pinned_nodes
 
 
 @pytest.fixture
 def pair(databases: DatabaseFactory, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
     """Canada (restored, asking) and India (answering), each pinning the other, open in this process."""
-    opened = {}
-    for party in (Party.CA, Party.IN):
-        data_dir = tmp_path / party.value.lower()
-        data_dir.mkdir()
-        write_node_file(data_dir, "127.0.0.1", 9, None)  # the discard port: nothing answers there
-        opened[party] = init_node(load_settings(data_dir, database_url=databases.new_url(party.value)), party)
-    pin_peer(opened[Party.CA], export_descriptor(opened[Party.IN]))
-    pin_peer(opened[Party.IN], export_descriptor(opened[Party.CA]))
-    yield opened[Party.CA], opened[Party.IN]
-    for node in opened.values():
-        node.close()
+    ca, india = open_pinned_nodes(databases, tmp_path)
+    yield ca, india
+    ca.close()
+    india.close()
 
 
 def claims(ca: Node, india: Node, **overrides: Any) -> dict[str, Any]:

@@ -14,10 +14,7 @@ import pytest
 from joserfc.jwk import OKPKey
 from sqlalchemy import func, select
 
-from accord.bootstrap import init_node
-from accord.config import load_settings, write_node_file
 from accord.crypto.errors import BadSignature, MalformedArtefact
-from accord.domain.parties import Party
 from accord.exchange.witnessing import checkpoint_request, countersign
 from accord.ledger.alarms import UNACKNOWLEDGED, AlarmKind, list_alarms
 from accord.ledger.checkpoints import CheckpointOutOfStep, InconsistentCheckpoint, StaleCheckpoint
@@ -27,10 +24,11 @@ from accord.ledger.proofs import StoredTree
 from accord.ledger.tree import consistency_proof
 from accord.node import Node
 from accord.store.tables import checkpoints, ledger_alarms, ledger_head
-from accord.trust.peers import export_descriptor, load_peers, pin_peer
+from accord.trust.peers import load_peers
 from accord.trust.requests import PeerNotAuthenticated
 from tests.conftest import DatabaseFactory
 from tests.integration.forgery import checkpoint_claims, forge_signed_request, sign_request
+from tests.ledger.pairs import open_pinned_nodes
 
 CA_LOG = "accord/ca-node-1"
 
@@ -49,15 +47,8 @@ class Pair:
 
 @pytest.fixture
 def pair(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Pair]:
-    opened = {}
-    for party in (Party.CA, Party.IN):
-        data_dir = tmp_path / party.value.lower()
-        data_dir.mkdir()
-        write_node_file(data_dir, "127.0.0.1", 9, None)  # the discard port: nothing answers there
-        opened[party] = init_node(load_settings(data_dir, database_url=databases.new_url(party.value)), party)
-    pin_peer(opened[Party.CA], export_descriptor(opened[Party.IN]))
-    pin_peer(opened[Party.IN], export_descriptor(opened[Party.CA]))
-    made = Pair(opened[Party.CA], opened[Party.IN])
+    ca, india = open_pinned_nodes(databases, tmp_path)
+    made = Pair(ca, india)
     yield made
     made.close()
 

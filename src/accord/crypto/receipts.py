@@ -51,12 +51,9 @@ def sign_receipt(claims: dict[str, Any], keys: NodeKeys) -> str:
     return sign_claims(claims, keys.signing, RECEIPT_TYP)
 
 
-def verify_receipt(
-    token: str, peer: PinnedPeer | PublicKeys, expected_message_id: str, at: datetime | None = None
-) -> ReceiptClaims:
-    """Verify the receiver's signature with its pinned key (a key a rotation retired only if accepted `at`; None:
-    a receipt kept from before, verified as history) and that the receipt is for this message, then read every claim
-    once; the first failure is raised, naming what was expected and what was found."""
+def _verified_receipt_claims(token: str, peer: PinnedPeer | PublicKeys, at: datetime | None) -> dict[str, Any]:
+    """The claims of a receipt whose signature verifies under the peer's pinned key (a key a rotation retired only
+    if accepted `at`; None: history)."""
     if isinstance(peer, PublicKeys):
         peer = PinnedPeer("", peer)
     kid = signed_kid(token, RECEIPT_TYP)
@@ -67,7 +64,16 @@ def verify_receipt(
                 kid=kid, signing_fingerprint=peer.keys.signing_fingerprint
             )
         )
-    claims = verify_claims(token, key)
+    return verify_claims(token, key)
+
+
+def verify_receipt(
+    token: str, peer: PinnedPeer | PublicKeys, expected_message_id: str, at: datetime | None = None
+) -> ReceiptClaims:
+    """Verify the receiver's signature with its pinned key (a key a rotation retired only if accepted `at`; None:
+    a receipt kept from before, verified as history) and that the receipt is for this message, then read every claim
+    once; the first failure is raised, naming what was expected and what was found."""
+    claims = _verified_receipt_claims(token, peer, at)
     if claims.get("ref") != expected_message_id:
         raise MalformedArtefact(
             _("receipt is for {get!r}, not {expected_message_id!r}").format(
@@ -148,17 +154,7 @@ class BatchReceiptClaims:
 
 def verify_batch_receipt(token: str, peer: PinnedPeer | PublicKeys, at: datetime | None = None) -> BatchReceiptClaims:
     """Verify the receiver's signature on a batch receipt with its pinned key, then read every claim once."""
-    if isinstance(peer, PublicKeys):
-        peer = PinnedPeer("", peer)
-    kid = signed_kid(token, RECEIPT_TYP)
-    key = peer.signing_key(kid, at)
-    if key is None:
-        raise MalformedArtefact(
-            _("receipt is signed by key {kid}, not the peer's pinned key {signing_fingerprint}").format(
-                kid=kid, signing_fingerprint=peer.keys.signing_fingerprint
-            )
-        )
-    claims = verify_claims(token, key)
+    claims = _verified_receipt_claims(token, peer, at)
     typ = required(claims, "receipt", "typ", str)
     if typ != BATCH_RECEIPT_CLAIM_TYP:
         raise MalformedArtefact(
