@@ -617,15 +617,20 @@ def run(
                 events = conn.execute("SELECT type, count(*) FROM events GROUP BY type ORDER BY type").fetchall()
             log(f"Canada: attempts per message max {attempts[0]}, mean {attempts[1]:.2f}; events {dict(events)}")
     finally:
-        for node in nodes:
-            try:
-                node.close()
-            except Exception as exc:  # cleaning up: report and go on
-                log(f"stopping {node.party} failed: {exc!r}")
-        shutil.rmtree(root, ignore_errors=True)
+        close_all(nodes, root)
         if profile_dir is not None:
             for label in ("ca", "in"):
                 summarise_profiles(profile_dir, label)
+
+
+def close_all(nodes: list[BenchNode], root: Path) -> None:
+    """Stop the nodes and remove their folders; a node that fails to stop is reported, the rest still go."""
+    for node in nodes:
+        try:
+            node.close()
+        except Exception as exc:  # cleaning up: report and go on
+            log(f"stopping {node.party} failed: {exc!r}")
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def throughput(ca: BenchNode, in_: BenchNode, token: str, messages: int, urgent_probes: int = 0) -> dict[str, Any]:
@@ -685,12 +690,7 @@ def scale_out(admin_dsn: str, messages: int, workers: list[int], result: dict[st
                 log(f"{node.party} log, last lines:\n{node.log_tail()}")
             raise
         finally:
-            for node in nodes:
-                try:
-                    node.close()
-                except Exception as exc:  # cleaning up: report and go on
-                    log(f"stopping {node.party} failed: {exc!r}")
-            shutil.rmtree(root, ignore_errors=True)
+            close_all(nodes, root)
         if not row["check"]["ok"]:
             raise RuntimeError(f"messages lost or duplicated with {count} workers: {row['check']}")
 
