@@ -243,11 +243,13 @@ def _config(tmp_path: Path, token: str | None, max_examples: int) -> Path:
     return path
 
 
-def run_schemathesis(node: RunningNode, tmp_path: Path, token: str | None, max_examples: int) -> str:
+def run_schemathesis(
+    node: RunningNode, tmp_path: Path, token: str | None, max_examples: int, phases: str = "examples,coverage,fuzzing"
+) -> str:
     """`st run` over the node's whole document with every check; its report, and a failure if anything failed."""
     config = _config(tmp_path, token, max_examples)
     argv = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", node.url + "/openapi.json"]
-    argv += ["--checks", "all", "--phases", "examples,coverage,fuzzing", "--output-truncate", "false"]
+    argv += ["--checks", "all", "--phases", phases, "--output-truncate", "false"]
     started = time.monotonic()
     finished = subprocess.run(argv, capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False)
     report = f"{finished.stdout}\n{finished.stderr}\n(ran {time.monotonic() - started:.0f} s)"
@@ -264,7 +266,9 @@ def test_every_operation_keeps_the_document_as_an_officer_with_every_role(
 
 
 def test_every_operation_keeps_the_document_without_credentials(contract_pair: RunningNode, tmp_path: Path) -> None:
-    report = run_schemathesis(contract_pair, tmp_path, None, MAX_EXAMPLES_UNAUTHENTICATED)
+    # Without credentials an officer's operation stops at authentication whatever the body, and the public ones take
+    # the coverage phase's boundary values in the run above: here they would add requests, not checks.
+    report = run_schemathesis(contract_pair, tmp_path, None, MAX_EXAMPLES_UNAUTHENTICATED, "examples,fuzzing")
     assert "Tested: " in report
 
 
