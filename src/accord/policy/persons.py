@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -119,7 +119,8 @@ class PersonRecords:
         )
         self._not_person = frozenset(w.casefold() for w in vocabulary.not_person_words)
         self._particles = frozenset(w.casefold() for w in vocabulary.name_particles)
-        self._lines: dict[str, _Line] = {}  # lines read lately: a message's screens read each of its lines twice
+        # Lines read lately: a message's screens read each of its lines twice.
+        self._line: Callable[[str], _Line] = lru_cache(maxsize=_LINES_REMEMBERED)(self._read_line)
         self._field_names: dict[str, PersonField | None] = {}  # headings and keys repeat: each is read once
 
     @cached_property
@@ -229,15 +230,6 @@ class PersonRecords:
                 spans.append((offset, offset + len(raw)))
             offset += len(raw)
         return spans
-
-    def _line(self, raw: str) -> _Line:
-        known = self._lines.get(raw)
-        if known is None:
-            known = self._read_line(raw)
-            if len(self._lines) >= _LINES_REMEMBERED:
-                self._lines.clear()
-            self._lines[raw] = known
-        return known
 
     def _read_line(self, raw: str) -> _Line:
         line = _ENUMERATION.sub("", _ascii_digits(raw), count=1)
