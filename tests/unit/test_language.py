@@ -104,3 +104,60 @@ def test_the_indexed_search_finds_exactly_what_trying_every_term_everywhere_find
     text = " ".join(words)
     lexicon = _lexicon()
     assert [(h.concept, h.surface, h.start) for h in lexicon.find(text)] == _find_by_scanning(lexicon, text)
+
+
+def _phrases() -> Lexicon:
+    """Phrases that share their first word, a stem in the second place, a phrase inside a longer one."""
+    return Lexicon(
+        {
+            "person": [Term("the person", Language.ENGLISH), Term("the said person", Language.ENGLISH)],
+            "contact": [
+                Term("in contact with", Language.ENGLISH),
+                Term("in touch with", Language.ENGLISH),
+                Term("in touch*", Language.ENGLISH),
+            ],
+            "member": [Term("member of", Language.ENGLISH), Term("member*", Language.ENGLISH)],
+            "dharna": [Term("धरना", Language.HINDI), Term("dharna de*", Language.PUNJABI)],
+        }
+    )
+
+
+_PHRASE_WORDS = ["the", "said", "person", "in", "touch", "touching", "with", "contact", "member", "members", "of"]
+_PHRASE_WORDS += ["membership", "dharna", "धरना", "dena", "denge", "The", "PERSON"]
+
+
+@given(st.lists(st.sampled_from(_PHRASE_WORDS) | st.text(max_size=6), max_size=40))
+def test_phrases_sharing_words_are_found_exactly_as_by_trying_every_term_everywhere(words: list[str]) -> None:
+    text = " ".join(words)
+    lexicon = _phrases()
+    assert [(h.concept, h.surface, h.start) for h in lexicon.find(text)] == _find_by_scanning(lexicon, text)
+
+
+def test_the_shipped_term_files_find_exactly_what_trying_every_term_everywhere_finds() -> None:
+    """Each shipped term file, over a text made of every term of every file (so phrases overlap and share words)."""
+    from accord.policy.screens._neutrality_lexicons import compiled, shipped_term_files
+
+    names = shipped_term_files()
+    texts = []
+    for name in names:
+        lexicon = compiled((name,)).lexicon
+        texts.append(", the ".join(term.text.rstrip("*") + "s" for _, term in lexicon._terms))
+    text = " and ".join(texts)
+    for name in names:
+        lexicon = compiled((name,)).lexicon
+        found = [(h.concept, h.surface, h.start) for h in lexicon.find(text)]
+        assert found == _find_by_scanning(lexicon, text), name
+        assert found
+
+
+def test_a_lexicon_remembers_the_words_it_has_looked_up_without_growing_without_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from accord.policy import language
+
+    monkeypatch.setattr(language._Starters, "_REMEMBERED", 50)
+    lexicon = _phrases()
+    for n in range(40):
+        text = " ".join(f"ref{n}x{i}" for i in range(10)) + " in touch with the person"
+        assert [h.concept for h in lexicon.find(text)] == ["contact", "contact", "person"]
+        assert len(lexicon._index.starters[False]._memory.seen) <= 50

@@ -5,6 +5,7 @@ valid for both stores; highlights give the text back unchanged around the hits; 
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
@@ -179,3 +180,44 @@ def test_a_page_cursor_opens_only_unchanged_and_only_for_its_own_list(node: Node
             open_cursor(node, order, tampered)
     with pytest.raises(InvalidCursor, match="another list"):
         open_cursor(node, SortKey("incidents/created", order.expressions), cursor)
+
+
+def test_the_run_pattern_accepts_exactly_the_word_characters_of_every_code_point() -> None:
+    from accord.domain.search import _DROPPED, _run_pattern, is_word_char
+
+    pattern = _run_pattern()
+    differ = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if (pattern.fullmatch(chr(code)) is not None) != (is_word_char(chr(code)) or chr(code) in _DROPPED)
+    ]
+    assert differ == []
+
+
+def _words_one_character_at_a_time(text: str) -> list[str]:
+    """The definition: runs of word characters, each folded, then cut again into runs."""
+    from accord.domain.search import _DROPPED, MAX_WORD_CHARS, fold, is_word_char
+
+    def runs(value: str) -> list[str]:
+        found, current = [], ""
+        for char in value:
+            if is_word_char(char) or char in _DROPPED:
+                current += char
+            elif current:
+                found, current = [*found, current], ""
+        return [*found, current] if current else found
+
+    return [word[:MAX_WORD_CHARS] for run in runs(text) for word in runs(fold(run))]
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=120))
+def test_words_are_those_of_reading_one_character_at_a_time(text: str) -> None:
+    assert words(text) == _words_one_character_at_a_time(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["एसिटिक एनहाइड्राइड ½ kg", "ਖਾਲਿਸਤਾਨ\u200d test_case", "Précurseur—N-phényl; 4-AP/ANPP", "\ue000\U000f0000 x"],
+)
+def test_words_of_mixed_scripts_are_those_of_reading_one_character_at_a_time(text: str) -> None:
+    assert words(text) == _words_one_character_at_a_time(text)

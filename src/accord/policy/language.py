@@ -10,12 +10,17 @@ one key. A lexicon term says its language; English and French terms match on the
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
+# A message's screens read its whole text and, for person records, each of its fields: enough that the whole text is
+# still remembered when the last screen reads it.
+_TEXTS_REMEMBERED = 512
 _WORD = re.compile(r"[\w\u0900-\u097F\u0A00-\u0A7F]+", re.UNICODE)
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 _GURMUKHI = re.compile(r"[\u0A00-\u0A7F]")
@@ -52,8 +57,7 @@ class Language(StrEnum):
         return self in (Language.HINDI, Language.PUNJABI)
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):  # a tuple: a message's text has hundreds, and a frozen dataclass is 4 times as slow to make
     surface: str
     start: int
     end: int
@@ -79,10 +83,16 @@ class Hit:
     end: int
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=_TEXTS_REMEMBERED)
 def tokenise(text: str) -> tuple[Token, ...]:
     """The text's words with their keys; memoised, since every screen of a pack reads the same message text."""
-    return tuple(_token(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text))
+    tokens: list[Token] = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        start, end = match.span()
+        plain, indic = _token_keys(word)
+        tokens.append(Token(word, start, end, plain, indic))
+    return tuple(tokens)
 
 
 def has_words(text: str) -> bool:
@@ -115,14 +125,123 @@ def indic_key(word: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Index:
-    """A lexicon's patterns (concept, term, its words' keys, whether its last word is a stem), indexed by their first
-    word's key (plain or Indic) and one-word stems by the stem, so that a text is read once rather than once per
-    term."""
+    """A lexicon's patterns (concept, term, its words' keys, whether its last word is a stem) and, for plain and for
+    Indic keys, which patterns a word with a given key can begin."""
 
     patterns: list[tuple[str, Term, tuple[str, ...], bool]]
-    by_first: dict[tuple[bool, str], list[int]]
-    stems: dict[tuple[bool, str], list[int]]
-    stem_lengths: dict[bool, list[int]]  # the lengths of the stems there are, so a word tries only those
+    starters: tuple[_Starters, _Starters]  # by `indic`
+
+
+@dataclass(frozen=True, slots=True)
+class _Starting:
+    """The patterns a word's key begins: one-word patterns (they match wherever the word is), patterns of several
+    words by the key of their second word, and two-word patterns whose second word is a stem."""
+
+    single: tuple[int, ...]
+    by_second: dict[str, tuple[int, ...]]
+    stemmed_second: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class _Memory:
+    """The keys looked up so far, and those among them that begin a pattern."""
+
+    seen: set[str] = field(default_factory=set)
+    starting: dict[str, _Starting] = field(default_factory=dict)
+    starting_keys: set[str] = field(default_factory=set)
+
+
+class _Starters:
+    """The patterns a word's key can begin: those whose first key it is, and the one-word stems it begins with.
+
+    A text is matched by set operations over its distinct keys rather than by a loop over its words: the keys this
+    lexicon has already looked up are remembered (those that begin a pattern with their patterns), so a text's keys
+    cost one set difference and one intersection, and only a word not seen before is looked up."""
+
+    _REMEMBERED = 200_000  # distinct keys kept before the memory starts again (reference numbers are all new)
+
+    def __init__(
+        self,
+        patterns: list[tuple[str, Term, tuple[str, ...], bool]],
+        first: dict[str, list[int]],
+        stems: dict[str, list[int]],
+    ) -> None:
+        self._patterns, self._first, self._stems = patterns, first, stems
+        self._stem_lengths = sorted({len(stem) for stem in stems})
+        self._lock = threading.Lock()
+        self._memory = _Memory()  # replaced, never emptied, when full: a reader keeps the one it took
+
+    def starting(self, keys: frozenset[str]) -> list[tuple[str, _Starting]]:
+        """Each of `keys` that begins a pattern, with the patterns it begins."""
+        memory = self._memory
+        if not keys <= memory.seen:
+            memory = self._look_up(keys)
+        starting = memory.starting
+        return [(key, starting[key]) for key in keys & memory.starting_keys]
+
+    def _look_up(self, keys: frozenset[str]) -> _Memory:
+        with self._lock:
+            memory = self._memory
+            unseen = keys - memory.seen
+            if len(memory.seen) + len(unseen) > self._REMEMBERED:
+                memory = self._memory = _Memory()
+                unseen = keys
+            for key in unseen:
+                patterns = list(self._first.get(key, ()))
+                for end in self._stem_lengths:
+                    if end > len(key):
+                        break
+                    patterns += self._stems.get(key[:end], ())
+                if patterns:
+                    memory.starting[key] = self._split(patterns)
+                    memory.starting_keys.add(key)
+            memory.seen |= unseen
+            return memory
+
+    def _split(self, patterns: list[int]) -> _Starting:
+        single: list[int] = []
+        by_second: dict[str, list[int]] = {}
+        stemmed_second: list[int] = []
+        for p in patterns:
+            _, _, keys, prefix = self._patterns[p]
+            if len(keys) == 1:
+                single.append(p)
+            elif prefix and len(keys) == 2:
+                stemmed_second.append(p)
+            else:
+                by_second.setdefault(keys[1], []).append(p)
+        return _Starting(tuple(single), {k: tuple(v) for k, v in by_second.items()}, tuple(stemmed_second))
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """A text's words as keys (plain and Indic), where each distinct key occurs, and where each word starts and
+    ends: plain lists rather than a `Token` per word, which a long text makes by the hundred."""
+
+    words: tuple[list[str], list[str]]  # by `indic`
+    keys: tuple[frozenset[str], frozenset[str]]
+    positions: tuple[dict[str, list[int]], dict[str, list[int]]]
+    starts: list[int]
+    ends: list[int]
+
+
+@lru_cache(maxsize=_TEXTS_REMEMBERED)
+def _read(text: str) -> _Reading:
+    plain: list[str] = []
+    indic: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    plain_at: dict[str, list[int]] = {}
+    indic_at: dict[str, list[int]] = {}
+    for i, match in enumerate(_WORD.finditer(text)):
+        plain_key, indic_key = _token_keys(match.group())
+        plain.append(plain_key)
+        indic.append(indic_key)
+        starts.append(match.start())
+        ends.append(match.end())
+        plain_at.setdefault(plain_key, []).append(i)
+        indic_at.setdefault(indic_key, []).append(i)
+    return _Reading((plain, indic), (frozenset(plain_at), frozenset(indic_at)), (plain_at, indic_at), starts, ends)
 
 
 class Lexicon:
@@ -139,41 +258,37 @@ class Lexicon:
     def _index(self) -> _Index:
         """Built when the lexicon first reads a text, not when its file is validated at start-up: the keys of Hindi and
         Punjabi terms need the transliteration tables (see `_to_latin`)."""
-        index = _Index([], {}, {}, {})
+        patterns: list[tuple[str, Term, tuple[str, ...], bool]] = []
+        first: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+        stems: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
         for concept, term in self._terms:
             prefix = term.text.endswith("*")
             words = tokenise(term.text.rstrip("*"))
-            keys = tuple(w.indic if term.language.indic else w.plain for w in words)
-            at = len(index.patterns)
-            index.patterns.append((concept, term, keys, prefix))
-            where = (term.language.indic, keys[0])
-            (index.stems if prefix and len(keys) == 1 else index.by_first).setdefault(where, []).append(at)
-        for indic in (False, True):
-            index.stem_lengths[indic] = sorted({len(key) for on, key in index.stems if on is indic})
-        return index
+            indic = term.language.indic
+            keys = tuple(w.indic if indic else w.plain for w in words)
+            (stems if prefix and len(keys) == 1 else first)[indic].setdefault(keys[0], []).append(len(patterns))
+            patterns.append((concept, term, keys, prefix))
+        starters = (_Starters(patterns, first[0], stems[0]), _Starters(patterns, first[1], stems[1]))
+        return _Index(patterns, starters)
 
     def find(self, text: str) -> list[Hit]:
         index = self._index
-        tokens = tokenise(text)
+        reading = _read(text)
         found: list[tuple[int, int]] = []  # (pattern, position of its first word)
-        by_first, stems, stem_lengths = index.by_first, index.stems, index.stem_lengths
-        for i, token in enumerate(tokens):
-            for indic, key in ((False, token.plain), (True, token.indic)):
-                starting = by_first.get((indic, key))
-                if starting:
-                    found.extend((p, i) for p in starting)
-                for end in stem_lengths[indic]:
-                    if end > len(key):
-                        break
-                    stemmed = stems.get((indic, key[:end]))
-                    if stemmed:
-                        found.extend((p, i) for p in stemmed)
+        for indic in (False, True):
+            positions, words = reading.positions[indic], reading.words[indic]
+            last = len(words) - 1
+            for key, starting in index.starters[indic].starting(reading.keys[indic]):
+                at = positions[key]
+                found += ((p, i) for p in starting.single for i in at)
+                if starting.by_second:
+                    found += ((p, i) for i in at if i < last for p in starting.by_second.get(words[i + 1], ()))
+                found += ((p, i) for p in starting.stemmed_second for i in at)
         hits: list[tuple[int, Hit]] = []
         for p, i in found:
             concept, term, keys, prefix = index.patterns[p]
-            window = tokens[i : i + len(keys)]
-            if len(window) == len(keys) and _matches(window, keys, term.language.indic, prefix):
-                start, end = window[0].start, window[-1].end
+            if _matches(reading.words[term.language.indic], i, keys, prefix):
+                start, end = reading.starts[i], reading.ends[i + len(keys) - 1]
                 hits.append((p, Hit(concept, term, text[start:end], start, end)))
         return [hit for _, hit in sorted(hits, key=lambda h: (h[1].start, h[1].concept, h[0]))]
 
@@ -187,24 +302,20 @@ class Lexicon:
         return found
 
 
-def _matches(window: Sequence[Token], keys: tuple[str, ...], indic: bool, prefix: bool) -> bool:
-    for position, (token, key) in enumerate(zip(window, keys, strict=True)):
-        actual = token.indic if indic else token.plain
-        last = position == len(keys) - 1
-        if actual == key or (last and prefix and actual.startswith(key)):
-            continue
+def _matches(words: list[str], at: int, keys: tuple[str, ...], prefix: bool) -> bool:
+    """Whether the pattern's keys are the words from `at` on, the last one as a stem if `prefix`."""
+    last = len(keys) - 1
+    if at + last >= len(words):
         return False
-    return True
+    if any(words[at + n] != keys[n] for n in range(last)):
+        return False
+    word = words[at + last]
+    return word == keys[last] or (prefix and word.startswith(keys[last]))
 
 
 @lru_cache(maxsize=65536)
 def _token_keys(word: str) -> tuple[str, str]:
     return plain_key(word), indic_key(word)
-
-
-def _token(word: str, start: int, end: int) -> Token:
-    plain, indic = _token_keys(word)
-    return Token(word, start, end, plain, indic)
 
 
 def _to_latin(word: str) -> str:

@@ -165,10 +165,12 @@ def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAss
     # gurdwara"); it is a place or a description where the conduct is stated ("heroin seized at the temple").
     # In a line that records a person (a name with a date of birth or identifier) a contextual word is part of the
     # name: "Ashok Jain", "Pooja Saini", "Harpreet Singh" name people, not a faith.
-    records = person_records().record_line_spans(text)
+    found = _without_exceptions(grounds, text)
+    contextual = [h for h in found if grounds.concepts[h.concept].weight is not Weight.STRONG]
+    records = person_records().record_line_spans(text) if contextual else []
     detected = [
         h
-        for h in _without_exceptions(grounds, text)
+        for h in found
         if grounds.concepts[h.concept].weight is Weight.STRONG
         or (
             not any(start <= h.start < end for start, end in records)
