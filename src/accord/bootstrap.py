@@ -261,10 +261,14 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     return app
 
 
-def freeze_start_up_objects() -> None:
-    """What start-up made (modules, schemas, the pack, the screens' term lists) lives as long as the process: moved
+def prepare_for_traffic() -> None:
+    """Build now what the first message would otherwise wait for (the search index's word pattern). Then: what
+    start-up made (modules, schemas, the pack, the screens' term lists) lives as long as the process: moved
     out of the collector's generations, a full collection scans only what requests make. Measured on the send
     path: one message's policy screens 0.97 → 0.33 ms. For a node's own process only (objects frozen are never
     collected, so a process that opens many nodes, a test run, must not)."""
+    from accord.domain.search import build_word_pattern
+
+    build_word_pattern()
     gc.collect()
     gc.freeze()

@@ -72,7 +72,7 @@ def node_serve(
 ) -> None:
     import uvicorn
 
-    from accord.bootstrap import create_app, freeze_start_up_objects, open_node
+    from accord.bootstrap import create_app, open_node, prepare_for_traffic
     from accord.logs import configure_logging
     from accord.store.modes import restrict_umask
 
@@ -81,7 +81,7 @@ def node_serve(
     configure_logging(settings.log_level)
     node = open_node(settings)
     application = create_app(node, delivery_workers)
-    freeze_start_up_objects()
+    prepare_for_traffic()
     uvicorn.run(
         application,
         host=settings.host,
@@ -127,7 +127,7 @@ def node_purge(
 
 @node_app.command("deliver", help=_("Run only a delivery worker (scale-out on PostgreSQL: run as many as you like)."))
 def node_deliver(data: DataOption) -> None:
-    from accord.bootstrap import freeze_start_up_objects, open_node
+    from accord.bootstrap import open_node, prepare_for_traffic
     from accord.exchange.delivery import DeliveryWorker
     from accord.logs import configure_logging
     from accord.store.modes import restrict_umask
@@ -141,7 +141,7 @@ def node_deliver(data: DataOption) -> None:
     # never raises KeyboardInterrupt.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop_event.set())
-    freeze_start_up_objects()
+    prepare_for_traffic()
     DeliveryWorker(node).run(stop_event)
     node.close()
 

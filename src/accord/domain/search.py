@@ -67,6 +67,11 @@ def _run_pattern() -> re.Pattern[str]:
     return re.compile(f"[{members}]+")
 
 
+def build_word_pattern() -> None:
+    """Build the word pattern now (a node's start-up) rather than when the first message is indexed."""
+    _run_pattern()
+
+
 @lru_cache(maxsize=65_536)
 def _folded_words(run: str) -> tuple[str, ...]:
     """A run's words once folded (folding can itself make a separator: NFKD turns ½ into 1⁄2); a text's words

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Connection, insert, select
 
 from accord.crypto.canonical import canonical_json
@@ -29,6 +31,21 @@ def store_assessment(conn: Connection, assessment: MistreatmentAssessment) -> No
 def assessments_for_case(conn: Connection, case_id: str) -> tuple[MistreatmentAssessment, ...]:
     """Every assessment recorded for the case, current or expired (the screen tells them apart)."""
     return recorded_assessments(conn, case_id)
+
+
+def assessments_for_cases(conn: Connection, case_ids: Iterable[str]) -> dict[str, tuple[MistreatmentAssessment, ...]]:
+    """`assessments_for_case` for each of several cases, in one query per 500 of them (a batch of messages)."""
+    wanted = list(dict.fromkeys(case_ids))
+    found: dict[str, list[MistreatmentAssessment]] = {case_id: [] for case_id in wanted}
+    for first in range(0, len(wanted), 500):
+        query = (
+            select(mistreatment_assessments.c.case_id, mistreatment_assessments.c.content)
+            .where(mistreatment_assessments.c.case_id.in_(wanted[first : first + 500]))
+            .order_by(mistreatment_assessments.c.recorded_at, mistreatment_assessments.c.id)
+        )
+        for case_id, content in conn.execute(query):
+            found[case_id].append(MistreatmentAssessment.model_validate_json(content))
+    return {case_id: tuple(assessments) for case_id, assessments in found.items()}
 
 
 def recorded_assessments(conn: Connection, case_id: str | None = None) -> tuple[MistreatmentAssessment, ...]:

@@ -5,13 +5,14 @@ the neutrality screening of a message on arrival, which a reply to it inherits."
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from accord.domain.messages import OPENING_KINDS, Direction, Message
-from accord.exchange.assessment_records import assessments_for_case
+from accord.exchange.assessment_records import assessments_for_cases
 from accord.exchange.attachment_persons import count_attachment_persons
 from accord.node import Node
 from accord.policy.engine import CedarPolicy, DisclosureDecision, DisclosurePolicy, Principal, Verdict
@@ -32,12 +33,23 @@ def gather_evidence(node: Node, conn: Connection, message: Message) -> Evidence:
     the mistreatment-risk assessments recorded for the message's case, the moment of the decision (an expired
     assessment does not count), for a reply how the request it answers fared on neutrality, and the persons in each
     attachment."""
-    return Evidence(
-        assessments=assessments_for_case(conn, message.case_id),
-        at=datetime.now(UTC),
-        answered_request=answered_request(node, conn, message),
-        attachments=tuple(count_attachment_persons(node, a) for a in message.attachments),
-    )
+    [evidence] = gather_evidence_for(node, conn, [message])
+    return evidence
+
+
+def gather_evidence_for(node: Node, conn: Connection, batch: Sequence[Message]) -> list[Evidence]:
+    """`gather_evidence` for each message of a batch, the assessments of all their cases read at once."""
+    assessments = assessments_for_cases(conn, (m.case_id for m in batch))
+    at = datetime.now(UTC)
+    return [
+        Evidence(
+            assessments=assessments[message.case_id],
+            at=at,
+            answered_request=answered_request(node, conn, message),
+            attachments=tuple(count_attachment_persons(node, a) for a in message.attachments),
+        )
+        for message in batch
+    ]
 
 
 def current_pack_label(node: Node) -> str | None:

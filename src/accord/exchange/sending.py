@@ -31,7 +31,7 @@ from accord.domain.messages import (
 from accord.domain.replies import inherited_handling, reply_title, weakenings, with_original_codes
 from accord.errors import AccordError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from accord.exchange.assurances import assurance_refs, with_refs
-from accord.exchange.disclosure import current_pack_label, decide_disclosure, gather_evidence
+from accord.exchange.disclosure import current_pack_label, decide_disclosure, gather_evidence_for
 from accord.exchange.errors import (
     AboveChannelCeiling,
     H3RestrictionUnstated,
@@ -84,7 +84,7 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
     # delivery, the inbox) while it is screened. Under the lock every check runs again, and a decision taken ahead is
     # kept only for the same message, on the same evidence, by the same pack.
     with node.engine.connect() as conn:
-        ahead = [_decide_ahead(node, conn, officer, draft, now) for draft in drafts]
+        ahead = _decide_ahead(node, conn, officer, drafts, now)
     with node.engine.begin() as conn:
         peer = peer_for_party(node, conn, node.party.other)
         built = [
@@ -105,13 +105,22 @@ class _Ahead:
     decision: DisclosureDecision
 
 
-def _decide_ahead(node: Node, conn: Connection, officer: Officer, draft: MessageDraft, now: datetime) -> _Ahead | None:
-    try:
-        message = _cited_message(node, conn, officer, draft, now)
-    except AccordError:
-        return None  # refused again, and reported, under the lock
-    evidence = gather_evidence(node, conn, message)
-    return _Ahead(message, evidence, node.policy.decide(message, _principal(node, officer), evidence))
+def _decide_ahead(
+    node: Node, conn: Connection, officer: Officer, drafts: Sequence[MessageDraft], now: datetime
+) -> list[_Ahead | None]:
+    built: list[Message | None] = []
+    for draft in drafts:
+        try:
+            built.append(_cited_message(node, conn, officer, draft, now))
+        except AccordError:
+            built.append(None)  # refused again, and reported, under the lock
+    messages_built = [m for m in built if m is not None]
+    evidence = dict(zip((m.id for m in messages_built), gather_evidence_for(node, conn, messages_built), strict=True))
+    principal = _principal(node, officer)
+    return [
+        None if m is None else _Ahead(m, evidence[m.id], node.policy.decide(m, principal, evidence[m.id]))
+        for m in built
+    ]
 
 
 def _as_ahead(message: Message, ahead: _Ahead | None) -> Message:
@@ -123,9 +132,8 @@ def _as_ahead(message: Message, ahead: _Ahead | None) -> Message:
 
 
 def _decision(
-    node: Node, conn: Connection, message: Message, principal: Principal, ahead: _Ahead | None
+    node: Node, message: Message, principal: Principal, evidence: Evidence, ahead: _Ahead | None
 ) -> DisclosureDecision:
-    evidence = gather_evidence(node, conn, message)
     if (
         ahead is not None
         and ahead.message is message
@@ -282,7 +290,8 @@ def _decide_and_queue(
 ) -> list[Queued]:
     principal = _principal(node, officer)
     early = ahead if ahead is not None else [None] * len(built)
-    decisions = [_decision(node, conn, m, principal, a) for m, a in zip(built, early, strict=True)]
+    evidence = gather_evidence_for(node, conn, built)
+    decisions = [_decision(node, m, principal, e, a) for m, e, a in zip(built, evidence, early, strict=True)]
     allowed = [m for m, d in zip(built, decisions, strict=True) if d.verdict is Verdict.ALLOW]
     contents = {m.id: canonical_json(m.model_dump(mode="json")) for m in built}
     seqs = dict(
