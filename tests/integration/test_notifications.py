@@ -308,3 +308,30 @@ def test_an_unanswered_request_is_notified_as_its_deadline_draws_near(
     )
     assert datetime.fromisoformat(warned[0]["deadline"]) > datetime.now(UTC)
     assert not [n for n in notices_about(ca, "ca.cbsa.night", message_id) if n["rule"] == "deadline-approaching"]
+
+
+def test_an_answer_is_told_to_the_officer_who_asked_and_a_burst_of_arrivals_to_its_recipients(
+    nodes: tuple[RunningNode, RunningNode],
+) -> None:
+    """The notifier reads a run of arrivals together: each answer still names the officer whose request it answers,
+    and each of several alerts arriving at once reaches the duty desk once."""
+    ca, in_ = nodes
+    with ca.client("ca.rcmp") as rcmp, in_.client("in.ncb") as ncb:
+        asked = rcmp.post("/api/v1/messages", json=draft(title="Consignee of the MSKU 7702 container"))
+        assert asked.status_code == 201, asked.text
+        request_id = asked.json()["id"]
+        wait_for(lambda: ncb.get(f"/api/v1/messages/{request_id}").status_code == 200)
+        answer = ncb.post(
+            f"/api/v1/messages/{request_id}/reply",
+            json={"handling": {"classification": "Restricted"}, "title": "Re: consignee", "body": "Licence valid."},
+        )
+        assert answer.status_code == 201, answer.text
+    answer_id = answer.json()["id"]
+    alerts = [from_india(in_, title=f"Container MSKU 77{n:02d} to Vancouver") for n in range(5)]
+    told = wait_for(lambda: notices_about(ca, "ca.rcmp", answer_id))
+    assert [n["trigger"] for n in told] == ["message_received"]
+    assert not notices_about(ca, "ca.rcmp.lawyer", answer_id), "the officer who asked, not the whole agency"
+    for alert in alerts:
+        wait_for(lambda alert=alert: notices_about(ca, "ca.cbsa", alert))
+        arrivals = [n for n in notices_about(ca, "ca.cbsa", alert) if n["trigger"] == "message_received"]
+        assert len(arrivals) == 1, arrivals

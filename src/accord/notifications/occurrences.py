@@ -58,19 +58,28 @@ def message_facts(row: Row[Any]) -> dict[str, Any]:
 
 def occurrences_in(node: Node, conn: Connection, events: Sequence[Row[Any]]) -> list[Occurrence]:
     """The occurrences the ledger's new leaves record, in ledger order."""
+    parsed = [(event, json.loads(event.refs)) for event in events]
+    received = _ReceivedRows.read(
+        conn, [str(refs.get("ref")) for event, refs in parsed if _received_message(event, refs)]
+    )
     found: list[Occurrence] = []
-    for event in events:
-        refs = json.loads(event.refs)
-        occurrence = _occurrence(node, conn, event, refs)
+    for event, refs in parsed:
+        occurrence = _occurrence(node, conn, event, refs, received)
         if occurrence is not None:
             found.append(occurrence)
     return found
 
 
-def _occurrence(node: Node, conn: Connection, event: Row[Any], refs: dict[str, Any]) -> Occurrence | None:
+def _received_message(event: Row[Any], refs: dict[str, Any]) -> bool:
+    return bool(event.type == EventType.ENVELOPE_RECEIVED and refs.get("kind") == OutboxKind.MESSAGE)
+
+
+def _occurrence(
+    node: Node, conn: Connection, event: Row[Any], refs: dict[str, Any], received: _ReceivedRows
+) -> Occurrence | None:
     match event.type:
         case EventType.ENVELOPE_RECEIVED if refs.get("kind") == OutboxKind.MESSAGE:
-            return _received(conn, str(refs.get("ref")))
+            return _received(received, str(refs.get("ref")))
         case EventType.POLICY_DECIDED if refs.get("verdict") == "review":
             return _held(conn, str(refs.get("message")))
         case EventType.REVIEW_DECIDED if refs.get("action") == "escalate":
@@ -87,14 +96,36 @@ def _message(conn: Connection, message_id: str, direction: Direction) -> Row[Any
     return conn.execute(select(messages).where(messages.c.id == message_id, messages.c.direction == direction)).first()
 
 
-def _received(conn: Connection, message_id: str) -> Occurrence | None:
-    row = _message(conn, message_id, Direction.INCOMING)
+@dataclass(frozen=True, slots=True)
+class _ReceivedRows:
+    """The received messages a run of leaves names, and who asked for those that answer a request: read in two
+    queries per 500, not two per message (a drained backlog brings thousands at once)."""
+
+    incoming: dict[str, Row[Any]]
+    requesters: dict[str, str | None]  # an outgoing request's id → the officer who sent it
+
+    @classmethod
+    def read(cls, conn: Connection, message_ids: Sequence[str]) -> _ReceivedRows:
+        incoming = {row.id: row for row in _messages(conn, message_ids, Direction.INCOMING)}
+        asked = [row.in_reply_to for row in incoming.values() if row.in_reply_to]
+        requesters = {row.id: row.sender_officer for row in _messages(conn, asked, Direction.OUTGOING)}
+        return cls(incoming, requesters)
+
+
+def _messages(conn: Connection, message_ids: Sequence[str], direction: Direction) -> list[Row[Any]]:
+    wanted = list(dict.fromkeys(message_ids))
+    rows: list[Row[Any]] = []
+    for first in range(0, len(wanted), 500):
+        chunk = wanted[first : first + 500]
+        rows += conn.execute(select(messages).where(messages.c.id.in_(chunk), messages.c.direction == direction))
+    return rows
+
+
+def _received(received: _ReceivedRows, message_id: str) -> Occurrence | None:
+    row = received.incoming.get(message_id)
     if row is None:
         return None
-    requester = None
-    if row.in_reply_to:
-        asked = _message(conn, row.in_reply_to, Direction.OUTGOING)
-        requester = asked.sender_officer if asked is not None else None
+    requester = received.requesters.get(row.in_reply_to) if row.in_reply_to else None
     return Occurrence(
         Trigger.MESSAGE_RECEIVED,
         row.id,
