@@ -616,6 +616,10 @@ def run(
                 attempts = conn.execute("SELECT max(attempts), avg(attempts) FROM messages").fetchone()
                 events = conn.execute("SELECT type, count(*) FROM events GROUP BY type ORDER BY type").fetchall()
             log(f"Canada: attempts per message max {attempts[0]}, mean {attempts[1]:.2f}; events {dict(events)}")
+    except BaseException:
+        for node in nodes:  # the nodes' own account of the failure, before their folders go
+            log(f"{node.party} log, last lines:\n{node.log_tail()}")
+        raise
     finally:
         close_all(nodes, root)
         if profile_dir is not None:
