@@ -312,6 +312,20 @@ def draft(**overrides: Any) -> dict[str, Any]:
     return base
 
 
+def ask_and_answer(ca: RunningNode, in_: RunningNode, title: str, answer: dict[str, Any]) -> tuple[str, str]:
+    """Canada's RCMP officer asks India's NCB (the standard draft with `title`); once it has arrived, NCB replies
+    with `answer`. The request's id and the reply's."""
+    with ca.client("ca.rcmp") as rcmp, in_.client("in.ncb") as ncb:
+        sent = rcmp.post("/api/v1/messages", json=draft(title=title))
+        assert sent.status_code == 201, sent.text
+        request_id: str = sent.json()["id"]
+        wait_for(lambda: ncb.get(f"/api/v1/messages/{request_id}").status_code == 200)
+        reply = ncb.post(f"/api/v1/messages/{request_id}/reply", json=answer)
+        assert reply.status_code == 201, reply.text
+    reply_id: str = reply.json()["id"]
+    return request_id, reply_id
+
+
 def wait_for(predicate: Any, timeout_s: float = 30.0, interval_s: float = 0.1) -> Any:
     """The first true value of `predicate`, asked at once, then again and again: after 10 ms at first, the pause
     doubling up to `interval_s`, so a quick condition is seen at once and a slow one is not asked too often."""

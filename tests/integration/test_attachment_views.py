@@ -20,7 +20,7 @@ from accord.cli.audit import audit_app
 from accord.i18n import format_size
 from accord.store.tables import blobs, officers
 from tests.conftest import DatabaseFactory
-from tests.integration.nodes import PairTemplates, RunningNode, draft, running_pair, wait_for
+from tests.integration.nodes import PairTemplates, RunningNode, ask_and_answer, draft, running_pair, wait_for
 from tests.integration.test_web_sessions import csrf_of, sign_in
 from tests.person_lists import as_pdf
 
@@ -138,21 +138,9 @@ def exported_case(both: tuple[RunningNode, RunningNode], tmp_path_factory: pytes
     """Canada asks, India answers; Canada's officer exports the case through the API as JSON and as PDF."""
     ca, in_ = both
     folder = tmp_path_factory.mktemp("case-export")
-    with ca.client("ca.rcmp") as rcmp, in_.client("in.ncb") as ncb:
-        sent = rcmp.post("/api/v1/messages", json=draft(title="Case export: consignee"))
-        assert sent.status_code == 201, sent.text
-        request_id = sent.json()["id"]
-        wait_for(lambda: ncb.get(f"/api/v1/messages/{request_id}").status_code == 200)
-        reply = ncb.post(
-            f"/api/v1/messages/{request_id}/reply",
-            json={
-                "handling": {"classification": "Restricted"},
-                "title": "Re: consignee",
-                "body": "Licensed; see file.",
-            },
-        )
-        assert reply.status_code == 201, reply.text
-        reply_id = reply.json()["id"]
+    reply = {"handling": {"classification": "Restricted"}, "title": "Re: consignee", "body": "Licensed; see file."}
+    request_id, reply_id = ask_and_answer(ca, in_, "Case export: consignee", reply)
+    with ca.client("ca.rcmp") as rcmp:
         wait_for(lambda: rcmp.get(f"/api/v1/messages/{reply_id}").status_code == 200)
         files = {}
         for form in ("json", "pdf"):

@@ -17,7 +17,15 @@ from sqlalchemy import select
 from accord.ledger.alarms import AlarmKind, raise_alarm
 from accord.store.tables import notification_mail, notifications
 from tests.conftest import databases_for
-from tests.integration.nodes import PASSWORD, PairTemplates, RunningNode, draft, running_pair, wait_for
+from tests.integration.nodes import (
+    PASSWORD,
+    PairTemplates,
+    RunningNode,
+    ask_and_answer,
+    draft,
+    running_pair,
+    wait_for,
+)
 from tests.integration.smtp_server import LocalSmtp, Received
 from tests.integration.test_web_sessions import csrf_of, sign_in
 
@@ -316,17 +324,8 @@ def test_an_answer_is_told_to_the_officer_who_asked_and_a_burst_of_arrivals_to_i
     """The notifier reads a run of arrivals together: each answer still names the officer whose request it answers,
     and each of several alerts arriving at once reaches the duty desk once."""
     ca, in_ = nodes
-    with ca.client("ca.rcmp") as rcmp, in_.client("in.ncb") as ncb:
-        asked = rcmp.post("/api/v1/messages", json=draft(title="Consignee of the MSKU 7702 container"))
-        assert asked.status_code == 201, asked.text
-        request_id = asked.json()["id"]
-        wait_for(lambda: ncb.get(f"/api/v1/messages/{request_id}").status_code == 200)
-        answer = ncb.post(
-            f"/api/v1/messages/{request_id}/reply",
-            json={"handling": {"classification": "Restricted"}, "title": "Re: consignee", "body": "Licence valid."},
-        )
-        assert answer.status_code == 201, answer.text
-    answer_id = answer.json()["id"]
+    answer = {"handling": {"classification": "Restricted"}, "title": "Re: consignee", "body": "Licence valid."}
+    _, answer_id = ask_and_answer(ca, in_, "Consignee of the MSKU 7702 container", answer)
     alerts = [from_india(in_, title=f"Container MSKU 77{n:02d} to Vancouver") for n in range(5)]
     told = wait_for(lambda: notices_about(ca, "ca.rcmp", answer_id))
     assert [n["trigger"] for n in told] == ["message_received"]
