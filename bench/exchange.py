@@ -578,11 +578,7 @@ def run(
         log(f"initialising two nodes under {root}")
         ca, in_ = create_pair(root, profile_dir)
         nodes = [ca, in_]
-        for node in nodes:
-            node.start()
-        for node in nodes:
-            node.wait_healthy()
-        token = sign_in(ca, SENDER[0])
+        token = start_pair(ca, in_)
         size = len(json.dumps(typical_draft(0), ensure_ascii=False).encode())
         log(f"nodes up: Canada {ca.url}, India {in_.url}; draft is {size} B of JSON")
 
@@ -617,14 +613,28 @@ def run(
                 events = conn.execute("SELECT type, count(*) FROM events GROUP BY type ORDER BY type").fetchall()
             log(f"Canada: attempts per message max {attempts[0]}, mean {attempts[1]:.2f}; events {dict(events)}")
     except BaseException:
-        for node in nodes:  # the nodes' own account of the failure, before their folders go
-            log(f"{node.party} log, last lines:\n{node.log_tail()}")
+        log_tails(nodes)
         raise
     finally:
         close_all(nodes, root)
         if profile_dir is not None:
             for label in ("ca", "in"):
                 summarise_profiles(profile_dir, label)
+
+
+def start_pair(ca: BenchNode, in_: BenchNode) -> str:
+    """Both nodes started and answering; the bench officer's bearer token at Canada."""
+    for node in (ca, in_):
+        node.start()
+    for node in (ca, in_):
+        node.wait_healthy()
+    return sign_in(ca, SENDER[0])
+
+
+def log_tails(nodes: list[BenchNode]) -> None:
+    """The nodes' own account of a failure, before their folders go."""
+    for node in nodes:
+        log(f"{node.party} log, last lines:\n{node.log_tail()}")
 
 
 def close_all(nodes: list[BenchNode], root: Path) -> None:
@@ -678,11 +688,7 @@ def scale_out(admin_dsn: str, messages: int, workers: list[int], result: dict[st
                 log(f"{count} worker process(es) per node: initialising two nodes on PostgreSQL under {root}")
                 ca, in_ = create_pair(root, None, {Party.CA: ca_url, Party.IN: in_url}, count)
                 nodes = [ca, in_]
-                for node in nodes:
-                    node.start()
-                for node in nodes:
-                    node.wait_healthy()
-                token = sign_in(ca, SENDER[0])
+                token = start_pair(ca, in_)
                 row |= throughput(ca, in_, token, messages)
                 row["check"] = exactly_once(ca, in_, messages)
                 log(f"{count} worker process(es) per node: {json.dumps(row)}")
@@ -690,8 +696,7 @@ def scale_out(admin_dsn: str, messages: int, workers: list[int], result: dict[st
                     node.close()
                 nodes = []
         except BaseException:
-            for node in nodes:  # the nodes' own account of the failure, before their folders go
-                log(f"{node.party} log, last lines:\n{node.log_tail()}")
+            log_tails(nodes)
             raise
         finally:
             close_all(nodes, root)

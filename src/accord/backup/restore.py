@@ -5,7 +5,6 @@ compared with the manifest before the data directory appears (a refused restore 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -301,7 +300,3 @@ def _verify_ledger(database_url: str, manifest: dict[str, Any], keys: NodeKeys) 
             line = str(checkpoint["cosignature"])
             # a countersignature kept from before a rotation is history: any key the peer had verifies it
             verify_by_any(pinned.accepted_signing_keys(None), partial(verify_cosignature, signed, line, cosigner))
-
-
-def manifest_json(manifest: dict[str, Any]) -> str:
-    return json.dumps(manifest, indent=2, sort_keys=True)

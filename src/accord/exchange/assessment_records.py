@@ -28,13 +28,9 @@ def store_assessment(conn: Connection, assessment: MistreatmentAssessment) -> No
     )
 
 
-def assessments_for_case(conn: Connection, case_id: str) -> tuple[MistreatmentAssessment, ...]:
-    """Every assessment recorded for the case, current or expired (the screen tells them apart)."""
-    return recorded_assessments(conn, case_id)
-
-
 def assessments_for_cases(conn: Connection, case_ids: Iterable[str]) -> dict[str, tuple[MistreatmentAssessment, ...]]:
-    """`assessments_for_case` for each of several cases, in one query per 500 of them (a batch of messages)."""
+    """Every assessment recorded for each of these cases, current or expired (the screen tells them apart): one query
+    per 500 cases (a batch of messages)."""
     wanted = list(dict.fromkeys(case_ids))
     found: dict[str, list[MistreatmentAssessment]] = {case_id: [] for case_id in wanted}
     for first in range(0, len(wanted), 500):

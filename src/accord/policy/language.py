@@ -86,13 +86,12 @@ class Hit:
 @lru_cache(maxsize=_TEXTS_REMEMBERED)
 def tokenise(text: str) -> tuple[Token, ...]:
     """The text's words with their keys; memoised, since every screen of a pack reads the same message text."""
-    tokens: list[Token] = []
-    for match in _WORD.finditer(text):
-        word = match.group()
-        start, end = match.span()
-        plain, indic = _token_keys(word)
-        tokens.append(Token(word, start, end, plain, indic))
-    return tuple(tokens)
+    reading = _read(text)
+    plain, indic = reading.words
+    return tuple(
+        Token(text[start:end], start, end, p, i)
+        for start, end, p, i in zip(reading.starts, reading.ends, plain, indic, strict=True)
+    )
 
 
 def has_words(text: str) -> bool:
