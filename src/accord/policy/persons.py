@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -218,32 +218,31 @@ class PersonRecords:
         """Person records in free text, line by line: a line with a name and a date of birth or identifier is one
         ("1. Rajesh Kumar, 03/02/1980, Z1234567"); so is a labelled name followed within a few lines by a labelled
         date of birth or identifier (a form: "Name: …" / "DOB: …")."""
-        count, pending = 0, 0
-        for raw in text.splitlines():
-            if tick is not None:
-                tick()
-            line = self._line(raw)
-            if line.name and line.key:
-                count, pending = count + 1, 0
-            elif line.name:
-                pending = _BLOCK_LINES
-            elif line.key and pending:
-                count, pending = count + 1, 0
-            elif raw.strip():
-                pending = max(0, pending - 1)
-        return count
+        return sum(1 for _ in self._records(text, tick))
 
     def record_line_spans(self, text: str) -> list[tuple[int, int]]:
-        """Where in `text` the lines are that record a person by themselves (a name with a date of birth or an
-        identifier): there a community's or a faith's word is part of a name ("Ashok Jain, 11-03-1981")."""
-        spans: list[tuple[int, int]] = []
-        offset = 0
-        for raw in text.splitlines(keepends=True):
-            line = self._line(raw)
+        """Where in `text` the lines are that name a person `count_text` counts: there a community's or a faith's
+        word is part of a name ("Ashok Jain, 11-03-1981"; "Name: Seema Jain" over "DOB: 1990-01-02")."""
+        return list(self._records(text))
+
+    def _records(self, text: str, tick: Tick | None = None) -> Iterator[tuple[int, int]]:
+        """(start, end) in `text` of the line that names each person record, in order."""
+        offset, pending, named = 0, 0, (0, 0)
+        for raw, with_end in zip(text.splitlines(), text.splitlines(keepends=True), strict=True):
+            if tick is not None:
+                tick()
+            line, here = self._line(raw), (offset, offset + len(with_end))
+            offset += len(with_end)
             if line.name and line.key:
-                spans.append((offset, offset + len(raw)))
-            offset += len(raw)
-        return spans
+                pending = 0
+                yield here
+            elif line.name:
+                pending, named = _BLOCK_LINES, here
+            elif line.key and pending:
+                pending = 0
+                yield named
+            elif raw.strip():
+                pending = max(0, pending - 1)
 
     def _read_line(self, raw: str) -> _Line:
         line = _ENUMERATION.sub("", _ascii_digits(raw), count=1)
