@@ -76,7 +76,7 @@ def _find_by_scanning(lexicon: Lexicon, text: str) -> list[tuple[str, str, int]]
     for concept, term, keys, prefix in lexicon._index.patterns:
         for i in range(len(tokens) - len(keys) + 1):
             window = tokens[i : i + len(keys)]
-            actual = [t.indic if term.language.indic else t.plain for t in window]
+            actual = [t.screen if term.language.indic else t.plain for t in window]
             if actual[:-1] == list(keys[:-1]) and (
                 actual[-1] == keys[-1] or (prefix and actual[-1].startswith(keys[-1]))
             ):
@@ -156,3 +156,71 @@ def test_a_lexicon_remembers_the_words_it_has_looked_up_without_growing_without_
         text = " ".join(f"ref{n}x{i}" for i in range(10)) + " in touch with the person"
         assert [h.concept for h in lexicon.find(text)] == ["contact", "contact", "person"]
         assert len(lexicon._index.starters[False]._memory.seen) <= 50
+
+
+# ---- a word's ending, where its script writes it
+
+
+def _caste_words() -> Lexicon:
+    return Lexicon(
+        {
+            "caste": [
+                Term("जाट", Language.HINDI),
+                Term("jat", Language.HINDI),
+                Term("जाति", Language.HINDI),
+                Term("jaati", Language.HINDI),
+                Term("अनुसूचित जाति", Language.HINDI),
+                Term("ਜਾਤੀ", Language.PUNJABI),
+                Term("ਜੱਟ", Language.PUNJABI),
+                Term("जातीय", Language.HINDI),
+            ],
+            "faith": [Term("धर्म", Language.HINDI), Term("खालसा", Language.HINDI), Term("राजनीति", Language.HINDI)],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "वह हर हफ्ते अमृतसर जाता है",  # "goes"
+        "उसकी बहन भी वहाँ जाती है",  # "(she) goes": Hindi writes caste जाति with a short i
+        "woh har hafte Amritsar jata hai",
+        "khep port se jaata hai",
+        "jataa",
+        "वे लोग जाते हैं",
+    ],
+)
+def test_everyday_verb_forms_are_not_the_caste_words_their_folded_spelling_resembles(text: str) -> None:
+    assert _caste_words().concepts(text) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("ਜੱਟ", "caste"),
+        ("jaat", "caste"),
+        ("jatt", "caste"),
+        ("जाट", "caste"),
+        ("जाति", "caste"),
+        ("ਜਾਤੀ", "caste"),
+        ("jati", "caste"),  # romanised, the length is unsaid: it may be caste
+        ("jatiya", "caste"),  # जातीय: its final vowel is sounded after the semivowel
+        ("अनुसूचित जाती", "caste"),  # misspelt, but the phrase says which word it is
+        ("dharma", "faith"),
+        ("dharm", "faith"),
+        ("खालसा", "faith"),
+        ("khalsa", "faith"),
+        ("Khalsaa", "faith"),
+        ("राजनीती", "faith"),  # a long word misspelt with a long final vowel is still the word
+    ],
+)
+def test_a_terms_other_spellings_and_scripts_still_match(text: str, concept: str) -> None:
+    assert concept in _caste_words().concepts(text), text
+
+
+def test_a_native_spelling_decides_for_its_own_script_over_a_romanisation_or_the_other_script() -> None:
+    """Romanised "jaati" (caste) would match "जाती" (she goes) on its folded key; the lexicon's own Devanagari
+    spelling "जाति" says which one the term means. Without a native spelling, the romanisation reaches both scripts."""
+    assert _caste_words().concepts("जाती") == {}
+    romanised_only = Lexicon({"caste": [Term("jaati", Language.HINDI)]})
+    assert romanised_only.concepts("जाति ਜਾਤੀ") == {"caste": ["जाति", "ਜਾਤੀ"]}

@@ -20,7 +20,13 @@ from accord.policy.cases import Case, build_message, load_cases
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Verdict
 from accord.policy.pack import PackError, load_pack, shipped_pack_dir
 from accord.policy.screens import AnsweredRequest, Evidence
-from accord.policy.screens._neutrality_lexicons import LEXICON_DIR, TermFile, forget_compiled, shipped_term_files
+from accord.policy.screens._neutrality_lexicons import (
+    LEXICON_DIR,
+    TermFile,
+    compiled,
+    forget_compiled,
+    shipped_term_files,
+)
 from accord.policy.screens.neutrality import NeutralityOutcome
 from tests.assessed import assessed
 
@@ -312,3 +318,63 @@ def test_a_shared_company_with_plain_notes_passes_the_screen(party: Party) -> No
         network={"entities": [company]},
     )
     assert not {"neutrality-text", "neutrality-structure"} & held_by(decision), decision.findings
+
+
+# ---- everyday Hindi and Punjabi: verbs conjugated, in each script
+
+
+def _everyday_verb_forms() -> list[str]:
+    """Forty common verbs in Devanagari, Gurmukhi and romanised Hindi and Punjabi, each with the endings of the
+    present, past, future, infinitive and request: the words of almost every sentence."""
+    devanagari = "जा आ कर हो रह दे ले मिल बता चल बोल सुन देख रख पहुँच भेज पकड़ लिख पढ़ बैठ खा पी सो उठ मार भाग बन"
+    devanagari += " बना दिखा समझ सोच खोल लौट छोड़ माँग पूछ जान"
+    devanagari_endings = ["ता", "ती", "ते", "ना", "नी", "ने", "ए", "ई", "कर", "ेगा", "ेगी", "ेंगे", "ो", "िए", "ा", "या", "ी"]
+    gurmukhi = "ਜਾ ਆ ਕਰ ਹੋ ਰਹਿ ਦੇ ਲੈ ਮਿਲ ਦੱਸ ਚੱਲ ਬੋਲ ਸੁਣ ਵੇਖ ਦੇਖ ਰੱਖ ਪਹੁੰਚ ਭੇਜ ਫੜ ਲਿਖ ਪੜ੍ਹ ਬੈਠ ਖਾ ਪੀ"
+    gurmukhi_endings = ["ਂਦਾ", "ਂਦੀ", "ਂਦੇ", "ਦਾ", "ਦੀ", "ਦੇ", "ਣਾ", "ਣੀ", "ਣੇ", "ਗਾ", "ਗੀ", "ਗੇ", "ਓ", "ਿਆ"]
+    romanised = "ja aa kar ho reh rah de le mil bata chal bol sun dekh rakh pahunch bhej pakad likh padh baith kha"
+    romanised += " pi so uth maar bhaag ban bana dikha samajh soch khol laut chhod maang poochh jaan"
+    # "-ti"/"-tee" are left out: romanised "jati"/"jaatee" is written the same as caste (jaati) and is held for it.
+    romanised_endings = ["ta", "te", "taa", "na", "ni", "ne", "ega", "egi", "enge", "o", "iye", "ya", "a", "e", "kar"]
+    return (
+        [stem + end for stem in devanagari.split() for end in devanagari_endings]
+        + [stem + end for stem in gurmukhi.split() for end in gurmukhi_endings]
+        + [stem + end for stem in romanised.split() for end in romanised_endings]
+        + ["jaanda", "jandi", "jande", "karda", "hunda", "rehnda", "dinda", "milda", "jaavega", "gaya", "gayi"]
+    )
+
+
+@pytest.mark.parametrize("name", ["grounds", "ca", "in"])
+def test_no_everyday_verb_form_is_a_protected_ground(name: str) -> None:
+    """A folded spelling that makes "जाता" (goes) the caste name "जाट", or "जाती" (she goes) "जाति" (caste), would
+    hold ordinary Hindi requests as asking about caste."""
+    lexicon = compiled((name,)).lexicon
+    found = {word: lexicon.concepts(word) for word in _everyday_verb_forms()}
+    assert {word: concepts for word, concepts in found.items() if concepts} == {}
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "यह खेप हर महीने मुंबई बंदरगाह से जाती है और आयातक खुद वहाँ जाता है; कृपया आयातक कंपनी का लाइसेंस जाँचें।",
+        "Yeh khep har mahine Mumbai port se jaata hai aur importer wahan jata hai; importer ka licence check karein.",
+        "कूरियर हर हफ्ते अमृतसर जाता था; कृपया उसके फोन रिकॉर्ड की जानकारी दें।",
+    ],
+)
+def test_a_seizure_follow_up_in_everyday_hindi_is_not_held(party: Party, body: str) -> None:
+    decision = decide(party, title="Seizure follow-up", body=body)
+    assert decision.verdict is Verdict.ALLOW, decision.findings
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "इस व्यक्ति की जाति और गाँव की जानकारी दें।",
+        "Is vyakti ki jaat aur gaon ki jaankari dein.",
+        "ਇਸ ਵਿਅਕਤੀ ਦੀ ਜਾਤੀ ਬਾਰੇ ਦੱਸੋ।",
+        "क्या यह व्यक्ति जाट है? उसके समुदाय के नेताओं से संपर्क बताएं।",
+    ],
+)
+def test_a_request_about_caste_in_hindi_or_punjabi_is_still_held(party: Party, body: str) -> None:
+    assert "neutrality-text" in held_by(decide(party, title="Family", body=body))

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property, lru_cache
+from itertools import product
 from typing import NamedTuple
 
 # A message's screens read its whole text and, for person records, each of its fields: enough that the whole text is
@@ -63,6 +64,7 @@ class Token(NamedTuple):  # a tuple: a message's text has hundreds, and a frozen
     end: int
     plain: str
     indic: str
+    screen: str  # the Indic key with how the word ends (`screen_key`): what Hindi and Punjabi terms match
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +89,10 @@ class Hit:
 def tokenise(text: str) -> tuple[Token, ...]:
     """The text's words with their keys; memoised, since every screen of a pack reads the same message text."""
     reading = _read(text)
-    plain, indic = reading.words
+    plain, screen = reading.words
     return tuple(
-        Token(text[start:end], start, end, p, i)
-        for start, end, p, i in zip(reading.starts, reading.ends, plain, indic, strict=True)
+        Token(text[start:end], start, end, p, _token_keys(text[start:end])[1], s)
+        for start, end, p, s in zip(reading.starts, reading.ends, plain, screen, strict=True)
     )
 
 
@@ -233,7 +235,7 @@ def _read(text: str) -> _Reading:
     plain_at: dict[str, list[int]] = {}
     indic_at: dict[str, list[int]] = {}
     for i, match in enumerate(_WORD.finditer(text)):
-        plain_key, indic_key = _token_keys(match.group())
+        plain_key, _, indic_key = _token_keys(match.group())
         plain.append(plain_key)
         indic.append(indic_key)
         starts.append(match.start())
@@ -260,15 +262,34 @@ class Lexicon:
         patterns: list[tuple[str, Term, tuple[str, ...], bool]] = []
         first: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
         stems: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+        native_spellings = self._native_spellings()
         for concept, term in self._terms:
             prefix = term.text.endswith("*")
             words = tokenise(term.text.rstrip("*"))
             indic = term.language.indic
-            keys = tuple(w.indic if indic else w.plain for w in words)
-            (stems if prefix and len(keys) == 1 else first)[indic].setdefault(keys[0], []).append(len(patterns))
-            patterns.append((concept, term, keys, prefix))
+            if not indic:
+                variants: Iterable[tuple[str, ...]] = [tuple(w.plain for w in words)]
+            else:
+                spelt_in = native_spellings.get((concept, tuple(w.indic for w in words)), frozenset())
+                choices = [_accepted_keys(w.surface, spelt_in, len(words) > 1) for w in words]
+                if prefix:  # a stem matches the start of a word, however the word ends
+                    choices[-1] = (words[-1].indic,)
+                variants = dict.fromkeys(product(*choices))
+            for keys in variants:
+                (stems if prefix and len(keys) == 1 else first)[indic].setdefault(keys[0], []).append(len(patterns))
+                patterns.append((concept, term, keys, prefix))
         starters = (_Starters(patterns, first[0], stems[0]), _Starters(patterns, first[1], stems[1]))
         return _Index(patterns, starters)
+
+    def _native_spellings(self) -> dict[tuple[str, tuple[str, ...]], frozenset[str]]:
+        """The native scripts each concept's Hindi and Punjabi terms are written in, by the words' Indic keys."""
+        scripts: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+        for concept, term in self._terms:
+            script = _ending(term.text).script
+            if term.language.indic and script:
+                words = tuple(w.indic for w in tokenise(term.text.rstrip("*")))
+                scripts.setdefault((concept, words), set()).add(script)
+        return {key: frozenset(found) for key, found in scripts.items()}
 
     def find(self, text: str) -> list[Hit]:
         index = self._index
@@ -313,8 +334,121 @@ def _matches(words: list[str], at: int, keys: tuple[str, ...], prefix: bool) -> 
 
 
 @lru_cache(maxsize=65536)
-def _token_keys(word: str) -> tuple[str, str]:
-    return plain_key(word), indic_key(word)
+def _token_keys(word: str) -> tuple[str, str, str]:
+    """The word's plain key, its Indic key, and its screen key."""
+    indic = indic_key(word)
+    return plain_key(word), indic, _screen_key(indic, _ending(word))
+
+
+def screen_key(word: str) -> str:
+    """The key a lexicon matches a word of text on for Hindi and Punjabi terms: the Indic key, with the word's script
+    and how it ends when the script says so.
+
+    The Indic key folds vowel length and the inherent vowel, so "जाता" ("goes"), "jata" and the caste name "जाट"/"jat"
+    share one, as do "जाती" ("she goes") and "जाति" ("caste"). The ending tells them apart where the writing does:
+    Devanagari (`#d`) and Gurmukhi (`#g`) write a final long vowel and leave the inherent vowel silent; a romanisation
+    doubles a long vowel or leaves its length unsaid (`~`), and writes no final vowel where the word ends in a
+    consonant. A term accepts the endings its own writing is compatible with (`_accepted_keys`)."""
+    return _token_keys(word)[2]
+
+
+_NATIVE_SCRIPTS = ("d", "g")  # Devanagari, Gurmukhi
+# A final i or u written long where the term writes it short (or the reverse) is a common misspelling ("राजनीती"); it
+# is only another word when the rest of the word is short ("जाती", she goes; "जाति", caste) and no other word of the
+# term says which it is.
+_LENGTH_MATTERS_UP_TO = 4
+
+
+@dataclass(frozen=True, slots=True)
+class _Ending:
+    script: str  # "d", "g", or "" for Latin letters
+    vowel: str  # "" (a consonant, or the silent inherent vowel), "a", "A", "i", "I", "u", "U": lower case is short,
+    # or of unsaid length in a romanisation
+    cluster: bool  # two consonants or more, or a semivowel, before the final vowel ("dharma", "धर्म", "जातीय")
+
+
+_LONG = {"ā": "A", "ī": "I", "ū": "U", "aa": "A", "ee": "I", "ii": "I", "oo": "U", "uu": "U"}
+_VOWEL_LETTERS = frozenset("aeiou")
+
+
+@lru_cache(maxsize=65536)
+def _ending(word: str) -> _Ending:
+    script = "d" if _DEVANAGARI.search(word) else "g" if _GURMUKHI.search(word) else ""
+    latin = unicodedata.normalize("NFC", _to_latin(word).casefold())
+    if script and len(latin) > 1 and latin[-1] == "a" and latin[-2] in "āīūeoaiu":
+        latin = latin[:-1]  # a vowel's carrier letter after a vowel ("ਝੁਕਾਅ"): no sound of its own
+    if not script:
+        latin = "".join(c for c in unicodedata.normalize("NFKD", latin) if not unicodedata.combining(c))
+    vowel, stem = "", latin
+    for written in ("ā", "ī", "ū") if script else ("aa", "ee", "ii", "oo", "uu"):
+        if latin.endswith(written):
+            vowel, stem = _LONG[written], latin[: -len(written)]
+            break
+    else:
+        if latin[-1:] in ("a", "i", "u"):
+            vowel, stem = latin[-1], latin[:-1]
+    plain_stem = "".join(c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c))
+    if vowel and (not plain_stem or plain_stem[-1] in _VOWEL_LETTERS):
+        return _Ending(script, "", False)  # a diphthong or a vowel after a vowel: its length is not written apart
+    if script and vowel == "a":
+        vowel = ""  # the inherent vowel, silent at the end of a word
+    consonants = re.sub(r"(.)\1+", r"\1", plain_stem)
+    consonants = re.sub(r"(?<=[^aeiouh])h", "", consonants)  # kh, dh, bh…: one consonant
+    trailing = len(consonants) - len(consonants.rstrip("bcdfgjklmnpqrstvwxyz"))
+    # After two consonants, or a semivowel ("jatiya" for जातीय, "rashtriya"), a final inherent vowel is sounded and
+    # often written.
+    return _Ending(script, vowel, trailing >= 2 or consonants[-1:] in ("y", "v"))
+
+
+def _native_key(indic: str, script: str, vowel: str) -> str:
+    return f"{indic}|{vowel}#{script}" if vowel else f"{indic}#{script}"
+
+
+def _screen_key(indic: str, ending: _Ending) -> str:
+    if ending.script:
+        return _native_key(indic, ending.script, ending.vowel)
+    if not ending.vowel:
+        return indic
+    return f"{indic}|{ending.vowel if ending.vowel.isupper() else '~' + ending.vowel}"
+
+
+def _accepted_keys(word: str, spelt_in: frozenset[str], in_phrase: bool = False) -> tuple[str, ...]:
+    """The screen keys of text words that a Hindi or Punjabi term's word matches, by how the term writes it.
+
+    `spelt_in`: the native scripts the lexicon also spells this term's concept and words in. Words of text in such a
+    script are left to that spelling, which says more than a romanisation (the vowel lengths it leaves unsaid) or a
+    transliteration from the other script (Punjabi "ਜਾਤੀ", caste, is Hindi "जाती", she goes). `in_phrase`: the
+    term has other words, which say which word this is whatever the length of its final vowel ("अनुसूचित जाती")."""
+    _, indic, _ = _token_keys(word)
+    ending = _ending(word)
+    short, vowel = ending.vowel.lower(), ending.vowel
+    native_vowels: list[str]
+    if ending.script:
+        native_vowels = [vowel]
+        if short in ("i", "u") and (in_phrase or len(indic) >= _LENGTH_MATTERS_UP_TO):
+            native_vowels = [short, short.upper()]
+        keys = [_native_key(indic, ending.script, v) for v in native_vowels]
+        if not vowel:
+            keys.append(indic)
+            if ending.cluster:
+                keys.append(f"{indic}|~a")  # "dharma" for धर्म
+        else:
+            keys.append(f"{indic}|~{short}")
+            if vowel.isupper():
+                keys.append(f"{indic}|{vowel}")
+    elif not vowel:
+        keys = [indic]
+        native_vowels = [""]
+    else:
+        keys = [f"{indic}|~{short}", f"{indic}|{short.upper()}"]
+        native_vowels = [short, short.upper()] if short != "a" else ["A"]
+        if short == "a" and ending.cluster:
+            keys.append(indic)  # "dharm" for "dharma"
+            native_vowels.append("")
+    for script in _NATIVE_SCRIPTS:
+        if script != ending.script and script not in spelt_in:
+            keys += [_native_key(indic, script, v) for v in native_vowels]
+    return tuple(keys)
 
 
 def _to_latin(word: str) -> str:
@@ -331,4 +465,15 @@ def _to_latin(word: str) -> str:
     return word
 
 
-__all__ = ["Hit", "Language", "Lexicon", "Term", "Token", "has_words", "indic_key", "plain_key", "tokenise"]
+__all__ = [
+    "Hit",
+    "Language",
+    "Lexicon",
+    "Term",
+    "Token",
+    "has_words",
+    "indic_key",
+    "plain_key",
+    "screen_key",
+    "tokenise",
+]
