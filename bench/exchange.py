@@ -454,17 +454,38 @@ def without_probes(
     return left
 
 
-def urgent_figures(node: BenchNode, sent: dict[str, datetime]) -> dict[str, Any]:
-    """API call → receipt stored at the sender, per urgent probe: p50 and p99 (nearest rank)."""
+def urgent_figures(node: BenchNode, peer: BenchNode, sent: dict[str, datetime]) -> dict[str, Any]:
+    """API call → receipt stored at the sender, per urgent probe: p50 and p99 (nearest rank); and the same for each
+    stage: the API call until the message is stored (`accepted`), stored until the peer stored it (`carried`), and
+    until its receipt is stored back at the sender (`receipted`). Both nodes share this machine's clock."""
     if not sent:
         return {}
     rows = _probe_rows(node, sent)
-    latencies = sorted((_utc(delivered) - sent[ref]).total_seconds() * 1000 for ref, _, delivered in rows)
-    return {
-        "urgent_probes": len(latencies),
-        "urgent_p50_ms": round(percentile(latencies, 0.50), 1),
-        "urgent_p99_ms": round(percentile(latencies, 0.99), 1),
-    }
+    with read_only(peer) as conn:
+        received = dict(
+            conn.execute(
+                f"SELECT id, received_at FROM messages WHERE id IN ({','.join('?' * len(sent))})", tuple(sent)
+            ).fetchall()
+        )
+    stages: dict[str, list[float]] = {"total": [], "accepted": [], "carried": [], "receipted": []}
+    slowest: list[tuple[float, str]] = []
+    for ref, created, delivered in rows:
+        at_peer = _utc(received[ref])
+        stages["total"].append((_utc(delivered) - sent[ref]).total_seconds() * 1000)
+        stages["accepted"].append((_utc(created) - sent[ref]).total_seconds() * 1000)
+        stages["carried"].append((at_peer - _utc(created)).total_seconds() * 1000)
+        stages["receipted"].append((_utc(delivered) - at_peer).total_seconds() * 1000)
+        parts = ", ".join(f"{stage} {values[-1]:.0f} ms" for stage, values in stages.items())
+        slowest.append((stages["total"][-1], f"sent {sent[ref].time().isoformat()}: {parts}"))
+    for _, line in sorted(slowest, reverse=True)[:3]:
+        log(f"slow urgent probe, {line}")
+    figures: dict[str, Any] = {"urgent_probes": len(rows)}
+    for stage, values in stages.items():
+        values.sort()
+        prefix = "urgent" if stage == "total" else f"urgent_{stage}"
+        figures[f"{prefix}_p50_ms"] = round(percentile(values, 0.50), 1)
+        figures[f"{prefix}_p99_ms"] = round(percentile(values, 0.99), 1)
+    return figures
 
 
 # ---------------------------------------------------------------------------------------------------- the floor
@@ -669,7 +690,7 @@ def throughput(ca: BenchNode, in_: BenchNode, token: str, messages: int, urgent_
         "messages_per_s": round(messages / seconds, 1),
         "p50_ms": round(percentile(latencies, 0.50), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
-    } | urgent_figures(ca, urgent_sent)
+    } | urgent_figures(ca, in_, urgent_sent)
 
 
 # ---------------------------------------------------------------------------------------------------- scale-out

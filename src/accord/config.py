@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     retry_base_s: float = 0.5
     retry_max_s: float = 60.0
     delivery_workers: int = 2
+    urgent_delivery_lane: bool = Field(
+        default=True,
+        description="beside the delivery workers, one more that carries only immediate and urgent traffic, so that it "
+        "never waits for a worker busy with a full batch of routine messages",
+    )
     checkpoint_interval_s: float = Field(default=60.0, gt=0, description="how often the ledger is checkpointed")
     log_level: str = "info"
     # Prometheus scrapes GET /metrics with a bearer token: the one in this file (a long random string the operator

@@ -35,8 +35,15 @@ class Node:
     policy: DisclosurePolicy
     registry: Registry = field(default_factory=Registry)
     outbox_signal: threading.Event = field(default_factory=threading.Event)
+    urgent_signal: threading.Event = field(default_factory=threading.Event)  # wakes the urgent delivery lane
     verified_descriptors: dict[str, NodeDescriptor] = field(default_factory=dict)
     clock: Clock = field(default_factory=SystemClock)
+
+    def wake_delivery(self, *, urgent: bool = False) -> None:
+        """Tell the delivery workers something is queued (`urgent`: immediate or urgent traffic among it)."""
+        self.outbox_signal.set()
+        if urgent:
+            self.urgent_signal.set()
 
     @property
     def blob_dir(self) -> Path:

@@ -145,6 +145,7 @@ def serve() -> int:
     import accord.cli
 
     accord.bootstrap.build_registry()  # every data file read and checked once here, not again in each node
+    _warm_shipped_policies()  # and the screens' indexes built once, not again as each node starts
 
     assert threading.active_count() == 1, "the launcher must not run threads: a fork copies only the caller's"
     # What is imported now lives as long as every child: out of the collector's sight, a child's collections (its last
@@ -159,6 +160,18 @@ def serve() -> int:
             return _run_child(request)  # the child leaves the loop and ends as any Python process does
         print(json.dumps({"pid": pid}), flush=True)
     return 0
+
+
+def _warm_shipped_policies() -> None:
+    from accord.bootstrap import warm_policy
+    from accord.datafiles import load_agreement
+    from accord.domain.parties import Party
+    from accord.policy.engine import CedarPolicy
+    from accord.policy.pack import load_pack, shipped_pack_dir
+
+    agreement = load_agreement()
+    for party in Party:
+        warm_policy(party, CedarPolicy(load_pack(shipped_pack_dir(party)), agreement), agreement)
 
 
 def _run_child(request: dict[str, Any]) -> int:

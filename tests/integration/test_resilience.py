@@ -240,9 +240,15 @@ def test_messages_wait_visibly_while_the_peer_is_down_and_deliver_by_themselves_
 def test_urgent_and_immediate_messages_overtake_routine_ones_queued_earlier_when_the_peer_returns(
     make_pair: PairFactory,
 ) -> None:
-    # Small delivery batches, so the order in which the outbox drains is visible; one delivery worker, because with
-    # several the last batch of one priority and the first of the next may be in flight at the same time.
-    ca, in_ = make_pair(ca_env={"ACCORD_OUTBOX_BATCH_SIZE": "10", "ACCORD_DELIVERY_WORKERS": "1"})
+    # Small delivery batches, so the order in which the outbox drains is visible; one delivery worker and no urgent
+    # lane, because with several the last batch of one priority and the first of the next may be in flight at once.
+    ca, in_ = make_pair(
+        ca_env={
+            "ACCORD_OUTBOX_BATCH_SIZE": "10",
+            "ACCORD_DELIVERY_WORKERS": "1",
+            "ACCORD_URGENT_DELIVERY_LANE": "false",
+        }
+    )
     in_.stop()
     with ca.client("ca.rcmp") as rcmp:
         routine = send_batch(rcmp, "routine", size=60)

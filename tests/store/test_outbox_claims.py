@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from accord.domain.messages import Priority
-from accord.exchange.outbox import OutboxEntry, OutboxKind, claim_due, enqueue
+from accord.exchange.outbox import URGENT_RANK, OutboxEntry, OutboxKind, claim_due, enqueue
 from accord.store.engine import make_engine
 from accord.store.migrate import migrate
 from tests.conftest import DatabaseFactory
@@ -30,4 +30,16 @@ def test_urgent_rows_are_claimed_alone_before_routine_ones_queued_earlier(databa
         enqueue(conn, "ca-node-1", "in-node-1", entries(Priority.IMMEDIATE, 1, 7))
     claims = [[item.ref_id for item in claim_due(engine, "in-node-1", 200, 60)] for _ in range(4)]
     assert claims == [["m-7"], ["m-5", "m-6"], ["m-0", "m-1", "m-2", "m-3", "m-4"], []]
+    engine.dispose()
+
+
+def test_the_urgent_lane_claims_immediate_and_urgent_rows_and_leaves_routine_ones(databases: DatabaseFactory) -> None:
+    engine = fresh(databases)
+    with engine.begin() as conn:
+        enqueue(conn, "ca-node-1", "in-node-1", entries(Priority.ROUTINE, 3, 0))
+        enqueue(conn, "ca-node-1", "in-node-1", entries(Priority.URGENT, 1, 3))
+        enqueue(conn, "ca-node-1", "in-node-1", entries(Priority.IMMEDIATE, 1, 4))
+    claims = [[item.ref_id for item in claim_due(engine, "in-node-1", 200, 60, max_rank=URGENT_RANK)] for _ in range(3)]
+    assert claims == [["m-4"], ["m-3"], []]
+    assert [item.ref_id for item in claim_due(engine, "in-node-1", 200, 60)] == ["m-0", "m-1", "m-2"]
     engine.dispose()

@@ -81,7 +81,7 @@ def node_serve(
     configure_logging(settings.log_level)
     node = open_node(settings)
     application = create_app(node, delivery_workers)
-    prepare_for_traffic()
+    prepare_for_traffic(node)
     uvicorn.run(
         application,
         host=settings.host,
@@ -141,7 +141,7 @@ def node_deliver(data: DataOption) -> None:
     # never raises KeyboardInterrupt.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop_event.set())
-    prepare_for_traffic()
+    prepare_for_traffic(node)
     DeliveryWorker(node).run(stop_event)
     node.close()
 

@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,7 @@ from accord.exchange.errors import SequenceCollision
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.outbox import (
     MAX_SEQ,
+    URGENT_RANK,
     OutboxItem,
     OutboxKind,
     channel_name,
@@ -49,6 +51,7 @@ from accord.ledger.batch_receipts import verify_delivery_receipt
 from accord.ledger.events import EventType, append_events, event_row
 from accord.ledger.notes import origin_for
 from accord.node import Node
+from accord.store.engine import urgent_writes
 from accord.store.tables import blob_transfers, blobs, messages
 from accord.trust.peer_versions import PeerVersions, load_peer_versions
 from accord.trust.peers import PeerRecord, load_peers
@@ -83,24 +86,37 @@ class _Settled:
 
 
 class DeliveryWorker:
-    def __init__(self, node: Node, client: PeerClient | None = None, watch: DeliveryWatch | None = None) -> None:
+    def __init__(
+        self,
+        node: Node,
+        client: PeerClient | None = None,
+        watch: DeliveryWatch | None = None,
+        *,
+        urgent_only: bool = False,
+    ) -> None:
+        """`urgent_only`: the urgent lane — a worker that carries only immediate and urgent traffic, woken as soon as
+        some is queued, so that it never waits for a worker busy with a full batch of routine traffic; its own
+        writes go before routine ones waiting (`urgent_writes`)."""
         self.node = node
         self.client = client or PeerClient()
         self.watch = watch or DeliveryWatch()
         self.kinds = KindHandlers(node.registry)
+        self.urgent_only = urgent_only
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until `stop` is set; sleeps only when nothing is due."""
+        signal = self.node.urgent_signal if self.urgent_only else self.node.outbox_signal
         while not stop.is_set():
             try:
-                delivered = self.deliver_once()
+                with urgent_writes() if self.urgent_only else nullcontext():
+                    delivered = self.deliver_once()
             except (SQLAlchemyError, OSError) as exc:
                 log.error("delivery round failed; retrying", error=str(exc))
                 delivered = 0
                 stop.wait(self.node.settings.outbox_poll_s)
             if delivered == 0:
-                self.node.outbox_signal.wait(self.node.settings.outbox_poll_s)
-                self.node.outbox_signal.clear()
+                signal.wait(self.node.settings.outbox_poll_s)
+                signal.clear()
 
     def deliver_once(self) -> int:
         refresh_keys(self.node)
@@ -111,7 +127,11 @@ class DeliveryWorker:
         handled = 0
         for peer in peers:
             items = claim_due(
-                self.node.engine, peer.node_id, self.node.settings.outbox_batch_size, self.node.settings.outbox_lease_s
+                self.node.engine,
+                peer.node_id,
+                self.node.settings.outbox_batch_size,
+                self.node.settings.outbox_lease_s,
+                max_rank=URGENT_RANK if self.urgent_only else None,
             )
             if items:
                 try:

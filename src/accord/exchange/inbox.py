@@ -14,6 +14,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,7 +46,7 @@ from accord.exchange.errors import (
     UnknownReference,
 )
 from accord.exchange.kinds import ArrivalWarning, KindHandlers, PayloadKind, PayloadKindHandler
-from accord.exchange.outbox import OutboxKind, channel_name
+from accord.exchange.outbox import URGENT_RANK, OutboxKind, channel_name
 from accord.exchange.roster import check_named_readers_here
 from accord.exchange.sending import link_attachments, message_row
 from accord.exchange.uploads import AnnouncedUpload
@@ -53,6 +54,7 @@ from accord.i18n import _
 from accord.ledger.batch_receipts import BatchEntry, batch_receipt_claims, batch_tree, delivery_proof
 from accord.ledger.events import Appended, EventType, append_events, event_row
 from accord.node import Node
+from accord.store.engine import urgent_writes
 from accord.store.search import insert_messages
 from accord.store.tables import blobs, inbound_envelopes, messages, refused_envelopes
 from accord.trust.peers import PeerRecord, load_peers
@@ -186,9 +188,12 @@ def _accept(
     for item in incoming:
         if item.message is not None:
             item.screening = screen_on_arrival(node, item.message)
+    urgent = any(i.message is not None and i.message.priority.outbox_rank <= URGENT_RANK for i in incoming)
     if incoming:
-        for index, result in _store_retrying_conflicts(node, incoming, batch_digest).items():
-            results[index] = result
+        # The peer sends urgent traffic in batches of its own: stored before the routine batches waiting to be.
+        with urgent_writes() if urgent else nullcontext():
+            for index, result in _store_retrying_conflicts(node, incoming, batch_digest).items():
+                results[index] = result
     signed: list[_SignedRefusal] = []
     unsigned: list[AccordError] = []
     for index, outcome in enumerate(results):

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from accord.domain.messages import Priority
 from accord.store.tables import channel_counters, messages, outbox
 
 
@@ -42,6 +43,7 @@ class OutboxItem:
     queued_at: datetime | None = None
 
 
+URGENT_RANK = Priority.URGENT.outbox_rank  # immediate and urgent traffic: the urgent lane's
 MAX_SEQ = 2**53  # a channel's sequence numbers stay exact in JSON (I-JSON, RFC 7493 §2.2)
 
 
@@ -91,11 +93,14 @@ def enqueue(conn: Connection, sender_node_id: str, peer_node_id: str, entries: S
     return [first + offset for offset in range(len(entries))]
 
 
-def claim_due(engine: Engine, peer_node_id: str, limit: int, lease_s: int) -> list[OutboxItem]:
+def claim_due(
+    engine: Engine, peer_node_id: str, limit: int, lease_s: int, *, max_rank: int | None = None
+) -> list[OutboxItem]:
     """Claim up to `limit` due rows of the most urgent rank due, oldest first; other workers skip them until the lease
     ends. Urgent rows leave in a batch of their own, never padded with routine ones: a small batch is sealed, carried,
-    verified and receipted sooner than a full one."""
+    verified and receipted sooner than a full one. `max_rank`: claim nothing less urgent (the urgent lane)."""
     now = datetime.now(UTC)
+    ranked = [] if max_rank is None else [outbox.c.rank <= max_rank]
     with engine.begin() as conn:
         rows = conn.execute(
             select(
@@ -112,6 +117,7 @@ def claim_due(engine: Engine, peer_node_id: str, limit: int, lease_s: int) -> li
                 outbox.c.peer_node_id == peer_node_id,
                 outbox.c.next_attempt_at <= now,
                 or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+                *ranked,
             )
             .order_by(outbox.c.rank, outbox.c.id)
             .limit(limit)

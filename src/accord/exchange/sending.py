@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -46,7 +47,7 @@ from accord.exchange.errors import (
 )
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.mailbox import visible_row
-from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.exchange.outbox import URGENT_RANK, OutboxEntry, OutboxKind, enqueue
 from accord.exchange.roster import check_named_recipients
 from accord.i18n import _
 from accord.ledger.events import EventType, append_events, event_row
@@ -55,7 +56,8 @@ from accord.policy.engine import DisclosureDecision, Principal, Verdict
 from accord.policy.offences import offence_taxonomy, statutes_of
 from accord.policy.screens import Evidence
 from accord.policy.screens.offences import OFFENCE_REQUIRED_KINDS
-from accord.store.search import insert_messages
+from accord.store.engine import urgent_writes
+from accord.store.search import insert_messages, message_words
 from accord.store.tables import blobs, message_attachments, messages
 from accord.trust.peers import PeerRecord, peer_for_party
 
@@ -85,14 +87,17 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
     # kept only for the same message, on the same evidence, by the same pack.
     with node.engine.connect() as conn:
         ahead = _decide_ahead(node, conn, officer, drafts, now)
-    with node.engine.begin() as conn:
+    # Drafts that are all urgent (one message, as a rule) are stored before the bulk batches waiting to be; a batch
+    # with some routine traffic in it waits its turn.
+    urgent = all(d.priority.outbox_rank <= URGENT_RANK for d in drafts)
+    with urgent_writes() if urgent else nullcontext(), node.engine.begin() as conn:
         peer = peer_for_party(node, conn, node.party.other)
         built = [
             _as_ahead(_cited_message(node, conn, officer, draft, now), early)
             for draft, early in zip(drafts, ahead, strict=True)
         ]
         queued = _decide_and_queue(node, conn, officer, peer, built, now, ahead)
-    node.outbox_signal.set()
+    node.wake_delivery(urgent=any(_urgent(q) for q in queued))
     return queued
 
 
@@ -103,6 +108,9 @@ class _Ahead:
     message: Message
     evidence: Evidence
     decision: DisclosureDecision
+    content: bytes  # the message as canonical JSON, and the words it is found by: worked out ahead too, so that the
+    words: str  # write transaction (which every other writer waits for) only stores them
+    decision_json: bytes  # the decision as canonical JSON (its ledger event)
 
 
 def _decide_ahead(
@@ -118,9 +126,16 @@ def _decide_ahead(
     evidence = dict(zip((m.id for m in messages_built), gather_evidence_for(node, conn, messages_built), strict=True))
     principal = _principal(node, officer)
     return [
-        None if m is None else _Ahead(m, evidence[m.id], node.policy.decide(m, principal, evidence[m.id]))
+        None if m is None else _ahead(m, evidence[m.id], node.policy.decide(m, principal, evidence[m.id]))
         for m in built
     ]
+
+
+def _ahead(message: Message, evidence: Evidence, decision: DisclosureDecision) -> _Ahead:
+    content = canonical_json(message.model_dump(mode="json"))
+    return _Ahead(
+        message, evidence, decision, content, message_words(content.decode()), canonical_json(decision.as_json())
+    )
 
 
 def _as_ahead(message: Message, ahead: _Ahead | None) -> Message:
@@ -268,8 +283,12 @@ def amend_message(node: Node, officer: Officer, message_id: str, draft: Amendmen
                 .where(messages.c.id == original.id)
                 .values(amendment=effect.value, amended_by=amendment.id)
             )
-    node.outbox_signal.set()
+    node.wake_delivery(urgent=_urgent(queued))
     return queued
+
+
+def _urgent(queued: Queued) -> bool:
+    return queued.channel_seq is not None and queued.message.priority.outbox_rank <= URGENT_RANK
 
 
 def decide_and_queue(
@@ -293,7 +312,9 @@ def _decide_and_queue(
     evidence = gather_evidence_for(node, conn, built)
     decisions = [_decision(node, m, principal, e, a) for m, e, a in zip(built, evidence, early, strict=True)]
     allowed = [m for m, d in zip(built, decisions, strict=True) if d.verdict is Verdict.ALLOW]
-    contents = {m.id: canonical_json(m.model_dump(mode="json")) for m in built}
+    # What was worked out ahead for the same message (and, for the decision, the same decision) is used as it is.
+    same = {m.id: a for m, a in zip(built, early, strict=True) if a is not None and a.message is m}
+    contents = {m.id: same[m.id].content if m.id in same else canonical_json(m.model_dump(mode="json")) for m in built}
     seqs = dict(
         zip(
             [m.id for m in allowed],
@@ -310,7 +331,11 @@ def _decide_and_queue(
         )
     )
     queued = [Queued(m, STATE_FOR_VERDICT[d.verdict], d, seqs.get(m.id)) for m, d in zip(built, decisions, strict=True)]
-    insert_messages(conn, [_outgoing_row(q, contents[q.message.id], now) for q in queued])
+    insert_messages(
+        conn,
+        [_outgoing_row(q, contents[q.message.id], now) for q in queued],
+        {message_id: ahead.words for message_id, ahead in same.items()},
+    )
     link_attachments(conn, built)
     mark_answered(conn, [q.message for q in queued if q.state is DeliveryState.QUEUED], now)
     rows = []
@@ -330,12 +355,18 @@ def _decide_and_queue(
                     "pack": q.decision.pack,
                     "policies": ",".join(p.id for p in q.decision.policies),
                 },
-                canonical_json(q.decision.as_json()),
+                _decision_json(q.decision, same.get(q.message.id)),
                 now,
             )
         )
     append_events(conn, rows)
     return queued
+
+
+def _decision_json(decision: DisclosureDecision, ahead: _Ahead | None) -> bytes:
+    return (
+        ahead.decision_json if ahead is not None and ahead.decision is decision else canonical_json(decision.as_json())
+    )
 
 
 def mark_answered(conn: Connection, released: Sequence[Message], now: datetime) -> None:

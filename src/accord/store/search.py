@@ -130,11 +130,21 @@ def message_words(content: str) -> str:
     return document(*searchable_texts(content).values())
 
 
-def insert_messages(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_messages(
+    conn: Connection, rows: Sequence[Mapping[str, Any]], words: Mapping[str, str] | None = None
+) -> None:
     """Store new rows of `messages` with their words, so that no way a message arrives (sent, received, seeded)
-    leaves it out of search."""
+    leaves it out of search. `words`: those of some of the rows (by id), found by `message_words` of their content
+    before the transaction."""
     conn.execute(insert(messages), rows)
-    index_messages(conn, {str(row["id"]): str(row["content"]) for row in rows})
+    known = words or {}
+    store_words(
+        conn,
+        {
+            str(row["id"]): known[str(row["id"])] if str(row["id"]) in known else message_words(str(row["content"]))
+            for row in rows
+        },
+    )
 
 
 def index_messages(conn: Connection, contents: Mapping[str, str]) -> None:
