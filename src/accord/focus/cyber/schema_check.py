@@ -4,20 +4,29 @@ is first checked (see validation.py)."""
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import dateutil.parser  # type: ignore[import-untyped]
 import stix2.v21.sdo
+import stix2patterns.v21.validator
 import stix2validator
 import stix2validator.v21.musts
 import stix2validator.validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from stix2.exceptions import STIXError
+from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser
+from stix2patterns.v21.pattern import Pattern
 from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_instance
 
+from accord.focus.cyber.schema_precheck import PrecheckedValidator, prechecked
 from accord.focus.cyber.validation import SPEC_VERSION
 
 # The validator raises these on malformed input rather than reporting it.
@@ -39,6 +48,9 @@ def _options() -> ValidationOptions:
     # Built once: the constructor sets the validator's module-wide output level. SHOULDs stay warnings.
     stix2validator.validator.load_validator = _load_validator
     stix2validator.v21.musts.pattern_validator = _pattern_problems
+    stix2validator.v21.musts.Pattern = _parsed_pattern
+    stix2validator.v21.musts.parser = SimpleNamespace(parse=_parse_timestamp)
+    stix2patterns.v21.validator.STIXPatternParser = _TreeKeepingParser
     stix2.v21.sdo.run_validator = _pattern_problems
     return ValidationOptions(version=SPEC_VERSION, silent=True, strict=False)
 
@@ -77,19 +89,107 @@ def _load_validator(schema_path: str, schema: Any, schema_dir: str) -> Any:
             validator = stix2validator.validator.STIXValidator(
                 validator.schema, registry=registry, format_checker=validator.format_checker
             )
+            validator = prechecked(validator, _bundled_resources(), _FORMATS.conforms, _formats_used())
         _validators[key] = validator
     return validator
 
 
+_FORMATS = stix2validator.validator.Draft202012Validator.FORMAT_CHECKER
+
+
+@cache
+def _bundled_resources() -> list[tuple[str, Any]]:
+    registry = _bundled_registry()
+    return [(uri, registry[uri].contents) for uri in registry]
+
+
+@cache
+def _formats_used() -> frozenset[str]:
+    """Every `format` the bundled schemas name (for jsonschema-rs to check as jsonschema does)."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                found.add(node["format"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for _uri, contents in _bundled_resources():
+        walk(contents)
+    return frozenset(found)
+
+
 # An indicator's pattern is parsed (ANTLR, ~0.25 ms) by the validator's MUSTs and again by stix2's parse of the same
-# object; the second asks the same question of the same text, so it gets the first's answer.
+# object; the second asks the same question of the same text, so it gets the first's answer. The MUSTs then inspect
+# a pattern without errors through a `Pattern`, which would parse it a third time: it gets the parse tree of the first
+# instead. A parse that reported no syntax error never recovered from one, so its tree is the one `Pattern`'s
+# bail-on-first-error parse builds.
+_last_tree = threading.local()
+
+
+class _TreeKeepingParser(STIXPatternParser):  # type: ignore[misc]
+    """The v2.1 pattern parser stix2patterns' `run_validator` uses, keeping the last tree it built (per thread)."""
+
+    def pattern(self) -> Any:
+        tree = super().pattern()
+        _last_tree.tree = tree
+        return tree
+
+
 @functools.lru_cache(maxsize=256)
-def _pattern_answer(pattern: str, stix_version: str) -> tuple[Any, ...]:
-    return tuple(run_validator(pattern, stix_version))
+def _pattern_answer(pattern: str, stix_version: str) -> tuple[tuple[Any, ...], Any]:
+    """stix2patterns' `run_validator`, and the v2.1 parse tree of a pattern it found no error in (else None)."""
+    _last_tree.tree = None
+    errors = tuple(run_validator(pattern, stix_version))
+    tree = _last_tree.tree if stix_version == "2.1" and not errors else None
+    _last_tree.tree = None
+    return errors, tree
 
 
 def _pattern_problems(pattern: Any, stix_version: str = SPEC_VERSION) -> list[Any]:
     """stix2patterns' `run_validator`, remembered for the last patterns checked."""
     if not (isinstance(pattern, str) and isinstance(stix_version, str)):
         return list(run_validator(pattern, stix_version))
-    return list(_pattern_answer(pattern, stix_version))
+    return list(_pattern_answer(pattern, stix_version)[0])
+
+
+def _parsed_pattern(pattern: Any) -> Any:
+    """`Pattern(pattern)` (v2.1), from the tree `run_validator` built when it found the pattern without error."""
+    if isinstance(pattern, str) and PrecheckedValidator.enabled:
+        _errors, tree = _pattern_answer(pattern, "2.1")
+        if tree is not None:
+            parsed = Pattern.__new__(Pattern)
+            parsed._Pattern__parse_tree = tree
+            return parsed
+    return Pattern(pattern)
+
+
+# The MUSTs parse each timestamp (created, modified, valid_from...) with dateutil only to see whether it raises; one
+# object often carries the same instant three times.
+_dateutil_parse = dateutil.parser.parse
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_timestamp(text: str) -> Any:
+    return _dateutil_parse(text)
+
+
+def _parse_timestamp(text: Any) -> Any:
+    if isinstance(text, str) and PrecheckedValidator.enabled:
+        return _parsed_timestamp(text)
+    return _dateutil_parse(text)
+
+
+@contextmanager
+def reference_checks() -> Iterator[None]:
+    """Within it, every object is checked without the shortcuts above and jsonschema-rs (for the tests that compare
+    the two paths)."""
+    PrecheckedValidator.enabled = False
+    try:
+        yield
+    finally:
+        PrecheckedValidator.enabled = True
