@@ -272,6 +272,48 @@ _BAD_PATTERNS = [
 ]
 
 
+# Patterns of the shape `[type:property = 'string']`, which get the answer of that shape with a placeholder string.
+_SHAPED_PATTERNS = [
+    *(
+        f"[{lhs} = '{value}']"
+        for lhs in (
+            "ipv4-addr:value",
+            "domain-name:value",
+            "url:value",
+            "file:name",
+            "email-addr:value",
+            "network-traffic:extensions.tcp_ext",
+            "x-acme-thing:x_field",
+            "ipv4-addr:true",
+            "ipv4-addr:AND",
+            "ab:value",
+            "ipv4-addr:va",
+            "x-custom:Value_1",
+            "file:parent_directory_ref.path",
+            "software:cpe",
+        )
+        for value in ("", " ", "198.51.100.1", "a] OR [b:c = 'd", "x AND y", "t", ")(", "=", "~!@#$%^&*", "hashes")
+    ),
+    "[file:hashes.md5 = 'zz']",
+    "[file:hashes.md5 = 'd41d8cd98f00b204e9800998ecf8427e']",
+    "[file:hashes.sha256 = 'd41d8cd98f00b204e9800998ecf8427e']",
+    "[ipv4-addr:value = 'a\\'b']",
+    "[ipv4-addr:value = 'é']",
+    "[ipv4-addr:value='x']",
+    "[ipv4-addr:value  = 'x']",
+]
+
+
+def test_patterns_of_one_shape_get_the_answers_each_gets_alone() -> None:
+    indicator = corpus()[0]
+    answers = set()
+    for pattern in _SHAPED_PATTERNS:
+        fast, reference = both_ways({**indicator, "pattern": pattern})
+        assert fast == reference, pattern
+        answers.add(bool(reference))
+    assert answers == {True, False}
+
+
 def mutations(stix: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The object without each of its fields, with odd values in each, and with bad timestamps, ids, patterns,
     custom properties and extensions."""

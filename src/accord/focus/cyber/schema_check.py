@@ -4,6 +4,7 @@ is first checked (see validation.py)."""
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -143,11 +144,38 @@ class _TreeKeepingParser(STIXPatternParser):  # type: ignore[misc]
 @functools.lru_cache(maxsize=256)
 def _pattern_answer(pattern: str, stix_version: str) -> tuple[tuple[Any, ...], Any]:
     """stix2patterns' `run_validator`, and the v2.1 parse tree of a pattern it found no error in (else None)."""
+    shape = _pattern_shape(pattern) if stix_version == "2.1" and PrecheckedValidator.enabled else None
+    if shape is not None:
+        answer = _exact_pattern_answer(shape, stix_version)
+        if not answer[0]:
+            return answer
+    return _exact_pattern_answer(pattern, stix_version)
+
+
+@functools.lru_cache(maxsize=64)
+def _exact_pattern_answer(pattern: str, stix_version: str) -> tuple[tuple[Any, ...], Any]:
     _last_tree.tree = None
     errors = tuple(run_validator(pattern, stix_version))
     tree = _last_tree.tree if stix_version == "2.1" and not errors else None
     _last_tree.tree = None
     return errors, tree
+
+
+# Most indicators test one property for equality with a string: `[ipv4-addr:value = '198.51.100.1']`. Whatever the
+# string holds (short of a quote or a backslash) it lexes as one StringLiteral token, so the parse is the same; and of
+# what is checked after the parse, only a hash's value is read (`verify_object`), the MUSTs' inspection reading types
+# and property names. Such a pattern therefore has the answer of its shape, the same pattern with a placeholder
+# string; that answer is used only when it finds nothing wrong (error messages quote the text).
+_SIMPLE_PATTERN = re.compile(
+    r"\[([a-z][a-z0-9-]*:[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*) = '[\x20-\x26\x28-\x5b\x5d-\x7e]*'\]"
+)
+
+
+def _pattern_shape(pattern: str) -> str | None:
+    match = _SIMPLE_PATTERN.fullmatch(pattern)
+    if match is None or "hashes" in match[1]:
+        return None
+    return f"[{match[1]} = 'x']"
 
 
 def _pattern_problems(pattern: Any, stix_version: str = SPEC_VERSION) -> list[Any]:
@@ -189,7 +217,9 @@ def reference_checks() -> Iterator[None]:
     """Within it, every object is checked without the shortcuts above and jsonschema-rs (for the tests that compare
     the two paths)."""
     PrecheckedValidator.enabled = False
+    _pattern_answer.cache_clear()
     try:
         yield
     finally:
         PrecheckedValidator.enabled = True
+        _pattern_answer.cache_clear()
