@@ -108,7 +108,7 @@ class DeliveryWorker:
         signal = self.node.urgent_signal if self.urgent_only else self.node.outbox_signal
         while not stop.is_set():
             try:
-                with urgent_writes() if self.urgent_only else nullcontext():
+                with urgent_writes() if self.urgent_only else nullcontext():  # its claims too
                     delivered = self.deliver_once()
             except (SQLAlchemyError, OSError) as exc:
                 log.error("delivery round failed; retrying", error=str(exc))
@@ -135,7 +135,9 @@ class DeliveryWorker:
             )
             if items:
                 try:
-                    self._deliver(peer, versions.get(peer.node_id) or PeerVersions(peer.node_id, None), items)
+                    # Urgent rows leave alone (`claim_due`): whichever worker carries them, its writes go first.
+                    with urgent_writes() if items[0].urgent else nullcontext():
+                        self._deliver(peer, versions.get(peer.node_id) or PeerVersions(peer.node_id, None), items)
                 except BaseException:
                     # A round that fails (e.g. a deadlock in the settling transaction, rolled back) must not leave its
                     # rows leased: they would wait out the lease while later rows — a withdrawal of one of them —

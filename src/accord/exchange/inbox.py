@@ -55,7 +55,7 @@ from accord.ledger.batch_receipts import BatchEntry, batch_receipt_claims, batch
 from accord.ledger.events import Appended, EventType, append_events, event_row
 from accord.node import Node
 from accord.store.engine import urgent_writes
-from accord.store.search import insert_messages
+from accord.store.search import insert_messages, message_words
 from accord.store.tables import blobs, inbound_envelopes, messages, refused_envelopes
 from accord.trust.peers import PeerRecord, load_peers
 from accord.trust.refusals import UNKNOWN_SOURCE, Endpoint, Refusal, count_refusals
@@ -96,6 +96,10 @@ class _Incoming:
     referenced: list[str] = field(default_factory=list)
     warnings: tuple[ArrivalWarning, ...] = ()  # accepted with these (kind checks; the directory adds its own)
     screening: dict[str, Any] | None = None  # this node's neutrality screen of a message on arrival
+    # A message's content as stored (canonical JSON) and the words it is found by: worked out with the screen, before
+    # the write transaction, which every other writer waits for.
+    content: str = ""
+    words: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +192,8 @@ def _accept(
     for item in incoming:
         if item.message is not None:
             item.screening = screen_on_arrival(node, item.message)
+            item.content = canonical_json(item.envelope.body).decode()
+            item.words = message_words(item.content)
     urgent = any(i.message is not None and i.message.priority.outbox_rank <= URGENT_RANK for i in incoming)
     if incoming:
         # The peer sends urgent traffic in batches of its own: stored before the routine batches waiting to be.
@@ -571,7 +577,7 @@ def _persist(
             _incoming_row(m, i, receipt, now, screenings[m.id], i.warnings + directory_warnings(conn, m))
             for m, i, receipt in new_messages
         ]
-        insert_messages(conn, rows)
+        insert_messages(conn, rows, {m.id: i.words for m, i, _ in new_messages})
         link_attachments(conn, [m for m, _, _ in new_messages])
         kinds = KindHandlers(node.registry)
         for message, _, _ in new_messages:
@@ -782,7 +788,7 @@ def _incoming_row(
 ) -> dict[str, object]:
     return message_row(m, Direction.INCOMING) | {
         "decision": _arrival_record(screening, warnings),
-        "content": canonical_json(item.envelope.body).decode(),
+        "content": item.content or canonical_json(item.envelope.body).decode(),
         "state": DeliveryState.RECEIVED.value,
         "channel_seq": item.seq,
         "attempts": 0,

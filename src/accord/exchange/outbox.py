@@ -41,6 +41,11 @@ class OutboxItem:
     body: str
     attempts: int
     queued_at: datetime | None = None
+    rank: int | None = None
+
+    @property
+    def urgent(self) -> bool:
+        return self.rank is not None and self.rank <= URGENT_RANK
 
 
 URGENT_RANK = Priority.URGENT.outbox_rank  # immediate and urgent traffic: the urgent lane's
@@ -130,7 +135,7 @@ def claim_due(
                 .where(outbox.c.id.in_([row.id for row in rows]))
                 .values(lease_until=now + timedelta(seconds=lease_s))
             )
-    return [OutboxItem(r.id, r.kind, r.ref_id, r.seq, r.body, r.attempts, r.created_at) for r in rows]
+    return [OutboxItem(r.id, r.kind, r.ref_id, r.seq, r.body, r.attempts, r.created_at, r.rank) for r in rows]
 
 
 def release_leases(engine: Engine, ids: Sequence[int]) -> None:
