@@ -70,18 +70,34 @@ def test_any_text_tokenises_and_matches_without_error(text: str) -> None:
 
 
 def _find_by_scanning(lexicon: Lexicon, text: str) -> list[tuple[str, str, int]]:
-    """The definition `Lexicon.find` implements with an index: every term tried at every position."""
+    """The definition `Lexicon.find` implements with an index: every term tried at every position (a term's whole
+    words compared at once, by a dictionary of the terms' words; a stem's last word by `startswith`)."""
     tokens = tokenise(text)
-    found = []
-    for concept, term, keys, prefix in lexicon._index.patterns:
+    whole: dict[tuple[bool, tuple[str, ...]], list[tuple[int, str]]] = {}
+    stems: list[tuple[int, str, Term, tuple[str, ...]]] = []
+    for n, (concept, term, keys, prefix) in enumerate(lexicon._index.patterns):
+        if prefix:
+            stems.append((n, concept, term, keys))
+        else:
+            whole.setdefault((term.language.indic, keys), []).append((n, concept))
+    lengths = {len(keys) for _, keys in whole}
+    found: list[tuple[int, str, str, int]] = []
+    for i in range(len(tokens)):
+        for length in lengths:
+            window = tokens[i : i + length]
+            if len(window) < length:
+                continue
+            for indic in (False, True):
+                keys = tuple(t.screen if indic else t.plain for t in window)
+                for n, concept in whole.get((indic, keys), ()):
+                    found.append((n, concept, text[window[0].start : window[-1].end], window[0].start))
+    for n, concept, term, keys in stems:
         for i in range(len(tokens) - len(keys) + 1):
             window = tokens[i : i + len(keys)]
             actual = [t.screen if term.language.indic else t.plain for t in window]
-            if actual[:-1] == list(keys[:-1]) and (
-                actual[-1] == keys[-1] or (prefix and actual[-1].startswith(keys[-1]))
-            ):
-                found.append((concept, text[window[0].start : window[-1].end], window[0].start))
-    return sorted(found, key=lambda f: (f[2], f[0]))
+            if actual[:-1] == list(keys[:-1]) and actual[-1].startswith(keys[-1]):
+                found.append((n, concept, text[window[0].start : window[-1].end], window[0].start))
+    return [(concept, surface, start) for _, concept, surface, start in sorted(found, key=lambda f: (f[3], f[1], f[0]))]
 
 
 _WORDS = [

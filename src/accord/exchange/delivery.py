@@ -58,6 +58,7 @@ from accord.trust.peers import PeerRecord, load_peers
 from accord.trust.rotation import refresh_keys
 
 log = structlog.get_logger("accord.delivery")
+_LANE_IDLE_S = 5.0
 
 # Refusals a later attempt can overcome (keys re-pinned, clocks fixed, an attachment pushed again);
 # every other refusal is final and the message shows `failed` with the peer's reason.
@@ -106,6 +107,13 @@ class DeliveryWorker:
     def run(self, stop: threading.Event) -> None:
         """Deliver until `stop` is set; sleeps only when nothing is due."""
         signal = self.node.urgent_signal if self.urgent_only else self.node.outbox_signal
+        # The lane is woken when urgent traffic is queued, and the other workers take urgent rows first when they
+        # look (retries included): it need not look often on its own.
+        idle_s = (
+            max(self.node.settings.outbox_poll_s, _LANE_IDLE_S)
+            if self.urgent_only
+            else self.node.settings.outbox_poll_s
+        )
         while not stop.is_set():
             try:
                 with urgent_writes() if self.urgent_only else nullcontext():  # its claims too
@@ -115,7 +123,7 @@ class DeliveryWorker:
                 delivered = 0
                 stop.wait(self.node.settings.outbox_poll_s)
             if delivered == 0:
-                signal.wait(self.node.settings.outbox_poll_s)
+                signal.wait(idle_s)
                 signal.clear()
 
     def deliver_once(self) -> int:
