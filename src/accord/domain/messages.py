@@ -51,6 +51,11 @@ class Priority(StrEnum):
         """Lower goes first: immediate and urgent traffic overtakes routine traffic."""
         return {Priority.IMMEDIATE: 0, Priority.URGENT: 1, Priority.ROUTINE: 2}[self]
 
+    @property
+    def urgent(self) -> bool:
+        """Immediate or urgent: carried by the urgent delivery lane, its writes before routine ones."""
+        return self.outbox_rank <= Priority.URGENT.outbox_rank
+
 
 class Direction(StrEnum):
     OUTGOING = "outgoing"

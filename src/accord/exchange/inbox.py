@@ -46,7 +46,7 @@ from accord.exchange.errors import (
     UnknownReference,
 )
 from accord.exchange.kinds import ArrivalWarning, KindHandlers, PayloadKind, PayloadKindHandler
-from accord.exchange.outbox import URGENT_RANK, OutboxKind, channel_name
+from accord.exchange.outbox import OutboxKind, channel_name
 from accord.exchange.roster import check_named_readers_here
 from accord.exchange.sending import link_attachments, message_row
 from accord.exchange.uploads import AnnouncedUpload
@@ -194,7 +194,7 @@ def _accept(
             item.screening = screen_on_arrival(node, item.message)
             item.content = canonical_json(item.envelope.body).decode()
             item.words = message_words(item.content)
-    urgent = any(i.message is not None and i.message.priority.outbox_rank <= URGENT_RANK for i in incoming)
+    urgent = any(i.message is not None and i.message.priority.urgent for i in incoming)
     if incoming:
         # The peer sends urgent traffic in batches of its own: stored before the routine batches waiting to be.
         with urgent_writes() if urgent else nullcontext():

@@ -47,7 +47,7 @@ from accord.exchange.errors import (
 )
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.mailbox import visible_row
-from accord.exchange.outbox import URGENT_RANK, OutboxEntry, OutboxKind, enqueue
+from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.exchange.roster import check_named_recipients
 from accord.i18n import _
 from accord.ledger.events import EventType, append_events, event_row
@@ -89,7 +89,7 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
         ahead = _decide_ahead(node, conn, officer, drafts, now)
     # Drafts that are all urgent (one message, as a rule) are stored before the bulk batches waiting to be; a batch
     # with some routine traffic in it waits its turn.
-    urgent = all(d.priority.outbox_rank <= URGENT_RANK for d in drafts)
+    urgent = all(d.priority.urgent for d in drafts)
     with urgent_writes() if urgent else nullcontext(), node.engine.begin() as conn:
         peer = peer_for_party(node, conn, node.party.other)
         built = [
@@ -288,7 +288,7 @@ def amend_message(node: Node, officer: Officer, message_id: str, draft: Amendmen
 
 
 def _urgent(queued: Queued) -> bool:
-    return queued.channel_seq is not None and queued.message.priority.outbox_rank <= URGENT_RANK
+    return queued.channel_seq is not None and queued.message.priority.urgent
 
 
 def decide_and_queue(

@@ -64,7 +64,7 @@ class Token(NamedTuple):  # a tuple: a message's text has hundreds, and a frozen
     end: int
     plain: str
     indic: str
-    screen: str  # the Indic key with how the word ends (`screen_key`): what Hindi and Punjabi terms match
+    screen: str  # the Indic key with how the word ends (`_screen_key`): what Hindi and Punjabi terms match
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +91,8 @@ def tokenise(text: str) -> tuple[Token, ...]:
     reading = _read(text)
     plain, screen = reading.words
     return tuple(
-        Token(text[start:end], start, end, p, _token_keys(text[start:end])[1], s)
-        for start, end, p, s in zip(reading.starts, reading.ends, plain, screen, strict=True)
+        Token(text[start:end], start, end, p, i, s)
+        for start, end, p, i, s in zip(reading.starts, reading.ends, plain, reading.indic, screen, strict=True)
     )
 
 
@@ -216,33 +216,39 @@ class _Starters:
 
 @dataclass(frozen=True, slots=True)
 class _Reading:
-    """A text's words as keys (plain and Indic), where each distinct key occurs, and where each word starts and
-    ends: plain lists rather than a `Token` per word, which a long text makes by the hundred."""
+    """A text's words as keys (plain, and screen keys for Hindi and Punjabi terms), where each distinct key occurs,
+    and where each word starts and ends: plain lists rather than a `Token` per word, which a long text makes by the
+    hundred. `indic`: each word's Indic key (for `tokenise`)."""
 
-    words: tuple[list[str], list[str]]  # by `indic`
+    words: tuple[list[str], list[str]]  # by `indic`: plain keys, screen keys
     keys: tuple[frozenset[str], frozenset[str]]
     positions: tuple[dict[str, list[int]], dict[str, list[int]]]
     starts: list[int]
     ends: list[int]
+    indic: list[str]
 
 
 @lru_cache(maxsize=_TEXTS_REMEMBERED)
 def _read(text: str) -> _Reading:
     plain: list[str] = []
     indic: list[str] = []
+    screen: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     plain_at: dict[str, list[int]] = {}
-    indic_at: dict[str, list[int]] = {}
+    screen_at: dict[str, list[int]] = {}
     for i, match in enumerate(_WORD.finditer(text)):
-        plain_key, _, indic_key = _token_keys(match.group())
+        plain_key, indic_key, screen_key = _token_keys(match.group())
         plain.append(plain_key)
         indic.append(indic_key)
+        screen.append(screen_key)
         starts.append(match.start())
         ends.append(match.end())
         plain_at.setdefault(plain_key, []).append(i)
-        indic_at.setdefault(indic_key, []).append(i)
-    return _Reading((plain, indic), (frozenset(plain_at), frozenset(indic_at)), (plain_at, indic_at), starts, ends)
+        screen_at.setdefault(screen_key, []).append(i)
+    return _Reading(
+        (plain, screen), (frozenset(plain_at), frozenset(screen_at)), (plain_at, screen_at), starts, ends, indic
+    )
 
 
 class Lexicon:
@@ -285,7 +291,7 @@ class Lexicon:
         """The native scripts each concept's Hindi and Punjabi terms are written in, by the words' Indic keys."""
         scripts: dict[tuple[str, tuple[str, ...]], set[str]] = {}
         for concept, term in self._terms:
-            script = _ending(term.text).script
+            script = _script(term.text)
             if term.language.indic and script:
                 words = tuple(w.indic for w in tokenise(term.text.rstrip("*")))
                 scripts.setdefault((concept, words), set()).add(script)
@@ -340,18 +346,6 @@ def _token_keys(word: str) -> tuple[str, str, str]:
     return plain_key(word), indic, _screen_key(indic, _ending(word))
 
 
-def screen_key(word: str) -> str:
-    """The key a lexicon matches a word of text on for Hindi and Punjabi terms: the Indic key, with the word's script
-    and how it ends when the script says so.
-
-    The Indic key folds vowel length and the inherent vowel, so "जाता" ("goes"), "jata" and the caste name "जाट"/"jat"
-    share one, as do "जाती" ("she goes") and "जाति" ("caste"). The ending tells them apart where the writing does:
-    Devanagari (`#d`) and Gurmukhi (`#g`) write a final long vowel and leave the inherent vowel silent; a romanisation
-    doubles a long vowel or leaves its length unsaid (`~`), and writes no final vowel where the word ends in a
-    consonant. A term accepts the endings its own writing is compatible with (`_accepted_keys`)."""
-    return _token_keys(word)[2]
-
-
 _NATIVE_SCRIPTS = ("d", "g")  # Devanagari, Gurmukhi
 # A final i or u written long where the term writes it short (or the reverse) is a common misspelling ("राजनीती"); it
 # is only another word when the rest of the word is short ("जाती", she goes; "जाति", caste) and no other word of the
@@ -371,14 +365,18 @@ _LONG = {"ā": "A", "ī": "I", "ū": "U", "aa": "A", "ee": "I", "ii": "I", "oo":
 _VOWEL_LETTERS = frozenset("aeiou")
 
 
+def _script(text: str) -> str:
+    return "d" if _DEVANAGARI.search(text) else "g" if _GURMUKHI.search(text) else ""
+
+
 @lru_cache(maxsize=65536)
 def _ending(word: str) -> _Ending:
-    script = "d" if _DEVANAGARI.search(word) else "g" if _GURMUKHI.search(word) else ""
+    script = _script(word)
     latin = unicodedata.normalize("NFC", _to_latin(word).casefold())
     if script and len(latin) > 1 and latin[-1] == "a" and latin[-2] in "āīūeoaiu":
         latin = latin[:-1]  # a vowel's carrier letter after a vowel ("ਝੁਕਾਅ"): no sound of its own
     if not script:
-        latin = "".join(c for c in unicodedata.normalize("NFKD", latin) if not unicodedata.combining(c))
+        latin = plain_key(latin)
     vowel, stem = "", latin
     for written in ("ā", "ī", "ū") if script else ("aa", "ee", "ii", "oo", "uu"):
         if latin.endswith(written):
@@ -387,7 +385,7 @@ def _ending(word: str) -> _Ending:
     else:
         if latin[-1:] in ("a", "i", "u"):
             vowel, stem = latin[-1], latin[:-1]
-    plain_stem = "".join(c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c))
+    plain_stem = plain_key(stem)
     if vowel and (not plain_stem or plain_stem[-1] in _VOWEL_LETTERS):
         return _Ending(script, "", False)  # a diphthong or a vowel after a vowel: its length is not written apart
     if script and vowel == "a":
@@ -405,6 +403,14 @@ def _native_key(indic: str, script: str, vowel: str) -> str:
 
 
 def _screen_key(indic: str, ending: _Ending) -> str:
+    """The key a lexicon matches a word of text on for Hindi and Punjabi terms: the Indic key, with the word's script
+    and how it ends when the script says so.
+
+    The Indic key folds vowel length and the inherent vowel, so "जाता" ("goes"), "jata" and the caste name "जाट"/"jat"
+    share one, as do "जाती" ("she goes") and "जाति" ("caste"). The ending tells them apart where the writing does:
+    Devanagari (`#d`) and Gurmukhi (`#g`) write a final long vowel and leave the inherent vowel silent; a romanisation
+    doubles a long vowel or leaves its length unsaid (`~`), and writes no final vowel where the word ends in a
+    consonant. A term accepts the endings its own writing is compatible with (`_accepted_keys`)."""
     if ending.script:
         return _native_key(indic, ending.script, ending.vowel)
     if not ending.vowel:
@@ -474,6 +480,5 @@ __all__ = [
     "has_words",
     "indic_key",
     "plain_key",
-    "screen_key",
     "tokenise",
 ]
