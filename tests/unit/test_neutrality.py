@@ -352,29 +352,57 @@ def test_no_everyday_verb_form_is_a_protected_ground(name: str) -> None:
     assert {word: concepts for word, concepts in found.items() if concepts} == {}
 
 
+_VICTIM = {"kind": "person", "name": "V. Example", "role": "victim"}
+_WITNESS = {"kind": "person", "name": "W. Example", "role": "witness"}
+_NO_ROLE = {"kind": "person", "name": "A. Example"}
+
+
 @pytest.mark.parametrize("party", [CA, IN])
 @pytest.mark.parametrize(
-    "body",
+    ("body", "subjects"),
     [
-        "यह खेप हर महीने मुंबई बंदरगाह से जाती है और आयातक खुद वहाँ जाता है; कृपया आयातक कंपनी का लाइसेंस जाँचें।",
-        "Yeh khep har mahine Mumbai port se jaata hai aur importer wahan jata hai; importer ka licence check karein.",
-        "कूरियर हर हफ्ते अमृतसर जाता था; कृपया उसके फोन रिकॉर्ड की जानकारी दें।",
+        ("यह खेप हर महीने मुंबई बंदरगाह से जाती है और आयातक खुद वहाँ जाता है; कृपया आयातक कंपनी का लाइसेंस जाँचें।", None),
+        (
+            "Yeh khep har mahine Mumbai port se jaata hai aur importer wahan jata hai; licence check karein.",
+            None,
+        ),
+        ("कूरियर हर हफ्ते अमृतसर जाता था; कृपया उसके फोन रिकॉर्ड की जानकारी दें।", None),
+        ("पीड़िता रोज़ बस से स्कूल जाती थी; कृपया उस बस के चालक के फोन रिकॉर्ड दें।", [_VICTIM]),
+        ("Gawah ne bataya ki truck har raat border ki taraf jaata hai; truck ke malik ki jaankari dein.", [_WITNESS]),
+        ("Yeh vyakti har hafte Delhi jata hai; uske phone ki jaankari dein.", [_NO_ROLE]),
+        (
+            "Le témoin dit que le camion « jaata hai » chaque nuit vers la frontière; identifiez le propriétaire.",
+            [_WITNESS],
+        ),
+        ("ਗਵਾਹ ਨੇ ਦੱਸਿਆ ਕਿ ਟਰੱਕ ਹਰ ਰਾਤ ਸਰਹੱਦ ਵੱਲ ਜਾਂਦਾ ਹੈ; ਟਰੱਕ ਦੇ ਮਾਲਕ ਦੀ ਜਾਣਕਾਰੀ ਦਿਓ।", [_WITNESS]),
     ],
 )
-def test_a_seizure_follow_up_in_everyday_hindi_is_not_held(party: Party, body: str) -> None:
-    decision = decide(party, title="Seizure follow-up", body=body)
+def test_a_follow_up_in_everyday_hindi_or_punjabi_is_not_held(
+    party: Party, body: str, subjects: list[dict[str, Any]] | None
+) -> None:
+    """Suspects, victims, witnesses and a person whose role was left empty; Hindi quoted in a French request."""
+    message: dict[str, Any] = {"title": "Seizure follow-up", "body": body}
+    if subjects is not None:
+        message["subjects"] = subjects
+    decision = decide(party, **message)
     assert decision.verdict is Verdict.ALLOW, decision.findings
 
 
 @pytest.mark.parametrize("party", [CA, IN])
 @pytest.mark.parametrize(
-    "body",
+    ("body", "subjects"),
     [
-        "इस व्यक्ति की जाति और गाँव की जानकारी दें।",
-        "Is vyakti ki jaat aur gaon ki jaankari dein.",
-        "ਇਸ ਵਿਅਕਤੀ ਦੀ ਜਾਤੀ ਬਾਰੇ ਦੱਸੋ।",
-        "क्या यह व्यक्ति जाट है? उसके समुदाय के नेताओं से संपर्क बताएं।",
+        ("इस व्यक्ति की जाति और गाँव की जानकारी दें।", []),
+        ("Is vyakti ki jaat aur gaon ki jaankari dein.", []),
+        ("ਇਸ ਵਿਅਕਤੀ ਦੀ ਜਾਤੀ ਬਾਰੇ ਦੱਸੋ।", []),
+        ("क्या यह व्यक्ति जाट है? उसके समुदाय के नेताओं से संपर्क बताएं।", []),
+        ("पीड़ित परिवार किस जाति से है, यह भी बताएं।", [_VICTIM]),
+        ("Gawah ki jaat kya hai aur woh kis biradari se aata hai?", [_WITNESS]),
+        ("Merci d'indiquer la caste de la famille de la victime.", [_VICTIM]),
+        ("ਪੀੜਤ ਦੀ ਜਾਤ ਕੀ ਹੈ?", [_VICTIM]),
     ],
 )
-def test_a_request_about_caste_in_hindi_or_punjabi_is_still_held(party: Party, body: str) -> None:
-    assert "neutrality-text" in held_by(decide(party, title="Family", body=body))
+def test_a_request_about_caste_in_hindi_punjabi_or_french_is_still_held(
+    party: Party, body: str, subjects: list[dict[str, Any]]
+) -> None:
+    assert "neutrality-text" in held_by(decide(party, title="Family", body=body, subjects=subjects))
