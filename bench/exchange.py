@@ -454,10 +454,24 @@ def without_probes(
     return left
 
 
+def _first_sent(node: BenchNode, refs: set[str]) -> dict[str, datetime]:
+    """When each of `refs` was first handed to the transport: its first `envelope.sent` event, which the sender
+    logs once the batch is signed and sealed, just before posting it."""
+    first: dict[str, datetime] = {}
+    with read_only(node) as conn:
+        for refs_json, at in conn.execute("SELECT refs, at FROM events WHERE type = 'envelope.sent' ORDER BY id"):
+            ref = json.loads(refs_json).get("ref")
+            if ref in refs and ref not in first:
+                first[ref] = _utc(at)
+    return first
+
+
 def urgent_figures(node: BenchNode, peer: BenchNode, sent: dict[str, datetime]) -> dict[str, Any]:
     """API call → receipt stored at the sender, per urgent probe: p50 and p99 (nearest rank); and the same for each
     stage: the API call until the message is stored (`accepted`), stored until the peer stored it (`carried`), and
-    until its receipt is stored back at the sender (`receipted`). Both nodes share this machine's clock."""
+    until its receipt is stored back at the sender (`receipted`); `carried` is split at the moment its envelope,
+    signed and sealed, is handed to the transport: claimed and sealed (`sealed`), then posted, checked and stored
+    by the peer (`posted`). Both nodes share this machine's clock."""
     if not sent:
         return {}
     rows = _probe_rows(node, sent)
@@ -467,13 +481,23 @@ def urgent_figures(node: BenchNode, peer: BenchNode, sent: dict[str, datetime]) 
                 f"SELECT id, received_at FROM messages WHERE id IN ({','.join('?' * len(sent))})", tuple(sent)
             ).fetchall()
         )
-    stages: dict[str, list[float]] = {"total": [], "accepted": [], "carried": [], "receipted": []}
+    handed = _first_sent(node, set(sent))
+    stages: dict[str, list[float]] = {
+        "total": [],
+        "accepted": [],
+        "carried": [],
+        "sealed": [],
+        "posted": [],
+        "receipted": [],
+    }
     slowest: list[tuple[float, str]] = []
     for ref, created, delivered in rows:
         at_peer = _utc(received[ref])
         stages["total"].append((_utc(delivered) - sent[ref]).total_seconds() * 1000)
         stages["accepted"].append((_utc(created) - sent[ref]).total_seconds() * 1000)
         stages["carried"].append((at_peer - _utc(created)).total_seconds() * 1000)
+        stages["sealed"].append((handed[ref] - _utc(created)).total_seconds() * 1000)
+        stages["posted"].append((at_peer - handed[ref]).total_seconds() * 1000)
         stages["receipted"].append((_utc(delivered) - at_peer).total_seconds() * 1000)
         parts = ", ".join(f"{stage} {values[-1]:.0f} ms" for stage, values in stages.items())
         slowest.append((stages["total"][-1], f"sent {sent[ref].time().isoformat()}: {parts}"))

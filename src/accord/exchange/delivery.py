@@ -51,7 +51,7 @@ from accord.ledger.batch_receipts import verify_delivery_receipt
 from accord.ledger.events import EventType, append_events, event_row
 from accord.ledger.notes import origin_for
 from accord.node import Node
-from accord.store.engine import urgent_writes
+from accord.store.engine import bulk_item, urgent_writes
 from accord.store.tables import blob_transfers, blobs, messages
 from accord.trust.peer_versions import PeerVersions, load_peer_versions
 from accord.trust.peers import PeerRecord, load_peers
@@ -187,7 +187,10 @@ class DeliveryWorker:
     def _body(self, peer: PeerRecord, version: int, items: list[OutboxItem]) -> bytes:
         """Version 2: each envelope signed, the batch sealed once; version 1: each envelope signed and sealed."""
         if version >= BATCH_VERSION:
-            signed = [sign_envelope(self._claims(peer, version, item), self.node.keys) for item in items]
+            signed = []
+            for item in items:
+                with bulk_item():
+                    signed.append(sign_envelope(self._claims(peer, version, item), self.node.keys))
             return json.dumps({"batch": seal_batch(signed, peer.pinned.keys)}, separators=(",", ":")).encode()
         envelopes = [
             {

@@ -54,7 +54,7 @@ from accord.i18n import _
 from accord.ledger.batch_receipts import BatchEntry, batch_receipt_claims, batch_tree, delivery_proof
 from accord.ledger.events import Appended, EventType, append_events, event_row
 from accord.node import Node
-from accord.store.engine import urgent_writes
+from accord.store.engine import bulk_item, urgent_writes
 from accord.store.search import insert_messages, message_words
 from accord.store.tables import blobs, inbound_envelopes, messages, refused_envelopes
 from accord.trust.peers import PeerRecord, load_peers
@@ -152,22 +152,23 @@ def accept_batch(node: Node, token: str, *, source: str) -> list[EnvelopeResult]
     opened: list[tuple[str | None, OpenedEnvelope | AccordError]] = []
     sender: str | None = None
     for jws in signed:
-        try:
-            envelope = verify_envelope(
-                jws, node.node_id, find, now_s, node.settings.max_envelope_age_s, node.settings.clock_skew_s
-            )
-            if envelope.claims.ver < BATCH_VERSION:
-                raise InvalidInput(
-                    _("an envelope of version {ver} cannot travel in a batch; version {batch} can").format(
-                        ver=envelope.claims.ver, batch=BATCH_VERSION
-                    )
+        with bulk_item():
+            try:
+                envelope = verify_envelope(
+                    jws, node.node_id, find, now_s, node.settings.max_envelope_age_s, node.settings.clock_skew_s
                 )
-            sender = sender or envelope.sender.node_id
-            if envelope.sender.node_id != sender:
-                raise MalformedArtefact(_("the envelopes of one batch come from one node"))
-            opened.append((envelope.claims.ref, envelope))
-        except AccordError as problem:
-            opened.append((None, problem))
+                if envelope.claims.ver < BATCH_VERSION:
+                    raise InvalidInput(
+                        _("an envelope of version {ver} cannot travel in a batch; version {batch} can").format(
+                            ver=envelope.claims.ver, batch=BATCH_VERSION
+                        )
+                    )
+                sender = sender or envelope.sender.node_id
+                if envelope.sender.node_id != sender:
+                    raise MalformedArtefact(_("the envelopes of one batch come from one node"))
+                opened.append((envelope.claims.ref, envelope))
+            except AccordError as problem:
+                opened.append((None, problem))
     return _accept(node, peers, opened, source, sha256_hex(token.encode()))
 
 
@@ -188,16 +189,18 @@ def _accept(
             incoming.append(_validate(node, peers, index, envelope))
         except AccordError as problem:
             results[index] = EnvelopeResult(ref, Outcome.REFUSED, problem=problem)
-    # The screen reads only the message and the pack: screened here, not while the store holds the writer's lock.
-    for item in incoming:
-        if item.message is not None:
-            item.screening = screen_on_arrival(node, item.message)
-            item.content = canonical_json(item.envelope.body).decode()
-            item.words = message_words(item.content)
+    # The peer sends urgent traffic in batches of its own: urgent work, stored before the routine batches waiting to
+    # be, and bulk work gives way to it.
     urgent = any(i.message is not None and i.message.priority.urgent for i in incoming)
-    if incoming:
-        # The peer sends urgent traffic in batches of its own: stored before the routine batches waiting to be.
-        with urgent_writes() if urgent else nullcontext():
+    with urgent_writes() if urgent else nullcontext():
+        # The screen reads only the message and the pack: screened here, not while the store holds the writer's lock.
+        for item in incoming:
+            if item.message is not None:
+                with bulk_item():
+                    item.screening = screen_on_arrival(node, item.message)
+                    item.content = canonical_json(item.envelope.body).decode()
+                    item.words = message_words(item.content)
+        if incoming:
             for index, result in _store_retrying_conflicts(node, incoming, batch_digest).items():
                 results[index] = result
     signed: list[_SignedRefusal] = []

@@ -56,7 +56,7 @@ from accord.policy.engine import DisclosureDecision, Principal, Verdict
 from accord.policy.offences import offence_taxonomy, statutes_of
 from accord.policy.screens import Evidence
 from accord.policy.screens.offences import OFFENCE_REQUIRED_KINDS
-from accord.store.engine import urgent_writes
+from accord.store.engine import bulk_item, urgent_writes
 from accord.store.search import insert_messages, message_words
 from accord.store.tables import blobs, message_attachments, messages
 from accord.trust.peers import PeerRecord, peer_for_party
@@ -85,18 +85,19 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
     # first on a read snapshot, so that a large batch does not hold the writer's lock (other senders' urgent messages,
     # delivery, the inbox) while it is screened. Under the lock every check runs again, and a decision taken ahead is
     # kept only for the same message, on the same evidence, by the same pack.
-    with node.engine.connect() as conn:
-        ahead = _decide_ahead(node, conn, officer, drafts, now)
-    # Drafts that are all urgent (one message, as a rule) are stored before the bulk batches waiting to be; a batch
-    # with some routine traffic in it waits its turn.
+    # Drafts that are all urgent (one message, as a rule) are urgent work: stored before the bulk batches waiting to
+    # be, and bulk work steps aside for them; a batch with some routine traffic in it waits its turn.
     urgent = all(d.priority.urgent for d in drafts)
-    with urgent_writes() if urgent else nullcontext(), node.engine.begin() as conn:
-        peer = peer_for_party(node, conn, node.party.other)
-        built = [
-            _as_ahead(_cited_message(node, conn, officer, draft, now), early)
-            for draft, early in zip(drafts, ahead, strict=True)
-        ]
-        queued = _decide_and_queue(node, conn, officer, peer, built, now, ahead)
+    with urgent_writes() if urgent else nullcontext():
+        with node.engine.connect() as conn:
+            ahead = _decide_ahead(node, conn, officer, drafts, now)
+        with node.engine.begin() as conn:
+            peer = peer_for_party(node, conn, node.party.other)
+            built = [
+                _as_ahead(_cited_message(node, conn, officer, draft, now), early)
+                for draft, early in zip(drafts, ahead, strict=True)
+            ]
+            queued = _decide_and_queue(node, conn, officer, peer, built, now, ahead)
     node.wake_delivery(urgent=any(_urgent(q) for q in queued))
     return queued
 
@@ -118,17 +119,21 @@ def _decide_ahead(
 ) -> list[_Ahead | None]:
     built: list[Message | None] = []
     for draft in drafts:
-        try:
-            built.append(_cited_message(node, conn, officer, draft, now))
-        except AccordError:
-            built.append(None)  # refused again, and reported, under the lock
+        with bulk_item():
+            try:
+                built.append(_cited_message(node, conn, officer, draft, now))
+            except AccordError:
+                built.append(None)  # refused again, and reported, under the lock
     messages_built = [m for m in built if m is not None]
     evidence = dict(zip((m.id for m in messages_built), gather_evidence_for(node, conn, messages_built), strict=True))
     principal = _principal(node, officer)
-    return [
-        None if m is None else _ahead(m, evidence[m.id], node.policy.decide(m, principal, evidence[m.id]))
-        for m in built
-    ]
+    decided: list[_Ahead | None] = []
+    for m in built:
+        with bulk_item():
+            decided.append(
+                None if m is None else _ahead(m, evidence[m.id], node.policy.decide(m, principal, evidence[m.id]))
+            )
+    return decided
 
 
 def _ahead(message: Message, evidence: Evidence, decision: DisclosureDecision) -> _Ahead:

@@ -1,0 +1,127 @@
+"""Bulk work gives way: an item of it (a draft screened, an envelope signed, an arrival screened) waits while another
+thread of the process holds SQLite's writer lock or does urgent work, runs alone among the process's bulk items, and
+is never stopped for longer than its limit."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from accord.store import engine as store_engine
+from accord.store.engine import bulk_item, make_engine, urgent_writes
+
+WAIT_S = 10.0  # a test that should not see the limit sets it long: the order it checks is then not a race
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    made = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with made.begin() as conn:
+        conn.execute(text("CREATE TABLE log (n INTEGER PRIMARY KEY, who TEXT)"))
+    yield made
+    made.dispose()
+
+
+Holder = tuple[threading.Thread, threading.Event, list[str]]
+
+
+def _holding(block: Callable[[], AbstractContextManager[object]]) -> Holder:
+    """A thread inside `block` until the returned event is set; `order` records when it left."""
+    inside, release, order = threading.Event(), threading.Event(), list[str]()
+
+    def hold() -> None:
+        with block():
+            inside.set()
+            release.wait(WAIT_S)
+            order.append("held")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert inside.wait(5)
+    return thread, release, order
+
+
+def _bulk(order: list[str], name: str = "bulk") -> threading.Thread:
+    def item() -> None:
+        with bulk_item():
+            order.append(name)
+
+    thread = threading.Thread(target=item)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("work", ["a writer", "urgent work"])
+def test_a_bulk_item_waits_while_another_thread_writes_or_does_urgent_work(
+    engine: Engine, work: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_engine, "_GIVE_WAY_S", WAIT_S)
+    holder, release, order = _holding(engine.begin if work == "a writer" else urgent_writes)
+    bulk = _bulk(order)
+    time.sleep(0.3)
+    assert order == []  # still waiting
+    release.set()
+    holder.join(5)
+    bulk.join(5)
+    assert order == ["held", "bulk"]
+
+
+def test_a_bulk_item_waits_no_longer_than_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_engine, "_GIVE_WAY_S", 0.05)
+    holder, release, order = _holding(urgent_writes)
+    started = time.monotonic()
+    _bulk(order).join(5)
+    try:
+        assert order == ["bulk"]  # ran while the urgent work still lasted
+        assert time.monotonic() - started < 3
+    finally:
+        release.set()
+        holder.join(5)
+
+
+def test_one_bulk_item_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_engine, "_GIVE_WAY_S", WAIT_S)
+    holder, release, order = _holding(bulk_item)
+    second = _bulk(order, "second")
+    time.sleep(0.3)
+    assert order == []
+    release.set()
+    holder.join(5)
+    second.join(5)
+    assert order == ["held", "second"]
+
+
+def test_work_given_way_to_never_waits_for_itself(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bulk items within urgent work, within a write, within a bulk item, and a write within a bulk item: none waits
+    (each would wait the whole limit, or for ever, if it waited for its own thread)."""
+    monkeypatch.setattr(store_engine, "_GIVE_WAY_S", WAIT_S)
+    started = time.monotonic()
+    with urgent_writes(), bulk_item():
+        pass
+    with engine.begin() as conn, bulk_item():
+        conn.execute(text("INSERT INTO log (who) VALUES ('in a write')"))
+    with bulk_item(), bulk_item():
+        pass
+    with bulk_item(), engine.begin() as conn:
+        conn.execute(text("INSERT INTO log (who) VALUES ('write in an item')"))
+    assert time.monotonic() - started < 2
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM log")).scalar_one() == 2
+
+
+def test_a_failing_item_or_urgent_block_lets_the_others_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_engine, "_GIVE_WAY_S", WAIT_S)
+    for block in (bulk_item, urgent_writes):
+        with pytest.raises(RuntimeError), block():
+            raise RuntimeError("failed")
+    started = time.monotonic()
+    order: list[str] = []
+    _bulk(order).join(5)
+    assert order == ["bulk"]
+    assert time.monotonic() - started < 2
