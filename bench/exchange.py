@@ -500,7 +500,8 @@ def urgent_figures(node: BenchNode, peer: BenchNode, sent: dict[str, datetime]) 
         stages["posted"].append((at_peer - handed[ref]).total_seconds() * 1000)
         stages["receipted"].append((_utc(delivered) - at_peer).total_seconds() * 1000)
         parts = ", ".join(f"{stage} {values[-1]:.0f} ms" for stage, values in stages.items())
-        slowest.append((stages["total"][-1], f"sent {sent[ref].time().isoformat()}: {parts}"))
+        number = list(sent).index(ref) + 1
+        slowest.append((stages["total"][-1], f"#{number} of {len(sent)}, sent {sent[ref].time().isoformat()}: {parts}"))
     for _, line in sorted(slowest, reverse=True)[:3]:
         log(f"slow urgent probe, {line}")
     figures: dict[str, Any] = {"urgent_probes": len(rows)}

@@ -1,6 +1,6 @@
 """Bulk work gives way: an item of it (a draft screened, an envelope signed, an arrival screened) waits while another
-thread of the process holds SQLite's writer lock or does urgent work, runs alone among the process's bulk items, and
-is never stopped for longer than its limit."""
+thread of the process does urgent work (an urgent writer waiting for SQLite's lock included), runs alone among the
+process's bulk items, and is never stopped for longer than its limit; it never waits for its own thread."""
 
 from __future__ import annotations
 
@@ -57,12 +57,9 @@ def _bulk(order: list[str], name: str = "bulk") -> threading.Thread:
     return thread
 
 
-@pytest.mark.parametrize("work", ["a writer", "urgent work"])
-def test_a_bulk_item_waits_while_another_thread_writes_or_does_urgent_work(
-    engine: Engine, work: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_bulk_item_waits_while_another_thread_does_urgent_work(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store_engine, "_GIVE_WAY_S", WAIT_S)
-    holder, release, order = _holding(engine.begin if work == "a writer" else urgent_writes)
+    holder, release, order = _holding(urgent_writes)
     bulk = _bulk(order)
     time.sleep(0.3)
     assert order == []  # still waiting
@@ -70,6 +67,33 @@ def test_a_bulk_item_waits_while_another_thread_writes_or_does_urgent_work(
     holder.join(5)
     bulk.join(5)
     assert order == ["held", "bulk"]
+
+
+def test_a_bulk_item_goes_on_beside_a_routine_writer_until_an_urgent_one_waits_for_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A routine write alone slows nobody who must not wait: bulk items go on. Once an urgent writer waits for its
+    lock, they give way, so that the routine writer has the interpreter to itself and lets the urgent one in."""
+    monkeypatch.setattr(store_engine, "_GIVE_WAY_S", WAIT_S)
+    holder, release, order = _holding(engine.begin)
+    _bulk(order, "beside the routine writer").join(5)
+    assert order == ["beside the routine writer"]
+
+    def urgent_writer() -> None:
+        with urgent_writes(), engine.begin() as conn:
+            conn.execute(text("INSERT INTO log (who) VALUES ('urgent')"))
+            order.append("urgent")
+
+    urgent = threading.Thread(target=urgent_writer)
+    urgent.start()
+    time.sleep(0.3)  # waiting for the routine writer's lock
+    bulk = _bulk(order)
+    time.sleep(0.3)
+    assert order == ["beside the routine writer"]
+    release.set()
+    for thread in (holder, urgent, bulk):
+        thread.join(5)
+    assert order == ["beside the routine writer", "held", "urgent", "bulk"]
 
 
 def test_a_bulk_item_waits_no_longer_than_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,6 +121,18 @@ def test_one_bulk_item_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     assert order == ["held", "second"]
 
 
+def test_an_item_waits_for_its_turn_no_longer_than_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An item that never ends (it waits for something the next one holds) does not stop the next for good."""
+    monkeypatch.setattr(store_engine, "_TURN_WAIT_S", 0.2)
+    holder, release, order = _holding(bulk_item)
+    try:
+        _bulk(order, "second").join(5)
+        assert order == ["second"]
+    finally:
+        release.set()
+        holder.join(5)
+
+
 def test_work_given_way_to_never_waits_for_itself(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Bulk items within urgent work, within a write, within a bulk item, and a write within a bulk item: none waits
     (each would wait the whole limit, or for ever, if it waited for its own thread)."""
@@ -113,6 +149,40 @@ def test_work_given_way_to_never_waits_for_itself(engine: Engine, monkeypatch: p
     assert time.monotonic() - started < 2
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM log")).scalar_one() == 2
+
+
+def test_a_writer_that_runs_bulk_items_does_not_wait_for_an_item_waiting_for_its_lock(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An item that writes waits for the writer's lock while it has the bulk turn; the writer holding the lock runs
+    bulk items of its own: it must not wait for that turn (the two would wait for each other for ever)."""
+    monkeypatch.setattr(store_engine, "_GIVE_WAY_S", WAIT_S)
+    holder_inside, item_waiting, order = threading.Event(), threading.Event(), list[str]()
+
+    def writer() -> None:
+        with engine.begin() as conn:
+            holder_inside.set()
+            assert item_waiting.wait(5)
+            time.sleep(0.2)  # the item has the turn and waits for this lock
+            with bulk_item():
+                conn.execute(text("INSERT INTO log (who) VALUES ('writer')"))
+                order.append("writer's item")
+
+    def item_that_writes() -> None:
+        with bulk_item():
+            item_waiting.set()
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO log (who) VALUES ('item')"))
+                order.append("item's write")
+
+    first = threading.Thread(target=writer)
+    first.start()
+    assert holder_inside.wait(5)
+    second = threading.Thread(target=item_that_writes)
+    second.start()
+    for thread in (first, second):
+        thread.join(10)
+    assert order == ["writer's item", "item's write"]
 
 
 def test_a_failing_item_or_urgent_block_lets_the_others_go(monkeypatch: pytest.MonkeyPatch) -> None:

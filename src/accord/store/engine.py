@@ -21,50 +21,66 @@ _URGENT: ContextVar[bool] = ContextVar("accord_urgent_writes", default=False)
 class _Precedence:
     """Who in this process goes first for the interpreter. CPython runs one thread at a time, and a thread that gives
     up its turn (for every statement it sends the database, every request it reads) waits behind each thread that
-    wants one: beside four threads screening bulk batches, a 500-row transaction held the writer's lock ten times
-    longer than alone, and an urgent message waited seconds. So bulk work runs as items (`bulk_item`): one item at a
-    time in the process, and none while another thread holds SQLite's writer lock or does urgent work."""
+    wants one: beside four threads screening bulk batches, a routine 500-row transaction held SQLite's writer lock
+    ten times longer than alone while an urgent message waited for it, and the urgent message's own work crawled. So
+    bulk work runs as items (`bulk_item`): one item at a time in the process, and none while another thread does
+    urgent work (an urgent writer waiting for the lock included: the writer holding it then has the interpreter to
+    itself and lets it in sooner)."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
-        self._active: dict[int, int] = {}  # thread → depth
+        self._urgent: dict[int, int] = {}  # thread → depth
         self._turn = threading.Lock()
-        self._local = threading.local()
+        self._thread = threading.local()
 
     @contextmanager
-    def marked(self) -> Iterator[None]:
+    def urgent(self) -> Iterator[None]:
         me = threading.get_ident()
         with self._condition:
-            self._active[me] = self._active.get(me, 0) + 1
+            self._urgent[me] = self._urgent.get(me, 0) + 1
         try:
             yield
         finally:
             with self._condition:
-                self._active[me] -= 1
-                if not self._active[me]:
-                    del self._active[me]
+                self._urgent[me] -= 1
+                if not self._urgent[me]:
+                    del self._urgent[me]
                     self._condition.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """This thread holds SQLite's writer lock: a bulk item it runs must not wait (for the urgent writer waiting
+        for this very lock, or for the turn of an item that waits for it)."""
+        self._thread.writing = getattr(self._thread, "writing", 0) + 1
+        try:
+            yield
+        finally:
+            self._thread.writing -= 1
 
     @contextmanager
     def bulk_item(self, limit_s: float) -> Iterator[None]:
         me = threading.get_ident()
-        if me in self._active or getattr(self._local, "in_item", False):
-            yield  # this thread's own urgent work or write, or an item within an item
+        if me in self._urgent or getattr(self._thread, "writing", 0) or getattr(self._thread, "in_item", False):
+            yield  # within this thread's own urgent work, within its write, or an item within an item
             return
-        self._wait_for_others(me, limit_s)
-        with self._turn:
-            self._local.in_item = True
-            try:
-                yield
-            finally:
-                self._local.in_item = False
+        self._give_way(me, limit_s)
+        # Bounded too: an item that waits for something a thread waiting for the turn holds (a pooled connection, a
+        # lock of the caller's) goes on without the turn rather than waiting for ever.
+        turn = self._turn.acquire(timeout=_TURN_WAIT_S)
+        self._thread.in_item = True
+        try:
+            yield
+        finally:
+            self._thread.in_item = False
+            if turn:
+                self._turn.release()
 
-    def _wait_for_others(self, me: int, limit_s: float) -> None:
-        if not self._active:  # (read unlocked: a stale answer costs one item's turn at most)
+    def _give_way(self, me: int, limit_s: float) -> None:
+        if not self._urgent:  # (read unlocked: a stale answer costs one item's turn at most)
             return
         deadline = time.monotonic() + limit_s
         with self._condition:
-            while self._active.keys() - {me}:
+            while self._urgent.keys() - {me}:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return
@@ -72,14 +88,16 @@ class _Precedence:
 
 
 _PRECEDENCE = _Precedence()
-# An item of bulk work waits at most this long for the work it gives way to: it is never stopped for good.
+# An item of bulk work waits at most this long for the work it gives way to, and for its turn: it is never stopped
+# for good.
 _GIVE_WAY_S = 0.05
+_TURN_WAIT_S = 1.0
 
 
 def bulk_item() -> AbstractContextManager[None]:
     """One item of bulk work (a draft screened, an envelope signed, an arrival screened): it waits (up to 50 ms) while
-    another thread of this process holds SQLite's writer lock or does urgent work, and runs alone among the bulk
-    items of this process, so that the threads that must not wait take their turns promptly."""
+    another thread of this process does urgent work, and runs alone among the bulk items of this process, so that
+    the threads that must not wait get their turns promptly."""
     return _PRECEDENCE.bulk_item(_GIVE_WAY_S)
 
 
@@ -87,10 +105,10 @@ def bulk_item() -> AbstractContextManager[None]:
 def urgent_writes() -> Iterator[None]:
     """Urgent work: writes begun in this block (this thread or task) go before the writes other threads are waiting
     to begin, so that an urgent message is not stored behind a queue of bulk batches (SQLite only: one writer at a
-    time; PostgreSQL's writers do not wait for each other), and bulk work steps aside while it lasts."""
+    time; PostgreSQL's writers do not wait for each other), and bulk work gives way while it lasts."""
     token = _URGENT.set(True)
     try:
-        with _PRECEDENCE.marked():
+        with _PRECEDENCE.urgent():
             yield
     finally:
         _URGENT.reset(token)
@@ -128,10 +146,11 @@ class _WriterGate:
             finally:
                 self._urgent_waiting -= urgent
         if self._holder != me:  # waited as long as SQLite would: its lock decides, and fails as it would
-            yield
+            with _PRECEDENCE.writing():
+                yield
             return
         try:
-            with _PRECEDENCE.marked():
+            with _PRECEDENCE.writing():
                 yield
         finally:
             with self._condition:
