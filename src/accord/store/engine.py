@@ -60,7 +60,8 @@ class _Precedence:
     @contextmanager
     def bulk_item(self, limit_s: float) -> Iterator[None]:
         me = threading.get_ident()
-        if me in self._urgent or getattr(self._thread, "writing", 0) or getattr(self._thread, "in_item", False):
+        writing = getattr(self._thread, "writing", 0) > 0
+        if me in self._urgent or writing or getattr(self._thread, "in_item", False):
             yield  # within this thread's own urgent work, within its write, or an item within an item
             return
         self._give_way(me, limit_s)
