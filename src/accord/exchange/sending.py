@@ -86,7 +86,7 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
     # delivery, the inbox) while it is screened. Under the lock every check runs again, and a decision taken ahead is
     # kept only for the same message, on the same evidence, by the same pack.
     # Drafts that are all urgent (one message, as a rule) are urgent work: stored before the bulk batches waiting to
-    # be, and bulk work steps aside for them; a batch with some routine traffic in it waits its turn.
+    # be, and bulk work gives way to them; a batch with some routine traffic in it waits its turn.
     urgent = all(d.priority.urgent for d in drafts)
     with urgent_writes() if urgent else nullcontext():
         with node.engine.connect() as conn:
