@@ -27,7 +27,7 @@ from accord.policy.screens._neutrality_lexicons import (
     forget_compiled,
     shipped_term_files,
 )
-from accord.policy.screens.neutrality import NeutralityOutcome
+from accord.policy.screens.neutrality import NeutralityOutcome, _without_exceptions
 from tests.assessed import assessed
 
 CA, IN = Party.CA, Party.IN
@@ -343,18 +343,26 @@ def _everyday_verb_forms() -> list[str]:
     )
 
 
+_AUXILIARY = {"d": "है", "g": "ਹੈ", "": "hai"}
+
+
 @pytest.mark.parametrize("name", ["grounds", "ca", "in"])
 def test_no_everyday_verb_form_is_a_protected_ground(name: str) -> None:
     """A folded spelling that makes "जाता" (goes) the caste name "जाट", or "जाती" (she goes) "जाति" (caste), would
-    hold ordinary Hindi requests as asking about caste."""
-    lexicon = compiled((name,)).lexicon
-    found = {word: lexicon.concepts(word) for word in _everyday_verb_forms()}
+    hold ordinary Hindi requests as asking about caste. Each form is read as a sentence uses it, with its auxiliary
+    ("जाती है"): a form that is also a common misspelling of a term ("जाती" for जाति) is one only without it."""
+    terms = compiled((name,))
+    found = {}
+    for word in _everyday_verb_forms():
+        script = "d" if "\u0900" <= word[0] <= "\u097f" else "g" if "\u0a00" <= word[0] <= "\u0a7f" else ""
+        found[word] = [hit.concept for hit in _without_exceptions(terms, f"{word} {_AUXILIARY[script]}")]
     assert {word: concepts for word, concepts in found.items() if concepts} == {}
 
 
 _VICTIM = {"kind": "person", "name": "V. Example", "role": "victim"}
 _WITNESS = {"kind": "person", "name": "W. Example", "role": "witness"}
 _NO_ROLE = {"kind": "person", "name": "A. Example"}
+_SUSPECT = {"kind": "person", "name": "S. Example", "role": "suspect"}
 
 
 @pytest.mark.parametrize("party", [CA, IN])
@@ -375,6 +383,12 @@ _NO_ROLE = {"kind": "person", "name": "A. Example"}
             [_WITNESS],
         ),
         ("ਗਵਾਹ ਨੇ ਦੱਸਿਆ ਕਿ ਟਰੱਕ ਹਰ ਰਾਤ ਸਰਹੱਦ ਵੱਲ ਜਾਂਦਾ ਹੈ; ਟਰੱਕ ਦੇ ਮਾਲਕ ਦੀ ਜਾਣਕਾਰੀ ਦਿਓ।", [_WITNESS]),
+        ("पीड़िता रोज़ सुबह दफ़्तर जाती है; उसके रास्ते के CCTV फुटेज दें।", [_VICTIM]),
+        ("गवाह वहाँ कभी नहीं जाती, पर उसकी बहन हर हफ्ते आती जाती थी; यात्रा के रिकॉर्ड दें।", [_WITNESS]),
+        ("Gawah roz raat ko ghar jaati thi; uske bayan ki copy bhejein.", [_WITNESS]),
+        ("Le témoin dit que la victime « roz jaati thi » au marché; merci de fournir les images.", [_VICTIM]),
+        ("ਪੀੜਤ ਹਰ ਰੋਜ਼ ਬੱਸ ਰਾਹੀਂ ਜਾਂਦੀ ਸੀ; ਬੱਸ ਦੇ ਡਰਾਈਵਰ ਦਾ ਫੋਨ ਰਿਕਾਰਡ ਦਿਓ।", [_VICTIM]),
+        ("जाँच पूरी होने पर रिपोर्ट भेजी जाती है; कृपया आयातक का लाइसेंस जाँचें।", None),
     ],
 )
 def test_a_follow_up_in_everyday_hindi_or_punjabi_is_not_held(
@@ -400,9 +414,30 @@ def test_a_follow_up_in_everyday_hindi_or_punjabi_is_not_held(
         ("Gawah ki jaat kya hai aur woh kis biradari se aata hai?", [_WITNESS]),
         ("Merci d'indiquer la caste de la famille de la victime.", [_VICTIM]),
         ("ਪੀੜਤ ਦੀ ਜਾਤ ਕੀ ਹੈ?", [_VICTIM]),
+        ("उसकी जाती क्या है? कृपया बताएं।", [_SUSPECT]),  # जाति as often misspelt
+        ("गवाह की जाती और गाँव की जानकारी भेजें।", [_WITNESS]),
+        ("Gawah kis jaati se hai, yeh bhi batayein.", [_WITNESS]),
+        ("Ehdi jaat ki hai? Pind da naam vi dasso.", [_NO_ROLE]),
+        ("Veuillez préciser à quelle caste appartient le témoin.", [_WITNESS]),
+        ("क्या पीड़ित दलित समुदाय से है?", [_VICTIM]),
     ],
 )
 def test_a_request_about_caste_in_hindi_punjabi_or_french_is_still_held(
     party: Party, body: str, subjects: list[dict[str, Any]]
 ) -> None:
     assert "neutrality-text" in held_by(decide(party, title="Family", body=body, subjects=subjects))
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "मुलज़िम किस मज़हब को मानता है?",
+        "मुलजिम किस मजहब को मानता है?",
+        "Mulzim kis mazhab ko manta hai?",
+        "ਮੁਲਜ਼ਮ ਕਿਸ ਮਜ਼ਹਬ ਨੂੰ ਮੰਨਦਾ ਹੈ?",
+    ],
+)
+def test_a_question_about_religion_in_its_urdu_word_is_held(party: Party, body: str) -> None:
+    """मज़हब (mazhab): the word for religion Hindi and Punjabi speakers borrow from Urdu, asked as धर्म (dharm) is."""
+    assert "neutrality-text" in held_by(decide(party, title="Follow-up", body=body, subjects=[_SUSPECT]))
