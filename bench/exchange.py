@@ -459,10 +459,13 @@ def _first_sent(node: BenchNode, refs: set[str]) -> dict[str, datetime]:
     logs once the batch is signed and sealed, just before posting it."""
     first: dict[str, datetime] = {}
     with read_only(node) as conn:
-        for refs_json, at in conn.execute("SELECT refs, at FROM events WHERE type = 'envelope.sent' ORDER BY id"):
-            ref = json.loads(refs_json).get("ref")
-            if ref in refs and ref not in first:
-                first[ref] = _utc(at)
+        rows = conn.execute(
+            "SELECT json_extract(refs, '$.ref'), at FROM events WHERE type = 'envelope.sent' "
+            f"AND json_extract(refs, '$.ref') IN ({','.join('?' * len(refs))}) ORDER BY id",
+            tuple(refs),
+        )
+        for ref, at in rows:
+            first.setdefault(ref, _utc(at))
     return first
 
 

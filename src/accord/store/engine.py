@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
@@ -15,7 +14,6 @@ from sqlalchemy import Connection, Engine, create_engine, event
 _WRITER = "accord_writer"
 _BUSY_TIMEOUT_S = 30
 _GATE_WAIT_S = _BUSY_TIMEOUT_S
-_URGENT: ContextVar[bool] = ContextVar("accord_urgent_writes", default=False)
 
 
 class _Precedence:
@@ -46,6 +44,9 @@ class _Precedence:
                 if not self._urgent[me]:
                     del self._urgent[me]
                     self._condition.notify_all()
+
+    def is_urgent(self) -> bool:
+        return threading.get_ident() in self._urgent
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -102,17 +103,11 @@ def bulk_item() -> AbstractContextManager[None]:
     return _PRECEDENCE.bulk_item(_GIVE_WAY_S)
 
 
-@contextmanager
-def urgent_writes() -> Iterator[None]:
-    """Urgent work: writes begun in this block (this thread or task) go before the writes other threads are waiting
-    to begin, so that an urgent message is not stored behind a queue of bulk batches (SQLite only: one writer at a
-    time; PostgreSQL's writers do not wait for each other), and bulk work gives way while it lasts."""
-    token = _URGENT.set(True)
-    try:
-        with _PRECEDENCE.urgent():
-            yield
-    finally:
-        _URGENT.reset(token)
+def urgent_writes() -> AbstractContextManager[None]:
+    """Urgent work: writes this thread begins in this block go before the writes other threads are waiting to begin,
+    so that an urgent message is not stored behind a queue of bulk batches (SQLite only: one writer at a time;
+    PostgreSQL's writers do not wait for each other), and bulk work gives way while it lasts."""
+    return _PRECEDENCE.urgent()
 
 
 class _WriterGate:
@@ -132,7 +127,7 @@ class _WriterGate:
         if self._holder == me:  # a write begun inside a write: SQLite's own lock decides, as without the gate
             yield
             return
-        urgent = _URGENT.get()
+        urgent = _PRECEDENCE.is_urgent()
         deadline = time.monotonic() + _GATE_WAIT_S
         with self._condition:
             self._urgent_waiting += urgent
@@ -147,12 +142,10 @@ class _WriterGate:
             finally:
                 self._urgent_waiting -= urgent
         if self._holder != me:  # waited as long as SQLite would: its lock decides, and fails as it would
-            with _PRECEDENCE.writing():
-                yield
+            yield
             return
         try:
-            with _PRECEDENCE.writing():
-                yield
+            yield
         finally:
             with self._condition:
                 self._holder = None
@@ -178,7 +171,7 @@ def _sqlite_begin(conn: Connection) -> None:
 
 @contextmanager
 def _begin_immediate(engine: Engine, gate: _WriterGate) -> Iterator[Connection]:
-    with gate.held(), engine.connect() as conn:
+    with gate.held(), _PRECEDENCE.writing(), engine.connect() as conn:
         conn.info[_WRITER] = True
         try:
             with conn.begin():
