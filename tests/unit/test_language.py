@@ -240,3 +240,9 @@ def test_a_native_spelling_decides_for_its_own_script_over_a_romanisation_or_the
     assert _caste_words().concepts("जाती") == {}
     romanised_only = Lexicon({"caste": [Term("jaati", Language.HINDI)]})
     assert romanised_only.concepts("जाति ਜਾਤੀ") == {"caste": ["जाति", "ਜਾਤੀ"]}
+
+
+def test_a_word_before_a_danda_is_the_word_alone() -> None:
+    """Hindi and Punjabi end a sentence with a danda (।, ॥), written against its last word."""
+    words = [token[0] for token in tokenise("उसकी जाति। ਗਵਾਹ ਦੀ ਜਾਤ॥ भेजी जाती है।")]
+    assert words == ["उसकी", "जाति", "ਗਵਾਹ", "ਦੀ", "ਜਾਤ", "भेजी", "जाती", "है"]

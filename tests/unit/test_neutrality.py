@@ -389,6 +389,7 @@ _SUSPECT = {"kind": "person", "name": "S. Example", "role": "suspect"}
         ("Le témoin dit que la victime « roz jaati thi » au marché; merci de fournir les images.", [_VICTIM]),
         ("ਪੀੜਤ ਹਰ ਰੋਜ਼ ਬੱਸ ਰਾਹੀਂ ਜਾਂਦੀ ਸੀ; ਬੱਸ ਦੇ ਡਰਾਈਵਰ ਦਾ ਫੋਨ ਰਿਕਾਰਡ ਦਿਓ।", [_VICTIM]),
         ("जाँच पूरी होने पर रिपोर्ट भेजी जाती है; कृपया आयातक का लाइसेंस जाँचें।", None),
+        ("आयातक की रिपोर्ट हर महीने भेजी जाती है। कृपया उसका लाइसेंस जाँचें।", None),
     ],
 )
 def test_a_follow_up_in_everyday_hindi_or_punjabi_is_not_held(
@@ -420,6 +421,8 @@ def test_a_follow_up_in_everyday_hindi_or_punjabi_is_not_held(
         ("Ehdi jaat ki hai? Pind da naam vi dasso.", [_NO_ROLE]),
         ("Veuillez préciser à quelle caste appartient le témoin.", [_WITNESS]),
         ("क्या पीड़ित दलित समुदाय से है?", [_VICTIM]),
+        ("कृपया बताएं, पीड़ित की जाति।", [_VICTIM]),  # the term ends the sentence, before its danda
+        ("ਦੱਸੋ ਕਿ ਗਵਾਹ ਦੀ ਜਾਤ।", [_WITNESS]),
     ],
 )
 def test_a_request_about_caste_in_hindi_punjabi_or_french_is_still_held(

@@ -22,7 +22,9 @@ from typing import NamedTuple
 # A message's screens read its whole text and, for person records, each of its fields: enough that the whole text is
 # still remembered when the last screen reads it.
 _TEXTS_REMEMBERED = 512
-_WORD = re.compile(r"[\w\u0900-\u097F\u0A00-\u0A7F]+", re.UNICODE)
+# Devanagari and Gurmukhi letters and signs, less the danda and double danda (।, ॥) that end a Hindi or Punjabi
+# sentence: a word before one is the word alone ("जाति।" is जाति).
+_WORD = re.compile(r"[\w\u0900-\u0963\u0966-\u097F\u0A00-\u0A7F]+", re.UNICODE)
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 _GURMUKHI = re.compile(r"[\u0A00-\u0A7F]")
 # Nukta (a dot that modifies a consonant) is spelt inconsistently in practice; the marks below carry no letter.
