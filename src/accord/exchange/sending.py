@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from contextlib import nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -94,8 +94,7 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
         with node.engine.begin() as conn:
             peer = peer_for_party(node, conn, node.party.other)
             built = [
-                _as_ahead(_cited_message(node, conn, officer, draft, now), early)
-                for draft, early in zip(drafts, ahead, strict=True)
+                _built_again(node, conn, officer, draft, early, now) for draft, early in zip(drafts, ahead, strict=True)
             ]
             queued = _decide_and_queue(node, conn, officer, peer, built, now, ahead)
     node.wake_delivery(urgent=any(_urgent(q) for q in queued))
@@ -143,12 +142,21 @@ def _ahead(message: Message, evidence: Evidence, decision: DisclosureDecision) -
     )
 
 
-def _as_ahead(message: Message, ahead: _Ahead | None) -> Message:
-    """The message built ahead, if the one built under the lock is the same but for its fresh ids."""
+def _built_again(
+    node: Node, conn: Connection, officer: Officer, draft: MessageDraft, ahead: _Ahead | None, now: datetime
+) -> Message:
+    """Under the writer's lock: the message built ahead, if what the database gives it (its handling, its
+    attachments) is the same and every check that reads the database passes again; else the message built anew. The
+    checks that read only the draft and the node's settings passed ahead, at the same `now`."""
     if ahead is None:
-        return message
-    same = message.model_copy(update={"id": ahead.message.id, "case_id": ahead.message.case_id})
-    return ahead.message if same == ahead.message else message
+        return _cited_message(node, conn, officer, draft, now)
+    kinds = KindHandlers(node.registry)
+    with _cited(node):
+        stored = _stored_parts(node, conn, officer, kinds, draft)
+        if stored != (ahead.message.handling, ahead.message.attachments):
+            return _message_from_draft(node, conn, officer, draft, now)
+        _check_stored(node, conn, officer, kinds, ahead.message, now)
+    return ahead.message
 
 
 def _decision(
@@ -421,10 +429,17 @@ def _outgoing_row(q: Queued, content: bytes, now: datetime) -> dict[str, object]
 
 
 def _cited_message(node: Node, conn: Connection, officer: Officer, draft: MessageDraft, now: datetime) -> Message:
-    """The message a draft makes; a check that refuses it before the pack is asked names the law it enforces (the
-    pack's policy that @validates the same problem)."""
-    try:
+    """The message a draft makes."""
+    with _cited(node):
         return _message_from_draft(node, conn, officer, draft, now)
+
+
+@contextmanager
+def _cited(node: Node) -> Iterator[None]:
+    """A check that refuses a draft before the pack is asked names the law it enforces (the pack's policy that
+    @validates the same problem)."""
+    try:
+        yield
     except InvalidInput as exc:
         exc.cite(node.policy.citation_for(exc.slug))
         raise
@@ -458,27 +473,44 @@ def _message_from_draft(node: Node, conn: Connection, officer: Officer, draft: M
             )
         )
     _check_offence(node, draft)
-    case_id = draft.case_id or str(uuid7())
     kinds = KindHandlers(node.registry)
+    deadline = _deadline(agreement, kinds, draft.kind, draft.priority, now)
+    handling, attachments = _stored_parts(node, conn, officer, kinds, draft)
+    message = Message(
+        **draft.carried(),
+        id=str(uuid7()),
+        case_id=draft.case_id or str(uuid7()),
+        sender=Address(party=node.party, agency=officer.agency, officer=officer.username),
+        recipient=Address(party=other, agency=draft.recipient_agency, officer=draft.recipient_officer),
+        created_at=now,
+        deadline=deadline,
+        handling=handling,
+        attachments=attachments,
+    )
+    _check_stored(node, conn, officer, kinds, message, now)
+    return message
+
+
+def _stored_parts(
+    node: Node, conn: Connection, officer: Officer, kinds: KindHandlers, draft: MessageDraft
+) -> tuple[Handling, tuple[AttachmentRef, ...]]:
+    """What of a draft's message the database decides: the case it joins is one the officer may add to, its handling
+    (the stricter of a message it reuses), its attachments."""
     held = draft.case_id is not None and any(
         h.holds_case(node, conn, officer.agency, draft.case_id) for h in kinds.for_kind(draft.kind)
     )
     if draft.case_id is not None and draft.kind is not MessageKind.RESPONSE and not held:
         _require_case(conn, officer, draft.case_id)
-    message = Message(
-        **draft.carried(),
-        id=str(uuid7()),
-        case_id=case_id,
-        sender=Address(party=node.party, agency=officer.agency, officer=officer.username),
-        recipient=Address(party=other, agency=draft.recipient_agency, officer=draft.recipient_officer),
-        created_at=now,
-        deadline=_deadline(agreement, kinds, draft.kind, draft.priority, now),
-        handling=_reused_handling(node, conn, officer, draft, _handling(node, draft)),
-        attachments=tuple(_attachment(conn, a.sha256, a.name) for a in draft.attachments),
-    )
+    handling = _reused_handling(node, conn, officer, draft, _handling(node, draft))
+    return handling, tuple(_attachment(conn, a.sha256, a.name) for a in draft.attachments)
+
+
+def _check_stored(
+    node: Node, conn: Connection, officer: Officer, kinds: KindHandlers, message: Message, now: datetime
+) -> None:
+    """The checks of a message against what the database holds: its named recipients, what its kind requires."""
     check_named_recipients(node, conn, message)
     _check_kind(node, conn, officer, kinds, message, now)
-    return message
 
 
 def _check_offence(node: Node, draft: MessageDraft) -> None:

@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import structlog
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.domain.notification_rules import Trigger
 from accord.node import Node
 from accord.notifications.occurrences import approaching_deadlines, occurrences_in
-from accord.notifications.recording import record_notifications
+from accord.notifications.recording import Planned, plan_notifications, record_notifications, store_notifications
 from accord.notifications.relay import send_due_mail
 from accord.notifications.rules import notification_rules
 from accord.store.tables import events, ledger_head, notifier_state
 
 log = structlog.get_logger("accord.notifications")
 
-EVENT_BATCH = 500
+# Leaves read per round, in one write transaction: a few tens of milliseconds, so that an urgent message stored
+# meanwhile waits no longer than that for the writer's lock.
+EVENT_BATCH = 100
 
 
 def run_notifier(node: Node, stop: threading.Event) -> None:
@@ -41,22 +45,31 @@ def run_notifier(node: Node, stop: threading.Event) -> None:
 
 
 def notify_new_events(node: Node, limit: int = EVENT_BATCH) -> int:
-    """Notify of what the ledger's leaves since the last round record; returns how many leaves were read."""
+    """Notify of what the ledger's leaves since the last round record; returns how many leaves were read.
+
+    The leaves are read, and whom to tell worked out, on a read snapshot; the write transaction only stores the
+    notices and moves the position on, so that it holds the writer's lock for a few milliseconds. It stores nothing
+    if another notifier (a process sharing a PostgreSQL database) moved the position meanwhile: the next round reads
+    from where that one stopped."""
     state = notifier_state.c
     with node.engine.connect() as conn:  # a read first: an idle node takes no write lock every round
         newest = conn.execute(select(func.max(events.c.id))).scalar_one()
         position = conn.execute(select(state.next_event).where(state.id == 1)).scalar_one_or_none()
+        rows: Sequence[Row[Any]] = ()
+        planned: list[Planned] = []
+        if position is not None and newest is not None and newest >= position:
+            rows = conn.execute(select(events).where(events.c.id >= position).order_by(events.c.id).limit(limit)).all()
+            planned = plan_notifications(node, conn, occurrences_in(node, conn, rows))
     if position is None:
         _start_following(node)
         return 0
-    if newest is None or newest < position:
+    if not rows:
         return 0
     with node.engine.begin() as conn:
         start = conn.execute(select(state.next_event).where(state.id == 1).with_for_update()).scalar_one()
-        rows = conn.execute(select(events).where(events.c.id >= start).order_by(events.c.id).limit(limit)).all()
-        if not rows:
+        if start != position:
             return 0
-        record_notifications(node, conn, occurrences_in(node, conn, rows), node.clock.now())
+        store_notifications(node, conn, planned, node.clock.now())
         conn.execute(update(notifier_state).where(state.id == 1).values(next_event=rows[-1].id + 1))
     return len(rows)
 

@@ -753,6 +753,7 @@ notifications = Table(
     Column("read_at", UtcDateTime),
     UniqueConstraint("officer_id", "rule", "subject", name="uq_notifications_once"),
     Index("ix_notifications_officer", "officer_id", "id"),
+    Index("ix_notifications_subject", "subject", "rule"),  # who was told of an occurrence already
 )
 
 # The mail outbox: a notification to send by mail, claimed by the node's notifier, retried with back-off while the
