@@ -70,6 +70,8 @@ from result_line import add_run_options, fill_defaults, result_line
 
 PASSWORD = "bench-password-not-secret"
 SENDER = ("ca.bench", "RCMP")
+RECIPIENT_AGENCY = "NCB"  # what every bench draft is addressed to
+NOTIFIED_WAIT_S = 300.0  # the longest the bench waits for India's notifier to tell of every arrival
 BATCH = 500
 CLIENT_THREADS = 4
 FLOOR_MESSAGES = 20_000
@@ -108,7 +110,7 @@ def typical_draft(index: int) -> dict[str, Any]:
     body = body[:1500]
     return {
         "kind": "request",
-        "recipient_agency": "NCB",
+        "recipient_agency": RECIPIENT_AGENCY,
         "focus_area": "drugs",
         "offence": "06012",  # ICCS: trafficking of controlled drugs or precursors
         "priority": "routine",
@@ -285,9 +287,14 @@ class BenchNode:
 
 
 def create_pair(
-    root: Path, profile_dir: Path | None, databases: dict[Party, str] | None = None, workers: int = 1
+    root: Path,
+    profile_dir: Path | None,
+    databases: dict[Party, str] | None = None,
+    workers: int = 1,
+    recipients: int = 0,
 ) -> tuple[BenchNode, BenchNode]:
-    """Initialise Canada and India (keys, database, identity), pin each as the other's peer, add the sender."""
+    """Initialise Canada and India (keys, database, identity), pin each as the other's peer, add the sender and
+    `recipients` officers of India's NCB on duty (each told of every message that arrives for NCB)."""
     nodes: dict[Party, BenchNode] = {}
     opened = {}
     for party in (Party.CA, Party.IN):
@@ -301,6 +308,9 @@ def create_pair(
     try:
         username, agency = SENDER
         create_officer(opened[Party.CA], username, PASSWORD, "Bench sender", agency, frozenset({Role.OFFICER}))
+        for n in range(recipients):
+            officer = (f"in.ncb.{n}", PASSWORD, f"Bench recipient {n}", RECIPIENT_AGENCY, frozenset({Role.OFFICER}))
+            create_officer(opened[Party.IN], *officer, duty=True)
         pin_peer(opened[Party.CA], export_descriptor(opened[Party.IN]))
         pin_peer(opened[Party.IN], export_descriptor(opened[Party.CA]))
     finally:
@@ -618,14 +628,16 @@ def run(
     result: dict[str, Any],
     floor: tuple[int, int] = (FLOOR_MESSAGES, FLOOR_REPEATS),
     urgent_probes: int = 0,
+    recipients: int = 0,
 ) -> None:
-    """Steps 1 to 3 on SQLite; each figure goes into `result` as soon as it is measured."""
+    """Steps 1 to 3 on SQLite; each figure goes into `result` as soon as it is measured. With `recipients`, then
+    how long after India stored each message its recipients were told of it (India's notifier)."""
     root = Path(tempfile.mkdtemp(prefix="accord-bench-"))
     nodes: list[BenchNode] = []
     result |= {"database": "sqlite", "messages": messages, "backlog": backlog}
     try:
         log(f"initialising two nodes under {root}")
-        ca, in_ = create_pair(root, profile_dir)
+        ca, in_ = create_pair(root, profile_dir, recipients=recipients)
         nodes = [ca, in_]
         token = start_pair(ca, in_)
         size = len(json.dumps(typical_draft(0), ensure_ascii=False).encode())
@@ -661,6 +673,8 @@ def run(
                 attempts = conn.execute("SELECT max(attempts), avg(attempts) FROM messages").fetchone()
                 events = conn.execute("SELECT type, count(*) FROM events GROUP BY type ORDER BY type").fetchall()
             log(f"Canada: attempts per message max {attempts[0]}, mean {attempts[1]:.2f}; events {dict(events)}")
+        if recipients > 0:
+            result |= notification_delays(in_, recipients)
     except BaseException:
         log_tails(nodes)
         raise
@@ -669,6 +683,35 @@ def run(
         if profile_dir is not None:
             for label in ("ca", "in"):
                 summarise_profiles(profile_dir, label)
+
+
+def notification_delays(in_: BenchNode, recipients: int) -> dict[str, Any]:
+    """Once India's notifier has told every recipient of every message received (or after NOTIFIED_WAIT_S): how long
+    after a message was stored its notices were made, p50 and p99 over all of them."""
+    with read_only(in_) as conn:
+        expected = recipients * conn.execute("SELECT count(*) FROM messages WHERE direction = 'incoming'").fetchone()[0]
+    deadline = time.monotonic() + NOTIFIED_WAIT_S
+    made = 0
+    while time.monotonic() < deadline:
+        with read_only(in_) as conn:
+            made = conn.execute("SELECT count(*) FROM notifications").fetchone()[0]
+        if made >= expected:
+            break
+        log(f"notified: {made}/{expected}")
+        time.sleep(POLL_S * 4)
+    with read_only(in_) as conn:
+        pairs = conn.execute(
+            "SELECT n.created_at, m.received_at FROM notifications n JOIN messages m ON m.id = n.message_id"
+        ).fetchall()
+    delays = sorted((_utc(made_at) - _utc(received)).total_seconds() for made_at, received in pairs)
+    if len(delays) < expected:
+        raise RuntimeError(f"India's notifier made {len(delays)} of {expected} notices in {NOTIFIED_WAIT_S:.0f} s")
+    return {
+        "recipients": recipients,
+        "notices": len(delays),
+        "notified_p50_ms": round(percentile(delays, 0.50) * 1000, 1),
+        "notified_p99_ms": round(percentile(delays, 0.99) * 1000, 1),
+    }
 
 
 def start_pair(ca: BenchNode, in_: BenchNode) -> str:
@@ -854,6 +897,13 @@ def main(argv: list[str] | None = None) -> None:
         metavar="N",
         help="during step 1, send up to N single urgent messages, one every 0.25 s; report their p50/p99 latency",
     )
+    parser.add_argument(
+        "--recipients",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N officers of India's NCB on duty, each told of every arrival; report how soon (p50/p99)",
+    )
     add_run_options(parser, f"{QUICK['messages']} messages, backlog {QUICK['backlog']}, workers {QUICK['workers']}")
     parser.add_argument("--serve-profiled", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
@@ -867,8 +917,8 @@ def main(argv: list[str] | None = None) -> None:
         balance(args.balance, args.to)
         return
     fill_defaults(args, full=FULL, quick=QUICK)
-    if args.messages < 1 or args.backlog < 0:
-        parser.error("--messages must be positive and --backlog not negative")
+    if args.messages < 1 or args.backlog < 0 or args.recipients < 0:
+        parser.error("--messages must be positive, --backlog and --recipients not negative")
     if args.database is not None and args.profile is not None:
         parser.error("--profile measures the SQLite pair; it does not go with --database")
     if args.database is not None and not postgres_reachable(args.database):
@@ -881,7 +931,7 @@ def main(argv: list[str] | None = None) -> None:
             scale_out(args.database, args.messages, args.workers, result)
         else:
             floor = QUICK_FLOOR if args.quick else (FLOOR_MESSAGES, FLOOR_REPEATS)
-            run(args.messages, args.backlog, profile_dir, result, floor, args.urgent_probe)
+            run(args.messages, args.backlog, profile_dir, result, floor, args.urgent_probe, args.recipients)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,7 @@ from accord.store.tables import events, ledger_head, notifier_state
 
 log = structlog.get_logger("accord.notifications")
 
-# Leaves read per round, in one write transaction: a few tens of milliseconds, so that an urgent message stored
-# meanwhile waits no longer than that for the writer's lock.
-EVENT_BATCH = 100
+EVENT_BATCH = 500  # leaves read per round: the write transaction stores only their notices
 
 
 def run_notifier(node: Node, stop: threading.Event) -> None:
