@@ -1,6 +1,7 @@
 """End-to-end exchange benchmark: two real node processes (Canada → India) on loopback, SQLite, default settings.
 
-Usage: .venv/bin/python bench/exchange.py [--messages N] [--backlog M] [--profile DIR] [--quick]
+Usage: .venv/bin/python bench/exchange.py [--messages N] [--backlog M] [--urgent-probe N] [--recipients N]
+                                          [--profile DIR] [--quick]
        .venv/bin/python bench/exchange.py --database postgresql://postgres@127.0.0.1:5432/postgres [--workers 1,2,4]
 
 1. N typical ~2 KB messages are sent Canada → India through POST /api/v1/messages/batch; throughput is measured
@@ -10,6 +11,8 @@ Usage: .venv/bin/python bench/exchange.py [--messages N] [--backlog M] [--profil
    one SQLite INSERT committed per 100), timed in this process.
 3. Backlog: India is stopped, M messages are queued at Canada, India is started and the drain is timed until the
    last receipt is stored at Canada.
+4. With --recipients N: N officers of India's NCB are on duty, so India's notifier tells each of every arrival; once
+   it has, the delay from a message stored at India to its notice made, p50 and p99.
 
 Scale-out (--database, a PostgreSQL server the benchmark creates and drops its own databases on): for each count W of
 --workers, both nodes on fresh PostgreSQL databases, each node run as W `accord node serve` processes (API and
