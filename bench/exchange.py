@@ -84,8 +84,8 @@ POLL_S = 0.5
 URGENT_EVERY_S = 0.25  # the urgent probes' pace: a steady trickle, not a burst
 URGENT_FIRST_INDEX = 10_000_000  # their drafts' numbers, apart from the bulk's
 DELIVERY_TIMEOUT_S = 3600.0
-FULL: dict[str, Any] = {"messages": 10_000, "backlog": 100_000, "workers": [1, 2, 4]}
-QUICK: dict[str, Any] = {"messages": 20, "backlog": 20, "workers": [1, 2]}
+FULL: dict[str, Any] = {"messages": 10_000, "backlog": 100_000, "workers": [1, 2, 4], "recipients": 0}
+QUICK: dict[str, Any] = {"messages": 20, "backlog": 20, "workers": [1, 2], "recipients": 1}  # every step runs
 QUICK_FLOOR = (500, 1)  # messages, repeats
 DB_FILE = "accord.sqlite3"
 LOG_FILE = "node.log"
@@ -903,9 +903,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--recipients",
         type=int,
-        default=0,
+        default=None,
         metavar="N",
-        help="N officers of India's NCB on duty, each told of every arrival; report how soon (p50/p99)",
+        help="N officers of India's NCB on duty, each told of every arrival; how soon (p50/p99; default 0, --quick 1)",
     )
     add_run_options(parser, f"{QUICK['messages']} messages, backlog {QUICK['backlog']}, workers {QUICK['workers']}")
     parser.add_argument("--serve-profiled", type=Path, default=None, help=argparse.SUPPRESS)
