@@ -444,3 +444,32 @@ def test_a_request_about_caste_in_hindi_punjabi_or_french_is_still_held(
 def test_a_question_about_religion_in_its_urdu_word_is_held(party: Party, body: str) -> None:
     """मज़हब (mazhab): the word for religion Hindi and Punjabi speakers borrow from Urdu, asked as धर्म (dharm) is."""
     assert "neutrality-text" in held_by(decide(party, title="Follow-up", body=body, subjects=[_SUSPECT]))
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+@pytest.mark.parametrize(
+    ("body", "subjects"),
+    [
+        ("आरोपी किस बिरादरी से है, यह बताएं।", [_SUSPECT]),
+        ("पीड़िता का गोत्र क्या है?", []),
+        ("sandigdh ka gotra aur gaon batayein", []),
+        ("gawah di biradari kehri hai, dasso", [_WITNESS]),
+        ("ਦੋਸ਼ੀ ਕਿਹੜੀ ਬਰਾਦਰੀ ਨਾਲ ਸਬੰਧ ਰੱਖਦਾ ਹੈ?", []),
+        ("ਪੀੜਤ ਦਾ ਗੋਤ ਕੀ ਹੈ?", [_VICTIM]),
+        ("Merci de préciser le « gotra » du témoin.", [_WITNESS]),
+        ("Is vyakti ki biradari ke bare mein batayein.", [_NO_ROLE]),
+    ],
+)
+def test_a_question_about_a_persons_biradari_or_gotra_is_held(
+    party: Party, body: str, subjects: list[dict[str, Any]]
+) -> None:
+    """बिरादरी (biradari), a caste or kinship community, and गोत्र (gotra), the clan within a caste: asked to place a
+    person in a caste without the word for caste."""
+    assert "neutrality-text" in held_by(decide(party, title="Follow-up", body=body, subjects=subjects))
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+def test_a_fraternity_that_is_not_a_caste_in_a_message_about_a_seizure_is_not_held(party: Party) -> None:
+    body = "पुलिस बिरादरी के सहयोग से 5 किलो हेरोइन जब्त की गई; कृपया आयातक का विवरण दें।"
+    decision = decide(party, title="Seizure follow-up", body=body)
+    assert decision.verdict is Verdict.ALLOW, decision.findings
