@@ -693,15 +693,15 @@ def notification_delays(in_: BenchNode, recipients: int) -> dict[str, Any]:
     after a message was stored its notices were made, p50 and p99 over all of them."""
     with read_only(in_) as conn:
         expected = recipients * conn.execute("SELECT count(*) FROM messages WHERE direction = 'incoming'").fetchone()[0]
+    progress = Progress("notified (India's notices made)", expected)
     deadline = time.monotonic() + NOTIFIED_WAIT_S
-    made = 0
     while time.monotonic() < deadline:
         with read_only(in_) as conn:
-            made = conn.execute("SELECT count(*) FROM notifications").fetchone()[0]
+            made = int(conn.execute("SELECT count(*) FROM notifications").fetchone()[0])
+        progress.update(made, force=made >= expected)
         if made >= expected:
             break
-        log(f"notified: {made}/{expected}")
-        time.sleep(POLL_S * 4)
+        time.sleep(POLL_S)
     with read_only(in_) as conn:
         pairs = conn.execute(
             "SELECT n.created_at, m.received_at FROM notifications n JOIN messages m ON m.id = n.message_id"
@@ -919,6 +919,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.balance is not None:
         balance(args.balance, args.to)
         return
+    if args.database is not None and args.recipients is not None:  # asked for, not a default
+        parser.error("--recipients measures the SQLite pair; it does not go with --database")
     fill_defaults(args, full=FULL, quick=QUICK)
     if args.messages < 1 or args.backlog < 0 or args.recipients < 0:
         parser.error("--messages must be positive, --backlog and --recipients not negative")
