@@ -25,6 +25,7 @@ from pathlib import Path
 
 from joserfc.jwk import OKPKey
 from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from accord.crypto.errors import UnknownSender
 from accord.crypto.keys import KeyRole, NodeKeys, generate_key, key_files_stamp, replace_key
@@ -192,6 +193,15 @@ def accept_rotation(node: Node, token: str) -> PeerRotation:
 
     Nothing is stored unless the statement verifies; the statement this node already took answers as before."""
     token = token.strip()
+    try:
+        return _accept(node, token)
+    except IntegrityError:
+        # The same statement taken by a concurrent request (the operator's command and the delivery worker offer it
+        # at once) between our check and our insert: a fresh attempt finds it taken and answers as before.
+        return _accept(node, token)
+
+
+def _accept(node: Node, token: str) -> PeerRotation:
     kid = rotation_signer(token)
     with node.engine.begin() as conn:
         # Exactly a statement this node took (verified then): the same answer, nothing changes. Its signer may be
