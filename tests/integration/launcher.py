@@ -141,11 +141,15 @@ def serve() -> int:
     import uvicorn.protocols.http.auto
     import uvicorn.protocols.websockets.auto  # noqa: F401 - imported here so that no node imports them again
 
+    import accord.api  # what a node's create_app imports
     import accord.bootstrap
     import accord.cli
+    import accord.domain.search
+    import accord.web
 
     accord.bootstrap.build_registry()  # every data file read and checked once here, not again in each node
     _warm_shipped_policies()  # and the screens' indexes built once, not again as each node starts
+    accord.domain.search.build_word_pattern()  # the search index's pattern, a scan of every code point
 
     assert threading.active_count() == 1, "the launcher must not run threads: a fork copies only the caller's"
     # What is imported now lives as long as every child: out of the collector's sight, a child's collections (its last

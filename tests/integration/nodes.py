@@ -154,8 +154,16 @@ class RunningNode:
         raise TimeoutError(f"{self.party} node not healthy after {timeout_s} s")
 
     def stop(self) -> None:
+        self.ask_to_stop()
+        self.wait_stopped()
+
+    def ask_to_stop(self) -> None:
+        """SIGTERM: the node finishes what it is doing and ends (`wait_stopped` waits for it)."""
         if self.process is not None and not self.process.has_exited():
             self.process.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self) -> None:
+        if self.process is not None and not self.process.has_exited():
             try:
                 self.process.wait(timeout_s=15)
             except TimeoutError:
@@ -284,6 +292,8 @@ def running_pair(
             node.wait_healthy()
         yield ca, in_
     finally:
+        for node in (ca, in_):  # both at once: each takes a moment to end
+            node.ask_to_stop()
         ca.dispose()
         in_.dispose()
 
