@@ -218,38 +218,42 @@ class _Starters:
 
 @dataclass(frozen=True, slots=True)
 class _Reading:
-    """A text's words as keys (plain, and screen keys for Hindi and Punjabi terms), where each distinct key occurs,
-    and where each word starts and ends: plain lists rather than a `Token` per word, which a long text makes by the
-    hundred. `indic`: each word's Indic key (for `tokenise`)."""
+    """A text's words as keys (plain, and screen keys for Hindi and Punjabi terms), its distinct keys, and where each
+    word starts and ends: plain lists rather than a `Token` per word, which a long text makes by the hundred.
+    `indic`: each word's Indic key (for `tokenise`)."""
 
     words: tuple[list[str], list[str]]  # by `indic`: plain keys, screen keys
     keys: tuple[frozenset[str], frozenset[str]]
-    positions: tuple[dict[str, list[int]], dict[str, list[int]]]
     starts: list[int]
     ends: list[int]
     indic: list[str]
 
 
+def _positions(words: list[str], key: str) -> list[int]:
+    """Where `key` occurs among the words: asked only for the few keys that begin a term, and found by the list's
+    own search, so a text's words are not indexed by the hundred for them."""
+    found: list[int] = []
+    at = -1
+    while True:
+        try:
+            at = words.index(key, at + 1)
+        except ValueError:
+            return found
+        found.append(at)
+
+
 @lru_cache(maxsize=_TEXTS_REMEMBERED)
 def _read(text: str) -> _Reading:
-    plain: list[str] = []
-    indic: list[str] = []
-    screen: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    plain_at: dict[str, list[int]] = {}
-    screen_at: dict[str, list[int]] = {}
-    for i, match in enumerate(_WORD.finditer(text)):
-        plain_key, indic_key, screen_key = _token_keys(match.group())
-        plain.append(plain_key)
-        indic.append(indic_key)
-        screen.append(screen_key)
-        starts.append(match.start())
-        ends.append(match.end())
-        plain_at.setdefault(plain_key, []).append(i)
-        screen_at.setdefault(screen_key, []).append(i)
+    matches = list(_WORD.finditer(text))
+    keyed = list(map(_token_keys, [match.group() for match in matches]))  # each word's keys, memoised by word
+    plain = [keys[0] for keys in keyed]
+    screen = [keys[2] for keys in keyed]
     return _Reading(
-        (plain, screen), (frozenset(plain_at), frozenset(screen_at)), (plain_at, screen_at), starts, ends, indic
+        (plain, screen),
+        (frozenset(plain), frozenset(screen)),
+        [match.start() for match in matches],
+        [match.end() for match in matches],
+        [keys[1] for keys in keyed],
     )
 
 
@@ -304,10 +308,10 @@ class Lexicon:
         reading = _read(text)
         found: list[tuple[int, int]] = []  # (pattern, position of its first word)
         for indic in (False, True):
-            positions, words = reading.positions[indic], reading.words[indic]
+            words = reading.words[indic]
             last = len(words) - 1
             for key, starting in index.starters[indic].starting(reading.keys[indic]):
-                at = positions[key]
+                at = _positions(words, key)
                 found += ((p, i) for p in starting.single for i in at)
                 if starting.by_second:
                     found += ((p, i) for i in at if i < last for p in starting.by_second.get(words[i + 1], ()))
