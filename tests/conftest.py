@@ -18,6 +18,8 @@ from _pytest.nodeid import NodeId
 from hypothesis import settings
 from sqlalchemy.engine import make_url
 
+from tests.integration.launcher import NodeLauncher
+
 PG_ADMIN_DSN = os.environ.get("ACCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = os.environ.get("ACCORD_TEST_BACKENDS", "sqlite,postgresql").split(",")
 POSTGRESQL = "postgresql"
@@ -162,6 +164,14 @@ def databases_for(backend: str, root: Path) -> DatabaseFactory:
     if backend == "postgresql":
         postgres_reachable()
     return DatabaseFactory(backend, root)
+
+
+@pytest.fixture(scope="session")
+def launcher() -> Iterator[NodeLauncher]:
+    """This test process's launcher of `accord` processes (nodes, and commands run against them)."""
+    started = NodeLauncher()
+    yield started
+    started.close()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,9 +31,10 @@ from accord.sandbox import (
     prepare_sandbox,
     read_caught,
     sandbox_mail_dir,
-    start_nodes,
-    stop_processes,
 )
+from accord.sandbox.nodes import node_environment
+from accord.sandbox.processes import NODE_LOG
+from tests.integration.launcher import LaunchedProcess, NodeLauncher
 from tests.integration.nodes import free_port, wait_for
 from tests.person_lists import as_pdf
 
@@ -57,21 +60,44 @@ class Sandbox:
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+def sandbox(tmp_path_factory: pytest.TempPathFactory, launcher: NodeLauncher) -> Iterator[Sandbox]:
+    """`make run`'s sandbox: its two nodes made as `accord up` makes them, each started as `accord node serve` in the
+    sandbox's environment (by the tests' launcher: tests/integration/test_sandbox.py starts `accord up` itself), mailing
+    through a mail catcher."""
     var = tmp_path_factory.mktemp("sandbox")
     nodes = {n.party: n for n in prepare_sandbox(var, {Party.IN: free_port(), Party.CA: free_port()})}
     catcher = MailCatcher(sandbox_mail_dir(var), free_port())
     catcher.start()
+    running: list[LaunchedProcess] = []
     try:
-        running = start_nodes(list(nodes.values()), catcher.port)  # each answering as itself, or both stopped
-    except BaseException:
-        catcher.stop()
-        raise
-    try:
+        for node in nodes.values():  # both at once: each finds the other when it comes up
+            argv = ["node", "serve", "--data", str(node.data_dir)]
+            running.append(launcher.launch(argv, node_environment(node, catcher.port), node.data_dir / NODE_LOG))
+        for node, process in zip(nodes.values(), running, strict=True):
+            _wait_answering(node, process)
         yield Sandbox(nodes[Party.CA], nodes[Party.IN], sandbox_mail_dir(var))
     finally:
-        stop_processes([each.process for each in running])
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        for process in running:
+            process.wait(timeout_s=30)
         catcher.stop()
+
+
+def _wait_answering(node: SandboxNode, process: LaunchedProcess, timeout_s: float = 60.0) -> None:
+    """Until the node's address answers as this very node; its log's end if its process ends first."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.has_exited():
+            raise RuntimeError(f"the {node.party} node ended: {(node.data_dir / NODE_LOG).read_text()[-3000:]}")
+        try:
+            answer = httpx.get(node.url + "/healthz", timeout=1.0)
+            if answer.status_code == 200 and answer.json().get("node") == node.node_id:
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"the {node.party} node did not answer at {node.url} within {timeout_s} s")
 
 
 @pytest.fixture(scope="module")

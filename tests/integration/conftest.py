@@ -14,12 +14,10 @@ from tests.integration.nodes import PairTemplates, RunningNode, running_pair
 
 
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PairTemplates]:
-    launcher = NodeLauncher()
+def templates(tmp_path_factory: pytest.TempPathFactory, launcher: NodeLauncher) -> Iterator[PairTemplates]:
     made = PairTemplates(tmp_path_factory.mktemp("templates"), launcher)
     yield made
     made.drop_all()
-    launcher.close()
 
 
 @pytest.fixture
