@@ -25,7 +25,6 @@ from pathlib import Path
 
 from joserfc.jwk import OKPKey
 from sqlalchemy import Connection, Row, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from accord.crypto.errors import UnknownSender
 from accord.crypto.keys import KeyRole, NodeKeys, generate_key, key_files_stamp, replace_key
@@ -193,24 +192,18 @@ def accept_rotation(node: Node, token: str) -> PeerRotation:
 
     Nothing is stored unless the statement verifies; the statement this node already took answers as before."""
     token = token.strip()
-    try:
-        return _accept(node, token)
-    except IntegrityError:
-        # The same statement taken by a concurrent request (the operator's command and the delivery worker offer it
-        # at once) between our check and our insert: a fresh attempt finds it taken and answers as before.
-        return _accept(node, token)
-
-
-def _accept(node: Node, token: str) -> PeerRotation:
     kid = rotation_signer(token)
     with node.engine.begin() as conn:
-        # Exactly a statement this node took (verified then): the same answer, nothing changes. Its signer may be
-        # retired by now, since the statement itself retired it.
-        known = conn.execute(
-            select(key_rotations).where(key_rotations.c.node_id != node.node_id, key_rotations.c.statement == token)
-        ).first()
-        if known is not None:
-            return _as_peer_rotation(known)
+        if (known := _taken(node, conn, token)) is not None:
+            return known
+        verify_rotation(token, _signer(load_peers(node, conn), kid).pinned.keys)  # a stranger's stops here
+        # Then one statement judged at a time: on PostgreSQL two requests would otherwise judge against the same pins,
+        # and both take one statement offered twice at once (the operator's command and the delivery worker), or each
+        # take one of two statements by the same key, recording both (SQLite's writers are serialised already). What
+        # follows reads the pins as the lock leaves them.
+        conn.execute(select(peers.c.node_id).with_for_update())
+        if (known := _taken(node, conn, token)) is not None:
+            return known
         peer = _signer(load_peers(node, conn), kid)
         statement = verify_rotation(token, peer.pinned.keys)
         _check_addressing(node, peer, statement)
@@ -224,6 +217,15 @@ def _accept(node: Node, token: str) -> PeerRotation:
             _repin(conn, peer.node_id, statement)
             append_event(conn, EventType.PEER_KEY_ROTATED, peer.node_id, _refs(statement, peer.node_id))
     return _peer_rotation(peer.node_id, statement, held=statement.emergency)
+
+
+def _taken(node: Node, conn: Connection, token: str) -> PeerRotation | None:
+    """Exactly a statement this node took (verified then): the same answer, nothing changes. Its signer may be
+    retired by now, since the statement itself retired it."""
+    known = conn.execute(
+        select(key_rotations).where(key_rotations.c.node_id != node.node_id, key_rotations.c.statement == token)
+    ).first()
+    return None if known is None else _as_peer_rotation(known)
 
 
 def confirm_rotation(node: Node, fingerprint: str) -> PeerRotation:
