@@ -8,7 +8,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from accord.domain.agreement import Agreement
-    from accord.policy.cases import CaseTable
 
 # Each capability's `register(registry)`, in the order its pieces should appear (e.g. indicators in the report).
 CAPABILITIES = (
@@ -282,10 +281,11 @@ _WARM_UP_BODY = (
 def warm_policy(party: Party, policy: DisclosurePolicy, agreement: Agreement) -> None:
     """Decide one message in every language the screens read, so that the first real one does not build their
     indexes and tables; a failure is logged, and the first message decides, and reports, whatever failed."""
-    from accord.policy.cases import Case, build_message
+    from accord.policy.cases import Case, build_message, load_table
+    from accord.policy.pack import shipped_pack_dir
 
     try:
-        table = _shipped_cases(party)
+        table = load_table(shipped_pack_dir(party) / "cases.yaml")  # its base: a message as the pack's cases have it
         case = Case.model_validate(
             {"name": "warm-up", "message": {"body": _WARM_UP_BODY}, "expect": {"decision": "allow"}}
         )
@@ -293,15 +293,6 @@ def warm_policy(party: Party, policy: DisclosurePolicy, agreement: Agreement) ->
         policy.decide(message, principal, None)
     except Exception as exc:  # only a head start
         log.warning("the policy could not be warmed up at start", error=str(exc))
-
-
-@cache
-def _shipped_cases(party: Party) -> CaseTable:
-    """The shipped pack's case table, for the warm-up message's base: read once per process (nine YAML files)."""
-    from accord.policy.cases import load_cases
-    from accord.policy.pack import shipped_pack_dir
-
-    return load_cases(shipped_pack_dir(party) / "cases.yaml")
 
 
 def prepare_for_traffic(node: Node) -> None:

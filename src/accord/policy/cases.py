@@ -174,8 +174,13 @@ class CaseResult:
         return self.decision.verdict is expected.decision and (not expected.policies or got == set(expected.policies))
 
 
+def load_table(path: Path) -> CaseTable:
+    """The case table alone (its party, fixtures, base and own cases), without the case files it includes."""
+    return load_file(CaseTable, path, PackError, kind="case table")
+
+
 def load_cases(path: Path) -> CaseTable:
-    table = load_file(CaseTable, path, PackError, kind="case table")
+    table = load_table(path)
     included: list[Case] = []
     for pattern in table.includes:
         files = sorted(path.parent.glob(pattern))
