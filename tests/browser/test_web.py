@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,7 +32,7 @@ from accord.sandbox import (
 )
 from accord.sandbox.nodes import node_environment
 from accord.sandbox.processes import NODE_LOG
-from tests.integration.launcher import LaunchedProcess, NodeLauncher
+from tests.integration.launcher import LaunchedProcess, NodeLauncher, stop_launched, wait_answering
 from tests.integration.nodes import free_port, wait_for
 from tests.person_lists import as_pdf
 
@@ -74,30 +72,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory, launcher: NodeLauncher) ->
             argv = ["node", "serve", "--data", str(node.data_dir)]
             running.append(launcher.launch(argv, node_environment(node, catcher.port), node.data_dir / NODE_LOG))
         for node, process in zip(nodes.values(), running, strict=True):
-            _wait_answering(node, process)
+            wait_answering(node.url, process, node.data_dir / NODE_LOG, node.node_id, timeout_s=60)
         yield Sandbox(nodes[Party.CA], nodes[Party.IN], sandbox_mail_dir(var))
     finally:
-        for process in running:
-            process.send_signal(signal.SIGTERM)
-        for process in running:
-            process.wait(timeout_s=30)
+        stop_launched(running, timeout_s=30)
         catcher.stop()
-
-
-def _wait_answering(node: SandboxNode, process: LaunchedProcess, timeout_s: float = 60.0) -> None:
-    """Until the node's address answers as this very node; its log's end if its process ends first."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.has_exited():
-            raise RuntimeError(f"the {node.party} node ended: {(node.data_dir / NODE_LOG).read_text()[-3000:]}")
-        try:
-            answer = httpx.get(node.url + "/healthz", timeout=1.0)
-            if answer.status_code == 200 and answer.json().get("node") == node.node_id:
-                return
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(f"the {node.party} node did not answer at {node.url} within {timeout_s} s")
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import IO, Any
+
+import httpx
 
 
 class LaunchedProcess:
@@ -53,6 +56,38 @@ class LaunchedProcess:
         if self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None
+
+
+def stop_launched(processes: list[LaunchedProcess], timeout_s: float = 15.0) -> None:
+    """SIGTERM to every process at once (each takes a moment to end), then wait for each; one that outlives
+    `timeout_s` is killed."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout_s)
+        except TimeoutError:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout_s=30)
+
+
+def wait_answering(
+    url: str, process: LaunchedProcess, log: Path, node_id: str | None = None, timeout_s: float = 30.0
+) -> None:
+    """Until `url`/healthz answers (as `node_id`, if given: another program may hold the port); the end of `log`
+    if the process ends first."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.has_exited():
+            raise RuntimeError(f"the node at {url} exited: {log.read_text()[-3000:]}")
+        try:
+            answer = httpx.get(url + "/healthz", timeout=1.0)
+            if answer.status_code == 200 and (node_id is None or answer.json().get("node") == node_id):
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.02)
+    raise TimeoutError(f"the node at {url} did not answer within {timeout_s} s")
 
 
 class NodeLauncher:

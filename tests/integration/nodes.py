@@ -30,7 +30,7 @@ from accord.domain.parties import Party
 from accord.node import KEY_DIR
 from accord.trust.peers import export_descriptor, pin_peer, repoint_peer
 from tests.conftest import DatabaseFactory, databases_for
-from tests.integration.launcher import LaunchedProcess, NodeLauncher
+from tests.integration.launcher import LaunchedProcess, NodeLauncher, stop_launched, wait_answering
 
 PASSWORD = "correct-horse-battery-staple"
 # Settings of the test process that its nodes keep (every other ACCORD_* variable is the node's own).
@@ -140,34 +140,12 @@ class RunningNode:
         return self.launcher.run(list(args), self.env() if env is None else env, input=input, timeout_s=timeout_s)
 
     def wait_healthy(self, timeout_s: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.has_exited():
-                raise RuntimeError(f"{self.party} node exited: {(self.data_dir / 'node.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.02)
-        raise TimeoutError(f"{self.party} node not healthy after {timeout_s} s")
+        assert self.process is not None
+        wait_answering(self.url, self.process, self.data_dir / "node.log", timeout_s=timeout_s)
 
     def stop(self) -> None:
-        self.ask_to_stop()
-        self.wait_stopped()
-
-    def ask_to_stop(self) -> None:
-        """SIGTERM: the node finishes what it is doing and ends (`wait_stopped` waits for it)."""
-        if self.process is not None and not self.process.has_exited():
-            self.process.send_signal(signal.SIGTERM)
-
-    def wait_stopped(self) -> None:
-        if self.process is not None and not self.process.has_exited():
-            try:
-                self.process.wait(timeout_s=15)
-            except TimeoutError:
-                self.kill9()
+        if self.process is not None:
+            stop_launched([self.process])
 
     def kill9(self) -> None:
         assert self.process is not None
@@ -292,8 +270,7 @@ def running_pair(
             node.wait_healthy()
         yield ca, in_
     finally:
-        for node in (ca, in_):  # both at once: each takes a moment to end
-            node.ask_to_stop()
+        stop_launched([node.process for node in (ca, in_) if node.process is not None])
         ca.dispose()
         in_.dispose()
 
