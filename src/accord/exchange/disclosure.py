@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from accord.policy.engine import CedarPolicy, DisclosureDecision, DisclosurePoli
 from accord.policy.installed import InstalledPolicy
 from accord.policy.pack import PolicyPack
 from accord.policy.screens import Evidence
-from accord.policy.screens.neutrality import AnsweredRequest, NeutralityOutcome, assess_neutrality
+from accord.policy.screens.neutrality import AnsweredRequest, NeutralityOutcome, NeutralityRules, assess_neutrality
 from accord.store.tables import messages
 
 ARRIVAL_SCREEN = "neutrality-on-arrival"
@@ -62,20 +63,39 @@ def decide_disclosure(node: Node, conn: Connection, message: Message, principal:
     return node.policy.decide(message, principal, gather_evidence(node, conn, message))
 
 
-def screen_on_arrival(node: Node, message: Message) -> dict[str, Any] | None:
-    """This node's pack's neutrality screen applied to a message that opens an exchange as it arrives, recorded
-    with the message so that a reply to it inherits the outcome; None where no pack is installed."""
+@dataclass(frozen=True, slots=True)
+class ArrivalScreen:
+    """What the neutrality screen on arrival needs of the deciding pack: its label and its neutrality rules (the
+    names of shipped term files), small enough to hand to a worker process with each batch."""
+
+    pack: str
+    rules: NeutralityRules
+
+
+def arrival_screen(node: Node) -> ArrivalScreen | None:
+    """The screen of the pack deciding now; None where no pack is installed."""
     pack = _pack_of(node.policy)
-    if pack is None or message.kind not in OPENING_KINDS:
+    return None if pack is None else ArrivalScreen(pack.label, pack.manifest.screens.neutrality)
+
+
+def screen_arriving(screen: ArrivalScreen | None, message: Message) -> dict[str, Any] | None:
+    """`screen_on_arrival` with the pack's screen in hand (in any process)."""
+    if screen is None or message.kind not in OPENING_KINDS:
         return None
-    assessment = assess_neutrality(message, pack.manifest.screens.neutrality)
+    assessment = assess_neutrality(message, screen.rules)
     return {
         "screen": ARRIVAL_SCREEN,
-        "pack": pack.label,
+        "pack": screen.pack,
         "outcome": assessment.outcome.value,
         "reasons": list(assessment.reasons()),
         "findings": {k: v for k, v in assessment.findings().items() if v},
     }
+
+
+def screen_on_arrival(node: Node, message: Message) -> dict[str, Any] | None:
+    """This node's pack's neutrality screen applied to a message that opens an exchange as it arrives, recorded
+    with the message so that a reply to it inherits the outcome; None where no pack is installed."""
+    return screen_arriving(arrival_screen(node), message)
 
 
 def answered_request(node: Node, conn: Connection, message: Message) -> AnsweredRequest | None:

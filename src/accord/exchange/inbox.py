@@ -34,9 +34,10 @@ from accord.crypto.versions import BATCH_VERSION, require_known_envelope_version
 from accord.directory.officers import officer_by_username
 from accord.domain.messages import AMENDMENT_EFFECT, DeliveryState, Direction, Message, MessageKind
 from accord.errors import AccordError, InvalidInput, PayloadTooLarge
+from accord.exchange.arrival_work import ArrivalWorkers, work_here
 from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.attachments import StoredBlob, store_blob
-from accord.exchange.disclosure import screen_on_arrival
+from accord.exchange.disclosure import arrival_screen
 from accord.exchange.errors import (
     AboveChannelCeiling,
     AttachmentMissing,
@@ -55,7 +56,7 @@ from accord.ledger.batch_receipts import BatchEntry, batch_receipt_claims, batch
 from accord.ledger.events import Appended, EventType, append_events, event_row
 from accord.node import Node
 from accord.store.engine import bulk_item, urgent_writes
-from accord.store.search import insert_messages, message_words
+from accord.store.search import insert_messages
 from accord.store.tables import blobs, inbound_envelopes, messages, refused_envelopes
 from accord.trust.peers import PeerRecord, load_peers
 from accord.trust.refusals import UNKNOWN_SOURCE, Endpoint, Refusal, count_refusals
@@ -121,7 +122,13 @@ class _SignedRefusal:
     problem: AccordError
 
 
-def accept_envelopes(node: Node, submissions: Sequence[tuple[str | None, str]], *, source: str) -> list[EnvelopeResult]:
+def accept_envelopes(
+    node: Node,
+    submissions: Sequence[tuple[str | None, str]],
+    *,
+    source: str,
+    workers: ArrivalWorkers | None = None,
+) -> list[EnvelopeResult]:
     """Verify and store a batch from `source` (a client address); returns one result per submission, in order."""
     refresh_keys(node)  # a rotation at the command line: envelopes sealed to the new key open at once
     with node.engine.connect() as conn:
@@ -133,10 +140,10 @@ def accept_envelopes(node: Node, submissions: Sequence[tuple[str | None, str]], 
             opened.append((ref, _open(node, peers, token, now_s)))
         except AccordError as problem:
             opened.append((ref, problem))
-    return _accept(node, peers, opened, source, None)
+    return _accept(node, peers, opened, source, None, workers)
 
 
-def accept_batch(node: Node, token: str, *, source: str) -> list[EnvelopeResult]:
+def accept_batch(node: Node, token: str, *, source: str, workers: ArrivalWorkers | None = None) -> list[EnvelopeResult]:
     """Version 2: decrypt one sealed batch, then verify and store each envelope it carries on its own, as if it came
     alone: one that fails is refused and the others are stored. One receipt is signed for those stored; each one's
     result carries it with the envelope's inclusion proof (`accord.ledger.batch_receipts`). A batch that does not
@@ -169,7 +176,7 @@ def accept_batch(node: Node, token: str, *, source: str) -> list[EnvelopeResult]
                 opened.append((envelope.claims.ref, envelope))
             except AccordError as problem:
                 opened.append((None, problem))
-    return _accept(node, peers, opened, source, sha256_hex(token.encode()))
+    return _accept(node, peers, opened, source, sha256_hex(token.encode()), workers)
 
 
 def _accept(
@@ -178,8 +185,10 @@ def _accept(
     opened: Sequence[tuple[str | None, OpenedEnvelope | AccordError]],
     source: str,
     batch_digest: str | None,
+    workers: ArrivalWorkers | None,
 ) -> list[EnvelopeResult]:
-    """Judge and store what was opened (`batch_digest`: a version-2 batch's, receipted once), log the refusals."""
+    """Judge and store what was opened (`batch_digest`: a version-2 batch's, receipted once), log the refusals.
+    `workers`: where a routine batch's screen and search words are worked out (None: in this process)."""
     results: list[EnvelopeResult | None] = [None] * len(opened)
     incoming: list[_Incoming] = []
     for index, (ref, envelope) in enumerate(opened):
@@ -194,12 +203,14 @@ def _accept(
     urgent = any(i.message is not None and i.message.priority.urgent for i in incoming)
     with urgent_writes() if urgent else nullcontext():
         # The screen reads only the message and the pack: screened here, not while the store holds the writer's lock.
-        for item in incoming:
-            if item.message is not None:
-                with bulk_item():
-                    item.screening = screen_on_arrival(node, item.message)
-                    item.content = canonical_json(item.envelope.body).decode()
-                    item.words = message_words(item.content)
+        carrying = [item for item in incoming if item.message is not None]
+        arriving = [(item.message, item.envelope.body) for item in carrying if item.message is not None]
+        if workers is not None:
+            done = workers.work(arrival_screen(node), arriving, urgent=urgent)
+        else:
+            done = work_here(arrival_screen(node), arriving)
+        for item, work in zip(carrying, done, strict=True):
+            item.screening, item.content, item.words = work.screening, work.content, work.words
         if incoming:
             for index, result in _store_retrying_conflicts(node, incoming, batch_digest).items():
                 results[index] = result

@@ -5,8 +5,6 @@ live as long as the checker. The verdicts are those of `check_object`, object fo
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,6 +16,7 @@ from typing import Any
 from accord.errors import AccordError
 from accord.focus.cyber.validation import CheckedObject, CheckedObjects, first_check, library_errors
 from accord.i18n import N_, _
+from accord.processes import machine_cores, worker_context
 
 # Objects per task: enough to amortise pickling and the round trip (~0.1 ms), few enough to keep every worker busy.
 CHUNK = 64
@@ -41,14 +40,6 @@ class ValidatorStopped(AccordError):
     status = 503
     slug = "validator-stopped"
     title = N_("The STIX validator stopped")
-
-
-def machine_cores() -> int:
-    """The cores this process may run on (os.process_cpu_count() from Python 3.13)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,17 +124,10 @@ class ObjectChecker:
     def _started(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_warm_up)
+                # The fork server imports the validator once; each worker forked from it starts with it loaded.
+                context = worker_context(["accord.focus.cyber.schema_check"])
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_warm_up)
             return self._pool
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # The fork server imports the validator once; each worker forked from it starts with it loaded.
-        context.set_forkserver_preload(["accord.focus.cyber.schema_check"])
-        return context
-    return multiprocessing.get_context("spawn")
 
 
 def _warm_up() -> None:

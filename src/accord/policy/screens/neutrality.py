@@ -142,7 +142,9 @@ class NeutralityAssessment:
         return tuple(said)
 
     def findings(self) -> dict[str, Any]:
-        words = sorted({w for d in self.detected for w in d["words"]}, key=str.casefold)
+        # Ties broken by the word itself: words equal when folded ("Anti-national", "anti-national") would otherwise
+        # keep the set's order, which differs from one process to another (string hashing is salted per process).
+        words = sorted({w for d in self.detected for w in d["words"]}, key=lambda w: (w.casefold(), w))
         return {
             "protected_grounds": list(self.declared) or None,
             "protected_grounds_detected": list(self.detected) or None,
