@@ -121,7 +121,8 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         description="worker processes that screen a routine batch's messages on arrival and find their search words "
-        "beside the node process (per node process); unset, one a core; 0 or 1, that work is done in the node process",
+        "beside the node process (per node process); unset, one a core; 0, that work is done in the node process (as "
+        "it should be where several node processes share the machine's cores)",
     )
     checkpoint_interval_s: float = Field(default=60.0, gt=0, description="how often the ledger is checkpointed")
     log_level: str = "info"

@@ -88,9 +88,9 @@ def test_urgent_and_small_batches_and_a_batch_while_the_workers_warm_up_are_work
         assert pool._pool is not None
     finally:
         pool.close()
-    single = ArrivalWorkers(1, parallel_from=1)
-    assert single.work(screen, batch, urgent=False) == work_here(screen, batch)
-    assert single._pool is None  # one worker would only add a round trip
+    none = ArrivalWorkers(0, parallel_from=1)
+    assert none.work(screen, batch, urgent=False) == work_here(screen, batch)
+    assert none._pool is None  # none asked for
 
 
 def test_a_worker_that_dies_costs_its_batch_nothing_and_the_next_batch_starts_them_again(

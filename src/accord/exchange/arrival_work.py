@@ -53,10 +53,10 @@ def work_here(screen: ArrivalScreen | None, arriving: Sequence[Arriving]) -> lis
 
 
 class ArrivalWorkers:
-    """A pool of `workers` processes (by default one a core) for routine batches, started by the first batch large
-    enough to use it and kept until `close`. Until its workers are up and warm (a second or two), batches are worked
-    on here, so the first ones do not wait for them. A batch the pool cannot take (a worker died) is worked on here
-    too, and the pool is started again by the next: nothing is lost, it is only slower."""
+    """A pool of `workers` processes (by default one a core; 0: none) for routine batches, started by the first batch
+    large enough to use it and kept until `close`. Until its workers are up and warm (a second or two), batches are
+    worked on here, so the first ones do not wait for them. A batch the pool cannot take (a worker died) is worked on
+    here too, and the pool is started again by the next: nothing is lost, it is only slower."""
 
     def __init__(self, workers: int | None = None, *, parallel_from: int = PARALLEL_FROM) -> None:
         self.workers = workers if workers is not None else machine_cores()
@@ -73,7 +73,7 @@ class ArrivalWorkers:
 
     def work(self, screen: ArrivalScreen | None, arriving: Sequence[Arriving], *, urgent: bool) -> list[ArrivalWork]:
         """The work on each message, in order: here for an urgent or small batch, else shared among the workers."""
-        if urgent or len(arriving) < self._parallel_from or self.workers < 2:
+        if urgent or len(arriving) < self._parallel_from or self.workers < 1:
             return work_here(screen, arriving)
         # Bodies travel (plain JSON data pickles faster than models) and are validated again there, as here.
         size = -(-len(arriving) // self.workers)
