@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import threading
+import time
 from collections.abc import Iterable
 from multiprocessing.context import BaseContext
 
@@ -33,3 +35,33 @@ def worker_context(preload: Iterable[str]) -> BaseContext:
         _preload.update(preload)
         context.set_forkserver_preload(sorted(_preload))
     return context
+
+
+def exit_with(parent_pid: int) -> None:
+    """In a worker, as it starts: end it when the process it works for ends, however that ends (kill -9 included). A
+    pool's worker waits for tasks on a queue it holds both ends of, so it would outlive that process, and keep the
+    fork server alive with it."""
+    threading.Thread(target=_watch, args=(parent_pid,), name="exit-with-parent", daemon=True).start()
+
+
+def _watch(parent_pid: int) -> None:
+    try:
+        handle = os.pidfd_open(parent_pid)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):  # no pidfd (not Linux, or before 5.3): ask every second
+        while _alive(parent_pid):
+            time.sleep(1.0)
+        os._exit(0)
+    select.select([handle], [], [])  # readable once the process has ended
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

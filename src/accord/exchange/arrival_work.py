@@ -9,6 +9,7 @@ first. The results are those of `work_here`, message for message, in order, wher
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -21,7 +22,7 @@ import structlog
 from accord.crypto.canonical import canonical_json
 from accord.domain.messages import Message
 from accord.exchange.disclosure import ArrivalScreen, screen_arriving
-from accord.processes import machine_cores, worker_context
+from accord.processes import exit_with, machine_cores, worker_context
 from accord.store.engine import bulk_item
 from accord.store.search import message_words
 
@@ -94,7 +95,10 @@ class ArrivalWorkers:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=worker_context([__name__]), initializer=_warm_up, initargs=(screen, sample)
+                    self.workers,
+                    mp_context=worker_context([__name__]),
+                    initializer=_warm_up,
+                    initargs=(os.getpid(), screen, sample),
                 )
                 # A pool not forked starts a worker when a task finds none idle: one task each starts them all.
                 self._warm = [self._pool.submit(_warm) for _ in range(self.workers)]
@@ -121,10 +125,12 @@ def _work_bodies(screen: ArrivalScreen | None, bodies: Sequence[dict[str, Any]])
     return work_here(screen, [(Message.model_validate(body), body) for body in bodies])
 
 
-def _warm_up(screen: ArrivalScreen | None, sample: dict[str, Any]) -> None:
-    """In each worker as it starts: build the screen's term indexes and the word pattern on a message of the batch
-    that started the pool, before the first task needs them (1.4 s), then set what is built aside from the
-    collector, as a node process does at its start."""
+def _warm_up(node_pid: int, screen: ArrivalScreen | None, sample: dict[str, Any]) -> None:
+    """In each worker as it starts: end it with the node process (a node killed must not leave its workers behind);
+    build the screen's term indexes and the word pattern on a message of the batch that started the pool, before the
+    first task needs them (1.4 s), then set what is built aside from the collector, as a node process does at its
+    start."""
+    exit_with(node_pid)
     try:
         _work_bodies(screen, [sample])
     except Exception as exc:  # only a head start: the task itself reports whatever failed
