@@ -16,7 +16,7 @@ Usage: .venv/bin/python bench/exchange.py [--messages N] [--backlog M] [--urgent
 
 Scale-out (--database, a PostgreSQL server the benchmark creates and drops its own databases on): for each count W of
 --workers, both nodes on fresh PostgreSQL databases, each node run as W `accord node serve` processes (API and
-federation endpoint, no delivery threads, no arrival workers) and W `accord node deliver` processes sharing its
+federation endpoint, no delivery threads, no screen workers) and W `accord node deliver` processes sharing its
 outbox, its address a round-robin TCP balancer in front of its W serve processes (as a reverse proxy would be). N
 messages are sent as in 1.; throughput and latency are reported for each W, and the check that no message was lost or
 duplicated across workers: every message sent is delivered once, with one receipt at Canada, and India holds each
@@ -229,9 +229,9 @@ class BenchNode:
         data = ["--data", str(self.data_dir)]
         balancer = [sys.executable, str(Path(__file__).resolve()), "--balance", str(self.port)]
         balancer += ["--to", ",".join(map(str, self.backend_ports))]
-        # API and federation endpoint only; the W serve processes take the machine's cores, so none screens arrivals
+        # API and federation endpoint only; the W serve processes take the machine's cores, so none screens batches
         # in worker processes of its own (README: scale-out).
-        only_serve = ["--delivery-workers", "0", "--arrival-workers", "0"]
+        only_serve = ["--delivery-workers", "0", "--screen-workers", "0"]
         serve = [[*accord, "serve", *data, "--port", str(p), *only_serve] for p in self.backend_ports]
         deliver = [[*accord, "deliver", *data] for _ in range(self.workers)]
         return [balancer, *serve, *deliver]

@@ -24,10 +24,10 @@ from accord.datafiles import DEFAULT_AGREEMENT, load_agreement
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
 from accord.exchange import roster
-from accord.exchange.arrival_work import ArrivalWorkers
 from accord.exchange.delivery import DeliveryWorker
 from accord.exchange.pack_install import log_pack_installed
 from accord.exchange.retention import run_retention
+from accord.exchange.screen_workers import ScreenWorkers
 from accord.exchange.uploads import UploadSlots, sweep_incoming
 from accord.exchange.wake import announce_when_listening
 from accord.exchange.witnessing import run_checkpoints
@@ -220,7 +220,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     workers = node.settings.delivery_workers if delivery_workers is None else delivery_workers
     monitoring = monitoring_for(node)
     # Started by the first routine batch large enough to use them, kept until the process stops.
-    arrival_workers = ArrivalWorkers(node.settings.arrival_workers)
+    screen_workers = ScreenWorkers(node.settings.screen_workers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -249,7 +249,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
             node.wake_delivery(urgent=True)
             for thread in threads:
                 thread.join(timeout=10)
-            arrival_workers.close()
+            screen_workers.close()
             node.close()
 
     app = FastAPI(
@@ -263,7 +263,7 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     # Per process: with several node processes on one PostgreSQL database, each admits this many uploads.
     app.state.upload_slots = UploadSlots(node.settings.max_concurrent_uploads, 2 * node.settings.max_envelope_age_s)
     app.state.batch_slots = UploadSlots(node.settings.max_concurrent_batches, 2 * node.settings.max_envelope_age_s)
-    app.state.arrival_workers = arrival_workers
+    app.state.screen_workers = screen_workers
     install_problem_handlers(app)
     web.install(app)  # before the API: its error handler shows the UI's errors as pages, the rest as problems
     api.install(app, node)

@@ -117,12 +117,12 @@ class Settings(BaseSettings):
         description="beside the delivery workers, one more that carries only immediate and urgent traffic, so that it "
         "never waits for a worker busy with a full batch of routine messages",
     )
-    arrival_workers: int | None = Field(
+    screen_workers: int | None = Field(
         default=None,
         ge=0,
-        description="worker processes that screen a routine batch's messages on arrival and find their search words "
-        "beside the node process (per node process); unset, one a core; 0, that work is done in the node process (as "
-        "it should be where several node processes share the machine's cores)",
+        description="worker processes beside the node process (per node process) that screen bulk batches: decide "
+        "those its officers send, screen those that arrive; unset, one a core; 0, that work is done in the node "
+        "process (as it should be where several node processes share the machine's cores)",
     )
     checkpoint_interval_s: float = Field(default=60.0, gt=0, description="how often the ledger is checkpointed")
     log_level: str = "info"

@@ -15,8 +15,9 @@ import pytest
 from accord.datafiles import load_agreement
 from accord.domain.messages import Message
 from accord.domain.parties import Party
-from accord.exchange.arrival_work import ArrivalWork, ArrivalWorkers, Arriving, work_here
+from accord.exchange.arrival_work import ArrivalWork, Arriving, _work_bodies, arrival_work, work_here
 from accord.exchange.disclosure import ArrivalScreen
+from accord.exchange.screen_workers import ScreenWorkers
 from accord.policy.cases import build_message, load_cases
 from accord.policy.pack import PackError, load_pack, shipped_pack_dir
 
@@ -44,31 +45,31 @@ def arriving(messages: list[Message]) -> list[Arriving]:
     return [(m, m.model_dump(mode="json")) for m in messages]
 
 
-def ready(workers: ArrivalWorkers, screen: ArrivalScreen, batch: list[Arriving], timeout_s: float = 60.0) -> None:
+def ready(workers: ScreenWorkers, screen: ArrivalScreen, batch: list[Arriving], timeout_s: float = 60.0) -> None:
     """Until the pool is up and warm (batches before are worked on here)."""
     deadline = time.monotonic() + timeout_s
-    while workers._ready(screen, batch[0][1]) is None:  # the test waits for the warm-up it causes
+    while workers._ready(_work_bodies, screen, [batch[0][1]]) is None:  # the test waits for the warm-up it causes
         assert time.monotonic() < deadline, "the arrival workers did not start"
         time.sleep(0.05)
 
 
 @pytest.fixture
-def workers() -> Iterator[ArrivalWorkers]:
-    pool = ArrivalWorkers(2, parallel_from=4)
+def workers() -> Iterator[ScreenWorkers]:
+    pool = ScreenWorkers(2, parallel_from=4)
     yield pool
     pool.close()
 
 
 @pytest.mark.parametrize("party", [Party.CA, Party.IN])
 def test_the_workers_find_what_the_node_process_finds_for_every_case_of_the_pack(
-    workers: ArrivalWorkers, party: Party
+    workers: ScreenWorkers, party: Party
 ) -> None:
     screen = screen_of(party)
     batch = arriving(case_messages(party))
     assert len(batch) > 200
     ready(workers, screen, batch)
     here = work_here(screen, batch)
-    there = workers.work(screen, batch, urgent=False)
+    there = arrival_work(workers, screen, batch, urgent=False)
     assert there == here
     outcomes = {w.screening["outcome"] for w in here if w.screening is not None}
     assert {"clear", "held"} <= outcomes  # the cases screen both ways: the comparison is not of empty verdicts
@@ -78,23 +79,23 @@ def test_the_workers_find_what_the_node_process_finds_for_every_case_of_the_pack
 def test_urgent_and_small_batches_and_a_batch_while_the_workers_warm_up_are_worked_on_here() -> None:
     screen = screen_of(Party.IN)
     batch = arriving(case_messages(Party.CA)[:40])
-    pool = ArrivalWorkers(2, parallel_from=10)
+    pool = ScreenWorkers(2, parallel_from=10)
     try:
-        assert pool.work(screen, batch, urgent=True) == work_here(screen, batch)
-        assert pool.work(screen, batch[:9], urgent=False) == work_here(screen, batch[:9])
+        assert arrival_work(pool, screen, batch, urgent=True) == work_here(screen, batch)
+        assert arrival_work(pool, screen, batch[:9], urgent=False) == work_here(screen, batch[:9])
         assert pool._pool is None  # neither started the workers
-        first = pool.work(screen, batch, urgent=False)  # starts them, does not wait for them
+        first = arrival_work(pool, screen, batch, urgent=False)  # starts them, does not wait for them
         assert first == work_here(screen, batch)
         assert pool._pool is not None
     finally:
         pool.close()
-    none = ArrivalWorkers(0, parallel_from=1)
-    assert none.work(screen, batch, urgent=False) == work_here(screen, batch)
+    none = ScreenWorkers(0, parallel_from=1)
+    assert arrival_work(none, screen, batch, urgent=False) == work_here(screen, batch)
     assert none._pool is None  # none asked for
 
 
 def test_a_worker_that_dies_costs_its_batch_nothing_and_the_next_batch_starts_them_again(
-    workers: ArrivalWorkers,
+    workers: ScreenWorkers,
 ) -> None:
     screen = screen_of(Party.IN)
     batch = arriving(case_messages(Party.CA)[:60])
@@ -105,7 +106,7 @@ def test_a_worker_that_dies_costs_its_batch_nothing_and_the_next_batch_starts_th
     for pid in list(pool._processes):  # killed as an operator's kill -9 or the OOM killer would
         os.kill(pid, signal.SIGKILL)
     time.sleep(0.5)
-    assert workers.work(screen, batch, urgent=False) == expected
+    assert arrival_work(workers, screen, batch, urgent=False) == expected
     ready(workers, screen, batch)
     assert workers._pool is not pool  # a new pool
-    assert workers.work(screen, batch, urgent=False) == expected
+    assert arrival_work(workers, screen, batch, urgent=False) == expected

@@ -1,4 +1,4 @@
-"""A node process killed (kill -9, the OOM killer) leaves none of its worker processes behind: neither the arrival
+"""A node process killed (kill -9, the OOM killer) leaves none of its worker processes behind: neither the screen
 workers nor the STIX validators, nor the fork server they come from. Found when a test that kills a receiving node
 mid-burst left its two arrival workers and their fork server running for good."""
 
@@ -15,13 +15,14 @@ import pytest
 
 _ARRIVALS = """
 from accord.domain.parties import Party
-from accord.exchange.arrival_work import ArrivalWorkers
+from accord.exchange.arrival_work import arrival_work
+from accord.exchange.screen_workers import ScreenWorkers
 from tests.unit.test_arrival_work import arriving, case_messages, ready, screen_of
 
 screen, batch = screen_of(Party.IN), arriving(case_messages(Party.CA)[:8])
-pool = ArrivalWorkers(2, parallel_from=4)
+pool = ScreenWorkers(2, parallel_from=4)
 ready(pool, screen, batch)
-pool.work(screen, batch, urgent=False)
+arrival_work(pool, screen, batch, urgent=False)
 workers = list(pool._pool._processes)
 """
 
@@ -53,7 +54,7 @@ def alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize("pool", [_ARRIVALS, _VALIDATORS], ids=["arrival-workers", "stix-validators"])
+@pytest.mark.parametrize("pool", [_ARRIVALS, _VALIDATORS], ids=["screen-workers", "stix-validators"])
 def test_killing_the_process_ends_its_workers_and_their_fork_server(pool: str) -> None:
     process = subprocess.Popen([sys.executable, "-c", pool + _REPORT], stdout=subprocess.PIPE, text=True)
     try:

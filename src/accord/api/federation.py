@@ -21,7 +21,6 @@ from accord.api.schemas.federation import (
 )
 from accord.crypto.errors import MalformedArtefact, ReplayedEnvelope, StaleEnvelope, VerificationFailed
 from accord.errors import AccordError, InvalidInput
-from accord.exchange.arrival_work import ArrivalWorkers
 from accord.exchange.inbox import Outcome, accept_batch, accept_blob, accept_envelopes, record_request_refusal
 from accord.exchange.receipt_proofs import answer_inclusion_request
 from accord.exchange.recovery import answer_recovery
@@ -40,7 +39,7 @@ from accord.exchange.uploads import (
 )
 from accord.exchange.wake import accept_hello
 from accord.exchange.witnessing import countersign
-from accord.http.dependencies import NodeDep, read_capped_body
+from accord.http.dependencies import NodeDep, get_screen_workers, read_capped_body
 from accord.http.openapi import problems, request_body
 from accord.http.problems import PROBLEM_MEDIA_TYPE, problem_body, request_id_of
 from accord.http.sources import request_source
@@ -146,12 +145,6 @@ def _announced_upload(what: str) -> dict[str, Any]:
     }
 
 
-def _arrival_workers(request: Request) -> ArrivalWorkers | None:
-    """The node process's arrival workers (none in an app built without them: arrivals are worked on in process)."""
-    workers: ArrivalWorkers | None = getattr(request.app.state, "arrival_workers", None)
-    return workers
-
-
 def _signed_request(what: str) -> dict[str, Any]:
     return request_body({JOSE_MEDIA_TYPE: {"schema": {"type": "string", "pattern": COMPACT_JWS_PATTERN}}}, what)
 
@@ -185,7 +178,7 @@ async def receive_envelopes(node: NodeDep, request: Request) -> JSONResponse:
             parsed = _parse_batch(await _read_batch(request, batch))
             if isinstance(parsed, str):  # a batch that does not decrypt is refused as a whole, like a bad body
                 results = await run_in_threadpool(
-                    accept_batch, node, parsed, source=request_source(request), workers=_arrival_workers(request)
+                    accept_batch, node, parsed, source=request_source(request), workers=get_screen_workers(request)
                 )
         except AccordError as problem:
             await run_in_threadpool(
@@ -194,7 +187,7 @@ async def receive_envelopes(node: NodeDep, request: Request) -> JSONResponse:
             raise
         if not isinstance(parsed, str):
             results = await run_in_threadpool(
-                accept_envelopes, node, parsed, source=request_source(request), workers=_arrival_workers(request)
+                accept_envelopes, node, parsed, source=request_source(request), workers=get_screen_workers(request)
             )
     finally:
         slots.release()

@@ -38,7 +38,7 @@ from accord.exchange.mailbox import (
 from accord.exchange.sending import Queued, amend_message, evaluate_draft, reply_draft, send_messages
 from accord.http.attachments import MULTIPART_OVERHEAD_BYTES, file_part
 from accord.http.cursors import DEFAULT_PAGE_SIZE, AfterCursor, next_cursor, page_start
-from accord.http.dependencies import NodeDep, OfficerDep, read_capped_body
+from accord.http.dependencies import NodeDep, OfficerDep, ScreenWorkersDep, read_capped_body
 from accord.http.openapi import (
     BODY_PROBLEMS,
     OFFICER_PROBLEMS,
@@ -96,8 +96,8 @@ def evaluate(node: NodeDep, officer: OfficerDep, draft: MessageDraft) -> PolicyD
 
 
 @router.post("/messages/batch", status_code=201, responses=problems(*SEND_PROBLEMS))
-def send_batch(node: NodeDep, officer: OfficerDep, batch: MessageBatch) -> QueuedBatch:
-    return QueuedBatch(messages=[_queued_view(q) for q in send_messages(node, officer, batch.messages)])
+def send_batch(node: NodeDep, officer: OfficerDep, batch: MessageBatch, workers: ScreenWorkersDep) -> QueuedBatch:
+    return QueuedBatch(messages=[_queued_view(q) for q in send_messages(node, officer, batch.messages, workers)])
 
 
 @router.get("/messages", responses=problems(*OFFICER_PROBLEMS) | next_link_response())

@@ -69,12 +69,12 @@ def node_serve(
     host: Annotated[str | None, typer.Option(help=_("override the listen address"))] = None,
     port: Annotated[int | None, typer.Option(help=_("override the listen port"))] = None,
     delivery_workers: Annotated[int | None, typer.Option(help=_("delivery threads in this process (0: none)"))] = None,
-    arrival_workers: Annotated[
+    screen_workers: Annotated[
         int | None,
         typer.Option(
             min=0,
             help=_(
-                "worker processes that screen arriving batches beside this process (0: none, in this process; "
+                "worker processes that screen bulk batches beside this process (0: none, in this process; "
                 "several serve processes on one machine already take its cores)"
             ),
         ),
@@ -87,7 +87,7 @@ def node_serve(
     from accord.store.modes import restrict_umask
 
     restrict_umask()  # what the node writes (database, blobs, uploads arriving) is the owner's alone
-    settings = load_settings(data, host=host, port=port, arrival_workers=arrival_workers)
+    settings = load_settings(data, host=host, port=port, screen_workers=screen_workers)
     configure_logging(settings.log_level)
     node = open_node(settings)
     application = create_app(node, delivery_workers)

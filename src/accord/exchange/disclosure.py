@@ -136,6 +136,14 @@ def _from_own_decision(message_id: str, decision: dict[str, Any]) -> AnsweredReq
     return AnsweredRequest(message_id, outcome, f"this node's decision when it sent it ({verdict})", because)
 
 
+def deciding_engine(policy: DisclosurePolicy) -> CedarPolicy | None:
+    """The engine that decides for `policy` now, which a worker process can decide with as `policy` would (it
+    pickles with its pack); None when there is none (no pack loads, or a policy of another kind)."""
+    if isinstance(policy, InstalledPolicy):
+        return policy.engine()
+    return policy if isinstance(policy, CedarPolicy) else None
+
+
 def _pack_of(policy: DisclosurePolicy) -> PolicyPack | None:
     if isinstance(policy, InstalledPolicy | CedarPolicy):
         return policy.pack

@@ -34,7 +34,7 @@ from accord.crypto.versions import BATCH_VERSION, require_known_envelope_version
 from accord.directory.officers import officer_by_username
 from accord.domain.messages import AMENDMENT_EFFECT, DeliveryState, Direction, Message, MessageKind
 from accord.errors import AccordError, InvalidInput, PayloadTooLarge
-from accord.exchange.arrival_work import ArrivalWorkers, work_here
+from accord.exchange.arrival_work import arrival_work
 from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.attachments import StoredBlob, store_blob
 from accord.exchange.disclosure import arrival_screen
@@ -49,6 +49,7 @@ from accord.exchange.errors import (
 from accord.exchange.kinds import ArrivalWarning, KindHandlers, PayloadKind, PayloadKindHandler
 from accord.exchange.outbox import OutboxKind, channel_name
 from accord.exchange.roster import check_named_readers_here
+from accord.exchange.screen_workers import ScreenWorkers
 from accord.exchange.sending import link_attachments, message_row
 from accord.exchange.uploads import AnnouncedUpload
 from accord.i18n import _
@@ -127,7 +128,7 @@ def accept_envelopes(
     submissions: Sequence[tuple[str | None, str]],
     *,
     source: str,
-    workers: ArrivalWorkers | None = None,
+    workers: ScreenWorkers | None = None,
 ) -> list[EnvelopeResult]:
     """Verify and store a batch from `source` (a client address); returns one result per submission, in order."""
     refresh_keys(node)  # a rotation at the command line: envelopes sealed to the new key open at once
@@ -143,7 +144,7 @@ def accept_envelopes(
     return _accept(node, peers, opened, source, None, workers)
 
 
-def accept_batch(node: Node, token: str, *, source: str, workers: ArrivalWorkers | None = None) -> list[EnvelopeResult]:
+def accept_batch(node: Node, token: str, *, source: str, workers: ScreenWorkers | None = None) -> list[EnvelopeResult]:
     """Version 2: decrypt one sealed batch, then verify and store each envelope it carries on its own, as if it came
     alone: one that fails is refused and the others are stored. One receipt is signed for those stored; each one's
     result carries it with the envelope's inclusion proof (`accord.ledger.batch_receipts`). A batch that does not
@@ -185,7 +186,7 @@ def _accept(
     opened: Sequence[tuple[str | None, OpenedEnvelope | AccordError]],
     source: str,
     batch_digest: str | None,
-    workers: ArrivalWorkers | None,
+    workers: ScreenWorkers | None,
 ) -> list[EnvelopeResult]:
     """Judge and store what was opened (`batch_digest`: a version-2 batch's, receipted once), log the refusals.
     `workers`: where a routine batch's screen and search words are worked out (None: in this process)."""
@@ -205,10 +206,7 @@ def _accept(
         # The screen reads only the message and the pack: screened here, not while the store holds the writer's lock.
         carrying = [item for item in incoming if item.message is not None]
         arriving = [(item.message, item.envelope.body) for item in carrying if item.message is not None]
-        if workers is not None:
-            done = workers.work(arrival_screen(node), arriving, urgent=urgent)
-        else:
-            done = work_here(arrival_screen(node), arriving)
+        done = arrival_work(workers, arrival_screen(node), arriving, urgent=urgent)
         for item, work in zip(carrying, done, strict=True):
             item.screening, item.content, item.words = work.screening, work.content, work.words
         if incoming:

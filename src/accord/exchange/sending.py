@@ -32,7 +32,7 @@ from accord.domain.messages import (
 from accord.domain.replies import inherited_handling, reply_title, weakenings, with_original_codes
 from accord.errors import AccordError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from accord.exchange.assurances import assurance_refs, with_refs
-from accord.exchange.disclosure import current_pack_label, decide_disclosure, gather_evidence_for
+from accord.exchange.disclosure import current_pack_label, decide_disclosure, deciding_engine, gather_evidence_for
 from accord.exchange.errors import (
     AboveChannelCeiling,
     H3RestrictionUnstated,
@@ -49,10 +49,11 @@ from accord.exchange.kinds import KindHandlers
 from accord.exchange.mailbox import visible_row
 from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
 from accord.exchange.roster import check_named_recipients
+from accord.exchange.screen_workers import ScreenWorkers
 from accord.i18n import _
 from accord.ledger.events import EventType, append_events, event_row
 from accord.node import Node
-from accord.policy.engine import DisclosureDecision, Principal, Verdict
+from accord.policy.engine import DisclosureDecision, DisclosurePolicy, Principal, Verdict
 from accord.policy.offences import offence_taxonomy, statutes_of
 from accord.policy.screens import Evidence
 from accord.policy.screens.offences import OFFENCE_REQUIRED_KINDS
@@ -77,8 +78,11 @@ class Queued:
     channel_seq: int | None
 
 
-def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) -> list[Queued]:
-    """Validate every draft, decide policy on each, queue the allowed ones; all or nothing."""
+def send_messages(
+    node: Node, officer: Officer, drafts: Sequence[MessageDraft], workers: ScreenWorkers | None = None
+) -> list[Queued]:
+    """Validate every draft, decide policy on each, queue the allowed ones; all or nothing. `workers`: where a bulk
+    batch is decided (None: in this process)."""
     require_sender(officer)
     now = datetime.now(UTC)
     # The pack's screens are most of a decision's cost and read nothing but the message and its evidence: they run
@@ -90,7 +94,7 @@ def send_messages(node: Node, officer: Officer, drafts: Sequence[MessageDraft]) 
     urgent = all(d.priority.urgent for d in drafts)
     with urgent_writes() if urgent else nullcontext():
         with node.engine.connect() as conn:
-            ahead = _decide_ahead(node, conn, officer, drafts, now)
+            ahead = _decide_ahead(node, conn, officer, drafts, now, workers)
         with node.engine.begin() as conn:
             peer = peer_for_party(node, conn, node.party.other)
             built = [
@@ -114,7 +118,12 @@ class _Ahead:
 
 
 def _decide_ahead(
-    node: Node, conn: Connection, officer: Officer, drafts: Sequence[MessageDraft], now: datetime
+    node: Node,
+    conn: Connection,
+    officer: Officer,
+    drafts: Sequence[MessageDraft],
+    now: datetime,
+    workers: ScreenWorkers | None,
 ) -> list[_Ahead | None]:
     built: list[Message | None] = []
     for draft in drafts:
@@ -126,20 +135,44 @@ def _decide_ahead(
     messages_built = [m for m in built if m is not None]
     evidence = dict(zip((m.id for m in messages_built), gather_evidence_for(node, conn, messages_built), strict=True))
     principal = _principal(node, officer)
-    decided: list[_Ahead | None] = []
-    for m in built:
+    pending = [(m, evidence[m.id]) for m in messages_built]
+    engine = deciding_engine(node.policy)
+    if engine is None or workers is None:
+        done = _decided_here(node.policy, principal, pending)
+    else:
+        # Urgent drafts (one, as a rule) are decided at once, here; a bulk batch in the screen workers, if any.
+        done = workers.map(
+            decide_part,
+            (engine, principal),
+            pending,
+            lambda: _decided_here(node.policy, principal, pending),
+            urgent=all(m.priority.urgent for m in messages_built),
+        )
+    by_id = {m.id: _Ahead(m, evidence[m.id], *parts) for (m, _ev), parts in zip(pending, done, strict=True)}
+    return [None if m is None else by_id[m.id] for m in built]
+
+
+_AheadParts = tuple[DisclosureDecision, bytes, str, bytes]  # a decision, and what `_Ahead` keeps with it
+
+
+def decide_part(
+    deciding: tuple[DisclosurePolicy, Principal], pending: list[tuple[Message, Evidence]]
+) -> list[_AheadParts]:
+    """Decide each message on its evidence (in a screen worker, with the engine deciding in the node process)."""
+    policy, principal = deciding
+    return _decided_here(policy, principal, pending)
+
+
+def _decided_here(
+    policy: DisclosurePolicy, principal: Principal, pending: Sequence[tuple[Message, Evidence]]
+) -> list[_AheadParts]:
+    done = []
+    for message, evidence in pending:
         with bulk_item():
-            decided.append(
-                None if m is None else _ahead(m, evidence[m.id], node.policy.decide(m, principal, evidence[m.id]))
-            )
-    return decided
-
-
-def _ahead(message: Message, evidence: Evidence, decision: DisclosureDecision) -> _Ahead:
-    content = canonical_json(message.model_dump(mode="json"))
-    return _Ahead(
-        message, evidence, decision, content, message_words(content.decode()), canonical_json(decision.as_json())
-    )
+            decision = policy.decide(message, principal, evidence)
+            content = canonical_json(message.model_dump(mode="json"))
+            done.append((decision, content, message_words(content.decode()), canonical_json(decision.as_json())))
+    return done
 
 
 def _built_again(

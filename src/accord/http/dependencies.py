@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from accord.directory.officers import Officer, officer_for_token
 from accord.errors import AuthenticationFailed, PayloadTooLarge
+from accord.exchange.screen_workers import ScreenWorkers
 from accord.i18n import _, prefer
 from accord.i18n.zones import prefer_zone
 from accord.logs import bind_caller
@@ -23,6 +24,15 @@ def get_node(request: Request) -> Node:
 
 
 NodeDep = Annotated[Node, Depends(get_node)]
+
+
+def get_screen_workers(request: Request) -> ScreenWorkers | None:
+    """The node process's screen workers; None in an app built without them (bulk batches are screened in process)."""
+    workers: ScreenWorkers | None = getattr(request.app.state, "screen_workers", None)
+    return workers
+
+
+ScreenWorkersDep = Annotated[ScreenWorkers | None, Depends(get_screen_workers)]
 
 
 def current_officer(node: NodeDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Officer:

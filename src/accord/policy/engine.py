@@ -292,6 +292,7 @@ class CedarPolicy:
 
     def _hits(self, result: Any, placeholders: dict[str, str]) -> tuple[PolicyHit, ...]:
         """The policies that decided, with their remedies' {placeholders} filled from the screens."""
+        decided = set(result.diagnostics.reasons)
         return tuple(
             PolicyHit(
                 info.id,
@@ -302,7 +303,10 @@ class CedarPolicy:
                 info.review_level,
                 remedy_source=info.remedy,
             )
-            for info in (self.pack.policies[r] for r in result.diagnostics.reasons if r in self.pack.policies)
+            # In the order the pack states them: Cedar gives its reasons as a set, in an order that differs from one
+            # process to the next, and the decision recorded must not.
+            for key, info in self.pack.policies.items()
+            if key in decided
         )
 
     def citation_for(self, slug: str) -> str | None:

@@ -72,6 +72,11 @@ class InstalledPolicy:
         self._refresh()
         return self._engine.pack if self._engine else None
 
+    def engine(self) -> CedarPolicy | None:
+        """What decides now: the installed pack's engine, None if it does not load (every disclosure is then held)."""
+        self._refresh()
+        return self._engine
+
     def decide(
         self, message: Message, principal: Principal | None = None, evidence: Evidence | None = None
     ) -> DisclosureDecision:

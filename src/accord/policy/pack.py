@@ -10,7 +10,7 @@ import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,22 @@ class PolicyPack:
 
     def by_annotated_id(self) -> dict[str, PolicyInfo]:
         return {info.id: info for info in self.policies.values()}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Cedar's policy set does not pickle: a worker process that decides with the pack compiles it again from the
+        # text, once per pack (`accord.exchange.screen_workers`).
+        return (_unpickled_pack, (self.manifest, self.cedar_text, self.policies, self.sha256, self.deployment))
+
+
+def _unpickled_pack(
+    manifest: Manifest, cedar_text: str, policies: dict[str, PolicyInfo], sha256: str, deployment: str | None
+) -> PolicyPack:
+    return PolicyPack(manifest, cedar_text, _policy_set(cedar_text), policies, sha256, deployment)
+
+
+@lru_cache(maxsize=4)
+def _policy_set(cedar_text: str) -> Any:
+    return cedarpy.PolicySet.from_str(cedar_text)
 
 
 @cache
