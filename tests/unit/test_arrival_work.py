@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -51,13 +50,6 @@ def ready(workers: ScreenWorkers, screen: ArrivalScreen, batch: list[Arriving], 
     while workers._ready(_work_bodies, screen, [batch[0][1]]) is None:  # the test waits for the warm-up it causes
         assert time.monotonic() < deadline, "the arrival workers did not start"
         time.sleep(0.05)
-
-
-@pytest.fixture
-def workers() -> Iterator[ScreenWorkers]:
-    pool = ScreenWorkers(2, parallel_from=4)
-    yield pool
-    pool.close()
 
 
 @pytest.mark.parametrize("party", [Party.CA, Party.IN])

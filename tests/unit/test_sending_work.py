@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pickle
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -45,13 +44,6 @@ def send_cases(party: Party, engine: CedarPolicy) -> dict[Principal, list[tuple[
         )
         by_principal[principal].append((message, evidence))
     return by_principal
-
-
-@pytest.fixture(scope="module")
-def workers() -> Iterator[ScreenWorkers]:
-    pool = ScreenWorkers(2, parallel_from=1)
-    yield pool
-    pool.close()
 
 
 @pytest.mark.parametrize("party", [Party.CA, Party.IN])
