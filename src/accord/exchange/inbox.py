@@ -204,10 +204,10 @@ def _accept(
     urgent = any(i.message is not None and i.message.priority.urgent for i in incoming)
     with urgent_writes() if urgent else nullcontext():
         # The screen reads only the message and the pack: screened here, not while the store holds the writer's lock.
-        carrying = [item for item in incoming if item.message is not None]
-        arriving = [(item.message, item.envelope.body) for item in carrying if item.message is not None]
+        carrying = [(item, item.message) for item in incoming if item.message is not None]
+        arriving = [(message, item.envelope.body) for item, message in carrying]
         done = arrival_work(workers, arrival_screen(node), arriving, urgent=urgent)
-        for item, work in zip(carrying, done, strict=True):
+        for (item, _), work in zip(carrying, done, strict=True):
             item.screening, item.content, item.words = work.screening, work.content, work.words
         if incoming:
             for index, result in _store_retrying_conflicts(node, incoming, batch_digest).items():

@@ -8,8 +8,6 @@ the same input, and the tests compare the two on every case of both packs."""
 
 from __future__ import annotations
 
-import gc
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,7 +16,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from accord.processes import exit_with, machine_cores, worker_context
+from accord.processes import machine_cores, worker_pool
 
 log = structlog.get_logger("accord.screen_workers")
 
@@ -80,12 +78,7 @@ class ScreenWorkers:
         """The pool if its workers are warm; else None, starting it (warmed up on `sample`) if it is not started."""
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.workers,
-                    mp_context=worker_context([task.__module__]),
-                    initializer=_warm_up,
-                    initargs=(os.getpid(), task, common, sample),
-                )
+                self._pool = worker_pool(self.workers, [task.__module__], _warm_up, task, common, sample)
                 # A pool not forked starts a worker when a task finds none idle: one task each starts them all.
                 self._warm = [self._pool.submit(_warm) for _ in range(self.workers)]
             pool, warm = self._pool, self._warm
@@ -107,14 +100,10 @@ def _warm() -> None:
     """A task that returns once its worker is up (its initializer, `_warm_up`, ran first)."""
 
 
-def _warm_up(node_pid: int, task: Callable[..., Any], common: Any, sample: list[Any]) -> None:
-    """In each worker as it starts: end it with the node process (a node killed must not leave its workers behind);
-    do the batch's task on one of its items, which builds what the screens build on first use (their term indexes,
-    the word pattern: 1.4 s), then set what is built aside from the collector, as a node process does at its start."""
-    exit_with(node_pid)
+def _warm_up(task: Callable[..., Any], common: Any, sample: list[Any]) -> None:
+    """In each worker as it starts: the batch's task on one of its items, which builds what the screens build on
+    first use (their term indexes, the word pattern: 1.4 s)."""
     try:
         task(common, sample)
     except Exception as exc:  # only a head start: the task itself reports whatever failed
         log.warning("a screen worker could not be warmed up", error=str(exc))
-    gc.collect()
-    gc.freeze()

@@ -158,7 +158,8 @@ _AheadParts = tuple[DisclosureDecision, bytes, str, bytes]  # a decision, and wh
 def decide_part(
     deciding: tuple[DisclosurePolicy, Principal], pending: list[tuple[Message, Evidence]]
 ) -> list[_AheadParts]:
-    """Decide each message on its evidence (in a screen worker, with the engine deciding in the node process)."""
+    """Decide each message on its evidence with `deciding`'s engine (the node process's, pickled to a screen
+    worker) and principal."""
     policy, principal = deciding
     return _decided_here(policy, principal, pending)
 
