@@ -9,15 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from joserfc import jwe
-from joserfc._rfc7516.compact import extract_compact  # joserfc.jwe uses it but does not export it
 from joserfc.errors import JoseError
-from joserfc.jwk import OKPKey
+from joserfc.jwk import GuestProtocol, OKPKey
 
 from accord.crypto._claims import optional, positive, required
 from accord.crypto.canonical import sha256_hex
 from accord.crypto.errors import MalformedArtefact, StaleEnvelope, UndecryptableEnvelope, UnknownSender
 from accord.crypto.keys import NodeKeys, PublicKeys
-from accord.crypto.signing import PARSE_ERRORS, sign_claims, signed_kid, verify_claims
+from accord.crypto.signing import PARSE_ERRORS, read_signed, sign_claims, verify_signed
 from accord.crypto.versions import LEGACY_VERSION, envelope_version
 from accord.i18n import _
 
@@ -149,23 +148,26 @@ def _encrypt(plaintext: str | bytes, cty: str, recipient: PublicKeys) -> str:
 
 def _decrypt(token: str, own_keys: NodeKeys) -> tuple[str | None, bytes]:
     """The JWE's content type and plaintext; raises UndecryptableEnvelope on any failure."""
-    try:
-        raw = token.encode()
+
+    def sealed_to(recipient: GuestProtocol) -> OKPKey:
         # The recipient's key id names which of this node's keys (the current one, or one retired by a rotation
         # whose envelopes may still be in flight) it was sealed to.
-        protected = extract_compact(raw, _registry(raw)).protected
-        kid = protected.get("kid")
+        kid = recipient.headers().get("kid")
         key = own_keys.decryption_key(kid if isinstance(kid, str) else None)
         if key is None:
             raise UndecryptableEnvelope(
                 _("envelope is sealed to key {kid}, which is not this node's").format(kid=str(kid)[:80])
             )
-        decrypted = jwe.decrypt_compact(raw, key, registry=_registry(raw))
+        return key
+
+    try:
+        raw = token.encode()
+        decrypted = jwe.decrypt_compact(raw, sealed_to, registry=_registry(raw))
     except (JoseError, *PARSE_ERRORS) as exc:
         raise UndecryptableEnvelope(
             _("envelope cannot be decrypted with this node's key: {exc}").format(exc=exc)
         ) from exc
-    cty = protected.get("cty")
+    cty = decrypted.protected.get("cty")
     return (cty if isinstance(cty, str) else None), decrypted.plaintext or b""
 
 
@@ -220,7 +222,8 @@ def verify_envelope(
 ) -> OpenedEnvelope:
     """One envelope's JWS: find the pinned sender by key id, verify, then check audience and freshness. Its digest is
     the SHA-256 of the JWS (in a version-2 batch, what the receipt's Merkle tree names)."""
-    kid = signed_kid(signed, ENVELOPE_TYP)
+    token = read_signed(signed, ENVELOPE_TYP)
+    kid = token.kid
     peer = find_peer(kid)
     if peer is None:
         raise UnknownSender(
@@ -229,7 +232,7 @@ def verify_envelope(
     signing_key = peer.signing_key(kid, datetime.fromtimestamp(now, UTC))
     if signing_key is None:
         raise peer.refuse_kid(kid)
-    claims = _parse_claims(verify_claims(signed, signing_key))
+    claims = _parse_claims(verify_signed(token, signing_key))
     _check_claims(claims, peer, own_node_id, now, max_age_s, skew_s)
     raw = signed.encode() if isinstance(signed, str) else signed
     return OpenedEnvelope(claims=claims, sender=peer, digest=sha256_hex(raw))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jws
-from joserfc.errors import JoseError
+from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import OKPKey
 
 from accord.crypto.canonical import canonical_json
@@ -42,13 +43,25 @@ def sign_claims(claims: dict[str, Any], key: OKPKey, typ: str) -> str:
     return jws.serialize_compact(header, canonical_json(claims), key, algorithms=[SIGNING_ALG])
 
 
-def signed_kid(token: str | bytes, typ: str) -> str:
-    """The key id a compact JWS names, read before verification to find the key."""
+@dataclass(frozen=True, slots=True)
+class SignedToken:
+    """A compact JWS read once: its checked header's key id, and what verifying it needs (nothing here is trusted)."""
+
+    kid: str
+    parsed: jws.CompactSignature
+    registry: jws.JWSRegistry
+
+
+def read_signed(token: str | bytes, typ: str) -> SignedToken:
+    """Parse a compact JWS of type `typ` once, checking its header, so that its key id can find the key to verify
+    it with (`verify_signed`) without decoding it again."""
     raw = _as_bytes(token)
+    registry = _registry(raw)
     try:
-        header = jws.extract_compact(raw, registry=_registry(raw)).protected
+        parsed = jws.extract_compact(raw, registry=registry)
     except (JoseError, *PARSE_ERRORS) as exc:
         raise MalformedArtefact(_("not a compact JWS: {exc}").format(exc=exc)) from exc
+    header = parsed.protected
     if header.get("typ") != typ:
         raise MalformedArtefact(_("JWS typ is {get!r}, expected {typ!r}").format(get=header.get("typ"), typ=typ))
     if header.get("alg") != SIGNING_ALG:
@@ -60,7 +73,12 @@ def signed_kid(token: str | bytes, typ: str) -> str:
     kid = header.get("kid")
     if not isinstance(kid, str):
         raise MalformedArtefact(_("JWS header has no key id"))
-    return kid
+    return SignedToken(kid=kid, parsed=parsed, registry=registry)
+
+
+def signed_kid(token: str | bytes, typ: str) -> str:
+    """The key id a compact JWS names, read before verification to find the key."""
+    return read_signed(token, typ).kid
 
 
 def unverified_claims(token: str) -> dict[str, Any]:
@@ -79,21 +97,43 @@ def verify_claims(token: str | bytes, key: OKPKey) -> dict[str, Any]:
     """Verify and parse; the payload must be exactly the RFC 8785 form of the claims it carries, as `sign_claims`
     makes it, so duplicate keys, numbers outside I-JSON and invalid Unicode are refused rather than stored."""
     raw = _as_bytes(token)
+    registry = _registry(raw)
     try:
-        verified = jws.deserialize_compact(raw, key, registry=_registry(raw))
+        parsed = jws.extract_compact(raw, registry=registry)
     except JoseError as exc:
-        raise BadSignature(
-            _("signature does not verify with key {thumbprint}: {exc}").format(thumbprint=key.thumbprint(), exc=exc)
-        ) from exc
+        raise _bad_signature(key, exc) from exc
     except PARSE_ERRORS as exc:
         raise MalformedArtefact(_("not a well-formed JWS: {exc!r}").format(exc=exc)) from exc
+    return _verified_claims(parsed, registry, key)
+
+
+def verify_signed(signed: SignedToken, key: OKPKey) -> dict[str, Any]:
+    """`verify_claims` of a JWS already read by `read_signed`."""
+    return _verified_claims(signed.parsed, signed.registry, key)
+
+
+def _verified_claims(parsed: jws.CompactSignature, registry: jws.JWSRegistry, key: OKPKey) -> dict[str, Any]:
     try:
-        claims = json.loads(verified.payload)
+        valid = jws.validate_compact(parsed, key, registry=registry)
+    except JoseError as exc:
+        raise _bad_signature(key, exc) from exc
+    except PARSE_ERRORS as exc:
+        raise MalformedArtefact(_("not a well-formed JWS: {exc!r}").format(exc=exc)) from exc
+    if not valid:
+        raise _bad_signature(key, BadSignatureError())
+    try:
+        claims = json.loads(parsed.payload)
         canonical = canonical_json(claims)
     except (ValueError, RecursionError) as exc:
         raise MalformedArtefact(_("signed payload is not canonical JSON: {exc}").format(exc=exc)) from exc
     if not isinstance(claims, dict):
         raise MalformedArtefact(_("signed payload is not a JSON object"))
-    if canonical != verified.payload:
+    if canonical != parsed.payload:
         raise MalformedArtefact(_("signed payload is not in RFC 8785 canonical form"))
     return claims
+
+
+def _bad_signature(key: OKPKey, exc: JoseError) -> BadSignature:
+    return BadSignature(
+        _("signature does not verify with key {thumbprint}: {exc}").format(thumbprint=key.thumbprint(), exc=exc)
+    )

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from accord.domain.messages import Assurance
@@ -23,14 +22,9 @@ def assurance_refs(assurances: Sequence[Assurance]) -> dict[str, str | int | Non
     return refs
 
 
-def stored_assurance_refs(contents: Iterable[tuple[str, str | None]]) -> dict[str, dict[str, str | int | None]]:
-    """By message id, the refs for the assurances in each stored message's content (canonical JSON)."""
-    found: dict[str, dict[str, str | int | None]] = {}
-    for message_id, content in contents:
-        listed: Any = json.loads(content).get("assurances") if content else None
-        if listed:
-            found[message_id] = assurance_refs([Assurance.model_validate(a) for a in listed])
-    return found
+def listed_assurance_refs(listed: Any) -> dict[str, str | int | None]:
+    """The refs for the assurances a message's JSON lists (its `assurances` member; none if absent)."""
+    return assurance_refs([Assurance.model_validate(a) for a in listed]) if listed else {}
 
 
 def with_refs(

@@ -25,7 +25,7 @@ from accord.crypto.receipts import BatchReceiptClaims
 from accord.crypto.versions import BATCH_VERSION, ENVELOPE_VERSION_CLAIM, NoCommonVersion
 from accord.domain.messages import DeliveryState
 from accord.errors import AccordError
-from accord.exchange.assurances import stored_assurance_refs, with_refs
+from accord.exchange.assurances import listed_assurance_refs, with_refs
 from accord.exchange.attachments import read_blob_bytes
 from accord.exchange.delivery_watch import DeliveryWatch
 from accord.exchange.errors import SequenceCollision
@@ -84,6 +84,19 @@ class _Settled:
     retry_error: str | None = None
     channel_down: bool = False  # the peer did not answer the batch at all: the whole channel waits
     collision: dict[str, Any] | None = None  # the peer's sequence-collision problem: retried, and an alarm
+
+
+class _Bodies:
+    """The JSON body of each outbox item of a round, parsed once for the round's several readers."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[int, dict[str, Any]] = {}
+
+    def __getitem__(self, item: OutboxItem) -> dict[str, Any]:
+        parsed = self._parsed.get(item.id)
+        if parsed is None:
+            parsed = self._parsed[item.id] = json.loads(item.body)
+        return parsed
 
 
 class DeliveryWorker:
@@ -164,14 +177,15 @@ class DeliveryWorker:
             self._settle(peer, [_Settled(item, retry_error=error, channel_down=True) for item in items])
             return
         version = negotiated.envelope
-        blocked = self._push_attachments(peer, version, items)
+        bodies = _Bodies()
+        blocked = self._push_attachments(peer, version, items, bodies)
         ready = [item for item in items if item.id not in blocked]
         settled = [_Settled(item, retry_error=blocked[item.id]) for item in items if item.id in blocked]
         if ready:
-            settled.extend(self._post(peer, version, ready))
+            settled.extend(self._post(peer, version, ready, bodies))
         self._settle(peer, settled)
 
-    def _claims(self, peer: PeerRecord, version: int, item: OutboxItem) -> dict[str, Any]:
+    def _claims(self, peer: PeerRecord, version: int, item: OutboxItem, bodies: _Bodies) -> dict[str, Any]:
         return {
             ENVELOPE_VERSION_CLAIM: version,
             "iss": self.node.node_id,
@@ -181,29 +195,29 @@ class DeliveryWorker:
             "kind": item.kind,
             "ref": item.ref_id,
             "seq": item.seq,
-            "body": json.loads(item.body),
+            "body": bodies[item],
         }
 
-    def _body(self, peer: PeerRecord, version: int, items: list[OutboxItem]) -> bytes:
+    def _body(self, peer: PeerRecord, version: int, items: list[OutboxItem], bodies: _Bodies) -> bytes:
         """Version 2: each envelope signed, the batch sealed once; version 1: each envelope signed and sealed."""
         if version >= BATCH_VERSION:
             signed = []
             for item in items:
                 with bulk_item():
-                    signed.append(sign_envelope(self._claims(peer, version, item), self.node.keys))
+                    signed.append(sign_envelope(self._claims(peer, version, item, bodies), self.node.keys))
             return json.dumps({"batch": seal_batch(signed, peer.pinned.keys)}, separators=(",", ":")).encode()
         envelopes = [
             {
                 "ref": item.ref_id,
-                "token": seal_envelope(self._claims(peer, version, item), self.node.keys, peer.pinned.keys),
+                "token": seal_envelope(self._claims(peer, version, item, bodies), self.node.keys, peer.pinned.keys),
             }
             for item in items
         ]
         return json.dumps({"envelopes": envelopes}, separators=(",", ":")).encode()
 
-    def _post(self, peer: PeerRecord, version: int, items: list[OutboxItem]) -> list[_Settled]:
-        batch = self._body(peer, version, items)
-        self._mark_sent(peer, items)
+    def _post(self, peer: PeerRecord, version: int, items: list[OutboxItem], bodies: _Bodies) -> list[_Settled]:
+        batch = self._body(peer, version, items, bodies)
+        self._mark_sent(peer, items, bodies)
         started = time.monotonic()
         try:
             answer = self.client.send_envelopes(
@@ -247,19 +261,21 @@ class DeliveryWorker:
             return _Settled(item, retry_error=f"peer refused ({slug}): {detail}")
         return _Settled(item, failure=f"peer refused ({slug or 'unknown'}): {detail}")
 
-    def _mark_sent(self, peer: PeerRecord, items: Sequence[OutboxItem]) -> None:
-        ids = [item.ref_id for item in items if item.kind == OutboxKind.MESSAGE]
+    def _mark_sent(self, peer: PeerRecord, items: Sequence[OutboxItem], bodies: _Bodies) -> None:
+        sent = [item for item in items if item.kind == OutboxKind.MESSAGE]
+        # The assurances of what is sent: a message's outbox body is its stored content as it leaves.
+        assured = {item.ref_id: listed_assurance_refs(bodies[item].get("assurances")) for item in sent}
         now = datetime.now(UTC)
         with self.node.engine.begin() as conn:
-            assured: dict[str, dict[str, str | int | None]] = {}
-            if ids:
+            if sent:
                 conn.execute(
                     update(messages)
-                    .where(messages.c.id.in_(ids), messages.c.state == DeliveryState.QUEUED.value)
+                    .where(
+                        messages.c.id.in_([item.ref_id for item in sent]),
+                        messages.c.state == DeliveryState.QUEUED.value,
+                    )
                     .values(state=DeliveryState.SENT.value)
                 )
-                stored = conn.execute(select(messages.c.id, messages.c.content).where(messages.c.id.in_(ids)))
-                assured = stored_assurance_refs((row.id, row.content) for row in stored)
             append_events(
                 conn,
                 [
@@ -421,12 +437,14 @@ class DeliveryWorker:
             recurrence=Recurrence.AFTER_ACKNOWLEDGEMENT,
         )
 
-    def _push_attachments(self, peer: PeerRecord, version: int, items: list[OutboxItem]) -> dict[int, str]:
+    def _push_attachments(
+        self, peer: PeerRecord, version: int, items: list[OutboxItem], bodies: _Bodies
+    ) -> dict[int, str]:
         """Send attachment bytes the peer has not had yet; returns the items that must wait, with why."""
         needs: dict[int, list[str]] = {}
         for item in items:
             if item.kind == OutboxKind.MESSAGE:
-                shas = [a["sha256"] for a in json.loads(item.body).get("attachments", [])]
+                shas = [a["sha256"] for a in bodies[item].get("attachments", [])]
                 if shas:
                     needs[item.id] = shas
         if not needs:
