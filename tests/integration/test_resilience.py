@@ -6,10 +6,11 @@ the sender, the channel's sequence numbers without gaps, and an empty outbox aft
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -235,6 +236,46 @@ def test_messages_wait_visibly_while_the_peer_is_down_and_deliver_by_themselves_
         assert all(d["last_error"] is None and d["receipt"] for d in delivered.values())
         assert operator.get("/api/v1/channels").json()["outbox"] == []
     assert_each_delivered_exactly_once(ca, in_, ids)
+
+
+def test_messages_queued_while_the_peer_is_away_wait_with_the_held_channel_rather_than_each_batch_being_tried(
+    make_pair: PairFactory,
+) -> None:
+    """Each attempt signs every envelope of its batch and logs each as sent: while India is away, batches queued after
+    the channel was held wait with it (one retry of the channel at its backoff), and leave once India is back."""
+    ca, in_ = make_pair(ca_env={"ACCORD_RETRY_BASE_S": "15", "ACCORD_RETRY_MAX_S": "60"})  # a first hold of 12–18 s
+    in_.stop()
+    with ca.client("ca.rcmp") as rcmp, ca.client("ca.operator") as operator:
+        first = send_batch(rcmp, "before the hold", size=5)
+
+        def held_until() -> str | None:
+            [waiting] = operator.get("/api/v1/channels").json()["outbox"]
+            return cast(str | None, waiting["held_until"])
+
+        wait_for(lambda: held_until() is not None, 30)
+        held = held_until()
+        later = [i for n in range(3) for i in send_batch(rcmp, f"while held #{n}", size=5)]
+        listed = rcmp.get("/api/v1/messages", params={"box": "outbox", "limit": 100}).json()["messages"]
+        shown = {m["id"]: m["delivery"] for m in listed}
+        assert {shown[i]["next_attempt_at"] for i in later} == {held}, "the API shows when they will be tried"
+        assert {shown[i]["attempts"] for i in later} == {0}
+        assert {shown[i]["attempts"] for i in first} == {1}
+        time.sleep(1.0)  # delivery workers poll meanwhile, and are woken by each batch queued
+        assert sent_events(ca, later) == 0, "a batch queued on a held channel was tried on its own"
+        assert sent_events(ca, first) == len(first)
+
+        in_.start()  # India's hello releases the channel: no waiting for the rest of the hold
+        wait_until_drained(ca, in_, len(first) + len(later), 60)
+        assert operator.get("/api/v1/channels").json()["outbox"] == []
+    assert_each_delivered_exactly_once(ca, in_, first + later)
+    assert sent_events(ca, later) == len(later), "each later message left once, with the channel"
+
+
+def sent_events(node: RunningNode, ids: list[str]) -> int:
+    with node.engine.connect() as conn:
+        refs = conn.scalars(select(events.c.refs).where(events.c.type == "envelope.sent")).all()
+    wanted = set(ids)
+    return sum(1 for r in refs if json.loads(r).get("ref") in wanted)
 
 
 def test_urgent_and_immediate_messages_overtake_routine_ones_queued_earlier_when_the_peer_returns(

@@ -1,14 +1,26 @@
 """Claiming the outbox: urgent rows leave in a batch of their own, so a full batch of routine traffic never carries
-them, on both backends."""
+them; a channel whose peer does not answer holds what is queued on it; on both backends."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, Engine, select, update
 
 from accord.domain.messages import Priority
-from accord.exchange.outbox import URGENT_RANK, OutboxEntry, OutboxKind, claim_due, enqueue
+from accord.exchange.outbox import (
+    URGENT_RANK,
+    OutboxEntry,
+    OutboxKind,
+    channel_due,
+    claim_due,
+    enqueue,
+    hold_channel,
+    release_channel,
+)
 from accord.store.engine import make_engine
 from accord.store.migrate import migrate
+from accord.store.tables import outbox
 from tests.conftest import DatabaseFactory
 
 
@@ -46,3 +58,49 @@ def test_the_urgent_lane_claims_immediate_and_urgent_rows_and_leaves_routine_one
     assert claims == [["m-4"], ["m-3"], []]
     assert [item.ref_id for item in claim_due(engine, "in-node-1", 200, 60)] == ["m-0", "m-1", "m-2"]
     engine.dispose()
+
+
+def test_rows_queued_while_the_channel_is_held_wait_with_it_until_the_peer_answers(databases: DatabaseFactory) -> None:
+    """A peer that does not answer holds its channel: what is queued meanwhile is not tried batch by batch (each
+    attempt signs and logs every envelope it carries), it waits with the rows already held and leaves with them."""
+    engine = queued(databases, (Priority.ROUTINE, 3))
+    [first] = [[item.ref_id for item in claim_due(engine, "in-node-1", 200, 60)]]
+    assert first == ["m-0", "m-1", "m-2"]
+    due = datetime.now(UTC) + timedelta(seconds=30)
+    with engine.begin() as conn:
+        release_leases_in(conn)
+        hold_channel(conn, "ca-node-1", "in-node-1", due, "peer unreachable: connection refused")
+        enqueue(conn, "ca-node-1", "in-node-1", entries(Priority.ROUTINE, 2, 3) + entries(Priority.URGENT, 1, 5))
+        enqueue(conn, "ca-node-1", "other-node", entries(Priority.ROUTINE, 1, 6))  # another peer's channel: not held
+        assert channel_due(conn, "ca-node-1", "in-node-1", datetime.now(UTC)) == due
+    assert claim_due(engine, "in-node-1", 200, 60) == []
+    assert [item.ref_id for item in claim_due(engine, "other-node", 200, 60)] == ["m-6"]
+    with engine.connect() as conn:
+        waiting = dict(
+            conn.execute(
+                select(outbox.c.ref_id, outbox.c.next_attempt_at).where(outbox.c.peer_node_id == "in-node-1")
+            ).all()
+        )
+    assert waiting == {f"m-{n}": due for n in range(6)}
+
+    # The peer announces itself (or answers a batch): the channel is released and what is queued next is due at once.
+    with engine.begin() as conn:
+        release_channel(conn, "ca-node-1", "in-node-1")
+        enqueue(conn, "ca-node-1", "in-node-1", entries(Priority.ROUTINE, 1, 7))
+        now = datetime.now(UTC)
+        assert channel_due(conn, "ca-node-1", "in-node-1", now) == now
+    assert [item.ref_id for item in claim_due(engine, "in-node-1", 200, 60)] == ["m-7"]
+    engine.dispose()
+
+
+def test_a_hold_that_has_ended_holds_nothing(databases: DatabaseFactory) -> None:
+    engine = queued(databases, (Priority.ROUTINE, 1))
+    with engine.begin() as conn:
+        hold_channel(conn, "ca-node-1", "in-node-1", datetime.now(UTC) - timedelta(seconds=1), "peer unreachable")
+        enqueue(conn, "ca-node-1", "in-node-1", entries(Priority.ROUTINE, 1, 1))
+    assert [item.ref_id for item in claim_due(engine, "in-node-1", 200, 60)] == ["m-0", "m-1"]
+    engine.dispose()
+
+
+def release_leases_in(conn: Connection) -> None:
+    conn.execute(update(outbox).values(lease_until=None))

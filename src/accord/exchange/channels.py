@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
 
+from accord.exchange.outbox import channel_due
 from accord.node import Node
 from accord.store.tables import inbound_envelopes, outbox
 
@@ -23,6 +25,7 @@ _GAPS_SQL = text(
 
 
 def channel_status(node: Node) -> dict[str, Any]:
+    now = datetime.now(UTC)
     with node.engine.connect() as conn:
         pending = [
             {
@@ -30,6 +33,7 @@ def channel_status(node: Node) -> dict[str, Any]:
                 "pending": int(row.pending),
                 "oldest": row.oldest,
                 "max_attempts": int(row.max_attempts or 0),
+                "held_until": _held_until(channel_due(conn, node.node_id, row.peer_node_id, now), now),
             }
             for row in conn.execute(
                 select(
@@ -64,3 +68,7 @@ def channel_status(node: Node) -> dict[str, Any]:
                 }
             )
     return {"outbox": pending, "inbound": inbound}
+
+
+def _held_until(due: datetime, now: datetime) -> datetime | None:
+    return due if due > now else None

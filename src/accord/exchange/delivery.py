@@ -38,6 +38,7 @@ from accord.exchange.outbox import (
     channel_name,
     claim_due,
     hold_channel,
+    release_channel,
     release_leases,
     remove,
     reschedule,
@@ -317,7 +318,9 @@ class DeliveryWorker:
             remove(conn, [s.item.id for s in delivered + failed])
             reschedule(conn, retry_rows)
             if channel_due is not None:
-                hold_channel(conn, peer.node_id, channel_due, down[0].retry_error or "")
+                hold_channel(conn, self.node.node_id, peer.node_id, channel_due, down[0].retry_error or "")
+            elif len(down) < len(settled):
+                release_channel(conn, self.node.node_id, peer.node_id)  # the peer answered
             msg_delivered = [s for s in delivered if s.item.kind == OutboxKind.MESSAGE]
             if msg_delivered:
                 conn.execute(

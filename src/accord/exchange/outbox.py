@@ -78,6 +78,7 @@ def enqueue(conn: Connection, sender_node_id: str, peer_node_id: str, entries: S
         return []
     first = reserve_sequence(conn, channel_name(sender_node_id, peer_node_id), len(entries))
     now = datetime.now(UTC)
+    due = channel_due(conn, sender_node_id, peer_node_id, now)
     conn.execute(
         insert(outbox),
         [
@@ -89,13 +90,23 @@ def enqueue(conn: Connection, sender_node_id: str, peer_node_id: str, entries: S
                 "seq": first + offset,
                 "body": entry.body,
                 "attempts": 0,
-                "next_attempt_at": now,
+                "next_attempt_at": due,
                 "created_at": now,
             }
             for offset, entry in enumerate(entries)
         ],
     )
     return [first + offset for offset in range(len(entries))]
+
+
+def channel_due(conn: Connection, sender_node_id: str, peer_node_id: str, now: datetime) -> datetime:
+    """When what is queued now on the channel to the peer is first tried: now, or when the channel's hold ends."""
+    held_until = conn.scalar(
+        select(channel_counters.c.held_until).where(
+            channel_counters.c.channel == channel_name(sender_node_id, peer_node_id)
+        )
+    )
+    return held_until if held_until is not None and held_until > now else now
 
 
 def claim_due(
@@ -176,13 +187,14 @@ def reschedule(conn: Connection, items: Sequence[tuple[int, int, datetime, str]]
         )
 
 
-def hold_channel(conn: Connection, peer_node_id: str, due: datetime, error: str) -> None:
-    """The peer is unreachable: every row waiting for it waits until `due`, with the same error.
+def hold_channel(conn: Connection, sender_node_id: str, peer_node_id: str, due: datetime, error: str) -> None:
+    """The peer is unreachable: every row waiting for it waits until `due`, with the same error, and so does every row
+    queued for it until then (`enqueue`).
 
     Backoff belongs to the channel, not to each row: rows retried on their own jittered schedules would come due
     in random order when the peer returns and routine traffic would overtake urgent traffic queued behind it.
     Held together, they all come due at once and leave in priority order; a peer that is down gets one probe
-    per interval instead of one per batch of the backlog.
+    per interval instead of one per batch of the backlog, however much is queued meanwhile.
     """
     now = datetime.now(UTC)
     waiting = and_(
@@ -196,6 +208,23 @@ def hold_channel(conn: Connection, peer_node_id: str, due: datetime, error: str)
         .values(last_error=error, next_attempt_at=due)
     )
     conn.execute(update(outbox).where(waiting).values(next_attempt_at=due, last_error=error))
+    conn.execute(
+        update(channel_counters)
+        .where(channel_counters.c.channel == channel_name(sender_node_id, peer_node_id))
+        .values(held_until=due)
+    )
+
+
+def release_channel(conn: Connection, sender_node_id: str, peer_node_id: str) -> None:
+    """The peer answered or announced itself: what is queued for it from now on is due at once."""
+    conn.execute(
+        update(channel_counters)
+        .where(
+            channel_counters.c.channel == channel_name(sender_node_id, peer_node_id),
+            channel_counters.c.held_until.is_not(None),
+        )
+        .values(held_until=None)
+    )
 
 
 def pending_count(conn: Connection) -> int:

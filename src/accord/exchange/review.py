@@ -24,7 +24,7 @@ from accord.domain.messages import DeliveryState, Direction, Message, Priority
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.exchange.assurances import assurance_refs, with_refs
 from accord.exchange.disclosure import decide_disclosure
-from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.exchange.outbox import OutboxEntry, OutboxKind, channel_due, enqueue
 from accord.exchange.redaction import ReviewConditions, apply_conditions, removed_by
 from accord.exchange.sending import mark_answered, require_sender
 from accord.i18n import N_, _
@@ -410,7 +410,8 @@ def _release(node: Node, conn: Connection, message: Message, content: str, value
     entry = OutboxEntry(OutboxKind.MESSAGE, message.id, message.priority.outbox_rank, content)
     [seq] = enqueue(conn, node.node_id, peer.node_id, [entry])
     now = datetime.now(UTC)
-    queued = {"state": DeliveryState.QUEUED.value, "channel_seq": seq, "next_attempt_at": now}
+    due = channel_due(conn, node.node_id, peer.node_id, now)
+    queued = {"state": DeliveryState.QUEUED.value, "channel_seq": seq, "next_attempt_at": due}
     conn.execute(update(messages).where(messages.c.id == message.id).values(**(values | queued)))
     mark_answered(conn, [message], now)
 

@@ -47,7 +47,7 @@ from accord.exchange.errors import (
 )
 from accord.exchange.kinds import KindHandlers
 from accord.exchange.mailbox import visible_row
-from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.exchange.outbox import OutboxEntry, OutboxKind, channel_due, enqueue
 from accord.exchange.roster import check_named_recipients
 from accord.exchange.screen_workers import ScreenWorkers
 from accord.i18n import _
@@ -378,9 +378,10 @@ def _decide_and_queue(
         )
     )
     queued = [Queued(m, STATE_FOR_VERDICT[d.verdict], d, seqs.get(m.id)) for m, d in zip(built, decisions, strict=True)]
+    due = channel_due(conn, node.node_id, peer.node_id, now)
     insert_messages(
         conn,
-        [_outgoing_row(q, contents[q.message.id], now) for q in queued],
+        [_outgoing_row(q, contents[q.message.id], now, due) for q in queued],
         {message_id: ahead.words for message_id, ahead in same.items()},
     )
     link_attachments(conn, built)
@@ -450,7 +451,7 @@ def message_row(m: Message, direction: Direction) -> dict[str, object]:
     }
 
 
-def _outgoing_row(q: Queued, content: bytes, now: datetime) -> dict[str, object]:
+def _outgoing_row(q: Queued, content: bytes, now: datetime, due: datetime) -> dict[str, object]:
     return message_row(q.message, Direction.OUTGOING) | {
         "content": content.decode(),
         "state": q.state.value,
@@ -458,7 +459,7 @@ def _outgoing_row(q: Queued, content: bytes, now: datetime) -> dict[str, object]
         "decision": json.dumps(q.decision.as_json()),
         "channel_seq": q.channel_seq,
         "attempts": 0,
-        "next_attempt_at": now if q.state is DeliveryState.QUEUED else None,
+        "next_attempt_at": due if q.state is DeliveryState.QUEUED else None,
     }
 
 

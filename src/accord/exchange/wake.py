@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select, update
 from accord.crypto.errors import MalformedArtefact
 from accord.crypto.versions import OWN_VERSIONS, VERSIONS_CLAIM, NoCommonVersion, WireVersions, read_versions
 from accord.errors import AccordError
+from accord.exchange.outbox import release_channel
 from accord.exchange.transport import PeerClient, PeerUnreachable
 from accord.i18n import _
 from accord.ledger.alarms import AlarmKind, Recurrence, raise_alarm
@@ -135,6 +136,7 @@ def accept_hello(node: Node, token: str) -> HelloReply:
             .values(next_attempt_at=now)
         )
         conn.execute(update(outbox).where(waiting).values(next_attempt_at=now))
+        release_channel(conn, node.node_id, peer.node_id)
     node.outbox_signal.set()
     log.info("peer announced its start; its queue is due now", peer=peer.node_id, versions=_described(advertised))
     return HelloReply(peer.node_id, reply)

@@ -219,6 +219,9 @@ channel_counters = Table(
     metadata,
     Column("channel", String(140), primary_key=True),
     Column("next_seq", BigInteger, nullable=False),
+    # The peer did not answer: what is queued on the channel waits until then, with what waits already (one retry of
+    # the channel at its backoff, not one per batch queued meanwhile). NULL, or past: not held.
+    Column("held_until", UtcDateTime),
 )
 
 inbound_envelopes = Table(

@@ -51,6 +51,10 @@ class OutboxQueue(ApiModel):
     pending: int
     oldest: datetime | None
     max_attempts: int
+    held_until: datetime | None = Field(
+        description="the peer did not answer: everything queued for it, what is queued meanwhile too, waits until "
+        "then, when the channel is tried again (at once if the peer announces itself); null when not held"
+    )
 
 
 class InboundChannel(ApiModel):
