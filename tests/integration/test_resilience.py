@@ -207,7 +207,12 @@ def test_messages_wait_visibly_while_the_peer_is_down_and_deliver_by_themselves_
             listed = rcmp.get("/api/v1/messages", params={"box": "outbox", "limit": 100}).json()["messages"]
             return {m["id"]: m["delivery"] for m in listed}
 
-        wait_for(lambda: all(d["attempts"] >= 3 for d in outbox_view().values()), 30)
+        def channel() -> dict[str, Any]:
+            [waiting] = operator.get("/api/v1/channels").json()["outbox"]
+            return cast(dict[str, Any], waiting)
+
+        # The whole batch is tried once; then the held channel is tried again and again with one envelope.
+        wait_for(lambda: channel()["max_attempts"] >= 3, 30)
         first = outbox_view()
         assert set(first) == set(ids)
         for delivery in first.values():
@@ -215,18 +220,22 @@ def test_messages_wait_visibly_while_the_peer_is_down_and_deliver_by_themselves_
             assert "peer unreachable" in delivery["last_error"]
             assert delivery["receipt"] is None
             assert delivery["next_attempt_at"] is not None
+            assert delivery["attempts"] >= 1
+        # Each of the two delivery workers probes with the oldest envelope it can claim: the rest were tried once.
+        assert sum(1 for d in first.values() if d["attempts"] > 1) <= 2, "the held channel was tried with full batches"
         with ca.engine.connect() as conn:
             rows = conn.execute(select(outbox.c.ref_id, outbox.c.attempts, outbox.c.last_error)).all()
         assert {row.ref_id for row in rows} == set(ids)
-        assert all(row.attempts >= 3 and "peer unreachable" in row.last_error for row in rows)
+        assert all(row.attempts >= 1 and "peer unreachable" in row.last_error for row in rows)
 
-        # Still retrying: every message's attempts keep growing while India is away.
-        wait_for(lambda: all(d["attempts"] > first[i]["attempts"] for i, d in outbox_view().items()), 30)
-        channels = operator.get("/api/v1/channels").json()
-        [waiting] = channels["outbox"]
+        # Still retrying while India is away, and the operator sees the channel held and until when.
+        tried = channel()["max_attempts"]
+        wait_for(lambda: channel()["max_attempts"] > tried, 30)
+        waiting = channel()
         assert waiting["peer"] == "in-node-1"
         assert waiting["pending"] == len(ids)
         assert waiting["max_attempts"] > 3
+        assert waiting["held_until"] is not None
         assert received(in_) == 0
 
         in_.start()  # no other action: the outbox drains by itself
@@ -297,11 +306,10 @@ def test_urgent_and_immediate_messages_overtake_routine_ones_queued_earlier_when
         urgent = send_batch(rcmp, "urgent", size=10, priority="urgent")
         immediate = send_batch(rcmp, "immediate", size=10, priority="immediate")
 
-        # The late high-priority messages fail too before India returns: every message waits, visibly.
+        # The late high-priority messages wait with the held channel, and its next probe fails before India returns:
+        # every message waits, visibly.
         def all_waiting() -> bool:
-            rows = outgoing_rows(ca)
-            tried = {row.id for row in rows if row.attempts >= 1}
-            return set(immediate) <= tried and all(row.last_error and row.state in {"queued", "sent"} for row in rows)
+            return all(row.last_error and row.state in {"queued", "sent"} for row in outgoing_rows(ca))
 
         wait_for(all_waiting, 30)
     in_.start()

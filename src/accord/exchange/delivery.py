@@ -37,6 +37,7 @@ from accord.exchange.outbox import (
     OutboxKind,
     channel_name,
     claim_due,
+    held_channels,
     hold_channel,
     release_channel,
     release_leases,
@@ -146,12 +147,15 @@ class DeliveryWorker:
         with self.node.engine.connect() as conn:
             peers = load_peers(self.node, conn)
             versions = load_peer_versions(conn)
+            held = held_channels(conn, self.node.node_id)
         handled = 0
         for peer in peers:
             items = claim_due(
                 self.node.engine,
                 peer.node_id,
-                self.node.settings.outbox_batch_size,
+                # A channel held for a peer that did not answer is tried with one envelope: while the peer is away,
+                # a try signs, seals and logs one envelope rather than a full batch; its answer releases the channel.
+                1 if peer.node_id in held else self.node.settings.outbox_batch_size,
                 self.node.settings.outbox_lease_s,
                 max_rank=URGENT_RANK if self.urgent_only else None,
             )

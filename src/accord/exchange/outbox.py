@@ -194,9 +194,13 @@ def hold_channel(conn: Connection, sender_node_id: str, peer_node_id: str, due: 
     Backoff belongs to the channel, not to each row: rows retried on their own jittered schedules would come due
     in random order when the peer returns and routine traffic would overtake urgent traffic queued behind it.
     Held together, they all come due at once and leave in priority order; a peer that is down gets one probe
-    per interval instead of one per batch of the backlog, however much is queued meanwhile.
+    per interval instead of one per batch of the backlog, however much is queued meanwhile. A hold is never shortened:
+    two workers that fail at once, one with rows tried before and one with rows queued since, hold it for the longer.
     """
     now = datetime.now(UTC)
+    channel = channel_name(sender_node_id, peer_node_id)
+    held_until = conn.scalar(select(channel_counters.c.held_until).where(channel_counters.c.channel == channel))
+    due = max(due, held_until) if held_until is not None else due
     waiting = and_(
         outbox.c.peer_node_id == peer_node_id,
         or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
@@ -208,11 +212,19 @@ def hold_channel(conn: Connection, sender_node_id: str, peer_node_id: str, due: 
         .values(last_error=error, next_attempt_at=due)
     )
     conn.execute(update(outbox).where(waiting).values(next_attempt_at=due, last_error=error))
-    conn.execute(
-        update(channel_counters)
-        .where(channel_counters.c.channel == channel_name(sender_node_id, peer_node_id))
-        .values(held_until=due)
+    conn.execute(update(channel_counters).where(channel_counters.c.channel == channel).values(held_until=due))
+
+
+def held_channels(conn: Connection, sender_node_id: str) -> set[str]:
+    """The peers whose channel from this node is held: the last try found the peer unreachable, and neither an answer
+    nor its hello has released it since (its hold may have ended: the channel is then due, for a probe)."""
+    prefix = channel_name(sender_node_id, "")
+    held = conn.scalars(
+        select(channel_counters.c.channel).where(
+            channel_counters.c.channel.startswith(prefix, autoescape=True), channel_counters.c.held_until.is_not(None)
+        )
     )
+    return {channel.removeprefix(prefix) for channel in held}
 
 
 def release_channel(conn: Connection, sender_node_id: str, peer_node_id: str) -> None:
