@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -49,14 +49,13 @@ class PublicKeys:
 
     signing: OKPKey
     encryption: OKPKey
+    # RFC 7638 JWK thumbprints (SHA-256), the keys' ids: worked out once, not for every envelope signed or verified.
+    signing_fingerprint: str = field(init=False, compare=False, repr=False)
+    encryption_fingerprint: str = field(init=False, compare=False, repr=False)
 
-    @property
-    def signing_fingerprint(self) -> str:
-        return str(self.signing.thumbprint())  # RFC 7638 JWK thumbprint, SHA-256
-
-    @property
-    def encryption_fingerprint(self) -> str:
-        return str(self.encryption.thumbprint())
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signing_fingerprint", str(self.signing.thumbprint()))
+        object.__setattr__(self, "encryption_fingerprint", str(self.encryption.thumbprint()))
 
     def as_jwks(self) -> dict[str, Any]:
         return {
@@ -86,11 +85,18 @@ class NodeKeys:
     encryption: OKPKey
     retired_encryption: tuple[OKPKey, ...] = ()
     stamp: tuple[int, ...] = ()  # the key files' inode and mtime when loaded: a rotation on disk changes it
+    signing_kid: str = field(init=False, compare=False, repr=False)  # the signing key's thumbprint, its id
+    _decryption: tuple[tuple[str, OKPKey], ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signing_kid", str(self.signing.thumbprint()))
+        keys = (self.encryption, *self.retired_encryption)
+        object.__setattr__(self, "_decryption", tuple((str(key.thumbprint()), key) for key in keys))
 
     def decryption_key(self, kid: str | None) -> OKPKey | None:
         """The private encryption key with thumbprint `kid`: the current one or a retired one."""
-        for key in (self.encryption, *self.retired_encryption):
-            if kid is None or key.thumbprint() == kid:
+        for thumbprint, key in self._decryption:
+            if kid is None or thumbprint == kid:
                 return key
         return None
 

@@ -38,8 +38,9 @@ def _as_bytes(token: str | bytes) -> bytes:
         raise MalformedArtefact(_("not a compact JWS: {exc}").format(exc=exc)) from exc
 
 
-def sign_claims(claims: dict[str, Any], key: OKPKey, typ: str) -> str:
-    header = {"alg": SIGNING_ALG, "kid": key.thumbprint(), "typ": typ}
+def sign_claims(claims: dict[str, Any], key: OKPKey, typ: str, kid: str | None = None) -> str:
+    """`kid`: the key's thumbprint if the caller holds it already (it costs a hash of the key's JSON to work out)."""
+    header = {"alg": SIGNING_ALG, "kid": kid or key.thumbprint(), "typ": typ}
     return jws.serialize_compact(header, canonical_json(claims), key, algorithms=[SIGNING_ALG])
 
 
