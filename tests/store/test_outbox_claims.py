@@ -104,3 +104,15 @@ def test_a_hold_that_has_ended_holds_nothing(databases: DatabaseFactory) -> None
 
 def release_leases_in(conn: Connection) -> None:
     conn.execute(update(outbox).values(lease_until=None))
+
+
+def test_a_hold_is_never_shortened_by_a_later_failure_with_a_shorter_backoff(databases: DatabaseFactory) -> None:
+    """Two workers fail at once: one with rows tried often (a long backoff), one with rows queued since (short)."""
+    engine = queued(databases, (Priority.ROUTINE, 2))
+    long, short = datetime.now(UTC) + timedelta(seconds=60), datetime.now(UTC) + timedelta(seconds=1)
+    with engine.begin() as conn:
+        hold_channel(conn, "ca-node-1", "in-node-1", long, "peer unreachable")
+        hold_channel(conn, "ca-node-1", "in-node-1", short, "peer unreachable")
+        assert channel_due(conn, "ca-node-1", "in-node-1", datetime.now(UTC)) == long
+        assert set(conn.scalars(select(outbox.c.next_attempt_at))) == {long}
+    engine.dispose()

@@ -212,7 +212,8 @@ def hold_channel(conn: Connection, sender_node_id: str, peer_node_id: str, due: 
         .values(last_error=error, next_attempt_at=due)
     )
     conn.execute(update(outbox).where(waiting).values(next_attempt_at=due, last_error=error))
-    conn.execute(update(channel_counters).where(channel_counters.c.channel == channel).values(held_until=due))
+    longer = or_(channel_counters.c.held_until.is_(None), channel_counters.c.held_until < due)  # atomic, on PostgreSQL
+    conn.execute(update(channel_counters).where(channel_counters.c.channel == channel, longer).values(held_until=due))
 
 
 def held_channels(conn: Connection, sender_node_id: str) -> set[str]:
