@@ -132,7 +132,7 @@ def seal_envelope(claims: dict[str, Any], sender: NodeKeys, recipient: PublicKey
 
 def sign_envelope(claims: dict[str, Any], sender: NodeKeys) -> str:
     """The sender's JWS over one envelope's claims: what a version-2 batch carries, one per message."""
-    return sign_claims(claims, sender.signing, ENVELOPE_TYP, sender.signing_kid)
+    return sign_claims(claims, sender.signing, ENVELOPE_TYP, sender.signing_fingerprint)
 
 
 def seal_batch(signed: Sequence[str], recipient: PublicKeys) -> str:

@@ -85,11 +85,11 @@ class NodeKeys:
     encryption: OKPKey
     retired_encryption: tuple[OKPKey, ...] = ()
     stamp: tuple[int, ...] = ()  # the key files' inode and mtime when loaded: a rotation on disk changes it
-    signing_kid: str = field(init=False, compare=False, repr=False)  # the signing key's thumbprint, its id
+    signing_fingerprint: str = field(init=False, compare=False, repr=False)  # its signing key's id, as PublicKeys
     _decryption: tuple[tuple[str, OKPKey], ...] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "signing_kid", str(self.signing.thumbprint()))
+        object.__setattr__(self, "signing_fingerprint", str(self.signing.thumbprint()))
         keys = (self.encryption, *self.retired_encryption)
         object.__setattr__(self, "_decryption", tuple((str(key.thumbprint()), key) for key in keys))
 

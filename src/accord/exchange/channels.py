@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from accord.exchange.outbox import channel_due
+from accord.exchange.outbox import channel_hold
 from accord.node import Node
 from accord.store.tables import inbound_envelopes, outbox
 
@@ -33,7 +33,7 @@ def channel_status(node: Node) -> dict[str, Any]:
                 "pending": int(row.pending),
                 "oldest": row.oldest,
                 "max_attempts": int(row.max_attempts or 0),
-                "held_until": _held_until(channel_due(conn, node.node_id, row.peer_node_id, now), now),
+                "held_until": channel_hold(conn, node.node_id, row.peer_node_id, now),
             }
             for row in conn.execute(
                 select(
@@ -68,7 +68,3 @@ def channel_status(node: Node) -> dict[str, Any]:
                 }
             )
     return {"outbox": pending, "inbound": inbound}
-
-
-def _held_until(due: datetime, now: datetime) -> datetime | None:
-    return due if due > now else None

@@ -88,17 +88,8 @@ class _Settled:
     collision: dict[str, Any] | None = None  # the peer's sequence-collision problem: retried, and an alarm
 
 
-class _Bodies:
-    """The JSON body of each outbox item of a round, parsed once for the round's several readers."""
-
-    def __init__(self) -> None:
-        self._parsed: dict[int, dict[str, Any]] = {}
-
-    def __getitem__(self, item: OutboxItem) -> dict[str, Any]:
-        parsed = self._parsed.get(item.id)
-        if parsed is None:
-            parsed = self._parsed[item.id] = json.loads(item.body)
-        return parsed
+# The JSON body of each outbox item of a round by its row id, parsed once for the round's several readers.
+_Bodies = dict[int, dict[str, Any]]
 
 
 class DeliveryWorker:
@@ -182,7 +173,7 @@ class DeliveryWorker:
             self._settle(peer, [_Settled(item, retry_error=error, channel_down=True) for item in items])
             return
         version = negotiated.envelope
-        bodies = _Bodies()
+        bodies = {item.id: json.loads(item.body) for item in items}
         blocked = self._push_attachments(peer, version, items, bodies)
         ready = [item for item in items if item.id not in blocked]
         settled = [_Settled(item, retry_error=blocked[item.id]) for item in items if item.id in blocked]
@@ -200,7 +191,7 @@ class DeliveryWorker:
             "kind": item.kind,
             "ref": item.ref_id,
             "seq": item.seq,
-            "body": bodies[item],
+            "body": bodies[item.id],
         }
 
     def _body(self, peer: PeerRecord, version: int, items: list[OutboxItem], bodies: _Bodies) -> bytes:
@@ -269,7 +260,7 @@ class DeliveryWorker:
     def _mark_sent(self, peer: PeerRecord, items: Sequence[OutboxItem], bodies: _Bodies) -> None:
         sent = [item for item in items if item.kind == OutboxKind.MESSAGE]
         # The assurances of what is sent: a message's outbox body is its stored content as it leaves.
-        assured = {item.ref_id: listed_assurance_refs(bodies[item].get("assurances")) for item in sent}
+        assured = {item.ref_id: listed_assurance_refs(bodies[item.id].get("assurances")) for item in sent}
         now = datetime.now(UTC)
         with self.node.engine.begin() as conn:
             if sent:
@@ -451,7 +442,7 @@ class DeliveryWorker:
         needs: dict[int, list[str]] = {}
         for item in items:
             if item.kind == OutboxKind.MESSAGE:
-                shas = [a["sha256"] for a in bodies[item].get("attachments", [])]
+                shas = [a["sha256"] for a in bodies[item.id].get("attachments", [])]
                 if shas:
                     needs[item.id] = shas
         if not needs:

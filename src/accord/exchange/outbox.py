@@ -99,14 +99,19 @@ def enqueue(conn: Connection, sender_node_id: str, peer_node_id: str, entries: S
     return [first + offset for offset in range(len(entries))]
 
 
-def channel_due(conn: Connection, sender_node_id: str, peer_node_id: str, now: datetime) -> datetime:
-    """When what is queued now on the channel to the peer is first tried: now, or when the channel's hold ends."""
+def channel_hold(conn: Connection, sender_node_id: str, peer_node_id: str, now: datetime) -> datetime | None:
+    """Until when the channel to the peer is held (`hold_channel`), or None if it is not held `now`."""
     held_until = conn.scalar(
         select(channel_counters.c.held_until).where(
             channel_counters.c.channel == channel_name(sender_node_id, peer_node_id)
         )
     )
-    return held_until if held_until is not None and held_until > now else now
+    return held_until if held_until is not None and held_until > now else None
+
+
+def channel_due(conn: Connection, sender_node_id: str, peer_node_id: str, now: datetime) -> datetime:
+    """When what is queued now on the channel to the peer is first tried: now, or when the channel's hold ends."""
+    return channel_hold(conn, sender_node_id, peer_node_id, now) or now
 
 
 def claim_due(
@@ -198,9 +203,7 @@ def hold_channel(conn: Connection, sender_node_id: str, peer_node_id: str, due: 
     two workers that fail at once, one with rows tried before and one with rows queued since, hold it for the longer.
     """
     now = datetime.now(UTC)
-    channel = channel_name(sender_node_id, peer_node_id)
-    held_until = conn.scalar(select(channel_counters.c.held_until).where(channel_counters.c.channel == channel))
-    due = max(due, held_until) if held_until is not None else due
+    due = max(due, channel_due(conn, sender_node_id, peer_node_id, now))
     waiting = and_(
         outbox.c.peer_node_id == peer_node_id,
         or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
@@ -213,7 +216,8 @@ def hold_channel(conn: Connection, sender_node_id: str, peer_node_id: str, due: 
     )
     conn.execute(update(outbox).where(waiting).values(next_attempt_at=due, last_error=error))
     longer = or_(channel_counters.c.held_until.is_(None), channel_counters.c.held_until < due)  # atomic, on PostgreSQL
-    conn.execute(update(channel_counters).where(channel_counters.c.channel == channel, longer).values(held_until=due))
+    channel = channel_counters.c.channel == channel_name(sender_node_id, peer_node_id)
+    conn.execute(update(channel_counters).where(channel, longer).values(held_until=due))
 
 
 def held_channels(conn: Connection, sender_node_id: str) -> set[str]:
