@@ -227,7 +227,8 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
         sweep_incoming(node.settings.data_dir, INCOMPLETE_UPLOAD_S)
         stop = threading.Event()
         jobs: list[tuple[str, Callable[[], None]]] = [
-            (f"delivery-{n}", partial(DeliveryWorker(node, watch=monitoring.watch).run, stop)) for n in range(workers)
+            (f"delivery-{n}", partial(DeliveryWorker(node, watch=monitoring.watch, polls=n == 0).run, stop))
+            for n in range(workers)
         ]
         if workers and node.settings.urgent_delivery_lane:
             lane = DeliveryWorker(node, watch=monitoring.watch, urgent_only=True)

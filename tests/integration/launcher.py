@@ -12,6 +12,7 @@ path, "stderr": path, "stdin": path or null, "status": path or null, "cwd": path
 from __future__ import annotations
 
 import gc
+import importlib
 import json
 import os
 import select
@@ -185,6 +186,7 @@ def serve() -> int:
     accord.bootstrap.build_registry()  # every data file read and checked once here, not again in each node
     _warm_shipped_policies()  # and the screens' indexes built once, not again as each node starts
     accord.domain.search.build_word_pattern()  # the search index's pattern, a scan of every code point
+    _preload_deferred_libraries()
 
     assert threading.active_count() == 1, "the launcher must not run threads: a fork copies only the caller's"
     # What is imported now lives as long as every child: out of the collector's sight, a child's collections (its last
@@ -199,6 +201,25 @@ def serve() -> int:
             return _run_child(request)  # the child leaves the loop and ends as any Python process does
         print(json.dumps({"pid": pid}), flush=True)
     return 0
+
+
+def _preload_deferred_libraries() -> None:
+    """The libraries a node or a command imports when a request first needs them (charts and PDFs, STIX, FollowTheMoney,
+    transliteration: 0.3–1.2 s each), imported once here: many of the suite's nodes and commands use one of them.
+    A node started otherwise imports them as late as ever (tests/unit/test_start_up_imports.py)."""
+    for name in (
+        "followthemoney.model",
+        "indic_transliteration.sanscript",
+        "matplotlib.pyplot",
+        "numpy",
+        "weasyprint",
+        "accord.focus.cyber.schema_check",
+        "accord.reports.render",
+    ):
+        importlib.import_module(name)
+    import accord.reports.charts
+
+    accord.reports.charts.chart_style()  # matplotlib's fonts and backend chosen once
 
 
 def _warm_shipped_policies() -> None:

@@ -100,26 +100,28 @@ class DeliveryWorker:
         watch: DeliveryWatch | None = None,
         *,
         urgent_only: bool = False,
+        polls: bool = True,
     ) -> None:
         """`urgent_only`: the urgent lane — a worker that carries only immediate and urgent traffic, woken as soon as
         some is queued, so that it never waits for a worker busy with a full batch of routine traffic; its own
-        writes go before routine ones waiting (`urgent_writes`)."""
+        writes go before routine ones waiting (`urgent_writes`).
+        `polls`: whether an idle worker looks for due rows every `outbox_poll_s` (retries come due, another process
+        queued), else only when woken, by this process queueing or by the worker that polls finding rows due. One a
+        process polls: an idle node's rounds (each five queries) are its main work, and its siblings need not repeat
+        them."""
         self.node = node
         self.client = client or PeerClient()
         self.watch = watch or DeliveryWatch()
         self.kinds = KindHandlers(node.registry)
         self.urgent_only = urgent_only
+        self.polls = polls and not urgent_only
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until `stop` is set; sleeps only when nothing is due."""
         signal = self.node.urgent_signal if self.urgent_only else self.node.outbox_signal
         # The lane is woken when urgent traffic is queued, and the other workers take urgent rows first when they
         # look (retries included): it need not look often on its own.
-        idle_s = (
-            max(self.node.settings.outbox_poll_s, _LANE_IDLE_S)
-            if self.urgent_only
-            else self.node.settings.outbox_poll_s
-        )
+        idle_s = self.node.settings.outbox_poll_s if self.polls else max(self.node.settings.outbox_poll_s, _LANE_IDLE_S)
         while not stop.is_set():
             try:
                 with urgent_writes() if self.urgent_only else nullcontext():  # its claims too
@@ -131,6 +133,8 @@ class DeliveryWorker:
             if delivered == 0:
                 signal.wait(idle_s)
                 signal.clear()
+            elif self.polls:
+                signal.set()  # rows found by looking (retries come due, another process's): the siblings help
 
     def deliver_once(self) -> int:
         refresh_keys(self.node)

@@ -121,7 +121,15 @@ def claim_due(
     ends. Urgent rows leave in a batch of their own, never padded with routine ones: a small batch is sealed, carried,
     verified and receipted sooner than a full one. `max_rank`: claim nothing less urgent (the urgent lane)."""
     now = datetime.now(UTC)
-    ranked = [] if max_rank is None else [outbox.c.rank <= max_rank]
+    due = [
+        outbox.c.peer_node_id == peer_node_id,
+        outbox.c.next_attempt_at <= now,
+        or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+        *([] if max_rank is None else [outbox.c.rank <= max_rank]),
+    ]
+    with engine.connect() as conn:  # a read first: an idle worker's round takes no write lock (on SQLite, the file's)
+        if conn.execute(select(outbox.c.id).where(*due).limit(1)).first() is None:
+            return []
     with engine.begin() as conn:
         rows = conn.execute(
             select(
@@ -134,12 +142,7 @@ def claim_due(
                 outbox.c.created_at,
                 outbox.c.rank,
             )
-            .where(
-                outbox.c.peer_node_id == peer_node_id,
-                outbox.c.next_attempt_at <= now,
-                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
-                *ranked,
-            )
+            .where(*due)
             .order_by(outbox.c.rank, outbox.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

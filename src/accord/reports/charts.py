@@ -4,13 +4,17 @@ language of the work at hand."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
-from collections.abc import Mapping, Sequence
-from functools import cache
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from threading import Lock
+from typing import TYPE_CHECKING, Any, ParamSpec
 
-from accord.i18n import _
+from accord.i18n import _, current_language
 from accord.reports.forms import format_chart_day
 from accord.reports.labels import incident_kind_label, message_kind_label, priority_label
 
@@ -39,7 +43,7 @@ _STYLE: dict[Any, Any] = {
 
 
 @cache
-def _style() -> dict[Any, Any]:
+def chart_style() -> dict[Any, Any]:
     """The style with its fonts. The SVG names them all, so the HTML and the PDF pick each glyph's font (Devanagari
     from Noto Sans Devanagari). matplotlib's list of fonts may predate their installation: it learns them here."""
     # matplotlib (with numpy, PIL, fontTools) loads in ~0.8 s: only a report or a chart page draws, so each chart
@@ -57,6 +61,34 @@ def _style() -> dict[Any, Any]:
     return _STYLE | {"font.family": [*(name for name in _FONTS if name in known), "DejaVu Sans"]}
 
 
+Drawing = ParamSpec("Drawing")
+_DRAWN: OrderedDict[bytes, str] = OrderedDict()  # the charts last drawn, by what they were drawn from
+_DRAWN_KEPT = 96  # six reports' charts (16 each), a few megabytes
+_drawn_lock = Lock()
+
+
+def _remembered(draw: Callable[Drawing, str]) -> Callable[Drawing, str]:
+    """A chart is a function of its data, its title and the language of its words: a report printed again (as HTML,
+    then as PDF; in a second language beside the first) is drawn once (0.1–0.4 s a chart)."""
+
+    @wraps(draw)
+    def drawn(*args: Drawing.args, **kwargs: Drawing.kwargs) -> str:
+        described = [draw.__name__, current_language().value, args, kwargs]
+        key = hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).digest()
+        with _drawn_lock:
+            if (uri := _DRAWN.get(key)) is not None:
+                _DRAWN.move_to_end(key)
+                return uri
+        uri = draw(*args, **kwargs)
+        with _drawn_lock:
+            _DRAWN[key] = uri
+            while len(_DRAWN) > _DRAWN_KEPT:
+                _DRAWN.popitem(last=False)
+        return uri
+
+    return drawn
+
+
 def _data_uri(figure: Figure) -> str:
     import matplotlib.pyplot as plt
 
@@ -66,12 +98,13 @@ def _data_uri(figure: Figure) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+@_remembered
 def weekly_volume_chart(weeks: Sequence[dict[str, Any]], title: str) -> str:
     """Opening messages per week (labelled by the Monday it starts on), stacked by kind."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    with plt.rc_context(_style()):
+    with plt.rc_context(chart_style()):
         figure, axes = plt.subplots(figsize=(6.4, 2.2))
         labels = [format_chart_day(w["week"]) for w in weeks]
         bottom = [0] * len(weeks)
@@ -88,11 +121,12 @@ def weekly_volume_chart(weeks: Sequence[dict[str, Any]], title: str) -> str:
         return _data_uri(figure)
 
 
+@_remembered
 def response_time_chart(samples: Mapping[str, Sequence[float]], title: str) -> str:
     """Distribution of hours to first response per priority (box: quartiles; whiskers: 5th–95th percentile)."""
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(_style()):
+    with plt.rc_context(chart_style()):
         figure, axes = plt.subplots(figsize=(3.1, 2.2))
         labels = [name for name, values in samples.items() if values]
         if labels:
@@ -114,11 +148,12 @@ def response_time_chart(samples: Mapping[str, Sequence[float]], title: str) -> s
         return _data_uri(figure)
 
 
+@_remembered
 def within_target_chart(shares: Mapping[str, Sequence[float | None]], parties: Sequence[str], title: str) -> str:
     """Share of requests answered within target, per priority, one bar per sending party."""
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(_style()):
+    with plt.rc_context(chart_style()):
         figure, axes = plt.subplots(figsize=(3.1, 2.2))
         priorities = list(shares)
         width = 0.8 / max(1, len(parties))
@@ -144,12 +179,13 @@ def within_target_chart(shares: Mapping[str, Sequence[float | None]], parties: S
         return _data_uri(figure)
 
 
+@_remembered
 def overview_chart(counts: Mapping[str, Sequence[int]], parties: Sequence[str], title: str) -> str:
     """Requests per focus area, one bar per sending party."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    with plt.rc_context(_style()):
+    with plt.rc_context(chart_style()):
         figure, axes = plt.subplots(figsize=(6.4, 2.2))
         areas = list(counts)
         width = 0.8 / max(1, len(parties))
@@ -173,13 +209,14 @@ def overview_chart(counts: Mapping[str, Sequence[int]], parties: Sequence[str], 
 _OUTCOME_COLOURS = {"held": "#e69138", "approved": "#6aa84f", "refused": "#b00020"}
 
 
+@_remembered
 def disclosure_chart(rows: Sequence[dict[str, Any]], labels: Mapping[str, str], title: str) -> str:
     """Held, approved and refused disclosures per rule family (rows as the report has them), one bar per outcome;
     `labels` names each outcome in the language of the work at hand."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    with plt.rc_context(_style()):
+    with plt.rc_context(chart_style()):
         figure, axes = plt.subplots(figsize=(6.4, 2.2))
         width = 0.8 / len(_OUTCOME_COLOURS)
         for offset, (outcome, colour) in enumerate(_OUTCOME_COLOURS.items()):
@@ -208,12 +245,13 @@ INCIDENT_COLOURS = {
 }
 
 
+@_remembered
 def incident_timeline_chart(months: Sequence[str], counts: Mapping[str, Sequence[int]], title: str) -> str:
     """Incidents per month (months as YYYY-MM, in order), stacked by kind."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    with plt.rc_context(_style()):
+    with plt.rc_context(chart_style()):
         figure, axes = plt.subplots(figsize=(6.4, 2.2))
         bottom = [0] * len(months)
         if months:
