@@ -89,6 +89,12 @@ def _remembered(draw: Callable[Drawing, str]) -> Callable[Drawing, str]:
     return drawn
 
 
+def forget_drawn_charts() -> None:
+    """Draw every chart again from now on (a benchmark's each run measures the drawing)."""
+    with _drawn_lock:
+        _DRAWN.clear()
+
+
 def _data_uri(figure: Figure) -> str:
     import matplotlib.pyplot as plt
 
