@@ -217,9 +217,7 @@ def _preload_deferred_libraries() -> None:
         "accord.reports.render",
     ):
         importlib.import_module(name)
-    import accord.reports.charts
-
-    accord.reports.charts.chart_style()  # matplotlib's fonts and backend chosen once
+    importlib.import_module("accord.reports.charts").chart_style()  # matplotlib's fonts and backend chosen once
 
 
 def _warm_shipped_policies() -> None:

@@ -119,8 +119,9 @@ class DeliveryWorker:
     def run(self, stop: threading.Event) -> None:
         """Deliver until `stop` is set; sleeps only when nothing is due."""
         signal = self.node.urgent_signal if self.urgent_only else self.node.outbox_signal
-        # The lane is woken when urgent traffic is queued, and the other workers take urgent rows first when they
-        # look (retries included): it need not look often on its own.
+        # A worker that does not poll is woken: the lane when urgent traffic is queued (the others take urgent rows
+        # first when they look, retries included), a sibling when the process queues or the poller finds rows due.
+        # Its own look every few seconds is only a safety net.
         idle_s = self.node.settings.outbox_poll_s if self.polls else max(self.node.settings.outbox_poll_s, _LANE_IDLE_S)
         while not stop.is_set():
             try:

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.domain.messages import Priority
+from accord.store.engine import any_row
 from accord.store.tables import channel_counters, messages, outbox
 
 
@@ -127,9 +128,8 @@ def claim_due(
         or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
         *([] if max_rank is None else [outbox.c.rank <= max_rank]),
     ]
-    with engine.connect() as conn:  # a read first: an idle worker's round takes no write lock (on SQLite, the file's)
-        if conn.execute(select(outbox.c.id).where(*due).limit(1)).first() is None:
-            return []
+    if not any_row(engine, outbox.c.id, *due):
+        return []
     with engine.begin() as conn:
         rows = conn.execute(
             select(

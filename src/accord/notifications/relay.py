@@ -25,6 +25,7 @@ from accord.i18n.zones import zone_or_none
 from accord.node import Node
 from accord.notifications.mail import Addressee, compose_mail
 from accord.notifications.rules import notification_rules
+from accord.store.engine import any_row
 from accord.store.tables import messages, notification_mail, notifications, officers
 
 log = structlog.get_logger("accord.notifications")
@@ -64,9 +65,8 @@ def _claim(node: Node, now: datetime, limit: int) -> list[Any]:
     m = notification_mail.c
     lease = now + timedelta(seconds=2 * node.settings.smtp_timeout_s * (limit + 2))
     due = and_(m.next_attempt_at <= now, or_(m.lease_until.is_(None), m.lease_until < now))
-    with node.engine.connect() as conn:  # a read first: with nothing due, no write lock every round
-        if conn.execute(select(m.id).where(due).limit(1)).first() is None:
-            return []
+    if not any_row(node.engine, m.id, due):
+        return []
     with node.engine.begin() as conn:
         rows = conn.execute(
             select(notification_mail, notifications.c.rule, notifications.c.facts, notifications.c.message_id)

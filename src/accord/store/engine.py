@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, select
 
 _WRITER = "accord_writer"
 _BUSY_TIMEOUT_S = 30
@@ -188,6 +188,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_S * 1000}")
     cursor.close()
+
+
+def any_row(engine: Engine, column: ColumnElement[Any], *where: ColumnElement[bool]) -> bool:
+    """Whether a row matches, read on a snapshot. A claim asks this first: with nothing to claim, its round takes no
+    write lock (on SQLite, `engine.begin()` takes the file's, BEGIN IMMEDIATE)."""
+    with engine.connect() as conn:
+        return conn.execute(select(column).where(*where).limit(1)).first() is not None
 
 
 def is_sqlite(engine: Engine) -> bool:
