@@ -50,8 +50,15 @@ def worker_pool(workers: int, preload: Iterable[str], warm: Callable[..., object
     )
 
 
+# Workers do bulk work for their process (a batch screened, a bundle validated): when the cores are busy the process
+# goes first, so that its urgent traffic and its writes are not slowed by its own workers (measured on two cores
+# under a bulk load: the slowest urgent message 452 → 349 ms).
+_WORKER_NICENESS = 10
+
+
 def _start_worker(parent_pid: int, warm: Callable[..., object], args: tuple[Any, ...]) -> None:
     _exit_with(parent_pid)
+    os.nice(_WORKER_NICENESS)
     warm(*args)
     gc.collect()
     gc.freeze()

@@ -53,7 +53,7 @@ from accord.ledger.batch_receipts import verify_delivery_receipt
 from accord.ledger.events import EventType, append_events, event_row
 from accord.ledger.notes import origin_for
 from accord.node import Node
-from accord.store.engine import bulk_item, urgent_writes
+from accord.store.engine import bulk_item, urgent_writes, write_giving_way
 from accord.store.tables import blob_transfers, blobs, messages
 from accord.trust.peer_versions import PeerVersions, load_peer_versions
 from accord.trust.peers import PeerRecord, load_peers
@@ -267,7 +267,20 @@ class DeliveryWorker:
         # The assurances of what is sent: a message's outbox body is its stored content as it leaves.
         assured = {item.ref_id: listed_assurance_refs(bodies[item.id].get("assurances")) for item in sent}
         now = datetime.now(UTC)
-        with self.node.engine.begin() as conn:
+        rows = [
+            event_row(
+                EventType.ENVELOPE_SENT,
+                self.node.node_id,
+                with_refs(
+                    {"ref": item.ref_id, "peer": peer.node_id, "seq": item.seq, "attempt": item.attempts + 1},
+                    assured.get(item.ref_id, {}),
+                ),
+                at=now,
+            )
+            for item in items
+        ]
+
+        def mark(conn: Connection) -> None:
             if sent:
                 conn.execute(
                     update(messages)
@@ -277,21 +290,9 @@ class DeliveryWorker:
                     )
                     .values(state=DeliveryState.SENT.value)
                 )
-            append_events(
-                conn,
-                [
-                    event_row(
-                        EventType.ENVELOPE_SENT,
-                        self.node.node_id,
-                        with_refs(
-                            {"ref": item.ref_id, "peer": peer.node_id, "seq": item.seq, "attempt": item.attempts + 1},
-                            assured.get(item.ref_id, {}),
-                        ),
-                        at=now,
-                    )
-                    for item in items
-                ],
-            )
+            append_events(conn, rows)
+
+        write_giving_way(self.node.engine, mark)  # a routine batch's 200 leaves wait for an urgent writer
 
     def _settle(self, peer: PeerRecord, settled: list[_Settled]) -> None:
         now = datetime.now(UTC)

@@ -56,7 +56,7 @@ from accord.i18n import _
 from accord.ledger.batch_receipts import BatchEntry, batch_receipt_claims, batch_tree, delivery_proof
 from accord.ledger.events import Appended, EventType, append_events, event_row
 from accord.node import Node
-from accord.store.engine import bulk_item, urgent_writes
+from accord.store.engine import bulk_item, give_way, urgent_writes, write_giving_way
 from accord.store.search import insert_messages
 from accord.store.tables import blobs, inbound_envelopes, messages, refused_envelopes
 from accord.trust.peers import PeerRecord, load_peers
@@ -246,8 +246,8 @@ def _store_retrying_conflicts(
     our insert, the unique constraints roll us back and a fresh attempt sees it as a replay or duplicate."""
     for attempt in range(_STORE_ATTEMPTS):
         try:
-            with node.engine.begin() as conn:
-                return _store(node, conn, incoming, batch_digest)
+            # A bulk batch's transaction is cut short, and begun again, for an urgent arrival or message meanwhile.
+            return write_giving_way(node.engine, lambda conn: _store(node, conn, incoming, batch_digest))
         except IntegrityError:
             if attempt == _STORE_ATTEMPTS - 1:
                 raise
@@ -430,6 +430,7 @@ def _store(
     batch_refs: set[str] = set()
     # Originals before what refers to them, so a message and its withdrawal may travel in one batch.
     for item in sorted(incoming, key=lambda i: bool(i.message is not None and i.message.refers_to)):
+        give_way(conn)
         ref_row = prior.get(item.ref_id)
         if item.envelope.jti in seen_jti:
             results[item.index] = EnvelopeResult(

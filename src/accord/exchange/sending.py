@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -57,7 +57,7 @@ from accord.policy.engine import DisclosureDecision, DisclosurePolicy, Principal
 from accord.policy.offences import offence_taxonomy, statutes_of
 from accord.policy.screens import Evidence
 from accord.policy.screens.offences import OFFENCE_REQUIRED_KINDS
-from accord.store.engine import bulk_item, urgent_writes
+from accord.store.engine import bulk_item, give_way, urgent_writes, write_giving_way
 from accord.store.search import insert_messages, message_words
 from accord.store.tables import blobs, message_attachments, messages
 from accord.trust.peers import PeerRecord, peer_for_party
@@ -95,12 +95,17 @@ def send_messages(
     with urgent_writes() if urgent else nullcontext():
         with node.engine.connect() as conn:
             ahead = _decide_ahead(node, conn, officer, drafts, now, workers)
-        with node.engine.begin() as conn:
+
+        def store(conn: Connection) -> list[Queued]:
             peer = peer_for_party(node, conn, node.party.other)
-            built = [
-                _built_again(node, conn, officer, draft, early, now) for draft, early in zip(drafts, ahead, strict=True)
-            ]
-            queued = _decide_and_queue(node, conn, officer, peer, built, now, ahead)
+            built = []
+            for draft, early in zip(drafts, ahead, strict=True):
+                give_way(conn)
+                built.append(_built_again(node, conn, officer, draft, early, now))
+            return _decide_and_queue(node, conn, officer, peer, built, now, ahead)
+
+        # A bulk batch's transaction is cut short, and begun again, for an urgent message that comes meanwhile.
+        queued = write_giving_way(node.engine, store)
     node.wake_delivery(urgent=any(_urgent(q) for q in queued))
     return queued
 
@@ -357,34 +362,47 @@ def _decide_and_queue(
     principal = _principal(node, officer)
     early = ahead if ahead is not None else [None] * len(built)
     evidence = gather_evidence_for(node, conn, built)
+    give_way(conn)
     decisions = [_decision(node, m, principal, e, a) for m, e, a in zip(built, evidence, early, strict=True)]
-    allowed = [m for m, d in zip(built, decisions, strict=True) if d.verdict is Verdict.ALLOW]
     # What was worked out ahead for the same message (and, for the decision, the same decision) is used as it is.
     same = {m.id: a for m, a in zip(built, early, strict=True) if a is not None and a.message is m}
     contents = {m.id: same[m.id].content if m.id in same else canonical_json(m.model_dump(mode="json")) for m in built}
-    seqs = dict(
-        zip(
-            [m.id for m in allowed],
-            enqueue(
-                conn,
-                node.node_id,
-                peer.node_id,
-                [
-                    OutboxEntry(OutboxKind.MESSAGE, m.id, m.priority.outbox_rank, contents[m.id].decode())
-                    for m in allowed
-                ],
-            ),
-            strict=True,
-        )
-    )
-    queued = [Queued(m, STATE_FOR_VERDICT[d.verdict], d, seqs.get(m.id)) for m, d in zip(built, decisions, strict=True)]
     due = channel_due(conn, node.node_id, peer.node_id, now)
+    queued: list[Queued] = []
+    # In slices, each stored and logged whole before the next: a large batch's transaction may then give way to an
+    # urgent writer between two slices (`write_giving_way`), instead of only after all of it.
+    for first in range(0, len(built), _SLICE):
+        give_way(conn)
+        part = [(m, d) for m, d in zip(built[first : first + _SLICE], decisions[first : first + _SLICE], strict=True)]
+        queued += _queue_slice(node, conn, officer, peer, part, now, due, contents, same)
+    return queued
+
+
+# Messages of a batch stored and logged together (see `_decide_and_queue`).
+_SLICE = 50
+
+
+def _queue_slice(
+    node: Node,
+    conn: Connection,
+    officer: Officer,
+    peer: PeerRecord,
+    decided: Sequence[tuple[Message, DisclosureDecision]],
+    now: datetime,
+    due: datetime,
+    contents: Mapping[str, bytes],
+    same: Mapping[str, _Ahead],
+) -> list[Queued]:
+    allowed = [m for m, d in decided if d.verdict is Verdict.ALLOW]
+    entries = [OutboxEntry(OutboxKind.MESSAGE, m.id, m.priority.outbox_rank, contents[m.id].decode()) for m in allowed]
+    seqs = dict(zip([m.id for m in allowed], enqueue(conn, node.node_id, peer.node_id, entries), strict=True))
+    queued = [Queued(m, STATE_FOR_VERDICT[d.verdict], d, seqs.get(m.id)) for m, d in decided]
     insert_messages(
         conn,
         [_outgoing_row(q, contents[q.message.id], now, due) for q in queued],
-        {message_id: ahead.words for message_id, ahead in same.items()},
+        {q.message.id: same[q.message.id].words for q in queued if q.message.id in same},
     )
-    link_attachments(conn, built)
+    link_attachments(conn, [q.message for q in queued])
     mark_answered(conn, [q.message for q in queued if q.state is DeliveryState.QUEUED], now)
     rows = []
     for q in queued:

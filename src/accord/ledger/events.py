@@ -22,10 +22,13 @@ from accord.ledger.leaves import TIME_FORMAT as TIME_FORMAT
 from accord.ledger.leaves import EventType as EventType
 from accord.ledger.leaves import leaf_bytes, leaf_record
 from accord.ledger.tree import EMPTY_ROOT, leaf_hash, node_hash, parents_completed
+from accord.store.engine import give_way
 from accord.store.tables import events, ledger_head, ledger_nodes
 
 # An event's refs are ids, counts and names; a few events list several (a declared restore, the checkpoints it lost).
 RefValue = str | int | Sequence[Mapping[str, str | int]] | None
+# A bulk write appending many leaves may stop for an urgent writer (`give_way`) this often.
+_GIVE_WAY_EVERY = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,8 @@ def append_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> Appended:
     known = _frontier(conn, start)
     records, new_nodes, hashes = [], [], []
     for offset, row in enumerate(rows):
+        if offset % _GIVE_WAY_EVERY == 0:
+            give_way(conn)
         index = start + offset
         record = leaf_record(index, row["at"], row["type"], row["actor"], row["refs"], row["payload_sha256"])
         leaf = leaf_hash(leaf_bytes(record))

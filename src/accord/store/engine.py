@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, select
 
 _WRITER = "accord_writer"
+_GATE = "accord_gate"  # a write transaction's connection: the gate its thread took, if it took one
+_GIVES_WAY = "accord_gives_way"  # a write transaction's connection: it may be cut short at `give_way` points
+_T = TypeVar("_T")
 _BUSY_TIMEOUT_S = 30
 _GATE_WAIT_S = _BUSY_TIMEOUT_S
 
@@ -121,11 +124,15 @@ class _WriterGate:
         self._holder: int | None = None
         self._urgent_waiting = 0
 
+    def urgent_waiting(self) -> bool:
+        return self._urgent_waiting > 0  # (read unlocked: a stale answer moves a give-way point by one)
+
     @contextmanager
-    def held(self) -> Iterator[None]:
+    def held(self) -> Iterator[bool]:
+        """Whether this thread took the gate (not when the thread holds it already, or waited as long as SQLite)."""
         me = threading.get_ident()
         if self._holder == me:  # a write begun inside a write: SQLite's own lock decides, as without the gate
-            yield
+            yield False
             return
         urgent = _PRECEDENCE.is_urgent()
         deadline = time.monotonic() + _GATE_WAIT_S
@@ -142,10 +149,10 @@ class _WriterGate:
             finally:
                 self._urgent_waiting -= urgent
         if self._holder != me:  # waited as long as SQLite would: its lock decides, and fails as it would
-            yield
+            yield False
             return
         try:
-            yield
+            yield True
         finally:
             with self._condition:
                 self._holder = None
@@ -171,13 +178,53 @@ def _sqlite_begin(conn: Connection) -> None:
 
 @contextmanager
 def _begin_immediate(engine: Engine, gate: _WriterGate) -> Iterator[Connection]:
-    with gate.held(), _PRECEDENCE.writing(), engine.connect() as conn:
+    with gate.held() as took, _PRECEDENCE.writing(), engine.connect() as conn:
         conn.info[_WRITER] = True
+        if took:
+            conn.info[_GATE] = gate
         try:
             with conn.begin():
                 yield conn
         finally:
-            conn.info.pop(_WRITER, None)
+            for key in (_WRITER, _GATE, _GIVES_WAY):
+                conn.info.pop(key, None)
+
+
+class _GaveWay(Exception):
+    """A bulk write cut short at a `give_way` point for an urgent writer of its process: rolled back, run again."""
+
+
+# A bulk write gives way at most this many times; then it runs to its end whoever waits. Each time costs the work
+# done so far, so urgent traffic delays bulk work, it never stops it.
+_GIVE_WAY_TIMES = 8
+
+
+def write_giving_way(engine: Engine, work: Callable[[Connection], _T]) -> _T:
+    """`work(conn)` in a write transaction that urgent writers of this process need not wait for: at each of the
+    work's `give_way` points, while an urgent writer waits for SQLite's lock (an urgent message's own store, the
+    urgent lane's claim), the transaction is rolled back and the work begun again once the urgent writers are
+    through. A writer is not interrupted otherwise, and a bulk batch of 500 drafts held the lock for 0.2–0.5 s
+    under load: every urgent message that came meanwhile waited for all of it. `work` must be safe to begin again:
+    it writes only through `conn` and changes nothing it is given. Nothing changes on PostgreSQL (its writers do
+    not wait for each other) nor for urgent work."""
+    for _attempt in range(_GIVE_WAY_TIMES):
+        try:
+            with engine.begin() as conn:
+                gate = conn.info.get(_GATE)
+                if gate is not None and not _PRECEDENCE.is_urgent():
+                    conn.info[_GIVES_WAY] = gate
+                return work(conn)
+        except _GaveWay:
+            continue  # the gate lets the urgent writers waiting in before this one
+    with engine.begin() as conn:
+        return work(conn)
+
+
+def give_way(conn: Connection) -> None:
+    """A point where a write begun by `write_giving_way` stops for an urgent writer waiting; elsewhere nothing."""
+    gate = conn.info.get(_GIVES_WAY)
+    if gate is not None and gate.urgent_waiting():
+        raise _GaveWay
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
