@@ -6,26 +6,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
 from accord.store import engine as store_engine
-from accord.store.engine import bulk_item, make_engine, urgent_writes
+from accord.store.engine import bulk_item, urgent_writes
 
 WAIT_S = 10.0  # a test that should not see the limit sets it long: the order it checks is then not a race
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    made = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
-    with made.begin() as conn:
-        conn.execute(text("CREATE TABLE log (n INTEGER PRIMARY KEY, who TEXT)"))
-    yield made
-    made.dispose()
 
 
 Holder = tuple[threading.Thread, threading.Event, list[str]]

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Connection, Engine, text
@@ -18,15 +17,6 @@ from accord.store.engine import give_way, make_engine, urgent_writes, write_givi
 from tests.conftest import PG_ADMIN_DSN, postgres_reachable
 
 WAIT_S = 10.0
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    made = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
-    with made.begin() as conn:
-        conn.execute(text("CREATE TABLE log (n INTEGER PRIMARY KEY, who TEXT)"))
-    yield made
-    made.dispose()
 
 
 def _stored(engine: Engine) -> list[str]:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, func, select
 
-from accord.directory.officers import Officer, Role, create_officer
+from accord.directory.officers import Officer
 from accord.domain.drafts import MessageDraft
 from accord.exchange import sending
 from accord.exchange.sending import Queued
@@ -22,18 +20,7 @@ from accord.ledger.tree import node_hash
 from accord.node import Node
 from accord.store import engine as store_engine
 from accord.store.tables import events, ledger_head, messages, outbox
-from tests.integration.nodes import PASSWORD, draft
-from tests.ledger.pairs import open_pair
-
-
-@pytest.fixture
-def canada(tmp_path: Path) -> Iterator[tuple[Node, Officer]]:
-    pair = open_pair(tmp_path, None, None)  # SQLite; the peer's address answers nothing, so sent messages wait
-    try:
-        yield pair.ca, create_officer(pair.ca, "ca.rcmp", PASSWORD, "Constable", "RCMP", frozenset({Role.OFFICER}))
-    finally:
-        pair.ca.close()
-        pair.india.close()
+from tests.integration.nodes import draft
 
 
 def _root_of(leaves: list[bytes]) -> bytes:

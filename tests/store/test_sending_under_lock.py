@@ -6,31 +6,19 @@ from what the database now holds, and when a check now fails the whole batch is 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
-from accord.directory.officers import Officer, Role, create_officer
+from accord.directory.officers import Officer
 from accord.domain.drafts import MessageDraft
 from accord.errors import InvalidInput
 from accord.exchange import sending
 from accord.node import Node
 from accord.store.tables import messages
-from tests.integration.nodes import PASSWORD, draft
-from tests.ledger.pairs import open_pair
-
-
-@pytest.fixture
-def canada(tmp_path: Path) -> Iterator[tuple[Node, Officer]]:
-    pair = open_pair(tmp_path, None, None)  # SQLite; the peer's address answers nothing, so sent messages wait
-    try:
-        yield pair.ca, create_officer(pair.ca, "ca.rcmp", PASSWORD, "Constable", "RCMP", frozenset({Role.OFFICER}))
-    finally:
-        pair.ca.close()
-        pair.india.close()
+from tests.integration.nodes import draft
 
 
 def ahead_then(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None]) -> list[str]:
