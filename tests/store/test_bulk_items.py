@@ -59,15 +59,17 @@ def test_a_bulk_item_waits_while_another_thread_does_urgent_work(monkeypatch: py
     assert order == ["held", "bulk"]
 
 
-def test_a_bulk_item_goes_on_beside_a_routine_writer_until_an_urgent_one_waits_for_it(
+def test_a_bulk_item_waits_while_another_thread_writes_and_an_urgent_writer_goes_before_it(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A routine write alone slows nobody who must not wait: bulk items go on. Once an urgent writer waits for its
-    lock, they give way, so that the routine writer has the interpreter to itself and lets the urgent one in."""
+    """While another thread holds SQLite's writer lock, bulk items wait, so that the writer (which lets go of the
+    interpreter at every row) has it to itself and lets the other writers in sooner; an urgent writer waiting for the
+    lock goes before them."""
     monkeypatch.setattr(store_engine, "_GIVE_WAY_S", WAIT_S)
     holder, release, order = _holding(engine.begin)
-    _bulk(order, "beside the routine writer").join(5)
-    assert order == ["beside the routine writer"]
+    bulk = _bulk(order)
+    time.sleep(0.3)
+    assert order == []  # waiting for the routine writer
 
     def urgent_writer() -> None:
         with urgent_writes(), engine.begin() as conn:
@@ -77,13 +79,31 @@ def test_a_bulk_item_goes_on_beside_a_routine_writer_until_an_urgent_one_waits_f
     urgent = threading.Thread(target=urgent_writer)
     urgent.start()
     time.sleep(0.3)  # waiting for the routine writer's lock
-    bulk = _bulk(order)
-    time.sleep(0.3)
-    assert order == ["beside the routine writer"]
+    assert order == []
     release.set()
     for thread in (holder, urgent, bulk):
         thread.join(5)
-    assert order == ["beside the routine writer", "held", "urgent", "bulk"]
+    assert order == ["held", "urgent", "bulk"]
+
+
+def test_a_bulk_item_beside_a_writer_waits_no_longer_than_its_limit(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_engine, "_GIVE_WAY_S", 0.05)
+    holder, release, order = _holding(engine.begin)
+    _bulk(order).join(5)
+    assert order == ["bulk"]  # went on while the write still held
+    release.set()
+    holder.join(5)
+    assert order == ["bulk", "held"]
+
+
+def test_a_writer_s_own_bulk_items_do_not_wait_for_it(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_engine, "_GIVE_WAY_S", WAIT_S)
+    started = time.monotonic()
+    with engine.begin() as conn, bulk_item():
+        conn.execute(text("INSERT INTO log (who) VALUES ('own item')"))
+    assert time.monotonic() - started < 1.0
 
 
 def test_a_bulk_item_waits_no_longer_than_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -145,8 +165,9 @@ def test_a_writer_that_runs_bulk_items_does_not_wait_for_an_item_waiting_for_its
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An item that writes waits for the writer's lock while it has the bulk turn; the writer holding the lock runs
-    bulk items of its own: it must not wait for that turn (the two would wait for each other for ever)."""
-    monkeypatch.setattr(store_engine, "_GIVE_WAY_S", WAIT_S)
+    bulk items of its own: it must not wait for that turn (the two would wait for each other for ever). (The item
+    first waits its limit for the writer, as every bulk item beside a writer does, then takes the turn.)"""
+    monkeypatch.setattr(store_engine, "_GIVE_WAY_S", 0.05)
     holder_inside, item_waiting, order = threading.Event(), threading.Event(), list[str]()
 
     def writer() -> None:
