@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 
 from accord.store import engine as store_engine
-from accord.store.engine import give_way, make_engine, urgent_writes, write_giving_way
+from accord.store.engine import give_way, make_engine, urgent_writer_waiting, urgent_writes, write_giving_way
 from tests.conftest import PG_ADMIN_DSN, postgres_reachable
 
 WAIT_S = 10.0
@@ -41,11 +41,6 @@ def _until(condition: Callable[[], bool]) -> None:
         time.sleep(0.005)
 
 
-def _urgent_waiting(conn: Connection) -> bool:
-    gate = conn.info.get(store_engine._GATE)
-    return gate is not None and gate.urgent_waiting()
-
-
 def test_a_bulk_write_gives_way_to_an_urgent_writer_and_is_stored_once_after_it(engine: Engine) -> None:
     attempts: list[int] = []
     urgent: list[threading.Thread] = []
@@ -55,7 +50,7 @@ def test_a_bulk_write_gives_way_to_an_urgent_writer_and_is_stored_once_after_it(
         conn.execute(text("INSERT INTO log (who) VALUES ('bulk, first half')"))
         if len(attempts) == 1:
             urgent.append(_urgent_writer(engine, "urgent"))
-            _until(lambda: _urgent_waiting(conn))
+            _until(lambda: urgent_writer_waiting(conn))
         give_way(conn)
         conn.execute(text("INSERT INTO log (who) VALUES ('bulk, second half')"))
         return "stored"
@@ -76,7 +71,7 @@ def test_a_bulk_write_gives_way_a_bounded_number_of_times_then_runs_to_its_end(
     def bulk(conn: Connection) -> None:
         attempts.append(len(attempts) + 1)
         urgent.append(_urgent_writer(engine, f"urgent {len(attempts)}"))
-        _until(lambda: _urgent_waiting(conn))
+        _until(lambda: urgent_writer_waiting(conn))
         give_way(conn)  # the fourth time it is not cut short, with an urgent writer waiting all the same
         conn.execute(text("INSERT INTO log (who) VALUES ('bulk')"))
 
@@ -112,7 +107,7 @@ def test_a_write_gives_way_neither_to_routine_writers_nor_within_urgent_work(eng
     def urgent_bulk(conn: Connection) -> None:
         conn.execute(text("INSERT INTO log (who) VALUES ('urgent bulk')"))
         waiting = _urgent_writer(engine, "another urgent")
-        _until(lambda: _urgent_waiting(conn))
+        _until(lambda: urgent_writer_waiting(conn))
         give_way(conn)  # urgent work does not give way: the other urgent writer waits its turn
         waiting_threads.append(waiting)
 
@@ -142,7 +137,7 @@ def test_a_give_way_point_outside_such_a_write_does_nothing(engine: Engine) -> N
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO log (who) VALUES ('plain write')"))
         urgent.append(_urgent_writer(engine, "urgent"))
-        _until(lambda: _urgent_waiting(conn))
+        _until(lambda: urgent_writer_waiting(conn))
         give_way(conn)
     urgent[0].join(WAIT_S)
     assert _stored(engine) == ["plain write", "urgent"]

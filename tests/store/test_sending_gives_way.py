@@ -18,7 +18,7 @@ from accord.exchange.sending import Queued
 from accord.ledger.events import tree_root
 from accord.ledger.tree import node_hash
 from accord.node import Node
-from accord.store import engine as store_engine
+from accord.store.engine import urgent_writer_waiting
 from accord.store.tables import events, ledger_head, messages, outbox
 from tests.integration.nodes import draft
 
@@ -52,7 +52,7 @@ def test_an_urgent_message_sent_while_a_batch_is_stored_goes_first_and_the_batch
             urgent_thread.append(threading.Thread(target=send_urgent))
             urgent_thread[0].start()
             deadline = time.monotonic() + 10
-            while not conn.info[store_engine._GIVES_WAY].urgent_waiting():
+            while not urgent_writer_waiting(conn):
                 assert time.monotonic() < deadline, "the urgent message never waited for the lock"
                 time.sleep(0.005)
         return stored

@@ -39,7 +39,7 @@ from accord.exchange.uploads import (
 )
 from accord.exchange.wake import accept_hello
 from accord.exchange.witnessing import countersign
-from accord.http.dependencies import NodeDep, get_screen_workers, read_capped_body
+from accord.http.dependencies import NodeDep, ScreenWorkersDep, read_capped_body
 from accord.http.openapi import problems, request_body
 from accord.http.problems import PROBLEM_MEDIA_TYPE, problem_body, request_id_of
 from accord.http.sources import request_source
@@ -159,7 +159,7 @@ def _signed_request(what: str) -> dict[str, Any]:
     openapi_extra=request_body({"application/json": {"schema": _ENVELOPE_BATCH}}, "sealed envelopes, 1 to 2000")
     | _announced_upload("the batch's size and SHA-256 (accord-envelope-batch+jws)"),
 )
-async def receive_envelopes(node: NodeDep, request: Request) -> JSONResponse:
+async def receive_envelopes(node: NodeDep, request: Request, workers: ScreenWorkersDep) -> JSONResponse:
     """Verify and store each envelope; answer a signed receipt or a problem per envelope.
 
     The batch is authenticated before its body is read (see `accord.exchange.uploads`): its upload token
@@ -178,7 +178,7 @@ async def receive_envelopes(node: NodeDep, request: Request) -> JSONResponse:
             parsed = _parse_batch(await _read_batch(request, batch))
             if isinstance(parsed, str):  # a batch that does not decrypt is refused as a whole, like a bad body
                 results = await run_in_threadpool(
-                    accept_batch, node, parsed, source=request_source(request), workers=get_screen_workers(request)
+                    accept_batch, node, parsed, source=request_source(request), workers=workers
                 )
         except AccordError as problem:
             await run_in_threadpool(
@@ -187,7 +187,7 @@ async def receive_envelopes(node: NodeDep, request: Request) -> JSONResponse:
             raise
         if not isinstance(parsed, str):
             results = await run_in_threadpool(
-                accept_envelopes, node, parsed, source=request_source(request), workers=get_screen_workers(request)
+                accept_envelopes, node, parsed, source=request_source(request), workers=workers
             )
     finally:
         slots.release()

@@ -29,17 +29,13 @@ async def get_node(request: Request) -> Node:
 NodeDep = Annotated[Node, Depends(get_node)]
 
 
-def get_screen_workers(request: Request) -> ScreenWorkers | None:
+async def get_screen_workers(request: Request) -> ScreenWorkers | None:
     """The node process's screen workers; None in an app built without them (bulk batches are screened in process)."""
     workers: ScreenWorkers | None = getattr(request.app.state, "screen_workers", None)
     return workers
 
 
-async def _screen_workers(request: Request) -> ScreenWorkers | None:
-    return get_screen_workers(request)
-
-
-ScreenWorkersDep = Annotated[ScreenWorkers | None, Depends(_screen_workers)]
+ScreenWorkersDep = Annotated[ScreenWorkers | None, Depends(get_screen_workers)]
 
 
 def current_officer(node: NodeDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Officer:

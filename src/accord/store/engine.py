@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, 
 
 _WRITER = "accord_writer"
 _GATE = "accord_gate"  # a write transaction's connection: the gate its thread took, if it took one
-_GIVES_WAY = "accord_gives_way"  # a write transaction's connection: it may be cut short at `give_way` points
+_GIVES_WAY = "accord_gives_way"  # a write transaction's connection: it may be cut short at `give_way` points (True)
 _T = TypeVar("_T")
 _BUSY_TIMEOUT_S = 30
 _GATE_WAIT_S = _BUSY_TIMEOUT_S
@@ -222,9 +222,8 @@ def write_giving_way(engine: Engine, work: Callable[[Connection], _T]) -> _T:
     for _attempt in range(_GIVE_WAY_TIMES):
         try:
             with engine.begin() as conn:
-                gate = conn.info.get(_GATE)
-                if gate is not None and not _PRECEDENCE.is_urgent():
-                    conn.info[_GIVES_WAY] = gate
+                if _GATE in conn.info and not _PRECEDENCE.is_urgent():
+                    conn.info[_GIVES_WAY] = True
                 return work(conn)
         except _GaveWay:
             continue  # the gate lets the urgent writers waiting in before this one
@@ -234,9 +233,15 @@ def write_giving_way(engine: Engine, work: Callable[[Connection], _T]) -> _T:
 
 def give_way(conn: Connection) -> None:
     """A point where a write begun by `write_giving_way` stops for an urgent writer waiting; elsewhere nothing."""
-    gate = conn.info.get(_GIVES_WAY)
-    if gate is not None and gate.urgent_waiting():
+    if conn.info.get(_GIVES_WAY) and urgent_writer_waiting(conn):
         raise _GaveWay
+
+
+def urgent_writer_waiting(conn: Connection) -> bool:
+    """Whether, while this connection's transaction holds SQLite's writer lock, an urgent writer of the process waits
+    for it (never on PostgreSQL)."""
+    gate: _WriterGate | None = conn.info.get(_GATE)
+    return gate is not None and gate.urgent_waiting()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
