@@ -112,3 +112,37 @@ def test_the_fast_path_gives_exactly_the_rfc8785_bytes(value: dict[str, Any]) ->
             canonical_json(value)
         return
     assert canonical_json(value) == expected
+
+
+_ESCAPE_SAMPLES = [*range(0x800), 0x2028, 0x2029, 0xFEFF, 0xFFFD, 0xFFFF, 0x1F600, 0x10FFFF]
+
+
+@pytest.mark.parametrize("block", range(0, len(_ESCAPE_SAMPLES), 256))
+def test_every_character_is_escaped_or_written_as_rfc8785_does(block: int) -> None:
+    import rfc8785
+
+    for code_point in _ESCAPE_SAMPLES[block : block + 256]:
+        text = chr(code_point)
+        value = {"k": f"{text}a{text}", "l": [text]}
+        assert canonical_json(value) == bytes(rfc8785.dumps(value)), hex(code_point)
+
+
+def test_enums_and_other_subclasses_are_encoded_as_their_values() -> None:
+    from enum import IntEnum, StrEnum
+
+    class Level(StrEnum):
+        SECRET = "Secret"
+
+    class Rank(IntEnum):
+        HIGH = 3
+
+    assert canonical_json({"level": Level.SECRET, "rank": Rank.HIGH, "t": ("x",)}) == (
+        b'{"level":"Secret","rank":3,"t":["x"]}'
+    )
+
+
+def test_nesting_deeper_than_the_fast_encoder_goes_is_still_encoded() -> None:
+    deep: list[Any] = []
+    for _ in range(300):
+        deep = [deep]
+    assert canonical_json({"d": deep}) == b'{"d":' + b"[" * 301 + b"]" * 301 + b"}"
