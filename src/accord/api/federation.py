@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -67,7 +67,7 @@ class MalformedJson(AccordError):
 def _parse_batch(raw: bytes) -> list[tuple[str | None, str]] | str:
     """The envelopes of a version-1 batch, (ref, token) each; or the sealed batch of version 2 (`{"batch": JWE}`)."""
     try:
-        payload = json.loads(raw)
+        payload = orjson.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise MalformedJson(_("cannot parse JSON: {exc}").format(exc=exc)) from exc
     if isinstance(payload, dict) and "batch" in payload and "envelopes" not in payload:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from joserfc import jwe
 from joserfc.errors import JoseError
 from joserfc.jwk import GuestProtocol, OKPKey
@@ -137,7 +137,7 @@ def sign_envelope(claims: dict[str, Any], sender: NodeKeys) -> str:
 
 def seal_batch(signed: Sequence[str], recipient: PublicKeys) -> str:
     """Version 2: one JWE (one ECDH-ES agreement, one AES-GCM pass) around the JWS of every envelope of the batch."""
-    plaintext = json.dumps({"envelopes": list(signed)}, separators=(",", ":")).encode()
+    plaintext = orjson.dumps({"envelopes": list(signed)})
     return _encrypt(plaintext, BATCH_CTY, recipient)
 
 
@@ -180,7 +180,7 @@ def open_batch(token: str, own_keys: NodeKeys) -> list[str]:
             _("a batch is a JWE of content type {expected}, not {cty}").format(expected=BATCH_CTY, cty=str(cty)[:80])
         )
     try:
-        envelopes = json.loads(plaintext).get("envelopes")
+        envelopes = orjson.loads(plaintext).get("envelopes")
     except (ValueError, AttributeError, RecursionError) as exc:
         raise MalformedArtefact(_("a batch's plaintext is {{'envelopes': [JWS, …]}}")) from exc
     if (

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from joserfc import jws
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import OKPKey
@@ -123,7 +124,7 @@ def _verified_claims(parsed: jws.CompactSignature, registry: jws.JWSRegistry, ke
     if not valid:
         raise _bad_signature(key, BadSignatureError())
     try:
-        claims = json.loads(parsed.payload)
+        claims = orjson.loads(parsed.payload)  # stricter than json.loads only on what is not canonical anyway
         canonical = canonical_json(claims)
     except (ValueError, RecursionError) as exc:
         raise MalformedArtefact(_("signed payload is not canonical JSON: {exc}").format(exc=exc)) from exc

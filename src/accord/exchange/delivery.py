@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import structlog
 from sqlalchemy import Connection, bindparam, case, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -178,7 +179,7 @@ class DeliveryWorker:
             self._settle(peer, [_Settled(item, retry_error=error, channel_down=True) for item in items])
             return
         version = negotiated.envelope
-        bodies = {item.id: json.loads(item.body) for item in items}
+        bodies = {item.id: orjson.loads(item.body) for item in items}
         blocked = self._push_attachments(peer, version, items, bodies)
         ready = [item for item in items if item.id not in blocked]
         settled = [_Settled(item, retry_error=blocked[item.id]) for item in items if item.id in blocked]
@@ -206,7 +207,7 @@ class DeliveryWorker:
             for item in items:
                 with bulk_item():
                     signed.append(sign_envelope(self._claims(peer, version, item, bodies), self.node.keys))
-            return json.dumps({"batch": seal_batch(signed, peer.pinned.keys)}, separators=(",", ":")).encode()
+            return orjson.dumps({"batch": seal_batch(signed, peer.pinned.keys)})
         envelopes = [
             {
                 "ref": item.ref_id,
@@ -214,7 +215,7 @@ class DeliveryWorker:
             }
             for item in items
         ]
-        return json.dumps({"envelopes": envelopes}, separators=(",", ":")).encode()
+        return orjson.dumps({"envelopes": envelopes})
 
     def _post(self, peer: PeerRecord, version: int, items: list[OutboxItem], bodies: _Bodies) -> list[_Settled]:
         batch = self._body(peer, version, items, bodies)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import Connection, Row, and_, case, func, literal, or_, select, update
 from uuid6 import uuid7
 
@@ -121,12 +122,12 @@ def reader_for(node: Node, officer: Officer) -> Reader:
 
 def read_attributes(node: Node, row: Row[Any]) -> dict[str, Any]:
     """What the read policies decide on: who holds the message here, whose mail it is, and its markings."""
-    handling = json.loads(row.content).get("handling", {})
+    handling = orjson.loads(row.content).get("handling", {})
     outgoing = row.direction == Direction.OUTGOING.value
     named = set(handling.get("named_recipients") or ())
     if row.recipient_officer:
         named.add(row.recipient_officer)
-    forwarded = json.loads(row.forwarded_to or "{}")
+    forwarded = orjson.loads(row.forwarded_to or "{}")
     return {
         "holder_party": node.party.value,
         "direction": row.direction,

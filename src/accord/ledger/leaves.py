@@ -3,11 +3,12 @@ offline verifier rebuilds leaves from an audit bundle with nothing but this modu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 from accord.crypto.canonical import canonical_json
 
@@ -97,7 +98,7 @@ def leaf_record(
         "at": at.astimezone(UTC).strftime(TIME_FORMAT),
         "type": type_,
         "actor": actor,
-        "refs": json.loads(refs) if isinstance(refs, str) else refs,
+        "refs": orjson.loads(refs) if isinstance(refs, str) else refs,
         "payload_sha256": payload_sha256,
     }
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from accord.directory.officers import Officer, officer_from_row
 from accord.domain.notification_rules import Audience, NotificationRule
@@ -57,8 +58,14 @@ def _reader_check(node: Node, occurrence: Occurrence) -> Callable[[Officer], boo
     if occurrence.message is None:
         return lambda officer: True
     message = occurrence.message
-    held = [(message.id, read_attributes(node, message), message)]  # the inbox's rule, its attributes read once
-    return lambda officer: bool(readable_by(node, officer, held))
+    held: list[tuple[str, dict[str, Any], Row[Any]]] = []  # the inbox's rule; its attributes read once, if ever asked
+
+    def may_read(officer: Officer) -> bool:
+        if not held:
+            held.append((message.id, read_attributes(node, message), message))
+        return bool(readable_by(node, officer, held))
+
+    return may_read
 
 
 def mutes(conn: Connection) -> dict[str, set[str]]:

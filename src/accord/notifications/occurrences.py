@@ -3,12 +3,12 @@ the transaction that made it) and from the received messages whose deadline draw
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Row, select
 
 from accord.domain.messages import Amendment, DeliveryState, Direction
@@ -58,7 +58,7 @@ def message_facts(row: Row[Any]) -> dict[str, Any]:
 
 def occurrences_in(node: Node, conn: Connection, events: Sequence[Row[Any]]) -> list[Occurrence]:
     """The occurrences the ledger's new leaves record, in ledger order."""
-    parsed = [(event, json.loads(event.refs)) for event in events]
+    parsed = [(event, orjson.loads(event.refs)) for event in events]
     received = _ReceivedRows.read(
         conn, [str(refs.get("ref")) for event, refs in parsed if _received_message(event, refs)]
     )
