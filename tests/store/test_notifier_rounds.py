@@ -18,6 +18,7 @@ from accord.config import load_settings, write_node_file
 from accord.directory.officers import Role, create_officer
 from accord.domain.parties import Party
 from accord.ledger.alarms import AlarmKind, raise_alarm
+from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.notifications import worker
 from accord.notifications.occurrences import occurrences_in
@@ -73,6 +74,19 @@ def test_a_round_reads_at_most_its_limit_and_the_next_goes_on_from_there(node: N
     assert position(node) == start + 4
     assert worker.notify_new_events(node, limit=4) == 3
     assert len(made(node)) == 14
+
+
+def test_leaves_no_notice_is_about_are_not_read_but_the_position_moves_past_them(node: Node) -> None:
+    with node.engine.begin() as conn:
+        for n in range(6):
+            append_event(conn, EventType.ACCESS_DENIED, "ca.ops.one", {"message": f"m-{n}"})
+    alarms(node, 2)
+    start = position(node)
+    assert worker.notify_new_events(node, limit=4) == 4  # four leaves of no concern to anyone
+    assert position(node) == start + 4 and made(node) == []
+    assert worker.notify_new_events(node, limit=4) == 4  # two more, then the two alarms
+    assert position(node) == start + 8 and len(made(node)) == 4
+    assert worker.notify_new_events(node, limit=4) == 0
 
 
 def test_a_round_stores_nothing_when_another_notifier_moved_the_position_meanwhile(

@@ -56,8 +56,22 @@ def message_facts(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def occurrences_in(node: Node, conn: Connection, events: Sequence[Row[Any]]) -> list[Occurrence]:
-    """The occurrences the ledger's new leaves record, in ledger order."""
+Leaf = Row[*tuple[Any, ...]]  # a row of `events`: its id, type and refs at least
+
+# The leaves `_occurrence` may tell of: the notifier reads only these (a drained backlog leaves thousands of others).
+TOLD_OF = frozenset(
+    {
+        EventType.ENVELOPE_RECEIVED,
+        EventType.POLICY_DECIDED,
+        EventType.REVIEW_DECIDED,
+        EventType.WORKPLAN_PROPOSED,
+        EventType.LEDGER_ALARM,
+    }
+)
+
+
+def occurrences_in(node: Node, conn: Connection, events: Sequence[Leaf]) -> list[Occurrence]:
+    """The occurrences the ledger's new leaves record, in ledger order (each leaf: its id, type and refs)."""
     parsed = [(event, orjson.loads(event.refs)) for event in events]
     received = _ReceivedRows.read(
         conn, [str(refs.get("ref")) for event, refs in parsed if _received_message(event, refs)]
@@ -70,13 +84,15 @@ def occurrences_in(node: Node, conn: Connection, events: Sequence[Row[Any]]) -> 
     return found
 
 
-def _received_message(event: Row[Any], refs: dict[str, Any]) -> bool:
+def _received_message(event: Leaf, refs: dict[str, Any]) -> bool:
     return bool(event.type == EventType.ENVELOPE_RECEIVED and refs.get("kind") == OutboxKind.MESSAGE)
 
 
 def _occurrence(
-    node: Node, conn: Connection, event: Row[Any], refs: dict[str, Any], received: _ReceivedRows
+    node: Node, conn: Connection, event: Leaf, refs: dict[str, Any], received: _ReceivedRows
 ) -> Occurrence | None:
+    if event.type not in TOLD_OF:
+        return None
     match event.type:
         case EventType.ENVELOPE_RECEIVED if refs.get("kind") == OutboxKind.MESSAGE:
             return _received(received, str(refs.get("ref")))

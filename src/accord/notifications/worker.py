@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
 
 import structlog
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.domain.notification_rules import Trigger
 from accord.node import Node
-from accord.notifications.occurrences import approaching_deadlines, occurrences_in
+from accord.notifications.occurrences import TOLD_OF, approaching_deadlines, occurrences_in
 from accord.notifications.recording import Planned, plan_notifications, record_notifications, store_notifications
 from accord.notifications.relay import send_due_mail
 from accord.notifications.rules import notification_rules
@@ -52,24 +50,33 @@ def notify_new_events(node: Node, limit: int = EVENT_BATCH) -> int:
     state = notifier_state.c
     with node.engine.connect() as conn:  # a read first: an idle node takes no write lock every round
         newest = conn.execute(select(func.max(events.c.id))).scalar_one()
-        position = conn.execute(select(state.next_event).where(state.id == 1)).scalar_one_or_none()
-        rows: Sequence[Row[Any]] = ()
+        position: int | None = conn.execute(select(state.next_event).where(state.id == 1)).scalar_one_or_none()
+        last: int | None = None
         planned: list[Planned] = []
         if position is not None and newest is not None and newest >= position:
-            rows = conn.execute(select(events).where(events.c.id >= position).order_by(events.c.id).limit(limit)).all()
+            # Leaves up to `newest` are committed (appends hold the ledger's head until they commit), so the range
+            # read holds every leaf it will ever hold; only the kinds a notice can be about are read from it.
+            last = min(newest, position + limit - 1)
+            told_of = [event_type.value for event_type in TOLD_OF]
+            rows = conn.execute(
+                select(events.c.id, events.c.type, events.c.refs)
+                .where(events.c.id.between(position, last), events.c.type.in_(told_of))
+                .order_by(events.c.id)
+            ).all()
             planned = plan_notifications(node, conn, occurrences_in(node, conn, rows))
     if position is None:
         _start_following(node)
         return 0
-    if not rows:
+    if last is None:
         return 0
+    first = position
     with node.engine.begin() as conn:
         start = conn.execute(select(state.next_event).where(state.id == 1).with_for_update()).scalar_one()
-        if start != position:
+        if start != first:
             return 0
         store_notifications(node, conn, planned, node.clock.now())
-        conn.execute(update(notifier_state).where(state.id == 1).values(next_event=rows[-1].id + 1))
-    return len(rows)
+        conn.execute(update(notifier_state).where(state.id == 1).values(next_event=last + 1))
+    return last - first + 1
 
 
 def notify_deadlines(node: Node) -> int:
