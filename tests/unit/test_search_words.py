@@ -221,3 +221,19 @@ def test_words_are_those_of_reading_one_character_at_a_time(text: str) -> None:
 )
 def test_words_of_mixed_scripts_are_those_of_reading_one_character_at_a_time(text: str) -> None:
     assert words(text) == _words_one_character_at_a_time(text)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_an_ascii_text_has_the_runs_the_full_class_finds(text: str) -> None:
+    from accord.domain.search import _ascii_run_pattern, _folded_words, _run_pattern
+
+    assert _ascii_run_pattern().findall(text) == _run_pattern().findall(text)
+    assert words(text) == [word for run in _run_pattern().findall(text) for word in _folded_words(run)]
+
+
+def test_every_ascii_character_is_a_word_character_in_both_classes_or_in_neither() -> None:
+    from accord.domain.search import _ascii_run_pattern, _run_pattern
+
+    for code in range(128):
+        char = chr(code)
+        assert bool(_ascii_run_pattern().fullmatch(char)) == bool(_run_pattern().fullmatch(char)), hex(code)

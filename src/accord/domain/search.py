@@ -43,7 +43,7 @@ def fold(text: str) -> str:
 
 def _runs(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each run of word characters (joiners included) in `text`."""
-    return (match.span() for match in _run_pattern().finditer(text))
+    return (match.span() for match in _runs_in(text).finditer(text))
 
 
 @cache
@@ -70,6 +70,19 @@ def _run_pattern() -> re.Pattern[str]:
     return re.compile(f"(?:[{_members(basic)}]|(?=[\U00010000-\U0010ffff])[{_members(astral)}])+")
 
 
+@cache
+def _ascii_run_pattern() -> re.Pattern[str]:
+    """The same runs in a text that is all ASCII: the full class's ASCII members only. The engine tests the full class
+    range by range even for ASCII (measured on a message body of 1,500 characters: 44 µs against 17 µs)."""
+    full = _run_pattern()
+    members = [(code, code) for code in range(128) if full.fullmatch(chr(code))]
+    return re.compile(f"[{_members(members)}]+")
+
+
+def _runs_in(text: str) -> re.Pattern[str]:
+    return _ascii_run_pattern() if text.isascii() else _run_pattern()
+
+
 def _members(ranges: list[tuple[int, int]]) -> str:
     return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
 
@@ -77,6 +90,7 @@ def _members(ranges: list[tuple[int, int]]) -> str:
 def build_word_pattern() -> None:
     """Build the word pattern now (a node's start-up) rather than when the first message is indexed."""
     _run_pattern()
+    _ascii_run_pattern()
 
 
 @lru_cache(maxsize=65_536)
@@ -89,7 +103,7 @@ def _folded_words(run: str) -> tuple[str, ...]:
 
 def words(text: str) -> list[str]:
     """The folded words of `text`, in order."""
-    return [word for run in _run_pattern().findall(text) for word in _folded_words(run)]
+    return [word for run in _runs_in(text).findall(text) for word in _folded_words(run)]
 
 
 def document(*texts: str) -> str:
