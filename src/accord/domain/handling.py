@@ -22,7 +22,10 @@ class CommonLevel(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(CommonLevel).index(self)
+        return _RANKS[self]
+
+
+_RANKS = {level: rank for rank, level in enumerate(CommonLevel)}  # read for every message checked and every read
 
 
 class Tlp(StrEnum):

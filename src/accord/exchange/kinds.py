@@ -136,9 +136,9 @@ class KindHandlers:
                     )
                 )
         for field in sorted({f for h in handlers for f in h.answer_fields}):
-            owners = _kinds(h for h in handlers if field in h.answer_fields)
             carried = getattr(message, field) is not None
             if carried and message.kind is not MessageKind.RESPONSE:
+                owners = _kinds(h for h in handlers if field in h.answer_fields)
                 raise InvalidInput(
                     _("{field} travels in a response to a message of kind {owners}").format(field=field, owners=owners)
                 )
@@ -146,6 +146,7 @@ class KindHandlers:
                 continue
             expected = any(field in h.answer_fields for h in self.for_kind(answered_kind))
             if carried and not expected:
+                owners = _kinds(h for h in handlers if field in h.answer_fields)
                 raise InvalidInput(
                     _("{field} answers a message of kind {owners}; the message answered is a {answered_kind}").format(
                         field=field, owners=owners, answered_kind=answered_kind
