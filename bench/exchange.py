@@ -10,7 +10,8 @@ Usage: .venv/bin/python bench/exchange.py [--messages N] [--backlog M] [--urgent
 2. The floor: what any secure, durable exchange must do per message (Ed25519 signature, X25519 + AES-256-GCM seal,
    one SQLite INSERT committed per 100), timed in this process.
 3. Backlog: India is stopped, M messages are queued at Canada, India is started and the drain is timed until the
-   last receipt is stored at Canada.
+   last receipt is stored at Canada; also the rate from the first receipt to the last (past India's start-up), and
+   the CPU the whole machine spent busy during the drain, per message (Linux).
 4. With --recipients N: N officers of India's NCB are on duty, so India's notifier tells each of every arrival; once
    it has, the delay from a message stored at India to its notice made, p50 and p99.
 
@@ -664,10 +665,12 @@ def run(
             log("India stopped; queueing the backlog at Canada")
             queued_from = send_messages(ca, token, backlog, messages, "backlog queued")
             started = datetime.now(UTC)
+            busy_from = machine_busy_s()
             in_.start()
             in_.wait_healthy()
             log(f"India up again after {(datetime.now(UTC) - started).total_seconds():.1f} s; draining")
             wait_delivered(ca, messages + backlog, "backlog delivered", nodes)
+            busy_to = machine_busy_s()
             backlog_times = [delivered for _, delivered in delivery_times(ca, queued_from)]
             if len(backlog_times) != backlog:
                 raise RuntimeError(f"expected {backlog} delivered backlog messages, found {len(backlog_times)}")
@@ -675,6 +678,12 @@ def run(
             log(f"first backlog receipt {(first_after - started).total_seconds():.1f} s after India's start")
             drain_s = (max(backlog_times) - started).total_seconds()
             result["backlog_drain_s"] = round(drain_s, 3)
+            # Past the start-up: from the first receipt to the last, the rate the two nodes sustain.
+            steady_s = (max(backlog_times) - first_after).total_seconds()
+            result["backlog_steady_messages_per_s"] = round(backlog / steady_s, 1) if steady_s > 0 else None
+            if busy_from is not None and busy_to is not None:
+                # Every process of the machine, the start-up included: what a message costs the two cores.
+                result["backlog_cpu_ms_per_message"] = round((busy_to - busy_from) * 1000 / backlog, 3)
             with read_only(ca) as conn:
                 attempts = conn.execute("SELECT max(attempts), avg(attempts) FROM messages").fetchone()
                 events = conn.execute("SELECT type, count(*) FROM events GROUP BY type ORDER BY type").fetchall()
@@ -689,6 +698,18 @@ def run(
         if profile_dir is not None:
             for label in ("ca", "in"):
                 summarise_profiles(profile_dir, label)
+
+
+def machine_busy_s() -> float | None:
+    """CPU seconds the whole machine has spent busy since it started (every core, every process), from Linux's
+    /proc/stat; None elsewhere."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle, and waiting for I/O
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # guest time is already counted in user time
 
 
 def notification_delays(in_: BenchNode, recipients: int) -> dict[str, Any]:
