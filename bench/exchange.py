@@ -1,7 +1,7 @@
 """End-to-end exchange benchmark: two real node processes (Canada → India) on loopback, SQLite, default settings.
 
 Usage: .venv/bin/python bench/exchange.py [--messages N] [--backlog M] [--urgent-probe N] [--recipients N]
-                                          [--profile DIR] [--quick]
+                                          [--setting NAME=VALUE …] [--profile DIR] [--quick]
        .venv/bin/python bench/exchange.py --database postgresql://postgres@127.0.0.1:5432/postgres [--workers 1,2,4]
 
 1. N typical ~2 KB messages are sent Canada → India through POST /api/v1/messages/batch; throughput is measured
@@ -22,6 +22,9 @@ outbox, its address a round-robin TCP balancer in front of its W serve processes
 messages are sent as in 1.; throughput and latency are reported for each W, and the check that no message was lost or
 duplicated across workers: every message sent is delivered once, with one receipt at Canada, and India holds each
 once, each channel sequence number once.
+
+With --setting NAME=VALUE (repeatable) both nodes run with that setting of theirs (`accord.config.Settings`, e.g.
+delivery_workers=3), and the JSON line names it; otherwise they run with the defaults.
 
 One JSON line goes to stdout, whatever happened (with an `error` and what was measured when a step fails); progress
 goes to stderr. With --profile DIR both nodes run under cProfile (every thread) and their profiles are written to DIR
@@ -89,6 +92,7 @@ FULL: dict[str, Any] = {"messages": 10_000, "backlog": 100_000, "workers": [1, 2
 QUICK: dict[str, Any] = {"messages": 20, "backlog": 20, "workers": [1, 2], "recipients": 1}  # every step runs
 QUICK_FLOOR = (500, 1)  # messages, repeats
 DB_FILE = "accord.sqlite3"
+NODE_SETTINGS: dict[str, str] = {}  # --setting NAME=VALUE: given to both nodes as ACCORD_NAME (default: none)
 LOG_FILE = "node.log"
 
 
@@ -204,6 +208,7 @@ class BenchNode:
     def env(self) -> dict[str, str]:
         # the sandbox's configuration: default Settings, only the database named explicitly
         env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+        env |= {f"ACCORD_{name.upper()}": value for name, value in NODE_SETTINGS.items()}
         env["ACCORD_DATABASE_URL"] = self.database_url
         return env
 
@@ -903,6 +908,18 @@ def worker_counts(text: str) -> list[int]:
     return counts
 
 
+def node_setting(text: str) -> tuple[str, str]:
+    """NAME=VALUE, NAME a field of the node's settings other than its database (which the bench chooses)."""
+    from accord.config import Settings
+
+    name, equals, value = text.partition("=")
+    name = name.strip().lower()
+    if not equals or name not in Settings.model_fields or name == "database_url":
+        known = ", ".join(sorted(set(Settings.model_fields) - {"database_url"}))
+        raise argparse.ArgumentTypeError(f"--setting is NAME=VALUE, NAME one of the node's settings ({known})")
+    return name, value
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--messages", type=int, default=None, help="messages sent end to end (default 10,000)")
@@ -931,6 +948,14 @@ def main(argv: list[str] | None = None) -> None:
         metavar="N",
         help="N officers of India's NCB on duty, each told of every arrival; how soon (p50/p99; default 0, --quick 1)",
     )
+    parser.add_argument(
+        "--setting",
+        type=node_setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a node setting both nodes run with (e.g. delivery_workers=3); by default they run with the defaults",
+    )
     add_run_options(parser, f"{QUICK['messages']} messages, backlog {QUICK['backlog']}, workers {QUICK['workers']}")
     parser.add_argument("--serve-profiled", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
@@ -955,7 +980,10 @@ def main(argv: list[str] | None = None) -> None:
     profile_dir: Path | None = args.profile.resolve() if args.profile else None
     if profile_dir is not None:
         profile_dir.mkdir(parents=True, exist_ok=True)
+    NODE_SETTINGS.update(args.setting)
     with result_line("exchange", args) as result:
+        if NODE_SETTINGS:
+            result["settings"] = dict(NODE_SETTINGS)
         if args.database is not None:
             scale_out(args.database, args.messages, args.workers, result)
         else:
