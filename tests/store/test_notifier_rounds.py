@@ -145,3 +145,18 @@ def test_whether_someone_was_told_is_found_through_an_index(node: Node) -> None:
     assert any("USING INDEX ix_notifications_subject" in str(row[-1]) for row in plan), plan
     with node.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(notifications)).scalar_one() == 0
+
+
+def test_no_leaf_the_notifier_passes_over_could_have_been_told_of(node: Node) -> None:
+    """`TOLD_OF` is what the notifier reads: every other kind of leaf gives no occurrence, whatever its refs."""
+    from collections import namedtuple
+
+    from accord.notifications import occurrences
+
+    leaf = namedtuple("leaf", "id type refs")
+    refs = {"kind": "message", "ref": "m-1", "verdict": "review", "action": "escalate", "message": "m-1"}
+    nothing_received = occurrences._ReceivedRows({}, {})
+    with node.engine.connect() as conn:
+        for event_type in set(EventType) - occurrences.TOLD_OF:
+            row: Any = leaf(1, event_type.value, "{}")
+            assert occurrences._occurrence(node, conn, row, refs, nothing_received) is None, event_type

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
@@ -58,14 +59,12 @@ def _reader_check(node: Node, occurrence: Occurrence) -> Callable[[Officer], boo
     if occurrence.message is None:
         return lambda officer: True
     message = occurrence.message
-    held: list[tuple[str, dict[str, Any], Row[Any]]] = []  # the inbox's rule; its attributes read once, if ever asked
 
-    def may_read(officer: Officer) -> bool:
-        if not held:
-            held.append((message.id, read_attributes(node, message), message))
-        return bool(readable_by(node, officer, held))
+    @cache  # the inbox's rule; the message's attributes read once, and only if someone is to be checked
+    def held() -> list[tuple[str, dict[str, Any], Row[Any]]]:
+        return [(message.id, read_attributes(node, message), message)]
 
-    return may_read
+    return lambda officer: bool(readable_by(node, officer, held()))
 
 
 def mutes(conn: Connection) -> dict[str, set[str]]:

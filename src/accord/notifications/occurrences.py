@@ -58,7 +58,8 @@ def message_facts(row: Row[Any]) -> dict[str, Any]:
 
 Leaf = Row[*tuple[Any, ...]]  # a row of `events`: its id, type and refs at least
 
-# The leaves `_occurrence` may tell of: the notifier reads only these (a drained backlog leaves thousands of others).
+# The leaves `_occurrence` may tell of (a test holds the two together): the notifier reads only these, a drained
+# backlog leaves thousands of others.
 TOLD_OF = frozenset(
     {
         EventType.ENVELOPE_RECEIVED,
@@ -91,8 +92,6 @@ def _received_message(event: Leaf, refs: dict[str, Any]) -> bool:
 def _occurrence(
     node: Node, conn: Connection, event: Leaf, refs: dict[str, Any], received: _ReceivedRows
 ) -> Occurrence | None:
-    if event.type not in TOLD_OF:
-        return None
     match event.type:
         case EventType.ENVELOPE_RECEIVED if refs.get("kind") == OutboxKind.MESSAGE:
             return _received(received, str(refs.get("ref")))
