@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.policy.language import Language, Lexicon, Term, indic_key, tokenise
+from accord.policy.language import _WORD, Language, Lexicon, Term, _ascii_word, indic_key, tokenise
 
 
 @pytest.mark.parametrize(
@@ -67,6 +67,16 @@ def test_any_text_tokenises_and_matches_without_error(text: str) -> None:
     for token in tokenise(text):
         assert text[token.start : token.end] == token.surface
     _lexicon().find(text)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_an_ascii_text_has_the_same_words_by_its_own_pattern(text: str) -> None:
+    assert [m.span() for m in _ascii_word().finditer(text)] == [m.span() for m in _WORD.finditer(text)]
+
+
+def test_the_ascii_word_pattern_takes_every_ascii_word_character_and_no_other() -> None:
+    for code in range(128):
+        assert bool(_ascii_word().fullmatch(chr(code))) == bool(_WORD.fullmatch(chr(code))), code
 
 
 def _find_by_scanning(lexicon: Lexicon, text: str) -> list[tuple[str, str, int]]:

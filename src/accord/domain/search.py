@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import chain
 
 MAX_WORD_CHARS = 64  # longer runs (a base64 blob, a hash) are cut: both sides cut alike
 MAX_DOCUMENT_CHARS = 200_000  # one message's distinct words, spaces included: far below PostgreSQL's tsvector limit
@@ -103,23 +104,23 @@ def _folded_words(run: str) -> tuple[str, ...]:
 
 def words(text: str) -> list[str]:
     """The folded words of `text`, in order."""
-    return [word for run in _runs_in(text).findall(text) for word in _folded_words(run)]
+    return list(chain.from_iterable(map(_folded_words, _runs_in(text).findall(text))))
 
 
 def document(*texts: str) -> str:
     """What a store indexes for a record: its distinct words in order of first appearance, separated by one space,
     cut at MAX_DOCUMENT_CHARS (a word is never cut there)."""
-    seen: dict[str, None] = {}
+    distinct = dict.fromkeys(chain.from_iterable(map(words, texts)))
+    if sum(map(len, distinct)) + len(distinct) <= MAX_DOCUMENT_CHARS:  # as a rule: the words are those of a message
+        return " ".join(distinct)
+    kept: list[str] = []
     size = 0
-    for text in texts:
-        for word in words(text):
-            if word in seen:
-                continue
-            size += len(word) + 1
-            if size > MAX_DOCUMENT_CHARS:
-                return " ".join(seen)
-            seen[word] = None
-    return " ".join(seen)
+    for word in distinct:
+        size += len(word) + 1
+        if size > MAX_DOCUMENT_CHARS:
+            break
+        kept.append(word)
+    return " ".join(kept)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ space) in the `message_search` table, so both find the same messages for the sam
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import Connection, bindparam, cast, column, delete, func, insert, literal_column, select, table, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
@@ -120,7 +120,7 @@ def message_search_for(conn: Connection) -> MessageSearch:
 
 def searchable_texts(content: str) -> dict[str, str]:
     """Where a message is found, by place: its title, body and attachment names (content: the Message as JSON)."""
-    message = json.loads(content)
+    message = orjson.loads(content)
     names = " ".join(str(a.get("name") or "") for a in message.get("attachments") or ())
     return {"title": str(message.get("title") or ""), "body": str(message.get("body") or ""), "attachments": names}
 
