@@ -64,7 +64,9 @@ def test_a_term_without_words_is_refused() -> None:
 
 @given(st.text(max_size=200))
 def test_any_text_tokenises_and_matches_without_error(text: str) -> None:
-    for token in tokenise(text):
+    tokens = tokenise(text)
+    assert [(token.start, token.end) for token in tokens] == [match.span() for match in _WORD.finditer(text)]
+    for token in tokens:
         assert text[token.start : token.end] == token.surface
     _lexicon().find(text)
 

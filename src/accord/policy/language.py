@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property, lru_cache
-from itertools import product
+from itertools import accumulate, product
 from typing import NamedTuple
 
 # A message's screens read its whole text and, for person records, each of its fields: enough that the whole text is
@@ -112,8 +112,10 @@ def _ascii_word() -> re.Pattern[str]:
     return re.compile(f"[{members}]+")
 
 
-def _word_pattern(text: str) -> re.Pattern[str]:
-    return _ascii_word() if text.isascii() else _WORD
+@lru_cache(maxsize=2)
+def _splitting(ascii_only: bool) -> re.Pattern[str]:
+    """The word pattern as a group: splitting by it gives the text between words and the words, alternately."""
+    return re.compile(f"({(_ascii_word() if ascii_only else _WORD).pattern})")
 
 
 def name_key(name: str) -> tuple[str, ...]:
@@ -238,25 +240,36 @@ class _Reading:
     keys that begin a term, for a text with a hit. A reading is shared by every lexicon (and thread) that reads the
     text; what it works out later is the same whoever asks first."""
 
-    __slots__ = ("_positions", "_spans", "indic", "keys", "text", "words")
+    __slots__ = ("_offsets", "_parts", "_positions", "indic", "keys", "words")
 
     def __init__(self, text: str) -> None:
-        words = _word_pattern(text).findall(text)
-        keyed = list(map(_token_keys, words))  # each word's keys, memoised by word
+        # What lies between words, and the words, alternately: where each word starts and ends is the running sum of
+        # their lengths, which `finditer` would give only as a match object per word, at twice the cost.
+        self._parts = _splitting(text.isascii()).split(text)
+        keyed = list(map(_token_keys, self._parts[1::2]))  # each word's keys, memoised by word
         plain, indic, screen = (list(column) for column in zip(*keyed, strict=True)) if keyed else ([], [], [])
-        self.text = text
         self.words = (plain, screen)  # by `indic`
         self.keys = (frozenset(plain), frozenset(screen))
         self.indic = indic
-        self._spans: list[tuple[int, int]] | None = None
+        self._offsets: list[int] | None = None
         self._positions: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
 
-    def spans(self) -> list[tuple[int, int]]:
+    def _ends(self) -> list[int]:
+        """Where each part of the text ends: word n starts at entry 2n+1 and ends at entry 2n+2."""
+        offsets = self._offsets
+        if offsets is None:
+            offsets = self._offsets = list(accumulate(map(len, self._parts), initial=0))
+        return offsets
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """Where the words from `first` to `last` start and end."""
+        ends = self._ends()
+        return ends[2 * first + 1], ends[2 * last + 2]
+
+    def spans(self) -> Iterator[tuple[int, int]]:
         """Where each word starts and ends."""
-        spans = self._spans
-        if spans is None:
-            spans = self._spans = [match.span() for match in _word_pattern(self.text).finditer(self.text)]
-        return spans
+        ends = self._ends()
+        return zip(ends[1:-1:2], ends[2::2], strict=True)
 
     def positions(self, indic: bool, key: str) -> list[int]:
         """Where `key` occurs among the plain or screen keys: found by the list's own search, and remembered for the
@@ -357,11 +370,10 @@ class Lexicon:
                 )
         if not found:
             return []
-        spans = reading.spans()
         hits: list[tuple[int, Hit]] = []
         for p, i in found:
             concept, term, keys, _ = patterns[p]
-            start, end = spans[i][0], spans[i + len(keys) - 1][1]
+            start, end = reading.span(i, i + len(keys) - 1)
             hits.append((p, Hit(concept, term, text[start:end], start, end)))
         return [hit for _, hit in sorted(hits, key=lambda h: (h[1].start, h[1].concept, h[0]))]
 
