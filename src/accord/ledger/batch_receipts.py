@@ -10,11 +10,12 @@ proofs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from accord.crypto._claims import hash_hex, positive, required
 from accord.crypto.envelope import PinnedPeer
@@ -78,10 +79,9 @@ def batch_tree(leaves: Sequence[bytes]) -> tuple[bytes, list[list[bytes]]]:
 def delivery_proof(receipt: str, entry: BatchEntry, index: int, path: Sequence[bytes]) -> str:
     """What the sender keeps for one message of a batch, in place of a receipt of its own: JSON, so that it cannot
     be mistaken for a compact JWS (a version-1 receipt)."""
-    return json.dumps(
-        {"receipt": receipt, "index": index, "path": [p.hex() for p in path], "envelope": entry.as_json()},
-        separators=(",", ":"),
-    )
+    return orjson.dumps(
+        {"receipt": receipt, "index": index, "path": [p.hex() for p in path], "envelope": entry.as_json()}
+    ).decode()
 
 
 def is_delivery_proof(token: str) -> bool:
@@ -175,7 +175,7 @@ def batch_receipt_claims(
 
 def _parse_proof(token: str) -> dict[str, Any]:
     try:
-        proof = json.loads(token)
+        proof = orjson.loads(token)
     except (ValueError, RecursionError) as exc:
         raise MalformedArtefact(_("a delivery proof is a JSON object: {exc}").format(exc=exc)) from exc
     if not isinstance(proof, dict):
