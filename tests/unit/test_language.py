@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
+import sys
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.policy.language import _WORD, Language, Lexicon, Term, _ascii_word, indic_key, tokenise
+from accord.policy.language import (
+    _WORD,
+    FORMAT_CHARACTERS,
+    Language,
+    Lexicon,
+    Term,
+    _ascii_word,
+    indic_key,
+    tokenise,
+)
 
 
 @pytest.mark.parametrize(
@@ -79,6 +92,32 @@ def test_an_ascii_text_has_the_same_words_by_its_own_pattern(text: str) -> None:
 def test_the_ascii_word_pattern_takes_every_ascii_word_character_and_no_other() -> None:
     for code in range(128):
         assert bool(_ascii_word().fullmatch(chr(code))) == bool(_WORD.fullmatch(chr(code))), code
+
+
+def test_the_format_characters_are_unicodes_category_cf() -> None:
+    listed = re.compile(f"[{FORMAT_CHARACTERS}]")
+    for code in range(sys.maxunicode + 1):
+        assert bool(listed.fullmatch(chr(code))) == (unicodedata.category(chr(code)) == "Cf"), hex(code)
+
+
+_INVISIBLE = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+
+
+@given(st.data())
+def test_an_invisible_character_inside_a_word_does_not_hide_a_term(data: st.DataObject) -> None:
+    """A zero-width space, a joiner, a soft hyphen or any other invisible format character typed inside the words of
+    a term (by accident, or to slip past the screen) still finds it, in every script the term files use."""
+    from accord.policy.screens._neutrality_lexicons import compiled, shipped_term_files
+
+    lexicon = compiled((data.draw(st.sampled_from(shipped_term_files())),)).lexicon
+    concept, term = data.draw(st.sampled_from(lexicon._terms))
+    text = term.text.rstrip("*")
+    inside = [i for i in range(1, len(text)) if _WORD.fullmatch(text[i - 1 : i + 1])]
+    if not inside:
+        return
+    at = data.draw(st.sampled_from(inside))
+    hidden = text[:at] + data.draw(st.sampled_from(_INVISIBLE)) * data.draw(st.integers(1, 2)) + text[at:]
+    assert concept in lexicon.concepts(f"Note: {hidden}."), (term, hidden)
 
 
 def _find_by_scanning(lexicon: Lexicon, text: str) -> list[tuple[str, str, int]]:

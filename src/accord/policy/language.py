@@ -24,7 +24,18 @@ from typing import NamedTuple
 _TEXTS_REMEMBERED = 512
 # Devanagari and Gurmukhi letters and signs, less the danda and double danda (।, ॥) that end a Hindi or Punjabi
 # sentence: a word before one is the word alone ("जाति।" is जाति).
-_WORD = re.compile(r"[\w\u0900-\u0963\u0966-\u097F\u0A00-\u0A7F]+", re.UNICODE)
+_WORD_CHARACTER = r"[\w\u0900-\u0963\u0966-\u097F\u0A00-\u0A7F]"
+# The invisible format characters (Unicode's category Cf: zero-width space and joiners, soft hyphen, word joiner,
+# byte-order mark, bidirectional controls…): one inside a word leaves it one word ("Khalis\u200btan" is Khalistan),
+# and its keys are worked out without it. The ranges are Unicode's, checked against the running Python's database by
+# the tests.
+FORMAT_CHARACTERS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+_FORMAT = re.compile(f"[{FORMAT_CHARACTERS}]+")
+_WORD = re.compile(f"{_WORD_CHARACTER}+(?:[{FORMAT_CHARACTERS}]+{_WORD_CHARACTER}+)*", re.UNICODE)
 _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 _GURMUKHI = re.compile(r"[\u0A00-\u0A7F]")
 _REPEATED = re.compile(r"(.)\1+")  # a letter written twice or more
@@ -108,7 +119,7 @@ def has_words(text: str) -> bool:
 def _ascii_word() -> re.Pattern[str]:
     """The same words in a text that is all ASCII: the word class's ASCII members only, which the engine matches in
     two thirds of the time it takes to test the full class range by range (a message body of 1,500 characters)."""
-    members = "".join(re.escape(chr(code)) for code in range(128) if _WORD.fullmatch(chr(code)))
+    members = "".join(re.escape(chr(code)) for code in range(128) if re.fullmatch(_WORD_CHARACTER, chr(code)))
     return re.compile(f"[{members}]+")
 
 
@@ -401,6 +412,8 @@ def _matches(words: list[str], at: int, keys: tuple[str, ...], prefix: bool) -> 
 @lru_cache(maxsize=65536)
 def _token_keys(word: str) -> tuple[str, str, str]:
     """The word's plain key, its Indic key, and its screen key."""
+    if not word.isascii():
+        word = _FORMAT.sub("", word)
     indic = indic_key(word)
     return plain_key(word), indic, _screen_key(indic, _ending(word))
 
