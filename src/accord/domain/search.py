@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import chain
 
+from accord.domain.ascii_runs import ascii_runs
+
 MAX_WORD_CHARS = 64  # longer runs (a base64 blob, a hash) are cut: both sides cut alike
 MAX_DOCUMENT_CHARS = 200_000  # one message's distinct words, spaces included: far below PostgreSQL's tsvector limit
 MAX_QUERY_WORDS = 16
@@ -73,11 +75,7 @@ def _run_pattern() -> re.Pattern[str]:
 
 @cache
 def _ascii_run_pattern() -> re.Pattern[str]:
-    """The same runs in a text that is all ASCII: the full class's ASCII members only. The engine tests the full class
-    range by range even for ASCII (measured on a message body of 1,500 characters: 44 µs against 17 µs)."""
-    full = _run_pattern()
-    members = [(code, code) for code in range(128) if full.fullmatch(chr(code))]
-    return re.compile(f"[{_members(members)}]+")
+    return ascii_runs(_run_pattern())
 
 
 def _runs_in(text: str) -> re.Pattern[str]:

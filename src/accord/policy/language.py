@@ -19,6 +19,8 @@ from functools import cached_property, lru_cache
 from itertools import accumulate, product
 from typing import NamedTuple
 
+from accord.domain.ascii_runs import ascii_runs
+
 # A message's screens read its whole text and, for person records, each of its fields: enough that the whole text is
 # still remembered when the last screen reads it.
 _TEXTS_REMEMBERED = 512
@@ -27,8 +29,8 @@ _TEXTS_REMEMBERED = 512
 _WORD_CHARACTER = r"[\w\u0900-\u0963\u0966-\u097F\u0A00-\u0A7F]"
 # The invisible format characters (Unicode's category Cf: zero-width space and joiners, soft hyphen, word joiner,
 # byte-order mark, bidirectional controls…): one inside a word leaves it one word ("Khalis\u200btan" is Khalistan),
-# and its keys are worked out without it. The ranges are Unicode's, checked against the running Python's database by
-# the tests.
+# and a word's keys (`plain_key`, `indic_key`) are worked out without it. The ranges are Unicode's, checked against
+# the running Python's database by the tests.
 FORMAT_CHARACTERS = (
     "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
     "\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
@@ -41,7 +43,7 @@ _GURMUKHI = re.compile(r"[\u0A00-\u0A7F]")
 _REPEATED = re.compile(r"(.)\1+")  # a letter written twice or more
 _ASPIRATION = re.compile(r"(?<=[^aeiouh])h")  # the h of kh, dh, bh…
 # Nukta (a dot that modifies a consonant) is spelt inconsistently in practice; the marks below carry no letter.
-_IGNORED_MARKS = frozenset({"\u093c", "\u0a3c", "\u200c", "\u200d", "\u0a70", "\u0a71"})
+_IGNORED_MARKS = frozenset({"\u093c", "\u0a3c", "\u0a70", "\u0a71"})  # the joiners are format characters
 # Romanised Hindi/Punjabi: long vowels written doubled, w/v, ph/f, z/j, q/k, and the schwa that Devanagari does
 # not write but romanisations often do; after these folds, doubled letters collapse.
 _INDIC_FOLDS: tuple[tuple[str, str], ...] = (
@@ -117,10 +119,7 @@ def has_words(text: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _ascii_word() -> re.Pattern[str]:
-    """The same words in a text that is all ASCII: the word class's ASCII members only, which the engine matches in
-    two thirds of the time it takes to test the full class range by range (a message body of 1,500 characters)."""
-    members = "".join(re.escape(chr(code)) for code in range(128) if re.fullmatch(_WORD_CHARACTER, chr(code)))
-    return re.compile(f"[{members}]+")
+    return ascii_runs(_WORD)
 
 
 @lru_cache(maxsize=2)
@@ -138,7 +137,7 @@ def name_key(name: str) -> tuple[str, ...]:
 def plain_key(word: str) -> str:
     if word.isascii():  # nothing to decompose, no combining mark: a word new to the text (a reference) is often so
         return word.lower()
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    decomposed = unicodedata.normalize("NFKD", _FORMAT.sub("", word).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -412,8 +411,6 @@ def _matches(words: list[str], at: int, keys: tuple[str, ...], prefix: bool) -> 
 @lru_cache(maxsize=65536)
 def _token_keys(word: str) -> tuple[str, str, str]:
     """The word's plain key, its Indic key, and its screen key."""
-    if not word.isascii():
-        word = _FORMAT.sub("", word)
     indic = indic_key(word)
     return plain_key(word), indic, _screen_key(indic, _ending(word))
 
@@ -532,7 +529,7 @@ def _accepted_keys(word: str, spelt_in: frozenset[str], in_phrase: bool = False)
 def _to_latin(word: str) -> str:
     if word.isascii():
         return word
-    word = "".join(c for c in unicodedata.normalize("NFD", word) if c not in _IGNORED_MARKS)
+    word = "".join(c for c in unicodedata.normalize("NFD", _FORMAT.sub("", word)) if c not in _IGNORED_MARKS)
     if not (_DEVANAGARI.search(word) or _GURMUKHI.search(word)):
         return word
     # indic_transliteration parses its 88 scheme files at import (~0.3 s): only a word in an Indic script needs it.
