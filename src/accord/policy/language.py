@@ -112,6 +112,12 @@ def tokenise(text: str) -> tuple[Token, ...]:
     )
 
 
+def word_keys(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The distinct plain and Indic keys of the words `tokenise` finds, without a token for each word."""
+    reading = _read(text)
+    return reading.keys[0], reading.indic_keys()
+
+
 def has_words(text: str) -> bool:
     """Whether `tokenise(text)` finds a word, without working out the words' keys."""
     return _WORD.search(text) is not None
@@ -250,7 +256,7 @@ class _Reading:
     keys that begin a term, for a text with a hit. A reading is shared by every lexicon (and thread) that reads the
     text; what it works out later is the same whoever asks first."""
 
-    __slots__ = ("_offsets", "_parts", "_positions", "indic", "keys", "words")
+    __slots__ = ("_indic_keys", "_offsets", "_parts", "_positions", "indic", "keys", "words")
 
     def __init__(self, text: str) -> None:
         # What lies between words, and the words, alternately: where each word starts and ends is the running sum of
@@ -262,7 +268,14 @@ class _Reading:
         self.keys = (frozenset(plain), frozenset(screen))
         self.indic = indic
         self._offsets: list[int] | None = None
+        self._indic_keys: frozenset[str] | None = None
         self._positions: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+
+    def indic_keys(self) -> frozenset[str]:
+        found = self._indic_keys
+        if found is None:
+            found = self._indic_keys = frozenset(self.indic)
+        return found
 
     def _ends(self) -> list[int]:
         """Where each part of the text ends: word n starts at entry 2n+1 and ends at entry 2n+2."""
@@ -552,4 +565,5 @@ __all__ = [
     "indic_key",
     "plain_key",
     "tokenise",
+    "word_keys",
 ]

@@ -6,6 +6,7 @@ French, Hindi and Punjabi through `accord.policy.language`."""
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accord.datafiles import load
-from accord.policy.language import Hit, Language, Lexicon, Term, tokenise
+from accord.policy.language import Hit, Language, Lexicon, Term, tokenise, word_keys
+from accord.policy.text_dates import TextDates
 
 Tick = Callable[[], None]  # called once per row, line or object: raises when the caller's budget is spent
 
@@ -52,6 +54,14 @@ class PersonRecordVocabulary(BaseModel):
         missing = [f.value for f in PersonField if not value.get(f)]
         if missing:
             raise ValueError(f"terms are needed for {', '.join(missing)}")
+        return value
+
+    @field_validator("months")
+    @classmethod
+    def _months_are_words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        spaced = [m for m in value if not m or m != m.strip()]
+        if spaced:
+            raise ValueError(f"a month name is a word, without spaces around it: {spaced!r}")
         return value
 
     @field_validator("identifier_patterns")
@@ -96,11 +106,38 @@ class _Line:
     key: bool  # a date of birth or a personal identifier
 
 
+class _KeysWithPrefix:
+    """Which words' keys begin with one of the prefixes, remembered: a text's keys then cost a set difference and an
+    intersection, and only a key not seen before is compared with the prefixes (a message's fields are read one by
+    one, and their words are mostly the language's common ones)."""
+
+    _REMEMBERED = 200_000  # distinct keys kept before the memory starts again (reference numbers are all new)
+
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        self._prefixes = prefixes
+        self._lock = threading.Lock()
+        # (keys seen, those of them with a prefix): replaced, never changed, so a reader sees one or the other whole
+        self._memory: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+
+    def any_of(self, keys: frozenset[str]) -> bool:
+        seen, prefixed = self._memory
+        if not keys <= seen:
+            with self._lock:
+                seen, prefixed = self._memory
+                if len(seen) > self._REMEMBERED:
+                    seen, prefixed = frozenset(), frozenset()
+                unseen = keys - seen
+                prefixed |= {key for key in unseen if key.startswith(self._prefixes)}
+                seen |= unseen
+                self._memory = (seen, prefixed)
+        return not prefixed.isdisjoint(keys)
+
+
 @dataclass(frozen=True, slots=True)
 class _FirstWords:
     plain: frozenset[str]
     indic: frozenset[str]
-    prefixes: tuple[str, ...]
+    prefixed: _KeysWithPrefix
 
 
 _LINES_REMEMBERED = 256
@@ -114,14 +151,7 @@ class PersonRecords:
         self.lexicon = Lexicon(
             {kind.value: [Term(t.text, t.language) for t in terms] for kind, terms in vocabulary.fields.items()}
         )
-        months = "|".join(re.escape(m) for m in sorted(vocabulary.months, key=len, reverse=True))
-        self._date = re.compile(
-            r"(?<![0-9])(?:[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}"
-            r"|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}"
-            rf"|[0-9]{{1,2}}(?:st|nd|rd|th|er)?\s+(?:{months})\.?,?\s+[0-9]{{4}}"
-            rf"|(?:{months})\.?\s+[0-9]{{1,2}}(?:st|nd|rd|th)?,?\s+[0-9]{{4}})(?![0-9])",
-            re.IGNORECASE,
-        )
+        self._dates = TextDates(vocabulary.months)
         # The boundaries once around all the patterns rather than around each: the same matches, four times as fast.
         self._identifier = re.compile(
             "(?<![A-Za-z0-9])(?:"
@@ -143,7 +173,7 @@ class PersonRecords:
         return _FirstWords(
             frozenset(w.plain for w, t in firsts if not t.language.indic),
             frozenset(w.indic for w, t in firsts if t.language.indic),
-            tuple(w.plain for w, t in firsts if t.text.endswith("*") and len(tokenise(t.text)) == 1),
+            _KeysWithPrefix(tuple(w.plain for w, t in firsts if t.text.endswith("*") and len(tokenise(t.text)) == 1)),
         )
 
     # ------------------------------------------------------------------------------------------ field names
@@ -175,13 +205,9 @@ class PersonRecords:
     def _hits(self, text: str) -> list[Hit]:
         """The lexicon's hits in `text`, looked for only when one of its words can begin a field name."""
         firsts = self._first_words
-        for token in tokenise(text):
-            if (
-                token.plain in firsts.plain
-                or token.indic in firsts.indic
-                or (firsts.prefixes and token.plain.startswith(firsts.prefixes))
-            ):
-                return self.lexicon.find(text)
+        plain, indic = word_keys(text)
+        if not firsts.plain.isdisjoint(plain) or not firsts.indic.isdisjoint(indic) or firsts.prefixed.any_of(plain):
+            return self.lexicon.find(text)
         return []
 
     # ------------------------------------------------------------------------------------------ values
@@ -192,7 +218,7 @@ class PersonRecords:
         return isinstance(value, str) and self._has_date(_ascii_digits(value))
 
     def _has_date(self, text: str) -> bool:
-        return _HAS_DIGIT.search(text) is not None and self._date.search(text) is not None
+        return _HAS_DIGIT.search(text) is not None and self._dates.search(text) is not None
 
     def is_identifier(self, value: object) -> bool:
         return isinstance(value, str) and self._identifier.search(_ascii_digits(value)) is not None
@@ -279,7 +305,7 @@ class PersonRecords:
         """A table row as text extraction gives it, cells joined by single spaces ("Rajesh Kumar 1980-02-03
         Z1234567"): a name once its dates and identifiers are taken out, and at least one was there. `identifiers`:
         whether the line holds one (taking a date out can join an identifier's parts, so then it is looked for)."""
-        rest, taken = self._date.subn(" ", value) if _HAS_DIGIT.search(value) else (value, 0)
+        rest, taken = self._dates.subn(" ", value) if _HAS_DIGIT.search(value) else (value, 0)
         if not (taken or identifiers):
             return False
         rest, more = self._identifier.subn(" ", rest)
@@ -303,7 +329,8 @@ class PersonRecords:
 
     def _is_key_value(self, value: str, identifiers: bool) -> bool:
         """A field that is a date or an identifier and little else ("03/02/1980", "Passport Z1234567")."""
-        patterns = ([self._date] if _HAS_DIGIT.search(value) else []) + ([self._identifier] if identifiers else [])
+        patterns: list[TextDates | re.Pattern[str]] = [self._dates] if _HAS_DIGIT.search(value) else []
+        patterns += [self._identifier] if identifiers else []
         for pattern in patterns:
             match = pattern.search(value)
             if match is not None:
