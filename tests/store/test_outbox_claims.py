@@ -15,6 +15,7 @@ from accord.exchange.outbox import (
     channel_due,
     claim_due,
     enqueue,
+    held_channels,
     hold_channel,
     release_channel,
 )
@@ -73,6 +74,8 @@ def test_rows_queued_while_the_channel_is_held_wait_with_it_until_the_peer_answe
         enqueue(conn, "ca-node-1", "in-node-1", entries(Priority.ROUTINE, 2, 3) + entries(Priority.URGENT, 1, 5))
         enqueue(conn, "ca-node-1", "other-node", entries(Priority.ROUTINE, 1, 6))  # another peer's channel: not held
         assert channel_due(conn, "ca-node-1", "in-node-1", datetime.now(UTC)) == due
+        # What a delivery round reads first: until the hold ends it claims nothing for the peer, without looking.
+        assert held_channels(conn, "ca-node-1") == {"in-node-1": due}
     assert claim_due(engine, "in-node-1", 200, 60) == []
     assert [item.ref_id for item in claim_due(engine, "other-node", 200, 60)] == ["m-6"]
     with engine.connect() as conn:
@@ -86,6 +89,7 @@ def test_rows_queued_while_the_channel_is_held_wait_with_it_until_the_peer_answe
     # The peer announces itself (or answers a batch): the channel is released and what is queued next is due at once.
     with engine.begin() as conn:
         release_channel(conn, "ca-node-1", "in-node-1")
+        assert held_channels(conn, "ca-node-1") == {}
         enqueue(conn, "ca-node-1", "in-node-1", entries(Priority.ROUTINE, 1, 7))
         now = datetime.now(UTC)
         assert channel_due(conn, "ca-node-1", "in-node-1", now) == now

@@ -146,7 +146,12 @@ class DeliveryWorker:
             versions = load_peer_versions(conn)
             held = held_channels(conn, self.node.node_id)
         handled = 0
+        now = datetime.now(UTC)
         for peer in peers:
+            if peer.node_id in held and held[peer.node_id] > now:
+                # What waits for the peer waits with its channel until the hold ends (`hold_channel`): there is nothing
+                # to claim, and looking would read every row queued for it, each time the node queues a batch.
+                continue
             items = claim_due(
                 self.node.engine,
                 peer.node_id,

@@ -223,16 +223,17 @@ def hold_channel(conn: Connection, sender_node_id: str, peer_node_id: str, due: 
     conn.execute(update(channel_counters).where(channel, longer).values(held_until=due))
 
 
-def held_channels(conn: Connection, sender_node_id: str) -> set[str]:
-    """The peers whose channel from this node is held: the last try found the peer unreachable, and neither an answer
-    nor its hello has released it since (its hold may have ended: the channel is then due, for a probe)."""
+def held_channels(conn: Connection, sender_node_id: str) -> dict[str, datetime]:
+    """The peers whose channel from this node is held, with when the hold ends: the last try found the peer
+    unreachable, and neither an answer nor its hello has released it since (its hold may have ended: the channel is
+    then due, for a probe)."""
     prefix = channel_name(sender_node_id, "")
-    held = conn.scalars(
-        select(channel_counters.c.channel).where(
+    held = conn.execute(
+        select(channel_counters.c.channel, channel_counters.c.held_until).where(
             channel_counters.c.channel.startswith(prefix, autoescape=True), channel_counters.c.held_until.is_not(None)
         )
     )
-    return {channel.removeprefix(prefix) for channel in held}
+    return {channel.removeprefix(prefix): until for channel, until in held}
 
 
 def release_channel(conn: Connection, sender_node_id: str, peer_node_id: str) -> None:
