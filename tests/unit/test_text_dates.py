@@ -87,7 +87,7 @@ def test_a_space_of_the_expression_is_a_space_of_python() -> None:
 @given(TEXTS)
 def test_the_shipped_months_find_what_the_whole_search_finds(text: str) -> None:
     dates = TextDates(SHIPPED)
-    assert _span(dates.search(text)) == _span(dates.pattern.search(text))
+    assert dates.search(text) == _span(dates.pattern.search(text))
     assert dates.subn(" ", text) == dates.pattern.subn(" ", text)
 
 
@@ -107,7 +107,7 @@ def test_any_month_names_find_what_the_whole_search_finds(data: st.DataObject, m
     """Names that end with a full stop, hold digits or spaces, or are one letter long, all of various lengths."""
     dates = TextDates(months)
     text = data.draw(_texts(st.sampled_from(months), ODD_NOISE))
-    assert _span(dates.search(text)) == _span(dates.pattern.search(text))
+    assert dates.search(text) == _span(dates.pattern.search(text))
     assert dates.subn("~", text) == dates.pattern.subn("~", text)
 
 
@@ -136,7 +136,7 @@ def test_dates_in_officers_texts_are_found_as_the_whole_search_finds_them(text: 
     dates = TextDates(SHIPPED)
     found = dates.search(text)
     assert found is not None
-    assert found.span() == _span(dates.pattern.search(text))
+    assert found == _span(dates.pattern.search(text))
     assert dates.subn("_", text) == dates.pattern.subn("_", text)
 
 

@@ -329,14 +329,14 @@ class PersonRecords:
 
     def _is_key_value(self, value: str, identifiers: bool) -> bool:
         """A field that is a date or an identifier and little else ("03/02/1980", "Passport Z1234567")."""
-        patterns: list[TextDates | re.Pattern[str]] = [self._dates] if _HAS_DIGIT.search(value) else []
-        patterns += [self._identifier] if identifiers else []
-        for pattern in patterns:
-            match = pattern.search(value)
-            if match is not None:
-                rest = value[: match.start()] + value[match.end() :]
-                return len(tokenise(rest)) <= 2
-        return False
+        found = self._dates.search(value) if _HAS_DIGIT.search(value) else None
+        if found is None and identifiers:
+            identifier = self._identifier.search(value)
+            found = None if identifier is None else identifier.span()
+        if found is None:
+            return False
+        start, end = found
+        return len(tokenise(value[:start] + value[end:])) <= 2
 
     def _segments(self, field: str) -> list[tuple[PersonField | None, str]]:
         """A field cut at the field names it contains ("Rajesh Kumar DOB: 1990-01-02"): each value with the field

@@ -11,10 +11,12 @@ in order finds what searching the whole text finds, match for match (`tests/unit
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Final
 
 _DIGIT_RUN: Final = re.compile(r"(?<![0-9])[0-9]")
+_TEXTS_REMEMBERED: Final = 256
 
 
 class TextDates:
@@ -33,32 +35,42 @@ class TextDates:
         )
         # Case-insensitive matching in `re` is a character for a character: a name matches as many as it has.
         self._lengths: Final = sorted({len(m) for m in months})
+        # A field is asked both whether it holds a date and what is left without its dates.
+        self._spans: Callable[[str], tuple[tuple[int, int], ...]] = lru_cache(maxsize=_TEXTS_REMEMBERED)(
+            self._find_spans
+        )
 
-    def search(self, text: str) -> re.Match[str] | None:
-        """The first date in `text`, as `pattern.search(text)` finds it."""
-        for start in self._starts(text):
-            found = self.pattern.match(text, start)
-            if found is not None:
-                return found
-        return None
+    def search(self, text: str) -> tuple[int, int] | None:
+        """Where the first date in `text` starts and ends, as `pattern.search(text)` finds it."""
+        found = self._spans(text)
+        return found[0] if found else None
 
     def subn(self, replacement: str, text: str) -> tuple[str, int]:
         """`text` with each date replaced, and how many there were, as `pattern.subn(replacement, text)` gives (the
         replacement is taken literally)."""
+        found = self._spans(text)
+        if not found:
+            return text, 0
         parts: list[str] = []
-        done = count = 0
+        done = 0
+        for start, end in found:
+            parts += (text[done:start], replacement)
+            done = end
+        parts.append(text[done:])
+        return "".join(parts), len(found)
+
+    def _find_spans(self, text: str) -> tuple[tuple[int, int], ...]:
+        """Where each date starts and ends, as `pattern.finditer` finds them (dates do not overlap)."""
+        spans: list[tuple[int, int]] = []
+        done = 0
         for start in self._starts(text):
             if start < done:
                 continue
             found = self.pattern.match(text, start)
             if found is not None:
-                parts += (text[done:start], replacement)
                 done = found.end()
-                count += 1
-        if not count:
-            return text, 0
-        parts.append(text[done:])
-        return "".join(parts), count
+                spans.append((start, done))
+        return tuple(spans)
 
     def _starts(self, text: str) -> list[int]:
         """Every position a date can start at, in order (a few that cannot, too)."""
