@@ -115,6 +115,31 @@ def test_a_person_named_in_a_sentence_counts_only_with_a_labelled_date_of_birth_
     assert records.count_text("Rajesh Kumar met the broker in New Delhi on 2026-11-20.") == 0
 
 
+@pytest.mark.parametrize(
+    ("line", "persons"),
+    [
+        ("Rajesh Kumar March 3, 1980 Z9876501", 1),  # a table's row as text extraction gives it, a US date
+        ("Rajesh Kumar Sept. 4, 1975 Z9876508", 1),
+        ("Harpreet Singh, born March 3, 1980", 1),
+        ("Kumar, Rajesh, March 3, 1980", 1),  # surname first, then the date
+        ("Kindly locate Rajesh Kumar, born March 3, 1980, last seen in Surrey.", 1),
+        ("Amrit Pal Gill, né le 3 mars, 1985", 1),
+        ("The shipment reached Nhava Sheva on March 3, 1980, and left on March 9, 1980.", 0),
+        ("Rajesh Kumar met the broker in New Delhi on March 3, 2026.", 0),
+    ],
+)
+def test_a_date_written_with_a_comma_is_one_field_of_the_line(line: str, persons: int) -> None:
+    """A line is read field by field, cut at commas and the like; a date's own comma ("March 3, 1980") does not cut
+    it, or the name and the date of birth it gives would be read apart and the person not counted."""
+    assert person_records().count_text(line) == persons
+
+
+def test_a_list_of_persons_with_us_dates_is_bulk_personal_data() -> None:
+    months = ["March 3, 1980", "Sept. 4, 1975", "December 25, 1990", "Jan 1, 2001", "AUGUST 15, 1947"]
+    lines = [f"{n}. Rajesh Kumar, {months[n % 5]}, Z98765{n:02d}" for n in range(1, 12)]
+    assert person_records().count_text("\n".join(lines)) == 11
+
+
 def test_nested_json_objects_with_a_name_and_an_identifier_are_persons() -> None:
     document = (
         b'{"case": "2026/114", "network": {"members": [{"naam": "Harpreet Singh", "aadhaar": "2345 6789 0123"},'

@@ -83,6 +83,15 @@ def test_a_space_of_the_expression_is_a_space_of_python() -> None:
     assert all((space.match(chr(c)) is not None) == chr(c).isspace() for c in range(sys.maxunicode + 1))
 
 
+def test_a_class_of_the_names_first_letters_matches_what_the_letters_match() -> None:
+    """Case-insensitively, as the date expression reads a name: `ſ` is an `s`, the Kelvin sign a `k`."""
+    dates = TextDates([*SHIPPED, "kelvin", "ſtrange", "ǅ", "Σ"])
+    letters = re.compile("|".join(re.escape(m[0]) for m in [*SHIPPED, "kelvin", "ſtrange", "ǅ", "Σ"]), re.IGNORECASE)
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert (dates.name_start.match(char) is None) == (letters.match(char) is None), hex(code)
+
+
 @settings(max_examples=1500)
 @given(TEXTS)
 def test_the_shipped_months_find_what_the_whole_search_finds(text: str) -> None:

@@ -275,7 +275,7 @@ class PersonRecords:
         identifiers = self._identifier.search(line) is not None  # if none in the line, none in its fields
         name = key = named_in_prose = labelled_key = False
         single_before = False  # the field before was one capitalised word ("Kumar, Rajesh, 1980-02-03")
-        for field in _FIELD_SEPARATORS.split(line):
+        for field in self._fields(line):
             single = False
             for label, value in self._segments(field):
                 if label is PersonField.NAME:  # "Applicant 1: Harpreet Singh": the number is the list's
@@ -300,6 +300,21 @@ class PersonRecords:
         # In a sentence ("Kindly locate Rajesh Kumar, born 3 March 1980") only a labelled date of birth or
         # identifier makes a record: a date beside a place name ("New Delhi on 2026-11-20") does not.
         return _Line(name or (named_in_prose and labelled_key), key or labelled_key)
+
+    def _fields(self, line: str) -> list[str]:
+        """The line cut at its field separators, but not inside a date: "March 3, 1980" and "3 March, 1980" are one
+        field, as "3 March 1980" is."""
+        dates = self._dates.spans(line) if _HAS_DIGIT.search(line) else ()
+        if not dates:
+            return _FIELD_SEPARATORS.split(line)
+        fields: list[str] = []
+        start = 0
+        for separator in _FIELD_SEPARATORS.finditer(line):
+            if not any(first <= separator.start() < end for first, end in dates):
+                fields.append(line[start : separator.start()])
+                start = separator.end()
+        fields.append(line[start:])
+        return fields
 
     def _is_name_with_key(self, value: str, identifiers: bool) -> bool:
         """A table row as text extraction gives it, cells joined by single spaces ("Rajesh Kumar 1980-02-03

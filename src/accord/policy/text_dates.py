@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Final
 
-_DIGIT_RUN: Final = re.compile(r"(?<![0-9])[0-9]")
+_DIGIT_RUN: Final = re.compile(r"[0-9]+")  # each match a whole run: it starts where no digit comes before
 _TEXTS_REMEMBERED: Final = 256
 
 
@@ -35,20 +35,25 @@ class TextDates:
         )
         # Case-insensitive matching in `re` is a character for a character: a name matches as many as it has.
         self._lengths: Final = sorted({len(m) for m in months})
+        # A character a name can start with, case-insensitively as the expression reads it: a class of the names'
+        # first letters matches the same characters as the letters do (tested over every character).
+        self.name_start: Final = re.compile(
+            "[" + "".join(sorted({re.escape(m[0]) for m in months})) + "]", re.IGNORECASE
+        )
         # A field is asked both whether it holds a date and what is left without its dates.
-        self._spans: Callable[[str], tuple[tuple[int, int], ...]] = lru_cache(maxsize=_TEXTS_REMEMBERED)(
+        self.spans: Callable[[str], tuple[tuple[int, int], ...]] = lru_cache(maxsize=_TEXTS_REMEMBERED)(
             self._find_spans
         )
 
     def search(self, text: str) -> tuple[int, int] | None:
         """Where the first date in `text` starts and ends, as `pattern.search(text)` finds it."""
-        found = self._spans(text)
+        found = self.spans(text)
         return found[0] if found else None
 
     def subn(self, replacement: str, text: str) -> tuple[str, int]:
         """`text` with each date replaced, and how many there were, as `pattern.subn(replacement, text)` gives (the
         replacement is taken literally)."""
-        found = self._spans(text)
+        found = self.spans(text)
         if not found:
             return text, 0
         parts: list[str] = []
@@ -60,7 +65,8 @@ class TextDates:
         return "".join(parts), len(found)
 
     def _find_spans(self, text: str) -> tuple[tuple[int, int], ...]:
-        """Where each date starts and ends, as `pattern.finditer` finds them (dates do not overlap)."""
+        """Where each date starts and ends, as `pattern.finditer` finds them (dates do not overlap); `spans` is this,
+        remembered for the texts read lately."""
         spans: list[tuple[int, int]] = []
         done = 0
         for start in self._starts(text):
@@ -86,7 +92,11 @@ class TextDates:
             if spaces == digit:
                 continue
             for end in (spaces, spaces - 1) if text[spaces - 1 : spaces] == "." else (spaces,):
-                starts.update(end - length for length in self._lengths if length <= end)
+                starts.update(
+                    end - length
+                    for length in self._lengths
+                    if length <= end and self.name_start.match(text, end - length) is not None
+                )
         return sorted(starts)
 
 
