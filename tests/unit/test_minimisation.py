@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+import unicodedata
 import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import weasyprint
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accord.datafiles import load_agreement
 from accord.domain.handling import Handling
@@ -137,6 +141,32 @@ def test_a_date_written_with_a_comma_is_one_field_of_the_line(line: str, persons
 def test_a_list_of_persons_with_us_dates_is_bulk_personal_data() -> None:
     months = ["March 3, 1980", "Sept. 4, 1975", "December 25, 1990", "Jan 1, 2001", "AUGUST 15, 1947"]
     lines = [f"{n}. Rajesh Kumar, {months[n % 5]}, Z98765{n:02d}" for n in range(1, 12)]
+    assert person_records().count_text("\n".join(lines)) == 11
+
+
+HIDDEN = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(HIDDEN), st.integers(min_value=1, max_value=3), st.data())
+def test_an_invisible_character_inside_a_date_or_an_identifier_does_not_hide_the_person(
+    hidden: str, where: int, data: st.DataObject
+) -> None:
+    """A zero-width space, a soft hyphen, a word joiner… inside a date of birth or a passport number (typed, or
+    pasted from a PDF): the person is counted as without it, in text and in a table."""
+    value = data.draw(st.sampled_from(["3 March 1980", "March 3, 1980", "1980-03-03", "१९८०-०३-०३", "Z1234567"]))
+    cut = min(where, len(value) - 1)
+    hidden_in = value[:cut] + hidden + value[cut:]
+    records = person_records()
+    label = "passport" if value.startswith("Z") else "born"
+    assert records.count_text(f"Rajesh Kumar, {label} {hidden_in}") == 1
+    assert records.count_text(f"Rajesh Kumar {hidden_in}") == records.count_text(f"Rajesh Kumar {value}")
+    heading = ["Name", "Passport" if value.startswith("Z") else "Date of birth"]
+    assert records.count_table([heading, ["Rajesh Kumar", hidden_in], ["Pooja Saini", value]]) == 2
+
+
+def test_eleven_persons_with_zero_width_spaces_in_their_dates_are_bulk_personal_data() -> None:
+    lines = [f"{n}. Rajesh Kumar, born {n} Mar\u200bch 19\u200b{60 + n}" for n in range(1, 12)]
     assert person_records().count_text("\n".join(lines)) == 11
 
 

@@ -118,6 +118,12 @@ def word_keys(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return reading.keys[0], reading.indic_keys()
 
 
+def without_format_characters(text: str) -> str:
+    """`text` less its invisible format characters (Unicode Cf: zero-width space and joiners, soft hyphen, word
+    joiner, BOM, direction marks): inside a date or an identifier, one would hide it from a pattern."""
+    return text if text.isascii() else _FORMAT.sub("", text)
+
+
 def has_words(text: str) -> bool:
     """Whether `tokenise(text)` finds a word, without working out the words' keys."""
     return _WORD.search(text) is not None
@@ -565,5 +571,6 @@ __all__ = [
     "indic_key",
     "plain_key",
     "tokenise",
+    "without_format_characters",
     "word_keys",
 ]

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accord.datafiles import load
-from accord.policy.language import Hit, Language, Lexicon, Term, tokenise, word_keys
+from accord.policy.language import Hit, Language, Lexicon, Term, tokenise, without_format_characters, word_keys
 from accord.policy.text_dates import TextDates
 
 Tick = Callable[[], None]  # called once per row, line or object: raises when the caller's budget is spent
@@ -215,19 +215,19 @@ class PersonRecords:
     def is_date(self, value: object) -> bool:
         if isinstance(value, date | datetime):
             return True
-        return isinstance(value, str) and self._has_date(_ascii_digits(value))
+        return isinstance(value, str) and self._has_date(_readable(value))
 
     def _has_date(self, text: str) -> bool:
         return _HAS_DIGIT.search(text) is not None and self._dates.search(text) is not None
 
     def is_identifier(self, value: object) -> bool:
-        return isinstance(value, str) and self._identifier.search(_ascii_digits(value)) is not None
+        return isinstance(value, str) and self._identifier.search(_readable(value)) is not None
 
     def is_name(self, value: str, *, labelled: bool = False) -> bool:
         """Words of letters only, not field names, not an organisation; two or more words unless a label says it
         is a name (records rarely give one word for a person, and "Shipment" is not one)."""
         value = value.strip()
-        if not value or _HAS_DIGIT.search(_ascii_digits(value)) or "@" in value:
+        if not value or _HAS_DIGIT.search(_readable(value)) or "@" in value:
             return False
         words = tokenise(value)
         if not 1 <= len(words) <= 6 or (len(words) < 2 and not labelled):
@@ -271,7 +271,7 @@ class PersonRecords:
                 pending = max(0, pending - 1)
 
     def _read_line(self, raw: str) -> _Line:
-        line = _ENUMERATION.sub("", _ascii_digits(raw), count=1)
+        line = _ENUMERATION.sub("", _readable(raw), count=1)
         identifiers = self._identifier.search(line) is not None  # if none in the line, none in its fields
         name = key = named_in_prose = labelled_key = False
         single_before = False  # the field before was one capitalised word ("Kumar, Rajesh, 1980-02-03")
@@ -463,9 +463,10 @@ def _readable_key(label: str) -> str:
     return re.sub(r"[_\-./]+", " ", spaced).strip()
 
 
-def _ascii_digits(text: str) -> str:
-    """Devanagari, Gurmukhi (and other) decimal digits as ASCII ones, so "१५/०८/१९९०" is a date."""
-    return text.translate(_DIGITS)
+def _readable(text: str) -> str:
+    """The text as the patterns read it: Devanagari, Gurmukhi (and other) decimal digits as ASCII ones, so
+    "१५/०८/१९९०" is a date, and without invisible format characters, so "1980\u200b-03-03" is one too."""
+    return text if text.isascii() else without_format_characters(text).translate(_DIGITS)
 
 
 def _cell_text(cell: object) -> str:
