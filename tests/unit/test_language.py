@@ -100,7 +100,7 @@ def test_the_format_characters_are_unicodes_category_cf() -> None:
         assert bool(listed.fullmatch(chr(code))) == (unicodedata.category(chr(code)) == "Cf"), hex(code)
 
 
-_INVISIBLE = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+INVISIBLE_CHARACTERS = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
 
 
 @given(st.data())
@@ -116,7 +116,7 @@ def test_an_invisible_character_inside_a_word_does_not_hide_a_term(data: st.Data
     if not inside:
         return
     at = data.draw(st.sampled_from(inside))
-    hidden = text[:at] + data.draw(st.sampled_from(_INVISIBLE)) * data.draw(st.integers(1, 2)) + text[at:]
+    hidden = text[:at] + data.draw(st.sampled_from(INVISIBLE_CHARACTERS)) * data.draw(st.integers(1, 2)) + text[at:]
     assert concept in lexicon.concepts(f"Note: {hidden}."), (term, hidden)
 
 

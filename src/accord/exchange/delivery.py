@@ -148,7 +148,7 @@ class DeliveryWorker:
         handled = 0
         now = datetime.now(UTC)
         for peer in peers:
-            if peer.node_id in held and held[peer.node_id] > now:
+            if held.get(peer.node_id, now) > now:
                 # What waits for the peer waits with its channel until the hold ends (`hold_channel`): there is nothing
                 # to claim, and looking would read every row queued for it, each time the node queues a batch.
                 continue
