@@ -236,6 +236,7 @@ def test_messages_wait_visibly_while_the_peer_is_down_and_deliver_by_themselves_
         assert waiting["pending"] == len(ids)
         assert waiting["max_attempts"] > 3
         assert waiting["held_until"] is not None
+        assert "peer unreachable" in waiting["held_because"]
         assert received(in_) == 0
 
         in_.start()  # no other action: the outbox drains by itself
@@ -267,6 +268,7 @@ def test_messages_queued_while_the_peer_is_away_wait_with_the_held_channel_rathe
         listed = rcmp.get("/api/v1/messages", params={"box": "outbox", "limit": 100}).json()["messages"]
         shown = {m["id"]: m["delivery"] for m in listed}
         assert {shown[i]["next_attempt_at"] for i in later} == {held}, "the API shows when they will be tried"
+        assert all("peer unreachable" in shown[i]["last_error"] for i in later), "and why they wait"
         assert {shown[i]["attempts"] for i in later} == {0}
         assert {shown[i]["attempts"] for i in first} == {1}
         time.sleep(1.0)  # delivery workers poll meanwhile, and are woken by each batch queued
@@ -305,11 +307,17 @@ def test_urgent_and_immediate_messages_overtake_routine_ones_queued_earlier_when
         wait_for(lambda: max(row.attempts for row in outgoing_rows(ca)) >= 2, 30)
         urgent = send_batch(rcmp, "urgent", size=10, priority="urgent")
         immediate = send_batch(rcmp, "immediate", size=10, priority="immediate")
+        tried = max(row.attempts for row in outgoing_rows(ca))
 
         # The late high-priority messages wait with the held channel, and its next probe fails before India returns:
-        # every message waits, visibly.
+        # every message waits, visibly (those never tried show why the channel is held).
         def all_waiting() -> bool:
-            return all(row.last_error and row.state in {"queued", "sent"} for row in outgoing_rows(ca))
+            listed = rcmp.get("/api/v1/messages", params={"box": "outbox", "limit": 100}).json()["messages"]
+            return (
+                len(listed) == 80
+                and all(m["delivery"]["last_error"] and m["delivery"]["state"] in {"queued", "sent"} for m in listed)
+                and max(row.attempts for row in outgoing_rows(ca)) > tried
+            )
 
         wait_for(all_waiting, 30)
     in_.start()

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from accord.exchange.outbox import channel_hold
+from accord.exchange.outbox import held_channels
 from accord.node import Node
 from accord.store.tables import inbound_envelopes, outbox
 
@@ -27,13 +27,15 @@ _GAPS_SQL = text(
 def channel_status(node: Node) -> dict[str, Any]:
     now = datetime.now(UTC)
     with node.engine.connect() as conn:
+        holds = {peer: hold for peer, hold in held_channels(conn, node.node_id).items() if hold.until > now}
         pending = [
             {
                 "peer": row.peer_node_id,
                 "pending": int(row.pending),
                 "oldest": row.oldest,
                 "max_attempts": int(row.max_attempts or 0),
-                "held_until": channel_hold(conn, node.node_id, row.peer_node_id, now),
+                "held_until": holds[row.peer_node_id].until if row.peer_node_id in holds else None,
+                "held_because": holds[row.peer_node_id].error if row.peer_node_id in holds else None,
             }
             for row in conn.execute(
                 select(

@@ -148,16 +148,18 @@ class DeliveryWorker:
         handled = 0
         now = datetime.now(UTC)
         for peer in peers:
-            if held.get(peer.node_id, now) > now:
+            hold = held.get(peer.node_id)
+            if hold is not None and hold.until > now:
                 # What waits for the peer waits with its channel until the hold ends (`hold_channel`): there is nothing
                 # to claim, and looking would read every row queued for it, each time the node queues a batch.
                 continue
             items = claim_due(
                 self.node.engine,
+                self.node.node_id,
                 peer.node_id,
                 # A channel held for a peer that did not answer is tried with one envelope: while the peer is away,
                 # a try signs, seals and logs one envelope rather than a full batch; its answer releases the channel.
-                1 if peer.node_id in held else self.node.settings.outbox_batch_size,
+                1 if hold is not None else self.node.settings.outbox_batch_size,
                 self.node.settings.outbox_lease_s,
                 max_rank=URGENT_RANK if self.urgent_only else None,
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -18,14 +18,14 @@ from accord.domain.handling import CommonLevel
 from accord.domain.messages import OPENING_KINDS, DeliveryState, Direction, MessageKind, Priority
 from accord.domain.search import MAX_QUERY_CHARS, MAX_QUERY_WORDS, SearchQuery, mentions, parse_query
 from accord.errors import Forbidden, InvalidInput, NotFound
-from accord.exchange.outbox import OutboxEntry, OutboxKind, enqueue
+from accord.exchange.outbox import ChannelHold, OutboxEntry, OutboxKind, enqueue, held_channels
 from accord.i18n import _
 from accord.ledger.events import EventType, append_event
 from accord.node import Node
 from accord.policy.engine import Reader
 from accord.store.keyset import Page, Position, SortKey, read_page
 from accord.store.search import message_search_for, searchable_texts
-from accord.store.tables import messages
+from accord.store.tables import messages, peers
 from accord.store.types import UtcDateTime
 from accord.trust.peers import peer_for_party
 
@@ -225,14 +225,18 @@ def list_messages(node: Node, officer: Officer, flt: MailboxFilter) -> Page[dict
         if search is not None:
             query = query.where(message_search_for(conn).matching(messages.c.id, search))
 
+        holds = delivery_holds(node, conn)
+
         def keep(rows: Sequence[Row[Any]]) -> list[tuple[Row[Any], dict[str, Any]]]:
-            return [(row, _listed(row, now, search)) for row in readable_rows(node, officer, rows)]
+            return [(row, _listed(row, now, holds, search)) for row in readable_rows(node, officer, rows)]
 
         return read_page(conn, query, mailbox_order(flt.sort), after=flt.after, limit=flt.limit, keep=keep)
 
 
-def _listed(row: Row[Any], now: datetime, search: SearchQuery | None) -> dict[str, Any]:
-    view = message_view(row, now)
+def _listed(
+    row: Row[Any], now: datetime, holds: Mapping[str, ChannelHold], search: SearchQuery | None
+) -> dict[str, Any]:
+    view = message_view(row, now, holds)
     if search is not None:
         view["matched_in"] = matched_in(row, search)
     return view
@@ -253,7 +257,7 @@ def counts_by_focus_area(node: Node, officer: Officer) -> dict[str, dict[str, in
         box = Box.INBOX if row.direction == Direction.INCOMING.value else Box.OUTBOX
         bucket = result.setdefault(row.focus_area, {})
         bucket[box] = bucket.get(box, 0) + 1
-        bucket[f"{box}_overdue"] = bucket.get(f"{box}_overdue", 0) + int(message_view(row, now)["overdue"])
+        bucket[f"{box}_overdue"] = bucket.get(f"{box}_overdue", 0) + int(is_overdue(row, now))
         if box == Box.INBOX:
             bucket["unread"] = bucket.get("unread", 0) + int(row.state == DeliveryState.RECEIVED.value)
     return result
@@ -274,7 +278,8 @@ def case_thread(node: Node, officer: Officer, case_id: str) -> list[dict[str, An
     now = datetime.now(UTC)
     with node.engine.connect() as conn:
         rows = case_rows(node, conn, officer, case_id)
-    return [message_view(row, now) for row in rows]
+        holds = delivery_holds(node, conn)
+    return [message_view(row, now, holds) for row in rows]
 
 
 def open_message(node: Node, officer: Officer, message_id: str) -> dict[str, Any]:
@@ -298,8 +303,9 @@ def open_message(node: Node, officer: Officer, message_id: str) -> dict[str, Any
             )
             row = visible_row(node, conn, officer, message_id)
         amended = _amendment_note(node, conn, officer, row)
+        holds = delivery_holds(node, conn)
     node.outbox_signal.set()
-    return message_view(row, now, with_content=True) | {"amended": amended}
+    return message_view(row, now, holds, with_content=True) | {"amended": amended}
 
 
 def _amendment_note(node: Node, conn: Connection, officer: Officer, row: Row[Any]) -> dict[str, Any] | None:
@@ -330,14 +336,42 @@ def arrival_warnings(row: Row[Any]) -> list[dict[str, str]]:
     return warnings
 
 
-def message_view(row: Row[Any], now: datetime, with_content: bool = False) -> dict[str, Any]:
-    overdue = bool(
+def delivery_holds(node: Node, conn: Connection) -> dict[str, ChannelHold]:
+    """The holds of this node's held channels, by the party of the peer each leads to: what a message queued for the
+    party waits for (`message_view`)."""
+    held = held_channels(conn, node.node_id)
+    if not held:
+        return {}
+    parties = conn.execute(select(peers.c.node_id, peers.c.party).where(peers.c.node_id.in_(sorted(held)))).all()
+    return {party: held[node_id] for node_id, party in parties}
+
+
+def is_overdue(row: Row[Any], now: datetime) -> bool:
+    return bool(
         row.deadline is not None
         and row.deadline < now
         and row.answered_at is None
         and row.amendment in (None, "corrected")
         and row.kind in {k.value for k in OPENING_KINDS}
     )
+
+
+def _waiting(row: Row[Any], holds: Mapping[str, ChannelHold]) -> tuple[str | None, datetime | None]:
+    """A message's last delivery error and next try. One still waiting for a held channel waits with it: it is tried
+    when the channel is, and shows why the channel's last try failed (`accord.exchange.outbox.hold_channel`)."""
+    if row.state not in (DeliveryState.QUEUED.value, DeliveryState.SENT.value):
+        return row.last_error, None
+    hold = holds.get(row.recipient_party) if row.direction == Direction.OUTGOING.value else None
+    if hold is None:
+        return row.last_error, row.next_attempt_at
+    return hold.error, hold.until if row.next_attempt_at is None else max(row.next_attempt_at, hold.until)
+
+
+def message_view(
+    row: Row[Any], now: datetime, holds: Mapping[str, ChannelHold], with_content: bool = False
+) -> dict[str, Any]:
+    """`holds`: `delivery_holds`, read with the rows."""
+    last_error, next_attempt_at = _waiting(row, holds)
     view: dict[str, Any] = {
         "id": row.id,
         "direction": row.direction,
@@ -350,7 +384,7 @@ def message_view(row: Row[Any], now: datetime, with_content: bool = False) -> di
         "title": row.title,
         "created_at": row.created_at,
         "deadline": row.deadline,
-        "overdue": overdue,
+        "overdue": is_overdue(row, now),
         "in_reply_to": row.in_reply_to,
         "refers_to": row.refers_to,
         "amendment": row.amendment,
@@ -361,8 +395,8 @@ def message_view(row: Row[Any], now: datetime, with_content: bool = False) -> di
             "reason": row.state_reason,
             "channel_seq": row.channel_seq,
             "attempts": row.attempts,
-            "last_error": row.last_error,
-            "next_attempt_at": row.next_attempt_at if row.state in ("queued", "sent") else None,
+            "last_error": last_error,
+            "next_attempt_at": next_attempt_at,
             "delivered_at": row.delivered_at,
             "received_at": row.received_at,
             "read_at": row.read_at,

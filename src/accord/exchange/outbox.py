@@ -7,14 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.domain.messages import Priority
 from accord.store.engine import any_row
-from accord.store.tables import channel_counters, messages, outbox
+from accord.store.tables import channel_counters, outbox
 
 
 class OutboxKind(StrEnum):
@@ -49,6 +50,11 @@ class OutboxItem:
         return self.rank is not None and self.rank <= URGENT_RANK
 
 
+class ChannelHold(NamedTuple):
+    until: datetime  # when the channel is next tried (past: due for a probe)
+    error: str  # why its last try failed
+
+
 URGENT_RANK = Priority.URGENT.outbox_rank  # immediate and urgent traffic: the urgent lane's
 MAX_SEQ = 2**53  # a channel's sequence numbers stay exact in JSON (I-JSON, RFC 7493 §2.2)
 
@@ -79,7 +85,6 @@ def enqueue(conn: Connection, sender_node_id: str, peer_node_id: str, entries: S
         return []
     first = reserve_sequence(conn, channel_name(sender_node_id, peer_node_id), len(entries))
     now = datetime.now(UTC)
-    due = channel_due(conn, sender_node_id, peer_node_id, now)
     conn.execute(
         insert(outbox),
         [
@@ -91,7 +96,7 @@ def enqueue(conn: Connection, sender_node_id: str, peer_node_id: str, entries: S
                 "seq": first + offset,
                 "body": entry.body,
                 "attempts": 0,
-                "next_attempt_at": due,
+                "next_attempt_at": now,  # on a held channel, claimed once the hold ends (`claim_due`)
                 "created_at": now,
             }
             for offset, entry in enumerate(entries)
@@ -116,16 +121,21 @@ def channel_due(conn: Connection, sender_node_id: str, peer_node_id: str, now: d
 
 
 def claim_due(
-    engine: Engine, peer_node_id: str, limit: int, lease_s: int, *, max_rank: int | None = None
+    engine: Engine, sender_node_id: str, peer_node_id: str, limit: int, lease_s: int, *, max_rank: int | None = None
 ) -> list[OutboxItem]:
     """Claim up to `limit` due rows of the most urgent rank due, oldest first; other workers skip them until the lease
     ends. Urgent rows leave in a batch of their own, never padded with routine ones: a small batch is sealed, carried,
-    verified and receipted sooner than a full one. `max_rank`: claim nothing less urgent (the urgent lane)."""
+    verified and receipted sooner than a full one. `max_rank`: claim nothing less urgent (the urgent lane). Nothing
+    is due on a channel held until later (`hold_channel`)."""
     now = datetime.now(UTC)
+    held = exists().where(
+        channel_counters.c.channel == channel_name(sender_node_id, peer_node_id), channel_counters.c.held_until > now
+    )
     due = [
         outbox.c.peer_node_id == peer_node_id,
         outbox.c.next_attempt_at <= now,
         or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+        ~held,
         *([] if max_rank is None else [outbox.c.rank <= max_rank]),
     ]
     if not any_row(engine, outbox.c.id, *due):
@@ -196,44 +206,33 @@ def reschedule(conn: Connection, items: Sequence[tuple[int, int, datetime, str]]
 
 
 def hold_channel(conn: Connection, sender_node_id: str, peer_node_id: str, due: datetime, error: str) -> None:
-    """The peer is unreachable: every row waiting for it waits until `due`, with the same error, and so does every row
-    queued for it until then (`enqueue`).
+    """The peer is unreachable: nothing waiting for it, or queued for it meanwhile, is due until `due` (`claim_due`);
+    a waiting message shows the channel's next try and its error (`accord.exchange.mailbox.message_view`).
 
     Backoff belongs to the channel, not to each row: rows retried on their own jittered schedules would come due
     in random order when the peer returns and routine traffic would overtake urgent traffic queued behind it.
     Held together, they all come due at once and leave in priority order; a peer that is down gets one probe
-    per interval instead of one per batch of the backlog, however much is queued meanwhile. A hold is never shortened:
-    two workers that fail at once, one with rows tried before and one with rows queued since, hold it for the longer.
+    per interval instead of one per batch of the backlog, however much is queued meanwhile. The hold is one row,
+    whatever waits: a probe that fails rewrites nothing queued (rewriting 50,000 waiting rows held the store's writer
+    for 10 s, and every officer's send with it). A hold is never shortened: two workers that fail at once, one with
+    rows tried before and one with rows queued since, hold it for the longer.
     """
-    now = datetime.now(UTC)
-    due = max(due, channel_due(conn, sender_node_id, peer_node_id, now))
-    waiting = and_(
-        outbox.c.peer_node_id == peer_node_id,
-        or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
-        outbox.c.next_attempt_at < due,
-    )
-    conn.execute(
-        update(messages)
-        .where(messages.c.id.in_(select(outbox.c.ref_id).where(waiting, outbox.c.kind == OutboxKind.MESSAGE.value)))
-        .values(last_error=error, next_attempt_at=due)
-    )
-    conn.execute(update(outbox).where(waiting).values(next_attempt_at=due, last_error=error))
     longer = or_(channel_counters.c.held_until.is_(None), channel_counters.c.held_until < due)  # atomic, on PostgreSQL
     channel = channel_counters.c.channel == channel_name(sender_node_id, peer_node_id)
-    conn.execute(update(channel_counters).where(channel, longer).values(held_until=due))
+    conn.execute(update(channel_counters).where(channel, longer).values(held_until=due, hold_error=error))
 
 
-def held_channels(conn: Connection, sender_node_id: str) -> dict[str, datetime]:
-    """The peers whose channel from this node is held, with when the hold ends: the last try found the peer
+def held_channels(conn: Connection, sender_node_id: str) -> dict[str, ChannelHold]:
+    """The peers whose channel from this node is held, with when the hold ends and why: the last try found the peer
     unreachable, and neither an answer nor its hello has released it since (its hold may have ended: the channel is
     then due, for a probe)."""
     prefix = channel_name(sender_node_id, "")
     held = conn.execute(
-        select(channel_counters.c.channel, channel_counters.c.held_until).where(
+        select(channel_counters.c.channel, channel_counters.c.held_until, channel_counters.c.hold_error).where(
             channel_counters.c.channel.startswith(prefix, autoescape=True), channel_counters.c.held_until.is_not(None)
         )
     )
-    return {channel.removeprefix(prefix): until for channel, until in held}
+    return {channel.removeprefix(prefix): ChannelHold(until, error or "") for channel, until, error in held}
 
 
 def release_channel(conn: Connection, sender_node_id: str, peer_node_id: str) -> None:
@@ -244,7 +243,7 @@ def release_channel(conn: Connection, sender_node_id: str, peer_node_id: str) ->
             channel_counters.c.channel == channel_name(sender_node_id, peer_node_id),
             channel_counters.c.held_until.is_not(None),
         )
-        .values(held_until=None)
+        .values(held_until=None, hold_error=None)
     )
 
 

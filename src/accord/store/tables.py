@@ -220,8 +220,10 @@ channel_counters = Table(
     Column("channel", String(140), primary_key=True),
     Column("next_seq", BigInteger, nullable=False),
     # The peer did not answer: what is queued on the channel waits until then, with what waits already (one retry of
-    # the channel at its backoff, not one per batch queued meanwhile). NULL, or past: not held.
+    # the channel at its backoff, not one per batch queued meanwhile). NULL, or past: not held. The rows waiting are
+    # not rewritten: a message's next try and error are read with the hold.
     Column("held_until", UtcDateTime),
+    Column("hold_error", Text),  # why the try that held it failed: what each message waiting on the channel shows
 )
 
 inbound_envelopes = Table(

@@ -55,6 +55,9 @@ class OutboxQueue(ApiModel):
         description="the peer did not answer: everything queued for it, what is queued meanwhile too, waits until "
         "then, when the channel is tried again (at once if the peer announces itself); null when not held"
     )
+    held_because: str | None = Field(
+        default=None, description="why the channel's last try failed, while it is held; null when not held"
+    )
 
 
 class InboundChannel(ApiModel):

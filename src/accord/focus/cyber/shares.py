@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Row, select
 from accord.directory.officers import Officer
 from accord.domain.messages import Direction, Message, MessageKind
 from accord.errors import NotFound
-from accord.exchange.mailbox import message_view, readable_rows, visible_row
+from accord.exchange.mailbox import delivery_holds, message_view, readable_rows, visible_row
 from accord.focus.cyber.checks import CYBER_AREAS
 from accord.i18n import _
 from accord.node import Node
@@ -76,6 +76,7 @@ def list_shares(node: Node, officer: Officer) -> list[ShareView]:
             .order_by(messages.c.created_at.desc())
             .limit(MAX_LISTED)
         ).all()
+        holds = delivery_holds(node, conn)
     readable = readable_rows(node, officer, rows)
     parsed = [(row, Message.model_validate_json(row.content)) for row in readable]
     stix = [(row, m) for row, m in parsed if m.stix is not None]
@@ -95,7 +96,7 @@ def list_shares(node: Node, officer: Officer) -> list[ShareView]:
             if o.get("type") == "indicator"
         ]
         types = Counter(str(o.get("type")) for o in objects if o.get("type") != "marking-definition")
-        view = message_view(row, now)
+        view = message_view(row, now, holds)
         views.append(ShareView(view, message.stix.id, message.handling.tlp.value, dict(types), indicators))
     return views
 

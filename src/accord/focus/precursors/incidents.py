@@ -3,7 +3,7 @@ incidents this node holds (sent and received) for the map, the timeline and the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -14,7 +14,8 @@ from accord.directory.officers import Officer
 from accord.domain.incidents import Incident, IncidentKind
 from accord.domain.messages import Message, MessageKind, SubjectKind
 from accord.errors import InvalidInput
-from accord.exchange.mailbox import message_view, readable_rows
+from accord.exchange.mailbox import delivery_holds, message_view, readable_rows
+from accord.exchange.outbox import ChannelHold
 from accord.focus.precursors.notifications import DRUGS
 from accord.focus.precursors.risk import identify, resolve_substance
 from accord.i18n import _
@@ -110,12 +111,12 @@ def _resolved(incident: Incident) -> list[dict[str, Any]]:
     return found
 
 
-def incident_view(row: Any, now: datetime) -> IncidentView | None:
+def incident_view(row: Any, now: datetime, holds: Mapping[str, ChannelHold]) -> IncidentView | None:
     message = Message.model_validate_json(row.content)
     if message.incident is None:
         return None
     persons = [s.name or "(unnamed)" for s in message.subjects if s.kind is SubjectKind.PERSON]
-    view = message_view(row, now, with_content=True)
+    view = message_view(row, now, holds, with_content=True)
     return IncidentView(view, message.incident, _resolved(message.incident), persons)
 
 
@@ -146,11 +147,13 @@ def incident_page(
     substance_code = identify(flt.substance)[0] if flt.substance is not None else None
     now = datetime.now(UTC)
 
-    def keep(rows: Sequence[Row[Any]]) -> list[tuple[Row[Any], IncidentView]]:
-        views = ((row, incident_view(row, now)) for row in readable_rows(node, officer, rows))
-        return [(row, view) for row, view in views if view is not None and _matches(view, flt, substance_code)]
-
     with node.engine.connect() as conn:
+        holds = delivery_holds(node, conn)
+
+        def keep(rows: Sequence[Row[Any]]) -> list[tuple[Row[Any], IncidentView]]:
+            views = ((row, incident_view(row, now, holds)) for row in readable_rows(node, officer, rows))
+            return [(row, view) for row, view in views if view is not None and _matches(view, flt, substance_code)]
+
         return read_page(conn, _incident_messages(), INCIDENT_ORDER, after=after, limit=limit, keep=keep)
 
 
@@ -160,6 +163,7 @@ def list_incidents(node: Node, officer: Officer, flt: IncidentFilter) -> list[In
     now = datetime.now(UTC)
     with node.engine.connect() as conn:
         rows = conn.execute(_incident_messages().order_by(messages.c.created_at.desc()).limit(MAX_LISTED)).all()
-    views = [v for row in readable_rows(node, officer, rows) if (v := incident_view(row, now)) is not None]
+        holds = delivery_holds(node, conn)
+    views = [v for row in readable_rows(node, officer, rows) if (v := incident_view(row, now, holds)) is not None]
     found = [v for v in views if _matches(v, flt, substance_code)]
     return sorted(found, key=lambda v: (v.incident.occurred_on, v.message["created_at"]), reverse=True)

@@ -16,7 +16,7 @@ from accord.domain.notifications import ImportRecord, PenAnswer, PenDecision, Pr
 from accord.domain.parties import Party
 from accord.errors import InvalidInput, NotFound
 from accord.exchange.errors import NotAmendable
-from accord.exchange.mailbox import message_view
+from accord.exchange.mailbox import delivery_holds, message_view
 from accord.focus.precursors.risk import (
     PastNotification,
     ResolvedItem,
@@ -26,6 +26,7 @@ from accord.focus.precursors.risk import (
     resolve_substance,
 )
 from accord.i18n import N_, _
+from accord.node import Node
 from accord.store.tables import messages
 
 DRUGS = "drugs"
@@ -237,9 +238,10 @@ def case_follow_ups(conn: Connection, case_ids: list[str]) -> dict[str, list[dic
 
 
 def notification_views(
-    conn: Connection, agreement: Agreement, rows: list[Any], now: datetime | None = None
+    node: Node, conn: Connection, rows: list[Any], now: datetime | None = None
 ) -> list[NotificationView]:
     now = now or datetime.now(UTC)
+    holds = delivery_holds(node, conn)
     decisions = pen_answers(conn, [r.id for r in rows])
     follow_ups = case_follow_ups(conn, list({r.case_id for r in rows}))
     history = notification_history(conn)
@@ -253,7 +255,7 @@ def notification_views(
             earlier = [p for n in history if n.at < row.created_at for p in n.past]
             records = [ImportRecord.model_validate(a["import_record"]) for a in answers if a.get("import_record")]
             flags = assess(notification, resolve_items_quietly(notification), earlier, records=records)
-        view = message_view(row, now, with_content=True) | {
+        view = message_view(row, now, holds, with_content=True) | {
             "notification": notification.model_dump(mode="json") if notification else None
         }
         status = notification_status(answers, row.deadline, now)
@@ -263,7 +265,7 @@ def notification_views(
                 status,
                 answers,
                 flags,
-                escalation(agreement, status, row.deadline, now),
+                escalation(node.agreement, status, row.deadline, now),
                 follow_ups.get(row.case_id, []),
             )
         )

@@ -47,7 +47,7 @@ def list_notifications(
     _check_status(status)
     with node.engine.connect() as conn:
         rows = conn.execute(_pen_messages().order_by(messages.c.id.desc()).limit(MAX_LISTED)).all()
-        views = notification_views(conn, node.agreement, readable_rows(node, officer, rows))
+        views = notification_views(node, conn, readable_rows(node, officer, rows))
     return [
         v for v in views if (status is None or v.status == status) and (flagged is None or bool(v.flags) == flagged)
     ]
@@ -86,7 +86,7 @@ def notification_page(
 
         def keep(rows: Sequence[Row[Any]]) -> list[tuple[Row[Any], NotificationView]]:
             readable = readable_rows(node, officer, rows)
-            views = notification_views(conn, node.agreement, readable)
+            views = notification_views(node, conn, readable)
             return [(row, view) for row, view in zip(readable, views, strict=True) if wanted(view)]
 
         return read_page(conn, _pen_messages(), NOTIFICATION_ORDER, after=after, limit=limit, keep=keep)
@@ -96,7 +96,7 @@ def notification(node: Node, officer: Officer, message_id: str) -> NotificationV
     with node.engine.connect() as conn:
         row = visible_row(node, conn, officer, message_id)
         require_notification(row)
-        [view] = notification_views(conn, node.agreement, [row])
+        [view] = notification_views(node, conn, [row])
     return view
 
 
