@@ -7,14 +7,16 @@ import sys
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from accord.domain.parties import Party
 from accord.policy.language import (
     _WORD,
     FORMAT_CHARACTERS,
     Language,
     Lexicon,
+    LexiconGroup,
     Term,
     _ascii_word,
     indic_key,
@@ -297,3 +299,42 @@ def test_a_word_before_a_danda_is_the_word_alone() -> None:
     """Hindi and Punjabi end a sentence with a danda (।, ॥), written against its last word."""
     words = [token[0] for token in tokenise("उसकी जाति। ਗਵਾਹ ਦੀ ਜਾਤ॥ भेजी जाती है।")]
     assert words == ["उसकी", "जाति", "ਗਵਾਹ", "ਦੀ", "ਜਾਤ", "भेजी", "जाती", "है"]
+
+
+def _screen_groups() -> list[tuple[list[Lexicon], LexiconGroup]]:
+    """Each shipped pack's neutrality term files as the screen reads them: their lexicons one by one, and in a group."""
+    from accord.policy.pack import load_pack, shipped_pack_dir
+    from accord.policy.screens._neutrality_lexicons import screen_terms
+
+    groups = []
+    for party in Party:
+        rules = load_pack(shipped_pack_dir(party)).manifest.screens.neutrality
+        terms = screen_terms(rules.lexicons, rules.asked, rules.conduct, rules.persons)
+        members = [
+            lexicon
+            for files in (terms.grounds, terms.asked, terms.conduct, terms.persons)
+            for lexicon in (files.lexicon, files.exceptions)
+            if lexicon is not None
+        ]
+        groups.append((members, terms.group))
+    return groups
+
+
+def test_a_group_of_lexicons_finds_what_each_finds_on_its_own_over_all_their_terms() -> None:
+    """Each member gets the hits, in the order, of its own `find`, over a text made of every term of every member
+    (terms shared by members, concepts of the same name in two members, phrases overlapping across members)."""
+    for members, group in _screen_groups():
+        text = ", the ".join(term.text.rstrip("*") + "s" for member in members for _, term in member._terms)
+        found = group.find(text)
+        assert found == [member.find(text) for member in members]
+        assert all(found)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_a_group_of_lexicons_finds_what_each_finds_on_its_own_in_any_text(data: st.DataObject) -> None:
+    members, group = data.draw(st.sampled_from(_screen_groups()))
+    terms = [term.text.rstrip("*") for member in members for _, term in member._terms]
+    words = data.draw(st.lists(st.sampled_from(terms) | st.sampled_from(_PHRASE_WORDS) | st.text(max_size=8)))
+    text = data.draw(st.sampled_from([" ", ", ", ". ", "\n"])).join(words)
+    assert group.find(text) == [member.find(text) for member in members]

@@ -300,14 +300,22 @@ class _Reading:
         ends = self._ends()
         return zip(ends[1:-1:2], ends[2::2], strict=True)
 
-    def positions(self, indic: bool, key: str) -> list[int]:
-        """Where `key` occurs among the plain or screen keys: found by the list's own search, and remembered for the
-        text's other lexicons."""
+    def positions(self, indic: bool, keys: Iterable[str]) -> dict[str, list[int]]:
+        """Where each of `keys` occurs among the plain or screen keys (and where others asked for before do): found
+        in one pass over the words for all the keys not asked for yet, and remembered for the text's other
+        lexicons. A single key is found by the list's own search."""
         known = self._positions[indic]
-        found = known.get(key)
-        if found is None:
-            found = known[key] = _positions(self.words[indic], key)
-        return found
+        missing = {key for key in keys if key not in known}
+        if len(missing) == 1:
+            [key] = missing
+            known[key] = _positions(self.words[indic], key)
+        elif missing:
+            found: dict[str, list[int]] = {key: [] for key in missing}
+            for at, word in enumerate(self.words[indic]):
+                if word in missing:
+                    found[word].append(at)
+            known.update(found)
+        return known
 
 
 def _positions(words: list[str], key: str) -> list[int]:
@@ -380,8 +388,10 @@ class Lexicon:
         for indic in (False, True):
             words = reading.words[indic]
             last = len(words) - 1
-            for key, starting in index.starters[indic].starting(reading.keys[indic]):
-                at = reading.positions(indic, key)
+            starting_keys = index.starters[indic].starting(reading.keys[indic])
+            positions = reading.positions(indic, (key for key, _ in starting_keys))
+            for key, starting in starting_keys:
+                at = positions[key]
                 found += ((p, i) for p in starting.single for i in at)  # the key (or its stem) is the whole pattern
                 if starting.by_second:
                     found += (
@@ -413,6 +423,29 @@ class Lexicon:
             words = found.setdefault(hit.concept, [])
             if hit.surface not in words:
                 words.append(hit.surface)
+        return found
+
+
+class LexiconGroup:
+    """Several lexicons read in one pass over a text: their terms in one index, each hit given back to the lexicon
+    whose term it matched. `find` gives each lexicon the hits, in the order, of its own `find`; a text's words are
+    looked up once for all of them rather than once for each."""
+
+    _TAG = "\x00"  # between a member's number and its concept: no concept of a term file holds it
+
+    def __init__(self, members: Iterable[Lexicon]) -> None:
+        self._members = tuple(members)
+        concepts: dict[str, list[Term]] = {}
+        for number, member in enumerate(self._members):
+            for concept, term in member._terms:
+                concepts.setdefault(f"{number}{self._TAG}{concept}", []).append(term)
+        self._together = Lexicon(concepts)
+
+    def find(self, text: str) -> list[list[Hit]]:
+        found: list[list[Hit]] = [[] for _ in self._members]
+        for hit in self._together.find(text):
+            number, _, concept = hit.concept.partition(self._TAG)
+            found[int(number)].append(hit._replace(concept=concept))
         return found
 
 

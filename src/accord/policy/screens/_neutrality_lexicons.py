@@ -16,7 +16,7 @@ from accord.datafiles import data_root, load
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
 from accord.i18n import _
-from accord.policy.language import Language, Lexicon, Term, has_words
+from accord.policy.language import Hit, Language, Lexicon, LexiconGroup, Term, has_words
 
 # English and French are written in Latin letters, Hindi in Devanagari or romanised, Punjabi in Gurmukhi or
 # romanised: a term in another script was filed under the wrong language and would match on the wrong key.
@@ -86,6 +86,53 @@ class CompiledTerms:
     exceptions: Lexicon | None
     concepts: dict[str, ConceptInfo]
 
+    def without_exceptions(self, text: str) -> list[Hit]:
+        """The hits of the terms, less those inside one of the exceptions ("politically exposed", "family members")."""
+        return outside(self.lexicon.find(text), self.exceptions.find(text) if self.exceptions else [])
+
+
+def outside(hits: list[Hit], exceptions: list[Hit]) -> list[Hit]:
+    """`hits` less those inside one of `exceptions`."""
+    if not exceptions:
+        return hits
+    spans = [(e.start, e.end) for e in exceptions]
+    return [h for h in hits if not any(start <= h.start and h.end <= end for start, end in spans)]
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenHits:
+    grounds: list[Hit]  # less those inside the grounds' exceptions
+    asked: list[Hit]  # less those inside the exceptions of what is asked
+    conduct: list[Hit]
+    persons: list[Hit]
+
+
+@dataclass(frozen=True)
+class ScreenTerms:
+    """The term files the neutrality screen reads a text with, read in one pass (`LexiconGroup`)."""
+
+    grounds: CompiledTerms
+    asked: CompiledTerms
+    conduct: CompiledTerms
+    persons: CompiledTerms
+    group: LexiconGroup  # the lexicons and exceptions of the four, in that order (those that have exceptions)
+
+    def find(self, text: str) -> ScreenHits:
+        found = iter(self.group.find(text))
+
+        def hits_of(terms: CompiledTerms) -> list[Hit]:
+            hits = next(found)
+            return outside(hits, next(found) if terms.exceptions else [])
+
+        return ScreenHits(hits_of(self.grounds), hits_of(self.asked), hits_of(self.conduct), hits_of(self.persons))
+
+
+@cache
+def screen_terms(grounds: tuple[str, ...], asked: str, conduct: str, persons: str) -> ScreenTerms:
+    files = (compiled(grounds), compiled((asked,)), compiled((conduct,)), compiled((persons,)))
+    lexicons = [lexicon for terms in files for lexicon in (terms.lexicon, terms.exceptions) if lexicon is not None]
+    return ScreenTerms(*files, LexiconGroup(lexicons))
+
 
 def load_term_file(name: str) -> TermFile:
     if not name.replace("-", "").isalnum():
@@ -131,6 +178,7 @@ def load_all_term_files() -> None:
 
 def forget_compiled() -> None:
     compiled.cache_clear()
+    screen_terms.cache_clear()
 
 
 def _terms(entries: Iterable[tuple[Language, tuple[str, ...]]]) -> Iterable[Term]:

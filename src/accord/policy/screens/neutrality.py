@@ -39,6 +39,7 @@ from accord.policy.screens._neutrality_lexicons import (
     forget_compiled,
     load_all_term_files,
     load_term_file,
+    screen_terms,
 )
 from accord.policy.screens.contribution import Contribution
 from accord.policy.wording import fill
@@ -156,9 +157,10 @@ class NeutralityAssessment:
 def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAssessment:
     """What the message declares and what its text shows, on the pack's term lists."""
     text = screened_text(message)
-    grounds, asked_terms = compiled(rules.lexicons), compiled((rules.asked,))
-    asked = _without_exceptions(asked_terms, text)
-    conduct = compiled((rules.conduct,)).lexicon.find(text)
+    terms = screen_terms(rules.lexicons, rules.asked, rules.conduct, rules.persons)
+    grounds, asked_terms = terms.grounds, terms.asked
+    hits = terms.find(text)
+    asked, conduct = hits.asked, hits.conduct
     sentences = _sentence_starts(text)
     asking = {_sentence_of(sentences, h.start) for h in asked}
     with_conduct = {_sentence_of(sentences, h.start) for h in conduct}
@@ -167,7 +169,7 @@ def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAss
     # gurdwara"); it is a place or a description where the conduct is stated ("heroin seized at the temple").
     # In a line that records a person (a name with a date of birth or identifier) a contextual word is part of the
     # name: "Ashok Jain", "Pooja Saini", "Harpreet Singh" name people, not a faith.
-    found = _without_exceptions(grounds, text)
+    found = hits.grounds
     contextual = [h for h in found if grounds.concepts[h.concept].weight is not Weight.STRONG]
     records = person_records().record_line_spans(text) if contextual else []
     detected = [
@@ -183,7 +185,7 @@ def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAss
     return NeutralityAssessment(
         declared=tuple(sorted({g.strip().casefold() for g in message.grounds} & set(rules.protected_grounds))),
         detected=tuple(_describe(grounds, detected)),
-        structure=_structure(message, strongly_asked, conduct, compiled((rules.persons,)).lexicon.find(text)),
+        structure=_structure(message, strongly_asked, conduct, hits.persons),
     )
 
 
@@ -240,15 +242,6 @@ def network_free_text(message: Message) -> list[str]:
                 continue
             lines += [str(v) for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)]
     return lines
-
-
-def _without_exceptions(terms: CompiledTerms, text: str) -> list[Hit]:
-    """The hits of a term file, less those inside one of its exceptions ("politically exposed", "family members")."""
-    hits = terms.lexicon.find(text)
-    if terms.exceptions is None:
-        return hits
-    spans = [(e.start, e.end) for e in terms.exceptions.find(text)]
-    return [h for h in hits if not any(start <= h.start and h.end <= end for start, end in spans)]
 
 
 def _describe(grounds: CompiledTerms, hits: list[Hit]) -> list[dict[str, Any]]:
