@@ -7,6 +7,7 @@ the sender, the channel's sequence numbers without gaps, and an empty outbox aft
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 from accord.store.tables import events, inbound_envelopes, messages, outbox
 from tests.conftest import DatabaseFactory
 from tests.integration.nodes import PairTemplates, RunningNode, draft, wait_for
+from tests.integration.test_web_sessions import sign_in
 from tests.ledger_checks import assert_ledger_intact
 
 # Thousands of messages through kill -9 and outages: minutes, not seconds (`-m "not slow"` leaves them out).
@@ -221,6 +223,14 @@ def test_messages_wait_visibly_while_the_peer_is_down_and_deliver_by_themselves_
             assert delivery["receipt"] is None
             assert delivery["next_attempt_at"] is not None
             assert delivery["attempts"] >= 1
+        # The officer's page of a waiting message says why it waits and when it is tried next.
+        web, _ = sign_in(ca, "ca.rcmp")
+        page = web.get(f"/messages/{ids[-1]}")
+        web.close()
+        assert page.status_code == 200
+        waiting_note = re.search(r"<span[^>]*data-waiting>([^<]*)</span>", page.text)
+        assert waiting_note is not None and "Not delivered yet: peer unreachable" in waiting_note[1], page.text
+        assert "Next try:" in waiting_note[1]
         # Each of the two delivery workers probes with the oldest envelope it can claim: the rest were tried once.
         assert sum(1 for d in first.values() if d["attempts"] > 1) <= 2, "the held channel was tried with full batches"
         with ca.engine.connect() as conn:
