@@ -214,8 +214,8 @@ def hold_channel(conn: Connection, sender_node_id: str, peer_node_id: str, due: 
     Held together, they all come due at once and leave in priority order; a peer that is down gets one probe
     per interval instead of one per batch of the backlog, however much is queued meanwhile. The hold is one row,
     whatever waits: a probe that fails rewrites nothing queued (rewriting 50,000 waiting rows held the store's writer
-    for over a second, and every officer's send with it). A hold is never shortened: two workers that fail at once, one with
-    rows tried before and one with rows queued since, hold it for the longer.
+    for over a second, and every officer's send with it). A hold is never shortened: two workers that fail at once,
+    one with rows tried before and one with rows queued since, hold it for the longer.
     """
     longer = or_(channel_counters.c.held_until.is_(None), channel_counters.c.held_until < due)  # atomic, on PostgreSQL
     channel = channel_counters.c.channel == channel_name(sender_node_id, peer_node_id)
