@@ -98,10 +98,12 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration
 
-# Two workers (four were slower: 12:05 against 11:41 on a fresh clone). A worker takes a module's tests on one storage backend together (tests/conftest.py
+# The checks first, side by side (each output kept whole), then the suite on two workers (four were slower: 12:05
+# against 11:41 on a fresh clone). A worker takes a module's tests on one storage backend together (tests/conftest.py
 # makes the groups), so a module-scoped node pair is set up once; `spread` modules go out a test at a time. The
 # longest go out first, in the order tests/conftest.py sorts them. The slowest are listed last.
-test: lint typecheck bench-smoke $(WEB_VENDOR) $(CHROMIUM)
+test: install $(WEB_VENDOR) $(CHROMIUM)
+	$(MAKE) --no-print-directory -j 3 --output-sync=target lint typecheck bench-smoke
 	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=15
 
 # The same suite measured for coverage (node processes included); slower, so not part of `make test`.
