@@ -34,8 +34,8 @@ def channel_status(node: Node) -> dict[str, Any]:
                 "pending": int(row.pending),
                 "oldest": row.oldest,
                 "max_attempts": int(row.max_attempts or 0),
-                "held_until": holds[row.peer_node_id].until if row.peer_node_id in holds else None,
-                "held_because": holds[row.peer_node_id].error if row.peer_node_id in holds else None,
+                "held_until": hold.until if hold else None,
+                "held_because": hold.error if hold else None,
             }
             for row in conn.execute(
                 select(
@@ -45,6 +45,7 @@ def channel_status(node: Node) -> dict[str, Any]:
                     func.max(outbox.c.attempts).label("max_attempts"),
                 ).group_by(outbox.c.peer_node_id)
             )
+            for hold in [holds.get(row.peer_node_id)]
         ]
         inbound = []
         for row in conn.execute(

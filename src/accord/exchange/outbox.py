@@ -105,19 +105,14 @@ def enqueue(conn: Connection, sender_node_id: str, peer_node_id: str, entries: S
     return [first + offset for offset in range(len(entries))]
 
 
-def channel_hold(conn: Connection, sender_node_id: str, peer_node_id: str, now: datetime) -> datetime | None:
-    """Until when the channel to the peer is held (`hold_channel`), or None if it is not held `now`."""
+def channel_due(conn: Connection, sender_node_id: str, peer_node_id: str, now: datetime) -> datetime:
+    """When what is queued now on the channel to the peer is first tried: now, or when the channel's hold ends."""
     held_until = conn.scalar(
         select(channel_counters.c.held_until).where(
             channel_counters.c.channel == channel_name(sender_node_id, peer_node_id)
         )
     )
-    return held_until if held_until is not None and held_until > now else None
-
-
-def channel_due(conn: Connection, sender_node_id: str, peer_node_id: str, now: datetime) -> datetime:
-    """When what is queued now on the channel to the peer is first tried: now, or when the channel's hold ends."""
-    return channel_hold(conn, sender_node_id, peer_node_id, now) or now
+    return held_until if held_until is not None and held_until > now else now
 
 
 def claim_due(

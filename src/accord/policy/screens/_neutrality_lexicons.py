@@ -5,7 +5,7 @@ every shipped one is loaded at start-up."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -86,13 +86,14 @@ class CompiledTerms:
     exceptions: Lexicon | None
     concepts: dict[str, ConceptInfo]
 
-    def without_exceptions(self, text: str) -> list[Hit]:
-        """The hits of the terms, less those inside one of the exceptions ("politically exposed", "family members")."""
-        return outside(self.lexicon.find(text), self.exceptions.find(text) if self.exceptions else [])
+    @property
+    def lexicons(self) -> tuple[Lexicon, ...]:
+        """The terms' lexicon, then the exceptions' if there are any."""
+        return (self.lexicon,) if self.exceptions is None else (self.lexicon, self.exceptions)
 
 
-def outside(hits: list[Hit], exceptions: list[Hit]) -> list[Hit]:
-    """`hits` less those inside one of `exceptions`."""
+def outside(hits: list[Hit], exceptions: Sequence[Hit] = ()) -> list[Hit]:
+    """`hits` less those inside one of `exceptions` ("politically exposed", "family members")."""
     if not exceptions:
         return hits
     spans = [(e.start, e.end) for e in exceptions]
@@ -107,31 +108,25 @@ class ScreenHits:
     persons: list[Hit]
 
 
-@dataclass(frozen=True)
 class ScreenTerms:
-    """The term files the neutrality screen reads a text with, read in one pass (`LexiconGroup`)."""
+    """The term files the neutrality screen reads a text with: the grounds, what is asked, criminal conduct and the
+    words for a person, their lexicons and exceptions read in one pass (`LexiconGroup`)."""
 
-    grounds: CompiledTerms
-    asked: CompiledTerms
-    conduct: CompiledTerms
-    persons: CompiledTerms
-    group: LexiconGroup  # the lexicons and exceptions of the four, in that order (those that have exceptions)
+    def __init__(
+        self, grounds: CompiledTerms, asked: CompiledTerms, conduct: CompiledTerms, persons: CompiledTerms
+    ) -> None:
+        self.grounds, self.asked, self.conduct, self.persons = grounds, asked, conduct, persons
+        self._files = (grounds, asked, conduct, persons)
+        self.group = LexiconGroup(lexicon for terms in self._files for lexicon in terms.lexicons)
 
     def find(self, text: str) -> ScreenHits:
-        found = iter(self.group.find(text))
-
-        def hits_of(terms: CompiledTerms) -> list[Hit]:
-            hits = next(found)
-            return outside(hits, next(found) if terms.exceptions else [])
-
-        return ScreenHits(hits_of(self.grounds), hits_of(self.asked), hits_of(self.conduct), hits_of(self.persons))
+        found = iter(self.group.find(text))  # each file's lexicons in turn, as `__init__` grouped them
+        return ScreenHits(*(outside(*[next(found) for _ in terms.lexicons]) for terms in self._files))
 
 
 @cache
 def screen_terms(grounds: tuple[str, ...], asked: str, conduct: str, persons: str) -> ScreenTerms:
-    files = (compiled(grounds), compiled((asked,)), compiled((conduct,)), compiled((persons,)))
-    lexicons = [lexicon for terms in files for lexicon in (terms.lexicon, terms.exceptions) if lexicon is not None]
-    return ScreenTerms(*files, LexiconGroup(lexicons))
+    return ScreenTerms(compiled(grounds), compiled((asked,)), compiled((conduct,)), compiled((persons,)))
 
 
 def load_term_file(name: str) -> TermFile:
