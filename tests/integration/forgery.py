@@ -25,6 +25,7 @@ from accord.crypto.signing import SIGNING_ALG, sign_claims
 from accord.domain.handling import Caveat, CommonLevel, Handling, Tlp
 from accord.domain.messages import Address, Message, MessageKind, Priority
 from accord.domain.parties import Party
+from accord.exchange.transport import tls_context
 from accord.exchange.uploads import UPLOAD_TOKEN_HEADER, UploadKind
 
 CA_NODE = "ca-node-1"
@@ -157,7 +158,7 @@ def post_batch(
     fields = {"Content-Type": "application/json"} | (headers or {})
     if signer is not None:
         fields[UPLOAD_TOKEN_HEADER] = batch_token(body, signer, **token)
-    return httpx.post(base_url + ENVELOPES_PATH, content=body, headers=fields, timeout=timeout)
+    return httpx.post(base_url + ENVELOPES_PATH, content=body, headers=fields, timeout=timeout, verify=tls_context())
 
 
 CHECKPOINT_TYP = "accord-checkpoint+jws"

@@ -28,6 +28,8 @@ from typing import IO, Any
 
 import httpx
 
+from accord.exchange.transport import tls_context
+
 
 class LaunchedProcess:
     """A node the launcher forked. It is not a child of this process, so it is watched through a pidfd: whether it
@@ -82,7 +84,7 @@ def wait_answering(
         if process.has_exited():
             raise RuntimeError(f"the node at {url} exited: {log.read_text()[-3000:]}")
         try:
-            answer = httpx.get(url + "/healthz", timeout=1.0)
+            answer = httpx.get(url + "/healthz", timeout=1.0, verify=tls_context())
             if answer.status_code == 200 and (node_id is None or answer.json().get("node") == node_id):
                 return
         except (httpx.HTTPError, ValueError):
@@ -186,6 +188,7 @@ def serve() -> int:
     accord.bootstrap.build_registry()  # every data file read and checked once here, not again in each node
     _warm_shipped_policies()  # and the screens' indexes built once, not again as each node starts
     accord.domain.search.build_word_pattern()  # the search index's pattern, a scan of every code point
+    tls_context()  # the HTTP clients' TLS settings (the CA bundle read: 24 ms)
     _preload_deferred_libraries()
 
     assert threading.active_count() == 1, "the launcher must not run threads: a fork copies only the caller's"

@@ -27,6 +27,7 @@ from accord.crypto.keys import NodeKeys
 from accord.directory.officers import Role, create_officer
 from accord.domain.handling import CommonLevel
 from accord.domain.parties import Party
+from accord.exchange.transport import tls_context
 from accord.node import KEY_DIR
 from accord.trust.peers import export_descriptor, pin_peer, repoint_peer
 from tests.conftest import DatabaseFactory, databases_for
@@ -161,13 +162,18 @@ class RunningNode:
         return self._engine
 
     def token(self, username: str, password: str = PASSWORD) -> str:
-        response = httpx.post(self.url + "/api/v1/token", data={"username": username, "password": password})
+        response = httpx.post(
+            self.url + "/api/v1/token", data={"username": username, "password": password}, verify=tls_context()
+        )
         response.raise_for_status()
         return str(response.json()["access_token"])
 
     def client(self, username: str) -> httpx.Client:
         return httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {self.token(username)}"}, timeout=30.0
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {self.token(username)}"},
+            timeout=30.0,
+            verify=tls_context(),
         )
 
     def dispose(self) -> None:

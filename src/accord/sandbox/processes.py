@@ -19,6 +19,7 @@ import httpx
 
 from accord.domain.parties import Party
 from accord.errors import ConfigurationError
+from accord.exchange.transport import tls_context
 from accord.i18n import N_, _
 from accord.sandbox.nodes import HOST, SandboxNode, node_environment
 from accord.store.modes import PRIVATE_UMASK
@@ -192,7 +193,7 @@ def _wait_ready(running: NodeProcess, timeout_s: float) -> None:
 def _answers_as(node: SandboxNode) -> bool:
     """Whether the node's URL answers as this very node: another program on its port may answer too."""
     try:
-        answer = httpx.get(node.url + "/healthz", timeout=1.0)
+        answer = httpx.get(node.url + "/healthz", timeout=1.0, verify=tls_context())
         return answer.status_code == 200 and answer.json().get("node") == node.node_id
     except (httpx.HTTPError, ValueError):
         return False

@@ -36,7 +36,6 @@ from accord.policy.screens._neutrality_lexicons import (
     CompiledTerms,
     Weight,
     compiled,
-    forget_compiled,
     load_all_term_files,
     load_term_file,
     screen_terms,
@@ -88,8 +87,9 @@ def context_of(name: str) -> Party | None:
 
 
 def load_term_files() -> None:
-    """Every shipped term file of data/neutrality, read again and validated (start-up)."""
-    forget_compiled()
+    """Every shipped term file of data/neutrality, validated (start-up). One compiled already is not compiled again:
+    shipped files are read once a process (`accord.datafiles.load`), and a process forked with them compiled (a node
+    of the test suite's launcher) keeps what it was given rather than spend a second building it again."""
     load_all_term_files()
 
 
