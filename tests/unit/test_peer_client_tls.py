@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import ssl
 
+import httpx
+
 from accord.exchange.transport import PeerClient, tls_context
 
 
 def _context_of(client: PeerClient) -> ssl.SSLContext:
-    pool = client._http._transport._pool  # httpx's transport → httpcore's pool, which holds the context
-    context = pool._ssl_context
+    transport = client._http._transport
+    assert isinstance(transport, httpx.HTTPTransport)
+    context = transport._pool._ssl_context  # httpcore's pool holds the context
     assert isinstance(context, ssl.SSLContext)
     return context
 
