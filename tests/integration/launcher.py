@@ -208,9 +208,18 @@ def serve() -> int:
 
 def _preload_deferred_libraries() -> None:
     """The libraries a node or a command imports when a request first needs them (charts and PDFs, STIX, FollowTheMoney,
-    transliteration: 0.3–1.2 s each), imported once here: many of the suite's nodes and commands use one of them.
-    A node started otherwise imports them as late as ever (tests/unit/test_start_up_imports.py)."""
+    transliteration: 0.3–1.2 s each) or as it starts serving (its database driver, the event loop's backend), imported
+    once here: many of the suite's nodes and commands use one of them. A node started otherwise imports them as late
+    as ever (tests/unit/test_start_up_imports.py)."""
     for name in (
+        # What every node imports as it opens its store or serves its first request.
+        "anyio._backends._asyncio",
+        "cryptography.hazmat.backends.openssl",
+        "httpcore",
+        "psycopg",
+        "sqlalchemy.dialects.postgresql.psycopg",
+        "sqlite3",
+        # What some requests and commands import when first needed.
         "followthemoney.model",
         "indic_transliteration.sanscript",
         "matplotlib.pyplot",
