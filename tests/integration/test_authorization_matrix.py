@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from accord.exchange.transport import tls_context
 from tests.integration.nodes import RunningNode, assessment, draft
 from tests.integration.test_cyber_sharing import MISP, campaign_bundle
 from tests.integration.test_precursor_notifications import pen
@@ -198,7 +199,13 @@ def call(node: RunningNode, method: str, path: str, token: str | None) -> httpx.
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     body = BODIES.get(path, {})
     return httpx.request(
-        method, node.url + concrete(path), headers=headers, json=body, params=QUERIES.get(path), timeout=30.0
+        method,
+        node.url + concrete(path),
+        headers=headers,
+        json=body,
+        params=QUERIES.get(path),
+        timeout=30.0,
+        verify=tls_context(),
     )
 
 

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from accord.cli import app
 from accord.errors import AccordError
+from accord.exchange.transport import tls_context
 from tests.conftest import DatabaseFactory
 from tests.integration.nodes import PASSWORD, draft, free_port, wait_for
 
@@ -125,7 +126,7 @@ def test_two_operators_set_up_pin_and_exchange_through_the_cli(databases: Databa
 
 def _healthy(url: str) -> bool:
     try:
-        return httpx.get(url + "/healthz", timeout=1).status_code == 200
+        return httpx.get(url + "/healthz", timeout=1, verify=tls_context()).status_code == 200
     except httpx.HTTPError:
         return False
 

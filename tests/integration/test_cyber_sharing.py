@@ -18,6 +18,7 @@ from taxii2client.v21 import Collection, as_pages
 
 from accord.directory.officers import Role, create_officer
 from accord.domain.handling import CommonLevel, Tlp
+from accord.exchange.transport import tls_context
 from accord.focus.cyber.tlp import tlp_definitions
 from accord.store.tables import messages, stix_named_readers, stix_objects
 from tests.integration.nodes import PASSWORD, RunningNode, open_local, wait_for
@@ -270,7 +271,9 @@ def send_share(ca: RunningNode, bundle: dict[str, Any], handling: dict[str, Any]
 
 def taxii_get(node: RunningNode, path: str, username: str, **params: str) -> httpx.Response:
     headers = {"Accept": MEDIA}
-    return httpx.get(node.url + path, headers=headers, auth=(username, PASSWORD), params=params, timeout=60.0)
+    return httpx.get(
+        node.url + path, headers=headers, auth=(username, PASSWORD), params=params, timeout=60.0, verify=tls_context()
+    )
 
 
 def served_ids(node: RunningNode, collection: str, username: str, ids: Iterable[str]) -> set[str]:

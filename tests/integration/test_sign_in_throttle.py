@@ -28,6 +28,7 @@ from accord.crypto.keys import NodeKeys
 from accord.directory.officers import Role, create_officer, issue_token
 from accord.directory.throttle import SignInAttempt, SignInThrottled
 from accord.errors import AuthenticationFailed
+from accord.exchange.transport import tls_context
 from accord.store.tables import events, refusal_counts
 from accord.trust.refusals import Endpoint
 from tests.conftest import BACKENDS, databases_for
@@ -105,11 +106,14 @@ def api_sign_in(node: RunningNode, username: str, password: str, source: str) ->
         data={"username": username, "password": password},
         headers={"X-Forwarded-For": source},
         timeout=30.0,
+        verify=tls_context(),
     )
 
 
 def web_sign_in(node: RunningNode, username: str, password: str, source: str) -> httpx.Response:
-    with httpx.Client(base_url=node.url, headers={"X-Forwarded-For": source}, timeout=30.0) as client:
+    with httpx.Client(
+        base_url=node.url, headers={"X-Forwarded-For": source}, timeout=30.0, verify=tls_context()
+    ) as client:
         form = client.get("/signin")
         token = re.search(r'name="signin_token" value="([^"]+)"', form.text)
         assert token is not None
@@ -120,7 +124,9 @@ def web_sign_in(node: RunningNode, username: str, password: str, source: str) ->
 
 def taxii_sign_in(node: RunningNode, username: str, password: str, source: str) -> httpx.Response:
     headers = {"Accept": MEDIA, "X-Forwarded-For": source}
-    return httpx.get(node.url + "/taxii2/", headers=headers, auth=(username, password), timeout=30.0)
+    return httpx.get(
+        node.url + "/taxii2/", headers=headers, auth=(username, password), timeout=30.0, verify=tls_context()
+    )
 
 
 def assert_api_throttled(response: httpx.Response) -> int:

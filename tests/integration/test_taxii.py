@@ -22,6 +22,7 @@ from accord.config import load_settings
 from accord.crypto.canonical import canonical_json, sha256_hex
 from accord.directory.officers import Role, create_officer
 from accord.domain.handling import Tlp
+from accord.exchange.transport import tls_context
 from accord.focus.cyber.paging import NextTokens, Position, next_token_key, selection_digest
 from accord.focus.cyber.store import ObjectFilters, add_objects
 from accord.ledger.events import EventType
@@ -83,7 +84,9 @@ def tool(node: RunningNode, collection_id: str, username: str = "ca.cccs") -> Co
 def http(node: RunningNode, method: str, path: str, username: str | None = "ca.cccs", **kwargs: Any) -> httpx.Response:
     headers = {"Accept": MEDIA} | kwargs.pop("headers", {})
     auth = (username, PASSWORD) if username else None
-    return httpx.request(method, node.url + path, headers=headers, auth=auth, timeout=60.0, **kwargs)
+    return httpx.request(
+        method, node.url + path, headers=headers, auth=auth, timeout=60.0, verify=tls_context(), **kwargs
+    )
 
 
 def post(node: RunningNode, collection_id: str, objects: list[Any], username: str = "ca.cccs") -> dict[str, Any]:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from accord.exchange.transport import tls_context
 from accord.store.tables import events, refusal_counts
 from accord.web.install import ui_routes as web_routes
 from tests.conftest import DatabaseFactory
@@ -29,7 +30,7 @@ def canada(templates: PairTemplates, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def sign_in(node: RunningNode, username: str, password: str = PASSWORD) -> tuple[httpx.Client, httpx.Response]:
-    client = httpx.Client(base_url=node.url, timeout=30.0, follow_redirects=False)
+    client = httpx.Client(base_url=node.url, timeout=30.0, follow_redirects=False, verify=tls_context())
     form = client.get("/signin")
     token = re.search(r'name="signin_token" value="([^"]+)"', form.text)
     assert token is not None
