@@ -12,7 +12,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import structlog
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
@@ -42,6 +41,7 @@ from accord.policy.deployment import load_deployment
 from accord.policy.engine import DisclosurePolicy
 from accord.policy.installed import InstalledPolicy, install_shipped_pack
 from accord.policy.screens import load_screen_data
+from accord.policy.warm import warm_policy, warm_search_words
 from accord.registry import Registry
 from accord.store.engine import make_engine
 from accord.store.migrate import migrate
@@ -53,7 +53,6 @@ from accord.workplan.plan import ensure_default_plan, plan_is_empty
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from accord.domain.agreement import Agreement
 
 # Each capability's `register(registry)`, in the order its pieces should appear (e.g. indicators in the report).
 CAPABILITIES = (
@@ -68,8 +67,6 @@ CAPABILITIES = (
 # An upload body left in the data directory this long ago belongs to no live request (one arriving is written to
 # all the time): removed when a node process starts.
 INCOMPLETE_UPLOAD_S = 3600.0
-
-log = structlog.get_logger("accord.node")
 
 
 def build_registry() -> Registry:
@@ -275,32 +272,6 @@ def create_app(node: Node, delivery_workers: int | None = None) -> FastAPI:
     return app
 
 
-# A message in each of the languages and scripts the screens read: deciding it builds what the first real message
-# would otherwise wait for (the term lists' indexes, the transliteration tables, the person-record patterns).
-_WARM_UP_BODY = (
-    "Please confirm the consignee's licence and phone +1 604 555 0100. Merci de vérifier l'importateur. "
-    "कृपया आयातक कंपनी की जानकारी दें। ਕੰਪਨੀ ਦੇ ਲਾਇਸੈਂਸ ਦੀ ਪੁਸ਼ਟੀ ਕਰੋ। Kripya importer ki jaankari dein.\n"
-    "1. A. Example, DOB 1980-01-01, passport X1234567"
-)
-
-
-def warm_policy(party: Party, policy: DisclosurePolicy, agreement: Agreement) -> None:
-    """Decide one message in every language the screens read, so that the first real one does not build their
-    indexes and tables; a failure is logged, and the first message decides, and reports, whatever failed."""
-    from accord.policy.cases import Case, build_message, load_table
-    from accord.policy.pack import shipped_pack_dir
-
-    try:
-        table = load_table(shipped_pack_dir(party) / "cases.yaml")  # its base: a message as the pack's cases have it
-        case = Case.model_validate(
-            {"name": "warm-up", "message": {"body": _WARM_UP_BODY}, "expect": {"decision": "allow"}}
-        )
-        message, principal = build_message(table, case, agreement, 0)
-        policy.decide(message, principal, None)
-    except Exception as exc:  # only a head start
-        log.warning("the policy could not be warmed up at start", error=str(exc))
-
-
 _FULL_COLLECTION_EVERY = 100
 
 
@@ -311,10 +282,7 @@ def prepare_for_traffic(node: Node) -> None:
     out of the collector's generations, a full collection scans only what requests make. Measured on the send
     path: one message's policy screens 0.97 → 0.33 ms. For a node's own process only (objects frozen are never
     collected, so a process that opens many nodes, a test run, must not)."""
-    from accord.domain.search import build_word_pattern, words
-
-    build_word_pattern()
-    words(_WARM_UP_BODY)
+    warm_search_words()
     warm_policy(node.party, node.policy, node.agreement)
     gc.collect()
     gc.freeze()

@@ -182,12 +182,11 @@ def serve() -> int:
     import accord.api  # what a node's create_app imports
     import accord.bootstrap
     import accord.cli
-    import accord.domain.search
     import accord.web
+    from accord.policy.warm import warm_shipped_policies
 
     accord.bootstrap.build_registry()  # every data file read and checked once here, not again in each node
-    _warm_shipped_policies()  # and the screens' indexes built once, not again as each node starts
-    accord.domain.search.build_word_pattern()  # the search index's pattern, a scan of every code point
+    warm_shipped_policies()  # the screens' indexes and the search words' pattern built once, not in each node
     tls_context()  # the HTTP clients' TLS settings (the CA bundle read: 24 ms)
     _preload_deferred_libraries()
 
@@ -230,18 +229,6 @@ def _preload_deferred_libraries() -> None:
     ):
         importlib.import_module(name)
     importlib.import_module("accord.reports.charts").chart_style()  # matplotlib's fonts and backend chosen once
-
-
-def _warm_shipped_policies() -> None:
-    from accord.bootstrap import warm_policy
-    from accord.datafiles import load_agreement
-    from accord.domain.parties import Party
-    from accord.policy.engine import CedarPolicy
-    from accord.policy.pack import load_pack, shipped_pack_dir
-
-    agreement = load_agreement()
-    for party in Party:
-        warm_policy(party, CedarPolicy(load_pack(shipped_pack_dir(party)), agreement), agreement)
 
 
 def _run_child(request: dict[str, Any]) -> int:

@@ -20,6 +20,8 @@ from accord.processes import machine_cores, worker_pool
 
 log = structlog.get_logger("accord.screen_workers")
 
+# What the fork server the workers come from imports, and builds, before it forks them (`worker_context`).
+_PRELOAD = "accord.exchange.screen_workers_preload"
 # Fewer items than this are worked on in the node process: the round trip to a worker (pickling, a wake-up) would
 # cost more than it saves, and an urgent batch (one message, as a rule) does not wait for it.
 PARALLEL_FROM = 32
@@ -78,7 +80,7 @@ class ScreenWorkers:
         """The pool if its workers are warm; else None, starting it (warmed up on `sample`) if it is not started."""
         with self._lock:
             if self._pool is None:
-                self._pool = worker_pool(self.workers, [task.__module__], _warm_up, task, common, sample)
+                self._pool = worker_pool(self.workers, [task.__module__, _PRELOAD], _warm_up, task, common, sample)
                 # A pool not forked starts a worker when a task finds none idle: one task each starts them all.
                 self._warm = [self._pool.submit(_warm) for _ in range(self.workers)]
             pool, warm = self._pool, self._warm
@@ -102,7 +104,8 @@ def _warm() -> None:
 
 def _warm_up(task: Callable[..., Any], common: Any, sample: list[Any]) -> None:
     """In each worker as it starts: the batch's task on one of its items, which builds what the screens build on
-    first use (their term indexes, the word pattern: 1.4 s)."""
+    first use and the fork server did not (`_PRELOAD` builds the shipped packs'; a pack of the node's own makes its
+    term indexes here: 1.4 s)."""
     try:
         task(common, sample)
     except Exception as exc:  # only a head start: the task itself reports whatever failed
