@@ -35,6 +35,17 @@ def plan_item(node: RunningNode, code: str, username: str = "ca.rcmp") -> dict[s
     return dict(response.json())
 
 
+def version_at(node: RunningNode, code: str) -> int | None:
+    """The item's version at `node`; None while the node has no such item (a new one whose acceptance has not
+    arrived yet)."""
+    with node.client("ca.rcmp" if node.party.value == "CA" else "in.ncb") as client:
+        response = client.get(f"/api/v1/workplan/items/{code}")
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    return int(response.json()["version"])
+
+
 def propose(node: RunningNode, username: str, body: dict[str, Any]) -> httpx.Response:
     with node.client(username) as client:
         return client.post("/api/v1/workplan/proposals", json=body)
@@ -258,7 +269,7 @@ def test_a_new_action_and_a_comment_reach_the_other_side(shared_pair: tuple[Runn
     assert proposal.status_code == 201, proposal.text
     wait_for(lambda: proposal_state(in_, proposal.json()["id"]) == "pending")
     assert decide(in_, "in.coord", proposal.json()["id"], "accept").status_code == 200
-    wait_for(lambda: plan_item(ca, "drugs-joint-operation-2027")["version"] == 1)
+    wait_for(lambda: version_at(ca, "drugs-joint-operation-2027") == 1)
     with in_.client("in.coord") as client:
         posted = client.post("/api/v1/workplan/items/drugs-joint-operation-2027/comments", json={"body": "Team named."})
         assert posted.status_code == 201, posted.text
