@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 import threading
 import time
 import uuid
@@ -18,6 +19,7 @@ from _pytest.nodeid import NodeId
 from hypothesis import settings
 from sqlalchemy.engine import make_url
 
+from accord.store.migrate import migrate
 from tests.integration.launcher import NodeLauncher
 
 PG_ADMIN_DSN = os.environ.get("ACCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -93,6 +95,12 @@ class DatabaseFactory:
         host, port, user = admin.get("host", "127.0.0.1"), admin.get("port", "5432"), admin.get("user", "postgres")
         return f"postgresql+psycopg://{user}@{host}:{port}/{name}"
 
+    def new_migrated_url(self, label: str) -> str:
+        """`new_url`, with every shipped migration applied: a copy of this process's migrated database on the backend
+        (made by `migrate` on its first use), for the tests that set up nodes in process by the dozen and test
+        something other than the migrations (tests/store/test_migrations.py runs them on a new database)."""
+        return self.copy_url(_migrated_template(self.backend), label)
+
     def copy_url(self, source_url: str, label: str) -> str:
         """A new database holding what `source_url` holds: a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on
         PostgreSQL (which needs nobody connected to the source: callers copy databases no process has open)."""
@@ -125,6 +133,22 @@ class DatabaseFactory:
 
 
 _DROPPING: list[threading.Thread] = []
+_MIGRATED: dict[str, str] = {}  # backend → this process's migrated template database
+_MIGRATED_LOCK = threading.Lock()
+
+
+def _migrated_template(backend: str) -> str:
+    with _MIGRATED_LOCK:
+        if backend not in _MIGRATED:
+            factory = DatabaseFactory(backend, Path(tempfile.mkdtemp(prefix="accord-migrated-")))
+            url = factory.new_url("migrated")
+            migrate(url)
+            _MIGRATED[backend] = url
+            _TEMPLATES.extend(factory.created)
+        return _MIGRATED[backend]
+
+
+_TEMPLATES: list[str] = []  # PostgreSQL templates, dropped as the session ends
 
 
 def _drop_databases(names: list[str]) -> None:
@@ -136,6 +160,8 @@ def _drop_databases(names: list[str]) -> None:
 def pytest_sessionfinish() -> None:
     for dropping in _DROPPING:
         dropping.join()
+    if _TEMPLATES:
+        _drop_databases(_TEMPLATES)
 
 
 def _wait_until_unused(conn: psycopg.Connection[tuple[object, ...]], name: str, timeout_s: float = 10.0) -> None:

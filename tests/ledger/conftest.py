@@ -34,7 +34,7 @@ class CleanFiles:
 
 @pytest.fixture
 def ledger(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Ledger]:
-    pair = fill(open_pair(tmp_path, databases.new_url("ca"), databases.new_url("in")))
+    pair = fill(open_pair(tmp_path, databases.new_migrated_url("ca"), databases.new_migrated_url("in")))
     yield pair
     pair.close()
 

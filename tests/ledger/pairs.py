@@ -230,7 +230,7 @@ def open_pinned_nodes(databases: DatabaseFactory, tmp_path: Path) -> tuple[Node,
         data_dir = tmp_path / party.value.lower()
         data_dir.mkdir()
         write_node_file(data_dir, "127.0.0.1", 9, None)
-        opened[party] = init_node(load_settings(data_dir, database_url=databases.new_url(party.value)), party)
+        opened[party] = init_node(load_settings(data_dir, database_url=databases.new_migrated_url(party.value)), party)
     pin_peer(opened[Party.CA], export_descriptor(opened[Party.IN]))
     pin_peer(opened[Party.IN], export_descriptor(opened[Party.CA]))
     return opened[Party.CA], opened[Party.IN]

@@ -42,7 +42,7 @@ from tests.integration.nodes import PASSWORD
 @pytest.fixture
 def node(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Node]:
     write_node_file(tmp_path, "127.0.0.1", 9, None)
-    opened = init_node(load_settings(tmp_path, database_url=databases.new_url("alarms")), Party.CA)
+    opened = init_node(load_settings(tmp_path, database_url=databases.new_migrated_url("alarms")), Party.CA)
     yield opened
     opened.close()
 

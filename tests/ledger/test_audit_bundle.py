@@ -270,7 +270,7 @@ def test_a_checkpoint_signed_by_an_unpinned_key_is_named(ledger: Ledger) -> None
 
 
 def test_a_ledger_the_peer_never_countersigned_does_not_verify(databases: DatabaseFactory, tmp_path: Path) -> None:
-    pair = open_pair(tmp_path, databases.new_url("ca"), databases.new_url("in"))
+    pair = open_pair(tmp_path, databases.new_migrated_url("ca"), databases.new_migrated_url("in"))
     try:
         append(pair.ca, 20)
         issue_checkpoint(pair.ca, force=True)

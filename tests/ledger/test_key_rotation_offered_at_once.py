@@ -62,7 +62,7 @@ def recorded_at_india(ledger: Ledger) -> tuple[int, int, str]:
 def test_a_statement_offered_by_several_requests_at_once_is_taken_once_and_every_request_told_so(
     databases: DatabaseFactory, tmp_path: Path
 ) -> None:
-    ledger = open_pair(tmp_path, databases.new_url("ca"), databases.new_url("in"))
+    ledger = open_pair(tmp_path, databases.new_migrated_url("ca"), databases.new_migrated_url("in"))
     try:
         rotation = rotate_own_key(ledger.ca, KeyRole.SIGNING)
         [unsent] = unsent_rotations(ledger.ca)
@@ -79,7 +79,7 @@ def test_a_statement_offered_by_several_requests_at_once_is_taken_once_and_every
 def test_different_statements_by_the_key_in_force_offered_at_once_pin_one_key_and_the_others_are_refused(
     databases: DatabaseFactory, tmp_path: Path
 ) -> None:
-    ledger = open_pair(tmp_path, databases.new_url("ca"), databases.new_url("in"))
+    ledger = open_pair(tmp_path, databases.new_migrated_url("ca"), databases.new_migrated_url("in"))
     try:
         current = ledger.ca.keys.signing
         issued = datetime.now(UTC).replace(microsecond=0)

@@ -58,7 +58,7 @@ B-9,Gu‍rpreet Mixed Scrਿpt,1990-01-01,,,,,
 @pytest.fixture
 def node(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Node]:
     write_node_file(tmp_path, "127.0.0.1", 9, None)
-    opened = init_node(load_settings(tmp_path, database_url=databases.new_url("holdings")), Party.IN)
+    opened = init_node(load_settings(tmp_path, database_url=databases.new_migrated_url("holdings")), Party.IN)
     yield opened
     opened.close()
 

@@ -31,7 +31,7 @@ from tests.integration.nodes import PASSWORD
 @pytest.fixture
 def node(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Node]:
     write_node_file(tmp_path, "127.0.0.1", 9, None)
-    opened = init_node(load_settings(tmp_path, database_url=databases.new_url("notifier")), Party.CA)
+    opened = init_node(load_settings(tmp_path, database_url=databases.new_migrated_url("notifier")), Party.CA)
     for username in ("ca.ops.one", "ca.ops.two"):
         create_officer(opened, username, PASSWORD, "Operator", "RCMP", frozenset({Role.OPERATOR}))
     worker.notify_new_events(opened)  # the notifier starts following the ledger at its present end
