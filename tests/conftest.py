@@ -4,6 +4,7 @@ them, the markers every test gets from its parameters, and the hypothesis profil
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import tempfile
 import threading
@@ -135,20 +136,18 @@ class DatabaseFactory:
 _DROPPING: list[threading.Thread] = []
 _MIGRATED: dict[str, str] = {}  # backend → this process's migrated template database
 _MIGRATED_LOCK = threading.Lock()
+# The templates: the SQLite file here, removed as the session ends; the PostgreSQL database, dropped then.
+_MIGRATED_FILES = Path(tempfile.mkdtemp(prefix="accord-migrated-"))
+_TEMPLATES = {backend: DatabaseFactory(backend, _MIGRATED_FILES) for backend in ("sqlite", POSTGRESQL)}
 
 
 def _migrated_template(backend: str) -> str:
     with _MIGRATED_LOCK:
         if backend not in _MIGRATED:
-            factory = DatabaseFactory(backend, Path(tempfile.mkdtemp(prefix="accord-migrated-")))
-            url = factory.new_url("migrated")
+            url = _TEMPLATES[backend].new_url("migrated")
             migrate(url)
             _MIGRATED[backend] = url
-            _TEMPLATES.extend(factory.created)
         return _MIGRATED[backend]
-
-
-_TEMPLATES: list[str] = []  # PostgreSQL templates, dropped as the session ends
 
 
 def _drop_databases(names: list[str]) -> None:
@@ -160,8 +159,8 @@ def _drop_databases(names: list[str]) -> None:
 def pytest_sessionfinish() -> None:
     for dropping in _DROPPING:
         dropping.join()
-    if _TEMPLATES:
-        _drop_databases(_TEMPLATES)
+    _drop_databases(_TEMPLATES[POSTGRESQL].created)
+    shutil.rmtree(_MIGRATED_FILES, ignore_errors=True)
 
 
 def _wait_until_unused(conn: psycopg.Connection[tuple[object, ...]], name: str, timeout_s: float = 10.0) -> None:

@@ -188,7 +188,7 @@ def serve() -> int:
     accord.bootstrap.build_registry()  # every data file read and checked once here, not again in each node
     warm_shipped_policies()  # the screens' indexes and the search words' pattern built once, not in each node
     tls_context()  # the HTTP clients' TLS settings (the CA bundle read: 24 ms)
-    _preload_deferred_libraries()
+    _preload_libraries()
 
     assert threading.active_count() == 1, "the launcher must not run threads: a fork copies only the caller's"
     # What is imported now lives as long as every child: out of the collector's sight, a child's collections (its last
@@ -205,7 +205,7 @@ def serve() -> int:
     return 0
 
 
-def _preload_deferred_libraries() -> None:
+def _preload_libraries() -> None:
     """The libraries a node or a command imports when a request first needs them (charts and PDFs, STIX, FollowTheMoney,
     transliteration: 0.3–1.2 s each) or as it starts serving (its database driver, the event loop's backend), imported
     once here: many of the suite's nodes and commands use one of them. A node started otherwise imports them as late

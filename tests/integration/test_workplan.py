@@ -29,21 +29,19 @@ def shared_pair(shared_sqlite_pair: tuple[RunningNode, RunningNode]) -> tuple[Ru
 
 
 def plan_item(node: RunningNode, code: str, username: str = "ca.rcmp") -> dict[str, Any]:
+    item = plan_item_if_any(node, code, username)
+    assert item is not None, f"the work plan at {node.party} has no item {code!r}"
+    return item
+
+
+def plan_item_if_any(node: RunningNode, code: str, username: str = "ca.rcmp") -> dict[str, Any] | None:
+    """The item at `node`; None while the node has no such item (a new one whose acceptance has not arrived yet)."""
     with node.client(username) as client:
-        response = client.get(f"/api/v1/workplan/items/{code}")
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-def version_at(node: RunningNode, code: str) -> int | None:
-    """The item's version at `node`; None while the node has no such item (a new one whose acceptance has not
-    arrived yet)."""
-    with node.client("ca.rcmp" if node.party.value == "CA" else "in.ncb") as client:
         response = client.get(f"/api/v1/workplan/items/{code}")
     if response.status_code == 404:
         return None
     assert response.status_code == 200, response.text
-    return int(response.json()["version"])
+    return dict(response.json())
 
 
 def propose(node: RunningNode, username: str, body: dict[str, Any]) -> httpx.Response:
@@ -269,7 +267,7 @@ def test_a_new_action_and_a_comment_reach_the_other_side(shared_pair: tuple[Runn
     assert proposal.status_code == 201, proposal.text
     wait_for(lambda: proposal_state(in_, proposal.json()["id"]) == "pending")
     assert decide(in_, "in.coord", proposal.json()["id"], "accept").status_code == 200
-    wait_for(lambda: version_at(ca, "drugs-joint-operation-2027") == 1)
+    wait_for(lambda: (plan_item_if_any(ca, "drugs-joint-operation-2027") or {}).get("version") == 1)
     with in_.client("in.coord") as client:
         posted = client.post("/api/v1/workplan/items/drugs-joint-operation-2027/comments", json={"body": "Team named."})
         assert posted.status_code == 201, posted.text

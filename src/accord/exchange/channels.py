@@ -28,25 +28,26 @@ def channel_status(node: Node) -> dict[str, Any]:
     now = datetime.now(UTC)
     with node.engine.connect() as conn:
         holds = {peer: hold for peer, hold in held_channels(conn, node.node_id).items() if hold.until > now}
-        pending = [
-            {
-                "peer": row.peer_node_id,
-                "pending": int(row.pending),
-                "oldest": row.oldest,
-                "max_attempts": int(row.max_attempts or 0),
-                "held_until": hold.until if hold else None,
-                "held_because": hold.error if hold else None,
-            }
-            for row in conn.execute(
-                select(
-                    outbox.c.peer_node_id,
-                    func.count().label("pending"),
-                    func.min(outbox.c.created_at).label("oldest"),
-                    func.max(outbox.c.attempts).label("max_attempts"),
-                ).group_by(outbox.c.peer_node_id)
+        pending = []
+        for row in conn.execute(
+            select(
+                outbox.c.peer_node_id,
+                func.count().label("pending"),
+                func.min(outbox.c.created_at).label("oldest"),
+                func.max(outbox.c.attempts).label("max_attempts"),
+            ).group_by(outbox.c.peer_node_id)
+        ):
+            hold = holds.get(row.peer_node_id)
+            pending.append(
+                {
+                    "peer": row.peer_node_id,
+                    "pending": int(row.pending),
+                    "oldest": row.oldest,
+                    "max_attempts": int(row.max_attempts or 0),
+                    "held_until": hold.until if hold else None,
+                    "held_because": hold.error if hold else None,
+                }
             )
-            for hold in [holds.get(row.peer_node_id)]
-        ]
         inbound = []
         for row in conn.execute(
             select(

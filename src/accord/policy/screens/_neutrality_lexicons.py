@@ -165,12 +165,6 @@ def shipped_term_files() -> list[str]:
     )
 
 
-def load_all_term_files() -> None:
-    """Every shipped term file, validated (start-up)."""
-    for name in shipped_term_files():
-        compiled((name,))
-
-
 def forget_compiled() -> None:
     compiled.cache_clear()
     screen_terms.cache_clear()

@@ -36,9 +36,9 @@ from accord.policy.screens._neutrality_lexicons import (
     CompiledTerms,
     Weight,
     compiled,
-    load_all_term_files,
     load_term_file,
     screen_terms,
+    shipped_term_files,
 )
 from accord.policy.screens.contribution import Contribution
 from accord.policy.wording import fill
@@ -90,7 +90,8 @@ def load_term_files() -> None:
     """Every shipped term file of data/neutrality, validated (start-up). One compiled already is not compiled again:
     shipped files are read once a process (`accord.datafiles.load`), and a process forked with them compiled (a node
     of the test suite's launcher) keeps what it was given rather than spend a second building it again."""
-    load_all_term_files()
+    for name in shipped_term_files():
+        compiled((name,))
 
 
 class NeutralityOutcome(StrEnum):
