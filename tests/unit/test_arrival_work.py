@@ -102,3 +102,29 @@ def test_a_worker_that_dies_costs_its_batch_nothing_and_the_next_batch_starts_th
     ready(workers, screen, batch)
     assert workers._pool is not pool  # a new pool
     assert arrival_work(workers, screen, batch, urgent=False) == expected
+
+
+@pytest.mark.parametrize("party", [Party.CA, Party.IN])
+def test_the_workers_screen_requests_as_officers_write_them_as_the_node_process_does(
+    workers: ScreenWorkers, party: Party
+) -> None:
+    """The workers start from a fork server that built the shipped screens before forking them: what they find in
+    requests phrased as officers write them (French, Hindi, Punjabi, indirect, about victims and witnesses, a bare
+    title) on messages of the pack's cases (persons of every role, optional fields left empty) is what the node
+    process finds."""
+    from tests.unit.test_language import _OFFICER_TEXTS
+
+    screen = screen_of(party)
+    bases = case_messages(party)[::7]
+    messages = []
+    for base in bases:
+        for text in _OFFICER_TEXTS:
+            title, _, body = text.partition("\n")
+            messages.append(base.model_copy(update={"title": title, "body": body or base.body}))
+    batch = arriving(messages)
+    assert len(batch) > 100
+    ready(workers, screen, batch)
+    here = work_here(screen, batch)
+    assert arrival_work(workers, screen, batch, urgent=False) == here
+    outcomes = {w.screening["outcome"] for w in here if w.screening is not None}
+    assert {"clear", "held"} <= outcomes
