@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property, lru_cache
 from itertools import accumulate, product
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from accord.domain.ascii_runs import ascii_runs
 
@@ -172,6 +172,57 @@ class _Index:
 
     patterns: list[tuple[str, Term, tuple[str, ...], bool]]
     starters: tuple[_Starters, _Starters]  # by `indic`
+    concepts: list[str]  # each pattern's concept, as its hits name it
+
+
+class Matches(Sequence[Hit]):
+    """A lexicon's matches in a text. How many there are is known at once; the hits themselves (where each is, the
+    words as written, in the text's order) are worked out when first read, so a screen that only asks whether a
+    lexicon matched (criminal conduct is stated, a word for a person occurs) does not pay for each of them."""
+
+    __slots__ = ("_concepts", "_found", "_hits", "_patterns", "_reading", "_text")
+
+    def __init__(
+        self,
+        text: str,
+        reading: _Reading,
+        found: list[tuple[int, int]],  # (pattern, position of its first word)
+        patterns: list[tuple[str, Term, tuple[str, ...], bool]],
+        concepts: list[str],
+    ) -> None:
+        self._text, self._reading, self._found = text, reading, found
+        self._patterns, self._concepts = patterns, concepts
+        self._hits: list[Hit] | None = None
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    @overload
+    def __getitem__(self, index: int) -> Hit: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Hit]: ...
+
+    def __getitem__(self, index: int | slice) -> Hit | list[Hit]:
+        return self.hits()[index]
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits())
+
+    def __repr__(self) -> str:
+        return f"Matches({self.hits()!r})"
+
+    def hits(self) -> list[Hit]:
+        """The hits, ordered by where they start, then by concept, then as the lexicon lists its terms."""
+        done = self._hits
+        if done is None:
+            text, span, patterns, concepts = self._text, self._reading.span, self._patterns, self._concepts
+            hits: list[tuple[int, Hit]] = []
+            for p, i in self._found:
+                start, end = span(i, i + len(patterns[p][2]) - 1)
+                hits.append((p, Hit(concepts[p], patterns[p][1], text[start:end], start, end)))
+            done = self._hits = [hit for _, hit in sorted(hits, key=lambda h: (h[1].start, h[1].concept, h[0]))]
+        return done
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +419,7 @@ class Lexicon:
                 (stems if prefix and len(keys) == 1 else first)[indic].setdefault(keys[0], []).append(len(patterns))
                 patterns.append((concept, term, keys, prefix))
         starters = (_Starters(patterns, first[0], stems[0]), _Starters(patterns, first[1], stems[1]))
-        return _Index(patterns, starters)
+        return _Index(patterns, starters, [concept for concept, _, _, _ in patterns])
 
     def _native_spellings(self) -> dict[tuple[str, tuple[str, ...]], frozenset[str]]:
         """The native scripts each concept's Hindi and Punjabi terms are written in, by the words' Indic keys."""
@@ -381,10 +432,19 @@ class Lexicon:
         return {key: frozenset(found) for key, found in scripts.items()}
 
     def find(self, text: str) -> list[Hit]:
+        return self.matches(text).hits()
+
+    def matches(self, text: str) -> Matches:
+        """What `find` finds, its hits worked out when first read."""
         index = self._index
         reading = _read(text)
+        return Matches(text, reading, self._matched(reading), index.patterns, index.concepts)
+
+    def _matched(self, reading: _Reading) -> list[tuple[int, int]]:
+        """Each pattern found in the text, with the position of its first word."""
+        index = self._index
         patterns = index.patterns
-        found: list[tuple[int, int]] = []  # (pattern, position of its first word): the pattern's words are there
+        found: list[tuple[int, int]] = []
         for indic in (False, True):
             words = reading.words[indic]
             last = len(words) - 1
@@ -407,14 +467,7 @@ class Lexicon:
                     for i in at
                     if _matches(words, i, patterns[p][2], patterns[p][3])
                 )
-        if not found:
-            return []
-        hits: list[tuple[int, Hit]] = []
-        for p, i in found:
-            concept, term, keys, _ = patterns[p]
-            start, end = reading.span(i, i + len(keys) - 1)
-            hits.append((p, Hit(concept, term, text[start:end], start, end)))
-        return [hit for _, hit in sorted(hits, key=lambda h: (h[1].start, h[1].concept, h[0]))]
+        return found
 
     def concepts(self, text: str) -> dict[str, list[str]]:
         """Each concept found, with the words of the text that matched it."""
@@ -427,9 +480,9 @@ class Lexicon:
 
 
 class LexiconGroup:
-    """Several lexicons read in one pass over a text: their terms in one index, each hit given back to the lexicon
-    whose term it matched. `find` gives each lexicon the hits, in the order, of its own `find`; a text's words are
-    looked up once for all of them rather than once for each."""
+    """Several lexicons read in one pass over a text: their terms in one index, each match given back to the lexicon
+    whose term it is. Each member gets the hits, in the order, of its own `find`; a text's words are looked up once
+    for all of them rather than once for each."""
 
     _TAG = "\x00"  # between a member's number and its concept: no concept of a term file holds it
 
@@ -441,12 +494,29 @@ class LexiconGroup:
                 concepts.setdefault(f"{number}{self._TAG}{concept}", []).append(term)
         self._together = Lexicon(concepts)
 
+    @cached_property
+    def _owners(self) -> tuple[list[int], list[str]]:
+        """Each pattern's member, and its concept as the member names it."""
+        members: list[int] = []
+        concepts: list[str] = []
+        for tagged in self._together._index.concepts:
+            number, _, concept = tagged.partition(self._TAG)
+            members.append(int(number))
+            concepts.append(concept)
+        return members, concepts
+
+    def matches(self, text: str) -> list[Matches]:
+        """Each member's matches in the text, in the members' order."""
+        reading = _read(text)
+        members, concepts = self._owners
+        split: list[list[tuple[int, int]]] = [[] for _ in self._members]
+        for found in self._together._matched(reading):
+            split[members[found[0]]].append(found)
+        patterns = self._together._index.patterns
+        return [Matches(text, reading, found, patterns, concepts) for found in split]
+
     def find(self, text: str) -> list[list[Hit]]:
-        found: list[list[Hit]] = [[] for _ in self._members]
-        for hit in self._together.find(text):
-            number, _, concept = hit.concept.partition(self._TAG)
-            found[int(number)].append(hit._replace(concept=concept))
-        return found
+        return [matches.hits() for matches in self.matches(text)]
 
 
 def _matches(words: list[str], at: int, keys: tuple[str, ...], prefix: bool) -> bool:
@@ -598,6 +668,8 @@ __all__ = [
     "Hit",
     "Language",
     "Lexicon",
+    "LexiconGroup",
+    "Matches",
     "Term",
     "Token",
     "has_words",

@@ -92,8 +92,9 @@ class CompiledTerms:
         return (self.lexicon,) if self.exceptions is None else (self.lexicon, self.exceptions)
 
 
-def outside(hits: list[Hit], exceptions: Sequence[Hit] = ()) -> list[Hit]:
-    """`hits` less those inside one of `exceptions` ("politically exposed", "family members")."""
+def outside(hits: Sequence[Hit], exceptions: Sequence[Hit] = ()) -> Sequence[Hit]:
+    """`hits` less those inside one of `exceptions` ("politically exposed", "family members"); `hits` themselves
+    where there are none (a lexicon's `Matches` then stays unread)."""
     if not exceptions:
         return hits
     spans = [(e.start, e.end) for e in exceptions]
@@ -102,10 +103,13 @@ def outside(hits: list[Hit], exceptions: Sequence[Hit] = ()) -> list[Hit]:
 
 @dataclass(frozen=True, slots=True)
 class ScreenHits:
-    grounds: list[Hit]  # less those inside the grounds' exceptions
-    asked: list[Hit]  # less those inside the exceptions of what is asked
-    conduct: list[Hit]
-    persons: list[Hit]
+    """Each file's hits in a text; a file's `Matches` are read only where the screen needs more than whether there
+    are any (where criminal conduct is stated matters only beside a contextual ground)."""
+
+    grounds: Sequence[Hit]  # less those inside the grounds' exceptions
+    asked: Sequence[Hit]  # less those inside the exceptions of what is asked
+    conduct: Sequence[Hit]
+    persons: Sequence[Hit]
 
 
 class ScreenTerms:
@@ -120,7 +124,7 @@ class ScreenTerms:
         self.group = LexiconGroup(lexicon for terms in self._files for lexicon in terms.lexicons)
 
     def find(self, text: str) -> ScreenHits:
-        found = iter(self.group.find(text))  # each file's lexicons in turn, as `__init__` grouped them
+        found = iter(self.group.matches(text))  # each file's lexicons in turn, as `__init__` grouped them
         return ScreenHits(*(outside(*[next(found) for _ in terms.lexicons]) for terms in self._files))
 
 

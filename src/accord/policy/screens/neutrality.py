@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -162,26 +163,29 @@ def assess_neutrality(message: Message, rules: NeutralityRules) -> NeutralityAss
     grounds, asked_terms = terms.grounds, terms.asked
     hits = terms.find(text)
     asked, conduct = hits.asked, hits.conduct
-    sentences = _sentence_starts(text)
-    asking = {_sentence_of(sentences, h.start) for h in asked}
-    with_conduct = {_sentence_of(sentences, h.start) for h in conduct}
     # A contextual term (a temple, "Sikh", a vote) is a protected matter where the message states no criminal
     # conduct at all, or where its own sentence asks about the person and states none ("who he meets at the
     # gurdwara"); it is a place or a description where the conduct is stated ("heroin seized at the temple").
     # In a line that records a person (a name with a date of birth or identifier) a contextual word is part of the
     # name: "Ashok Jain", "Pooja Saini", "Harpreet Singh" name people, not a faith.
     found = hits.grounds
-    contextual = [h for h in found if grounds.concepts[h.concept].weight is not Weight.STRONG]
-    records = person_records().record_line_spans(text) if contextual else []
-    detected = [
-        h
-        for h in found
-        if grounds.concepts[h.concept].weight is Weight.STRONG
-        or (
-            not any(start <= h.start < end for start, end in records)
-            and (not conduct or (_sentence_of(sentences, h.start) in asking - with_conduct))
-        )
-    ]
+    strong = [grounds.concepts[h.concept].weight is Weight.STRONG for h in found]
+    detected = [h for h, is_strong in zip(found, strong, strict=True) if is_strong]
+    if not all(strong):  # a contextual term: read where conduct is stated and what each sentence asks
+        records = person_records().record_line_spans(text)
+        sentences = _sentence_starts(text)
+        only_asking = {_sentence_of(sentences, h.start) for h in asked} - {
+            _sentence_of(sentences, h.start) for h in conduct
+        }
+        detected = [
+            h
+            for h, is_strong in zip(found, strong, strict=True)
+            if is_strong
+            or (
+                not any(start <= h.start < end for start, end in records)
+                and (not conduct or _sentence_of(sentences, h.start) in only_asking)
+            )
+        ]
     strongly_asked = [h for h in asked if asked_terms.concepts[h.concept].weight is Weight.STRONG]
     return NeutralityAssessment(
         declared=tuple(sorted({g.strip().casefold() for g in message.grounds} & set(rules.protected_grounds))),
@@ -265,7 +269,9 @@ def _add_hit(entry: dict[str, Any], hit: Hit) -> None:
             entry[key].append(value)
 
 
-def _structure(message: Message, asked: list[Hit], conduct: list[Hit], persons: list[Hit]) -> dict[str, Any] | None:
+def _structure(
+    message: Message, asked: list[Hit], conduct: Sequence[Hit], persons: Sequence[Hit]
+) -> dict[str, Any] | None:
     if message.kind not in _STRUCTURAL_KINDS or not asked or conduct:
         return None
     if message.incident is not None or message.notification is not None or message.stix is not None:
