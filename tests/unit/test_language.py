@@ -19,6 +19,7 @@ from accord.policy.language import (
     LexiconGroup,
     Term,
     _ascii_word,
+    _ascii_words,
     indic_key,
     tokenise,
 )
@@ -89,6 +90,13 @@ def test_any_text_tokenises_and_matches_without_error(text: str) -> None:
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
 def test_an_ascii_text_has_the_same_words_by_its_own_pattern(text: str) -> None:
     assert [m.span() for m in _ascii_word().finditer(text)] == [m.span() for m in _WORD.finditer(text)]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_an_ascii_texts_words_split_by_the_table_are_those_the_word_pattern_finds(text: str) -> None:
+    """The words of an all-ASCII text are read without the pattern, and its tokens' positions found only later."""
+    assert _ascii_words(text) == _WORD.findall(text)
+    assert [token[1:3] for token in tokenise(text)] == [m.span() for m in _WORD.finditer(text)]
 
 
 def test_the_ascii_word_pattern_takes_every_ascii_word_character_and_no_other() -> None:

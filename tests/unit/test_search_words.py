@@ -231,6 +231,12 @@ def test_an_ascii_text_has_the_runs_the_full_class_finds(text: str) -> None:
     assert words(text) == [word for run in _run_pattern().findall(text) for word in _folded_words(run)]
 
 
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text(alphabet="aZ9_-. x" + "Q" * 70, min_size=60))
+def test_an_ascii_text_has_the_words_of_reading_one_character_at_a_time(text: str) -> None:
+    """Words of an all-ASCII text are read by lowering it: the same words, cut alike past MAX_WORD_CHARS."""
+    assert words(text) == _words_one_character_at_a_time(text)
+
+
 def test_every_ascii_character_is_a_word_character_in_both_classes_or_in_neither() -> None:
     from accord.domain.search import _ascii_run_pattern, _run_pattern
 

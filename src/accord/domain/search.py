@@ -90,6 +90,7 @@ def build_word_pattern() -> None:
     """Build the word pattern now (a node's start-up) rather than when the first message is indexed."""
     _run_pattern()
     _ascii_run_pattern()
+    _ascii_separators()
 
 
 @lru_cache(maxsize=65_536)
@@ -100,9 +101,20 @@ def _folded_words(run: str) -> tuple[str, ...]:
     return tuple(word[:MAX_WORD_CHARS] for word in _run_pattern().findall(folded))
 
 
+@cache
+def _ascii_separators() -> bytes:
+    """A table that makes every ASCII character outside the word class a space: an all-ASCII text's runs are then
+    what `str.split` finds, three times as fast as the pattern."""
+    run = _ascii_run_pattern()
+    return bytes(code if code < 128 and run.fullmatch(chr(code)) else 0x20 for code in range(256))
+
+
 def words(text: str) -> list[str]:
     """The folded words of `text`, in order."""
-    return list(chain.from_iterable(map(_folded_words, _runs_in(text).findall(text))))
+    if text.isascii():  # folding an ASCII word is lowering it, and lowering a text moves no word's bounds
+        found = text.lower().encode("ascii").translate(_ascii_separators()).decode("ascii").split()
+        return found if max(map(len, found), default=0) <= MAX_WORD_CHARS else [w[:MAX_WORD_CHARS] for w in found]
+    return list(chain.from_iterable(map(_folded_words, _run_pattern().findall(text))))
 
 
 def document(*texts: str) -> str:
