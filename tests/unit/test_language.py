@@ -341,6 +341,12 @@ def test_a_group_of_lexicons_finds_what_each_finds_on_its_own_in_any_text(data: 
     words = data.draw(st.lists(st.sampled_from(terms) | st.sampled_from(_PHRASE_WORDS) | st.text(max_size=8)))
     text = data.draw(st.sampled_from([" ", ", ", ". ", "\n"])).join(words)
     assert group.find(text) == [member.find(text) for member in members]
+    for member, matches in zip(members, group.matches(text), strict=True):
+        # Counted before any hit is made; read as a sequence, the member's own hits in its own order.
+        found = member.find(text)
+        assert len(matches) == len(found) and bool(matches) == bool(found)
+        assert list(matches) == found and matches[:] == found
+        assert all(matches[i] == hit for i, hit in enumerate(found))
 
 
 # As officers write to each other: in French, Hindi (Devanagari and romanised) and Punjabi, asking indirectly, about
