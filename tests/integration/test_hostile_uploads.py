@@ -387,21 +387,50 @@ def test_a_batch_token_that_does_not_verify_is_refused_before_the_body(
     assert "JWS" not in refused["detail"] and "joserfc" not in refused["detail"], refused  # nothing of the parser
 
 
+def _hold_a_slot(uploads: Uploads, body: bytes) -> socket.socket:
+    """A batch admitted by India whose body then arrives slowly: its head and its first bytes, no more."""
+    holding = connect(uploads.india)
+    headers = JSON_HEADERS | {UPLOAD_TOKEN_HEADER: batch_token(body, uploads.ca_keys.signing)}
+    send_head(holding, uploads.india, ENVELOPES_PATH, headers | {"Content-Length": str(len(body))})
+    holding.sendall(body[:100])
+    return holding
+
+
+def _answered(sock: socket.socket) -> bool:
+    """Whether the node has answered on `sock` (or closed it): something to read without waiting."""
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        sock.recv(1, socket.MSG_PEEK)  # b"" if the node closed it
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        sock.settimeout(timeout)
+
+
 def test_one_batch_more_than_the_node_takes_at_once_is_refused_until_a_slot_frees(uploads: Uploads) -> None:
     """Only the pinned peer gets this far; still, each batch is held in memory while it arrives, so they are few."""
     first = json.dumps(batch("A" * 8192)).encode()  # never sent whole: what it holds does not matter
-    with connect(uploads.india) as holding:  # admitted, and its body arrives slowly
-        headers = JSON_HEADERS | {UPLOAD_TOKEN_HEADER: batch_token(first, uploads.ca_keys.signing)}
-        send_head(holding, uploads.india, ENVELOPES_PATH, headers | {"Content-Length": str(len(first))})
-        holding.sendall(first[:100])
+    another = batch("a.b.c.d.e")
+    holds: list[socket.socket] = []
+
+    def busy_while_held() -> httpx.Response | None:
+        # The two batches take the slot in the order their tokens verify (in the node's threads): where the other
+        # came first, the held one was itself answered busy, and is held again.
+        if not holds or _answered(holds[-1]):
+            holds.append(_hold_a_slot(uploads, first))
+        answer = post_batch(uploads.india.url, another, uploads.ca_keys.signing)
+        return answer if answer.status_code == 503 else None
+
+    try:
         # Another batch, sent whole, is answered at once: busy while the first holds the slot.
-        another = batch("a.b.c.d.e")
-        busy = wait_for(
-            lambda: (r := post_batch(uploads.india.url, another, uploads.ca_keys.signing)).status_code == 503 and r,
-            10,
-        )
+        busy = wait_for(busy_while_held, 10)
         assert_refused(busy, 503, "uploads-busy")
         assert busy.headers["retry-after"]
+    finally:
+        for holding in holds:
+            holding.close()
     # The first sender went away in the middle: its slot is freed.
     wait_for(lambda: post_batch(uploads.india.url, another, uploads.ca_keys.signing).status_code != 503, 10)
 
