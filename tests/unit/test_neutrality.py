@@ -19,16 +19,28 @@ from accord.errors import ConfigurationError
 from accord.policy.cases import Case, build_message, load_cases
 from accord.policy.engine import CedarPolicy, DisclosureDecision, Verdict
 from accord.policy.pack import PackError, load_pack, shipped_pack_dir
+from accord.policy.persons import person_records
 from accord.policy.screens import AnsweredRequest, Evidence
 from accord.policy.screens._neutrality_lexicons import (
     LEXICON_DIR,
     TermFile,
+    Weight,
     compiled,
     forget_compiled,
     outside,
+    screen_terms,
     shipped_term_files,
 )
-from accord.policy.screens.neutrality import NeutralityOutcome
+from accord.policy.screens.neutrality import (
+    NeutralityAssessment,
+    NeutralityOutcome,
+    _describe,
+    _sentence_of,
+    _sentence_starts,
+    _structure,
+    assess_neutrality,
+    screened_text,
+)
 from tests.assessed import assessed
 
 CA, IN = Party.CA, Party.IN
@@ -477,3 +489,83 @@ def test_a_fraternity_that_is_not_a_caste_in_a_message_about_a_seizure_is_not_he
     body = "पुलिस बिरादरी के सहयोग से 5 किलो हेरोइन जब्त की गई; कृपया आयातक का विवरण दें।"
     decision = decide(party, title="Seizure follow-up", body=body)
     assert decision.verdict is Verdict.ALLOW, decision.findings
+
+
+# ---- reading conduct and what is asked only where a contextual ground needs them
+
+# Contextual grounds (a temple, a gurdwara, a community, a vote) beside conduct or questions, in one sentence or
+# another, as officers write them: in French, Hindi, Punjabi and romanised, about suspects, victims and witnesses.
+_CONTEXTUAL = [
+    "Heroin was seized at the gurdwara car park. Who does the suspect meet at the gurdwara?",
+    "Who does the witness meet at the temple each Sunday, and which committee does she sit on?",
+    "The courier who smuggled the pills stopped at the temple. Please send the CCTV of the car park.",
+    "Le témoin fréquente la mosquée du quartier ; avec qui la victime s'y rend-elle ?",
+    "De l'héroïne a été saisie près du temple ; merci de confirmer le propriétaire du véhicule.",
+    "पीड़ित किस मंदिर में जाती है और वहाँ किससे मिलती है?",
+    "मंदिर के पास हेरोइन जब्त की गई; कृपया गाड़ी के मालिक की जानकारी दें।",
+    "ਗਵਾਹ ਕਿਸ ਗੁਰਦੁਆਰੇ ਜਾਂਦਾ ਹੈ ਅਤੇ ਉੱਥੇ ਕਿਸ ਨੂੰ ਮਿਲਦਾ ਹੈ?",
+    "Gawah kis gurdwara jaata hai? Truck mein afeem mili thi.",
+    "1. Harpreet Singh, born March 3, 1980, passport Z1234567, seen at the gurdwara; who does he meet there?",
+    "Name: Seema Jain\nDOB: 1990-01-02\nWhich temple does she attend?",
+    "Quel parti soutient le suspect ? Il a voté pour qui ?",
+]
+
+
+def _assessed_reading_every_hit(message: Any, rules: Any) -> NeutralityAssessment:
+    """The screen as it read every file's hits before it read conduct and what is asked only when needed."""
+    text = screened_text(message)
+    terms = screen_terms(rules.lexicons, rules.asked, rules.conduct, rules.persons)
+    hits = terms.find(text)
+    asked, conduct, found = list(hits.asked), list(hits.conduct), list(hits.grounds)
+    sentences = _sentence_starts(text)
+    asking = {_sentence_of(sentences, h.start) for h in asked}
+    with_conduct = {_sentence_of(sentences, h.start) for h in conduct}
+    contextual = [h for h in found if terms.grounds.concepts[h.concept].weight is not Weight.STRONG]
+    records = person_records().record_line_spans(text) if contextual else []
+    detected = [
+        h
+        for h in found
+        if terms.grounds.concepts[h.concept].weight is Weight.STRONG
+        or (
+            not any(start <= h.start < end for start, end in records)
+            and (not conduct or (_sentence_of(sentences, h.start) in asking - with_conduct))
+        )
+    ]
+    strongly_asked = [h for h in asked if terms.asked.concepts[h.concept].weight is Weight.STRONG]
+    return NeutralityAssessment(
+        declared=tuple(sorted({g.strip().casefold() for g in message.grounds} & set(rules.protected_grounds))),
+        detected=tuple(_describe(terms.grounds, detected)),
+        structure=_structure(message, strongly_asked, conduct, list(hits.persons)),
+    )
+
+
+@pytest.mark.parametrize("party", [CA, IN])
+def test_the_screen_finds_what_reading_every_hit_finds(party: Party) -> None:
+    """Officers' phrasings (contextual grounds beside conduct and questions, in four languages and two scripts, about
+    suspects, victims and witnesses, with roles and subjects left out) and every case of both packs."""
+    table = load_cases(shipped_pack_dir(party) / "cases.yaml")
+    rules = load_pack(shipped_pack_dir(party)).manifest.screens.neutrality
+    messages = []
+    for index, body in enumerate(_CONTEXTUAL + REWORDED):
+        for subjects in (None, [], [_VICTIM], [_WITNESS, _NO_ROLE], [_SUSPECT]):
+            fields: dict[str, Any] = {"title": "Follow-up", "body": body}
+            if subjects is not None:
+                fields["subjects"] = subjects
+            case = Case(name=f"t{index}", message=fields, expect={"decision": "allow"})
+            messages.append(build_message(table, case, load_agreement(), index)[0])
+    for other in Party:
+        cases = load_cases(shipped_pack_dir(other) / "cases.yaml")
+        for index, case in enumerate(cases.cases):
+            try:
+                messages.append(build_message(cases, case, load_agreement(), index)[0])
+            except PackError:
+                continue
+    terms = screen_terms(rules.lexicons, rules.asked, rules.conduct, rules.persons)
+    beside_conduct = 0
+    for message in messages:
+        assessment = assess_neutrality(message, rules)
+        assert assessment == _assessed_reading_every_hit(message, rules), message.body
+        hits = terms.find(screened_text(message))
+        weights = {terms.grounds.concepts[h.concept].weight for h in hits.grounds}
+        beside_conduct += Weight.CONTEXTUAL in weights and bool(hits.conduct)
+    assert beside_conduct >= 20  # the texts reach the path that reads conduct, not only strong words
